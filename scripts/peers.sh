@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the real protocol peers the tests run against (Debian packages).
+# Idempotent: only missing packages are installed. Without root or apt-get it
+# prints what is missing; the tests that need those peers then skip loudly.
+set -u
+declare -A want=(
+  [ipmi_sim]=openipmi
+  [ipmitool]=ipmitool
+  [ipmi-power]=freeipmi-tools
+)
+missing=()
+for cmd in "${!want[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/bin/$cmd" ] || [ -x "/usr/sbin/$cmd" ] || missing+=("${want[$cmd]}")
+done
+[ ${#missing[@]} -eq 0 ] && { echo "peers: all present"; exit 0; }
+pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "peers: installing $pkgs"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null 2>&1 || apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $pkgs >/dev/null || {
+    echo "peers: apt-get install failed for: $pkgs" >&2; exit 1; }
+else
+  echo "peers: MISSING (not root or no apt-get): $pkgs -- tests needing them will be SKIPPED and counted" >&2
+fi
+exit 0

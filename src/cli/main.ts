@@ -1,0 +1,29 @@
+// Dialect dispatch: the invoked name (pvmutl, dscli, kanri) or `kanri pvmutl …` /
+// `kanri dscli …` selects the parser. Each dialect module is loaded on demand so
+// that a pvmutl call never pays for commander or the network libraries.
+import { basename } from 'node:path';
+
+export type Dialect = 'pvmutl' | 'dscli' | 'kanri';
+
+export function dialectOf(argv1: string | undefined): Dialect {
+  const name = basename(argv1 ?? '').replace(/\.(c|m)?js$/, '').toLowerCase();
+  if (name === 'pvmutl' || name === 'dscli') return name;
+  return 'kanri';
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let dialect = dialectOf(argv[1]);
+  let args = argv.slice(2);
+  if (dialect === 'kanri' && (args[0] === 'pvmutl' || args[0] === 'dscli')) {
+    dialect = args[0];
+    args = args.slice(1);
+  }
+  switch (dialect) {
+    case 'pvmutl':
+      return (await import('../pvmutl/main.js')).runPvmutl(args);
+    case 'dscli':
+      return (await import('../dscli/main.js')).runDscli(args);
+    default:
+      return (await import('../kanri/main.js')).runKanri(args);
+  }
+}
