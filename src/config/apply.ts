@@ -1,0 +1,223 @@
+// Data-centre description → store. Objects keep their row ids when their name
+// (within its scope) is unchanged, so that jobs, history and events that refer
+// to them stay attached; objects missing from the description are removed.
+import type { Db } from '../store/db.js';
+import {
+  type CategoryDoc, type DataCentre, type GroupDoc, type GroupSoftware, type HostSoftware, INTERFACES, allGroups, stableStringify,
+} from './document.js';
+import { exportDataCentre } from './export.js';
+
+export class ApplyRefused extends Error {}
+
+type Cols = Record<string, string | number | null>;
+
+/**
+ * Makes the rows of `table` within one scope exactly `desired` (matched by
+ * name, case-insensitively) and returns lower-case name → id.
+ */
+function syncByName(db: Db, table: string, nameCol: string, scope: { col: string; id: number | null } | null, desired: Array<{ name: string; cols: Cols }>): Map<string, number> {
+  const where = scope === null ? '1' : scope.id === null ? `${scope.col} IS NULL` : `${scope.col} = ${Number(scope.id)}`;
+  const existing = db.prepare(`SELECT id, ${nameCol} AS name FROM ${table} WHERE ${where}`).all() as Array<{ id: number; name: string }>;
+  const byName = new Map(existing.map((e) => [e.name.toLowerCase(), e.id]));
+  const ids = new Map<string, number>();
+  const keep = new Set<number>();
+  for (const d of desired) {
+    const key = d.name.toLowerCase();
+    const cols: Cols = { ...d.cols, [nameCol]: d.name, ...(scope ? { [scope.col]: scope.id } : {}) };
+    const names = Object.keys(cols);
+    const id = byName.get(key);
+    if (id !== undefined) {
+      db.prepare(`UPDATE ${table} SET ${names.map((n) => `${n} = @${n}`).join(', ')} WHERE id = @id`).run({ ...cols, id });
+      ids.set(key, id);
+      keep.add(id);
+    } else {
+      const r = db.prepare(`INSERT INTO ${table} (${names.join(', ')}) VALUES (${names.map((n) => '@' + n).join(', ')})`).run(cols);
+      ids.set(key, Number(r.lastInsertRowid));
+    }
+  }
+  const del = db.prepare(`DELETE FROM ${table} WHERE id = ?`);
+  for (const e of existing) if (!keep.has(e.id)) del.run(e.id);
+  return ids;
+}
+
+const flag = (b: boolean): number => (b ? 1 : 0);
+
+export interface ApplyResult { changed: boolean; counts: Record<string, number> }
+
+export function applyDataCentre(db: Db, dc: DataCentre): ApplyResult {
+  const counts = {
+    categories: 0, groups: allGroups(dc).length, machines: dc.machines.length, software: dc.software.length,
+    policies: dc.policies.length, users: dc.users.length,
+  };
+  const countCats = (cs: CategoryDoc[]): number => cs.reduce((n, c) => n + 1 + countCats(c.categories), 0);
+  counts.categories = countCats(dc.categories);
+
+  let changed = false;
+  db.transaction(() => {
+    const busy = db.prepare("SELECT id FROM jobs WHERE status IN ('running', 'held') ORDER BY id").all() as Array<{ id: number }>;
+    if (busy.length) {
+      throw new ApplyRefused(`jobs are running (${busy.map((j) => String(j.id).padStart(5, '0')).join(', ')}); wait for them or cancel them first`);
+    }
+    if (stableStringify(exportDataCentre(db)) === stableStringify(dc)) return;
+    changed = true;
+    write(db, dc);
+  }).immediate();
+  return { changed, counts };
+}
+
+function write(db: Db, dc: DataCentre): void {
+  db.prepare('DELETE FROM settings').run();
+  for (const [k, v] of Object.entries(dc.settings)) db.prepare('INSERT INTO settings (key, value) VALUES (?, ?)').run(k, v);
+
+  const software = syncByName(db, 'software', 'name', null, dc.software.map((s) => ({
+    name: s.name, cols: { kind: s.kind, version: s.version, content_date: s.date, cost: s.cost ?? null, source: s.source, description: s.description },
+  })));
+  const swId = (n: string | undefined): number | null => (n === undefined ? null : software.get(n.toLowerCase())!);
+
+  const policies = syncByName(db, 'policies', 'name', null, dc.policies.map((p) => ({
+    name: p.name, cols: { description: p.description, suppression_seconds: p.suppression_seconds },
+  })));
+  const policyId = (n: string | undefined): number | null => (n === undefined ? null : policies.get(n.toLowerCase())!);
+  db.prepare('DELETE FROM policy_rules').run();
+  const insRule = db.prepare('INSERT INTO policy_rules (policy_id, position, event_name, triggers, action_name, actions, suppress, enabled) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  for (const p of dc.policies) {
+    p.rules.forEach((r, i) => insRule.run(policyId(p.name), i + 1, r.event, JSON.stringify(r.triggers), r.action_name, JSON.stringify(r.actions), flag(r.suppress), flag(r.enabled)));
+  }
+
+  const volumes = syncByName(db, 'disk_volumes', 'name', null, dc.volumes.map((v) => ({
+    name: v.name, cols: { array_name: v.array, array_kind: v.kind, shared: flag(v.shared), description: v.description },
+  })));
+
+  // Machines first without their placement, so that groups can reference them.
+  const machines = syncByName(db, 'machines', 'name', null, dc.machines.map((m) => ({
+    name: m.name,
+    cols: {
+      kind: m.kind, uuid: m.uuid ?? null, hw_model_name: m.hw_model ?? null, hw_model_name_auto: flag(m.hw_model_auto),
+      power_state: m.power, hardware_status: m.hardware_status, management_status: m.management_status,
+      maintenance: flag(m.maintenance), datastore: m.datastore ?? null, datacenter: m.datacenter ?? null,
+      cost: m.cost ?? null, capacity: m.capacity ?? null, dpm_registered: flag(m.dpm_registered),
+      mgmt_address: m.mgmt_address ?? null, description: m.description,
+      group_id: null, model_id: null, host_setting_id: null, activated_from: null, activated_at: null, vm_server_id: null,
+    },
+  })));
+  const machineId = (n: string): number => machines.get(n.toLowerCase())!;
+
+  db.prepare('DELETE FROM software_registrations').run();
+  db.prepare('DELETE FROM pool_members').run();
+  const insReg = db.prepare(
+    `INSERT INTO software_registrations (software_id, machine_id, host_setting_id, model_id, group_id, timing, slot, position)
+     VALUES (@software_id, @machine_id, @host_setting_id, @model_id, @group_id, @timing, @slot, @position)`,
+  );
+  type Owner = { machine_id?: number; host_setting_id?: number; model_id?: number; group_id?: number };
+  const register = (owner: Owner, timing: string, slot: string, names: string[]): void => {
+    names.forEach((n, i) => insReg.run({
+      machine_id: null, host_setting_id: null, model_id: null, group_id: null, ...owner,
+      software_id: swId(n), timing, slot, position: i + 1,
+    }));
+  };
+  const registerGroupSoftware = (owner: Owner, s: GroupSoftware): void => {
+    register(owner, 'activation', 'distribution', s.activation);
+    register(owner, 'standby', 'distribution', s.standby);
+  };
+  const registerSlots = (owner: Owner, s: HostSoftware): void => {
+    for (const timing of ['activation', 'standby'] as const) {
+      for (const slot of ['before_group', 'distribution', 'after_group'] as const) register(owner, timing, slot, s[timing][slot] ?? []);
+    }
+  };
+
+  const groupIds = new Map<string, number>();
+  const modelIds = new Map<string, number>();
+  const hostIds = new Map<string, number>();
+  const pendingVsm: Array<{ model: number; path: string }> = [];
+
+  const writeGroups = (categoryId: number | null, prefix: string[], groups: GroupDoc[]): void => {
+    const ids = syncByName(db, 'groups', 'name', { col: 'category_id', id: categoryId }, groups.map((g) => ({
+      name: g.name,
+      cols: {
+        priority: g.priority, machine_type: g.type, allow_common_pool: flag(g.allow_common_pool), policy_id: policyId(g.policy),
+        storage: flag(g.storage), vlan: g.vlan ?? null, lb_group: g.load_balancer ?? null, dpm_registration: flag(g.dpm_registration),
+        prefer_cpu_blade: flag(g.prefer_cpu_blade), template_id: swId(g.template), description: g.description,
+      },
+    })));
+    for (const g of groups) {
+      const gid = ids.get(g.name.toLowerCase())!;
+      const path = [...prefix, g.name].join('/').toLowerCase();
+      groupIds.set(path, gid);
+      db.prepare('DELETE FROM group_drivers WHERE group_id = ?').run(gid);
+      for (const i of INTERFACES) if (g.drivers[i]) db.prepare('INSERT INTO group_drivers (group_id, interface, driver) VALUES (?, ?, ?)').run(gid, i, g.drivers[i]);
+      registerGroupSoftware({ group_id: gid }, g.software);
+
+      const models = syncByName(db, 'models', 'name', { col: 'group_id', id: gid }, g.models.map((m) => ({
+        name: m.name,
+        cols: {
+          priority: m.priority, policy_id: policyId(m.policy), template_id: swId(m.template), vm_server_model_id: null,
+          register_dpm_on_create: flag(m.register_dpm_on_create), optimal_startup: flag(m.optimal_startup),
+          placement: flag(!!m.placement), load_high: m.placement?.high ?? null, load_target_high: m.placement?.target_high ?? null,
+          load_target_low: m.placement?.target_low ?? null, load_low: m.placement?.low ?? null, description: m.description,
+        },
+      })));
+      for (const m of g.models) {
+        const mid = models.get(m.name.toLowerCase())!;
+        modelIds.set(`${path}/${m.name.toLowerCase()}`, mid);
+        registerGroupSoftware({ model_id: mid }, m.software);
+        if (m.vm_server_model) pendingVsm.push({ model: mid, path: m.vm_server_model.toLowerCase() });
+      }
+
+      // Positions are unique per group: park the old ones out of the way before renumbering.
+      db.prepare('UPDATE host_settings SET position = -id WHERE group_id = ?').run(gid);
+      const hosts = syncByName(db, 'host_settings', 'host_name', { col: 'group_id', id: gid }, g.host_settings.map((h, i) => ({ name: h.host, cols: { position: i + 1 } })));
+      for (const h of g.host_settings) {
+        const hid = hosts.get(h.host.toLowerCase())!;
+        hostIds.set(`${path}/${h.host.toLowerCase()}`, hid);
+        for (const t of ['host_setting_addresses', 'host_setting_gateways', 'host_setting_tags', 'host_setting_volumes']) db.prepare(`DELETE FROM ${t} WHERE host_setting_id = ?`).run(hid);
+        h.nics.forEach((n, ni) => {
+          n.addresses.forEach((a, ai) => db.prepare('INSERT INTO host_setting_addresses VALUES (?, ?, ?, ?, ?)').run(hid, ni + 1, ai + 1, a.ip, a.netmask));
+          n.gateways.forEach((gw, gi) => db.prepare('INSERT INTO host_setting_gateways VALUES (?, ?, ?, ?)').run(hid, ni + 1, gi + 1, gw));
+        });
+        h.tags.forEach((t, ti) => db.prepare('INSERT INTO host_setting_tags VALUES (?, ?, ?)').run(hid, ti + 1, t));
+        for (const v of h.volumes) db.prepare('INSERT INTO host_setting_volumes VALUES (?, ?)').run(hid, volumes.get(v.toLowerCase())!);
+        registerSlots({ host_setting_id: hid }, h.software);
+      }
+      g.pool.forEach((p, i) => {
+        const model = p.model === undefined ? null : models.get(p.model.toLowerCase())!;
+        db.prepare('INSERT INTO pool_members (group_id, machine_id, model_id, position) VALUES (?, ?, ?, ?)').run(gid, machineId(p.machine), model, i + 1);
+      });
+    }
+  };
+
+  const writeCategories = (parentId: number | null, prefix: string[], cats: CategoryDoc[]): void => {
+    const ids = syncByName(db, 'categories', 'name', { col: 'parent_id', id: parentId }, cats.map((c) => ({
+      name: c.name, cols: { priority: c.priority, description: c.description },
+    })));
+    for (const c of cats) {
+      const id = ids.get(c.name.toLowerCase())!;
+      writeCategories(id, [...prefix, c.name], c.categories);
+      writeGroups(id, [...prefix, c.name], c.groups);
+    }
+  };
+  writeCategories(null, [], dc.categories);
+  writeGroups(null, [], dc.groups);
+  for (const v of pendingVsm) db.prepare('UPDATE models SET vm_server_model_id = ? WHERE id = ?').run(modelIds.get(v.path)!, v.model);
+
+  for (const t of ['machine_macs', 'machine_tags', 'machine_drivers', 'datastores']) db.prepare(`DELETE FROM ${t}`).run();
+  for (const m of dc.machines) {
+    const id = machineId(m.name);
+    m.macs.forEach((mac, i) => db.prepare('INSERT INTO machine_macs VALUES (?, ?, ?)').run(id, i + 1, mac));
+    m.tags.forEach((t, i) => db.prepare('INSERT INTO machine_tags VALUES (?, ?, ?)').run(id, i + 1, t));
+    for (const i of INTERFACES) if (m.drivers[i]) db.prepare('INSERT INTO machine_drivers VALUES (?, ?, ?)').run(id, i, m.drivers[i]);
+    for (const d of m.datastores) db.prepare('INSERT INTO datastores VALUES (?, ?, ?, ?)').run(id, d.name, d.capacity_gb ?? null, flag(d.shared));
+    registerSlots({ machine_id: id }, m.software);
+    if (m.vm_server) db.prepare('UPDATE machines SET vm_server_id = ? WHERE id = ?').run(machineId(m.vm_server), id);
+    if (m.active) {
+      const g = m.active.group.toLowerCase();
+      db.prepare('UPDATE machines SET group_id = ?, model_id = ?, host_setting_id = ?, activated_from = ?, activated_at = ? WHERE id = ?').run(
+        groupIds.get(g)!, modelIds.get(`${g}/${m.active.model.toLowerCase()}`)!, hostIds.get(`${g}/${m.active.host.toLowerCase()}`)!,
+        m.active.from, m.active.since ?? null, id,
+      );
+    }
+  }
+
+  syncByName(db, 'users', 'name', null, dc.users.map((u) => ({
+    name: u.name, cols: { level: u.level, password_hash: u.password_hash, disabled: flag(u.disabled), updated_at: new Date().toISOString() },
+  })));
+}

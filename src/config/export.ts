@@ -1,0 +1,182 @@
+// Store → data-centre description (the inverse of apply).
+import type { Db } from '../store/db.js';
+import { groupPathParts } from '../domain/paths.js';
+import {
+  type CategoryDoc, type DataCentre, type Drivers, type GroupDoc, type GroupSoftware, type HostSoftware,
+  type Interface, type MachineDoc, type SlotSoftware, canonical,
+} from './document.js';
+
+type Row = Record<string, any>;
+
+interface Registration { owner: string; timing: 'activation' | 'standby'; slot: 'before_group' | 'distribution' | 'after_group'; name: string }
+
+function registrations(db: Db): Map<string, Registration[]> {
+  const rows = db.prepare(
+    `SELECT r.machine_id, r.host_setting_id, r.model_id, r.group_id, r.timing, r.slot, s.name
+       FROM software_registrations r JOIN software s ON s.id = r.software_id
+      ORDER BY r.position`,
+  ).all() as Row[];
+  const out = new Map<string, Registration[]>();
+  for (const r of rows) {
+    const owner = r.machine_id !== null ? `machine:${r.machine_id}` : r.host_setting_id !== null ? `host:${r.host_setting_id}`
+      : r.model_id !== null ? `model:${r.model_id}` : `group:${r.group_id}`;
+    (out.get(owner) ?? out.set(owner, []).get(owner)!).push({ owner, timing: r.timing, slot: r.slot, name: r.name });
+  }
+  return out;
+}
+
+function groupSoftware(regs: Registration[] = []): GroupSoftware {
+  return {
+    activation: regs.filter((r) => r.timing === 'activation').map((r) => r.name),
+    standby: regs.filter((r) => r.timing === 'standby').map((r) => r.name),
+  };
+}
+
+function hostSoftware(regs: Registration[] = [], withDistribution: boolean): HostSoftware {
+  const slot = (timing: string): SlotSoftware => {
+    const pick = (s: string): string[] => regs.filter((r) => r.timing === timing && r.slot === s).map((r) => r.name);
+    return withDistribution
+      ? { before_group: pick('before_group'), distribution: pick('distribution'), after_group: pick('after_group') }
+      : { before_group: pick('before_group'), after_group: pick('after_group') };
+  };
+  return { activation: slot('activation'), standby: slot('standby') };
+}
+
+function driversOf(rows: Row[]): Drivers {
+  const d: Drivers = {};
+  for (const r of rows) d[r.interface as Interface] = r.driver;
+  return d;
+}
+
+/** Sets key only when the value is present, so that absent optionals stay absent. */
+function opt<T extends object, K extends keyof T>(o: T, k: K, v: T[K] | null | undefined): void {
+  if (v !== null && v !== undefined) o[k] = v;
+}
+
+export function exportDataCentre(db: Db): DataCentre {
+  const regs = registrations(db);
+  const nameOf = (table: string, id: number | null): string | undefined =>
+    id === null ? undefined : (db.prepare(`SELECT name FROM ${table} WHERE id = ?`).get(id) as Row | undefined)?.name;
+
+  const modelPath = (modelId: number): string => {
+    const m = db.prepare('SELECT name, group_id FROM models WHERE id = ?').get(modelId) as Row;
+    return [...groupPathParts(db, m.group_id), m.name].join('/');
+  };
+
+  const group = (g: Row): GroupDoc => {
+    const doc: GroupDoc = {
+      name: g.name, priority: g.priority, type: g.machine_type, allow_common_pool: !!g.allow_common_pool,
+      storage: !!g.storage, dpm_registration: !!g.dpm_registration, prefer_cpu_blade: !!g.prefer_cpu_blade,
+      description: g.description,
+      drivers: driversOf(db.prepare('SELECT interface, driver FROM group_drivers WHERE group_id = ?').all(g.id) as Row[]),
+      software: groupSoftware(regs.get(`group:${g.id}`)),
+      models: (db.prepare('SELECT * FROM models WHERE group_id = ?').all(g.id) as Row[]).map((m) => {
+        const md: GroupDoc['models'][number] = {
+          name: m.name, priority: m.priority, register_dpm_on_create: !!m.register_dpm_on_create,
+          optimal_startup: !!m.optimal_startup, description: m.description, software: groupSoftware(regs.get(`model:${m.id}`)),
+        };
+        opt(md, 'policy', nameOf('policies', m.policy_id));
+        opt(md, 'template', nameOf('software', m.template_id));
+        if (m.vm_server_model_id !== null) md.vm_server_model = modelPath(m.vm_server_model_id);
+        if (m.placement) md.placement = { high: m.load_high, target_high: m.load_target_high, target_low: m.load_target_low, low: m.load_low };
+        return md;
+      }),
+      host_settings: (db.prepare('SELECT * FROM host_settings WHERE group_id = ? ORDER BY position').all(g.id) as Row[]).map((h) => {
+        const addrs = db.prepare('SELECT nic_no, address, netmask FROM host_setting_addresses WHERE host_setting_id = ? ORDER BY nic_no, seq').all(h.id) as Row[];
+        const gws = db.prepare('SELECT nic_no, gateway FROM host_setting_gateways WHERE host_setting_id = ? ORDER BY nic_no, seq').all(h.id) as Row[];
+        const nicCount = Math.max(0, ...addrs.map((a) => a.nic_no), ...gws.map((x) => x.nic_no));
+        return {
+          host: h.host_name,
+          nics: Array.from({ length: nicCount }, (_, i) => ({
+            addresses: addrs.filter((a) => a.nic_no === i + 1).map((a) => ({ ip: a.address, netmask: a.netmask })),
+            gateways: gws.filter((x) => x.nic_no === i + 1).map((x) => x.gateway),
+          })),
+          tags: (db.prepare('SELECT tag FROM host_setting_tags WHERE host_setting_id = ? ORDER BY seq').all(h.id) as Row[]).map((t) => t.tag),
+          volumes: (db.prepare('SELECT v.name FROM host_setting_volumes hv JOIN disk_volumes v ON v.id = hv.volume_id WHERE hv.host_setting_id = ? ORDER BY v.name').all(h.id) as Row[]).map((v) => v.name),
+          software: hostSoftware(regs.get(`host:${h.id}`), true),
+        };
+      }),
+      pool: (db.prepare(
+        `SELECT m.name AS machine, md.name AS model FROM pool_members p JOIN machines m ON m.id = p.machine_id
+           LEFT JOIN models md ON md.id = p.model_id WHERE p.group_id = ? ORDER BY p.position, m.name`,
+      ).all(g.id) as Row[]).map((p) => (p.model === null ? { machine: p.machine } : { machine: p.machine, model: p.model })),
+    };
+    opt(doc, 'policy', nameOf('policies', g.policy_id));
+    opt(doc, 'vlan', g.vlan);
+    opt(doc, 'load_balancer', g.lb_group);
+    opt(doc, 'template', nameOf('software', g.template_id));
+    return doc;
+  };
+
+  const category = (c: Row): CategoryDoc => ({
+    name: c.name, priority: c.priority, description: c.description,
+    categories: (db.prepare('SELECT * FROM categories WHERE parent_id = ?').all(c.id) as Row[]).map(category),
+    groups: (db.prepare('SELECT * FROM groups WHERE category_id = ?').all(c.id) as Row[]).map(group),
+  });
+
+  const machines: MachineDoc[] = (db.prepare('SELECT * FROM machines').all() as Row[]).map((m) => {
+    const doc: MachineDoc = {
+      name: m.name, kind: m.kind,
+      macs: (db.prepare('SELECT mac FROM machine_macs WHERE machine_id = ? ORDER BY nic_no').all(m.id) as Row[]).map((x) => x.mac),
+      hw_model_auto: !!m.hw_model_name_auto,
+      tags: (db.prepare('SELECT tag FROM machine_tags WHERE machine_id = ? ORDER BY seq').all(m.id) as Row[]).map((t) => t.tag),
+      power: m.power_state, hardware_status: m.hardware_status, management_status: m.management_status,
+      maintenance: !!m.maintenance,
+      datastores: (db.prepare('SELECT name, capacity_gb, shared FROM datastores WHERE vm_server_id = ? ORDER BY name').all(m.id) as Row[])
+        .map((d) => (d.capacity_gb === null ? { name: d.name, shared: !!d.shared } : { name: d.name, capacity_gb: d.capacity_gb, shared: !!d.shared })),
+      dpm_registered: !!m.dpm_registered,
+      drivers: driversOf(db.prepare('SELECT interface, driver FROM machine_drivers WHERE machine_id = ?').all(m.id) as Row[]),
+      software: hostSoftware(regs.get(`machine:${m.id}`), false),
+      description: m.description,
+    };
+    opt(doc, 'uuid', m.uuid);
+    opt(doc, 'hw_model', m.hw_model_name);
+    opt(doc, 'mgmt_address', m.mgmt_address);
+    opt(doc, 'datacenter', m.datacenter);
+    opt(doc, 'vm_server', nameOf('machines', m.vm_server_id));
+    opt(doc, 'datastore', m.datastore);
+    opt(doc, 'cost', m.cost);
+    opt(doc, 'capacity', m.capacity);
+    if (m.group_id !== null && m.host_setting_id !== null) {
+      const h = db.prepare('SELECT host_name FROM host_settings WHERE id = ?').get(m.host_setting_id) as Row;
+      doc.active = {
+        group: groupPathParts(db, m.group_id).join('/'),
+        model: nameOf('models', m.model_id) ?? '',
+        host: h.host_name,
+        from: m.activated_from ?? 'group_pool',
+      };
+      opt(doc.active, 'since', m.activated_at);
+    }
+    return doc;
+  });
+
+  const settings: Record<string, string> = {};
+  for (const s of db.prepare('SELECT key, value FROM settings').all() as Row[]) settings[s.key] = s.value;
+
+  return canonical({
+    kanri: 1,
+    settings,
+    software: (db.prepare('SELECT * FROM software').all() as Row[]).map((s) => {
+      const doc: DataCentre['software'][number] = { name: s.name, kind: s.kind, version: s.version, date: s.content_date, source: s.source, description: s.description };
+      opt(doc, 'cost', s.cost);
+      return doc;
+    }),
+    policies: (db.prepare('SELECT * FROM policies').all() as Row[]).map((p) => ({
+      name: p.name, description: p.description, suppression_seconds: p.suppression_seconds,
+      rules: (db.prepare('SELECT * FROM policy_rules WHERE policy_id = ? ORDER BY position').all(p.id) as Row[]).map((r) => ({
+        event: r.event_name, triggers: JSON.parse(r.triggers), action_name: r.action_name, actions: JSON.parse(r.actions),
+        suppress: !!r.suppress, enabled: !!r.enabled,
+      })),
+    })),
+    volumes: (db.prepare('SELECT * FROM disk_volumes').all() as Row[]).map((v) => ({
+      name: v.name, array: v.array_name, kind: v.array_kind, shared: !!v.shared, description: v.description,
+    })),
+    categories: (db.prepare('SELECT * FROM categories WHERE parent_id IS NULL').all() as Row[]).map(category),
+    groups: (db.prepare('SELECT * FROM groups WHERE category_id IS NULL').all() as Row[]).map(group),
+    machines,
+    users: (db.prepare('SELECT name, level, password_hash, disabled FROM users').all() as Row[]).map((u) => ({
+      name: u.name, level: u.level, password_hash: u.password_hash, disabled: !!u.disabled,
+    })),
+  });
+}
+

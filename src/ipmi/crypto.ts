@@ -1,0 +1,163 @@
+// RMCP+ cryptography (IPMI 2.0 §13.28–13.32). Everything is a pure function of its inputs
+// so that it can be checked against known answers without a BMC.
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/** Authentication (RAKP) algorithm numbers. */
+export const AUTH_NONE = 0, AUTH_HMAC_SHA1 = 1, AUTH_HMAC_MD5 = 2, AUTH_HMAC_SHA256 = 3;
+/** Integrity algorithm numbers. */
+export const INTEG_NONE = 0, INTEG_HMAC_SHA1_96 = 1, INTEG_HMAC_MD5_128 = 2, INTEG_MD5_128 = 3, INTEG_HMAC_SHA256_128 = 4;
+/** Confidentiality algorithm numbers. */
+export const CONF_NONE = 0, CONF_AES_CBC_128 = 1;
+
+export interface CipherSuite {
+  id: number;
+  auth: number;
+  integrity: number;
+  confidentiality: number;
+}
+
+// Only the suites whose algorithms are implemented here. Suite 0 (no authentication) is
+// left out on purpose: it lets anyone with a user name in.
+export const CIPHER_SUITES: Readonly<Record<number, CipherSuite>> = {
+  1: { id: 1, auth: AUTH_HMAC_SHA1, integrity: INTEG_NONE, confidentiality: CONF_NONE },
+  2: { id: 2, auth: AUTH_HMAC_SHA1, integrity: INTEG_HMAC_SHA1_96, confidentiality: CONF_NONE },
+  3: { id: 3, auth: AUTH_HMAC_SHA1, integrity: INTEG_HMAC_SHA1_96, confidentiality: CONF_AES_CBC_128 },
+  15: { id: 15, auth: AUTH_HMAC_SHA256, integrity: INTEG_NONE, confidentiality: CONF_NONE },
+  16: { id: 16, auth: AUTH_HMAC_SHA256, integrity: INTEG_HMAC_SHA256_128, confidentiality: CONF_NONE },
+  17: { id: 17, auth: AUTH_HMAC_SHA256, integrity: INTEG_HMAC_SHA256_128, confidentiality: CONF_AES_CBC_128 },
+};
+
+export function isSupportedSuite(id: number): boolean {
+  return CIPHER_SUITES[id] !== undefined;
+}
+
+export type HashName = 'sha1' | 'sha256';
+
+export function authHash(auth: number): HashName {
+  if (auth === AUTH_HMAC_SHA1) return 'sha1';
+  if (auth === AUTH_HMAC_SHA256) return 'sha256';
+  throw new RangeError(`authentication algorithm ${auth} not implemented`);
+}
+
+export function hmac(hash: HashName, key: Buffer, ...parts: Buffer[]): Buffer {
+  const h = createHmac(hash, key);
+  for (const p of parts) h.update(p);
+  return h.digest();
+}
+
+/**
+ * Kuid: the user's password as the RAKP key. IPMI 2.0 passwords are at most 20 bytes and
+ * are zero-padded to 20; padding changes nothing for HMAC but keeps the key explicit.
+ */
+export function userKey(password: Buffer | string): Buffer {
+  const pw = typeof password === 'string' ? Buffer.from(password, 'utf8') : password;
+  if (pw.length > 20) throw new RangeError('IPMI 2.0 passwords are at most 20 bytes');
+  const k = Buffer.alloc(20);
+  pw.copy(k);
+  return k;
+}
+
+function u32le(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n >>> 0);
+  return b;
+}
+
+export interface RakpParams {
+  /** Remote console (our) session ID. */
+  consoleSid: number;
+  /** Managed system (BMC) session ID. */
+  bmcSid: number;
+  /** Remote console random number Rm (16 bytes). */
+  consoleRandom: Buffer;
+  /** Managed system random number Rc (16 bytes). */
+  bmcRandom: Buffer;
+  /** Managed system GUID (16 bytes, as sent in RAKP2). */
+  bmcGuid: Buffer;
+  /** The role byte exactly as sent in RAKP1 (privilege and the name-only lookup bit). */
+  role: number;
+  user: Buffer;
+}
+
+function roleUser(p: RakpParams): Buffer {
+  return Buffer.concat([Buffer.from([p.role & 0xff, p.user.length]), p.user]);
+}
+
+/** Key exchange authentication code the BMC puts in RAKP2. */
+export function rakp2AuthCode(hash: HashName, kuid: Buffer, p: RakpParams): Buffer {
+  return hmac(hash, kuid, u32le(p.consoleSid), u32le(p.bmcSid), p.consoleRandom, p.bmcRandom, p.bmcGuid, roleUser(p));
+}
+
+/** Key exchange authentication code we send in RAKP3. */
+export function rakp3AuthCode(hash: HashName, kuid: Buffer, p: RakpParams): Buffer {
+  return hmac(hash, kuid, p.bmcRandom, u32le(p.consoleSid), roleUser(p));
+}
+
+/** Session Integrity Key. KG is the BMC key when one is set, else Kuid. */
+export function sessionIntegrityKey(hash: HashName, kg: Buffer, p: RakpParams): Buffer {
+  return hmac(hash, kg, p.consoleRandom, p.bmcRandom, roleUser(p));
+}
+
+/** K1 (integrity) and K2 (confidentiality): HMAC of a constant block under SIK. */
+export function additionalKey(hash: HashName, sik: Buffer, n: 1 | 2 | 3): Buffer {
+  const len = hash === 'sha1' ? 20 : 32;
+  return hmac(hash, sik, Buffer.alloc(len, n));
+}
+
+/** Integrity check value in RAKP4: HMAC-SHA1-96 for RAKP-HMAC-SHA1, HMAC-SHA256-128 for SHA256. */
+export function rakp4Icv(hash: HashName, sik: Buffer, p: RakpParams): Buffer {
+  const full = hmac(hash, sik, p.consoleRandom, u32le(p.bmcSid), p.bmcGuid);
+  return full.subarray(0, hash === 'sha1' ? 12 : 16);
+}
+
+export function integrityLength(integ: number): number {
+  switch (integ) {
+    case INTEG_NONE: return 0;
+    case INTEG_HMAC_SHA1_96: return 12;
+    case INTEG_HMAC_SHA256_128: return 16;
+    default: throw new RangeError(`integrity algorithm ${integ} not implemented`);
+  }
+}
+
+/** AuthCode of a session packet, over the bytes from the auth-type byte to Next Header. */
+export function integrityCode(integ: number, k1: Buffer, signed: Buffer): Buffer {
+  switch (integ) {
+    case INTEG_HMAC_SHA1_96: return hmac('sha1', k1, signed).subarray(0, 12);
+    case INTEG_HMAC_SHA256_128: return hmac('sha256', k1, signed).subarray(0, 16);
+    default: throw new RangeError(`integrity algorithm ${integ} not implemented`);
+  }
+}
+
+export function safeEqual(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * AES-CBC-128 with the IPMI confidentiality trailer: pad bytes 1,2,3… then the pad length,
+ * so that the plaintext is a multiple of 16. Returns IV ‖ ciphertext.
+ */
+export function aesEncrypt(k2: Buffer, plain: Buffer, iv: Buffer = randomBytes(16)): Buffer {
+  const padLen = (16 - ((plain.length + 1) % 16)) % 16;
+  const pad = Buffer.alloc(padLen + 1);
+  for (let i = 0; i < padLen; i++) pad[i] = i + 1;
+  pad[padLen] = padLen;
+  const c = createCipheriv('aes-128-cbc', k2.subarray(0, 16), iv);
+  c.setAutoPadding(false);
+  return Buffer.concat([iv, c.update(Buffer.concat([plain, pad])), c.final()]);
+}
+
+/** Inverse of aesEncrypt; undefined when the payload is not a well-formed IPMI AES payload. */
+export function aesDecrypt(k2: Buffer, payload: Buffer): Buffer | undefined {
+  if (payload.length < 32 || payload.length % 16 !== 0) return undefined;
+  try {
+    const d = createDecipheriv('aes-128-cbc', k2.subarray(0, 16), payload.subarray(0, 16));
+    d.setAutoPadding(false);
+    const plain = Buffer.concat([d.update(payload.subarray(16)), d.final()]);
+    const padLen = plain.readUInt8(plain.length - 1);
+    if (padLen > 15 || padLen + 1 > plain.length) return undefined;
+    // Some BMCs fill the pad with zeros instead of 1,2,3…; the length byte is what counts.
+    return plain.subarray(0, plain.length - 1 - padLen);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,215 @@
+// Packet codec for RMCP / IPMI 1.5 / RMCP+ (IPMI 2.0 §13). Decoders never throw: a
+// datagram from the network is untrusted, and anything malformed is `undefined`, which the
+// transport counts and drops.
+import { aesDecrypt, aesEncrypt, integrityCode, integrityLength, safeEqual, INTEG_NONE, CONF_NONE } from './crypto.js';
+
+export const RMCP_HEADER = Buffer.from([0x06, 0x00, 0xff, 0x07]); // version 1.0, no ACK, class IPMI
+export const AUTHTYPE_NONE = 0x00;
+export const AUTHTYPE_RMCPP = 0x06;
+
+export const PAYLOAD_IPMI = 0x00;
+export const PAYLOAD_OPEN_SESSION_REQ = 0x10;
+export const PAYLOAD_OPEN_SESSION_RSP = 0x11;
+export const PAYLOAD_RAKP1 = 0x12;
+export const PAYLOAD_RAKP2 = 0x13;
+export const PAYLOAD_RAKP3 = 0x14;
+export const PAYLOAD_RAKP4 = 0x15;
+
+/** Software ID of a remote console (IPMI 2.0 §5.5): what ipmitool and FreeIPMI use. */
+export const CONSOLE_SWID = 0x81;
+export const BMC_SLAVE_ADDR = 0x20;
+
+function checksum(buf: Buffer, start: number, end: number): number {
+  let s = 0;
+  for (let i = start; i < end; i++) s = (s + buf.readUInt8(i)) & 0xff;
+  return (0x100 - s) & 0xff;
+}
+
+export interface IpmiRequest {
+  netFn: number;
+  cmd: number;
+  data?: Buffer;
+  rqSeq: number;
+  rsAddr?: number;
+  rsLun?: number;
+}
+
+/** An IPMI LAN message (request direction). */
+export function encodeIpmiRequest(r: IpmiRequest): Buffer {
+  const data = r.data ?? Buffer.alloc(0);
+  const b = Buffer.alloc(7 + data.length);
+  b[0] = r.rsAddr ?? BMC_SLAVE_ADDR;
+  b[1] = ((r.netFn & 0x3f) << 2) | ((r.rsLun ?? 0) & 3);
+  b[2] = checksum(b, 0, 2);
+  b[3] = CONSOLE_SWID;
+  b[4] = ((r.rqSeq & 0x3f) << 2) | 0;
+  b[5] = r.cmd & 0xff;
+  data.copy(b, 6);
+  b[6 + data.length] = checksum(b, 3, 6 + data.length);
+  return b;
+}
+
+export interface IpmiResponse {
+  /** Response netFn (request netFn + 1). */
+  netFn: number;
+  cmd: number;
+  rqSeq: number;
+  cc: number;
+  data: Buffer;
+}
+
+/** Decodes an IPMI LAN response message; checks both checksums. */
+export function decodeIpmiResponse(b: Buffer): IpmiResponse | undefined {
+  if (b.length < 8) return undefined;
+  if (checksum(b, 0, 2) !== b.readUInt8(2)) return undefined;
+  if (checksum(b, 3, b.length - 1) !== b.readUInt8(b.length - 1)) return undefined;
+  const netFn = b.readUInt8(1) >> 2;
+  if ((netFn & 1) !== 1) return undefined; // responses have odd netFn
+  return {
+    netFn,
+    rqSeq: b.readUInt8(4) >> 2,
+    cmd: b.readUInt8(5),
+    cc: b.readUInt8(6),
+    data: Buffer.from(b.subarray(7, b.length - 1)),
+  };
+}
+
+/** IPMI 1.5 session wrapper with auth type none: only for pre-session discovery commands. */
+export function encodeV15Packet(message: Buffer): Buffer {
+  const h = Buffer.alloc(4 + 10);
+  RMCP_HEADER.copy(h, 0);
+  h[4] = AUTHTYPE_NONE;
+  // sequence (4) and session ID (4) are zero outside a session
+  h[13] = message.length;
+  return Buffer.concat([h, message]);
+}
+
+export interface SessionKeys {
+  integrity: number;
+  confidentiality: number;
+  k1?: Buffer;
+  k2?: Buffer;
+}
+
+export interface V20Out {
+  payloadType: number;
+  sessionId: number;
+  seq: number;
+  payload: Buffer;
+  /** Omitted outside an established session (session setup payloads). */
+  keys?: SessionKeys;
+  /** Fixed IV for known-answer tests; random otherwise. */
+  iv?: Buffer;
+}
+
+export function encodeV20Packet(o: V20Out): Buffer {
+  const keys = o.keys;
+  const encrypt = !!keys && keys.confidentiality !== CONF_NONE;
+  const authenticate = !!keys && keys.integrity !== INTEG_NONE;
+  const body = encrypt ? aesEncrypt(keys!.k2!, o.payload, o.iv) : o.payload;
+  const h = Buffer.alloc(12);
+  h[0] = AUTHTYPE_RMCPP;
+  h[1] = (encrypt ? 0x80 : 0) | (authenticate ? 0x40 : 0) | (o.payloadType & 0x3f);
+  h.writeUInt32LE(o.sessionId >>> 0, 2);
+  h.writeUInt32LE(o.seq >>> 0, 6);
+  h.writeUInt16LE(body.length, 10);
+  if (!authenticate) return Buffer.concat([RMCP_HEADER, h, body]);
+  // Integrity pad makes auth-type..next-header a multiple of 4 (IPMI 2.0 §13.28.4).
+  const unpadded = h.length + body.length + 2;
+  const padLen = (4 - (unpadded % 4)) % 4;
+  const trailer = Buffer.alloc(padLen + 2, 0xff);
+  trailer[padLen] = padLen;
+  trailer[padLen + 1] = 0x07; // next header, always 07h
+  const signed = Buffer.concat([h, body, trailer]);
+  return Buffer.concat([RMCP_HEADER, signed, integrityCode(keys!.integrity, keys!.k1!, signed)]);
+}
+
+export type DecodedPacket =
+  | { kind: 'v15'; authType: number; sessionId: number; seq: number; message: Buffer }
+  | {
+      kind: 'v20';
+      payloadType: number;
+      encrypted: boolean;
+      authenticated: boolean;
+      sessionId: number;
+      seq: number;
+      /** As received: still encrypted when `encrypted`. */
+      payload: Buffer;
+      /** Bytes covered by the AuthCode (auth type .. next header). */
+      signed: Buffer;
+      authCode: Buffer;
+    }
+  | { kind: 'asf'; data: Buffer };
+
+/** Structural decode of one datagram; no keys needed. */
+export function decodePacket(b: Buffer): DecodedPacket | undefined {
+  try {
+    if (b.length < 5 || b.readUInt8(0) !== 0x06) return undefined;
+    const cls = b.readUInt8(3) & 0x1f;
+    if (cls === 0x06) return { kind: 'asf', data: Buffer.from(b.subarray(4)) };
+    if (cls !== 0x07) return undefined;
+    const authType = b.readUInt8(4) & 0x0f;
+    if (authType === AUTHTYPE_RMCPP) {
+      if (b.length < 16) return undefined;
+      const pt = b.readUInt8(5);
+      const payloadType = pt & 0x3f;
+      if (payloadType === 0x02) return undefined; // OEM explicit: never requested
+      const sessionId = b.readUInt32LE(6);
+      const seq = b.readUInt32LE(10);
+      const len = b.readUInt16LE(14);
+      if (16 + len > b.length) return undefined;
+      const payload = Buffer.from(b.subarray(16, 16 + len));
+      const authenticated = (pt & 0x40) !== 0;
+      let signed = Buffer.alloc(0);
+      let authCode = Buffer.alloc(0);
+      if (authenticated) {
+        // After the payload: pad (0xff…), pad length, next header, AuthCode.
+        let i = 16 + len;
+        while (i < b.length && b.readUInt8(i) === 0xff && i - (16 + len) < 3) i++;
+        if (i + 2 > b.length) return undefined;
+        const padLen = b.readUInt8(i);
+        if (padLen !== i - (16 + len) || b.readUInt8(i + 1) !== 0x07) return undefined;
+        signed = Buffer.from(b.subarray(4, i + 2));
+        authCode = Buffer.from(b.subarray(i + 2));
+      }
+      return { kind: 'v20', payloadType, encrypted: (pt & 0x80) !== 0, authenticated, sessionId, seq, payload, signed, authCode };
+    }
+    // IPMI 1.5: auth type, seq(4), session id(4), [auth code(16)], length(1), message
+    let off = 5;
+    if (b.length < off + 9) return undefined;
+    const seq = b.readUInt32LE(off);
+    const sessionId = b.readUInt32LE(off + 4);
+    off += 8;
+    if (authType !== AUTHTYPE_NONE) off += 16;
+    if (b.length < off + 1) return undefined;
+    const len = b.readUInt8(off);
+    off += 1;
+    if (off + len > b.length) return undefined;
+    return { kind: 'v15', authType, sessionId, seq, message: Buffer.from(b.subarray(off, off + len)) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Checks the AuthCode and decrypts an RMCP+ payload of an established session.
+ * undefined when the packet fails integrity or does not match the session's algorithms
+ * (a packet that downgrades protection is rejected, not trusted).
+ */
+export function openV20Payload(p: Extract<DecodedPacket, { kind: 'v20' }>, keys: SessionKeys): Buffer | undefined {
+  try {
+    if (keys.integrity !== INTEG_NONE) {
+      if (!p.authenticated) return undefined;
+      const want = integrityCode(keys.integrity, keys.k1!, p.signed);
+      if (p.authCode.length < integrityLength(keys.integrity)) return undefined;
+      if (!safeEqual(p.authCode.subarray(0, want.length), want)) return undefined;
+    }
+    if (keys.confidentiality !== CONF_NONE) {
+      if (!p.encrypted) return undefined;
+      return aesDecrypt(keys.k2!, p.payload);
+    }
+    return p.encrypted ? undefined : p.payload;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,85 @@
+// kanri user add | list | enable | disable. Passwords come from standard input
+// (or a no-echo prompt on a terminal), never from argv.
+import { hashPassword } from '../auth/password.js';
+import { openStore } from '../store/db.js';
+import { PASSWORD, USER_NAME } from '../pvmutl/commands/changepassword.js';
+
+async function readSecret(prompt: string): Promise<string> {
+  const stdin = process.stdin;
+  if (stdin.isTTY) {
+    process.stderr.write(prompt);
+    stdin.setRawMode(true);
+  }
+  return new Promise((resolve) => {
+    let buf = '';
+    const done = (): void => {
+      stdin.off('data', onData);
+      if (stdin.isTTY) { stdin.setRawMode(false); process.stderr.write('\n'); }
+      stdin.pause();
+      resolve(buf);
+    };
+    const onData = (chunk: Buffer): void => {
+      for (const ch of chunk.toString('utf8')) {
+        if (ch === '\n' || ch === '\r' || ch === '\u0004') return done();
+        if (ch === '\u0003') { buf = ''; return done(); }
+        buf += ch;
+      }
+    };
+    stdin.on('data', onData);
+    stdin.once('end', done);
+    stdin.resume();
+  });
+}
+
+export async function userAdd(dbPath: string, name: string, level: string): Promise<number> {
+  if (!USER_NAME.test(name)) {
+    process.stderr.write('kanri: user name must be 1-32 characters of A-Z a-z 0-9 _ . -\n');
+    return 1;
+  }
+  if (level !== 'administrator' && level !== 'operator') {
+    process.stderr.write(`kanri: --level must be administrator or operator, not '${level}'\n`);
+    return 1;
+  }
+  const password = await readSecret('Password: ');
+  if (!PASSWORD.test(password)) {
+    process.stderr.write('kanri: the password must be 1-32 printable ASCII characters without spaces\n');
+    return 1;
+  }
+  const db = openStore(dbPath);
+  try {
+    if (db.prepare('SELECT 1 FROM users WHERE name = ?').get(name)) {
+      process.stderr.write(`kanri: user already exists: ${name}\n`);
+      return 1;
+    }
+    db.prepare('INSERT INTO users (name, password_hash, level, updated_at) VALUES (?, ?, ?, ?)').run(name, hashPassword(password), level, new Date().toISOString());
+    return 0;
+  } finally {
+    db.close();
+  }
+}
+
+export function userList(dbPath: string): number {
+  const db = openStore(dbPath);
+  try {
+    for (const u of db.prepare('SELECT name, level, disabled FROM users ORDER BY name').all() as Array<{ name: string; level: string; disabled: number }>) {
+      process.stdout.write(`${u.name} ${u.level}${u.disabled ? ' disabled' : ''}\n`);
+    }
+    return 0;
+  } finally {
+    db.close();
+  }
+}
+
+export function userSetDisabled(dbPath: string, name: string, disabled: boolean): number {
+  const db = openStore(dbPath);
+  try {
+    const r = db.prepare('UPDATE users SET disabled = ?, updated_at = ? WHERE name = ?').run(disabled ? 1 : 0, new Date().toISOString(), name);
+    if (r.changes === 0) {
+      process.stderr.write(`kanri: user not found: ${name}\n`);
+      return 2;
+    }
+    return 0;
+  } finally {
+    db.close();
+  }
+}

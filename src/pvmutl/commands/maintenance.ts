@@ -1,0 +1,25 @@
+// maintenance On|Off GroupName [HostName] (spec/pvmutl.md §4.9).
+import { L } from '../../cli/locale.js';
+import type { Db } from '../../store/db.js';
+import { activeMachines, findActiveByHost } from '../../domain/machines.js';
+import { Exit, PvmError } from '../exit-codes.js';
+import { resolveGroup } from '../target.js';
+
+export function maintenance(db: Db, on: boolean, given: string, host: string | undefined): void {
+  const { group, model } = resolveGroup(db, given);
+  let ids: number[];
+  if (host !== undefined) {
+    const m = findActiveByHost(db, group.id, host);
+    if (!m || (model && m.model_id !== model.id)) {
+      throw new PvmError(Exit.MACHINE, L(
+        `${host} is not active in ${given} (pool machines cannot be given)`,
+        `${host} は ${given} で稼動していません (プールマシンは指定できません)`,
+      ));
+    }
+    ids = [m.id];
+  } else {
+    ids = activeMachines(db, group.id, model?.id).map((m) => m.id);
+  }
+  const set = db.prepare('UPDATE machines SET maintenance = ? WHERE id = ?');
+  db.transaction(() => { for (const id of ids) set.run(on ? 1 : 0, id); })();
+}

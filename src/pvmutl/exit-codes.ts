@@ -1,0 +1,35 @@
+// pvmutl's exit codes (spec/pvmutl.md §2) are a contract with job schedulers:
+// every failure path names one of these, and nothing else maps errors to codes.
+export const Exit = {
+  OK: 0,
+  FORMAT: 1,
+  MACHINE: 2,
+  GROUP: 3,
+  HOST_SETTING: 4,
+  MOVE: 5,
+  START_FAILED: 6,
+  EXEC_FAILED: 7,
+  SOFTWARE: 8,
+  PRIVILEGE: 9,
+  VM_EXISTS: 10,
+  VM_ACTIVE: 11,
+  ACCOUNT: 14,
+  CREDENTIALS: 15,
+  POLICY: 16,
+  /** Not in the spec table on purpose: a parsed, valid command whose engine is not built yet. */
+  NOT_IMPLEMENTED: 69,
+  /** An internal fault (a bug or a damaged store), never a user error. */
+  INTERNAL: 70,
+} as const;
+
+export type ExitCode = (typeof Exit)[keyof typeof Exit];
+
+export const SPEC_EXIT_CODES: readonly number[] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 14, 15, 16];
+
+/** A failure that ends the command with a pvmutl exit code and a one-line reason. */
+export class PvmError extends Error {
+  constructor(readonly code: ExitCode, message: string) {
+    super(message);
+    this.name = 'PvmError';
+  }
+}

@@ -1,0 +1,121 @@
+// pvmutl dialect: parse, check rights, open the store, run one subcommand.
+// Order matters for schedulers: a format error is reported before anything
+// else, and nothing touches the store before the command is known to be valid.
+import { L } from '../cli/locale.js';
+import { type Db, StoreError, openStore } from '../store/db.js';
+import { defaultStorePath } from '../store/paths.js';
+import { Exit, PvmError } from './exit-codes.js';
+import { HELP } from './help.js';
+import { type Io, processIo } from './io.js';
+import { type Command, parse } from './parse.js';
+import { isAdministrator } from './privilege.js';
+import { recordAudit } from '../store/audit.js';
+
+/** Subcommands whose action sequences come with the engine. */
+const ENGINE_COMMANDS = new Set([
+  'move', 'replace', 'add', 'addspecname', 'delete', 'deploygrp', 'deploysrv', 'deploypsv',
+  'shutdown', 'reboot', 'poweron', 'vmadd', 'vmdelete', 'vmmigrate', 'vmmigrateandmove', 'asjob', 'ascancel',
+]);
+
+/** Takes `--db PATH` / `--db=PATH` off the front of argv. */
+export function splitGlobalOptions(args: string[]): { db?: string; rest: string[] } {
+  const a = [...args];
+  let db: string | undefined;
+  while (a.length > 0) {
+    if (a[0] === '--db') {
+      if (a[1] === undefined) throw new PvmError(Exit.FORMAT, L('--db needs a path', '--db にはパスが必要です'));
+      db = a[1];
+      a.splice(0, 2);
+    } else if (a[0]!.startsWith('--db=')) {
+      db = a[0]!.slice(5);
+      a.shift();
+    } else break;
+  }
+  return { db, rest: a };
+}
+
+export async function runPvmutl(args: string[], io: Io = processIo(), env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let db: Db | undefined;
+  let command: Command | undefined;
+  let code: number = Exit.OK;
+  try {
+    const { db: dbPath, rest } = splitGlobalOptions(args);
+    command = parse(rest);
+    if (command.cmd === 'help') {
+      (rest.length === 0 ? io.err : io.out)(HELP);
+      return rest.length === 0 ? Exit.FORMAT : Exit.OK;
+    }
+    if (!isAdministrator(env)) {
+      throw new PvmError(Exit.PRIVILEGE, L(
+        'pvmutl needs administrator rights (root or a member of the kanri admin group)',
+        'pvmutl の実行には管理者権限 (root または kanri 管理グループ) が必要です',
+      ));
+    }
+    if (ENGINE_COMMANDS.has(command.cmd)) {
+      throw new PvmError(Exit.NOT_IMPLEMENTED, L(
+        `${command.cmd} is not implemented yet in this version of kanri`,
+        `${command.cmd} はこのバージョンの kanri では未実装です`,
+      ));
+    }
+    db = openStore(dbPath ?? defaultStorePath(env));
+    code = await dispatch(db, command, io);
+    return code;
+  } catch (err) {
+    if (err instanceof PvmError) {
+      code = err.code;
+      io.err(`pvmutl: ${err.message}\n`);
+      return code;
+    }
+    if (err instanceof StoreError) {
+      code = Exit.INTERNAL;
+      io.err(`pvmutl: ${err.message}\n`);
+      return code;
+    }
+    throw err;
+  } finally {
+    if (db && command && isChange(command) && code === Exit.OK) recordAudit(db, 'pvmutl', redact(command), code);
+    db?.close();
+  }
+}
+
+function isChange(c: Command): boolean {
+  return c.cmd === 'maintenance' || c.cmd === 'changepassword' || (c.cmd === 'policy' && c.action === 'set');
+}
+
+/** The audit line of a command, with passwords left out. */
+function redact(c: Command): string {
+  switch (c.cmd) {
+    case 'changepassword': return `changepassword ${c.user} *** ***`;
+    case 'maintenance': return `maintenance ${c.on ? 'on' : 'off'} ${c.group}${c.host ? ' ' + c.host : ''}`;
+    case 'policy': return c.action === 'set' ? `policy set ${c.group}${c.policy ? ' ' + c.policy : ''}${c.yes ? ' /y' : ''}` : 'policy show';
+    default: return c.cmd;
+  }
+}
+
+async function dispatch(db: Db, c: Command, io: Io): Promise<number> {
+  switch (c.cmd) {
+    case 'list': {
+      const { listGroup, listServer, listSoft } = await import('./commands/list.js');
+      io.out(c.what === 'group' ? listGroup(db) : c.what === 'server' ? listServer(db, c.group) : listSoft(db, c.group));
+      return Exit.OK;
+    }
+    case 'policy': {
+      const { policySet, policyShow } = await import('./commands/policy.js');
+      if (c.action === 'show') io.out(policyShow(db, c.group));
+      else await policySet(db, c.group, c.policy, c.yes, io);
+      return Exit.OK;
+    }
+    case 'maintenance': {
+      const { maintenance } = await import('./commands/maintenance.js');
+      maintenance(db, c.on, c.group, c.host);
+      return Exit.OK;
+    }
+    case 'changepassword': {
+      const { changePassword } = await import('./commands/changepassword.js');
+      changePassword(db, c.user, c.oldPassword, c.newPassword);
+      return Exit.OK;
+    }
+    default:
+      throw new PvmError(Exit.NOT_IMPLEMENTED, L(`${c.cmd} is not implemented yet`, `${c.cmd} は未実装です`));
+  }
+}

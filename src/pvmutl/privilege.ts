@@ -1,0 +1,30 @@
+// pvmutl runs for administrators only (spec/pvmutl.md §1.2, exit 9): root, or a
+// member of the admin group (KANRI_ADMIN_GROUP, default "kanri"). This mirrors
+// the original's check for schedulers; the store's 0600 mode is what protects data.
+import { readFileSync } from 'node:fs';
+
+export function adminGroupName(env: NodeJS.ProcessEnv = process.env): string {
+  return env.KANRI_ADMIN_GROUP || 'kanri';
+}
+
+function groupId(name: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync('/etc/group', 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of text.split('\n')) {
+    const [n, , gid] = line.split(':');
+    if (n === name && gid !== undefined && /^\d+$/.test(gid)) return Number(gid);
+  }
+  return undefined;
+}
+
+export function isAdministrator(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (typeof process.getuid !== 'function') return true;
+  if (process.getuid() === 0) return true;
+  const gid = groupId(adminGroupName(env));
+  if (gid === undefined) return false;
+  return process.getgid?.() === gid || (process.getgroups?.() ?? []).includes(gid);
+}

@@ -1,0 +1,21 @@
+// The audit trail: who ran which change, when, with which exit code. Callers
+// pass the command already redacted; secrets never reach this table.
+import { userInfo } from 'node:os';
+import type { Db } from './db.js';
+
+function whoAmI(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return String(process.getuid?.() ?? '?');
+  }
+}
+
+export function recordAudit(db: Db, dialect: string, command: string, exitCode: number): void {
+  try {
+    db.prepare('INSERT INTO audit (time, uid, user, command, exit_code) VALUES (?, ?, ?, ?, ?)')
+      .run(new Date().toISOString(), process.getuid?.() ?? null, whoAmI(), `${dialect} ${command}`, exitCode);
+  } catch {
+    // The audit row must never turn a finished command into a failure.
+  }
+}

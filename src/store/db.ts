@@ -1,0 +1,65 @@
+// The configuration store: one SQLite file, WAL, busy timeout, foreign keys,
+// numbered migrations, created 0600 because it holds credentials and hashes.
+import Database from 'better-sqlite3';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { MIGRATIONS } from './migrations.js';
+
+export type Db = Database.Database;
+
+export interface OpenOptions {
+  /** Open an existing store read-only and fail if it is missing. */
+  readonly?: boolean;
+}
+
+export class StoreError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
+
+export function openStore(path: string, opts: OpenOptions = {}): Db {
+  const fresh = path !== ':memory:' && !existsSync(path);
+  if (fresh) {
+    if (opts.readonly) throw new StoreError(`store not found: ${path}`);
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // Create the file ourselves so that it never exists with a wider mode, not even briefly.
+    closeSync(openSync(path, 'wx', 0o600));
+  }
+  let db: Db;
+  try {
+    db = new Database(path, { readonly: !!opts.readonly, timeout: 5000 });
+  } catch (err) {
+    throw new StoreError(`cannot open store ${path}: ${(err as Error).message}`);
+  }
+  db.pragma('foreign_keys = ON');
+  if (!opts.readonly) {
+    if (fresh) db.pragma('journal_mode = WAL');
+    migrate(db);
+    if (fresh) chmodSync(path, 0o600);
+  }
+  return db;
+}
+
+export function schemaVersion(db: Db): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+function migrate(db: Db): void {
+  const current = schemaVersion(db);
+  const target = MIGRATIONS.length;
+  if (current === target) return;
+  if (current > target) {
+    throw new StoreError(`store schema ${current} is newer than this kanri (${target}); upgrade kanri`);
+  }
+  // BEGIN IMMEDIATE so that two first invocations do not both migrate.
+  const run = db.transaction(() => {
+    const now = schemaVersion(db);
+    for (let v = now; v < target; v++) {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    }
+  });
+  run.immediate();
+}
