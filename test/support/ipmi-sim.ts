@@ -212,8 +212,12 @@ function emuFile(index: number, o: SimOptions): string {
     l.push('sensor_set_threshold 0x20 0 3 settable 000111 0 0 0 0x0a 0x14 0x1e');
     l.push('main_sdr_add 0x20 ' + hexBytes(fullSensorSdr({ num: 3, entity: 0x1d, type: 0x04, units2: 18, m: 50, b: 0, rExp: 0, bExp: 0, unr: 0, uc: 0, unc: 0, lnr: 0x0a, lc: 0x14, lnc: 0x1e, name: 'FAN1' })));
     // 4: discrete presence sensor with a compact record
+    for (const n of [1, 2, 3]) {
+      l.push(`sensor_set_event_support 0x20 0 ${n} enable scanning per-state 000111111000000 000111111000000 000111111000000 000111111000000`);
+    }
     l.push('sensor_add 0x20 0 4 0x25 0x6f');
     l.push('sensor_set_bit_clr_rest 0x20 0 4 0 1');
+    l.push('sensor_set_event_support 0x20 0 4 enable scanning per-state 000000000000011 000000000000011 000000000000011 000000000000011');
     l.push('main_sdr_add 0x20 ' + hexBytes(compactSensorSdr(4, 0x25, 'DIMM0 Presence')));
     const fru = sampleFru(String(1000 + index));
     l.push(`mc_add_fru_data 0x20 0 ${fru.length} data ${hexBytes(fru)}`);
