@@ -1,13 +1,15 @@
 // Messages are English unless the POSIX locale asks for Japanese (LC_ALL, then
 // LC_MESSAGES, then LANG — the usual precedence).
-let japanese: boolean | undefined;
+let env: NodeJS.ProcessEnv = process.env;
 
-export function isJapanese(env: NodeJS.ProcessEnv = process.env): boolean {
-  if (japanese === undefined) {
-    const tag = env.LC_ALL || env.LC_MESSAGES || env.LANG || '';
-    japanese = tag.toLowerCase().startsWith('ja');
-  }
-  return japanese;
+/** Selects the environment whose locale variables decide the language. */
+export function useLocaleOf(e: NodeJS.ProcessEnv): void {
+  env = e;
+}
+
+export function isJapanese(): boolean {
+  const tag = env.LC_ALL || env.LC_MESSAGES || env.LANG || '';
+  return tag.toLowerCase().startsWith('ja');
 }
 
 /** Picks the message in the caller's language. */

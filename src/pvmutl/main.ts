@@ -1,7 +1,7 @@
 // pvmutl dialect: parse, check rights, open the store, run one subcommand.
 // Order matters for schedulers: a format error is reported before anything
 // else, and nothing touches the store before the command is known to be valid.
-import { L } from '../cli/locale.js';
+import { L, useLocaleOf } from '../cli/locale.js';
 import { type Db, StoreError, openStore } from '../store/db.js';
 import { defaultStorePath } from '../store/paths.js';
 import { Exit, PvmError } from './exit-codes.js';
@@ -38,6 +38,7 @@ export async function runPvmutl(args: string[], io: Io = processIo(), env: NodeJ
   let db: Db | undefined;
   let command: Command | undefined;
   let code: number = Exit.OK;
+  useLocaleOf(env);
   try {
     const { db: dbPath, rest } = splitGlobalOptions(args);
     command = parse(rest);

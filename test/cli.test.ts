@@ -1,0 +1,99 @@
+// The real binary under its three names: dialect selection, exit status,
+// stdout/stderr separation, the administrator check, the confirmation on a
+// pipe, and the demo.
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openStore } from '../src/store/db.js';
+import { fixtureStore } from './support/store.js';
+import { binaries, run } from './support/cli.js';
+
+describe('one binary, three names', () => {
+  it('pvmutl and `kanri pvmutl` are the same dialect', () => {
+    const db = fixtureStore();
+    const a = run('pvmutl', ['list', 'server', 'Shop\\Web'], { db });
+    const b = run('kanri', ['pvmutl', 'list', 'server', 'Shop\\Web'], { db });
+    expect(a.code).toBe(0);
+    expect(a.out).toContain('Server List (Group = Shop\\Web)');
+    expect(b).toEqual(a);
+  });
+
+  it('--db selects the store and the exit status carries the spec code', () => {
+    const db = fixtureStore();
+    const r = run('pvmutl', ['--db', db, 'list', 'server', 'NoSuchGroup'], { env: { KANRI_DB: '/nonexistent/x.db' } });
+    expect(r).toEqual({ code: 3, out: '', err: 'pvmutl: group not found: NoSuchGroup\n' });
+  });
+
+  it('dscli and kanri answer as their own dialects', () => {
+    expect(run('dscli', ['getPowerStatus', 'x']).code).toBe(6);
+    expect(run('kanri', ['--help']).out).toContain('config');
+    expect(run('kanri', ['nonsense']).code).toBe(1);
+  });
+});
+
+describe('administrator rights', () => {
+  it('a caller that is not root and not in the admin group gets exit 9', () => {
+    const db = fixtureStore();
+    const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const r = run('pvmutl', ['list', 'group'], { db, ...asNobody, env: { KANRI_ADMIN_GROUP: 'kanri-admins-that-do-not-exist' } });
+    expect(r.code).toBe(9);
+    expect(r.err).toBe('pvmutl: pvmutl needs administrator rights (root or a member of the kanri admin group)\n');
+  });
+
+  it('a format error is still reported as 1 before the rights check', () => {
+    const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    expect(run('pvmutl', ['list', 'nonsense'], { ...asNobody, env: { KANRI_ADMIN_GROUP: 'kanri-admins-that-do-not-exist' } }).code).toBe(1);
+  });
+});
+
+describe('policy set confirmation on a pipe', () => {
+  const policyOfAp = (db: string): string | null => {
+    const d = openStore(db, { readonly: true });
+    const r = d.prepare("SELECT p.name FROM groups g LEFT JOIN policies p ON p.id = g.policy_id WHERE g.name = 'AP'").get() as { name: string | null };
+    d.close();
+    return r.name;
+  };
+
+  it('accepts an answer piped in', () => {
+    const db = fixtureStore();
+    const r = run('pvmutl', ['policy', 'set', 'Shop\\AP', 'Web-N+1'], { db, input: 'y\n' });
+    expect(r.code).toBe(0);
+    expect(policyOfAp(db)).toBe('Web-N+1');
+  });
+
+  it('treats end of input as no', () => {
+    const db = fixtureStore();
+    const r = run('pvmutl', ['policy', 'set', 'Shop\\AP', 'Web-N+1'], { db, input: '' });
+    expect(r.code).toBe(1);
+    expect(policyOfAp(db)).toBe('標準ポリシー');
+  });
+
+  it('does not hang on a pipe that stays open and silent', async () => {
+    const db = fixtureStore();
+    const started = Date.now();
+    const child = spawn(join(binaries(), 'pvmutl'), ['policy', 'set', 'Shop\\AP', 'Web-N+1'], {
+      env: { ...process.env, KANRI_DB: db, LANG: 'C' }, stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.stdin.destroy();
+    expect(code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(policyOfAp(db)).toBe('標準ポリシー');
+  });
+});
+
+describe('kanri demo', () => {
+  it('runs the narrated tour in under 30 seconds and leaves nothing behind', () => {
+    const before = readdirSync(tmpdir()).filter((f) => f.startsWith('kanri-demo-'));
+    const started = Date.now();
+    const r = run('kanri', ['demo']);
+    expect(r.code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(r.out).toContain('$ pvmutl list server Shop\\Web\n===============================\nServer List (Group = Shop\\Web)');
+    expect(r.out).toContain('$ pvmutl list server Shop\\Wbe\npvmutl: group not found: Shop\\Wbe\n[exit 3]');
+    expect(r.out).toContain('$ pvmutl policy show Shop\\AP\nAP : Web-N+1\nR120h : \n[exit 0]');
+    expect(readdirSync(tmpdir()).filter((f) => f.startsWith('kanri-demo-'))).toEqual(before);
+  });
+});

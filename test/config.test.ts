@@ -1,0 +1,139 @@
+// kanri config apply | check | export: complete validation before any write,
+// errors that name the file and the path, idempotence, and apply(export(x)) = no-op.
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openStore, schemaVersion } from '../src/store/db.js';
+import { MIGRATIONS } from '../src/store/migrations.js';
+import { FIXTURE, fixtureStore, storeDigest, tempDir } from './support/store.js';
+import { run } from './support/cli.js';
+
+const fixtureText = readFileSync(FIXTURE, 'utf8');
+
+function write(text: string): string {
+  const f = join(tempDir(), 'dc.yaml');
+  writeFileSync(f, text);
+  return f;
+}
+
+describe('config apply', () => {
+  it('creates the store 0600 in WAL mode at the newest schema and loads the fixture', () => {
+    const db = join(tempDir(), 'new', 'kanri.db');
+    const r = run('kanri', ['config', 'apply', FIXTURE], { db });
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(`applied ${FIXTURE}: 3 categories, 6 groups, 30 machines, 17 software, 3 policies, 3 users\n`);
+    expect(statSync(db).mode & 0o777).toBe(0o600);
+    const d = openStore(db);
+    expect(d.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(d.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(schemaVersion(d)).toBe(MIGRATIONS.length);
+    d.close();
+  });
+
+  it('is idempotent: a second apply writes nothing', () => {
+    const db = fixtureStore();
+    const before = storeDigest(db);
+    const r = run('kanri', ['config', 'apply', FIXTURE], { db });
+    expect(r.out).toBe(`no changes: the store already matches ${FIXTURE}\n`);
+    expect(storeDigest(db)).toBe(before);
+  });
+
+  it('apply(export(x)) is a no-op, and export round-trips through a fresh store', () => {
+    const db = fixtureStore();
+    const exported = run('kanri', ['config', 'export'], { db }).out;
+    const f = write(exported);
+    const before = storeDigest(db);
+    expect(run('kanri', ['config', 'apply', f], { db }).out).toMatch(/^no changes/);
+    expect(storeDigest(db)).toBe(before);
+
+    const fresh = join(tempDir(), 'kanri.db');
+    expect(run('kanri', ['config', 'apply', f], { db: fresh }).code).toBe(0);
+    expect(run('kanri', ['config', 'export'], { db: fresh }).out).toBe(exported);
+  });
+
+  it('keeps row ids of objects that stay, and removes objects that are gone', () => {
+    const db = fixtureStore();
+    const id = (name: string): number | undefined => {
+      const d = openStore(db, { readonly: true });
+      const r = d.prepare('SELECT id FROM machines WHERE name = ?').get(name) as { id: number } | undefined;
+      d.close();
+      return r?.id;
+    };
+    const before = id('px-r120-03');
+    const edited = fixtureText
+      .replace('{ name: px-r120-03, kind: physical,', '{ name: px-r120-03, kind: physical, description: relabelled,')
+      .replace(/^ {2}- \{ name: cp-new-01,.*\n/m, '');
+    expect(run('kanri', ['config', 'apply', write(edited)], { db }).code).toBe(0);
+    expect(id('px-r120-03')).toBe(before);
+    expect(id('cp-new-01')).toBeUndefined();
+  });
+
+  it('refuses while a job is running, changing nothing', () => {
+    const db = fixtureStore();
+    const d = openStore(db);
+    d.prepare("INSERT INTO jobs (id, sequence, status, created_at) VALUES (11, 'MoveFromPoolToGroup', 'running', '2026-11-22T00:00:00Z')").run();
+    d.close();
+    const before = storeDigest(db);
+    const r = run('kanri', ['config', 'apply', write(fixtureText.replace('priority: 1\n    description: online shop', 'priority: 7\n    description: online shop'))], { db });
+    expect(r.code).toBe(1);
+    expect(r.err).toBe('kanri: config apply refused: jobs are running (00011); wait for them or cancel them first\n');
+    expect(storeDigest(db)).toBe(before);
+  });
+});
+
+describe('config validation', () => {
+  const cases: Array<[string, string, string[]]> = [
+    ['YAML syntax', 'kanri: 1\ngroups: [\n', ['dc.yaml: ']],
+    ['format version', 'kanri: 2\n', ['dc.yaml: kanri: must be 1 (the format version)']],
+    ['unknown key and wrong types', 'kanri: 1\ngroups:\n  - { name: G, type: physical, models: [{ name: m, priority: high }], colour: red, allow_common_pool: "yes" }\n', [
+      'dc.yaml: groups[0].colour: unknown key',
+      'dc.yaml: groups[0].allow_common_pool: must be true or false',
+      'dc.yaml: groups[0].models[0].priority: must be an integer from 1 to 10000',
+    ]],
+    ['undefined references', 'kanri: 1\ngroups:\n  - { name: G, type: physical, policy: nope, models: [{ name: m }], software: { activation: [ghost] }, pool: [m9] }\n', [
+      "dc.yaml: group G: policy: policy 'nope' is not defined under policies:",
+      "dc.yaml: group G: software.activation: software 'ghost' is not defined under software:",
+      "dc.yaml: group G: pool: machine 'm9' is not defined under machines:",
+    ]],
+    ['names differing only in case', 'kanri: 1\nmachines:\n  - { name: srv1, kind: physical }\n  - { name: SRV1, kind: physical }\n', [
+      "dc.yaml: machines[1]: machine 'SRV1' is defined twice (names are case-insensitive; first at [0])",
+    ]],
+    ['a host setting used twice', `kanri: 1
+groups:
+  - { name: G, type: physical, models: [{ name: m }], host_settings: [{ host: h1 }], pool: [a, b] }
+machines:
+  - { name: a, kind: physical, active: { group: G, model: m, host: h1 } }
+  - { name: b, kind: physical, active: { group: G, model: m, host: h1 } }
+`, ["dc.yaml: machine b: active.host: host setting 'h1' is already used by a"]],
+    ['a machine of the wrong kind', `kanri: 1
+groups:
+  - { name: G, type: virtual, models: [{ name: m }], host_settings: [{ host: h1 }] }
+machines:
+  - { name: p, kind: physical, active: { group: G, model: m, host: h1, from: common_pool } }
+`, ['dc.yaml: machine p: active.group: a physical machine cannot be active in a virtual group']],
+    ['a group without models and bad addresses', 'kanri: 1\ngroups:\n  - { name: G, type: physical, host_settings: [{ host: h, nics: [{ addresses: [{ ip: 300.1.1.1, netmask: 255.255.255.0 }] }] }] }\n', [
+      'dc.yaml: groups[0].models: a group needs at least one model',
+      "dc.yaml: groups[0].host_settings[0].nics[0].addresses[0].ip: '300.1.1.1' is not an IPv4 address",
+    ]],
+    ['plain passwords', 'kanri: 1\nusers:\n  - { name: u, password_hash: secret }\n', [
+      'dc.yaml: users[0].password_hash: must be a scrypt hash',
+    ]],
+  ];
+
+  it.each(cases)('%s: exit 1, every problem named, nothing written', (_label, text, expected) => {
+    const db = fixtureStore();
+    const before = storeDigest(db);
+    const f = write(text);
+    const r = run('kanri', ['config', 'apply', f], { db });
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    const lines = r.err.split('\n').filter(Boolean);
+    for (const e of expected) expect(lines.some((l) => l.replace(f, 'dc.yaml').startsWith(e))).toBe(true);
+    expect(storeDigest(db)).toBe(before);
+  });
+
+  it('check validates without a store', () => {
+    expect(run('kanri', ['config', 'check', FIXTURE], { db: join(tempDir(), 'none.db') }).out).toBe(`${FIXTURE}: valid\n`);
+    expect(run('kanri', ['config', 'check', '/nonexistent.yaml']).err).toBe('/nonexistent.yaml: cannot read: ENOENT\n');
+  });
+});

@@ -1,0 +1,65 @@
+// Temporary stores for tests: each test gets its own directory and store file.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
+import { parse } from 'yaml';
+import { afterAll } from 'vitest';
+import { openStore } from '../../src/store/db.js';
+import { readDataCentre } from '../../src/config/validate.js';
+import { applyDataCentre } from '../../src/config/apply.js';
+import { runPvmutl } from '../../src/pvmutl/main.js';
+import type { Io } from '../../src/pvmutl/io.js';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const FIXTURE = join(ROOT, 'fixtures', 'datacentre.yaml');
+export const BIN = join(ROOT, 'bin', 'kanri.js');
+
+const dirs: string[] = [];
+afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+
+export function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'kanri-t-'));
+  dirs.push(d);
+  return d;
+}
+
+/** A new store holding the fixture data centre (or another YAML text). */
+export function fixtureStore(yamlText?: string): string {
+  const path = join(tempDir(), 'kanri.db');
+  const { dc, errors } = readDataCentre(parse(yamlText ?? readFileSync(FIXTURE, 'utf8')));
+  if (!dc) throw new Error(errors.join('\n'));
+  const db = openStore(path);
+  applyDataCentre(db, dc);
+  db.close();
+  return path;
+}
+
+/** A digest of every row of every table: equal digests mean an unchanged store. */
+export function storeDigest(path: string): string {
+  const db = openStore(path, { readonly: true });
+  const h = createHash('sha256');
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>;
+  for (const { name } of tables) {
+    h.update(name);
+    for (const row of db.prepare(`SELECT * FROM "${name}" ORDER BY 1, 2`).all()) h.update(JSON.stringify(row));
+  }
+  db.close();
+  return h.digest('hex');
+}
+
+export interface RunResult { code: number; out: string; err: string }
+
+/** Runs pvmutl in-process against a store, answering a confirmation with `answer`. */
+export async function pvmutl(dbPath: string, args: string[], answer?: string): Promise<RunResult> {
+  let out = '';
+  let err = '';
+  const io: Io = {
+    out: (t) => { out += t; },
+    err: (t) => { err += t; },
+    ask: async (q) => { err += q + ' '; return answer; },
+  };
+  const code = await runPvmutl(['--db', dbPath, ...args], io, { ...process.env, LANG: 'C', LC_ALL: '', LC_MESSAGES: '' });
+  return { code, out, err };
+}
