@@ -227,6 +227,8 @@ export class Session {
   private maxInSeq = 0;
   private closed = false;
   private active = false;
+  /** Datagrams sent for requests in this session, retransmissions included. */
+  sent = 0;
   /** Privilege level the session operates at. */
   privilege = 2;
   /** The BMC's user ID and channel, when the privilege check read them. */
@@ -451,6 +453,7 @@ export class Session {
       },
       match: (d) => this.matchResponse(d, netFn, cmd, rqSeq),
     });
+    this.sent += r.attempts;
     return r.value;
   }
 
