@@ -66,8 +66,11 @@ export function getSel(t: BmcTarget, o: SessionOptions & { last?: number } = {})
 }
 
 /** Read-and-clear under one reservation (see commands/sel.ts clearSel). */
-export function clearSel(t: BmcTarget, o: SessionOptions & { readFirst?: boolean } = {}): Promise<SelClearResult> {
-  return withSession(t, { privilege: 'operator', ...o }, (s) => eraseSel(s, o.readFirst !== undefined ? { readFirst: o.readFirst } : {}));
+export function clearSel(t: BmcTarget, o: SessionOptions & { readFirst?: boolean; afterRead?: (round: number) => Promise<void> } = {}): Promise<SelClearResult> {
+  return withSession(t, { privilege: 'operator', ...o }, (s) => eraseSel(s, {
+    ...(o.readFirst !== undefined ? { readFirst: o.readFirst } : {}),
+    ...(o.afterRead ? { afterRead: o.afterRead } : {}),
+  }));
 }
 
 export function getSensors(t: BmcTarget, o: SessionOptions = {}): Promise<SensorReading[]> {

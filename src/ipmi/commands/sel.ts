@@ -148,7 +148,7 @@ export interface SelClearResult {
  * the clear uses the same reservation: an event logged in between cancels the reservation,
  * the BMC refuses the clear (C5h) and the read is redone, so nothing is lost unseen.
  */
-export async function clearSel(s: Session, o: { readFirst?: boolean } = {}): Promise<SelClearResult> {
+export async function clearSel(s: Session, o: { readFirst?: boolean; afterRead?: (round: number) => Promise<void> } = {}): Promise<SelClearResult> {
   const readFirst = o.readFirst ?? true;
   for (let restarts = 0; restarts < 5; restarts++) {
     const res = await reserveSel(s);
@@ -161,6 +161,8 @@ export async function clearSel(s: Session, o: { readFirst?: boolean } = {}): Pro
         throw e;
       }
     }
+    // Instrumentation point: lets a test make something happen between read and clear.
+    if (o.afterRead) await o.afterRead(restarts);
     const req = Buffer.from([res & 0xff, res >> 8, 0x43, 0x4c, 0x52, 0xaa]); // 'CLR', initiate erase
     const r = await s.request(0x0a, 0x47, req, { step: 'Clear SEL', allow: [0xc5], retries: 0 });
     if (r.cc === 0xc5) continue;
