@@ -1,6 +1,7 @@
 // Fan-out: many BMCs driven concurrently from one process and one UDP socket, with a
 // global cap. A BMC that does not answer costs at most its own deadline; results stream
 // as they complete.
+import { setMaxListeners } from 'node:events';
 import { IpmiError, isIpmiError } from './errors.js';
 import type { BmcTarget } from './session.js';
 
@@ -35,6 +36,8 @@ function asIpmiError(e: unknown, t: BmcTarget): IpmiError {
 export async function* fanOut<T>(targets: readonly BmcTarget[], task: FanOutTask<T>, o: FanOutOptions = {}): AsyncGenerator<FanOutResult<T>> {
   const limit = Math.max(1, Math.min(MAX_FANOUT, Math.floor(o.concurrency ?? DEFAULT_FANOUT)));
   const ctl = new AbortController();
+  // Every running task listens on this one signal.
+  setMaxListeners(0, ctl.signal);
   const onAbort = () => ctl.abort(o.signal?.reason);
   if (o.signal?.aborted) ctl.abort(o.signal.reason);
   else o.signal?.addEventListener('abort', onAbort, { once: true });
