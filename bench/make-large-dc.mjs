@@ -2,6 +2,7 @@
 // machines, half active and half in group pools: the store for start-up benchmarks.
 import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
+import { pathToFileURL } from 'node:url';
 
 export function largeDataCentre(groups = 1000, machines = 10000) {
   const perGroup = Math.ceil(machines / groups);
@@ -33,6 +34,7 @@ export function largeDataCentre(groups = 1000, machines = 10000) {
   return { kanri: 1, categories, machines: allMachines };
 }
 
-if (process.argv[2]) {
+// Only as a script (node bench/make-large-dc.mjs FILE [groups] [machines]), not when imported.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href && process.argv[2]) {
   writeFileSync(process.argv[2], stringify(largeDataCentre(Number(process.argv[3] ?? 1000), Number(process.argv[4] ?? 10000)), { lineWidth: 0 }));
 }
