@@ -1,9 +1,8 @@
 // RMCP+ session: discovery (Get Channel Authentication Capabilities, Get Channel Cipher
 // Suites), Open Session, RAKP 1–4, privilege negotiation, authenticated/encrypted
 // commands, and a Close Session that is sent on every way out.
-import { randomBytes } from 'node:crypto';
 import {
-  additionalKey, authHash, CIPHER_SUITES, isSupportedSuite, rakp2AuthCode, rakp3AuthCode, rakp4Icv,
+  additionalKey, authHash, random, CIPHER_SUITES, isSupportedSuite, rakp2AuthCode, rakp3AuthCode, rakp4Icv,
   safeEqual, sessionIntegrityKey, userKey, type CipherSuite, type RakpParams,
 } from './crypto.js';
 import { completionCodeText, hex, IpmiError, rakpStatusLayer, rakpStatusText } from './errors.js';
@@ -93,7 +92,7 @@ export function forgetProbes(): void {
   probeCache.clear();
 }
 
-let nextConsoleSid = (randomBytes(4).readUInt32LE(0) & 0x7fffffff) | 1;
+let nextConsoleSid = (random(4).readUInt32LE(0) & 0x7fffffff) | 1;
 function newConsoleSid(): number {
   nextConsoleSid = (nextConsoleSid + 1) >>> 0;
   if (nextConsoleSid === 0) nextConsoleSid = 1;
@@ -290,7 +289,7 @@ export class Session {
   private async handshake(want: number, lookup: 'name-only' | 'name-and-role'): Promise<void> {
     const c = this.c;
     const hash = authHash(this.suite.auth);
-    const tag = randomBytes(1).readUInt8(0);
+    const tag = random(1).readUInt8(0);
     // Open Session Request (IPMI 2.0 §13.17)
     const req = Buffer.alloc(32);
     req[0] = tag;
@@ -319,7 +318,7 @@ export class Session {
     // RAKP 1 / 2
     const user = Buffer.from(this.target.user, 'utf8');
     if (user.length > 16) throw this.err('authentication', 'user name longer than 16 bytes', { step: 'RAKP 1' });
-    const rm = randomBytes(16);
+    const rm = random(16);
     const role = want | (lookup === 'name-only' ? 0x10 : 0);
     const r1 = Buffer.alloc(28 + user.length);
     r1[0] = tag;
@@ -483,35 +482,29 @@ export class Session {
   }
 
   /**
-   * Closes the session. Always sends Close Session when the BMC holds one for us, with its
-   * own short budget so that it also goes out after a deadline or a cancel.
+   * Closes the session. Close Session is always sent when the BMC holds a session for us,
+   * also after a deadline or a cancel, with its own short budget (one retransmission).
+   * Resolves once the BMC confirmed or the budget ran out; never throws.
    */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     this.closed = true;
-    if (!this.active) return;
+    if (!this.active) return Promise.resolve();
     const c = this.c;
     const rqSeq = (this.rqSeq = (this.rqSeq + 1) & 0x3f);
     const data = Buffer.alloc(4);
     data.writeUInt32LE(this.bmcSid, 0);
     const msg = encodeIpmiRequest({ netFn: 0x06, cmd: 0x3c, data, rqSeq });
-    const build = () => {
-      this.outSeq = (this.outSeq + 1) >>> 0 || 1;
-      return encodeV20Packet({ payloadType: PAYLOAD_IPMI, sessionId: this.bmcSid, seq: this.outSeq, payload: msg, keys: this.keys });
-    };
     const budget = Math.min(c.timeoutMs, 500);
-    if (c.signal?.aborted || Date.now() >= c.deadline) {
-      // Cancelled or out of time: send it once, wait a little, never throw.
-      await c.transport.exchange({
-        host: c.host, port: c.port, timeoutMs: budget, retries: 0, deadline: Date.now() + budget, step: 'Close Session',
-        build, match: (d) => this.matchResponse(d, 0x06, 0x3c, rqSeq),
-      }).catch(() => undefined);
-      return;
-    }
-    await c.transport.exchange({
-      host: c.host, port: c.port, timeoutMs: budget, retries: 1, deadline: Math.max(c.deadline, Date.now() + budget), step: 'Close Session',
-      build, match: (d) => this.matchResponse(d, 0x06, 0x3c, rqSeq),
-    }).catch(() => undefined);
+    const late = c.signal?.aborted || Date.now() >= c.deadline;
+    return c.transport.exchange({
+      host: c.host, port: c.port, timeoutMs: budget, retries: late ? 0 : 1, deadline: Date.now() + 2 * budget, step: 'Close Session',
+      build: () => {
+        this.outSeq = (this.outSeq + 1) >>> 0 || 1;
+        return encodeV20Packet({ payloadType: PAYLOAD_IPMI, sessionId: this.bmcSid, seq: this.outSeq, payload: msg, keys: this.keys });
+      },
+      match: (d) => this.matchResponse(d, 0x06, 0x3c, rqSeq),
+    }).then(() => undefined, () => undefined);
   }
 }
 
@@ -545,14 +538,18 @@ export async function withSession<T>(target: BmcTarget, o: SessionOptions, fn: (
   } catch {
     throw new IpmiError('network', 'cancelled while waiting for another operation on this BMC', { host: target.host, port, aborted: true });
   }
+  // The caller gets its result as soon as Close Session is on the wire; the BMC stays
+  // locked (one session per BMC) until the close is confirmed or its budget runs out.
+  let closing: Promise<void> | undefined;
   try {
     const s = await Session.open(target, { ...o, transport, deadline });
     try {
       return await fn(s);
     } finally {
-      await s.close();
+      closing = s.close();
     }
   } finally {
-    release();
+    if (closing) void closing.finally(release);
+    else release();
   }
 }
