@@ -77,7 +77,7 @@ export function dscliExitCode(e: IpmiError): 4 | 5 | 6 | 8 {
     case 'cipher':
       return 4;
     case 'completion-code':
-      return e.code === 0xc1 || e.code === 0xcc && e.step === 'diag interrupt' ? 6 : 8;
+      return e.code === 0xc1 || (e.code === 0xcc && e.step === 'diag interrupt') ? 6 : 8;
     default:
       return 8;
   }

@@ -12,10 +12,18 @@ export interface FanOutOptions {
   signal?: AbortSignal;
 }
 
+/** A target without its secrets: safe to print, log or journal. */
+export type PublicTarget = Omit<BmcTarget, 'password' | 'kg'>;
+
+export function publicTarget(t: BmcTarget): PublicTarget {
+  const { password: _p, kg: _k, ...rest } = t;
+  return rest;
+}
+
 export interface FanOutResult<T> {
   /** Position of the target in the input list. */
   index: number;
-  target: BmcTarget;
+  target: PublicTarget;
   ok: boolean;
   value?: T;
   error?: IpmiError;
@@ -52,7 +60,7 @@ export async function* fanOut<T>(targets: readonly BmcTarget[], task: FanOutTask
       const t0 = Date.now();
       const settle = (r: Omit<FanOutResult<T>, 'index' | 'target' | 'elapsedMs'>) => {
         running--;
-        done.push({ index, target, elapsedMs: Date.now() - t0, ...r });
+        done.push({ index, target: publicTarget(target), elapsedMs: Date.now() - t0, ...r });
         start();
         wake?.();
       };
@@ -60,7 +68,12 @@ export async function* fanOut<T>(targets: readonly BmcTarget[], task: FanOutTask
         settle({ ok: false, error: new IpmiError('network', 'cancelled before start', { host: target.host, aborted: true }) });
         continue;
       }
-      task(target, index, ctl.signal).then(
+      // One controller per task: the shared signal gets one listener per running task
+      // instead of one per packet in flight.
+      const own = new AbortController();
+      const forward = () => own.abort(ctl.signal.reason);
+      ctl.signal.addEventListener('abort', forward, { once: true });
+      task(target, index, own.signal).finally(() => ctl.signal.removeEventListener('abort', forward)).then(
         (value) => settle({ ok: true, value }),
         (e) => settle({ ok: false, error: asIpmiError(e, target) }),
       );

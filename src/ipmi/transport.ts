@@ -220,18 +220,28 @@ export function sharedTransport(): Transport {
 const resolved = new Map<string, string>();
 
 /** Routing is by address, so names are resolved once, up front. */
-export async function resolveHost(host: string, signal?: AbortSignal): Promise<string> {
+export async function resolveHost(host: string, signal?: AbortSignal, timeoutMs = 5000): Promise<string> {
   if (isIP(host) === 4) return host;
   const hit = resolved.get(host);
   if (hit) return hit;
+  // A resolver that never answers must not hang the caller either.
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
   try {
-    const lookupP = lookup(host, { family: 4 });
-    const r = signal
-      ? await Promise.race([lookupP, new Promise<never>((_, rej) => signal.addEventListener('abort', () => rej(new Error('cancelled')), { once: true }))])
-      : await lookupP;
+    const r = await Promise.race([
+      lookup(host, { family: 4 }),
+      new Promise<never>((_, rej) => {
+        timer = setTimeout(() => rej(new Error('ETIMEOUT')), timeoutMs);
+        onAbort = () => rej(new Error('cancelled'));
+        signal?.addEventListener('abort', onAbort, { once: true });
+      }),
+    ]);
     resolved.set(host, r.address);
     return r.address;
   } catch (e) {
-    throw new IpmiError('network', `cannot resolve host name (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { host, aborted: signal?.aborted });
+    throw new IpmiError('network', `cannot resolve host name (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { host, aborted: signal?.aborted ?? false });
+  } finally {
+    if (timer) clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
   }
 }

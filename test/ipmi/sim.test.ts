@@ -274,6 +274,9 @@ describe.runIf(havePeers)('fan-out over one socket', () => {
 
       const ordered = await ipmi.powerAll(targets.slice(0, 2), 'status', { concurrency: 2, ...fast });
       expect(ordered.map((r) => r.index)).toEqual([0, 1]);
+      // results are safe to print: no password in them
+      expect(JSON.stringify(all)).not.toContain('operpass');
+      expect(all[0]!.target).toMatchObject({ host: '127.0.0.1', user: 'oper' });
     } finally {
       await Promise.all(holes.map((h) => h.close()));
     }
