@@ -1,3 +1,4 @@
+import { IpmiError } from '../errors.js';
 import type { Session } from '../session.js';
 
 export type PowerState = 'on' | 'off';
@@ -46,6 +47,8 @@ export function decodeChassisStatus(d: Buffer): ChassisStatus {
 
 export async function getChassisStatus(s: Session): Promise<ChassisStatus> {
   const r = await s.request(0x00, 0x01, Buffer.alloc(0), { step: 'Get Chassis Status' });
+  // A short answer must not read as "off": that would turn into a power-on.
+  if (r.data.length < 3) throw new IpmiError('protocol', `Get Chassis Status answer has ${r.data.length} data bytes, at least 3 expected`, { host: s.target.host, port: s.port, step: 'Get Chassis Status' });
   return decodeChassisStatus(r.data);
 }
 

@@ -1,0 +1,171 @@
+// A minimal RMCP+ BMC written in the test, for what ipmi_sim cannot do: cipher suite 17
+// (RAKP-HMAC-SHA256, HMAC-SHA256-128, AES-CBC-128), lost packets and malformed answers.
+import { createSocket, type Socket } from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  additionalKey, rakp2AuthCode, rakp3AuthCode, rakp4Icv, sessionIntegrityKey, userKey, type HashName, type RakpParams,
+} from '../../src/ipmi/crypto.js';
+import * as ipmi from '../../src/ipmi/index.js';
+import { decodePacket, encodeV20Packet, openV20Payload, type SessionKeys } from '../../src/ipmi/rmcp.js';
+
+interface FakeOptions {
+  suite: { auth: number; integ: number; conf: number };
+  user: string;
+  password: string;
+  /** Drop this many datagrams of each kind before answering (tests retransmission). */
+  dropFirst?: number;
+  /** Answer Get Chassis Status with a cut-off datagram ('truncated') or a well-formed message without data ('empty'). */
+  malformed?: 'truncated' | 'empty';
+  power?: 0 | 1;
+}
+
+function ipmiResponse(req: Buffer, cc: number, data: number[]): Buffer {
+  const netFn = (req.readUInt8(1) >> 2) + 1;
+  const m = [0x81, netFn << 2, 0, 0x20, req.readUInt8(4), req.readUInt8(5), cc, ...data, 0];
+  m[2] = (0x100 - ((m[0]! + m[1]!) & 0xff)) & 0xff;
+  let s = 0;
+  for (let i = 3; i < m.length - 1; i++) s += m[i]!;
+  m[m.length - 1] = (0x100 - (s & 0xff)) & 0xff;
+  return Buffer.from(m);
+}
+
+async function fakeBmc(o: FakeOptions): Promise<{ port: number; closes: () => number; seen: Map<number, number>; close: () => Promise<void> }> {
+  const sock: Socket = createSocket('udp4');
+  const hash: HashName = o.suite.auth === 3 ? 'sha256' : 'sha1';
+  const bmcSid = 0x0badcafe;
+  const guid = Buffer.alloc(16, 0x42);
+  const rc = Buffer.alloc(16, 0x17);
+  let consoleSid = 0, rm = Buffer.alloc(0), role = 0, user = Buffer.alloc(0);
+  let keys: SessionKeys | undefined;
+  let seq = 0, closes = 0;
+  const seen = new Map<number, number>();
+  sock.on('message', (msg, r) => {
+    const p = decodePacket(msg);
+    if (!p || p.kind !== 'v20') return;
+    const n = (seen.get(p.payloadType) ?? 0) + 1;
+    seen.set(p.payloadType, n);
+    if (n <= (o.dropFirst ?? 0)) return;
+    const reply = (payloadType: number, payload: Buffer, k?: SessionKeys) =>
+      sock.send(encodeV20Packet({ payloadType, sessionId: k ? consoleSid : 0, seq: k ? ++seq : 0, payload, ...(k ? { keys: k } : {}) }), r.port, r.address);
+    const d = p.payload;
+    if (p.payloadType === 0x10) {
+      consoleSid = d.readUInt32LE(4);
+      const ok = d.readUInt8(12) === o.suite.auth && d.readUInt8(20) === o.suite.integ && d.readUInt8(28) === o.suite.conf;
+      if (!ok) return reply(0x11, Buffer.from([d.readUInt8(0), 0x11]));
+      const out = Buffer.alloc(36);
+      out[0] = d.readUInt8(0);
+      out[2] = d.readUInt8(1);
+      out.writeUInt32LE(consoleSid, 4);
+      out.writeUInt32LE(bmcSid, 8);
+      out.set([0, 0, 0, 8, o.suite.auth], 12);
+      out.set([1, 0, 0, 8, o.suite.integ], 20);
+      out.set([2, 0, 0, 8, o.suite.conf], 28);
+      return reply(0x11, out);
+    }
+    const params = (): RakpParams => ({ consoleSid, bmcSid, consoleRandom: rm, bmcRandom: rc, bmcGuid: guid, role, user });
+    if (p.payloadType === 0x12) {
+      rm = Buffer.from(d.subarray(8, 24));
+      role = d.readUInt8(24);
+      user = Buffer.from(d.subarray(28, 28 + d.readUInt8(27)));
+      const head = Buffer.alloc(40);
+      head[0] = d.readUInt8(0);
+      if (user.toString() !== o.user) {
+        head[1] = 0x0d;
+        return reply(0x13, head.subarray(0, 8));
+      }
+      head.writeUInt32LE(consoleSid, 4);
+      rc.copy(head, 8);
+      guid.copy(head, 24);
+      return reply(0x13, Buffer.concat([head, rakp2AuthCode(hash, userKey(o.password), params())]));
+    }
+    if (p.payloadType === 0x14) {
+      const want = rakp3AuthCode(hash, userKey(o.password), params());
+      const out = Buffer.alloc(8);
+      out[0] = d.readUInt8(0);
+      out.writeUInt32LE(consoleSid, 4);
+      if (!d.subarray(8).equals(want)) {
+        out[1] = 0x0f;
+        return reply(0x15, out);
+      }
+      const sik = sessionIntegrityKey(hash, userKey(o.password), params());
+      keys = { integrity: o.suite.integ, confidentiality: o.suite.conf, k1: additionalKey(hash, sik, 1), k2: additionalKey(hash, sik, 2) };
+      return reply(0x15, Buffer.concat([out, rakp4Icv(hash, sik, params())]));
+    }
+    if (p.payloadType === 0 && keys) {
+      const req = openV20Payload(p, keys);
+      if (!req) return;
+      const netFn = req.readUInt8(1) >> 2, cmd = req.readUInt8(5);
+      if (netFn === 0x06 && cmd === 0x3c) {
+        closes++;
+        return reply(0, ipmiResponse(req, 0, []), keys);
+      }
+      if (netFn === 0x06 && cmd === 0x3b) return reply(0, ipmiResponse(req, 0, [req.readUInt8(6) & 0x0f]), keys);
+      if (netFn === 0x00 && cmd === 0x01) {
+        if (o.malformed === 'truncated') return reply(0, ipmiResponse(req, 0, []).subarray(0, 7), keys);
+        if (o.malformed === 'empty') return reply(0, ipmiResponse(req, 0, []), keys);
+        return reply(0, ipmiResponse(req, 0, [o.power ?? 1, 0, 0]), keys);
+      }
+      return reply(0, ipmiResponse(req, 0xc1, []), keys);
+    }
+  });
+  await new Promise<void>((res) => sock.bind(0, '127.0.0.1', () => res()));
+  return { port: sock.address().port, closes: () => closes, seen, close: () => new Promise<void>((res) => sock.close(() => res())) };
+}
+
+const SUITE17 = { auth: 3, integ: 4, conf: 1 };
+const SUITE3 = { auth: 1, integ: 1, conf: 1 };
+const fakes: { close: () => Promise<void> }[] = [];
+afterEach(async () => {
+  await Promise.all(fakes.splice(0).map((f) => f.close()));
+});
+
+describe('RMCP+ against a scripted BMC', () => {
+  it('cipher suite 17: SHA-256 handshake, 16-byte integrity, AES; session closed', async () => {
+    const bmc = await fakeBmc({ suite: SUITE17, user: 'root', password: 'calvin', power: 1 });
+    fakes.push(bmc);
+    const r = await ipmi.getPowerStatus({ host: '127.0.0.1', port: bmc.port, user: 'root', password: 'calvin', cipherSuite: 17 }, { timeoutMs: 300, deadlineMs: 3000 });
+    expect(r.before).toBe('on');
+    await new Promise((res) => setTimeout(res, 50));
+    expect(bmc.closes()).toBe(1);
+  });
+
+  it('cipher suite 17: wrong password is an authentication error', async () => {
+    const bmc = await fakeBmc({ suite: SUITE17, user: 'root', password: 'calvin' });
+    fakes.push(bmc);
+    const e = await ipmi.getPowerStatus({ host: '127.0.0.1', port: bmc.port, user: 'root', password: 'calvinX', cipherSuite: 17 }, { timeoutMs: 300, deadlineMs: 3000 }).catch((x) => x);
+    expect(e).toMatchObject({ layer: 'authentication' });
+  });
+
+  it('retransmits lost requests and still completes', async () => {
+    const bmc = await fakeBmc({ suite: SUITE3, user: 'root', password: 'calvin', dropFirst: 1 });
+    fakes.push(bmc);
+    const r = await ipmi.getPowerStatus({ host: '127.0.0.1', port: bmc.port, user: 'root', password: 'calvin', cipherSuite: 3 }, { timeoutMs: 150, retries: 2, deadlineMs: 3000 });
+    expect(r.before).toBe('on');
+    expect(r.attempts).toBe(2);
+    expect(bmc.seen.get(0x10)).toBe(2); // Open Session sent twice
+  });
+
+  it('a cut-off answer is dropped like noise: the request times out within its deadline', async () => {
+    const bmc = await fakeBmc({ suite: SUITE3, user: 'root', password: 'calvin', malformed: 'truncated' });
+    fakes.push(bmc);
+    const t0 = Date.now();
+    const e = await ipmi.getPowerStatus({ host: '127.0.0.1', port: bmc.port, user: 'root', password: 'calvin', cipherSuite: 3 }, { timeoutMs: 200, retries: 1, deadlineMs: 2000 }).catch((x) => x);
+    expect(e).toMatchObject({ layer: 'network', step: 'Get Chassis Status' });
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+
+  it('a well-formed answer with missing data is a protocol error and never reads as "off"', async () => {
+    const bmc = await fakeBmc({ suite: SUITE3, user: 'root', password: 'calvin', malformed: 'empty', power: 0 });
+    fakes.push(bmc);
+    const e = await ipmi.power({ host: '127.0.0.1', port: bmc.port, user: 'root', password: 'calvin', cipherSuite: 3 }, 'on', { timeoutMs: 200, deadlineMs: 2000 }).catch((x) => x);
+    expect(e).toMatchObject({ layer: 'protocol', step: 'Get Chassis Status' });
+  });
+
+  it('a BMC that offers only 17 is used with 17 when asked for auto after a probe result is supplied', async () => {
+    const bmc = await fakeBmc({ suite: SUITE17, user: 'root', password: 'calvin' });
+    fakes.push(bmc);
+    ipmi.rememberProbe({ host: '127.0.0.1', port: bmc.port, ipmi20: true, ipmi15: false, offeredSuites: [17], chosen: 17, channel: 1, probedAt: new Date().toISOString() });
+    const r = await ipmi.getPowerStatus({ host: '127.0.0.1', port: bmc.port, user: 'root', password: 'calvin', cipherSuite: 'auto' }, { timeoutMs: 300, deadlineMs: 3000 });
+    expect(r.before).toBe('on');
+  });
+});
