@@ -275,14 +275,20 @@ export class Session {
     }
     const suite = CIPHER_SUITES[suiteId];
     if (!suite) throw new IpmiError('cipher', `cipher suite ${suiteId} is not implemented (use one of ${Object.keys(CIPHER_SUITES).join(', ')})`, { host: target.host, port });
-    const s = new Session(c, suite, target);
-    try {
-      await s.handshake(want, o.lookup ?? 'name-only');
-      if (want > 2) await s.raisePrivilege(want, o.verifyPrivilege ?? true);
-      return s;
-    } catch (e) {
-      await s.close().catch(() => undefined);
-      throw e;
+    for (let round = 0; ; round++) {
+      const s = new Session(c, suite, target);
+      try {
+        await s.handshake(want, o.lookup ?? 'name-only');
+        if (want > 2) await s.raisePrivilege(want, o.verifyPrivilege ?? true);
+        return s;
+      } catch (e) {
+        await s.close().catch(() => undefined);
+        // BMCs ignore a repeated RAKP 1 or RAKP 3 once they moved on, so a lost RAKP 2/4
+        // cannot be fixed by retransmitting: start over once with a fresh session, if
+        // there is time left for it.
+        const retryable = e instanceof IpmiError && e.layer === 'network' && !e.aborted && (e.step === 'RAKP 1' || e.step === 'RAKP 3');
+        if (!retryable || round >= 1 || c.deadline - Date.now() < 3 * c.timeoutMs) throw e;
+      }
     }
   }
 

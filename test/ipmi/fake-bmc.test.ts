@@ -17,6 +17,8 @@ interface FakeOptions {
   /** Answer Get Chassis Status with a cut-off datagram ('truncated') or a well-formed message without data ('empty'). */
   malformed?: 'truncated' | 'empty';
   power?: 0 | 1;
+  /** Swallow the first RAKP 2 and, like ipmi_sim, ignore RAKP 1 repeated within a session. */
+  loseFirstRakp2?: boolean;
 }
 
 function ipmiResponse(req: Buffer, cc: number, data: number[]): Buffer {
@@ -37,7 +39,7 @@ async function fakeBmc(o: FakeOptions): Promise<{ port: number; closes: () => nu
   const rc = Buffer.alloc(16, 0x17);
   let consoleSid = 0, rm = Buffer.alloc(0), role = 0, user = Buffer.alloc(0);
   let keys: SessionKeys | undefined;
-  let seq = 0, closes = 0;
+  let seq = 0, closes = 0, rakp1Seen = false, rakp2Lost = false;
   const seen = new Map<number, number>();
   sock.on('message', (msg, r) => {
     const p = decodePacket(msg);
@@ -50,6 +52,7 @@ async function fakeBmc(o: FakeOptions): Promise<{ port: number; closes: () => nu
     const d = p.payload;
     if (p.payloadType === 0x10) {
       consoleSid = d.readUInt32LE(4);
+      rakp1Seen = false;
       const ok = d.readUInt8(12) === o.suite.auth && d.readUInt8(20) === o.suite.integ && d.readUInt8(28) === o.suite.conf;
       if (!ok) return reply(0x11, Buffer.from([d.readUInt8(0), 0x11]));
       const out = Buffer.alloc(36);
@@ -64,6 +67,8 @@ async function fakeBmc(o: FakeOptions): Promise<{ port: number; closes: () => nu
     }
     const params = (): RakpParams => ({ consoleSid, bmcSid, consoleRandom: rm, bmcRandom: rc, bmcGuid: guid, role, user });
     if (p.payloadType === 0x12) {
+      if (o.loseFirstRakp2 && rakp1Seen) return;
+      rakp1Seen = true;
       rm = Buffer.from(d.subarray(8, 24));
       role = d.readUInt8(24);
       user = Buffer.from(d.subarray(28, 28 + d.readUInt8(27)));
@@ -74,6 +79,10 @@ async function fakeBmc(o: FakeOptions): Promise<{ port: number; closes: () => nu
         return reply(0x13, head.subarray(0, 8));
       }
       head.writeUInt32LE(consoleSid, 4);
+      if (o.loseFirstRakp2 && !rakp2Lost) {
+        rakp2Lost = true;
+        return;
+      }
       rc.copy(head, 8);
       guid.copy(head, 24);
       return reply(0x13, Buffer.concat([head, rakp2AuthCode(hash, userKey(o.password), params())]));
@@ -167,5 +176,15 @@ describe('RMCP+ against a scripted BMC', () => {
     ipmi.rememberProbe({ host: '127.0.0.1', port: bmc.port, ipmi20: true, ipmi15: false, offeredSuites: [17], chosen: 17, channel: 1, probedAt: new Date().toISOString() });
     const r = await ipmi.getPowerStatus({ host: '127.0.0.1', port: bmc.port, user: 'root', password: 'calvin', cipherSuite: 'auto' }, { timeoutMs: 300, deadlineMs: 3000 });
     expect(r.before).toBe('on');
+  });
+});
+
+describe('handshake recovery', () => {
+  it('a lost RAKP 2 leads to one fresh handshake instead of a timeout', async () => {
+    const bmc = await fakeBmc({ suite: SUITE3, user: 'root', password: 'calvin', loseFirstRakp2: true });
+    fakes.push(bmc);
+    const r = await ipmi.getPowerStatus({ host: '127.0.0.1', port: bmc.port, user: 'root', password: 'calvin', cipherSuite: 3 }, { timeoutMs: 100, retries: 1, deadlineMs: 3000 });
+    expect(r.before).toBe('on');
+    expect(bmc.seen.get(0x10)).toBe(2); // two Open Session: the handshake started over
   });
 });
