@@ -35,6 +35,30 @@ export async function runKanri(args: string[]): Promise<number> {
   user.command('enable <name>').description('enable an account')
     .action(async (name: string) => { code = (await import('./users.js')).userSetDisabled(dbPath(), name, false); });
 
+  program.command('register-master <group> <machine> <netinfo>')
+    .description('activate a common-pool machine as a master machine: no software, no personality (exit codes as pvmutl)')
+    .action(async (group: string, machine: string, netInfo: string) => { code = await (await import('./master.js')).registerMaster(dbPath(), group, machine, netInfo); });
+
+  const sim = program.command('sim').description('failure injection and delays for the sim driver');
+  sim.command('fail <machine> <operation>')
+    .description("make OPERATION fail on MACHINE ('*' = any machine)")
+    .option('--times <n>', 'fail only the next N calls (default: every call)')
+    .option('--message <text>', 'the error text to report')
+    .action(async (machine: string, operation: string, opts: { times?: string; message?: string }) => { code = (await import('./sim.js')).simFail(dbPath(), machine, operation, opts); });
+  sim.command('clear').description('remove every injected fault')
+    .action(async () => { code = (await import('./sim.js')).simClear(dbPath()); });
+  sim.command('delay <ms>').description('delay of every sim operation (or of one, with --operation)')
+    .option('--operation <op>', 'the operation to delay')
+    .action(async (ms: string, opts: { operation?: string }) => { code = (await import('./sim.js')).simDelay(dbPath(), ms, opts.operation); });
+  sim.command('show').description('delays and injected faults')
+    .action(async () => { code = (await import('./sim.js')).simShow(dbPath()); });
+
+  const job = program.command('job').description('the job journal');
+  job.command('list').description('recent jobs, oldest first').option('-n <count>', 'how many', '20')
+    .action(async (opts: { n: string }) => { code = (await import('./jobs.js')).jobList(dbPath(), Math.max(1, Number(opts.n) || 20)); });
+  job.command('show <id>').description("a job's steps with their results and driver output")
+    .action(async (id: string) => { code = (await import('./jobs.js')).jobShow(dbPath(), id); });
+
   program.command('demo')
     .description('run a narrated tour on the built-in sim data centre (temporary store, nothing left behind)')
     .action(async () => { code = await (await import('./demo.js')).runDemo(); });

@@ -11,11 +11,8 @@ import { type Command, parse } from './parse.js';
 import { isAdministrator } from './privilege.js';
 import { recordAudit } from '../store/audit.js';
 
-/** Subcommands whose action sequences come with the engine. */
-const ENGINE_COMMANDS = new Set([
-  'move', 'replace', 'add', 'addspecname', 'delete', 'deploygrp', 'deploysrv', 'deploypsv',
-  'shutdown', 'reboot', 'poweron', 'vmadd', 'vmdelete', 'vmmigrate', 'vmmigrateandmove', 'asjob', 'ascancel',
-]);
+/** Subcommands whose action sequences are not built yet: software distribution. */
+const PENDING_COMMANDS = new Set(['deploygrp', 'deploysrv', 'deploypsv']);
 
 /** Takes `--db PATH` / `--db=PATH` off the front of argv. */
 export function splitGlobalOptions(args: string[]): { db?: string; rest: string[] } {
@@ -37,11 +34,13 @@ export function splitGlobalOptions(args: string[]): { db?: string; rest: string[
 export async function runPvmutl(args: string[], io: Io = processIo(), env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let db: Db | undefined;
   let command: Command | undefined;
+  let auditArgs = '';
   let code: number = Exit.OK;
   useLocaleOf(env);
   try {
     const { db: dbPath, rest } = splitGlobalOptions(args);
     command = parse(rest);
+    auditArgs = rest.join(' ');
     if (command.cmd === 'help') {
       (rest.length === 0 ? io.err : io.out)(HELP);
       return rest.length === 0 ? Exit.FORMAT : Exit.OK;
@@ -52,14 +51,14 @@ export async function runPvmutl(args: string[], io: Io = processIo(), env: NodeJ
         'pvmutl の実行には管理者権限 (root または kanri 管理グループ) が必要です',
       ));
     }
-    if (ENGINE_COMMANDS.has(command.cmd)) {
+    if (PENDING_COMMANDS.has(command.cmd)) {
       throw new PvmError(Exit.NOT_IMPLEMENTED, L(
         `${command.cmd} is not implemented yet in this version of kanri`,
         `${command.cmd} はこのバージョンの kanri では未実装です`,
       ));
     }
     db = openStore(dbPath ?? defaultStorePath(env));
-    code = await dispatch(db, command, io);
+    code = await dispatch(db, command, io, rest.join(' '));
     return code;
   } catch (err) {
     if (err instanceof PvmError) {
@@ -74,27 +73,78 @@ export async function runPvmutl(args: string[], io: Io = processIo(), env: NodeJ
     }
     throw err;
   } finally {
-    if (db && command && isChange(command) && code === Exit.OK) recordAudit(db, 'pvmutl', redact(command), code);
+    if (db && command && isChange(command) && code === Exit.OK) recordAudit(db, 'pvmutl', redact(command, auditArgs), code);
     db?.close();
   }
 }
 
 function isChange(c: Command): boolean {
-  return c.cmd === 'maintenance' || c.cmd === 'changepassword' || (c.cmd === 'policy' && c.action === 'set');
+  return c.cmd !== 'list' && c.cmd !== 'asjob' && c.cmd !== 'help' && !(c.cmd === 'policy' && c.action === 'show') && !(c.cmd === 'ascancel' && c.jobId === undefined);
 }
 
 /** The audit line of a command, with passwords left out. */
-function redact(c: Command): string {
+function redact(c: Command, argv: string): string {
   switch (c.cmd) {
     case 'changepassword': return `changepassword ${c.user} *** ***`;
     case 'maintenance': return `maintenance ${c.on ? 'on' : 'off'} ${c.group}${c.host ? ' ' + c.host : ''}`;
     case 'policy': return c.action === 'set' ? `policy set ${c.group}${c.policy ? ' ' + c.policy : ''}${c.yes ? ' /y' : ''}` : 'policy show';
-    default: return c.cmd;
+    default: return argv;
   }
 }
 
-async function dispatch(db: Db, c: Command, io: Io): Promise<number> {
+async function dispatch(db: Db, c: Command, io: Io, argv: string): Promise<number> {
+  const change = async (build: () => import('../engine/plan.js').JobPlan[]): Promise<number> =>
+    (await import('./change.js')).runChange(db, io, `pvmutl ${argv}`, build);
   switch (c.cmd) {
+    case 'add': {
+      const { planAdd } = await import('./commands/machines.js');
+      return change(() => planAdd(db, c));
+    }
+    case 'addspecname': {
+      const { planAddSpecName } = await import('./commands/machines.js');
+      return change(() => planAddSpecName(db, c));
+    }
+    case 'delete': {
+      const { planDelete } = await import('./commands/machines.js');
+      return change(() => planDelete(db, c));
+    }
+    case 'replace': {
+      const { planReplace } = await import('./commands/machines.js');
+      return change(() => planReplace(db, c));
+    }
+    case 'move': {
+      const { planMove } = await import('./commands/machines.js');
+      return change(() => planMove(db, c));
+    }
+    case 'shutdown':
+    case 'reboot':
+    case 'poweron': {
+      const { planPower } = await import('./commands/power.js');
+      return change(() => planPower(db, c));
+    }
+    case 'vmadd': {
+      const { planVmAdd } = await import('./commands/vm.js');
+      return change(() => planVmAdd(db, c));
+    }
+    case 'vmdelete': {
+      const { planVmDelete } = await import('./commands/vm.js');
+      return change(() => planVmDelete(db, c));
+    }
+    case 'vmmigrate':
+    case 'vmmigrateandmove': {
+      const { planVmMigrate } = await import('./commands/vm.js');
+      return change(() => planVmMigrate(db, c));
+    }
+    case 'asjob': {
+      const { asjob } = await import('./commands/jobs.js');
+      io.out(asjob(db, c.detail));
+      return Exit.OK;
+    }
+    case 'ascancel': {
+      const { ascancel } = await import('./commands/jobs.js');
+      io.out(ascancel(db, c.jobId));
+      return Exit.OK;
+    }
     case 'list': {
       const { listGroup, listServer, listSoft } = await import('./commands/list.js');
       io.out(c.what === 'group' ? listGroup(db) : c.what === 'server' ? listServer(db, c.group) : listSoft(db, c.group));

@@ -34,6 +34,9 @@ export function openStore(path: string, opts: OpenOptions = {}): Db {
     throw new StoreError(`cannot open store ${path}: ${(err as Error).message}`);
   }
   db.pragma('foreign_keys = ON');
+  // WAL with NORMAL sync: commits survive a crash of the process (not of the
+  // machine's power); every job step commits several times.
+  db.pragma('synchronous = NORMAL');
   if (!opts.readonly) {
     if (fresh) db.pragma('journal_mode = WAL');
     migrate(db);

@@ -319,4 +319,58 @@ CREATE TABLE audit (
 );
 `;
 
-export const MIGRATIONS: readonly string[] = [V1_DOMAIN + V1_RUNTIME];
+// The engine: what a job needs, how it ended, the Japanese event text, and the
+// state the sim driver keeps for the machines it serves.
+const V2_ENGINE = `
+ALTER TABLE jobs ADD COLUMN command TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN resources TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE jobs ADD COLUMN exit_code INTEGER;
+ALTER TABLE events ADD COLUMN message_ja TEXT NOT NULL DEFAULT '';
+CREATE INDEX reservations_job ON reservations(job_id);
+CREATE INDEX job_steps_job ON job_steps(job_id);
+
+CREATE TABLE sim_power (
+  machine_id INTEGER PRIMARY KEY REFERENCES machines(id) ON DELETE CASCADE,
+  state      TEXT NOT NULL CHECK (state IN ('on', 'off', 'suspended'))
+);
+CREATE TABLE sim_vlan_ports (
+  vlan       TEXT NOT NULL,
+  machine_id INTEGER NOT NULL REFERENCES machines(id) ON DELETE CASCADE,
+  PRIMARY KEY (vlan, machine_id)
+);
+CREATE TABLE sim_lb_members (
+  lb_group   TEXT NOT NULL,
+  machine_id INTEGER NOT NULL REFERENCES machines(id) ON DELETE CASCADE,
+  address    TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (lb_group, machine_id)
+);
+CREATE TABLE sim_volumes (
+  volume     TEXT NOT NULL,
+  machine_id INTEGER NOT NULL REFERENCES machines(id) ON DELETE CASCADE,
+  PRIMARY KEY (volume, machine_id)
+);
+CREATE TABLE sim_installed (
+  machine_id INTEGER NOT NULL REFERENCES machines(id) ON DELETE CASCADE,
+  seq        INTEGER NOT NULL,
+  software   TEXT NOT NULL,
+  version    TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (machine_id, seq)
+);
+CREATE TABLE sim_registrations (
+  system     TEXT NOT NULL CHECK (system IN ('dpm', 'monitor')),
+  machine_id INTEGER NOT NULL REFERENCES machines(id) ON DELETE CASCADE,
+  address    TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (system, machine_id)
+);
+-- Failure injection: the next 'remaining' calls of an operation on a machine
+-- (machine '*' = any) fail with 'message'; remaining NULL = every call.
+CREATE TABLE sim_faults (
+  id        INTEGER PRIMARY KEY,
+  machine   TEXT NOT NULL COLLATE NOCASE,
+  operation TEXT NOT NULL,
+  remaining INTEGER CHECK (remaining IS NULL OR remaining > 0),
+  message   TEXT NOT NULL DEFAULT ''
+);
+`;
+
+export const MIGRATIONS: readonly string[] = [V1_DOMAIN + V1_RUNTIME, V2_ENGINE];

@@ -1,0 +1,94 @@
+// The event log (spec/event-log.md): every job writes a start event, then one
+// of complete / failed / canceled, all carrying the job's management ID.
+import type { Db } from '../store/db.js';
+
+type Kind = 'start' | 'complete' | 'failed' | 'canceled';
+type Args = { mgmtId: string; machine: string; group: string; srcGroup?: string; vmName?: string; host?: string };
+type Template = { id: number; type: 'information' | 'warning' | 'error'; en: (a: Args) => string; ja: (a: Args) => string };
+
+const info = 'information' as const;
+const warn = 'warning' as const;
+
+/** Start / complete / failed / canceled events of one kind of job (spec/event-log.md §2.11). */
+type Lifecycle = Record<Kind, Template>;
+
+const power = (base: number, en: string, ja: string, who: string, whoJa: string): Lifecycle => ({
+  start: { id: base, type: info, en: (a) => `Started the process of ${en} a machine. Management ID: ${a.mgmtId} ${who} (${a.machine})`, ja: (a) => `マシンを${ja}する処理を開始しました。管理ID:”${a.mgmtId}” ${whoJa}(“${a.machine}”)` },
+  complete: { id: base + 1, type: info, en: (a) => `Completed the process of ${en} a machine. Management ID: ${a.mgmtId} ${who} (${a.machine})`, ja: (a) => `マシンを${ja}する処理を完了しました。管理ID:”${a.mgmtId}” ${whoJa}(“${a.machine}”)` },
+  failed: { id: base + 2, type: warn, en: (a) => `The process of ${en} a machine failed. Management ID: ${a.mgmtId} ${who} (${a.machine})`, ja: (a) => `マシンを${ja}する処理が失敗しました。管理ID:”${a.mgmtId}” ${whoJa}(“${a.machine}”)` },
+  canceled: { id: base + 3, type: info, en: (a) => `Cancelled the process of ${en} a machine. Management ID: ${a.mgmtId} ${who} (${a.machine})`, ja: (a) => `マシンを${ja}する処理をキャンセルしました。 管理ID:”${a.mgmtId}” ${whoJa}(“${a.machine}”)` },
+});
+
+const ACTIVATE: Lifecycle = {
+  start: { id: 2033, type: info, en: (a) => `Started the process of adding a machine to a group. Management ID: ${a.mgmtId} Machine to activate (${a.machine}) Group in which the machine runs (${a.group})`, ja: (a) => `マシンをグループに追加する処理を開始しました。 管理ID:”${a.mgmtId}” 稼動するマシン(“${a.machine}”) マシンを稼動させるグループ(“${a.group}”)` },
+  complete: { id: 2034, type: info, en: (a) => `Completed the process of adding a machine to a group. Management ID: ${a.mgmtId} Machine to activate (${a.machine})`, ja: (a) => `マシンをグループに追加する処理を完了しました。 管理ID:”${a.mgmtId}” 稼動するマシン(“${a.machine}”)` },
+  failed: { id: 2035, type: warn, en: (a) => `The process of adding a machine to a group failed. Management ID: ${a.mgmtId} Machine to activate (${a.machine}) Group in which the machine runs (${a.group})`, ja: (a) => `マシンをグループに追加する処理が失敗しました。 管理ID:”${a.mgmtId}” 稼動するマシン(“${a.machine}”) マシンを稼動させるグループ(“${a.group}”)` },
+  canceled: { id: 2036, type: info, en: (a) => `Cancelled the process of adding a machine to a group. Management ID: ${a.mgmtId} Machine to activate (${a.machine})`, ja: (a) => `マシンをグループに追加する処理をキャンセルしました。 管理ID:”${a.mgmtId}” 稼動するマシン(“${a.machine}”)` },
+};
+
+const STANDBY: Lifecycle = {
+  start: { id: 2037, type: info, en: (a) => `Started the process of putting a machine running in the group on standby. Management ID: ${a.mgmtId} Machine running in the group (${a.machine}) Group in which the machine runs (${a.group})`, ja: (a) => `グループで稼動しているマシンを待機させる処理を開始しました。 管理ID:”${a.mgmtId}” グループで稼動しているマシン(“${a.machine}”) マシンが稼動しているグループ(“${a.group}”)` },
+  complete: { id: 2038, type: info, en: (a) => `Completed the process of putting a machine running in the group on standby. Management ID: ${a.mgmtId} Machine running in the group (${a.machine})`, ja: (a) => `グループで稼動しているマシンを待機させる処理を完了しました。 管理ID:”${a.mgmtId}” グループで稼動しているマシン(“${a.machine}”)` },
+  failed: { id: 2040, type: warn, en: (a) => `The process of putting a machine running in the group on standby failed. Management ID: ${a.mgmtId}`, ja: (a) => `グループで稼動しているマシンを待機させる処理が失敗しました。 管理ID:”${a.mgmtId}”` },
+  canceled: { id: 2041, type: info, en: (a) => `Cancelled the process of putting a machine running in the group on standby. Management ID: ${a.mgmtId}`, ja: (a) => `グループで稼動しているマシンを待機させる処理をキャンセルしました。 管理ID:”${a.mgmtId}”` },
+};
+
+const DELETE_VM: Lifecycle = {
+  start: { id: 2037, type: info, en: (a) => `Started the process of deleting a machine running in the group from the group and deleting the VM entity. Management ID: ${a.mgmtId} Machine to delete running in the group (${a.machine}) Group in which the machine runs (${a.group})`, ja: (a) => `グループで稼動しているマシンをグループから削除し、VMの実体を削除する処理を開始しました。 管理ID:”${a.mgmtId}” グループで稼動している削除するマシン(“${a.machine}”) マシンが稼動しているグループ(“${a.group}”)` },
+  complete: { id: 2038, type: info, en: (a) => `Completed the process of deleting a machine running in the group from the group and deleting the VM entity. Management ID: ${a.mgmtId}`, ja: (a) => `グループで稼動しているマシンをグループから削除し、VMの実体を削除する処理を完了しました。 管理ID:”${a.mgmtId}”` },
+  failed: { id: 2040, type: warn, en: (a) => `The process of deleting a machine running in the group from the group and deleting the VM entity failed. Management ID: ${a.mgmtId}`, ja: (a) => `グループで稼動しているマシンをグループから削除し、VMの実体を削除する処理が失敗しました。 管理ID:”${a.mgmtId}”` },
+  canceled: { id: 2041, type: info, en: (a) => `Cancelled the process of deleting a machine running in the group from the group and deleting the VM entity. Management ID: ${a.mgmtId}`, ja: (a) => `グループで稼動しているマシンをグループから削除し、VMの実体を削除する処理をキャンセルしました。 管理ID:”${a.mgmtId}”` },
+};
+
+const EXCHANGE: Lifecycle = {
+  start: { id: 2042, type: info, en: (a) => `Started the process of exchanging the specified machine with a standby machine. Management ID: ${a.mgmtId} Machine to exchange (${a.machine})`, ja: (a) => `指定されたマシンを待機マシンと交換する処理を開始しました。 管理ID:”${a.mgmtId}” 交換するマシン(“${a.machine}”)` },
+  complete: { id: 2043, type: info, en: (a) => `Completed the process of exchanging the specified machine with a standby machine. Management ID: ${a.mgmtId} Machine to exchange (${a.machine})`, ja: (a) => `指定されたマシンを待機マシンと交換する処理を完了しました。 管理ID:”${a.mgmtId}” 交換するマシン(“${a.machine}”)` },
+  failed: { id: 2044, type: warn, en: (a) => `The process of exchanging the specified machine with a standby machine failed. Management ID: ${a.mgmtId} Machine to exchange (${a.machine})`, ja: (a) => `指定されたマシンを待機マシンと交換する処理が失敗しました。 管理ID:”${a.mgmtId}” 交換するマシン(“${a.machine}”)` },
+  canceled: { id: 2045, type: info, en: (a) => `Cancelled the process of exchanging the specified machine with a standby machine. Management ID: ${a.mgmtId} Machine to exchange (${a.machine})`, ja: (a) => `指定されたマシンを待機マシンと交換する処理をキャンセルしました。 管理ID:”${a.mgmtId}” 交換するマシン(“${a.machine}”)` },
+};
+
+const PURPOSE: Lifecycle = {
+  start: { id: 2050, type: info, en: (a) => `Started the process of changing the purpose of a machine. Management ID: ${a.mgmtId} Machine (${a.machine}) Source group (${a.srcGroup}) Destination group (${a.group})`, ja: (a) => `マシンの用途変更を実施する処理を開始しました。 管理ID:”${a.mgmtId}” 用途変更マシン(“${a.machine}”) 用途変更元グループ(“${a.srcGroup}”) 用途変更先グループ(“${a.group}”)` },
+  complete: { id: 2051, type: info, en: (a) => `Completed the process of changing the purpose of a machine. Management ID: ${a.mgmtId} Machine (${a.machine})`, ja: (a) => `マシンの用途変更を実施する処理を完了しました。 管理ID:”${a.mgmtId}” 用途変更マシン(“${a.machine}”)` },
+  failed: { id: 2052, type: warn, en: (a) => `The process of changing the purpose of a machine failed. Management ID: ${a.mgmtId}`, ja: (a) => `マシンの用途変更を実施する処理が失敗しました。 管理ID:”${a.mgmtId}”` },
+  canceled: { id: 2053, type: info, en: (a) => `Cancelled the process of changing the purpose of a machine. Management ID: ${a.mgmtId}`, ja: (a) => `マシンの用途変更を実施する処理をキャンセルしました。管理ID:”${a.mgmtId}”` },
+};
+
+const CREATE_VM: Lifecycle = {
+  start: { id: 2054, type: info, en: (a) => `Started the process of creating a VM and running it in the group. Management ID: ${a.mgmtId} VM name to create (${a.vmName}) Group in which the machine runs (${a.group}) Machine definition of the VM to create (${a.host})`, ja: (a) => `VMを作成し、グループで稼動する処理を開始しました。 管理ID:”${a.mgmtId}” 作成するVM名(“${a.vmName}”) マシンを稼動させるグループ(“${a.group}”) 作成するVMのマシン定義(“${a.host}”)` },
+  complete: { id: 2055, type: info, en: (a) => `Completed the process of creating a VM and running it in the group. Management ID: ${a.mgmtId} Created VM (${a.machine})`, ja: (a) => `VMを作成し、グループで稼動する処理を完了しました。 管理ID:”${a.mgmtId}” 作成したVM( “${a.machine}”)` },
+  failed: { id: 2056, type: warn, en: (a) => `The process of creating a VM and running it in the group failed. Management ID: ${a.mgmtId} Created VM (${a.machine})`, ja: (a) => `VMを作成し、グループで稼動する処理が失敗しました。 管理ID:”${a.mgmtId}” 作成したVM(“${a.machine}”)` },
+  canceled: { id: 2057, type: info, en: (a) => `Cancelled the process of creating a VM and running it in the group. Management ID: ${a.mgmtId} Created VM (${a.machine})`, ja: (a) => `VMを作成し、グループで稼動する処理をキャンセルしました。 管理ID:”${a.mgmtId}” 作成したVM(“${a.machine}”)` },
+};
+
+const MOVE_VM: Lifecycle = {
+  start: { id: 2062, type: info, en: (a) => `Started the process of moving a VM machine onto another VM server. Management ID: ${a.mgmtId} VM to move (${a.machine})`, ja: (a) => `VMマシンを別のVMサーバ上に移動する処理を開始しました。 管理ID:”${a.mgmtId}” 移動対象のVM(“${a.machine}”)` },
+  complete: { id: 2063, type: info, en: (a) => `Completed the process of moving a VM machine onto another VM server. Management ID: ${a.mgmtId} VM to move (${a.machine})`, ja: (a) => `VMマシンを別のVMサーバ上に移動する処理を完了しました。 管理ID:”${a.mgmtId}” 移動対象のVM(“${a.machine}”)` },
+  failed: { id: 2064, type: warn, en: (a) => `The process of moving a VM machine onto another VM server failed. Management ID: ${a.mgmtId}`, ja: (a) => `VMマシンを別のVMサーバ上に移動する処理が失敗しました。 管理ID:”${a.mgmtId}”` },
+  canceled: { id: 2065, type: info, en: (a) => `Cancelled the process of moving a VM machine onto another VM server. Management ID: ${a.mgmtId}`, ja: (a) => `VMマシンを別のVMサーバ上に移動する処理をキャンセルしました。 管理ID:”${a.mgmtId}”` },
+};
+
+/** Which lifecycle each action sequence writes. */
+const BY_SEQUENCE: Record<string, Lifecycle> = {
+  StartupMachine: power(2021, 'starting', '起動', 'Machine to start', '起動するマシン'),
+  ShutdownMachine: power(2025, 'stopping', '停止', 'Machine to stop', '停止するマシン'),
+  RebootMachine: power(2029, 'restarting', '再起動', 'Machine to restart', '再起動するマシン'),
+  MoveFromPoolToGroup: ACTIVATE,
+  MoveFromManagedToGroup: ACTIVATE,
+  MoveMasterMachineToGroup: ACTIVATE,
+  MoveFromGroupToPool: STANDBY,
+  MoveFromGroupToManaged: STANDBY,
+  DeleteVirtualMachine: DELETE_VM,
+  TakeOverMachine: EXCHANGE,
+  ChangeServerGroup: PURPOSE,
+  CreateMachineToGroup: CREATE_VM,
+  MoveMachine: MOVE_VM,
+};
+
+export function writeJobEvent(db: Db, sequence: string, kind: Kind, args: Omit<Args, 'mgmtId'> & { jobId: number }): void {
+  const t = BY_SEQUENCE[sequence]?.[kind];
+  if (!t) return;
+  const a: Args = { ...args, mgmtId: String(args.jobId).padStart(5, '0') };
+  db.prepare('INSERT INTO events (time, source, event_id, type, message, message_ja, machine, group_path, job_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+    .run(new Date().toISOString(), 'PVM', t.id, t.type, t.en(a), t.ja(a), args.machine || null, args.group || null, args.jobId);
+}

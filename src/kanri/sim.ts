@@ -1,0 +1,71 @@
+// kanri sim …: failure injection and delays for the sim driver, so that every
+// failure path of an action sequence can be exercised on demand.
+import { openStore } from '../store/db.js';
+import { SIM_OPERATIONS } from '../adapters/sim/index.js';
+
+function checkOperation(op: string): boolean {
+  if ((SIM_OPERATIONS as readonly string[]).includes(op)) return true;
+  process.stderr.write(`kanri: unknown sim operation '${op}' (known: ${SIM_OPERATIONS.join(', ')})\n`);
+  return false;
+}
+
+export function simFail(dbPath: string, machine: string, operation: string, opts: { times?: string; message?: string }): number {
+  if (!checkOperation(operation)) return 1;
+  const times = opts.times === undefined ? null : Number(opts.times);
+  if (times !== null && (!Number.isInteger(times) || times < 1)) {
+    process.stderr.write(`kanri: --times needs an integer of 1 or more, not '${opts.times}'\n`);
+    return 1;
+  }
+  const db = openStore(dbPath);
+  try {
+    if (machine !== '*' && !db.prepare('SELECT 1 FROM machines WHERE name = ?').get(machine)) {
+      process.stderr.write(`kanri: machine not found: ${machine}\n`);
+      return 2;
+    }
+    db.prepare('INSERT INTO sim_faults (machine, operation, remaining, message) VALUES (?, ?, ?, ?)').run(machine, operation, times, opts.message ?? '');
+    return 0;
+  } finally {
+    db.close();
+  }
+}
+
+export function simClear(dbPath: string): number {
+  const db = openStore(dbPath);
+  try {
+    db.prepare('DELETE FROM sim_faults').run();
+    return 0;
+  } finally {
+    db.close();
+  }
+}
+
+export function simDelay(dbPath: string, ms: string, operation: string | undefined): number {
+  if (!/^\d+$/.test(ms)) {
+    process.stderr.write(`kanri: the delay must be a whole number of milliseconds, not '${ms}'\n`);
+    return 1;
+  }
+  if (operation !== undefined && !checkOperation(operation)) return 1;
+  const db = openStore(dbPath);
+  try {
+    db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
+      .run(operation ? `sim.delay_ms.${operation}` : 'sim.delay_ms', ms);
+    return 0;
+  } finally {
+    db.close();
+  }
+}
+
+export function simShow(dbPath: string): number {
+  const db = openStore(dbPath);
+  try {
+    for (const s of db.prepare("SELECT key, value FROM settings WHERE key LIKE 'sim.%' ORDER BY key").all() as Array<{ key: string; value: string }>) {
+      process.stdout.write(`${s.key} = ${s.value}\n`);
+    }
+    for (const f of db.prepare('SELECT machine, operation, remaining, message FROM sim_faults ORDER BY id').all() as Array<{ machine: string; operation: string; remaining: number | null; message: string }>) {
+      process.stdout.write(`fault ${f.machine} ${f.operation} ${f.remaining === null ? 'always' : `${f.remaining} more`}${f.message ? ` (${f.message})` : ''}\n`);
+    }
+    return 0;
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,199 @@
+// vmadd, vmdelete, vmmigrate, vmmigrateandmove (virtual machines only):
+// capacity control (spec §3.3), datastore selection, and the VM move fallbacks.
+import type { Db } from '../../store/db.js';
+import { L } from '../../cli/locale.js';
+import type { GroupRow } from '../../domain/paths.js';
+import { EMPTY_SIDE, type JobPlan, type VmCreation } from '../../engine/plan.js';
+import { machineRef, softwareRef } from '../../engine/refs.js';
+import { type MachineRow, activeByHost, freeHosts, hostByNetInfo, hostInUse, machineByName, modelsByPriority, removalCandidates } from '../../engine/select.js';
+import { ACTIVATE_VM, CREATE_VM, DELETE_VM, MOVE_VM, RECREATE_VM, REMOVE_VM, pick } from '../../engine/steps.js';
+import { Exit, PvmError } from '../exit-codes.js';
+import { firstServing, plan, side, targetGroups } from './machines.js';
+
+function requireVmGroup(g: GroupRow, cmd: string): void {
+  if (g.machine_type !== 'virtual') {
+    throw new PvmError(Exit.GROUP, L(`${cmd} needs a group of virtual machines; ${g.name} holds ${g.machine_type} machines`, `${cmd} には仮想マシンのグループを指定してください (${g.name})`));
+  }
+}
+
+function requireVm(m: MachineRow): void {
+  if (m.kind !== 'virtual') throw new PvmError(Exit.MACHINE, L(`${m.name} is not a virtual machine`, `${m.name} は仮想マシンではありません`));
+}
+
+/** Cost of the powered-on VMs of a server, and its capacity. */
+function serverLoad(db: Db, serverId: number, except?: number): { used: number; capacity: number } {
+  const s = db.prepare('SELECT capacity FROM machines WHERE id = ?').get(serverId) as { capacity: number | null };
+  const used = (db.prepare("SELECT ifnull(sum(cost), 0) AS used FROM machines WHERE vm_server_id = ? AND kind = 'virtual' AND power_state = 'on' AND id IS NOT ?")
+    .get(serverId, except ?? null) as { used: number }).used;
+  return { used, capacity: s.capacity ?? Number.MAX_SAFE_INTEGER };
+}
+
+function vmServerByName(db: Db, name: string): MachineRow {
+  const s = machineByName(db, name);
+  if (!s || s.kind !== 'vmserver') throw new PvmError(Exit.MACHINE, L(`VM server not found: ${name}`, `VM サーバが見つかりません: ${name}`));
+  return s;
+}
+
+function checkCapacity(db: Db, server: MachineRow, cost: number, vmId?: number): void {
+  const l = serverLoad(db, server.id, vmId);
+  if (l.used + cost > l.capacity) {
+    throw new PvmError(Exit.MACHINE, L(
+      `VM server ${server.name} has no free capacity: cost ${cost} needed, ${l.capacity - l.used} of ${l.capacity} free`,
+      `VM サーバ ${server.name} のキャパシティが不足しています: 必要コスト ${cost}、空き ${l.capacity - l.used}/${l.capacity}`,
+    ));
+  }
+}
+
+/** VM servers a new VM may go to: those of the model's VM-server model, else any; running, usable, with room; fullest first (spec §3.5). */
+function autoServer(db: Db, vmServerModel: number | null, cost: number): MachineRow {
+  const servers = db.prepare(
+    `SELECT * FROM machines WHERE kind = 'vmserver' AND power_state = 'on' AND maintenance = 0 AND hardware_status = 'normal'
+       AND (? IS NULL OR model_id = ?) ORDER BY name COLLATE NOCASE`,
+  ).all(vmServerModel, vmServerModel) as MachineRow[];
+  const fitting = servers
+    .map((s) => ({ s, free: (() => { const l = serverLoad(db, s.id); return l.capacity - l.used; })() }))
+    .filter((x) => x.free >= cost)
+    .sort((a, b) => a.free - b.free);
+  if (!fitting[0]) throw new PvmError(Exit.MACHINE, L(`no VM server has free capacity for cost ${cost}`, `コスト ${cost} の VM を作成できる VM サーバがありません`));
+  return fitting[0].s;
+}
+
+function datastoreOn(db: Db, server: MachineRow, wanted: string | undefined): string {
+  if (wanted !== undefined) {
+    const d = db.prepare('SELECT name FROM datastores WHERE vm_server_id = ? AND name = ?').get(server.id, wanted) as { name: string } | undefined;
+    if (!d) throw new PvmError(Exit.MACHINE, L(`datastore ${wanted} not found on ${server.name}`, `${server.name} にデータストア ${wanted} がありません`));
+    return d.name;
+  }
+  const d = db.prepare('SELECT name FROM datastores WHERE vm_server_id = ? ORDER BY shared DESC, name COLLATE NOCASE LIMIT 1').get(server.id) as { name: string } | undefined;
+  if (!d) throw new PvmError(Exit.MACHINE, L(`${server.name} has no datastore`, `${server.name} にデータストアがありません`));
+  return d.name;
+}
+
+function templateOf(db: Db, g: GroupRow, modelId: number): number | null {
+  const m = db.prepare('SELECT template_id FROM models WHERE id = ?').get(modelId) as { template_id: number | null };
+  const gr = db.prepare('SELECT template_id FROM groups WHERE id = ?').get(g.id) as { template_id: number | null };
+  return m.template_id ?? gr.template_id;
+}
+
+function chooseHost(db: Db, g: GroupRow, netInfo: string | undefined): number {
+  if (netInfo !== undefined) {
+    const h = hostByNetInfo(db, g.id, netInfo);
+    if (!h) throw new PvmError(Exit.HOST_SETTING, L(`no host setting named or addressed ${netInfo} in ${g.name}`, `${g.name} に ${netInfo} のホスト設定がありません`));
+    if (hostInUse(db, h.id)) throw new PvmError(Exit.HOST_SETTING, L(`host setting ${h.host_name} is in use`, `ホスト設定 ${h.host_name} は使用中です`));
+    return h.id;
+  }
+  const h = freeHosts(db, g.id)[0];
+  if (!h) throw new PvmError(Exit.HOST_SETTING, L(`host settings of ${g.name} are insufficient: none unused`, `${g.name} のホスト設定が不足しています`));
+  return h.id;
+}
+
+export function planVmAdd(db: Db, c: { group: string; vm: string; vmServer?: string; datastore?: string; netInfo?: string; existing: boolean }): JobPlan[] {
+  const { group: g, modelId: fixedModel } = targetGroups(db, c.group, 'highest-first', false)[0]!;
+  requireVmGroup(g, 'vmadd');
+  const modelId = fixedModel ?? modelsByPriority(db, g.id, 'highest-first')[0]!.id;
+  const vsm = (db.prepare('SELECT vm_server_model_id FROM models WHERE id = ?').get(modelId) as { vm_server_model_id: number | null }).vm_server_model_id;
+  const given: Record<string, string> = { GroupName: c.group, VMName: c.vm, ...(c.vmServer ? { VMS: c.vmServer } : {}), ...(c.datastore ? { DATASTORE: c.datastore } : {}), ...(c.netInfo ? { NETINFO: c.netInfo } : {}) };
+
+  if (c.existing) {
+    const m = machineByName(db, c.vm);
+    if (!m) throw new PvmError(Exit.MACHINE, L(`machine not found: ${c.vm}`, `マシンが見つかりません: ${c.vm}`));
+    requireVm(m);
+    if (m.group_id !== null) throw new PvmError(Exit.VM_ACTIVE, L(`${m.name} is already active in a group`, `${m.name} は既にグループで稼動しています`));
+    if (c.vmServer !== undefined && m.vm_server_id !== vmServerByName(db, c.vmServer).id) {
+      throw new PvmError(Exit.MACHINE, L(`${m.name} is not on VM server ${c.vmServer}`, `${m.name} は VM サーバ ${c.vmServer} 上にありません`));
+    }
+    const hostId = chooseHost(db, g, c.netInfo);
+    const inPool = db.prepare('SELECT 1 FROM pool_members WHERE group_id = ? AND machine_id = ?').get(g.id, m.id);
+    const dst = side(db, { group: g.id, model: modelId, machine: m.id, host: hostId });
+    return [plan({
+      sequence: inPool ? 'MoveFromPoolToGroup' : 'MoveFromManagedToGroup', table: ACTIVATE_VM,
+      params: { ...given, a: 'yes', HostName: dst.host!.hostName, group: dst.group!.path, machine: m.name },
+      resources: [['machine', String(m.id)], ['host_setting', String(hostId)]],
+      src: EMPTY_SIDE, dst, activatedFrom: inPool ? 'group_pool' : 'common_pool',
+      event: { machine: m.name, group: dst.group!.path },
+    })];
+  }
+
+  if (machineByName(db, c.vm)) throw new PvmError(Exit.VM_EXISTS, L(`a machine named ${c.vm} already exists`, `${c.vm} という名前のマシンは既に存在します`));
+  const templateId = templateOf(db, g, modelId);
+  if (templateId === null) throw new PvmError(Exit.SOFTWARE, L(`no template is registered on ${g.name}`, `${g.name} にテンプレートが登録されていません`));
+  const template = softwareRef(db, templateId);
+  const cost = (db.prepare('SELECT cost FROM software WHERE id = ?').get(templateId) as { cost: number | null }).cost ?? 0;
+  let server: MachineRow;
+  if (c.vmServer !== undefined) {
+    server = vmServerByName(db, c.vmServer);
+    checkCapacity(db, server, cost);
+  } else {
+    server = autoServer(db, vsm, cost);
+  }
+  const datastore = datastoreOn(db, server, c.datastore);
+  const hostId = chooseHost(db, g, c.netInfo);
+  const dst = side(db, { group: g.id, model: modelId, host: hostId });
+  const vm: VmCreation = { name: c.vm, server: machineRef(db, server.id), datastore, template, cost };
+  return [plan({
+    sequence: 'CreateMachineToGroup', table: CREATE_VM,
+    params: { ...given, VMS: server.name, DATASTORE: datastore, HostName: dst.host!.hostName, group: dst.group!.path, machine: c.vm },
+    resources: [['machine', `new:${c.vm.toLowerCase()}`], ['host_setting', String(hostId)], ['vm_server', String(server.id)]],
+    src: EMPTY_SIDE, dst, vm, activatedFrom: 'common_pool',
+    event: { machine: c.vm, vmName: c.vm, group: dst.group!.path, host: dst.host!.hostName },
+  })];
+}
+
+export function planVmDelete(db: Db, c: { group: string; host?: string; removeOnly: boolean }): JobPlan[] {
+  const targets = targetGroups(db, c.group, 'lowest-first', c.host === undefined).filter((t) => c.host !== undefined || t.group.machine_type === 'virtual');
+  if (targets.length === 0) throw new PvmError(Exit.GROUP, L(`no group of virtual machines under ${c.group}`, `${c.group} の下に仮想マシンのグループがありません`));
+  return firstServing(targets, ({ group: g, modelId }) => {
+    requireVmGroup(g, 'vmdelete');
+    let m: MachineRow | undefined;
+    if (c.host !== undefined) {
+      m = activeByHost(db, g.id, c.host);
+      if (!m) throw new PvmError(Exit.MACHINE, L(`${c.host} is not active in ${g.name}`, `${c.host} は ${g.name} で稼動していません`));
+      requireVm(m);
+    } else {
+      m = removalCandidates(db, g.id, modelId)[0];
+      if (!m) throw new PvmError(Exit.MACHINE, L(`no active virtual machine in ${g.name} can be deleted`, `${g.name} に削除できる稼動中の仮想マシンがありません`));
+    }
+    const src = side(db, { group: g.id, model: m.model_id, machine: m.id, host: m.host_setting_id });
+    const sequence = !c.removeOnly ? 'DeleteVirtualMachine' : m.activated_from === 'group_pool' ? 'MoveFromGroupToPool' : 'MoveFromGroupToManaged';
+    return [plan({
+      sequence, table: c.removeOnly ? REMOVE_VM : DELETE_VM,
+      params: { GroupName: c.group, HostName: src.host?.hostName ?? '', ...(c.removeOnly ? { d: 'yes' } : {}), group: src.group!.path, machine: m.name },
+      resources: [['machine', String(m.id)], ['host_setting', String(m.host_setting_id)]],
+      src, dst: EMPTY_SIDE,
+      event: { machine: m.name, group: src.group!.path },
+    })];
+  });
+}
+
+export function planVmMigrate(db: Db, c: { cmd: 'vmmigrate' | 'vmmigrateandmove'; group: string; host: string; vmServer: string }): JobPlan[] {
+  const g = targetGroups(db, c.group, 'highest-first', false)[0]!.group;
+  const m = activeByHost(db, g.id, c.host);
+  if (!m) throw new PvmError(Exit.MACHINE, L(`${c.host} is not active in ${g.name}`, `${c.host} は ${g.name} で稼動していません`));
+  requireVm(m);
+  const server = vmServerByName(db, c.vmServer);
+  if (m.vm_server_id === server.id) {
+    throw new PvmError(Exit.MACHINE, L(`${m.name} is already on ${server.name}; give another VM server`, `${m.name} は既に ${server.name} 上にあります`));
+  }
+  if (m.power_state === 'on') checkCapacity(db, server, m.cost ?? 0, m.id);
+  const onTarget = m.datastore ? (db.prepare('SELECT name FROM datastores WHERE vm_server_id = ? AND name = ?').get(server.id, m.datastore) as { name: string } | undefined) : undefined;
+  const datastore = onTarget?.name ?? datastoreOn(db, server, undefined);
+  const src = side(db, { group: g.id, model: m.model_id, machine: m.id, host: m.host_setting_id });
+  const moveTo = { server: machineRef(db, server.id), datastore };
+  const fallbacks: JobPlan['fallbacks'] = [];
+  let vm: VmCreation | undefined;
+  if (c.cmd === 'vmmigrateandmove') {
+    fallbacks.push({ after: 1, steps: pick(MOVE_VM, [2, 3, 4, 6, 7]) });
+    const templateId = m.model_id !== null ? templateOf(db, g, m.model_id) : null;
+    if (templateId !== null) {
+      vm = { name: m.name, server: moveTo.server, datastore, template: softwareRef(db, templateId), cost: m.cost ?? 0 };
+      fallbacks.push({ after: 4, steps: RECREATE_VM });
+    }
+  }
+  return [{
+    sequence: 'MoveMachine',
+    params: { GroupName: c.group, HostName: c.host, VMSName: server.name, method: c.cmd === 'vmmigrate' ? 'migrate' : 'migrate, move', group: src.group!.path, machine: m.name },
+    resources: [['machine', String(m.id)], ['vm_server', String(server.id)]],
+    src, dst: EMPTY_SIDE, steps: pick(MOVE_VM, [1]), fallbacks, moveTo, ...(vm ? { vm } : {}),
+    event: { machine: m.name, group: src.group!.path },
+  }];
+}
