@@ -153,6 +153,23 @@ describe.runIf(havePeers)('IPMI 2.0 driver against ipmi_sim', () => {
     expect(ul).toMatch(/6\s+night/);
   });
 
+  it('chassis identify reaches the chassis-control program', async () => {
+    await ipmi.identify(admin(a), 20, fast);
+    expect(a.controlLog().at(-1)).toBe('identify 20 0');
+    await ipmi.identify(admin(a), 'force', fast);
+    expect(a.controlLog().at(-1)).toBe('identify 0 1');
+    await expect(ipmi.identify(admin(a, { user: 'viewer', password: 'viewerpass' }), 5, fast)).rejects.toMatchObject({ layer: 'privilege' });
+  });
+
+  it('LAN parameter write: set in progress, writes, commit, set complete; ipmitool reads it back', async () => {
+    await ipmi.setLanConfig(admin(a), { ipAddress: '192.0.2.10', subnetMask: '255.255.255.0', defaultGateway: '192.0.2.1' }, fast);
+    const lan = await ipmi.getLanConfig(admin(a), fast);
+    expect(lan).toMatchObject({ ipAddress: '192.0.2.10', subnetMask: '255.255.255.0', defaultGateway: '192.0.2.1' });
+    const lp = (await a.ipmitool(['lan', 'print', '1'])).stdout;
+    expect(lp).toMatch(/IP Address\s*:\s*192\.0\.2\.10/);
+    expect(lp).toMatch(/Set in Progress\s*:\s*Set Complete/);
+  });
+
   describe('distinct errors within the deadline', () => {
     const deadlineMs = 3000;
     const o = { timeoutMs: 300, retries: 3, deadlineMs };

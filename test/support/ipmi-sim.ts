@@ -78,7 +78,7 @@ set)
       power) echo "$v" > "$d/power"; echo "power $v" >> "$d/control.log" ;;
       reset) echo "reset $v" >> "$d/control.log" ;;
       shutdown) echo 0 > "$d/power"; echo "shutdown $v" >> "$d/control.log" ;;
-      identify) echo "identify $v $1" >> "$d/control.log"; shift ;;
+      identify) echo "identify $v" >> "$d/control.log" ;;
       boot) echo "boot $v" >> "$d/control.log" ;;
     esac
   done ;;

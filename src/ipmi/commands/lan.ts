@@ -79,8 +79,9 @@ function ipBytes(a: string): Buffer {
 }
 
 /**
- * Writes LAN settings inside a set-in-progress bracket, so the BMC applies them together
- * (and does not drop the connection half-way through an address change).
+ * Writes LAN settings inside a set-in-progress bracket (set in progress, writes, commit,
+ * set complete), so the BMC applies them together and does not drop the connection
+ * half-way through an address change. A failed write rolls back on BMCs that support it.
  */
 export async function setLanConfig(s: Session, channel: number, v: LanSettings): Promise<void> {
   const writes: [number, Buffer][] = [];
@@ -98,6 +99,9 @@ export async function setLanConfig(s: Session, channel: number, v: LanSettings):
     const r = await s.request(0x0c, 0x01, Buffer.from([channel & 0x0f, 0, 1]), { step: 'Set LAN set-in-progress', allow: [0x80, 0x81] });
     inProgress = r.cc === 0;
     for (const [p, d] of writes) await setLanParameter(s, channel, p, d);
+    // BMCs that keep rollback data discard the writes on "set complete" unless they were
+    // committed first; commit is optional, so a refusal is not an error.
+    if (inProgress) await s.request(0x0c, 0x01, Buffer.from([channel & 0x0f, 0, 2]), { step: 'Set LAN commit write', allow: [0x80, 0x81, 0xcc, 0xd5] });
   } finally {
     if (inProgress) await s.request(0x0c, 0x01, Buffer.from([channel & 0x0f, 0, 0]), { step: 'Set LAN set-complete', allow: [0x80, 0x81] }).catch(() => undefined);
   }
