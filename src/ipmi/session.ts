@@ -225,6 +225,8 @@ export class Session {
   private rqSeq = 0;
   private maxInSeq = 0;
   private closed = false;
+  /** Message tag of the handshake; set once the BMC has allocated a session for us. */
+  private setupTag: number | undefined;
   private active = false;
   /** Datagrams sent for requests in this session, retransmissions included. */
   sent = 0;
@@ -317,6 +319,7 @@ export class Session {
     }
     if (rsp.length < 36) throw this.err('protocol', 'Open Session response too short', { step: 'Open Session' });
     this.bmcSid = rsp.readUInt32LE(8);
+    this.setupTag = tag;
     if (rsp.readUInt8(16) !== this.suite.auth || rsp.readUInt8(24) !== this.suite.integrity || rsp.readUInt8(32) !== this.suite.confidentiality) {
       throw this.err('cipher', `BMC answered with different algorithms than cipher suite ${this.suite.id}`, { step: 'Open Session' });
     }
@@ -495,7 +498,18 @@ export class Session {
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
-    if (!this.active) return Promise.resolve();
+    if (!this.active) {
+      // Half-open (Open Session done, RAKP not finished): a RAKP 3 with an error status
+      // tells the BMC to free the session now rather than after its idle timeout.
+      if (this.setupTag !== undefined && this.bmcSid !== 0) {
+        const r3 = Buffer.alloc(8);
+        r3[0] = this.setupTag;
+        r3[1] = 0x12;
+        r3.writeUInt32LE(this.bmcSid, 4);
+        return this.c.transport.sendOnly(this.c.host, this.c.port, encodeV20Packet({ payloadType: PAYLOAD_RAKP3, sessionId: 0, seq: 0, payload: r3 })).catch(() => undefined);
+      }
+      return Promise.resolve();
+    }
     const c = this.c;
     const rqSeq = (this.rqSeq = (this.rqSeq + 1) & 0x3f);
     const data = Buffer.alloc(4);

@@ -19,6 +19,8 @@ interface FakeOptions {
   power?: 0 | 1;
   /** Swallow the first RAKP 2 and, like ipmi_sim, ignore RAKP 1 repeated within a session. */
   loseFirstRakp2?: boolean;
+  /** Never answer RAKP 1 (a BMC that hangs in the middle of the handshake). */
+  silentRakp1?: boolean;
 }
 
 function ipmiResponse(req: Buffer, cc: number, data: number[]): Buffer {
@@ -31,7 +33,7 @@ function ipmiResponse(req: Buffer, cc: number, data: number[]): Buffer {
   return Buffer.from(m);
 }
 
-async function fakeBmc(o: FakeOptions): Promise<{ port: number; closes: () => number; seen: Map<number, number>; close: () => Promise<void> }> {
+async function fakeBmc(o: FakeOptions): Promise<{ port: number; closes: () => number; seen: Map<number, number>; rakp3Status: number[]; close: () => Promise<void> }> {
   const sock: Socket = createSocket('udp4');
   const hash: HashName = o.suite.auth === 3 ? 'sha256' : 'sha1';
   const bmcSid = 0x0badcafe;
@@ -40,6 +42,7 @@ async function fakeBmc(o: FakeOptions): Promise<{ port: number; closes: () => nu
   let consoleSid = 0, rm = Buffer.alloc(0), role = 0, user = Buffer.alloc(0);
   let keys: SessionKeys | undefined;
   let seq = 0, closes = 0, rakp1Seen = false, rakp2Lost = false;
+  const rakp3Status: number[] = [];
   const seen = new Map<number, number>();
   sock.on('message', (msg, r) => {
     const p = decodePacket(msg);
@@ -67,6 +70,7 @@ async function fakeBmc(o: FakeOptions): Promise<{ port: number; closes: () => nu
     }
     const params = (): RakpParams => ({ consoleSid, bmcSid, consoleRandom: rm, bmcRandom: rc, bmcGuid: guid, role, user });
     if (p.payloadType === 0x12) {
+      if (o.silentRakp1) return;
       if (o.loseFirstRakp2 && rakp1Seen) return;
       rakp1Seen = true;
       rm = Buffer.from(d.subarray(8, 24));
@@ -88,6 +92,8 @@ async function fakeBmc(o: FakeOptions): Promise<{ port: number; closes: () => nu
       return reply(0x13, Buffer.concat([head, rakp2AuthCode(hash, userKey(o.password), params())]));
     }
     if (p.payloadType === 0x14) {
+      rakp3Status.push(d.readUInt8(1));
+      if (d.readUInt8(1) !== 0) return; // the console gave up: session freed
       const want = rakp3AuthCode(hash, userKey(o.password), params());
       const out = Buffer.alloc(8);
       out[0] = d.readUInt8(0);
@@ -118,7 +124,7 @@ async function fakeBmc(o: FakeOptions): Promise<{ port: number; closes: () => nu
     }
   });
   await new Promise<void>((res) => sock.bind(0, '127.0.0.1', () => res()));
-  return { port: sock.address().port, closes: () => closes, seen, close: () => new Promise<void>((res) => sock.close(() => res())) };
+  return { port: sock.address().port, closes: () => closes, seen, rakp3Status, close: () => new Promise<void>((res) => sock.close(() => res())) };
 }
 
 const SUITE17 = { auth: 3, integ: 4, conf: 1 };
@@ -186,5 +192,27 @@ describe('handshake recovery', () => {
     const r = await ipmi.getPowerStatus({ host: '127.0.0.1', port: bmc.port, user: 'root', password: 'calvin', cipherSuite: 3 }, { timeoutMs: 100, retries: 1, deadlineMs: 3000 });
     expect(r.before).toBe('on');
     expect(bmc.seen.get(0x10)).toBe(2); // two Open Session: the handshake started over
+  });
+});
+
+describe('cancel and failure in the middle of the handshake', () => {
+  it('a cancel while waiting for RAKP 2 frees the half-open session with a RAKP 3 error status', async () => {
+    const bmc = await fakeBmc({ suite: SUITE3, user: 'root', password: 'calvin', silentRakp1: true });
+    fakes.push(bmc);
+    const ctl = new AbortController();
+    setTimeout(() => ctl.abort(), 150);
+    const e = await ipmi.getPowerStatus({ host: '127.0.0.1', port: bmc.port, user: 'root', password: 'calvin', cipherSuite: 3 }, { timeoutMs: 1000, deadlineMs: 10_000, signal: ctl.signal }).catch((x) => x);
+    expect(e).toMatchObject({ layer: 'network', aborted: true });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(bmc.rakp3Status.length).toBe(1);
+    expect(bmc.rakp3Status[0]).not.toBe(0);
+  });
+
+  it('a wrong password also frees the session (RAKP 3 with status 0Fh)', async () => {
+    const bmc = await fakeBmc({ suite: SUITE3, user: 'root', password: 'calvin' });
+    fakes.push(bmc);
+    await ipmi.getPowerStatus({ host: '127.0.0.1', port: bmc.port, user: 'root', password: 'wrong', cipherSuite: 3 }, { timeoutMs: 300, deadlineMs: 3000 }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(bmc.rakp3Status).toEqual([0x0f]);
   });
 });
