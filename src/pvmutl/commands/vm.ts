@@ -38,8 +38,8 @@ function checkCapacity(db: Db, server: MachineRow, cost: number, vmId?: number):
   const l = serverLoad(db, server.id, vmId);
   if (l.used + cost > l.capacity) {
     throw new PvmError(Exit.MACHINE, L(
-      `VM server ${server.name} has no free capacity: cost ${cost} needed, ${l.capacity - l.used} of ${l.capacity} free`,
-      `VM サーバ ${server.name} のキャパシティが不足しています: 必要コスト ${cost}、空き ${l.capacity - l.used}/${l.capacity}`,
+      `VM server ${server.name} has no free capacity: cost ${cost} needed, ${Math.max(0, l.capacity - l.used)} of ${l.capacity} free`,
+      `VM サーバ ${server.name} のキャパシティが不足しています: 必要コスト ${cost}、空き ${Math.max(0, l.capacity - l.used)}/${l.capacity}`,
     ));
   }
 }
