@@ -146,7 +146,7 @@ export function decodePacket(b: Buffer): DecodedPacket | undefined {
   try {
     if (b.length < 5 || b.readUInt8(0) !== 0x06) return undefined;
     const cls = b.readUInt8(3) & 0x1f;
-    if (cls === 0x06) return { kind: 'asf', data: Buffer.from(b.subarray(4)) };
+    if (cls === 0x06) return { kind: 'asf', data: b.subarray(4) };
     if (cls !== 0x07) return undefined;
     const authType = b.readUInt8(4) & 0x0f;
     if (authType === AUTHTYPE_RMCPP) {
@@ -158,7 +158,8 @@ export function decodePacket(b: Buffer): DecodedPacket | undefined {
       const seq = b.readUInt32LE(10);
       const len = b.readUInt16LE(14);
       if (16 + len > b.length) return undefined;
-      const payload = Buffer.from(b.subarray(16, 16 + len));
+      // Views, not copies: the datagram buffer belongs to this decode.
+      const payload = b.subarray(16, 16 + len);
       const authenticated = (pt & 0x40) !== 0;
       let signed = Buffer.alloc(0);
       let authCode = Buffer.alloc(0);
@@ -169,8 +170,8 @@ export function decodePacket(b: Buffer): DecodedPacket | undefined {
         if (i + 2 > b.length) return undefined;
         const padLen = b.readUInt8(i);
         if (padLen !== i - (16 + len) || b.readUInt8(i + 1) !== 0x07) return undefined;
-        signed = Buffer.from(b.subarray(4, i + 2));
-        authCode = Buffer.from(b.subarray(i + 2));
+        signed = b.subarray(4, i + 2);
+        authCode = b.subarray(i + 2);
       }
       return { kind: 'v20', payloadType, encrypted: (pt & 0x80) !== 0, authenticated, sessionId, seq, payload, signed, authCode };
     }
@@ -185,7 +186,7 @@ export function decodePacket(b: Buffer): DecodedPacket | undefined {
     const len = b.readUInt8(off);
     off += 1;
     if (off + len > b.length) return undefined;
-    return { kind: 'v15', authType, sessionId, seq, message: Buffer.from(b.subarray(off, off + len)) };
+    return { kind: 'v15', authType, sessionId, seq, message: b.subarray(off, off + len) };
   } catch {
     return undefined;
   }

@@ -126,7 +126,7 @@ export class Transport {
   }
 
   async exchange<T>(o: ExchangeOptions<T>): Promise<ExchangeResult<T>> {
-    const s = await this.open();
+    const s = this.socket ?? (await this.open());
     const key = `${o.host}:${o.port}`;
     const details = { host: o.host, port: o.port, step: o.step };
     if (o.signal?.aborted) throw new IpmiError('network', `${o.step}: cancelled`, { ...details, aborted: true });
