@@ -161,8 +161,8 @@ export function decodePacket(b: Buffer): DecodedPacket | undefined {
       // Views, not copies: the datagram buffer belongs to this decode.
       const payload = b.subarray(16, 16 + len);
       const authenticated = (pt & 0x40) !== 0;
-      let signed = Buffer.alloc(0);
-      let authCode = Buffer.alloc(0);
+      let signed: Buffer = Buffer.alloc(0);
+      let authCode: Buffer = Buffer.alloc(0);
       if (authenticated) {
         // After the payload: pad (0xff…), pad length, next header, AuthCode.
         let i = 16 + len;
