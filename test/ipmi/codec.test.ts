@@ -30,7 +30,7 @@ describe('IPMI LAN message', () => {
     const r = response(6, 1, 5, 0, [0x20, 0x81]);
     expect(decodeIpmiResponse(r)).toMatchObject({ netFn: 7, cmd: 1, rqSeq: 5, cc: 0 });
     const bad = Buffer.from(r);
-    bad[bad.length - 1] ^= 1;
+    bad.writeUInt8(bad.readUInt8(bad.length - 1) ^ 1, bad.length - 1);
     expect(decodeIpmiResponse(bad)).toBeUndefined();
   });
 });
@@ -57,7 +57,7 @@ describe('RMCP / RMCP+ packets', () => {
       // any altered byte of the signed region is rejected
       for (const i of [5, 10, 16, 20, pkt.length - 1]) {
         const t = Buffer.from(pkt);
-        t[i] ^= 0x40;
+        t.writeUInt8(t.readUInt8(i) ^ 0x40, i);
         const dt = decodePacket(t);
         if (dt?.kind === 'v20') expect(openV20Payload(dt, keys)).toBeUndefined();
       }
@@ -111,7 +111,7 @@ describe('decoder fuzz: truncated, corrupted and random datagrams', () => {
       fc.constantFrom(...valid), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 6 }),
       (v, muts) => {
         const b = Buffer.from(v);
-        for (const [pos, x] of muts) b[pos % b.length] ^= x;
+        for (const [pos, x] of muts) b.writeUInt8(b.readUInt8(pos % b.length) ^ x, pos % b.length);
         const d = full(b);
         if (d?.kind === 'v20' && d.authenticated && d.sessionId === 5 && !b.equals(v)) {
           // flipped bits in the signed part or the AuthCode must fail the check

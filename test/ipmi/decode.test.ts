@@ -69,7 +69,7 @@ describe('FRU inventory', () => {
   });
   it('reports a corrupted area instead of failing', () => {
     const b = Buffer.from(sampleFru('77'));
-    b[8 + 5] ^= 0x01; // a byte inside the chassis area
+    b.writeUInt8(b.readUInt8(13) ^ 0x01, 13); // a byte inside the chassis area
     expect(decodeFru(b).badChecksums).toEqual(['chassis']);
   });
   it('rejects data without a common header', () => {
