@@ -1,56 +1,119 @@
 // The narrated tour. Each step shows the command line an administrator would
-// type, what pvmutl printed and its exit code, on a throw-away store built
-// from fixtures/datacentre.yaml.
+// type, what it printed and its exit code, on a throw-away store built from
+// fixtures/datacentre.yaml and served by the sim driver.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { openStore } from '../store/db.js';
+import { type Db, openStore } from '../store/db.js';
 import { readDataCentre } from '../config/validate.js';
 import { applyDataCentre } from '../config/apply.js';
 import { runPvmutl } from '../pvmutl/main.js';
 import type { Io } from '../pvmutl/io.js';
+import { formatJobId } from '../pvmutl/format.js';
 
 export const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'datacentre.yaml');
 
-interface Step { say: string; args: string[]; answer?: string }
+type Write = (s: string) => void;
+
+interface Step {
+  say: string;
+  /** A pvmutl command line, run and shown with its output and exit code. */
+  args?: string[];
+  /** Something done to the sim data centre, shown as the kanri command that does it. */
+  kanri?: { line: string; run: (db: Db, write: Write) => void };
+  /** The exit code this step is expected to end with (a failure the tour shows on purpose). */
+  expect?: number;
+  /** Runs the pvmutl command in the background while the next steps go on. */
+  background?: boolean;
+}
+
+function setting(db: Db, key: string, value: string): void {
+  db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+}
+
+function journal(db: Db, write: Write): void {
+  const job = db.prepare('SELECT id, sequence, status, error FROM jobs ORDER BY id DESC LIMIT 1').get() as { id: number; sequence: string; status: string; error: string | null };
+  write(`job ${formatJobId(job.id)} ${job.sequence} ${job.status}\n`);
+  for (const s of db.prepare('SELECT seq, name, tag, status, output FROM job_steps WHERE job_id = ? ORDER BY seq').all(job.id) as Array<{ seq: number; name: string; tag: string; status: string; output: string }>) {
+    write(`  ${String(s.seq).padStart(2)}. [${s.tag}] ${s.name}: ${s.status}\n`);
+    for (const line of s.output.split('\n').filter(Boolean)) write(`        ${line}\n`);
+  }
+}
 
 const STEPS: Step[] = [
   { say: 'The shop and its infrastructure, as groups and models (highest priority first):', args: ['list', 'group'] },
-  { say: 'The Web group: active machines, then the pool that N+1 replacement draws from.', args: ['list', 'server', 'Shop\\Web'] },
-  { say: 'Software the Web group installs when a machine joins it (and when it leaves):', args: ['list', 'soft', 'Shop\\Web'] },
-  { say: 'Which policy watches each group and model of the shop:', args: ['policy', 'show', 'Shop'] },
-  { say: 'Give the AP group the N+1 policy; /y answers the confirmation for a script.', args: ['policy', 'set', 'Shop\\AP', 'Web-N+1', '/y'] },
-  { say: 'The AP group now shows the new policy:', args: ['policy', 'show', 'Shop\\AP'] },
-  { say: 'Put web02 into maintenance so that policies leave it alone during a repair:', args: ['maintenance', 'on', 'Shop\\Web', 'web02'] },
-  { say: 'A typo in a group name is exit code 3, which a job scheduler can branch on:', args: ['list', 'server', 'Shop\\Wbe'] },
-  { say: 'A malformed command is exit code 1, with the reason on one line:', args: ['add', 'Shop\\Web', 'px-r120-03', '/c', '2'] },
-  { say: 'user01 changes the password (a wrong old password would be exit 15):', args: ['changepassword', 'user01', 'pvmuser1', 'pvmuser2'] },
+  { say: 'The Web group: active machines, then the pool that scale-out and N+1 replacement draw from.', args: ['list', 'server', 'Shop\\Web'] },
+  { say: 'Scale out: activate one pool machine on the next free host setting. The command waits for its job and exits 0.', args: ['add', 'Shop\\Web'] },
+  { say: 'The job ran the steps of the activation table; the sim driver recorded what each step did:', kanri: { line: 'kanri job show <last>', run: journal } },
+  { say: 'N+1 recovery: replace the machine behind web01 (px-r120-01) with a pool machine, which takes over host web01.', args: ['replace', 'Shop\\Web', 'web01'] },
+  { say: 'web01 now runs on the replacement, and the replaced machine is back in the pool:', args: ['list', 'server', 'Shop\\Web'] },
+  { say: 'Move web01 to the AP group (its machine is registered in the AP pool too):', args: ['move', 'Shop\\AP', 'Shop\\Web', 'web01'] },
+  { say: 'AP has gained the machine:', args: ['list', 'server', 'Shop\\AP'] },
+  { say: 'Create a virtual desktop from the group template; a VM server with free capacity is chosen.', args: ['vmadd', 'Infra\\Desktops', 'vdi-new01'] },
+  { say: 'Live-migrate it to another VM server on the shared datastore:', args: ['vmmigrate', 'Infra\\Desktops', 'vdi-new01', 'vms02'] },
+  {
+    say: 'Slow the simulated power-on down so that a job can be watched while it runs:',
+    kanri: { line: 'kanri sim delay 600 --operation power-on', run: (db) => setting(db, 'sim.delay_ms.power-on', '600') },
+  },
+  { say: 'Scale the Nightly batch group out, in the background…', args: ['add', 'Shop\\Batch\\Nightly'], background: true },
+  { say: '…and list the running jobs with their current step from another shell:', args: ['asjob', '-s'] },
+  {
+    say: 'Make the next power-on of px-spare-01 fail, as a dead BMC would:',
+    kanri: {
+      line: 'kanri sim fail px-spare-01 power-on --times 1 --message "BMC did not answer"',
+      run: (db) => { db.prepare("INSERT INTO sim_faults (machine, operation, remaining, message) VALUES ('px-spare-01', 'power-on', 1, 'BMC did not answer')").run(); },
+    },
+  },
+  { say: 'Activating it fails in the job: exit code 7, and the reason names the step.', args: ['add', 'Shop\\Web', 'px-spare-01'], expect: 7 },
+  { say: 'The journal shows where the job stopped:', kanri: { line: 'kanri job show <last>', run: journal } },
+  { say: 'A typo in a group name is exit code 3, which a job scheduler can branch on:', args: ['list', 'server', 'Shop\\Wbe'], expect: 3 },
+  { say: 'A malformed command is exit code 1, with the reason on one line:', args: ['add', 'Shop\\Web', 'px-r120-03', '/c', '2'], expect: 1 },
+  { say: 'Nothing is running any more:', args: ['asjob'] },
 ];
 
-export async function demo(write: (s: string) => void = (s) => { process.stdout.write(s); }): Promise<number> {
+export async function demo(write: Write = (s) => { process.stdout.write(s); }): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'kanri-demo-'));
   const dbPath = join(dir, 'kanri.db');
+  const background: Array<Promise<number>> = [];
   try {
     const { dc, errors } = readDataCentre(parse(readFileSync(FIXTURE, 'utf8')));
     if (!dc) throw new Error(`fixture invalid: ${errors.join('; ')}`);
     const db = openStore(dbPath);
     const { counts } = applyDataCentre(db, dc);
-    db.close();
     write(`kanri demo: a data centre of ${counts.machines} machines in ${counts.groups} groups, served by the sim driver\n`);
     write(`(temporary store ${dbPath}, removed at the end)\n`);
-    let failures = 0;
+    let surprises = 0;
     for (const step of STEPS) {
-      write(`\n# ${step.say}\n$ pvmutl ${step.args.map(quote).join(' ')}\n`);
-      const io: Io = { out: write, err: write, ask: async () => step.answer };
-      const code = await runPvmutl(['--db', dbPath, ...step.args], io);
-      write(`[exit ${code}]\n`);
-      if (code !== 0 && !step.say.includes('exit code')) failures++;
+      write(`\n# ${step.say}\n`);
+      if (step.kanri) {
+        write(`$ ${step.kanri.line}\n`);
+        step.kanri.run(db, write);
+        continue;
+      }
+      const args = step.args!;
+      write(`$ pvmutl ${args.map(quote).join(' ')}${step.background ? ' &' : ''}\n`);
+      const io: Io = { out: write, err: write, ask: async () => undefined };
+      const run = runPvmutl(['--db', dbPath, ...args], io).then((code) => {
+        write(`[exit ${code}${step.background ? `: pvmutl ${args.join(' ')}` : ''}]\n`);
+        if (code !== (step.expect ?? 0)) surprises++;
+        return code;
+      });
+      if (step.background) {
+        background.push(run);
+        // Let the background job reach its slow step before the next command looks.
+        await new Promise((r) => setTimeout(r, 300));
+      } else {
+        await run;
+      }
     }
-    write(`\nThe action sequences (add, replace, move, vmadd, vmmigrate …) arrive with the engine.\n`);
-    return failures === 0 ? 0 : 1;
+    await Promise.all(background);
+    db.close();
+    write(`\nEvery step ended as expected${surprises ? ` except ${surprises}` : ''}.\n`);
+    return surprises === 0 ? 0 : 1;
   } finally {
+    await Promise.allSettled(background);
     rmSync(dir, { recursive: true, force: true });
   }
 }
