@@ -7,6 +7,8 @@ declare -A want=(
   [ipmi_sim]=openipmi
   [ipmitool]=ipmitool
   [ipmi-power]=freeipmi-tools
+  [sshd]=openssh-server
+  [ssh-keygen]=openssh-client
 )
 missing=()
 for cmd in "${!want[@]}"; do

@@ -6,6 +6,10 @@ import type { Driver, InterfaceName } from './types.js';
 
 const FACTORIES: Record<string, () => Promise<Driver>> = {
   sim: async () => (await import('./sim/index.js')).createSimDriver(),
+  // deploy: local scripts on this server; scenarios are not run
+  local: async () => (await import('./local/index.js')).createLocalDriver(),
+  // deploy: scenarios on the machine over SSH, local scripts on this server
+  ssh: async () => (await import('./ssh/index.js')).createSshDriver(),
 };
 
 export const KNOWN_DRIVERS = Object.keys(FACTORIES);

@@ -48,9 +48,16 @@ export interface PowerInterface {
   state(ctx: DriverContext, m: MachineRef): Promise<'on' | 'off' | 'suspended' | 'unknown'>;
 }
 
+/** The PVM_* variables of spec §5 for one machine and its host setting. */
+export type PvmEnvironment = Record<string, string>;
+
 export interface DeployInterface {
-  /** Installs one software item on the machine (host is the identity it takes, if any). */
-  distribute(ctx: DriverContext, m: MachineRef, software: SoftwareRef, host: HostRef | null): Promise<void>;
+  /**
+   * Installs one software item on the machine (host is the identity it takes,
+   * if any). Scripts see `env`; a driver must stop when ctx.signal aborts and
+   * fail the step on a non-zero exit, keeping the output in the journal.
+   */
+  distribute(ctx: DriverContext, m: MachineRef, software: SoftwareRef, host: HostRef | null, env: PvmEnvironment): Promise<void>;
   /** Registers the machine with the deployment server (DPM registration). */
   register(ctx: DriverContext, m: MachineRef): Promise<void>;
   unregister(ctx: DriverContext, m: MachineRef): Promise<void>;

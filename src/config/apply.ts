@@ -97,6 +97,7 @@ function write(db: Db, dc: DataCentre): void {
       maintenance: flag(m.maintenance), datastore: m.datastore ?? null, datacenter: m.datacenter ?? null,
       cost: m.cost ?? null, capacity: m.capacity ?? null, dpm_registered: flag(m.dpm_registered),
       mgmt_address: m.mgmt_address ?? null, description: m.description,
+      os_address: m.os_address ?? null, ssh_user: m.ssh_user ?? null, ssh_port: m.ssh_port ?? null, ssh_key_path: m.ssh_key_path ?? null,
       group_id: null, model_id: null, host_setting_id: null, activated_from: null, activated_at: null, vm_server_id: null,
     },
   })));

@@ -48,6 +48,7 @@ export interface MachineDoc {
   power: 'on' | 'off' | 'suspended' | 'unknown'; hardware_status: 'normal' | 'degraded' | 'faulted';
   management_status: 'normal' | 'abnormal'; maintenance: boolean;
   mgmt_address?: string; datacenter?: string; vm_server?: string; datastore?: string;
+  os_address?: string; ssh_user?: string; ssh_port?: number; ssh_key_path?: string;
   cost?: number; capacity?: number; datastores: Array<{ name: string; capacity_gb?: number; shared: boolean }>;
   dpm_registered: boolean; drivers: Drivers; active?: ActiveDoc; software: HostSoftware; description: string;
 }

@@ -137,6 +137,10 @@ export function exportDataCentre(db: Db): DataCentre {
     opt(doc, 'datastore', m.datastore);
     opt(doc, 'cost', m.cost);
     opt(doc, 'capacity', m.capacity);
+    opt(doc, 'os_address', m.os_address);
+    opt(doc, 'ssh_user', m.ssh_user);
+    opt(doc, 'ssh_port', m.ssh_port);
+    opt(doc, 'ssh_key_path', m.ssh_key_path);
     if (m.group_id !== null && m.host_setting_id !== null) {
       const h = db.prepare('SELECT host_name FROM host_settings WHERE id = ?').get(m.host_setting_id) as Row;
       doc.active = {

@@ -319,7 +319,7 @@ function siblings(r: Reader, path: string, cats: CategoryDoc[], groups: GroupDoc
 function machine(r: Reader, path: string, v: unknown): MachineDoc {
   const o = r.obj(path, v, ['name', 'kind', 'uuid', 'macs', 'hw_model', 'hw_model_auto', 'tags', 'power', 'hardware_status',
     'management_status', 'maintenance', 'mgmt_address', 'datacenter', 'vm_server', 'datastore', 'cost', 'capacity', 'datastores',
-    'dpm_registered', 'drivers', 'active', 'software', 'description']);
+    'dpm_registered', 'drivers', 'active', 'software', 'description', 'os_address', 'ssh_user', 'ssh_port', 'ssh_key_path']);
   const m: MachineDoc = {
     name: r.name(join(path, 'name'), o.name),
     kind: r.oneOf(join(path, 'kind'), o.kind, ['physical', 'virtual', 'vmserver'] as const),
@@ -349,12 +349,14 @@ function machine(r: Reader, path: string, v: unknown): MachineDoc {
     software: hostSoftware(r, join(path, 'software'), o.software, false),
     description: r.str(join(path, 'description'), o.description) ?? '',
   };
-  for (const key of ['uuid', 'hw_model', 'mgmt_address', 'datacenter', 'vm_server', 'datastore'] as const) {
+  for (const key of ['uuid', 'hw_model', 'mgmt_address', 'datacenter', 'vm_server', 'datastore', 'os_address', 'ssh_user', 'ssh_key_path'] as const) {
     const s = r.str(join(path, key), o[key]);
     if (s !== undefined) m[key] = s;
   }
   const cost = r.int(join(path, 'cost'), o.cost, undefined);
   if (cost !== undefined) m.cost = cost;
+  const sshPort = r.int(join(path, 'ssh_port'), o.ssh_port, undefined, 1, 65535);
+  if (sshPort !== undefined) m.ssh_port = sshPort;
   const capacity = r.int(join(path, 'capacity'), o.capacity, undefined);
   if (capacity !== undefined) m.capacity = capacity;
   if (o.active !== undefined && o.active !== null) {

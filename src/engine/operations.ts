@@ -4,6 +4,7 @@
 import type { Db } from '../store/db.js';
 import type { DriverContext, InterfaceMap, InterfaceName, MachineRef } from '../adapters/types.js';
 import { activationList, standbyList } from '../domain/distribution.js';
+import { pvmEnvironment } from '../domain/pvm-env.js';
 import type { JobPlan, Side } from './plan.js';
 import { hostRef, machineRef, primaryAddress, softwareRef, volumesOf } from './refs.js';
 import type { Operation, StepDef } from './steps.js';
@@ -52,9 +53,10 @@ async function distribute(c: OpContext, m: MachineRef, timing: 'activation' | 's
   const entries = timing === 'activation' ? activationList(c.db, owners) : standbyList(c.db, owners);
   if (entries.length === 0) c.log('no software registered for this timing');
   const deploy = c.iface('deploy');
+  const env = pvmEnvironment(c.db, m.id, c.side.host?.id ?? null);
   for (const e of entries) {
     c.signal.throwIfAborted();
-    await deploy.distribute(c, m, softwareRef(c.db, e.softwareId), c.side.host);
+    await deploy.distribute(c, m, softwareRef(c.db, e.softwareId), c.side.host, env);
   }
   // Activation software is recorded as installed (the base of differential
   // distribution); standby software is not (spec §4.3).

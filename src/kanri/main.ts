@@ -53,6 +53,22 @@ export async function runKanri(args: string[]): Promise<number> {
   sim.command('show').description('delays and injected faults')
     .action(async () => { code = (await import('./sim.js')).simShow(dbPath()); });
 
+  const ssh = program.command('ssh').description('host keys of the machines kanri runs scenarios on');
+  ssh.command('trust <machine>')
+    .description("fetch the machine's SSH host key and accept it when it has the given fingerprint (or with --yes)")
+    .option('--fingerprint <sha256>', 'the fingerprint the key must have (SHA256:…, as ssh-keygen -l prints it)')
+    .option('--yes', 'accept the key that is offered (prints its fingerprint)')
+    .action(async (machine: string, opts: { fingerprint?: string; yes?: boolean }) => { code = await (await import('./ssh.js')).sshTrust(dbPath(), machine, opts); });
+  ssh.command('forget <machine>').description("remove the machine's accepted host keys")
+    .action(async (machine: string) => { code = (await import('./ssh.js')).sshForget(dbPath(), machine); });
+  ssh.command('known').description('accepted host keys')
+    .action(async () => { code = (await import('./ssh.js')).sshKnown(dbPath()); });
+
+  const software = program.command('software').description('distribution software');
+  software.command('collect')
+    .description('register the executables of the local-script folder as <name>/<localhost> software')
+    .action(async () => { code = (await import('./software.js')).collectLocalScripts(dbPath()); });
+
   const job = program.command('job').description('the job journal');
   job.command('list').description('recent jobs, oldest first').option('-n <count>', 'how many', '20')
     .action(async (opts: { n: string }) => { code = (await import('./jobs.js')).jobList(dbPath(), Math.max(1, Number(opts.n) || 20)); });

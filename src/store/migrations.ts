@@ -373,4 +373,22 @@ CREATE TABLE sim_faults (
 );
 `;
 
-export const MIGRATIONS: readonly string[] = [V1_DOMAIN + V1_RUNTIME, V2_ENGINE];
+// Software distribution over SSH: how kanri reaches a machine's OS, and the
+// host keys an administrator accepted (never learned silently).
+const V3_SSH = `
+ALTER TABLE machines ADD COLUMN os_address TEXT;
+ALTER TABLE machines ADD COLUMN ssh_user TEXT;
+ALTER TABLE machines ADD COLUMN ssh_port INTEGER CHECK (ssh_port IS NULL OR ssh_port BETWEEN 1 AND 65535);
+ALTER TABLE machines ADD COLUMN ssh_key_path TEXT;
+CREATE TABLE ssh_known_hosts (
+  host        TEXT NOT NULL,
+  port        INTEGER NOT NULL,
+  key_type    TEXT NOT NULL,
+  key         TEXT NOT NULL,          -- base64 of the public host key blob
+  fingerprint TEXT NOT NULL,          -- SHA256:… as ssh-keygen -l prints it
+  added_at    TEXT NOT NULL,
+  PRIMARY KEY (host, port, key_type)
+);
+`;
+
+export const MIGRATIONS: readonly string[] = [V1_DOMAIN + V1_RUNTIME, V2_ENGINE, V3_SSH];

@@ -125,6 +125,7 @@ export function createSimDriver(): Driver {
       },
       deploy: {
         async distribute(ctx, m, sw: SoftwareRef, host: HostRef | null) {
+          // The sim installs without running anything; the environment is for real drivers.
           await simulate(ctx, m, 'distribute');
           const next = (ctx.db.prepare('SELECT ifnull(max(seq), 0) + 1 AS n FROM sim_installed WHERE machine_id = ?').get(m.id) as { n: number }).n;
           ctx.db.prepare('INSERT INTO sim_installed (machine_id, seq, software, version) VALUES (?, ?, ?, ?)').run(m.id, next, sw.name, sw.version);
