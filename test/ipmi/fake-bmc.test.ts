@@ -6,6 +6,7 @@ import {
   additionalKey, rakp2AuthCode, rakp3AuthCode, rakp4Icv, sessionIntegrityKey, userKey, type HashName, type RakpParams,
 } from '../../src/ipmi/crypto.js';
 import * as ipmi from '../../src/ipmi/index.js';
+import { sampleFru } from '../support/ipmi-sim.js';
 import { decodePacket, encodeV20Packet, openV20Payload, type SessionKeys } from '../../src/ipmi/rmcp.js';
 
 interface FakeOptions {
@@ -21,6 +22,10 @@ interface FakeOptions {
   loseFirstRakp2?: boolean;
   /** Never answer RAKP 1 (a BMC that hangs in the middle of the handshake). */
   silentRakp1?: boolean;
+  /** SDR repository; whole-record reads (FFh) are refused with CAh to force partial reads. */
+  sdrs?: Buffer[];
+  /** FRU image served with word access (Get FRU Inventory Area Info bit 0). */
+  fruWords?: Buffer;
 }
 
 function ipmiResponse(req: Buffer, cc: number, data: number[]): Buffer {
@@ -115,6 +120,23 @@ async function fakeBmc(o: FakeOptions): Promise<{ port: number; closes: () => nu
         return reply(0, ipmiResponse(req, 0, []), keys);
       }
       if (netFn === 0x06 && cmd === 0x3b) return reply(0, ipmiResponse(req, 0, [req.readUInt8(6) & 0x0f]), keys);
+      const rd = req.subarray(6, req.length - 1);
+      if (netFn === 0x0a && cmd === 0x22 && o.sdrs) return reply(0, ipmiResponse(req, 0, [0x01, 0x00]), keys);
+      if (netFn === 0x0a && cmd === 0x23 && o.sdrs) {
+        const id = rd.readUInt16LE(2), off = rd.readUInt8(4), count = rd.readUInt8(5);
+        const rec = o.sdrs[id];
+        if (!rec) return reply(0, ipmiResponse(req, 0xcb, []), keys);
+        if (count === 0xff || count > 16) return reply(0, ipmiResponse(req, 0xca, []), keys);
+        const next = id + 1 < o.sdrs.length ? id + 1 : 0xffff;
+        return reply(0, ipmiResponse(req, 0, [next & 0xff, next >> 8, ...rec.subarray(off, off + count)]), keys);
+      }
+      if (netFn === 0x04 && cmd === 0x2d) return reply(0, ipmiResponse(req, 0, [200, 0x40, 0x00]), keys);
+      if (netFn === 0x0a && cmd === 0x10 && o.fruWords) return reply(0, ipmiResponse(req, 0, [o.fruWords.length & 0xff, o.fruWords.length >> 8, 0x01]), keys);
+      if (netFn === 0x0a && cmd === 0x11 && o.fruWords) {
+        const words = rd.readUInt16LE(1), count = Math.min(rd.readUInt8(3), 8);
+        const chunk = o.fruWords.subarray(words * 2, words * 2 + count * 2);
+        return reply(0, ipmiResponse(req, 0, [chunk.length / 2, ...chunk]), keys);
+      }
       if (netFn === 0x00 && cmd === 0x01) {
         if (o.malformed === 'truncated') return reply(0, ipmiResponse(req, 0, []).subarray(0, 7), keys);
         if (o.malformed === 'empty') return reply(0, ipmiResponse(req, 0, []), keys);
@@ -214,5 +236,29 @@ describe('cancel and failure in the middle of the handshake', () => {
     await ipmi.getPowerStatus({ host: '127.0.0.1', port: bmc.port, user: 'root', password: 'wrong', cipherSuite: 3 }, { timeoutMs: 300, deadlineMs: 3000 }).catch(() => undefined);
     await new Promise((r) => setTimeout(r, 50));
     expect(bmc.rakp3Status).toEqual([0x0f]);
+  });
+});
+
+describe('SDR and FRU read paths that ipmi_sim does not exercise', () => {
+  it('falls back to partial SDR reads when whole-record reads are refused', async () => {
+    const rec = (id: number, num: number, name: string) => {
+      const body = [0x20, 0x00, num, 0x07, 0x01, 0x7f, 0x68, 0x02, 0x01, 0x95, 0x7a, 0x95, 0x7a, 0x3f, 0x3f, 0x00, 0x04, 0x00, 0x00,
+        0x06, 0x00, 0x00, 0x00, 0x00, 0xe0, 0x07, 0x80, 0xff, 0x00, 0xff, 0x00, 0xdc, 0xd7, 0xd2, 0xb4, 0xb9, 0xbe, 0x02, 0x02, 0, 0, 0,
+        0xc0 | name.length, ...Buffer.from(name)];
+      return Buffer.from([id, 0x00, 0x51, 0x01, body.length, ...body]);
+    };
+    const bmc = await fakeBmc({ suite: SUITE3, user: 'root', password: 'calvin', sdrs: [rec(0, 1, 'P12V'), rec(1, 2, 'P12V_AUX_RAIL')] });
+    fakes.push(bmc);
+    const sensors = await ipmi.getSensors({ host: '127.0.0.1', port: bmc.port, user: 'root', password: 'calvin', cipherSuite: 3 }, { timeoutMs: 300, deadlineMs: 5000 });
+    expect(sensors.map((x) => [x.record.name, x.value, x.unit])).toEqual([['P12V', 12, 'Volts'], ['P12V_AUX_RAIL', 12, 'Volts']]);
+  });
+
+  it('reads a FRU device that is accessed by words', async () => {
+    const image = Buffer.from(sampleFru('55'));
+    const bmc = await fakeBmc({ suite: SUITE3, user: 'root', password: 'calvin', fruWords: image });
+    fakes.push(bmc);
+    const fru = await ipmi.getFru({ host: '127.0.0.1', port: bmc.port, user: 'root', password: 'calvin', cipherSuite: 3 }, { timeoutMs: 300, deadlineMs: 5000 });
+    expect(fru.product?.serialNumber).toBe('SN55');
+    expect(fru.badChecksums).toEqual([]);
   });
 });
