@@ -285,12 +285,12 @@ export class Session {
         return s;
       } catch (e) {
         await s.close().catch(() => undefined);
-        // BMCs ignore a repeated RAKP 1 or RAKP 3 once they moved on, so a lost RAKP 2/4
-        // cannot be fixed by retransmitting: start over once with a fresh session, if
-        // there is time left for it.
         // A remembered probe that no longer holds (BMC firmware changed) is dropped so the
         // next call probes again.
         if (requested === 'auto' && e instanceof IpmiError && e.layer === 'cipher') probeCache.delete(`${target.host}:${port}`);
+        // BMCs ignore a repeated RAKP 1 or RAKP 3 once they moved on, so a lost RAKP 2/4
+        // cannot be fixed by retransmitting: start over once with a fresh session, if
+        // there is time left for it.
         const retryable = e instanceof IpmiError && e.layer === 'network' && !e.aborted && (e.step === 'RAKP 1' || e.step === 'RAKP 3');
         if (!retryable || round >= 1 || c.deadline - Date.now() < 3 * c.timeoutMs) throw e;
       }
