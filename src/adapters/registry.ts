@@ -10,6 +10,8 @@ const FACTORIES: Record<string, () => Promise<Driver>> = {
   local: async () => (await import('./local/index.js')).createLocalDriver(),
   // deploy: scenarios on the machine over SSH, local scripts on this server
   ssh: async () => (await import('./ssh/index.js')).createSshDriver(),
+  // power: the machine's BMC over IPMI 2.0 / RMCP+ (shared with dscli)
+  ipmi: async () => (await import('./ipmi/index.js')).createIpmiDriver(),
 };
 
 export const KNOWN_DRIVERS = Object.keys(FACTORIES);
