@@ -21,7 +21,7 @@ describe('config apply', () => {
     const db = join(tempDir(), 'new', 'kanri.db');
     const r = run('kanri', ['config', 'apply', FIXTURE], { db });
     expect(r.code).toBe(0);
-    expect(r.out).toBe(`applied ${FIXTURE}: 3 categories, 6 groups, 30 machines, 17 software, 3 policies, 3 users\n`);
+    expect(r.out).toBe(`applied ${FIXTURE}: 3 categories, 6 groups, 30 machines, 18 software, 3 policies, 3 users\n`);
     expect(statSync(db).mode & 0o777).toBe(0o600);
     const d = openStore(db);
     expect(d.pragma('journal_mode', { simple: true })).toBe('wal');

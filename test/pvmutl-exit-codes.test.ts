@@ -1,7 +1,6 @@
-// Argument vectors → exit codes: the parser's error cases, the distribution
-// commands that are parsed and validated but not built yet (69), configuration
-// changes on the fixture, and the read/set commands' failure causes
-// (spec/pvmutl.md §2). A rejected command changes nothing.
+// Argument vectors → exit codes: the parser's error cases, configuration
+// changes and software distribution on the fixture, and the read/set commands'
+// failure causes (spec/pvmutl.md §2). A rejected command changes nothing.
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -67,12 +66,16 @@ const CASES: Array<[string[], number]> = [
   [['-h'], 0],
   [['--HELP'], 0],
   [['/?'], 0],
-  // parsed and validated; software distribution is not built yet
-  [['deploygrp', 'Shop/Web', '/p', '"a","b"'], 69],
-  [['deploygrp', 'g', '/F', '/SEQ'], 69],
-  [['deploysrv', 'g', 'h', '/a', '“soft1”,', '“soft2”'], 69],
-  [['deploysrv', 'g'], 69],
-  [['deploypsv', 'M', 'soft1,soft2'], 69],
+  // software distribution on the fixture data centre
+  [['deploygrp', 'Shop/Web', '/p', '"a","b"'], 8],
+  [['deploygrp', 'g', '/F', '/SEQ'], 3],
+  [['deploysrv', 'g', 'h', '/a', '“soft1”,', '“soft2”'], 3],
+  [['deploysrv', 'Shop/Web', 'web01', '/a', 'Agent-Install'], 8],
+  [['deploysrv', 'Shop/Web', 'web09'], 2],
+  [['deploysrv', 'g'], 3],
+  [['deploypsv', 'M', 'soft1,soft2'], 2],
+  [['deploypsv', 'px-r120-01', 'tmpl-rhel9'], 8],
+  [['deploygrp', 'Shop/Web', '/p', '“Agent-Install”,', '“Web-Apache”'], 0],
   // configuration changes on the fixture data centre
   [['move', 'Shop/AP', 'Shop/Web'], 5],
   [['MOVE', 'a', 'b', '/C', '3'], 3],
@@ -141,7 +144,6 @@ describe('exit codes', () => {
       expect(r.err).toBe('');
       return;
     }
-    // (69 is kanri's "not implemented yet" for the distribution commands.)
     if (args.length === 0) {
       expect(r.err).toContain('Usage: pvmutl');
       expect(r.out).toBe('');

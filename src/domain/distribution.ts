@@ -59,3 +59,49 @@ export function activationList(db: Db, owners: Owners): Entry[] {
 export function standbyList(db: Db, owners: Owners): Entry[] {
   return list(db, STANDBY, 'standby', owners);
 }
+
+export interface Item { softwareId: number; name: string; version: string; date: string }
+
+/**
+ * Differential distribution (spec §4.8): what a machine still needs of the
+ * software registered for it, given what it was recorded to have received.
+ * - the record is a prefix of the registered list → install the appended tail;
+ * - the registered list is a prefix of the record (software unregistered at the
+ *   end) or the lists are equal → nothing;
+ * - anything else (an insertion, a new order, a changed content date or version
+ *   of installed software) → full redistribution of the registered list.
+ */
+export type Decision = { kind: 'tail' | 'none' | 'full'; items: Item[]; reason: string };
+
+export function decideDifferential(registered: Item[], installed: Item[]): Decision {
+  const same = (a: Item, b: Item): boolean => a.softwareId === b.softwareId && a.version === b.version && a.date === b.date;
+  const prefixOf = (short: Item[], long: Item[]): boolean => short.length <= long.length && short.every((x, i) => same(x, long[i]!));
+  if (prefixOf(installed, registered)) {
+    const tail = registered.slice(installed.length);
+    return tail.length
+      ? { kind: 'tail', items: tail, reason: `${tail.length} item${tail.length > 1 ? 's' : ''} appended after the installed software` }
+      : { kind: 'none', items: [], reason: 'nothing was added or changed' };
+  }
+  if (prefixOf(registered, installed)) return { kind: 'none', items: [], reason: 'only software at the end of the order was unregistered' };
+  const at = registered.findIndex((r, i) => !installed[i] || !same(r, installed[i]!));
+  const r = registered[at];
+  const was = installed[at];
+  const why = !r ? 'installed software was unregistered before the end of the order'
+    : !was ? 'the order changed'
+    : r.softwareId === was.softwareId ? `the content of ${r.name} changed (${was.version} ${was.date} → ${r.version} ${r.date})`
+    : `${r.name} stands where ${was.name} was installed (inserted or reordered)`;
+  return { kind: 'full', items: registered, reason: `full redistribution: ${why}` };
+}
+
+export function itemsOf(db: Db, entries: Entry[]): Item[] {
+  return entries.map((e) => {
+    const s = db.prepare('SELECT id, name, version, content_date FROM software WHERE id = ?').get(e.softwareId) as { id: number; name: string; version: string; content_date: string };
+    return { softwareId: s.id, name: s.name, version: s.version, date: s.content_date };
+  });
+}
+
+export function installedItems(db: Db, machineId: number): Item[] {
+  return (db.prepare('SELECT software_id, software_name, version, content_date FROM distribution_history WHERE machine_id = ? ORDER BY seq').all(machineId) as
+    Array<{ software_id: number | null; software_name: string; version: string; content_date: string }>)
+    .map((h) => ({ softwareId: h.software_id ?? -1, name: h.software_name, version: h.version, date: h.content_date }));
+}

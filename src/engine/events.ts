@@ -68,6 +68,20 @@ const MOVE_VM: Lifecycle = {
   canceled: { id: 2065, type: info, en: (a) => `Cancelled the process of moving a VM machine onto another VM server. Management ID: ${a.mgmtId}`, ja: (a) => `VMマシンを別のVMサーバ上に移動する処理をキャンセルしました。 管理ID:”${a.mgmtId}”` },
 };
 
+const TO_MACHINE: Lifecycle = {
+  start: { id: 2070, type: info, en: (a) => `Started the process of distributing software to a machine. Management ID: ${a.mgmtId} Machine to distribute to (${a.machine})`, ja: (a) => `マシンに対してソフトウェアを配布する処理を開始しました。 管理ID:”${a.mgmtId}” ソフトウェアを配布するマシン(“${a.machine}”)` },
+  complete: { id: 2071, type: info, en: (a) => `Completed the process of distributing software to a machine. Management ID: ${a.mgmtId}`, ja: (a) => `マシンに対してソフトウェアを配布する処理を完了しました。 管理ID:”${a.mgmtId}”` },
+  failed: { id: 2072, type: warn, en: (a) => `The process of distributing software to a machine failed. Management ID: ${a.mgmtId}`, ja: (a) => `マシンに対してソフトウェアを配布する処理が失敗しました。 管理ID:”${a.mgmtId}”` },
+  canceled: { id: 2073, type: info, en: (a) => `Cancelled the process of distributing software to a machine. Management ID: ${a.mgmtId}`, ja: (a) => `マシンに対してソフトウェアを配布する処理をキャンセルしました。 管理ID:”${a.mgmtId}”` },
+};
+
+const TO_GROUP: Lifecycle = {
+  start: { id: 2074, type: info, en: (a) => `Started the process of distributing software to all machines of the group. Management ID: ${a.mgmtId} Group to distribute to (${a.group})`, ja: (a) => `グループの全マシンに対してソフトウェアを配布する処理を開始しました。 管理ID:”${a.mgmtId}” ソフトウェア配布するグループ(“${a.group}”)` },
+  complete: { id: 2075, type: info, en: (a) => `Completed the process of distributing software to all machines of the group. Management ID: ${a.mgmtId} Group to distribute to (${a.group})`, ja: (a) => `グループの全マシンに対してソフトウェアを配布する処理を完了しました。 管理ID:”${a.mgmtId}” ソフトウェア配布するグループ(“${a.group}”)` },
+  failed: { id: 2076, type: warn, en: (a) => `The process of distributing software to all machines of the group failed. Management ID: ${a.mgmtId} Group to distribute to (${a.group})`, ja: (a) => `グループの全マシンに対してソフトウェアを配布する処理が失敗しました。 管理ID:”${a.mgmtId}” ソフトウェア配布するグループ(“${a.group}”)` },
+  canceled: { id: 2077, type: info, en: (a) => `Cancelled the process of distributing software to all machines of the group. Management ID: ${a.mgmtId} Group to distribute to (${a.group})`, ja: (a) => `グループの全マシンに対してソフトウェアを配布する処理をキャンセルしました。 管理ID:”${a.mgmtId}” ソフトウェア配布するグループ(“${a.group}”)` },
+};
+
 /** Which lifecycle each action sequence writes. */
 const BY_SEQUENCE: Record<string, Lifecycle> = {
   StartupMachine: power(2021, 'starting', '起動', 'Machine to start', '起動するマシン'),
@@ -83,6 +97,10 @@ const BY_SEQUENCE: Record<string, Lifecycle> = {
   ChangeServerGroup: PURPOSE,
   CreateMachineToGroup: CREATE_VM,
   MoveMachine: MOVE_VM,
+  DistributeSoftwareToMachine: TO_MACHINE,
+  DistributeSoftwareToMachineWithScenario: TO_MACHINE,
+  DistributeSoftwareToMachinesInGroup: TO_GROUP,
+  DistributeSoftwareToMachinesInGroupWithScenario: TO_GROUP,
 };
 
 export function writeJobEvent(db: Db, sequence: string, kind: Kind, args: Omit<Args, 'mgmtId'> & { jobId: number }): void {
@@ -91,4 +109,15 @@ export function writeJobEvent(db: Db, sequence: string, kind: Kind, args: Omit<A
   const a: Args = { ...args, mgmtId: String(args.jobId).padStart(5, '0') };
   db.prepare('INSERT INTO events (time, source, event_id, type, message, message_ja, machine, group_path, job_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
     .run(new Date().toISOString(), 'PVM', t.id, t.type, t.en(a), t.ja(a), args.machine || null, args.group || null, args.jobId);
+}
+
+/** Per-software distribution events (spec/event-log.md §2.9). */
+export function writeSoftwareEvent(db: Db, kind: 'start' | 'complete' | 'failed', software: string, machine: string, jobId: number): void {
+  const t = {
+    start: { id: 2500, type: info, en: `Running distribution of software (${software}) to machine (${machine}).`, ja: `マシン(“${machine}”）にソフトウェア(“${software}”)の配布を実行します。` },
+    complete: { id: 2502, type: info, en: `Distribution of software (${software}) to machine (${machine}) completed.`, ja: `マシン(“${machine}”)にソフトウェア(“${software}”)の配布が完了しました。` },
+    failed: { id: 2501, type: 'error' as const, en: `Distribution of software (${software}) to machine (${machine}) failed.`, ja: `マシン(“${machine}”)へのソフトウェア(“${software}”)の配布に失敗しました。` },
+  }[kind];
+  db.prepare('INSERT INTO events (time, source, event_id, type, message, message_ja, machine, group_path, job_id) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)')
+    .run(new Date().toISOString(), 'PVM', t.id, t.type, t.en, t.ja, machine, jobId);
 }

@@ -14,6 +14,7 @@ export const CANCEL_POLL_MS = 200;
 const HOLD_POLL_MS = 200;
 
 export interface Job { id: number; plan: JobPlan }
+export interface Submitted { jobs: Job[]; parentId: number | null }
 
 const now = (): string => new Date().toISOString();
 
@@ -69,6 +70,11 @@ export function reservedKeys(db: Db, kind: Resource[0]): Set<string> {
 export interface SubmitOptions {
   origin: string;
   command: string;
+  /**
+   * A group-level job that the planned jobs belong to (e.g. distribution to all
+   * machines of a group): it is listed by plain `asjob`, its children by `asjob -a`.
+   */
+  parent?: { sequence: string; params: Record<string, string> };
   /** Called once when the jobs must wait for another job's resources. */
   onHeld?: (jobIds: number[], blockers: Resource[]) => void;
 }
@@ -80,8 +86,9 @@ export interface SubmitOptions {
  * planning is repeated until the resources are free (spec §2.2): a held job
  * starts when the blocking one ends, re-validated against the state it left.
  */
-export async function submit(db: Db, build: () => JobPlan[], opts: SubmitOptions): Promise<Job[] | 'canceled'> {
+export async function submit(db: Db, build: () => JobPlan[], opts: SubmitOptions): Promise<Submitted | 'canceled'> {
   let ids: number[] = [];
+  let parentId: number | null = null;
   let attempts = 0;
   for (;;) {
     let result: Job[] | 'held' | 'canceled';
@@ -89,13 +96,14 @@ export async function submit(db: Db, build: () => JobPlan[], opts: SubmitOptions
       result = plan();
     } catch (err) {
       // A job held earlier whose command is no longer valid ends here, visibly.
-      if (ids.length) {
-        db.prepare(`UPDATE jobs SET status = 'failed', ended_at = ?, error = ?, exit_code = ? WHERE id IN (${ids.join(',')})`)
+      const all = [...ids, ...(parentId === null ? [] : [parentId])];
+      if (all.length) {
+        db.prepare(`UPDATE jobs SET status = 'failed', ended_at = ?, error = ?, exit_code = ? WHERE id IN (${all.join(',')})`)
           .run(now(), (err as Error).message, (err as { code?: number }).code ?? 7);
       }
       throw err;
     }
-    if (result !== 'held') return result;
+    if (result !== 'held') return result === 'canceled' ? result : { jobs: result, parentId };
     attempts++;
     await sleep(HOLD_POLL_MS);
   }
@@ -103,20 +111,32 @@ export async function submit(db: Db, build: () => JobPlan[], opts: SubmitOptions
   function plan(): Job[] | 'held' | 'canceled' {
     return db.transaction((): Job[] | 'held' | 'canceled' => {
       sweepAbandoned(db);
-      if (ids.length && (db.prepare(`SELECT count(*) AS n FROM jobs WHERE id IN (${ids.join(',')}) AND cancel_requested = 1`).get() as { n: number }).n > 0) {
-        db.prepare(`UPDATE jobs SET status = 'canceled', ended_at = ?, exit_code = 7 WHERE id IN (${ids.join(',')})`).run(now());
+      const all = [...ids, ...(parentId === null ? [] : [parentId])];
+      if (all.length && (db.prepare(`SELECT count(*) AS n FROM jobs WHERE id IN (${all.join(',')}) AND cancel_requested = 1`).get() as { n: number }).n > 0) {
+        db.prepare(`UPDATE jobs SET status = 'canceled', ended_at = ?, exit_code = 7 WHERE id IN (${all.join(',')})`).run(now());
         return 'canceled';
       }
       const plans = build();
       const blockers = reservedByOthers(db, plans.flatMap((p) => p.resources), ids);
       const status = blockers.length ? 'held' : 'running';
       // Reuse the held rows on a retry; a plan count that changed while held gets fresh rows.
+      if (opts.parent && parentId === null) {
+        parentId = Number(db.prepare(
+          `INSERT INTO jobs (sequence, params, status, origin, command, created_at, pid, heartbeat_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(opts.parent.sequence, JSON.stringify(opts.parent.params), status, opts.origin, opts.command, now(), process.pid, now()).lastInsertRowid);
+      }
       if (ids.length !== plans.length) {
         if (ids.length) db.prepare(`DELETE FROM jobs WHERE id IN (${ids.join(',')})`).run();
         ids = plans.map((p) => Number(db.prepare(
-          `INSERT INTO jobs (sequence, params, status, origin, command, created_at, pid, heartbeat_at, resources)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(p.sequence, JSON.stringify(p.params), status, opts.origin, opts.command, now(), process.pid, now(), JSON.stringify(p.resources)).lastInsertRowid));
+          `INSERT INTO jobs (sequence, params, status, origin, command, created_at, pid, heartbeat_at, resources, main, parent_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(p.sequence, JSON.stringify(p.params), status, opts.origin, opts.command, now(), process.pid, now(), JSON.stringify(p.resources),
+          parentId === null ? 1 : 0, parentId).lastInsertRowid));
+      }
+      if (parentId !== null) {
+        db.prepare('UPDATE jobs SET status = ?, heartbeat_at = ?, started_at = CASE WHEN ? THEN ? ELSE started_at END WHERE id = ?')
+          .run(status, now(), status === 'running' ? 1 : 0, now(), parentId);
       }
       plans.forEach((p, i) => db.prepare('UPDATE jobs SET sequence = ?, params = ?, status = ?, resources = ?, heartbeat_at = ?, phase = ? WHERE id = ?')
         .run(p.sequence, JSON.stringify(p.params), status, JSON.stringify(p.resources), now(), blockers.length ? 'Waiting for resources' : '', ids[i]));
@@ -132,6 +152,12 @@ export async function submit(db: Db, build: () => JobPlan[], opts: SubmitOptions
       return plans.map((p, i) => ({ id: ids[i]!, plan: p }));
     }).immediate();
   }
+}
+
+/** Ends a group-level job with the outcome of its children, and its events. */
+export function finishParent(db: Db, parentId: number, status: 'completed' | 'failed' | 'canceled', error: string | null): void {
+  db.prepare('UPDATE jobs SET status = ?, ended_at = ?, error = ?, exit_code = ?, progress = CASE WHEN ? THEN 100 ELSE progress END WHERE id = ?')
+    .run(status, now(), error, status === 'completed' ? 0 : 7, status === 'completed' ? 1 : 0, parentId);
 }
 
 export function releaseReservations(db: Db, jobId: number): void {
@@ -180,7 +206,8 @@ export class JobWatch {
     if (ids.length === 0) return;
     try {
       if (++this.ticks % Math.round(HEARTBEAT_EVERY_MS / CANCEL_POLL_MS) === 0) {
-        this.db.prepare(`UPDATE jobs SET heartbeat_at = ? WHERE id IN (${ids.join(',')})`).run(now());
+        // Every unfinished job of this process, group-level jobs included.
+        this.db.prepare("UPDATE jobs SET heartbeat_at = ? WHERE pid = ? AND status IN ('running', 'held')").run(now(), process.pid);
       }
       const canceled = this.db.prepare(`SELECT id FROM jobs WHERE id IN (${ids.join(',')}) AND cancel_requested = 1`).all() as Array<{ id: number }>;
       for (const { id } of canceled) this.controllers.get(id)?.abort(new Error('canceled by ascancel'));
@@ -196,5 +223,7 @@ export type CancelResult = 'requested' | 'not-found';
 export function requestCancel(db: Db, jobId: number): CancelResult {
   sweepAbandoned(db);
   const r = db.prepare("UPDATE jobs SET cancel_requested = 1 WHERE id = ? AND status IN ('running', 'held')").run(jobId);
+  // Canceling a group-level job cancels the jobs it is made of.
+  if (r.changes === 1) db.prepare("UPDATE jobs SET cancel_requested = 1 WHERE parent_id = ? AND status IN ('running', 'held')").run(jobId);
   return r.changes === 1 ? 'requested' : 'not-found';
 }

@@ -3,7 +3,10 @@
 // canceled change leaves the machine where it stopped (spec/event-log.md §5.1).
 import type { Db } from '../store/db.js';
 import type { DriverContext, InterfaceMap, InterfaceName, MachineRef } from '../adapters/types.js';
-import { activationList, standbyList } from '../domain/distribution.js';
+import {
+  type Item, type Owners, activationList, decideDifferential, installedItems, itemsOf, standbyList,
+} from '../domain/distribution.js';
+import { writeSoftwareEvent } from './events.js';
 import { pvmEnvironment } from '../domain/pvm-env.js';
 import type { JobPlan, Side } from './plan.js';
 import { hostRef, machineRef, primaryAddress, softwareRef, volumesOf } from './refs.js';
@@ -19,6 +22,7 @@ export const OP_INTERFACE: Record<Operation, InterfaceName | null> = {
   'lb-add': 'lb', 'lb-remove': 'lb', 'vlan-add': 'vlan', 'vlan-remove': 'vlan',
   'create-vm': 'vm', 'delete-vm': 'vm', 'personality': 'vm', 'network-setting': 'vm',
   'migrate': 'vm', 'move-vm': 'vm', 'failover': 'vm', 'recreate-vm': 'vm',
+  'redistribute': 'deploy', 'distribute-specified': 'deploy',
 };
 
 export interface OpContext extends DriverContext {
@@ -48,28 +52,46 @@ function joinGroup(db: Db, machineId: number, side: Side, from: string): void {
     .run(need(side.group, 'a group').id, side.model?.id ?? null, need(side.host, 'a host setting').id, from, now(), machineId);
 }
 
-async function distribute(c: OpContext, m: MachineRef, timing: 'activation' | 'standby'): Promise<void> {
-  const owners = { machineId: m.id, hostId: c.side.host?.id ?? null, modelId: c.side.model?.id ?? null, groupId: c.side.group?.id ?? null };
-  const entries = timing === 'activation' ? activationList(c.db, owners) : standbyList(c.db, owners);
-  if (entries.length === 0) c.log('no software registered for this timing');
+/** Installs items one by one, writing the per-software events (2500 / 2502 / 2501). */
+async function install(c: OpContext, m: MachineRef, softwareIds: number[]): Promise<void> {
   const deploy = c.iface('deploy');
   const env = pvmEnvironment(c.db, m.id, c.side.host?.id ?? null);
-  for (const e of entries) {
+  for (const id of softwareIds) {
     c.signal.throwIfAborted();
-    await deploy.distribute(c, m, softwareRef(c.db, e.softwareId), c.side.host, env);
+    const sw = softwareRef(c.db, id);
+    writeSoftwareEvent(c.db, 'start', sw.name, m.name, c.jobId);
+    try {
+      await deploy.distribute(c, m, sw, c.side.host, env);
+    } catch (err) {
+      if (!c.signal.aborted) writeSoftwareEvent(c.db, 'failed', sw.name, m.name, c.jobId);
+      throw err;
+    }
+    writeSoftwareEvent(c.db, 'complete', sw.name, m.name, c.jobId);
   }
-  // Activation software is recorded as installed (the base of differential
-  // distribution); standby software is not (spec §4.3).
-  if (timing === 'activation') {
-    c.db.transaction(() => {
-      c.db.prepare('DELETE FROM distribution_history WHERE machine_id = ?').run(m.id);
-      entries.forEach((e, i) => {
-        const s = softwareRef(c.db, e.softwareId);
-        c.db.prepare('INSERT INTO distribution_history (machine_id, seq, software_id, software_name, version, content_date, installed_at, job_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-          .run(m.id, i + 1, s.id, s.name, s.version, s.date, now(), c.jobId);
-      });
-    })();
-  }
+}
+
+/** Records what a machine received as its activation software (the base of differential distribution). */
+function record(db: Db, machineId: number, jobId: number, items: Item[], append: boolean): void {
+  db.transaction(() => {
+    if (!append) db.prepare('DELETE FROM distribution_history WHERE machine_id = ?').run(machineId);
+    let seq = (db.prepare('SELECT ifnull(max(seq), 0) AS n FROM distribution_history WHERE machine_id = ?').get(machineId) as { n: number }).n;
+    for (const it of items) {
+      db.prepare('INSERT INTO distribution_history (machine_id, seq, software_id, software_name, version, content_date, installed_at, job_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(machineId, ++seq, it.softwareId, it.name, it.version, it.date, now(), jobId);
+    }
+  })();
+}
+
+function owners(c: OpContext, m: MachineRef): Owners {
+  return { machineId: m.id, hostId: c.side.host?.id ?? null, modelId: c.side.model?.id ?? null, groupId: c.side.group?.id ?? null };
+}
+
+async function distribute(c: OpContext, m: MachineRef, timing: 'activation' | 'standby'): Promise<void> {
+  const entries = timing === 'activation' ? activationList(c.db, owners(c, m)) : standbyList(c.db, owners(c, m));
+  if (entries.length === 0) c.log('no software registered for this timing');
+  await install(c, m, entries.map((e) => e.softwareId));
+  // Activation software is recorded as installed; standby software is not (spec §4.3).
+  if (timing === 'activation') record(c.db, m.id, c.jobId, itemsOf(c.db, entries), false);
 }
 
 async function powerOn(c: OpContext, m: MachineRef): Promise<void> {
@@ -118,6 +140,21 @@ export const OPERATIONS: Record<Operation, Op> = {
   'disconnect-storage': async (c) => c.iface('storage').disconnect(c, machine(c), volumesOf(c.db, need(c.side.host, 'a host setting').id)),
   'distribute-activation': async (c) => distribute(c, machine(c), 'activation'),
   'distribute-standby': async (c) => distribute(c, machine(c), 'standby'),
+  'redistribute': async (c) => {
+    // Decided when the step runs, not when the command was given: a held job sees the latest record.
+    const m = machine(c);
+    const registered = itemsOf(c.db, activationList(c.db, owners(c, m)));
+    const mode = need(c.plan.distribution, 'a distribution mode').mode;
+    const d = mode === 'full' ? { kind: 'full' as const, items: registered, reason: 'full redistribution requested (/f)' } : decideDifferential(registered, installedItems(c.db, m.id));
+    c.log(`${m.name}: ${d.reason}`);
+    await install(c, m, d.items.map((i) => i.softwareId));
+    if (d.kind !== 'none') record(c.db, m.id, c.jobId, d.items, d.kind === 'tail');
+  },
+  'distribute-specified': async (c) => {
+    // Specified distribution is not recorded, so a later differential run still installs it (spec §4.7).
+    const ids = need(c.plan.distribution?.software, 'the software to distribute');
+    await install(c, machine(c), ids);
+  },
   'start': async (c) => powerOn(c, machine(c)),
   'shutdown': async (c) => powerOff(c, machine(c)),
   'reboot': async (c) => {

@@ -44,6 +44,8 @@ export interface JobPlan {
   vm?: VmCreation;
   /** VM moves: the destination server and datastore. */
   moveTo?: { server: MachineRef; datastore: string };
+  /** Software jobs: differential or full redistribution of the registered software, or the named software. */
+  distribution?: { mode: 'differential' | 'full' | 'specified'; software?: number[] };
   event: { machine: string; group: string; srcGroup?: string; vmName?: string; host?: string };
 }
 

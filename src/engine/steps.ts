@@ -22,7 +22,7 @@ export type Operation =
   | 'monitor-unregister' | 'distribute-standby' | 'shutdown' | 'disconnect-storage' | 'release-host'
   | 'replace-machine' | 'decide-machine' | 'create-vm' | 'dpm-register' | 'personality'
   | 'network-setting' | 'dpm-unregister' | 'delete-vm' | 'migrate' | 'check-power' | 'move-vm'
-  | 'failover' | 'reboot' | 'recreate-vm';
+  | 'failover' | 'reboot' | 'recreate-vm' | 'redistribute' | 'distribute-specified';
 
 export interface StepDef {
   no: number;
@@ -173,6 +173,11 @@ export const RECREATE_VM: StepDef[] = [
   s(8, 'standard', 'Delete and re-create virtual machine', 'recreate-vm', 'src'),
   s(9, 'standard', 'Start', 'start', 'src'),
 ];
+
+/** Software redistribution to a machine (spec §4.6, §4.8–4.9): differential or full. */
+export const REDISTRIBUTE: StepDef[] = [s(1, 'standard', 'Distribute activation-time software', 'redistribute', 'src')];
+/** Specified distribution (spec §4.7): exactly the named software, not recorded. */
+export const DISTRIBUTE_SPECIFIED: StepDef[] = [s(1, 'standard', 'Distribute specified software', 'distribute-specified', 'src')];
 
 /** Power sequences have no table in §9: one step each. */
 export const STARTUP: StepDef[] = [s(1, 'standard', 'Start machine', 'start', 'src')];

@@ -3,7 +3,8 @@
 import type { Db } from '../store/db.js';
 import { L } from '../cli/locale.js';
 import { KNOWN_DRIVERS } from '../adapters/registry.js';
-import { submit } from '../engine/jobs.js';
+import { type Job, finishParent, submit } from '../engine/jobs.js';
+import { writeJobEvent } from '../engine/events.js';
 import type { JobPlan } from '../engine/plan.js';
 import { JobRunner, driversOf, exitCodeOf, type JobOutcome } from '../engine/runner.js';
 import { Exit, PvmError } from './exit-codes.js';
@@ -37,6 +38,22 @@ function parallelism(db: Db): number {
   return Number.isInteger(n) && n >= 1 ? Math.min(n, 1024) : DEFAULT_PARALLEL;
 }
 
+/** Runs jobs one after another; after a failure the rest are canceled without running. */
+async function inTurn(db: Db, runner: JobRunner, jobs: Job[]): Promise<JobOutcome[]> {
+  const out: JobOutcome[] = [];
+  for (const job of jobs) {
+    if (out.some((o) => o !== 'completed')) {
+      db.prepare("UPDATE jobs SET status = 'canceled', ended_at = ?, error = ?, exit_code = 7 WHERE id = ?")
+        .run(new Date().toISOString(), 'not run: an earlier machine did not complete', job.id);
+      db.prepare('DELETE FROM reservations WHERE job_id = ?').run(job.id);
+      out.push('canceled');
+      continue;
+    }
+    out.push(await runner.run(job));
+  }
+  return out;
+}
+
 async function limited<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
@@ -50,27 +67,43 @@ async function limited<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>
   return out;
 }
 
-export async function runChange(db: Db, io: Io, command: string, build: () => JobPlan[]): Promise<number> {
+export interface ChangeOptions {
+  /** A group-level job the planned jobs belong to. */
+  parent?: { sequence: string; params: Record<string, string>; event: { group: string; machine: string } };
+  /** One job at a time, in plan order, stopping at the first failure (deploygrp /seq). */
+  sequential?: boolean;
+}
+
+export async function runChange(db: Db, io: Io, command: string, build: () => JobPlan[], opts: ChangeOptions = {}): Promise<number> {
   const verbose = !!process.stderr.isTTY;
-  const jobs = await submit(db, () => {
+  const submitted = await submit(db, () => {
     const plans = build();
     for (const p of plans) checkDrivers(db, p);
     return plans;
   }, {
     origin: 'pvmutl',
     command,
+    ...(opts.parent ? { parent: opts.parent } : {}),
     onHeld: (ids, blockers) => {
       if (verbose) io.err(`pvmutl: job ${ids.map(formatJobId).join(', ')} held: waiting for ${blockers.map(([k, id]) => `${k} ${id}`).join(', ')} used by another job\n`);
     },
   });
-  if (jobs === 'canceled') {
+  if (submitted === 'canceled') {
     io.err(`pvmutl: ${L('the job was canceled while it was held', '保留中のジョブがキャンセルされました')}\n`);
     return Exit.EXEC_FAILED;
   }
+  const { jobs, parentId } = submitted;
   const runner = new JobRunner(db, verbose ? (id, line) => io.err(`job ${formatJobId(id)}: ${line}\n`) : undefined);
-  const outcomes: JobOutcome[] = await limited(jobs, parallelism(db), (j) => runner.run(j));
+  if (parentId !== null) writeJobEvent(db, opts.parent!.sequence, 'start', { jobId: parentId, ...opts.parent!.event });
+  const outcomes: JobOutcome[] = opts.sequential ? await inTurn(db, runner, jobs) : await limited(jobs, parallelism(db), (j) => runner.run(j));
+  if (parentId !== null) {
+    const status = outcomes.includes('failed') || outcomes.includes('not-started') ? 'failed' : outcomes.includes('canceled') ? 'canceled' : 'completed';
+    finishParent(db, parentId, status, status === 'completed' ? null : `${outcomes.filter((o) => o !== 'completed').length} of ${outcomes.length} machines did not complete`);
+    writeJobEvent(db, opts.parent!.sequence, status === 'completed' ? 'complete' : status, { jobId: parentId, ...opts.parent!.event });
+  }
   outcomes.forEach((o, i) => {
     if (o === 'completed') return;
+    if (opts.sequential && outcomes.slice(0, i).some((x) => x !== 'completed')) return;
     const job = jobs[i]!;
     const row = db.prepare('SELECT error FROM jobs WHERE id = ?').get(job.id) as { error: string | null };
     const step = db.prepare("SELECT name FROM job_steps WHERE job_id = ? AND status IN ('failed', 'canceled') ORDER BY seq DESC LIMIT 1").get(job.id) as { name: string } | undefined;

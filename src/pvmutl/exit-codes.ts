@@ -16,8 +16,6 @@ export const Exit = {
   ACCOUNT: 14,
   CREDENTIALS: 15,
   POLICY: 16,
-  /** Not in the spec table on purpose: a parsed, valid command whose engine is not built yet. */
-  NOT_IMPLEMENTED: 69,
   /** An internal fault (a bug or a damaged store), never a user error. */
   INTERNAL: 70,
 } as const;

@@ -11,8 +11,6 @@ import { type Command, parse } from './parse.js';
 import { isAdministrator } from './privilege.js';
 import { recordAudit } from '../store/audit.js';
 
-/** Subcommands whose action sequences are not built yet: software distribution. */
-const PENDING_COMMANDS = new Set(['deploygrp', 'deploysrv', 'deploypsv']);
 
 /** Takes `--db PATH` / `--db=PATH` off the front of argv. */
 export function splitGlobalOptions(args: string[]): { db?: string; rest: string[] } {
@@ -51,12 +49,6 @@ export async function runPvmutl(args: string[], io: Io = processIo(), env: NodeJ
         'pvmutl の実行には管理者権限 (root または kanri 管理グループ) が必要です',
       ));
     }
-    if (PENDING_COMMANDS.has(command.cmd)) {
-      throw new PvmError(Exit.NOT_IMPLEMENTED, L(
-        `${command.cmd} is not implemented yet in this version of kanri`,
-        `${command.cmd} はこのバージョンの kanri では未実装です`,
-      ));
-    }
     db = openStore(dbPath ?? defaultStorePath(env));
     code = await dispatch(db, command, io, rest.join(' '));
     return code;
@@ -93,8 +85,8 @@ function redact(c: Command, argv: string): string {
 }
 
 async function dispatch(db: Db, c: Command, io: Io, argv: string): Promise<number> {
-  const change = async (build: () => import('../engine/plan.js').JobPlan[]): Promise<number> =>
-    (await import('./change.js')).runChange(db, io, `pvmutl ${argv}`, build);
+  const change = async (build: () => import('../engine/plan.js').JobPlan[], opts?: import('./change.js').ChangeOptions): Promise<number> =>
+    (await import('./change.js')).runChange(db, io, `pvmutl ${argv}`, build, opts);
   switch (c.cmd) {
     case 'add': {
       const { planAdd } = await import('./commands/machines.js');
@@ -135,6 +127,21 @@ async function dispatch(db: Db, c: Command, io: Io, argv: string): Promise<numbe
       const { planVmMigrate } = await import('./commands/vm.js');
       return change(() => planVmMigrate(db, c));
     }
+    case 'deploygrp': {
+      const { deployGroup } = await import('./commands/deploy.js');
+      const r = deployGroup(db, c);
+      return change(r.build, r.options);
+    }
+    case 'deploysrv': {
+      const { deployServer } = await import('./commands/deploy.js');
+      const r = deployServer(db, c);
+      return change(r.build, r.options);
+    }
+    case 'deploypsv': {
+      const { deployMachine } = await import('./commands/deploy.js');
+      const r = deployMachine(db, c);
+      return change(r.build, r.options);
+    }
     case 'asjob': {
       const { asjob } = await import('./commands/jobs.js');
       io.out(asjob(db, c.detail));
@@ -166,7 +173,7 @@ async function dispatch(db: Db, c: Command, io: Io, argv: string): Promise<numbe
       changePassword(db, c.user, c.oldPassword, c.newPassword);
       return Exit.OK;
     }
-    default:
-      throw new PvmError(Exit.NOT_IMPLEMENTED, L(`${c.cmd} is not implemented yet`, `${c.cmd} は未実装です`));
+    case 'help':
+      return Exit.OK;
   }
 }
