@@ -38,6 +38,8 @@ export class JobRunner {
     const { db } = this;
     const { plan } = job;
     const signal = this.watch.add(job.id);
+    // A job waiting for a slot (parallel limit, /seq) starts now, not when it was reserved.
+    db.prepare('UPDATE jobs SET started_at = ? WHERE id = ?').run(now(), job.id);
     let seq = 0;
     let outcome: JobOutcome = 'completed';
     let error: string | null = null;

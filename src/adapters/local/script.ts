@@ -54,7 +54,7 @@ export async function runLocalScript(ctx: DriverContext, sw: SoftwareRef, env: P
   ctx.signal.throwIfAborted();
   const child = execa(file, [], {
     cwd: dir, env: { ...env, PATH: SAFE_PATH }, extendEnv: false, detached: true, reject: false,
-    stdin: 'ignore', all: true, buffer: { all: true, stdout: false, stderr: false }, maxBuffer: { all: 1024 * 1024 },
+    stdin: 'ignore', all: true, maxBuffer: 16 * 1024 * 1024,
   });
   const pid = child.pid!;
   let why: string | undefined;
