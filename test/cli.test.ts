@@ -101,3 +101,25 @@ describe('kanri demo', () => {
     expect(readdirSync(tmpdir()).filter((f) => f.startsWith('kanri-demo-'))).toEqual(before);
   });
 });
+
+describe('kanri machine and events', () => {
+  it('shows where machines are and their statuses; reset clears the abnormal mark a failed job left; events in the caller’s language', async () => {
+    const db = fixtureStore();
+    const d = openStore(db);
+    d.prepare("INSERT INTO sim_faults (machine, operation, remaining) VALUES ('px-r120-03', 'power-on', 1)").run();
+    d.close();
+    expect(run('pvmutl', ['add', 'Shop\\Web', 'px-r120-03'], { db }).code).toBe(7);
+    const list = run('kanri', ['machine', 'list'], { db }).out.split('\n');
+    expect(list).toContain('px-r120-03  physical  Shop\\Web as web04  power=off  hardware=normal  management=abnormal');
+    expect(list).toContain('cp-new-01  physical  common pool  power=off  hardware=normal  management=normal');
+    expect(list).toContain('px-spare-01  physical  pool (2 groups)  power=off  hardware=normal  management=normal');
+    expect(list).toContain('px-ap-02  physical  Shop\\AP as ap02  power=on  hardware=normal  management=normal  maintenance');
+    expect(run('kanri', ['machine', 'reset', 'px-r120-03'], { db }).code).toBe(0);
+    expect(run('kanri', ['machine', 'list', 'Shop/Web'], { db }).out).toContain('px-r120-03  physical  Shop\\Web as web04  power=off  hardware=normal  management=normal\n');
+    expect(run('kanri', ['machine', 'reset', 'ghost'], { db }).code).toBe(2);
+    const events = run('kanri', ['events', '-n', '1'], { db }).out;
+    expect(events).toMatch(/^\S+ PVM 2035 warning {5}The process of adding a machine to a group failed\. Management ID: 00001 Machine to activate \(px-r120-03\) Group in which the machine runs \(Shop\\Web\)\n$/);
+    const ja = run('kanri', ['events', '-n', '1'], { db, env: { LANG: 'ja_JP.UTF-8' } }).out;
+    expect(ja).toContain('マシンをグループに追加する処理が失敗しました。 管理ID:”00001” 稼動するマシン(“px-r120-03”)');
+  });
+});

@@ -9,6 +9,7 @@ import { parse } from 'yaml';
 import { type Db, openStore } from '../store/db.js';
 import { readDataCentre } from '../config/validate.js';
 import { applyDataCentre } from '../config/apply.js';
+import { exportDataCentre } from '../config/export.js';
 import { runPvmutl } from '../pvmutl/main.js';
 import type { Io } from '../pvmutl/io.js';
 import { formatJobId } from '../pvmutl/format.js';
@@ -51,6 +52,21 @@ const STEPS: Step[] = [
   { say: 'web01 now runs on the replacement, and the replaced machine is back in the pool:', args: ['list', 'server', 'Shop\\Web'] },
   { say: 'Move web01 to the AP group (its machine is registered in the AP pool too):', args: ['move', 'Shop\\AP', 'Shop\\Web', 'web01'] },
   { say: 'AP has gained the machine:', args: ['list', 'server', 'Shop\\AP'] },
+  { say: 'Redistribute the Web group software; differential: each machine gets only what it lacks.', args: ['deploygrp', 'Shop\\Web'] },
+  { say: 'Register a new content release at the end of the Web group software (export, edit, apply):', kanri: {
+    line: 'kanri config export -o dc.yaml; (add Web-Content-2 after Web-Content under Shop/Web); kanri config apply dc.yaml',
+    run: (db, write) => {
+      const dc = exportDataCentre(db);
+      dc.software.push({ name: 'Web-Content-2', kind: 'scenario', version: '2026.12', date: '2026-12-01', source: '', description: 'December release' });
+      dc.categories.find((c) => c.name === 'Shop')!.groups.find((g) => g.name === 'Web')!.software.activation.push('Web-Content-2');
+      const { dc: valid, errors } = readDataCentre(JSON.parse(JSON.stringify(dc)));
+      if (!valid) throw new Error(errors.join('; '));
+      const { counts } = applyDataCentre(db, valid);
+      write(`applied dc.yaml: ${counts.software} software\n`);
+    },
+  } },
+  { say: '', args: ['deploygrp', 'Shop\\Web', '/seq'] },
+  { say: 'The journal of the last machine shows the differential decision:', kanri: { line: 'kanri job show <last>', run: journal } },
   { say: 'Create a virtual desktop from the group template; a VM server with free capacity is chosen.', args: ['vmadd', 'Infra\\Desktops', 'vdi-new01'] },
   { say: 'Live-migrate it to another VM server on the shared datastore:', args: ['vmmigrate', 'Infra\\Desktops', 'vdi-new01', 'vms02'] },
   {
@@ -86,7 +102,7 @@ export async function demo(write: Write = (s) => { process.stdout.write(s); }): 
     write(`(temporary store ${dbPath}, removed at the end)\n`);
     let surprises = 0;
     for (const step of STEPS) {
-      write(`\n# ${step.say}\n`);
+      write(step.say ? `\n# ${step.say}\n` : '\n');
       if (step.kanri) {
         write(`$ ${step.kanri.line}\n`);
         step.kanri.run(db, write);

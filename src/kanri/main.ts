@@ -69,6 +69,15 @@ export async function runKanri(args: string[]): Promise<number> {
     .description('register the executables of the local-script folder as <name>/<localhost> software')
     .action(async () => { code = (await import('./software.js')).collectLocalScripts(dbPath()); });
 
+  const machine = program.command('machine').description('managed machines');
+  machine.command('list [group]').description('every machine: where it is and its power, hardware and management status')
+    .action(async (group: string | undefined) => { code = (await import('./inventory.js')).machineList(dbPath(), group); });
+  machine.command('reset <name>').description('clear the abnormal management status a failed job left, once its cause is removed')
+    .action(async (name: string) => { code = (await import('./inventory.js')).machineReset(dbPath(), name); });
+
+  program.command('events').description('the event log, oldest first').option('-n <count>', 'how many', '50')
+    .action(async (opts: { n: string }) => { code = (await import('./inventory.js')).eventList(dbPath(), Math.max(1, Number(opts.n) || 50)); });
+
   const job = program.command('job').description('the job journal');
   job.command('list').description('recent jobs, oldest first').option('-n <count>', 'how many', '20')
     .action(async (opts: { n: string }) => { code = (await import('./jobs.js')).jobList(dbPath(), Math.max(1, Number(opts.n) || 20)); });
