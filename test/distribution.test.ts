@@ -9,7 +9,7 @@ import { openStore } from '../src/store/db.js';
 import { readDataCentre } from '../src/config/validate.js';
 import { applyDataCentre } from '../src/config/apply.js';
 import { activationList, standbyList } from '../src/domain/distribution.js';
-import { FIXTURE, fixtureStore, pvmutl, storeDigest } from './support/store.js';
+import { FIXTURE, fixtureStore, pvmutl, queryAll as q, storeDigest } from './support/store.js';
 
 const DRIVERS = '{ power: sim, deploy: sim, vm: sim, storage: sim, vlan: sim, lb: sim, monitor: sim }';
 
@@ -48,15 +48,6 @@ function apply(db: string, text: string): void {
   const d = openStore(db);
   applyDataCentre(d, dc);
   d.close();
-}
-
-function q<T = Record<string, unknown>>(db: string, sql: string, ...args: unknown[]): T[] {
-  const d = openStore(db, { readonly: true });
-  try {
-    return d.prepare(sql).all(...args) as T[];
-  } finally {
-    d.close();
-  }
 }
 
 const installedSince = (db: string, seq: number): string[] =>

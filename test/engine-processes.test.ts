@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../src/store/db.js';
 import { binaries } from './support/cli.js';
-import { fixtureStore } from './support/store.js';
+import { fixtureStore, queryAll as q } from './support/store.js';
 
 const DRIVERS = '{ power: sim, deploy: sim, vm: sim, storage: sim, vlan: sim, lb: sim, monitor: sim }';
 
@@ -47,15 +47,6 @@ async function run(db: string, args: string[]): Promise<{ code: number | null; o
   const p = start(db, args);
   const code = await p.code;
   return { code, out: p.out(), err: p.err() };
-}
-
-function q<T = Record<string, unknown>>(db: string, sql: string, ...args: unknown[]): T[] {
-  const d = openStore(db, { readonly: true });
-  try {
-    return d.prepare(sql).all(...args) as T[];
-  } finally {
-    d.close();
-  }
 }
 
 function set(db: string, key: string, value: string): void {

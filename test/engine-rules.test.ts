@@ -6,16 +6,7 @@ import { openStore } from '../src/store/db.js';
 import { runChange } from '../src/pvmutl/change.js';
 import { planMaster } from '../src/pvmutl/commands/machines.js';
 import { ENGINE_DC } from './support/engine-dc.js';
-import { fixtureStore, pvmutl, storeDigest } from './support/store.js';
-
-function q<T = Record<string, unknown>>(db: string, sql: string, ...args: unknown[]): T[] {
-  const d = openStore(db, { readonly: true });
-  try {
-    return d.prepare(sql).all(...args) as T[];
-  } finally {
-    d.close();
-  }
-}
+import { fixtureStore, pvmutl, queryAll as q, storeDigest } from './support/store.js';
 
 function exec(db: string, sql: string, ...args: unknown[]): void {
   const d = openStore(db);

@@ -19,16 +19,8 @@ const ACTIVATION: Position[] = [
   { owner: 'machineId', slot: 'after_group' },
 ];
 
-const STANDBY: Position[] = [
-  { owner: 'machineId', slot: 'before_group' },
-  { owner: 'hostId', slot: 'before_group' },
-  { owner: 'modelId', slot: 'distribution' },
-  { owner: 'groupId', slot: 'distribution' },
-  { owner: 'hostId', slot: 'distribution' },
-  { owner: 'hostId', slot: 'after_group' },
-  { dhcp: true },
-  { owner: 'machineId', slot: 'after_group' },
-];
+/** The same points at standby, with the DHCP-reset scenario between host and machine "after group". */
+const STANDBY: Position[] = [...ACTIVATION.slice(0, 6), { dhcp: true }, ACTIVATION[6]!];
 
 const COLUMN: Record<keyof Owners, string> = { machineId: 'machine_id', hostId: 'host_setting_id', modelId: 'model_id', groupId: 'group_id' };
 

@@ -1,7 +1,7 @@
 // kanri config apply | check | export.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parse as parseYaml, stringify } from 'yaml';
-import { openStore } from '../store/db.js';
+import { openStore, withStore } from '../store/db.js';
 import { ApplyRefused, applyDataCentre } from '../config/apply.js';
 import { exportDataCentre } from '../config/export.js';
 import { readDataCentre } from '../config/validate.js';
@@ -66,13 +66,10 @@ export function renderDataCentre(dc: DataCentre): string {
 }
 
 export function configExport(dbPath: string, output: string | undefined): number {
-  const db = openStore(dbPath);
-  try {
+  return withStore(dbPath, (db) => {
     const text = renderDataCentre(exportDataCentre(db));
     if (output) writeFileSync(output, text, { mode: 0o600 });
     else process.stdout.write(text);
     return 0;
-  } finally {
-    db.close();
-  }
+  });
 }

@@ -1,12 +1,11 @@
 // kanri machine list | machine reset | events: what an administrator checks after
 // a job — where each machine is, its statuses, and the event log.
 import { isJapanese } from '../cli/locale.js';
-import { openStore } from '../store/db.js';
+import { withStore } from '../store/db.js';
 import { groupPathParts } from '../domain/paths.js';
 
 export function machineList(dbPath: string, group: string | undefined): number {
-  const db = openStore(dbPath);
-  try {
+  return withStore(dbPath, (db) => {
     const rows = db.prepare(
       `SELECT m.name, m.kind, m.group_id, h.host_name, m.power_state, m.hardware_status, m.management_status, m.maintenance,
               (SELECT count(*) FROM pool_members p WHERE p.machine_id = m.id) AS pools
@@ -20,36 +19,28 @@ export function machineList(dbPath: string, group: string | undefined): number {
     }
     process.stdout.write(lines.map((l) => l + '\n').join(''));
     return 0;
-  } finally {
-    db.close();
-  }
+  });
 }
 
 /** After the cause of a failed job is removed, the administrator clears the abnormal mark. */
 export function machineReset(dbPath: string, name: string): number {
-  const db = openStore(dbPath);
-  try {
+  return withStore(dbPath, (db) => {
     const r = db.prepare("UPDATE machines SET management_status = 'normal' WHERE name = ?").run(name);
     if (r.changes === 0) {
       process.stderr.write(`kanri: machine not found: ${name}\n`);
       return 2;
     }
     return 0;
-  } finally {
-    db.close();
-  }
+  });
 }
 
 export function eventList(dbPath: string, limit: number): number {
-  const db = openStore(dbPath);
-  try {
+  return withStore(dbPath, (db) => {
     const rows = db.prepare('SELECT id, time, source, event_id, type, message, message_ja FROM events ORDER BY id DESC LIMIT ?').all(limit) as
       Array<{ time: string; source: string; event_id: number; type: string; message: string; message_ja: string }>;
     for (const e of rows.reverse()) {
       process.stdout.write(`${e.time} ${e.source} ${e.event_id} ${e.type.padEnd(11)} ${isJapanese() && e.message_ja ? e.message_ja : e.message}\n`);
     }
     return 0;
-  } finally {
-    db.close();
-  }
+  });
 }

@@ -1,11 +1,10 @@
 // kanri job list | show ID: the job journal (every step's start, end, result and driver output).
-import { openStore } from '../store/db.js';
+import { withStore } from '../store/db.js';
 import { sweepAbandoned } from '../engine/jobs.js';
 import { formatJobId } from '../pvmutl/format.js';
 
 export function jobList(dbPath: string, limit: number): number {
-  const db = openStore(dbPath);
-  try {
+  return withStore(dbPath, (db) => {
     sweepAbandoned(db);
     const rows = db.prepare('SELECT id, sequence, status, progress, created_at, ended_at, error FROM jobs ORDER BY id DESC LIMIT ?').all(limit) as
       Array<{ id: number; sequence: string; status: string; progress: number; created_at: string; ended_at: string | null; error: string | null }>;
@@ -13,14 +12,11 @@ export function jobList(dbPath: string, limit: number): number {
       process.stdout.write(`${formatJobId(j.id)} ${j.status.padEnd(9)} ${String(j.progress).padStart(3)}% ${j.created_at} ${j.sequence}${j.error ? ` — ${j.error}` : ''}\n`);
     }
     return 0;
-  } finally {
-    db.close();
-  }
+  });
 }
 
 export function jobShow(dbPath: string, id: string): number {
-  const db = openStore(dbPath);
-  try {
+  return withStore(dbPath, (db) => {
     sweepAbandoned(db);
     const job = db.prepare('SELECT * FROM jobs WHERE id = ?').get(Number(id)) as Record<string, unknown> | undefined;
     if (!job) {
@@ -36,7 +32,5 @@ export function jobShow(dbPath: string, id: string): number {
       for (const line of String(s.output).split('\n').filter(Boolean)) process.stdout.write(`        ${line}\n`);
     }
     return 0;
-  } finally {
-    db.close();
-  }
+  });
 }

@@ -1,6 +1,6 @@
 // kanri sim …: failure injection and delays for the sim driver, so that every
 // failure path of an action sequence can be exercised on demand.
-import { openStore } from '../store/db.js';
+import { withStore } from '../store/db.js';
 import { SIM_OPERATIONS } from '../adapters/sim/index.js';
 
 function checkOperation(op: string): boolean {
@@ -16,27 +16,21 @@ export function simFail(dbPath: string, machine: string, operation: string, opts
     process.stderr.write(`kanri: --times needs an integer of 1 or more, not '${opts.times}'\n`);
     return 1;
   }
-  const db = openStore(dbPath);
-  try {
+  return withStore(dbPath, (db) => {
     if (machine !== '*' && !db.prepare('SELECT 1 FROM machines WHERE name = ?').get(machine)) {
       process.stderr.write(`kanri: machine not found: ${machine}\n`);
       return 2;
     }
     db.prepare('INSERT INTO sim_faults (machine, operation, remaining, message) VALUES (?, ?, ?, ?)').run(machine, operation, times, opts.message ?? '');
     return 0;
-  } finally {
-    db.close();
-  }
+  });
 }
 
 export function simClear(dbPath: string): number {
-  const db = openStore(dbPath);
-  try {
+  return withStore(dbPath, (db) => {
     db.prepare('DELETE FROM sim_faults').run();
     return 0;
-  } finally {
-    db.close();
-  }
+  });
 }
 
 export function simDelay(dbPath: string, ms: string, operation: string | undefined): number {
@@ -45,19 +39,15 @@ export function simDelay(dbPath: string, ms: string, operation: string | undefin
     return 1;
   }
   if (operation !== undefined && !checkOperation(operation)) return 1;
-  const db = openStore(dbPath);
-  try {
+  return withStore(dbPath, (db) => {
     db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
       .run(operation ? `sim.delay_ms.${operation}` : 'sim.delay_ms', ms);
     return 0;
-  } finally {
-    db.close();
-  }
+  });
 }
 
 export function simShow(dbPath: string): number {
-  const db = openStore(dbPath);
-  try {
+  return withStore(dbPath, (db) => {
     for (const s of db.prepare("SELECT key, value FROM settings WHERE key LIKE 'sim.%' ORDER BY key").all() as Array<{ key: string; value: string }>) {
       process.stdout.write(`${s.key} = ${s.value}\n`);
     }
@@ -65,7 +55,5 @@ export function simShow(dbPath: string): number {
       process.stdout.write(`fault ${f.machine} ${f.operation} ${f.remaining === null ? 'always' : `${f.remaining} more`}${f.message ? ` (${f.message})` : ''}\n`);
     }
     return 0;
-  } finally {
-    db.close();
-  }
+  });
 }

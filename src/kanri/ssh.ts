@@ -1,12 +1,89 @@
-// Placeholder until the SSH scenario driver lands.
-export async function sshTrust(_db: string, _machine: string, _opts: { fingerprint?: string; yes?: boolean }): Promise<number> {
-  process.stderr.write('kanri: ssh trust is not available in this build\n');
-  return 1;
+// kanri ssh trust | forget | known: the host keys the ssh deploy driver accepts.
+// A key is accepted only when its fingerprint matches the one given by the
+// administrator (--fingerprint), or on explicit --yes after it was printed.
+import { openStore } from '../store/db.js';
+import { DriverError } from '../adapters/types.js';
+import { addKnownKey, allKnownKeys, fingerprintOf, forgetKeys, keyTypeOf, normaliseFingerprint } from '../adapters/ssh/known-hosts.js';
+import { fetchHostKey } from '../adapters/ssh/session.js';
+import { type SshTarget, connectTimeoutMs, targetByName } from '../adapters/ssh/target.js';
+
+const say = (t: string): void => { process.stdout.write(t); };
+const complain = (t: string): void => { process.stderr.write(`kanri: ${t}\n`); };
+
+function resolveTarget(dbPath: string, machine: string): { target?: SshTarget; timeoutMs: number; code?: number } {
+  const db = openStore(dbPath, { readonly: true });
+  try {
+    const target = targetByName(db, machine);
+    if (!target) {
+      complain(`machine not found: ${machine}`);
+      return { code: 2, timeoutMs: 0 };
+    }
+    return { target, timeoutMs: connectTimeoutMs(db) };
+  } catch (err) {
+    if (err instanceof DriverError) {
+      complain(err.message);
+      return { code: 1, timeoutMs: 0 };
+    }
+    throw err;
+  } finally {
+    db.close();
+  }
 }
-export function sshForget(_db: string, _machine: string): number {
-  process.stderr.write('kanri: ssh forget is not available in this build\n');
-  return 1;
-}
-export function sshKnown(_db: string): number {
+
+export async function sshTrust(dbPath: string, machine: string, opts: { fingerprint?: string; yes?: boolean }): Promise<number> {
+  const r = resolveTarget(dbPath, machine);
+  if (!r.target) return r.code ?? 1;
+  const t = r.target;
+  let blob: Buffer;
+  try {
+    blob = await fetchHostKey(t, r.timeoutMs);
+  } catch (err) {
+    complain((err as Error).message);
+    return 1;
+  }
+  const fp = fingerprintOf(blob);
+  say(`${t.address}:${t.port} ${keyTypeOf(blob)} ${fp}\n`);
+  if (opts.fingerprint !== undefined) {
+    const want = normaliseFingerprint(opts.fingerprint);
+    if (want !== fp) {
+      complain(`the host key of ${t.address}:${t.port} has fingerprint ${fp}, not ${want}: not accepted`);
+      return 1;
+    }
+  } else if (!opts.yes) {
+    complain(`not accepted: compare the fingerprint with the machine's own (ssh-keygen -lf /etc/ssh/ssh_host_${keyTypeOf(blob).replace(/^ssh-|-sha2-nistp\d+$/g, '')}_key.pub), `
+      + `then run kanri ssh trust ${machine} --fingerprint ${fp} (or --yes)`);
+    return 1;
+  }
+  const db = openStore(dbPath);
+  try {
+    addKnownKey(db, t.address, t.port, blob);
+  } finally {
+    db.close();
+  }
+  say(`accepted for ${machine}\n`);
   return 0;
+}
+
+export function sshForget(dbPath: string, machine: string): number {
+  const r = resolveTarget(dbPath, machine);
+  if (!r.target) return r.code ?? 1;
+  const t = r.target;
+  const db = openStore(dbPath);
+  try {
+    const n = forgetKeys(db, t.address, t.port);
+    say(`${t.address}:${t.port}: ${n} host key${n === 1 ? '' : 's'} removed\n`);
+    return 0;
+  } finally {
+    db.close();
+  }
+}
+
+export function sshKnown(dbPath: string): number {
+  const db = openStore(dbPath, { readonly: true });
+  try {
+    for (const k of allKnownKeys(db)) say(`${k.host}:${k.port} ${k.keyType} ${k.fingerprint} ${k.addedAt}\n`);
+    return 0;
+  } finally {
+    db.close();
+  }
 }

@@ -1,7 +1,7 @@
 // kanri user add | list | enable | disable. Passwords come from standard input
 // (or a no-echo prompt on a terminal), never from argv.
 import { hashPassword } from '../auth/password.js';
-import { openStore } from '../store/db.js';
+import { withStore } from '../store/db.js';
 import { PASSWORD, USER_NAME } from '../pvmutl/commands/changepassword.js';
 
 async function readSecret(prompt: string): Promise<string> {
@@ -45,41 +45,32 @@ export async function userAdd(dbPath: string, name: string, level: string): Prom
     process.stderr.write('kanri: the password must be 1-32 printable ASCII characters without spaces\n');
     return 1;
   }
-  const db = openStore(dbPath);
-  try {
+  return withStore(dbPath, (db) => {
     if (db.prepare('SELECT 1 FROM users WHERE name = ?').get(name)) {
       process.stderr.write(`kanri: user already exists: ${name}\n`);
       return 1;
     }
     db.prepare('INSERT INTO users (name, password_hash, level, updated_at) VALUES (?, ?, ?, ?)').run(name, hashPassword(password), level, new Date().toISOString());
     return 0;
-  } finally {
-    db.close();
-  }
+  });
 }
 
 export function userList(dbPath: string): number {
-  const db = openStore(dbPath);
-  try {
+  return withStore(dbPath, (db) => {
     for (const u of db.prepare('SELECT name, level, disabled FROM users ORDER BY name').all() as Array<{ name: string; level: string; disabled: number }>) {
       process.stdout.write(`${u.name} ${u.level}${u.disabled ? ' disabled' : ''}\n`);
     }
     return 0;
-  } finally {
-    db.close();
-  }
+  });
 }
 
 export function userSetDisabled(dbPath: string, name: string, disabled: boolean): number {
-  const db = openStore(dbPath);
-  try {
+  return withStore(dbPath, (db) => {
     const r = db.prepare('UPDATE users SET disabled = ?, updated_at = ? WHERE name = ?').run(disabled ? 1 : 0, new Date().toISOString(), name);
     if (r.changes === 0) {
       process.stderr.write(`kanri: user not found: ${name}\n`);
       return 2;
     }
     return 0;
-  } finally {
-    db.close();
-  }
+  });
 }

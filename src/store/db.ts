@@ -66,3 +66,13 @@ function migrate(db: Db): void {
   });
   run.immediate();
 }
+
+/** Opens the store for one command and closes it whatever happens. */
+export function withStore<T>(path: string, fn: (db: Db) => T): T {
+  const db = openStore(path);
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}

@@ -63,3 +63,13 @@ export async function pvmutl(dbPath: string, args: string[], answer?: string): P
   const code = await runPvmutl(['--db', dbPath, ...args], io, { ...process.env, LANG: 'C', LC_ALL: '', LC_MESSAGES: '' });
   return { code, out, err };
 }
+
+/** Rows of a query against a store, opened read-only for the moment of the query. */
+export function queryAll<T = Record<string, unknown>>(path: string, sql: string, ...args: unknown[]): T[] {
+  const db = openStore(path, { readonly: true });
+  try {
+    return db.prepare(sql).all(...args) as T[];
+  } finally {
+    db.close();
+  }
+}
