@@ -137,6 +137,31 @@ describe('a killed job process', () => {
   }, 30_000);
 });
 
+describe('a hung job process', () => {
+  it('whose heartbeat is older than the limit is abandoned although the process exists', async () => {
+    const db = fixtureStore(rack(3, 3, 0));
+    const sleeper = spawn('sleep', ['30']);
+    try {
+      const d = openStore(db);
+      const old = new Date(Date.now() - 121_000).toISOString();
+      const fresh = new Date().toISOString();
+      d.prepare("INSERT INTO jobs (id, sequence, status, created_at, pid, heartbeat_at, params) VALUES (7, 'StartupMachine', 'running', ?, ?, ?, '{}')").run(old, sleeper.pid, old);
+      d.prepare("INSERT INTO jobs (id, sequence, status, created_at, pid, heartbeat_at, params) VALUES (8, 'StartupMachine', 'running', ?, ?, ?, '{}')").run(fresh, sleeper.pid, fresh);
+      d.prepare("INSERT INTO reservations (resource, resource_id, job_id) VALUES ('machine', '1', 7), ('machine', '2', 8)").run();
+      d.close();
+      const listing = await run(db, ['asjob']);
+      expect(listing.out).toMatch(/\n00008 0 +\S+ \S+ StartupMachine\n\nTotal job : 1\n$/);
+      expect(q(db, 'SELECT id, status, error FROM jobs ORDER BY id')).toEqual([
+        { id: 7, status: 'abandoned', error: `heartbeat of process ${sleeper.pid} lost` },
+        { id: 8, status: 'running', error: null },
+      ]);
+      expect(q(db, 'SELECT job_id FROM reservations')).toEqual([{ job_id: 8 }]);
+    } finally {
+      sleeper.kill('SIGKILL');
+    }
+  });
+});
+
 describe('ascancel', () => {
   it('lists running jobs, and cancels one within a second: the command exits 7 and the journal shows where it stopped', async () => {
     const db = fixtureStore(rack(3, 3, 0));

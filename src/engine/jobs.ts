@@ -6,8 +6,11 @@ import type { Db } from '../store/db.js';
 import { writeJobEvent } from './events.js';
 import type { JobPlan, Resource } from './plan.js';
 
-/** A job whose process has not written its heartbeat for this long is abandoned. */
-export const HEARTBEAT_STALE_MS = 15_000;
+/**
+ * A job is abandoned at once when its process is gone. A process that still
+ * exists but has not written its heartbeat for this long is taken as hung.
+ */
+export const HEARTBEAT_STALE_MS = 120_000;
 export const HEARTBEAT_EVERY_MS = 1_000;
 /** How often a process looks for cancel requests of its jobs (cancel is honoured within 1 s). */
 export const CANCEL_POLL_MS = 200;
@@ -35,6 +38,7 @@ export function sweepAbandoned(db: Db): number[] {
   const rows = db.prepare("SELECT id, sequence, pid, heartbeat_at, params FROM jobs WHERE status IN ('running', 'held')").all() as
     Array<{ id: number; sequence: string; pid: number | null; heartbeat_at: string | null; params: string }>;
   const dead = rows.filter((j) => j.pid !== process.pid && (j.pid === null || !pidAlive(j.pid) || (j.heartbeat_at !== null && Date.now() - Date.parse(j.heartbeat_at) > HEARTBEAT_STALE_MS)));
+  // (A pid reused by an unrelated process keeps a dead job "alive" only until its heartbeat is stale.)
   if (dead.length === 0) return [];
   db.transaction(() => {
     for (const j of dead) {
@@ -209,8 +213,13 @@ export class JobWatch {
         // Every unfinished job of this process, group-level jobs included.
         this.db.prepare("UPDATE jobs SET heartbeat_at = ? WHERE pid = ? AND status IN ('running', 'held')").run(now(), process.pid);
       }
-      const canceled = this.db.prepare(`SELECT id FROM jobs WHERE id IN (${ids.join(',')}) AND cancel_requested = 1`).all() as Array<{ id: number }>;
-      for (const { id } of canceled) this.controllers.get(id)?.abort(new Error('canceled by ascancel'));
+      const flagged = this.db.prepare(
+        `SELECT id, status FROM jobs WHERE id IN (${ids.join(',')}) AND (cancel_requested = 1 OR status NOT IN ('running', 'held'))`,
+      ).all() as Array<{ id: number; status: string }>;
+      for (const { id, status } of flagged) {
+        // A job another invocation declared abandoned (this process looked hung) must stop too.
+        this.controllers.get(id)?.abort(new Error(status === 'abandoned' ? 'abandoned: the heartbeat of this process was lost' : 'canceled by ascancel'));
+      }
     } catch {
       // A busy store delays the heartbeat by one tick; the staleness limit allows for it.
     }

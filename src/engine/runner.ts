@@ -131,6 +131,9 @@ export class JobRunner {
     const status = outcome === 'completed' ? 'completed' : outcome === 'canceled' ? 'canceled' : 'failed';
     const exit = outcome === 'completed' ? 0 : outcome === 'not-started' ? 6 : 7;
     db.transaction(() => {
+      // A job declared abandoned meanwhile keeps that verdict; its reservations are already free.
+      const cur = db.prepare('SELECT status FROM jobs WHERE id = ?').get(job.id) as { status: string };
+      if (cur.status === 'abandoned') return;
       db.prepare('UPDATE jobs SET status = ?, ended_at = ?, error = ?, exit_code = ?, progress = CASE WHEN ? THEN 100 ELSE progress END WHERE id = ?')
         .run(status, now(), error, exit, outcome === 'completed' ? 1 : 0, job.id);
       if (outcome === 'failed' || outcome === 'canceled') {

@@ -49,13 +49,13 @@ function machinePlan(db: Db, m: MachineRow, how: Mode, given: Record<string, str
 
 export interface DeployRequest { build: () => JobPlan[]; options: ChangeOptions }
 
-export function deployGroup(db: Db, c: { group: string; full: boolean; software?: string[]; sequential: boolean }): DeployRequest {
+export function deployGroup(db: Db, c: { group: string; full: boolean; software?: string[]; sequential: boolean; registeredOnly?: boolean }): DeployRequest {
   const specified = c.software !== undefined;
   const given: Record<string, string> = { GroupName: c.group, ...(c.full ? { f: 'yes' } : {}), ...(specified ? { p: c.software!.join(',') } : {}), ...(c.sequential ? { seq: 'yes' } : {}) };
   let groupPath = c.group;
   const build = (): JobPlan[] => {
     const { group: g, modelId } = targetGroups(db, c.group, 'highest-first', false)[0]!;
-    const how: Mode = specified ? { mode: 'specified', software: softwareIds(db, c.software!) } : { mode: c.full ? 'full' : 'differential' };
+    const how: Mode = specified ? { mode: 'specified', software: softwareIds(db, c.software!, c.registeredOnly ? g : undefined) } : { mode: c.full ? 'full' : 'differential' };
     const machines = activeInOrder(db, g, modelId);
     if (machines.length === 0) throw new PvmError(Exit.MACHINE, L(`no active machine in ${c.group}`, `${c.group} に稼動しているマシンがありません`));
     const plans = machines.map((m) => machinePlan(db, m, how, given));
@@ -78,7 +78,7 @@ export function deployGroup(db: Db, c: { group: string; full: boolean; software?
 export function deployServer(db: Db, c: { group: string; host?: string; full: boolean; registered?: string[]; software?: string[] }): DeployRequest {
   if (c.host === undefined) {
     // Without a host name, every active machine of the group, at once (spec/decisions.md).
-    return deployGroup(db, { group: c.group, full: c.full, software: c.software ?? c.registered, sequential: false });
+    return deployGroup(db, { group: c.group, full: c.full, software: c.software ?? c.registered, sequential: false, registeredOnly: c.registered !== undefined });
   }
   const given: Record<string, string> = { GroupName: c.group, HostName: c.host };
   return {
