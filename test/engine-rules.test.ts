@@ -112,6 +112,25 @@ describe('where a machine goes afterwards (spec §8.3)', () => {
     expect(pools(db, 'px-ap-04')).toEqual([]);
   });
 
+  it('replacement: a source machine that came from the common pool returns there', async () => {
+    const db = fixtureStore();
+    // px-batch-01 was activated in Nightly from the common pool.
+    expect((await pvmutl(db, ['replace', 'Shop\\Batch\\Nightly', 'batch01'])).code).toBe(0);
+    expect(placement(db, 'px-batch-01').group).toBeNull();
+    expect(pools(db, 'px-batch-01')).toEqual([]);
+    expect(placement(db, 'px-batch-02')).toEqual({ group: 'Nightly', host: 'batch01', from: 'group_pool' });
+  });
+
+  it('move: a machine activated from the common pool or by master registration leaves the source group for the common pool', async () => {
+    const db = fixtureStore();
+    exec(db, "INSERT INTO pool_members (group_id, machine_id) VALUES ((SELECT id FROM groups WHERE name = 'Web'), (SELECT id FROM machines WHERE name = 'px-ap-04'))");
+    exec(db, "INSERT INTO pool_members (group_id, machine_id) VALUES ((SELECT id FROM groups WHERE name = 'AP'), (SELECT id FROM machines WHERE name = 'px-ap-04'))");
+    expect((await pvmutl(db, ['move', 'Shop\\Web', 'Shop\\AP', 'ap03'])).code).toBe(0);
+    expect(placement(db, 'px-ap-04')).toEqual({ group: 'Web', host: 'web04', from: 'group_pool' });
+    // Its AP pool registration is gone: from AP it returns to the common pool, never to AP's pool.
+    expect(pools(db, 'px-ap-04')).toEqual(['Web']);
+  });
+
   it('move: the machine stays in the source pool when it came from there, and needs the destination pool', async () => {
     const db = fixtureStore(ENGINE_DC);
     await pvmutl(db, ['add', 'Bare', 'pb1']);
