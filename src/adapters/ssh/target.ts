@@ -1,0 +1,80 @@
+// Where and as whom kanri reaches a machine over SSH: the machine's own
+// columns (os_address, ssh_port, ssh_user, ssh_key_path), else the settings
+// ssh.port / ssh.user / ssh.key_path, else 22 and root; the address falls back
+// to the first IP of the host setting's first NIC.
+import type { Db } from '../../store/db.js';
+import type { HostRef } from '../types.js';
+import { DriverError } from '../types.js';
+
+export const DEFAULT_PORT = 22;
+export const DEFAULT_USER = 'root';
+export const DEFAULT_CONNECT_TIMEOUT_S = 10;
+export const DEFAULT_RUN_TIMEOUT_S = 2 * 60 * 60;
+
+export interface SshTarget {
+  machine: string;
+  address: string;
+  port: number;
+  user: string;
+  /** Path of the private key file; read at connect time, never logged. */
+  keyPath: string | undefined;
+}
+
+export function setting(db: Db, key: string): string | undefined {
+  return (db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+}
+
+function positiveSeconds(db: Db, key: string, fallback: number): number {
+  const v = setting(db, key);
+  if (v === undefined || v.trim() === '') return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new DriverError(`setting ${key} must be a positive number of seconds, not '${v}'`);
+  return n;
+}
+
+export const connectTimeoutMs = (db: Db): number => positiveSeconds(db, 'ssh.connect_timeout_s', DEFAULT_CONNECT_TIMEOUT_S) * 1000;
+export const runTimeoutMs = (db: Db): number => positiveSeconds(db, 'ssh.timeout_s', DEFAULT_RUN_TIMEOUT_S) * 1000;
+
+interface MachineSsh { name: string; os_address: string | null; ssh_user: string | null; ssh_port: number | null; ssh_key_path: string | null; host_setting_id: number | null }
+
+function machineSsh(db: Db, where: 'id' | 'name', value: number | string): MachineSsh | undefined {
+  return db.prepare(`SELECT name, os_address, ssh_user, ssh_port, ssh_key_path, host_setting_id FROM machines WHERE ${where} = ?`).get(value) as MachineSsh | undefined;
+}
+
+function firstHostAddress(db: Db, hostSettingId: number): string | undefined {
+  return (db.prepare('SELECT address FROM host_setting_addresses WHERE host_setting_id = ? AND nic_no = 1 ORDER BY seq LIMIT 1').get(hostSettingId) as { address: string } | undefined)?.address;
+}
+
+function build(db: Db, m: MachineSsh, hostAddress: string | undefined): SshTarget {
+  const address = m.os_address?.trim() || hostAddress;
+  if (!address) {
+    throw new DriverError(`${m.name} has no address to reach it over SSH: set its os_address, or give its host setting an IP address on NIC 1`);
+  }
+  let port = m.ssh_port ?? undefined;
+  if (port === undefined) {
+    const s = setting(db, 'ssh.port');
+    if (s !== undefined && s.trim() !== '') {
+      const n = Number(s);
+      if (!Number.isInteger(n) || n < 1 || n > 65535) throw new DriverError(`setting ssh.port must be a port number (1-65535), not '${s}'`);
+      port = n;
+    }
+  }
+  const user = m.ssh_user?.trim() || setting(db, 'ssh.user')?.trim() || DEFAULT_USER;
+  const keyPath = m.ssh_key_path?.trim() || setting(db, 'ssh.key_path')?.trim() || undefined;
+  return { machine: m.name, address, port: port ?? DEFAULT_PORT, user, keyPath };
+}
+
+/** The target for a distribution: `host` is the identity the machine takes in this job. */
+export function targetFor(db: Db, machineId: number, host: HostRef | null): SshTarget {
+  const m = machineSsh(db, 'id', machineId);
+  if (!m) throw new DriverError(`machine ${machineId} no longer exists`);
+  const hostAddress = host ? host.nics[0]?.addresses[0]?.ip : m.host_setting_id !== null ? firstHostAddress(db, m.host_setting_id) : undefined;
+  return build(db, m, hostAddress);
+}
+
+/** The target of a machine by name, with its current host setting; undefined when there is no such machine. */
+export function targetByName(db: Db, name: string): SshTarget | undefined {
+  const m = machineSsh(db, 'name', name);
+  if (!m) return undefined;
+  return build(db, m, m.host_setting_id !== null ? firstHostAddress(db, m.host_setting_id) : undefined);
+}
