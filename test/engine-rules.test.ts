@@ -264,6 +264,18 @@ describe('failures inside a job', () => {
     expect(q(db, 'SELECT count(*) AS n FROM reservations')).toEqual([{ n: 0 }]);
   });
 
+  it('the audit trail records changes made or attempted, not rejected commands', async () => {
+    const db = fixtureStore(ENGINE_DC);
+    exec(db, "INSERT INTO sim_faults (machine, operation, remaining) VALUES ('pb2', 'power-on', 1)");
+    await pvmutl(db, ['add', 'Bare', 'pb1']);
+    await pvmutl(db, ['add', 'Bare', 'pb2']);
+    await pvmutl(db, ['add', 'Nope']);
+    expect(q(db, 'SELECT command, exit_code FROM audit ORDER BY id')).toEqual([
+      { command: 'pvmutl add Bare pb1', exit_code: 0 },
+      { command: 'pvmutl add Bare pb2', exit_code: 7 },
+    ]);
+  });
+
   it('a driver that refuses to start the job is exit 6 and changes no machine', async () => {
     const db = fixtureStore(ENGINE_DC);
     exec(db, "INSERT INTO sim_faults (machine, operation, remaining) VALUES ('*', 'start', 1)");

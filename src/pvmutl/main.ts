@@ -11,7 +11,6 @@ import { type Command, parse } from './parse.js';
 import { isAdministrator } from './privilege.js';
 import { recordAudit } from '../store/audit.js';
 
-
 /** Takes `--db PATH` / `--db=PATH` off the front of argv. */
 export function splitGlobalOptions(args: string[]): { db?: string; rest: string[] } {
   const a = [...args];
@@ -65,23 +64,16 @@ export async function runPvmutl(args: string[], io: Io = processIo(), env: NodeJ
     }
     throw err;
   } finally {
-    if (db && command && isChange(command) && code === Exit.OK) recordAudit(db, 'pvmutl', redact(command, auditArgs), code);
+    // Audited: changes that were made or attempted as jobs (6, 7); a rejected command changed nothing.
+    if (db && command && isChange(command) && [Exit.OK, Exit.START_FAILED, Exit.EXEC_FAILED].includes(code as 0 | 6 | 7)) {
+      recordAudit(db, 'pvmutl', command.cmd === 'changepassword' ? `changepassword ${command.user} *** ***` : auditArgs, code);
+    }
     db?.close();
   }
 }
 
 function isChange(c: Command): boolean {
   return c.cmd !== 'list' && c.cmd !== 'asjob' && c.cmd !== 'help' && !(c.cmd === 'policy' && c.action === 'show') && !(c.cmd === 'ascancel' && c.jobId === undefined);
-}
-
-/** The audit line of a command, with passwords left out. */
-function redact(c: Command, argv: string): string {
-  switch (c.cmd) {
-    case 'changepassword': return `changepassword ${c.user} *** ***`;
-    case 'maintenance': return `maintenance ${c.on ? 'on' : 'off'} ${c.group}${c.host ? ' ' + c.host : ''}`;
-    case 'policy': return c.action === 'set' ? `policy set ${c.group}${c.policy ? ' ' + c.policy : ''}${c.yes ? ' /y' : ''}` : 'policy show';
-    default: return argv;
-  }
 }
 
 async function dispatch(db: Db, c: Command, io: Io, argv: string): Promise<number> {
