@@ -33,6 +33,7 @@ export async function runPvmutl(args: string[], io: Io = processIo(), env: NodeJ
   let command: Command | undefined;
   let auditArgs = '';
   let code: number = Exit.OK;
+  let rejected = false;
   useLocaleOf(env);
   try {
     const { db: dbPath, rest } = splitGlobalOptions(args);
@@ -54,6 +55,7 @@ export async function runPvmutl(args: string[], io: Io = processIo(), env: NodeJ
   } catch (err) {
     if (err instanceof PvmError) {
       code = err.code;
+      rejected = true;
       io.err(`pvmutl: ${err.message}\n`);
       return code;
     }
@@ -65,7 +67,7 @@ export async function runPvmutl(args: string[], io: Io = processIo(), env: NodeJ
     throw err;
   } finally {
     // Audited: changes that were made or attempted as jobs (6, 7); a rejected command changed nothing.
-    if (db && command && isChange(command) && [Exit.OK, Exit.START_FAILED, Exit.EXEC_FAILED].includes(code as 0 | 6 | 7)) {
+    if (db && command && isChange(command) && !rejected) {
       recordAudit(db, 'pvmutl', command.cmd === 'changepassword' ? `changepassword ${command.user} *** ***` : auditArgs, code);
     }
     db?.close();
