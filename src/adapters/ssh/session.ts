@@ -170,31 +170,22 @@ export function exportLine(name: string, value: string): string {
  * - the scenario as a background brace group with its input from /dev/null,
  *   waited for; the watcher is removed before the shell exits with the
  *   scenario's status.
- * sshd starts the command in a new session, so the process group is exactly
- * the scenario's shell and what it started (unless a program leaves the group
- * itself).
+ * The preamble shares the scenario's first line, so that the shell's error
+ * messages give the scenario's own line numbers (unless a value contains a
+ * newline). sshd starts the command in a new session, so the process group is
+ * exactly the scenario's shell and what it started (unless a program leaves
+ * the group itself).
  */
 export function scenarioInput(script: string, env: PvmEnvironment): string {
-  let exports = '';
-  for (const [k, v] of Object.entries(env)) exports += exportLine(k, v);
-  return [
-    '{',
-    exports.trimEnd(),
+  const preamble = [
+    ...Object.entries(env).map(([k, v]) => exportLine(k, v).trimEnd()),
     // A background list's input is /dev/null unless redirected from a saved descriptor.
     'exec 3<&0',
-    "( trap '' TERM HUP INT; read __kanri_line <&3 || :; kill -TERM 0; sleep 2; kill -KILL 0 ) </dev/null >/dev/null 2>&1 &",
-    '__kanri_watcher=$!',
+    // ('&' ends the list item itself: no ';' after it.)
+    "( trap '' TERM HUP INT; read __kanri_line <&3 || :; kill -TERM 0; sleep 2; kill -KILL 0 ) </dev/null >/dev/null 2>&1 & __kanri_watcher=$!",
     'exec 3<&-',
-    '{',
-    script,
-    '} </dev/null &',
-    'wait $!',
-    '__kanri_status=$?',
-    'kill -KILL $__kanri_watcher 2>/dev/null',
-    'exit $__kanri_status',
-    '}',
-    '',
-  ].filter((l, i) => i !== 1 || l !== '').join('\n');
+  ].join('; ');
+  return `{ ${preamble}; { ${script}\n} </dev/null &\nwait $!\n__kanri_status=$?\nkill -KILL $__kanri_watcher 2>/dev/null\nexit $__kanri_status\n}\n`;
 }
 
 export const OUTPUT_CAP = 64 * 1024;
@@ -215,92 +206,114 @@ export type RunResult =
   | { kind: 'stopped'; why: 'timeout' | 'canceled' }
   | { kind: 'lost' };
 
-/** Runs `/bin/sh -s` on the connection with the given input; streams its output to `log`. */
+/** Output lines, capped in total; a very long line is logged in pieces. */
+function lineLogger(log: (line: string) => void): { stream(): { push(chunk: Buffer): void; flush(): void } } {
+  let used = 0;
+  let truncated = false;
+  const emit = (line: string): void => {
+    if (truncated) return;
+    const bytes = Buffer.byteLength(line) + 1;
+    if (used + bytes > OUTPUT_CAP) {
+      truncated = true;
+      log(`… output truncated after ${OUTPUT_CAP} bytes`);
+      return;
+    }
+    used += bytes;
+    log(line);
+  };
+  return {
+    stream() {
+      const dec = new StringDecoder('utf8');
+      let pending = '';
+      return {
+        push(chunk) {
+          pending += dec.write(chunk);
+          let i: number;
+          while ((i = pending.indexOf('\n')) >= 0) {
+            emit(pending.slice(0, i).replace(/\r$/, ''));
+            pending = pending.slice(i + 1);
+          }
+          while (pending.length > 4096) {
+            emit(pending.slice(0, 4096));
+            pending = pending.slice(4096);
+          }
+        },
+        flush() {
+          pending += dec.end();
+          if (pending) emit(pending);
+          pending = '';
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Runs `/bin/sh -s` on the connection with the given input and streams its
+ * output to `log`. On timeout or abort the session's input is ended (the
+ * watcher of scenarioInput then kills the remote process group) and the
+ * channel is closed if the shell has not gone within a grace period. The
+ * caller ends the connection.
+ */
 export function runShell(client: Client, input: string, opts: RunOptions): Promise<RunResult> {
   return new Promise<RunResult>((resolve, reject) => {
     if (opts.signal.aborted) return resolve({ kind: 'stopped', why: 'canceled' });
-    client.exec('/bin/sh -s', (err, channel: ClientChannel) => {
-      if (err) return reject(new DriverError(`the SSH server refused to run /bin/sh: ${err.message}`));
-      let used = 0;
-      let truncated = false;
-      const emit = (line: string): void => {
-        if (truncated) return;
-        const bytes = Buffer.byteLength(line) + 1;
-        if (used + bytes > OUTPUT_CAP) {
-          truncated = true;
-          opts.log(`… output truncated after ${OUTPUT_CAP} bytes`);
-          return;
-        }
-        used += bytes;
-        opts.log(line);
-      };
-      const lineSplitter = (): { push(chunk: Buffer): void; flush(): void } => {
-        const dec = new StringDecoder('utf8');
-        let pending = '';
-        return {
-          push(chunk) {
-            pending += dec.write(chunk);
-            let i: number;
-            while ((i = pending.indexOf('\n')) >= 0) {
-              emit(pending.slice(0, i).replace(/\r$/, ''));
-              pending = pending.slice(i + 1);
-            }
-            // A very long line without a newline is logged in pieces.
-            while (pending.length > 4096) {
-              emit(pending.slice(0, 4096));
-              pending = pending.slice(4096);
-            }
-          },
-          flush() {
-            pending += dec.end();
-            if (pending) emit(pending);
-            pending = '';
-          },
-        };
-      };
-      const out = lineSplitter();
-      const errOut = lineSplitter();
-      let exit: RunResult | undefined;
-      let stopped: 'timeout' | 'canceled' | undefined;
-      let done = false;
-      let killTimer: NodeJS.Timeout | undefined;
-      let closeTimer: NodeJS.Timeout | undefined;
-      const finish = (): void => {
-        if (done) return;
-        done = true;
-        clearTimeout(runTimer);
-        clearTimeout(killTimer);
-        clearTimeout(closeTimer);
-        opts.signal.removeEventListener('abort', onAbort);
-        out.flush();
-        errOut.flush();
-        resolve(stopped ? { kind: 'stopped', why: stopped } : exit ?? { kind: 'lost' });
-      };
-      const stop = (why: 'timeout' | 'canceled'): void => {
-        if (stopped || done) return;
-        stopped = why;
-        // The end of input makes the remote watcher kill the process group
-        // (TERM, KILL 2 s later); the channel closes when the shell is gone.
-        channel.end();
-        killTimer = setTimeout(() => {
-          channel.close();
-          closeTimer = setTimeout(finish, CLOSE_GRACE_MS);
-        }, STOP_GRACE_MS);
-      };
-      const runTimer = setTimeout(() => stop('timeout'), opts.timeoutMs);
-      const onAbort = (): void => stop('canceled');
-      opts.signal.addEventListener('abort', onAbort, { once: true });
-      channel.on('data', (d: Buffer) => out.push(d));
-      channel.stderr.on('data', (d: Buffer) => errOut.push(d));
-      channel.on('exit', (code: number | null, signal?: string) => {
+    const lines = lineLogger(opts.log);
+    const out = lines.stream();
+    const errOut = lines.stream();
+    let channel: ClientChannel | undefined;
+    let exit: RunResult | undefined;
+    let stopped: 'timeout' | 'canceled' | undefined;
+    let done = false;
+    let graceTimer: NodeJS.Timeout | undefined;
+    let closeTimer: NodeJS.Timeout | undefined;
+    const finish = (err?: Error): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(runTimer);
+      clearTimeout(graceTimer);
+      clearTimeout(closeTimer);
+      opts.signal.removeEventListener('abort', onAbort);
+      out.flush();
+      errOut.flush();
+      if (err) reject(err);
+      else resolve(stopped ? { kind: 'stopped', why: stopped } : exit ?? { kind: 'lost' });
+    };
+    const stop = (why: 'timeout' | 'canceled'): void => {
+      if (stopped || done) return;
+      stopped = why;
+      // No session yet: nothing runs remotely that the end of the connection would not stop.
+      if (!channel) return finish();
+      // The end of input makes the remote watcher kill the process group
+      // (TERM, KILL 2 s later); the channel closes when the shell is gone.
+      const ch = channel;
+      ch.end();
+      graceTimer = setTimeout(() => {
+        ch.close();
+        closeTimer = setTimeout(() => finish(), CLOSE_GRACE_MS);
+      }, STOP_GRACE_MS);
+    };
+    const runTimer = setTimeout(() => stop('timeout'), opts.timeoutMs);
+    const onAbort = (): void => stop('canceled');
+    opts.signal.addEventListener('abort', onAbort, { once: true });
+    client.exec('/bin/sh -s', (err, ch: ClientChannel) => {
+      if (done) {
+        ch?.close();
+        return;
+      }
+      if (err) return finish(new DriverError(`the SSH server refused to run /bin/sh: ${err.message}`));
+      channel = ch;
+      ch.on('data', (d: Buffer) => out.push(d));
+      ch.stderr.on('data', (d: Buffer) => errOut.push(d));
+      ch.on('exit', (code: number | null, signal?: string) => {
         exit = code !== null && code !== undefined ? { kind: 'exit', code } : { kind: 'signal', signal: signal ?? 'unknown' };
         // A program the scenario left running in the background may hold the
         // output open: the result does not wait for it beyond a short drain.
-        if (!stopped) closeTimer = setTimeout(finish, DRAIN_MS);
+        if (!stopped) closeTimer = setTimeout(() => finish(), DRAIN_MS);
       });
-      channel.on('close', finish);
-      channel.on('error', () => { /* reported through close */ });
-      channel.write(input);
+      ch.on('close', () => finish());
+      ch.on('error', () => { /* reported through close */ });
+      ch.write(input);
     });
   });
 }
