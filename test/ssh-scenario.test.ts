@@ -3,11 +3,12 @@
 // against the store, authentication failures, timeouts and cancels are
 // reported and leave no remote process behind; kanri ssh trust/forget/known.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../src/store/db.js';
 import { sshForget, sshKnown, sshTrust } from '../src/kanri/ssh.js';
+import { createSshDriver } from '../src/adapters/ssh/index.js';
 import { requirePeer } from './support/peers.js';
 import { type Sshd, startSshd } from './support/sshd.js';
 import { fixtureStore, pvmutl, queryAll as q, tempDir } from './support/store.js';
@@ -33,10 +34,13 @@ interface DcOptions {
   settings?: Record<string, string>;
   /** Leave os_address and ssh_port unset: reach the machine via its host setting's IP and ssh.port. */
   viaHostSetting?: boolean;
+  /** A local script distributed after the scenario, from this folder. */
+  localScript?: { dir: string; file: string };
 }
 
 function store(o: DcOptions): string {
-  const settings = { 'sim.delay_ms': '0', 'ssh.connect_timeout_s': '5', ...(o.settings ?? {}) };
+  const settings: Record<string, string> = { 'sim.delay_ms': '0', 'ssh.connect_timeout_s': '5', ...(o.settings ?? {}) };
+  if (o.localScript) settings.local_script_dir = o.localScript.dir;
   const m = o.viaHostSetting
     ? `{ name: m1, kind: physical, ssh_user: ${sshd.user}, ssh_key_path: ${JSON.stringify(o.key ?? sshd.userKey)} }`
     : `{ name: m1, kind: physical, os_address: 127.0.0.1, ssh_port: ${sshd.port}, ssh_user: ${sshd.user}, ssh_key_path: ${JSON.stringify(o.key ?? sshd.userKey)} }`;
@@ -45,11 +49,12 @@ kanri: 1
 settings: ${JSON.stringify(o.viaHostSetting ? { ...settings, 'ssh.port': String(sshd.port) } : settings)}
 software:
   - { name: Setup, kind: scenario, version: "1", date: "2026-01-01", source: ${JSON.stringify(o.script)} }
+${o.localScript ? `  - { name: Local/<localhost>, kind: local_script, source: ${o.localScript.file} }` : ''}
 groups:
   - name: G
     type: physical
     drivers: { power: sim, deploy: ssh, monitor: sim }
-    software: { activation: [Setup] }
+    software: { activation: [Setup${o.localScript ? ', Local/<localhost>' : ''}] }
     models: [{ name: M }]
     host_settings:
       - { host: web01, nics: [{ addresses: [{ ip: ${o.viaHostSetting ? '127.0.0.1' : '10.9.0.11'}, netmask: 255.255.255.0 }] }] }
@@ -166,6 +171,20 @@ describe.runIf(HAVE)('ssh deploy driver with a real sshd', () => {
     expect(distributeStep(db).output).toContain(`Setup: ${sshd.user}@127.0.0.1:${sshd.port}\n`);
   });
 
+  it('runs local scripts on this server as the local driver does', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'local.sh'), `#!/bin/sh\necho "local on $PVM_HOST_NAME" > '${dir}/local.out'\necho local ran\n`);
+    chmodSync(join(dir, 'local.sh'), 0o755);
+    const db = store({ script: 'echo remote ran', localScript: { dir, file: 'local.sh' } });
+    expect((await trust(db)).code).toBe(0);
+    expect(await pvmutl(db, ['add', 'G', 'm1'])).toEqual({ code: 0, out: '', err: '' });
+    expect(readFileSync(join(dir, 'local.out'), 'utf8')).toBe('local on web01\n');
+    expect(distributeStep(db)).toEqual({
+      status: 'completed',
+      output: `Setup: ${sshd.user}@127.0.0.1:${sshd.port}\nremote ran\nSetup: exit 0\nlocal ran\nLocal/<localhost>: exit 0\n`,
+    });
+  });
+
   it('a scenario exiting 3 fails the step (job exit 7) and its output stays in the journal', async () => {
     const db = store({ script: 'echo "step one done"\necho "disk full" >&2\nexit 3\necho never' });
     expect((await trust(db)).code).toBe(0);
@@ -260,6 +279,26 @@ describe.runIf(HAVE)('ssh deploy driver with a real sshd', () => {
     const shell = Number(readFileSync(join(dir, 'shell.pid'), 'utf8'));
     await eventually('the remote shell and its sleep to be gone', () => !alive(shell) && processesRunning(['sleep', secs]).length === 0, 3000);
     await eventually('the SSH connection to be closed', () => sshdConnections().length === 0, 3000);
+  });
+});
+
+describe('DPM registration with the ssh driver', () => {
+  it('there is no deployment server: register and unregister log a line and succeed', async () => {
+    const deploy = createSshDriver().interfaces.deploy!;
+    const lines: string[] = [];
+    const ctx = { db: undefined as never, jobId: 1, signal: new AbortController().signal, log: (l: string) => lines.push(l) };
+    const m = { id: 1, name: 'vm1', kind: 'virtual' as const, uuid: null, macs: [], mgmtAddress: null };
+    await deploy.register(ctx, m);
+    await deploy.unregister(ctx, m);
+    expect(lines).toEqual(['vm1: no deployment server to register with (ssh driver)', 'vm1: no deployment server to unregister from (ssh driver)']);
+  });
+
+  it('a template is refused clearly', async () => {
+    const deploy = createSshDriver().interfaces.deploy!;
+    const ctx = { db: undefined as never, jobId: 1, signal: new AbortController().signal, log: () => {} };
+    const m = { id: 1, name: 'vm1', kind: 'virtual' as const, uuid: null, macs: [], mgmtAddress: null };
+    await expect(deploy.distribute(ctx, m, { id: 1, name: 'T1', kind: 'template', version: '', date: '', source: '' }, null, {}))
+      .rejects.toThrow('T1 is a template; the ssh driver distributes scenarios and local scripts only');
   });
 });
 
