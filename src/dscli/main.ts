@@ -1,10 +1,284 @@
-// dscli dialect. The server registry and the BMC operations arrive with the
-// dscli work item; until then every command says so with the "not supported" code.
-export async function runDscli(args: string[]): Promise<number> {
-  if (args.length === 0 || ['help', '-h', '--help'].includes(args[0]!)) {
-    process.stdout.write('Usage: dscli <command> [arguments]\n(dscli commands are not implemented in this version of kanri)\n');
-    return args.length === 0 ? 1 : 0;
+// dscli dialect: parse, check rights, open the store, run one command, map every
+// failure to a documented return code (spec/dscli.md). A format error is reported before
+// the rights check and before the store is touched.
+import { readFileSync } from 'node:fs';
+import { IpmiError } from '../ipmi/index.js';
+import { recordAudit } from '../store/audit.js';
+import { type Db, StoreError, openStore } from '../store/db.js';
+import { defaultStorePath } from '../store/paths.js';
+import { SecretError } from '../store/secrets.js';
+import { isAdministrator } from '../pvmutl/privilege.js';
+import { describeFailure, DscliError, formatError, RC } from './errors.js';
+import { helpText } from './help.js';
+import type { Out } from './ops.js';
+
+export interface DscliIo {
+  out(text: string): void;
+  err(text: string): void;
+  /** All of standard input (password=-, createUser … -). */
+  stdin(): string;
+  /** A yes/no question on a terminal; undefined when there is no terminal. */
+  confirm?(question: string): Promise<boolean>;
+  isTTY: boolean;
+}
+
+export function processDscliIo(): DscliIo {
+  return {
+    out: (t) => { process.stdout.write(t); },
+    err: (t) => { process.stderr.write(t); },
+    stdin: () => {
+      try {
+        return readFileSync(0, 'utf8');
+      } catch {
+        return '';
+      }
+    },
+    isTTY: !!process.stdin.isTTY,
+    confirm: async (q) => {
+      const { createInterface } = await import('node:readline');
+      const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+      const answer = await new Promise<string>((r) => rl.question(`${q} [y/N] `, r));
+      rl.close();
+      return /^y(es)?$/i.test(answer.trim());
+    },
+  };
+}
+
+interface Global { db?: string; json: boolean; yes: boolean; rest: string[] }
+
+function globals(args: string[]): Global {
+  const g: Global = { json: false, yes: false, rest: [] };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--db') {
+      const v = args[++i];
+      if (v === undefined) throw formatError('--db needs a path');
+      g.db = v;
+    } else if (a.startsWith('--db=')) g.db = a.slice(5);
+    else if (a === '--json') g.json = true;
+    else if (a === '--yes' || a === '-y') g.yes = true;
+    else if (a.startsWith('--')) throw formatError(`unknown option ${a}`);
+    else g.rest.push(a);
   }
-  process.stderr.write(`dscli: ${args[0]} is not implemented yet in this version of kanri\n`);
-  return 6;
+  return g;
+}
+
+type Arity = [min: number, max: number];
+const INF = Number.POSITIVE_INFINITY;
+// Positional words (key=value settings not counted) each command takes.
+const COMMANDS: Record<string, { arity: Arity; change: boolean; settings: boolean }> = {
+  createServer: { arity: [1, 1], change: true, settings: true },
+  setServer: { arity: [1, 1], change: true, settings: true },
+  deleteServer: { arity: [1, 1], change: true, settings: false },
+  getServerList: { arity: [0, 1], change: false, settings: false },
+  checkConnection: { arity: [1, INF], change: false, settings: true },
+  createGroup: { arity: [1, 1], change: true, settings: false },
+  deleteGroup: { arity: [1, 1], change: true, settings: false },
+  addGroupServer: { arity: [2, INF], change: true, settings: false },
+  removeGroupServer: { arity: [2, INF], change: true, settings: false },
+  getGroupList: { arity: [0, 0], change: false, settings: false },
+  powerOn: { arity: [1, INF], change: true, settings: true },
+  powerOff: { arity: [1, INF], change: true, settings: true },
+  powerCycle: { arity: [1, INF], change: true, settings: true },
+  reset: { arity: [1, INF], change: true, settings: true },
+  dump: { arity: [1, INF], change: true, settings: true },
+  shutdownOs: { arity: [1, INF], change: true, settings: true },
+  getPowerStatus: { arity: [1, INF], change: false, settings: true },
+  getSel: { arity: [1, 2], change: false, settings: true },
+  clearSel: { arity: [1, INF], change: true, settings: true },
+  getSensorList: { arity: [1, 1], change: false, settings: true },
+  getHardwareInfo: { arity: [1, 1], change: false, settings: true },
+  identify: { arity: [1, 2], change: true, settings: true },
+  getBmcConfig: { arity: [1, 1], change: false, settings: true },
+  setBmcConfig: { arity: [1, 1], change: true, settings: true },
+  backupBmcConfig: { arity: [2, 2], change: false, settings: true },
+  restoreBmcConfig: { arity: [2, 2], change: true, settings: true },
+  getAlertList: { arity: [0, 2], change: false, settings: false },
+  setTrapForward: { arity: [2, 2], change: true, settings: true },
+  getTrapForward: { arity: [0, 0], change: false, settings: false },
+  createUser: { arity: [2, 2], change: true, settings: false },
+  deleteUser: { arity: [1, 1], change: true, settings: false },
+  getUserList: { arity: [0, 0], change: false, settings: false },
+};
+
+const GUARDED = new Set(['powerOn', 'powerOff', 'powerCycle', 'reset', 'dump', 'shutdownOs', 'clearSel']);
+
+function isSetting(w: string): boolean {
+  return /^[A-Za-z_][A-Za-z0-9_]*=/.test(w);
+}
+
+/** The audit text of a command: password values never stored. */
+function redact(cmd: string, rest: string[]): string {
+  if (cmd === 'createUser') return `createUser ${rest[0] ?? ''} ***`;
+  return [cmd, ...rest.map((w) => (/^password=/i.test(w) && w !== 'password=-' ? 'password=***' : w))].join(' ');
+}
+
+export async function runDscli(args: string[], io: DscliIo = processDscliIo(), env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let db: Db | undefined;
+  let cmd = '';
+  let rest: string[] = [];
+  let code: number = RC.OK;
+  try {
+    const g = globals(args);
+    if (g.rest.length === 0) {
+      io.err(helpText());
+      return RC.FORMAT;
+    }
+    cmd = g.rest[0]!;
+    rest = g.rest.slice(1);
+    if (['help', '-h', '--help'].includes(cmd)) {
+      io.out(helpText());
+      return RC.OK;
+    }
+    const spec = COMMANDS[cmd];
+    if (!spec) {
+      const near = Object.keys(COMMANDS).find((c) => c.toLowerCase() === cmd.toLowerCase());
+      throw formatError(`unknown command ${cmd}${near ? ` (did you mean ${near}?)` : ''}; see dscli help`);
+    }
+    const positional = spec.settings ? rest.filter((w) => !isSetting(w)) : rest;
+    if (cmd === 'createServer' || cmd === 'setServer') {
+      if (rest.filter(isSetting).length === 0) throw formatError(`${cmd} needs key=value settings`);
+    }
+    if (positional.length < spec.arity[0] || positional.length > spec.arity[1]) {
+      throw formatError(`wrong number of arguments for ${cmd}; see dscli help`);
+    }
+    if (!isAdministrator(env)) {
+      throw new DscliError(RC.PRIVILEGE, 'dscli needs administrator rights (root or a member of the kanri admin group)');
+    }
+    db = openStore(g.db ?? defaultStorePath(env));
+    const out: Out = { out: io.out, err: io.err, json: g.json };
+    code = await dispatch(db, cmd, rest, out, io, g.yes);
+    return code;
+  } catch (e) {
+    code = report(e, io, cmd, rest);
+    return code;
+  } finally {
+    if (db && cmd && COMMANDS[cmd]?.change && code !== RC.FORMAT) recordAudit(db, 'dscli', redact(cmd, rest), code);
+    db?.close();
+  }
+}
+
+function report(e: unknown, io: DscliIo, cmd: string, rest: string[]): number {
+  if (e instanceof DscliError) {
+    io.err(`dscli: ${e.message}\n`);
+    return e.code;
+  }
+  if (e instanceof IpmiError) {
+    const f = describeFailure(e);
+    io.err(`dscli: ${rest[0] ?? cmd} failed ${f.layer}: ${f.message}\n`);
+    return f.code;
+  }
+  if (e instanceof SecretError || e instanceof StoreError) {
+    io.err(`dscli: ${e.message}\n`);
+    return RC.CONTROLLER;
+  }
+  if (e instanceof RangeError) {
+    io.err(`dscli: ${e.message}\n`);
+    return RC.FORMAT;
+  }
+  io.err(`dscli: internal error: ${(e as Error)?.message ?? String(e)}\n`);
+  return RC.CONTROLLER;
+}
+
+async function guard(db: Db, cmd: string, count: number, io: DscliIo, yes: boolean): Promise<void> {
+  if (!GUARDED.has(cmd) || yes) return;
+  const { settingNumber } = await import('./registry.js');
+  const limit = settingNumber(db, 'dscli.confirm_above', 10);
+  if (count <= limit) return;
+  const q = `dscli: ${cmd} acts on ${count} servers (more than ${limit}). Continue?`;
+  if (io.isTTY && io.confirm) {
+    if (await io.confirm(q)) return;
+    throw formatError(`${cmd} not confirmed; nothing was done`);
+  }
+  throw formatError(`${cmd} would act on ${count} servers (more than ${limit}); confirm with --yes (input is not a terminal, nothing was done)`);
+}
+
+function stdinLine(io: DscliIo): string {
+  const text = io.stdin();
+  const line = text.split(/\r?\n/)[0] ?? '';
+  if (!line) throw formatError('expected a password on standard input');
+  return line;
+}
+
+async function dispatch(db: Db, cmd: string, rest: string[], out: Out, io: DscliIo, yes: boolean): Promise<number> {
+  const reg = await import('./registry.js');
+  const settings = rest.filter(isSetting);
+  const positional = rest.filter((w) => !isSetting(w));
+  const pwSource = { stdin: () => stdinLine(io), warn: (t: string) => io.err(t) };
+  switch (cmd) {
+    case 'createServer':
+      reg.createServer(db, positional[0]!, settings, pwSource);
+      return RC.OK;
+    case 'setServer':
+      reg.setServer(db, positional[0]!, settings, pwSource);
+      return RC.OK;
+    case 'deleteServer':
+      reg.deleteServer(db, rest[0]!);
+      return RC.OK;
+    case 'getServerList': {
+      for (const r of reg.listServers(db, rest[0])) {
+        const addr = r.bmc_address ? `${r.bmc_address.includes(':') ? `[${r.bmc_address}]` : r.bmc_address}:${r.bmc_port ?? ''}` : '-';
+        if (out.json) {
+          out.out(JSON.stringify({
+            name: r.name, mgmt: r.mgmt_type, address: r.bmc_address, port: r.bmc_port, user: r.bmc_user, cipher: r.cipher_suite ?? 'auto',
+            power: r.last_power, status: r.last_status, os_address: r.os_address, model: r.hw_model_name,
+          }) + '\n');
+        } else out.out(`${r.name} ${r.mgmt_type} ${addr} ${r.last_power ?? '-'} ${r.last_status ?? '-'}\n`);
+      }
+      return RC.OK;
+    }
+    case 'createGroup':
+      reg.createGroup(db, rest[0]!);
+      return RC.OK;
+    case 'deleteGroup':
+      reg.deleteGroup(db, rest[0]!);
+      return RC.OK;
+    case 'addGroupServer':
+      reg.addGroupServers(db, rest[0]!, rest.slice(1));
+      return RC.OK;
+    case 'removeGroupServer':
+      reg.removeGroupServers(db, rest[0]!, rest.slice(1));
+      return RC.OK;
+    case 'getGroupList':
+      for (const g of reg.listGroups(db)) out.out(out.json ? JSON.stringify(g) + '\n' : `${g.name} ${g.members.length}${g.members.length ? ' ' + g.members.join(',') : ''}\n`);
+      return RC.OK;
+    case 'powerOn': case 'powerOff': case 'powerCycle': case 'reset': case 'dump': case 'shutdownOs': case 'getPowerStatus':
+    case 'checkConnection': case 'clearSel': {
+      const ops = await import('./ops.js');
+      const waitDefault = cmd === 'shutdownOs' || cmd === 'dump' ? 0 : 10;
+      const rs = ops.runSettings(db, settings, waitDefault);
+      const rows = reg.resolveServerList(db, positional);
+      await guard(db, cmd, rows.length, io, yes);
+      const handler = cmd === 'checkConnection' ? ops.checkHandler() : cmd === 'clearSel' ? ops.clearSelHandler() : ops.powerHandler(db, ops.POWER_COMMANDS[cmd]!);
+      return ops.runOnServers(db, rows, cmd, rs, out, handler);
+    }
+    case 'getSel': return (await import('./info.js')).getSelCmd(db, rest, out);
+    case 'getSensorList': return (await import('./info.js')).getSensorListCmd(db, rest, out);
+    case 'getHardwareInfo': return (await import('./info.js')).getHardwareInfoCmd(db, rest, out);
+    case 'identify': return (await import('./info.js')).identifyCmd(db, rest, out);
+    case 'getBmcConfig': return (await import('./info.js')).getBmcConfigCmd(db, rest, out);
+    case 'setBmcConfig': return (await import('./info.js')).setBmcConfigCmd(db, rest, out);
+    case 'backupBmcConfig': return (await import('./info.js')).backupBmcConfigCmd(db, rest, out);
+    case 'restoreBmcConfig': return (await import('./info.js')).restoreBmcConfigCmd(db, rest, out);
+    case 'getAlertList': return (await import('./events.js')).getAlertListCmd(db, rest, out);
+    case 'setTrapForward': return (await import('./events.js')).setTrapForwardCmd(db, rest);
+    case 'getTrapForward': return (await import('./events.js')).getTrapForwardCmd(db, rest, out);
+    case 'createUser': {
+      const users = await import('./users.js');
+      let pw = rest[1]!;
+      // Validate the name before reading stdin, so a bad call never waits for input.
+      users.checkUserName(rest[0]!);
+      if (pw === '-') pw = stdinLine(io);
+      else io.err('dscli: warning: a password on the command line is visible to other users (ps, shell history); give - to read it from standard input\n');
+      users.createUser(db, rest[0]!, pw);
+      return RC.OK;
+    }
+    case 'deleteUser':
+      (await import('./users.js')).deleteUser(db, rest[0]!);
+      return RC.OK;
+    case 'getUserList':
+      for (const l of (await import('./users.js')).userList(db)) out.out(out.json ? JSON.stringify({ name: l.split(' ')[0], level: l.split(' ')[1] }) + '\n' : l + '\n');
+      return RC.OK;
+  }
+  throw formatError(`unknown command ${cmd}`);
 }

@@ -391,4 +391,51 @@ CREATE TABLE ssh_known_hosts (
 );
 `;
 
-export const MIGRATIONS: readonly string[] = [V1_DOMAIN + V1_RUNTIME, V2_ENGINE, V3_SSH];
+// dscli: a registered server is a machine with a management controller. BMC settings on
+// the machine row (the password only as an AES-256-GCM sealed value, see secrets.ts),
+// dscli's own server groups, received alerts and up to five trap forwarding destinations.
+const V4_DSCLI = `
+ALTER TABLE machines ADD COLUMN mgmt_type TEXT CHECK (mgmt_type IS NULL OR mgmt_type IN ('ipmi', 'redfish', 'sim'));
+ALTER TABLE machines ADD COLUMN bmc_address TEXT;
+ALTER TABLE machines ADD COLUMN bmc_port INTEGER CHECK (bmc_port IS NULL OR bmc_port BETWEEN 1 AND 65535);
+ALTER TABLE machines ADD COLUMN bmc_user TEXT;
+ALTER TABLE machines ADD COLUMN bmc_secret TEXT;            -- sealed, never plain
+ALTER TABLE machines ADD COLUMN cipher_suite INTEGER;       -- NULL = probe (auto)
+ALTER TABLE machines ADD COLUMN bmc_probe TEXT;             -- JSON of the last cipher-suite probe
+ALTER TABLE machines ADD COLUMN last_power TEXT CHECK (last_power IS NULL OR last_power IN ('on', 'off', 'unknown'));
+ALTER TABLE machines ADD COLUMN last_status TEXT;           -- ok / the reason of the last failure
+ALTER TABLE machines ADD COLUMN last_checked_at TEXT;
+ALTER TABLE machines ADD COLUMN dscli_created INTEGER NOT NULL DEFAULT 0;  -- row made by createServer
+CREATE UNIQUE INDEX machines_bmc ON machines(bmc_address, bmc_port) WHERE mgmt_type IS NOT NULL AND bmc_address IS NOT NULL;
+
+CREATE TABLE dscli_groups (
+  id         INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE dscli_group_members (
+  group_id   INTEGER NOT NULL REFERENCES dscli_groups(id) ON DELETE CASCADE,
+  machine_id INTEGER NOT NULL REFERENCES machines(id) ON DELETE CASCADE,
+  position   INTEGER NOT NULL,
+  PRIMARY KEY (group_id, machine_id)
+);
+CREATE TABLE dscli_alerts (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  time        TEXT NOT NULL,
+  machine_id  INTEGER REFERENCES machines(id) ON DELETE SET NULL,
+  source      TEXT NOT NULL,                   -- sender address
+  kind        TEXT NOT NULL DEFAULT 'pet',     -- pet / snmp
+  severity    TEXT NOT NULL DEFAULT 'information',
+  event       TEXT NOT NULL DEFAULT '',
+  message     TEXT NOT NULL
+);
+CREATE INDEX dscli_alerts_machine ON dscli_alerts(machine_id, id);
+CREATE TABLE dscli_trap_forwards (
+  idx       INTEGER PRIMARY KEY CHECK (idx BETWEEN 1 AND 5),
+  address   TEXT NOT NULL,
+  port      INTEGER NOT NULL DEFAULT 162 CHECK (port BETWEEN 1 AND 65535),
+  community TEXT NOT NULL DEFAULT 'public'
+);
+`;
+
+export const MIGRATIONS: readonly string[] = [V1_DOMAIN + V1_RUNTIME, V2_ENGINE, V3_SSH, V4_DSCLI];

@@ -1,0 +1,62 @@
+// dscli return codes (spec/dscli.md). One place maps failures to them.
+import { dscliExitCode, IpmiError } from '../ipmi/index.js';
+
+export const RC = {
+  OK: 0,
+  FORMAT: 1,
+  NOT_FOUND: 2,
+  EXISTS: 3,
+  AUTH: 4,
+  UNREACHABLE: 5,
+  UNSUPPORTED: 6,
+  PARTIAL: 7,
+  CONTROLLER: 8,
+  PRIVILEGE: 9,
+} as const;
+
+export const RC_TEXT: Array<[number, string]> = [
+  [0, 'success (for a ServerList: every target succeeded)'],
+  [1, 'command format error (unknown command, missing/extra argument, bad key=value), or a guarded command refused'],
+  [2, 'target not found (server, group, user)'],
+  [3, 'already exists / limit reached (e.g. 31st user, duplicate name or BMC)'],
+  [4, 'authentication or privilege failure at the controller'],
+  [5, 'controller unreachable or timed out'],
+  [6, 'operation not supported for this management type'],
+  [7, 'partial failure: some targets of a ServerList failed (each failure printed)'],
+  [8, 'other controller error (completion code printed)'],
+  [9, 'caller lacks administrator rights on the manager host'],
+];
+
+export class DscliError extends Error {
+  constructor(readonly code: number, message: string) {
+    super(message);
+    this.name = 'DscliError';
+  }
+}
+
+export const formatError = (m: string) => new DscliError(RC.FORMAT, m);
+export const notFound = (m: string) => new DscliError(RC.NOT_FOUND, m);
+export const exists = (m: string) => new DscliError(RC.EXISTS, m);
+export const unsupported = (m: string) => new DscliError(RC.UNSUPPORTED, m);
+
+/** The return code and the printable layer/message of any failure of one target. */
+export function describeFailure(e: unknown): { code: number; layer: string; message: string } {
+  if (e instanceof IpmiError) {
+    // IpmiError messages start with "host[:port]: layer: "; the layer is printed once.
+    const mark = `${e.layer}: `;
+    const at = e.message.indexOf(mark);
+    return { code: dscliExitCode(e), layer: e.layer, message: at >= 0 ? e.message.slice(at + mark.length) : e.message };
+  }
+  if (e instanceof DscliError) return { code: e.code, layer: e.code === RC.UNSUPPORTED ? 'not-supported' : 'dscli', message: e.message };
+  return { code: RC.CONTROLLER, layer: 'internal', message: (e as Error)?.message ?? String(e) };
+}
+
+/** Return code of a ServerList operation from the per-target codes. */
+export function combine(codes: number[]): number {
+  if (codes.length === 0) return RC.OK;
+  const failed = codes.filter((c) => c !== RC.OK);
+  if (failed.length === 0) return RC.OK;
+  if (failed.length < codes.length) return RC.PARTIAL;
+  // Every target failed: the shared reason, else partial (each failure is printed).
+  return failed.every((c) => c === failed[0]) ? failed[0]! : RC.PARTIAL;
+}

@@ -1,0 +1,331 @@
+// The server registry: a dscli server is a row of `machines` with a management
+// controller (V4_DSCLI columns), so pvmutl and dscli share one machine and one BMC.
+// dscli groups are dscli's own bulk-operation lists.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import type { Db } from '../store/db.js';
+import { sealSecret } from '../store/secrets.js';
+import { BMC_COLUMNS, bmcSecretPurpose, DEFAULT_IPMI_PORT, type BmcRow, type MgmtType } from '../adapters/ipmi/target.js';
+import { DscliError, exists, formatError, notFound, RC } from './errors.js';
+import { expandRange, isRange, splitTopLevel } from './hostrange.js';
+
+export const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+
+const now = () => new Date().toISOString();
+
+/** `key=value` words; values may have been quoted by the shell. Repeated keys are an error. */
+export function parseSettings(words: string[], allowed: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const w of words) {
+    const eq = w.indexOf('=');
+    if (eq <= 0) throw formatError(`expected key=value, got '${redactWord(w)}'`);
+    const k = w.slice(0, eq).toLowerCase();
+    if (!allowed.includes(k)) throw formatError(`unknown setting '${k}' (allowed: ${allowed.join(', ')})`);
+    if (out.has(k)) throw formatError(`setting '${k}' given twice`);
+    out.set(k, w.slice(eq + 1));
+  }
+  return out;
+}
+
+/** A word as it may be printed: a password value is never echoed. */
+export function redactWord(w: string): string {
+  return /^password=/i.test(w) && !/^password=-$/i.test(w) ? 'password=***' : w;
+}
+
+export const SERVER_KEYS = ['mgmt', 'address', 'port', 'user', 'password', 'password_file', 'cipher', 'os_address', 'ssh_user', 'ssh_key', 'model'] as const;
+
+export interface PasswordSource {
+  /** Reads standard input (password=-). */
+  stdin(): string;
+  warn(text: string): void;
+}
+
+function readPasswordFile(path: string): string {
+  if (!existsSync(path)) throw notFound(`password file not found: ${path}`);
+  const st = statSync(path);
+  if (!st.isFile()) throw formatError(`password file is not a regular file: ${path}`);
+  const text = readFileSync(path, 'utf8');
+  const first = text.split(/\r?\n/)[0] ?? '';
+  return first;
+}
+
+/** The password a settings map asks for, or undefined when none was given. */
+export function passwordFrom(s: Map<string, string>, src: PasswordSource): string | undefined {
+  const lit = s.get('password'), file = s.get('password_file');
+  if (lit !== undefined && file !== undefined) throw formatError('give either password=… or password_file=…, not both');
+  let pw: string | undefined;
+  if (file !== undefined) pw = readPasswordFile(file);
+  else if (lit === '-') pw = src.stdin();
+  else if (lit !== undefined) {
+    src.warn('dscli: warning: a password on the command line is visible to other users (ps, shell history); use password_file=PATH or password=- (stdin)\n');
+    pw = lit;
+  }
+  if (pw !== undefined && Buffer.byteLength(pw, 'utf8') > 20) throw formatError('IPMI passwords are at most 20 bytes');
+  return pw;
+}
+
+interface ServerFields {
+  mgmt_type?: MgmtType;
+  bmc_address?: string | null;
+  bmc_port?: number | null;
+  bmc_user?: string | null;
+  cipher_suite?: number | null;
+  os_address?: string | null;
+  ssh_user?: string | null;
+  ssh_key_path?: string | null;
+  hw_model_name?: string | null;
+}
+
+function fieldsFrom(s: Map<string, string>): ServerFields {
+  const f: ServerFields = {};
+  const mgmt = s.get('mgmt');
+  if (mgmt !== undefined) {
+    if (mgmt !== 'ipmi' && mgmt !== 'redfish' && mgmt !== 'sim') throw formatError(`mgmt must be ipmi, redfish or sim, not '${mgmt}'`);
+    f.mgmt_type = mgmt;
+  }
+  const addr = s.get('address');
+  if (addr !== undefined) {
+    if (!/^[A-Za-z0-9.:_-]{1,253}$/.test(addr)) throw formatError(`bad address '${addr}'`);
+    f.bmc_address = addr;
+  }
+  const port = s.get('port');
+  if (port !== undefined) {
+    if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) throw formatError(`port must be 1-65535, not '${port}'`);
+    f.bmc_port = Number(port);
+  }
+  const user = s.get('user');
+  if (user !== undefined) {
+    if (Buffer.byteLength(user, 'latin1') > 16 || /[\x00-\x1f]/.test(user)) throw formatError('BMC user names are at most 16 printable characters');
+    f.bmc_user = user;
+  }
+  const cipher = s.get('cipher');
+  if (cipher !== undefined) {
+    if (cipher === 'auto') f.cipher_suite = null;
+    else if (['1', '2', '3', '15', '16', '17'].includes(cipher)) f.cipher_suite = Number(cipher);
+    else throw formatError(`cipher must be one of 1, 2, 3, 15, 16, 17 or auto, not '${cipher}'`);
+  }
+  const os = s.get('os_address');
+  if (os !== undefined) f.os_address = os || null;
+  const su = s.get('ssh_user');
+  if (su !== undefined) f.ssh_user = su || null;
+  const sk = s.get('ssh_key');
+  if (sk !== undefined) f.ssh_key_path = sk || null;
+  const model = s.get('model');
+  if (model !== undefined) f.hw_model_name = model || null;
+  return f;
+}
+
+export function serverRow(db: Db, name: string): BmcRow | undefined {
+  return db.prepare(`SELECT ${BMC_COLUMNS} FROM machines WHERE name = ? AND mgmt_type IS NOT NULL`).get(name) as BmcRow | undefined;
+}
+
+export function needServer(db: Db, name: string): BmcRow {
+  const r = serverRow(db, name);
+  if (!r) throw notFound(`server not found: ${name}`);
+  return r;
+}
+
+function checkBmcUnique(db: Db, address: string | null | undefined, port: number | null | undefined, selfId: number | null): void {
+  if (!address) return;
+  const other = db.prepare('SELECT name FROM machines WHERE mgmt_type IS NOT NULL AND bmc_address = ? AND bmc_port IS ? AND id IS NOT ?')
+    .get(address, port ?? null, selfId) as { name: string } | undefined;
+  if (other) throw exists(`the BMC ${address}:${port ?? DEFAULT_IPMI_PORT} is already registered as ${other.name}`);
+}
+
+function defaultPort(mgmt: MgmtType): number | null {
+  return mgmt === 'ipmi' ? DEFAULT_IPMI_PORT : mgmt === 'redfish' ? 443 : null;
+}
+
+/** createServer: a new machine row, or the existing machine of that name gets its controller. */
+export function createServer(db: Db, name: string, words: string[], src: PasswordSource): void {
+  if (!SERVER_NAME.test(name)) throw formatError(`bad server name '${name}': letters, digits, _ . - (at most 63)`);
+  const s = parseSettings(words, SERVER_KEYS);
+  const f = fieldsFrom(s);
+  const mgmt = f.mgmt_type ?? 'ipmi';
+  if (mgmt !== 'sim' && !f.bmc_address) throw formatError(`address=… is required for mgmt=${mgmt}`);
+  if (mgmt === 'ipmi' && !s.has('user')) throw formatError('user=… is required for mgmt=ipmi');
+  const port = f.bmc_port ?? defaultPort(mgmt);
+  const cipher = f.cipher_suite === undefined ? (mgmt === 'ipmi' ? 3 : null) : f.cipher_suite;
+  const existing = db.prepare('SELECT id, mgmt_type FROM machines WHERE name = ?').get(name) as { id: number; mgmt_type: string | null } | undefined;
+  if (existing?.mgmt_type) throw exists(`server already registered: ${name}`);
+  checkBmcUnique(db, f.bmc_address, port, existing?.id ?? null);
+  // Read the password only once the command is known to be valid.
+  const password = passwordFrom(s, src);
+  if (mgmt === 'ipmi' && password === undefined) throw formatError('a BMC password is required: password_file=PATH or password=- (stdin)');
+  db.transaction(() => {
+    let id = existing?.id;
+    if (id === undefined) {
+      id = Number(db.prepare("INSERT INTO machines (name, kind, power_state, dscli_created) VALUES (?, 'physical', 'unknown', 1)").run(name).lastInsertRowid);
+    }
+    db.prepare(`UPDATE machines SET mgmt_type = ?, bmc_address = ?, bmc_port = ?, bmc_user = ?, cipher_suite = ?, last_power = NULL, last_status = NULL,
+      os_address = coalesce(?, os_address), ssh_user = coalesce(?, ssh_user), ssh_key_path = coalesce(?, ssh_key_path) WHERE id = ?`)
+      .run(mgmt, f.bmc_address ?? null, port, f.bmc_user ?? null, cipher, f.os_address ?? null, f.ssh_user ?? null, f.ssh_key_path ?? null, id);
+    if (f.hw_model_name) db.prepare('UPDATE machines SET hw_model_name = ?, hw_model_name_auto = 0 WHERE id = ?').run(f.hw_model_name, id);
+    if (password !== undefined) db.prepare('UPDATE machines SET bmc_secret = ? WHERE id = ?').run(sealSecret(db, password, bmcSecretPurpose(id)), id);
+    setPowerDriver(db, id, mgmt);
+  })();
+}
+
+function setPowerDriver(db: Db, id: number, mgmt: MgmtType): void {
+  // Redfish has no power driver yet: the machine keeps what it had.
+  if (mgmt === 'redfish') return;
+  db.prepare("INSERT INTO machine_drivers (machine_id, interface, driver) VALUES (?, 'power', ?) ON CONFLICT (machine_id, interface) DO UPDATE SET driver = excluded.driver")
+    .run(id, mgmt === 'ipmi' ? 'ipmi' : 'sim');
+}
+
+export function setServer(db: Db, name: string, words: string[], src: PasswordSource): void {
+  const row = needServer(db, name);
+  if (words.length === 0) throw formatError('setServer needs at least one key=value');
+  const s = parseSettings(words, SERVER_KEYS);
+  const f = fieldsFrom(s);
+  const mgmt = f.mgmt_type ?? row.mgmt_type!;
+  const address = f.bmc_address !== undefined ? f.bmc_address : row.bmc_address;
+  const port = f.bmc_port !== undefined ? f.bmc_port : (f.mgmt_type && f.mgmt_type !== row.mgmt_type ? defaultPort(mgmt) : row.bmc_port);
+  if (mgmt !== 'sim' && !address) throw formatError(`address=… is required for mgmt=${mgmt}`);
+  checkBmcUnique(db, address, port, row.id);
+  const password = passwordFrom(s, src);
+  db.transaction(() => {
+    const sets: string[] = [];
+    const vals: unknown[] = [];
+    const put = (col: string, v: unknown) => { sets.push(`${col} = ?`); vals.push(v); };
+    put('mgmt_type', mgmt);
+    put('bmc_address', address);
+    put('bmc_port', port);
+    if (f.bmc_user !== undefined) put('bmc_user', f.bmc_user);
+    if (f.cipher_suite !== undefined) { put('cipher_suite', f.cipher_suite); put('bmc_probe', null); }
+    if (f.os_address !== undefined) put('os_address', f.os_address);
+    if (f.ssh_user !== undefined) put('ssh_user', f.ssh_user);
+    if (f.ssh_key_path !== undefined) put('ssh_key_path', f.ssh_key_path);
+    if (f.hw_model_name !== undefined) { put('hw_model_name', f.hw_model_name); put('hw_model_name_auto', f.hw_model_name ? 0 : 1); }
+    if (password !== undefined) put('bmc_secret', sealSecret(db, password, bmcSecretPurpose(row.id)));
+    put('last_status', null);
+    db.prepare(`UPDATE machines SET ${sets.join(', ')} WHERE id = ?`).run(...vals, row.id);
+    if (f.mgmt_type && f.mgmt_type !== row.mgmt_type) setPowerDriver(db, row.id, mgmt);
+  })();
+}
+
+/**
+ * deleteServer: the controller registration goes; a machine that dscli created and that
+ * pvmutl does not use goes with it, a pvmutl machine stays (without its BMC).
+ */
+export function deleteServer(db: Db, name: string): void {
+  const row = needServer(db, name);
+  db.transaction(() => {
+    db.prepare('DELETE FROM dscli_group_members WHERE machine_id = ?').run(row.id);
+    const m = db.prepare('SELECT dscli_created, group_id FROM machines WHERE id = ?').get(row.id) as { dscli_created: number; group_id: number | null };
+    const pooled = db.prepare('SELECT 1 FROM pool_members WHERE machine_id = ?').get(row.id);
+    if (m.dscli_created && m.group_id === null && !pooled) {
+      db.prepare('DELETE FROM machines WHERE id = ?').run(row.id);
+      return;
+    }
+    db.prepare(`UPDATE machines SET mgmt_type = NULL, bmc_address = NULL, bmc_port = NULL, bmc_user = NULL, bmc_secret = NULL, cipher_suite = NULL,
+      bmc_probe = NULL, last_power = NULL, last_status = NULL, last_checked_at = NULL WHERE id = ?`).run(row.id);
+    db.prepare("DELETE FROM machine_drivers WHERE machine_id = ? AND interface = 'power' AND driver IN ('ipmi')").run(row.id);
+  })();
+}
+
+export interface ServerListRow extends BmcRow { }
+
+export function listServers(db: Db, group?: string): BmcRow[] {
+  if (group !== undefined) {
+    const g = db.prepare('SELECT id FROM dscli_groups WHERE name = ?').get(group) as { id: number } | undefined;
+    if (!g) throw notFound(`group not found: ${group}`);
+    return db.prepare(`SELECT ${BMC_COLUMNS.split(', ').map((c) => 'm.' + c).join(', ')} FROM dscli_group_members gm JOIN machines m ON m.id = gm.machine_id
+      WHERE gm.group_id = ? AND m.mgmt_type IS NOT NULL ORDER BY gm.position`).all(g.id) as BmcRow[];
+  }
+  return db.prepare(`SELECT ${BMC_COLUMNS} FROM machines WHERE mgmt_type IS NOT NULL ORDER BY name`).all() as BmcRow[];
+}
+
+// ---- groups -------------------------------------------------------------------
+
+export function createGroup(db: Db, name: string): void {
+  if (!SERVER_NAME.test(name)) throw formatError(`bad group name '${name}': letters, digits, _ . - (at most 63)`);
+  if (db.prepare('SELECT 1 FROM dscli_groups WHERE name = ?').get(name)) throw exists(`group already exists: ${name}`);
+  if (serverRow(db, name)) throw exists(`a server is already named ${name}; a group name must differ from server names`);
+  db.prepare('INSERT INTO dscli_groups (name, created_at) VALUES (?, ?)').run(name, now());
+}
+
+function needGroup(db: Db, name: string): number {
+  const g = db.prepare('SELECT id FROM dscli_groups WHERE name = ?').get(name) as { id: number } | undefined;
+  if (!g) throw notFound(`group not found: ${name}`);
+  return g.id;
+}
+
+export function deleteGroup(db: Db, name: string): void {
+  const id = needGroup(db, name);
+  db.prepare('DELETE FROM dscli_groups WHERE id = ?').run(id);
+}
+
+export function addGroupServers(db: Db, group: string, list: string[]): void {
+  const gid = needGroup(db, group);
+  const rows = resolveServerList(db, list);
+  db.transaction(() => {
+    let pos = (db.prepare('SELECT coalesce(max(position), 0) AS p FROM dscli_group_members WHERE group_id = ?').get(gid) as { p: number }).p;
+    const ins = db.prepare('INSERT OR IGNORE INTO dscli_group_members (group_id, machine_id, position) VALUES (?, ?, ?)');
+    for (const r of rows) if (ins.run(gid, r.id, pos + 1).changes) pos++;
+  })();
+}
+
+export function removeGroupServers(db: Db, group: string, list: string[]): void {
+  const gid = needGroup(db, group);
+  const rows = resolveServerList(db, list);
+  const missing = rows.filter((r) => !db.prepare('SELECT 1 FROM dscli_group_members WHERE group_id = ? AND machine_id = ?').get(gid, r.id));
+  if (missing.length) throw notFound(`not in group ${group}: ${missing.map((r) => r.name).join(', ')}`);
+  db.transaction(() => {
+    for (const r of rows) db.prepare('DELETE FROM dscli_group_members WHERE group_id = ? AND machine_id = ?').run(gid, r.id);
+  })();
+}
+
+export function listGroups(db: Db): Array<{ name: string; members: string[] }> {
+  const gs = db.prepare('SELECT id, name FROM dscli_groups ORDER BY name').all() as Array<{ id: number; name: string }>;
+  return gs.map((g) => ({
+    name: g.name,
+    members: (db.prepare('SELECT m.name FROM dscli_group_members gm JOIN machines m ON m.id = gm.machine_id WHERE gm.group_id = ? ORDER BY gm.position').all(g.id) as Array<{ name: string }>).map((r) => r.name),
+  }));
+}
+
+// ---- ServerList ------------------------------------------------------------------
+
+/**
+ * Resolves ServerList words (names, groups, host ranges, comma lists) to registered
+ * servers in input order, each once. Every unknown name is reported (code 2); nothing is
+ * silently dropped.
+ */
+export function resolveServerList(db: Db, words: string[]): BmcRow[] {
+  if (words.length === 0) throw formatError('a ServerList is required');
+  const out: BmcRow[] = [];
+  const seen = new Set<number>();
+  const unknown: string[] = [];
+  const add = (r: BmcRow) => { if (!seen.has(r.id)) { seen.add(r.id); out.push(r); } };
+  const server = db.prepare(`SELECT ${BMC_COLUMNS} FROM machines WHERE name = ? AND mgmt_type IS NOT NULL`);
+  const group = db.prepare('SELECT id FROM dscli_groups WHERE name = ?');
+  for (const w of words) {
+    for (const item of splitTopLevel(w)) {
+      if (isRange(item)) {
+        for (const n of expandRange(item)) {
+          const r = server.get(n) as BmcRow | undefined;
+          if (r) add(r); else unknown.push(n);
+        }
+        continue;
+      }
+      const r = server.get(item) as BmcRow | undefined;
+      if (r) { add(r); continue; }
+      const g = group.get(item) as { id: number } | undefined;
+      if (g) {
+        for (const m of listServers(db, item)) add(m);
+        continue;
+      }
+      unknown.push(item);
+    }
+  }
+  if (unknown.length) {
+    const shown = unknown.length > 20 ? `${unknown.slice(0, 20).join(', ')} … (${unknown.length} in all)` : unknown.join(', ');
+    throw new DscliError(RC.NOT_FOUND, `not a registered server or dscli group: ${shown}`);
+  }
+  return out;
+}
+
+export function settingNumber(db: Db, key: string, fallback: number): number {
+  const r = db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
+  const n = r ? Number(r.value) : NaN;
+  return Number.isFinite(n) && n >= 0 ? n : fallback;
+}

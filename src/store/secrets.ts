@@ -1,0 +1,95 @@
+// Secrets at rest (BMC passwords): AES-256-GCM with kanri's key file. The key file lives
+// next to the store (<store dir>/kanri.key, KANRI_KEY_FILE overrides), holds 32 random
+// bytes and is created 0600; a key file readable by others is refused. A stored secret is
+// "v1:<iv>:<tag>:<ciphertext>" (base64), bound to its purpose through the GCM AAD so that a
+// value copied from one row to another does not decrypt there.
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Db } from './db.js';
+
+export class SecretError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SecretError';
+  }
+}
+
+const KEY_BYTES = 32;
+const keys = new Map<string, Buffer>();
+
+/** The key file of a store: KANRI_KEY_FILE, else kanri.key in the store's directory. */
+export function keyFilePath(storePath: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (env.KANRI_KEY_FILE) return env.KANRI_KEY_FILE;
+  return join(dirname(storePath), 'kanri.key');
+}
+
+/** The key file for an open store (better-sqlite3 keeps the file name in db.name). */
+export function keyFileFor(db: Db, env: NodeJS.ProcessEnv = process.env): string {
+  if (env.KANRI_KEY_FILE) return env.KANRI_KEY_FILE;
+  if (!db.name || db.name === ':memory:') throw new SecretError('an in-memory store has no key file; set KANRI_KEY_FILE');
+  return keyFilePath(db.name, env);
+}
+
+/** Reads the key; with create, makes a new one (0600, exclusive create) when none exists. */
+export function loadKey(path: string, create: boolean): Buffer {
+  const cached = keys.get(path);
+  if (cached) return cached;
+  if (!existsSync(path)) {
+    if (!create) throw new SecretError(`key file ${path} not found: stored secrets cannot be read`);
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    try {
+      const fd = openSync(path, 'wx', 0o600);
+      try {
+        writeSync(fd, randomBytes(KEY_BYTES));
+      } finally {
+        closeSync(fd);
+      }
+    } catch (e) {
+      // Another process created it first: use theirs.
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new SecretError(`cannot create key file ${path}: ${(e as Error).message}`);
+    }
+  }
+  let key: Buffer;
+  const fd = openSync(path, 'r');
+  try {
+    const st = fstatSync(fd);
+    if ((st.mode & 0o077) !== 0) throw new SecretError(`key file ${path} is readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`);
+    key = readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  if (key.length !== KEY_BYTES) throw new SecretError(`key file ${path} does not hold a ${KEY_BYTES}-byte key`);
+  keys.set(path, key);
+  return key;
+}
+
+export function encryptWith(key: Buffer, plaintext: string, purpose: string): string {
+  const iv = randomBytes(12);
+  const c = createCipheriv('aes-256-gcm', key, iv);
+  c.setAAD(Buffer.from(purpose, 'utf8'));
+  const ct = Buffer.concat([c.update(plaintext, 'utf8'), c.final()]);
+  return `v1:${iv.toString('base64')}:${c.getAuthTag().toString('base64')}:${ct.toString('base64')}`;
+}
+
+export function decryptWith(key: Buffer, stored: string, purpose: string): string {
+  const parts = stored.split(':');
+  if (parts.length !== 4 || parts[0] !== 'v1') throw new SecretError('stored secret has an unknown format');
+  try {
+    const d = createDecipheriv('aes-256-gcm', key, Buffer.from(parts[1]!, 'base64'));
+    d.setAAD(Buffer.from(purpose, 'utf8'));
+    d.setAuthTag(Buffer.from(parts[2]!, 'base64'));
+    return Buffer.concat([d.update(Buffer.from(parts[3]!, 'base64')), d.final()]).toString('utf8');
+  } catch {
+    throw new SecretError('stored secret cannot be decrypted with this key file (wrong or replaced key)');
+  }
+}
+
+/** Encrypts a secret for the store `db` (creates the key file on first use). */
+export function sealSecret(db: Db, plaintext: string, purpose: string): string {
+  return encryptWith(loadKey(keyFileFor(db), true), plaintext, purpose);
+}
+
+export function openSecret(db: Db, stored: string, purpose: string): string {
+  return decryptWith(loadKey(keyFileFor(db), false), stored, purpose);
+}
