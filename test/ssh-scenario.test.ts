@@ -203,7 +203,7 @@ describe.runIf(HAVE)('ssh deploy driver with a real sshd', () => {
     const db = store({ script: `touch '${out}'` });
     const r = await pvmutl(db, ['add', 'G', 'm1']);
     expect(r.code).toBe(7);
-    const unknown = `host key of 127.0.0.1:${sshd.port} is not trusted (ssh-ed25519 ${sshd.hostFingerprint}); check it and run kanri ssh trust m1`;
+    const unknown = `host key of 127.0.0.1:${sshd.port} is not trusted (${sshd.hostFingerprint}); check it and run kanri ssh trust m1`;
     expect(r.err).toContain(unknown);
     expect(distributeStep(db)).toEqual({ status: 'failed', output: `Setup: ${sshd.user}@127.0.0.1:${sshd.port}\nerror: ${unknown}\n` });
     expect(existsSync(out)).toBe(false);
@@ -221,6 +221,11 @@ describe.runIf(HAVE)('ssh deploy driver with a real sshd', () => {
     expect(existsSync(out)).toBe(false);
     // Nothing was replaced behind the administrator's back.
     expect(knownRows(db2)).toEqual([{ host: '127.0.0.1', port: sshd.port, key_type: 'ssh-ed25519', fingerprint: sshd.otherHostKey.fingerprint }]);
+    // Trusting the real key again replaces the old one, and says so.
+    const again = await trust(db2);
+    expect(again.code).toBe(0);
+    expect(again.err).toMatch(new RegExp(`^kanri: replacing the ssh-ed25519 key accepted on \\d{4}-[\\d:.T-]+Z \\(${sshd.otherHostKey.fingerprint.replace(/[+/]/g, '\\$&')}\\)\n$`));
+    expect(knownRows(db2)).toEqual([{ host: '127.0.0.1', port: sshd.port, key_type: 'ssh-ed25519', fingerprint: sshd.hostFingerprint }]);
   });
 
   it('a user key the server does not accept fails the step with an authentication error, and the key never reaches the journal', async () => {

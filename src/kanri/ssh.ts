@@ -3,7 +3,7 @@
 // administrator (--fingerprint), or on explicit --yes after it was printed.
 import { openStore } from '../store/db.js';
 import { DriverError } from '../adapters/types.js';
-import { addKnownKey, allKnownKeys, fingerprintOf, forgetKeys, keyTypeOf, normaliseFingerprint } from '../adapters/ssh/known-hosts.js';
+import { addKnownKey, allKnownKeys, fingerprintOf, forgetKeys, keyTypeOf, knownKeys, normaliseFingerprint } from '../adapters/ssh/known-hosts.js';
 import { fetchHostKey } from '../adapters/ssh/session.js';
 import { type SshTarget, connectTimeoutMs, targetByName } from '../adapters/ssh/target.js';
 
@@ -56,6 +56,8 @@ export async function sshTrust(dbPath: string, machine: string, opts: { fingerpr
   }
   const db = openStore(dbPath);
   try {
+    const before = knownKeys(db, t.address, t.port).find((k) => k.keyType === keyTypeOf(blob));
+    if (before && before.fingerprint !== fp) complain(`replacing the ${before.keyType} key accepted on ${before.addedAt} (${before.fingerprint})`);
     addKnownKey(db, t.address, t.port, blob);
   } finally {
     db.close();

@@ -60,6 +60,8 @@ function banner(port: number, ms: number): Promise<boolean> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+let lastLog = '';
+
 async function startOnce(dir: string, port: number): Promise<{ child: ChildProcess; log: () => string } | undefined> {
   const root = process.getuid?.() === 0;
   const cfg = join(dir, 'sshd_config');
@@ -85,7 +87,7 @@ async function startOnce(dir: string, port: number): Promise<{ child: ChildProce
   const child = spawn(SSHD, ['-D', '-e', '-f', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr!.on('data', (d: Buffer) => { if (log.length < 200_000) log += d.toString(); });
   let exited = false;
-  child.once('exit', () => { exited = true; });
+  child.once('exit', () => { exited = true; lastLog = log; });
   const t0 = Date.now();
   while (Date.now() - t0 < 10_000) {
     if (exited) return undefined;
@@ -113,7 +115,7 @@ export async function startSshd(): Promise<Sshd> {
   }
   if (!started) {
     rmSync(dir, { recursive: true, force: true });
-    throw new Error('sshd could not be started on a free port');
+    throw new Error(`sshd could not be started on a free port; its last output:\n${lastLog}`);
   }
   const { child } = started;
   return {

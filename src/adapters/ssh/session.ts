@@ -90,7 +90,7 @@ export async function connectVerified(opts: ConnectOptions): Promise<Client> {
       const v = verifyHostKey(db, t.address, t.port, blob);
       if (v.ok) return true;
       refusal = v.reason === 'unknown'
-        ? new DriverError(`host key of ${where(t)} is not trusted (${v.keyType} ${v.fingerprint}); check it and run kanri ssh trust ${t.machine}`)
+        ? new DriverError(`host key of ${where(t)} is not trusted (${v.fingerprint}); check it and run kanri ssh trust ${t.machine}`)
         : new DriverError(`host key changed for ${where(t)}: it now offers ${v.keyType} ${v.fingerprint} but the accepted key is ${v.expected}; `
           + `refusing to connect (the machine may have been reinstalled, or someone is intercepting the connection). Check it, then run kanri ssh forget ${t.machine} and kanri ssh trust ${t.machine}`);
       return false;
