@@ -2,7 +2,6 @@
 // on the "target" (this machine) through pvmutl add, host keys are checked
 // against the store, authentication failures, timeouts and cancels are
 // reported and leave no remote process behind; kanri ssh trust/forget/known.
-import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -125,12 +124,19 @@ const alive = (pid: number): boolean => {
 
 /** The per-connection processes of the sshd listener: none once every connection is closed. */
 function sshdConnections(): number[] {
-  const pid = Number(readFileSync(join(sshd.dir, 'sshd.pid'), 'utf8'));
-  try {
-    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
+  const listener = readFileSync(join(sshd.dir, 'sshd.pid'), 'utf8').trim();
+  const pids: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      // Field 4 of /proc/PID/stat is the parent pid (the command, field 2, is in parentheses).
+      const stat = readFileSync(`/proc/${d}/stat`, 'latin1');
+      if (stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] === listener) pids.push(Number(d));
+    } catch {
+      // Gone meanwhile.
+    }
   }
+  return pids;
 }
 
 // Every test ends every connection it opened.
@@ -274,6 +280,8 @@ describe.runIf(HAVE)('ssh deploy driver with a real sshd', () => {
     expect((await trust(db)).code).toBe(0);
     const running = pvmutl(db, ['add', 'G', 'm1']);
     await eventually('the scenario to start', () => existsSync(join(dir, 'shell.pid')) && processesRunning(['sleep', secs]).length === 1, 10_000);
+    // One connection is open while the scenario runs.
+    expect(sshdConnections()).toHaveLength(1);
     const { id } = q<{ id: number }>(db, 'SELECT id FROM jobs ORDER BY id DESC LIMIT 1')[0]!;
     const t0 = Date.now();
     expect((await pvmutl(db, ['ascancel', String(id)])).code).toBe(0);
@@ -296,6 +304,14 @@ describe('DPM registration with the ssh driver', () => {
     await deploy.register(ctx, m);
     await deploy.unregister(ctx, m);
     expect(lines).toEqual(['vm1: no deployment server to register with (ssh driver)', 'vm1: no deployment server to unregister from (ssh driver)']);
+  });
+
+  it('a scenario without a script is refused before any connection', async () => {
+    const deploy = createSshDriver().interfaces.deploy!;
+    const ctx = { db: undefined as never, jobId: 1, signal: new AbortController().signal, log: () => {} };
+    const m = { id: 1, name: 'm1', kind: 'physical' as const, uuid: null, macs: [], mgmtAddress: null };
+    await expect(deploy.distribute(ctx, m, { id: 1, name: 'Empty', kind: 'scenario', version: '', date: '', source: ' \n' }, null, {}))
+      .rejects.toThrow('scenario Empty has no script (its source is empty)');
   });
 
   it('a template is refused clearly', async () => {

@@ -1,6 +1,7 @@
 // The SSH session layer against a real sshd: the PVM_* values reach the
 // scenario exactly (quoting), the scenario cannot read its own text, is parsed
 // whole before it runs, its output is capped, and a lost connection stops it.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -134,6 +135,20 @@ describe.runIf(HAVE)('SSH sessions with a real sshd', () => {
     client.destroy();
     expect(await running).toEqual({ kind: 'lost' });
     await eventually('the remote shell and its background child to be gone', () => !alive(child) && !alive(shell), 4000);
+  });
+
+  it('a passphrase-protected key is refused with the reason and the path, not the key', async () => {
+    const key = join(tempDir(), 'locked');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'secret phrase', '-f', key], { stdio: 'ignore' });
+    const err = await connectVerified({ db, target: { ...target(), keyPath: key }, timeoutMs: 5000 }).then(() => undefined, (e: Error) => e);
+    expect(err?.message).toBe(`cannot use the SSH private key file ${key}: Encrypted private OpenSSH key detected, but no passphrase given`);
+  });
+
+  it('an abort during the handshake stops it at once with the abort reason', async () => {
+    const c = new AbortController();
+    const pending = connectVerified({ db, target: target(), timeoutMs: 5000, signal: c.signal });
+    c.abort(new Error('canceled by ascancel'));
+    await expect(pending).rejects.toThrow('canceled by ascancel');
   });
 
   it('an abort before the session opens resolves at once as canceled', async () => {
