@@ -338,6 +338,10 @@ export async function restoreBmcConfigCmd(db: Db, args: string[], out: Out): Pro
   const b = validateBackup(readFileSync(file, 'utf8'));
   const o = session(db, words);
   await withSession(target, { ...o, privilege: 'administrator' }, async (s) => {
+    // The BMC's own limit is checked too before anything is written.
+    const { maxUsers } = (await user.getUserAccess(s, b.channel, 1)).header;
+    const over = b.users.filter((u) => u.id > maxUsers);
+    if (over.length) throw formatError(`backup file: user id ${over.map((u) => u.id).join(', ')} above this BMC's ${maxUsers} user slots; nothing was written`);
     if (Object.keys(b.lan).length) await lan.setLanConfig(s, b.channel, b.lan);
     for (const u of b.users) {
       // Slot 1 is the anonymous user with a fixed name on most BMCs; the login account's name is kept.

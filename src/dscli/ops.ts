@@ -177,9 +177,9 @@ export function powerHandler(db: Db, action: PowerAction): Handler {
   return async (row, target, rs) => {
     if (action === 'soft' && rs.via === 'ssh') throw new DscliError(RC.UNSUPPORTED, 'shutdownOs via=ssh is not implemented in this version; use via=ipmi (ACPI soft-off)');
     if (row.mgmt_type === 'sim') return powerOutcome(row.name, action, simPower(db, row, action), 0);
-    if (row.mgmt_type !== 'ipmi' || !target) throw notSupported(row, action === 'status' ? 'power status' : 'power control');
     const waitMs = action === 'status' || action === 'diag' ? 0 : rs.waitMs;
     try {
+      if (row.mgmt_type !== 'ipmi' || !target) throw notSupported(row, action === 'status' ? 'power status' : 'power control');
       const r = await power(target, action, { ...rs.session, ...(waitMs > 0 ? { wait: { deadlineMs: waitMs, intervalMs: 250 } } : {}) });
       return powerOutcome(row.name, action, r, waitMs);
     } catch (e) {
