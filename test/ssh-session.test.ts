@@ -3,6 +3,7 @@
 // whole before it runs, its output is capped, and a lost connection stops it.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { type AddressInfo, type Socket, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Db } from '../src/store/db.js';
@@ -149,6 +150,26 @@ describe.runIf(HAVE)('SSH sessions with a real sshd', () => {
     const pending = connectVerified({ db, target: target(), timeoutMs: 5000, signal: c.signal });
     c.abort(new Error('canceled by ascancel'));
     await expect(pending).rejects.toThrow('canceled by ascancel');
+  });
+
+  it('a server that never answers is given up after the connect timeout', async () => {
+    // Accepts TCP connections and says nothing.
+    const sockets: Socket[] = [];
+    const mute = createServer((sock) => { sockets.push(sock); });
+    await new Promise<void>((r) => mute.listen(0, '127.0.0.1', () => r()));
+    const port = (mute.address() as AddressInfo).port;
+    try {
+      const t0 = Date.now();
+      const err = await connectVerified({ db, target: { ...target(), port }, timeoutMs: 1000 }).then(() => undefined, (e: Error) => e);
+      expect(err?.message).toBe(`no SSH connection to 127.0.0.1:${port} within 1 s (setting ssh.connect_timeout_s)`);
+      const t1 = Date.now();
+      await expect(fetchHostKey({ ...target(), port }, 1000)).rejects.toThrow(`no SSH handshake with 127.0.0.1:${port} within 1 s`);
+      expect(t1 - t0).toBeLessThan(3000);
+      expect(Date.now() - t1).toBeLessThan(3000);
+    } finally {
+      for (const s of sockets) s.destroy();
+      mute.close();
+    }
   });
 
   it('an abort before the session opens resolves at once as canceled', async () => {

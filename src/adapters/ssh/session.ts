@@ -15,6 +15,10 @@ type Client = InstanceType<typeof ssh2.Client>;
 
 const where = (t: SshTarget): string => `${t.address}:${t.port}`;
 
+/** An error's message, with its code when the message does not already name it. */
+const withCode = (err: Error & { code?: string }): string =>
+  (err.code && !err.message.includes(err.code) ? `${err.code}: ${err.message}` : err.message);
+
 function readKey(t: SshTarget): Buffer {
   if (!t.keyPath) {
     throw new DriverError(`no SSH private key for ${t.machine}: set the machine's ssh_key_path or the setting ssh.key_path`);
@@ -113,7 +117,7 @@ export async function connectVerified(opts: ConnectOptions): Promise<Client> {
       return new DriverError(`host key changed for ${where(t)}: it offers none of the accepted key types (${known.map((k) => k.keyType).join(', ')}); `
         + `check it, then run kanri ssh forget ${t.machine} and kanri ssh trust ${t.machine}`);
     }
-    return new DriverError(`cannot connect to ${where(t)} over SSH: ${err.code ? `${err.code} ` : ''}${err.message}`.trim(), !!err.code);
+    return new DriverError(`cannot connect to ${where(t)} over SSH: ${withCode(err)}`, !!err.code);
   };
   await handshake(client, config, { timeoutMs: opts.timeoutMs, signal: opts.signal, explain });
   return client;
@@ -141,7 +145,7 @@ export async function fetchHostKey(t: SshTarget, timeoutMs: number): Promise<Buf
         ? new Error('host key captured')
         : err.level === 'client-timeout'
           ? new DriverError(`no SSH handshake with ${where(t)} within ${Math.round(timeoutMs / 1000)} s`)
-          : new DriverError(`cannot connect to ${where(t)} over SSH: ${err.code ? `${err.code} ` : ''}${err.message}`)),
+          : new DriverError(`cannot connect to ${where(t)} over SSH: ${withCode(err)}`)),
     });
   } catch (err) {
     if (captured) return captured;
