@@ -363,6 +363,15 @@ describe.runIf(HAVE)('kanri ssh trust / forget / known', () => {
     expect(knownRows(db)).toHaveLength(1);
   });
 
+  it('a missing store is exit 1 with the reason, and is not created', async () => {
+    const path = join(tempDir(), 'absent', 'kanri.db');
+    const gone = { code: 1, out: '', err: `kanri: store not found: ${path}\n` };
+    expect(await captured(() => sshKnown(path))).toEqual(gone);
+    expect(await captured(() => sshForget(path, 'm1'))).toEqual(gone);
+    expect(await captured(() => sshTrust(path, 'm1', { yes: true }))).toEqual(gone);
+    expect(existsSync(path)).toBe(false);
+  });
+
   it('unknown machines exit 2; an unreachable port is a bounded, clear failure', async () => {
     const db = store({ script: 'true' });
     expect(await captured(() => sshForget(db, 'nope'))).toEqual({ code: 2, out: '', err: 'kanri: machine not found: nope\n' });

@@ -1,7 +1,7 @@
 // kanri ssh trust | forget | known: the host keys the ssh deploy driver accepts.
 // A key is accepted only when its fingerprint matches the one given by the
 // administrator (--fingerprint), or on explicit --yes after it was printed.
-import { openStore } from '../store/db.js';
+import { type Db, StoreError, openStore } from '../store/db.js';
 import { DriverError } from '../adapters/types.js';
 import { addKnownKey, allKnownKeys, fingerprintOf, forgetKeys, keyTypeOf, knownKeys, normaliseFingerprint } from '../adapters/ssh/known-hosts.js';
 import { fetchHostKey } from '../adapters/ssh/session.js';
@@ -10,29 +10,46 @@ import { type SshTarget, connectTimeoutMs, targetByName } from '../adapters/ssh/
 const say = (t: string): void => { process.stdout.write(t); };
 const complain = (t: string): void => { process.stderr.write(`kanri: ${t}\n`); };
 
-function resolveTarget(dbPath: string, machine: string): { target?: SshTarget; timeoutMs: number; code?: number } {
-  const db = openStore(dbPath, { readonly: true });
+/** Runs fn on the store; a missing or unopenable store is exit 1 with its reason. */
+function withDb(dbPath: string, readonly: boolean, fn: (db: Db) => number): number {
+  let db: Db;
   try {
-    const target = targetByName(db, machine);
-    if (!target) {
-      complain(`machine not found: ${machine}`);
-      return { code: 2, timeoutMs: 0 };
-    }
-    return { target, timeoutMs: connectTimeoutMs(db) };
+    db = openStore(dbPath, { readonly });
   } catch (err) {
-    if (err instanceof DriverError) {
-      complain(err.message);
-      return { code: 1, timeoutMs: 0 };
-    }
-    throw err;
+    if (!(err instanceof StoreError)) throw err;
+    complain(err.message);
+    return 1;
+  }
+  try {
+    return fn(db);
   } finally {
     db.close();
   }
 }
 
+function resolveTarget(dbPath: string, machine: string): { target?: SshTarget; timeoutMs: number; code: number } {
+  let r: { target?: SshTarget; timeoutMs: number; code: number } = { timeoutMs: 0, code: 1 };
+  withDb(dbPath, true, (db) => {
+    try {
+      const target = targetByName(db, machine);
+      if (!target) {
+        complain(`machine not found: ${machine}`);
+        r = { timeoutMs: 0, code: 2 };
+      } else {
+        r = { target, timeoutMs: connectTimeoutMs(db), code: 0 };
+      }
+    } catch (err) {
+      if (!(err instanceof DriverError)) throw err;
+      complain(err.message);
+    }
+    return r.code;
+  });
+  return r;
+}
+
 export async function sshTrust(dbPath: string, machine: string, opts: { fingerprint?: string; yes?: boolean }): Promise<number> {
   const r = resolveTarget(dbPath, machine);
-  if (!r.target) return r.code ?? 1;
+  if (!r.target) return r.code;
   const t = r.target;
   let blob: Buffer;
   try {
@@ -54,38 +71,31 @@ export async function sshTrust(dbPath: string, machine: string, opts: { fingerpr
       + `then run kanri ssh trust ${machine} --fingerprint ${fp} (or --yes)`);
     return 1;
   }
-  const db = openStore(dbPath);
-  try {
+  const stored = withDb(dbPath, false, (db) => {
     const before = knownKeys(db, t.address, t.port).find((k) => k.keyType === keyTypeOf(blob));
     if (before && before.fingerprint !== fp) complain(`replacing the ${before.keyType} key accepted on ${before.addedAt} (${before.fingerprint})`);
     addKnownKey(db, t.address, t.port, blob);
-  } finally {
-    db.close();
-  }
+    return 0;
+  });
+  if (stored !== 0) return stored;
   say(`accepted for ${machine}\n`);
   return 0;
 }
 
 export function sshForget(dbPath: string, machine: string): number {
   const r = resolveTarget(dbPath, machine);
-  if (!r.target) return r.code ?? 1;
+  if (!r.target) return r.code;
   const t = r.target;
-  const db = openStore(dbPath);
-  try {
+  return withDb(dbPath, false, (db) => {
     const n = forgetKeys(db, t.address, t.port);
     say(`${t.address}:${t.port}: ${n} host key${n === 1 ? '' : 's'} removed\n`);
     return 0;
-  } finally {
-    db.close();
-  }
+  });
 }
 
 export function sshKnown(dbPath: string): number {
-  const db = openStore(dbPath, { readonly: true });
-  try {
+  return withDb(dbPath, true, (db) => {
     for (const k of allKnownKeys(db)) say(`${k.host}:${k.port} ${k.keyType} ${k.fingerprint} ${k.addedAt}\n`);
     return 0;
-  } finally {
-    db.close();
-  }
+  });
 }
