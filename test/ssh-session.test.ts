@@ -99,6 +99,12 @@ describe.runIf(HAVE)('SSH sessions with a real sshd', () => {
     expect(lines).toEqual(['after cat', 'input is empty']);
   });
 
+  it('a scenario with Windows line ends runs as if it had Unix ones', async () => {
+    const { r, lines } = await run('x=1\r\nif [ "$x" = 1 ]; then\r\n  echo "x is $x."\r\nfi\r\n');
+    expect(r).toEqual({ kind: 'exit', code: 0 });
+    expect(lines).toEqual(['x is 1.']);
+  });
+
   it('a scenario with a syntax error runs no line of it and fails', async () => {
     const { r, lines } = await run('echo "first line ran"\nif then fi');
     expect(r.kind).toBe('exit');
