@@ -266,7 +266,7 @@ describe.runIf(HAVE)('ssh deploy driver with a real sshd', () => {
     const r = await pvmutl(db, ['add', 'G', 'm1']);
     const took = Date.now() - t0;
     expect(r.code).toBe(7);
-    expect(r.err).toContain('scenario Setup on m1 (127.0.0.1) timed out after 1 s (setting ssh.timeout_s); its session was signalled and closed');
+    expect(r.err).toContain('scenario Setup on m1 (127.0.0.1) timed out after 1 s (setting ssh.timeout_s); its remote processes were stopped and the session closed');
     expect(took).toBeLessThan(5000);
     expect(distributeStep(db).output).toContain('started\n');
     const shell = Number(readFileSync(join(dir, 'shell.pid'), 'utf8'));

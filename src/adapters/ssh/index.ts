@@ -27,7 +27,7 @@ async function runScenario(ctx: DriverContext, m: MachineRef, sw: SoftwareRef, h
       case 'signal':
         throw new DriverError(`${on} was killed by signal ${r.signal}`);
       case 'stopped':
-        throw new DriverError(`${on} ${r.why === 'timeout' ? `timed out after ${Math.round(runMs / 1000)} s (setting ssh.timeout_s)` : 'was canceled'}; its session was signalled and closed`);
+        throw new DriverError(`${on} ${r.why === 'timeout' ? `timed out after ${Math.round(runMs / 1000)} s (setting ssh.timeout_s)` : 'was canceled'}; its remote processes were stopped and the session closed`);
       case 'lost':
         throw new DriverError(`${on}: the SSH session ended without an exit status`);
     }

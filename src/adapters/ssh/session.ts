@@ -174,11 +174,11 @@ export function exportLine(name: string, value: string): string {
  * - the scenario as a background brace group with its input from /dev/null,
  *   waited for; the watcher is removed before the shell exits with the
  *   scenario's status.
- * CRLF line ends become LF. The preamble shares the scenario's first line, so that the shell's error
- * messages give the scenario's own line numbers (unless a value contains a
- * newline). sshd starts the command in a new session, so the process group is
- * exactly the scenario's shell and what it started (unless a program leaves
- * the group itself).
+ * CRLF line ends become LF. The preamble shares the scenario's first line, so
+ * that the shell's error messages give the scenario's own line numbers (unless
+ * a value contains a newline). sshd starts the command in a new session, so the
+ * process group is exactly the scenario's shell and what it started (unless a
+ * program leaves the group itself).
  */
 export function scenarioInput(script: string, env: PvmEnvironment): string {
   // Scenarios written on Windows: /bin/sh would take each CR for part of a word.
