@@ -288,6 +288,14 @@ describe.runIf(havePeers)('dscli against ipmi_sim', () => {
     expect(r.code, r.err + r.out).toBe(0);
     expect(c.readPower()).toBe('off');
     expect(c.controlLog().at(-1)).toMatch(/^shutdown/);
+    // reboot = power cycle; a machine that is off is powered on
+    r = run('pvmutl', ['reboot', 'G', 'h01'], { db, timeout: 60_000 });
+    outputs.push(r.out, r.err);
+    expect(r.code, r.err + r.out).toBe(0);
+    expect(c.readPower()).toBe('on');
+    r = run('pvmutl', ['reboot', 'G', 'h01'], { db, timeout: 60_000 });
+    expect(r.code, r.err + r.out).toBe(0);
+    expect(c.controlLog().slice(-2)).toEqual(['power 0', 'power 1']);
     // a dead BMC fails the job with the layer named
     const hole2 = await blackHole();
     expect(d(['setServer', 'm1', `port=${hole2.port}`]).code).toBe(0);
