@@ -75,6 +75,21 @@ describe.runIf(havePeers)('dscli against ipmi_sim', () => {
     expect(queryAll(db, "SELECT last_status FROM machines WHERE name = 'a1'")).toEqual([{ last_status: 'ok' }]);
   });
 
+  it('cipher=auto probes the BMC once and keeps the probe in the registry', () => {
+    expect(d(['setServer', 'a1', 'cipher=auto']).code).toBe(0);
+    try {
+      const r = d(['checkConnection', 'a1']);
+      expect(r.code, r.err).toBe(0);
+      expect(r.out).toMatch(/cipher suite (17|3)\)/);
+      const [row] = queryAll<{ bmc_probe: string | null; cipher_suite: number | null }>(db, "SELECT bmc_probe, cipher_suite FROM machines WHERE name = 'a1'");
+      expect(row!.cipher_suite).toBeNull();
+      expect(JSON.parse(row!.bmc_probe!)).toMatchObject({ host: '127.0.0.1', port: a.port, ipmi20: true });
+      expect(d(['getPowerStatus', 'a1']).code).toBe(0);
+    } finally {
+      expect(d(['setServer', 'a1', 'cipher=3']).code).toBe(0);
+    }
+  });
+
   it('power on / off / cycle / reset, state read back and cross-checked with ipmitool', async () => {
     a.writePower('off');
     let r = d(['powerOn', 'a1']);
