@@ -1,7 +1,7 @@
 // dscli without controllers: the documented user commands, the server registry in the
 // store, groups, host ranges, trap forwarding, alerts, Redfish "not supported", return
 // codes 1, 2, 3, 6 and 9, help — all through the real binary.
-import { readFileSync, statSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expandRange, splitTopLevel } from '../src/dscli/hostrange.js';
@@ -118,6 +118,26 @@ describe('server registry', () => {
     expect(dscli(db, ['deleteServer', 'srv03']).code).toBe(0);
     expect(dscli(db, ['deleteServer', 'srv03']).code).toBe(2);
     expect(queryAll(db, "SELECT 1 FROM machines WHERE name = 'srv03'")).toHaveLength(0);
+  });
+
+  it('KANRI_KEY_FILE moves the key; a key readable by others or a replaced key is refused', () => {
+    const db = newStore();
+    const keyDir = dirname(secretFile('x'));
+    const key = join(keyDir, 'other.key');
+    const pw = secretFile('pw-123456');
+    const env = { KANRI_KEY_FILE: key };
+    expect(dscli(db, ['createServer', 's1', 'address=192.0.2.60', 'user=admin', `password_file=${pw}`], { env }).code).toBe(0);
+    expect(statSync(key).mode & 0o777).toBe(0o600);
+    expect(() => statSync(join(dirname(db), 'kanri.key'))).toThrow();
+    chmodSync(key, 0o644);
+    let r = dscli(db, ['setServer', 's1', `password_file=${pw}`], { env });
+    expect(r.code).toBe(8);
+    expect(r.err).toMatch(/readable by others/);
+    chmodSync(key, 0o600);
+    writeFileSync(key, Buffer.alloc(32, 7));
+    r = dscli(db, ['getPowerStatus', 's1', 'timeout=1'], { env });
+    expect(r.code).toBe(8);
+    expect(r.out).toMatch(/^s1 unknown \(internal: stored secret cannot be decrypted/);
   });
 
   it('attaches to an existing pvmutl machine and keeps it on deleteServer', () => {

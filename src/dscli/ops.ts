@@ -79,6 +79,11 @@ function failure(name: string, e: unknown): TargetOutcome {
   return { status: 'failed', code: f.code, layer: f.layer, message: f.message, line: `${name} failed ${f.layer}: ${f.message}` };
 }
 
+function statusFailure(name: string, e: unknown): TargetOutcome {
+  const f = failure(name, e);
+  return { ...f, power: 'unknown', before: 'unknown', after: 'unknown', line: `${name} unknown (${f.layer}: ${f.message})` };
+}
+
 /** Runs `handler` on every row; prints in input order; records what was learnt; returns the code. */
 export async function runOnServers(db: Db, rows: BmcRow[], operation: string, rs: RunSettings, out: Out, handler: Handler): Promise<number> {
   const results = new Array<(TargetOutcome & { elapsed: number }) | undefined>(rows.length);
@@ -104,7 +109,7 @@ export async function runOnServers(db: Db, rows: BmcRow[], operation: string, rs
       const target = row.mgmt_type === 'ipmi' ? bmcTargetOf(db, row) : undefined;
       r = await handler(row, target, rs);
     } catch (e) {
-      r = failure(row.name, e);
+      r = operation === 'getPowerStatus' ? statusFailure(row.name, e) : failure(row.name, e);
     }
     results[i] = { ...r, elapsed: Date.now() - t0 };
     flush();
@@ -183,9 +188,7 @@ export function powerHandler(db: Db, action: PowerAction): Handler {
       const r = await power(target, action, { ...rs.session, ...(waitMs > 0 ? { wait: { deadlineMs: waitMs, intervalMs: 250 } } : {}) });
       return powerOutcome(row.name, action, r, waitMs);
     } catch (e) {
-      const f = failure(row.name, e);
-      if (action === 'status') return { ...f, power: 'unknown', before: 'unknown', after: 'unknown', line: `${row.name} unknown (${f.layer}: ${f.message})` };
-      return f;
+      return action === 'status' ? statusFailure(row.name, e) : failure(row.name, e);
     }
   };
 }
