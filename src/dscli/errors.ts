@@ -1,5 +1,5 @@
 // dscli return codes (spec/dscli.md). One place maps failures to them.
-import { dscliExitCode, IpmiError } from '../ipmi/index.js';
+import { dscliExitCode, IpmiError } from '../ipmi/errors.js';
 
 export const RC = {
   OK: 0,

@@ -2,7 +2,7 @@
 // failure to a documented return code (spec/dscli.md). A format error is reported before
 // the rights check and before the store is touched.
 import { readFileSync } from 'node:fs';
-import { IpmiError } from '../ipmi/index.js';
+import { IpmiError } from '../ipmi/errors.js';
 import { recordAudit } from '../store/audit.js';
 import { type Db, StoreError, openStore } from '../store/db.js';
 import { defaultStorePath } from '../store/paths.js';

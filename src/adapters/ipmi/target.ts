@@ -4,7 +4,7 @@
 // at the last moment, and never leaves the process.
 import type { Db } from '../../store/db.js';
 import { openSecret } from '../../store/secrets.js';
-import { rememberProbe, rememberedProbe, type BmcTarget, type ProbeResult } from '../../ipmi/index.js';
+import { rememberProbe, rememberedProbe, type BmcTarget, type ProbeResult } from '../../ipmi/session.js';
 
 export type MgmtType = 'ipmi' | 'redfish' | 'sim';
 
