@@ -142,6 +142,27 @@ describe.runIf(havePeers)('dscli against ipmi_sim', () => {
     expect(d(['powerOn', 'badpw']).code).toBe(4);
   });
 
+  it('fan-out: dead BMCs cost one deadline together, fanout=1 serialises them', async () => {
+    const h2 = await blackHole();
+    try {
+      reg('dead2', h2, ['user=admin', `password_file=${a.passwordFile('admin')}`]);
+      let t0 = Date.now();
+      let r = d(['getPowerStatus', 'dead,dead2,a1', 'timeout=1.5']);
+      const parallel = Date.now() - t0;
+      expect(r.code).toBe(7);
+      expect(lines(r.out).map((x) => x.split(' ')[0])).toEqual(['dead', 'dead2', 'a1']);
+      t0 = Date.now();
+      r = d(['getPowerStatus', 'dead,dead2', 'timeout=1.5', 'fanout=1']);
+      const serial = Date.now() - t0;
+      expect(r.code).toBe(5);
+      expect(parallel).toBeLessThan(1500 + 2500);
+      expect(serial).toBeGreaterThanOrEqual(2 * 1500 - 200);
+      expect(d(['deleteServer', 'dead2']).code).toBe(0);
+    } finally {
+      await h2.close();
+    }
+  });
+
   it('an account below operator gets 4 for power, still reads status', () => {
     expect(d(['setServer', 'a1', 'user=viewer', `password_file=${a.passwordFile('viewer')}`]).code).toBe(0);
     try {
