@@ -3,7 +3,9 @@
 // codes 1, 2, 3, 6 and 9, help — all through the real binary.
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { binaries } from './support/cli.js';
 import { expandRange, splitTopLevel } from '../src/dscli/hostrange.js';
 import { queryAll } from './support/store.js';
 import { dscli, lines, newStore, secretFile, sql } from './support/dscli.js';
@@ -43,6 +45,15 @@ describe('user commands exactly as documented', () => {
     expect(readFileSync(db).includes('another2')).toBe(false);
     expect(dscli(db, ['deleteUser', 'ops1']).code).toBe(0);
     expect(dscli(db, ['getUserList']).out).toBe('ops2 Operator\nroot1 Administrator\n');
+  });
+
+  it.runIf(spawnSync('sh', ['-c', 'command -v script']).status === 0)('on a terminal, - prompts and reads the password without echo', () => {
+    const db = newStore();
+    const cmd = `(sleep 1; printf 'ttypass9\\n') | script -qec "${join(binaries(), 'dscli')} createUser ttyuser -" /dev/null`;
+    const r = spawnSync('sh', ['-c', cmd], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, KANRI_DB: db } });
+    expect(r.stdout).toContain('Password: ');
+    expect(r.stdout).not.toContain('ttypass9');
+    expect(dscli(db, ['getUserList']).out).toBe('ttyuser Operator\n');
   });
 
   it('limits: name ≤ 16, password 6–16, no duplicates, at most 30 users, unknown user', () => {

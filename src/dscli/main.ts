@@ -1,7 +1,8 @@
 // dscli dialect: parse, check rights, open the store, run one command, map every
 // failure to a documented return code (spec/dscli.md). A format error is reported before
 // the rights check and before the store is touched.
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, readSync } from 'node:fs';
 import { IpmiError } from '../ipmi/errors.js';
 import { recordAudit } from '../store/audit.js';
 import { type Db, StoreError, openStore } from '../store/db.js';
@@ -17,6 +18,8 @@ export interface DscliIo {
   err(text: string): void;
   /** All of standard input (password=-, createUser … -). */
   stdin(): string;
+  /** On a terminal: prompts on stderr and reads one line without echo. */
+  readSecret?(prompt: string): string;
   /** A yes/no question on a terminal; undefined when there is no terminal. */
   confirm?(question: string): Promise<boolean>;
   isTTY: boolean;
@@ -34,6 +37,24 @@ export function processDscliIo(): DscliIo {
       }
     },
     isTTY: !!process.stdin.isTTY,
+    readSecret: (prompt) => {
+      process.stderr.write(prompt);
+      const stty = (arg: string) => spawnSync('stty', [arg], { stdio: ['inherit', 'ignore', 'ignore'] }).status === 0;
+      const echoOff = stty('-echo');
+      try {
+        const bytes: number[] = [];
+        const b = Buffer.alloc(1);
+        for (;;) {
+          const n = readSync(0, b, 0, 1, null);
+          if (n === 0 || b[0] === 0x0a) break;
+          bytes.push(b[0]!);
+        }
+        return Buffer.from(bytes).toString('utf8').replace(/\r$/, '');
+      } finally {
+        if (echoOff) stty('echo');
+        process.stderr.write('\n');
+      }
+    },
     confirm: async (q) => {
       const { createInterface } = await import('node:readline');
       const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
@@ -193,7 +214,12 @@ async function guard(db: Db, cmd: string, count: number, io: DscliIo, yes: boole
   throw formatError(`${cmd} would act on ${count} servers (more than ${limit}); confirm with --yes (input is not a terminal, nothing was done)`);
 }
 
-function stdinLine(io: DscliIo): string {
+function stdinLine(io: DscliIo, prompt = 'Password: '): string {
+  if (io.isTTY && io.readSecret) {
+    const pw = io.readSecret(prompt);
+    if (!pw) throw formatError('no password given');
+    return pw;
+  }
   const text = io.stdin();
   const line = text.split(/\r?\n/)[0] ?? '';
   if (!line) throw formatError('expected a password on standard input');
