@@ -27,7 +27,9 @@ describe('one binary, three names', () => {
   });
 
   it('dscli and kanri answer as their own dialects', () => {
-    expect(run('dscli', ['getPowerStatus', 'x']).code).toBe(6);
+    const db = fixtureStore();
+    expect(run('dscli', ['getPowerStatus', 'x'], { db })).toEqual({ code: 2, out: '', err: 'dscli: not a registered server or dscli group: x\n' });
+    expect(run('kanri', ['dscli', 'getPowerStatus', 'x'], { db }).code).toBe(2);
     expect(run('kanri', ['--help']).out).toContain('config');
     expect(run('kanri', ['nonsense']).code).toBe(1);
   });
