@@ -6,6 +6,8 @@
 //
 //   node bench/dscli-power-status.mjs
 //   BENCH_N=200 BENCH_REPEAT=5 BENCH_MAX_S=600 node bench/dscli-power-status.mjs
+// BENCH_EXTRA='fanout=200' appends arguments to the dscli command; BENCH_PROF=1 writes
+// V8 CPU profiles of the dscli runs to /tmp/prof.
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -81,7 +83,7 @@ try {
   const want = rack.bmcs.map((b) => b.readPower());
 
   const kanri = async () => {
-    const r = await run(process.execPath, [join(root, 'bin/kanri.js'), 'dscli', 'getPowerStatus', range], { KANRI_DB: dbPath });
+    const r = await run(process.execPath, [...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []), join(root, 'bin/kanri.js'), 'dscli', 'getPowerStatus', range, ...(process.env.BENCH_EXTRA ? process.env.BENCH_EXTRA.split(' ') : [])], { KANRI_DB: dbPath });
     const got = r.stdout.trim().split('\n').map((l) => l.split(' ')[1]);
     const wrong = got.filter((s, i) => s !== want[i]).length + Math.max(0, N - got.length);
     if (r.code !== 0 || wrong) console.log(`  dscli: exit ${r.code}, ${wrong} of ${N} wrong/failed ${r.stderr.split('\n')[0] ?? ''}`);
@@ -101,7 +103,7 @@ try {
   for (let i = 0; i < REPEAT; i++) {
     if (i % 2) { f.push(await freeipmi()); k.push(await kanri()); } else { k.push(await kanri()); f.push(await freeipmi()); }
   }
-  const start = await run(process.execPath, [join(root, 'bin/kanri.js'), 'dscli', 'help'], {});
+  const start = await run(process.execPath, [...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []), join(root, 'bin/kanri.js'), 'dscli', 'help'], {});
   const km = median(k), fm = median(f), ratio = km / fm;
   console.log(`dscli getPowerStatus ${range} (whole process): median ${fmt(km)}  runs ${k.map(fmt).join(', ')}`);
   console.log(`FreeIPMI ipmi-power --stat (${N} hosts):       median ${fmt(fm)}  runs ${f.map(fmt).join(', ')}`);
