@@ -137,3 +137,36 @@ machines:
     expect(run('kanri', ['config', 'check', '/nonexistent.yaml']).err).toBe('/nonexistent.yaml: cannot read: ENOENT\n');
   });
 });
+
+describe('management controllers in the description', () => {
+  it('export carries a dscli registration without its password; apply(export) keeps it; a file without it removes it', () => {
+    const db = fixtureStore();
+    const pw = join(tempDir(), 'pw');
+    writeFileSync(pw, 'Bmc-Secret-42\n');
+    expect(run('dscli', ['createServer', 'px-r120-01', 'mgmt=ipmi', 'address=127.0.0.1', 'port=9999', 'user=admin', `password_file=${pw}`], { db }).code).toBe(0);
+    const exported = run('kanri', ['config', 'export'], { db }).out;
+    expect(exported).toContain('    bmc:\n      type: ipmi\n      address: 127.0.0.1\n      port: 9999\n      user: admin\n      cipher: 3\n');
+    expect(exported).not.toContain('Bmc-Secret-42');
+    const f = write(exported);
+    const before = storeDigest(db);
+    expect(run('kanri', ['config', 'apply', f], { db }).out).toMatch(/^no changes/);
+    expect(storeDigest(db)).toBe(before);
+
+    expect(run('kanri', ['config', 'apply', FIXTURE], { db }).code).toBe(0);
+    const d = openStore(db, { readonly: true });
+    expect(d.prepare("SELECT mgmt_type, bmc_secret FROM machines WHERE name = 'px-r120-01'").get()).toEqual({ mgmt_type: null, bmc_secret: null });
+    d.close();
+  });
+
+  it('a hand-written controller takes dscli defaults, and a password in the file is refused', () => {
+    const db = fixtureStore();
+    const withBmc = fixtureText.replace('  - { name: px-r120-02, kind: physical,', '  - { name: px-r120-02, bmc: { type: ipmi, address: 10.0.0.2 }, kind: physical,');
+    expect(run('kanri', ['config', 'apply', write(withBmc)], { db }).code).toBe(0);
+    expect(run('kanri', ['config', 'apply', write(withBmc)], { db }).out).toMatch(/^no changes/);
+    expect(run('dscli', ['getServerList'], { db }).out).toContain('px-r120-02');
+    const bad = fixtureText.replace('  - { name: px-r120-02, kind: physical,', '  - { name: px-r120-02, bmc: { type: ipmi, address: 10.0.0.2, password: x }, kind: physical,');
+    const r = run('kanri', ['config', 'apply', write(bad)], { db });
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('machines[1].bmc.password: unknown key');
+  });
+});

@@ -99,6 +99,8 @@ function write(db: Db, dc: DataCentre): void {
       mgmt_address: m.mgmt_address ?? null, description: m.description,
       os_address: m.os_address ?? null, ssh_user: m.ssh_user ?? null, ssh_port: m.ssh_port ?? null, ssh_key_path: m.ssh_key_path ?? null,
       group_id: null, model_id: null, host_setting_id: null, activated_from: null, activated_at: null, vm_server_id: null,
+      // Controllers are set in a second pass, so that two machines may swap them.
+      bmc_address: null,
     },
   })));
   const machineId = (n: string): number => machines.get(n.toLowerCase())!;
@@ -209,6 +211,13 @@ function write(db: Db, dc: DataCentre): void {
     for (const d of m.datastores) db.prepare('INSERT INTO datastores VALUES (?, ?, ?, ?)').run(id, d.name, d.capacity_gb ?? null, flag(d.shared));
     registerSlots({ machine_id: id }, m.software);
     if (m.vm_server) db.prepare('UPDATE machines SET vm_server_id = ? WHERE id = ?').run(machineId(m.vm_server), id);
+    if (m.bmc) {
+      db.prepare('UPDATE machines SET mgmt_type = ?, bmc_address = ?, bmc_port = ?, bmc_user = ?, cipher_suite = ? WHERE id = ?')
+        .run(m.bmc.type, m.bmc.address, m.bmc.port ?? null, m.bmc.user ?? null, m.bmc.cipher === 'auto' ? null : m.bmc.cipher ?? null, id);
+    } else {
+      // No controller in the description: none in the store, and no password kept for it.
+      db.prepare('UPDATE machines SET mgmt_type = NULL, bmc_port = NULL, bmc_user = NULL, bmc_secret = NULL, cipher_suite = NULL, bmc_probe = NULL WHERE id = ?').run(id);
+    }
     if (m.active) {
       const g = m.active.group.toLowerCase();
       db.prepare('UPDATE machines SET group_id = ?, model_id = ?, host_setting_id = ?, activated_from = ?, activated_at = ? WHERE id = ?').run(

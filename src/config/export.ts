@@ -141,6 +141,13 @@ export function exportDataCentre(db: Db): DataCentre {
     opt(doc, 'ssh_user', m.ssh_user);
     opt(doc, 'ssh_port', m.ssh_port);
     opt(doc, 'ssh_key_path', m.ssh_key_path);
+    if (m.mgmt_type) {
+      const bmc: NonNullable<MachineDoc['bmc']> = { type: m.mgmt_type, address: m.bmc_address ?? '' };
+      opt(bmc, 'port', m.bmc_port);
+      opt(bmc, 'user', m.bmc_user);
+      opt(bmc, 'cipher', m.cipher_suite ?? (m.mgmt_type === 'ipmi' ? 'auto' : null));
+      doc.bmc = bmc;
+    }
     if (m.group_id !== null && m.host_setting_id !== null) {
       const h = db.prepare('SELECT host_name FROM host_settings WHERE id = ?').get(m.host_setting_id) as Row;
       doc.active = {

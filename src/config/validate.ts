@@ -319,7 +319,7 @@ function siblings(r: Reader, path: string, cats: CategoryDoc[], groups: GroupDoc
 function machine(r: Reader, path: string, v: unknown): MachineDoc {
   const o = r.obj(path, v, ['name', 'kind', 'uuid', 'macs', 'hw_model', 'hw_model_auto', 'tags', 'power', 'hardware_status',
     'management_status', 'maintenance', 'mgmt_address', 'datacenter', 'vm_server', 'datastore', 'cost', 'capacity', 'datastores',
-    'dpm_registered', 'drivers', 'active', 'software', 'description', 'os_address', 'ssh_user', 'ssh_port', 'ssh_key_path']);
+    'dpm_registered', 'drivers', 'active', 'software', 'description', 'os_address', 'ssh_user', 'ssh_port', 'ssh_key_path', 'bmc']);
   const m: MachineDoc = {
     name: r.name(join(path, 'name'), o.name),
     kind: r.oneOf(join(path, 'kind'), o.kind, ['physical', 'virtual', 'vmserver'] as const),
@@ -355,6 +355,26 @@ function machine(r: Reader, path: string, v: unknown): MachineDoc {
   }
   const cost = r.int(join(path, 'cost'), o.cost, undefined);
   if (cost !== undefined) m.cost = cost;
+  if (o.bmc !== undefined && o.bmc !== null) {
+    const bp = join(path, 'bmc');
+    const b = r.obj(bp, o.bmc, ['type', 'address', 'port', 'user', 'cipher']);
+    const bmc: NonNullable<MachineDoc['bmc']> = {
+      type: r.oneOf(join(bp, 'type'), b.type, ['ipmi', 'redfish', 'sim'] as const),
+      address: r.str(join(bp, 'address'), b.address, { required: true }) ?? '',
+    };
+    // The same defaults as dscli createServer, so that a file and a registration compare equal.
+    const port = r.int(join(bp, 'port'), b.port, bmc.type === 'ipmi' ? 623 : bmc.type === 'redfish' ? 443 : undefined, 1, 65535);
+    if (port !== undefined) bmc.port = port;
+    const user = r.str(join(bp, 'user'), b.user);
+    if (user !== undefined) bmc.user = user;
+    if (b.cipher === 'auto') bmc.cipher = 'auto';
+    else {
+      const cipher = r.int(join(bp, 'cipher'), b.cipher, bmc.type === 'ipmi' ? 3 : undefined, 0, 17);
+      if (cipher !== undefined) bmc.cipher = cipher;
+    }
+    if ('password' in (o.bmc as object)) r.fail(bp, 'passwords are not kept in this file; set them with dscli setServer NAME password_file=…');
+    m.bmc = bmc;
+  }
   const sshPort = r.int(join(path, 'ssh_port'), o.ssh_port, undefined, 1, 65535);
   if (sshPort !== undefined) m.ssh_port = sshPort;
   const capacity = r.int(join(path, 'capacity'), o.capacity, undefined);
@@ -471,8 +491,14 @@ function crossCheck(r: Reader, dc: DataCentre): void {
   }
 
   const macs = new Map<string, string>();
+  const bmcs = new Map<string, string>();
   for (const m of dc.machines) {
     const at = `machine ${m.name}`;
+    if (m.bmc) {
+      const key = `${m.bmc.address}:${m.bmc.port ?? ''}`;
+      if (bmcs.has(key)) r.fail(`${at}: bmc`, `management controller ${key} is also used by ${bmcs.get(key)}`);
+      else bmcs.set(key, m.name);
+    }
     for (const mac of m.macs) {
       if (macs.has(mac)) r.fail(at, `MAC address ${mac} is also used by ${macs.get(mac)}`);
       else macs.set(mac, m.name);
