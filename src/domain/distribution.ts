@@ -2,6 +2,7 @@
 // activation, eight at standby (the DHCP-reset scenario at position 7). Empty
 // positions are skipped; within a position, items keep their registered order.
 import type { Db } from '../store/db.js';
+import { getSetting } from '../store/settings.js';
 
 export interface Owners { machineId: number | null; hostId: number | null; modelId: number | null; groupId: number | null }
 
@@ -30,7 +31,7 @@ function list(db: Db, positions: Position[], timing: 'activation' | 'standby', o
   const out: Entry[] = [];
   positions.forEach((p, i) => {
     if ('dhcp' in p) {
-      const name = (db.prepare("SELECT value FROM settings WHERE key = 'standby_dhcp_scenario'").get() as { value: string } | undefined)?.value;
+      const name = getSetting(db, 'standby_dhcp_scenario');
       const sw = name ? db.prepare('SELECT id FROM software WHERE name = ?').get(name) as { id: number } | undefined : undefined;
       if (sw) out.push({ softwareId: sw.id, position: i + 1 });
       return;

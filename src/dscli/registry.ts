@@ -7,6 +7,7 @@ import { sealSecret } from '../store/secrets.js';
 import { BMC_COLUMNS, bmcSecretPurpose, DEFAULT_IPMI_PORT, type BmcRow, type MgmtType } from '../adapters/ipmi/target.js';
 import { DscliError, exists, formatError, notFound, RC } from './errors.js';
 import { expandRange, isRange, splitTopLevel } from './hostrange.js';
+import { getSetting } from '../store/settings.js';
 
 export const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
@@ -325,7 +326,7 @@ export function resolveServerList(db: Db, words: string[]): BmcRow[] {
 }
 
 export function settingNumber(db: Db, key: string, fallback: number): number {
-  const r = db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
-  const n = r ? Number(r.value) : NaN;
+  const v = getSetting(db, key);
+  const n = v !== undefined ? Number(v) : NaN;
   return Number.isFinite(n) && n >= 0 ? n : fallback;
 }

@@ -13,6 +13,7 @@ import { exportDataCentre } from '../config/export.js';
 import { runPvmutl } from '../pvmutl/main.js';
 import type { Io } from '../pvmutl/io.js';
 import { formatJobId } from '../pvmutl/format.js';
+import { putSetting } from '../store/settings.js';
 
 export const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'datacentre.yaml');
 
@@ -28,10 +29,6 @@ interface Step {
   expect?: number;
   /** Runs the pvmutl command in the background while the next steps go on. */
   background?: boolean;
-}
-
-function setting(db: Db, key: string, value: string): void {
-  db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
 }
 
 function journal(db: Db, write: Write): void {
@@ -71,7 +68,7 @@ const STEPS: Step[] = [
   { say: 'Live-migrate it to another VM server on the shared datastore:', args: ['vmmigrate', 'Infra\\Desktops', 'vdi-new01', 'vms02'] },
   {
     say: 'Slow the simulated power-on down so that a job can be watched while it runs:',
-    kanri: { line: 'kanri sim delay 600 --operation power-on', run: (db) => setting(db, 'sim.delay_ms.power-on', '600') },
+    kanri: { line: 'kanri sim delay 600 --operation power-on', run: (db) => putSetting(db, 'sim.delay_ms.power-on', '600') },
   },
   { say: 'Scale the Nightly batch group out, in the background…', args: ['add', 'Shop\\Batch\\Nightly'], background: true },
   { say: '…and list the running jobs with their current step from another shell:', args: ['asjob', '-s'] },

@@ -2,6 +2,7 @@
 // failure path of an action sequence can be exercised on demand.
 import { withStore } from '../store/db.js';
 import { SIM_OPERATIONS } from '../adapters/sim/index.js';
+import { putSetting } from '../store/settings.js';
 
 function checkOperation(op: string): boolean {
   if ((SIM_OPERATIONS as readonly string[]).includes(op)) return true;
@@ -40,8 +41,7 @@ export function simDelay(dbPath: string, ms: string, operation: string | undefin
   }
   if (operation !== undefined && !checkOperation(operation)) return 1;
   return withStore(dbPath, (db) => {
-    db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
-      .run(operation ? `sim.delay_ms.${operation}` : 'sim.delay_ms', ms);
+    putSetting(db, operation ? `sim.delay_ms.${operation}` : 'sim.delay_ms', ms);
     return 0;
   });
 }

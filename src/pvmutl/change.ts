@@ -10,6 +10,7 @@ import { JobRunner, driversOf, exitCodeOf, type JobOutcome } from '../engine/run
 import { Exit, PvmError } from './exit-codes.js';
 import { formatJobId } from './format.js';
 import type { Io } from './io.js';
+import { getSetting } from '../store/settings.js';
 
 /** Jobs one command runs at the same time; more wait for a free slot. */
 const DEFAULT_PARALLEL = 64;
@@ -33,8 +34,7 @@ export function checkDrivers(db: Db, plan: JobPlan): void {
 }
 
 function parallelism(db: Db): number {
-  const v = (db.prepare("SELECT value FROM settings WHERE key = 'engine.parallel'").get() as { value: string } | undefined)?.value;
-  const n = Number(v);
+  const n = Number(getSetting(db, 'engine.parallel'));
   return Number.isInteger(n) && n >= 1 ? Math.min(n, 1024) : DEFAULT_PARALLEL;
 }
 

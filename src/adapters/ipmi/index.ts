@@ -7,6 +7,7 @@ import { SecretError } from '../../store/secrets.js';
 import type { Db } from '../../store/db.js';
 import { type Driver, type DriverContext, DriverError, type MachineRef, type PowerInterface } from '../types.js';
 import { bmcRowById, bmcTargetOf } from './target.js';
+import { getSetting } from '../../store/settings.js';
 
 /** Deadlines (ms): commands on one BMC, and waiting for the state to follow. */
 export interface IpmiDriverOptions {
@@ -21,8 +22,8 @@ export interface IpmiDriverOptions {
 
 function setting(db: Db, key: string, fallback: number): number {
   try {
-    const r = db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
-    const n = r ? Number(r.value) : NaN;
+    const v = getSetting(db, key);
+    const n = v !== undefined ? Number(v) : NaN;
     return Number.isFinite(n) && n > 0 ? n : fallback;
   } catch {
     return fallback;

@@ -7,22 +7,19 @@ import { constants, accessSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Db } from '../../store/db.js';
 import { type DriverContext, DriverError, type PvmEnvironment, type SoftwareRef } from '../types.js';
+import { getSetting } from '../../store/settings.js';
 
 export const DEFAULT_SCRIPT_DIR = '/var/lib/kanri/scripts';
 export const DEFAULT_TIMEOUT_S = 2 * 60 * 60;
 const KILL_GRACE_MS = 2000;
 const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-function setting(db: Db, key: string): string | undefined {
-  return (db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value;
-}
-
 export function scriptDir(db: Db): string {
-  return resolve(setting(db, 'local_script_dir') ?? DEFAULT_SCRIPT_DIR);
+  return resolve(getSetting(db, 'local_script_dir') ?? DEFAULT_SCRIPT_DIR);
 }
 
 export function scriptTimeoutMs(db: Db): number {
-  const n = Number(setting(db, 'local_script.timeout_s'));
+  const n = Number(getSetting(db, 'local_script.timeout_s'));
   return (Number.isFinite(n) && n > 0 ? n : DEFAULT_TIMEOUT_S) * 1000;
 }
 

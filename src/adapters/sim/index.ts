@@ -9,6 +9,7 @@ import type { Db } from '../../store/db.js';
 import {
   type Driver, type DriverContext, DriverError, type HostRef, type MachineRef, type SoftwareRef, type VmPlacement,
 } from '../types.js';
+import { getSetting } from '../../store/settings.js';
 
 export const SIM_OPERATIONS = [
   'start', 'power-on', 'shutdown', 'reboot', 'power-state', 'distribute', 'dpm-register', 'dpm-unregister',
@@ -20,12 +21,8 @@ export type SimOperation = (typeof SIM_OPERATIONS)[number];
 
 const DEFAULT_DELAY_MS = 5;
 
-function setting(db: Db, key: string): string | undefined {
-  return (db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value;
-}
-
 export function delayFor(db: Db, op: SimOperation): number {
-  const v = setting(db, `sim.delay_ms.${op}`) ?? setting(db, 'sim.delay_ms');
+  const v = getSetting(db, `sim.delay_ms.${op}`) ?? getSetting(db, 'sim.delay_ms');
   const n = v === undefined ? DEFAULT_DELAY_MS : Number(v);
   return Number.isFinite(n) && n >= 0 ? n : DEFAULT_DELAY_MS;
 }

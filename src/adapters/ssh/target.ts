@@ -5,6 +5,7 @@
 import type { Db } from '../../store/db.js';
 import type { HostRef } from '../types.js';
 import { DriverError } from '../types.js';
+import { getSetting } from '../../store/settings.js';
 
 export const DEFAULT_PORT = 22;
 export const DEFAULT_USER = 'root';
@@ -20,12 +21,9 @@ export interface SshTarget {
   keyPath: string | undefined;
 }
 
-export function setting(db: Db, key: string): string | undefined {
-  return (db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value;
-}
 
 function positiveSeconds(db: Db, key: string, fallback: number): number {
-  const v = setting(db, key);
+  const v = getSetting(db, key);
   if (v === undefined || v.trim() === '') return fallback;
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new DriverError(`setting ${key} must be a positive number of seconds, not '${v}'`);
@@ -52,15 +50,15 @@ function build(db: Db, m: MachineSsh, hostAddress: string | undefined): SshTarge
   }
   let port = m.ssh_port ?? undefined;
   if (port === undefined) {
-    const s = setting(db, 'ssh.port');
+    const s = getSetting(db, 'ssh.port');
     if (s !== undefined && s.trim() !== '') {
       const n = Number(s);
       if (!Number.isInteger(n) || n < 1 || n > 65535) throw new DriverError(`setting ssh.port must be a port number (1-65535), not '${s}'`);
       port = n;
     }
   }
-  const user = m.ssh_user?.trim() || setting(db, 'ssh.user')?.trim() || DEFAULT_USER;
-  const keyPath = m.ssh_key_path?.trim() || setting(db, 'ssh.key_path')?.trim() || undefined;
+  const user = m.ssh_user?.trim() || getSetting(db, 'ssh.user')?.trim() || DEFAULT_USER;
+  const keyPath = m.ssh_key_path?.trim() || getSetting(db, 'ssh.key_path')?.trim() || undefined;
   return { machine: m.name, address, port: port ?? DEFAULT_PORT, user, keyPath };
 }
 
