@@ -6,6 +6,7 @@ import {
   type CategoryDoc, type DataCentre, type GroupDoc, type GroupSoftware, type HostSoftware, INTERFACES, allGroups, stableStringify,
 } from './document.js';
 import { exportDataCentre } from './export.js';
+import { formatJobId } from '../engine/plan.js';
 
 export class ApplyRefused extends Error {}
 
@@ -56,7 +57,7 @@ export function applyDataCentre(db: Db, dc: DataCentre): ApplyResult {
   db.transaction(() => {
     const busy = db.prepare("SELECT id FROM jobs WHERE status IN ('running', 'held') ORDER BY id").all() as Array<{ id: number }>;
     if (busy.length) {
-      throw new ApplyRefused(`jobs are running (${busy.map((j) => String(j.id).padStart(5, '0')).join(', ')}); wait for them or cancel them first`);
+      throw new ApplyRefused(`jobs are running (${busy.map((j) => formatJobId(j.id)).join(', ')}); wait for them or cancel them first`);
     }
     if (stableStringify(exportDataCentre(db)) === stableStringify(dc)) return;
     changed = true;

@@ -2,9 +2,10 @@
 // export` writes. Both sides go through canonical() so that apply(export(x)) is
 // recognised as "no change" by comparing documents.
 import { compareNames } from '../domain/paths.js';
+import { INTERFACES, type InterfaceName } from '../adapters/types.js';
 
-export const INTERFACES = ['power', 'deploy', 'vm', 'storage', 'vlan', 'lb', 'monitor'] as const;
-export type Interface = (typeof INTERFACES)[number];
+export { INTERFACES };
+export type Interface = InterfaceName;
 export type Drivers = Partial<Record<Interface, string>>;
 
 export interface SoftwareDoc {

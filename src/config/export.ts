@@ -1,6 +1,7 @@
 // Store → data-centre description (the inverse of apply).
 import type { Db } from '../store/db.js';
 import { groupPathParts } from '../domain/paths.js';
+import { hostRef, volumesOf } from '../engine/refs.js';
 import {
   type CategoryDoc, type DataCentre, type Drivers, type GroupDoc, type GroupSoftware, type HostSoftware,
   type Interface, type MachineDoc, type SlotSoftware, canonical,
@@ -81,20 +82,9 @@ export function exportDataCentre(db: Db): DataCentre {
         if (m.placement) md.placement = { high: m.load_high, target_high: m.load_target_high, target_low: m.load_target_low, low: m.load_low };
         return md;
       }),
-      host_settings: (db.prepare('SELECT * FROM host_settings WHERE group_id = ? ORDER BY position').all(g.id) as Row[]).map((h) => {
-        const addrs = db.prepare('SELECT nic_no, address, netmask FROM host_setting_addresses WHERE host_setting_id = ? ORDER BY nic_no, seq').all(h.id) as Row[];
-        const gws = db.prepare('SELECT nic_no, gateway FROM host_setting_gateways WHERE host_setting_id = ? ORDER BY nic_no, seq').all(h.id) as Row[];
-        const nicCount = Math.max(0, ...addrs.map((a) => a.nic_no), ...gws.map((x) => x.nic_no));
-        return {
-          host: h.host_name,
-          nics: Array.from({ length: nicCount }, (_, i) => ({
-            addresses: addrs.filter((a) => a.nic_no === i + 1).map((a) => ({ ip: a.address, netmask: a.netmask })),
-            gateways: gws.filter((x) => x.nic_no === i + 1).map((x) => x.gateway),
-          })),
-          tags: (db.prepare('SELECT tag FROM host_setting_tags WHERE host_setting_id = ? ORDER BY seq').all(h.id) as Row[]).map((t) => t.tag),
-          volumes: (db.prepare('SELECT v.name FROM host_setting_volumes hv JOIN disk_volumes v ON v.id = hv.volume_id WHERE hv.host_setting_id = ? ORDER BY v.name').all(h.id) as Row[]).map((v) => v.name),
-          software: hostSoftware(regs.get(`host:${h.id}`), true),
-        };
+      host_settings: (db.prepare('SELECT id FROM host_settings WHERE group_id = ? ORDER BY position').all(g.id) as Row[]).map((h) => {
+        const ref = hostRef(db, h.id);
+        return { host: ref.hostName, nics: ref.nics, tags: ref.tags, volumes: volumesOf(db, h.id), software: hostSoftware(regs.get(`host:${h.id}`), true) };
       }),
       pool: (db.prepare(
         `SELECT m.name AS machine, md.name AS model FROM pool_members p JOIN machines m ON m.id = p.machine_id

@@ -24,21 +24,3 @@ export function poolMachines(db: Db, groupId: number, modelId?: number): Array<{
   ).all(groupId, modelId ?? null, modelId ?? null) as Array<{ id: number; name: string }>;
   return rows.sort((a, b) => compareNames(a.name, b.name));
 }
-
-/**
- * The active machine of a group named by its host name; the machine name is
- * accepted too, since both identify the machine to an administrator.
- */
-export function findActiveByHost(db: Db, groupId: number, host: string): ActiveMachine | undefined {
-  const byHost = db.prepare(
-    `SELECT m.id, m.name, h.host_name, m.model_id, m.maintenance
-       FROM machines m JOIN host_settings h ON h.id = m.host_setting_id
-      WHERE m.group_id = ? AND h.host_name = ?`,
-  ).get(groupId, host) as ActiveMachine | undefined;
-  if (byHost) return byHost;
-  return db.prepare(
-    `SELECT m.id, m.name, h.host_name, m.model_id, m.maintenance
-       FROM machines m JOIN host_settings h ON h.id = m.host_setting_id
-      WHERE m.group_id = ? AND m.name = ?`,
-  ).get(groupId, host) as ActiveMachine | undefined;
-}

@@ -1,6 +1,7 @@
 // The event log (spec/event-log.md): every job writes a start event, then one
 // of complete / failed / canceled, all carrying the job's management ID.
 import type { Db } from '../store/db.js';
+import { formatJobId } from './plan.js';
 
 type Kind = 'start' | 'complete' | 'failed' | 'canceled';
 type Args = { mgmtId: string; machine: string; group: string; srcGroup?: string; vmName?: string; host?: string };
@@ -106,7 +107,7 @@ const BY_SEQUENCE: Record<string, Lifecycle> = {
 export function writeJobEvent(db: Db, sequence: string, kind: Kind, args: Omit<Args, 'mgmtId'> & { jobId: number }): void {
   const t = BY_SEQUENCE[sequence]?.[kind];
   if (!t) return;
-  const a: Args = { ...args, mgmtId: String(args.jobId).padStart(5, '0') };
+  const a: Args = { ...args, mgmtId: formatJobId(args.jobId) };
   db.prepare('INSERT INTO events (time, source, event_id, type, message, message_ja, machine, group_path, job_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
     .run(new Date().toISOString(), 'PVM', t.id, t.type, t.en(a), t.ja(a), args.machine || null, args.group || null, args.jobId);
 }

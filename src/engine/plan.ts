@@ -67,4 +67,9 @@ export function applicable(table: StepDef[], plan: Pick<JobPlan, 'src' | 'dst'>)
   return table.filter((s) => applies(s, plan));
 }
 
+/** Jobs are shown as 5-digit management IDs (00011) everywhere: asjob, events, messages. */
+export function formatJobId(id: number): string {
+  return String(id).padStart(5, '0');
+}
+
 export const EMPTY_SIDE: Side = { group: null, model: null, machine: null, host: null };

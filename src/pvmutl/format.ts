@@ -1,5 +1,6 @@
 // Byte-exact layouts of pvmutl's listings (spec/pvmutl.md §4, spec/decisions.md
 // "Output layout"). Banner widths are literal and do not follow the title length.
+import { formatJobId } from '../engine/plan.js';
 
 const line = (s: string): string => s + '\n';
 const banner = (width: number, title: string): string => line('='.repeat(width)) + line(title) + line('='.repeat(width));
@@ -33,6 +34,4 @@ export function formatCancelList(jobIds: number[]): string {
   return banner(40, 'ActionSequence List') + jobIds.map((id) => line(formatJobId(id))).join('');
 }
 
-export function formatJobId(id: number): string {
-  return String(id).padStart(5, '0');
-}
+export { formatJobId };

@@ -1,7 +1,8 @@
 // maintenance On|Off GroupName [HostName] (spec/pvmutl.md §4.9).
 import { L } from '../../cli/locale.js';
 import type { Db } from '../../store/db.js';
-import { activeMachines, findActiveByHost } from '../../domain/machines.js';
+import { activeMachines } from '../../domain/machines.js';
+import { activeByHost } from '../../engine/select.js';
 import { Exit, PvmError } from '../exit-codes.js';
 import { resolveGroup } from '../target.js';
 
@@ -9,7 +10,7 @@ export function maintenance(db: Db, on: boolean, given: string, host: string | u
   const { group, model } = resolveGroup(db, given);
   let ids: number[];
   if (host !== undefined) {
-    const m = findActiveByHost(db, group.id, host);
+    const m = activeByHost(db, group.id, host);
     if (!m || (model && m.model_id !== model.id)) {
       throw new PvmError(Exit.MACHINE, L(
         `${host} is not active in ${given} (pool machines cannot be given)`,
