@@ -45,8 +45,8 @@ export function targetGroups(db: Db, given: string, order: 'highest-first' | 'lo
   return groups.map((g) => ({ group: g, modelId: null }));
 }
 
-/** Tries each candidate group in order and keeps the first that can serve; otherwise the first group's reason. */
-export function firstServing<T>(targets: Array<{ group: GroupRow; modelId: number | null }>, fn: (t: { group: GroupRow; modelId: number | null }) => T): T {
+/** Tries each candidate (group, or pair of groups) in order and keeps the first that can serve; otherwise the first one's reason. */
+export function firstServing<T, R>(targets: T[], fn: (t: T) => R): R {
   let first: unknown;
   for (const t of targets) {
     try {
@@ -228,16 +228,7 @@ export function planMove(db: Db, c: { dest: string; src: string; host?: string; 
   const srcs = targetGroups(db, c.src, 'lowest-first', c.host === undefined);
   const pairs = dests.flatMap((d) => srcs.map((s) => ({ d, s }))).filter(({ d, s }) => d.group.id !== s.group.id);
   if (pairs.length === 0) throw new PvmError(Exit.GROUP, L('the source and destination groups are the same', '移動元と移動先のグループが同じです'));
-  let first: unknown;
-  for (const { d, s } of pairs) {
-    try {
-      return movePlans(db, d.group, s.group, c);
-    } catch (err) {
-      if (!(err instanceof PvmError) || pairs.length === 1) throw err;
-      first ??= err;
-    }
-  }
-  throw first;
+  return firstServing(pairs, ({ d, s }) => movePlans(db, d.group, s.group, c));
 }
 
 function movePlans(db: Db, dest: GroupRow, srcG: GroupRow, c: { dest: string; src: string; host?: string; count?: number }): JobPlan[] {
