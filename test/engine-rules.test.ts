@@ -3,8 +3,7 @@
 // injection (6 and 7), the event log and the abnormal mark a failed job leaves.
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../src/store/db.js';
-import { runChange } from '../src/pvmutl/change.js';
-import { planMaster } from '../src/pvmutl/commands/machines.js';
+import { runCommandChange } from '../src/pvmutl/change.js';
 import { ENGINE_DC } from './support/engine-dc.js';
 import { fixtureStore, pvmutl, queryAll as q, storeDigest } from './support/store.js';
 
@@ -25,7 +24,7 @@ const placement = (db: string, machine: string): { group: string | null; host: s
 async function master(db: string, group: string, machine: string, host: string): Promise<number> {
   const d = openStore(db);
   try {
-    return await runChange(d, { out: () => {}, err: () => {}, ask: async () => undefined }, 'test', () => planMaster(d, { group, machine, netInfo: host }));
+    return await runCommandChange(d, { out: () => {}, err: () => {}, ask: async () => undefined }, { action: 'register-master', group, machine, netInfo: host }, 'test');
   } finally {
     d.close();
   }

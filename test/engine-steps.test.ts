@@ -4,8 +4,7 @@
 // from the spec here, independently of src/engine/steps.ts.
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../src/store/db.js';
-import { runChange } from '../src/pvmutl/change.js';
-import { planMaster } from '../src/pvmutl/commands/machines.js';
+import { runCommandChange } from '../src/pvmutl/change.js';
 import { ENGINE_DC } from './support/engine-dc.js';
 import { fixtureStore, pvmutl } from './support/store.js';
 
@@ -26,7 +25,7 @@ async function ok(db: string, args: string[]): Promise<void> {
 async function registerMaster(db: string, group: string, machine: string, netInfo: string): Promise<number> {
   const d = openStore(db);
   try {
-    return await runChange(d, { out: () => {}, err: () => {}, ask: async () => undefined }, 'test', () => planMaster(d, { group, machine, netInfo }));
+    return await runCommandChange(d, { out: () => {}, err: () => {}, ask: async () => undefined }, { action: 'register-master', group, machine, netInfo }, 'test');
   } finally {
     d.close();
   }

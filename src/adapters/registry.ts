@@ -1,29 +1,72 @@
-// Driver selection, in one place: a machine's own driver for an interface, else
-// its group's. Driver modules are loaded on first use, so that read-only
-// commands never load them.
+// Driver resolution, in one place: which drivers exist and what they serve (their
+// specs, read without loading any driver), which driver serves an interface of a
+// machine (its own choice, else its group's), which driver serves a registered
+// management controller, what keeps a driver from serving a machine, and the loaded
+// driver instances, which are dropped when the configuration generation changes.
 import type { Db } from '../store/db.js';
-import type { Driver, InterfaceName } from './types.js';
+import { configGeneration } from '../store/generation.js';
+import { dropCaches } from '../util/cache.js';
+import { type ControllerRow, recordControllerStatus, recordPower } from './controller.js';
+import { IPMI } from './ipmi/spec.js';
+import { LOCAL } from './local/spec.js';
+import { REDFISH } from './redfish/spec.js';
+import { SIM } from './sim/spec.js';
+import { SSH } from './ssh/spec.js';
+import {
+  type Driver, type DriverContext, DriverError, type DriverInterface, type DriverSpec, type InfoInterface, type InterfaceMap,
+  type InterfaceName, type MachineRef, type PowerInterface, notSupported,
+} from './types.js';
 
-const FACTORIES: Record<string, () => Promise<Driver>> = {
-  sim: async () => (await import('./sim/index.js')).createSimDriver(),
-  // deploy: local scripts on this server; scenarios are not run
-  local: async () => (await import('./local/index.js')).createLocalDriver(),
-  // deploy: scenarios on the machine over SSH, local scripts on this server
-  ssh: async () => (await import('./ssh/index.js')).createSshDriver(),
-  // power: the machine's BMC over IPMI 2.0 / RMCP+ (shared with dscli)
-  ipmi: async () => (await import('./ipmi/index.js')).createIpmiDriver(),
-};
+export const DRIVER_SPECS: readonly DriverSpec[] = [SIM, IPMI, LOCAL, SSH, REDFISH];
+export const KNOWN_DRIVERS: readonly string[] = DRIVER_SPECS.map((s) => s.name);
 
-export const KNOWN_DRIVERS = Object.keys(FACTORIES);
+const byName = new Map(DRIVER_SPECS.map((s) => [s.name, s]));
 
-const loaded = new Map<string, Promise<Driver>>();
-
-export function loadDriver(name: string): Promise<Driver> | undefined {
-  const factory = FACTORIES[name];
-  if (!factory) return undefined;
-  if (!loaded.has(name)) loaded.set(name, factory());
-  return loaded.get(name)!;
+export function driverSpec(name: string): DriverSpec | undefined {
+  return byName.get(name);
 }
+
+/** Names of the drivers that serve `iface`, for messages. */
+export function driversServing(iface: DriverInterface): string[] {
+  return DRIVER_SPECS.filter((s) => s.interfaces.includes(iface)).map((s) => s.name);
+}
+
+// ---- instances -----------------------------------------------------------------------------
+
+const instances = new Map<string, Promise<Driver>>();
+let seenGeneration: number | undefined;
+
+/** Drops every loaded driver (closing what it keeps open) and every cache of the process. */
+export function dropDrivers(): void {
+  for (const p of instances.values()) p.then((d) => d.close?.(), () => undefined);
+  instances.clear();
+  dropCaches();
+}
+
+/**
+ * Called before a request is served: when the configuration changed since the last call
+ * (another process applied a file or registered a controller), what was cached goes.
+ */
+export function refreshDrivers(db: Db): void {
+  const g = configGeneration(db);
+  if (seenGeneration !== undefined && g !== seenGeneration) dropDrivers();
+  seenGeneration = g;
+}
+
+export function loadDriver(name: string): Promise<Driver> {
+  const spec = byName.get(name);
+  if (!spec) return Promise.reject(new DriverError(`unknown driver '${name}' (known: ${KNOWN_DRIVERS.join(', ')})`, { layer: 'configuration' }));
+  let p = instances.get(name);
+  if (!p) {
+    p = spec.load();
+    instances.set(name, p);
+    // A driver that failed to load is tried again next time.
+    p.catch(() => instances.delete(name));
+  }
+  return p;
+}
+
+// ---- which driver serves what --------------------------------------------------------------
 
 /** The driver name serving `iface` for a machine acting in a group. */
 export function driverNameFor(db: Db, machineId: number | null, groupId: number | null, iface: InterfaceName): string | undefined {
@@ -36,4 +79,164 @@ export function driverNameFor(db: Db, machineId: number | null, groupId: number 
     if (g) return g.driver;
   }
   return undefined;
+}
+
+export type DriverProblem =
+  | { kind: 'unknown'; message: string }
+  | { kind: 'not-serving'; message: string }
+  | { kind: 'invalid'; message: string };
+
+/** Why `driver` cannot serve `iface` (for machine m, when known); empty when it can. */
+export function driverProblems(db: Db, driver: string, iface: DriverInterface, m: MachineRef | null): DriverProblem[] {
+  const spec = byName.get(driver);
+  if (!spec) return [{ kind: 'unknown', message: `unknown ${iface} driver '${driver}' (known: ${KNOWN_DRIVERS.join(', ')})` }];
+  if (!spec.interfaces.includes(iface)) {
+    return [{
+      kind: 'not-serving',
+      message: `the ${driver} driver does not serve the ${iface} interface (${spec.interfaces.length ? `it serves ${spec.interfaces.join(', ')}` : 'it serves none in this version'}; ${iface} is served by ${driversServing(iface).join(', ')})`,
+    }];
+  }
+  if (!m || !spec.validate) return [];
+  return spec.validate(db, m, iface).map((message) => ({ kind: 'invalid' as const, message }));
+}
+
+// ---- bound interfaces ----------------------------------------------------------------------
+
+/** What a failure says about the controller, as the registry keeps it ('layer: message'). */
+function statusOf(e: unknown): string {
+  return e instanceof DriverError ? `${e.layer}: ${e.message}` : (e as Error)?.message ?? String(e);
+}
+
+/** Power calls made through the registry record what they learnt, whoever made them. */
+function recordingPower(db: Db, p: PowerInterface): PowerInterface {
+  const note = (ctx: DriverContext, m: MachineRef, write: () => void): void => {
+    try {
+      write();
+    } catch (e) {
+      ctx.log(`${m.name}: the power state could not be recorded: ${(e as Error).message}`);
+    }
+  };
+  return {
+    async state(ctx, m, o) {
+      try {
+        const r = await p.state(ctx, m, o);
+        note(ctx, m, () => recordPower(db, m.id, r.state, 'ok'));
+        return r;
+      } catch (e) {
+        note(ctx, m, () => recordPower(db, m.id, 'unknown', statusOf(e)));
+        throw e;
+      }
+    },
+    async act(ctx, m, action, o) {
+      try {
+        const r = await p.act(ctx, m, action, o);
+        note(ctx, m, () => recordPower(db, m.id, r.after, 'ok'));
+        return r;
+      } catch (e) {
+        note(ctx, m, () => recordControllerStatus(db, m.id, statusOf(e)));
+        throw e;
+      }
+    },
+  };
+}
+
+/** Every info call made through the registry records whether the controller answered. */
+function recordingInfo(db: Db, info: InfoInterface): InfoInterface {
+  const out: InfoInterface = {};
+  for (const [k, fn] of Object.entries(info) as Array<[keyof InfoInterface, (...a: unknown[]) => Promise<unknown>]>) {
+    if (typeof fn !== 'function') continue;
+    (out as Record<string, unknown>)[k] = async (ctx: DriverContext, m: MachineRef, ...rest: unknown[]) => {
+      try {
+        const r = await fn.call(info, ctx, m, ...rest);
+        recordControllerStatus(db, m.id, 'ok');
+        return r;
+      } catch (e) {
+        try {
+          recordControllerStatus(db, m.id, statusOf(e));
+        } catch {
+          // The failure itself is what the caller needs to see.
+        }
+        throw e;
+      }
+    };
+  }
+  return out;
+}
+
+/** The implementation of `iface` by `driver`, as every caller must use it. */
+export async function bindInterface<K extends DriverInterface>(db: Db, driver: string, iface: K): Promise<InterfaceMap[K]> {
+  const d = await loadDriver(driver);
+  const impl = d.interfaces[iface];
+  if (!impl) throw notSupported(`the ${driver} driver does not serve the ${iface} interface`);
+  if (iface === 'power') return recordingPower(db, impl as PowerInterface) as InterfaceMap[K];
+  if (iface === 'info') return recordingInfo(db, impl as InfoInterface) as InterfaceMap[K];
+  return impl;
+}
+
+// ---- management controllers (dscli) ----------------------------------------------------------
+
+export interface BoundController {
+  row: ControllerRow;
+  machine: MachineRef;
+  driver: string;
+  power: PowerInterface;
+  info: InfoInterface;
+}
+
+/**
+ * The power and info interfaces of a registered controller. An interface the controller's
+ * driver does not serve is a "not supported" failure of the operation, never an attempt.
+ */
+export async function bindController(db: Db, row: ControllerRow, what: { power?: string; info?: string }): Promise<BoundController> {
+  const type = row.mgmt_type;
+  if (!type) throw notSupported(`${row.name} has no management controller registered`);
+  const spec = byName.get(type);
+  const machine: MachineRef = { id: row.id, name: row.name, kind: 'physical', uuid: null, macs: [], mgmtAddress: null };
+  for (const [iface, label] of Object.entries(what) as Array<['power' | 'info', string]>) {
+    if (!spec?.interfaces.includes(iface)) {
+      throw notSupported(type === 'redfish' ? `${label} over Redfish is not available in this version (mgmt=redfish)` : `${label} is not supported for mgmt=${type}`);
+    }
+  }
+  const d = await loadDriver(type);
+  return {
+    row, machine, driver: type,
+    power: d.interfaces.power ? recordingPower(db, d.interfaces.power) : unsupportedPower(type),
+    info: d.interfaces.info ? recordingInfo(db, d.interfaces.info) : {},
+  };
+}
+
+function unsupportedPower(type: string): PowerInterface {
+  const fail = async (): Promise<never> => { throw notSupported(`power control is not supported for mgmt=${type}`); };
+  return { state: fail, act: fail };
+}
+
+// ---- controller registrations -------------------------------------------------------------
+
+/** The spec of a controller type (a controller driver), or undefined for a type no driver has. */
+export function controllerSpec(type: string): DriverSpec | undefined {
+  const s = byName.get(type);
+  return s?.controller ? s : undefined;
+}
+
+/** A controller setting's default for a type (port 623 for ipmi, 443 for redfish, …). */
+export function controllerDefault(type: string, key: string): string | number | boolean | undefined {
+  return controllerSpec(type)?.settings.find((s) => s.scope === 'controller' && s.key === key)?.default;
+}
+
+/** Controller settings a registration of this type must have. */
+export function requiredControllerSettings(type: string): string[] {
+  return (controllerSpec(type)?.settings ?? []).filter((s) => s.scope === 'controller' && s.required).map((s) => s.key);
+}
+
+/**
+ * Whether the controller's driver serves the machine's power too: then a registration
+ * makes it the machine's power driver, and a machine without the registration cannot use it.
+ */
+export function controllerPowers(type: string): boolean {
+  return !!controllerSpec(type)?.interfaces.includes('power');
+}
+
+/** Whether a driver reads a controller registration (it cannot serve a machine that has none). */
+export function needsController(driver: string): boolean {
+  return !!byName.get(driver)?.settings.some((s) => s.scope === 'controller');
 }

@@ -1,10 +1,22 @@
-// The adapter interfaces, one per subsystem, in the manner of Ironic's hardware
-// interfaces. The engine talks only to these; a machine (or its group) names
-// the driver that serves each interface.
+// The driver contract, in the manner of Ironic's hardware interfaces: one small
+// interface per subsystem, a declaration of what each driver serves and which
+// settings it reads (spec.ts in each driver's folder), and a validation of those
+// settings before anything runs. The engine and dscli talk only to these
+// interfaces, through the registry (registry.ts), which is the one place that
+// decides which driver serves a machine.
 import type { Db } from '../store/db.js';
 
+/** Interfaces a machine or group names a driver for (`drivers:` in the data-centre description). */
 export const INTERFACES = ['power', 'deploy', 'vm', 'storage', 'vlan', 'lb', 'monitor'] as const;
 export type InterfaceName = (typeof INTERFACES)[number];
+
+/**
+ * Every interface a driver can serve. `info` (logs, sensors, inventory, identify) belongs
+ * to a machine's management controller: it is served by the driver of the controller
+ * registered for the machine (dscli createServer, `bmc:`), never named in `drivers:`.
+ */
+export type DriverInterface = InterfaceName | 'info';
+export const DRIVER_INTERFACES: readonly DriverInterface[] = [...INTERFACES, 'info'];
 
 export interface MachineRef {
   id: number;
@@ -34,19 +46,68 @@ export interface SoftwareRef {
 
 export interface DriverContext {
   db: Db;
-  jobId: number;
-  /** Aborted when the job is canceled: long operations must stop promptly. */
+  /** The job the call belongs to; absent for direct calls (dscli, the monitor's polling). */
+  jobId?: number;
+  /** Aborted when the job or command is canceled: long operations must stop promptly. */
   signal: AbortSignal;
   /** Appends a line to the step's journal output. */
   log(line: string): void;
 }
 
-export interface PowerInterface {
-  powerOn(ctx: DriverContext, m: MachineRef): Promise<void>;
-  shutdown(ctx: DriverContext, m: MachineRef): Promise<void>;
-  reboot(ctx: DriverContext, m: MachineRef): Promise<void>;
-  state(ctx: DriverContext, m: MachineRef): Promise<'on' | 'off' | 'suspended' | 'unknown'>;
+/** Limits of one call on one controller; a driver has its own defaults for each. */
+export interface CallOptions {
+  /** Everything this call does with the controller ends by then (ms from the call). */
+  deadlineMs?: number;
+  /** Per request before a retransmission (ms). */
+  timeoutMs?: number;
+  retries?: number;
 }
+
+// ---- power -------------------------------------------------------------------------------
+
+export type PowerState = 'on' | 'off' | 'suspended' | 'unknown';
+/** on, hard off, soft (ACPI) off, power cycle, hard reset, diagnostic interrupt (NMI, dump). */
+export type PowerAction = 'on' | 'off' | 'soft' | 'cycle' | 'reset' | 'diag';
+
+export interface PowerActOptions extends CallOptions {
+  /** Wait this long for the expected state (0: do not wait; absent: the driver's default). */
+  waitMs?: number;
+  /** cycle/reset of a machine that is off powers it on instead of doing nothing. */
+  onIfOff?: boolean;
+  /** Send even when the current state cannot be read (never implied). */
+  force?: boolean;
+}
+
+export interface PowerReading {
+  state: PowerState;
+  /** Requests sent to read it (retransmissions included). */
+  attempts: number;
+  elapsedMs: number;
+}
+
+/** The idempotent result of a power action: what the machine was, is now, and what was sent. */
+export interface PowerChange {
+  action: PowerAction;
+  before: PowerState;
+  after: PowerState;
+  changed: boolean;
+  /** What was actually sent to the controller, if anything. */
+  sent?: string;
+  /** With a wait: whether the expected state was seen before the wait ended. */
+  verified?: boolean;
+  attempts: number;
+  elapsedMs: number;
+  /** Why nothing was sent, or what to expect. */
+  note?: string;
+}
+
+export interface PowerInterface {
+  state(ctx: DriverContext, m: MachineRef, o?: CallOptions): Promise<PowerReading>;
+  /** Reads the state first and sends only what is needed (on for a machine that is on is a no-op). */
+  act(ctx: DriverContext, m: MachineRef, action: PowerAction, o?: PowerActOptions): Promise<PowerChange>;
+}
+
+// ---- deploy ------------------------------------------------------------------------------
 
 /** The PVM_* variables of spec §5 for one machine and its host setting. */
 export type PvmEnvironment = Record<string, string>;
@@ -62,6 +123,8 @@ export interface DeployInterface {
   register(ctx: DriverContext, m: MachineRef): Promise<void>;
   unregister(ctx: DriverContext, m: MachineRef): Promise<void>;
 }
+
+// ---- vm, storage, vlan, lb, monitor --------------------------------------------------------
 
 export interface VmPlacement { server: MachineRef; datastore: string }
 
@@ -100,6 +163,62 @@ export interface MonitorInterface {
   inventory(ctx: DriverContext, m: MachineRef): Promise<{ hwModel?: string }>;
 }
 
+// ---- info: what a management controller reports ---------------------------------------------
+
+/** One entry of a controller's event log (IPMI SEL, iLO IML, Redfish LogService), decoded. */
+export interface LogEntry {
+  /** As printed: 0x0001 for IPMI record IDs, the service's Id otherwise. */
+  id: string;
+  recordId: number | string;
+  recordType: number | null;
+  /** ISO-8601, 'pre-init+Ns', 'unspecified' or '-'. */
+  time: string;
+  timestamp: number | null;
+  sensorType: string | null;
+  sensorNumber: number | null;
+  eventType: string | null;
+  direction: 'assertion' | 'deassertion' | null;
+  description: string;
+  eventData: number[] | null;
+  /** The record as the controller sent it (hex for IPMI). */
+  raw: string | null;
+}
+
+export interface SensorEntry {
+  name: string;
+  number: number | null;
+  type: string;
+  value: number | null;
+  unit: string | null;
+  status: string;
+  /** Discrete sensors: the asserted states (IPMI offsets, or the service's names). */
+  states: Array<number | string> | null;
+  thresholds: Record<string, number> | null;
+}
+
+/** LAN settings and accounts of a BMC, as dscli backs them up (BMC-only commands). */
+export interface BmcLan { ip_address?: string; ip_source?: 'static' | 'dhcp'; netmask?: string; gateway?: string; vlan?: number | 'disabled'; mac_address?: string }
+export type BmcPrivilege = 'callback' | 'user' | 'operator' | 'administrator' | 'no-access';
+export interface BmcAccount { id: number; name: string; privilege: BmcPrivilege; enabled?: boolean }
+export interface BmcConfig { lan: BmcLan; users: BmcAccount[] }
+
+export interface InfoInterface {
+  /** Opens a session (or reads the service root) and says what answered. */
+  check?(ctx: DriverContext, m: MachineRef, o?: CallOptions): Promise<string>;
+  log?(ctx: DriverContext, m: MachineRef, o?: CallOptions & { last?: number }): Promise<LogEntry[]>;
+  /** Reads, then clears, without losing an entry that arrives in between; returns how many were read. */
+  clearLog?(ctx: DriverContext, m: MachineRef, o?: CallOptions): Promise<number>;
+  sensors?(ctx: DriverContext, m: MachineRef, o?: CallOptions): Promise<SensorEntry[]>;
+  /** Inventory as key/value lines in a stable order. */
+  hardware?(ctx: DriverContext, m: MachineRef, o?: CallOptions): Promise<Array<[string, string]>>;
+  identify?(ctx: DriverContext, m: MachineRef, what: number | 'off' | 'on', o?: CallOptions): Promise<void>;
+  /** BMC-only: LAN configuration and accounts of one channel. */
+  readBmcConfig?(ctx: DriverContext, m: MachineRef, channel: number, o?: CallOptions): Promise<BmcConfig>;
+  writeBmcLan?(ctx: DriverContext, m: MachineRef, channel: number, lan: BmcLan, o?: CallOptions): Promise<void>;
+  /** Restores LAN settings and accounts (never passwords); checks the BMC's limits before writing. */
+  restoreBmcConfig?(ctx: DriverContext, m: MachineRef, channel: number, cfg: BmcConfig, o?: CallOptions): Promise<void>;
+}
+
 export interface InterfaceMap {
   power: PowerInterface;
   deploy: DeployInterface;
@@ -108,18 +227,104 @@ export interface InterfaceMap {
   vlan: VlanInterface;
   lb: LbInterface;
   monitor: MonitorInterface;
+  info: InfoInterface;
 }
 
-/** A driver serves some interfaces; prepare() may refuse a job before any step runs. */
+/** A loaded driver: the implementations of the interfaces its spec declares. */
 export interface Driver {
   readonly name: string;
   readonly interfaces: Partial<InterfaceMap>;
+  /** May refuse a job (exit 6) after validation, before its first step, e.g. after contacting the hardware. */
   prepare?(ctx: DriverContext, machines: MachineRef[], sequence: string): Promise<void>;
+  /** Releases connections and sessions the driver keeps between calls. */
+  close?(): void;
+}
+
+// ---- the declaration: what a driver serves and reads ------------------------------------------
+
+export type SettingType = 'string' | 'integer' | 'number' | 'boolean' | 'path' | 'secret';
+
+/**
+ * A setting a driver reads (Ironic's get_properties()). `global` settings live in the
+ * `settings:` section under `<driver>.<key>`; `machine` and `group` settings in the
+ * driver_settings table (`driver_settings:` of a machine or group, secrets only through
+ * a command); `controller` settings are the columns of a machine's controller
+ * registration (`bmc:`, dscli createServer).
+ */
+export interface SettingSpec {
+  key: string;
+  type: SettingType;
+  scope: 'global' | 'machine' | 'group' | 'controller';
+  description: string;
+  default?: string | number | boolean;
+  required?: boolean;
+  /** Allowed values (strings as written). */
+  values?: readonly string[];
+  min?: number;
+  max?: number;
+  /** Global settings with a variable last part, e.g. sim.delay_ms.<operation>. */
+  suffixes?: readonly string[];
+  /** Machine and controller settings kept in a column of `machines` rather than in driver_settings. */
+  column?: string;
+}
+
+/** What a driver declares; read without loading the driver's implementation. */
+export interface DriverSpec {
+  name: string;
+  description: string;
+  /** The interfaces it serves (Ironic's supported_*_interfaces, turned around). */
+  interfaces: readonly DriverInterface[];
+  /** Controller drivers serve power and info of a registered management controller. */
+  controller?: boolean;
+  settings: readonly SettingSpec[];
+  /**
+   * Problems with the settings of one machine this driver would serve on `iface`
+   * (Ironic's validate()), read from the store; empty when it can serve.
+   */
+  validate?(db: Db, machine: MachineRef, iface: DriverInterface): string[];
+  /** Loads the implementation (imported on first use only). */
+  load(): Promise<Driver>;
+}
+
+export type FailureLayer =
+  | 'network' | 'authentication' | 'cipher' | 'privilege' | 'completion-code' | 'protocol'
+  | 'verify' | 'not-supported' | 'configuration' | 'controller' | 'certificate' | 'os'
+  /** The request does not fit this controller (e.g. more accounts than it has slots). */
+  | 'input';
+
+export interface DriverErrorDetails {
+  /** Worth trying again later (a timeout, a busy controller). */
+  retryable?: boolean;
+  /** Which layer failed: front ends map it to their codes (dscli/errors.ts). */
+  layer?: FailureLayer;
+  /** A protocol code (IPMI completion code, HTTP status). */
+  code?: number;
+  /** What the driver was doing. */
+  step?: string;
+  /** The call ended because its signal was aborted. */
+  aborted?: boolean;
+  /** The reason without the machine and layer the message starts with, for front ends that print those themselves. */
+  detail?: string;
 }
 
 export class DriverError extends Error {
-  constructor(message: string, readonly retryable = false) {
+  readonly retryable: boolean;
+  readonly layer: FailureLayer;
+  readonly code?: number;
+  readonly step?: string;
+  readonly aborted?: boolean;
+  readonly detail: string;
+
+  constructor(message: string, details: DriverErrorDetails = {}) {
     super(message);
     this.name = 'DriverError';
+    this.retryable = details.retryable ?? false;
+    this.layer = details.layer ?? 'controller';
+    if (details.code !== undefined) this.code = details.code;
+    if (details.step !== undefined) this.step = details.step;
+    if (details.aborted !== undefined) this.aborted = details.aborted;
+    this.detail = details.detail ?? message;
   }
 }
+
+export const notSupported = (message: string): DriverError => new DriverError(message, { layer: 'not-supported' });

@@ -1,5 +1,5 @@
 // dscli return codes (spec/dscli.md). One place maps failures to them.
-import { dscliExitCode, IpmiError } from '../ipmi/errors.js';
+import { DriverError, type FailureLayer } from '../adapters/types.js';
 
 export const RC = {
   OK: 0,
@@ -39,14 +39,33 @@ export const notFound = (m: string) => new DscliError(RC.NOT_FOUND, m);
 export const exists = (m: string) => new DscliError(RC.EXISTS, m);
 export const unsupported = (m: string) => new DscliError(RC.UNSUPPORTED, m);
 
+/**
+ * The return code of a controller failure by the layer that failed: 4 authentication or
+ * privilege, 5 unreachable or timed out, 6 not supported (also a BMC that has no such
+ * command), 1 a request the controller cannot take, 8 anything else the controller said.
+ */
+export function codeOfLayer(layer: FailureLayer | string, code?: number, step?: string): number {
+  switch (layer) {
+    case 'authentication':
+    case 'privilege':
+    case 'cipher':
+      return RC.AUTH;
+    case 'network':
+      return RC.UNREACHABLE;
+    case 'not-supported':
+      return RC.UNSUPPORTED;
+    case 'input':
+      return RC.FORMAT;
+    case 'completion-code':
+      return code === 0xc1 || (code === 0xcc && step === 'diag interrupt') ? RC.UNSUPPORTED : RC.CONTROLLER;
+    default:
+      return RC.CONTROLLER;
+  }
+}
+
 /** The return code and the printable layer/message of any failure of one target. */
 export function describeFailure(e: unknown): { code: number; layer: string; message: string } {
-  if (e instanceof IpmiError) {
-    // IpmiError messages start with "host[:port]: layer: "; the layer is printed once.
-    const mark = `${e.layer}: `;
-    const at = e.message.indexOf(mark);
-    return { code: dscliExitCode(e), layer: e.layer, message: at >= 0 ? e.message.slice(at + mark.length) : e.message };
-  }
+  if (e instanceof DriverError) return { code: codeOfLayer(e.layer, e.code, e.step), layer: e.layer, message: e.detail };
   if (e instanceof DscliError) return { code: e.code, layer: e.code === RC.UNSUPPORTED ? 'not-supported' : 'dscli', message: e.message };
   return { code: RC.CONTROLLER, layer: 'internal', message: (e as Error)?.message ?? String(e) };
 }

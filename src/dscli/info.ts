@@ -1,57 +1,36 @@
-// Single-server commands over the BMC: SEL, sensors, FRU/controller inventory, identify,
-// BMC LAN/user configuration and its versioned backup/restore.
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
-import {
-  getControllerInfo, getFru, getLanConfig, getSel, getSensors, identify as ipmiIdentify, lan, listUsers, setLanConfig, user,
-  withSession, type BmcTarget, type FruInventory, type LanSettings, type SelEntry, type SensorReading, type SessionOptions,
-} from '../ipmi/index.js';
-import { eventText } from '../ipmi/tables.js';
-import { bmcTargetOf, type BmcRow } from '../adapters/ipmi/target.js';
+// Single-server commands on a controller's info interface: the log (SEL), sensors,
+// inventory, identify, and a BMC's LAN/account configuration with its versioned
+// backup/restore. The driver the registry resolves talks to the controller; this
+// module checks the input and prints.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { type BoundController, bindController } from '../adapters/registry.js';
+import type { BmcAccount, BmcLan, BmcPrivilege, CallOptions, DriverContext, InfoInterface, LogEntry, SensorEntry } from '../adapters/types.js';
 import type { Db } from '../store/db.js';
 import { DscliError, formatError, RC } from './errors.js';
 import { needServer, parseSettings } from './registry.js';
-import { runSettings, type Out } from './ops.js';
+import { callContext, runSettings, type Out } from './ops.js';
 
-function ipmiOnly(db: Db, name: string, what: string): { row: BmcRow; target: BmcTarget } {
-  const row = needServer(db, name);
-  if (row.mgmt_type === 'redfish') throw new DscliError(RC.UNSUPPORTED, `${what} over Redfish is not available in this version (mgmt=redfish)`);
-  if (row.mgmt_type !== 'ipmi') throw new DscliError(RC.UNSUPPORTED, `${what} is not supported for mgmt=${row.mgmt_type}`);
-  return { row, target: bmcTargetOf(db, row) };
+type InfoOp = Exclude<keyof InfoInterface, 'check' | 'clearLog'>;
+
+/** The controller of `name` with the info operation `op`, or a "not supported" (6) failure. */
+async function controller(db: Db, name: string, what: string, op: InfoOp, bmcOnly = false): Promise<BoundController & { ctx: DriverContext }> {
+  const c = await bindController(db, needServer(db, name), { info: what });
+  if (!c.info[op]) {
+    throw new DscliError(RC.UNSUPPORTED, bmcOnly ? `${what} is for BMC (IPMI) servers only; ${name} is mgmt=${c.driver}` : `${what} is not supported for mgmt=${c.driver}`);
+  }
+  return { ...c, ctx: callContext(db, new AbortController().signal) };
 }
 
-function bmcOnly(db: Db, name: string, what: string): { row: BmcRow; target: BmcTarget } {
-  const row = needServer(db, name);
-  if (row.mgmt_type !== 'ipmi') throw new DscliError(RC.UNSUPPORTED, `${what} is for BMC (IPMI) servers only; ${name} is mgmt=${row.mgmt_type}`);
-  return { row, target: bmcTargetOf(db, row) };
-}
-
-function session(db: Db, words: string[]): SessionOptions {
-  return runSettings(db, words, 0).session;
+function call(db: Db, words: string[]): CallOptions {
+  return runSettings(db, words, 0).call;
 }
 
 // ---- SEL ------------------------------------------------------------------------------
 
-const EVENT_TYPE_NAMES: Record<number, string> = { 0x01: 'threshold', 0x6f: 'sensor-specific' };
-export function eventTypeName(t: number): string {
-  if (EVENT_TYPE_NAMES[t]) return EVENT_TYPE_NAMES[t]!;
-  if (t >= 0x02 && t <= 0x0c) return `generic 0x${t.toString(16).padStart(2, '0')}`;
-  if (t >= 0x70 && t <= 0x7f) return `OEM 0x${t.toString(16)}`;
-  return `0x${t.toString(16).padStart(2, '0')}`;
-}
-
-export function selTime(ts: number | undefined): string {
-  if (ts === undefined) return '-';
-  if (ts === 0xffffffff) return 'unspecified';
-  // Below 0x20000000 the BMC clock was not set: seconds since its initialisation.
-  if (ts < 0x20000000) return `pre-init+${ts}s`;
-  return new Date(ts * 1000).toISOString().replace('.000Z', 'Z');
-}
-
-export function selLine(e: SelEntry): string {
-  const id = `0x${e.recordId.toString(16).padStart(4, '0')}`;
-  if (e.sensorType === undefined || e.eventType === undefined || !e.eventData) return `${id} | ${selTime(e.timestamp)} | - | - | ${e.text}`;
-  const desc = eventText(e.eventType, e.sensorType, e.eventData[0] & 0x0f) + (e.direction === 'deassertion' ? ' (deasserted)' : '');
-  return `${id} | ${selTime(e.timestamp)} | ${e.sensorTypeName} #0x${(e.sensorNumber ?? 0).toString(16).padStart(2, '0')} | ${eventTypeName(e.eventType)} | ${desc}`;
+export function selLine(e: LogEntry): string {
+  if (e.sensorType === null || e.eventType === null || !e.eventData) return `${e.id} | ${e.time} | - | - | ${e.description}`;
+  const desc = e.description + (e.direction === 'deassertion' ? ' (deasserted)' : '');
+  return `${e.id} | ${e.time} | ${e.sensorType} #0x${(e.sensorNumber ?? 0).toString(16).padStart(2, '0')} | ${e.eventType} | ${desc}`;
 }
 
 export async function getSelCmd(db: Db, args: string[], out: Out): Promise<number> {
@@ -62,16 +41,16 @@ export async function getSelCmd(db: Db, args: string[], out: Out): Promise<numbe
     if (/^\d+$/.test(w) && count === undefined) { count = Number(w); return false; }
     return true;
   });
-  const { target } = ipmiOnly(db, name, 'getSel');
-  const { entries } = await getSel(target, { ...session(db, words), ...(count !== undefined ? { last: count } : {}) });
+  const o = call(db, words);
+  const c = await controller(db, name, 'getSel', 'log');
+  const entries = await c.info.log!(c.ctx, c.machine, { ...o, ...(count !== undefined ? { last: count } : {}) });
   // Newest last, as the BMC keeps them.
   for (const e of entries) {
     if (out.json) {
       out.out(JSON.stringify({
-        target: name, record_id: e.recordId, record_type: e.recordType, time: selTime(e.timestamp), timestamp: e.timestamp ?? null,
-        sensor_type: e.sensorTypeName ?? null, sensor_number: e.sensorNumber ?? null, event_type: e.eventType !== undefined ? eventTypeName(e.eventType) : null,
-        direction: e.direction ?? null, description: e.eventType !== undefined && e.sensorType !== undefined && e.eventData ? eventText(e.eventType, e.sensorType, e.eventData[0] & 0x0f) : e.text,
-        event_data: e.eventData ?? null, raw: e.raw.toString('hex'),
+        target: name, record_id: e.recordId, record_type: e.recordType, time: e.time, timestamp: e.timestamp,
+        sensor_type: e.sensorType, sensor_number: e.sensorNumber, event_type: e.eventType,
+        direction: e.direction, description: e.description, event_data: e.eventData, raw: e.raw,
       }) + '\n');
     } else out.out(selLine(e) + '\n');
   }
@@ -80,29 +59,27 @@ export async function getSelCmd(db: Db, args: string[], out: Out): Promise<numbe
 
 // ---- sensors ----------------------------------------------------------------------------
 
-const num = (v: number) => String(Number(v.toFixed(3)));
+const num = (v: number): string => String(Number(v.toFixed(3)));
 
-export function sensorLine(s: SensorReading): string {
-  const r = s.record;
+export function sensorLine(s: SensorEntry): string {
   let value: string;
-  if (s.value !== undefined) value = `${num(s.value)} ${s.unit ?? ''}`.trim();
+  if (s.value !== null) value = `${num(s.value)} ${s.unit ?? ''}`.trim();
   else if (s.states) value = `states ${s.states.length ? s.states.join(',') : 'none'}`;
   else value = 'na';
-  const th = 'thresholds' in r ? Object.entries(r.thresholds).map(([k, v]) => `${k}=${num(v)}`).join(' ') : '';
-  return `${r.name} | ${r.sensorTypeName} | ${value} | ${s.status}${th ? ' | ' + th : ''}`;
+  const th = s.thresholds ? Object.entries(s.thresholds).map(([k, v]) => `${k}=${num(v)}`).join(' ') : '';
+  return `${s.name} | ${s.type} | ${value} | ${s.status}${th ? ' | ' + th : ''}`;
 }
 
 export async function getSensorListCmd(db: Db, args: string[], out: Out): Promise<number> {
   const [name, ...words] = args;
   if (!name) throw formatError('usage: getSensorList Name');
-  const { target } = ipmiOnly(db, name, 'getSensorList');
-  const list = await getSensors(target, session(db, words));
-  for (const s of list) {
+  const o = call(db, words);
+  const c = await controller(db, name, 'getSensorList', 'sensors');
+  for (const s of await c.info.sensors!(c.ctx, c.machine, o)) {
     if (out.json) {
-      const r = s.record;
       out.out(JSON.stringify({
-        target: name, sensor: r.name, number: r.number, type: r.sensorTypeName, value: s.value ?? null, unit: s.unit ?? null, status: s.status,
-        states: s.states ?? null, thresholds: 'thresholds' in r ? r.thresholds : null,
+        target: name, sensor: s.name, number: s.number, type: s.type, value: s.value, unit: s.unit, status: s.status,
+        states: s.states, thresholds: s.thresholds,
       }) + '\n');
     } else out.out(sensorLine(s) + '\n');
   }
@@ -111,50 +88,12 @@ export async function getSensorListCmd(db: Db, args: string[], out: Out): Promis
 
 // ---- hardware inventory --------------------------------------------------------------------
 
-export function hardwareLines(info: Awaited<ReturnType<typeof getControllerInfo>>, fru: FruInventory | undefined, fruError?: string): Array<[string, string]> {
-  const d = info.device;
-  const l: Array<[string, string]> = [
-    ['device_id', `0x${d.deviceId.toString(16).padStart(2, '0')}`],
-    ['device_revision', String(d.deviceRevision)],
-    ['firmware', d.firmware],
-    ['ipmi_version', d.ipmiVersion],
-    ['manufacturer_id', String(d.manufacturerId)],
-    ['product_id', `0x${d.productId.toString(16).padStart(4, '0')}`],
-  ];
-  if (d.auxFirmware) l.push(['aux_firmware', d.auxFirmware]);
-  if (info.guid) l.push(['guid', info.guid]);
-  l.push(['power', info.chassis.power]);
-  if (fru?.chassis) {
-    l.push(['chassis_type', fru.chassis.typeName], ['chassis_part_number', fru.chassis.partNumber], ['chassis_serial', fru.chassis.serialNumber]);
-  }
-  if (fru?.board) {
-    const b = fru.board;
-    l.push(['board_manufacturer', b.manufacturer], ['board_product', b.product], ['board_serial', b.serialNumber], ['board_part_number', b.partNumber]);
-    if (b.manufacturedAt) l.push(['board_manufactured', b.manufacturedAt]);
-  }
-  if (fru?.product) {
-    const p = fru.product;
-    l.push(['product_manufacturer', p.manufacturer], ['product_name', p.name], ['product_part_number', p.partNumber], ['product_version', p.version],
-      ['product_serial', p.serialNumber], ['product_asset_tag', p.assetTag]);
-  }
-  if (fru && fru.badChecksums.length) l.push(['fru_bad_checksums', fru.badChecksums.join(',')]);
-  if (fruError) l.push(['fru', `unavailable (${fruError})`]);
-  return l;
-}
-
 export async function getHardwareInfoCmd(db: Db, args: string[], out: Out): Promise<number> {
   const [name, ...words] = args;
   if (!name) throw formatError('usage: getHardwareInfo Name');
-  const { target } = ipmiOnly(db, name, 'getHardwareInfo');
-  const o = session(db, words);
-  const info = await getControllerInfo(target, o);
-  let fru: FruInventory | undefined, fruError: string | undefined;
-  try {
-    fru = await getFru(target, o);
-  } catch (e) {
-    fruError = (e as Error).message;
-  }
-  const lines = hardwareLines(info, fru, fruError);
+  const o = call(db, words);
+  const c = await controller(db, name, 'getHardwareInfo', 'hardware');
+  const lines = await c.info.hardware!(c.ctx, c.machine, o);
   if (out.json) out.out(JSON.stringify({ target: name, ...Object.fromEntries(lines) }) + '\n');
   else for (const [k, v] of lines) out.out(`${k}: ${v}\n`);
   return RC.OK;
@@ -165,17 +104,17 @@ export async function getHardwareInfoCmd(db: Db, args: string[], out: Out): Prom
 export async function identifyCmd(db: Db, args: string[], out: Out): Promise<number> {
   const [name, what, ...words] = args;
   if (!name) throw formatError('usage: identify Name [seconds|off|on]');
-  let v: number | 'off' | 'force' = 15;
+  let v: number | 'off' | 'on' = 15;
   if (what !== undefined && what.includes('=')) words.unshift(what);
-  else if (what === 'off') v = 'off';
-  else if (what === 'on') v = 'force';
+  else if (what === 'off' || what === 'on') v = what;
   else if (what !== undefined) {
     if (!/^\d+$/.test(what) || Number(what) < 1 || Number(what) > 255) throw formatError('identify takes seconds (1-255), on or off');
     v = Number(what);
   }
-  const { target } = ipmiOnly(db, name, 'identify');
-  await ipmiIdentify(target, v, session(db, words));
-  const text = v === 'off' ? 'identify off' : v === 'force' ? 'identify on (until turned off)' : `identify ${v} s`;
+  const o = call(db, words);
+  const c = await controller(db, name, 'identify', 'identify');
+  await c.info.identify!(c.ctx, c.machine, v, o);
+  const text = v === 'off' ? 'identify off' : v === 'on' ? 'identify on (until turned off)' : `identify ${v} s`;
   out.out(out.json ? JSON.stringify({ target: name, operation: 'identify', status: 'ok', message: text }) + '\n' : `${name} ok ${text}\n`);
   return RC.OK;
 }
@@ -184,35 +123,16 @@ export async function identifyCmd(db: Db, args: string[], out: Out): Promise<num
 
 export const BACKUP_FORMAT = 'kanri-dscli-bmc-config';
 export const BACKUP_VERSION = 1;
-const PRIVS = ['callback', 'user', 'operator', 'administrator', 'no-access'] as const;
-type Priv = (typeof PRIVS)[number];
-const PRIV_BY_LEVEL: Record<number, Priv> = { 1: 'callback', 2: 'user', 3: 'operator', 4: 'administrator', 15: 'no-access' };
+const PRIVS: readonly BmcPrivilege[] = ['callback', 'user', 'operator', 'administrator', 'no-access'];
 
-export interface BackupUser { id: number; name: string; privilege: Priv; enabled?: boolean }
 export interface BmcBackup {
   format: typeof BACKUP_FORMAT;
   version: number;
   server: string;
   saved_at: string;
   channel: number;
-  lan: { ip_address?: string; ip_source?: 'static' | 'dhcp'; netmask?: string; gateway?: string; vlan?: number | 'disabled'; mac_address?: string };
-  users: BackupUser[];
-}
-
-async function readConfig(target: BmcTarget, o: SessionOptions, channel: number): Promise<BmcBackup['lan'] & { users: BackupUser[] }> {
-  const cfg = await getLanConfig(target, { ...o, channel });
-  const users = await listUsers(target, { ...o, channel });
-  const l: BmcBackup['lan'] = {};
-  if (cfg.ipAddress !== undefined) l.ip_address = cfg.ipAddress;
-  if (cfg.ipAddressSource === 'static' || cfg.ipAddressSource === 'dhcp') l.ip_source = cfg.ipAddressSource;
-  if (cfg.subnetMask !== undefined) l.netmask = cfg.subnetMask;
-  if (cfg.defaultGateway !== undefined) l.gateway = cfg.defaultGateway;
-  if (cfg.vlanId !== undefined) l.vlan = cfg.vlanId;
-  if (cfg.macAddress !== undefined) l.mac_address = cfg.macAddress;
-  return {
-    ...l,
-    users: users.map((u) => ({ id: u.id, name: u.name, privilege: PRIV_BY_LEVEL[u.privilege] ?? 'no-access', ...(u.enabled !== undefined ? { enabled: u.enabled } : {}) })),
-  };
+  lan: BmcLan;
+  users: BmcAccount[];
 }
 
 function channelOf(s: Map<string, string>): number {
@@ -226,21 +146,23 @@ export async function getBmcConfigCmd(db: Db, args: string[], out: Out): Promise
   const [name, ...words] = args;
   if (!name) throw formatError('usage: getBmcConfig Name');
   const s = parseSettings(words, ['channel', 'timeout', 'retries']);
-  const { target } = bmcOnly(db, name, 'getBmcConfig');
-  const { users, ...lanCfg } = await readConfig(target, session(db, words.filter((w) => !w.startsWith('channel='))), channelOf(s));
+  const o = call(db, words.filter((w) => !w.startsWith('channel=')));
+  const c = await controller(db, name, 'getBmcConfig', 'readBmcConfig', true);
+  const { lan, users } = await c.info.readBmcConfig!(c.ctx, c.machine, channelOf(s), o);
   if (out.json) {
-    out.out(JSON.stringify({ target: name, channel: channelOf(s), lan: lanCfg, users }) + '\n');
+    out.out(JSON.stringify({ target: name, channel: channelOf(s), lan, users }) + '\n');
     return RC.OK;
   }
-  for (const [k, v] of Object.entries(lanCfg)) out.out(`${k}=${v}\n`);
+  for (const [k, v] of Object.entries(lan)) out.out(`${k}=${v}\n`);
   for (const u of users) out.out(`user.${u.id}=${u.name || '(no name)'} ${u.privilege}${u.enabled === undefined ? '' : u.enabled ? ' enabled' : ' disabled'}\n`);
   return RC.OK;
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
-function lanSettingsFrom(v: Record<string, unknown>, where: string): LanSettings {
-  const out: LanSettings = {};
+/** The writable LAN settings of a request or a backup file, checked. */
+function lanSettingsFrom(v: Record<string, unknown>, where: string): BmcLan {
+  const out: BmcLan = {};
   const ip = (k: string): string | undefined => {
     const x = v[k];
     if (x === undefined) return undefined;
@@ -248,18 +170,18 @@ function lanSettingsFrom(v: Record<string, unknown>, where: string): LanSettings
     return x;
   };
   const a = ip('ip_address'), m = ip('netmask'), g = ip('gateway');
-  if (a) out.ipAddress = a;
-  if (m) out.subnetMask = m;
-  if (g) out.defaultGateway = g;
+  if (a) out.ip_address = a;
+  if (m) out.netmask = m;
+  if (g) out.gateway = g;
   if (v.ip_source !== undefined) {
     if (v.ip_source !== 'static' && v.ip_source !== 'dhcp') throw formatError(`${where}: ip_source must be static or dhcp`);
-    out.ipAddressSource = v.ip_source;
+    out.ip_source = v.ip_source;
   }
   if (v.vlan !== undefined) {
     const x = v.vlan;
-    if (x === 'disabled' || x === 'off') out.vlanId = 'disabled';
-    else if (typeof x === 'number' && Number.isInteger(x) && x >= 1 && x <= 4094) out.vlanId = x;
-    else if (typeof x === 'string' && /^\d+$/.test(x) && Number(x) >= 1 && Number(x) <= 4094) out.vlanId = Number(x);
+    if (x === 'disabled' || x === 'off') out.vlan = 'disabled';
+    else if (typeof x === 'number' && Number.isInteger(x) && x >= 1 && x <= 4094) out.vlan = x;
+    else if (typeof x === 'string' && /^\d+$/.test(x) && Number(x) >= 1 && Number(x) <= 4094) out.vlan = Number(x);
     else throw formatError(`${where}: vlan must be 1-4094 or off`);
   }
   return out;
@@ -271,8 +193,9 @@ export async function setBmcConfigCmd(db: Db, args: string[], out: Out): Promise
   const s = parseSettings(words, ['ip_address', 'ip_source', 'netmask', 'gateway', 'vlan', 'channel', 'timeout', 'retries']);
   const v = lanSettingsFrom(Object.fromEntries([...s].filter(([k]) => !['channel', 'timeout', 'retries'].includes(k))), 'setBmcConfig');
   if (Object.keys(v).length === 0) throw formatError('setBmcConfig: nothing to set');
-  const { target } = bmcOnly(db, name, 'setBmcConfig');
-  await setLanConfig(target, v, { ...session(db, words.filter((w) => /^(timeout|retries)=/.test(w))), channel: channelOf(s) });
+  const o = call(db, words.filter((w) => /^(timeout|retries)=/.test(w)));
+  const c = await controller(db, name, 'setBmcConfig', 'writeBmcLan', true);
+  await c.info.writeBmcLan!(c.ctx, c.machine, channelOf(s), v, o);
   if (out.json) out.out(JSON.stringify({ target: name, operation: 'setBmcConfig', status: 'ok' }) + '\n');
   return RC.OK;
 }
@@ -281,17 +204,18 @@ export async function backupBmcConfigCmd(db: Db, args: string[], out: Out): Prom
   const [name, file, ...words] = args;
   if (!name || !file) throw formatError('usage: backupBmcConfig Name File');
   const s = parseSettings(words, ['channel', 'timeout', 'retries']);
-  const { target } = bmcOnly(db, name, 'backupBmcConfig');
   const channel = channelOf(s);
-  const { users, ...lanCfg } = await readConfig(target, session(db, words.filter((w) => !w.startsWith('channel='))), channel);
-  const doc: BmcBackup = { format: BACKUP_FORMAT, version: BACKUP_VERSION, server: name, saved_at: new Date().toISOString(), channel, lan: lanCfg, users };
+  const o = call(db, words.filter((w) => !w.startsWith('channel=')));
+  const c = await controller(db, name, 'backupBmcConfig', 'readBmcConfig', true);
+  const { lan, users } = await c.info.readBmcConfig!(c.ctx, c.machine, channel, o);
+  const doc: BmcBackup = { format: BACKUP_FORMAT, version: BACKUP_VERSION, server: name, saved_at: new Date().toISOString(), channel, lan, users };
   writeFileSync(file, JSON.stringify(doc, null, 2) + '\n', { mode: 0o600 });
   if (out.json) out.out(JSON.stringify({ target: name, operation: 'backupBmcConfig', status: 'ok', file, users: users.length }) + '\n');
   return RC.OK;
 }
 
 /** Validates a whole backup document; throws a format error naming the first problem. */
-export function validateBackup(text: string): { channel: number; lan: LanSettings; users: BackupUser[] } {
+export function validateBackup(text: string): { channel: number; lan: BmcLan; users: BmcAccount[] } {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -311,7 +235,7 @@ export function validateBackup(text: string): { channel: number; lan: LanSetting
   const lanSet = lanSettingsFrom(writable, 'backup file lan');
   if (!Array.isArray(d.users)) throw formatError('backup file: users must be a list');
   const seen = new Set<number>();
-  const users: BackupUser[] = d.users.map((u: unknown, i: number) => {
+  const users: BmcAccount[] = d.users.map((u: unknown, i: number) => {
     if (!u || typeof u !== 'object') throw formatError(`backup file: users[${i}] is not an object`);
     const x = u as Record<string, unknown>;
     for (const k of Object.keys(x)) {
@@ -323,7 +247,7 @@ export function validateBackup(text: string): { channel: number; lan: LanSetting
     if (typeof x.name !== 'string' || Buffer.byteLength(x.name, 'latin1') > 16 || /[\x00-\x1f]/.test(x.name)) throw formatError(`backup file: users[${i}].name must be at most 16 printable characters`);
     if (typeof x.privilege !== 'string' || !(PRIVS as readonly string[]).includes(x.privilege)) throw formatError(`backup file: users[${i}].privilege must be one of ${PRIVS.join(', ')}`);
     if (x.enabled !== undefined && typeof x.enabled !== 'boolean') throw formatError(`backup file: users[${i}].enabled must be true or false`);
-    return { id: x.id, name: x.name, privilege: x.privilege as Priv, ...(x.enabled !== undefined ? { enabled: x.enabled as boolean } : {}) };
+    return { id: x.id, name: x.name, privilege: x.privilege as BmcPrivilege, ...(x.enabled !== undefined ? { enabled: x.enabled as boolean } : {}) };
   });
   return { channel, lan: lanSet, users };
 }
@@ -332,26 +256,11 @@ export async function restoreBmcConfigCmd(db: Db, args: string[], out: Out): Pro
   const [name, file, ...words] = args;
   if (!name || !file) throw formatError('usage: restoreBmcConfig Name File');
   parseSettings(words, ['timeout', 'retries']);
-  const { row, target } = bmcOnly(db, name, 'restoreBmcConfig');
+  const c = await controller(db, name, 'restoreBmcConfig', 'restoreBmcConfig', true);
   if (!existsSync(file)) throw new DscliError(RC.NOT_FOUND, `backup file not found: ${file}`);
   // Everything is checked before the first write to the BMC.
   const b = validateBackup(readFileSync(file, 'utf8'));
-  const o = session(db, words);
-  await withSession(target, { ...o, privilege: 'administrator' }, async (s) => {
-    // The BMC's own limit is checked too before anything is written.
-    const { maxUsers } = (await user.getUserAccess(s, b.channel, 1)).header;
-    const over = b.users.filter((u) => u.id > maxUsers);
-    if (over.length) throw formatError(`backup file: user id ${over.map((u) => u.id).join(', ')} above this BMC's ${maxUsers} user slots; nothing was written`);
-    if (Object.keys(b.lan).length) await lan.setLanConfig(s, b.channel, b.lan);
-    for (const u of b.users) {
-      // Slot 1 is the anonymous user with a fixed name on most BMCs; the login account's name is kept.
-      if (u.id !== 1 && !(u.name !== row.bmc_user && (await user.getUserName(s, u.id)) === row.bmc_user)) {
-        if (u.name) await user.setUserName(s, u.id, u.name);
-      }
-      await user.setUserAccess(s, b.channel, u.id, { privilege: u.privilege });
-      if (u.enabled !== undefined) await user.setUserEnabled(s, u.id, u.enabled);
-    }
-  });
+  await c.info.restoreBmcConfig!(c.ctx, c.machine, b.channel, { lan: b.lan, users: b.users }, call(db, words));
   if (out.json) out.out(JSON.stringify({ target: name, operation: 'restoreBmcConfig', status: 'ok', users: b.users.length }) + '\n');
   return RC.OK;
 }

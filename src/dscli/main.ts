@@ -3,12 +3,12 @@
 // the rights check and before the store is touched.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readSync } from 'node:fs';
-import { IpmiError } from '../ipmi/errors.js';
 import { recordAudit } from '../store/audit.js';
 import { type Db, StoreError, openStore } from '../store/db.js';
 import { defaultStorePath } from '../store/paths.js';
 import { SecretError } from '../store/secrets.js';
 import { isAdministrator } from '../pvmutl/privilege.js';
+import { DriverError } from '../adapters/types.js';
 import { describeFailure, DscliError, formatError, RC } from './errors.js';
 import { helpText } from './help.js';
 import type { Out } from './ops.js';
@@ -184,7 +184,7 @@ function report(e: unknown, io: DscliIo, cmd: string, rest: string[]): number {
     io.err(`dscli: ${e.message}\n`);
     return e.code;
   }
-  if (e instanceof IpmiError) {
+  if (e instanceof DriverError) {
     const f = describeFailure(e);
     io.err(`dscli: ${rest[0] ?? cmd} failed ${f.layer}: ${f.message}\n`);
     return f.code;
@@ -275,7 +275,7 @@ async function dispatch(db: Db, cmd: string, rest: string[], out: Out, io: Dscli
       const rs = ops.runSettings(db, settings, waitDefault);
       const rows = reg.resolveServerList(db, positional);
       await guard(db, cmd, rows.length, io, yes);
-      const handler = cmd === 'checkConnection' ? ops.checkHandler() : cmd === 'clearSel' ? ops.clearSelHandler() : ops.powerHandler(db, ops.POWER_COMMANDS[cmd]!);
+      const handler = cmd === 'checkConnection' ? ops.checkHandler() : cmd === 'clearSel' ? ops.clearSelHandler() : ops.powerHandler(ops.POWER_COMMANDS[cmd]!);
       return ops.runOnServers(db, rows, cmd, rs, out, handler);
     }
     case 'getSel': return (await import('./info.js')).getSelCmd(db, rest, out);

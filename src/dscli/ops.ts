@@ -1,10 +1,13 @@
-// ServerList operations: every target runs concurrently under a bounded fan-out, each
-// within its own deadline; one result line per target is printed in input order as soon
-// as the targets before it are done (`--json`: one object per line).
-import { power, checkConnection as ipmiCheck, clearSel as ipmiClearSel, rememberedProbe, type BmcTarget, type PowerAction, type PowerResult, type SessionOptions } from '../ipmi/index.js';
-import type { BmcRow } from '../adapters/ipmi/target.js';
-import { bmcTargetOf } from '../adapters/ipmi/target.js';
+// ServerList operations: every target runs concurrently under the bounded fan-out, each
+// within its own deadline, through the power or info driver the registry resolves for
+// its controller; one result line per target is printed in input order as soon as the
+// targets before it are done (`--json`: one object per line). What a call learns about
+// a controller is recorded by the registry, not here.
+import type { ControllerRow } from '../adapters/controller.js';
+import { type BoundController, bindController } from '../adapters/registry.js';
+import type { CallOptions, DriverContext, PowerAction, PowerChange } from '../adapters/types.js';
 import type { Db } from '../store/db.js';
+import { fanOut } from '../util/fanout.js';
 import { combine, describeFailure, DscliError, formatError, RC } from './errors.js';
 import { parseSettings, settingNumber } from './registry.js';
 
@@ -23,14 +26,12 @@ export interface TargetOutcome {
   layer?: string | null;
   message?: string | null;
   attempts?: number;
-  /** Store bookkeeping: power state learnt and status text. */
-  power?: 'on' | 'off' | 'unknown';
-  probe?: string;
 }
 
 export interface RunSettings {
   fanout: number;
-  session: SessionOptions;
+  /** Limits of every call on one controller. */
+  call: CallOptions;
   /** ms to wait for the expected state after a power change (0: do not wait). */
   waitMs: number;
   via: 'ipmi' | 'ssh';
@@ -55,24 +56,21 @@ export function runSettings(db: Db, words: string[], defaultWaitS: number): RunS
   const via = s.get('via') ?? 'ipmi';
   if (via !== 'ipmi' && via !== 'ssh') throw formatError(`via must be ipmi or ssh, not '${via}'`);
   const deadlineMs = Math.round(timeoutS * 1000);
-  // Retransmissions fit inside the deadline: a dead BMC costs one deadline, not more.
+  // Retransmissions fit inside the deadline: a dead controller costs one deadline, not more.
   const timeoutMs = Math.max(50, Math.min(1000, Math.floor(deadlineMs / (retries + 1))));
-  return { fanout: Math.floor(fanout), session: { deadlineMs, timeoutMs, retries }, waitMs: Math.round(waitS * 1000), via };
+  return { fanout: Math.floor(fanout), call: { deadlineMs, timeoutMs, retries }, waitMs: Math.round(waitS * 1000), via };
 }
 
-/** Bounded concurrency; onDone is called in completion order. */
-async function pool(n: number, limit: number, task: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < n) {
-      const i = next++;
-      await task(i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(n, Math.max(1, limit)) }, worker));
+/** A call outside any job: aborted with the fan-out, no journal to log to. */
+export function callContext(db: Db, signal: AbortSignal): DriverContext {
+  return { db, signal, log: () => {} };
 }
 
-export type Handler = (row: BmcRow, target: BmcTarget | undefined, rs: RunSettings) => Promise<TargetOutcome>;
+export interface Handler {
+  /** What the operation needs of the controller, named as a failure would name it. */
+  needs: { power?: string; info?: string };
+  run(c: BoundController, ctx: DriverContext, rs: RunSettings): Promise<TargetOutcome>;
+}
 
 function failure(name: string, e: unknown): TargetOutcome {
   const f = describeFailure(e);
@@ -81,14 +79,14 @@ function failure(name: string, e: unknown): TargetOutcome {
 
 function statusFailure(name: string, e: unknown): TargetOutcome {
   const f = failure(name, e);
-  return { ...f, power: 'unknown', before: 'unknown', after: 'unknown', line: `${name} unknown (${f.layer}: ${f.message})` };
+  return { ...f, before: 'unknown', after: 'unknown', line: `${name} unknown (${f.layer}: ${f.message})` };
 }
 
-/** Runs `handler` on every row; prints in input order; records what was learnt; returns the code. */
-export async function runOnServers(db: Db, rows: BmcRow[], operation: string, rs: RunSettings, out: Out, handler: Handler): Promise<number> {
+/** Runs the handler on every row; prints in input order; returns the combined code. */
+export async function runOnServers(db: Db, rows: ControllerRow[], operation: string, rs: RunSettings, out: Out, handler: Handler): Promise<number> {
   const results = new Array<(TargetOutcome & { elapsed: number }) | undefined>(rows.length);
   let printed = 0;
-  const flush = () => {
+  const flush = (): void => {
     while (printed < rows.length && results[printed]) {
       const r = results[printed]!;
       const row = rows[printed]!;
@@ -101,73 +99,28 @@ export async function runOnServers(db: Db, rows: BmcRow[], operation: string, rs
       printed++;
     }
   };
-  await pool(rows.length, rs.fanout, async (i) => {
-    const row = rows[i]!;
-    const t0 = Date.now();
-    let r: TargetOutcome;
+  const task = async (row: ControllerRow, _i: number, signal: AbortSignal): Promise<TargetOutcome> => {
     try {
-      const target = row.mgmt_type === 'ipmi' ? bmcTargetOf(db, row) : undefined;
-      r = await handler(row, target, rs);
+      return await handler.run(await bindController(db, row, handler.needs), callContext(db, signal), rs);
     } catch (e) {
-      r = operation === 'getPowerStatus' ? statusFailure(row.name, e) : failure(row.name, e);
+      return operation === 'getPowerStatus' ? statusFailure(row.name, e) : failure(row.name, e);
     }
-    results[i] = { ...r, elapsed: Date.now() - t0 };
+  };
+  for await (const r of fanOut(rows, task, { concurrency: rs.fanout })) {
+    results[r.index] = { ...(r.ok ? r.value! : failure(rows[r.index]!.name, r.error)), elapsed: r.elapsedMs };
     flush();
-  });
-  flush();
-  record(db, rows, results.map((r) => r!));
+  }
   return combine(results.map((r) => r!.code));
 }
 
-function record(db: Db, rows: BmcRow[], results: TargetOutcome[]): void {
-  const at = new Date().toISOString();
-  const upd = db.prepare('UPDATE machines SET last_power = coalesce(?, last_power), last_status = ?, last_checked_at = ? WHERE id = ?');
-  const probe = db.prepare('UPDATE machines SET bmc_probe = ? WHERE id = ?');
-  const ps = db.prepare("UPDATE machines SET power_state = ? WHERE id = ? AND power_state <> 'suspended'");
-  try {
-    db.transaction(() => {
-      rows.forEach((row, i) => {
-        const r = results[i]!;
-        upd.run(r.power ?? null, r.status === 'ok' ? 'ok' : `${r.layer}: ${r.message}`, at, row.id);
-        if (r.probe) probe.run(r.probe, row.id);
-        if (r.power === 'on' || r.power === 'off') ps.run(r.power, row.id);
-      });
-    })();
-  } catch {
-    // Bookkeeping must not turn a done operation into a failure.
-  }
-}
-
-const notSupported = (row: BmcRow, what: string) =>
-  new DscliError(RC.UNSUPPORTED, row.mgmt_type === 'redfish'
-    ? `${what} over Redfish is not available in this version (mgmt=redfish)`
-    : `${what} is not supported for mgmt=${row.mgmt_type}`);
-
 // ---- power ----------------------------------------------------------------------------
 
-export const POWER_COMMANDS: Record<string, PowerAction> = {
+export const POWER_COMMANDS: Record<string, PowerAction | 'status'> = {
   powerOn: 'on', powerOff: 'off', powerCycle: 'cycle', reset: 'reset', dump: 'diag', shutdownOs: 'soft', getPowerStatus: 'status',
 };
 
-function simPower(db: Db, row: BmcRow, action: PowerAction): PowerResult {
-  const t0 = Date.now();
-  const cur = db.prepare('SELECT state FROM sim_power WHERE machine_id = ?').get(row.id) as { state: string } | undefined;
-  const pm = (db.prepare('SELECT power_state FROM machines WHERE id = ?').get(row.id) as { power_state: string }).power_state;
-  const before: 'on' | 'off' = (cur?.state ?? pm) === 'on' ? 'on' : 'off';
-  let after = before, changed = false;
-  if (action === 'diag') throw new DscliError(RC.UNSUPPORTED, 'dump (NMI) is not simulated by mgmt=sim');
-  if (action === 'on' && before === 'off') { after = 'on'; changed = true; }
-  if ((action === 'off' || action === 'soft') && before === 'on') { after = 'off'; changed = true; }
-  if ((action === 'cycle' || action === 'reset') && before === 'on') changed = true;
-  if (changed) db.prepare('INSERT INTO sim_power (machine_id, state) VALUES (?, ?) ON CONFLICT (machine_id) DO UPDATE SET state = excluded.state').run(row.id, after);
-  return { action, before, after, changed, attempts: 0, elapsedMs: Date.now() - t0, ...(changed && action !== 'status' ? { sent: action } : {}) };
-}
-
-function powerOutcome(name: string, action: PowerAction, r: PowerResult, waitMs: number): TargetOutcome {
-  const base = { before: r.before, after: r.after, attempts: r.attempts, power: r.after };
-  if (action === 'status') {
-    return { ...base, status: 'ok', code: RC.OK, line: `${name} ${r.before}`, message: null, layer: null };
-  }
+function powerOutcome(name: string, action: PowerAction, r: PowerChange, waitMs: number): TargetOutcome {
+  const base = { before: r.before, after: r.after, attempts: r.attempts };
   if (r.changed && r.verified === false) {
     const message = `${r.sent} sent; still ${r.after} after ${Math.round(waitMs / 1000)} s`;
     return { ...base, status: 'failed', code: RC.CONTROLLER, layer: 'verify', message, line: `${name} failed verify: ${message}` };
@@ -178,40 +131,43 @@ function powerOutcome(name: string, action: PowerAction, r: PowerResult, waitMs:
   return { ...base, status: 'ok', code: RC.OK, message: r.note ?? null, layer: null, line };
 }
 
-export function powerHandler(db: Db, action: PowerAction): Handler {
-  return async (row, target, rs) => {
-    if (action === 'soft' && rs.via === 'ssh') throw new DscliError(RC.UNSUPPORTED, 'shutdownOs via=ssh is not implemented in this version; use via=ipmi (ACPI soft-off)');
-    if (row.mgmt_type === 'sim') return powerOutcome(row.name, action, simPower(db, row, action), 0);
-    const waitMs = action === 'status' || action === 'diag' ? 0 : rs.waitMs;
-    try {
-      if (row.mgmt_type !== 'ipmi' || !target) throw notSupported(row, action === 'status' ? 'power status' : 'power control');
-      const r = await power(target, action, { ...rs.session, ...(waitMs > 0 ? { wait: { deadlineMs: waitMs, intervalMs: 250 } } : {}) });
-      return powerOutcome(row.name, action, r, waitMs);
-    } catch (e) {
-      return action === 'status' ? statusFailure(row.name, e) : failure(row.name, e);
-    }
+export function powerHandler(action: PowerAction | 'status'): Handler {
+  return {
+    needs: { power: action === 'status' ? 'power status' : 'power control' },
+    async run(c, ctx, rs) {
+      if (action === 'soft' && rs.via === 'ssh') throw new DscliError(RC.UNSUPPORTED, 'shutdownOs via=ssh is not implemented in this version; use via=ipmi (ACPI soft-off)');
+      if (action === 'status') {
+        const r = await c.power.state(ctx, c.machine, rs.call);
+        return { before: r.state, after: r.state, attempts: r.attempts, status: 'ok', code: RC.OK, line: `${c.row.name} ${r.state}`, message: null, layer: null };
+      }
+      const waitMs = action === 'diag' ? 0 : rs.waitMs;
+      const r = await c.power.act(ctx, c.machine, action, { ...rs.call, waitMs });
+      return powerOutcome(c.row.name, action, r, waitMs);
+    },
   };
 }
 
 // ---- checkConnection / clearSel -----------------------------------------------------
 
 export function checkHandler(): Handler {
-  return async (row, target, rs) => {
-    if (row.mgmt_type === 'sim') return { status: 'ok', code: RC.OK, line: `${row.name} ok (simulated)`, message: 'simulated' };
-    if (row.mgmt_type !== 'ipmi' || !target) throw notSupported(row, 'checkConnection');
-    const d = await ipmiCheck(target, { ...rs.session, privilege: 'user' });
-    const suite = typeof target.cipherSuite === 'number' ? target.cipherSuite : rememberedProbe(target.host, target.port)?.chosen;
-    const probe = target.cipherSuite === 'auto' ? rememberedProbe(target.host, target.port) : undefined;
-    const msg = `IPMI ${d.ipmiVersion}, firmware ${d.firmware}, manufacturer ${d.manufacturerId}, product 0x${d.productId.toString(16).padStart(4, '0')}, cipher suite ${suite ?? '?'}`;
-    return { status: 'ok', code: RC.OK, message: msg, line: `${row.name} ok (${msg})`, ...(probe ? { probe: JSON.stringify(probe) } : {}) };
+  return {
+    needs: { info: 'checkConnection' },
+    async run(c, ctx, rs) {
+      if (!c.info.check) throw new DscliError(RC.UNSUPPORTED, `checkConnection is not supported for mgmt=${c.driver}`);
+      const msg = await c.info.check(ctx, c.machine, rs.call);
+      return { status: 'ok', code: RC.OK, message: msg, line: `${c.row.name} ok (${msg})` };
+    },
   };
 }
 
 export function clearSelHandler(): Handler {
-  return async (row, target, rs) => {
-    if (row.mgmt_type !== 'ipmi' || !target) throw notSupported(row, 'clearSel');
-    const r = await ipmiClearSel(target, { ...rs.session, readFirst: true });
-    const msg = `cleared (${r.entries.length} entr${r.entries.length === 1 ? 'y' : 'ies'} read before clearing)`;
-    return { status: 'ok', code: RC.OK, message: msg, line: `${row.name} ok ${msg}`, attempts: 1 };
+  return {
+    needs: { info: 'clearSel' },
+    async run(c, ctx, rs) {
+      if (!c.info.clearLog) throw new DscliError(RC.UNSUPPORTED, `clearSel is not supported for mgmt=${c.driver}`);
+      const n = await c.info.clearLog(ctx, c.machine, rs.call);
+      const msg = `cleared (${n} entr${n === 1 ? 'y' : 'ies'} read before clearing)`;
+      return { status: 'ok', code: RC.OK, message: msg, line: `${c.row.name} ok ${msg}`, attempts: 1 };
+    },
   };
 }

@@ -4,7 +4,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Db } from '../store/db.js';
 import { sealSecret } from '../store/secrets.js';
-import { BMC_COLUMNS, bmcSecretPurpose, DEFAULT_IPMI_PORT, type BmcRow, type MgmtType } from '../adapters/ipmi/target.js';
+import { CONTROLLER_COLUMNS as BMC_COLUMNS, CONTROLLER_TYPES, controllerSecretPurpose, type ControllerRow as BmcRow, type ControllerType as MgmtType } from '../adapters/controller.js';
+import { controllerDefault, controllerPowers, needsController, requiredControllerSettings } from '../adapters/registry.js';
+import { bumpGeneration } from '../store/generation.js';
 import { DscliError, exists, formatError, notFound, RC } from './errors.js';
 import { expandRange, isRange, splitTopLevel } from './hostrange.js';
 import { getSetting } from '../store/settings.js';
@@ -80,8 +82,8 @@ function fieldsFrom(s: Map<string, string>): ServerFields {
   const f: ServerFields = {};
   const mgmt = s.get('mgmt');
   if (mgmt !== undefined) {
-    if (mgmt !== 'ipmi' && mgmt !== 'redfish' && mgmt !== 'sim') throw formatError(`mgmt must be ipmi, redfish or sim, not '${mgmt}'`);
-    f.mgmt_type = mgmt;
+    if (!(CONTROLLER_TYPES as readonly string[]).includes(mgmt)) throw formatError(`mgmt must be ${CONTROLLER_TYPES.join(', ').replace(/, ([^,]*)$/, ' or $1')}, not '${mgmt}'`);
+    f.mgmt_type = mgmt as MgmtType;
   }
   const addr = s.get('address');
   if (addr !== undefined) {
@@ -129,11 +131,25 @@ function checkBmcUnique(db: Db, address: string | null | undefined, port: number
   if (!address) return;
   const other = db.prepare('SELECT name FROM machines WHERE mgmt_type IS NOT NULL AND bmc_address = ? AND bmc_port IS ? AND id IS NOT ?')
     .get(address, port ?? null, selfId) as { name: string } | undefined;
-  if (other) throw exists(`the BMC ${address}:${port ?? DEFAULT_IPMI_PORT} is already registered as ${other.name}`);
+  if (other) throw exists(`the BMC ${address}:${port ?? ''} is already registered as ${other.name}`);
 }
 
 function defaultPort(mgmt: MgmtType): number | null {
-  return mgmt === 'ipmi' ? DEFAULT_IPMI_PORT : mgmt === 'redfish' ? 443 : null;
+  const p = controllerDefault(mgmt, 'port');
+  return typeof p === 'number' ? p : null;
+}
+
+function defaultCipher(mgmt: MgmtType): number | null {
+  const c = controllerDefault(mgmt, 'cipher');
+  return typeof c === 'string' && /^\d+$/.test(c) ? Number(c) : null;
+}
+
+/** The registration's required settings that neither the command nor the existing row gives. */
+function requireSettings(mgmt: MgmtType, has: (key: string) => boolean): void {
+  for (const key of requiredControllerSettings(mgmt)) {
+    if (key === 'password' || has(key)) continue;
+    throw formatError(`${key}=… is required for mgmt=${mgmt}`);
+  }
 }
 
 /** createServer: a new machine row, or the existing machine of that name gets its controller. */
@@ -142,16 +158,15 @@ export function createServer(db: Db, name: string, words: string[], src: Passwor
   const s = parseSettings(words, SERVER_KEYS);
   const f = fieldsFrom(s);
   const mgmt = f.mgmt_type ?? 'ipmi';
-  if (mgmt !== 'sim' && !f.bmc_address) throw formatError(`address=… is required for mgmt=${mgmt}`);
-  if (mgmt === 'ipmi' && !s.has('user')) throw formatError('user=… is required for mgmt=ipmi');
+  requireSettings(mgmt, (k) => (k === 'address' ? !!f.bmc_address : s.has(k)));
   const port = f.bmc_port ?? defaultPort(mgmt);
-  const cipher = f.cipher_suite === undefined ? (mgmt === 'ipmi' ? 3 : null) : f.cipher_suite;
+  const cipher = f.cipher_suite === undefined ? defaultCipher(mgmt) : f.cipher_suite;
   const existing = db.prepare('SELECT id, mgmt_type FROM machines WHERE name = ?').get(name) as { id: number; mgmt_type: string | null } | undefined;
   if (existing?.mgmt_type) throw exists(`server already registered: ${name}`);
   checkBmcUnique(db, f.bmc_address, port, existing?.id ?? null);
   // Read the password only once the command is known to be valid.
   const password = passwordFrom(s, src);
-  if (mgmt === 'ipmi' && password === undefined) throw formatError('a BMC password is required: password_file=PATH or password=- (stdin)');
+  if (requiredControllerSettings(mgmt).includes('password') && password === undefined) throw formatError('a BMC password is required: password_file=PATH or password=- (stdin)');
   db.transaction(() => {
     let id = existing?.id;
     if (id === undefined) {
@@ -161,16 +176,17 @@ export function createServer(db: Db, name: string, words: string[], src: Passwor
       os_address = coalesce(?, os_address), ssh_user = coalesce(?, ssh_user), ssh_key_path = coalesce(?, ssh_key_path) WHERE id = ?`)
       .run(mgmt, f.bmc_address ?? null, port, f.bmc_user ?? null, cipher, f.os_address ?? null, f.ssh_user ?? null, f.ssh_key_path ?? null, id);
     if (f.hw_model_name) db.prepare('UPDATE machines SET hw_model_name = ?, hw_model_name_auto = 0 WHERE id = ?').run(f.hw_model_name, id);
-    if (password !== undefined) db.prepare('UPDATE machines SET bmc_secret = ? WHERE id = ?').run(sealSecret(db, password, bmcSecretPurpose(id)), id);
+    if (password !== undefined) db.prepare('UPDATE machines SET bmc_secret = ? WHERE id = ?').run(sealSecret(db, password, controllerSecretPurpose(id)), id);
     setPowerDriver(db, id, mgmt);
+    bumpGeneration(db);
   })();
 }
 
 function setPowerDriver(db: Db, id: number, mgmt: MgmtType): void {
-  // Redfish has no power driver yet: the machine keeps what it had.
-  if (mgmt === 'redfish') return;
+  // A controller whose driver does not serve power leaves the machine the power driver it had.
+  if (!controllerPowers(mgmt)) return;
   db.prepare("INSERT INTO machine_drivers (machine_id, interface, driver) VALUES (?, 'power', ?) ON CONFLICT (machine_id, interface) DO UPDATE SET driver = excluded.driver")
-    .run(id, mgmt === 'ipmi' ? 'ipmi' : 'sim');
+    .run(id, mgmt);
 }
 
 export function setServer(db: Db, name: string, words: string[], src: PasswordSource): void {
@@ -181,7 +197,7 @@ export function setServer(db: Db, name: string, words: string[], src: PasswordSo
   const mgmt = f.mgmt_type ?? row.mgmt_type!;
   const address = f.bmc_address !== undefined ? f.bmc_address : row.bmc_address;
   const port = f.bmc_port !== undefined ? f.bmc_port : (f.mgmt_type && f.mgmt_type !== row.mgmt_type ? defaultPort(mgmt) : row.bmc_port);
-  if (mgmt !== 'sim' && !address) throw formatError(`address=… is required for mgmt=${mgmt}`);
+  if (requiredControllerSettings(mgmt).includes('address') && !address) throw formatError(`address=… is required for mgmt=${mgmt}`);
   checkBmcUnique(db, address, port, row.id);
   const password = passwordFrom(s, src);
   db.transaction(() => {
@@ -197,10 +213,11 @@ export function setServer(db: Db, name: string, words: string[], src: PasswordSo
     if (f.ssh_user !== undefined) put('ssh_user', f.ssh_user);
     if (f.ssh_key_path !== undefined) put('ssh_key_path', f.ssh_key_path);
     if (f.hw_model_name !== undefined) { put('hw_model_name', f.hw_model_name); put('hw_model_name_auto', f.hw_model_name ? 0 : 1); }
-    if (password !== undefined) put('bmc_secret', sealSecret(db, password, bmcSecretPurpose(row.id)));
+    if (password !== undefined) put('bmc_secret', sealSecret(db, password, controllerSecretPurpose(row.id)));
     put('last_status', null);
     db.prepare(`UPDATE machines SET ${sets.join(', ')} WHERE id = ?`).run(...vals, row.id);
     if (f.mgmt_type && f.mgmt_type !== row.mgmt_type) setPowerDriver(db, row.id, mgmt);
+    bumpGeneration(db);
   })();
 }
 
@@ -214,17 +231,19 @@ export function deleteServer(db: Db, name: string): void {
     db.prepare('DELETE FROM dscli_group_members WHERE machine_id = ?').run(row.id);
     const m = db.prepare('SELECT dscli_created, group_id FROM machines WHERE id = ?').get(row.id) as { dscli_created: number; group_id: number | null };
     const pooled = db.prepare('SELECT 1 FROM pool_members WHERE machine_id = ?').get(row.id);
+    bumpGeneration(db);
     if (m.dscli_created && m.group_id === null && !pooled) {
       db.prepare('DELETE FROM machines WHERE id = ?').run(row.id);
       return;
     }
     db.prepare(`UPDATE machines SET mgmt_type = NULL, bmc_address = NULL, bmc_port = NULL, bmc_user = NULL, bmc_secret = NULL, cipher_suite = NULL,
       bmc_probe = NULL, last_power = NULL, last_status = NULL, last_checked_at = NULL WHERE id = ?`).run(row.id);
-    db.prepare("DELETE FROM machine_drivers WHERE machine_id = ? AND interface = 'power' AND driver IN ('ipmi')").run(row.id);
+    // A power driver that cannot work without the registration goes with it.
+    if (row.mgmt_type && needsController(row.mgmt_type)) {
+      db.prepare("DELETE FROM machine_drivers WHERE machine_id = ? AND interface = 'power' AND driver = ?").run(row.id, row.mgmt_type);
+    }
   })();
 }
-
-export interface ServerListRow extends BmcRow { }
 
 export function listServers(db: Db, group?: string): BmcRow[] {
   if (group !== undefined) {

@@ -1,9 +1,12 @@
 // Jobs across processes: reserving resources atomically, holding a job whose
 // resources another job has, the heartbeat of the owning process, and finding
-// jobs whose process died. The store is the only shared state.
+// jobs whose process died. The store is the only shared state; every change of a
+// job's status goes through job-state.ts.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../store/db.js';
+import { EngineError } from './errors.js';
 import { writeJobEvent } from './events.js';
+import { ACTIVE, abandonJob, createJob, discardHeld, finishJob, replanJob } from './job-state.js';
 import type { JobPlan, Resource } from './plan.js';
 
 /**
@@ -19,7 +22,7 @@ const HOLD_POLL_MS = 200;
 export interface Job { id: number; plan: JobPlan }
 export interface Submitted { jobs: Job[]; parentId: number | null }
 
-const now = (): string => new Date().toISOString();
+const inList = (ids: number[]): string => ids.map((i) => String(Math.trunc(i))).join(',');
 
 function pidAlive(pid: number): boolean {
   try {
@@ -42,14 +45,11 @@ export function sweepAbandoned(db: Db): number[] {
   if (dead.length === 0) return [];
   db.transaction(() => {
     for (const j of dead) {
-      const cur = db.prepare('SELECT status FROM jobs WHERE id = ?').get(j.id) as { status: string };
-      if (cur.status !== 'running' && cur.status !== 'held') continue;
       const why = j.pid !== null && pidAlive(j.pid) ? `heartbeat of process ${j.pid} lost` : `process ${j.pid ?? '?'} ended without finishing the job`;
       const machines = db.prepare("SELECT resource_id FROM reservations WHERE job_id = ? AND resource = 'machine'").all(j.id) as Array<{ resource_id: string }>;
+      if (!abandonJob(db, j.id, why)) continue;
       for (const m of machines) if (/^\d+$/.test(m.resource_id)) db.prepare("UPDATE machines SET management_status = 'abnormal' WHERE id = ?").run(Number(m.resource_id));
-      db.prepare('DELETE FROM reservations WHERE job_id = ?').run(j.id);
-      db.prepare("UPDATE jobs SET status = 'abandoned', ended_at = ?, error = ?, exit_code = 7 WHERE id = ?").run(now(), why, j.id);
-      db.prepare("UPDATE job_steps SET status = 'failed', ended_at = ?, output = output || ? WHERE job_id = ? AND status = 'running'").run(now(), `abandoned: ${why}\n`, j.id);
+      releaseReservations(db, j.id);
       const p = JSON.parse(j.params) as Record<string, string>;
       writeJobEvent(db, j.sequence, 'failed', { jobId: j.id, machine: p.machine ?? '', group: p.group ?? '' });
     }
@@ -65,7 +65,7 @@ function reservedByOthers(db: Db, resources: Resource[], own: number[]): Resourc
   });
 }
 
-/** The resources some job other than `own` holds, as "kind:id" keys, for selection to skip. */
+/** The resources some job holds, as ids, for selection to skip. */
 export function reservedKeys(db: Db, kind: Resource[0]): Set<string> {
   const rows = db.prepare('SELECT resource_id FROM reservations WHERE resource = ?').all(kind) as Array<{ resource_id: string }>;
   return new Set(rows.map((r) => r.resource_id));
@@ -81,6 +81,11 @@ export interface SubmitOptions {
   parent?: { sequence: string; params: Record<string, string> };
   /** Called once when the jobs must wait for another job's resources. */
   onHeld?: (jobIds: number[], blockers: Resource[]) => void;
+  /**
+   * Runs inside the planning transaction once the plans are known, before anything is
+   * written: a throw refuses the command with the store untouched.
+   */
+  check?: (plans: JobPlan[]) => void;
 }
 
 /**
@@ -94,16 +99,16 @@ export async function submit(db: Db, build: () => JobPlan[], opts: SubmitOptions
   let ids: number[] = [];
   let parentId: number | null = null;
   let attempts = 0;
+  const mine = (): number[] => [...ids, ...(parentId === null ? [] : [parentId])];
   for (;;) {
     let result: Job[] | 'held' | 'canceled';
     try {
       result = plan();
     } catch (err) {
       // A job held earlier whose command is no longer valid ends here, visibly.
-      const all = [...ids, ...(parentId === null ? [] : [parentId])];
-      if (all.length) {
-        db.prepare(`UPDATE jobs SET status = 'failed', ended_at = ?, error = ?, exit_code = ? WHERE id IN (${all.join(',')})`)
-          .run(now(), (err as Error).message, (err as { code?: number }).code ?? 7);
+      if (mine().length) {
+        const outcome = err instanceof EngineError && err.reason === 'not-startable' ? 'not-started' : 'failed';
+        db.transaction(() => { for (const id of mine()) finishJob(db, id, outcome, (err as Error).message); }).immediate();
       }
       throw err;
     }
@@ -115,35 +120,29 @@ export async function submit(db: Db, build: () => JobPlan[], opts: SubmitOptions
   function plan(): Job[] | 'held' | 'canceled' {
     return db.transaction((): Job[] | 'held' | 'canceled' => {
       sweepAbandoned(db);
-      const all = [...ids, ...(parentId === null ? [] : [parentId])];
-      if (all.length && (db.prepare(`SELECT count(*) AS n FROM jobs WHERE id IN (${all.join(',')}) AND cancel_requested = 1`).get() as { n: number }).n > 0) {
-        db.prepare(`UPDATE jobs SET status = 'canceled', ended_at = ?, exit_code = 7 WHERE id IN (${all.join(',')})`).run(now());
+      const all = mine();
+      if (all.length && (db.prepare(`SELECT count(*) AS n FROM jobs WHERE id IN (${inList(all)}) AND cancel_requested = 1`).get() as { n: number }).n > 0) {
+        for (const id of all) finishJob(db, id, 'canceled', null);
         return 'canceled';
       }
       const plans = build();
+      opts.check?.(plans);
       const blockers = reservedByOthers(db, plans.flatMap((p) => p.resources), ids);
       const status = blockers.length ? 'held' : 'running';
-      // Reuse the held rows on a retry; a plan count that changed while held gets fresh rows.
       if (opts.parent && parentId === null) {
-        parentId = Number(db.prepare(
-          `INSERT INTO jobs (sequence, params, status, origin, command, created_at, pid, heartbeat_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(opts.parent.sequence, JSON.stringify(opts.parent.params), status, opts.origin, opts.command, now(), process.pid, now()).lastInsertRowid);
+        parentId = createJob(db, { sequence: opts.parent.sequence, params: opts.parent.params, origin: opts.origin, command: opts.command, main: true, parentId: null }, status);
+      } else if (parentId !== null) {
+        replanJob(db, parentId, {}, status);
       }
+      // Reuse the held rows on a retry; a plan count that changed while held gets fresh rows.
       if (ids.length !== plans.length) {
-        if (ids.length) db.prepare(`DELETE FROM jobs WHERE id IN (${ids.join(',')})`).run();
-        ids = plans.map((p) => Number(db.prepare(
-          `INSERT INTO jobs (sequence, params, status, origin, command, created_at, pid, heartbeat_at, resources, main, parent_id)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(p.sequence, JSON.stringify(p.params), status, opts.origin, opts.command, now(), process.pid, now(), JSON.stringify(p.resources),
-          parentId === null ? 1 : 0, parentId).lastInsertRowid));
+        for (const id of ids) discardHeld(db, id);
+        ids = plans.map((p) => createJob(db, {
+          sequence: p.sequence, params: p.params, origin: opts.origin, command: opts.command, resources: p.resources, main: parentId === null, parentId,
+        }, status));
+      } else {
+        plans.forEach((p, i) => replanJob(db, ids[i]!, { sequence: p.sequence, params: p.params, resources: p.resources }, status));
       }
-      if (parentId !== null) {
-        db.prepare('UPDATE jobs SET status = ?, heartbeat_at = ?, started_at = CASE WHEN ? THEN ? ELSE started_at END WHERE id = ?')
-          .run(status, now(), status === 'running' ? 1 : 0, now(), parentId);
-      }
-      plans.forEach((p, i) => db.prepare('UPDATE jobs SET sequence = ?, params = ?, status = ?, resources = ?, heartbeat_at = ?, phase = ? WHERE id = ?')
-        .run(p.sequence, JSON.stringify(p.params), status, JSON.stringify(p.resources), now(), blockers.length ? 'Waiting for resources' : '', ids[i]));
       if (blockers.length) {
         if (attempts === 0) opts.onHeld?.(ids, blockers);
         return 'held';
@@ -151,17 +150,10 @@ export async function submit(db: Db, build: () => JobPlan[], opts: SubmitOptions
       const ins = db.prepare('INSERT INTO reservations (resource, resource_id, job_id) VALUES (?, ?, ?)');
       plans.forEach((p, i) => {
         for (const [kind, id] of p.resources) ins.run(kind, id, ids[i]);
-        db.prepare('UPDATE jobs SET started_at = ? WHERE id = ?').run(now(), ids[i]);
       });
       return plans.map((p, i) => ({ id: ids[i]!, plan: p }));
     }).immediate();
   }
-}
-
-/** Ends a group-level job with the outcome of its children, and its events. */
-export function finishParent(db: Db, parentId: number, status: 'completed' | 'failed' | 'canceled', error: string | null): void {
-  db.prepare('UPDATE jobs SET status = ?, ended_at = ?, error = ?, exit_code = ?, progress = CASE WHEN ? THEN 100 ELSE progress END WHERE id = ?')
-    .run(status, now(), error, status === 'completed' ? 0 : 7, status === 'completed' ? 1 : 0, parentId);
 }
 
 export function releaseReservations(db: Db, jobId: number): void {
@@ -170,7 +162,9 @@ export function releaseReservations(db: Db, jobId: number): void {
 
 /**
  * The owning process's watch over its jobs: writes the heartbeat and turns a
- * cancel request (set by `ascancel` from any process) into an abort.
+ * cancel request (set by `ascancel` from any process) into an abort. It installs
+ * no signal handlers: a front end decides what a signal means (cancel for a
+ * command, drain for a daemon) and calls cancelAll().
  */
 export class JobWatch {
   private readonly controllers = new Map<number, AbortController>();
@@ -179,18 +173,12 @@ export class JobWatch {
 
   constructor(private readonly db: Db) {}
 
-  private readonly onSignal = (): void => {
-    for (const c of this.controllers.values()) c.abort(new Error('canceled by a signal to the process'));
-  };
-
   add(jobId: number): AbortSignal {
     const c = new AbortController();
     this.controllers.set(jobId, c);
     if (!this.timer) {
       this.timer = setInterval(() => this.tick(), CANCEL_POLL_MS);
-      // Ctrl-C or a scheduler's SIGTERM cancels the jobs instead of abandoning them.
-      process.on('SIGINT', this.onSignal);
-      process.on('SIGTERM', this.onSignal);
+      this.timer.unref();
     }
     return c.signal;
   }
@@ -200,9 +188,17 @@ export class JobWatch {
     if (this.controllers.size === 0 && this.timer) {
       clearInterval(this.timer);
       this.timer = undefined;
-      process.off('SIGINT', this.onSignal);
-      process.off('SIGTERM', this.onSignal);
     }
+  }
+
+  /** The jobs this watch runs now. */
+  running(): number[] {
+    return [...this.controllers.keys()];
+  }
+
+  /** Aborts every job this watch runs (and only those). */
+  cancelAll(reason: string): void {
+    for (const c of this.controllers.values()) c.abort(new Error(reason));
   }
 
   private tick(): void {
@@ -211,10 +207,10 @@ export class JobWatch {
     try {
       if (++this.ticks % Math.round(HEARTBEAT_EVERY_MS / CANCEL_POLL_MS) === 0) {
         // Every unfinished job of this process, group-level jobs included.
-        this.db.prepare("UPDATE jobs SET heartbeat_at = ? WHERE pid = ? AND status IN ('running', 'held')").run(now(), process.pid);
+        this.db.prepare("UPDATE jobs SET heartbeat_at = ? WHERE pid = ? AND status IN ('running', 'held')").run(new Date().toISOString(), process.pid);
       }
       const flagged = this.db.prepare(
-        `SELECT id, status FROM jobs WHERE id IN (${ids.join(',')}) AND (cancel_requested = 1 OR status NOT IN ('running', 'held'))`,
+        `SELECT id, status FROM jobs WHERE id IN (${inList(ids)}) AND (cancel_requested = 1 OR status NOT IN ('running', 'held'))`,
       ).all() as Array<{ id: number; status: string }>;
       for (const { id, status } of flagged) {
         // A job another invocation declared abandoned (this process looked hung) must stop too.
@@ -231,7 +227,7 @@ export type CancelResult = 'requested' | 'not-found';
 /** `ascancel`: flags a running or held job; its process stops it within a second. */
 export function requestCancel(db: Db, jobId: number): CancelResult {
   sweepAbandoned(db);
-  const r = db.prepare("UPDATE jobs SET cancel_requested = 1 WHERE id = ? AND status IN ('running', 'held')").run(jobId);
+  const r = db.prepare(`UPDATE jobs SET cancel_requested = 1 WHERE id = ? AND status IN (${ACTIVE.map((s) => `'${s}'`).join(', ')})`).run(jobId);
   // Canceling a group-level job cancels the jobs it is made of.
   if (r.changes === 1) db.prepare("UPDATE jobs SET cancel_requested = 1 WHERE parent_id = ? AND status IN ('running', 'held')").run(jobId);
   return r.changes === 1 ? 'requested' : 'not-found';

@@ -1,61 +1,108 @@
-// Runs jobs step by step: journals every step's start, end, result and driver
-// output, keeps progress and phase current for asjob, stops between steps (and
-// inside interruptible steps) when canceled, and writes the job's events.
+// Runs jobs step by step: binds each step's driver once, journals every step's start,
+// end, result and driver output, keeps progress and phase current for asjob, stops
+// between steps (and inside interruptible steps) when canceled, writes the job's
+// events, and returns what happened as a result object.
+import { L } from '../cli/locale.js';
+import { bindInterface, driverNameFor, driverProblems, loadDriver } from '../adapters/registry.js';
+import type { DriverContext, InterfaceName, MachineRef } from '../adapters/types.js';
 import type { Db } from '../store/db.js';
-import type { Driver, DriverContext, InterfaceMap, InterfaceName, MachineRef } from '../adapters/types.js';
-import { loadDriver, driverNameFor } from '../adapters/registry.js';
+import { refuse } from './errors.js';
 import { writeJobEvent } from './events.js';
-import { type Job, JobWatch, releaseReservations } from './jobs.js';
-import { OPERATIONS, OP_INTERFACE, type OpContext, stepTarget } from './operations.js';
+import { type JobOutcome, endStep, finishJob, markStarted, setPhase, startStep } from './job-state.js';
+import { type Job, type JobWatch, releaseReservations } from './jobs.js';
+import { OPERATIONS, type OpContext, interfaceOf, stepTarget } from './operations.js';
 import type { JobPlan, Side } from './plan.js';
 import type { StepDef } from './steps.js';
 
-export type JobOutcome = 'completed' | 'failed' | 'canceled' | 'not-started';
+export type { JobOutcome };
 
-const now = (): string => new Date().toISOString();
+/** What one job did: the result every front end reports from, without reading the journal again. */
+export interface JobResult {
+  id: number;
+  sequence: string;
+  /** The machine (or VM) the job is about. */
+  machine: string;
+  outcome: JobOutcome;
+  /** The step that failed or was canceled, if one did. */
+  failedStep?: string;
+  error?: string;
+  /** Not run: an earlier job of a one-at-a-time change did not complete. */
+  notRun?: boolean;
+}
+
 const MAX_OUTPUT = 64 * 1024;
 
-/** The driver names a plan needs, per step; undefined names a missing configuration. */
-export function driversOf(db: Db, plan: JobPlan): Array<{ step: StepDef; iface: InterfaceName; driver: string | undefined; target: string }> {
-  const out = [];
+export interface DriverUse { step: StepDef; iface: InterfaceName; driver: string | undefined; target: string; machine: MachineRef | null }
+
+/** The drivers a plan will use, per step; undefined names a missing configuration. */
+export function driverUses(db: Db, plan: JobPlan): DriverUse[] {
+  const out: DriverUse[] = [];
   for (const step of [...plan.steps, ...(plan.fallbacks ?? []).flatMap((f) => f.steps)]) {
-    const iface = OP_INTERFACE[step.op];
+    const iface = interfaceOf(step);
     if (!iface) continue;
     const side = step.side === 'src' ? plan.src : plan.dst;
-    out.push({ step, iface, driver: driverNameFor(db, side.machine?.id ?? null, side.group?.id ?? null, iface), target: stepTarget(step, plan) });
+    out.push({ step, iface, driver: driverNameFor(db, side.machine?.id ?? null, side.group?.id ?? null, iface), target: stepTarget(step, plan), machine: side.machine });
   }
   return out;
 }
 
-export class JobRunner {
-  private readonly watch: JobWatch;
-
-  constructor(private readonly db: Db, private readonly onStep?: (jobId: number, line: string) => void) {
-    this.watch = new JobWatch(db);
+/**
+ * Refuses (reason not-startable) a plan with a step no driver can serve: none configured,
+ * an unknown one, one that does not serve the step's interface, or one whose settings
+ * for the machine are incomplete. Runs before anything is written.
+ */
+export function checkDrivers(db: Db, plan: JobPlan): void {
+  const seen = new Set<string>();
+  for (const u of driverUses(db, plan)) {
+    const where = u.target || L('the group', 'グループ');
+    if (u.driver === undefined) {
+      throw refuse('not-startable', L(
+        `${plan.sequence} cannot start: no ${u.iface} driver is configured for ${where} (step '${u.step.name}')`,
+        `${plan.sequence} を開始できません: ${where} に ${u.iface} ドライバが設定されていません (ステップ '${u.step.name}')`,
+      ));
+    }
+    const key = `${u.driver}/${u.iface}/${u.machine?.id ?? ''}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const [problem] = driverProblems(db, u.driver, u.iface, u.machine);
+    if (!problem) continue;
+    if (problem.kind === 'unknown') {
+      throw refuse('not-startable', L(
+        `${plan.sequence} cannot start: ${problem.message} for ${where}`,
+        `${plan.sequence} を開始できません: 不明な ${u.iface} ドライバ '${u.driver}' (${where})`,
+      ));
+    }
+    throw refuse('not-startable', L(
+      `${plan.sequence} cannot start: ${problem.message} (step '${u.step.name}' for ${where})`,
+      `${plan.sequence} を開始できません: ${problem.message} (ステップ '${u.step.name}', ${where})`,
+    ));
   }
+}
 
-  async run(job: Job): Promise<JobOutcome> {
+export class JobRunner {
+  constructor(private readonly db: Db, private readonly watch: JobWatch, private readonly onStep?: (jobId: number, line: string) => void) {}
+
+  async run(job: Job): Promise<JobResult> {
     const { db } = this;
     const { plan } = job;
     const signal = this.watch.add(job.id);
-    // A job waiting for a slot (parallel limit, /seq) starts now, not when it was reserved.
-    db.prepare('UPDATE jobs SET started_at = ? WHERE id = ?').run(now(), job.id);
+    markStarted(db, job.id);
+    const result: JobResult = { id: job.id, sequence: plan.sequence, machine: plan.event.machine || plan.event.vmName || '', outcome: 'completed' };
+    // What each side acts on; a VM created by a step becomes the destination's machine.
+    const bound: Record<'src' | 'dst', MachineRef | null> = { src: plan.src.machine, dst: plan.dst.machine };
+    const ctxOf = (log: (line: string) => void): DriverContext => ({ db, jobId: job.id, signal, log });
     let seq = 0;
-    let outcome: JobOutcome = 'completed';
-    let error: string | null = null;
     try {
-      const drivers = new Map<string, Driver>();
-      for (const d of driversOf(db, plan)) {
-        if (d.driver && !drivers.has(d.driver)) drivers.set(d.driver, await loadDriver(d.driver)!);
-      }
       // A driver may refuse the job before anything changes (exit 6).
       const machines = [plan.src.machine, plan.dst.machine].filter((m): m is MachineRef => m !== null);
       try {
-        for (const d of drivers.values()) await d.prepare?.({ db, jobId: job.id, signal, log: () => {} }, machines, plan.sequence);
+        for (const name of new Set(driverUses(db, plan).map((u) => u.driver).filter((d): d is string => d !== undefined))) {
+          await (await loadDriver(name)).prepare?.(ctxOf(() => {}), machines, plan.sequence);
+        }
       } catch (err) {
-        outcome = 'not-started';
-        error = (err as Error).message;
-        return outcome;
+        result.outcome = 'not-started';
+        result.error = (err as Error).message;
+        return result;
       }
       writeJobEvent(db, plan.sequence, 'start', { jobId: job.id, ...plan.event });
 
@@ -65,39 +112,39 @@ export class JobRunner {
       for (let i = 0; i < steps.length; i++) {
         const step = steps[i]!;
         const side: Side = step.side === 'src' ? plan.src : plan.dst;
+        const machine = bound[step.side];
         seq++;
-        const target = stepTarget(step, plan);
-        db.prepare("INSERT INTO job_steps (job_id, seq, name, tag, target, status, started_at) VALUES (?, ?, ?, ?, ?, 'running', ?)")
-          .run(job.id, seq, step.name, step.tag, target, now());
-        db.prepare('UPDATE jobs SET phase = ?, progress = ? WHERE id = ?').run(step.name, Math.min(99, Math.floor((100 * done) / steps.length)), job.id);
+        const target = machine?.name ?? stepTarget(step, plan);
+        startStep(db, job.id, seq, { name: step.name, tag: step.tag, target });
+        setPhase(db, job.id, step.name, Math.min(99, Math.floor((100 * done) / steps.length)));
         this.onStep?.(job.id, `${step.name}${target ? ` (${target})` : ''}`);
         let output = '';
         const log = (line: string): void => { if (output.length < MAX_OUTPUT) output += line + '\n'; };
         if (signal.aborted) {
-          this.finishStep(job.id, seq, 'canceled', output + 'canceled before the step started\n');
-          outcome = 'canceled';
+          endStep(db, job.id, seq, 'canceled', output + 'canceled before the step started\n');
+          Object.assign(result, { outcome: 'canceled', failedStep: step.name });
           break;
         }
-        const ctx: OpContext = {
-          db, jobId: job.id, signal, log, plan, side,
-          iface: <K extends InterfaceName>(name: K): InterfaceMap[K] => {
-            const driverName = driverNameFor(db, side.machine?.id ?? null, side.group?.id ?? null, name);
-            const impl = driverName ? drivers.get(driverName)?.interfaces[name] : undefined;
-            if (!impl) throw new Error(`no ${name} driver is configured for ${target || 'this step'}`);
-            return impl as InterfaceMap[K];
-          },
-        };
+        const op = OPERATIONS[step.op];
+        const c: OpContext = { ...ctxOf(log), jobId: job.id, plan, side, machine };
         try {
-          await OPERATIONS[step.op](ctx as OpContext & DriverContext);
-          this.finishStep(job.id, seq, 'completed', output);
+          let driver: unknown;
+          if (op.iface) {
+            const name = driverNameFor(db, machine?.id ?? null, side.group?.id ?? null, op.iface);
+            if (!name) throw new Error(`no ${op.iface} driver is configured for ${target || 'this step'}`);
+            driver = await bindInterface(db, name, op.iface);
+          }
+          const made = await (op.run as (c: OpContext, d: unknown) => Promise<MachineRef | void>)(c, driver);
+          if (made) bound[step.side] = made;
+          endStep(db, job.id, seq, 'completed', output);
           done++;
         } catch (err) {
           if (signal.aborted) {
-            this.finishStep(job.id, seq, 'canceled', output + `canceled: ${(signal.reason as Error)?.message ?? 'canceled'}\n`);
-            outcome = 'canceled';
+            endStep(db, job.id, seq, 'canceled', output + `canceled: ${(signal.reason as Error)?.message ?? 'canceled'}\n`);
+            Object.assign(result, { outcome: 'canceled', failedStep: step.name });
             break;
           }
-          this.finishStep(job.id, seq, 'failed', output + `error: ${(err as Error).message}\n`);
+          endStep(db, job.id, seq, 'failed', output + `error: ${(err as Error).message}\n`);
           const fb = fallbacks.findIndex((f) => f.after === step.no);
           if (fb >= 0) {
             // The fallback path replaces what was left of the plan (spec §9.10).
@@ -105,52 +152,34 @@ export class JobRunner {
             steps = [...steps.slice(0, i + 1), ...taken!.steps];
             continue;
           }
-          outcome = 'failed';
-          error = (err as Error).message;
+          Object.assign(result, { outcome: 'failed', failedStep: step.name, error: (err as Error).message });
           break;
         }
       }
-      return outcome;
+      if (bound.dst && plan.vm) result.machine = bound.dst.name;
+      return result;
     } catch (err) {
-      outcome = 'failed';
-      error = (err as Error).message;
-      return outcome;
+      Object.assign(result, { outcome: 'failed', error: (err as Error).message });
+      return result;
     } finally {
       this.watch.remove(job.id);
-      this.finishJob(job, outcome, error);
+      this.finish(job, bound, result);
     }
   }
 
-  private finishStep(jobId: number, seq: number, status: string, output: string): void {
-    this.db.prepare('UPDATE job_steps SET status = ?, ended_at = ?, output = ? WHERE job_id = ? AND seq = ?').run(status, now(), output, jobId, seq);
-  }
-
-  private finishJob(job: Job, outcome: JobOutcome, error: string | null): void {
+  private finish(job: Job, bound: Record<'src' | 'dst', MachineRef | null>, r: JobResult): void {
     const { db } = this;
     const { plan } = job;
-    const status = outcome === 'completed' ? 'completed' : outcome === 'canceled' ? 'canceled' : 'failed';
-    const exit = outcome === 'completed' ? 0 : outcome === 'not-started' ? 6 : 7;
     db.transaction(() => {
-      // A job declared abandoned meanwhile keeps that verdict; its reservations are already free.
-      const cur = db.prepare('SELECT status FROM jobs WHERE id = ?').get(job.id) as { status: string };
-      if (cur.status === 'abandoned') return;
-      db.prepare('UPDATE jobs SET status = ?, ended_at = ?, error = ?, exit_code = ?, progress = CASE WHEN ? THEN 100 ELSE progress END WHERE id = ?')
-        .run(status, now(), error, exit, outcome === 'completed' ? 1 : 0, job.id);
-      if (outcome === 'failed' || outcome === 'canceled') {
+      if (!finishJob(db, job.id, r.outcome, r.error ?? null)) return;
+      if (r.outcome === 'failed' || r.outcome === 'canceled') {
         // The administrator must see the machine the change left half done.
-        for (const m of [plan.src.machine, plan.dst.machine]) {
+        for (const m of [bound.src, bound.dst]) {
           if (m) db.prepare("UPDATE machines SET management_status = 'abnormal' WHERE id = ?").run(m.id);
         }
       }
       releaseReservations(db, job.id);
-      if (outcome !== 'not-started') writeJobEvent(db, plan.sequence, outcome === 'completed' ? 'complete' : outcome, { jobId: job.id, ...plan.event });
+      if (r.outcome !== 'not-started') writeJobEvent(db, plan.sequence, r.outcome === 'completed' ? 'complete' : r.outcome, { jobId: job.id, ...plan.event });
     }).immediate();
   }
-}
-
-/** The command's exit code for a set of jobs: 7 if any failed or was canceled, 6 if any could not start. */
-export function exitCodeOf(outcomes: JobOutcome[]): number {
-  if (outcomes.some((o) => o === 'failed' || o === 'canceled')) return 7;
-  if (outcomes.some((o) => o === 'not-started')) return 6;
-  return 0;
 }

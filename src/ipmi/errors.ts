@@ -1,6 +1,7 @@
 // One error class for the whole driver. Callers (dscli, the power adapter) branch on
 // `layer` to choose an exit code, and print `message`, which names the layer and the next
 // step. Secrets never reach a message: only user names, hosts and codes are formatted in.
+import { codeOfLayer } from '../dscli/errors.js';
 
 export type IpmiErrorLayer =
   | 'network' // unreachable, timed out, deadline passed, cancelled
@@ -63,27 +64,13 @@ export function isIpmiError(e: unknown): e is IpmiError {
 }
 
 /**
- * The dscli return code an error maps to (spec/dscli.md): 4 authentication/privilege,
- * 5 unreachable/timeout, 6 not supported, 8 other controller error. Kept here so the CLI
- * does not have to know the layers; the CLI still owns the final mapping.
+ * The dscli return code an IPMI error maps to (spec/dscli.md), for callers of this library
+ * that print dscli codes; the table itself is dscli's (src/dscli/errors.ts).
  */
-export function dscliExitCode(e: IpmiError): 4 | 5 | 6 | 8 {
-  switch (e.layer) {
-    case 'authentication':
-    case 'privilege':
-      return 4;
-    case 'network':
-      return 5;
-    case 'cipher':
-      return 4;
-    case 'completion-code':
-      return e.code === 0xc1 || (e.code === 0xcc && e.step === 'diag interrupt') ? 6 : 8;
-    default:
-      return 8;
-  }
+export function dscliExitCode(e: IpmiError): number {
+  return codeOfLayer(e.layer, e.code, e.step);
 }
 
-// IPMI 2.0 table 5-2 (generic) completion codes.
 const COMPLETION_CODES: Record<number, string> = {
   0x00: 'command completed normally',
   0xc0: 'node busy',

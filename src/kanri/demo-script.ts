@@ -13,7 +13,7 @@ import { exportDataCentre } from '../config/export.js';
 import { runPvmutl } from '../pvmutl/main.js';
 import type { Io } from '../pvmutl/io.js';
 import { formatJobId } from '../pvmutl/format.js';
-import { putSetting } from '../store/settings.js';
+import { injectFault, setDelay } from '../adapters/sim/state.js';
 
 export const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'datacentre.yaml');
 
@@ -68,7 +68,7 @@ const STEPS: Step[] = [
   { say: 'Live-migrate it to another VM server on the shared datastore:', args: ['vmmigrate', 'Infra\\Desktops', 'vdi-new01', 'vms02'] },
   {
     say: 'Slow the simulated power-on down so that a job can be watched while it runs:',
-    kanri: { line: 'kanri sim delay 600 --operation power-on', run: (db) => putSetting(db, 'sim.delay_ms.power-on', '600') },
+    kanri: { line: 'kanri sim delay 600 --operation power-on', run: (db) => setDelay(db, 600, 'power-on') },
   },
   { say: 'Scale the Nightly batch group out, in the background…', args: ['add', 'Shop\\Batch\\Nightly'], background: true },
   { say: '…and list the running jobs with their current step from another shell:', args: ['asjob', '-s'] },
@@ -76,7 +76,7 @@ const STEPS: Step[] = [
     say: 'Make the next power-on of px-spare-01 fail, as a dead BMC would:',
     kanri: {
       line: 'kanri sim fail px-spare-01 power-on --times 1 --message "BMC did not answer"',
-      run: (db) => { db.prepare("INSERT INTO sim_faults (machine, operation, remaining, message) VALUES ('px-spare-01', 'power-on', 1, 'BMC did not answer')").run(); },
+      run: (db) => { injectFault(db, 'px-spare-01', 'power-on', 1, 'BMC did not answer'); },
     },
   },
   { say: 'Activating it fails in the job: exit code 7, and the reason names the step.', args: ['add', 'Shop\\Web', 'px-spare-01'], expect: 7 },

@@ -1,20 +1,21 @@
 // kanri register-master: the console's master machine registration, run as a
 // job with pvmutl's exit codes and messages.
+import { EngineError } from '../engine/errors.js';
 import { openStore } from '../store/db.js';
 import { processIo } from '../pvmutl/io.js';
-import { PvmError } from '../pvmutl/exit-codes.js';
-import { runChange } from '../pvmutl/change.js';
-import { planMaster } from '../pvmutl/commands/machines.js';
+import { fromEngine } from '../pvmutl/exit-codes.js';
+import { runCommandChange } from '../pvmutl/change.js';
 
 export async function registerMaster(dbPath: string, group: string, machine: string, netInfo: string): Promise<number> {
   const db = openStore(dbPath);
   const io = processIo();
   try {
-    return await runChange(db, io, `kanri register-master ${group} ${machine} ${netInfo}`, () => planMaster(db, { group, machine, netInfo }));
+    return await runCommandChange(db, io, { action: 'register-master', group, machine, netInfo }, `kanri register-master ${group} ${machine} ${netInfo}`, 'kanri');
   } catch (err) {
-    if (err instanceof PvmError) {
-      io.err(`kanri: ${err.message}\n`);
-      return err.code;
+    if (err instanceof EngineError) {
+      const e = fromEngine(err);
+      io.err(`kanri: ${e.message}\n`);
+      return e.code;
     }
     throw err;
   } finally {

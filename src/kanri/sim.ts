@@ -1,10 +1,9 @@
 // kanri sim …: failure injection and delays for the sim driver, so that every
 // failure path of an action sequence can be exercised on demand.
 import { withStore } from '../store/db.js';
-import { SIM_OPERATIONS } from '../adapters/sim/index.js';
-import { putSetting } from '../store/settings.js';
+import { SIM_OPERATIONS, type SimOperation, clearFaults, injectFault, listFaults, setDelay, simSettings } from '../adapters/sim/state.js';
 
-function checkOperation(op: string): boolean {
+function checkOperation(op: string): op is SimOperation {
   if ((SIM_OPERATIONS as readonly string[]).includes(op)) return true;
   process.stderr.write(`kanri: unknown sim operation '${op}' (known: ${SIM_OPERATIONS.join(', ')})\n`);
   return false;
@@ -22,14 +21,14 @@ export function simFail(dbPath: string, machine: string, operation: string, opts
       process.stderr.write(`kanri: machine not found: ${machine}\n`);
       return 2;
     }
-    db.prepare('INSERT INTO sim_faults (machine, operation, remaining, message) VALUES (?, ?, ?, ?)').run(machine, operation, times, opts.message ?? '');
+    injectFault(db, machine, operation, times, opts.message ?? '');
     return 0;
   });
 }
 
 export function simClear(dbPath: string): number {
   return withStore(dbPath, (db) => {
-    db.prepare('DELETE FROM sim_faults').run();
+    clearFaults(db);
     return 0;
   });
 }
@@ -41,17 +40,15 @@ export function simDelay(dbPath: string, ms: string, operation: string | undefin
   }
   if (operation !== undefined && !checkOperation(operation)) return 1;
   return withStore(dbPath, (db) => {
-    putSetting(db, operation ? `sim.delay_ms.${operation}` : 'sim.delay_ms', ms);
+    setDelay(db, Number(ms), operation);
     return 0;
   });
 }
 
 export function simShow(dbPath: string): number {
   return withStore(dbPath, (db) => {
-    for (const s of db.prepare("SELECT key, value FROM settings WHERE key LIKE 'sim.%' ORDER BY key").all() as Array<{ key: string; value: string }>) {
-      process.stdout.write(`${s.key} = ${s.value}\n`);
-    }
-    for (const f of db.prepare('SELECT machine, operation, remaining, message FROM sim_faults ORDER BY id').all() as Array<{ machine: string; operation: string; remaining: number | null; message: string }>) {
+    for (const s of simSettings(db)) process.stdout.write(`${s.key} = ${s.value}\n`);
+    for (const f of listFaults(db)) {
       process.stdout.write(`fault ${f.machine} ${f.operation} ${f.remaining === null ? 'always' : `${f.remaining} more`}${f.message ? ` (${f.message})` : ''}\n`);
     }
     return 0;

@@ -1,5 +1,8 @@
 // pvmutl's exit codes (spec/pvmutl.md §2) are a contract with job schedulers:
-// every failure path names one of these, and nothing else maps errors to codes.
+// every failure path names one of these, and nothing else maps errors (the engine's
+// refusal reasons and the outcome of a change included) to codes.
+import type { EngineError, Reason } from '../engine/errors.js';
+import type { ChangeResult } from '../engine/service.js';
 export const Exit = {
   OK: 0,
   FORMAT: 1,
@@ -30,4 +33,31 @@ export class PvmError extends Error {
     super(message);
     this.name = 'PvmError';
   }
+}
+
+/** The exit code of each reason the engine refuses a change for. */
+export const REASON_EXIT: Record<Reason, ExitCode> = {
+  'invalid': Exit.FORMAT,
+  'machine': Exit.MACHINE,
+  'group': Exit.GROUP,
+  'host-setting': Exit.HOST_SETTING,
+  'move': Exit.MOVE,
+  'not-startable': Exit.START_FAILED,
+  'software': Exit.SOFTWARE,
+  'vm-exists': Exit.VM_EXISTS,
+  'vm-active': Exit.VM_ACTIVE,
+};
+
+/** A refusal from the engine as the pvmutl failure it is. */
+export function fromEngine(err: EngineError): PvmError {
+  return new PvmError(REASON_EXIT[err.reason], err.message);
+}
+
+/** The command's exit code for a change: 7 if a job failed or was canceled, 6 if one could not start. */
+export function exitCodeOf(result: ChangeResult): ExitCode {
+  if (result.canceledWhileHeld) return Exit.EXEC_FAILED;
+  const outcomes = result.jobs.map((j) => j.outcome);
+  if (outcomes.some((o) => o === 'failed' || o === 'canceled')) return Exit.EXEC_FAILED;
+  if (outcomes.some((o) => o === 'not-started')) return Exit.START_FAILED;
+  return Exit.OK;
 }

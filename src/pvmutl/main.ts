@@ -4,7 +4,9 @@
 import { L, useLocaleOf } from '../cli/locale.js';
 import { type Db, StoreError, openStore } from '../store/db.js';
 import { defaultStorePath } from '../store/paths.js';
-import { Exit, PvmError } from './exit-codes.js';
+import { EngineError } from '../engine/errors.js';
+import type { ChangeRequest } from '../engine/planners/index.js';
+import { Exit, PvmError, fromEngine } from './exit-codes.js';
 import { HELP } from './help.js';
 import { type Io, processIo } from './io.js';
 import { type Command, parse } from './parse.js';
@@ -52,7 +54,8 @@ export async function runPvmutl(args: string[], io: Io = processIo(), env: NodeJ
     db = openStore(dbPath ?? defaultStorePath(env));
     code = await dispatch(db, command, io, rest.join(' '));
     return code;
-  } catch (err) {
+  } catch (caught) {
+    const err = caught instanceof EngineError ? fromEngine(caught) : caught;
     if (err instanceof PvmError) {
       code = err.code;
       rejected = true;
@@ -79,63 +82,29 @@ function isChange(c: Command): boolean {
 }
 
 async function dispatch(db: Db, c: Command, io: Io, argv: string): Promise<number> {
-  const change = async (build: () => import('../engine/plan.js').JobPlan[], opts?: import('./change.js').ChangeOptions): Promise<number> =>
-    (await import('./change.js')).runChange(db, io, `pvmutl ${argv}`, build, opts);
+  const change = async (request: ChangeRequest): Promise<number> =>
+    (await import('./change.js')).runCommandChange(db, io, request, `pvmutl ${argv}`);
   switch (c.cmd) {
-    case 'add': {
-      const { planAdd } = await import('./commands/machines.js');
-      return change(() => planAdd(db, c));
-    }
-    case 'addspecname': {
-      const { planAddSpecName } = await import('./commands/machines.js');
-      return change(() => planAddSpecName(db, c));
-    }
-    case 'delete': {
-      const { planDelete } = await import('./commands/machines.js');
-      return change(() => planDelete(db, c));
-    }
-    case 'replace': {
-      const { planReplace } = await import('./commands/machines.js');
-      return change(() => planReplace(db, c));
-    }
-    case 'move': {
-      const { planMove } = await import('./commands/machines.js');
-      return change(() => planMove(db, c));
-    }
+    case 'add': return change({ ...c, action: 'add' });
+    case 'addspecname': return change({ ...c, action: 'addspecname' });
+    case 'delete': return change({ ...c, action: 'delete' });
+    case 'replace': return change({ ...c, action: 'replace' });
+    case 'move': return change({ ...c, action: 'move' });
+    case 'vmadd': return change({ ...c, action: 'vmadd' });
+    case 'vmdelete': return change({ ...c, action: 'vmdelete' });
     case 'shutdown':
     case 'reboot':
-    case 'poweron': {
-      const { planPower } = await import('./commands/power.js');
-      return change(() => planPower(db, c));
-    }
-    case 'vmadd': {
-      const { planVmAdd } = await import('./commands/vm.js');
-      return change(() => planVmAdd(db, c));
-    }
-    case 'vmdelete': {
-      const { planVmDelete } = await import('./commands/vm.js');
-      return change(() => planVmDelete(db, c));
-    }
+    case 'poweron':
+      return change({ action: 'power', cmd: c.cmd, group: c.group, hosts: c.hosts });
     case 'vmmigrate':
-    case 'vmmigrateandmove': {
-      const { planVmMigrate } = await import('./commands/vm.js');
-      return change(() => planVmMigrate(db, c));
-    }
-    case 'deploygrp': {
-      const { deployGroup } = await import('./commands/deploy.js');
-      const r = deployGroup(db, c);
-      return change(r.build, r.options);
-    }
-    case 'deploysrv': {
-      const { deployServer } = await import('./commands/deploy.js');
-      const r = deployServer(db, c);
-      return change(r.build, r.options);
-    }
-    case 'deploypsv': {
-      const { deployMachine } = await import('./commands/deploy.js');
-      const r = deployMachine(db, c);
-      return change(r.build, r.options);
-    }
+    case 'vmmigrateandmove':
+      return change({ ...c, action: 'vmmigrate' });
+    case 'deploygrp':
+      return change({ ...c, action: 'deploy-group' });
+    case 'deploysrv':
+      return change({ ...c, action: 'deploy-server' });
+    case 'deploypsv':
+      return change({ ...c, action: 'deploy-machine' });
     case 'asjob': {
       const { asjob } = await import('./commands/jobs.js');
       io.out(asjob(db, c.detail));

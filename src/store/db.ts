@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MIGRATIONS } from './migrations.js';
+import { componentsBehind, migrateComponents } from './components.js';
 
 export type Db = Database.Database;
 
@@ -52,16 +53,21 @@ export function schemaVersion(db: Db): number {
 function migrate(db: Db): void {
   const current = schemaVersion(db);
   const target = MIGRATIONS.length;
-  if (current === target) return;
   if (current > target) {
     throw new StoreError(`store schema ${current} is newer than this kanri (${target}); upgrade kanri`);
   }
+  if (current === target && !componentsBehind(db)) return;
   // BEGIN IMMEDIATE so that two first invocations do not both migrate.
   const run = db.transaction(() => {
     const now = schemaVersion(db);
     for (let v = now; v < target; v++) {
       db.exec(MIGRATIONS[v]!);
       db.pragma(`user_version = ${v + 1}`);
+    }
+    try {
+      migrateComponents(db);
+    } catch (err) {
+      throw new StoreError((err as Error).message);
     }
   });
   run.immediate();

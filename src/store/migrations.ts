@@ -320,7 +320,8 @@ CREATE TABLE audit (
 `;
 
 // The engine: what a job needs, how it ended, the Japanese event text, and the
-// state the sim driver keeps for the machines it serves.
+// state the sim driver keeps for the machines it serves (adopted since by the sim
+// driver's own schema component, adapters/sim/schema.ts).
 const V2_ENGINE = `
 ALTER TABLE jobs ADD COLUMN command TEXT NOT NULL DEFAULT '';
 ALTER TABLE jobs ADD COLUMN resources TEXT NOT NULL DEFAULT '[]';
@@ -438,4 +439,34 @@ CREATE TABLE dscli_trap_forwards (
 );
 `;
 
-export const MIGRATIONS: readonly string[] = [V1_DOMAIN + V1_RUNTIME, V2_ENGINE, V3_SSH, V4_DSCLI];
+// The driver contract: settings of machines and groups for the drivers that serve them
+// (one row per driver and key, shared by every interface that driver serves for the
+// owner; secrets only sealed), the versions of the drivers' own schema components
+// (store/components.ts), and a configuration generation that long-running processes
+// compare to drop what they cached when the configuration changes.
+const V5_DRIVERS = `
+CREATE TABLE driver_settings (
+  machine_id INTEGER REFERENCES machines(id) ON DELETE CASCADE,
+  group_id   INTEGER REFERENCES groups(id) ON DELETE CASCADE,
+  driver     TEXT NOT NULL,
+  key        TEXT NOT NULL,
+  value      TEXT NOT NULL,
+  sealed     INTEGER NOT NULL DEFAULT 0 CHECK (sealed IN (0, 1)),
+  CHECK ((machine_id IS NULL) <> (group_id IS NULL))
+);
+CREATE UNIQUE INDEX driver_settings_owner ON driver_settings(coalesce(machine_id, 0), coalesce(group_id, 0), driver, key);
+CREATE INDEX driver_settings_group ON driver_settings(group_id);
+
+CREATE TABLE schema_components (
+  name    TEXT PRIMARY KEY,
+  version INTEGER NOT NULL
+);
+
+CREATE TABLE config_generation (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  n  INTEGER NOT NULL
+);
+INSERT INTO config_generation (id, n) VALUES (1, 0);
+`;
+
+export const MIGRATIONS: readonly string[] = [V1_DOMAIN + V1_RUNTIME, V2_ENGINE, V3_SSH, V4_DSCLI, V5_DRIVERS];

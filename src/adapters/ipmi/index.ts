@@ -1,110 +1,91 @@
-// The ipmi power driver: the engine's PowerInterface over the machine's BMC (IPMI 2.0 /
-// RMCP+ through src/ipmi), with the BMC settings and the decrypted password from the
-// store (registered by `dscli createServer … mgmt=ipmi`). pvmutl poweron/shutdown/reboot
-// and dscli powerOn/… drive the same BMC the same way.
-import { IpmiError, power, type PowerAction, type PowerResult } from '../../ipmi/index.js';
-import { SecretError } from '../../store/secrets.js';
+// The ipmi driver: power and info of a machine's BMC over IPMI 2.0 / RMCP+ (src/ipmi),
+// with the login of the machine's registered controller. pvmutl jobs, dscli and the
+// monitor drive a BMC through this one driver.
+import { IpmiError, power, rememberedProbe, type PowerAction as IpmiAction, type SessionOptions } from '../../ipmi/index.js';
 import type { Db } from '../../store/db.js';
-import { type Driver, type DriverContext, DriverError, type MachineRef, type PowerInterface } from '../types.js';
-import { bmcRowById, bmcTargetOf } from './target.js';
 import { getSetting } from '../../store/settings.js';
+import { rememberControllerProbe } from '../controller.js';
+import {
+  type CallOptions, type Driver, type DriverContext, DriverError, type MachineRef, type PowerAction, type PowerChange, type PowerInterface,
+} from '../types.js';
+import { ipmiInfo } from './info.js';
+import { targetFor } from './target.js';
 
-/** Deadlines (ms): commands on one BMC, and waiting for the state to follow. */
-export interface IpmiDriverOptions {
-  deadlineMs?: number;
-  timeoutMs?: number;
-  retries?: number;
-  /** Waiting for "on" after power on / cycle. */
-  onWaitMs?: number;
-  /** Waiting for "off" after a soft (ACPI) shutdown: the OS decides how long it takes. */
-  softOffWaitMs?: number;
+function seconds(db: Db, key: string, fallback: number): number {
+  const v = getSetting(db, key);
+  const n = v !== undefined ? Number(v) : NaN;
+  return Number.isFinite(n) && n > 0 ? n : fallback;
 }
 
-function setting(db: Db, key: string, fallback: number): number {
-  try {
-    const v = getSetting(db, key);
-    const n = v !== undefined ? Number(v) : NaN;
-    return Number.isFinite(n) && n > 0 ? n : fallback;
-  } catch {
-    return fallback;
-  }
-}
-
-function targetFor(ctx: DriverContext, m: MachineRef) {
-  const row = bmcRowById(ctx.db, m.id);
-  if (!row || row.mgmt_type !== 'ipmi' || !row.bmc_address) {
-    throw new DriverError(`${m.name}: no IPMI BMC registered for this machine (dscli createServer ${m.name} mgmt=ipmi address=… user=… password_file=…)`);
-  }
-  try {
-    return bmcTargetOf(ctx.db, row);
-  } catch (e) {
-    if (e instanceof SecretError) throw new DriverError(`${m.name}: BMC password cannot be read: ${e.message}`);
-    throw new DriverError(`${m.name}: ${(e as Error).message}`);
-  }
-}
-
-function driverError(m: MachineRef, e: unknown): DriverError {
+/** The IPMI library's error as the driver contract's, keeping the layer and the bare reason. */
+export function driverError(m: MachineRef, e: unknown): DriverError {
   if (e instanceof DriverError) return e;
-  if (e instanceof IpmiError) return new DriverError(`${m.name}: BMC ${e.layer} error: ${e.message}`, e.layer === 'network' && !e.aborted);
-  return new DriverError(`${m.name}: ${(e as Error)?.message ?? String(e)}`);
+  if (e instanceof IpmiError) {
+    const mark = `${e.layer}: `;
+    const at = e.message.indexOf(mark);
+    const detail = at >= 0 ? e.message.slice(at + mark.length) : e.message;
+    return new DriverError(`${m.name}: BMC ${e.layer} error: ${e.message}`, {
+      layer: e.layer, retryable: e.layer === 'network' && !e.aborted, detail,
+      ...(e.code !== undefined ? { code: e.code } : {}), ...(e.step !== undefined ? { step: e.step } : {}), ...(e.aborted ? { aborted: true } : {}),
+    });
+  }
+  return new DriverError(`${m.name}: ${(e as Error)?.message ?? String(e)}`, { layer: 'protocol', detail: (e as Error)?.message ?? String(e) });
 }
 
-function remember(db: Db, id: number, state: string, status: string): void {
+/** Session limits of one call: the caller's, else the driver's settings. */
+export function sessionOptions(ctx: DriverContext, o: CallOptions = {}): SessionOptions {
+  const deadlineMs = o.deadlineMs ?? seconds(ctx.db, 'ipmi.deadline_s', 10) * 1000;
+  const retries = o.retries ?? 2;
+  return { deadlineMs, retries, timeoutMs: o.timeoutMs ?? 1000, signal: ctx.signal };
+}
+
+/** Runs one call on the machine's BMC; keeps a new cipher-suite probe with the registration. */
+export async function onBmc<T>(ctx: DriverContext, m: MachineRef, fn: (t: ReturnType<typeof targetFor>['target']) => Promise<T>): Promise<T> {
+  const { row, target } = targetFor(ctx.db, m);
   try {
-    db.prepare('UPDATE machines SET last_power = ?, last_status = ?, last_checked_at = ? WHERE id = ?').run(state, status, new Date().toISOString(), id);
-  } catch {
-    // Bookkeeping only.
+    return await fn(target);
+  } catch (e) {
+    throw driverError(m, e);
+  } finally {
+    if (target.cipherSuite === 'auto') {
+      const p = rememberedProbe(target.host, target.port);
+      if (p) {
+        try {
+          rememberControllerProbe(ctx.db, row.id, JSON.stringify(p));
+        } catch {
+          // Only costs a new probe next time.
+        }
+      }
+    }
   }
 }
 
-export function createIpmiDriver(o: IpmiDriverOptions = {}): Driver {
-  const run = async (ctx: DriverContext, m: MachineRef, action: PowerAction, waitMs: number, onIfOff = false): Promise<PowerResult> => {
-    const t = targetFor(ctx, m);
-    const deadlineMs = o.deadlineMs ?? setting(ctx.db, 'ipmi.deadline_s', 10) * 1000;
-    try {
-      const r = await power(t, action, {
-        signal: ctx.signal, deadlineMs, timeoutMs: o.timeoutMs ?? 1000, retries: o.retries ?? 2, onIfOff,
-        ...(waitMs > 0 ? { wait: { deadlineMs: waitMs, intervalMs: 500 } } : {}),
-      });
-      remember(ctx.db, m.id, r.after, 'ok');
-      return r;
-    } catch (e) {
-      const err = driverError(m, e);
-      remember(ctx.db, m.id, 'unknown', err.message);
-      throw err;
-    }
-  };
-  const describe = (m: MachineRef, r: PowerResult): string =>
-    `${m.name}: ${r.changed ? `${r.before}->${r.after} (${r.sent})` : `${r.after} (no change${r.note ? ': ' + r.note : ''})`} in ${r.elapsedMs} ms`;
-  const expect = (m: MachineRef, r: PowerResult, want: 'on' | 'off', waited: number) => {
-    if (r.changed && r.verified === false) throw new DriverError(`${m.name}: BMC accepted the request but the machine is still ${r.after} after ${Math.round(waited / 1000)} s`, true);
-    if (!r.changed && r.after !== want && r.before !== 'unknown') throw new DriverError(`${m.name}: machine is ${r.after}, expected ${want}`);
-  };
+const ACTIONS: Record<PowerAction, IpmiAction> = { on: 'on', off: 'off', soft: 'soft', cycle: 'cycle', reset: 'reset', diag: 'diag' };
+
+function waitFor(db: Db, action: PowerAction): number {
+  if (action === 'soft') return seconds(db, 'ipmi.soft_off_wait_s', 300) * 1000;
+  if (action === 'diag') return 0;
+  return seconds(db, 'ipmi.on_wait_s', 60) * 1000;
+}
+
+export function createIpmiDriver(): Driver {
   const powerIface: PowerInterface = {
-    async powerOn(ctx, m) {
-      const wait = o.onWaitMs ?? setting(ctx.db, 'ipmi.on_wait_s', 60) * 1000;
-      const r = await run(ctx, m, 'on', wait);
-      ctx.log(describe(m, r));
-      expect(m, r, 'on', wait);
+    async state(ctx, m, o) {
+      const r = await onBmc(ctx, m, (t) => power(t, 'status', sessionOptions(ctx, o)));
+      return { state: r.before, attempts: r.attempts, elapsedMs: r.elapsedMs };
     },
-    async shutdown(ctx, m) {
-      // Soft (ACPI) off: the OS shuts down in order; the BMC reports off when it is done.
-      const wait = o.softOffWaitMs ?? setting(ctx.db, 'ipmi.soft_off_wait_s', 300) * 1000;
-      const r = await run(ctx, m, 'soft', wait);
-      ctx.log(describe(m, r));
-      expect(m, r, 'off', wait);
-    },
-    async reboot(ctx, m) {
-      // Power cycle (on if it was off), then wait until it is on again.
-      const wait = o.onWaitMs ?? setting(ctx.db, 'ipmi.on_wait_s', 60) * 1000;
-      const r = await run(ctx, m, 'cycle', wait, true);
-      ctx.log(describe(m, r));
-      expect(m, r, 'on', wait);
-    },
-    async state(ctx, m) {
-      const r = await run(ctx, m, 'status', 0);
-      return r.before;
+    async act(ctx, m, action, o = {}) {
+      const waitMs = o.waitMs ?? waitFor(ctx.db, action);
+      const r = await onBmc(ctx, m, (t) => power(t, ACTIONS[action], {
+        ...sessionOptions(ctx, o), onIfOff: o.onIfOff ?? false, ...(o.force ? { force: true } : {}),
+        ...(waitMs > 0 ? { wait: { deadlineMs: waitMs, intervalMs: 250 } } : {}),
+      }));
+      const out: PowerChange = { action, before: r.before, after: r.after, changed: r.changed, attempts: r.attempts, elapsedMs: r.elapsedMs };
+      if (r.sent !== undefined) out.sent = r.sent;
+      if (r.verified !== undefined) out.verified = r.verified;
+      if (r.note !== undefined) out.note = r.note;
+      return out;
     },
   };
-  return { name: 'ipmi', interfaces: { power: powerIface } };
+  return { name: 'ipmi', interfaces: { power: powerIface, info: ipmiInfo } };
 }

@@ -1,52 +1,34 @@
-// A machine's management controller as the store keeps it (V4_DSCLI columns on
-// `machines`), and the IPMI login built from it. Shared by dscli and the ipmi power
-// driver so that both drive the same BMC the same way. The password is decrypted here,
-// at the last moment, and never leaves the process.
+// The IPMI login of a machine's registered controller (adapters/controller.ts): address,
+// port, user, the password opened at the last moment, and the cipher suite, or the probe
+// a previous call remembered when the suite is 'auto'. The password never leaves the process.
 import type { Db } from '../../store/db.js';
-import { openSecret } from '../../store/secrets.js';
+import { SecretError } from '../../store/secrets.js';
 import { rememberProbe, rememberedProbe, type BmcTarget, type ProbeResult } from '../../ipmi/session.js';
-
-export type MgmtType = 'ipmi' | 'redfish' | 'sim';
-
-export interface BmcRow {
-  id: number;
-  name: string;
-  mgmt_type: MgmtType | null;
-  bmc_address: string | null;
-  bmc_port: number | null;
-  bmc_user: string | null;
-  bmc_secret: string | null;
-  cipher_suite: number | null;
-  bmc_probe: string | null;
-  last_power: string | null;
-  last_status: string | null;
-  os_address: string | null;
-  ssh_user: string | null;
-  ssh_key_path: string | null;
-  hw_model_name: string | null;
-}
-
-export const BMC_COLUMNS = 'id, name, mgmt_type, bmc_address, bmc_port, bmc_user, bmc_secret, cipher_suite, bmc_probe, last_power, last_status, os_address, ssh_user, ssh_key_path, hw_model_name';
-
-/** The AAD a BMC password is sealed with: bound to its machine row. */
-export function bmcSecretPurpose(machineId: number): string {
-  return `bmc-password:${machineId}`;
-}
-
-export function bmcRowById(db: Db, id: number): BmcRow | undefined {
-  return db.prepare(`SELECT ${BMC_COLUMNS} FROM machines WHERE id = ?`).get(id) as BmcRow | undefined;
-}
+import { type ControllerRow, controllerPassword, controllerRow } from '../controller.js';
+import { DriverError, type MachineRef } from '../types.js';
 
 export const DEFAULT_IPMI_PORT = 623;
 
-/** The IPMI login of a registered ipmi server (throws when something is missing). */
-export function bmcTargetOf(db: Db, row: BmcRow): BmcTarget {
-  if (!row.bmc_address) throw new Error(`${row.name}: no BMC address registered`);
+/** The IPMI login of a registered ipmi controller; a missing part is a DriverError naming it. */
+export function bmcTargetOf(db: Db, row: ControllerRow): BmcTarget {
+  if (!row.bmc_address) throw new DriverError(`${row.name}: no BMC address registered`, { layer: 'configuration' });
+  if (!row.bmc_secret) {
+    throw new DriverError(`${row.name}: no BMC password stored (dscli setServer ${row.name} password_file=…)`, {
+      layer: 'authentication', detail: `no BMC password stored (dscli setServer ${row.name} password_file=…)`,
+    });
+  }
+  let password: string;
+  try {
+    password = controllerPassword(db, row);
+  } catch (e) {
+    if (e instanceof SecretError) throw new DriverError(`${row.name}: BMC password cannot be read: ${e.message}`, { layer: 'configuration', detail: `BMC password cannot be read: ${e.message}` });
+    throw e;
+  }
   const t: BmcTarget = {
     host: row.bmc_address,
     port: row.bmc_port ?? DEFAULT_IPMI_PORT,
     user: row.bmc_user ?? '',
-    password: row.bmc_secret ? openSecret(db, row.bmc_secret, bmcSecretPurpose(row.id)) : '',
+    password,
     cipherSuite: row.cipher_suite ?? 'auto',
     name: row.name,
   };
@@ -60,4 +42,13 @@ export function bmcTargetOf(db: Db, row: BmcRow): BmcTarget {
     }
   }
   return t;
+}
+
+/** The login of the machine's controller, which must be an ipmi one. */
+export function targetFor(db: Db, m: MachineRef): { row: ControllerRow; target: BmcTarget } {
+  const row = controllerRow(db, m.id);
+  if (!row || row.mgmt_type !== 'ipmi' || !row.bmc_address) {
+    throw new DriverError(`${m.name}: no IPMI BMC registered for this machine (dscli createServer ${m.name} mgmt=ipmi address=… user=… password_file=…)`, { layer: 'configuration' });
+  }
+  return { row, target: bmcTargetOf(db, row) };
 }

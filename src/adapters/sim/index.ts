@@ -1,5 +1,5 @@
-// The sim driver: a simulated data centre whose state lives in the store
-// (sim_* tables), so that it survives between commands and processes. Every
+// The sim driver: a simulated data centre whose state lives in the store (its own
+// tables, schema.ts), so that it survives between commands and processes. Every
 // operation waits a configurable delay (settings sim.delay_ms and
 // sim.delay_ms.<operation>, default 5 ms) that a cancel interrupts, and fails
 // when a fault is injected for it (kanri sim fail). It serves the demo and the
@@ -7,38 +7,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../../store/db.js';
 import {
-  type Driver, type DriverContext, DriverError, type HostRef, type MachineRef, type SoftwareRef, type VmPlacement,
+  type Driver, type DriverContext, DriverError, type HostRef, type MachineRef, type PowerAction, type PowerChange,
+  type SoftwareRef, type VmPlacement, notSupported,
 } from '../types.js';
-import { getSetting } from '../../store/settings.js';
-
-export const SIM_OPERATIONS = [
-  'start', 'power-on', 'shutdown', 'reboot', 'power-state', 'distribute', 'dpm-register', 'dpm-unregister',
-  'vm-create', 'vm-destroy', 'migrate', 'move', 'failover', 'personality', 'network',
-  'storage-connect', 'storage-disconnect', 'vlan-add', 'vlan-remove', 'lb-add', 'lb-remove',
-  'monitor-register', 'monitor-unregister', 'inventory',
-] as const;
-export type SimOperation = (typeof SIM_OPERATIONS)[number];
-
-const DEFAULT_DELAY_MS = 5;
-
-export function delayFor(db: Db, op: SimOperation): number {
-  const v = getSetting(db, `sim.delay_ms.${op}`) ?? getSetting(db, 'sim.delay_ms');
-  const n = v === undefined ? DEFAULT_DELAY_MS : Number(v);
-  return Number.isFinite(n) && n >= 0 ? n : DEFAULT_DELAY_MS;
-}
-
-/** Takes one injected fault for (machine, operation), if any, in one transaction. */
-function takeFault(db: Db, machine: string, op: SimOperation): string | undefined {
-  return db.transaction(() => {
-    const f = db.prepare(
-      "SELECT id, remaining, message FROM sim_faults WHERE operation = ? AND (machine = ? OR machine = '*') ORDER BY machine = '*', id LIMIT 1",
-    ).get(op, machine) as { id: number; remaining: number | null; message: string } | undefined;
-    if (!f) return undefined;
-    if (f.remaining === 1) db.prepare('DELETE FROM sim_faults WHERE id = ?').run(f.id);
-    else if (f.remaining !== null) db.prepare('UPDATE sim_faults SET remaining = remaining - 1 WHERE id = ?').run(f.id);
-    return f.message || `injected ${op} failure`;
-  }).immediate();
-}
+import { type SimOperation, delayFor, setSimPower, simPowerOf, takeFault } from './state.js';
 
 async function simulate(ctx: DriverContext, m: MachineRef, op: SimOperation): Promise<void> {
   const ms = delayFor(ctx.db, op);
@@ -48,17 +20,8 @@ async function simulate(ctx: DriverContext, m: MachineRef, op: SimOperation): Pr
   if (fault !== undefined) throw new DriverError(`sim: ${op} on ${m.name}: ${fault}`);
 }
 
-function powerOf(db: Db, m: MachineRef): 'on' | 'off' | 'suspended' {
-  const row = db.prepare('SELECT state FROM sim_power WHERE machine_id = ?').get(m.id) as { state: 'on' | 'off' | 'suspended' } | undefined;
-  if (row) return row.state;
-  // First contact: the simulated hardware is in the state the store last recorded.
-  const rec = db.prepare('SELECT power_state FROM machines WHERE id = ?').get(m.id) as { power_state: string } | undefined;
-  return rec?.power_state === 'on' ? 'on' : rec?.power_state === 'suspended' ? 'suspended' : 'off';
-}
-
-function setPower(db: Db, m: MachineRef, state: 'on' | 'off'): void {
-  db.prepare('INSERT INTO sim_power (machine_id, state) VALUES (?, ?) ON CONFLICT (machine_id) DO UPDATE SET state = excluded.state').run(m.id, state);
-}
+const powerOf = (db: Db, m: MachineRef): 'on' | 'off' | 'suspended' => simPowerOf(db, m.id);
+const setPower = (db: Db, m: MachineRef, state: 'on' | 'off'): void => setSimPower(db, m.id, state);
 
 interface ServerLoad { capacity: number; used: number }
 
@@ -84,40 +47,66 @@ function checkCapacity(db: Db, vm: MachineRef, server: MachineRef, cost: number)
 const vmCost = (db: Db, vm: MachineRef): number =>
   (db.prepare('SELECT cost FROM machines WHERE id = ?').get(vm.id) as { cost: number | null } | undefined)?.cost ?? 0;
 
+/** What a power action does to the simulated machine: read first, change only what is needed. */
+function plan(action: PowerAction, before: 'on' | 'off' | 'suspended', onIfOff: boolean): { op?: SimOperation; to?: 'on' | 'off'; note?: string } {
+  switch (action) {
+    case 'on':
+      return before === 'on' ? { note: 'already on' } : { op: 'power-on', to: 'on' };
+    case 'off':
+    case 'soft':
+      return before === 'off' ? { note: 'already off' } : { op: 'shutdown', to: 'off' };
+    case 'cycle':
+    case 'reset':
+      if (before !== 'off') return { op: 'reboot', to: 'on' };
+      return onIfOff ? { op: 'power-on', to: 'on', note: `was off: powered on instead of ${action}` } : { note: `off: not ${action === 'cycle' ? 'cycled' : 'reset'}` };
+    case 'diag':
+      throw notSupported('dump (NMI) is not simulated by mgmt=sim');
+  }
+}
+
+async function act(ctx: DriverContext, m: MachineRef, action: PowerAction, onIfOff: boolean): Promise<PowerChange> {
+  const t0 = Date.now();
+  const before = powerOf(ctx.db, m);
+  const p = plan(action, before, onIfOff);
+  const result: PowerChange = { action, before, after: before, changed: false, attempts: 0, elapsedMs: 0, ...(p.note ? { note: p.note } : {}) };
+  if (p.op && p.to) {
+    await simulate(ctx, m, p.op);
+    if (p.to === 'on' && before !== 'on' && m.kind === 'virtual') {
+      const vm = ctx.db.prepare('SELECT vm_server_id FROM machines WHERE id = ?').get(m.id) as { vm_server_id: number | null };
+      if (vm.vm_server_id !== null) {
+        const server = ctx.db.prepare('SELECT id, name FROM machines WHERE id = ?').get(vm.vm_server_id) as MachineRef;
+        if (powerOf(ctx.db, server) !== 'on') throw new DriverError(`sim: VM server ${server.name} is not running`);
+        checkCapacity(ctx.db, m, server, vmCost(ctx.db, m));
+      }
+    }
+    setPower(ctx.db, m, p.to);
+    Object.assign(result, { after: p.to, changed: true, sent: p.op === 'reboot' ? action : p.to === 'on' ? 'on' : action, verified: true, attempts: 1 });
+  }
+  result.elapsedMs = Date.now() - t0;
+  return result;
+}
+
 export function createSimDriver(): Driver {
   return {
     name: 'sim',
     async prepare(ctx, machines) {
-      for (const m of machines) await simulate({ ...ctx, signal: ctx.signal }, m, 'start');
+      for (const m of machines) await simulate(ctx, m, 'start');
     },
     interfaces: {
       power: {
-        async powerOn(ctx, m) {
-          await simulate(ctx, m, 'power-on');
-          if (m.kind === 'virtual') {
-            const vm = ctx.db.prepare('SELECT vm_server_id FROM machines WHERE id = ?').get(m.id) as { vm_server_id: number | null };
-            if (vm.vm_server_id !== null) {
-              const server = ctx.db.prepare('SELECT id, name FROM machines WHERE id = ?').get(vm.vm_server_id) as MachineRef;
-              if (powerOf(ctx.db, server) !== 'on') throw new DriverError(`sim: VM server ${server.name} is not running`);
-              if (powerOf(ctx.db, m) !== 'on') checkCapacity(ctx.db, m, server, vmCost(ctx.db, m));
-            }
-          }
-          ctx.log(`${m.name}: ${powerOf(ctx.db, m)} -> on`);
-          setPower(ctx.db, m, 'on');
-        },
-        async shutdown(ctx, m) {
-          await simulate(ctx, m, 'shutdown');
-          ctx.log(`${m.name}: ${powerOf(ctx.db, m)} -> off`);
-          setPower(ctx.db, m, 'off');
-        },
-        async reboot(ctx, m) {
-          await simulate(ctx, m, 'reboot');
-          ctx.log(`${m.name}: rebooted`);
-          setPower(ctx.db, m, 'on');
-        },
         async state(ctx, m) {
+          const t0 = Date.now();
           await simulate(ctx, m, 'power-state');
-          return powerOf(ctx.db, m);
+          return { state: powerOf(ctx.db, m), attempts: 1, elapsedMs: Date.now() - t0 };
+        },
+        async act(ctx, m, action, o = {}) {
+          return act(ctx, m, action, o.onIfOff ?? false);
+        },
+      },
+      info: {
+        async check(ctx, m) {
+          await simulate(ctx, m, 'inventory');
+          return 'simulated';
         },
       },
       deploy: {

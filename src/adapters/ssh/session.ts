@@ -117,7 +117,7 @@ export async function connectVerified(opts: ConnectOptions): Promise<Client> {
       return new DriverError(`host key changed for ${where(t)}: it offers none of the accepted key types (${known.map((k) => k.keyType).join(', ')}); `
         + `check it, then run kanri ssh forget ${t.machine} and kanri ssh trust ${t.machine}`);
     }
-    return new DriverError(`cannot connect to ${where(t)} over SSH: ${withCode(err)}`, !!err.code);
+    return new DriverError(`cannot connect to ${where(t)} over SSH: ${withCode(err)}`, { retryable: !!err.code, layer: 'network' });
   };
   await handshake(client, config, { timeoutMs: opts.timeoutMs, signal: opts.signal, explain });
   return client;

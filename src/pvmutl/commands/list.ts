@@ -3,7 +3,7 @@ import type { Db } from '../../store/db.js';
 import { activeMachines, poolMachines } from '../../domain/machines.js';
 import { sortNodes } from '../../domain/paths.js';
 import { formatGroupList, formatServerList, formatSoftList, type TreeLine } from '../format.js';
-import { resolveGroup } from '../target.js';
+import { resolveGroup } from '../../engine/planners/targets.js';
 
 interface Node { id: number; name: string; priority: number; parent: number | null; isGroup: boolean }
 

@@ -4,7 +4,7 @@ import type { Db } from '../../store/db.js';
 import { activeMachines } from '../../domain/machines.js';
 import { activeByHost } from '../../engine/select.js';
 import { Exit, PvmError } from '../exit-codes.js';
-import { resolveGroup } from '../target.js';
+import { resolveGroup } from '../../engine/planners/targets.js';
 
 export function maintenance(db: Db, on: boolean, given: string, host: string | undefined): void {
   const { group, model } = resolveGroup(db, given);

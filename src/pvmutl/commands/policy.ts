@@ -4,7 +4,7 @@ import type { Db } from '../../store/db.js';
 import { type GroupRow, groupsUnder, sortNodes } from '../../domain/paths.js';
 import { Exit, PvmError } from '../exit-codes.js';
 import { formatPolicyLine } from '../format.js';
-import { resolveGroup, resolveOrFail } from '../target.js';
+import { resolveGroup, resolveOrFail } from '../../engine/planners/targets.js';
 import type { Io } from '../io.js';
 
 function policyName(db: Db, id: number | null): string | null {

@@ -4,21 +4,21 @@
 import type { Db } from '../../store/db.js';
 import { L } from '../../cli/locale.js';
 import type { GroupRow } from '../../domain/paths.js';
-import { EMPTY_SIDE, type JobPlan } from '../../engine/plan.js';
-import { type MachineRow, activeByHost, machineByName } from '../../engine/select.js';
-import { DISTRIBUTE_SPECIFIED, REDISTRIBUTE } from '../../engine/steps.js';
-import type { ChangeOptions } from '../change.js';
-import { Exit, PvmError } from '../exit-codes.js';
+import { EMPTY_SIDE, type JobPlan } from '../plan.js';
+import { type MachineRow, activeByHost, machineByName } from '../select.js';
+import { DISTRIBUTE_SPECIFIED, REDISTRIBUTE } from '../steps.js';
+import { refuse } from '../errors.js';
 import { plan, side, targetGroups } from './machines.js';
+import type { Planned } from './index.js';
 
 /** Software to distribute by name: it must exist and be distributable (exit 8). */
 function softwareIds(db: Db, names: string[], registeredOn?: GroupRow): number[] {
   return names.map((n) => {
     const s = db.prepare('SELECT id, name, kind FROM software WHERE name = ?').get(n) as { id: number; name: string; kind: string } | undefined;
-    if (!s) throw new PvmError(Exit.SOFTWARE, L(`software not found: ${n}`, `ソフトウェアが見つかりません: ${n}`));
-    if (s.kind === 'template') throw new PvmError(Exit.SOFTWARE, L(`${s.name} is a template; templates are not distributed`, `${s.name} はテンプレートのため配布できません`));
+    if (!s) throw refuse('software', L(`software not found: ${n}`, `ソフトウェアが見つかりません: ${n}`));
+    if (s.kind === 'template') throw refuse('software', L(`${s.name} is a template; templates are not distributed`, `${s.name} はテンプレートのため配布できません`));
     if (registeredOn && !db.prepare('SELECT 1 FROM software_registrations WHERE group_id = ? AND software_id = ?').get(registeredOn.id, s.id)) {
-      throw new PvmError(Exit.SOFTWARE, L(`${s.name} is not registered on ${registeredOn.name} (/p distributes any software)`, `${s.name} は ${registeredOn.name} に登録されていません`));
+      throw refuse('software', L(`${s.name} is not registered on ${registeredOn.name} (/p distributes any software)`, `${s.name} は ${registeredOn.name} に登録されていません`));
     }
     return s.id;
   });
@@ -47,35 +47,25 @@ function machinePlan(db: Db, m: MachineRow, how: Mode, given: Record<string, str
   });
 }
 
-export interface DeployRequest { build: () => JobPlan[]; options: ChangeOptions }
 
-export function deployGroup(db: Db, c: { group: string; full: boolean; software?: string[]; sequential: boolean; registeredOnly?: boolean }): DeployRequest {
+export function deployGroup(db: Db, c: { group: string; full: boolean; software?: string[]; sequential: boolean; registeredOnly?: boolean }): Planned {
   const specified = c.software !== undefined;
   const given: Record<string, string> = { GroupName: c.group, ...(c.full ? { f: 'yes' } : {}), ...(specified ? { p: c.software!.join(',') } : {}), ...(c.sequential ? { seq: 'yes' } : {}) };
-  let groupPath = c.group;
   const build = (): JobPlan[] => {
     const { group: g, modelId } = targetGroups(db, c.group, 'highest-first', false)[0]!;
     const how: Mode = specified ? { mode: 'specified', software: softwareIds(db, c.software!, c.registeredOnly ? g : undefined) } : { mode: c.full ? 'full' : 'differential' };
     const machines = activeInOrder(db, g, modelId);
-    if (machines.length === 0) throw new PvmError(Exit.MACHINE, L(`no active machine in ${c.group}`, `${c.group} に稼動しているマシンがありません`));
-    const plans = machines.map((m) => machinePlan(db, m, how, given));
-    groupPath = plans[0]!.src.group!.path;
-    return plans;
+    if (machines.length === 0) throw refuse('machine', L(`no active machine in ${c.group}`, `${c.group} に稼動しているマシンがありません`));
+    return machines.map((m) => machinePlan(db, m, how, given));
   };
   return {
     build,
-    options: {
-      sequential: c.sequential,
-      parent: {
-        sequence: specified ? 'DistributeSoftwareToMachinesInGroupWithScenario' : 'DistributeSoftwareToMachinesInGroup',
-        params: given,
-        get event() { return { group: groupPath, machine: '' }; },
-      },
-    },
+    sequential: c.sequential,
+    parent: { sequence: specified ? 'DistributeSoftwareToMachinesInGroupWithScenario' : 'DistributeSoftwareToMachinesInGroup', params: given },
   };
 }
 
-export function deployServer(db: Db, c: { group: string; host?: string; full: boolean; registered?: string[]; software?: string[] }): DeployRequest {
+export function deployServer(db: Db, c: { group: string; host?: string; full: boolean; registered?: string[]; software?: string[] }): Planned {
   if (c.host === undefined) {
     // Without a host name, every active machine of the group, at once (spec/decisions.md).
     return deployGroup(db, { group: c.group, full: c.full, software: c.software ?? c.registered, sequential: false, registeredOnly: c.registered !== undefined });
@@ -85,23 +75,21 @@ export function deployServer(db: Db, c: { group: string; host?: string; full: bo
     build: () => {
       const { group: g } = targetGroups(db, c.group, 'highest-first', false)[0]!;
       const m = activeByHost(db, g.id, c.host!);
-      if (!m) throw new PvmError(Exit.MACHINE, L(`${c.host} is not active in ${g.name}`, `${c.host} は ${g.name} で稼動していません`));
+      if (!m) throw refuse('machine', L(`${c.host} is not active in ${g.name}`, `${c.host} は ${g.name} で稼動していません`));
       const how: Mode = c.software !== undefined ? { mode: 'specified', software: softwareIds(db, c.software) }
         : c.registered !== undefined ? { mode: 'specified', software: softwareIds(db, c.registered, g) }
         : { mode: c.full ? 'full' : 'differential' };
       return [machinePlan(db, m, how, given)];
     },
-    options: {},
   };
 }
 
-export function deployMachine(db: Db, c: { machine: string; software: string[] }): DeployRequest {
+export function deployMachine(db: Db, c: { machine: string; software: string[] }): Planned {
   return {
     build: () => {
       const m = machineByName(db, c.machine);
-      if (!m) throw new PvmError(Exit.MACHINE, L(`machine not found: ${c.machine}`, `マシンが見つかりません: ${c.machine}`));
+      if (!m) throw refuse('machine', L(`machine not found: ${c.machine}`, `マシンが見つかりません: ${c.machine}`));
       return [machinePlan(db, m, { mode: 'specified', software: softwareIds(db, c.software) }, { MachineName: c.machine, SoftwareName: c.software.join(',') })];
     },
-    options: {},
   };
 }

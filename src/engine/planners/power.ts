@@ -3,11 +3,11 @@
 // category) is a target, except machines in maintenance (spec/decisions.md).
 import type { Db } from '../../store/db.js';
 import { L } from '../../cli/locale.js';
-import type { JobPlan } from '../../engine/plan.js';
-import { EMPTY_SIDE } from '../../engine/plan.js';
-import { type MachineRow, activeByHost } from '../../engine/select.js';
-import { REBOOT, SHUTDOWN, STARTUP } from '../../engine/steps.js';
-import { Exit, PvmError } from '../exit-codes.js';
+import type { JobPlan } from '../plan.js';
+import { EMPTY_SIDE } from '../plan.js';
+import { type MachineRow, activeByHost } from '../select.js';
+import { REBOOT, SHUTDOWN, STARTUP } from '../steps.js';
+import { refuse } from '../errors.js';
 import { plan, side, targetGroups } from './machines.js';
 
 const SEQUENCES = {
@@ -23,8 +23,8 @@ export function planPower(db: Db, c: { cmd: 'shutdown' | 'reboot' | 'poweron'; g
     const g = targets[0]!.group;
     for (const h of c.hosts) {
       const m = activeByHost(db, g.id, h);
-      if (!m) throw new PvmError(Exit.MACHINE, L(`${h} is not active in ${g.name} (pool machines cannot be given)`, `${h} は ${g.name} で稼動していません (プールマシンは指定できません)`));
-      if (chosen.some((x) => x.id === m.id)) throw new PvmError(Exit.MACHINE, L(`${h} is given twice`, `${h} が重複しています`));
+      if (!m) throw refuse('machine', L(`${h} is not active in ${g.name} (pool machines cannot be given)`, `${h} は ${g.name} で稼動していません (プールマシンは指定できません)`));
+      if (chosen.some((x) => x.id === m.id)) throw refuse('machine', L(`${h} is given twice`, `${h} が重複しています`));
       chosen.push(m);
     }
   } else {
@@ -33,7 +33,7 @@ export function planPower(db: Db, c: { cmd: 'shutdown' | 'reboot' | 'poweron'; g
         'SELECT * FROM machines WHERE group_id = ? AND (? IS NULL OR model_id = ?) AND maintenance = 0 ORDER BY name COLLATE NOCASE',
       ).all(g.id, modelId, modelId) as MachineRow[]));
     }
-    if (chosen.length === 0) throw new PvmError(Exit.MACHINE, L(`no active machine in ${c.group}`, `${c.group} に稼動しているマシンがありません`));
+    if (chosen.length === 0) throw refuse('machine', L(`no active machine in ${c.group}`, `${c.group} に稼動しているマシンがありません`));
   }
   const { sequence, table } = SEQUENCES[c.cmd];
   return chosen.map((m) => {

@@ -3,21 +3,21 @@
 import type { Db } from '../../store/db.js';
 import { L } from '../../cli/locale.js';
 import type { GroupRow } from '../../domain/paths.js';
-import { EMPTY_SIDE, type JobPlan, type VmCreation } from '../../engine/plan.js';
-import { machineRef, softwareRef } from '../../engine/refs.js';
-import { type MachineRow, activeByHost, freeHosts, hostByNetInfo, hostInUse, machineByName, modelsByPriority, removalCandidates } from '../../engine/select.js';
-import { ACTIVATE_VM, CREATE_VM, DELETE_VM, MOVE_VM, RECREATE_VM, REMOVE_VM, pick } from '../../engine/steps.js';
-import { Exit, PvmError } from '../exit-codes.js';
+import { EMPTY_SIDE, type JobPlan, type VmCreation } from '../plan.js';
+import { machineRef, softwareRef } from '../refs.js';
+import { type MachineRow, activeByHost, freeHosts, hostByNetInfo, hostInUse, machineByName, modelsByPriority, removalCandidates } from '../select.js';
+import { ACTIVATE_VM, CREATE_VM, DELETE_VM, MOVE_VM, RECREATE_VM, REMOVE_VM, pick } from '../steps.js';
+import { refuse } from '../errors.js';
 import { firstServing, plan, side, targetGroups } from './machines.js';
 
 function requireVmGroup(g: GroupRow, cmd: string): void {
   if (g.machine_type !== 'virtual') {
-    throw new PvmError(Exit.GROUP, L(`${cmd} needs a group of virtual machines; ${g.name} holds ${g.machine_type} machines`, `${cmd} には仮想マシンのグループを指定してください (${g.name})`));
+    throw refuse('group', L(`${cmd} needs a group of virtual machines; ${g.name} holds ${g.machine_type} machines`, `${cmd} には仮想マシンのグループを指定してください (${g.name})`));
   }
 }
 
 function requireVm(m: MachineRow): void {
-  if (m.kind !== 'virtual') throw new PvmError(Exit.MACHINE, L(`${m.name} is not a virtual machine`, `${m.name} は仮想マシンではありません`));
+  if (m.kind !== 'virtual') throw refuse('machine', L(`${m.name} is not a virtual machine`, `${m.name} は仮想マシンではありません`));
 }
 
 /** Cost of the powered-on VMs of a server, and its capacity. */
@@ -30,14 +30,14 @@ function serverLoad(db: Db, serverId: number, except?: number): { used: number; 
 
 function vmServerByName(db: Db, name: string): MachineRow {
   const s = machineByName(db, name);
-  if (!s || s.kind !== 'vmserver') throw new PvmError(Exit.MACHINE, L(`VM server not found: ${name}`, `VM サーバが見つかりません: ${name}`));
+  if (!s || s.kind !== 'vmserver') throw refuse('machine', L(`VM server not found: ${name}`, `VM サーバが見つかりません: ${name}`));
   return s;
 }
 
 function checkCapacity(db: Db, server: MachineRow, cost: number, vmId?: number): void {
   const l = serverLoad(db, server.id, vmId);
   if (l.used + cost > l.capacity) {
-    throw new PvmError(Exit.MACHINE, L(
+    throw refuse('machine', L(
       `VM server ${server.name} has no free capacity: cost ${cost} needed, ${Math.max(0, l.capacity - l.used)} of ${l.capacity} free`,
       `VM サーバ ${server.name} のキャパシティが不足しています: 必要コスト ${cost}、空き ${Math.max(0, l.capacity - l.used)}/${l.capacity}`,
     ));
@@ -54,18 +54,18 @@ function autoServer(db: Db, vmServerModel: number | null, cost: number): Machine
     .map((s) => ({ s, free: (() => { const l = serverLoad(db, s.id); return l.capacity - l.used; })() }))
     .filter((x) => x.free >= cost)
     .sort((a, b) => a.free - b.free);
-  if (!fitting[0]) throw new PvmError(Exit.MACHINE, L(`no VM server has free capacity for cost ${cost}`, `コスト ${cost} の VM を作成できる VM サーバがありません`));
+  if (!fitting[0]) throw refuse('machine', L(`no VM server has free capacity for cost ${cost}`, `コスト ${cost} の VM を作成できる VM サーバがありません`));
   return fitting[0].s;
 }
 
 function datastoreOn(db: Db, server: MachineRow, wanted: string | undefined): string {
   if (wanted !== undefined) {
     const d = db.prepare('SELECT name FROM datastores WHERE vm_server_id = ? AND name = ?').get(server.id, wanted) as { name: string } | undefined;
-    if (!d) throw new PvmError(Exit.MACHINE, L(`datastore ${wanted} not found on ${server.name}`, `${server.name} にデータストア ${wanted} がありません`));
+    if (!d) throw refuse('machine', L(`datastore ${wanted} not found on ${server.name}`, `${server.name} にデータストア ${wanted} がありません`));
     return d.name;
   }
   const d = db.prepare('SELECT name FROM datastores WHERE vm_server_id = ? ORDER BY shared DESC, name COLLATE NOCASE LIMIT 1').get(server.id) as { name: string } | undefined;
-  if (!d) throw new PvmError(Exit.MACHINE, L(`${server.name} has no datastore`, `${server.name} にデータストアがありません`));
+  if (!d) throw refuse('machine', L(`${server.name} has no datastore`, `${server.name} にデータストアがありません`));
   return d.name;
 }
 
@@ -78,12 +78,12 @@ function templateOf(db: Db, g: GroupRow, modelId: number): number | null {
 function chooseHost(db: Db, g: GroupRow, netInfo: string | undefined): number {
   if (netInfo !== undefined) {
     const h = hostByNetInfo(db, g.id, netInfo);
-    if (!h) throw new PvmError(Exit.HOST_SETTING, L(`no host setting named or addressed ${netInfo} in ${g.name}`, `${g.name} に ${netInfo} のホスト設定がありません`));
-    if (hostInUse(db, h.id)) throw new PvmError(Exit.HOST_SETTING, L(`host setting ${h.host_name} is in use`, `ホスト設定 ${h.host_name} は使用中です`));
+    if (!h) throw refuse('host-setting', L(`no host setting named or addressed ${netInfo} in ${g.name}`, `${g.name} に ${netInfo} のホスト設定がありません`));
+    if (hostInUse(db, h.id)) throw refuse('host-setting', L(`host setting ${h.host_name} is in use`, `ホスト設定 ${h.host_name} は使用中です`));
     return h.id;
   }
   const h = freeHosts(db, g.id)[0];
-  if (!h) throw new PvmError(Exit.HOST_SETTING, L(`host settings of ${g.name} are insufficient: none unused`, `${g.name} のホスト設定が不足しています`));
+  if (!h) throw refuse('host-setting', L(`host settings of ${g.name} are insufficient: none unused`, `${g.name} のホスト設定が不足しています`));
   return h.id;
 }
 
@@ -96,11 +96,11 @@ export function planVmAdd(db: Db, c: { group: string; vm: string; vmServer?: str
 
   if (c.existing) {
     const m = machineByName(db, c.vm);
-    if (!m) throw new PvmError(Exit.MACHINE, L(`machine not found: ${c.vm}`, `マシンが見つかりません: ${c.vm}`));
+    if (!m) throw refuse('machine', L(`machine not found: ${c.vm}`, `マシンが見つかりません: ${c.vm}`));
     requireVm(m);
-    if (m.group_id !== null) throw new PvmError(Exit.VM_ACTIVE, L(`${m.name} is already active in a group`, `${m.name} は既にグループで稼動しています`));
+    if (m.group_id !== null) throw refuse('vm-active', L(`${m.name} is already active in a group`, `${m.name} は既にグループで稼動しています`));
     if (c.vmServer !== undefined && m.vm_server_id !== vmServerByName(db, c.vmServer).id) {
-      throw new PvmError(Exit.MACHINE, L(`${m.name} is not on VM server ${c.vmServer}`, `${m.name} は VM サーバ ${c.vmServer} 上にありません`));
+      throw refuse('machine', L(`${m.name} is not on VM server ${c.vmServer}`, `${m.name} は VM サーバ ${c.vmServer} 上にありません`));
     }
     const hostId = chooseHost(db, g, c.netInfo);
     const inPool = db.prepare('SELECT 1 FROM pool_members WHERE group_id = ? AND machine_id = ?').get(g.id, m.id);
@@ -114,9 +114,9 @@ export function planVmAdd(db: Db, c: { group: string; vm: string; vmServer?: str
     })];
   }
 
-  if (machineByName(db, c.vm)) throw new PvmError(Exit.VM_EXISTS, L(`a machine named ${c.vm} already exists`, `${c.vm} という名前のマシンは既に存在します`));
+  if (machineByName(db, c.vm)) throw refuse('vm-exists', L(`a machine named ${c.vm} already exists`, `${c.vm} という名前のマシンは既に存在します`));
   const templateId = templateOf(db, g, modelId);
-  if (templateId === null) throw new PvmError(Exit.SOFTWARE, L(`no template is registered on ${g.name}`, `${g.name} にテンプレートが登録されていません`));
+  if (templateId === null) throw refuse('software', L(`no template is registered on ${g.name}`, `${g.name} にテンプレートが登録されていません`));
   const template = softwareRef(db, templateId);
   const cost = (db.prepare('SELECT cost FROM software WHERE id = ?').get(templateId) as { cost: number | null }).cost ?? 0;
   let server: MachineRow;
@@ -141,17 +141,17 @@ export function planVmAdd(db: Db, c: { group: string; vm: string; vmServer?: str
 
 export function planVmDelete(db: Db, c: { group: string; host?: string; removeOnly: boolean }): JobPlan[] {
   const targets = targetGroups(db, c.group, 'lowest-first', c.host === undefined).filter((t) => c.host !== undefined || t.group.machine_type === 'virtual');
-  if (targets.length === 0) throw new PvmError(Exit.GROUP, L(`no group of virtual machines under ${c.group}`, `${c.group} の下に仮想マシンのグループがありません`));
+  if (targets.length === 0) throw refuse('group', L(`no group of virtual machines under ${c.group}`, `${c.group} の下に仮想マシンのグループがありません`));
   return firstServing(targets, ({ group: g, modelId }) => {
     requireVmGroup(g, 'vmdelete');
     let m: MachineRow | undefined;
     if (c.host !== undefined) {
       m = activeByHost(db, g.id, c.host);
-      if (!m) throw new PvmError(Exit.MACHINE, L(`${c.host} is not active in ${g.name}`, `${c.host} は ${g.name} で稼動していません`));
+      if (!m) throw refuse('machine', L(`${c.host} is not active in ${g.name}`, `${c.host} は ${g.name} で稼動していません`));
       requireVm(m);
     } else {
       m = removalCandidates(db, g.id, modelId)[0];
-      if (!m) throw new PvmError(Exit.MACHINE, L(`no active virtual machine in ${g.name} can be deleted`, `${g.name} に削除できる稼動中の仮想マシンがありません`));
+      if (!m) throw refuse('machine', L(`no active virtual machine in ${g.name} can be deleted`, `${g.name} に削除できる稼動中の仮想マシンがありません`));
     }
     const src = side(db, { group: g.id, model: m.model_id, machine: m.id, host: m.host_setting_id });
     const sequence = !c.removeOnly ? 'DeleteVirtualMachine' : m.activated_from === 'group_pool' ? 'MoveFromGroupToPool' : 'MoveFromGroupToManaged';
@@ -168,11 +168,11 @@ export function planVmDelete(db: Db, c: { group: string; host?: string; removeOn
 export function planVmMigrate(db: Db, c: { cmd: 'vmmigrate' | 'vmmigrateandmove'; group: string; host: string; vmServer: string }): JobPlan[] {
   const g = targetGroups(db, c.group, 'highest-first', false)[0]!.group;
   const m = activeByHost(db, g.id, c.host);
-  if (!m) throw new PvmError(Exit.MACHINE, L(`${c.host} is not active in ${g.name}`, `${c.host} は ${g.name} で稼動していません`));
+  if (!m) throw refuse('machine', L(`${c.host} is not active in ${g.name}`, `${c.host} は ${g.name} で稼動していません`));
   requireVm(m);
   const server = vmServerByName(db, c.vmServer);
   if (m.vm_server_id === server.id) {
-    throw new PvmError(Exit.MACHINE, L(`${m.name} is already on ${server.name}; give another VM server`, `${m.name} は既に ${server.name} 上にあります`));
+    throw refuse('machine', L(`${m.name} is already on ${server.name}; give another VM server`, `${m.name} は既に ${server.name} 上にあります`));
   }
   if (m.power_state === 'on') checkCapacity(db, server, m.cost ?? 0, m.id);
   const onTarget = m.datastore ? (db.prepare('SELECT name FROM datastores WHERE vm_server_id = ? AND name = ?').get(server.id, m.datastore) as { name: string } | undefined) : undefined;

@@ -5,17 +5,17 @@
 import type { Db } from '../../store/db.js';
 import { L } from '../../cli/locale.js';
 import { type GroupRow, groupsUnder } from '../../domain/paths.js';
-import { type JobPlan, type Side, EMPTY_SIDE, applicable } from '../../engine/plan.js';
-import { groupInfo, hostRef, machineRef, modelInfo } from '../../engine/refs.js';
+import { type JobPlan, type Side, EMPTY_SIDE, applicable } from '../plan.js';
+import { groupInfo, hostRef, machineRef, modelInfo } from '../refs.js';
 import {
   type Candidate, type HostRow, type MachineRow, activationCandidates, activeByHost, freeHosts, hostByNetInfo, hostInUse,
   machineByName, modelsByPriority, removalCandidates,
-} from '../../engine/select.js';
+} from '../select.js';
 import {
   ACTIVATE_PHYSICAL, ACTIVATE_VM, DELETE_PHYSICAL, MASTER_PHYSICAL, MASTER_VM, MOVE_PHYSICAL, REMOVE_VM, REPLACE_PHYSICAL, type StepDef,
-} from '../../engine/steps.js';
-import { Exit, PvmError } from '../exit-codes.js';
-import { resolveOrFail } from '../target.js';
+} from '../steps.js';
+import { EngineError, refuse } from '../errors.js';
+import { resolveOrFail } from './targets.js';
 
 export function side(db: Db, ids: { group?: number | null; model?: number | null; machine?: number | null; host?: number | null }): Side {
   return {
@@ -37,11 +37,11 @@ export function targetGroups(db: Db, given: string, order: 'highest-first' | 'lo
   if (r.kind === 'group') return [{ group: r.group, modelId: null }];
   if (r.kind === 'model') return [{ group: r.group, modelId: r.model.id }];
   if (!categoryAllowed) {
-    throw new PvmError(Exit.GROUP, L(`${given} is a category; give a group here`, `${given} はカテゴリです。ここではグループを指定してください`));
+    throw refuse('group', L(`${given} is a category; give a group here`, `${given} はカテゴリです。ここではグループを指定してください`));
   }
   const groups = groupsUnder(db, r.category.id);
   if (order === 'lowest-first') groups.reverse();
-  if (groups.length === 0) throw new PvmError(Exit.GROUP, L(`no group under category ${given}`, `カテゴリ ${given} の下にグループがありません`));
+  if (groups.length === 0) throw refuse('group', L(`no group under category ${given}`, `カテゴリ ${given} の下にグループがありません`));
   return groups.map((g) => ({ group: g, modelId: null }));
 }
 
@@ -52,7 +52,7 @@ export function firstServing<T, R>(targets: T[], fn: (t: T) => R): R {
     try {
       return fn(t);
     } catch (err) {
-      if (!(err instanceof PvmError) || targets.length === 1) throw err;
+      if (!(err instanceof EngineError) || targets.length === 1) throw err;
       first ??= err;
     }
   }
@@ -77,18 +77,18 @@ function activationPlan(db: Db, g: GroupRow, c: Candidate, modelId: number, host
 /** A machine named on the command line must stand by in the group's own pool. */
 function namedPoolMachine(db: Db, g: GroupRow, name: string): { candidate: Candidate; modelId: number | null } {
   const m = machineByName(db, name);
-  if (!m) throw new PvmError(Exit.MACHINE, L(`machine not found: ${name}`, `マシンが見つかりません: ${name}`));
+  if (!m) throw refuse('machine', L(`machine not found: ${name}`, `マシンが見つかりません: ${name}`));
   if (m.group_id !== null) {
-    throw new PvmError(isVmGroup(g) ? Exit.VM_ACTIVE : Exit.MACHINE, L(`${m.name} is already active in a group`, `${m.name} は既にグループで稼動しています`));
+    throw refuse(isVmGroup(g) ? 'vm-active' : 'machine', L(`${m.name} is already active in a group`, `${m.name} は既にグループで稼動しています`));
   }
   const pool = db.prepare('SELECT model_id FROM pool_members WHERE group_id = ? AND machine_id = ?').get(g.id, m.id) as { model_id: number | null } | undefined;
   if (!pool) {
-    throw new PvmError(Exit.MACHINE, L(
+    throw refuse('machine', L(
       `${m.name} is not in the pool of ${g.name} (common-pool machines cannot be given)`,
       `${m.name} は ${g.name} のプールにありません (共通プールのマシンは指定できません)`,
     ));
   }
-  if (m.kind !== g.machine_type) throw new PvmError(Exit.MACHINE, L(`${m.name} is a ${m.kind} machine; ${g.name} takes ${g.machine_type} machines`, `${m.name} の種類 (${m.kind}) は ${g.name} (${g.machine_type}) と異なります`));
+  if (m.kind !== g.machine_type) throw refuse('machine', L(`${m.name} is a ${m.kind} machine; ${g.name} takes ${g.machine_type} machines`, `${m.name} の種類 (${m.kind}) は ${g.name} (${g.machine_type}) と異なります`));
   return { candidate: { machine: m, modelId: pool.model_id, from: 'group_pool' }, modelId: pool.model_id };
 }
 
@@ -115,7 +115,7 @@ export function planAdd(db: Db, c: { group: string; machine?: string; count?: nu
       }
     }
     if (picked.length < count) {
-      throw new PvmError(Exit.MACHINE, L(
+      throw refuse('machine', L(
         `not enough usable pool machines for ${g.name}: ${count} needed, ${picked.length} available`,
         `${g.name} で使用できるプールマシンが不足しています: 必要 ${count} 台、使用可能 ${picked.length} 台`,
       ));
@@ -126,8 +126,8 @@ export function planAdd(db: Db, c: { group: string; machine?: string; count?: nu
   });
 }
 
-function hostsInsufficient(g: GroupRow, need: number, have: number): PvmError {
-  return new PvmError(Exit.HOST_SETTING, L(
+function hostsInsufficient(g: GroupRow, need: number, have: number): EngineError {
+  return refuse('host-setting', L(
     `host settings of ${g.name} are insufficient: ${need} needed, ${have} unused`,
     `${g.name} のホスト設定が不足しています: 必要 ${need}、未使用 ${have}`,
   ));
@@ -138,11 +138,11 @@ export function planAddSpecName(db: Db, c: { group: string; netInfo: string; mac
   // With a category, the group is the one that defines the host name or address.
   const defining = targets.filter((t) => hostByNetInfo(db, t.group.id, c.netInfo));
   if (defining.length === 0) {
-    throw new PvmError(Exit.HOST_SETTING, L(`no host setting named or addressed ${c.netInfo} in ${c.group}`, `${c.group} に ${c.netInfo} のホスト設定がありません`));
+    throw refuse('host-setting', L(`no host setting named or addressed ${c.netInfo} in ${c.group}`, `${c.group} に ${c.netInfo} のホスト設定がありません`));
   }
   return firstServing(defining, ({ group: g, modelId }) => {
     const host = hostByNetInfo(db, g.id, c.netInfo)!;
-    if (hostInUse(db, host.id)) throw new PvmError(Exit.HOST_SETTING, L(`host setting ${host.host_name} is in use`, `ホスト設定 ${host.host_name} は使用中です`));
+    if (hostInUse(db, host.id)) throw refuse('host-setting', L(`host setting ${host.host_name} is in use`, `ホスト設定 ${host.host_name} は使用中です`));
     const given = { GroupName: c.group, NetInfo: c.netInfo };
     if (c.machine !== undefined) {
       const { candidate, modelId: poolModel } = namedPoolMachine(db, g, c.machine);
@@ -153,7 +153,7 @@ export function planAddSpecName(db: Db, c: { group: string; netInfo: string; mac
       const cand = activationCandidates(db, g.id, md.id, g.machine_type)[0];
       if (cand) return [activationPlan(db, g, cand, md.id, host, given)];
     }
-    throw new PvmError(Exit.MACHINE, L(`no usable pool machine for ${g.name}`, `${g.name} で使用できるプールマシンがありません`));
+    throw refuse('machine', L(`no usable pool machine for ${g.name}`, `${g.name} で使用できるプールマシンがありません`));
   });
 }
 
@@ -169,8 +169,8 @@ function standbyPlan(db: Db, g: GroupRow, m: MachineRow, given: Record<string, s
   });
 }
 
-function notActive(host: string, g: GroupRow): PvmError {
-  return new PvmError(Exit.MACHINE, L(`${host} is not active in ${g.name}`, `${host} は ${g.name} で稼動していません`));
+function notActive(host: string, g: GroupRow): EngineError {
+  return refuse('machine', L(`${host} is not active in ${g.name}`, `${host} は ${g.name} で稼動していません`));
 }
 
 export function planDelete(db: Db, c: { group: string; host?: string; count?: number }): JobPlan[] {
@@ -184,7 +184,7 @@ export function planDelete(db: Db, c: { group: string; host?: string; count?: nu
     const count = c.count ?? 1;
     const ms = removalCandidates(db, g.id, modelId).slice(0, count);
     if (ms.length < count) {
-      throw new PvmError(Exit.MACHINE, L(
+      throw refuse('machine', L(
         `active machines of ${g.name} are insufficient: ${count} to delete, ${ms.length} can be`,
         `${g.name} の稼動マシンが不足しています: 削除 ${count} 台、削除可能 ${ms.length} 台`,
       ));
@@ -195,10 +195,10 @@ export function planDelete(db: Db, c: { group: string; host?: string; count?: nu
 
 export function planReplace(db: Db, c: { group: string; host: string }): JobPlan[] {
   const g = targetGroups(db, c.group, 'highest-first', false)[0]!.group;
-  if (isVmGroup(g)) throw new PvmError(Exit.GROUP, L(`replace is not usable for virtual machines (${g.name})`, `replace は仮想マシンには使用できません (${g.name})`));
+  if (isVmGroup(g)) throw refuse('group', L(`replace is not usable for virtual machines (${g.name})`, `replace は仮想マシンには使用できません (${g.name})`));
   const opts = db.prepare('SELECT prefer_cpu_blade FROM groups WHERE id = ?').get(g.id) as { prefer_cpu_blade: number };
   if (opts.prefer_cpu_blade) {
-    throw new PvmError(Exit.GROUP, L(
+    throw refuse('group', L(
       `${g.name} prefers SIGMABLADE CPU-blade replacement, which kanri does not support; turn prefer_cpu_blade off to replace whole machines`,
       `${g.name} は CPU ブレード置換 (SIGMABLADE) 優先に設定されていますが、kanri は対応していません`,
     ));
@@ -207,7 +207,7 @@ export function planReplace(db: Db, c: { group: string; host: string }): JobPlan
   if (!src) throw notActive(c.host, g);
   const cand = activationCandidates(db, g.id, src.model_id, g.machine_type)[0];
   if (!cand) {
-    throw new PvmError(Exit.MACHINE, L(
+    throw refuse('machine', L(
       `no usable machine in the pool of ${g.name} (or the common pool) to replace ${src.name}`,
       `${src.name} を置換できるマシンが ${g.name} のプール (共通プール) にありません`,
     ));
@@ -227,25 +227,25 @@ export function planMove(db: Db, c: { dest: string; src: string; host?: string; 
   const dests = targetGroups(db, c.dest, 'highest-first', c.host === undefined);
   const srcs = targetGroups(db, c.src, 'lowest-first', c.host === undefined);
   const pairs = dests.flatMap((d) => srcs.map((s) => ({ d, s }))).filter(({ d, s }) => d.group.id !== s.group.id);
-  if (pairs.length === 0) throw new PvmError(Exit.GROUP, L('the source and destination groups are the same', '移動元と移動先のグループが同じです'));
+  if (pairs.length === 0) throw refuse('group', L('the source and destination groups are the same', '移動元と移動先のグループが同じです'));
   return firstServing(pairs, ({ d, s }) => movePlans(db, d.group, s.group, c));
 }
 
 function movePlans(db: Db, dest: GroupRow, srcG: GroupRow, c: { dest: string; src: string; host?: string; count?: number }): JobPlan[] {
-  if (isVmGroup(dest) || isVmGroup(srcG)) throw new PvmError(Exit.GROUP, L('move is not usable for virtual machines', 'move は仮想マシンには使用できません'));
+  if (isVmGroup(dest) || isVmGroup(srcG)) throw refuse('group', L('move is not usable for virtual machines', 'move は仮想マシンには使用できません'));
   const inDestPool = (m: MachineRow): { model_id: number | null } | undefined =>
     db.prepare('SELECT model_id FROM pool_members WHERE group_id = ? AND machine_id = ?').get(dest.id, m.id) as { model_id: number | null } | undefined;
   let machines: MachineRow[];
   if (c.host !== undefined) {
     const m = activeByHost(db, srcG.id, c.host);
-    if (!m) throw new PvmError(Exit.MOVE, L(`no machine is active on host ${c.host} in ${srcG.name}`, `${srcG.name} のホスト ${c.host} で稼動しているマシンがありません`));
-    if (!inDestPool(m)) throw new PvmError(Exit.GROUP, L(`${m.name} is not in the pool of ${dest.name}`, `${m.name} は ${dest.name} のプールにありません`));
+    if (!m) throw refuse('move', L(`no machine is active on host ${c.host} in ${srcG.name}`, `${srcG.name} のホスト ${c.host} で稼動しているマシンがありません`));
+    if (!inDestPool(m)) throw refuse('group', L(`${m.name} is not in the pool of ${dest.name}`, `${m.name} は ${dest.name} のプールにありません`));
     machines = [m];
   } else {
     const count = c.count ?? 1;
     machines = removalCandidates(db, srcG.id, null).filter((m) => inDestPool(m)).slice(0, count);
     if (machines.length < count) {
-      throw new PvmError(Exit.MOVE, L(
+      throw refuse('move', L(
         `machines to move are insufficient: ${count} needed, ${machines.length} active in ${srcG.name} and in the pool of ${dest.name}`,
         `移動するマシンが不足しています: 必要 ${count} 台、${srcG.name} で稼動し ${dest.name} のプールにあるマシン ${machines.length} 台`,
       ));
@@ -253,7 +253,7 @@ function movePlans(db: Db, dest: GroupRow, srcG: GroupRow, c: { dest: string; sr
   }
   const hosts = freeHosts(db, dest.id);
   if (hosts.length < machines.length) {
-    throw new PvmError(Exit.GROUP, L(
+    throw refuse('group', L(
       `host settings of ${dest.name} are insufficient: ${machines.length} needed, ${hosts.length} unused`,
       `移動先 ${dest.name} のホスト設定が不足しています: 必要 ${machines.length}、未使用 ${hosts.length}`,
     ));
@@ -279,12 +279,12 @@ function movePlans(db: Db, dest: GroupRow, srcG: GroupRow, c: { dest: string; sr
 export function planMaster(db: Db, c: { group: string; machine: string; netInfo: string }): JobPlan[] {
   const { group: g, modelId } = targetGroups(db, c.group, 'highest-first', false)[0]!;
   const m = machineByName(db, c.machine);
-  if (!m) throw new PvmError(Exit.MACHINE, L(`machine not found: ${c.machine}`, `マシンが見つかりません: ${c.machine}`));
-  if (m.group_id !== null) throw new PvmError(isVmGroup(g) ? Exit.VM_ACTIVE : Exit.MACHINE, L(`${m.name} is already active in a group`, `${m.name} は既にグループで稼動しています`));
-  if (m.kind !== g.machine_type) throw new PvmError(Exit.MACHINE, L(`${m.name} is a ${m.kind} machine; ${g.name} takes ${g.machine_type} machines`, `${m.name} の種類 (${m.kind}) は ${g.name} (${g.machine_type}) と異なります`));
+  if (!m) throw refuse('machine', L(`machine not found: ${c.machine}`, `マシンが見つかりません: ${c.machine}`));
+  if (m.group_id !== null) throw refuse(isVmGroup(g) ? 'vm-active' : 'machine', L(`${m.name} is already active in a group`, `${m.name} は既にグループで稼動しています`));
+  if (m.kind !== g.machine_type) throw refuse('machine', L(`${m.name} is a ${m.kind} machine; ${g.name} takes ${g.machine_type} machines`, `${m.name} の種類 (${m.kind}) は ${g.name} (${g.machine_type}) と異なります`));
   const host = hostByNetInfo(db, g.id, c.netInfo);
-  if (!host) throw new PvmError(Exit.HOST_SETTING, L(`no host setting named or addressed ${c.netInfo} in ${g.name}`, `${g.name} に ${c.netInfo} のホスト設定がありません`));
-  if (hostInUse(db, host.id)) throw new PvmError(Exit.HOST_SETTING, L(`host setting ${host.host_name} is in use`, `ホスト設定 ${host.host_name} は使用中です`));
+  if (!host) throw refuse('host-setting', L(`no host setting named or addressed ${c.netInfo} in ${g.name}`, `${g.name} に ${c.netInfo} のホスト設定がありません`));
+  if (hostInUse(db, host.id)) throw refuse('host-setting', L(`host setting ${host.host_name} is in use`, `ホスト設定 ${host.host_name} は使用中です`));
   const dst = side(db, { group: g.id, model: modelId ?? firstModel(db, g.id), machine: m.id, host: host.id });
   return [plan({
     sequence: 'MoveMasterMachineToGroup', table: isVmGroup(g) ? MASTER_VM : MASTER_PHYSICAL,

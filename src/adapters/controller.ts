@@ -1,0 +1,73 @@
+// A machine's management controller registration (BMC, iLO): the controller columns of
+// `machines` (V4_DSCLI), written by dscli createServer/setServer and `kanri config
+// apply`, read by the controller drivers. The controller type names the driver that
+// serves the machine's `info` interface (and power, for dscli). The password is only
+// ever held sealed here and opened by the driver at the moment it logs in.
+import type { Db } from '../store/db.js';
+import { openSecret } from '../store/secrets.js';
+import type { PowerState } from './types.js';
+
+/** Controller types a machine can be registered with; each is the name of a controller driver. */
+export const CONTROLLER_TYPES = ['ipmi', 'redfish', 'sim'] as const;
+export type ControllerType = (typeof CONTROLLER_TYPES)[number];
+
+export interface ControllerRow {
+  id: number;
+  name: string;
+  mgmt_type: ControllerType | null;
+  bmc_address: string | null;
+  bmc_port: number | null;
+  bmc_user: string | null;
+  bmc_secret: string | null;
+  cipher_suite: number | null;
+  bmc_probe: string | null;
+  last_power: string | null;
+  last_status: string | null;
+  os_address: string | null;
+  ssh_user: string | null;
+  ssh_key_path: string | null;
+  hw_model_name: string | null;
+}
+
+export const CONTROLLER_COLUMNS = 'id, name, mgmt_type, bmc_address, bmc_port, bmc_user, bmc_secret, cipher_suite, bmc_probe, last_power, last_status, os_address, ssh_user, ssh_key_path, hw_model_name';
+
+/** The AAD a controller password is sealed with: bound to its machine row. */
+export function controllerSecretPurpose(machineId: number): string {
+  return `bmc-password:${machineId}`;
+}
+
+export function controllerRow(db: Db, machineId: number): ControllerRow | undefined {
+  return db.prepare(`SELECT ${CONTROLLER_COLUMNS} FROM machines WHERE id = ?`).get(machineId) as ControllerRow | undefined;
+}
+
+export function controllerByName(db: Db, name: string): ControllerRow | undefined {
+  return db.prepare(`SELECT ${CONTROLLER_COLUMNS} FROM machines WHERE name = ? AND mgmt_type IS NOT NULL`).get(name) as ControllerRow | undefined;
+}
+
+/** The registered password in clear, for the login only (throws SecretError when it cannot be read). */
+export function controllerPassword(db: Db, row: ControllerRow): string {
+  return row.bmc_secret ? openSecret(db, row.bmc_secret, controllerSecretPurpose(row.id)) : '';
+}
+
+/** Keeps what a driver learnt about its controller (e.g. the cipher suites an IPMI BMC offers). */
+export function rememberControllerProbe(db: Db, machineId: number, probe: string): void {
+  db.prepare('UPDATE machines SET bmc_probe = ? WHERE id = ? AND bmc_probe IS NOT ?').run(probe, machineId, probe);
+}
+
+const now = (): string => new Date().toISOString();
+
+/**
+ * The one writer of a machine's last known power state: what a power driver just read or
+ * set, whoever asked (a pvmutl job, dscli, the monitor). `status` is 'ok' or the reason
+ * the controller could not be read. An unknown state leaves the recorded power as it was.
+ */
+export function recordPower(db: Db, machineId: number, state: PowerState, status: string): void {
+  const last = state === 'suspended' ? null : state;
+  db.prepare('UPDATE machines SET last_power = coalesce(?, last_power), last_status = ?, last_checked_at = ? WHERE id = ?').run(last, status, now(), machineId);
+  if (state !== 'unknown') db.prepare('UPDATE machines SET power_state = ? WHERE id = ?').run(state, machineId);
+}
+
+/** Whether the controller answered the last call, and when ('ok' or the reason it did not). */
+export function recordControllerStatus(db: Db, machineId: number, status: string): void {
+  db.prepare('UPDATE machines SET last_status = ?, last_checked_at = ? WHERE id = ?').run(status, now(), machineId);
+}

@@ -1,0 +1,18 @@
+// The sim driver's declaration: it serves every interface from state kept in the
+// store, for the demo and the engine's tests; it proves no protocol.
+import type { DriverSpec } from '../types.js';
+import { SIM_OPERATIONS } from './state.js';
+
+export const SIM: DriverSpec = {
+  name: 'sim',
+  description: 'a simulated data centre kept in the store (demonstrations and engine tests; proves no protocol)',
+  interfaces: ['power', 'deploy', 'vm', 'storage', 'vlan', 'lb', 'monitor', 'info'],
+  controller: true,
+  settings: [
+    {
+      key: 'sim.delay_ms', scope: 'global', type: 'integer', min: 0, default: 5, suffixes: SIM_OPERATIONS,
+      description: 'delay of every simulated operation in ms; sim.delay_ms.<operation> for one operation',
+    },
+  ],
+  load: async () => (await import('./index.js')).createSimDriver(),
+};

@@ -1,0 +1,153 @@
+// The engine as a service: one entry point for every front end (a pvmutl command, a
+// kanri command, a policy action of the monitor). run() takes a requested change, plans
+// it, checks that every driver it needs can serve it, reserves what it needs (waiting
+// while another job holds it), runs its jobs through the fan-out and returns what
+// happened. An Engine owns the jobs it started: cancelAll() and drain() act on those only.
+import { refreshDrivers } from '../adapters/registry.js';
+import type { Db } from '../store/db.js';
+import { getSetting } from '../store/settings.js';
+import { DEFAULT_FANOUT, fanOutAll } from '../util/fanout.js';
+import { writeJobEvent } from './events.js';
+import { type JobOutcome, finishJob } from './job-state.js';
+import { type Job, JobWatch, releaseReservations, submit } from './jobs.js';
+import type { Resource } from './plan.js';
+import { type ChangeRequest, planChange } from './planners/index.js';
+import { JobRunner, type JobResult, checkDrivers } from './runner.js';
+
+export type { ChangeRequest, JobResult, JobOutcome };
+
+export interface ChangeHooks {
+  /** Called once when the jobs must wait for another job's resources. */
+  onHeld?(jobIds: number[], blockers: Resource[]): void;
+  /** Called as each step starts. */
+  onStep?(jobId: number, line: string): void;
+}
+
+export interface ChangeResult {
+  /** Every job of the change, in plan order. */
+  jobs: JobResult[];
+  /** The group-level job the jobs belong to (deploygrp), with its outcome. */
+  parent?: { id: number; outcome: JobOutcome };
+  /** Canceled (ascancel) while it waited for resources: no job ran. */
+  canceledWhileHeld: boolean;
+}
+
+export interface RunOptions {
+  /** Who asked: recorded as the jobs' origin (pvmutl, kanri, policy). */
+  origin: string;
+  /** The command line or action, as the journal shows it. */
+  command: string;
+}
+
+/** Jobs one change runs at the same time; more wait for a free slot. */
+function parallelism(db: Db): number {
+  const n = Number(getSetting(db, 'engine.parallel'));
+  return Number.isInteger(n) && n >= 1 ? Math.min(n, 1024) : DEFAULT_FANOUT;
+}
+
+export class Engine {
+  private readonly watch: JobWatch;
+  private draining = false;
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(private readonly db: Db) {
+    this.watch = new JobWatch(db);
+  }
+
+  /** Plans, reserves, runs and waits for one requested change. */
+  async run(request: ChangeRequest, opts: RunOptions, hooks: ChangeHooks = {}): Promise<ChangeResult> {
+    if (this.draining) throw new Error('the engine is shutting down and takes no new changes');
+    const p = this.execute(request, opts, hooks);
+    this.inFlight.add(p);
+    try {
+      return await p;
+    } finally {
+      this.inFlight.delete(p);
+    }
+  }
+
+  private async execute(request: ChangeRequest, opts: RunOptions, hooks: ChangeHooks): Promise<ChangeResult> {
+    const { db } = this;
+    refreshDrivers(db);
+    const planned = planChange(db, request);
+    const submitted = await submit(db, planned.build, {
+      origin: opts.origin,
+      command: opts.command,
+      check: (plans) => { for (const p of plans) checkDrivers(db, p); },
+      ...(planned.parent ? { parent: planned.parent } : {}),
+      ...(hooks.onHeld ? { onHeld: hooks.onHeld } : {}),
+    });
+    if (submitted === 'canceled') return { jobs: [], canceledWhileHeld: true };
+    const { jobs, parentId } = submitted;
+    const runner = new JobRunner(db, this.watch, hooks.onStep);
+    const parentEvent = { group: jobs[0]?.plan.src.group?.path ?? '', machine: '' };
+    if (parentId !== null) writeJobEvent(db, planned.parent!.sequence, 'start', { jobId: parentId, ...parentEvent });
+    const results = planned.sequential ? await this.inTurn(runner, jobs) : await this.together(runner, jobs);
+    const out: ChangeResult = { jobs: results, canceledWhileHeld: false };
+    if (parentId !== null) {
+      const outcomes = results.map((r) => r.outcome);
+      const outcome: JobOutcome = outcomes.includes('failed') || outcomes.includes('not-started') ? 'failed' : outcomes.includes('canceled') ? 'canceled' : 'completed';
+      const failed = outcomes.filter((o) => o !== 'completed').length;
+      finishJob(db, parentId, outcome, outcome === 'completed' ? null : `${failed} of ${outcomes.length} machines did not complete`);
+      writeJobEvent(db, planned.parent!.sequence, outcome === 'completed' ? 'complete' : outcome, { jobId: parentId, ...parentEvent });
+      out.parent = { id: parentId, outcome };
+    }
+    return out;
+  }
+
+  private async together(runner: JobRunner, jobs: Job[]): Promise<JobResult[]> {
+    const settled = await fanOutAll(jobs, (j) => runner.run(j), { concurrency: parallelism(this.db) });
+    return settled.map((s) => {
+      if (!s.ok) throw s.error;
+      return s.value!;
+    });
+  }
+
+  /** One job after another; after one that did not complete, the rest end canceled without running. */
+  private async inTurn(runner: JobRunner, jobs: Job[]): Promise<JobResult[]> {
+    const out: JobResult[] = [];
+    for (const job of jobs) {
+      if (out.some((r) => r.outcome !== 'completed')) {
+        const error = 'not run: an earlier machine did not complete';
+        this.db.transaction(() => {
+          finishJob(this.db, job.id, 'canceled', error);
+          releaseReservations(this.db, job.id);
+        })();
+        out.push({ id: job.id, sequence: job.plan.sequence, machine: job.plan.event.machine, outcome: 'canceled', error, notRun: true });
+        continue;
+      }
+      out.push(await runner.run(job));
+    }
+    return out;
+  }
+
+  /** Jobs this engine is running now. */
+  running(): number[] {
+    return this.watch.running();
+  }
+
+  /** Cancels the jobs this engine runs (a command's SIGINT/SIGTERM/SIGHUP); nobody else's. */
+  cancelAll(reason: string): void {
+    this.watch.cancelAll(reason);
+  }
+
+  /**
+   * For a daemon that stops: takes no new change, lets running jobs finish for up to
+   * `boundMs`, then cancels what is still running and waits for it to stop. Resolves
+   * with how many changes finished by themselves and how many were canceled.
+   */
+  async drain(boundMs: number): Promise<{ finished: number; canceled: number }> {
+    this.draining = true;
+    const pending = [...this.inFlight];
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), boundMs); });
+    const all = Promise.allSettled(pending);
+    const first = await Promise.race([all.then(() => 'done' as const), timedOut]);
+    clearTimeout(timer);
+    if (first === 'done') return { finished: pending.length, canceled: 0 };
+    const before = this.inFlight.size;
+    this.cancelAll('canceled: the daemon is shutting down');
+    await all;
+    return { finished: pending.length - before, canceled: before };
+  }
+}
