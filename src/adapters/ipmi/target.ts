@@ -2,7 +2,6 @@
 // port, user, the password opened at the last moment, and the cipher suite, or the probe
 // a previous call remembered when the suite is 'auto'. The password never leaves the process.
 import type { Db } from '../../store/db.js';
-import { SecretError } from '../../store/secrets.js';
 import { rememberProbe, rememberedProbe, type BmcTarget, type ProbeResult } from '../../ipmi/session.js';
 import { type ControllerRow, controllerPassword, controllerRow } from '../controller.js';
 import { DriverError, type MachineRef } from '../types.js';
@@ -17,18 +16,12 @@ export function bmcTargetOf(db: Db, row: ControllerRow): BmcTarget {
       layer: 'authentication', detail: `no BMC password stored (dscli setServer ${row.name} password_file=…)`,
     });
   }
-  let password: string;
-  try {
-    password = controllerPassword(db, row);
-  } catch (e) {
-    if (e instanceof SecretError) throw new DriverError(`${row.name}: BMC password cannot be read: ${e.message}`, { layer: 'configuration', detail: `BMC password cannot be read: ${e.message}` });
-    throw e;
-  }
   const t: BmcTarget = {
     host: row.bmc_address,
     port: row.bmc_port ?? DEFAULT_IPMI_PORT,
     user: row.bmc_user ?? '',
-    password,
+    // A SecretError (missing or replaced key file) reaches the caller as it is: it is about this host, not the BMC.
+    password: controllerPassword(db, row),
     cipherSuite: row.cipher_suite ?? 'auto',
     name: row.name,
   };
