@@ -7,6 +7,8 @@ import {
 } from './document.js';
 import { exportDataCentre } from './export.js';
 import { formatJobId } from '../engine/plan.js';
+import { replacePlainDriverSettings } from '../adapters/settings.js';
+import { bumpGeneration } from '../store/generation.js';
 
 export class ApplyRefused extends Error {}
 
@@ -62,6 +64,7 @@ export function applyDataCentre(db: Db, dc: DataCentre): ApplyResult {
     if (stableStringify(exportDataCentre(db)) === stableStringify(dc)) return;
     changed = true;
     write(db, dc);
+    bumpGeneration(db);
   }).immediate();
   return { changed, counts };
 }
@@ -149,6 +152,7 @@ function write(db: Db, dc: DataCentre): void {
       groupIds.set(path, gid);
       db.prepare('DELETE FROM group_drivers WHERE group_id = ?').run(gid);
       for (const i of INTERFACES) if (g.drivers[i]) db.prepare('INSERT INTO group_drivers (group_id, interface, driver) VALUES (?, ?, ?)').run(gid, i, g.drivers[i]);
+      replacePlainDriverSettings(db, { groupId: gid }, g.driver_settings ?? {});
       registerGroupSoftware({ group_id: gid }, g.software);
 
       const models = syncByName(db, 'models', 'name', { col: 'group_id', id: gid }, g.models.map((m) => ({
@@ -209,6 +213,7 @@ function write(db: Db, dc: DataCentre): void {
     m.macs.forEach((mac, i) => db.prepare('INSERT INTO machine_macs VALUES (?, ?, ?)').run(id, i + 1, mac));
     m.tags.forEach((t, i) => db.prepare('INSERT INTO machine_tags VALUES (?, ?, ?)').run(id, i + 1, t));
     for (const i of INTERFACES) if (m.drivers[i]) db.prepare('INSERT INTO machine_drivers VALUES (?, ?, ?)').run(id, i, m.drivers[i]);
+    replacePlainDriverSettings(db, { machineId: id }, m.driver_settings ?? {});
     for (const d of m.datastores) db.prepare('INSERT INTO datastores VALUES (?, ?, ?, ?)').run(id, d.name, d.capacity_gb ?? null, flag(d.shared));
     registerSlots({ machine_id: id }, m.software);
     if (m.vm_server) db.prepare('UPDATE machines SET vm_server_id = ? WHERE id = ?').run(machineId(m.vm_server), id);

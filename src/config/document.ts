@@ -7,6 +7,8 @@ import { INTERFACES, type InterfaceName } from '../adapters/types.js';
 export { INTERFACES };
 export type Interface = InterfaceName;
 export type Drivers = Partial<Record<Interface, string>>;
+/** Plain settings of the drivers serving a machine or group, per driver (secrets never). */
+export type DriverSettings = Record<string, Record<string, string>>;
 
 export interface SoftwareDoc {
   name: string; kind: 'scenario' | 'template' | 'local_script';
@@ -37,7 +39,7 @@ export interface PoolDoc { machine: string; model?: string }
 export interface GroupDoc {
   name: string; priority: number; type: 'physical' | 'virtual' | 'vmserver'; allow_common_pool: boolean;
   policy?: string; storage: boolean; vlan?: string; load_balancer?: string; dpm_registration: boolean;
-  prefer_cpu_blade: boolean; template?: string; description: string; drivers: Drivers;
+  prefer_cpu_blade: boolean; template?: string; description: string; drivers: Drivers; driver_settings?: DriverSettings;
   software: GroupSoftware; models: ModelDoc[]; host_settings: HostSettingDoc[]; pool: PoolDoc[];
 }
 export interface CategoryDoc { name: string; priority: number; description: string; categories: CategoryDoc[]; groups: GroupDoc[] }
@@ -53,7 +55,7 @@ export interface MachineDoc {
   /** The management controller; its password is write-only (dscli createServer/setServer) and never in this file. */
   bmc?: { type: 'ipmi' | 'redfish' | 'sim'; address: string; port?: number; user?: string; cipher?: number | 'auto' };
   cost?: number; capacity?: number; datastores: Array<{ name: string; capacity_gb?: number; shared: boolean }>;
-  dpm_registered: boolean; drivers: Drivers; active?: ActiveDoc; software: HostSoftware; description: string;
+  dpm_registered: boolean; drivers: Drivers; driver_settings?: DriverSettings; active?: ActiveDoc; software: HostSoftware; description: string;
 }
 export interface UserDoc { name: string; level: 'administrator' | 'operator'; password_hash: string; disabled: boolean }
 

@@ -2,6 +2,7 @@
 import type { Db } from '../store/db.js';
 import { groupPathParts } from '../domain/paths.js';
 import { hostRef, volumesOf } from '../engine/refs.js';
+import { type Owner, plainDriverSettings } from '../adapters/settings.js';
 import {
   type CategoryDoc, type DataCentre, type Drivers, type GroupDoc, type GroupSoftware, type HostSoftware,
   type Interface, type MachineDoc, type SlotSoftware, canonical,
@@ -55,6 +56,10 @@ function opt<T extends object, K extends keyof T>(o: T, k: K, v: T[K] | null | u
 }
 
 export function exportDataCentre(db: Db): DataCentre {
+  const withDriverSettings = (owner: Owner): { driver_settings?: Record<string, Record<string, string>> } => {
+    const s = plainDriverSettings(db, owner);
+    return Object.keys(s).length ? { driver_settings: s } : {};
+  };
   const regs = registrations(db);
   const nameOf = (table: string, id: number | null): string | undefined =>
     id === null ? undefined : (db.prepare(`SELECT name FROM ${table} WHERE id = ?`).get(id) as Row | undefined)?.name;
@@ -70,6 +75,7 @@ export function exportDataCentre(db: Db): DataCentre {
       storage: !!g.storage, dpm_registration: !!g.dpm_registration, prefer_cpu_blade: !!g.prefer_cpu_blade,
       description: g.description,
       drivers: driversOf(db.prepare('SELECT interface, driver FROM group_drivers WHERE group_id = ?').all(g.id) as Row[]),
+      ...withDriverSettings({ groupId: g.id }),
       software: groupSoftware(regs.get(`group:${g.id}`)),
       models: (db.prepare('SELECT * FROM models WHERE group_id = ?').all(g.id) as Row[]).map((m) => {
         const md: GroupDoc['models'][number] = {
@@ -116,6 +122,7 @@ export function exportDataCentre(db: Db): DataCentre {
         .map((d) => (d.capacity_gb === null ? { name: d.name, shared: !!d.shared } : { name: d.name, capacity_gb: d.capacity_gb, shared: !!d.shared })),
       dpm_registered: !!m.dpm_registered,
       drivers: driversOf(db.prepare('SELECT interface, driver FROM machine_drivers WHERE machine_id = ?').all(m.id) as Row[]),
+      ...withDriverSettings({ machineId: m.id }),
       software: hostSoftware(regs.get(`machine:${m.id}`), false),
       description: m.description,
     };

@@ -2,13 +2,18 @@
 // problem is collected as "<file>: <path>: <what is wrong>" and nothing is applied
 // while any remains.
 import { isIP } from 'node:net';
+import { CONTROLLER_TYPES } from '../adapters/controller.js';
+import { KNOWN_DRIVERS, driverSpec, driversServing } from '../adapters/registry.js';
+import { settingProblem } from '../adapters/settings.js';
 import { isPasswordHash } from '../auth/password.js';
+import { didYouMean } from '../util/nearest.js';
+import { knownSetting, knownSettingKeys } from './settings-catalogue.js';
 import { EVENT_SOURCES, POLICY_ACTIONS } from '../domain/policy-actions.js';
 import { splitPath } from '../domain/paths.js';
 import {
   type CategoryDoc, type DataCentre, type Drivers, type GroupDoc, type GroupSoftware, type HostSettingDoc,
   type HostSoftware, INTERFACES, type MachineDoc, type ModelDoc, type PolicyDoc, type SlotSoftware,
-  type SoftwareDoc, type UserDoc, type VolumeDoc, allGroups, canonical,
+  type SoftwareDoc, type UserDoc, type VolumeDoc, type DriverSettings, allGroups, canonical,
 } from './document.js';
 
 type Obj = Record<string, unknown>;
@@ -108,12 +113,51 @@ function drivers(r: Reader, path: string, v: unknown): Drivers {
   const out: Drivers = {};
   for (const i of INTERFACES) {
     const d = r.str(join(path, i), o[i]);
-    if (d !== undefined) {
-      if (!/^[a-z][a-z0-9_-]*$/.test(d)) r.fail(join(path, i), `driver name '${d}' must be lower-case letters, digits, - or _`);
-      out[i] = d;
-    }
+    if (d === undefined) continue;
+    out[i] = d;
   }
   return out;
+}
+
+/** The drivers a machine or group names must exist and serve the interface they are named for. */
+function checkDrivers(r: Reader, at: string, ds: Drivers): void {
+  for (const i of INTERFACES) {
+    const d = ds[i];
+    if (d === undefined) continue;
+    const spec = driverSpec(d);
+    if (!spec) r.fail(`${at}: drivers.${i}`, `unknown driver '${d}'${didYouMean(d, KNOWN_DRIVERS)} (known: ${KNOWN_DRIVERS.join(', ')})`);
+    else if (!spec.interfaces.includes(i)) {
+      r.fail(`${at}: drivers.${i}`, `the ${d} driver does not serve the ${i} interface (${spec.interfaces.length ? `it serves ${spec.interfaces.join(', ')}` : 'it serves none in this version'}; ${i} is served by ${driversServing(i).join(', ')})`);
+    }
+  }
+}
+
+/** `driver_settings: { <driver>: { <key>: value } }` of a machine or a group; secrets never. */
+function driverSettings(r: Reader, path: string, v: unknown, scope: 'machine' | 'group'): DriverSettings | undefined {
+  if (v === undefined || v === null) return undefined;
+  const o = r.obj(path, v, KNOWN_DRIVERS);
+  const out: DriverSettings = {};
+  for (const [driver, kv] of Object.entries(o)) {
+    const spec = driverSpec(driver);
+    if (!spec) continue;
+    const declared = spec.settings.filter((x) => x.scope === scope && !x.column);
+    const p = join(path, driver);
+    const values = r.obj(p, kv, declared.map((x) => x.key));
+    for (const [key, raw] of Object.entries(values)) {
+      const sp = declared.find((x) => x.key === key);
+      if (!sp) continue;
+      if (sp.type === 'secret') {
+        r.fail(join(p, key), `is a secret: set it with kanri driver secret --${scope} NAME ${driver} ${key} (it is never kept in this file)`);
+        continue;
+      }
+      const value = r.str(join(p, key), raw, { required: true });
+      if (value === undefined) continue;
+      const problem = settingProblem(sp, value);
+      if (problem) r.fail(join(p, key), problem);
+      (out[driver] ??= {})[key] = value;
+    }
+  }
+  return Object.keys(out).length ? out : undefined;
 }
 
 function groupSoftware(r: Reader, path: string, v: unknown): GroupSoftware {
@@ -258,7 +302,7 @@ function hostSetting(r: Reader, path: string, v: unknown): HostSettingDoc {
 
 function group(r: Reader, path: string, v: unknown): GroupDoc {
   const o = r.obj(path, v, ['name', 'priority', 'type', 'allow_common_pool', 'policy', 'storage', 'vlan', 'load_balancer',
-    'dpm_registration', 'prefer_cpu_blade', 'template', 'description', 'drivers', 'software', 'models', 'host_settings', 'pool']);
+    'dpm_registration', 'prefer_cpu_blade', 'template', 'description', 'drivers', 'driver_settings', 'software', 'models', 'host_settings', 'pool']);
   const g: GroupDoc = {
     name: r.name(join(path, 'name'), o.name),
     priority: r.int(join(path, 'priority'), o.priority, 100, 1, 10000) ?? 100,
@@ -285,6 +329,8 @@ function group(r: Reader, path: string, v: unknown): GroupDoc {
     const s = r.str(join(path, key), val);
     if (s !== undefined) (g as unknown as Record<string, string>)[key] = s;
   }
+  const gds = driverSettings(r, join(path, 'driver_settings'), o.driver_settings, 'group');
+  if (gds) g.driver_settings = gds;
   if (g.models.length === 0) r.fail(join(path, 'models'), 'a group needs at least one model');
   r.unique(join(path, 'models'), g.models, (m) => m.name, 'model');
   r.unique(join(path, 'host_settings'), g.host_settings, (h) => h.host, 'host setting');
@@ -319,7 +365,7 @@ function siblings(r: Reader, path: string, cats: CategoryDoc[], groups: GroupDoc
 function machine(r: Reader, path: string, v: unknown): MachineDoc {
   const o = r.obj(path, v, ['name', 'kind', 'uuid', 'macs', 'hw_model', 'hw_model_auto', 'tags', 'power', 'hardware_status',
     'management_status', 'maintenance', 'mgmt_address', 'datacenter', 'vm_server', 'datastore', 'cost', 'capacity', 'datastores',
-    'dpm_registered', 'drivers', 'active', 'software', 'description', 'os_address', 'ssh_user', 'ssh_port', 'ssh_key_path', 'bmc']);
+    'dpm_registered', 'drivers', 'driver_settings', 'active', 'software', 'description', 'os_address', 'ssh_user', 'ssh_port', 'ssh_key_path', 'bmc']);
   const m: MachineDoc = {
     name: r.name(join(path, 'name'), o.name),
     kind: r.oneOf(join(path, 'kind'), o.kind, ['physical', 'virtual', 'vmserver'] as const),
@@ -359,7 +405,7 @@ function machine(r: Reader, path: string, v: unknown): MachineDoc {
     const bp = join(path, 'bmc');
     const b = r.obj(bp, o.bmc, ['type', 'address', 'port', 'user', 'cipher']);
     const bmc: NonNullable<MachineDoc['bmc']> = {
-      type: r.oneOf(join(bp, 'type'), b.type, ['ipmi', 'redfish', 'sim'] as const),
+      type: r.oneOf(join(bp, 'type'), b.type, CONTROLLER_TYPES),
       address: r.str(join(bp, 'address'), b.address, { required: true }) ?? '',
     };
     // The same defaults as dscli createServer, so that a file and a registration compare equal.
@@ -375,6 +421,8 @@ function machine(r: Reader, path: string, v: unknown): MachineDoc {
     if ('password' in (o.bmc as object)) r.fail(bp, 'passwords are not kept in this file; set them with dscli setServer NAME password_file=…');
     m.bmc = bmc;
   }
+  const mds = driverSettings(r, join(path, 'driver_settings'), o.driver_settings, 'machine');
+  if (mds) m.driver_settings = mds;
   const sshPort = r.int(join(path, 'ssh_port'), o.ssh_port, undefined, 1, 65535);
   if (sshPort !== undefined) m.ssh_port = sshPort;
   const capacity = r.int(join(path, 'capacity'), o.capacity, undefined);
@@ -448,6 +496,7 @@ function crossCheck(r: Reader, dc: DataCentre): void {
   const hostUse = new Map<string, string>();
   for (const { group: g } of groups) {
     const at = locate(g);
+    checkDrivers(r, at, g.drivers);
     policyRef(`${at}: policy`, g.policy);
     template(`${at}: template`, g.template);
     distributable(`${at}: software.activation`, g.software.activation);
@@ -494,6 +543,7 @@ function crossCheck(r: Reader, dc: DataCentre): void {
   const bmcs = new Map<string, string>();
   for (const m of dc.machines) {
     const at = `machine ${m.name}`;
+    checkDrivers(r, at, m.drivers);
     if (m.bmc) {
       const key = `${m.bmc.address}:${m.bmc.port ?? ''}`;
       if (bmcs.has(key)) r.fail(`${at}: bmc`, `management controller ${key} is also used by ${bmcs.get(key)}`);
@@ -539,7 +589,17 @@ export function readDataCentre(raw: unknown): ReadResult {
   const settings: Record<string, string> = {};
   if (o.settings !== undefined && o.settings !== null) {
     const so = r.obj('settings', o.settings, Object.keys(o.settings as object));
-    for (const [k, v] of Object.entries(so)) settings[k] = r.str(`settings.${k}`, v, { required: true }) ?? '';
+    for (const [k, v] of Object.entries(so)) {
+      const value = r.str(`settings.${k}`, v, { required: true }) ?? '';
+      settings[k] = value;
+      const known = knownSetting(k);
+      if (!known) {
+        r.fail(`settings.${k}`, `unknown setting${didYouMean(k, knownSettingKeys())}`);
+        continue;
+      }
+      const problem = value === '' ? undefined : settingProblem(known.spec, value);
+      if (problem) r.fail(`settings.${k}`, problem);
+    }
   }
   const dc: DataCentre = {
     kanri: 1,

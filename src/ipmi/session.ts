@@ -12,6 +12,7 @@ import {
   PAYLOAD_RAKP4, type IpmiResponse, type SessionKeys,
 } from './rmcp.js';
 import { resolveHost, sharedTransport, type Transport } from './transport.js';
+import { TtlCache } from '../util/cache.js';
 
 export type Privilege = 'callback' | 'user' | 'operator' | 'administrator';
 export const PRIVILEGE_LEVEL: Record<Privilege, number> = { callback: 1, user: 2, operator: 3, administrator: 4 };
@@ -79,7 +80,8 @@ export interface ProbeResult {
 }
 
 const DEFAULT_PREFERENCE = [17, 3, 16, 2, 15, 1];
-const probeCache = new Map<string, ProbeResult>();
+/** What each BMC offers: asked again after ten minutes, or at once when the remembered suite is refused. */
+const probeCache = new TtlCache<string, ProbeResult>(10 * 60_000);
 
 /** Remembered probe results, so a caller can persist them (e.g. into the server registry). */
 export function rememberedProbe(host: string, port = 623): ProbeResult | undefined {

@@ -5,6 +5,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { IpmiError } from './errors.js';
+import { TtlCache } from '../util/cache.js';
 
 export interface ExchangeOptions<T> {
   host: string;
@@ -217,9 +218,10 @@ export function sharedTransport(): Transport {
   return (shared ??= new Transport());
 }
 
-const resolved = new Map<string, string>();
+/** Name → address; an answer is used for a minute, then asked again (a long-running process follows DNS changes). */
+const resolved = new TtlCache<string, string>(60_000);
 
-/** Routing is by address, so names are resolved once, up front. */
+/** Routing is by address, so names are resolved up front, not per datagram. */
 export async function resolveHost(host: string, signal?: AbortSignal, timeoutMs = 5000): Promise<string> {
   if (isIP(host) === 4) return host;
   const hit = resolved.get(host);

@@ -64,6 +64,18 @@ export async function runKanri(args: string[]): Promise<number> {
   ssh.command('known').description('accepted host keys')
     .action(async () => { code = (await import('./ssh.js')).sshKnown(dbPath()); });
 
+  const driver = program.command('driver').description('what each driver serves and reads; secrets of driver settings');
+  driver.command('list').description('every driver and the interfaces it serves')
+    .action(async () => { code = (await import('./drivers.js')).driverList(); });
+  driver.command('show <name>').description("a driver's interfaces and settings (name, scope, type, default, description)")
+    .action(async (name: string) => { code = (await import('./drivers.js')).driverShow(name); });
+  driver.command('secret <driver> <key>')
+    .description("seal a secret setting of a machine's or group's driver, read from standard input (never from argv)")
+    .option('--machine <name>', 'the machine whose driver setting it is')
+    .option('--group <path>', 'the group whose driver setting it is')
+    .option('--clear', 'remove the secret')
+    .action(async (d: string, key: string, opts: { machine?: string; group?: string; clear?: boolean }) => { code = await (await import('./drivers.js')).driverSecret(dbPath(), d, key, opts); });
+
   const software = program.command('software').description('distribution software');
   software.command('collect')
     .description('register the executables of the local-script folder as <name>/<localhost> software')

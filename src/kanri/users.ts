@@ -2,34 +2,8 @@
 // (or a no-echo prompt on a terminal), never from argv.
 import { hashPassword } from '../auth/password.js';
 import { withStore } from '../store/db.js';
+import { readSecret } from '../cli/secret-input.js';
 import { PASSWORD, USER_NAME } from '../pvmutl/commands/changepassword.js';
-
-async function readSecret(prompt: string): Promise<string> {
-  const stdin = process.stdin;
-  if (stdin.isTTY) {
-    process.stderr.write(prompt);
-    stdin.setRawMode(true);
-  }
-  return new Promise((resolve) => {
-    let buf = '';
-    const done = (): void => {
-      stdin.off('data', onData);
-      if (stdin.isTTY) { stdin.setRawMode(false); process.stderr.write('\n'); }
-      stdin.pause();
-      resolve(buf);
-    };
-    const onData = (chunk: Buffer): void => {
-      for (const ch of chunk.toString('utf8')) {
-        if (ch === '\n' || ch === '\r' || ch === '\u0004') return done();
-        if (ch === '\u0003') { buf = ''; return done(); }
-        buf += ch;
-      }
-    };
-    stdin.on('data', onData);
-    stdin.once('end', done);
-    stdin.resume();
-  });
-}
 
 export async function userAdd(dbPath: string, name: string, level: string): Promise<number> {
   if (!USER_NAME.test(name)) {

@@ -7,6 +7,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Db } from './db.js';
+import { TtlCache } from '../util/cache.js';
 
 export class SecretError extends Error {
   constructor(message: string) {
@@ -16,7 +17,8 @@ export class SecretError extends Error {
 }
 
 const KEY_BYTES = 32;
-const keys = new Map<string, Buffer>();
+/** Key files read; a long-running process reads the file again after ten minutes. */
+const keys = new TtlCache<string, Buffer>(10 * 60_000);
 
 /** The key file of a store: KANRI_KEY_FILE, else kanri.key in the store's directory. */
 export function keyFilePath(storePath: string, env: NodeJS.ProcessEnv = process.env): string {

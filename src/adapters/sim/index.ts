@@ -13,7 +13,7 @@ import {
 import { type SimOperation, delayFor, setSimPower, simPowerOf, takeFault } from './state.js';
 
 async function simulate(ctx: DriverContext, m: MachineRef, op: SimOperation): Promise<void> {
-  const ms = delayFor(ctx.db, op);
+  const ms = delayFor(ctx.db, op, m.id);
   if (ms > 0) await sleep(ms, undefined, { signal: ctx.signal });
   ctx.signal.throwIfAborted();
   const fault = takeFault(ctx.db, m.name, op);

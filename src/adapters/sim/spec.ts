@@ -13,6 +13,10 @@ export const SIM: DriverSpec = {
       key: 'sim.delay_ms', scope: 'global', type: 'integer', min: 0, default: 5, suffixes: SIM_OPERATIONS,
       description: 'delay of every simulated operation in ms; sim.delay_ms.<operation> for one operation',
     },
+    {
+      key: 'delay_ms', scope: 'machine', type: 'integer', min: 0,
+      description: "delay of every simulated operation on this machine in ms (a slow BMC), instead of the sim.delay_ms settings",
+    },
   ],
   load: async () => (await import('./index.js')).createSimDriver(),
 };

@@ -2,6 +2,7 @@
 // delays. Only the sim driver and the `kanri sim` commands (through this module) touch them.
 import type { Db } from '../../store/db.js';
 import { getSetting, putSetting } from '../../store/settings.js';
+import { ownDriverSetting } from '../settings.js';
 
 export const SIM_OPERATIONS = [
   'start', 'power-on', 'shutdown', 'reboot', 'power-state', 'distribute', 'dpm-register', 'dpm-unregister',
@@ -15,8 +16,10 @@ export type SimOperation = (typeof SIM_OPERATIONS)[number];
 
 const DEFAULT_DELAY_MS = 5;
 
-export function delayFor(db: Db, op: SimOperation): number {
-  const v = getSetting(db, `sim.delay_ms.${op}`) ?? getSetting(db, 'sim.delay_ms');
+/** The delay of an operation: the machine's own (driver setting delay_ms), else the global settings. */
+export function delayFor(db: Db, op: SimOperation, machineId?: number): number {
+  const own = machineId === undefined ? undefined : ownDriverSetting(db, { machineId }, 'sim', 'delay_ms');
+  const v = own ?? getSetting(db, `sim.delay_ms.${op}`) ?? getSetting(db, 'sim.delay_ms');
   const n = v === undefined ? DEFAULT_DELAY_MS : Number(v);
   return Number.isFinite(n) && n >= 0 ? n : DEFAULT_DELAY_MS;
 }

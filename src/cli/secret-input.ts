@@ -1,0 +1,28 @@
+// A secret read from standard input: a no-echo prompt on a terminal, else the first line
+// of what is piped in. Secrets never come from argv.
+export async function readSecret(prompt: string): Promise<string> {
+  const stdin = process.stdin;
+  if (stdin.isTTY) {
+    process.stderr.write(prompt);
+    stdin.setRawMode(true);
+  }
+  return new Promise((resolve) => {
+    let buf = '';
+    const done = (): void => {
+      stdin.off('data', onData);
+      if (stdin.isTTY) { stdin.setRawMode(false); process.stderr.write('\n'); }
+      stdin.pause();
+      resolve(buf);
+    };
+    const onData = (chunk: Buffer): void => {
+      for (const ch of chunk.toString('utf8')) {
+        if (ch === '\n' || ch === '\r' || ch === '\u0004') return done();
+        if (ch === '\u0003') { buf = ''; return done(); }
+        buf += ch;
+      }
+    };
+    stdin.on('data', onData);
+    stdin.once('end', done);
+    stdin.resume();
+  });
+}

@@ -1,0 +1,34 @@
+// Every key the `settings:` section may hold: kanri's own and the global settings each
+// driver declares (adapters/*/spec.ts). A key nobody declares is a mistake in the file.
+import { DRIVER_SPECS } from '../adapters/registry.js';
+import type { SettingSpec } from '../adapters/types.js';
+
+export const CORE_SETTINGS: readonly SettingSpec[] = [
+  { key: 'engine.parallel', scope: 'global', type: 'integer', min: 1, max: 1024, default: 64, description: 'jobs one change runs at the same time' },
+  { key: 'standby_dhcp_scenario', scope: 'global', type: 'string', description: 'scenario that returns a machine to DHCP when it goes to standby' },
+  { key: 'dscli.confirm_above', scope: 'global', type: 'integer', min: 0, default: 10, description: 'power changes and clearSel on more servers need --yes (or an answer on a terminal)' },
+  { key: 'dscli.fanout', scope: 'global', type: 'integer', min: 1, max: 1024, default: 64, description: 'controllers dscli talks to at the same time' },
+  { key: 'dscli.timeout_s', scope: 'global', type: 'number', min: 0.1, max: 600, default: 5, description: 'deadline of one dscli operation on one controller (s)' },
+  { key: 'dscli.retries', scope: 'global', type: 'integer', min: 0, max: 5, default: 2, description: 'retransmissions of one request' },
+];
+
+export interface KnownSetting { spec: SettingSpec; owner: string }
+
+function all(): KnownSetting[] {
+  return [
+    ...CORE_SETTINGS.map((spec) => ({ spec, owner: 'kanri' })),
+    ...DRIVER_SPECS.flatMap((d) => d.settings.filter((s) => s.scope === 'global').map((spec) => ({ spec, owner: d.name }))),
+  ];
+}
+
+export function knownSetting(key: string): KnownSetting | undefined {
+  for (const k of all()) {
+    if (k.spec.key === key) return k;
+    if (k.spec.suffixes && key.startsWith(k.spec.key + '.') && k.spec.suffixes.includes(key.slice(k.spec.key.length + 1))) return k;
+  }
+  return undefined;
+}
+
+export function knownSettingKeys(): string[] {
+  return all().flatMap((k) => [k.spec.key, ...(k.spec.suffixes ?? []).map((s) => `${k.spec.key}.${s}`)]);
+}

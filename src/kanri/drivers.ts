@@ -1,0 +1,85 @@
+// kanri driver list | show | secret: what each driver serves and reads (its declaration),
+// and the secrets of a machine's or group's driver settings, which no file carries.
+import { driverSpec, DRIVER_SPECS, KNOWN_DRIVERS } from '../adapters/registry.js';
+import { type Owner, deleteDriverSetting, putDriverSecret } from '../adapters/settings.js';
+import { readSecret } from '../cli/secret-input.js';
+import { withStore } from '../store/db.js';
+import { bumpGeneration } from '../store/generation.js';
+import { didYouMean } from '../util/nearest.js';
+import { isResolved, resolvePath } from '../domain/paths.js';
+
+const pad = (rows: string[][]): string => {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd() + '\n').join('');
+};
+
+export function driverList(): number {
+  process.stdout.write(pad([['DRIVER', 'INTERFACES', 'DESCRIPTION'], ...DRIVER_SPECS.map((d) => [d.name, d.interfaces.join(',') || '-', d.description])]));
+  return 0;
+}
+
+function unknownDriver(name: string): number {
+  process.stderr.write(`kanri: unknown driver '${name}'${didYouMean(name, KNOWN_DRIVERS)} (known: ${KNOWN_DRIVERS.join(', ')})\n`);
+  return 2;
+}
+
+export function driverShow(name: string): number {
+  const d = driverSpec(name);
+  if (!d) return unknownDriver(name);
+  let out = `${d.name}: ${d.description}\ninterfaces: ${d.interfaces.join(', ') || 'none'}${d.controller ? ' (a management controller type: dscli createServer mgmt=' + d.name + ', bmc: { type: ' + d.name + ' })' : ''}\n`;
+  if (d.settings.length) {
+    out += 'settings:\n' + pad(d.settings.map((s) => [
+      '  ' + s.key + (s.suffixes ? '[.<operation>]' : ''), s.scope, s.type, s.required ? 'required' : s.default !== undefined ? `default ${s.default}` : '-', s.description,
+    ]));
+  }
+  process.stdout.write(out);
+  return 0;
+}
+
+export interface SecretTarget { machine?: string; group?: string; clear?: boolean }
+
+/** Seals a secret setting of a machine's or group's driver, read from standard input (or removes it). */
+export async function driverSecret(dbPath: string, driver: string, key: string, t: SecretTarget): Promise<number> {
+  const d = driverSpec(driver);
+  if (!d) return unknownDriver(driver);
+  if ((t.machine === undefined) === (t.group === undefined)) {
+    process.stderr.write('kanri: give exactly one of --machine NAME or --group PATH\n');
+    return 1;
+  }
+  const scope = t.machine !== undefined ? 'machine' : 'group';
+  const spec = d.settings.find((s) => s.key === key && s.scope === scope && s.type === 'secret' && !s.column);
+  if (!spec) {
+    const secrets = d.settings.filter((s) => s.scope === scope && s.type === 'secret' && !s.column).map((s) => s.key);
+    process.stderr.write(`kanri: the ${driver} driver has no ${scope} secret '${key}'${secrets.length ? ` (its ${scope} secrets: ${secrets.join(', ')})` : ` (it has no ${scope} secrets)`}\n`);
+    return 1;
+  }
+  const secret = t.clear ? undefined : await readSecret(`${key} for ${driver}: `);
+  if (!t.clear && !secret) {
+    process.stderr.write('kanri: expected the secret on standard input\n');
+    return 1;
+  }
+  return withStore(dbPath, (db) => {
+    let owner: Owner;
+    if (t.machine !== undefined) {
+      const m = db.prepare('SELECT id FROM machines WHERE name = ?').get(t.machine) as { id: number } | undefined;
+      if (!m) {
+        process.stderr.write(`kanri: machine not found: ${t.machine}\n`);
+        return 2;
+      }
+      owner = { machineId: m.id };
+    } else {
+      const r = resolvePath(db, t.group!);
+      if (!isResolved(r) || r.kind !== 'group') {
+        process.stderr.write(`kanri: group not found: ${t.group}\n`);
+        return 2;
+      }
+      owner = { groupId: r.group.id };
+    }
+    db.transaction(() => {
+      if (t.clear) deleteDriverSetting(db, owner, driver, key);
+      else putDriverSecret(db, owner, driver, key, secret!);
+      bumpGeneration(db);
+    })();
+    return 0;
+  });
+}
