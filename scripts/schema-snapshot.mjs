@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// Prints the schema of a new store after every migration (core and components), as
+// test/fixtures/schema.sql pins it. A deliberate schema change regenerates the file:
+//   npm run build && node scripts/schema-snapshot.mjs > test/fixtures/schema.sql
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStore } from '../dist/store/db.js';
+import { schemaSnapshot } from '../dist/store/schema-snapshot.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'kanri-schema-'));
+try {
+  const db = openStore(join(dir, 'kanri.db'));
+  process.stdout.write(schemaSnapshot(db));
+  db.close();
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,59 @@
+// The structure docs/architecture.md describes, pinned: one module writes job states,
+// the engine and drivers know nothing of pvmutl's codes, dscli has no controller-type
+// branching or power code of its own, the sim driver's tables are its own, and every
+// file the architecture page names exists.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from './support/store.js';
+
+function sources(dir: string): Array<{ path: string; text: string }> {
+  const out: Array<{ path: string; text: string }> = [];
+  for (const e of readdirSync(join(ROOT, dir))) {
+    const p = join(ROOT, dir, e);
+    if (statSync(p).isDirectory()) out.push(...sources(relative(ROOT, p)));
+    else if (p.endsWith('.ts')) out.push({ path: relative(ROOT, p), text: readFileSync(p, 'utf8') });
+  }
+  return out;
+}
+
+const matching = (files: Array<{ path: string; text: string }>, re: RegExp): string[] => files.filter((f) => re.test(f.text)).map((f) => f.path);
+
+describe('architecture', () => {
+  const src = sources('src');
+
+  it('the engine, the drivers and the domain know nothing of pvmutl exit codes', () => {
+    expect(matching(src.filter((f) => /^src\/(engine|adapters|domain)\//.test(f.path)), /PvmError|from '[^']*pvmutl\//)).toEqual([]);
+  });
+
+  it('job and step states are written in src/engine/job-state.ts only', () => {
+    // a status assigned in the SET clause, or a new row
+    const writes = /UPDATE (jobs|job_steps) SET (?:(?!WHERE)[^`'"])*\bstatus\s*=|INSERT INTO (jobs|job_steps)\b/;
+    expect(matching(src, writes)).toEqual(['src/engine/job-state.ts']);
+  });
+
+  it('dscli has no controller-type branching and no power or IPMI code of its own', () => {
+    const dscli = src.filter((f) => f.path.startsWith('src/dscli/'));
+    expect(matching(dscli, /mgmt(_type)?\s*[!=]==\s*'/)).toEqual([]);
+    expect(matching(dscli, /from '\.\.\/ipmi\//)).toEqual([]);
+    expect(matching(dscli, /sim_power|chassisControl|getChassisStatus/)).toEqual([]);
+  });
+
+  it('the sim driver\'s tables are used by the sim driver only', () => {
+    const users = matching(src, /\bsim_(power|faults|installed|volumes|vlan_ports|lb_members|registrations)\b/);
+    // core migration 2 created them before the sim driver had its own schema component
+    expect(users.filter((p) => !p.startsWith('src/adapters/sim/'))).toEqual(['src/store/migrations.ts']);
+  });
+
+  it('operations name their interface in the one table the runner reads', () => {
+    expect(matching(src, /OP_INTERFACE/)).toEqual([]);
+    expect(matching(src, /c\.iface\(/)).toEqual([]);
+  });
+
+  it('every file docs/architecture.md names exists', () => {
+    const doc = readFileSync(join(ROOT, 'docs', 'architecture.md'), 'utf8');
+    const named = [...doc.matchAll(/`(src\/[A-Za-z0-9_./-]+\.ts)`/g)].map((m) => m[1]!);
+    expect(named.length).toBeGreaterThan(10);
+    for (const p of new Set(named)) expect(() => statSync(join(ROOT, p)), p).not.toThrow();
+  });
+});
