@@ -113,7 +113,7 @@ machines:
 
   it('skips empty positions and keeps the registered order within one', () => {
     const sparse = ALL.replace('activation: { before_group: [hb], distribution: [hd], after_group: [ha] }', 'activation: { after_group: [ha, hd, hb] }')
-      .replace('activation: [gr], standby: [sgr]', 'standby: [sgr]').replace('standby_dhcp_scenario: DHCP', 'other: x');
+      .replace('activation: [gr], standby: [sgr]', 'standby: [sgr]').replace('standby_dhcp_scenario: DHCP', 'sim.delay_ms: "0"');
     const { act, stb } = lists(fixtureStore(sparse));
     expect(act).toEqual(['1:mb', '3:md', '6:ha', '6:hd', '6:hb', '7:ma']);
     expect(stb).toEqual(['1:smb', '2:shb', '3:smd', '4:sgr', '5:shd', '6:sha', '8:sma']);
