@@ -4,7 +4,8 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readSync } from 'node:fs';
 import { recordAudit } from '../store/audit.js';
-import { type Db, StoreError, openStore } from '../store/db.js';
+import { type Db, openStore } from '../store/db.js';
+import { storeProblem } from '../store/errors.js';
 import { defaultStorePath } from '../store/paths.js';
 import { SecretError } from '../store/secrets.js';
 import { isAdministrator } from '../pvmutl/privilege.js';
@@ -139,6 +140,7 @@ export async function runDscli(args: string[], io: DscliIo = processDscliIo(), e
   let cmd = '';
   let rest: string[] = [];
   let code: number = RC.OK;
+  let storePath = '';
   try {
     const g = globals(args);
     if (g.rest.length === 0) {
@@ -166,12 +168,13 @@ export async function runDscli(args: string[], io: DscliIo = processDscliIo(), e
     if (!isAdministrator(env)) {
       throw new DscliError(RC.PRIVILEGE, 'dscli needs administrator rights (root or a member of the kanri admin group)');
     }
-    db = openStore(g.db ?? defaultStorePath(env));
+    storePath = g.db ?? defaultStorePath(env);
+    db = openStore(storePath);
     const out: Out = { out: io.out, err: io.err, json: g.json };
     code = await dispatch(db, cmd, rest, out, io, g.yes);
     return code;
   } catch (e) {
-    code = report(e, io, cmd, rest);
+    code = report(e, io, cmd, rest, storePath);
     return code;
   } finally {
     if (db && cmd && COMMANDS[cmd]?.change && code !== RC.FORMAT) recordAudit(db, 'dscli', redact(cmd, rest), code);
@@ -179,7 +182,7 @@ export async function runDscli(args: string[], io: DscliIo = processDscliIo(), e
   }
 }
 
-function report(e: unknown, io: DscliIo, cmd: string, rest: string[]): number {
+function report(e: unknown, io: DscliIo, cmd: string, rest: string[], storePath: string): number {
   if (e instanceof DscliError) {
     io.err(`dscli: ${e.message}\n`);
     return e.code;
@@ -189,8 +192,9 @@ function report(e: unknown, io: DscliIo, cmd: string, rest: string[]): number {
     io.err(`dscli: ${rest[0] ?? cmd} failed ${f.layer}: ${f.message}\n`);
     return f.code;
   }
-  if (e instanceof SecretError || e instanceof StoreError) {
-    io.err(`dscli: ${e.message}\n`);
+  const problem = e instanceof SecretError ? e.message : storeProblem(e, storePath);
+  if (problem) {
+    io.err(`dscli: ${problem}\n`);
     return RC.CONTROLLER;
   }
   if (e instanceof RangeError) {

@@ -2,7 +2,8 @@
 // Order matters for schedulers: a format error is reported before anything
 // else, and nothing touches the store before the command is known to be valid.
 import { L, useLocaleOf } from '../cli/locale.js';
-import { type Db, StoreError, openStore } from '../store/db.js';
+import { type Db, openStore } from '../store/db.js';
+import { storeProblem } from '../store/errors.js';
 import { defaultStorePath } from '../store/paths.js';
 import { EngineError } from '../engine/errors.js';
 import type { ChangeRequest } from '../engine/planners/index.js';
@@ -36,6 +37,7 @@ export async function runPvmutl(args: string[], io: Io = processIo(), env: NodeJ
   let auditArgs = '';
   let code: number = Exit.OK;
   let rejected = false;
+  let storePath: string | undefined;
   useLocaleOf(env);
   try {
     const { db: dbPath, rest } = splitGlobalOptions(args);
@@ -51,7 +53,8 @@ export async function runPvmutl(args: string[], io: Io = processIo(), env: NodeJ
         'pvmutl の実行には管理者権限 (root または kanri 管理グループ) が必要です',
       ));
     }
-    db = openStore(dbPath ?? defaultStorePath(env));
+    storePath = dbPath ?? defaultStorePath(env);
+    db = openStore(storePath);
     code = await dispatch(db, command, io, rest.join(' '));
     return code;
   } catch (caught) {
@@ -62,9 +65,10 @@ export async function runPvmutl(args: string[], io: Io = processIo(), env: NodeJ
       io.err(`pvmutl: ${err.message}\n`);
       return code;
     }
-    if (err instanceof StoreError) {
+    const problem = storeProblem(err, storePath ?? '');
+    if (problem) {
       code = Exit.INTERNAL;
-      io.err(`pvmutl: ${err.message}\n`);
+      io.err(`pvmutl: ${problem}\n`);
       return code;
     }
     throw err;
