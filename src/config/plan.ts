@@ -6,6 +6,7 @@
 import type { Db } from '../store/db.js';
 import { foldName } from '../domain/names.js';
 import { type CategoryDoc, type DataCentre, type GroupDoc, allGroups, stableStringify } from './document.js';
+import { prepared } from '../store/statements.js';
 
 export interface PlanEntry {
   op: 'add' | 'change' | 'remove';
@@ -65,12 +66,12 @@ const COLLECTIONS: Collection[] = [
 
 /** What keeps a machine's removal from being undone by applying the file again. */
 function machineState(db: Db, name: string): string | undefined {
-  const m = db.prepare('SELECT id, bmc_secret FROM machines WHERE name = ?').get(name) as { id: number; bmc_secret: string | null } | undefined;
+  const m = prepared(db, 'SELECT id, bmc_secret FROM machines WHERE name = ?').get(name) as { id: number; bmc_secret: string | null } | undefined;
   if (!m) return undefined;
   if (m.bmc_secret) return 'its controller registration holds a sealed password';
-  if (db.prepare('SELECT 1 FROM driver_settings WHERE machine_id = ? AND sealed = 1').get(m.id)) return 'it has sealed driver settings';
-  if (db.prepare('SELECT 1 FROM distribution_history WHERE machine_id = ?').get(m.id)) return 'it has a distribution history';
-  if (db.prepare('SELECT 1 FROM events WHERE machine = ? LIMIT 1').get(name)) return 'it has job history in the event log';
+  if (prepared(db, 'SELECT 1 FROM driver_settings WHERE machine_id = ? AND sealed = 1').get(m.id)) return 'it has sealed driver settings';
+  if (prepared(db, 'SELECT 1 FROM distribution_history WHERE machine_id = ?').get(m.id)) return 'it has a distribution history';
+  if (prepared(db, 'SELECT 1 FROM events WHERE machine = ? LIMIT 1').get(name)) return 'it has job history in the event log';
   return undefined;
 }
 
@@ -99,7 +100,7 @@ export function planApply(db: Db, current: DataCentre, next: DataCentre): PlanEn
     const n = nextMachines.get(foldName(m.name))?.doc as DataCentre['machines'][number] | undefined;
     if (!n || !m.bmc || n.bmc) continue;
     const e: PlanEntry = { op: 'remove', kind: 'controller of', name: m.name };
-    const row = db.prepare('SELECT bmc_secret FROM machines WHERE name = ?').get(m.name) as { bmc_secret: string | null } | undefined;
+    const row = prepared(db, 'SELECT bmc_secret FROM machines WHERE name = ?').get(m.name) as { bmc_secret: string | null } | undefined;
     if (row?.bmc_secret) e.protect = 'it holds a sealed password';
     out.push(e);
   }

@@ -10,7 +10,7 @@ import { didYouMean } from '../util/nearest.js';
 import { knownSetting, knownSettingKeys } from './settings-catalogue.js';
 import { EVENT_SOURCES, POLICY_ACTIONS } from '../domain/policy-actions.js';
 import { splitPath } from '../domain/paths.js';
-import { foldName } from '../domain/names.js';
+import { foldName, nameProblem } from '../domain/names.js';
 import {
   type CategoryDoc, type DataCentre, type Drivers, type GroupDoc, type GroupSoftware, type HostSettingDoc,
   type HostSoftware, INTERFACES, type MachineDoc, type ModelDoc, type PolicyDoc, type SlotSoftware,
@@ -31,7 +31,8 @@ class Reader {
       this.fail(path, 'must be a mapping');
       return {};
     }
-    for (const k of Object.keys(v)) if (!keys.includes(k)) this.fail(join(path, k), `unknown key (expected one of: ${keys.join(', ')})`);
+    const known = new Set(keys);
+    for (const k of Object.keys(v)) if (!known.has(k)) this.fail(join(path, k), `unknown key (expected one of: ${keys.join(', ')})`);
     return v as Obj;
   }
 
@@ -59,8 +60,17 @@ class Reader {
     return v;
   }
 
+  /** A name that is printed in listings and matched on the command line: no control characters. */
+  label(path: string, v: unknown, max = 256): string {
+    const s = this.str(path, v, { required: true, max }) ?? '';
+    const problem = nameProblem(s);
+    if (problem) this.fail(path, problem);
+    return s;
+  }
+
+  /** A name that is part of a group path: a label without path separators. */
   name(path: string, v: unknown): string {
-    const s = this.str(path, v, { required: true, max: 128 }) ?? '';
+    const s = this.label(path, v, 128);
     if (/[\\\u00a5/]/.test(s)) this.fail(path, `'${s}' must not contain \\, \u00a5 or /`);
     return s;
   }
@@ -93,7 +103,7 @@ class Reader {
   }
 
   names(path: string, v: unknown): string[] {
-    return this.arr(path, v, (p, x) => this.str(p, x, { required: true }) ?? '');
+    return this.arr(path, v, (p, x) => this.label(p, x));
   }
 
   unique<T>(path: string, items: T[], key: (t: T) => string, what: string): void {
@@ -190,7 +200,7 @@ function hostSoftware(r: Reader, path: string, v: unknown, withDistribution: boo
 function software(r: Reader, path: string, v: unknown): SoftwareDoc {
   const o = r.obj(path, v, ['name', 'kind', 'version', 'date', 'cost', 'source', 'description']);
   const s: SoftwareDoc = {
-    name: r.str(join(path, 'name'), o.name, { required: true, max: 256 }) ?? '',
+    name: r.label(join(path, 'name'), o.name),
     kind: r.oneOf(join(path, 'kind'), o.kind, ['scenario', 'template', 'local_script'] as const),
     version: r.str(join(path, 'version'), o.version) ?? '',
     date: r.str(join(path, 'date'), o.date) ?? '',
@@ -208,7 +218,7 @@ function software(r: Reader, path: string, v: unknown): SoftwareDoc {
 function policy(r: Reader, path: string, v: unknown): PolicyDoc {
   const o = r.obj(path, v, ['name', 'description', 'suppression_seconds', 'rules']);
   return {
-    name: r.str(join(path, 'name'), o.name, { required: true, max: 128 }) ?? '',
+    name: r.label(join(path, 'name'), o.name, 128),
     description: r.str(join(path, 'description'), o.description) ?? '',
     suppression_seconds: r.int(join(path, 'suppression_seconds'), o.suppression_seconds, 0, 0, 86400) ?? 0,
     rules: r.arr(join(path, 'rules'), o.rules, (p, x) => {
@@ -239,8 +249,8 @@ function policy(r: Reader, path: string, v: unknown): PolicyDoc {
 function volume(r: Reader, path: string, v: unknown): VolumeDoc {
   const o = r.obj(path, v, ['name', 'array', 'kind', 'shared', 'description']);
   return {
-    name: r.str(join(path, 'name'), o.name, { required: true }) ?? '',
-    array: r.str(join(path, 'array'), o.array, { required: true }) ?? '',
+    name: r.label(join(path, 'name'), o.name),
+    array: r.label(join(path, 'array'), o.array),
     kind: r.oneOf(join(path, 'kind'), o.kind, ['istorage', 'symmetrix', 'clarix'] as const),
     shared: r.bool(join(path, 'shared'), o.shared, false),
     description: r.str(join(path, 'description'), o.description) ?? '',
@@ -283,7 +293,7 @@ function model(r: Reader, path: string, v: unknown): ModelDoc {
 
 function hostSetting(r: Reader, path: string, v: unknown): HostSettingDoc {
   const o = r.obj(path, v, ['host', 'nics', 'tags', 'volumes', 'software']);
-  return {
+  const h: HostSettingDoc = {
     host: r.name(join(path, 'host'), o.host),
     nics: r.arr(join(path, 'nics'), o.nics, (p, x) => {
       const no = r.obj(p, x, ['addresses', 'gateways']);
@@ -299,6 +309,8 @@ function hostSetting(r: Reader, path: string, v: unknown): HostSettingDoc {
     volumes: r.names(join(path, 'volumes'), o.volumes),
     software: hostSoftware(r, join(path, 'software'), o.software, true),
   };
+  r.unique(join(path, 'volumes'), h.volumes, (v) => v, 'volume');
+  return h;
 }
 
 function group(r: Reader, path: string, v: unknown): GroupDoc {
@@ -384,7 +396,7 @@ function machine(r: Reader, path: string, v: unknown): MachineDoc {
     datastores: r.arr(join(path, 'datastores'), o.datastores, (p, x) => {
       const d = r.obj(p, x, ['name', 'capacity_gb', 'shared']);
       const ds: { name: string; capacity_gb?: number; shared: boolean } = {
-        name: r.str(join(p, 'name'), d.name, { required: true }) ?? '',
+        name: r.label(join(p, 'name'), d.name),
         shared: r.bool(join(p, 'shared'), d.shared, false),
       };
       const cap = r.int(join(p, 'capacity_gb'), d.capacity_gb, undefined);
@@ -443,6 +455,7 @@ function machine(r: Reader, path: string, v: unknown): MachineDoc {
   if (m.kind !== 'virtual') {
     for (const k of ['vm_server', 'datastore', 'cost'] as const) if (m[k] !== undefined) r.fail(join(path, k), 'only virtual machines have this');
   }
+  r.unique(join(path, 'datastores'), m.datastores, (d) => d.name, 'datastore');
   if (m.kind !== 'vmserver') {
     if (m.capacity !== undefined) r.fail(join(path, 'capacity'), 'only VM servers have a capacity value');
     if (m.datastores.length) r.fail(join(path, 'datastores'), 'only VM servers have datastores');
@@ -588,14 +601,17 @@ export function readDataCentre(raw: unknown): ReadResult {
   const o = r.obj('', raw, ['kanri', 'settings', 'software', 'policies', 'volumes', 'categories', 'groups', 'machines', 'users']);
   if (o.kanri !== 1) r.fail('kanri', 'must be 1 (the format version)');
   const settings: Record<string, string> = {};
+  let unknownSettings = 0;
   if (o.settings !== undefined && o.settings !== null) {
-    const so = r.obj('settings', o.settings, Object.keys(o.settings as object));
+    const so = o.settings as Obj;
+    if (typeof so !== 'object' || Array.isArray(so)) r.fail('settings', 'must be a mapping');
     for (const [k, v] of Object.entries(so)) {
       const value = r.str(`settings.${k}`, v, { required: true }) ?? '';
       settings[k] = value;
       const known = knownSetting(k);
       if (!known) {
-        r.fail(`settings.${k}`, `unknown setting${didYouMean(k, knownSettingKeys())}`);
+        // A suggestion costs a comparison with every known key: only for the problems that get printed.
+        r.fail(`settings.${k}`, `unknown setting${++unknownSettings <= 100 ? didYouMean(k, knownSettingKeys()) : ''}`);
         continue;
       }
       const problem = value === '' ? undefined : settingProblem(known.spec, value);

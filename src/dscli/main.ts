@@ -8,7 +8,7 @@ import { type Db, openStore } from '../store/db.js';
 import { storeProblem } from '../store/errors.js';
 import { defaultStorePath } from '../store/paths.js';
 import { SecretError } from '../store/secrets.js';
-import { isAdministrator } from '../pvmutl/privilege.js';
+import { isAdministrator } from '../cli/privilege.js';
 import { DriverError } from '../adapters/types.js';
 import { describeFailure, DscliError, formatError, RC } from './errors.js';
 import { helpText } from './help.js';
@@ -182,9 +182,12 @@ export async function runDscli(args: string[], io: DscliIo = processDscliIo(), e
   }
 }
 
+/** A password given where something else belongs is never echoed back. */
+const redactMessage = (m: string): string => m.replace(/\bpassword=(?!-(\s|$))\S*/gi, 'password=***');
+
 function report(e: unknown, io: DscliIo, cmd: string, rest: string[], storePath: string): number {
   if (e instanceof DscliError) {
-    io.err(`dscli: ${e.message}\n`);
+    io.err(`dscli: ${redactMessage(e.message)}\n`);
     return e.code;
   }
   if (e instanceof DriverError) {
@@ -247,7 +250,8 @@ async function dispatch(db: Db, cmd: string, rest: string[], out: Out, io: Dscli
       return RC.OK;
     case 'getServerList': {
       for (const r of reg.listServers(db, rest[0])) {
-        const addr = r.bmc_address ? `${r.bmc_address.includes(':') ? `[${r.bmc_address}]` : r.bmc_address}:${r.bmc_port ?? ''}` : '-';
+        const host = r.bmc_address?.includes(':') ? `[${r.bmc_address}]` : r.bmc_address;
+        const addr = !host ? '-' : r.bmc_port ? `${host}:${r.bmc_port}` : host;
         if (out.json) {
           out.out(JSON.stringify({
             name: r.name, mgmt: r.mgmt_type, address: r.bmc_address, port: r.bmc_port, user: r.bmc_user, cipher: r.cipher_suite ?? 'auto',

@@ -1,6 +1,13 @@
 // kanri dialect: kanri's own commands (configuration, accounts, the demo).
 import { Command, CommanderError } from 'commander';
 import { defaultStorePath } from '../store/paths.js';
+import { isAdministrator } from '../cli/privilege.js';
+
+class NotAdministrator extends Error {
+  constructor() {
+    super('this command needs administrator rights (root or a member of the kanri admin group)');
+  }
+}
 
 export async function runKanri(args: string[]): Promise<number> {
   const program = new Command('kanri')
@@ -8,7 +15,11 @@ export async function runKanri(args: string[]): Promise<number> {
     .option('--db <path>', 'configuration store (default: $KANRI_DB, /var/lib/kanri/kanri.db for root)')
     .exitOverride()
     .showHelpAfterError();
-  const dbPath = (): string => program.opts<{ db?: string }>().db ?? defaultStorePath();
+  // One rule for all three names: what reads or changes the store is for administrators.
+  const dbPath = (): string => {
+    if (!isAdministrator()) throw new NotAdministrator();
+    return program.opts<{ db?: string }>().db ?? defaultStorePath();
+  };
   const safeDefaultPath = (): string => {
     try {
       return defaultStorePath();
@@ -117,6 +128,10 @@ export async function runKanri(args: string[]): Promise<number> {
     await program.parseAsync(args, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 1;
+    if (err instanceof NotAdministrator) {
+      process.stderr.write(`kanri: ${err.message}\n`);
+      return 9;
+    }
     const { storeProblem } = await import('../store/errors.js');
     const problem = storeProblem(err, program.opts<{ db?: string }>().db ?? safeDefaultPath());
     if (problem) {

@@ -11,24 +11,22 @@ import { Exit, PvmError, fromEngine } from './exit-codes.js';
 import { HELP } from './help.js';
 import { type Io, processIo } from './io.js';
 import { type Command, parse } from './parse.js';
-import { isAdministrator } from './privilege.js';
+import { isAdministrator } from '../cli/privilege.js';
 import { recordAudit } from '../store/audit.js';
 
-/** Takes `--db PATH` / `--db=PATH` off the front of argv. */
+/** Takes `--db PATH` / `--db=PATH` out of argv, wherever it stands (as kanri and dscli accept it). */
 export function splitGlobalOptions(args: string[]): { db?: string; rest: string[] } {
-  const a = [...args];
+  const rest: string[] = [];
   let db: string | undefined;
-  while (a.length > 0) {
-    if (a[0] === '--db') {
-      if (a[1] === undefined) throw new PvmError(Exit.FORMAT, L('--db needs a path', '--db にはパスが必要です'));
-      db = a[1];
-      a.splice(0, 2);
-    } else if (a[0]!.startsWith('--db=')) {
-      db = a[0]!.slice(5);
-      a.shift();
-    } else break;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--db') {
+      if (args[i + 1] === undefined) throw new PvmError(Exit.FORMAT, L('--db needs a path', '--db にはパスが必要です'));
+      db = args[++i];
+    } else if (a.startsWith('--db=')) db = a.slice(5);
+    else rest.push(a);
   }
-  return { db, rest: a };
+  return db === undefined ? { rest } : { db, rest };
 }
 
 export async function runPvmutl(args: string[], io: Io = processIo(), env: NodeJS.ProcessEnv = process.env): Promise<number> {
