@@ -53,7 +53,7 @@ export function openStore(path: string, opts: OpenOptions = {}): Db {
   const found = memory ? 'missing' : inspect(path);
   if (found === 'missing' && !memory) {
     if (opts.readonly || !opts.create) {
-      throw new StoreError(`store not found: ${path} (kanri config apply FILE or kanri store init creates one; --db or KANRI_DB selects another)`);
+      throw new StoreError(`store not found: ${path}`);
     }
     try {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
