@@ -9,6 +9,7 @@ declare -A want=(
   [ipmi-power]=freeipmi-tools
   [sshd]=openssh-server
   [ssh-keygen]=openssh-client
+  [groff]=groff-base
 )
 missing=()
 for cmd in "${!want[@]}"; do
