@@ -1,7 +1,7 @@
 // kanri machine list | machine reset | events: what an administrator checks after
 // a job — where each machine is, its statuses, and the event log.
 import { isJapanese } from '../cli/locale.js';
-import { withStore } from '../store/db.js';
+import { openStore, withStore } from '../store/db.js';
 import { groupPathParts } from '../domain/paths.js';
 
 export function machineList(dbPath: string, group: string | undefined): number {
@@ -34,13 +34,49 @@ export function machineReset(dbPath: string, name: string): number {
   });
 }
 
-export function eventList(dbPath: string, limit: number): number {
-  return withStore(dbPath, (db) => {
-    const rows = db.prepare('SELECT id, time, source, event_id, type, message, message_ja FROM events ORDER BY id DESC LIMIT ?').all(limit) as
-      Array<{ time: string; source: string; event_id: number; type: string; message: string; message_ja: string }>;
-    for (const e of rows.reverse()) {
-      process.stdout.write(`${e.time} ${e.source} ${e.event_id} ${e.type.padEnd(11)} ${isJapanese() && e.message_ja ? e.message_ja : e.message}\n`);
-    }
-    return 0;
-  });
+export interface EventFilter { limit: number; follow?: boolean; machine?: string; group?: string; since?: string }
+
+/** An ISO time, or a duration ago (30s, 10m, 2h, 1d). */
+export function sinceTime(s: string, now = Date.now()): string | undefined {
+  const d = /^(\d+)\s*(s|m|h|d)$/.exec(s.trim());
+  if (d) return new Date(now - Number(d[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[d[2] as 's' | 'm' | 'h' | 'd'] * 1000).toISOString();
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? undefined : new Date(t).toISOString();
+}
+
+type EventRow = { id: number; time: string; source: string; event_id: number; type: string; message: string; message_ja: string };
+
+export async function eventList(dbPath: string, f: EventFilter): Promise<number> {
+  const since = f.since !== undefined ? sinceTime(f.since) : undefined;
+  if (f.since !== undefined && since === undefined) {
+    process.stderr.write(`kanri: --since '${f.since}' is neither a time nor a duration like 10m\n`);
+    return 1;
+  }
+  const group = f.group?.replace(/\//g, '\\');
+  const where = `(? IS NULL OR machine = ? COLLATE NOCASE) AND (? IS NULL OR group_path = ? COLLATE NOCASE OR group_path LIKE ? ESCAPE '!') AND (? IS NULL OR time >= ?)`;
+  const like = group === undefined ? null : group.replace(/[!%_]/g, '!$&') + '\\%';
+  const args = [f.machine ?? null, f.machine ?? null, group ?? null, group ?? null, like, since ?? null, since ?? null];
+  const print = (rows: EventRow[]): void => {
+    for (const e of rows) process.stdout.write(`${e.time} ${e.source} ${e.event_id} ${e.type.padEnd(11)} ${isJapanese() && e.message_ja ? e.message_ja : e.message}\n`);
+  };
+  const db = openStore(dbPath, { readonly: true });
+  try {
+    const first = (db.prepare(`SELECT id, time, source, event_id, type, message, message_ja FROM events WHERE ${where} ORDER BY id DESC LIMIT ?`).all(...args, f.limit) as EventRow[]).reverse();
+    print(first);
+    if (!f.follow) return 0;
+    let last = first.at(-1)?.id ?? (db.prepare('SELECT ifnull(max(id), 0) AS n FROM events').get() as { n: number }).n;
+    const next = db.prepare(`SELECT id, time, source, event_id, type, message, message_ja FROM events WHERE id > ? AND ${where} ORDER BY id LIMIT 1000`);
+    return await new Promise<number>((resolve) => {
+      const timer = setInterval(() => {
+        const rows = next.all(last, ...args) as EventRow[];
+        print(rows);
+        last = rows.at(-1)?.id ?? last;
+      }, 500);
+      const stop = (): void => { clearInterval(timer); resolve(0); };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+  } finally {
+    db.close();
+  }
 }
