@@ -85,13 +85,7 @@ export class Monitor {
       writeServiceEvent(db, 'receiver-down', (e as Error).message);
       throw e;
     }
-    const http = monitorSetting(db, 'monitor.http_listen');
-    if (http) {
-      const hp = parseHostPort(http);
-      if (!hp) throw new Error(`monitor.http_listen '${http}' is not address:port`);
-      const token = monitorSetting(db, 'monitor.http_token_file');
-      await this.webhook.start({ ...hp, ...(token ? { tokenFile: token } : {}) });
-    }
+    await this.startWebhook();
     this.poller.start();
   }
 
@@ -104,9 +98,30 @@ export class Monitor {
 
   /** SIGHUP: the settings, communities, users and forwarding destinations are read again. */
   async reload(): Promise<void> {
-    await this.stopIntake();
-    await this.startIntake();
+    const { db } = this;
+    this.forwarder.reload(db);
+    await this.traps.reload();
+    const http = monitorSetting(db, 'monitor.http_listen');
+    if (http !== this.httpText) {
+      await this.webhook.close();
+      await this.startWebhook();
+    }
+    await this.poller.stop();
+    this.poller.start();
     this.log('configuration re-read');
+  }
+
+  private httpText = '';
+
+  private async startWebhook(): Promise<void> {
+    const { db } = this;
+    const http = monitorSetting(db, 'monitor.http_listen');
+    this.httpText = http;
+    if (!http) return;
+    const hp = parseHostPort(http);
+    if (!hp) throw new Error(`monitor.http_listen '${http}' is not address:port`);
+    const token = monitorSetting(db, 'monitor.http_token_file');
+    await this.webhook.start({ ...hp, ...(token ? { tokenFile: token } : {}) });
   }
 
   /** Decides what is queued and starts what is due, soon (coalesces many calls into one). */

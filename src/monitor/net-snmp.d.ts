@@ -30,6 +30,7 @@ declare module 'net-snmp' {
   }
   export interface ReceiverOptions {
     port?: number; address?: string | null; transport?: string; disableAuthorization?: boolean; includeAuthentication?: boolean; engineID?: string;
+    dgramModule?: { createSocket(type: 'udp4' | 'udp6'): import('node:dgram').Socket };
   }
   export interface Session {
     trap(typeOrOid: string | number, varbinds: Varbind[], options: Record<string, unknown> | string, cb: (e: Error | null) => void): void;

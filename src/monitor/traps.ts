@@ -9,6 +9,7 @@
 //  - anything else is an unclassified alert: recorded and counted, never dropped silently.
 // A datagram that is not a trap for us (bad BER, wrong community, unknown user) is counted
 // and ignored; nothing a sender can send stops the receiver.
+import { createSocket } from 'node:dgram';
 import snmp, { type Notification, type Pdu, type Receiver, type User } from 'net-snmp';
 import type { Db } from '../store/db.js';
 import { PET_ENTERPRISE_OID, PET_VARBIND_OID, decodePetSpecificTrap, decodePetVarbind } from '../ipmi/pet.js';
@@ -93,14 +94,57 @@ export class TrapReceiver {
     this.machines = new MachineIndex(d.db);
   }
 
+  private listenText = '';
+
+  /**
+   * SIGHUP: communities, users, trap sources and machines are read again; the socket stays
+   * bound unless monitor.listen changed (a trap in between is not lost).
+   */
+  async reload(): Promise<void> {
+    const { db } = this.d;
+    if (!this.receiver || monitorSetting(db, 'monitor.listen') !== this.listenText) {
+      await this.close();
+      return this.start();
+    }
+    this.sources = trapSources(monitorSetting(db, 'monitor.trap_sources'));
+    this.machines = new MachineIndex(db);
+    this.authorize(this.receiver);
+  }
+
+  private authorize(r: Receiver): void {
+    const { db } = this.d;
+    const auth = r.getAuthorizer();
+    for (const c of [...auth.getCommunities()]) auth.deleteCommunity(c);
+    for (const u of [...auth.getUsers()]) auth.deleteUser(u.name);
+    for (const c of monitorSetting(db, 'monitor.communities').split(',').map((x) => x.trim()).filter(Boolean)) auth.addCommunity(c);
+    for (const u of users(db)) auth.addUser(u);
+  }
+
   /** Binds monitor.listen with the configured communities and users; rejects when it cannot bind. */
   async start(): Promise<void> {
     const { db } = this.d;
-    const listen = parseHostPort(monitorSetting(db, 'monitor.listen'));
+    this.listenText = monitorSetting(db, 'monitor.listen');
+    const listen = parseHostPort(this.listenText);
     if (!listen) throw new Error(`monitor.listen '${monitorSetting(db, 'monitor.listen')}' is not address:port`);
     this.sources = trapSources(monitorSetting(db, 'monitor.trap_sources'));
     this.machines = new MachineIndex(db);
-    const r = snmp.createReceiver({ port: listen.port, address: listen.host, transport: listen.host.includes(':') ? 'udp6' : 'udp4', includeAuthentication: true }, (err, n) => {
+    // net-snmp takes port 0 for "the default" (162); its socket is bound through this module
+    // instead, so that the configured port (0 too: any free one) is the one bound, and so that
+    // the datagram is kept before net-snmp decodes it (its 'message' listener hands the decoded
+    // trap to the callback synchronously; this one runs first, for forwarding it unchanged).
+    const dgramModule = {
+      createSocket: (type: 'udp4' | 'udp6') => {
+        const s = createSocket(type);
+        const bind = s.bind.bind(s) as (port: number, address?: string) => void;
+        (s as unknown as { bind: (p: number, a?: string) => void }).bind = (_p, a) => bind(listen.port, a ?? undefined);
+        s.on('message', (buf: Buffer) => {
+          this.raw = buf;
+          this.d.counters.add('datagrams');
+        });
+        return s;
+      },
+    };
+    const r = snmp.createReceiver({ port: listen.port || 162, address: listen.host, transport: listen.host.includes(':') ? 'udp6' : 'udp4', includeAuthentication: true, dgramModule }, (err, n) => {
       const raw = this.raw;
       this.raw = undefined;
       try {
@@ -112,19 +156,11 @@ export class TrapReceiver {
         this.d.log(`trap from ${n?.rinfo.address ?? '?'}: not processed: ${(e as Error).message}`);
       }
     });
-    const auth = r.getAuthorizer();
-    for (const c of monitorSetting(db, 'monitor.communities').split(',').map((s) => s.trim()).filter(Boolean)) auth.addCommunity(c);
-    for (const u of users(db)) auth.addUser(u);
+    this.authorize(r);
     const sock = Object.values(r.listener.sockets)[0]!;
     await new Promise<void>((res, rej) => {
       sock.once('listening', () => res());
       sock.once('error', rej);
-    });
-    // net-snmp hands the decoded trap to the callback synchronously from its own 'message'
-    // listener; this one runs first and keeps the datagram for forwarding it unchanged.
-    sock.prependListener('message', (buf: Buffer) => {
-      this.raw = buf;
-      this.d.counters.add('datagrams');
     });
     try {
       sock.setRecvBufferSize(8 * 1024 * 1024);
