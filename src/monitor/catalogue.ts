@@ -239,6 +239,9 @@ const ENTRIES: CatalogueEntry[] = [
   })))),
 ];
 
+/** Source names as the catalogue spells them, by their lower case (names are matched without regard to case). */
+const SOURCE_NAMES = new Map([...ESMPRO.map((r) => r[1]), BMC_SOURCE].map((n) => [n.toLowerCase(), n]));
+
 const key = (source: string, event: string): string => `${source}\u0000${event}`;
 const BY_KEY = new Map(ENTRIES.map((e) => [key(e.source, e.event), e]));
 
@@ -252,7 +255,9 @@ export function normalizeEvent(source: NotifyingSource, event: string): string |
   const e = event.trim();
   if (source === 'SystemMonitorEvent') {
     const m = /^(.+?)\s*\[\s*0x([0-9a-f]{1,8})\s*\]$/i.exec(e);
-    return m ? `${m[1]!.trim()}[${hex8(parseInt(m[2]!, 16))}]` : undefined;
+    if (!m) return undefined;
+    const name = m[1]!.trim();
+    return `${SOURCE_NAMES.get(name.toLowerCase()) ?? name}[${hex8(parseInt(m[2]!, 16))}]`;
   }
   if (source === 'SystemMonitorPerf') return /^[0-9a-f]{8}$/i.test(e) ? e.toUpperCase() : undefined;
   return e.length > 0 && e.length <= 256 ? e : undefined;
