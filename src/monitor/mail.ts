@@ -105,7 +105,7 @@ export async function sendMail(s: MailSettings, subject: string, body: string): 
       plain.removeAllListeners('data');
       plain.removeAllListeners('close');
       plain.removeAllListeners('error');
-      const secured = tlsConnect({ socket: plain, servername: /^[\d.:]+$/.test(s.host) ? '' : s.host, ...(s.caFile ? { ca: readFileSync(s.caFile) } : {}) });
+      const secured = tlsConnect({ socket: plain, host: s.host, servername: /^[\d.:]+$/.test(s.host) ? '' : s.host, ...(s.caFile ? { ca: readFileSync(s.caFile) } : {}) });
       sock = secured;
       // The deadline destroys the socket, which ends a handshake that hangs.
       await new Promise<void>((res, rej) => {
