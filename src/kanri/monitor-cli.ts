@@ -122,7 +122,8 @@ export function policyTemplates(name: string | undefined): number {
 }
 
 /** Which rule matches, which actions would run in which order, which guard would stop them; changes nothing. */
-export function policyExplain(dbPath: string, group: string, source: string, event: string, o: { machine?: string }): number {
+export function policyExplain(dbPath: string, group: string, source: string, event: string, o: { machine?: string }, print: (s: string) => void = out): number {
+  const out = print;
   return withStore(dbPath, (db) => {
     if (!(EVENT_SOURCES as readonly string[]).includes(source)) { err(`unknown notifying source '${source}' (known: ${EVENT_SOURCES.join(', ')})`); return 1; }
     const r = resolvePath(db, group);
