@@ -1,7 +1,7 @@
 // The alerts the trap receiver really received, for dscli getAlertList (table dscli_alerts,
 // read by dscli/events.ts): written in one transaction per turn of the event loop and kept
 // to the newest monitor.alerts_kept.
-import type { Db } from '../store/db.js';
+import { type Db, statement } from '../store/db.js';
 
 export interface Alert { machineId: number | null; source: string; kind: 'pet' | 'snmp' | 'unclassified'; severity: string; event: string; message: string }
 
@@ -25,12 +25,12 @@ export class Alerts {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    const ins = this.db.prepare('INSERT INTO dscli_alerts (time, machine_id, source, kind, severity, event, message) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const ins = statement(this.db, 'INSERT INTO dscli_alerts (time, machine_id, source, kind, severity, event, message) VALUES (?, ?, ?, ?, ?, ?, ?)');
     this.db.transaction(() => { for (const a of batch) ins.run(a.time, a.machineId, a.source, a.kind, a.severity, a.event, a.message); })();
     this.written += batch.length;
     if (this.written >= 1000) {
       this.written = 0;
-      this.db.prepare('DELETE FROM dscli_alerts WHERE id <= (SELECT max(id) FROM dscli_alerts) - ?').run(this.keep());
+      statement(this.db, 'DELETE FROM dscli_alerts WHERE id <= (SELECT max(id) FROM dscli_alerts) - ?').run(this.keep());
     }
   }
 }

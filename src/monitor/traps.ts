@@ -12,6 +12,7 @@
 import { createSocket } from 'node:dgram';
 import snmp, { type Notification, type Pdu, type Receiver, type User } from 'net-snmp';
 import type { Db } from '../store/db.js';
+import { configGeneration } from '../store/generation.js';
 import { PET_ENTERPRISE_OID, PET_VARBIND_OID, decodePetSpecificTrap, decodePetVarbind } from '../ipmi/pet.js';
 import { openSecret } from '../store/secrets.js';
 import { bmcEvent } from './catalogue.js';
@@ -48,26 +49,56 @@ export function trapSources(text: string): Map<string, string> {
 
 interface MachineHit { id: number; name: string }
 
-/** The receiver's view of the managed machines: by GUID, BMC address, other addresses. */
+/**
+ * The receiver's view of the managed machines: by GUID, BMC address, other addresses, held
+ * in memory and read again when the configuration generation changes (looked at once a second
+ * at most), so that a trap costs no query to match.
+ */
 class MachineIndex {
-  private readonly byUuid;
-  private readonly byBmc;
-  private readonly byOther;
-  constructor(db: Db) {
-    this.byUuid = db.prepare("SELECT id, name FROM machines WHERE lower(replace(uuid, '-', '')) = ?");
-    this.byBmc = db.prepare('SELECT id, name FROM machines WHERE bmc_address = ? LIMIT 2');
-    this.byOther = db.prepare('SELECT id, name FROM machines WHERE mgmt_address = ? OR os_address = ? LIMIT 2');
+  private byUuid = new Map<string, MachineHit | null>();
+  private byBmc = new Map<string, MachineHit | null>();
+  private byOther = new Map<string, MachineHit | null>();
+  private generation = -1;
+  private checkedAt = 0;
+
+  constructor(private readonly db: Db) {}
+
+  private fresh(): void {
+    const now = Date.now();
+    if (now - this.checkedAt < 1000) return;
+    this.checkedAt = now;
+    const g = configGeneration(this.db);
+    if (g === this.generation) return;
+    this.generation = g;
+    // An address or GUID two machines share matches neither (null).
+    const put = (m: Map<string, MachineHit | null>, k: string | null, v: MachineHit): void => {
+      if (!k) return;
+      m.set(k, m.has(k) ? null : v);
+    };
+    this.byUuid = new Map();
+    this.byBmc = new Map();
+    this.byOther = new Map();
+    const rows = this.db.prepare('SELECT id, name, uuid, bmc_address, mgmt_address, os_address FROM machines').all() as
+      Array<MachineHit & { uuid: string | null; bmc_address: string | null; mgmt_address: string | null; os_address: string | null }>;
+    for (const r of rows) {
+      const hit = { id: r.id, name: r.name };
+      put(this.byUuid, r.uuid ? r.uuid.replace(/-/g, '').toLowerCase() : null, hit);
+      put(this.byBmc, r.bmc_address, hit);
+      put(this.byOther, r.mgmt_address, hit);
+      if (r.os_address !== r.mgmt_address) put(this.byOther, r.os_address, hit);
+    }
   }
+
   guid(g: string): MachineHit | undefined {
-    const rows = this.byUuid.all(g.replace(/-/g, '').toLowerCase()) as MachineHit[];
-    return rows.length === 1 ? rows[0] : undefined;
+    this.fresh();
+    return this.byUuid.get(g.replace(/-/g, '').toLowerCase()) ?? undefined;
   }
+
   address(a: string | undefined): MachineHit | undefined {
     if (!a || a === '0.0.0.0') return undefined;
-    const bmc = this.byBmc.all(a) as MachineHit[];
-    if (bmc.length) return bmc.length === 1 ? bmc[0] : undefined;
-    const other = this.byOther.all(a, a) as MachineHit[];
-    return other.length === 1 ? other[0] : undefined;
+    this.fresh();
+    if (this.byBmc.has(a)) return this.byBmc.get(a) ?? undefined;
+    return this.byOther.get(a) ?? undefined;
   }
 }
 
