@@ -25,6 +25,7 @@ import { TrapReceiver } from './traps.js';
 import { Webhook } from './webhook.js';
 
 const TICK_MS = 250;
+const DECIDE_BATCH = 200;
 
 export interface MonitorOptions {
   log?: (line: string) => void;
@@ -139,16 +140,17 @@ export class Monitor {
     });
   }
 
+  /**
+   * Decides at most DECIDE_BATCH queued events, starts what is due, and comes back for the
+   * rest on the next turn: the loop keeps reading the trap socket while a storm is decided.
+   */
   private cycle(start = true): void {
     this.intake.flush();
-    for (;;) {
-      const batch = undecided(this.db, 500);
-      if (batch.length === 0) break;
-      for (const l of this.chains.decide(batch)) this.log(l);
-      if (batch.length < 500) break;
-    }
+    const batch = undecided(this.db, DECIDE_BATCH);
+    if (batch.length) for (const l of this.chains.decide(batch)) this.log(l);
     if (start) this.chains.tick();
     this.counters.flush();
+    if (batch.length === DECIDE_BATCH) this.kick();
     if (Math.random() < 0.01) pruneEvents(this.db, monitorNumber(this.db, 'monitor.events_kept'));
   }
 
@@ -157,7 +159,7 @@ export class Monitor {
     if (this.stopped) return;
     await this.stopIntake();
     // Events that arrived: decided now, so that nothing received is left undecided longer than needed.
-    this.cycle(false);
+    for (let n = 0; n < 1000 && undecided(this.db, 1).length; n++) this.cycle(false);
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     const r = await this.chains.stop(drainMs);

@@ -193,10 +193,15 @@ export class TrapReceiver {
       sock.once('listening', () => res());
       sock.once('error', rej);
     });
-    try {
-      sock.setRecvBufferSize(8 * 1024 * 1024);
-    } catch {
-      // Bounded by net.core.rmem_max; the default buffer still works at lower rates.
+    // A burst waits in the socket while the loop writes to the store: ask for 8 MiB, and take
+    // the largest the system allows (net.core.rmem_max) when that is refused.
+    for (let size = 8 << 20; size >= 256 << 10; size >>= 1) {
+      try {
+        sock.setRecvBufferSize(size);
+        break;
+      } catch {
+        // above net.core.rmem_max: try half
+      }
     }
     const a = sock.address();
     this.address = { host: a.address, port: a.port };
