@@ -10,7 +10,12 @@ export class Alerts {
   private scheduled = false;
   private written = 0;
 
-  constructor(private readonly db: Db, private readonly keep: () => number) {}
+  private readonly write;
+
+  constructor(private readonly db: Db, private readonly keep: () => number) {
+    const ins = statement(db, 'INSERT INTO dscli_alerts (time, machine_id, source, kind, severity, event, message) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    this.write = db.transaction((batch: Array<Alert & { time: string }>) => { for (const a of batch) ins.run(a.time, a.machineId, a.source, a.kind, a.severity, a.event, a.message); });
+  }
 
   add(a: Alert): void {
     this.pending.push({ ...a, time: new Date().toISOString() });
@@ -25,8 +30,7 @@ export class Alerts {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    const ins = statement(this.db, 'INSERT INTO dscli_alerts (time, machine_id, source, kind, severity, event, message) VALUES (?, ?, ?, ?, ?, ?, ?)');
-    this.db.transaction(() => { for (const a of batch) ins.run(a.time, a.machineId, a.source, a.kind, a.severity, a.event, a.message); })();
+    this.write(batch);
     this.written += batch.length;
     if (this.written >= 1000) {
       this.written = 0;

@@ -44,22 +44,21 @@ export class ChainRunner {
   private readonly busyTargets = new Set<string>();
   private stopping = false;
 
-  constructor(private readonly d: ChainDeps) {}
+  private readonly decideAll;
+
+  constructor(private readonly d: ChainDeps) {
+    this.decideAll = d.db.transaction((events: QueuedEvent[]) => events.map((e) => {
+      const { decision, chainId } = this.decideOne(e);
+      markDecided(d.db, e.id, decision, chainId);
+      return `event ${e.id} ${e.origin} ${e.source} ${e.event}${e.summary ? ` ${e.summary}` : ''}${e.sender ? ` from ${e.sender}` : ''}: ${decision}`;
+    }));
+  }
 
   // ---- deciding ------------------------------------------------------------------------------
 
   /** Decides queued events (one transaction); returns one log line per event. */
   decide(events: QueuedEvent[]): string[] {
-    const { db } = this.d;
-    const lines: string[] = [];
-    db.transaction(() => {
-      for (const e of events) {
-        const { decision, chainId } = this.decideOne(e);
-        markDecided(db, e.id, decision, chainId);
-        lines.push(`event ${e.id} ${e.origin} ${e.source} ${e.event}${e.summary ? ` ${e.summary}` : ''}${e.sender ? ` from ${e.sender}` : ''}: ${decision}`);
-      }
-    }).immediate();
-    return lines;
+    return this.decideAll.immediate(events) as string[];
   }
 
   private decideOne(e: QueuedEvent): { decision: string; chainId: number | null } {

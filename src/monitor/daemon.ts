@@ -17,7 +17,7 @@ import { Alerts } from './alerts.js';
 import { ChainRunner } from './chains.js';
 import { Counters } from './counters.js';
 import { Forwarder } from './forwarding.js';
-import { Intake, pruneEvents, undecided } from './intake.js';
+import { Intake, type QueuedEvent, pruneEvents, undecided } from './intake.js';
 import { Notifier } from './notify.js';
 import { Poller } from './polling.js';
 import { monitorNumber, monitorSetting, parseHostPort } from './settings.js';
@@ -44,6 +44,9 @@ export class Monitor {
   private readonly alerts: Alerts;
   private timer: NodeJS.Timeout | undefined;
   private kicked = false;
+  /** Events this process queued and has not decided yet (others' come from the store). */
+  private fresh: QueuedEvent[] = [];
+  private fromStore = false;
   private stopped = false;
   private readonly log: (line: string) => void;
 
@@ -53,7 +56,7 @@ export class Monitor {
     this.counters = new Counters(db);
     this.forwarder = new Forwarder(this.log);
     this.alerts = new Alerts(db, () => monitorNumber(db, 'monitor.alerts_kept'));
-    this.intake = new Intake(db, () => this.kick());
+    this.intake = new Intake(db, (e) => { this.fresh.push(e); this.kick(); });
     this.traps = new TrapReceiver({ db, intake: this.intake, forwarder: this.forwarder, alerts: this.alerts, counters: this.counters, log: this.log });
     this.webhook = new Webhook(this.intake, this.log);
     this.poller = new Poller(db, this.intake, this.log);
@@ -70,7 +73,8 @@ export class Monitor {
     for (const l of this.chains.recover()) this.log(l);
     writeServiceEvent(db, 'pvm-started');
     await this.startIntake();
-    this.timer = setInterval(() => this.kick(), TICK_MS);
+    this.timer = setInterval(() => { this.fromStore = true; this.kick(); }, TICK_MS);
+    this.fromStore = true;
     this.kick();
     this.log(`running (pid ${process.pid})${this.traps.address ? `; traps on ${this.traps.address.host}:${this.traps.address.port}` : ''}${this.webhook.address ? `; HTTP on ${this.webhook.address.host}:${this.webhook.address.port}` : ''}`);
   }
@@ -146,11 +150,16 @@ export class Monitor {
    */
   private cycle(start = true): void {
     this.intake.flush();
-    const batch = undecided(this.db, DECIDE_BATCH);
+    let batch = this.fresh.splice(0, DECIDE_BATCH);
+    if (batch.length === 0 && this.fromStore) {
+      this.fromStore = false;
+      batch = undecided(this.db, DECIDE_BATCH);
+      if (batch.length === DECIDE_BATCH) this.fromStore = true;
+    }
     if (batch.length) for (const l of this.chains.decide(batch)) this.log(l);
     if (start) this.chains.tick();
     this.counters.flush();
-    if (batch.length === DECIDE_BATCH) this.kick();
+    if (this.fresh.length || this.fromStore) this.kick();
     if (Math.random() < 0.01) pruneEvents(this.db, monitorNumber(this.db, 'monitor.events_kept'));
   }
 
@@ -159,7 +168,10 @@ export class Monitor {
     if (this.stopped) return;
     await this.stopIntake();
     // Events that arrived: decided now, so that nothing received is left undecided longer than needed.
-    for (let n = 0; n < 1000 && undecided(this.db, 1).length; n++) this.cycle(false);
+    for (let n = 0; n < 1000 && (this.fresh.length || undecided(this.db, 1).length); n++) {
+      this.fromStore = true;
+      this.cycle(false);
+    }
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     const r = await this.chains.stop(drainMs);

@@ -97,6 +97,7 @@ export class Intake {
   private pending: Pending[] = [];
   private scheduled = false;
   private readonly insert;
+  private readonly write;
 
   /** onQueued sees every event once it is committed (the daemon logs it and wakes the policy engine). */
   constructor(private readonly db: Db, private readonly onQueued: (e: QueuedEvent) => void = () => undefined) {
@@ -104,6 +105,8 @@ export class Intake {
       `INSERT INTO monitor_events (received_at, origin, source, event, category, machine_id, group_id, sender, detail)
        VALUES (@receivedAt, @origin, @source, @event, @category, @machineId, @groupId, @sender, @detail)`,
     );
+    // One transaction function for the life of the intake (making one prepares its statements).
+    this.write = db.transaction((batch: Pending[]) => batch.map((p) => ({ ...p.e, id: Number(this.insert.run(p.e).lastInsertRowid) })));
   }
 
   /** Takes one event from any source; refuses (never throws) one that names nothing known. */
@@ -130,10 +133,7 @@ export class Intake {
     if (this.pending.length === 0) return [];
     const batch = this.pending;
     this.pending = [];
-    const out: QueuedEvent[] = [];
-    this.db.transaction(() => {
-      for (const p of batch) out.push({ ...p.e, id: Number(this.insert.run(p.e).lastInsertRowid) });
-    })();
+    const out = this.write(batch) as QueuedEvent[];
     for (const e of out) this.onQueued(e);
     return out;
   }
