@@ -131,15 +131,16 @@ async function startTrapd() {
   return { p, port, count: () => readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('T ')).length };
 }
 
+/** Waits until read() reaches want, or has not moved for 5 s, or maxMs passed. */
 async function settle(read, want, maxMs) {
   const end = Date.now() + maxMs;
-  let last = -1;
   let n = read();
-  while (n < want && Date.now() < end) {
+  let movedAt = Date.now();
+  while (n < want && Date.now() < end && Date.now() - movedAt < 5000) {
     await new Promise((r) => setTimeout(r, 250));
-    last = n;
-    n = read();
-    if (n === last && n > 0 && Date.now() > end - maxMs + 3000) { /* keep waiting until the deadline */ }
+    const m = read();
+    if (m !== n) movedAt = Date.now();
+    n = m;
   }
   return n;
 }
@@ -160,7 +161,7 @@ console.log(`load average before: ${load()}`);
   const recorded = await settle(() => count(db, 'SELECT count(*) AS n FROM monitor_events'), sent, 30_000);
   const cpu = cpuSeconds(m.p.pid) - cpu0;
   await stopMonitor(m);
-  console.log(`intake  kanri monitor: sent ${sent} in ${secs.toFixed(1)} s (${Math.round(sent / secs)}/s), recorded ${recorded}, lost ${sent - recorded}, CPU ${cpu.toFixed(1)} s (${(cpu * 1e6 / sent).toFixed(0)} µs/trap)`);
+  console.log(`intake  kanri monitor: sent ${sent} in ${secs.toFixed(1)} s (${Math.round(sent / secs)}/s), recorded ${recorded}, lost ${sent - recorded}, CPU ${cpu.toFixed(1)} s (${(cpu * 1e6 / Math.max(1, recorded)).toFixed(0)} µs per recorded trap)`);
   if (have) {
     const t = await startTrapd();
     const c0 = cpuSeconds(t.p.pid);
@@ -168,7 +169,7 @@ console.log(`load average before: ${load()}`);
     const logged = await settle(t.count, r.sent, 30_000);
     const c = cpuSeconds(t.p.pid) - c0;
     t.p.kill('SIGTERM');
-    console.log(`intake  snmptrapd -Lf:   sent ${r.sent} in ${r.secs.toFixed(1)} s (${Math.round(r.sent / r.secs)}/s), logged ${logged}, lost ${r.sent - logged}, CPU ${c.toFixed(1)} s (${(c * 1e6 / r.sent).toFixed(0)} µs/trap); kanri/snmptrapd CPU per trap ${(cpu / sent / (c / r.sent)).toFixed(2)}x`);
+    console.log(`intake  snmptrapd -Lf:   sent ${r.sent} in ${r.secs.toFixed(1)} s (${Math.round(r.sent / r.secs)}/s), logged ${logged}, lost ${r.sent - logged}, CPU ${c.toFixed(1)} s (${(c * 1e6 / Math.max(1, logged)).toFixed(0)} µs per logged trap); lost: kanri ${sent - recorded} vs snmptrapd ${r.sent - logged}`);
   }
   console.log(`load average: ${load()}`);
 }
