@@ -18,7 +18,7 @@ settings: { sim.delay_ms: "0", monitor.listen: "127.0.0.1:0", monitor.http_liste
 policies:
   - name: P
     template: 標準ポリシー
-    suppression_seconds: 2
+    suppression_seconds: 6
     rules:
       - { event: マシンアクセス不可能障害, triggers: [{ source: SystemMonitorEvent, event: "ESMDSVNT[0xC0000002]" }], action_name: 置換, actions: [notify, status-faulted, machine-replace], suppress: true }
       - { event: マシン用カスタム通報1, triggers: [{ source: SystemMonitorPerf, event: "10000001" }], action_name: 停止, actions: [machine-shutdown, status-degraded] }
