@@ -1,7 +1,8 @@
 // The alerts the trap receiver really received, for dscli getAlertList (table dscli_alerts,
 // read by dscli/events.ts): written in one transaction per turn of the event loop and kept
 // to the newest monitor.alerts_kept.
-import { type Db, statement } from '../store/db.js';
+import type { Db } from '../store/db.js';
+import { prepared } from '../store/statements.js';
 
 export interface Alert { machineId: number | null; source: string; kind: 'pet' | 'snmp' | 'unclassified'; severity: string; event: string; message: string }
 
@@ -13,7 +14,7 @@ export class Alerts {
   private readonly write;
 
   constructor(private readonly db: Db, private readonly keep: () => number) {
-    const ins = statement(db, 'INSERT INTO dscli_alerts (time, machine_id, source, kind, severity, event, message) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const ins = prepared(db, 'INSERT INTO dscli_alerts (time, machine_id, source, kind, severity, event, message) VALUES (?, ?, ?, ?, ?, ?, ?)');
     this.write = db.transaction((batch: Array<Alert & { time: string }>) => { for (const a of batch) ins.run(a.time, a.machineId, a.source, a.kind, a.severity, a.event, a.message); });
   }
 
@@ -34,7 +35,7 @@ export class Alerts {
     this.written += batch.length;
     if (this.written >= 1000) {
       this.written = 0;
-      statement(this.db, 'DELETE FROM dscli_alerts WHERE id <= (SELECT max(id) FROM dscli_alerts) - ?').run(this.keep());
+      prepared(this.db, 'DELETE FROM dscli_alerts WHERE id <= (SELECT max(id) FROM dscli_alerts) - ?').run(this.keep());
     }
   }
 }

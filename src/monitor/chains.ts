@@ -7,7 +7,8 @@
 // After a restart, a chain goes on from its first action that did not complete, unless the
 // monitor stopped in the middle of one whose effect cannot be known: that chain is marked
 // abandoned, so that no action ever runs twice.
-import { type Db, statement } from '../store/db.js';
+import type { Db } from '../store/db.js';
+import { prepared } from '../store/statements.js';
 import { formatJobId } from '../engine/plan.js';
 import type { ChangeResult, Engine } from '../engine/service.js';
 import { EngineError } from '../engine/errors.js';
@@ -71,7 +72,7 @@ export class ChainRunner {
     // A recovery ends the suppression windows of the faults it recovers from (§5).
     const recovered = e.category === null ? [] : Object.entries(RECOVERY_OF).filter(([, r]) => r === e.category).map(([f]) => f);
     if (recovered.length) {
-      const r = statement(db, 
+      const r = prepared(db, 
         `UPDATE monitor_chains SET status = 'suppressed', ended_at = ?, error = ? WHERE status = 'waiting' AND target = ? AND category IN (${recovered.map(() => '?').join(', ')})`,
       ).run(now(), `recovered by event ${e.id} (${e.event}) within the suppression window: not run`, target, ...recovered);
       if (r.changes) notes.push(`ends ${r.changes} suppressed fault(s): their actions do not run`);
@@ -86,14 +87,14 @@ export class ChainRunner {
     const ruleText = `policy ${policy.name} rule ${rule.position} ${rule.event}`;
     if (rule.actions.every((a) => a === 'none')) return { decision: tail(`${ruleText}: ${rule.actionName || 'nothing to do'}`), chainId: null };
     const since = new Date(Date.now() - this.d.coalesceSeconds() * 1000).toISOString();
-    const same = statement(db, 
+    const same = prepared(db, 
       `SELECT id, status FROM monitor_chains WHERE target = ? AND rule_position = ? AND policy = ?
           AND (status IN ('waiting', 'pending', 'running') OR created_at >= ?) ORDER BY id DESC LIMIT 1`,
     ).get(target, rule.position, policy.name, since) as { id: number; status: string } | undefined;
     if (same) return { decision: tail(`${ruleText}: coalesced into chain ${same.id} (${same.status})`), chainId: same.id };
     const waitS = suppressionWindow(policy, rule);
     const status: ChainStatus = waitS > 0 ? 'waiting' : 'pending';
-    const id = Number(statement(db, 
+    const id = Number(prepared(db, 
       `INSERT INTO monitor_chains (event_id, target, machine_id, group_id, policy, rule_position, rule_event, category, actions, notify, status, created_at, wait_until)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(e.id, target, m?.id ?? null, groupId, policy.name, rule.position, rule.event, e.category, JSON.stringify(rule.actions),
@@ -107,16 +108,16 @@ export class ChainRunner {
   tick(): void {
     if (this.stopping) return;
     const { db } = this.d;
-    const due = statement(db, "UPDATE monitor_chains SET status = 'pending' WHERE status = 'waiting' AND wait_until <= ? RETURNING id").all(now()) as Array<{ id: number }>;
+    const due = prepared(db, "UPDATE monitor_chains SET status = 'pending' WHERE status = 'waiting' AND wait_until <= ? RETURNING id").all(now()) as Array<{ id: number }>;
     for (const c of due) this.d.log(`chain ${c.id}: no recovery within the suppression window: its actions run`);
     const limit = this.d.parallel ?? 64;
     if (this.running.size >= limit) return;
-    const pending = statement(db, "SELECT id, target FROM monitor_chains WHERE status = 'pending' ORDER BY id").all() as Array<{ id: number; target: string }>;
+    const pending = prepared(db, "SELECT id, target FROM monitor_chains WHERE status = 'pending' ORDER BY id").all() as Array<{ id: number; target: string }>;
     for (const c of pending) {
       if (this.running.size >= limit) break;
       if (this.busyTargets.has(c.target)) continue;
       this.busyTargets.add(c.target);
-      statement(db, "UPDATE monitor_chains SET status = 'running', started_at = coalesce(started_at, ?) WHERE id = ?").run(now(), c.id);
+      prepared(db, "UPDATE monitor_chains SET status = 'running', started_at = coalesce(started_at, ?) WHERE id = ?").run(now(), c.id);
       const p = this.run(c.id).catch((e: unknown) => {
         this.end(c.id, 'failed', `internal: ${(e as Error).message}`);
       }).finally(() => {
@@ -134,11 +135,11 @@ export class ChainRunner {
   }
 
   private row(id: number): ChainRow {
-    return statement(this.d.db, 'SELECT * FROM monitor_chains WHERE id = ?').get(id) as ChainRow;
+    return prepared(this.d.db, 'SELECT * FROM monitor_chains WHERE id = ?').get(id) as ChainRow;
   }
 
   private end(id: number, status: ChainStatus, error: string | null): void {
-    statement(this.d.db, 'UPDATE monitor_chains SET status = ?, ended_at = ?, error = ? WHERE id = ?').run(status, now(), error, id);
+    prepared(this.d.db, 'UPDATE monitor_chains SET status = ?, ended_at = ?, error = ? WHERE id = ?').run(status, now(), error, id);
     this.d.log(`chain ${id}: ${status}${error ? `: ${error}` : ''}`);
   }
 
@@ -149,7 +150,7 @@ export class ChainRunner {
     for (let i = c.next_action; i < actions.length; i++) {
       if (this.stopping) {
         // Between two actions: the rest runs after the restart.
-        statement(db, "UPDATE monitor_chains SET status = 'pending' WHERE id = ?").run(id);
+        prepared(db, "UPDATE monitor_chains SET status = 'pending' WHERE id = ?").run(id);
         this.d.log(`chain ${id}: stopped before action ${i + 1}; it goes on when the monitor starts again`);
         return;
       }
@@ -168,7 +169,7 @@ export class ChainRunner {
     const { db } = this.d;
     const m: MachineInfo | null = c.machine_id !== null ? machineInfo(db, c.machine_id) ?? null : null;
     const gid = m?.groupId ?? c.group_id;
-    const g = gid !== null ? statement(db, 'SELECT id, machine_type FROM groups WHERE id = ?').get(gid) as { id: number; machine_type: string } | undefined : undefined;
+    const g = gid !== null ? prepared(db, 'SELECT id, machine_type FROM groups WHERE id = ?').get(gid) as { id: number; machine_type: string } | undefined : undefined;
     const group = g ? { id: g.id, path: groupPath(db, g.id), type: g.machine_type } : null;
     return { db, machine: m, group, notice: { machine: m?.name ?? null, group: group?.path ?? null, policy: c.policy, rule: c.rule_event } };
   }
@@ -180,12 +181,12 @@ export class ChainRunner {
     const on = t.machine?.name ?? t.group?.path ?? '?';
     const info = { en: `${names.en} (${on})`, ja: `${names.ja} (${on})` };
     const record = (status: string, detail: string, extra: { mgmtId?: string; marker?: string } = {}): void => {
-      statement(db, 
+      prepared(db, 
         `INSERT INTO monitor_chain_actions (chain_id, idx, action, status, started_at, ended_at, mgmt_id, marker, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (chain_id, idx) DO UPDATE SET status = excluded.status, ended_at = excluded.ended_at, mgmt_id = excluded.mgmt_id, detail = excluded.detail`,
       ).run(c.id, i, id, status, now(), status === 'running' ? null : now(), extra.mgmtId ?? '', extra.marker ?? '', detail);
     };
-    const advance = (): void => { statement(db, 'UPDATE monitor_chains SET next_action = ? WHERE id = ?').run(i + 1, c.id); };
+    const advance = (): void => { prepared(db, 'UPDATE monitor_chains SET next_action = ? WHERE id = ?').run(i + 1, c.id); };
     const logAction = (result: string): void => this.d.log(`chain ${c.id} action ${i + 1}/${JSON.parse(c.actions).length} ${id} on ${on}: ${result}`);
     const def: ActionDef | undefined = ACTIONS[id];
     const refuse = (why: string): { status: ChainStatus; error: string } => {
@@ -209,7 +210,7 @@ export class ChainRunner {
         return 'go-on';
       case 'notify': {
         record('running', '');
-        const ev = statement(db, 'SELECT source, event, sender, detail FROM monitor_events WHERE id = ?').get(c.event_id) as { source: string; event: string; sender: string; detail: string } | undefined;
+        const ev = prepared(db, 'SELECT source, event, sender, detail FROM monitor_events WHERE id = ?').get(c.event_id) as { source: string; event: string; sender: string; detail: string } | undefined;
         const content = `${ev?.source ?? ''} ${ev?.event ?? ''} ${c.rule_event} ${on}${ev?.detail ? `: ${ev.detail}` : ''}`.slice(0, 1000);
         const detail = await this.d.notifier.received(content, t.notice);
         db.transaction(() => { record('completed', detail); advance(); })();
@@ -259,12 +260,12 @@ export class ChainRunner {
     };
     let result: ChangeResult;
     try {
-      result = await this.d.engine.run(request, { origin: 'policy', command: marker }, { onHeld: (ids) => ids.forEach(onStart), onStep: (jobId) => onStart(jobId) });
+      result = await this.d.engine.run(request, { origin: 'policy', command: marker }, { onHeld: (ids) => ids.forEach(onStart), onStep: (p) => onStart(p.jobId) });
     } catch (e) {
       if (this.stopping && !(e instanceof EngineError)) {
         // The engine took no new change: nothing was submitted, the action runs after the restart.
-        statement(db, 'DELETE FROM monitor_chain_actions WHERE chain_id = ? AND idx = ?').run(c.id, i);
-        statement(db, "UPDATE monitor_chains SET status = 'pending' WHERE id = ?").run(c.id);
+        prepared(db, 'DELETE FROM monitor_chain_actions WHERE chain_id = ? AND idx = ?').run(c.id, i);
+        prepared(db, "UPDATE monitor_chains SET status = 'pending' WHERE id = ?").run(c.id);
         return 'stopped';
       }
       const why = e instanceof EngineError ? e.message : `internal: ${(e as Error).message}`;
@@ -296,19 +297,19 @@ export class ChainRunner {
     const { db } = this.d;
     const lines: string[] = [];
     db.transaction(() => {
-      for (const c of statement(db, "SELECT * FROM monitor_chains WHERE status = 'running'").all() as ChainRow[]) {
-        const a = statement(db, "SELECT idx, action, marker FROM monitor_chain_actions WHERE chain_id = ? AND status = 'running'").get(c.id) as { idx: number; action: string; marker: string } | undefined;
-        const pending = (): void => { statement(db, "UPDATE monitor_chains SET status = 'pending' WHERE id = ?").run(c.id); };
+      for (const c of prepared(db, "SELECT * FROM monitor_chains WHERE status = 'running'").all() as ChainRow[]) {
+        const a = prepared(db, "SELECT idx, action, marker FROM monitor_chain_actions WHERE chain_id = ? AND status = 'running'").get(c.id) as { idx: number; action: string; marker: string } | undefined;
+        const pending = (): void => { prepared(db, "UPDATE monitor_chains SET status = 'pending' WHERE id = ?").run(c.id); };
         if (!a) {
           pending();
           lines.push(`chain ${c.id}: goes on at action ${c.next_action + 1}`);
           continue;
         }
         const finish = (status: string, detail: string, mgmt = ''): void => {
-          statement(db, 'UPDATE monitor_chain_actions SET status = ?, ended_at = ?, detail = ?, mgmt_id = ? WHERE chain_id = ? AND idx = ?').run(status, now(), detail, mgmt, c.id, a.idx);
+          prepared(db, 'UPDATE monitor_chain_actions SET status = ?, ended_at = ?, detail = ?, mgmt_id = ? WHERE chain_id = ? AND idx = ?').run(status, now(), detail, mgmt, c.id, a.idx);
         };
         const abandon = (why: string): void => {
-          statement(db, "UPDATE monitor_chains SET status = 'abandoned', ended_at = ?, error = ? WHERE id = ?").run(now(), why, c.id);
+          prepared(db, "UPDATE monitor_chains SET status = 'abandoned', ended_at = ?, error = ? WHERE id = ?").run(now(), why, c.id);
           lines.push(`chain ${c.id}: abandoned: ${why}`);
         };
         if (ACTIONS[a.action]?.kind !== 'engine') {
@@ -316,15 +317,15 @@ export class ChainRunner {
           abandon(`the monitor stopped during action ${a.idx + 1} ${a.action}, which may have taken effect; it is not run again`);
           continue;
         }
-        const jobs = statement(db, "SELECT id, status FROM jobs WHERE origin = 'policy' AND command = ? ORDER BY id").all(a.marker) as Array<{ id: number; status: string }>;
+        const jobs = prepared(db, "SELECT id, status FROM jobs WHERE origin = 'policy' AND command = ? ORDER BY id").all(a.marker) as Array<{ id: number; status: string }>;
         const ids = jobs.map((j) => formatJobId(j.id)).join(',');
         if (jobs.length === 0) {
-          statement(db, 'DELETE FROM monitor_chain_actions WHERE chain_id = ? AND idx = ?').run(c.id, a.idx);
+          prepared(db, 'DELETE FROM monitor_chain_actions WHERE chain_id = ? AND idx = ?').run(c.id, a.idx);
           pending();
           lines.push(`chain ${c.id}: action ${a.idx + 1} ${a.action} had not started: it runs now`);
         } else if (jobs.every((j) => j.status === 'completed')) {
           finish('completed', `job ${ids} completed while the monitor was stopping`, ids);
-          statement(db, 'UPDATE monitor_chains SET next_action = ? WHERE id = ?').run(a.idx + 1, c.id);
+          prepared(db, 'UPDATE monitor_chains SET next_action = ? WHERE id = ?').run(a.idx + 1, c.id);
           pending();
           lines.push(`chain ${c.id}: action ${a.idx + 1} ${a.action} had completed (job ${ids}): goes on`);
         } else {

@@ -1,7 +1,8 @@
 // What the monitor counted (datagrams, traps, ignored datagrams by reason, unclassified
 // alerts, …): kept in memory as it happens and added to monitor_counters every second and
 // when the monitor stops, so that counting costs no write per trap.
-import { type Db, statement } from '../store/db.js';
+import type { Db } from '../store/db.js';
+import { prepared } from '../store/statements.js';
 
 export class Counters {
   private pending = new Map<string, number>();
@@ -16,12 +17,12 @@ export class Counters {
     if (this.pending.size === 0) return;
     const p = this.pending;
     this.pending = new Map();
-    const up = statement(this.db, 'INSERT INTO monitor_counters (name, n) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET n = n + excluded.n');
+    const up = prepared(this.db, 'INSERT INTO monitor_counters (name, n) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET n = n + excluded.n');
     this.db.transaction(() => { for (const [k, v] of p) up.run(k, v); })();
   }
 }
 
 export function readCounters(db: Db): Record<string, number> {
-  const rows = statement(db, 'SELECT name, n FROM monitor_counters ORDER BY name').all() as Array<{ name: string; n: number }>;
+  const rows = prepared(db, 'SELECT name, n FROM monitor_counters ORDER BY name').all() as Array<{ name: string; n: number }>;
   return Object.fromEntries(rows.map((r) => [r.name, r.n]));
 }

@@ -11,7 +11,8 @@
 // Writes are batched per turn of the event loop (one transaction for every event that
 // arrived in it), so that thousands of traps a second cost one commit each turn; flush()
 // writes at once (a command that raises one event and exits).
-import { type Db, statement } from '../store/db.js';
+import type { Db } from '../store/db.js';
+import { prepared } from '../store/statements.js';
 import { resolvePath, isResolved } from '../domain/paths.js';
 import { EVENT_SOURCES } from '../domain/policy-actions.js';
 import { type NotifyingSource, lookup, normalizeEvent } from './catalogue.js';
@@ -70,8 +71,8 @@ export function checkEvent(db: Db, e: IncomingEvent): Omit<QueuedEvent, 'id' | '
   let groupId: number | null = null;
   if (e.machine !== undefined && e.machine !== '') {
     const m = (typeof e.machine === 'number'
-      ? statement(db, 'SELECT id, group_id FROM machines WHERE id = ?').get(e.machine)
-      : statement(db, 'SELECT id, group_id FROM machines WHERE name = ?').get(e.machine)) as { id: number; group_id: number | null } | undefined;
+      ? prepared(db, 'SELECT id, group_id FROM machines WHERE id = ?').get(e.machine)
+      : prepared(db, 'SELECT id, group_id FROM machines WHERE name = ?').get(e.machine)) as { id: number; group_id: number | null } | undefined;
     if (!m) throw new IntakeRefusal(`machine not found: ${e.machine}`);
     machineId = m.id;
     groupId = m.group_id;
@@ -101,7 +102,7 @@ export class Intake {
 
   /** onQueued sees every event once it is committed (the daemon logs it and wakes the policy engine). */
   constructor(private readonly db: Db, private readonly onQueued: (e: QueuedEvent) => void = () => undefined) {
-    this.insert = statement(db, 
+    this.insert = prepared(db, 
       `INSERT INTO monitor_events (received_at, origin, source, event, category, machine_id, group_id, sender, detail)
        VALUES (@receivedAt, @origin, @source, @event, @category, @machineId, @groupId, @sender, @detail)`,
     );
@@ -145,22 +146,22 @@ const COLUMNS = `id, received_at AS receivedAt, origin, source, event, category,
 
 /** Events not decided yet, oldest first (also those another process queued: kanri event raise). */
 export function undecided(db: Db, limit = 1000): QueuedEvent[] {
-  const rows = statement(db, `SELECT ${COLUMNS} FROM monitor_events WHERE state = 'new' ORDER BY id LIMIT ?`).all(limit) as Array<Omit<QueuedEvent, 'summary'>>;
+  const rows = prepared(db, `SELECT ${COLUMNS} FROM monitor_events WHERE state = 'new' ORDER BY id LIMIT ?`).all(limit) as Array<Omit<QueuedEvent, 'summary'>>;
   return rows.map((r) => ({ ...r, summary: lookup(r.source, r.event)?.summaryJa ?? '' }));
 }
 
 export function markDecided(db: Db, id: number, decision: string, chainId: number | null): void {
-  statement(db, "UPDATE monitor_events SET state = 'decided', decision = ?, chain_id = ? WHERE id = ?").run(decision, chainId, id);
+  prepared(db, "UPDATE monitor_events SET state = 'decided', decision = ?, chain_id = ? WHERE id = ?").run(decision, chainId, id);
 }
 
 export function queuedEvent(db: Db, id: number): QueuedEvent | undefined {
-  const r = statement(db, `SELECT ${COLUMNS} FROM monitor_events WHERE id = ?`).get(id) as Omit<QueuedEvent, 'summary'> | undefined;
+  const r = prepared(db, `SELECT ${COLUMNS} FROM monitor_events WHERE id = ?`).get(id) as Omit<QueuedEvent, 'summary'> | undefined;
   return r ? { ...r, summary: lookup(r.source, r.event)?.summaryJa ?? '' } : undefined;
 }
 
 /** Keeps the queue bounded: decided events beyond the newest `keep` go, except those a chain refers to. */
 export function pruneEvents(db: Db, keep: number): number {
-  return statement(db, 
+  return prepared(db, 
     `DELETE FROM monitor_events WHERE state = 'decided' AND id <= (SELECT max(id) FROM monitor_events) - ?
        AND id NOT IN (SELECT event_id FROM monitor_chains)`,
   ).run(keep).changes;

@@ -2,7 +2,8 @@
 // rule of it an event matches (by notifying source and event, or by event category; the
 // first enabled rule in order wins, so the standard policy's SSC1.3 rows keep their effect),
 // and what would happen — the same answer for the policy engine and for `kanri policy explain`.
-import { type Db, statement } from '../store/db.js';
+import type { Db } from '../store/db.js';
+import { prepared } from '../store/statements.js';
 import { configGeneration } from '../store/generation.js';
 import { groupPathParts } from '../domain/paths.js';
 import type { TriggerDoc } from '../config/document.js';
@@ -16,7 +17,7 @@ export interface MachineInfo {
 }
 
 export function machineInfo(db: Db, id: number): MachineInfo | undefined {
-  const r = statement(db, 
+  const r = prepared(db, 
     `SELECT m.id, m.name, m.group_id, m.model_id, h.host_name, m.maintenance, m.hardware_status, m.management_status, m.power_state, m.activated_from
        FROM machines m LEFT JOIN host_settings h ON h.id = m.host_setting_id WHERE m.id = ?`,
   ).get(id) as { id: number; name: string; group_id: number | null; model_id: number | null; host_name: string | null; maintenance: number; hardware_status: string; management_status: string; power_state: string; activated_from: string | null } | undefined;
@@ -33,7 +34,7 @@ export function groupPath(db: Db, groupId: number): string {
 /** The policy that decides for a machine of a group (its model's first) or for the group itself. */
 export function policyFor(db: Db, groupId: number | null, modelId: number | null): PolicyRef | undefined {
   const q = (sql: string, id: number): PolicyRef | undefined => {
-    const r = statement(db, sql).get(id) as { id: number; name: string; suppression_seconds: number } | undefined;
+    const r = prepared(db, sql).get(id) as { id: number; name: string; suppression_seconds: number } | undefined;
     return r ? { id: r.id, name: r.name, suppressionSeconds: r.suppression_seconds, via: 'group' } : undefined;
   };
   if (modelId !== null) {
@@ -62,7 +63,7 @@ function rulesOf(db: Db, policyId: number): ParsedRule[] {
   if (!c || c.generation !== g) rulesCache.set(db, (c = { generation: g, byPolicy: new Map() }));
   let rules = c.byPolicy.get(policyId);
   if (!rules) {
-    const rows = statement(db, 'SELECT position, event_name, triggers, action_name, actions, suppress FROM policy_rules WHERE policy_id = ? AND enabled = 1 ORDER BY position').all(policyId) as
+    const rows = prepared(db, 'SELECT position, event_name, triggers, action_name, actions, suppress FROM policy_rules WHERE policy_id = ? AND enabled = 1 ORDER BY position').all(policyId) as
       Array<{ position: number; event_name: string; triggers: string; action_name: string; actions: string; suppress: number }>;
     rules = rows.map((r) => ({ position: r.position, event: r.event_name, actionName: r.action_name, actions: JSON.parse(r.actions) as string[], suppress: r.suppress === 1, triggers: JSON.parse(r.triggers) as TriggerDoc[] }));
     c.byPolicy.set(policyId, rules);
@@ -85,7 +86,7 @@ export function matchRule(db: Db, policyId: number, source: NotifyingSource, eve
  * one machine of the group is.
  */
 export function runningNormally(db: Db, groupId: number): number {
-  return (statement(db, 
+  return (prepared(db, 
     `SELECT count(*) AS n FROM machines WHERE group_id = ? AND power_state = 'on' AND hardware_status = 'normal'
         AND management_status = 'normal' AND maintenance = 0`,
   ).get(groupId) as { n: number }).n;
