@@ -23,6 +23,7 @@ CREATE TABLE monitor_events (
 );
 CREATE INDEX monitor_events_state ON monitor_events(state, id);
 CREATE INDEX monitor_events_machine ON monitor_events(machine_id, id);
+CREATE INDEX monitor_events_group ON monitor_events(group_id);
 
 -- One policy rule's actions for one event; at most one chain per target runs at a time.
 CREATE TABLE monitor_chains (
@@ -47,6 +48,9 @@ CREATE TABLE monitor_chains (
 );
 CREATE INDEX monitor_chains_status ON monitor_chains(status, target);
 CREATE INDEX monitor_chains_target ON monitor_chains(target, rule_position, created_at);
+CREATE INDEX monitor_chains_event ON monitor_chains(event_id);
+CREATE INDEX monitor_chains_machine ON monitor_chains(machine_id);
+CREATE INDEX monitor_chains_group ON monitor_chains(group_id);
 
 CREATE TABLE monitor_chain_actions (
   chain_id   INTEGER NOT NULL REFERENCES monitor_chains(id) ON DELETE CASCADE,
