@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // One binary, three names: the invoked name (pvmutl, dscli, kanri) selects the dialect.
-import { main } from '../dist/cli/main.js';
+// It runs the bundle of `npm run build` (dist/bundle/, a few files rather than dozens);
+// its source maps lead a stack trace back into src/ and are read only when one is shown.
+if (process.env.KANRI_DEBUG) process.setSourceMapsEnabled(true);
+const { main } = await import('../dist/bundle/main.js');
 
 main(process.argv).then(
   (code) => { process.exitCode = code; },

@@ -11,7 +11,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const run = (cmd, args, opts = {}) => spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
 
 if (run('bash', ['scripts/peers.sh']).status !== 0) process.exit(1);
-if (run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json']).status !== 0) {
+if (run(process.execPath, ['scripts/build.mjs']).status !== 0) {
   console.error('build failed');
   process.exit(1);
 }

@@ -7,8 +7,7 @@ import { dirname, join } from 'node:path';
 export default function setup(): void {
   if (process.env.KANRI_SKIP_BUILD === '1') return;
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-  const r = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], {
-    cwd: root, stdio: 'inherit',
-  });
-  if (r.status !== 0) throw new Error('tsc failed');
+  // The build as `npm run build` does it: tsc, then the bundle bin/kanri.js runs.
+  const r = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('build failed');
 }

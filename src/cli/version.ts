@@ -1,12 +1,13 @@
 // `--version` of all three names: one line, the version of the package.
 import { readFileSync } from 'node:fs';
+import { packagePath } from '../util/package.js';
 
 let version: string | undefined;
 
 export function packageVersion(): string {
   if (version === undefined) {
     try {
-      version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+      version = (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;
     } catch {
       version = 'unknown';
     }

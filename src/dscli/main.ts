@@ -1,13 +1,13 @@
 // dscli dialect: parse, check rights, open the store, run one command, map every
 // failure to a documented return code (spec/dscli.md). A format error is reported before
 // the rights check and before the store is touched.
-import { spawnSync } from 'node:child_process';
+// Help, version and format errors load neither the store (SQLite) nor crypto.
 import { readFileSync, readSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { recordAudit } from '../store/audit.js';
-import { type Db, openStore } from '../store/db.js';
-import { storeProblem } from '../store/errors.js';
+import type { Db } from '../store/db.js';
+import { SecretError, storeProblem } from '../store/errors.js';
 import { defaultStorePath } from '../store/paths.js';
-import { SecretError } from '../store/secrets.js';
 import { isAdministrator } from '../cli/privilege.js';
 import { DriverError } from '../adapters/types.js';
 import { describeFailure, DscliError, formatError, RC } from './errors.js';
@@ -43,6 +43,7 @@ export function processDscliIo(): DscliIo {
     isTTY: !!process.stdin.isTTY,
     readSecret: (prompt) => {
       process.stderr.write(prompt);
+      const { spawnSync } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
       const stty = (arg: string) => spawnSync('stty', [arg], { stdio: ['inherit', 'ignore', 'ignore'] }).status === 0;
       const echoOff = stty('-echo');
       try {
@@ -193,7 +194,7 @@ export async function runDscli(args: string[], io: DscliIo = processDscliIo(), e
       throw new DscliError(RC.PRIVILEGE, 'dscli needs administrator rights (root or a member of the kanri admin group)');
     }
     storePath = g.db ?? defaultStorePath(env);
-    db = openStore(storePath);
+    db = (await import('../store/db.js')).openStore(storePath);
     const out: Out = { out: io.out, err: io.err, json: g.json };
     code = await dispatch(db, cmd, rest, out, io, g.yes);
     return code;

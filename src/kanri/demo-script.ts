@@ -3,8 +3,7 @@
 // fixtures/datacentre.yaml and served by the sim driver.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { type Db, openStore } from '../store/db.js';
 import { readDataCentre } from '../config/validate.js';
@@ -19,8 +18,9 @@ import { putSetting } from '../store/settings.js';
 import { Monitor } from '../monitor/daemon.js';
 import { PET_ENTERPRISE_OID, PET_VARBIND_OID, encodePetVarbind } from '../ipmi/pet.js';
 import { policyExplain } from './monitor-cli.js';
+import { packagePath } from '../util/package.js';
 
-export const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'datacentre.yaml');
+export const FIXTURE = packagePath('fixtures', 'datacentre.yaml');
 
 type Write = (s: string) => void;
 

@@ -8,6 +8,14 @@ export class StoreError extends Error {
   }
 }
 
+/** A sealed secret cannot be read (key file missing, replaced or too open). */
+export class SecretError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SecretError';
+  }
+}
+
 const SQLITE: Record<string, string> = {
   SQLITE_BUSY: 'is busy: another command has held it for more than the busy timeout (5 s); try again when it is done',
   SQLITE_LOCKED: 'is busy: another command holds it; try again when it is done',

@@ -8,13 +8,10 @@ import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, wr
 import { dirname, join } from 'node:path';
 import type { Db } from './db.js';
 import { TtlCache } from '../util/cache.js';
+import { SecretError } from './errors.js';
 
-export class SecretError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SecretError';
-  }
-}
+// Defined with the store's errors, so that a front end can recognise it without loading crypto.
+export { SecretError };
 
 const KEY_BYTES = 32;
 /** Key files read; a long-running process reads the file again after ten minutes. */

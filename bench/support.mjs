@@ -1,0 +1,138 @@
+// What the benchmarks share: building the binary as the tests do, the ipmi_sim rack and
+// a dscli registry for it, FreeIPMI's credentials file, timing a whole process, and the
+// side-by-side measurement (warm-up of both, then alternating runs, medians).
+// Loopback only; everything made here lives in temporary directories that cleanup removes.
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const BIN = join(root, 'bin/kanri.js');
+const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+
+/** dist/ as `npm run build` makes it: the binary under test. */
+export function build() {
+  if (spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'inherit' }).status !== 0) throw new Error('build failed');
+}
+
+/** A module of dist/ (after build()). */
+export const dist = (path) => import(pathToFileURL(join(root, 'dist', path)).href);
+
+const temps = [];
+/** A temporary directory removed by cleanup(). */
+export function tempDir(prefix = 'kanri-bench-') {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  temps.push(d);
+  return d;
+}
+
+/** test/support/ipmi-sim.ts compiled privately: the same simulators the tests start. */
+export async function simulatorHelper() {
+  const out = tempDir('kanri-bench-sim-');
+  if (spawnSync(process.execPath, [tsc, '--ignoreConfig', '--outDir', out, '--rootDir', root, '--target', 'ES2022', '--module', 'NodeNext',
+    '--moduleResolution', 'NodeNext', '--strict', '--skipLibCheck', '--types', 'node', join(root, 'test/support/ipmi-sim.ts')], { stdio: 'inherit' }).status !== 0) {
+    throw new Error('compiling the simulator helper failed');
+  }
+  writeFileSync(join(out, 'package.json'), '{"type":"module"}');
+  return import(pathToFileURL(join(out, 'test/support/ipmi-sim.js')).href);
+}
+
+export function requireCommands(...names) {
+  for (const v of names) {
+    if (spawnSync('sh', ['-c', `command -v ${v} || test -x /usr/sbin/${v}`]).status !== 0) throw new Error(`peer ${v} missing (scripts/peers.sh)`);
+  }
+}
+
+const racks = [];
+/** N ipmi_sim BMCs on 127.0.0.1, every third one powered on. */
+export async function startRack(n) {
+  const sim = await simulatorHelper();
+  const rack = await sim.startSims(n, { rich: false, power: 'off' }, 25);
+  racks.push(rack);
+  rack.bmcs.forEach((b, i) => b.writePower(i % 3 === 0 ? 'on' : 'off'));
+  rack.sim = sim;
+  return rack;
+}
+
+/**
+ * A store whose dscli registry names the rack's BMCs b001…, password from a 0600 file,
+ * sealed in the store. Returns the store path and the ServerList of the first n.
+ */
+export async function registryFor(rack) {
+  const { openStore } = await dist('store/db.js');
+  const { createServer } = await dist('dscli/registry.js');
+  const work = tempDir('kanri-bench-store-');
+  const dbPath = join(work, 'kanri.db');
+  const pwFile = join(work, 'pw');
+  writeFileSync(pwFile, 'adminpass\n', { mode: 0o600 });
+  const width = String(rack.bmcs.length).length;
+  const name = (i) => `b${String(i + 1).padStart(width, '0')}`;
+  const db = openStore(dbPath, { create: true });
+  const src = { stdin: () => { throw new Error('no stdin'); }, warn: () => undefined };
+  db.transaction(() => rack.bmcs.forEach((b, i) => createServer(db, name(i), ['address=127.0.0.1', `port=${b.port}`, 'user=admin', `password_file=${pwFile}`], src)))();
+  db.close();
+  return { dbPath, range: (n) => `b[${'1'.padStart(width, '0')}-${String(n).padStart(width, '0')}]` };
+}
+
+/** FreeIPMI's credentials in a 0600 file, never on argv. */
+export function freeipmiConfig() {
+  const conf = join(tempDir('kanri-bench-fi-'), 'freeipmi.conf');
+  writeFileSync(conf, 'username admin\npassword adminpass\n', { mode: 0o600 });
+  return conf;
+}
+
+/** The binary under one of its names, as a symbolic link (the name selects the dialect). */
+export function named(name) {
+  const link = join(tempDir('kanri-bench-bin-'), name);
+  symlinkSync(BIN, link);
+  return link;
+}
+
+/** Runs a whole process; resolves with its wall time, exit code and output. */
+export function run(cmd, args, env = {}, timeoutMs = 120_000) {
+  return new Promise((resolve) => {
+    const t = process.hrtime.bigint();
+    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 64 << 20, env: { ...process.env, ...env } }, (err, stdout, stderr) =>
+      resolve({ ms: Number(process.hrtime.bigint() - t) / 1e6, code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }));
+  });
+}
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/**
+ * a and b side by side: one warm-up run of each, then `runs` rounds that alternate which
+ * goes first. Each function resolves with its wall time in ms.
+ */
+export async function sideBySide(a, b, runs) {
+  await a();
+  await b();
+  const ta = [], tb = [];
+  for (let i = 0; i < runs; i++) {
+    if (i % 2) { tb.push(await b()); ta.push(await a()); } else { ta.push(await a()); tb.push(await b()); }
+  }
+  return { a: ta, b: tb, ratio: median(ta) / median(tb) };
+}
+
+export const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+
+/** Stops every simulator and removes every temporary directory. */
+export async function cleanup() {
+  for (const r of racks.splice(0)) await r.stop().catch(() => undefined);
+  for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+/** Ends the run (simulators stopped) if it takes longer than maxS. */
+export function watchdog(maxS) {
+  const t = setTimeout(async () => {
+    console.error(`benchmark exceeded ${maxS} s; stopping`);
+    await cleanup();
+    process.exit(2);
+  }, maxS * 1000);
+  t.unref();
+  return t;
+}
