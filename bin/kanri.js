@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // One binary, three names: the invoked name (pvmutl, dscli, kanri) selects the dialect.
-// It runs the bundle of `npm run build` (dist/bundle/, a few files rather than dozens);
-// its source maps lead a stack trace back into src/ and are read only when one is shown.
+// It runs the bundle of `npm run build` (dist/bundle/, CommonJS: see scripts/build.mjs;
+// bin/package.json makes this file CommonJS too, so that no ES module loader starts). The
+// bundle's source maps lead a stack trace back into src/; they are read only when asked for.
+'use strict';
 if (process.env.KANRI_DEBUG) process.setSourceMapsEnabled(true);
-const { main } = await import('../dist/bundle/main.js');
+const { main } = require('../dist/bundle/main.cjs');
 
 main(process.argv).then(
   (code) => { process.exitCode = code; },

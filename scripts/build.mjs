@@ -2,17 +2,25 @@
 // The build (`npm run build`):
 //  1. tsc emits dist/<module>.js, one file per source file: the type check (an error fails
 //     the build), and the modules that scripts and benchmarks import one by one.
-//  2. rolldown bundles what bin/kanri.js runs into dist/bundle/, so that a start-up reads
-//     a few files instead of dozens: main.js (the dialect dispatch of src/cli/main.ts),
-//     then one build per dialect, pvmutl/, dscli/ and kanri/, whose start-up code is one
-//     chunk (`initial`) and whose modules loaded on demand (commands, drivers) stay
-//     chunks of their own. One dialect runs per process, so a module bundled into two
-//     dialects never has two copies alive. Packages under node_modules stay external
-//     (better-sqlite3 and ssh2 carry native code). Source maps point back into src/;
-//     bin/kanri.js turns them on under KANRI_DEBUG.
+//  2. rolldown bundles what bin/kanri.js runs into dist/bundle/, as CommonJS: Node loads
+//     CommonJS synchronously, while every ES module of a start-up costs the ESM loader
+//     (asynchronous reads through the thread pool, module jobs), which a command that
+//     prints a few lines notices. The layout keeps what is loaded small:
+//       main.cjs        the dialect dispatch of src/cli/main.ts;
+//       output.cjs      src/cli/output.ts, the one module whose state the dispatch shares
+//                       with the dialect it runs: every build links to it, none copies it;
+//       <dialect>/      one build per dialect (pvmutl, dscli, kanri): main.cjs, its
+//                       start-up code in one chunk (initial-*.cjs), and a chunk per module
+//                       it loads on demand (commands, drivers), still loaded on demand.
+//     One dialect runs per process, so a module bundled into two dialects never has two
+//     copies alive. Packages under node_modules stay external (better-sqlite3 and ssh2
+//     carry native code) except those published only as ES modules, which a CommonJS
+//     bundle cannot require on Node 20: they are bundled. Source maps point back into
+//     src/; bin/kanri.js turns them on under KANRI_DEBUG.
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { builtinModules } from 'node:module';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -24,9 +32,18 @@ const out = join(root, 'dist/bundle');
 rmSync(out, { recursive: true, force: true });
 
 const DIALECTS = ['pvmutl', 'dscli', 'kanri'];
-const external = (id) => !id.startsWith('.') && !id.startsWith('/') && !/^[A-Za-z]:/.test(id);
-const common = { cwd: root, platform: 'node', external, logLevel: 'warn', onLog };
-const output = { format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' };
+const SHARED = join(root, 'src/cli/output.ts');
+/** Dependencies published only as ES modules. */
+const ESM_ONLY = new Set(['chalk', 'execa']);
+
+const packageOf = (id) => id.split('/').slice(0, id.startsWith('@') ? 2 : 1).join('/');
+function external(id, importer) {
+  if (id.startsWith('node:') || builtinModules.includes(packageOf(id))) return true;
+  if (id.startsWith('.') || isAbsolute(id)) return false;
+  // What a bundled package imports is bundled with it.
+  if (importer?.includes(`${join('node_modules')}/`) || importer?.includes('/node_modules/')) return false;
+  return !ESM_ONLY.has(packageOf(id));
+}
 
 let failed = false;
 function onLog(level, log, defaultHandler) {
@@ -36,25 +53,41 @@ function onLog(level, log, defaultHandler) {
   defaultHandler(level, log);
 }
 
+const common = { cwd: root, platform: 'node', external, logLevel: 'warn', onLog };
+const output = {
+  format: 'cjs',
+  // import() of a chunk or package becomes require(): no ESM loader at all.
+  dynamicImportInCjs: false,
+  sourcemap: true,
+  entryFileNames: '[name].cjs',
+  chunkFileNames: '[name]-[hash].cjs',
+};
+
+/** A plugin that turns the import of one source module into the import of an already built file. */
+function linkTo(module, file, from = () => true) {
+  return {
+    name: `kanri-link-${file}`,
+    resolveId(source, importer) {
+      if (importer && source.startsWith('.') && from(importer) && resolve(dirname(importer), source).replace(/\.js$/, '.ts') === module) return { id: file, external: true };
+      return null;
+    },
+  };
+}
+
 try {
   // The dispatch: each dialect's import becomes the import of that dialect's bundle.
+  const dispatch = join(root, 'src/cli/main.ts');
   await build({
     ...common,
-    input: { main: join(root, 'src/cli/main.ts') },
-    plugins: [{
-      name: 'kanri-dialects',
-      resolveId(source, importer) {
-        const m = /^\.\.\/(pvmutl|dscli|kanri)\/main\.js$/.exec(source);
-        if (m && importer?.endsWith(join('src', 'cli', 'main.ts'))) return { id: `./${m[1]}/main.js`, external: true };
-        return null;
-      },
-    }],
+    input: { main: dispatch, output: SHARED },
+    plugins: DIALECTS.map((d) => linkTo(join(root, 'src', d, 'main.ts'), `./${d}/main.cjs`, (i) => i === dispatch)),
     output: { ...output, dir: out },
   });
   for (const d of DIALECTS) {
     await build({
       ...common,
       input: { main: join(root, 'src', d, 'main.ts') },
+      plugins: [linkTo(SHARED, '../output.cjs')],
       output: { ...output, dir: join(out, d), codeSplitting: { groups: [{ name: 'initial', tags: ['$initial'] }] } },
     });
   }

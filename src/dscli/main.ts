@@ -9,6 +9,7 @@ import type { Db } from '../store/db.js';
 import { SecretError, storeProblem } from '../store/errors.js';
 import { defaultStorePath } from '../store/paths.js';
 import { isAdministrator } from '../cli/privilege.js';
+import { writeErr, writeOut } from '../cli/output.js';
 import { DriverError } from '../adapters/types.js';
 import { describeFailure, DscliError, formatError, RC } from './errors.js';
 import { commandHelpText, helpText } from './help.js';
@@ -31,8 +32,8 @@ export interface DscliIo {
 
 export function processDscliIo(): DscliIo {
   return {
-    out: (t) => { process.stdout.write(t); },
-    err: (t) => { process.stderr.write(t); },
+    out: writeOut,
+    err: writeErr,
     stdin: () => {
       try {
         return readFileSync(0, 'utf8');
@@ -40,7 +41,8 @@ export function processDscliIo(): DscliIo {
         return '';
       }
     },
-    isTTY: !!process.stdin.isTTY,
+    // Asked only by a command that may prompt: touching process.stdin builds a stream.
+    get isTTY() { return !!process.stdin.isTTY; },
     readSecret: (prompt) => {
       process.stderr.write(prompt);
       const { spawnSync } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');

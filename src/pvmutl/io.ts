@@ -2,6 +2,7 @@
 // hangs a scheduler: on a terminal it waits for the operator; on a pipe it
 // reads what is already there (e.g. `echo y |`) and gives up after a second;
 // end of input counts as no.
+import { writeErr, writeOut } from '../cli/output.js';
 export interface Io {
   out(text: string): void;
   err(text: string): void;
@@ -34,8 +35,8 @@ async function ask(question: string): Promise<string | undefined> {
 
 export function processIo(): Io {
   return {
-    out: (t) => { process.stdout.write(t); },
-    err: (t) => { process.stderr.write(t); },
+    out: writeOut,
+    err: writeErr,
     ask,
   };
 }
