@@ -32,7 +32,7 @@ export function tempDir(prefix = 'kanri-bench-') {
 export async function simulatorHelper() {
   const out = tempDir('kanri-bench-sim-');
   if (spawnSync(process.execPath, [tsc, '--ignoreConfig', '--outDir', out, '--rootDir', root, '--target', 'ES2022', '--module', 'NodeNext',
-    '--moduleResolution', 'NodeNext', '--strict', '--skipLibCheck', '--types', 'node', join(root, 'test/support/ipmi-sim.ts')], { stdio: 'inherit' }).status !== 0) {
+    '--moduleResolution', 'NodeNext', '--strict', '--skipLibCheck', '--types', 'node', join(root, 'test/support/ipmi-sim.ts')], { cwd: root, stdio: 'inherit' }).status !== 0) {
     throw new Error('compiling the simulator helper failed');
   }
   writeFileSync(join(out, 'package.json'), '{"type":"module"}');
@@ -126,8 +126,18 @@ export async function cleanup() {
   for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
-/** Ends the run (simulators stopped) if it takes longer than maxS. */
+/**
+ * Ends the run (simulators stopped) if it takes longer than maxS, or when interrupted
+ * (Ctrl-C, kill): without this the simulators would outlive the benchmark.
+ */
 export function watchdog(maxS) {
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.once(sig, async () => {
+      console.error(`benchmark interrupted (${sig}); stopping`);
+      await cleanup();
+      process.exit(130);
+    });
+  }
   const t = setTimeout(async () => {
     console.error(`benchmark exceeded ${maxS} s; stopping`);
     await cleanup();

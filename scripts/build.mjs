@@ -33,16 +33,23 @@ rmSync(out, { recursive: true, force: true });
 
 const DIALECTS = ['pvmutl', 'dscli', 'kanri'];
 const SHARED = join(root, 'src/cli/output.ts');
-/** Dependencies published only as ES modules. */
-const ESM_ONLY = new Set(['chalk', 'execa']);
+/**
+ * Packages bundled: those published only as ES modules, and better-sqlite3's JavaScript
+ * (a dozen small files, required on the first open of a store: src/store/sqlite.ts; its
+ * addon stays where the package built it, named by path).
+ */
+const BUNDLED = new Set(['chalk', 'execa', 'better-sqlite3']);
+/** What a bundled package requires but the bundle never runs (better-sqlite3's addon finder). */
+const NOT_BUNDLED = new Set(['bindings']);
 
 const packageOf = (id) => id.split('/').slice(0, id.startsWith('@') ? 2 : 1).join('/');
 function external(id, importer) {
   if (id.startsWith('node:') || builtinModules.includes(packageOf(id))) return true;
   if (id.startsWith('.') || isAbsolute(id)) return false;
+  if (NOT_BUNDLED.has(packageOf(id))) return true;
   // What a bundled package imports is bundled with it.
-  if (importer?.includes(`${join('node_modules')}/`) || importer?.includes('/node_modules/')) return false;
-  return !ESM_ONLY.has(packageOf(id));
+  if (importer?.includes('node_modules/')) return false;
+  return !BUNDLED.has(packageOf(id));
 }
 
 let failed = false;
@@ -74,20 +81,33 @@ function linkTo(module, file, from = () => true) {
   };
 }
 
+/** src/util/require.ts in the bundle: the CommonJS module's own require, no node:module. */
+const REQUIRE = join(root, 'src/util/require.ts');
+const ownRequire = {
+  name: 'kanri-own-require',
+  resolveId(source, importer) {
+    if (importer && source.startsWith('.') && resolve(dirname(importer), source).replace(/\.js$/, '.ts') === REQUIRE) return '\0kanri-own-require';
+    return null;
+  },
+  load(id) {
+    return id === '\0kanri-own-require' ? 'export const requireModule = require;\n' : null;
+  },
+};
+
 try {
   // The dispatch: each dialect's import becomes the import of that dialect's bundle.
   const dispatch = join(root, 'src/cli/main.ts');
   await build({
     ...common,
     input: { main: dispatch, output: SHARED },
-    plugins: DIALECTS.map((d) => linkTo(join(root, 'src', d, 'main.ts'), `./${d}/main.cjs`, (i) => i === dispatch)),
+    plugins: [...DIALECTS.map((d) => linkTo(join(root, 'src', d, 'main.ts'), `./${d}/main.cjs`, (i) => i === dispatch)), ownRequire],
     output: { ...output, dir: out },
   });
   for (const d of DIALECTS) {
     await build({
       ...common,
       input: { main: join(root, 'src', d, 'main.ts') },
-      plugins: [linkTo(SHARED, '../output.cjs')],
+      plugins: [linkTo(SHARED, '../output.cjs'), ownRequire],
       output: { ...output, dir: join(out, d), codeSplitting: { groups: [{ name: 'initial', tags: ['$initial'] }] } },
     });
   }

@@ -148,6 +148,13 @@ describe('driver declarations', () => {
     }
   });
 
+  it("the ipmi driver's info interface, loaded on first use, has every method of the module it loads", async () => {
+    const { createIpmiDriver, INFO_METHODS } = await import('../src/adapters/ipmi/index.js');
+    const { ipmiInfo } = await import('../src/adapters/ipmi/info.js');
+    expect([...INFO_METHODS].sort()).toEqual(Object.keys(ipmiInfo).sort());
+    expect(Object.keys(createIpmiDriver().interfaces.info!).sort()).toEqual(Object.keys(ipmiInfo).sort());
+  });
+
   it('kanri driver list and show print the declarations; an unknown one is 2 with a suggestion', () => {
     const l = run('kanri', ['driver', 'list']);
     expect(l.code).toBe(0);

@@ -2,9 +2,10 @@
 // script; the script asks `kanri __complete NAME WORDS…` for the candidates of the word
 // being typed — subcommands, switches, and names from the store (groups, machines,
 // servers), read without migrating or writing anything, so that a Tab press is quick.
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { defaultStorePath } from '../store/paths.js';
+import { openSqlite } from '../store/sqlite.js';
 
 export function completionScript(shell: string): string | undefined {
   const fn = `_kanri_complete() {
@@ -29,7 +30,7 @@ const KANRI: Record<string, string[]> = {
 function openNames(env: NodeJS.ProcessEnv): Database.Database | undefined {
   try {
     const path = env.KANRI_DB || defaultStorePath(env);
-    return existsSync(path) ? new Database(path, { readonly: true, fileMustExist: true, timeout: 100 }) : undefined;
+    return existsSync(path) ? openSqlite(path, { readonly: true, fileMustExist: true, timeout: 100 }) : undefined;
   } catch {
     return undefined;
   }

@@ -3,13 +3,13 @@
 // the rights check and before the store is touched.
 // Help, version and format errors load neither the store (SQLite) nor crypto.
 import { readFileSync, readSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { recordAudit } from '../store/audit.js';
 import type { Db } from '../store/db.js';
 import { SecretError, storeProblem } from '../store/errors.js';
 import { defaultStorePath } from '../store/paths.js';
 import { isAdministrator } from '../cli/privilege.js';
 import { writeErr, writeOut } from '../cli/output.js';
+import { requireModule } from '../util/require.js';
 import { DriverError } from '../adapters/types.js';
 import { describeFailure, DscliError, formatError, RC } from './errors.js';
 import { commandHelpText, helpText } from './help.js';
@@ -45,7 +45,7 @@ export function processDscliIo(): DscliIo {
     get isTTY() { return !!process.stdin.isTTY; },
     readSecret: (prompt) => {
       process.stderr.write(prompt);
-      const { spawnSync } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
+      const { spawnSync } = requireModule('node:child_process') as typeof import('node:child_process');
       const stty = (arg: string) => spawnSync('stty', [arg], { stdio: ['inherit', 'ignore', 'ignore'] }).status === 0;
       const echoOff = stty('-echo');
       try {

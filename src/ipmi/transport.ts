@@ -2,8 +2,6 @@
 // address and port to whoever is waiting on that BMC; the waiter's own matcher checks the
 // session ID, payload type and sequence, so a late or foreign packet is simply dropped.
 import { createSocket, type Socket } from 'node:dgram';
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import { IpmiError } from './errors.js';
 import { TtlCache } from '../util/cache.js';
 
@@ -221,15 +219,23 @@ export function sharedTransport(): Transport {
 /** Name → address; an answer is used for a minute, then asked again (a long-running process follows DNS changes). */
 const resolved = new TtlCache<string, string>(60_000);
 
-/** Routing is by address, so names are resolved up front, not per datagram. */
+/** A dotted-quad IPv4 address as node:net's isIPv4 accepts it (no leading zeros). */
+const IPV4 = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+/**
+ * Routing is by address, so names are resolved up front, not per datagram. An address is
+ * recognised here, not with node:net, and the resolver is loaded for a name only: a
+ * command that names its BMCs by address loads neither module.
+ */
 export async function resolveHost(host: string, signal?: AbortSignal, timeoutMs = 5000): Promise<string> {
-  if (isIP(host) === 4) return host;
+  if (IPV4.test(host)) return host;
   const hit = resolved.get(host);
   if (hit) return hit;
   // A resolver that never answers must not hang the caller either.
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   try {
+    const { lookup } = await import('node:dns/promises');
     const r = await Promise.race([
       lookup(host, { family: 4 }),
       new Promise<never>((_, rej) => {

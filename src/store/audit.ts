@@ -1,11 +1,12 @@
 // The audit trail: who ran which change, when, with which exit code. Callers
 // pass the command already redacted; secrets never reach this table.
-import { userInfo } from 'node:os';
 import type { Db } from './db.js';
+import { requireModule } from '../util/require.js';
 
 function whoAmI(): string {
   try {
-    return userInfo().username;
+    // node:os when a change is recorded, not at every start-up.
+    return (requireModule('node:os') as typeof import('node:os')).userInfo().username;
   } catch {
     return String(process.getuid?.() ?? '?');
   }

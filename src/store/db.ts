@@ -4,12 +4,12 @@
 // holds no store says so, naming the path, instead of starting an empty one.
 import type Database from 'better-sqlite3';
 import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { MIGRATIONS } from './migrations.js';
 import { componentsBehind, migrateComponents } from './components.js';
 import { StoreError, storeProblem } from './errors.js';
 import { registerNameFunctions } from '../domain/names.js';
+import { openSqlite } from './sqlite.js';
 
 export type Db = Database.Database;
 export { StoreError };
@@ -23,25 +23,6 @@ export interface OpenOptions {
 
 /** How long a command waits for another one that holds the store (then: busy). */
 export const BUSY_TIMEOUT_MS = 5000;
-
-// SQLite is loaded on the first open, with require: an ES import of this CommonJS package
-// costs Node's ESM translation of it at every start-up, and `pvmutl help` needs no store.
-// The addon is named by its path where the package builds it, which spares `bindings` its
-// search of a dozen places; anywhere else `bindings` finds it as before.
-let sqlite: { Database: typeof Database; options: { nativeBinding?: string } } | undefined;
-function loadSqlite(): NonNullable<typeof sqlite> {
-  if (!sqlite) {
-    const require = createRequire(import.meta.url);
-    const options: { nativeBinding?: string } = {};
-    try {
-      options.nativeBinding = require.resolve('better-sqlite3/build/Release/better_sqlite3.node');
-    } catch {
-      // not built there
-    }
-    sqlite = { Database: require('better-sqlite3') as typeof Database, options };
-  }
-  return sqlite;
-}
 
 /** What is at `path`: nothing, an empty file (a store never written), or a file to open. */
 function inspect(path: string): 'missing' | 'empty' | 'file' {
@@ -86,8 +67,7 @@ export function openStore(path: string, opts: OpenOptions = {}): Db {
   const fresh = memory || found !== 'file';
   let db: Db;
   try {
-    const { Database: Sqlite, options } = loadSqlite();
-    db = new Sqlite(path, { ...options, readonly: !!opts.readonly, timeout: BUSY_TIMEOUT_MS });
+    db = openSqlite(path, { readonly: !!opts.readonly, timeout: BUSY_TIMEOUT_MS });
     db.pragma('foreign_keys = ON');
     // WAL with NORMAL sync: commits survive a crash of the process (not of the
     // machine's power); every job step commits several times.

@@ -1,6 +1,6 @@
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { StoreError } from './errors.js';
+import { requireModule } from '../util/require.js';
 
 /** The store path: --db, then KANRI_DB, then /var/lib/kanri for root, else XDG_DATA_HOME. */
 export function defaultStorePath(env: NodeJS.ProcessEnv = process.env): string {
@@ -9,7 +9,8 @@ export function defaultStorePath(env: NodeJS.ProcessEnv = process.env): string {
   if (env.XDG_DATA_HOME) return join(env.XDG_DATA_HOME, 'kanri', 'kanri.db');
   let home: string;
   try {
-    home = env.HOME || homedir();
+    // node:os only when HOME does not say it: a start-up loads no more than it uses.
+    home = env.HOME || (requireModule('node:os') as typeof import('node:os')).homedir();
   } catch {
     home = '';
   }

@@ -1,14 +1,17 @@
 // The ipmi driver: power and info of a machine's BMC over IPMI 2.0 / RMCP+ (src/ipmi),
 // with the login of the machine's registered controller. pvmutl jobs, dscli and the
 // monitor drive a BMC through this one driver.
-import { IpmiError, power, rememberedProbe, type PowerAction as IpmiAction, type SessionOptions } from '../../ipmi/index.js';
+// The library's modules one by one, not its index: a power call loads neither the SEL,
+// SDR, FRU, LAN and user commands nor the info interface that uses them.
+import { IpmiError } from '../../ipmi/errors.js';
+import { power, type PowerAction as IpmiAction } from '../../ipmi/power.js';
+import { rememberedProbe, type SessionOptions } from '../../ipmi/session.js';
 import type { Db } from '../../store/db.js';
 import { getSetting } from '../../store/settings.js';
 import { rememberControllerProbe } from '../controller.js';
 import {
-  type CallOptions, type Driver, type DriverContext, DriverError, type MachineRef, type PowerAction, type PowerChange, type PowerInterface,
+  type CallOptions, type Driver, type DriverContext, DriverError, type InfoInterface, type MachineRef, type PowerAction, type PowerChange, type PowerInterface,
 } from '../types.js';
-import { ipmiInfo } from './info.js';
 import { targetFor } from './target.js';
 
 function seconds(db: Db, key: string, fallback: number): number {
@@ -69,6 +72,20 @@ function waitFor(db: Db, action: PowerAction): number {
   return seconds(db, 'ipmi.on_wait_s', 60) * 1000;
 }
 
+/** Every method of the info interface (./info.ts): the same set, each loading the module on its first call. */
+export const INFO_METHODS = ['check', 'log', 'clearLog', 'sensors', 'hardware', 'identify', 'readBmcConfig', 'writeBmcLan', 'restoreBmcConfig'] as const satisfies ReadonlyArray<keyof InfoInterface>;
+
+function lazyInfo(): InfoInterface {
+  const info: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+  for (const k of INFO_METHODS) {
+    info[k] = async (...args) => {
+      const { ipmiInfo } = await import('./info.js');
+      return (ipmiInfo[k] as (...a: unknown[]) => Promise<unknown>)(...args);
+    };
+  }
+  return info as InfoInterface;
+}
+
 export function createIpmiDriver(): Driver {
   const powerIface: PowerInterface = {
     async state(ctx, m, o) {
@@ -88,5 +105,5 @@ export function createIpmiDriver(): Driver {
       return out;
     },
   };
-  return { name: 'ipmi', interfaces: { power: powerIface, info: ipmiInfo } };
+  return { name: 'ipmi', interfaces: { power: powerIface, info: lazyInfo() } };
 }
