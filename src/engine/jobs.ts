@@ -8,6 +8,7 @@ import { EngineError } from './errors.js';
 import { writeJobEvent } from './events.js';
 import { ACTIVE, abandonJob, createJob, discardHeld, finishJob, replanJob } from './job-state.js';
 import type { JobPlan, Resource } from './plan.js';
+import { insertClaims, releaseClaims } from './capacity.js';
 
 /**
  * A job is abandoned at once when its process is gone. A process that still
@@ -150,6 +151,7 @@ export async function submit(db: Db, build: () => JobPlan[], opts: SubmitOptions
       const ins = db.prepare('INSERT INTO reservations (resource, resource_id, job_id) VALUES (?, ?, ?)');
       plans.forEach((p, i) => {
         for (const [kind, id] of p.resources) ins.run(kind, id, ids[i]);
+        if (p.claims) insertClaims(db, ids[i]!, p.claims);
       });
       return plans.map((p, i) => ({ id: ids[i]!, plan: p }));
     }).immediate();
@@ -158,6 +160,7 @@ export async function submit(db: Db, build: () => JobPlan[], opts: SubmitOptions
 
 export function releaseReservations(db: Db, jobId: number): void {
   db.prepare('DELETE FROM reservations WHERE job_id = ?').run(jobId);
+  releaseClaims(db, jobId);
 }
 
 /**
