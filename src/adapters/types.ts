@@ -157,6 +157,8 @@ export interface VmInterface {
   destroy(ctx: DriverContext, vm: MachineRef): Promise<void>;
   /** Puts a running VM into the suspended state (a start resumes it). */
   suspend(ctx: DriverContext, vm: MachineRef): Promise<void>;
+  /** The size a VM made from this template will have, when the driver can tell before creating it. */
+  templateSize?(ctx: DriverContext, template: SoftwareRef): Promise<VmSize | undefined>;
   /** CPUs, memory and free memory of a VM server, read from its hypervisor now. */
   serverInfo(ctx: DriverContext, server: MachineRef): Promise<VmServerInfo>;
   /** Reports the server's connection and its domains' crashes until ctx.signal aborts. */

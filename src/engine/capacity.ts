@@ -99,16 +99,16 @@ export interface Need { vm: string; cost: number; memoryKiB: number | undefined 
 
 /** Why `need` does not fit on the server after `planned` more cost and memory, or undefined when it fits. */
 export function misfit(load: ServerLoad, need: Need, planned: { cost: number; memoryKiB: number } = { cost: 0, memoryKiB: 0 }): string | undefined {
-  if (load.reading?.error) return L(`${load.name} cannot be reached (${load.reading.error})`, `${load.name} に接続できません (${load.reading.error})`);
+  if (load.reading?.error) return L(`VM server ${load.name} cannot be reached (${load.reading.error})`, `VM サーバ ${load.name} に接続できません (${load.reading.error})`);
   const free = load.capacity - load.used - planned.cost;
   if (need.cost > free) {
-    return L(`${load.name} has no free capacity: cost ${need.cost} needed, ${Math.max(0, free)} of ${load.capacity} free`,
-      `${load.name} のキャパシティが不足しています: 必要コスト ${need.cost}、空き ${Math.max(0, free)}/${load.capacity}`);
+    return L(`VM server ${load.name} has no free capacity: cost ${need.cost} needed, ${Math.max(0, free)} of ${load.capacity} free`,
+      `VM サーバ ${load.name} のキャパシティが不足しています: 必要コスト ${need.cost}、空き ${Math.max(0, free)}/${load.capacity}`);
   }
   if (need.memoryKiB !== undefined && load.freeMemoryKiB !== undefined && need.memoryKiB > load.freeMemoryKiB - planned.memoryKiB) {
     const left = Math.max(0, load.freeMemoryKiB - planned.memoryKiB);
-    return L(`${load.name} has too little free memory: ${need.memoryKiB} KiB needed, ${left} KiB free (reported ${load.reading?.readAt})`,
-      `${load.name} の空きメモリが不足しています: 必要 ${need.memoryKiB} KiB、空き ${left} KiB`);
+    return L(`VM server ${load.name} has too little free memory: ${need.memoryKiB} KiB needed, ${left} KiB free (reported ${load.reading?.readAt})`,
+      `VM サーバ ${load.name} の空きメモリが不足しています: 必要 ${need.memoryKiB} KiB、空き ${left} KiB`);
   }
   return undefined;
 }

@@ -41,7 +41,11 @@ export function driverUses(db: Db, plan: JobPlan): DriverUse[] {
     const iface = interfaceOf(step);
     if (!iface) continue;
     const side = step.side === 'src' ? plan.src : plan.dst;
-    out.push({ step, iface, driver: driverNameFor(db, side.machine?.id ?? null, side.group?.id ?? null, iface), target: stepTarget(step, plan), machine: side.machine });
+    const driver = driverNameFor(db, side.machine?.id ?? null, side.group?.id ?? null, iface);
+    out.push({ step, iface, driver, target: stepTarget(step, plan), machine: side.machine });
+    // The VM server a VM is created on or moved to must be one the driver can serve too.
+    const server = iface === 'vm' ? (step.op === 'create-vm' || step.op === 'recreate-vm' ? plan.vm?.server : ['migrate', 'move-vm', 'failover'].includes(step.op) ? plan.moveTo?.server : undefined) : undefined;
+    if (server) out.push({ step, iface, driver, target: server.name, machine: server });
   }
   return out;
 }

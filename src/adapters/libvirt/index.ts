@@ -318,6 +318,9 @@ export function createLibvirtDriver(): Driver {
           }
           ctx.log(`${vm.name}: ${facts.macs.length} virtual NIC(s) for ${host.nics.length} of ${host.hostName}`);
         },
+        async templateSize(_ctx, template) {
+          return render(templateXml(template), template.name, 'size-probe', 'pool').size;
+        },
         async serverInfo(ctx, server) {
           const node = await on(ctx, server, 'nodeinfo');
           const free = await on(ctx, server, 'freecell');
