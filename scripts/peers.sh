@@ -9,6 +9,8 @@ declare -A want=(
   [ipmi-power]=freeipmi-tools
   [sshd]=openssh-server
   [ssh-keygen]=openssh-client
+  [libvirtd]=libvirt-daemon
+  [virsh]=libvirt-clients
 )
 missing=()
 for cmd in "${!want[@]}"; do

@@ -172,7 +172,10 @@ export async function virsh(uri: string, command: string, o: VirshOptions): Prom
     // virsh reports failures as "error: …" lines; anything else on stderr is a warning.
     if (/^error: /m.test(r.err)) {
       const reason = reasonOf(r.err.split('\n').filter((l) => l.startsWith('error: ')).join('\n'));
-      throw new DriverError(`libvirt: ${reason}`, { layer: layerOf(reason), detail: reason, step: command.split(' ')[0] });
+      const e = new DriverError(`libvirt: ${reason}`, { layer: layerOf(reason), detail: reason, step: command.split(' ')[0]!, retryable: layerOf(reason) === 'network' });
+      // A lost connection is not reopened by this virsh: the next command starts a new one.
+      if (e.layer === 'network') s.fail(e);
+      throw e;
     }
     return r.out;
   } finally {
