@@ -30,7 +30,9 @@ export function openStore(path: string, opts: OpenOptions = {}): Db {
   }
   let db: Db;
   try {
-    db = new Database(path, { readonly: !!opts.readonly, timeout: 5000 });
+    // SQLite's busy wait is not fair: with dozens of commands writing at once on a busy
+    // machine one can lose the lock for seconds, so the wait is generous.
+    db = new Database(path, { readonly: !!opts.readonly, timeout: 30_000 });
   } catch (err) {
     throw new StoreError(`cannot open store ${path}: ${(err as Error).message}`);
   }
