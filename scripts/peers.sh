@@ -11,6 +11,7 @@ declare -A want=(
   [ssh-keygen]=openssh-client
   [libvirtd]=libvirt-daemon
   [virsh]=libvirt-clients
+  [nc]=netcat-openbsd
 )
 missing=()
 for cmd in "${!want[@]}"; do
