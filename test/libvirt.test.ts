@@ -199,3 +199,58 @@ d('libvirt driver on three libvirtd daemons (test driver)', () => {
     await by.vs1!.start();
   }, 90_000);
 });
+
+d('libvirt events as VM-server events', () => {
+  it('a lost daemon is the host-connection alarm green → red, its return red → green', async () => {
+    const lv = await startLibvirtd('watch');
+    const db = fixtureStore(`
+kanri: 1
+settings: { libvirt.watch_interval_s: "0.2" }
+groups:
+  - { name: Hosts, type: vmserver, drivers: { power: sim, vm: libvirt }, models: [{ name: kvm }], host_settings: [{ host: h1 }] }
+machines:
+  - { name: vsw, kind: vmserver, power: on, driver_settings: { libvirt: { uri: "${lv.uri}" } }, active: { group: Hosts, model: kvm, host: h1, from: master } }
+`);
+    const store = openStore(db);
+    const ac = new AbortController();
+    const seen: Array<{ event: string; category: string; machine: string }> = [];
+    const until = async (n: number): Promise<void> => {
+      for (let i = 0; seen.length < n; i++) {
+        if (i > 200) throw new Error(`saw ${JSON.stringify(seen)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    try {
+      const { createLibvirtDriver } = await import('../src/adapters/libvirt/index.js');
+      const watching = createLibvirtDriver().interfaces.vm!.watch!({ db: store, signal: ac.signal, log: () => undefined }, { id: 1, name: 'vsw', kind: 'vmserver', uuid: null, macs: [], mgmtAddress: null },
+        (e) => seen.push({ event: e.event, category: e.category, machine: e.machine }));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(seen).toEqual([]);
+      await lv.stop();
+      await until(1);
+      await lv.start();
+      await until(2);
+      ac.abort();
+      await watching;
+      expect(seen).toEqual([
+        { event: 'Alarm Host connection state on VMS changed from green to red', category: 'ターゲットアクセス不可能障害', machine: 'vsw' },
+        { event: 'Alarm Host connection state on VMS changed from red to green', category: 'ターゲットアクセス復旧', machine: 'vsw' },
+      ]);
+    } finally {
+      ac.abort();
+      store.close();
+      await lv.stop();
+      removeDir(lv);
+    }
+  }, 60_000);
+
+  it('a crashed domain is the VM heartbeat alarm; its start after the crash the recovery', async () => {
+    const { domainEvent } = await import('../src/adapters/libvirt/events.js');
+    const crashed = new Set<string>();
+    expect(domainEvent("event 'lifecycle' for domain 'vm1': Started Booted", crashed)).toBeUndefined();
+    expect(domainEvent("event 'lifecycle' for domain 'vm1': Crashed Panicked", crashed)).toEqual({ event: 'Alarm Virtual Machine Heartbeat on VM changed from green to red', domain: 'vm1' });
+    expect(domainEvent("event 'lifecycle' for domain 'vm1': Started Booted", crashed)).toEqual({ event: 'Alarm Virtual Machine Heartbeat on VM changed from red to green', domain: 'vm1' });
+    expect(domainEvent("event 'lifecycle' for domain 'vm2': Stopped Failed", crashed)?.event).toBe('Alarm Virtual Machine Heartbeat on VM changed from green to red');
+    expect(domainEvent("event 'lifecycle' for domain 'vm3': Stopped Shutdown", crashed)).toBeUndefined();
+  });
+});
