@@ -163,7 +163,7 @@ describe('driver declarations', () => {
 describe('driver settings of machines and groups', () => {
   it('resolve machine, then group, then the global setting, then the default; secrets only sealed', () => {
     const path = join(tempDir(), 'kanri.db');
-    const db = openStore(path);
+    const db = openStore(path, { create: true });
     process.env.KANRI_KEY_FILE = join(tempDir(), 'kanri.key');
     try {
       db.prepare("INSERT INTO groups (name, machine_type) VALUES ('G', 'physical')").run();

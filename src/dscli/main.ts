@@ -4,10 +4,11 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readSync } from 'node:fs';
 import { recordAudit } from '../store/audit.js';
-import { type Db, StoreError, openStore } from '../store/db.js';
+import { type Db, openStore } from '../store/db.js';
+import { storeProblem } from '../store/errors.js';
 import { defaultStorePath } from '../store/paths.js';
 import { SecretError } from '../store/secrets.js';
-import { isAdministrator } from '../pvmutl/privilege.js';
+import { isAdministrator } from '../cli/privilege.js';
 import { DriverError } from '../adapters/types.js';
 import { describeFailure, DscliError, formatError, RC } from './errors.js';
 import { helpText } from './help.js';
@@ -139,6 +140,7 @@ export async function runDscli(args: string[], io: DscliIo = processDscliIo(), e
   let cmd = '';
   let rest: string[] = [];
   let code: number = RC.OK;
+  let storePath = '';
   try {
     const g = globals(args);
     if (g.rest.length === 0) {
@@ -166,12 +168,13 @@ export async function runDscli(args: string[], io: DscliIo = processDscliIo(), e
     if (!isAdministrator(env)) {
       throw new DscliError(RC.PRIVILEGE, 'dscli needs administrator rights (root or a member of the kanri admin group)');
     }
-    db = openStore(g.db ?? defaultStorePath(env));
+    storePath = g.db ?? defaultStorePath(env);
+    db = openStore(storePath);
     const out: Out = { out: io.out, err: io.err, json: g.json };
     code = await dispatch(db, cmd, rest, out, io, g.yes);
     return code;
   } catch (e) {
-    code = report(e, io, cmd, rest);
+    code = report(e, io, cmd, rest, storePath);
     return code;
   } finally {
     if (db && cmd && COMMANDS[cmd]?.change && code !== RC.FORMAT) recordAudit(db, 'dscli', redact(cmd, rest), code);
@@ -179,9 +182,12 @@ export async function runDscli(args: string[], io: DscliIo = processDscliIo(), e
   }
 }
 
-function report(e: unknown, io: DscliIo, cmd: string, rest: string[]): number {
+/** A password given where something else belongs is never echoed back. */
+const redactMessage = (m: string): string => m.replace(/\bpassword=(?!-(\s|$))\S*/gi, 'password=***');
+
+function report(e: unknown, io: DscliIo, cmd: string, rest: string[], storePath: string): number {
   if (e instanceof DscliError) {
-    io.err(`dscli: ${e.message}\n`);
+    io.err(`dscli: ${redactMessage(e.message)}\n`);
     return e.code;
   }
   if (e instanceof DriverError) {
@@ -189,8 +195,9 @@ function report(e: unknown, io: DscliIo, cmd: string, rest: string[]): number {
     io.err(`dscli: ${rest[0] ?? cmd} failed ${f.layer}: ${f.message}\n`);
     return f.code;
   }
-  if (e instanceof SecretError || e instanceof StoreError) {
-    io.err(`dscli: ${e.message}\n`);
+  const problem = e instanceof SecretError ? e.message : storeProblem(e, storePath);
+  if (problem) {
+    io.err(`dscli: ${problem}\n`);
     return RC.CONTROLLER;
   }
   if (e instanceof RangeError) {
@@ -243,7 +250,8 @@ async function dispatch(db: Db, cmd: string, rest: string[], out: Out, io: Dscli
       return RC.OK;
     case 'getServerList': {
       for (const r of reg.listServers(db, rest[0])) {
-        const addr = r.bmc_address ? `${r.bmc_address.includes(':') ? `[${r.bmc_address}]` : r.bmc_address}:${r.bmc_port ?? ''}` : '-';
+        const host = r.bmc_address?.includes(':') ? `[${r.bmc_address}]` : r.bmc_address;
+        const addr = !host ? '-' : r.bmc_port ? `${host}:${r.bmc_port}` : host;
         if (out.json) {
           out.out(JSON.stringify({
             name: r.name, mgmt: r.mgmt_type, address: r.bmc_address, port: r.bmc_port, user: r.bmc_user, cipher: r.cipher_suite ?? 'auto',

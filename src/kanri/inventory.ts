@@ -3,6 +3,7 @@
 import { isJapanese } from '../cli/locale.js';
 import { withStore } from '../store/db.js';
 import { groupPathParts } from '../domain/paths.js';
+import { foldName } from '../domain/names.js';
 
 export function machineList(dbPath: string, group: string | undefined): number {
   return withStore(dbPath, (db) => {
@@ -14,7 +15,7 @@ export function machineList(dbPath: string, group: string | undefined): number {
     const lines: string[] = [];
     for (const r of rows) {
       const where = r.group_id !== null ? `${groupPathParts(db, r.group_id).join('\\')} as ${r.host_name}` : r.pools > 0 ? `pool (${r.pools} group${r.pools > 1 ? 's' : ''})` : 'common pool';
-      if (group !== undefined && !(r.group_id !== null && groupPathParts(db, r.group_id).join('\\').toLowerCase().includes(group.toLowerCase().replace(/\//g, '\\')))) continue;
+      if (group !== undefined && !(r.group_id !== null && foldName(groupPathParts(db, r.group_id).join('\\')).includes(foldName(group).replace(/\//g, '\\')))) continue;
       lines.push([r.name, r.kind, where, `power=${r.power_state}`, `hardware=${r.hardware_status}`, `management=${r.management_status}`, ...(r.maintenance ? ['maintenance'] : [])].join('  '));
     }
     process.stdout.write(lines.map((l) => l + '\n').join(''));

@@ -1,6 +1,13 @@
 // kanri dialect: kanri's own commands (configuration, accounts, the demo).
 import { Command, CommanderError } from 'commander';
 import { defaultStorePath } from '../store/paths.js';
+import { isAdministrator } from '../cli/privilege.js';
+
+class NotAdministrator extends Error {
+  constructor() {
+    super('this command needs administrator rights (root or a member of the kanri admin group)');
+  }
+}
 
 export async function runKanri(args: string[]): Promise<number> {
   const program = new Command('kanri')
@@ -8,13 +15,26 @@ export async function runKanri(args: string[]): Promise<number> {
     .option('--db <path>', 'configuration store (default: $KANRI_DB, /var/lib/kanri/kanri.db for root)')
     .exitOverride()
     .showHelpAfterError();
-  const dbPath = (): string => program.opts<{ db?: string }>().db ?? defaultStorePath();
+  // One rule for all three names: what reads or changes the store is for administrators.
+  const dbPath = (): string => {
+    if (!isAdministrator()) throw new NotAdministrator();
+    return program.opts<{ db?: string }>().db ?? defaultStorePath();
+  };
+  const safeDefaultPath = (): string => {
+    try {
+      return defaultStorePath();
+    } catch {
+      return '';
+    }
+  };
   let code = 0;
 
   const config = program.command('config').description('load or write the data-centre description (YAML)');
   config.command('apply <file>')
     .description('make the store match FILE; validated completely first, nothing written on error')
-    .action(async (file: string) => { code = (await import('./config-cli.js')).configApply(dbPath(), file); });
+    .option('--dry-run', 'print what would be added, changed and removed; write nothing')
+    .option('--prune', 'also remove what the file cannot restore (machines with history, controller passwords, users)')
+    .action(async (file: string, opts: { dryRun?: boolean; prune?: boolean }) => { code = await (await import('./config-cli.js')).configApply(dbPath(), file, opts); });
   config.command('check <file>')
     .description('validate FILE without touching the store')
     .action(async (file: string) => { code = (await import('./config-cli.js')).configCheck(file); });
@@ -22,6 +42,10 @@ export async function runKanri(args: string[]): Promise<number> {
     .description('write the store as YAML')
     .option('-o, --output <file>', 'write to FILE instead of standard output')
     .action(async (opts: { output?: string }) => { code = (await import('./config-cli.js')).configExport(dbPath(), opts.output); });
+
+  const store = program.command('store').description('the configuration store itself');
+  store.command('init').description('create an empty store at the --db path (the default path without --db); an existing store is left as it is')
+    .action(async () => { code = (await import('./config-cli.js')).storeInit(dbPath()); });
 
   const user = program.command('user').description("kanri's own user accounts (pvmutl changepassword)");
   user.command('add <name>')
@@ -136,6 +160,16 @@ export async function runKanri(args: string[]): Promise<number> {
     await program.parseAsync(args, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 1;
+    if (err instanceof NotAdministrator) {
+      process.stderr.write(`kanri: ${err.message}\n`);
+      return 9;
+    }
+    const { storeProblem } = await import('../store/errors.js');
+    const problem = storeProblem(err, program.opts<{ db?: string }>().db ?? safeDefaultPath());
+    if (problem) {
+      process.stderr.write(`kanri: ${problem}\n`);
+      return 70;
+    }
     throw err;
   }
   return code;

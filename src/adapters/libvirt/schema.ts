@@ -14,6 +14,7 @@ CREATE TABLE libvirt_domains (
   volumes    TEXT NOT NULL DEFAULT '[]',
   updated_at TEXT NOT NULL
 );
+CREATE INDEX libvirt_domains_server ON libvirt_domains(server_id);
 `;
 
 export const COMPONENT: SchemaComponent = { name: 'libvirt', migrations: [V1] };

@@ -14,6 +14,8 @@ import { driverNameFor } from '../../adapters/registry.js';
 import type { VmSize } from '../../adapters/types.js';
 import type { Planned } from './index.js';
 import { firstServing, plan, side, targetGroups } from './machines.js';
+import { foldName } from '../../domain/names.js';
+import { byName } from '../../domain/names.js';
 
 function requireVmGroup(g: GroupRow, cmd: string): void {
   if (g.machine_type !== 'virtual') {
@@ -57,7 +59,7 @@ function autoServer(db: Db, vmServerModel: number | null, need: Need, readings: 
 
 function datastoreOn(db: Db, server: MachineRow, wanted: string | undefined): string {
   if (wanted !== undefined) {
-    const d = db.prepare('SELECT name FROM datastores WHERE vm_server_id = ? AND name = ?').get(server.id, wanted) as { name: string } | undefined;
+    const d = byName<{ name: string }>(db, 'SELECT name FROM datastores WHERE vm_server_id = ? AND {name}', 'name', wanted, server.id);
     if (!d) throw refuse('machine', L(`datastore ${wanted} not found on ${server.name}`, `${server.name} にデータストア ${wanted} がありません`));
     return d.name;
   }
@@ -157,7 +159,7 @@ export function planVmAdd(db: Db, c: VmAddRequest, readings = new Readings(db), 
   return [plan({
     sequence: 'CreateMachineToGroup', table: CREATE_VM,
     params: { ...given, VMS: server.name, DATASTORE: datastore, HostName: dst.host!.hostName, group: dst.group!.path, machine: c.vm },
-    resources: [['machine', `new:${c.vm.toLowerCase()}`], ['host_setting', String(hostId)]],
+    resources: [['machine', `new:${foldName(c.vm)}`], ['host_setting', String(hostId)]],
     claims: [{ server: server.id, vm: c.vm, cost, memoryKiB: size?.memoryKiB ?? null }],
     src: EMPTY_SIDE, dst, vm, activatedFrom: 'common_pool',
     event: { machine: c.vm, vmName: c.vm, group: dst.group!.path, host: dst.host!.hostName },
