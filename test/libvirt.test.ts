@@ -19,6 +19,10 @@ function dataCentre(servers: Libvirtd[], dir: string): string {
   writeFileSync(tmpl, testTemplate(256));
   writeFileSync(big, testTemplate(8192));
   const hosts = (p: string, n: number): string => Array.from({ length: n }, (_, i) => `{ host: ${p}${i + 1} }`).join(', ');
+  // VM groups on libvirt; no software is registered, so the local deploy driver runs nothing.
+  const vmGroup = (name: string, template: string | undefined, prefix: string, n: number): string =>
+    `  - { name: ${name}, type: virtual, ${template ? `template: ${template}, ` : ''}drivers: { vm: libvirt, power: libvirt, monitor: libvirt, deploy: local }, `
+    + `models: [{ name: vm${template ? ', vm_server_model: Hosts/kvm' : ''} }], host_settings: [${hosts(prefix, n)}] }`;
   const server = (name: string, s: Libvirtd, capacity: number, host: string): string =>
     `  - { name: ${name}, kind: vmserver, power: on, capacity: ${capacity}, datastores: [{ name: default-pool, shared: true }], driver_settings: { libvirt: { uri: "${s.uri}" } }, active: { group: Hosts, model: kvm, host: ${host}, from: master } }`;
   return `
@@ -33,23 +37,9 @@ groups:
     drivers: { power: sim, vm: libvirt }
     models: [{ name: kvm }]
     host_settings: [${hosts('h', 3)}]
-  - name: Web
-    type: virtual
-    template: T
-    drivers: { vm: libvirt, power: libvirt, monitor: libvirt, deploy: local }
-    models: [{ name: vm, vm_server_model: Hosts/kvm }]
-    host_settings: [${hosts('w', 12)}]
-  - name: Fat
-    type: virtual
-    template: Big
-    drivers: { vm: libvirt, power: libvirt, monitor: libvirt, deploy: local }
-    models: [{ name: vm, vm_server_model: Hosts/kvm }]
-    host_settings: [${hosts('f', 2)}]
-  - name: Legacy
-    type: virtual
-    drivers: { vm: libvirt, power: libvirt, monitor: libvirt, deploy: local }
-    models: [{ name: vm }]
-    host_settings: [${hosts('l', 2)}]
+${vmGroup('Web', 'T', 'w', 12)}
+${vmGroup('Fat', 'Big', 'f', 2)}
+${vmGroup('Legacy', undefined, 'l', 2)}
 machines:
 ${server('vs1', servers[0]!, 30, 'h1')}
 ${server('vs2', servers[1]!, 30, 'h2')}
