@@ -197,8 +197,17 @@ export const OPERATIONS: Record<Operation, Op> = {
       `INSERT INTO machines (name, kind, vm_server_id, datastore, cost, datacenter, power_state)
        VALUES (?, 'virtual', ?, ?, ?, (SELECT datacenter FROM machines WHERE id = ?), 'off')`,
     ).run(vm.name, vm.server.id, vm.datastore, vm.cost, vm.server.id).lastInsertRowid);
+    const ref = machineRef(c.db, id);
+    let made: Awaited<ReturnType<VmInterface['create']>>;
     try {
-      const made = await vmi.create(c, machineRef(c.db, id), { server: vm.server, datastore: vm.datastore }, vm.template);
+      made = await vmi.create(c, ref, { server: vm.server, datastore: vm.datastore }, vm.template);
+    } catch (err) {
+      // The hypervisor has no such VM: keep no record of one.
+      c.db.prepare('DELETE FROM machines WHERE id = ?').run(id);
+      if (!c.signal.aborted) writeVmEvent(c.db, 'create-failed', (err as Error).message, vm.name, c.jobId);
+      throw err;
+    }
+    try {
       c.db.transaction(() => {
         c.db.prepare('UPDATE machines SET uuid = ? WHERE id = ?').run(made.uuid, id);
         made.macs.forEach((mac, i) => c.db.prepare('INSERT INTO machine_macs (machine_id, nic_no, mac) VALUES (?, ?, ?)').run(id, i + 1, mac));
@@ -206,9 +215,9 @@ export const OPERATIONS: Record<Operation, Op> = {
         joinGroup(c.db, id, c.side, 'common_pool');
       })();
     } catch (err) {
-      // The hypervisor has no such VM: keep no record of one.
+      // The store could not record the VM: the hypervisor must not keep one kanri does not know.
+      await vmi.destroy({ ...c, signal: new AbortController().signal }, ref).catch((e: Error) => c.log(`${vm.name}: could not be deleted again: ${e.message}`));
       c.db.prepare('DELETE FROM machines WHERE id = ?').run(id);
-      if (!c.signal.aborted) writeVmEvent(c.db, 'create-failed', (err as Error).message, vm.name, c.jobId);
       throw err;
     }
     return machineRef(c.db, id);

@@ -201,13 +201,14 @@ export function createLibvirtDriver(): Driver {
               made.push({ pool: c.toPool, volume: c.toVolume });
               ctx.log(`volume ${c.pool}/${c.volume} cloned to ${c.toPool}/${c.toVolume}`);
             }
+            // Kept before it is defined: a definition kanri could not record is never made.
+            keepDomain(ctx.db, { machineId: vm.id, serverId: at.server.id, domain: vm.name, uuid: r.uuid, xml: r.xml, volumes: made });
             await defineOn(ctx, at.server, r.xml);
           } catch (e) {
             // What this step made goes with it; a VM that was not defined leaves nothing behind.
             if (!ctx.signal.aborted) await deleteVolumes({ ...ctx, log: () => undefined }, at.server, made).catch(() => undefined);
             throw e;
           }
-          keepDomain(ctx.db, { machineId: vm.id, serverId: at.server.id, domain: vm.name, uuid: r.uuid, xml: r.xml, volumes: made });
           ctx.log(`${vm.name}: defined on ${at.server.name} from ${template.name} (${r.size.vcpus} vCPU, ${r.size.memoryKiB} KiB)`);
           return { uuid: r.uuid, macs: r.macs, size: r.size };
         },
