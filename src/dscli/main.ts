@@ -11,7 +11,9 @@ import { SecretError } from '../store/secrets.js';
 import { isAdministrator } from '../cli/privilege.js';
 import { DriverError } from '../adapters/types.js';
 import { describeFailure, DscliError, formatError, RC } from './errors.js';
-import { helpText } from './help.js';
+import { commandHelpText, helpText } from './help.js';
+import { versionLine } from '../cli/version.js';
+import { didYouMean } from '../util/nearest.js';
 import type { Out } from './ops.js';
 
 export interface DscliIo {
@@ -66,10 +68,10 @@ export function processDscliIo(): DscliIo {
   };
 }
 
-interface Global { db?: string; json: boolean; yes: boolean; rest: string[] }
+interface Global { db?: string; json: boolean; yes: boolean; help: boolean; version: boolean; rest: string[] }
 
 function globals(args: string[]): Global {
-  const g: Global = { json: false, yes: false, rest: [] };
+  const g: Global = { json: false, yes: false, help: false, version: false, rest: [] };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--db') {
@@ -79,10 +81,18 @@ function globals(args: string[]): Global {
     } else if (a.startsWith('--db=')) g.db = a.slice(5);
     else if (a === '--json') g.json = true;
     else if (a === '--yes' || a === '-y') g.yes = true;
-    else if (a.startsWith('--')) throw formatError(`unknown option ${a}`);
+    else if (a === '--help' || a === '-h') g.help = true;
+    else if (a === '--version') g.version = true;
+    else if (a.startsWith('--')) throw formatError(`unknown option ${a}${didYouMean(a, ['--db', '--json', '--yes', '--help', '--version'])}`);
     else g.rest.push(a);
   }
   return g;
+}
+
+/** " (did you mean X?)": a command differing in case only, else the nearest by spelling. */
+function suggestCommand(word: string): string {
+  const exact = Object.keys(COMMANDS).find((c) => c.toLowerCase() === word.toLowerCase());
+  return exact ? ` (did you mean ${exact}?)` : didYouMean(word, Object.keys(COMMANDS));
 }
 
 type Arity = [min: number, max: number];
@@ -143,21 +153,34 @@ export async function runDscli(args: string[], io: DscliIo = processDscliIo(), e
   let storePath = '';
   try {
     const g = globals(args);
+    if (g.version && g.rest.length === 0) {
+      io.out(versionLine('dscli'));
+      return RC.OK;
+    }
     if (g.rest.length === 0) {
+      if (g.help) {
+        io.out(helpText());
+        return RC.OK;
+      }
       io.err(helpText());
       return RC.FORMAT;
     }
     cmd = g.rest[0]!;
     rest = g.rest.slice(1);
-    if (['help', '-h', '--help'].includes(cmd)) {
+    // `dscli help getSel`, `dscli getSel --help`: the help of one command.
+    const topic = cmd === 'help' ? rest[0] : g.help ? cmd : undefined;
+    if (cmd === 'help' && topic === undefined) {
       io.out(helpText());
       return RC.OK;
     }
-    const spec = COMMANDS[cmd];
-    if (!spec) {
-      const near = Object.keys(COMMANDS).find((c) => c.toLowerCase() === cmd.toLowerCase());
-      throw formatError(`unknown command ${cmd}${near ? ` (did you mean ${near}?)` : ''}; see dscli help`);
+    if (topic !== undefined) {
+      const text = commandHelpText(topic);
+      if (!text) throw formatError(`no help for ${topic}${suggestCommand(topic)}; see dscli help`);
+      io.out(text);
+      return RC.OK;
     }
+    const spec = COMMANDS[cmd];
+    if (!spec) throw formatError(`unknown command ${cmd}${suggestCommand(cmd)}; see dscli help`);
     const positional = spec.settings ? rest.filter((w) => !isSetting(w)) : rest;
     if (cmd === 'createServer' || cmd === 'setServer') {
       if (rest.filter(isSetting).length === 0) throw formatError(`${cmd} needs key=value settings`);

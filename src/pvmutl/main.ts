@@ -8,7 +8,8 @@ import { defaultStorePath } from '../store/paths.js';
 import { EngineError } from '../engine/errors.js';
 import type { ChangeRequest } from '../engine/planners/index.js';
 import { Exit, PvmError, fromEngine } from './exit-codes.js';
-import { HELP } from './help.js';
+import { HELP, commandHelp } from './help.js';
+import { versionLine } from '../cli/version.js';
 import { type Io, processIo } from './io.js';
 import { type Command, parse } from './parse.js';
 import { isAdministrator } from '../cli/privilege.js';
@@ -42,8 +43,13 @@ export async function runPvmutl(args: string[], io: Io = processIo(), env: NodeJ
     command = parse(rest);
     auditArgs = rest.join(' ');
     if (command.cmd === 'help') {
-      (rest.length === 0 ? io.err : io.out)(HELP);
+      // No arguments: the help on stdout and exit 1 (spec/decisions.md); asked for: exit 0.
+      io.out(command.topic ? commandHelp(command.topic)! : HELP);
       return rest.length === 0 ? Exit.FORMAT : Exit.OK;
+    }
+    if (command.cmd === 'version') {
+      io.out(versionLine('pvmutl'));
+      return Exit.OK;
     }
     if (!isAdministrator(env)) {
       throw new PvmError(Exit.PRIVILEGE, L(
@@ -80,7 +86,7 @@ export async function runPvmutl(args: string[], io: Io = processIo(), env: NodeJ
 }
 
 function isChange(c: Command): boolean {
-  return c.cmd !== 'list' && c.cmd !== 'asjob' && c.cmd !== 'help' && !(c.cmd === 'policy' && c.action === 'show') && !(c.cmd === 'ascancel' && c.jobId === undefined);
+  return c.cmd !== 'list' && c.cmd !== 'asjob' && c.cmd !== 'help' && c.cmd !== 'version' && !(c.cmd === 'policy' && c.action === 'show') && !(c.cmd === 'ascancel' && c.jobId === undefined);
 }
 
 async function dispatch(db: Db, c: Command, io: Io, argv: string): Promise<number> {
@@ -139,6 +145,7 @@ async function dispatch(db: Db, c: Command, io: Io, argv: string): Promise<numbe
       return Exit.OK;
     }
     case 'help':
+    case 'version':
       return Exit.OK;
   }
 }

@@ -11,6 +11,7 @@ import { refuse } from '../errors.js';
 import { plan, side, targetGroups } from './machines.js';
 import type { Planned } from './index.js';
 import { byName } from '../../domain/names.js';
+import { machineNotFound } from './targets.js';
 
 /** Software to distribute by name: it must exist and be distributable (exit 8). */
 function softwareIds(db: Db, names: string[], registeredOn?: GroupRow): number[] {
@@ -89,7 +90,7 @@ export function deployMachine(db: Db, c: { machine: string; software: string[] }
   return {
     build: () => {
       const m = machineByName(db, c.machine);
-      if (!m) throw refuse('machine', L(`machine not found: ${c.machine}`, `マシンが見つかりません: ${c.machine}`));
+      if (!m) throw refuse('machine', machineNotFound(db, c.machine));
       return [machinePlan(db, m, { mode: 'specified', software: softwareIds(db, c.software) }, { MachineName: c.machine, SoftwareName: c.software.join(',') })];
     },
   };

@@ -16,6 +16,7 @@ import type { Planned } from './index.js';
 import { firstServing, plan, side, targetGroups } from './machines.js';
 import { foldName } from '../../domain/names.js';
 import { byName } from '../../domain/names.js';
+import { machineNotFound } from './targets.js';
 
 function requireVmGroup(g: GroupRow, cmd: string): void {
   if (g.machine_type !== 'virtual') {
@@ -121,7 +122,7 @@ export function planVmAdd(db: Db, c: VmAddRequest, readings = new Readings(db), 
 
   if (c.existing) {
     const m = machineByName(db, c.vm);
-    if (!m) throw refuse('machine', L(`machine not found: ${c.vm}`, `マシンが見つかりません: ${c.vm}`));
+    if (!m) throw refuse('machine', machineNotFound(db, c.vm));
     requireVm(m);
     if (m.group_id !== null) throw refuse('vm-active', L(`${m.name} is already active in a group`, `${m.name} は既にグループで稼動しています`));
     if (c.vmServer !== undefined && m.vm_server_id !== vmServerByName(db, c.vmServer).id) {
