@@ -192,6 +192,14 @@ export async function runKanri(args: string[]): Promise<number> {
     .addHelpText('after', helpTail('kanri job watch last', [0, 2, 6, 7, 9, 70]))
     .action(async (id: string) => { code = await (await import('./jobs.js')).jobWatch(dbPath(), id); });
 
+  program.command('completion <shell>').description('print the completion script for pvmutl, dscli and kanri (bash or zsh)')
+    .addHelpText('after', helpTail('eval "$(kanri completion bash)"', [0, 1]))
+    .action(async (shell: string) => {
+      const script = (await import('../cli/completion.js')).completionScript(shell);
+      if (!script) throw new UsageError(`completion is for bash or zsh, not '${shell}'`);
+      process.stdout.write(script);
+    });
+
   program.command('demo')
     .description('run a narrated tour on the built-in sim data centre (temporary store, nothing left behind)')
     .action(async () => { code = await (await import('./demo.js')).runDemo(); });
