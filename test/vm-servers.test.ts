@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Engine, type ChangeRequest, type ChangeResult } from '../src/engine/service.js';
 import { openStore } from '../src/store/db.js';
 import { fixtureStore, queryAll, storeDigest } from './support/store.js';
+import { run as cli } from './support/cli.js';
 
 const SIM = '{ power: sim, deploy: sim, vm: sim, monitor: sim }';
 const hosts = (p: string, n: number): string => Array.from({ length: n }, (_, i) => `{ host: ${p}${i + 1} }`).join(', ');
@@ -113,6 +114,12 @@ describe('LoadBalanceVMServer', () => {
     expect(r.jobs.map((j) => [j.sequence, j.machine, j.outcome])).toEqual([['MoveMachine', 'd2', 'completed'], ['ShutdownMachine', 'vs2', 'completed']]);
     expect(where(db, 'd2').server).toBe('vs1');
     expect(queryAll(db, "SELECT power_state FROM machines WHERE name = 'vs2'")).toEqual([{ power_state: 'off' }]);
+  });
+
+  it('kanri vmserver list shows capacity, the cost of the running VMs and the load', () => {
+    const db = fixtureStore(dc({ extra: busy }));
+    const rows = cli('kanri', ['vmserver', 'list', '--json'], { db }).out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(rows.map((r) => [r.name, r.group, r.power, r.capacity, r.used, r.load])).toEqual([['vs1', 'Hosts', 'on', 100, 70, 70], ['vs2', 'Hosts', 'on', 50, 0, 0], ['vs3', 'Hosts', 'off', 100, 0, 0]]);
   });
 
   it('a group without optimal placement is refused, the store unchanged', async () => {

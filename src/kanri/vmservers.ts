@@ -7,6 +7,7 @@ import { loadPercent, readingOf, recordReading, serverLoad } from '../engine/cap
 import { machineRef } from '../engine/refs.js';
 import { groupPathParts } from '../domain/paths.js';
 import { type Db, openStore } from '../store/db.js';
+import { type Column, listingMode, renderListing } from '../cli/listing.js';
 
 interface ServerRow { id: number; name: string; group_id: number | null; power_state: string; maintenance: number }
 
@@ -29,18 +30,45 @@ function servers(db: Db, names: string[]): ServerRow[] | undefined {
 
 const vmDriverOf = (db: Db, s: ServerRow): string | undefined => driverNameFor(db, s.id, s.group_id, 'vm');
 
-export function vmServerList(dbPath: string): number {
+interface ServerLine {
+  name: string; group: string | null; power: string; maintenance: boolean; capacity: number | null; used: number; load: number;
+  cpus: number | null; memoryKiB: number | null; freeMemoryKiB: number | null; error: string | null; readAt: string | null;
+}
+
+const SERVER_COLUMNS: Array<Column<ServerLine>> = [
+  { header: 'SERVER', key: 'name', value: (s) => s.name },
+  { header: 'GROUP', key: 'group', value: (s) => s.group ?? '' },
+  { header: 'POWER', key: 'power', value: (s) => s.power, status: true },
+  { header: 'CAPACITY', key: 'capacity', value: (s) => (s.capacity === null ? 'unlimited' : s.capacity) },
+  { header: 'USED', key: 'used', value: (s) => s.used },
+  { header: 'LOAD', key: 'load', value: (s) => `${s.load}%` },
+  { header: 'CPUS', key: 'cpus', value: (s) => s.cpus ?? '' },
+  { header: 'FREE_KIB', key: 'free_memory_kib', value: (s) => s.freeMemoryKiB ?? '' },
+  { header: 'READ', key: 'read_at', value: (s) => s.readAt, time: true },
+  { header: 'PROBLEM', key: 'error', value: (s) => s.error ?? (s.maintenance ? 'maintenance' : '') },
+];
+
+const SERVER_JSON: Array<Column<ServerLine>> = [
+  ...(['name', 'group', 'power', 'maintenance', 'capacity', 'used', 'load', 'cpus'] as const).map((k) => ({ header: '', key: k, value: (s: ServerLine) => s[k] })),
+  { header: '', key: 'memory_kib', value: (s) => s.memoryKiB },
+  { header: '', key: 'free_memory_kib', value: (s) => s.freeMemoryKiB },
+  { header: '', key: 'error', value: (s) => s.error },
+  { header: '', key: 'read_at', value: (s) => s.readAt, time: true },
+];
+
+export function vmServerList(dbPath: string, json = false): number {
   const db = openStore(dbPath, { readonly: true });
   try {
-    for (const s of servers(db, [])!) {
+    const lines: ServerLine[] = servers(db, [])!.map((s) => {
       const l = serverLoad(db, s.id);
       const r = readingOf(db, s.id);
-      const where = s.group_id !== null ? groupPathParts(db, s.group_id).join('\\') : 'no group';
-      const cap = l.capacity === Number.MAX_SAFE_INTEGER ? 'unlimited' : String(l.capacity);
-      const read = !r ? 'not read' : r.error ? `unreachable at ${r.readAt}: ${r.error}`
-        : `cpus=${r.cpus ?? '?'} memory=${r.memoryKiB ?? '?'}KiB free=${r.freeMemoryKiB ?? '?'}KiB at ${r.readAt}`;
-      process.stdout.write(`${[s.name, where, `power=${s.power_state}`, `capacity=${cap}`, `used=${l.used}`, `load=${Math.round(loadPercent(l))}%`, read, ...(s.maintenance ? ['maintenance'] : [])].join('  ')}\n`);
-    }
+      return {
+        name: s.name, group: s.group_id !== null ? groupPathParts(db, s.group_id).join('\\') : null, power: s.power_state, maintenance: !!s.maintenance,
+        capacity: l.capacity === Number.MAX_SAFE_INTEGER ? null : l.capacity, used: l.used, load: Math.round(loadPercent(l)),
+        cpus: r?.cpus ?? null, memoryKiB: r?.memoryKiB ?? null, freeMemoryKiB: r?.freeMemoryKiB ?? null, error: r?.error ?? null, readAt: r?.readAt ?? null,
+      };
+    });
+    process.stdout.write(renderListing(lines, json ? SERVER_JSON : SERVER_COLUMNS, listingMode(json)));
     return 0;
   } finally {
     db.close();
