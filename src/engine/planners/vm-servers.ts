@@ -15,18 +15,13 @@ import { refuse } from '../errors.js';
 import { EMPTY_SIDE, type JobPlan } from '../plan.js';
 import { machineRef } from '../refs.js';
 import { Readings } from '../readings.js';
-import { type MachineRow, machineByName } from '../select.js';
+import type { MachineRow } from '../select.js';
+import { vmServerByName } from './vm.js';
 import { MOVE_VM, NO_DESTINATION, SHUTDOWN, STARTUP, type StepDef, pick } from '../steps.js';
 import type { Planned } from './index.js';
 import { plan, side, targetGroups } from './machines.js';
 
 export type EvacuateHow = 'migrate' | 'migrate-then-failover' | 'failover';
-
-export function vmServerNamed(db: Db, name: string): MachineRow {
-  const s = machineByName(db, name);
-  if (!s || s.kind !== 'vmserver') throw refuse('machine', L(`VM server not found: ${name}`, `VM サーバが見つかりません: ${name}`));
-  return s;
-}
 
 /** The group whose drivers serve a VM: its own, else the first group whose pool holds it. */
 export function driverGroupOf(db: Db, vm: MachineRow): number | null {
@@ -106,7 +101,7 @@ function firstVmDriver(db: Db, vms: MachineRow[]): string | undefined {
 export function evacuatePlanner(db: Db, r: { server: string; how: EvacuateHow }): Planned {
   const readings = new Readings(db);
   const scope = (): { server: MachineRow; vms: MachineRow[]; others: MachineRow[] } => {
-    const server = vmServerNamed(db, r.server);
+    const server = vmServerByName(db, r.server);
     if (server.group_id === null) {
       throw refuse('group', L(`${server.name} is not active in a group of VM servers: its VMs have no other server to go to`, `${server.name} は VM サーバのグループで稼動していません`));
     }
@@ -196,7 +191,7 @@ export function placementPlanner(db: Db, r: { group: string; server?: string }, 
       throw refuse('group', L(`optimal placement is not enabled on any VM server model of ${g.name}`, `${g.name} の VM サーバモデルで最適配置が有効になっていません`));
     }
     if (r.server !== undefined) {
-      const named = vmServerNamed(db, r.server);
+      const named = vmServerByName(db, r.server);
       if (!enabled.some((x) => x.s.id === named.id)) {
         throw refuse('machine', L(`${named.name} is not a VM server of ${g.name} with optimal placement enabled`, `${named.name} は最適配置が有効な ${g.name} の VM サーバではありません`));
       }

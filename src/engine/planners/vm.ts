@@ -28,7 +28,7 @@ function requireVm(m: MachineRow): void {
   if (m.kind !== 'virtual') throw refuse('machine', L(`${m.name} is not a virtual machine`, `${m.name} は仮想マシンではありません`));
 }
 
-function vmServerByName(db: Db, name: string): MachineRow {
+export function vmServerByName(db: Db, name: string): MachineRow {
   const s = machineByName(db, name);
   if (!s || s.kind !== 'vmserver') throw refuse('machine', L(`VM server not found: ${name}`, `VM サーバが見つかりません: ${name}`));
   return s;
