@@ -151,7 +151,7 @@ d('libvirt driver on three libvirtd daemons (test driver)', () => {
     const store = openStore(db);
     try {
       const r = await new Engine(store).run({ action: 'vmmigrate', cmd: 'vmmigrateandmove', group: 'Legacy', host: 'old1', vmServer: 'vs3' }, { origin: 'test', command: 'test' }, {
-        onStep: (_id, line) => { if (line.startsWith('Move ')) by.vs3!.killNow(); },
+        onStep: (p) => { if (p.name === 'Move') by.vs3!.killNow(); },
       });
       expect(r.jobs[0]).toMatchObject({ outcome: 'failed', failedStep: 'Move' });
       expect(r.jobs[0]!.error).toContain('old1 is defined on vs2 again');
