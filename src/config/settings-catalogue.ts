@@ -2,6 +2,7 @@
 // driver declares (adapters/*/spec.ts). A key nobody declares is a mistake in the file.
 import { DRIVER_SPECS } from '../adapters/registry.js';
 import type { SettingSpec } from '../adapters/types.js';
+import { MONITOR_SETTINGS } from '../monitor/settings.js';
 
 export const CORE_SETTINGS: readonly SettingSpec[] = [
   { key: 'engine.parallel', scope: 'global', type: 'integer', min: 1, max: 1024, default: 64, description: 'jobs one change runs at the same time' },
@@ -12,6 +13,7 @@ export const CORE_SETTINGS: readonly SettingSpec[] = [
   { key: 'vm.shutdown_timeout_s', scope: 'global', type: 'number', min: 0.1, default: 120, description: 'a VM still running this long after an ACPI shutdown is destroyed (s)' },
   { key: 'vm.reading_max_age_s', scope: 'global', type: 'number', min: 0, default: 60, description: 'a VM server reading (CPUs, free memory) older than this is read again before placing VMs (s)' },
   { key: 'dscli.retries', scope: 'global', type: 'integer', min: 0, max: 5, default: 2, description: 'retransmissions of one request' },
+  ...MONITOR_SETTINGS,
 ];
 
 export interface KnownSetting { spec: SettingSpec; owner: string }

@@ -1,11 +1,15 @@
-// Schema components: parts of the store that belong to one driver and carry their own
+// Schema components: parts of the store that belong to one driver (or the monitor) and carry their own
 // numbered migrations (table schema_components keeps each one's version), so that a
 // driver's tables are created, changed and dropped by that driver's schema alone.
 // Released migrations of a component are never edited; later changes append.
 import type { Db } from './db.js';
 import { COMPONENT as SIM } from '../adapters/sim/schema.js';
+<<<<<<< HEAD
 import { COMPONENT as LIBVIRT } from '../adapters/libvirt/schema.js';
 import { COMPONENT as PLACEMENT } from '../engine/capacity-schema.js';
+=======
+import { COMPONENT as MONITOR } from '../monitor/schema.js';
+>>>>>>> main
 
 export interface SchemaComponent {
   name: string;
@@ -13,7 +17,11 @@ export interface SchemaComponent {
   migrations: readonly string[];
 }
 
+<<<<<<< HEAD
 export const COMPONENTS: readonly SchemaComponent[] = [SIM, LIBVIRT, PLACEMENT];
+=======
+export const COMPONENTS: readonly SchemaComponent[] = [SIM, MONITOR];
+>>>>>>> main
 
 export function componentVersion(db: Db, name: string): number {
   const r = db.prepare('SELECT version FROM schema_components WHERE name = ?').get(name) as { version: number } | undefined;
