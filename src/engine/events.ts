@@ -124,7 +124,6 @@ export function writeSoftwareEvent(db: Db, kind: 'start' | 'complete' | 'failed'
     .run(new Date().toISOString(), 'PVM', t.id, t.type, t.en, t.ja, machine, jobId);
 }
 
-<<<<<<< HEAD
 /** Virtual machine events (spec/event-log.md §4): a VM the hypervisor would not create or delete, with its cause. */
 export function writeVmEvent(db: Db, kind: 'create-failed' | 'delete-failed', cause: string, machine: string, jobId: number): void {
   const t = kind === 'create-failed'
@@ -132,7 +131,8 @@ export function writeVmEvent(db: Db, kind: 'create-failed' | 'delete-failed', ca
     : { id: 2903, en: `Failed to delete the virtual machine. The virtual machine deletion request failed. Cause: ${cause}`, ja: `仮想マシンの削除に失敗しました。仮想マシンの削除要求が失敗しました。原因：${cause}` };
   db.prepare("INSERT INTO events (time, source, event_id, type, message, message_ja, machine, group_path, job_id) VALUES (?, 'PVM', ?, 'error', ?, ?, ?, NULL, ?)")
     .run(new Date().toISOString(), t.id, t.en, t.ja, machine, jobId);
-=======
+}
+
 export type PolicyEventKind = 'received' | 'start' | 'complete' | 'failed' | 'canceled';
 
 /**
@@ -177,5 +177,4 @@ export function writeServiceEvent(db: Db, which: 'pvm-started' | 'pvm-stopping' 
 export function receiverWasDown(db: Db): boolean {
   const r = db.prepare("SELECT event_id FROM events WHERE source = 'SystemMonitorEvent' AND event_id IN (101, 102) ORDER BY id DESC LIMIT 1").get() as { event_id: number } | undefined;
   return r?.event_id === 101;
->>>>>>> main
 }

@@ -6,6 +6,7 @@ import { openStore } from '../store/db.js';
 import { processIo } from '../pvmutl/io.js';
 import { fromEngine } from '../pvmutl/exit-codes.js';
 import { runCommandChange } from '../pvmutl/change.js';
+import { complain } from '../cli/messages.js';
 
 export async function runKanriChange(dbPath: string, request: ChangeRequest, command: string): Promise<number> {
   const db = openStore(dbPath);
@@ -15,7 +16,7 @@ export async function runKanriChange(dbPath: string, request: ChangeRequest, com
   } catch (err) {
     if (err instanceof EngineError) {
       const e = fromEngine(err);
-      io.err(`kanri: ${e.message}\n`);
+      complain('kanri', e.message);
       return e.code;
     }
     throw err;

@@ -8,10 +8,11 @@ import { machineRef } from '../engine/refs.js';
 import { groupPathParts } from '../domain/paths.js';
 import { type Db, openStore } from '../store/db.js';
 import { type Column, listingMode, renderListing } from '../cli/listing.js';
+import { complain as say } from '../cli/messages.js';
 
 interface ServerRow { id: number; name: string; group_id: number | null; power_state: string; maintenance: number }
 
-const complain = (t: string): void => { process.stderr.write(`kanri: ${t}\n`); };
+const complain = (t: string): void => say('kanri', t);
 
 function servers(db: Db, names: string[]): ServerRow[] | undefined {
   const all = db.prepare("SELECT id, name, group_id, power_state, maintenance FROM machines WHERE kind = 'vmserver' ORDER BY name COLLATE NOCASE").all() as ServerRow[];

@@ -4,12 +4,9 @@
 // Released migrations of a component are never edited; later changes append.
 import type { Db } from './db.js';
 import { COMPONENT as SIM } from '../adapters/sim/schema.js';
-<<<<<<< HEAD
 import { COMPONENT as LIBVIRT } from '../adapters/libvirt/schema.js';
 import { COMPONENT as PLACEMENT } from '../engine/capacity-schema.js';
-=======
 import { COMPONENT as MONITOR } from '../monitor/schema.js';
->>>>>>> main
 
 export interface SchemaComponent {
   name: string;
@@ -17,11 +14,7 @@ export interface SchemaComponent {
   migrations: readonly string[];
 }
 
-<<<<<<< HEAD
-export const COMPONENTS: readonly SchemaComponent[] = [SIM, LIBVIRT, PLACEMENT];
-=======
-export const COMPONENTS: readonly SchemaComponent[] = [SIM, MONITOR];
->>>>>>> main
+export const COMPONENTS: readonly SchemaComponent[] = [SIM, MONITOR, LIBVIRT, PLACEMENT];
 
 export function componentVersion(db: Db, name: string): number {
   const r = db.prepare('SELECT version FROM schema_components WHERE name = ?').get(name) as { version: number } | undefined;
