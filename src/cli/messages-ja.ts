@@ -150,6 +150,8 @@ export const JA: ReadonlyArray<readonly [en: string, ja: string]> = [
   ["not accepted: compare the fingerprint with the machine's own (ssh-keygen -lf {1}), then run kanri ssh trust {2} --fingerprint {3} (or --yes)",
     '受け入れていません: フィンガープリントをマシン自身のもの (ssh-keygen -lf {1}) と照合してから kanri ssh trust {2} --fingerprint {3} (または --yes) を実行してください'],
   ['replacing the {1} key accepted on {2} ({3})', '{2} に受け入れた {1} の鍵 ({3}) を置き換えます'],
+  ["--since '{1}' is neither a time nor a duration like 10m", "--since '{1}' は時刻でも 10m のような期間でもありません"],
+  ['VM server not found: {1}', '仮想マシンサーバーが見つかりません: {1}'],
   ['cannot read: {1}', '読めません: {1}'],
   ['… and {1} more problems', '… ほかに {1} 件の問題があります'],
   ['1 problem; nothing was applied', '1 件の問題があります。何も適用していません'],

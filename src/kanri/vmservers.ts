@@ -8,11 +8,10 @@ import { machineRef } from '../engine/refs.js';
 import { groupPathParts } from '../domain/paths.js';
 import { type Db, openStore } from '../store/db.js';
 import { type Column, listingMode, renderListing } from '../cli/listing.js';
-import { complain as say } from '../cli/messages.js';
+import { complain } from '../cli/messages.js';
 
 interface ServerRow { id: number; name: string; group_id: number | null; power_state: string; maintenance: number }
 
-const complain = (t: string): void => say('kanri', t);
 
 function servers(db: Db, names: string[]): ServerRow[] | undefined {
   const all = db.prepare("SELECT id, name, group_id, power_state, maintenance FROM machines WHERE kind = 'vmserver' ORDER BY name COLLATE NOCASE").all() as ServerRow[];
@@ -21,7 +20,7 @@ function servers(db: Db, names: string[]): ServerRow[] | undefined {
   for (const n of names) {
     const s = all.find((x) => x.name.toLowerCase() === n.toLowerCase());
     if (!s) {
-      complain(`VM server not found: ${n}`);
+      complain('kanri', `VM server not found: ${n}`);
       return undefined;
     }
     out.push(s);
@@ -88,7 +87,7 @@ export async function vmServerCollect(dbPath: string, names: string[]): Promise<
       const ref = machineRef(db, s.id);
       const problem = driver ? driverProblems(db, driver, 'vm', ref)[0] : { message: `no vm driver is configured for ${s.name} (drivers: { vm: … } on it or its group)` };
       if (problem) {
-        complain(problem.message);
+        complain('kanri', problem.message);
         code = 6;
         continue;
       }
@@ -98,7 +97,7 @@ export async function vmServerCollect(dbPath: string, names: string[]): Promise<
         process.stdout.write(`${s.name}: cpus=${info.cpus ?? '?'} memory=${info.memoryKiB ?? '?'}KiB free=${info.freeMemoryKiB ?? '?'}KiB\n`);
       } catch (e) {
         recordReading(db, s.id, { error: (e as Error).message });
-        complain(`${s.name}: ${(e as Error).message}`);
+        complain('kanri', `${s.name}: ${(e as Error).message}`);
         code = 7;
       }
     }
