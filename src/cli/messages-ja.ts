@@ -4,8 +4,9 @@
 export const JA: ReadonlyArray<readonly [en: string, ja: string]> = [
   // ---- shared: store, privileges, input ---------------------------------------------
   ['store not found: {1}', 'ストアが見つかりません: {1}'],
-  ['store {1} is busy: another command has held it for more than the busy timeout (5 s); try again when it is done',
-    'ストア {1} は使用中です: 別のコマンドが待ち時間 (5 秒) を超えて使っています。終わってから再実行してください'],
+  ['store {1} is busy: other commands have held it for more than the busy timeout ({2} s); try again when they are done',
+    'ストア {1} は使用中です: 他のコマンドが待ち時間 ({2} 秒) を超えて使っています。終わってから再実行してください'],
+  ['KANRI_BUSY_TIMEOUT_S must be a whole number of seconds from 1 to 3600, not {1}', 'KANRI_BUSY_TIMEOUT_S には 1～3600 の秒数を整数で指定してください ({1} は指定できません)'],
   ['store {1} is busy: another command holds it; try again when it is done', 'ストア {1} は使用中です: 別のコマンドが使っています。終わってから再実行してください'],
   ['store {1} is read-only for this user (or its directory is): changes cannot be written', 'ストア {1} (またはそのディレクトリ) はこのユーザーには読み取り専用です: 変更を書き込めません'],
   ['store {1} cannot be written: the disk is full', 'ストア {1} に書き込めません: ディスクがいっぱいです'],
