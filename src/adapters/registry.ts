@@ -7,17 +7,21 @@ import type { Db } from '../store/db.js';
 import { configGeneration } from '../store/generation.js';
 import { dropCaches } from '../util/cache.js';
 import { type ControllerRow, recordControllerStatus, recordPower } from './controller.js';
+import { HAPROXY } from './haproxy/spec.js';
 import { IPMI } from './ipmi/spec.js';
+import { ISCSI_TGT } from './iscsi-tgt/spec.js';
 import { LOCAL } from './local/spec.js';
+import { OVSDB } from './ovsdb/spec.js';
 import { REDFISH } from './redfish/spec.js';
 import { SIM } from './sim/spec.js';
+import { SNMP } from './snmp/spec.js';
 import { SSH } from './ssh/spec.js';
 import {
   type Driver, type DriverContext, DriverError, type DriverInterface, type DriverSpec, type InfoInterface, type InterfaceMap,
   type InterfaceName, type MachineRef, type PowerInterface, notSupported,
 } from './types.js';
 
-export const DRIVER_SPECS: readonly DriverSpec[] = [SIM, IPMI, LOCAL, SSH, REDFISH];
+export const DRIVER_SPECS: readonly DriverSpec[] = [SIM, IPMI, LOCAL, SSH, REDFISH, HAPROXY, OVSDB, SNMP, ISCSI_TGT];
 export const KNOWN_DRIVERS: readonly string[] = DRIVER_SPECS.map((s) => s.name);
 
 const byName = new Map(DRIVER_SPECS.map((s) => [s.name, s]));
@@ -86,8 +90,8 @@ export type DriverProblem =
   | { kind: 'not-serving'; message: string }
   | { kind: 'invalid'; message: string };
 
-/** Why `driver` cannot serve `iface` (for machine m, when known); empty when it can. */
-export function driverProblems(db: Db, driver: string, iface: DriverInterface, m: MachineRef | null): DriverProblem[] {
+/** Why `driver` cannot serve `iface` (for machine m acting in group groupId, when known); empty when it can. */
+export function driverProblems(db: Db, driver: string, iface: DriverInterface, m: MachineRef | null, groupId: number | null = null): DriverProblem[] {
   const spec = byName.get(driver);
   if (!spec) return [{ kind: 'unknown', message: `unknown ${iface} driver '${driver}' (known: ${KNOWN_DRIVERS.join(', ')})` }];
   if (!spec.interfaces.includes(iface)) {
@@ -97,7 +101,7 @@ export function driverProblems(db: Db, driver: string, iface: DriverInterface, m
     }];
   }
   if (!m || !spec.validate) return [];
-  return spec.validate(db, m, iface).map((message) => ({ kind: 'invalid' as const, message }));
+  return spec.validate(db, m, iface, groupId).map((message) => ({ kind: 'invalid' as const, message }));
 }
 
 // ---- bound interfaces ----------------------------------------------------------------------

@@ -111,3 +111,27 @@ export function settingProblem(spec: SettingSpec, raw: string): string | undefin
   if (spec.values && !spec.values.includes(raw)) return `must be one of ${spec.values.join(', ')}, not '${raw}'`;
   return undefined;
 }
+
+/** The concrete key of one member of a numbered family (`nic<n>.port`, 2 → nic2.port). */
+export function indexedKey(spec: SettingSpec, n: number): SettingSpec {
+  return { ...spec, key: spec.key.replace('<n>', String(n)) };
+}
+
+/**
+ * The declaration among `specs` that `key` is written for: the same key, or a member of a
+ * numbered family (nic3.port for `nic<n>.port`), returned with the concrete key.
+ */
+export function declaredSetting(specs: readonly SettingSpec[], key: string): SettingSpec | undefined {
+  const exact = specs.find((s) => s.key === key && !s.index);
+  if (exact) return exact;
+  for (const s of specs) {
+    if (!s.index) continue;
+    const [head, tail] = s.key.split('<n>') as [string, string];
+    if (!key.startsWith(head) || !key.endsWith(tail) || key.length <= head.length + tail.length) continue;
+    const digits = key.slice(head.length, key.length - tail.length);
+    if (!/^[1-9][0-9]*$/.test(digits)) continue;
+    const n = Number(digits);
+    if (n >= s.index.min && n <= s.index.max) return indexedKey(s, n);
+  }
+  return undefined;
+}

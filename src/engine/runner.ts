@@ -32,7 +32,7 @@ export interface JobResult {
 
 const MAX_OUTPUT = 64 * 1024;
 
-export interface DriverUse { step: StepDef; iface: InterfaceName; driver: string | undefined; target: string; machine: MachineRef | null }
+export interface DriverUse { step: StepDef; iface: InterfaceName; driver: string | undefined; target: string; machine: MachineRef | null; groupId: number | null }
 
 /** The drivers a plan will use, per step; undefined names a missing configuration. */
 export function driverUses(db: Db, plan: JobPlan): DriverUse[] {
@@ -41,7 +41,8 @@ export function driverUses(db: Db, plan: JobPlan): DriverUse[] {
     const iface = interfaceOf(step);
     if (!iface) continue;
     const side = step.side === 'src' ? plan.src : plan.dst;
-    out.push({ step, iface, driver: driverNameFor(db, side.machine?.id ?? null, side.group?.id ?? null, iface), target: stepTarget(step, plan), machine: side.machine });
+    const groupId = side.group?.id ?? null;
+    out.push({ step, iface, driver: driverNameFor(db, side.machine?.id ?? null, groupId, iface), target: stepTarget(step, plan), machine: side.machine, groupId });
   }
   return out;
 }
@@ -61,10 +62,10 @@ export function checkDrivers(db: Db, plan: JobPlan): void {
         `${plan.sequence} を開始できません: ${where} に ${u.iface} ドライバが設定されていません (ステップ '${u.step.name}')`,
       ));
     }
-    const key = `${u.driver}/${u.iface}/${u.machine?.id ?? ''}`;
+    const key = `${u.driver}/${u.iface}/${u.machine?.id ?? ''}/${u.groupId ?? ''}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const [problem] = driverProblems(db, u.driver, u.iface, u.machine);
+    const [problem] = driverProblems(db, u.driver, u.iface, u.machine, u.groupId);
     if (!problem) continue;
     if (problem.kind === 'unknown') {
       throw refuse('not-startable', L(
@@ -126,7 +127,7 @@ export class JobRunner {
           break;
         }
         const op = OPERATIONS[step.op];
-        const c: OpContext = { ...ctxOf(log), jobId: job.id, plan, side, machine };
+        const c: OpContext = { ...ctxOf(log), jobId: job.id, plan, side, machine, ...(side.group ? { group: { id: side.group.id, path: side.group.path } } : {}) };
         try {
           let driver: unknown;
           if (op.iface) {

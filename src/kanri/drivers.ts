@@ -1,7 +1,7 @@
 // kanri driver list | show | secret: what each driver serves and reads (its declaration),
 // and the secrets of a machine's or group's driver settings, which no file carries.
 import { driverSpec, DRIVER_SPECS, KNOWN_DRIVERS } from '../adapters/registry.js';
-import { type Owner, deleteDriverSetting, putDriverSecret } from '../adapters/settings.js';
+import { type Owner, declaredSetting, deleteDriverSetting, putDriverSecret } from '../adapters/settings.js';
 import { readSecret } from '../cli/secret-input.js';
 import { withStore } from '../store/db.js';
 import { bumpGeneration } from '../store/generation.js';
@@ -47,7 +47,7 @@ export async function driverSecret(dbPath: string, driver: string, key: string, 
     return 1;
   }
   const scope = t.machine !== undefined ? 'machine' : 'group';
-  const spec = d.settings.find((s) => s.key === key && s.scope === scope && s.type === 'secret' && !s.column);
+  const spec = declaredSetting(d.settings.filter((s) => s.scope === scope && s.type === 'secret' && !s.column), key);
   if (!spec) {
     const secrets = d.settings.filter((s) => s.scope === scope && s.type === 'secret' && !s.column).map((s) => s.key);
     process.stderr.write(`kanri: the ${driver} driver has no ${scope} secret '${key}'${secrets.length ? ` (its ${scope} secrets: ${secrets.join(', ')})` : ` (it has no ${scope} secrets)`}\n`);
