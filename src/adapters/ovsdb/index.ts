@@ -58,15 +58,20 @@ export function createOvsdbDriver(): Driver {
     return result as Array<Record<string, unknown> | null>;
   }
 
-  async function read(rpc: JsonRpc, names: string[], signal?: AbortSignal): Promise<Map<string, PortVlans>> {
-    const [sel] = await transact(rpc, [{ op: 'select', table: 'Port', where: [['name', 'includes', ['set', names]]], columns: ['name', 'tag', 'trunks'] }], signal);
-    if (!sel || sel.error) throw new DriverError(`OVSDB at ${rpc.where}: reading ports failed: ${JSON.stringify(sel?.error ?? sel)}`, { layer: 'protocol' });
+  const selectPort = (name: string): unknown => ({ op: 'select', table: 'Port', where: [['name', '==', name]], columns: ['name', 'tag', 'trunks'] });
+
+  /** The ports' VLANs from select results (absent ports are missing from the map). */
+  function portsOf(rpc: JsonRpc, results: Array<Record<string, unknown> | null>): Map<string, PortVlans> {
     const out = new Map<string, PortVlans>();
-    for (const r of (sel.rows as Array<Record<string, unknown>>) ?? []) {
-      const tag = intSet(r.tag);
-      out.set(String(r.name), { tag: tag[0] ?? null, trunks: intSet(r.trunks) });
+    for (const sel of results) {
+      if (!sel || sel.error) throw new DriverError(`OVSDB at ${rpc.where}: reading ports failed: ${JSON.stringify(sel?.error ?? sel)}`, { layer: 'protocol' });
+      for (const r of (sel.rows as Array<Record<string, unknown>>) ?? []) out.set(String(r.name), { tag: intSet(r.tag)[0] ?? null, trunks: intSet(r.trunks) });
     }
     return out;
+  }
+
+  async function read(rpc: JsonRpc, names: string[], signal?: AbortSignal): Promise<Map<string, PortVlans>> {
+    return portsOf(rpc, await transact(rpc, names.map(selectPort), signal));
   }
 
   /**
@@ -92,7 +97,8 @@ export function createOvsdbDriver(): Driver {
           ops.push({ op: 'update', table: 'Port', where, row: row(x.to) });
         }
         ops.push({ op: 'comment', comment });
-        ops.push({ op: 'select', table: 'Port', where: [['name', 'includes', ['set', plan.map((x) => x.p.port)]]], columns: ['name', 'tag', 'trunks'] });
+        // Read back in the same transaction: what it committed.
+        for (const x of plan) ops.push(selectPort(x.p.port));
         const result = await transact(rpc, ops, signal);
         const failed = result.findIndex((r) => r && typeof r.error === 'string');
         if (failed >= 0) {
@@ -107,7 +113,7 @@ export function createOvsdbDriver(): Driver {
         plan.forEach((x, i) => {
           if ((result[i * 2 + 1] as { count?: number } | null)?.count !== 1) throw new DriverError(`OVSDB at ${rpc.where}: port ${x.p.port} was not updated`, { layer: 'verify' });
         });
-        const back = new Map(((result[result.length - 1]?.rows as Array<Record<string, unknown>>) ?? []).map((r) => [String(r.name), { tag: intSet(r.tag)[0] ?? null, trunks: intSet(r.trunks) }]));
+        const back = portsOf(rpc, result.slice(plan.length * 2 + 1));
         for (const x of plan) {
           const b = back.get(x.p.port);
           if (!b || !same(b, x.to)) throw new DriverError(`OVSDB at ${rpc.where}: port ${x.p.port} reads back as ${b ? describe(b) : 'absent'}, not ${describe(x.to)}`, { layer: 'verify' });
