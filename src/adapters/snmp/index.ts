@@ -93,11 +93,19 @@ export function createSnmpDriver(): Driver {
   /** The values to SET again to undo `writes`, from what was read before. */
   interface Done { c: SnmpClient; sw: string; undo: Write[] }
 
-  async function putBack(done: Done[]): Promise<Done[]> {
+  /** SETs again, of the values read before, those that differ now. */
+  async function restore(c: SnmpClient, undo: Write[]): Promise<void> {
+    const now = await c.get(undo.map((u) => u.oid));
+    const differ = undo.filter((u, i) => !same(now[i] ?? null, u.value));
+    if (differ.length) await write(c, differ);
+  }
+
+  /** Puts each switch back to the values read before; returns those it could not. `held`: the caller holds the switches' lock. */
+  async function putBack(done: Done[], held = false): Promise<Done[]> {
     const left: Done[] = [];
     for (const d of [...done].reverse()) {
       try {
-        await locks.with(d.c.where, () => write(d.c, d.undo));
+        await (held ? restore(d.c, d.undo) : locks.with(d.c.where, () => restore(d.c, d.undo)));
       } catch {
         left.push(d);
       }
@@ -183,7 +191,7 @@ export function createSnmpDriver(): Driver {
       await write(c, writes, ctx.signal);
     } catch (err) {
       // The agent may have applied part of it (not every agent is atomic): SET what was read before.
-      const left = await putBack([{ c, sw, undo }]);
+      const left = await putBack([{ c, sw, undo }], true);
       const e = err as DriverError;
       throw new DriverError(`${e.message}; ${left.length ? `the values before could not be SET again: check ${undo.map((u) => u.label).join(', ')} on the switch` : 'the switch was SET back to the values read before'}`, { layer: e.layer ?? 'protocol', retryable: !!e.retryable });
     }
@@ -202,7 +210,16 @@ export function createSnmpDriver(): Driver {
       try {
         const c = clientFor(agentOf(sw, r), creds);
         const vid = await vidOn(c, r, vlan, ctx.signal);
-        if (vid === undefined) throw new DriverError(`switch ${c.where} has no VLAN named ${vlan}: set the group's snmp setting vid`, { layer: 'configuration' });
+        if (vid === undefined) {
+          const missing: VlanChange = { kind: 'vlan-missing', switch: sw, vlan };
+          if (op === 'remove') {
+            ctx.log(`switch ${c.where} has no VLAN named ${vlan}: nothing to remove`);
+            changes.push(missing);
+            continue;
+          }
+          throw new VlanPortError(new DriverError(`switch ${c.where} has no VLAN named ${vlan}: create it on the switch, or set the group's snmp setting vid`, { layer: 'configuration' }),
+            { kind: 'add', switch: sw, vlan, port: list.map((p) => p.port).join(',') }, [missing]);
+        }
         const res = await locks.with(c.where, () => onSwitch(ctx, c, sw, list, vid, vlan, op, defaultVid));
         changes.push(...res.changes);
         if (res.done) done.push(res.done);
