@@ -60,6 +60,8 @@ export async function startTgtd(): Promise<Tgtd> {
           if (/^ {4}\S/.test(line)) inAcl = line.trim() === 'ACL information:';
           else if (inAcl && line.trim()) out[cur]!.push(line.trim());
         }
+        // tgtd lists addresses before names: the order says nothing.
+        for (const k of Object.keys(out)) out[k]!.sort();
         return out;
       },
       kill: (signal = 'SIGKILL') => proc.child.kill(signal),
