@@ -16,34 +16,49 @@ export interface Tgtd {
   acls(): Record<string, string[]>;
   kill(signal?: NodeJS.Signals): void;
   pid(): number;
+  /** Kills tgtd and starts it again on the same control port, with no targets (tgtd keeps none). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
 const SOCKET_DIR = '/var/run/tgtd';
 
+async function launch(port: number): Promise<Daemon> {
+  const socket = `${SOCKET_DIR}/socket.${port}`;
+  rmSync(socket, { force: true });
+  rmSync(`${socket}.lock`, { force: true });
+  const proc = daemon('tgtd', ['-f', '-C', String(port), '--iscsi', 'portal=127.0.0.1:0']);
+  try {
+    await waitFor(() => {
+      if (proc.exited()) throw new Error(`tgtd exited:\n${proc.log()}`);
+      try {
+        execFileSync('tgtadm', ['-C', String(port), '--lld', 'iscsi', '--op', 'show', '--mode', 'target'], { stdio: 'ignore', timeout: 5000 });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 10_000, () => `tgtd did not answer on control port ${port}`);
+  } catch (e) {
+    await proc.stop('SIGKILL');
+    throw e;
+  }
+  return proc;
+}
+
 export async function startTgtd(): Promise<Tgtd> {
-  for (let attempt = 0; attempt < 10; attempt++) {
+  for (let attempt = 0; ; attempt++) {
     // Control ports are numbers in socket names, not network ports: pick one nobody uses.
     const port = 20000 + Math.floor(Math.random() * 40000);
     const socket = `${SOCKET_DIR}/socket.${port}`;
     if (existsSync(socket) || existsSync(`${socket}.lock`)) continue;
-    const proc: Daemon = daemon('tgtd', ['-f', '-C', String(port), '--iscsi', 'portal=127.0.0.1:0']);
-    const tgtadm = (...args: string[]): string => execFileSync('tgtadm', ['-C', String(port), '--lld', 'iscsi', ...args], { encoding: 'utf8', timeout: 10_000 });
+    let proc: Daemon;
     try {
-      await waitFor(() => {
-        if (proc.exited()) throw new Error(`tgtd exited:\n${proc.log()}`);
-        try {
-          tgtadm('--op', 'show', '--mode', 'target');
-          return true;
-        } catch {
-          return false;
-        }
-      }, 10_000, () => `tgtd did not answer on control port ${port}`);
+      proc = await launch(port);
     } catch (e) {
-      await proc.stop('SIGKILL');
-      if (attempt === 9) throw e;
+      if (attempt >= 9) throw e;
       continue;
     }
+    const tgtadm = (...args: string[]): string => execFileSync('tgtadm', ['-C', String(port), '--lld', 'iscsi', ...args], { encoding: 'utf8', timeout: 10_000 });
     let tid = 0;
     return {
       controlPort: port, socket, tgtadm,
@@ -66,6 +81,11 @@ export async function startTgtd(): Promise<Tgtd> {
       },
       kill: (signal = 'SIGKILL') => proc.child.kill(signal),
       pid: () => proc.child.pid!,
+      async restart() {
+        await proc.stop('SIGKILL');
+        proc = await launch(port);
+        tid = 0;
+      },
       async stop() {
         await proc.stop('SIGKILL');
         rmSync(socket, { force: true });
@@ -73,5 +93,4 @@ export async function startTgtd(): Promise<Tgtd> {
       },
     };
   }
-  throw new Error('no free tgtd control port');
 }
