@@ -3,20 +3,31 @@
 // against the declared type, so that a bad value is a configuration error naming the key.
 import type { Db } from '../store/db.js';
 import { getSetting } from '../store/settings.js';
-import { declaredSetting, driverSetting, settingProblem } from './settings.js';
+import { declaredSetting, driverSettingLookup, settingProblem } from './settings.js';
 import { DriverError, type SettingSpec } from './types.js';
 
 export class SettingReader {
+  private readonly lookup: (spec: SettingSpec) => string | undefined;
+  private readonly values = new Map<string, string | undefined>();
+
   constructor(
     private readonly db: Db,
     readonly driver: string,
     private readonly specs: readonly SettingSpec[],
     readonly scope: { machineId?: number | null; groupId?: number | null },
-  ) {}
+  ) {
+    this.lookup = driverSettingLookup(db, driver, scope);
+  }
+
+  private readonly declared = new Map<string, SettingSpec>();
 
   private spec(key: string): SettingSpec {
-    const s = declaredSetting(this.specs, key);
-    if (!s) throw new Error(`internal: the ${this.driver} driver reads an undeclared setting ${key}`);
+    let s = this.declared.get(key);
+    if (!s) {
+      s = declaredSetting(this.specs, key);
+      if (!s) throw new Error(`internal: the ${this.driver} driver reads an undeclared setting ${key}`);
+      this.declared.set(key, s);
+    }
     return s;
   }
 
@@ -27,20 +38,28 @@ export class SettingReader {
 
   /** The raw value, or undefined when nothing (not even a default) sets it. Secrets are opened. */
   raw(key: string): string | undefined {
+    if (this.values.has(key)) return this.values.get(key);
     const s = this.spec(key);
+    let v: string | undefined;
     if (s.scope === 'global') {
-      const v = getSetting(this.db, s.key);
-      return v === undefined || v === '' ? (s.default === undefined ? undefined : String(s.default)) : v;
+      v = getSetting(this.db, s.key);
+      if (v === undefined || v === '') v = s.default === undefined ? undefined : String(s.default);
+    } else {
+      v = this.lookup(s);
+      if (v === '') v = undefined;
     }
-    const v = driverSetting(this.db, this.driver, s, this.scope);
-    return v === '' ? undefined : v;
+    this.values.set(key, v);
+    return v;
   }
+
+  private readonly ok = new Set<string>();
 
   private checked(key: string): string | undefined {
     const v = this.raw(key);
-    if (v === undefined) return undefined;
+    if (v === undefined || this.ok.has(key)) return v;
     const problem = settingProblem(this.spec(key), v);
     if (problem) throw new DriverError(`${this.where(key)} ${problem}`, { layer: 'configuration' });
+    this.ok.add(key);
     return v;
   }
 

@@ -48,7 +48,7 @@ async function launch(port: number): Promise<Daemon> {
 export async function startTgtd(): Promise<Tgtd> {
   for (let attempt = 0; ; attempt++) {
     // Control ports are numbers in socket names, not network ports: pick one nobody uses.
-    const port = 20000 + Math.floor(Math.random() * 40000);
+    const port = 10000 + Math.floor(Math.random() * 22000);
     const socket = `${SOCKET_DIR}/socket.${port}`;
     if (existsSync(socket) || existsSync(`${socket}.lock`)) continue;
     let proc: Daemon;

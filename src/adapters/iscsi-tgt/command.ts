@@ -1,11 +1,7 @@
-// tgtadm run as a command, on this server or on the storage host over SSH (with the ssh
-// adapter's host-key checks): for a tgtd that kanri cannot reach through its socket, or
-// when it must be run through sudo. The same requests as the native transport, as argv.
+// tgtadm run as a command on this server: for a tgtd that kanri cannot reach through its
+// socket, or when it must be run through sudo. The same requests as the native transport,
+// as argv (ssh-command.ts runs them on a storage host).
 import { execFile } from 'node:child_process';
-import { type Socket, connect } from 'node:net';
-import type { Db } from '../../store/db.js';
-import { connectVerified, execCommand } from '../ssh/session.js';
-import type { SshTarget } from '../ssh/target.js';
 import { DriverError } from '../types.js';
 import { type TgtAnswer, type TgtRequest, type TgtTransport, codeOfMessage } from './requests.js';
 
@@ -17,14 +13,12 @@ export function tgtadmArgs(req: TgtRequest, controlPort: number): string[] {
   return args;
 }
 
-function answerOf(code: number | null, stdout: string, stderr: string, where: string, command: string): TgtAnswer {
+export function answerOf(code: number | null, stdout: string, stderr: string, where: string, command: string): TgtAnswer {
   if (code === 0) return { code: 0, text: stdout };
   const known = codeOfMessage(stderr);
   if (known !== undefined) return { code: known, text: stderr.trim() };
   throw new DriverError(`${command} at ${where} failed (exit ${code ?? 'by signal'}): ${(stderr.trim() || stdout.trim()).split('\n')[0] ?? ''}`, { layer: 'os' });
 }
-
-const quote = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
 
 export class LocalCommand implements TgtTransport {
   readonly where = 'this server';
@@ -48,59 +42,5 @@ export class LocalCommand implements TgtTransport {
         }
       });
     });
-  }
-}
-
-/** At most this many tgtadm runs at a time on one SSH connection (sshd's MaxSessions is 10). */
-const SESSIONS = 8;
-
-type Client = Awaited<ReturnType<typeof connectVerified>>;
-
-export class SshCommand implements TgtTransport {
-  readonly where: string;
-  private client: Promise<Client> | undefined;
-  private sock: Socket | undefined;
-  private busy = 0;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(private readonly db: Db, private readonly target: SshTarget, private readonly privateKey: Buffer | undefined,
-    private readonly command: string[], private readonly controlPort: number, private readonly timeoutMs: number, private readonly connectTimeoutMs: number) {
-    this.where = `${target.user}@${target.address}:${target.port}`;
-  }
-
-  private connection(signal?: AbortSignal): Promise<Client> {
-    if (!this.client) {
-      const sock = connect({ host: this.target.address, port: this.target.port });
-      this.sock = sock;
-      const p = connectVerified({ db: this.db, target: this.target, timeoutMs: this.connectTimeoutMs, sock, ...(this.privateKey ? { privateKey: this.privateKey } : {}), ...(signal ? { signal } : {}) });
-      this.client = p;
-      p.then((c) => {
-        c.on('close', () => { if (this.client === p) { this.client = undefined; this.sock = undefined; } });
-        c.on('error', () => undefined);
-      }, () => { if (this.client === p) { this.client = undefined; this.sock = undefined; } });
-    }
-    return this.client;
-  }
-
-  async call(req: TgtRequest, signal?: AbortSignal): Promise<TgtAnswer> {
-    if (this.busy >= SESSIONS) await new Promise<void>((r) => this.waiting.push(r));
-    this.busy++;
-    this.sock?.ref();
-    try {
-      const client = await this.connection(signal);
-      const line = [...this.command, ...tgtadmArgs(req, this.controlPort)].map(quote).join(' ');
-      const r = await execCommand(client, line, { timeoutMs: this.timeoutMs, ...(signal ? { signal } : {}) });
-      return answerOf(r.code, r.stdout, r.stderr, this.where, this.command[0]!);
-    } finally {
-      this.busy--;
-      this.waiting.shift()?.();
-      // An idle connection does not keep the command's process alive.
-      if (this.busy === 0) this.sock?.unref();
-    }
-  }
-
-  close(): void {
-    this.client?.then((c) => c.end(), () => undefined);
-    this.client = undefined;
   }
 }

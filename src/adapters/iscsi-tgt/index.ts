@@ -11,7 +11,7 @@ import type { SettingReader } from '../setting-reader.js';
 import type { SshTarget } from '../ssh/target.js';
 import { connectTimeoutMs } from '../ssh/target.js';
 import { type Driver, type DriverContext, DriverError, type MachineRef } from '../types.js';
-import { LocalCommand, SshCommand } from './command.js';
+import { LocalCommand } from './command.js';
 import { NativeTransport } from './native.js';
 import { E, type Target, type TgtTransport, errorText, parseTargets } from './requests.js';
 import { COMMAND, IQN, reader } from './spec.js';
@@ -36,13 +36,33 @@ function initiatorOf(db: Db, m: MachineRef, r: SettingReader): Initiator {
 const isShared = (db: Db, volume: string): boolean => !!(db.prepare('SELECT shared FROM disk_volumes WHERE name = ?').get(volume) as { shared: number } | undefined)?.shared;
 
 /** The target of a volume: <prefix>:<volume>, else the one named like the volume or ending in :<volume>. */
+const byIqn = new WeakMap<Target[], Map<string, Target>>();
+
 function targetOf(volume: string, targets: Target[], prefix: string | undefined, where: string): Target {
-  const found = prefix !== undefined ? targets.filter((t) => t.iqn === `${prefix}:${volume}`) : targets.filter((t) => t.iqn === volume || t.iqn.endsWith(`:${volume}`));
+  let index = byIqn.get(targets);
+  if (!index) byIqn.set(targets, index = new Map(targets.map((t) => [t.iqn, t])));
+  const exact = index.get(prefix !== undefined ? `${prefix}:${volume}` : volume);
+  const found = exact ? [exact] : prefix !== undefined ? [] : targets.filter((t) => t.iqn.endsWith(`:${volume}`));
   if (found.length === 1) return found[0]!;
   if (found.length === 0) {
     throw new DriverError(`tgtd at ${where} has no target for volume ${volume} (${prefix !== undefined ? `${prefix}:${volume}` : `named ${volume} or ending in :${volume}`})`, { layer: 'configuration' });
   }
   throw new DriverError(`volume ${volume} matches several targets at ${where} (${found.map((t) => t.iqn).join(', ')}): set the group's iscsi-tgt setting target_prefix`, { layer: 'configuration' });
+}
+
+/** A transport made on its first request. */
+function lazy(where: string, make: () => Promise<TgtTransport>): TgtTransport {
+  let t: Promise<TgtTransport> | undefined;
+  return {
+    where,
+    call(req, signal) {
+      t ??= make();
+      return t.then((x) => x.call(req, signal));
+    },
+    close() {
+      t?.then((x) => x.close?.(), () => undefined);
+    },
+  };
 }
 
 export function createIscsiTgtDriver(): Driver {
@@ -65,7 +85,9 @@ export function createIscsiTgtDriver(): Driver {
       const sealed = r.str('ssh_key');
       const target: SshTarget = { machine: `storage host ${host}`, address: host, port, user, keyPath, trustArgs: `--address ${host} --port ${port}` };
       key = `ssh:${user}@${host}:${port}:${controlPort}:${commandText}`;
-      make = () => new SshCommand(ctx.db, target, sealed !== undefined ? Buffer.from(sealed) : undefined, command, controlPort, timeoutMs, connectTimeoutMs(ctx.db));
+      const connectMs = connectTimeoutMs(ctx.db);
+      // ssh2 is loaded only by the groups whose storage host is remote.
+      make = () => lazy(`${user}@${host}:${port}`, async () => new (await import('./ssh-command.js')).SshCommand(ctx.db, target, sealed !== undefined ? Buffer.from(sealed) : undefined, command, controlPort, timeoutMs, connectMs));
     } else if (r.str('client') === 'tgtadm') {
       key = `cmd:${controlPort}:${commandText}`;
       make = () => new LocalCommand(command, controlPort, timeoutMs);

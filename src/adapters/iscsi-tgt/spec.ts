@@ -12,7 +12,7 @@ export const ISCSI_TGT_SETTINGS: readonly SettingSpec[] = [
   { key: 'ssh_user', scope: 'group', type: 'string', default: 'root', description: 'the SSH user on the storage host (it runs tgtadm)' },
   { key: 'ssh_key', scope: 'group', type: 'secret', description: 'the SSH private key for the storage host, sealed (kanri driver secret --group G iscsi-tgt ssh_key < key)' },
   { key: 'ssh_key_path', scope: 'group', type: 'path', description: 'a private key file for the storage host, when no ssh_key is sealed' },
-  { key: 'control_port', scope: 'group', type: 'integer', min: 0, max: 65535, default: 0, description: "tgtd's --control-port (its management socket is /var/run/tgtd/socket.<port>)" },
+  { key: 'control_port', scope: 'group', type: 'integer', min: 0, max: 32767, default: 0, description: "tgtd's --control-port (its management socket is /var/run/tgtd/socket.<port>)" },
   { key: 'client', scope: 'group', type: 'string', values: ['native', 'tgtadm'], default: 'native', description: "how a tgtd on this server is reached: native (its management socket, as tgtadm does) or tgtadm (the command; e.g. through sudo)" },
   { key: 'socket', scope: 'group', type: 'path', description: "tgtd's management socket when it is not /var/run/tgtd/socket.<control_port>" },
   { key: 'tgtadm', scope: 'group', type: 'string', default: 'tgtadm', description: 'the tgtadm command (e.g. sudo -n tgtadm), on the storage host or here' },
