@@ -9,6 +9,13 @@ declare -A want=(
   [ipmi-power]=freeipmi-tools
   [sshd]=openssh-server
   [ssh-keygen]=openssh-client
+  [haproxy]=haproxy
+  [ovsdb-server]=openvswitch-switch
+  [ovs-vsctl]=openvswitch-switch
+  [tgtd]=tgt
+  [tgtadm]=tgt
+  [snmpd]=snmpd
+  [snmpget]=snmp
 )
 missing=()
 for cmd in "${!want[@]}"; do

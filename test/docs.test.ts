@@ -25,6 +25,6 @@ describe('documentation', () => {
 
   it('kanri(1) documents every kanri command', () => {
     const kman = readFileSync(join(ROOT, 'man', 'kanri.1'), 'utf8');
-    for (const c of ['config apply', 'config check', 'config export', 'user add', 'user list', 'demo']) expect(kman).toContain(c);
+    for (const c of ['config apply', 'config check', 'config export', 'user add', 'user list', 'demo', 'lb sync']) expect(kman).toContain(c);
   });
 });
