@@ -8,6 +8,7 @@
 import type { Db } from '../../store/db.js';
 import { KeyedLock } from '../../util/keyed-lock.js';
 import { endpointText, parseEndpoint } from '../endpoint.js';
+import { withRetries } from '../retry.js';
 import { type Driver, type DriverContext, DriverError, type MachineRef } from '../types.js';
 import { type Member, dropMember, member, members, putMember, setMemberState, stillActive } from './members.js';
 import { RuntimeApi } from './runtime-api.js';
@@ -78,18 +79,6 @@ export function createHaproxyDriver(): Driver {
     return answer;
   }
   const EMPTY = /^$/;
-
-  /** Tries fn again after a lost connection: fn reads the backend afresh, so it never repeats blindly. */
-  async function attempt<T>(t: Target, log: (l: string) => void, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
-    for (let i = 0; ; i++) {
-      try {
-        return await fn();
-      } catch (e) {
-        if (!(e instanceof DriverError) || !e.retryable || i >= t.retries || signal?.aborted) throw e;
-        log(`${e.message}; trying again`);
-      }
-    }
-  }
 
   const addCommand = (t: Target, name: string, address: string, port: number): string =>
     `add server ${t.backend}/${name} ${address}:${port}${t.options ? ' ' + t.options : ''}`;
@@ -249,7 +238,7 @@ export function createHaproxyDriver(): Driver {
             let before: ServerState | undefined | null = null;
             const done: string[] = [];
             try {
-              await attempt(t, ctx.log, ctx.signal, async () => {
+              await withRetries(t.retries, ctx.signal, ctx.log, async () => {
                 if (before === null) before = (await show(t, ctx.signal)).get(name);
                 await putServer(t, name, address, t.port, done, ctx.signal);
               });
@@ -271,7 +260,7 @@ export function createHaproxyDriver(): Driver {
             if (row) setMemberState(ctx.db, t.socket, t.backend, name, 'leaving', ctx.jobId ?? null);
             let before: ServerState | undefined | null = null;
             try {
-              await attempt(t, ctx.log, ctx.signal, async () => {
+              await withRetries(t.retries, ctx.signal, ctx.log, async () => {
                 const cur = (await show(t, ctx.signal)).get(name);
                 if (before === null) before = cur;
                 if (!cur) return;

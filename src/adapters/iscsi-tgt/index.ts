@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import type { Db } from '../../store/db.js';
 import { FreshRead } from '../../util/fresh-read.js';
 import { KeyedLock } from '../../util/keyed-lock.js';
+import { withRetries } from '../retry.js';
 import type { SettingReader } from '../setting-reader.js';
 import type { SshTarget } from '../ssh/target.js';
 import { connectTimeoutMs } from '../ssh/target.js';
@@ -113,17 +114,6 @@ export function createIscsiTgtDriver(): Driver {
     return { ...p, retries: r.num('iscsi-tgt.retries')!, prefix: r.str('target_prefix') };
   }
 
-  async function attempt(p: Peer, ctx: DriverContext, fn: () => Promise<void>): Promise<void> {
-    for (let i = 0; ; i++) {
-      try {
-        return await fn();
-      } catch (e) {
-        if (!(e instanceof DriverError) || !e.retryable || i >= p.retries || ctx.signal.aborted) throw e;
-        ctx.log(`${e.message}; trying again`);
-      }
-    }
-  }
-
   async function change(p: Peer, op: Op, tg: Target, init: Initiator, signal?: AbortSignal): Promise<void> {
     const a = await p.t.call({ mode: 'target', op, tid: tg.tid, params: [[init.param, init.value]] }, signal);
     // Already so (another job, or an earlier try whose answer was lost): the wanted state.
@@ -144,7 +134,7 @@ export function createIscsiTgtDriver(): Driver {
     const touched: Target[] = [];
     try {
       for (const volume of volumes) {
-        await attempt(p, ctx, () => locks.with(`${p.t.where}|${volume}`, async () => {
+        await withRetries(p.retries, ctx.signal, ctx.log, () => locks.with(`${p.t.where}|${volume}`, async () => {
           const tg = targetOf(volume, await p.reads.fresh(), p.prefix, p.t.where);
           if (tg.acl.includes(init.value) === wantIn) {
             ctx.log(`${volume} (${tg.iqn}): ${init.value} ${wantIn ? 'already allowed' : 'not allowed: nothing to remove'}`);
