@@ -3,6 +3,7 @@
 // which VLAN ID (`vid`, else the VLAN name when it is a number) and how (`mode`: the
 // access VLAN of the port, or one VLAN of its trunk); each machine says where each NIC
 // is plugged in (`nic<n>.port`, on `nic<n>.switch` or the group's `switch`).
+import { prepared } from '../store/statements.js';
 import type { Db } from '../store/db.js';
 import type { SettingReader } from './setting-reader.js';
 import { DriverError, type SettingSpec } from './types.js';
@@ -57,7 +58,7 @@ export function nicPorts(r: SettingReader, machine: string): NicPort[] {
 /** The VLAN name of a group (its `vlan:`), or null when it has none. */
 export function groupVlan(db: Db, groupId: number | null | undefined): string | null {
   if (groupId == null) return null;
-  return (db.prepare('SELECT vlan FROM groups WHERE id = ?').get(groupId) as { vlan: string | null } | undefined)?.vlan ?? null;
+  return (prepared(db, 'SELECT vlan FROM groups WHERE id = ?').get(groupId) as { vlan: string | null } | undefined)?.vlan ?? null;
 }
 
 /** The VLAN ID: the group's vid setting, else the VLAN name when it is a number from 1 to 4094. */

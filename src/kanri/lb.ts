@@ -5,19 +5,13 @@ import { bindInterface, driverNameFor, dropDrivers } from '../adapters/registry.
 import { DriverError } from '../adapters/types.js';
 import { isResolved, resolvePath } from '../domain/paths.js';
 import { groupInfo } from '../engine/refs.js';
-import { StoreError, openStore } from '../store/db.js';
+import { openStore } from '../store/db.js';
 
 const complain = (t: string): void => { process.stderr.write(`kanri: ${t}\n`); };
 
 export async function lbSync(dbPath: string, groupPath: string): Promise<number> {
-  let db;
-  try {
-    db = openStore(dbPath);
-  } catch (err) {
-    if (!(err instanceof StoreError)) throw err;
-    complain(err.message);
-    return 1;
-  }
+  // A store that cannot be used is exit 70, reported by kanri's main like every command's.
+  const db = openStore(dbPath);
   const stop = new AbortController();
   const onSignal = (): void => stop.abort(new Error('canceled by a signal to the process'));
   process.once('SIGINT', onSignal);

@@ -1,4 +1,5 @@
 // The servers kanri registered (table haproxy_servers): the store's side of a backend.
+import { prepared } from '../../store/statements.js';
 import type { Db } from '../../store/db.js';
 
 export interface Member {
@@ -20,16 +21,16 @@ const toMember = (r: Row): Member => ({
 });
 
 export function members(db: Db, socket: string, backend: string): Member[] {
-  return (db.prepare('SELECT * FROM haproxy_servers WHERE socket = ? AND backend = ? ORDER BY server').all(socket, backend) as Row[]).map(toMember);
+  return (prepared(db, 'SELECT * FROM haproxy_servers WHERE socket = ? AND backend = ? ORDER BY server').all(socket, backend) as Row[]).map(toMember);
 }
 
 export function member(db: Db, socket: string, backend: string, server: string): Member | undefined {
-  const r = db.prepare('SELECT * FROM haproxy_servers WHERE socket = ? AND backend = ? AND server = ?').get(socket, backend, server) as Row | undefined;
+  const r = prepared(db, 'SELECT * FROM haproxy_servers WHERE socket = ? AND backend = ? AND server = ?').get(socket, backend, server) as Row | undefined;
   return r && toMember(r);
 }
 
 export function putMember(db: Db, m: Member): void {
-  db.prepare(
+  prepared(db, 
     `INSERT INTO haproxy_servers (socket, backend, server, machine_id, group_id, address, port, state, job_id, changed_at)
      VALUES (@socket, @backend, @server, @machineId, @groupId, @address, @port, @state, @jobId, @at)
      ON CONFLICT (socket, backend, server) DO UPDATE SET machine_id = excluded.machine_id, group_id = excluded.group_id,
@@ -38,17 +39,17 @@ export function putMember(db: Db, m: Member): void {
 }
 
 export function setMemberState(db: Db, socket: string, backend: string, server: string, state: Member['state'], jobId: number | null): void {
-  db.prepare('UPDATE haproxy_servers SET state = ?, job_id = ?, changed_at = ? WHERE socket = ? AND backend = ? AND server = ?')
+  prepared(db, 'UPDATE haproxy_servers SET state = ?, job_id = ?, changed_at = ? WHERE socket = ? AND backend = ? AND server = ?')
     .run(state, jobId, new Date().toISOString(), socket, backend, server);
 }
 
 export function dropMember(db: Db, socket: string, backend: string, server: string): void {
-  db.prepare('DELETE FROM haproxy_servers WHERE socket = ? AND backend = ? AND server = ?').run(socket, backend, server);
+  prepared(db, 'DELETE FROM haproxy_servers WHERE socket = ? AND backend = ? AND server = ?').run(socket, backend, server);
 }
 
 /** Whether the machine a member was registered for is still active in the group it was registered from. */
 export function stillActive(db: Db, m: Member): boolean {
   if (m.machineId === null || m.groupId === null) return false;
-  const r = db.prepare('SELECT group_id FROM machines WHERE id = ?').get(m.machineId) as { group_id: number | null } | undefined;
+  const r = prepared(db, 'SELECT group_id FROM machines WHERE id = ?').get(m.machineId) as { group_id: number | null } | undefined;
   return r?.group_id === m.groupId;
 }

@@ -1,5 +1,6 @@
 // The haproxy lb driver's declaration: a group's load-balancing group is a backend of an
 // HAProxy, changed through its runtime API (the stats socket at level admin).
+import { prepared } from '../../store/statements.js';
 import { isIP } from 'node:net';
 import type { Db } from '../../store/db.js';
 import { parseEndpoint } from '../endpoint.js';
@@ -29,7 +30,7 @@ export function reader(db: Db, machineId: number | null, groupId: number | null 
 /** The group's load-balancing group name (its `load_balancer:`). */
 export function groupLbName(db: Db, groupId: number | null | undefined): string | null {
   if (groupId == null) return null;
-  return (db.prepare('SELECT lb_group FROM groups WHERE id = ?').get(groupId) as { lb_group: string | null } | undefined)?.lb_group ?? null;
+  return (prepared(db, 'SELECT lb_group FROM groups WHERE id = ?').get(groupId) as { lb_group: string | null } | undefined)?.lb_group ?? null;
 }
 
 function validate(db: Db, m: MachineRef, _iface: string, groupId?: number | null): string[] {

@@ -3,6 +3,7 @@
 // first and changed only when it differs; a volume that is not shared is never given to
 // a second machine; everything is read back at the end. On failure, the volumes the step
 // had changed are put back (or the message says which are left).
+import { prepared } from '../../store/statements.js';
 import { isIP } from 'node:net';
 import type { Db } from '../../store/db.js';
 import { FreshRead } from '../../util/fresh-read.js';
@@ -22,7 +23,7 @@ interface Initiator { param: 'initiator-address' | 'initiator-name'; value: stri
 type Op = 'bind' | 'unbind';
 
 function hostAddress(db: Db, machineId: number): string | undefined {
-  return (db.prepare(`SELECT a.address FROM machines m JOIN host_setting_addresses a ON a.host_setting_id = m.host_setting_id
+  return (prepared(db, `SELECT a.address FROM machines m JOIN host_setting_addresses a ON a.host_setting_id = m.host_setting_id
     WHERE m.id = ? AND a.nic_no = 1 ORDER BY a.seq LIMIT 1`).get(machineId) as { address: string } | undefined)?.address;
 }
 
@@ -34,7 +35,7 @@ function initiatorOf(db: Db, m: MachineRef, r: SettingReader): Initiator {
   throw new DriverError(`${m.name}: iscsi-tgt setting initiator '${v}' is neither an iSCSI name (iqn.…) nor an IP address`, { layer: 'configuration' });
 }
 
-const isShared = (db: Db, volume: string): boolean => !!(db.prepare('SELECT shared FROM disk_volumes WHERE name = ?').get(volume) as { shared: number } | undefined)?.shared;
+const isShared = (db: Db, volume: string): boolean => !!(prepared(db, 'SELECT shared FROM disk_volumes WHERE name = ?').get(volume) as { shared: number } | undefined)?.shared;
 
 /** The target of a volume: <prefix>:<volume>, else the one named like the volume or ending in :<volume>. */
 const byIqn = new WeakMap<Target[], Map<string, Target>>();
