@@ -5,6 +5,7 @@
 // driver instances, which are dropped when the configuration generation changes.
 import type { Db } from '../store/db.js';
 import { configGeneration } from '../store/generation.js';
+import { prepared } from '../store/statements.js';
 import { dropCaches } from '../util/cache.js';
 import { type ControllerRow, recordControllerStatus, recordPower } from './controller.js';
 import { HAPROXY } from './haproxy/spec.js';
@@ -75,11 +76,11 @@ export function loadDriver(name: string): Promise<Driver> {
 /** The driver name serving `iface` for a machine acting in a group. */
 export function driverNameFor(db: Db, machineId: number | null, groupId: number | null, iface: InterfaceName): string | undefined {
   if (machineId !== null) {
-    const own = db.prepare('SELECT driver FROM machine_drivers WHERE machine_id = ? AND interface = ?').get(machineId, iface) as { driver: string } | undefined;
+    const own = prepared(db, 'SELECT driver FROM machine_drivers WHERE machine_id = ? AND interface = ?').get(machineId, iface) as { driver: string } | undefined;
     if (own) return own.driver;
   }
   if (groupId !== null) {
-    const g = db.prepare('SELECT driver FROM group_drivers WHERE group_id = ? AND interface = ?').get(groupId, iface) as { driver: string } | undefined;
+    const g = prepared(db, 'SELECT driver FROM group_drivers WHERE group_id = ? AND interface = ?').get(groupId, iface) as { driver: string } | undefined;
     if (g) return g.driver;
   }
   return undefined;
