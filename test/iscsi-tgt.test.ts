@@ -31,7 +31,7 @@ ${hosts.map(([h, ip, v]) => `      - { host: ${h}, nics: [{ addresses: [{ ip: ${
     pool: [${pool.join(', ')}]`;
   return `
 kanri: 1
-settings: { sim.delay_ms: "0", iscsi-tgt.timeout_s: "5" }
+settings: { sim.delay_ms: "0" }
 volumes:
   - { name: vol1, array: tgt1, kind: istorage }
   - { name: vol2, array: tgt1, kind: istorage }
@@ -127,9 +127,11 @@ describe.skipIf(!have)('iscsi-tgt driver', () => {
       expect(storeDigest(db)).toBe(before);
       const trust = run('kanri', ['ssh', 'trust', '--address', '127.0.0.1', '--port', String(sshd.port), '--fingerprint', sshd.hostFingerprint], { db });
       expect(trust).toMatchObject({ code: 0, out: expect.stringContaining(`accepted for 127.0.0.1:${sshd.port}`) });
-      expect((await pvmutl(db, ['add', 'R', 'm21'])).code).toBe(0);
+      const add = await pvmutl(db, ['add', 'R', 'm21']);
+      expect(add, add.err).toMatchObject({ code: 0 });
       expect(t.acls()[`${PREFIX}:vol2`]).toEqual(['127.0.1.21']);
-      expect((await pvmutl(db, ['delete', 'R', 'r1'])).code).toBe(0);
+      const del = await pvmutl(db, ['delete', 'R', 'r1']);
+      expect(del, del.err).toMatchObject({ code: 0 });
       expect(t.acls()[`${PREFIX}:vol2`]).toEqual([]);
       expect(readFileSync(db).includes('PRIVATE KEY')).toBe(false);
     });
