@@ -150,7 +150,7 @@ export interface StorageInterface {
 
 /** What a VLAN step did on a switch, one entry per port (the event log's VLAN entries, spec/event-log.md §2.10). */
 export interface VlanChange {
-  kind: 'port-added' | 'port-removed' | 'vlan-created' | 'vlan-missing';
+  kind: 'port-added' | 'port-removed' | 'vlan-missing';
   switch: string;
   vlan: string;
   port?: string;
@@ -359,7 +359,7 @@ export const notSupported = (message: string): DriverError => new DriverError(me
 export class VlanPortError extends DriverError {
   constructor(
     cause: DriverError,
-    readonly failed: { kind: 'add' | 'remove' | 'create'; switch: string; vlan: string; port: string },
+    readonly failed: { kind: 'add' | 'remove'; switch: string; vlan: string; port: string },
     readonly done: VlanChange[] = [],
   ) {
     super(cause.message, {

@@ -123,16 +123,17 @@ export function writeSoftwareEvent(db: Db, kind: 'start' | 'complete' | 'failed'
     .run(new Date().toISOString(), 'PVM', t.id, t.type, t.en, t.ja, machine, jobId);
 }
 
-/** What a VLAN step reports per port (spec/event-log.md §2.10). */
-export type VlanEventKind = 'port-added' | 'port-removed' | 'vlan-created' | 'vlan-missing' | 'add-failed' | 'remove-failed' | 'create-failed';
+/**
+ * What a VLAN step reports per port (spec/event-log.md §2.10). kanri never creates or
+ * deletes a switch's VLANs, so 2652, 2655, 2666 and 2668 are not written.
+ */
+export type VlanEventKind = 'port-added' | 'port-removed' | 'vlan-missing' | 'add-failed' | 'remove-failed';
 
 interface VlanArgs { switch: string; vlan: string; port: string }
 
 const VLAN_EVENTS: Record<VlanEventKind, { id: number; type: 'information' | 'error'; en: (a: VlanArgs) => string; ja: (a: VlanArgs) => string }> = {
-  'create-failed': { id: 2652, type: 'error', en: (a) => `Creating VLAN (${a.vlan}, ${a.port}) of Switch (${a.switch}) failed.`, ja: (a) => `Switch(“${a.switch}”)のVLAN(“${a.vlan}”,”${a.port}”)の作成が失敗しました。` },
   'add-failed': { id: 2658, type: 'error', en: (a) => `Registering port (${a.port}) to VLAN (${a.vlan}) of Switch (${a.switch}) failed.`, ja: (a) => `Switch(“${a.switch}”)のVLAN(“${a.vlan}”)へのポート（”${a.port}”）の登録が失敗しました。` },
   'remove-failed': { id: 2659, type: 'error', en: (a) => `Removing port (${a.port}) from VLAN (${a.vlan}) failed because Switch (${a.switch}) cannot be connected.`, ja: (a) => `Switch(“${a.switch}”)に接続できないため、VLAN(“${a.vlan}”)からポート（”${a.port}”）の取り外しが失敗しました。` },
-  'vlan-created': { id: 2666, type: 'information', en: (a) => `VLAN (${a.vlan}, ${a.port}) of Switch (${a.switch}) was created.`, ja: (a) => `Switch(“${a.switch}”)のVLAN(“${a.vlan}”,”${a.port}”)が作成されました。` },
   'vlan-missing': { id: 2667, type: 'information', en: (a) => `VLAN (${a.vlan}) of Switch (${a.switch}) does not exist.`, ja: (a) => `Switch(“${a.switch}”)のVLAN(“${a.vlan}”)はありません。` },
   'port-added': { id: 2670, type: 'information', en: (a) => `(${a.port}) was registered to VLAN (${a.vlan}) of Switch (${a.switch}).`, ja: (a) => `Switch(“${a.switch}”)のVLAN(“${a.vlan}”)に(”${a.port}”)が登録されました。` },
   'port-removed': { id: 2671, type: 'information', en: (a) => `(${a.port}) was removed from VLAN (${a.vlan}) of Switch (${a.switch}).`, ja: (a) => `Switch(“${a.switch}”)のVLAN(“${a.vlan}”)から(”${a.port}”)が取り外されました。` },
