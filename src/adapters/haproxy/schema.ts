@@ -18,6 +18,8 @@ CREATE TABLE haproxy_servers (
   changed_at TEXT NOT NULL,
   PRIMARY KEY (socket, backend, server)
 );
+CREATE INDEX haproxy_servers_machine ON haproxy_servers (machine_id);
+CREATE INDEX haproxy_servers_group ON haproxy_servers (group_id);
 `;
 
 export const COMPONENT: SchemaComponent = { name: 'haproxy', migrations: [V1] };
