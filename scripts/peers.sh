@@ -16,10 +16,21 @@ declare -A want=(
   [tgtadm]=tgt
   [snmpd]=snmpd
   [snmpget]=snmp
+  [groff]=groff-base
+  [snmptrap]=snmp
+  [snmptrapd]=snmptrapd
+  [openssl]=openssl
+)
+# Python peers are modules of Debian's interpreter, not commands on PATH.
+declare -A want_py=(
+  [aiosmtpd]=python3-aiosmtpd
 )
 missing=()
 for cmd in "${!want[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/bin/$cmd" ] || [ -x "/usr/sbin/$cmd" ] || missing+=("${want[$cmd]}")
+done
+for mod in "${!want_py[@]}"; do
+  /usr/bin/python3 -c "import $mod" >/dev/null 2>&1 || missing+=("${want_py[$mod]}")
 done
 [ ${#missing[@]} -eq 0 ] && { echo "peers: all present"; exit 0; }
 pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')

@@ -1,13 +1,17 @@
 // The conventions an administrator expects around the commands: --version, help per
 // command, did-you-mean, --json, tables on a terminal and tab-separated rows on a pipe,
 // colour only on a terminal without NO_COLOR, progress, host ranges like noderange,
-// completion, and the two legacy slips.
+// completion, the two legacy slips, and Japanese messages under a ja locale.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMAND_HELP } from '../src/pvmutl/help.js';
 import { SUBCOMMANDS } from '../src/pvmutl/parse.js';
+import { japaneseOf } from '../src/cli/messages.js';
+import { JA } from '../src/cli/messages-ja.js';
+import { storeProblem } from '../src/store/errors.js';
+import { sourceMessages } from './support/messages.js';
 import { binaries, run } from './support/cli.js';
 import { dscli, newStore } from './support/dscli.js';
 import { ENGINE_DC } from './support/engine-dc.js';
@@ -211,5 +215,65 @@ describe('legacy slips', () => {
   it('vmdelete of a physical machine is exit 2: the specified machine is not a virtual machine', () => {
     const db = fixtureStore();
     expect(run('pvmutl', ['vmdelete', 'Shop/Web', 'web01'], { db })).toMatchObject({ code: 2, err: 'pvmutl: the specified machine is not a virtual machine\n' });
+  });
+});
+
+describe('Japanese messages for dscli and kanri', () => {
+  const ja = { LANG: 'ja_JP.UTF-8' };
+
+  /** Each ${…} of a sample is tried as a word and as nothing (a hint that was not given). */
+  function variants(text: string): string[] {
+    const parts = text.split('\u0000');
+    const holes = parts.length - 1;
+    if (holes > 6) return [parts.join('w')];
+    return Array.from({ length: 2 ** holes }, (_, bits) => parts.reduce((acc, p, i) => acc + (i ? ((bits >> (i - 1)) & 1 ? '' : 'w') : '') + p, ''));
+  }
+
+  it('every message the dscli and kanri sources raise or print has a Japanese form', () => {
+    const dirs = ['src/dscli', 'src/kanri'];
+    const files = dirs.flatMap((d) => readdirSync(join(ROOT, d)).filter((f) => f.endsWith('.ts')).map((f) => join(ROOT, d, f)))
+      .concat(['src/store/db.ts', 'src/store/paths.ts', 'src/cli/output.ts'].map((f) => join(ROOT, f)));
+    const found = sourceMessages(files, '\u0000').filter((m) => m.text.replace(/\u0000/g, '').trim() !== '');
+    expect(found.length).toBeGreaterThan(100);
+    const missing = found.filter((m) => !variants(m.text).some((v) => japaneseOf(v) !== undefined));
+    expect(missing.map((m) => `${m.at.replace(ROOT + '/', '')}: ${m.text.replace(/\u0000/g, '…')}`)).toEqual([]);
+    for (const code of ['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_READONLY', 'SQLITE_FULL', 'SQLITE_CANTOPEN', 'SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_PERM',
+      'SQLITE_IOERR_WRITE', 'ENOSPC', 'EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EISDIR', 'ELOOP', 'ENAMETOOLONG', 'EDQUOT']) {
+      const p = storeProblem(Object.assign(new Error('x'), { code }), '/var/lib/kanri/kanri.db')!;
+      expect(japaneseOf(p.replace(/ \([A-Z_]+\)$/, '')), code).toBeDefined();
+    }
+  });
+
+  it('the table: each English form once, each Japanese form using only the English form\'s parts', () => {
+    const seen = new Set<string>();
+    for (const [en, jp] of JA) {
+      expect(seen.has(en), en).toBe(false);
+      seen.add(en);
+      const holes = new Set(en.match(/\{\d\}/g) ?? []);
+      for (const h of jp.match(/\{\d\}/g) ?? []) expect(holes.has(h), `${en} → ${jp}`).toBe(true);
+      expect(jp).toMatch(/[\u3040-\u30ff\u4e00-\u9fff]/);
+    }
+  });
+
+  it('under a ja locale stderr is Japanese, stdout and exit codes are not touched; LC_ALL=C wins over LANG', () => {
+    const db = newStore();
+    let r = dscli(db, ['getPowrStatus', 'x'], { env: ja });
+    expect(r).toMatchObject({ code: 1, out: '', err: 'dscli: 不明なコマンドです: getPowrStatus。dscli help を参照してください（もしかして getPowerStatus?）\n' });
+    expect(dscli(db, ['getPowerStatus', 'nosuch'], { env: ja })).toMatchObject({ code: 2, err: 'dscli: 登録済みのサーバーでも dscli グループでもありません: nosuch\n' });
+    expect(dscli(db, ['deleteServer', 'nosuch'], { env: ja })).toMatchObject({ code: 2, err: 'dscli: サーバーが見つかりません: nosuch\n' });
+    expect(dscli(db, ['deleteServer', 'nosuch'], { env: { LANG: 'ja_JP.UTF-8', LC_ALL: 'C' } })).toMatchObject({ code: 2, err: 'dscli: server not found: nosuch\n' });
+    expect(dscli(join(tempDir(), 'none.db'), ['getServerList'], { env: ja }).err).toMatch(/^dscli: ストアが見つかりません: \S+none\.db\n$/);
+    r = dscli(db, ['createGroup', 'rack1'], { env: ja });
+    expect(r.code).toBe(0);
+    expect(dscli(db, ['getServerList'], { env: ja }).out).toBe(dscli(db, ['getServerList']).out);
+
+    const kdb = fixtureStore();
+    expect(run('kanri', ['job', 'show', '99999'], { db: kdb, env: ja })).toMatchObject({ code: 2, err: 'kanri: ジョブが見つかりません: 99999\n' });
+    expect(run('kanri', ['machine', 'reset', 'px-r110-10'], { db: kdb, env: ja }).err).toMatch(/^kanri: マシンが見つかりません: px-r110-10（もしかして px-r110-01\?）\n$/);
+    r = run('kanri', ['jbo'], { db: kdb, env: ja });
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^エラー: 不明なコマンドです: 'jbo'\n（もしかして job\?）\n/);
+    expect(run('kanri', ['job', 'list', '-n', '0'], { db: kdb, env: ja })).toMatchObject({ code: 1, err: "kanri: -n には 1～1000000 の整数を指定してください ('0' は指定できません)\n" });
+    expect(run('kanri', ['machine', 'list'], { db: kdb, env: ja }).out).toBe(run('kanri', ['machine', 'list'], { db: kdb }).out);
   });
 });

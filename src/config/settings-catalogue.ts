@@ -2,6 +2,7 @@
 // driver declares (adapters/*/spec.ts). A key nobody declares is a mistake in the file.
 import { DRIVER_SPECS } from '../adapters/registry.js';
 import type { SettingSpec } from '../adapters/types.js';
+import { MONITOR_SETTINGS } from '../monitor/settings.js';
 
 export const CORE_SETTINGS: readonly SettingSpec[] = [
   { key: 'engine.parallel', scope: 'global', type: 'integer', min: 1, max: 1024, default: 64, description: 'jobs one change runs at the same time' },
@@ -10,6 +11,7 @@ export const CORE_SETTINGS: readonly SettingSpec[] = [
   { key: 'dscli.fanout', scope: 'global', type: 'integer', min: 1, max: 1024, default: 64, description: 'controllers dscli talks to at the same time' },
   { key: 'dscli.timeout_s', scope: 'global', type: 'number', min: 0.1, max: 600, default: 5, description: 'deadline of one dscli operation on one controller (s)' },
   { key: 'dscli.retries', scope: 'global', type: 'integer', min: 0, max: 5, default: 2, description: 'retransmissions of one request' },
+  ...MONITOR_SETTINGS,
 ];
 
 export interface KnownSetting { spec: SettingSpec; owner: string }

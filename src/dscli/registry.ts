@@ -58,7 +58,7 @@ export function passwordFrom(s: Map<string, string>, src: PasswordSource): strin
   if (file !== undefined) pw = readPasswordFile(file);
   else if (lit === '-') pw = src.stdin();
   else if (lit !== undefined) {
-    src.warn('dscli: warning: a password on the command line is visible to other users (ps, shell history); use password_file=PATH or password=- (stdin)\n');
+    src.warn('warning: a password on the command line is visible to other users (ps, shell history); use password_file=PATH or password=- (stdin)');
     pw = lit;
   }
   if (pw !== undefined && Buffer.byteLength(pw, 'utf8') > 20) throw formatError('IPMI passwords are at most 20 bytes');

@@ -72,7 +72,7 @@ export function isIpmiError(e: unknown): e is IpmiError {
  * that print dscli codes; the table itself is dscli's (src/dscli/errors.ts).
  */
 export function dscliExitCode(e: IpmiError): number {
-  return codeOfLayer(e.layer, e.code, e.step);
+  return codeOfLayer(e.layer, e.code);
 }
 
 const COMPLETION_CODES: Record<number, string> = {

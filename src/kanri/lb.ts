@@ -5,9 +5,9 @@ import { bindInterface, driverNameFor, dropDrivers } from '../adapters/registry.
 import { DriverError } from '../adapters/types.js';
 import { isResolved, resolvePath } from '../domain/paths.js';
 import { groupInfo } from '../engine/refs.js';
+import { complain } from '../cli/messages.js';
 import { openStore } from '../store/db.js';
 
-const complain = (t: string): void => { process.stderr.write(`kanri: ${t}\n`); };
 
 export async function lbSync(dbPath: string, groupPath: string): Promise<number> {
   // A store that cannot be used is exit 70, reported by kanri's main like every command's.
@@ -19,17 +19,17 @@ export async function lbSync(dbPath: string, groupPath: string): Promise<number>
   try {
     const r = resolvePath(db, groupPath);
     if (!isResolved(r) || r.kind !== 'group') {
-      complain(`group not found: ${groupPath}`);
+      complain('kanri', `group not found: ${groupPath}`);
       return 2;
     }
     const g = groupInfo(db, r.group.id);
     if (!g.lbGroup) {
-      complain(`group ${g.path} has no load-balancing group (load_balancer:)`);
+      complain('kanri', `group ${g.path} has no load-balancing group (load_balancer:)`);
       return 1;
     }
     const driver = driverNameFor(db, null, g.id, 'lb');
     if (!driver) {
-      complain(`no lb driver is configured for group ${g.path}`);
+      complain('kanri', `no lb driver is configured for group ${g.path}`);
       return 1;
     }
     const lb = await bindInterface(db, driver, 'lb');
@@ -42,7 +42,7 @@ export async function lbSync(dbPath: string, groupPath: string): Promise<number>
     return 0;
   } catch (err) {
     if (!(err instanceof DriverError)) throw err;
-    complain(err.message);
+    complain('kanri', err.message);
     return 1;
   } finally {
     process.off('SIGINT', onSignal);

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { defaultStorePath } from '../store/paths.js';
 import { isAdministrator } from '../cli/privilege.js';
 import { packageVersion } from '../cli/version.js';
+import { complain, localize } from '../cli/messages.js';
 
 class UsageError extends Error {}
 
@@ -29,7 +30,8 @@ export async function runKanri(args: string[]): Promise<number> {
     .option('--db <path>', 'configuration store (default: $KANRI_DB, /var/lib/kanri/kanri.db for root)')
     .version(`kanri ${packageVersion()}`, '--version', 'print the version')
     .exitOverride()
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .configureOutput({ outputError: (text, write) => write(text.split('\n').map((l) => (l ? localize(l) : l)).join('\n')) });
   // One rule for all three names: what reads or changes the store is for administrators.
   const dbPath = (): string => {
     if (!isAdministrator()) throw new NotAdministrator();
@@ -153,9 +155,44 @@ export async function runKanri(args: string[]): Promise<number> {
   machine.command('reset <name>').description('clear the abnormal management status a failed job left, once its cause is removed')
     .action(async (name: string) => { code = (await import('./inventory.js')).machineReset(dbPath(), name); });
 
-  program.command('events').description('the event log, oldest first')
+  program.command('events').description('the event log, oldest first; filtered, and followed with --follow')
     .option('-n <count>', 'how many (the newest)', '50').option('--json', 'one JSON object per event')
-    .action(async (opts: { n: string; json?: boolean }) => { code = (await import('./inventory.js')).eventList(dbPath(), count(opts.n), !!opts.json); });
+    .option('--follow', 'keep printing new entries until interrupted')
+    .option('--machine <name>', 'entries about this machine')
+    .option('--group <path>', 'entries about this group (or a group under this path)')
+    .option('--since <time>', 'entries since an ISO time or a duration ago (30s, 10m, 2h, 1d)')
+    .action(async (opts: { n: string; json?: boolean; follow?: boolean; machine?: string; group?: string; since?: string }) => {
+      code = await (await import('./inventory.js')).eventList(dbPath(), { ...opts, limit: count(opts.n) });
+    });
+
+  const monitor = program.command('monitor').description('the event-driven half: traps, polling, policies, trap forwarding');
+  monitor.command('run', { isDefault: true }).description('run in the foreground (SIGHUP re-reads the settings, SIGTERM stops)')
+    .action(async () => { code = await (await import('./monitor-cli.js')).monitorRun(dbPath()); });
+  monitor.command('status').description('whether a monitor runs, its queue, chains and counters')
+    .action(async () => { code = await (await import('./monitor-cli.js')).monitorStatus(dbPath()); });
+  const snmpUser = monitor.command('user').description('SNMPv3 users whose authPriv traps are accepted');
+  snmpUser.command('add <name>').description('add or replace a user; the authentication and privacy keys are read from standard input (two lines)')
+    .option('--auth <protocol>', 'md5, sha, sha224, sha256, sha384 or sha512', 'sha')
+    .option('--priv <protocol>', 'des, aes, aes256b or aes256r', 'aes')
+    .action(async (name: string, o: { auth: string; priv: string }) => { code = await (await import('./monitor-cli.js')).monitorUserAdd(dbPath(), name, o); });
+  snmpUser.command('list').description('the users (never their keys)')
+    .action(async () => { code = (await import('./monitor-cli.js')).monitorUserList(dbPath()); });
+  snmpUser.command('remove <name>').description('remove a user')
+    .action(async (name: string) => { code = (await import('./monitor-cli.js')).monitorUserRemove(dbPath(), name); });
+
+  const event = program.command('event').description('custom notifications');
+  event.command('raise <source> <event>').description('queue an event for the monitor, e.g. SystemMonitorPerf 10000001 --machine web01')
+    .option('--machine <name>', 'the machine it is about')
+    .option('--group <path>', 'the group it is about')
+    .option('--detail <text>', 'text kept with the event')
+    .action(async (source: string, ev: string, o: { machine?: string; group?: string; detail?: string }) => { code = await (await import('./monitor-cli.js')).eventRaise(dbPath(), source, ev, o); });
+
+  const policy = program.command('policy').description('policies: the standard templates, and what a policy would do');
+  policy.command('templates [name]').description('the standard policies (with NAME: its rules)')
+    .action(async (name: string | undefined) => { code = (await import('./monitor-cli.js')).policyTemplates(name); });
+  policy.command('explain <group> <source> <event>').description('which rule matches, which actions would run in which order and which guard would stop them (changes nothing)')
+    .option('--machine <name>', 'the machine the event is about')
+    .action(async (group: string, source: string, ev: string, o: { machine?: string }) => { code = (await import('./monitor-cli.js')).policyExplain(dbPath(), group, source, ev, o); });
 
   const job = program.command('job').description('the job journal');
   job.command('list').description('recent jobs, oldest first: status, progress, sequence, group and machine')
@@ -187,17 +224,17 @@ export async function runKanri(args: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 1;
     if (err instanceof NotAdministrator) {
-      process.stderr.write(`kanri: ${err.message}\n`);
+      complain('kanri', `${err.message}`);
       return 9;
     }
     if (err instanceof UsageError) {
-      process.stderr.write(`kanri: ${err.message}\n`);
+      complain('kanri', `${err.message}`);
       return 1;
     }
     const { storeProblem } = await import('../store/errors.js');
     const problem = storeProblem(err, program.opts<{ db?: string }>().db ?? safeDefaultPath());
     if (problem) {
-      process.stderr.write(`kanri: ${problem}\n`);
+      complain('kanri', `${problem}`);
       return 70;
     }
     throw err;

@@ -7,9 +7,9 @@ import { DriverError } from '../adapters/types.js';
 import { addKnownKey, allKnownKeys, fingerprintOf, forgetKeys, keyTypeOf, knownKeys, normaliseFingerprint } from '../adapters/ssh/known-hosts.js';
 import { fetchHostKey } from '../adapters/ssh/session.js';
 import { type SshTarget, connectTimeoutMs, targetByName } from '../adapters/ssh/target.js';
+import { complain } from '../cli/messages.js';
 
 const say = (t: string): void => { process.stdout.write(t); };
-const complain = (t: string): void => { process.stderr.write(`kanri: ${t}\n`); };
 
 /** Runs fn on the store; a missing or unopenable store is exit 1 with its reason. */
 function withDb(dbPath: string, readonly: boolean, fn: (db: Db) => number): number {
@@ -18,7 +18,7 @@ function withDb(dbPath: string, readonly: boolean, fn: (db: Db) => number): numb
     db = openStore(dbPath, { readonly });
   } catch (err) {
     if (!(err instanceof StoreError)) throw err;
-    complain(err.message);
+    complain('kanri', err.message);
     return 1;
   }
   try {
@@ -42,27 +42,27 @@ function hostTarget(o: HostOption): SshTarget | string {
 function resolveTarget(dbPath: string, machine: string | undefined, host: HostOption = {}): { target?: SshTarget; timeoutMs: number; code: number } {
   let r: { target?: SshTarget; timeoutMs: number; code: number } = { timeoutMs: 0, code: 1 };
   if ((machine === undefined) === (host.address === undefined)) {
-    complain('give a machine or --address HOST (not both)');
+    complain('kanri', 'give a machine or --address HOST (not both)');
     return r;
   }
   withDb(dbPath, true, (db) => {
     try {
       if (host.address !== undefined) {
         const t = hostTarget(host);
-        if (typeof t === 'string') complain(t);
+        if (typeof t === 'string') complain('kanri', t);
         else r = { target: t, timeoutMs: connectTimeoutMs(db), code: 0 };
         return r.code;
       }
       const target = targetByName(db, machine!);
       if (!target) {
-        complain(`machine not found: ${machine}`);
+        complain('kanri', `machine not found: ${machine}`);
         r = { timeoutMs: 0, code: 2 };
       } else {
         r = { target, timeoutMs: connectTimeoutMs(db), code: 0 };
       }
     } catch (err) {
       if (!(err instanceof DriverError)) throw err;
-      complain(err.message);
+      complain('kanri', err.message);
     }
     return r.code;
   });
@@ -77,7 +77,7 @@ export async function sshTrust(dbPath: string, machine: string | undefined, opts
   try {
     blob = await fetchHostKey(t, r.timeoutMs);
   } catch (err) {
-    complain((err as Error).message);
+    complain('kanri', (err as Error).message);
     return 1;
   }
   const fp = fingerprintOf(blob);
@@ -85,17 +85,17 @@ export async function sshTrust(dbPath: string, machine: string | undefined, opts
   if (opts.fingerprint !== undefined) {
     const want = normaliseFingerprint(opts.fingerprint);
     if (want !== fp) {
-      complain(`the host key of ${t.address}:${t.port} has fingerprint ${fp}, not ${want}: not accepted`);
+      complain('kanri', `the host key of ${t.address}:${t.port} has fingerprint ${fp}, not ${want}: not accepted`);
       return 1;
     }
   } else if (!opts.yes) {
-    complain(`not accepted: compare the fingerprint with the machine's own (ssh-keygen -lf /etc/ssh/ssh_host_${keyTypeOf(blob).replace(/^ssh-|-sha2-nistp\d+$/g, '')}_key.pub), `
+    complain('kanri', `not accepted: compare the fingerprint with the machine's own (ssh-keygen -lf /etc/ssh/ssh_host_${keyTypeOf(blob).replace(/^ssh-|-sha2-nistp\d+$/g, '')}_key.pub), `
       + `then run kanri ssh trust ${t.trustArgs ?? machine} --fingerprint ${fp} (or --yes)`);
     return 1;
   }
   const stored = withDb(dbPath, false, (db) => {
     const before = knownKeys(db, t.address, t.port).find((k) => k.keyType === keyTypeOf(blob));
-    if (before && before.fingerprint !== fp) complain(`replacing the ${before.keyType} key accepted on ${before.addedAt} (${before.fingerprint})`);
+    if (before && before.fingerprint !== fp) complain('kanri', `replacing the ${before.keyType} key accepted on ${before.addedAt} (${before.fingerprint})`);
     addKnownKey(db, t.address, t.port, blob);
     return 0;
   });
