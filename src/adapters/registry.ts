@@ -11,6 +11,7 @@ import { type ControllerRow, recordControllerStatus, recordPower } from './contr
 import { HAPROXY } from './haproxy/spec.js';
 import { IPMI } from './ipmi/spec.js';
 import { ISCSI_TGT } from './iscsi-tgt/spec.js';
+import { LIBVIRT } from './libvirt/spec.js';
 import { LOCAL } from './local/spec.js';
 import { OVSDB } from './ovsdb/spec.js';
 import { REDFISH } from './redfish/spec.js';
@@ -22,7 +23,7 @@ import {
   type InterfaceName, type MachineRef, type PowerInterface, notSupported,
 } from './types.js';
 
-export const DRIVER_SPECS: readonly DriverSpec[] = [SIM, IPMI, LOCAL, SSH, REDFISH, HAPROXY, OVSDB, SNMP, ISCSI_TGT];
+export const DRIVER_SPECS: readonly DriverSpec[] = [SIM, IPMI, LOCAL, SSH, REDFISH, LIBVIRT, HAPROXY, OVSDB, SNMP, ISCSI_TGT];
 export const KNOWN_DRIVERS: readonly string[] = DRIVER_SPECS.map((s) => s.name);
 
 const byName = new Map(DRIVER_SPECS.map((s) => [s.name, s]));

@@ -155,6 +155,8 @@ export const JA: ReadonlyArray<readonly [en: string, ja: string]> = [
   ["--address must be a host name or address, not '{1}'", "--address にはホスト名またはアドレスを指定してください ('{1}' は指定できません)"],
   ['group {1} has no load-balancing group (load_balancer:)', 'グループ {1} には負荷分散グループ (load_balancer:) がありません'],
   ['no lb driver is configured for group {1}', 'グループ {1} には lb ドライバーが設定されていません'],
+  ["--since '{1}' is neither a time nor a duration like 10m", "--since '{1}' は時刻でも 10m のような期間でもありません"],
+  ['VM server not found: {1}', '仮想マシンサーバーが見つかりません: {1}'],
   ['cannot read: {1}', '読めません: {1}'],
   ['… and {1} more problems', '… ほかに {1} 件の問題があります'],
   ['1 problem; nothing was applied', '1 件の問題があります。何も適用していません'],

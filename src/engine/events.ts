@@ -98,6 +98,7 @@ const BY_SEQUENCE: Record<string, Lifecycle> = {
   ChangeServerGroup: PURPOSE,
   CreateMachineToGroup: CREATE_VM,
   MoveMachine: MOVE_VM,
+  SuspendMachine: power(2080, 'suspending', 'サスペンド状態に', 'Machine to suspend', 'サスペンドするマシン'),
   DistributeSoftwareToMachine: TO_MACHINE,
   DistributeSoftwareToMachineWithScenario: TO_MACHINE,
   DistributeSoftwareToMachinesInGroup: TO_GROUP,
@@ -144,6 +145,15 @@ export function writeVlanEvent(db: Db, kind: VlanEventKind, a: VlanArgs & { mach
   const t = VLAN_EVENTS[kind];
   db.prepare('INSERT INTO events (time, source, event_id, type, message, message_ja, machine, group_path, job_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
     .run(new Date().toISOString(), 'PVM', t.id, t.type, t.en(a), t.ja(a), a.machine, a.group || null, a.jobId);
+}
+
+/** Virtual machine events (spec/event-log.md §4): a VM the hypervisor would not create or delete, with its cause. */
+export function writeVmEvent(db: Db, kind: 'create-failed' | 'delete-failed', cause: string, machine: string, jobId: number): void {
+  const t = kind === 'create-failed'
+    ? { id: 2901, en: `Failed to create the virtual machine. The virtual machine creation request failed. Cause: ${cause}`, ja: `仮想マシンの作成に失敗しました。仮想マシンの作成要求が失敗しました。原因：${cause}` }
+    : { id: 2903, en: `Failed to delete the virtual machine. The virtual machine deletion request failed. Cause: ${cause}`, ja: `仮想マシンの削除に失敗しました。仮想マシンの削除要求が失敗しました。原因：${cause}` };
+  db.prepare("INSERT INTO events (time, source, event_id, type, message, message_ja, machine, group_path, job_id) VALUES (?, 'PVM', ?, 'error', ?, ?, ?, NULL, ?)")
+    .run(new Date().toISOString(), t.id, t.en, t.ja, machine, jobId);
 }
 
 export type PolicyEventKind = 'received' | 'start' | 'complete' | 'failed' | 'canceled';

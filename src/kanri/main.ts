@@ -92,6 +92,43 @@ export async function runKanri(args: string[]): Promise<number> {
     .addHelpText('after', helpTail('kanri register-master Shop/Web cp-new-01 web05', [0, 1, 2, 3, 4, 6, 7, 9, 11]))
     .action(async (group: string, machine: string, netInfo: string) => { code = await (await import('./master.js')).registerMaster(dbPath(), group, machine, netInfo); });
 
+  const change = async (request: import('../engine/service.js').ChangeRequest, command: string): Promise<void> => {
+    code = await (await import('./change.js')).runKanriChange(dbPath(), request, command);
+  };
+  const vms = program.command('vmserver').description('VM servers: failover, load balance, power saving (jobs, exit codes as pvmutl); capacity and events');
+  vms.command('list').description('every VM server: capacity, cost of the VMs that run, load, what its hypervisor reported').option('--json', 'one JSON object per VM server')
+    .addHelpText('after', helpTail('kanri vmserver list --json', [0, 9, 70, 74]))
+    .action(async (opts: { json?: boolean }) => { code = (await import('./vmservers.js')).vmServerList(dbPath(), !!opts.json); });
+  vms.command('collect [server...]').description('read CPUs and free memory of VM servers (all without names) from their hypervisor now')
+    .action(async (names: string[]) => { code = await (await import('./vmservers.js')).vmServerCollect(dbPath(), names); });
+  vms.command('watch [server...]').description("print the VM servers' connection and domain-crash events (VMwareProvider rows) until interrupted")
+    .action(async (names: string[]) => { code = await (await import('./vmservers.js')).vmServerWatch(dbPath(), names); });
+  vms.command('failover <server>')
+    .description("FailoverVMServer: define and start the server's VMs on the other servers of its group from their kept definitions")
+    .option('--migrate-first', 'try live/cold migration first, failover when it fails (policy action 4.2.17)')
+    .addHelpText('after', helpTail('kanri vmserver failover vms01 --migrate-first', [0, 1, 2, 3, 6, 7, 9, 70]))
+    .action(async (server: string, o: { migrateFirst?: boolean }) => change({ action: 'vms-evacuate', server, how: o.migrateFirst ? 'migrate-then-failover' : 'failover' }, `kanri vmserver failover ${server}${o.migrateFirst ? ' --migrate-first' : ''}`));
+  vms.command('evacuate <server>').description('move every running VM of the server to the other servers of its group by migration (policy action 4.2.16)')
+    .addHelpText('after', helpTail('kanri vmserver evacuate vms01', [0, 1, 2, 3, 6, 7, 9, 70]))
+    .action(async (server: string) => change({ action: 'vms-evacuate', server, how: 'migrate' }, `kanri vmserver evacuate ${server}`));
+  vms.command('balance <group>').description('LoadBalanceVMServer: move VMs off servers above their high-load boundary (policy action 4.2.20)')
+    .option('--server <name>', 'balance this server only')
+    .addHelpText('after', helpTail('kanri vmserver balance Infra/VMServers', [0, 1, 2, 3, 6, 7, 9, 70]))
+    .action(async (group: string, o: { server?: string }) => change({ action: 'vms-load-balance', group, ...(o.server ? { server: o.server } : {}) }, `kanri vmserver balance ${group}${o.server ? ` --server ${o.server}` : ''}`));
+  vms.command('power-save <group>').description('empty servers below their low-load boundary and shut them down (policy action 4.2.19)')
+    .option('--server <name>', 'empty this server only')
+    .addHelpText('after', helpTail('kanri vmserver power-save Infra/VMServers', [0, 1, 2, 3, 6, 7, 9, 70]))
+    .action(async (group: string, o: { server?: string }) => change({ action: 'vms-power-save', group, ...(o.server ? { server: o.server } : {}) }, `kanri vmserver power-save ${group}${o.server ? ` --server ${o.server}` : ''}`));
+
+  program.command('suspend <group> [hosts...]').description('SuspendMachine: suspend the VMs named (every running one of the group without names)')
+    .action(async (group: string, hosts: string[]) => change({ action: 'suspend', group, hosts }, `kanri suspend ${[group, ...hosts].join(' ')}`));
+  const vm = program.command('vm').description('virtual machines that are in no group');
+  vm.command('delete <machine>').description('DeleteManagedVirtualMachine: delete a common-pool VM from its VM server and from kanri')
+    .action(async (machine: string) => change({ action: 'vm-delete-managed', machine }, `kanri vm delete ${machine}`));
+  const pool = program.command('pool').description('pools of groups');
+  pool.command('add <group> <machine>').description('MoveFromManagedToPool: a machine active nowhere joins the pool of GROUP (or of a model: GROUP/MODEL)')
+    .action(async (group: string, machine: string) => change({ action: 'pool-add', group, machine }, `kanri pool add ${group} ${machine}`));
+
   const sim = program.command('sim').description('failure injection and delays for the sim driver');
   sim.command('fail <machine> <operation>')
     .description("make OPERATION fail on MACHINE ('*' = any machine)")
