@@ -21,6 +21,7 @@ const PREFIX = 'iqn.2026-01.bench.kanri';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const dir = mkdtempSync(join(tmpdir(), 'kanri-bench-lvs-'));
 const children = [];
+let controlPort;
 
 function freePort() {
   return new Promise((resolve) => {
@@ -73,7 +74,6 @@ try {
   vsctl('init');
   vsctl('add-br', 'br0', ...Array.from({ length: POOL }, (_, i) => ['--', 'add-port', 'br0', `p${i}`]).flat());
 
-  let controlPort;
   for (;;) {
     controlPort = 10000 + Math.floor(Math.random() * 22000);
     if (!existsSync(`/var/run/tgtd/socket.${controlPort}`)) break;
@@ -188,4 +188,6 @@ done
   for (const c of children) c.kill('SIGKILL');
   await sleep(200);
   rmSync(dir, { recursive: true, force: true });
+  // A killed tgtd leaves its management socket behind.
+  if (controlPort) for (const f of [`/var/run/tgtd/socket.${controlPort}`, `/var/run/tgtd/socket.${controlPort}.lock`]) rmSync(f, { force: true });
 }
