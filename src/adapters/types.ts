@@ -52,6 +52,8 @@ export interface DriverContext {
   signal: AbortSignal;
   /** Appends a line to the step's journal output. */
   log(line: string): void;
+  /** The group a configuration-change step acts in: settings of group scope are that group's. */
+  group?: { id: number; path: string };
 }
 
 /** Limits of one call on one controller; a driver has its own defaults for each. */
@@ -177,14 +179,28 @@ export interface StorageInterface {
   disconnect(ctx: DriverContext, m: MachineRef, volumes: string[]): Promise<void>;
 }
 
+/** What a VLAN step did on a switch, one entry per port (the event log's VLAN entries, spec/event-log.md §2.10). */
+export interface VlanChange {
+  kind: 'port-added' | 'port-removed' | 'vlan-missing';
+  switch: string;
+  vlan: string;
+  port?: string;
+}
+
 export interface VlanInterface {
-  addPort(ctx: DriverContext, m: MachineRef, vlan: string): Promise<void>;
-  removePort(ctx: DriverContext, m: MachineRef, vlan: string): Promise<void>;
+  /** Drivers that talk to a switch return what they did per port; the sim driver returns nothing. */
+  addPort(ctx: DriverContext, m: MachineRef, vlan: string): Promise<VlanChange[] | void>;
+  removePort(ctx: DriverContext, m: MachineRef, vlan: string): Promise<VlanChange[] | void>;
 }
 
 export interface LbInterface {
   addMember(ctx: DriverContext, m: MachineRef, lbGroup: string, address: string): Promise<void>;
   removeMember(ctx: DriverContext, m: MachineRef, lbGroup: string): Promise<void>;
+  /**
+   * Puts the load balancer in line with the store for a group (ctx.group) and says what
+   * it changed and what it left, one line each (kanri lb sync). Drivers without a peer omit it.
+   */
+  sync?(ctx: DriverContext, lbGroup: string): Promise<string[]>;
 }
 
 export interface MonitorInterface {
@@ -297,6 +313,11 @@ export interface SettingSpec {
   suffixes?: readonly string[];
   /** Machine and controller settings kept in a column of `machines` rather than in driver_settings. */
   column?: string;
+  /**
+   * A numbered family of keys: the key holds `<n>` (e.g. `nic<n>.port` for nic1.port,
+   * nic2.port …) and n runs over this range.
+   */
+  index?: { min: number; max: number };
 }
 
 /** What a driver declares; read without loading the driver's implementation. */
@@ -310,9 +331,10 @@ export interface DriverSpec {
   settings: readonly SettingSpec[];
   /**
    * Problems with the settings of one machine this driver would serve on `iface`
-   * (Ironic's validate()), read from the store; empty when it can serve.
+   * (Ironic's validate()), read from the store; empty when it can serve. `groupId` is the
+   * group the job acts in (its settings of group scope), when there is one.
    */
-  validate?(db: Db, machine: MachineRef, iface: DriverInterface): string[];
+  validate?(db: Db, machine: MachineRef, iface: DriverInterface, groupId?: number | null): string[];
   /** Loads the implementation (imported on first use only). */
   load(): Promise<Driver>;
 }
@@ -363,3 +385,18 @@ export class DriverError extends Error {
 }
 
 export const notSupported = (message: string): DriverError => new DriverError(message, { layer: 'not-supported' });
+
+/** A VLAN step that failed on one port of one switch (the event log names them), with what it had done before. */
+export class VlanPortError extends DriverError {
+  constructor(
+    cause: DriverError,
+    readonly failed: { kind: 'add' | 'remove'; switch: string; vlan: string; port: string },
+    readonly done: VlanChange[] = [],
+  ) {
+    super(cause.message, {
+      retryable: cause.retryable, layer: cause.layer, detail: cause.detail,
+      ...(cause.code !== undefined ? { code: cause.code } : {}), ...(cause.step !== undefined ? { step: cause.step } : {}), ...(cause.aborted !== undefined ? { aborted: cause.aborted } : {}),
+    });
+    this.name = 'VlanPortError';
+  }
+}

@@ -5,14 +5,14 @@
 import type { Db } from '../store/db.js';
 import type {
   DeployInterface, DriverContext, InterfaceMap, InterfaceName, LbInterface, MachineRef, MonitorInterface, PowerChange,
-  PowerInterface, StorageInterface, VlanInterface, VmInterface,
+  PowerInterface, StorageInterface, VlanChange, VlanInterface, VmInterface,
 } from '../adapters/types.js';
-import { DriverError } from '../adapters/types.js';
+import { DriverError, VlanPortError } from '../adapters/types.js';
 import { recordPower } from '../adapters/controller.js';
 import {
   type Item, type Owners, activationList, decideDifferential, installedItems, itemsOf, standbyList,
 } from '../domain/distribution.js';
-import { writeSoftwareEvent, writeVmEvent } from './events.js';
+import { writeSoftwareEvent, writeVlanEvent, writeVmEvent } from './events.js';
 import { recordSize } from './capacity.js';
 import { pvmEnvironment } from '../domain/pvm-env.js';
 import type { JobPlan, Side } from './plan.js';
@@ -113,6 +113,23 @@ async function power(c: OpContext, p: PowerInterface, m: MachineRef, action: 'on
 
 const machine = (c: OpContext): MachineRef => need(c.machine, 'a machine');
 
+/** A VLAN step writes the event log's VLAN entries for what the switch driver reports, port by port. */
+async function vlanStep(c: OpContext, run: () => Promise<VlanChange[] | void>): Promise<void> {
+  const at = { machine: machine(c).name, group: c.side.group?.path ?? '', jobId: c.jobId };
+  const write = (changes: VlanChange[]): void => {
+    for (const ch of changes) writeVlanEvent(c.db, ch.kind, { ...at, switch: ch.switch, vlan: ch.vlan, port: ch.port ?? '' });
+  };
+  try {
+    write((await run()) ?? []);
+  } catch (err) {
+    if (err instanceof VlanPortError) {
+      write(err.done);
+      if (!c.signal.aborted) writeVlanEvent(c.db, `${err.failed.kind}-failed`, { ...at, ...err.failed });
+    }
+    throw err;
+  }
+}
+
 export const OPERATIONS: Record<Operation, Op> = {
   'decide-machine': store(async (c) => {
     c.log(`${machine(c).name} (host ${c.plan.src.host?.hostName ?? '?'} of ${c.plan.src.group?.path}) moves to ${c.plan.dst.group?.path}`);
@@ -181,8 +198,8 @@ export const OPERATIONS: Record<Operation, Op> = {
   }),
   'lb-add': on('lb', async (c, lb: LbInterface) => lb.addMember(c, machine(c), need(c.side.group?.lbGroup, 'a load-balancing group'), primaryAddress(c.side.host))),
   'lb-remove': on('lb', async (c, lb) => lb.removeMember(c, machine(c), need(c.side.group?.lbGroup, 'a load-balancing group'))),
-  'vlan-add': on('vlan', async (c, v: VlanInterface) => v.addPort(c, machine(c), need(c.side.group?.vlan, 'a VLAN'))),
-  'vlan-remove': on('vlan', async (c, v) => v.removePort(c, machine(c), need(c.side.group?.vlan, 'a VLAN'))),
+  'vlan-add': on('vlan', async (c, v: VlanInterface) => vlanStep(c, () => v.addPort(c, machine(c), need(c.side.group?.vlan, 'a VLAN')))),
+  'vlan-remove': on('vlan', async (c, v) => vlanStep(c, () => v.removePort(c, machine(c), need(c.side.group?.vlan, 'a VLAN')))),
   'dpm-register': on('deploy', async (c, d) => {
     await d.register(c, machine(c));
     c.db.prepare('UPDATE machines SET dpm_registered = 1 WHERE id = ?').run(machine(c).id);

@@ -144,15 +144,19 @@ export async function runKanri(args: string[]): Promise<number> {
   sim.command('show').description('delays and injected faults').option('--json', 'one JSON object: settings and faults')
     .action(async (opts: { json?: boolean }) => { code = (await import('./sim.js')).simShow(dbPath(), !!opts.json); });
 
-  const ssh = program.command('ssh').description('host keys of the machines kanri runs scenarios on');
-  ssh.command('trust <machine>')
-    .description("fetch the machine's SSH host key and accept it when it has the given fingerprint (or with --yes)")
+  const ssh = program.command('ssh').description('host keys of the machines (and storage hosts) kanri reaches over SSH');
+  ssh.command('trust [machine]')
+    .description("fetch the machine's SSH host key (or that of --address) and accept it when it has the given fingerprint (or with --yes)")
     .option('--fingerprint <sha256>', 'the fingerprint the key must have (SHA256:…, as ssh-keygen -l prints it)')
     .option('--yes', 'accept the key that is offered (prints its fingerprint)')
+    .option('--address <host>', 'a host that is not a machine, e.g. a storage host (iscsi-tgt setting host)')
+    .option('--port <n>', 'its SSH port (with --address)', '22')
     .addHelpText('after', helpTail('kanri ssh trust web01 --fingerprint SHA256:…', [0, 1, 2, 9, 70]))
-    .action(async (machine: string, opts: { fingerprint?: string; yes?: boolean }) => { code = await (await import('./ssh.js')).sshTrust(dbPath(), machine, opts); });
-  ssh.command('forget <machine>').description("remove the machine's accepted host keys")
-    .action(async (machine: string) => { code = (await import('./ssh.js')).sshForget(dbPath(), machine); });
+    .action(async (machine: string | undefined, opts: { fingerprint?: string; yes?: boolean; address?: string; port: string }) => { code = await (await import('./ssh.js')).sshTrust(dbPath(), machine, opts); });
+  ssh.command('forget [machine]').description("remove the machine's (or --address's) accepted host keys")
+    .option('--address <host>', 'a host that is not a machine')
+    .option('--port <n>', 'its SSH port (with --address)', '22')
+    .action(async (machine: string | undefined, opts: { address?: string; port: string }) => { code = (await import('./ssh.js')).sshForget(dbPath(), machine, opts); });
   ssh.command('known').description('accepted host keys').option('--json', 'one JSON object per key')
     .action(async (opts: { json?: boolean }) => { code = (await import('./ssh.js')).sshKnown(dbPath(), !!opts.json); });
 
@@ -168,6 +172,12 @@ export async function runKanri(args: string[]): Promise<number> {
     .option('--group <path>', 'the group whose driver setting it is')
     .option('--clear', 'remove the secret')
     .action(async (d: string, key: string, opts: { machine?: string; group?: string; clear?: boolean }) => { code = await (await import('./drivers.js')).driverSecret(dbPath(), d, key, opts); });
+
+  const lb = program.command('lb').description('load balancers');
+  lb.command('sync <group>')
+    .description("put the group's load-balancing group in line with the store (after a reload of HAProxy) and say what changed")
+    .addHelpText('after', helpTail('kanri lb sync Shop/Web', [0, 1, 2, 9, 70]))
+    .action(async (group: string) => { code = await (await import('./lb.js')).lbSync(dbPath(), group); });
 
   const software = program.command('software').description('distribution software');
   software.command('collect')

@@ -3,6 +3,7 @@
 // driver's tables are created, changed and dropped by that driver's schema alone.
 // Released migrations of a component are never edited; later changes append.
 import type { Db } from './db.js';
+import { COMPONENT as HAPROXY } from '../adapters/haproxy/schema.js';
 import { COMPONENT as SIM } from '../adapters/sim/schema.js';
 import { COMPONENT as LIBVIRT } from '../adapters/libvirt/schema.js';
 import { COMPONENT as PLACEMENT } from '../engine/capacity-schema.js';
@@ -14,7 +15,7 @@ export interface SchemaComponent {
   migrations: readonly string[];
 }
 
-export const COMPONENTS: readonly SchemaComponent[] = [SIM, MONITOR, LIBVIRT, PLACEMENT];
+export const COMPONENTS: readonly SchemaComponent[] = [SIM, MONITOR, LIBVIRT, PLACEMENT, HAPROXY];
 
 export function componentVersion(db: Db, name: string): number {
   const r = db.prepare('SELECT version FROM schema_components WHERE name = ?').get(name) as { version: number } | undefined;

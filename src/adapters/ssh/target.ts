@@ -19,6 +19,8 @@ export interface SshTarget {
   user: string;
   /** Path of the private key file; read at connect time, never logged. */
   keyPath: string | undefined;
+  /** What `kanri ssh trust` takes to accept this host's key, when it is not the machine's name. */
+  trustArgs?: string;
 }
 
 
