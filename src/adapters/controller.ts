@@ -4,8 +4,8 @@
 // serves the machine's `info` interface (and power, for dscli). The password is only
 // ever held sealed here and opened by the driver at the moment it logs in.
 import type { Db } from '../store/db.js';
-import { openSecret } from '../store/secrets.js';
-import type { PowerState } from './types.js';
+import { SecretError, openSecret } from '../store/secrets.js';
+import type { MachineRef, PowerState } from './types.js';
 
 /** Controller types a machine can be registered with; each is the name of a controller driver. */
 export const CONTROLLER_TYPES = ['ipmi', 'redfish', 'sim'] as const;
@@ -70,4 +70,25 @@ export function recordPower(db: Db, machineId: number, state: PowerState, status
 /** Whether the controller answered the last call, and when ('ok' or the reason it did not). */
 export function recordControllerStatus(db: Db, machineId: number, status: string): void {
   db.prepare('UPDATE machines SET last_status = ?, last_checked_at = ? WHERE id = ?').run(status, now(), machineId);
+}
+
+/** What keeps a machine from being served by its registered controller of `type`; empty when nothing does. */
+export function controllerProblems(db: Db, m: MachineRef, type: string, label: string): string[] {
+  const row = controllerRow(db, m.id);
+  const register = `dscli createServer ${m.name} mgmt=${type} address=… user=… password_file=…`;
+  if (!row?.mgmt_type) return [`${m.name}: no ${label} registered for this machine (${register})`];
+  if (row.mgmt_type !== type) return [`${m.name}: its controller is registered as mgmt=${row.mgmt_type}, not ${type} (${register})`];
+  const out: string[] = [];
+  if (!row.bmc_address) out.push(`${m.name}: the ${label} has no address (dscli setServer ${m.name} address=…)`);
+  if (!row.bmc_user) out.push(`${m.name}: the ${label} has no user (dscli setServer ${m.name} user=…)`);
+  if (!row.bmc_secret) out.push(`${m.name}: no ${label} password stored (dscli setServer ${m.name} password_file=…)`);
+  else {
+    try {
+      controllerPassword(db, row);
+    } catch (e) {
+      if (e instanceof SecretError) out.push(`${m.name}: ${label} password cannot be read: ${e.message}`);
+      else throw e;
+    }
+  }
+  return out;
 }

@@ -4,6 +4,7 @@
 // Released migrations of a component are never edited; later changes append.
 import type { Db } from './db.js';
 import { COMPONENT as SIM } from '../adapters/sim/schema.js';
+import { COMPONENT as REDFISH } from '../adapters/redfish/schema.js';
 
 export interface SchemaComponent {
   name: string;
@@ -11,7 +12,7 @@ export interface SchemaComponent {
   migrations: readonly string[];
 }
 
-export const COMPONENTS: readonly SchemaComponent[] = [SIM];
+export const COMPONENTS: readonly SchemaComponent[] = [SIM, REDFISH];
 
 export function componentVersion(db: Db, name: string): number {
   const r = db.prepare('SELECT version FROM schema_components WHERE name = ?').get(name) as { version: number } | undefined;

@@ -1,0 +1,131 @@
+// Trust in a Redfish controller's TLS certificate, always decided by an administrator:
+// a CA file that must have signed it (and whose name must match the address), or the
+// SHA-256 fingerprint of the certificate itself, pinned with `kanri redfish trust`.
+// Nothing is trusted on first use; `verify=off` turns verification off only when set
+// explicitly. The decision is taken on the finished handshake, before a single byte of
+// a request (credentials included) is written to the connection.
+import { createHash, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import tls, { type TLSSocket } from 'node:tls';
+import { DriverError } from '../types.js';
+
+export interface Trust {
+  /** False only by the explicit setting verify=off. */
+  verify: boolean;
+  /** The pinned fingerprint (normalised), if any. */
+  fingerprint?: string;
+  /** The CA file that must have signed the certificate, if any. */
+  ca?: { path: string; pem: Buffer };
+}
+
+/** A certificate's fingerprint as kanri prints it: SHA256: and the colon-separated hex of openssl x509 -fingerprint -sha256. */
+export function certFingerprint(der: Buffer): string {
+  const hex = createHash('sha256').update(der).digest('hex').toUpperCase();
+  return `SHA256:${hex.match(/../g)!.join(':')}`;
+}
+
+/**
+ * A fingerprint as a person may give it — `SHA256:AB:CD:…`, openssl's `sha256
+ * Fingerprint=AB:CD:…`, or 64 hex digits with or without colons — normalised; undefined
+ * when it is not one.
+ */
+export function normaliseCertFingerprint(text: string): string | undefined {
+  const t = text.trim().replace(/^sha-?256\s*(fingerprint)?\s*[:=]?\s*/i, '');
+  const hex = t.replace(/[:\s]/g, '');
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) return undefined;
+  return `SHA256:${hex.toUpperCase().match(/../g)!.join(':')}`;
+}
+
+export function fingerprintProblem(raw: string): string | undefined {
+  return normaliseCertFingerprint(raw) ? undefined : `must be a SHA-256 certificate fingerprint (SHA256:AB:CD:… as kanri redfish trust prints it, or 64 hex digits), not '${raw}'`;
+}
+
+/** Reads a CA file (PEM); a problem is a configuration error naming the file. */
+export function readCaFile(path: string, machine: string): { path: string; pem: Buffer } {
+  let pem: Buffer;
+  try {
+    pem = readFileSync(path);
+  } catch (e) {
+    throw new DriverError(`${machine}: cannot read the CA file ${path} (${(e as NodeJS.ErrnoException).code ?? 'unreadable'})`, { layer: 'configuration' });
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new DriverError(`${machine}: the CA file ${path} holds no PEM certificate`, { layer: 'configuration' });
+  return { path, pem };
+}
+
+/** How the certificate is trusted, for messages. */
+export function trustText(t: Trust): string {
+  if (!t.verify) return 'certificate NOT verified (verify=off)';
+  const parts: string[] = [];
+  if (t.fingerprint) parts.push(`certificate pinned ${t.fingerprint}`);
+  if (t.ca) parts.push(`certificate signed by ${t.ca.path}`);
+  return parts.length ? parts.join(', ') : 'certificate verified against the system CAs';
+}
+
+const certError = (machine: string, detail: string): DriverError =>
+  new DriverError(`${machine}: certificate error: ${detail}`, { layer: 'certificate', detail });
+
+/**
+ * The verdict on a finished handshake: undefined when the certificate is trusted, else
+ * the error that refuses it, naming the certificate's fingerprint and how to trust it.
+ */
+export function judge(sock: TLSSocket, t: Trust, where: string, machine: string): DriverError | undefined {
+  if (!t.verify) return undefined;
+  const cert = sock.getPeerCertificate();
+  if (!cert || !cert.raw) return certError(machine, `${where} presented no certificate`);
+  const fp = certFingerprint(cert.raw);
+  const how = `check it on the controller, then run kanri redfish trust ${machine} --fingerprint ${fp}, or set its CA file (dscli setServer ${machine} ca_file=PATH)`;
+  if (t.fingerprint && fp !== t.fingerprint) {
+    return certError(machine, `the certificate of ${where} has fingerprint ${fp}, not the pinned ${t.fingerprint}; refusing to connect (the controller's certificate was replaced, or someone is intercepting the connection). ${how}`);
+  }
+  if ((t.ca || !t.fingerprint) && !sock.authorized) {
+    const why = String(sock.authorizationError ?? 'not verified');
+    return certError(machine, `the certificate of ${where} is not trusted (${why}${t.ca ? ` with ${t.ca.path}` : ''}); its fingerprint is ${fp}; ${how}`);
+  }
+  return undefined;
+}
+
+export interface OfferedCertificate {
+  fingerprint: string;
+  subject: string;
+  issuer: string;
+  validFrom: string;
+  validTo: string;
+  /** Whether the system CAs would accept it for this address (a reason when not). */
+  verdict: string;
+}
+
+/** Connects, takes the certificate the controller offers and closes, sending nothing. */
+export function fetchCertificate(host: string, port: number, timeoutMs: number, ca?: Buffer): Promise<OfferedCertificate> {
+  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return new Promise((resolve, reject) => {
+    const sock = tls.connect({ host, port, rejectUnauthorized: false, ...(isIP(host) ? {} : { servername: host }), ...(ca ? { ca } : {}) });
+    let done = false;
+    const finish = (err?: Error, v?: OfferedCertificate): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.destroy();
+      if (err) reject(err);
+      else resolve(v!);
+    };
+    const timer = setTimeout(() => finish(new DriverError(`no TLS handshake with ${where} within ${Math.round(timeoutMs / 1000)} s`, { layer: 'network' })), timeoutMs);
+    sock.once('secureConnect', () => {
+      const c = sock.getPeerCertificate();
+      if (!c?.raw) return finish(new DriverError(`${where} presented no certificate`, { layer: 'certificate' }));
+      let subject = '', issuer = '';
+      try {
+        const x = new X509Certificate(c.raw);
+        subject = x.subject.replace(/\n/g, ', ');
+        issuer = x.issuer.replace(/\n/g, ', ');
+      } catch {
+        // Only the descriptive fields are lost.
+      }
+      finish(undefined, {
+        fingerprint: certFingerprint(c.raw), subject, issuer, validFrom: c.valid_from, validTo: c.valid_to,
+        verdict: sock.authorized ? 'trusted by the CAs given' : String(sock.authorizationError ?? 'not verified'),
+      });
+    });
+    sock.once('error', (e: NodeJS.ErrnoException) => finish(new DriverError(`cannot connect to ${where}: ${e.code ?? e.message}`, { layer: 'network' })));
+  });
+}
