@@ -115,25 +115,30 @@ export async function startEventListener(o: ListenerOptions): Promise<EventListe
   let accepted = 0, refused = 0, records = 0;
 
   const answer = (res: ServerResponse, status: number, why?: string, from?: string): void => {
+    if (res.headersSent) return;
     if (status >= 300) {
       refused++;
       if (why) log(`redfish event from ${from ?? '?'} refused (${status}): ${why}`);
     }
-    res.writeHead(status, { 'content-length': '0', ...(status === 405 ? { allow: 'POST' } : {}) });
+    // A refused request's connection is not kept: its body may still be arriving.
+    res.writeHead(status, { 'content-length': '0', ...(status >= 300 ? { connection: 'close' } : {}), ...(status === 405 ? { allow: 'POST' } : {}) });
     res.end();
+  };
+  /** Refuses before reading the body: what is still sent is read and dropped (up to the limit). */
+  const refuse = (req: IncomingMessage, res: ServerResponse, status: number, why: string, from: string): void => {
+    answer(res, status, why, from);
+    let dropped = 0;
+    req.on('data', (c: Buffer) => { dropped += c.length; if (dropped > maxBody) req.destroy(); });
+    req.on('error', () => undefined);
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const from = plain(req.socket.remoteAddress ?? '?');
-    if ((req.url ?? '').split('?')[0] !== path) return answer(res, 404, `path ${req.url}`, from);
-    if (req.method !== 'POST') return answer(res, 405, `method ${req.method}`, from);
-    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return answer(res, 415, `content type ${req.headers['content-type'] ?? 'none'}`, from);
+    if ((req.url ?? '').split('?')[0] !== path) return refuse(req, res, 404, `path ${req.url}`, from);
+    if (req.method !== 'POST') return refuse(req, res, 405, `method ${req.method}`, from);
+    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return refuse(req, res, 415, `content type ${req.headers['content-type'] ?? 'none'}`, from);
     const declared = Number(req.headers['content-length'] ?? NaN);
-    if (Number.isFinite(declared) && declared > maxBody) {
-      answer(res, 413, `${declared} bytes`, from);
-      req.destroy();
-      return;
-    }
+    if (Number.isFinite(declared) && declared > maxBody) return refuse(req, res, 413, `${declared} bytes`, from);
     const chunks: Buffer[] = [];
     let size = 0;
     let over = false;
@@ -142,7 +147,8 @@ export async function startEventListener(o: ListenerOptions): Promise<EventListe
       if (size > maxBody) {
         if (!over) answer(res, 413, `more than ${maxBody} bytes`, from);
         over = true;
-        req.destroy();
+        // A sender that keeps going past the limit is cut off.
+        if (size > 2 * maxBody) req.destroy();
         return;
       }
       chunks.push(c);
