@@ -9,10 +9,25 @@ declare -A want=(
   [ipmi-power]=freeipmi-tools
   [sshd]=openssh-server
   [ssh-keygen]=openssh-client
+  [redfishtool]=redfishtool
+  [curl]=curl
+  [openssl]=openssl
+)
+# Python modules the Redfish peers (../shared/peers/redfish) need, for Debian's /usr/bin/python3.
+declare -A pymods=(
+  [flask]=python3-flask
+  [requests]=python3-requests
+  [tenacity]=python3-tenacity
+  [bcrypt]=python3-bcrypt
+  [webob]=python3-webob
+  [libvirt]=python3-libvirt
 )
 missing=()
 for cmd in "${!want[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/bin/$cmd" ] || [ -x "/usr/sbin/$cmd" ] || missing+=("${want[$cmd]}")
+done
+for mod in "${!pymods[@]}"; do
+  [ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import $mod" >/dev/null 2>&1 || missing+=("${pymods[$mod]}")
 done
 [ ${#missing[@]} -eq 0 ] && { echo "peers: all present"; exit 0; }
 pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')

@@ -1,11 +1,11 @@
 import { RC_TEXT } from './errors.js';
 
 export const COMMAND_HELP: Array<[string, string]> = [
-  ['createServer Name key=value…', 'register a server: mgmt=ipmi|redfish|sim address= port= user= password_file=PATH|password=- cipher=3 os_address= ssh_user= ssh_key= model='],
+  ['createServer Name key=value…', 'register a server: mgmt=ipmi|redfish|sim address= port= user= password_file=PATH|password=- cipher=3 os_address= ssh_user= ssh_port= ssh_key= model= events=on|off; redfish: system= ca_file= fingerprint= verify=off auth=auto|session|basic'],
   ['setServer Name key=value…', 'change a registration (same keys)'],
   ['deleteServer Name', 'remove a registration'],
   ['getServerList [GroupName]', 'name, mgmt type, address, last power state, status'],
-  ['checkConnection ServerList', 'open a session and read the device ID: ok / reason per server'],
+  ['checkConnection ServerList', 'open a session and read the device ID (Redfish: root, login, system): ok / reason per server'],
   ['createGroup Name', 'create a dscli server group'],
   ['deleteGroup Name', 'delete a dscli server group'],
   ['addGroupServer Group ServerList', 'add servers to a group'],
@@ -16,7 +16,7 @@ export const COMMAND_HELP: Array<[string, string]> = [
   ['powerCycle ServerList', 'power cycle (a machine that is off stays off)'],
   ['reset ServerList', 'hard reset'],
   ['dump ServerList', 'diagnostic interrupt (NMI) for a memory dump'],
-  ['shutdownOs ServerList [via=ipmi]', 'orderly OS shutdown by ACPI soft-off (via=ssh: not supported yet, code 6)'],
+  ['shutdownOs ServerList [via=ssh]', 'orderly OS shutdown: ACPI soft-off / GracefulShutdown, or via=ssh the shutdown command, then power read until off'],
   ['getPowerStatus ServerList', '<name> on|off|unknown (<reason>)'],
   ['getSel Name [count]', 'hardware event log, decoded (last count entries)'],
   ['clearSel ServerList', 'clear the event log (read and cleared under one reservation)'],

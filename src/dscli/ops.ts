@@ -7,7 +7,6 @@ import type { ControllerRow } from '../adapters/controller.js';
 import { type BoundController, bindController } from '../adapters/registry.js';
 import type { CallOptions, DriverContext, PowerAction, PowerChange } from '../adapters/types.js';
 import type { Db } from '../store/db.js';
-import { shutdownOverSsh } from '../adapters/ssh/shutdown.js';
 import { fanOut } from '../util/fanout.js';
 import { combine, describeFailure, DscliError, formatError, RC } from './errors.js';
 import { parseSettings, settingNumber } from './registry.js';
@@ -139,6 +138,8 @@ export function powerHandler(action: PowerAction | 'status'): Handler {
     needs: { power: action === 'status' ? 'power status' : 'power control' },
     async run(c, ctx, rs) {
       if (action === 'soft' && rs.via === 'ssh') {
+        // Loaded only here: the SSH library is large, and no other command needs it.
+        const { shutdownOverSsh } = await import('../adapters/ssh/shutdown.js');
         const r = await shutdownOverSsh(ctx, c.machine, c.power, { waitMs: rs.waitMs, call: rs.call });
         return powerOutcome(c.row.name, action, r, rs.waitMs);
       }

@@ -9,8 +9,11 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, wri
 import https from 'node:https';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ROOT } from './store.js';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// Not from store.ts: the benchmark loads this helper outside vitest.
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export const PYTHON = '/usr/bin/python3';
 /** The peers folder next to the repository (../shared/peers), else the main checkout's. */

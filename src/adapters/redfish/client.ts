@@ -61,8 +61,8 @@ class VerifyingAgent extends https.Agent {
     const limit = Math.max(1, options.kanriConnectMs ?? 10_000);
     // Session resumption would skip the verdict on the certificate: every connection has a full handshake.
     const sock = tls.connect({
-      host: ep.host, port: ep.port, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'], minVersion: 'TLSv1.2',
-      ...(isIP(ep.host) ? {} : { servername: ep.host }), ...(ep.trust.ca ? { ca: ep.trust.ca.pem } : {}),
+      host: ep.host, port: ep.port, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'],
+      ...(isIP(ep.host) ? {} : { servername: ep.host }), secureContext: contextFor(ep.trust.ca?.pem),
     });
     let settled = false;
     const settle = (err?: Error): void => {
@@ -87,6 +87,22 @@ class VerifyingAgent extends https.Agent {
   }
 }
 
+/**
+ * TLS contexts, one per set of trusted CAs: building one parses the whole CA store, which
+ * would cost more than the request itself for every controller of a ServerList.
+ */
+const contexts = new Map<string, tls.SecureContext>();
+
+function contextFor(ca: Buffer | undefined): tls.SecureContext {
+  const key = ca ? ca.toString('latin1') : '';
+  let c = contexts.get(key);
+  if (!c) {
+    c = tls.createSecureContext({ minVersion: 'TLSv1.2', ...(ca ? { ca } : {}) });
+    contexts.set(key, c);
+  }
+  return c;
+}
+
 const agents = new Map<string, VerifyingAgent>();
 
 function agentFor(ep: Endpoint): VerifyingAgent {
@@ -103,6 +119,7 @@ function agentFor(ep: Endpoint): VerifyingAgent {
 export function closeAgents(): void {
   for (const a of agents.values()) a.destroy();
   agents.clear();
+  contexts.clear();
 }
 
 const sleep = (ms: number, signal: AbortSignal): Promise<void> => new Promise((resolve, reject) => {

@@ -71,8 +71,9 @@ const certError = (machine: string, detail: string): DriverError =>
  */
 export function judge(sock: TLSSocket, t: Trust, where: string, machine: string): DriverError | undefined {
   if (!t.verify) return undefined;
-  const cert = sock.getPeerCertificate();
-  if (!cert || !cert.raw) return certError(machine, `${where} presented no certificate`);
+  // The X509Certificate form: the object of getPeerCertificate() decodes every field first.
+  const cert = sock.getPeerX509Certificate();
+  if (!cert) return certError(machine, `${where} presented no certificate`);
   const fp = certFingerprint(cert.raw);
   const how = `check it on the controller, then run kanri redfish trust ${machine} --fingerprint ${fp}, or set its CA file (dscli setServer ${machine} ca_file=PATH)`;
   if (t.fingerprint && fp !== t.fingerprint) {

@@ -29,6 +29,8 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> => new Promise((r
 
 export async function shutdownOverSsh(ctx: DriverContext, m: MachineRef, power: PowerInterface, o: SshShutdownOptions): Promise<PowerChange> {
   const started = Date.now();
+  // Where to log in is checked first: a registration that cannot work is said even when the machine is off.
+  const target = targetFor(ctx.db, m.id, null);
   const first = await power.state(ctx, m, o.call);
   let attempts = first.attempts;
   const out: PowerChange = { action: 'soft', before: first.state, after: first.state, changed: false, attempts, elapsedMs: 0 };
@@ -38,7 +40,6 @@ export async function shutdownOverSsh(ctx: DriverContext, m: MachineRef, power: 
     return out;
   }
   const command = getSetting(ctx.db, 'ssh.shutdown_command')?.trim() || DEFAULT_SHUTDOWN_COMMAND;
-  const target = targetFor(ctx.db, m.id, null);
   // A host key that is not accepted is refused as a certificate is (layer certificate).
   const client = await connectVerified({ db: ctx.db, target, timeoutMs: connectTimeoutMs(ctx.db), signal: ctx.signal });
   const lines: string[] = [];
