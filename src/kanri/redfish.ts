@@ -6,27 +6,11 @@ import { controllerByName } from '../adapters/controller.js';
 import { deleteDriverSetting, ownDriverSetting, putDriverSetting } from '../adapters/settings.js';
 import { DEFAULT_REDFISH_PORT } from '../adapters/redfish/target.js';
 import { fetchCertificate, normaliseCertFingerprint } from '../adapters/redfish/trust.js';
-import { type Db, StoreError, openStore } from '../store/db.js';
 import { bumpGeneration } from '../store/generation.js';
+import { withDb } from './with-db.js';
 
 const say = (t: string): void => { process.stdout.write(t); };
 const complain = (t: string): void => { process.stderr.write(`kanri: ${t}\n`); };
-
-function withDb<T>(dbPath: string, readonly: boolean, fn: (db: Db) => T): T | number {
-  let db: Db;
-  try {
-    db = openStore(dbPath, { readonly });
-  } catch (err) {
-    if (!(err instanceof StoreError)) throw err;
-    complain(err.message);
-    return 1;
-  }
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
-}
 
 interface Controller { id: number; host: string; port: number }
 

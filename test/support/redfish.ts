@@ -11,6 +11,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './sshd.js';
 
 // Not from store.ts: the benchmark loads this helper outside vitest.
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -32,18 +33,6 @@ export function redfishPeersMissing(): string | undefined {
     return 'python3 modules flask, requests, bcrypt, libvirt, tenacity or webob missing (scripts/peers.sh)';
   }
   return undefined;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export interface Certs {

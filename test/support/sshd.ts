@@ -36,7 +36,7 @@ function fingerprint(pubPath: string): string {
   return fp;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
