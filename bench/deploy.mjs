@@ -31,7 +31,7 @@ try {
   });
   if (!dc) throw new Error(errors.join('\n'));
   const template = join(dir, 'template.db');
-  const db = openStore(template);
+  const db = openStore(template, { create: true });
   applyDataCentre(db, dc);
   db.close();
 

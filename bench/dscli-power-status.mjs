@@ -71,7 +71,7 @@ try {
   writeFileSync(pwFile, 'adminpass\n', { mode: 0o600 });
   const width = String(N).length;
   const name = (i) => `b${String(i + 1).padStart(width, '0')}`;
-  const db = openStore(dbPath);
+  const db = openStore(dbPath, { create: true });
   const src = { stdin: () => { throw new Error('no stdin'); }, warn: () => undefined };
   db.transaction(() => rack.bmcs.forEach((b, i) => createServer(db, name(i), ['address=127.0.0.1', `port=${b.port}`, 'user=admin', `password_file=${pwFile}`], src)))();
   db.close();

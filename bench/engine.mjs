@@ -37,7 +37,7 @@ function store(name, settings) {
   };
   const { dc: valid, errors } = readDataCentre(dc);
   if (!valid) throw new Error(errors.join('\n'));
-  const db = openStore(path);
+  const db = openStore(path, { create: true });
   applyDataCentre(db, valid);
   db.close();
   return path;

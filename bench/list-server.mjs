@@ -21,7 +21,7 @@ try {
   const dbPath = join(dir, 'kanri.db');
   const { dc, errors } = readDataCentre(largeDataCentre(1000, 10000));
   if (!dc) throw new Error(errors.slice(0, 5).join('\n'));
-  const db = openStore(dbPath);
+  const db = openStore(dbPath, { create: true });
   applyDataCentre(db, dc);
   db.close();
   const pvmutl = join(dir, 'pvmutl');

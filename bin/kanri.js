@@ -5,7 +5,9 @@ import { main } from '../dist/cli/main.js';
 main(process.argv).then(
   (code) => { process.exitCode = code; },
   (err) => {
-    process.stderr.write(`kanri: internal error: ${err && err.stack ? err.stack : err}\n`);
+    // A bug, not a user error: one line, the stack only when asked for.
+    const detail = process.env.KANRI_DEBUG ? (err && err.stack) || String(err) : `${(err && err.message) || err} (KANRI_DEBUG=1 shows where)`;
+    process.stderr.write(`kanri: internal error: ${detail}\n`);
     process.exitCode = 70;
   },
 );

@@ -10,7 +10,7 @@ import { schemaSnapshot } from '../dist/store/schema-snapshot.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kanri-schema-'));
 try {
-  const db = openStore(join(dir, 'kanri.db'));
+  const db = openStore(join(dir, 'kanri.db'), { create: true });
   process.stdout.write(schemaSnapshot(db));
   db.close();
 } finally {

@@ -71,7 +71,8 @@ describe('config apply', () => {
   it('refuses while a job is running, changing nothing', () => {
     const db = fixtureStore();
     const d = openStore(db);
-    d.prepare("INSERT INTO jobs (id, sequence, status, created_at) VALUES (11, 'MoveFromPoolToGroup', 'running', '2026-11-22T00:00:00Z')").run();
+    // a job of a live process (this one): not abandoned, so apply must wait for it
+    d.prepare("INSERT INTO jobs (id, sequence, status, created_at, pid) VALUES (11, 'MoveFromPoolToGroup', 'running', '2026-11-22T00:00:00Z', ?)").run(process.pid);
     d.close();
     const before = storeDigest(db);
     const r = run('kanri', ['config', 'apply', write(fixtureText.replace('priority: 1\n    description: online shop', 'priority: 7\n    description: online shop'))], { db });
@@ -139,7 +140,7 @@ machines:
 });
 
 describe('management controllers in the description', () => {
-  it('export carries a dscli registration without its password; apply(export) keeps it; a file without it removes it', () => {
+  it('export carries a dscli registration without its password; apply(export) keeps it; a file without it removes it only with --prune', () => {
     const db = fixtureStore();
     const pw = join(tempDir(), 'pw');
     writeFileSync(pw, 'Bmc-Secret-42\n');
@@ -152,7 +153,14 @@ describe('management controllers in the description', () => {
     expect(run('kanri', ['config', 'apply', f], { db }).out).toMatch(/^no changes/);
     expect(storeDigest(db)).toBe(before);
 
-    expect(run('kanri', ['config', 'apply', FIXTURE], { db }).code).toBe(0);
+    // the password cannot come back from a file: removing the registration needs --prune
+    const refused = run('kanri', ['config', 'apply', FIXTURE], { db });
+    expect(refused.code).toBe(1);
+    expect(refused.err).toBe('kanri: config apply refused: it would remove what the file cannot restore: remove controller of px-r120-01 (it holds a sealed password); add them to the file, or give --prune to remove them\n');
+    expect(storeDigest(db)).toBe(before);
+    const pruned = run('kanri', ['config', 'apply', '--prune', FIXTURE], { db });
+    expect(pruned.code).toBe(0);
+    expect(pruned.out).toMatch(/^removed controller of px-r120-01\napplied /);
     const d = openStore(db, { readonly: true });
     expect(d.prepare("SELECT mgmt_type, bmc_secret FROM machines WHERE name = 'px-r120-01'").get()).toEqual({ mgmt_type: null, bmc_secret: null });
     d.close();

@@ -192,6 +192,17 @@ describe('ascancel', () => {
     expect(q(db, 'SELECT count(*) AS n FROM reservations')).toEqual([{ n: 0 }]);
   }, 30_000);
 
+  it('SIGHUP (the terminal went away) cancels the command\'s jobs as SIGTERM does', async () => {
+    const db = fixtureStore(rack(3, 3, 0));
+    set(db, 'sim.delay_ms.power-on', '30000');
+    const a = start(db, ['add', 'G', 'm02']);
+    const { job_id } = await until('the job to start the machine', () => runningStep(db, 'Start machine'));
+    a.kill('SIGHUP');
+    expect(await a.code).toBe(7);
+    expect(q(db, 'SELECT status FROM jobs WHERE id = ?', job_id)).toEqual([{ status: 'canceled' }]);
+    expect(q(db, 'SELECT count(*) AS n FROM reservations')).toEqual([{ n: 0 }]);
+  }, 30_000);
+
   it('SIGTERM to the command cancels its jobs instead of abandoning them', async () => {
     const db = fixtureStore(rack(3, 3, 0));
     set(db, 'sim.delay_ms.power-on', '30000');

@@ -349,7 +349,7 @@ describe.runIf(HAVE)('kanri ssh trust / forget / known', () => {
 
     const known = await captured(() => sshKnown(db));
     expect(known.code).toBe(0);
-    expect(known.out).toMatch(new RegExp(`^127\\.0\\.0\\.1:${sshd.port} ssh-ed25519 ${sshd.hostFingerprint.replace(/[+/]/g, '\\$&')} \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\n$`));
+    expect(known.out).toMatch(new RegExp(`^127\\.0\\.0\\.1\\t${sshd.port}\\tssh-ed25519\\t${sshd.hostFingerprint.replace(/[+/]/g, '\\$&')}\\t\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d[+-]\\d\\d:\\d\\d\\n$`));
 
     expect(await captured(() => sshForget(db, 'm1'))).toEqual({ code: 0, out: `127.0.0.1:${sshd.port}: 1 host key removed\n`, err: '' });
     expect(knownRows(db)).toEqual([]);

@@ -21,7 +21,7 @@ let db: Db;
 beforeAll(async () => {
   if (!HAVE) return;
   sshd = await startSshd();
-  db = openStore(join(tempDir(), 'kanri.db'));
+  db = openStore(join(tempDir(), 'kanri.db'), { create: true });
   const pub = readFileSync(join(sshd.dir, 'host_ed25519.pub'), 'utf8').split(' ')[1]!;
   addKnownKey(db, '127.0.0.1', sshd.port, Buffer.from(pub, 'base64'));
 });

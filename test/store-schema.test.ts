@@ -17,7 +17,7 @@ const PINNED = join(ROOT, 'test', 'fixtures', 'schema.sql');
 const RELEASE = join(ROOT, 'test', 'fixtures', 'release-0.1.0');
 
 function freshSchema(): string {
-  const db = openStore(join(tempDir(), 'kanri.db'));
+  const db = openStore(join(tempDir(), 'kanri.db'), { create: true });
   try {
     return schemaSnapshot(db);
   } finally {
@@ -44,7 +44,7 @@ describe('the store schema', () => {
   });
 
   it('every component is at its newest version in a new store', () => {
-    const db = openStore(join(tempDir(), 'kanri.db'));
+    const db = openStore(join(tempDir(), 'kanri.db'), { create: true });
     try {
       expect(schemaVersion(db)).toBe(MIGRATIONS.length);
       for (const c of COMPONENTS) {

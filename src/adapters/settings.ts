@@ -3,6 +3,7 @@
 // secrets, and checking a value against its declaration. Only drivers and the commands
 // that set driver settings use this module.
 import type { Db } from '../store/db.js';
+import { prepared } from '../store/statements.js';
 import { getSetting } from '../store/settings.js';
 import { openSecret, sealSecret } from '../store/secrets.js';
 import type { SettingSpec } from './types.js';
@@ -20,7 +21,7 @@ interface Row { value: string; sealed: number }
 
 function row(db: Db, owner: Owner, driver: string, key: string): Row | undefined {
   const [m, g] = ownerCols(owner);
-  return db.prepare('SELECT value, sealed FROM driver_settings WHERE machine_id IS ? AND group_id IS ? AND driver = ? AND key = ?').get(m, g, driver, key) as Row | undefined;
+  return prepared(db, 'SELECT value, sealed FROM driver_settings WHERE machine_id IS ? AND group_id IS ? AND driver = ? AND key = ?').get(m, g, driver, key) as Row | undefined;
 }
 
 /** An owner's own plain setting, without any fallback. */
@@ -31,7 +32,7 @@ export function ownDriverSetting(db: Db, owner: Owner, driver: string, key: stri
 
 export function putDriverSetting(db: Db, owner: Owner, driver: string, key: string, value: string): void {
   const [m, g] = ownerCols(owner);
-  db.prepare(
+  prepared(db, 
     `INSERT INTO driver_settings (machine_id, group_id, driver, key, value, sealed) VALUES (?, ?, ?, ?, ?, 0)
      ON CONFLICT (coalesce(machine_id, 0), coalesce(group_id, 0), driver, key) DO UPDATE SET value = excluded.value, sealed = 0`,
   ).run(m, g, driver, key, value);
@@ -40,7 +41,7 @@ export function putDriverSetting(db: Db, owner: Owner, driver: string, key: stri
 /** Stores a secret sealed (AES-256-GCM with the store's key file); it is never readable in clear from the store. */
 export function putDriverSecret(db: Db, owner: Owner, driver: string, key: string, plaintext: string): void {
   const [m, g] = ownerCols(owner);
-  db.prepare(
+  prepared(db, 
     `INSERT INTO driver_settings (machine_id, group_id, driver, key, value, sealed) VALUES (?, ?, ?, ?, ?, 1)
      ON CONFLICT (coalesce(machine_id, 0), coalesce(group_id, 0), driver, key) DO UPDATE SET value = excluded.value, sealed = 1`,
   ).run(m, g, driver, key, sealSecret(db, plaintext, purpose(owner, driver, key)));
@@ -48,13 +49,13 @@ export function putDriverSecret(db: Db, owner: Owner, driver: string, key: strin
 
 export function deleteDriverSetting(db: Db, owner: Owner, driver: string, key: string): boolean {
   const [m, g] = ownerCols(owner);
-  return db.prepare('DELETE FROM driver_settings WHERE machine_id IS ? AND group_id IS ? AND driver = ? AND key = ?').run(m, g, driver, key).changes > 0;
+  return prepared(db, 'DELETE FROM driver_settings WHERE machine_id IS ? AND group_id IS ? AND driver = ? AND key = ?').run(m, g, driver, key).changes > 0;
 }
 
 /** The plain (not sealed) settings of an owner, per driver: what the data-centre description carries. */
 export function plainDriverSettings(db: Db, owner: Owner): Record<string, Record<string, string>> {
   const [m, g] = ownerCols(owner);
-  const rows = db.prepare('SELECT driver, key, value FROM driver_settings WHERE machine_id IS ? AND group_id IS ? AND sealed = 0 ORDER BY driver, key').all(m, g) as Array<{ driver: string; key: string; value: string }>;
+  const rows = prepared(db, 'SELECT driver, key, value FROM driver_settings WHERE machine_id IS ? AND group_id IS ? AND sealed = 0 ORDER BY driver, key').all(m, g) as Array<{ driver: string; key: string; value: string }>;
   const out: Record<string, Record<string, string>> = {};
   for (const r of rows) (out[r.driver] ??= {})[r.key] = r.value;
   return out;
@@ -63,7 +64,7 @@ export function plainDriverSettings(db: Db, owner: Owner): Record<string, Record
 /** Makes an owner's plain settings exactly `wanted`; sealed ones stay (the description cannot carry them). */
 export function replacePlainDriverSettings(db: Db, owner: Owner, wanted: Record<string, Record<string, string>>): void {
   const [m, g] = ownerCols(owner);
-  db.prepare('DELETE FROM driver_settings WHERE machine_id IS ? AND group_id IS ? AND sealed = 0').run(m, g);
+  prepared(db, 'DELETE FROM driver_settings WHERE machine_id IS ? AND group_id IS ? AND sealed = 0').run(m, g);
   for (const [driver, kv] of Object.entries(wanted)) for (const [key, value] of Object.entries(kv)) putDriverSetting(db, owner, driver, key, value);
 }
 

@@ -9,7 +9,8 @@ export function useLocaleOf(e: NodeJS.ProcessEnv): void {
 
 export function isJapanese(): boolean {
   const tag = env.LC_ALL || env.LC_MESSAGES || env.LANG || '';
-  return tag.toLowerCase().startsWith('ja');
+  // ja, ja_JP, ja_JP.UTF-8, ja.UTF-8 — not jav_ID (Javanese).
+  return /^ja(?:$|[_.@])/i.test(tag);
 }
 
 /** Picks the message in the caller's language. */

@@ -2,6 +2,7 @@
 // `kanri dscli …` selects the parser. Each dialect module is loaded on demand so
 // that a pvmutl call never pays for commander or the network libraries.
 import { basename } from 'node:path';
+import { finalCode, guardOutput } from './output.js';
 
 export type Dialect = 'pvmutl' | 'dscli' | 'kanri';
 
@@ -18,12 +19,17 @@ export async function main(argv: string[]): Promise<number> {
     dialect = args[0];
     args = args.slice(1);
   }
+  guardOutput(dialect);
+  let code: number;
   switch (dialect) {
     case 'pvmutl':
-      return (await import('../pvmutl/main.js')).runPvmutl(args);
+      code = await (await import('../pvmutl/main.js')).runPvmutl(args);
+      break;
     case 'dscli':
-      return (await import('../dscli/main.js')).runDscli(args);
+      code = await (await import('../dscli/main.js')).runDscli(args);
+      break;
     default:
-      return (await import('../kanri/main.js')).runKanri(args);
+      code = await (await import('../kanri/main.js')).runKanri(args);
   }
+  return finalCode(code);
 }

@@ -1,14 +1,19 @@
 // Data-centre description → store. Objects keep their row ids when their name
 // (within its scope) is unchanged, so that jobs, history and events that refer
-// to them stay attached; objects missing from the description are removed.
+// to them stay attached; objects missing from the description are removed, but a
+// removal that would lose state the file cannot restore only with --prune (plan.ts).
 import type { Db } from '../store/db.js';
+import { prepared } from '../store/statements.js';
 import {
   type CategoryDoc, type DataCentre, type GroupDoc, type GroupSoftware, type HostSoftware, INTERFACES, allGroups, stableStringify,
 } from './document.js';
 import { exportDataCentre } from './export.js';
 import { formatJobId } from '../engine/plan.js';
+import { sweepAbandoned } from '../engine/jobs.js';
+import { type PlanEntry, planApply, planLine } from './plan.js';
 import { replacePlainDriverSettings } from '../adapters/settings.js';
 import { bumpGeneration } from '../store/generation.js';
+import { foldName } from '../domain/names.js';
 
 export class ApplyRefused extends Error {}
 
@@ -19,22 +24,23 @@ type Cols = Record<string, string | number | null>;
  * name, case-insensitively) and returns lower-case name → id.
  */
 function syncByName(db: Db, table: string, nameCol: string, scope: { col: string; id: number | null } | null, desired: Array<{ name: string; cols: Cols }>): Map<string, number> {
+  const q = (sql: string): ReturnType<typeof prepared> => prepared(db, sql);
   const where = scope === null ? '1' : scope.id === null ? `${scope.col} IS NULL` : `${scope.col} = ${Number(scope.id)}`;
   const existing = db.prepare(`SELECT id, ${nameCol} AS name FROM ${table} WHERE ${where}`).all() as Array<{ id: number; name: string }>;
-  const byName = new Map(existing.map((e) => [e.name.toLowerCase(), e.id]));
+  const byName = new Map(existing.map((e) => [foldName(e.name), e.id]));
   const ids = new Map<string, number>();
   const keep = new Set<number>();
   for (const d of desired) {
-    const key = d.name.toLowerCase();
+    const key = foldName(d.name);
     const cols: Cols = { ...d.cols, [nameCol]: d.name, ...(scope ? { [scope.col]: scope.id } : {}) };
     const names = Object.keys(cols);
     const id = byName.get(key);
     if (id !== undefined) {
-      db.prepare(`UPDATE ${table} SET ${names.map((n) => `${n} = @${n}`).join(', ')} WHERE id = @id`).run({ ...cols, id });
+      q(`UPDATE ${table} SET ${names.map((n) => `${n} = @${n}`).join(', ')} WHERE id = @id`).run({ ...cols, id });
       ids.set(key, id);
       keep.add(id);
     } else {
-      const r = db.prepare(`INSERT INTO ${table} (${names.join(', ')}) VALUES (${names.map((n) => '@' + n).join(', ')})`).run(cols);
+      const r = q(`INSERT INTO ${table} (${names.join(', ')}) VALUES (${names.map((n) => '@' + n).join(', ')})`).run(cols);
       ids.set(key, Number(r.lastInsertRowid));
     }
   }
@@ -45,9 +51,23 @@ function syncByName(db: Db, table: string, nameCol: string, scope: { col: string
 
 const flag = (b: boolean): number => (b ? 1 : 0);
 
-export interface ApplyResult { changed: boolean; counts: Record<string, number> }
+export interface ApplyResult { changed: boolean; counts: Record<string, number>; plan: PlanEntry[] }
 
-export function applyDataCentre(db: Db, dc: DataCentre): ApplyResult {
+export interface ApplyOptions {
+  /** Remove also what carries state the file cannot restore. */
+  prune?: boolean;
+  /** Compute the plan, write nothing. */
+  dryRun?: boolean;
+}
+
+/** The protected removals of a plan, as the refusal lists them. */
+export function refusedRemovals(plan: PlanEntry[]): string {
+  const p = plan.filter((e) => e.protect);
+  return `it would remove ${p.length === 1 ? 'what' : `${p.length} things that`} the file cannot restore: ${p.map(planLine).join('; ')}; `
+    + 'add them to the file, or give --prune to remove them';
+}
+
+export function applyDataCentre(db: Db, dc: DataCentre, opts: ApplyOptions = {}): ApplyResult {
   const counts = {
     categories: 0, groups: allGroups(dc).length, machines: dc.machines.length, software: dc.software.length,
     policies: dc.policies.length, users: dc.users.length,
@@ -55,35 +75,46 @@ export function applyDataCentre(db: Db, dc: DataCentre): ApplyResult {
   const countCats = (cs: CategoryDoc[]): number => cs.reduce((n, c) => n + 1 + countCats(c.categories), 0);
   counts.categories = countCats(dc.categories);
 
+  // A job whose process died is not "running": the same check every command makes.
+  if (!opts.dryRun) sweepAbandoned(db);
   let changed = false;
-  db.transaction(() => {
+  let plan: PlanEntry[] = [];
+  const run = (): void => {
     const busy = db.prepare("SELECT id FROM jobs WHERE status IN ('running', 'held') ORDER BY id").all() as Array<{ id: number }>;
-    if (busy.length) {
+    if (busy.length && !opts.dryRun) {
       throw new ApplyRefused(`jobs are running (${busy.map((j) => formatJobId(j.id)).join(', ')}); wait for them or cancel them first`);
     }
-    if (stableStringify(exportDataCentre(db)) === stableStringify(dc)) return;
+    const current = exportDataCentre(db);
+    if (stableStringify(current) === stableStringify(dc)) return;
+    plan = planApply(db, current, dc);
+    if (opts.dryRun) return;
+    if (!opts.prune && plan.some((e) => e.protect)) throw new ApplyRefused(refusedRemovals(plan));
     changed = true;
     write(db, dc);
     bumpGeneration(db);
-  }).immediate();
-  return { changed, counts };
+  };
+  if (opts.dryRun) db.transaction(run)();
+  else db.transaction(run).immediate();
+  return { changed, counts, plan };
 }
 
 function write(db: Db, dc: DataCentre): void {
-  db.prepare('DELETE FROM settings').run();
-  for (const [k, v] of Object.entries(dc.settings)) db.prepare('INSERT INTO settings (key, value) VALUES (?, ?)').run(k, v);
+  // Statements are prepared once: an apply over a large store runs each of them many times.
+  const q = (sql: string): ReturnType<typeof prepared> => prepared(db, sql);
+  q('DELETE FROM settings').run();
+  for (const [k, v] of Object.entries(dc.settings)) q('INSERT INTO settings (key, value) VALUES (?, ?)').run(k, v);
 
   const software = syncByName(db, 'software', 'name', null, dc.software.map((s) => ({
     name: s.name, cols: { kind: s.kind, version: s.version, content_date: s.date, cost: s.cost ?? null, source: s.source, description: s.description },
   })));
-  const swId = (n: string | undefined): number | null => (n === undefined ? null : software.get(n.toLowerCase())!);
+  const swId = (n: string | undefined): number | null => (n === undefined ? null : software.get(foldName(n))!);
 
   const policies = syncByName(db, 'policies', 'name', null, dc.policies.map((p) => ({
     name: p.name, cols: { description: p.description, suppression_seconds: p.suppression_seconds },
   })));
-  const policyId = (n: string | undefined): number | null => (n === undefined ? null : policies.get(n.toLowerCase())!);
-  db.prepare('DELETE FROM policy_rules').run();
-  const insRule = db.prepare('INSERT INTO policy_rules (policy_id, position, event_name, triggers, action_name, actions, suppress, enabled) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  const policyId = (n: string | undefined): number | null => (n === undefined ? null : policies.get(foldName(n))!);
+  q('DELETE FROM policy_rules').run();
+  const insRule = q('INSERT INTO policy_rules (policy_id, position, event_name, triggers, action_name, actions, suppress, enabled) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
   for (const p of dc.policies) {
     p.rules.forEach((r, i) => insRule.run(policyId(p.name), i + 1, r.event, JSON.stringify(r.triggers), r.action_name, JSON.stringify(r.actions), flag(r.suppress), flag(r.enabled)));
   }
@@ -107,11 +138,11 @@ function write(db: Db, dc: DataCentre): void {
       bmc_address: null,
     },
   })));
-  const machineId = (n: string): number => machines.get(n.toLowerCase())!;
+  const machineId = (n: string): number => machines.get(foldName(n))!;
 
-  db.prepare('DELETE FROM software_registrations').run();
-  db.prepare('DELETE FROM pool_members').run();
-  const insReg = db.prepare(
+  q('DELETE FROM software_registrations').run();
+  q('DELETE FROM pool_members').run();
+  const insReg = q(
     `INSERT INTO software_registrations (software_id, machine_id, host_setting_id, model_id, group_id, timing, slot, position)
      VALUES (@software_id, @machine_id, @host_setting_id, @model_id, @group_id, @timing, @slot, @position)`,
   );
@@ -147,11 +178,11 @@ function write(db: Db, dc: DataCentre): void {
       },
     })));
     for (const g of groups) {
-      const gid = ids.get(g.name.toLowerCase())!;
-      const path = [...prefix, g.name].join('/').toLowerCase();
+      const gid = ids.get(foldName(g.name))!;
+      const path = foldName([...prefix, g.name].join('/'));
       groupIds.set(path, gid);
-      db.prepare('DELETE FROM group_drivers WHERE group_id = ?').run(gid);
-      for (const i of INTERFACES) if (g.drivers[i]) db.prepare('INSERT INTO group_drivers (group_id, interface, driver) VALUES (?, ?, ?)').run(gid, i, g.drivers[i]);
+      q('DELETE FROM group_drivers WHERE group_id = ?').run(gid);
+      for (const i of INTERFACES) if (g.drivers[i]) q('INSERT INTO group_drivers (group_id, interface, driver) VALUES (?, ?, ?)').run(gid, i, g.drivers[i]);
       replacePlainDriverSettings(db, { groupId: gid }, g.driver_settings ?? {});
       registerGroupSoftware({ group_id: gid }, g.software);
 
@@ -165,30 +196,30 @@ function write(db: Db, dc: DataCentre): void {
         },
       })));
       for (const m of g.models) {
-        const mid = models.get(m.name.toLowerCase())!;
-        modelIds.set(`${path}/${m.name.toLowerCase()}`, mid);
+        const mid = models.get(foldName(m.name))!;
+        modelIds.set(`${path}/${foldName(m.name)}`, mid);
         registerGroupSoftware({ model_id: mid }, m.software);
-        if (m.vm_server_model) pendingVsm.push({ model: mid, path: m.vm_server_model.toLowerCase() });
+        if (m.vm_server_model) pendingVsm.push({ model: mid, path: foldName(m.vm_server_model) });
       }
 
       // Positions are unique per group: park the old ones out of the way before renumbering.
-      db.prepare('UPDATE host_settings SET position = -id WHERE group_id = ?').run(gid);
+      q('UPDATE host_settings SET position = -id WHERE group_id = ?').run(gid);
       const hosts = syncByName(db, 'host_settings', 'host_name', { col: 'group_id', id: gid }, g.host_settings.map((h, i) => ({ name: h.host, cols: { position: i + 1 } })));
       for (const h of g.host_settings) {
-        const hid = hosts.get(h.host.toLowerCase())!;
-        hostIds.set(`${path}/${h.host.toLowerCase()}`, hid);
-        for (const t of ['host_setting_addresses', 'host_setting_gateways', 'host_setting_tags', 'host_setting_volumes']) db.prepare(`DELETE FROM ${t} WHERE host_setting_id = ?`).run(hid);
+        const hid = hosts.get(foldName(h.host))!;
+        hostIds.set(`${path}/${foldName(h.host)}`, hid);
+        for (const t of ['host_setting_addresses', 'host_setting_gateways', 'host_setting_tags', 'host_setting_volumes']) q(`DELETE FROM ${t} WHERE host_setting_id = ?`).run(hid);
         h.nics.forEach((n, ni) => {
-          n.addresses.forEach((a, ai) => db.prepare('INSERT INTO host_setting_addresses VALUES (?, ?, ?, ?, ?)').run(hid, ni + 1, ai + 1, a.ip, a.netmask));
-          n.gateways.forEach((gw, gi) => db.prepare('INSERT INTO host_setting_gateways VALUES (?, ?, ?, ?)').run(hid, ni + 1, gi + 1, gw));
+          n.addresses.forEach((a, ai) => q('INSERT INTO host_setting_addresses VALUES (?, ?, ?, ?, ?)').run(hid, ni + 1, ai + 1, a.ip, a.netmask));
+          n.gateways.forEach((gw, gi) => q('INSERT INTO host_setting_gateways VALUES (?, ?, ?, ?)').run(hid, ni + 1, gi + 1, gw));
         });
-        h.tags.forEach((t, ti) => db.prepare('INSERT INTO host_setting_tags VALUES (?, ?, ?)').run(hid, ti + 1, t));
-        for (const v of h.volumes) db.prepare('INSERT INTO host_setting_volumes VALUES (?, ?)').run(hid, volumes.get(v.toLowerCase())!);
+        h.tags.forEach((t, ti) => q('INSERT INTO host_setting_tags VALUES (?, ?, ?)').run(hid, ti + 1, t));
+        for (const v of h.volumes) q('INSERT INTO host_setting_volumes VALUES (?, ?)').run(hid, volumes.get(foldName(v))!);
         registerSlots({ host_setting_id: hid }, h.software);
       }
       g.pool.forEach((p, i) => {
-        const model = p.model === undefined ? null : models.get(p.model.toLowerCase())!;
-        db.prepare('INSERT INTO pool_members (group_id, machine_id, model_id, position) VALUES (?, ?, ?, ?)').run(gid, machineId(p.machine), model, i + 1);
+        const model = p.model === undefined ? null : models.get(foldName(p.model))!;
+        q('INSERT INTO pool_members (group_id, machine_id, model_id, position) VALUES (?, ?, ?, ?)').run(gid, machineId(p.machine), model, i + 1);
       });
     }
   };
@@ -198,36 +229,36 @@ function write(db: Db, dc: DataCentre): void {
       name: c.name, cols: { priority: c.priority, description: c.description },
     })));
     for (const c of cats) {
-      const id = ids.get(c.name.toLowerCase())!;
+      const id = ids.get(foldName(c.name))!;
       writeCategories(id, [...prefix, c.name], c.categories);
       writeGroups(id, [...prefix, c.name], c.groups);
     }
   };
   writeCategories(null, [], dc.categories);
   writeGroups(null, [], dc.groups);
-  for (const v of pendingVsm) db.prepare('UPDATE models SET vm_server_model_id = ? WHERE id = ?').run(modelIds.get(v.path)!, v.model);
+  for (const v of pendingVsm) q('UPDATE models SET vm_server_model_id = ? WHERE id = ?').run(modelIds.get(v.path)!, v.model);
 
-  for (const t of ['machine_macs', 'machine_tags', 'machine_drivers', 'datastores']) db.prepare(`DELETE FROM ${t}`).run();
+  for (const t of ['machine_macs', 'machine_tags', 'machine_drivers', 'datastores']) q(`DELETE FROM ${t}`).run();
   for (const m of dc.machines) {
     const id = machineId(m.name);
-    m.macs.forEach((mac, i) => db.prepare('INSERT INTO machine_macs VALUES (?, ?, ?)').run(id, i + 1, mac));
-    m.tags.forEach((t, i) => db.prepare('INSERT INTO machine_tags VALUES (?, ?, ?)').run(id, i + 1, t));
-    for (const i of INTERFACES) if (m.drivers[i]) db.prepare('INSERT INTO machine_drivers VALUES (?, ?, ?)').run(id, i, m.drivers[i]);
+    m.macs.forEach((mac, i) => q('INSERT INTO machine_macs VALUES (?, ?, ?)').run(id, i + 1, mac));
+    m.tags.forEach((t, i) => q('INSERT INTO machine_tags VALUES (?, ?, ?)').run(id, i + 1, t));
+    for (const i of INTERFACES) if (m.drivers[i]) q('INSERT INTO machine_drivers VALUES (?, ?, ?)').run(id, i, m.drivers[i]);
     replacePlainDriverSettings(db, { machineId: id }, m.driver_settings ?? {});
-    for (const d of m.datastores) db.prepare('INSERT INTO datastores VALUES (?, ?, ?, ?)').run(id, d.name, d.capacity_gb ?? null, flag(d.shared));
+    for (const d of m.datastores) q('INSERT INTO datastores VALUES (?, ?, ?, ?)').run(id, d.name, d.capacity_gb ?? null, flag(d.shared));
     registerSlots({ machine_id: id }, m.software);
-    if (m.vm_server) db.prepare('UPDATE machines SET vm_server_id = ? WHERE id = ?').run(machineId(m.vm_server), id);
+    if (m.vm_server) q('UPDATE machines SET vm_server_id = ? WHERE id = ?').run(machineId(m.vm_server), id);
     if (m.bmc) {
-      db.prepare('UPDATE machines SET mgmt_type = ?, bmc_address = ?, bmc_port = ?, bmc_user = ?, cipher_suite = ? WHERE id = ?')
+      q('UPDATE machines SET mgmt_type = ?, bmc_address = ?, bmc_port = ?, bmc_user = ?, cipher_suite = ? WHERE id = ?')
         .run(m.bmc.type, m.bmc.address, m.bmc.port ?? null, m.bmc.user ?? null, m.bmc.cipher === 'auto' ? null : m.bmc.cipher ?? null, id);
     } else {
       // No controller in the description: none in the store, and no password kept for it.
-      db.prepare('UPDATE machines SET mgmt_type = NULL, bmc_port = NULL, bmc_user = NULL, bmc_secret = NULL, cipher_suite = NULL, bmc_probe = NULL WHERE id = ?').run(id);
+      q('UPDATE machines SET mgmt_type = NULL, bmc_port = NULL, bmc_user = NULL, bmc_secret = NULL, cipher_suite = NULL, bmc_probe = NULL WHERE id = ?').run(id);
     }
     if (m.active) {
-      const g = m.active.group.toLowerCase();
-      db.prepare('UPDATE machines SET group_id = ?, model_id = ?, host_setting_id = ?, activated_from = ?, activated_at = ? WHERE id = ?').run(
-        groupIds.get(g)!, modelIds.get(`${g}/${m.active.model.toLowerCase()}`)!, hostIds.get(`${g}/${m.active.host.toLowerCase()}`)!,
+      const g = foldName(m.active.group);
+      q('UPDATE machines SET group_id = ?, model_id = ?, host_setting_id = ?, activated_from = ?, activated_at = ? WHERE id = ?').run(
+        groupIds.get(g)!, modelIds.get(`${g}/${foldName(m.active.model)}`)!, hostIds.get(`${g}/${foldName(m.active.host)}`)!,
         m.active.from, m.active.since ?? null, id,
       );
     }

@@ -3,6 +3,7 @@ import type { Db } from '../store/db.js';
 import { groupPathParts } from '../domain/paths.js';
 import { hostRef, volumesOf } from '../engine/refs.js';
 import { type Owner, plainDriverSettings } from '../adapters/settings.js';
+import { prepared } from '../store/statements.js';
 import {
   type CategoryDoc, type DataCentre, type Drivers, type GroupDoc, type GroupSoftware, type HostSoftware,
   type Interface, type MachineDoc, type SlotSoftware, canonical,
@@ -13,7 +14,7 @@ type Row = Record<string, any>;
 interface Registration { owner: string; timing: 'activation' | 'standby'; slot: 'before_group' | 'distribution' | 'after_group'; name: string }
 
 function registrations(db: Db): Map<string, Registration[]> {
-  const rows = db.prepare(
+  const rows = prepared(db, 
     `SELECT r.machine_id, r.host_setting_id, r.model_id, r.group_id, r.timing, r.slot, s.name
        FROM software_registrations r JOIN software s ON s.id = r.software_id
       ORDER BY r.position`,
@@ -62,10 +63,10 @@ export function exportDataCentre(db: Db): DataCentre {
   };
   const regs = registrations(db);
   const nameOf = (table: string, id: number | null): string | undefined =>
-    id === null ? undefined : (db.prepare(`SELECT name FROM ${table} WHERE id = ?`).get(id) as Row | undefined)?.name;
+    id === null ? undefined : (prepared(db, `SELECT name FROM ${table} WHERE id = ?`).get(id) as Row | undefined)?.name;
 
   const modelPath = (modelId: number): string => {
-    const m = db.prepare('SELECT name, group_id FROM models WHERE id = ?').get(modelId) as Row;
+    const m = prepared(db, 'SELECT name, group_id FROM models WHERE id = ?').get(modelId) as Row;
     return [...groupPathParts(db, m.group_id), m.name].join('/');
   };
 
@@ -74,10 +75,10 @@ export function exportDataCentre(db: Db): DataCentre {
       name: g.name, priority: g.priority, type: g.machine_type, allow_common_pool: !!g.allow_common_pool,
       storage: !!g.storage, dpm_registration: !!g.dpm_registration, prefer_cpu_blade: !!g.prefer_cpu_blade,
       description: g.description,
-      drivers: driversOf(db.prepare('SELECT interface, driver FROM group_drivers WHERE group_id = ?').all(g.id) as Row[]),
+      drivers: driversOf(prepared(db, 'SELECT interface, driver FROM group_drivers WHERE group_id = ?').all(g.id) as Row[]),
       ...withDriverSettings({ groupId: g.id }),
       software: groupSoftware(regs.get(`group:${g.id}`)),
-      models: (db.prepare('SELECT * FROM models WHERE group_id = ?').all(g.id) as Row[]).map((m) => {
+      models: (prepared(db, 'SELECT * FROM models WHERE group_id = ?').all(g.id) as Row[]).map((m) => {
         const md: GroupDoc['models'][number] = {
           name: m.name, priority: m.priority, register_dpm_on_create: !!m.register_dpm_on_create,
           optimal_startup: !!m.optimal_startup, description: m.description, software: groupSoftware(regs.get(`model:${m.id}`)),
@@ -88,11 +89,11 @@ export function exportDataCentre(db: Db): DataCentre {
         if (m.placement) md.placement = { high: m.load_high, target_high: m.load_target_high, target_low: m.load_target_low, low: m.load_low };
         return md;
       }),
-      host_settings: (db.prepare('SELECT id FROM host_settings WHERE group_id = ? ORDER BY position').all(g.id) as Row[]).map((h) => {
+      host_settings: (prepared(db, 'SELECT id FROM host_settings WHERE group_id = ? ORDER BY position').all(g.id) as Row[]).map((h) => {
         const ref = hostRef(db, h.id);
         return { host: ref.hostName, nics: ref.nics, tags: ref.tags, volumes: volumesOf(db, h.id), software: hostSoftware(regs.get(`host:${h.id}`), true) };
       }),
-      pool: (db.prepare(
+      pool: (prepared(db, 
         `SELECT m.name AS machine, md.name AS model FROM pool_members p JOIN machines m ON m.id = p.machine_id
            LEFT JOIN models md ON md.id = p.model_id WHERE p.group_id = ? ORDER BY p.position, m.name`,
       ).all(g.id) as Row[]).map((p) => (p.model === null ? { machine: p.machine } : { machine: p.machine, model: p.model })),
@@ -106,22 +107,22 @@ export function exportDataCentre(db: Db): DataCentre {
 
   const category = (c: Row): CategoryDoc => ({
     name: c.name, priority: c.priority, description: c.description,
-    categories: (db.prepare('SELECT * FROM categories WHERE parent_id = ?').all(c.id) as Row[]).map(category),
-    groups: (db.prepare('SELECT * FROM groups WHERE category_id = ?').all(c.id) as Row[]).map(group),
+    categories: (prepared(db, 'SELECT * FROM categories WHERE parent_id = ?').all(c.id) as Row[]).map(category),
+    groups: (prepared(db, 'SELECT * FROM groups WHERE category_id = ?').all(c.id) as Row[]).map(group),
   });
 
-  const machines: MachineDoc[] = (db.prepare('SELECT * FROM machines').all() as Row[]).map((m) => {
+  const machines: MachineDoc[] = (prepared(db, 'SELECT * FROM machines').all() as Row[]).map((m) => {
     const doc: MachineDoc = {
       name: m.name, kind: m.kind,
-      macs: (db.prepare('SELECT mac FROM machine_macs WHERE machine_id = ? ORDER BY nic_no').all(m.id) as Row[]).map((x) => x.mac),
+      macs: (prepared(db, 'SELECT mac FROM machine_macs WHERE machine_id = ? ORDER BY nic_no').all(m.id) as Row[]).map((x) => x.mac),
       hw_model_auto: !!m.hw_model_name_auto,
-      tags: (db.prepare('SELECT tag FROM machine_tags WHERE machine_id = ? ORDER BY seq').all(m.id) as Row[]).map((t) => t.tag),
+      tags: (prepared(db, 'SELECT tag FROM machine_tags WHERE machine_id = ? ORDER BY seq').all(m.id) as Row[]).map((t) => t.tag),
       power: m.power_state, hardware_status: m.hardware_status, management_status: m.management_status,
       maintenance: !!m.maintenance,
-      datastores: (db.prepare('SELECT name, capacity_gb, shared FROM datastores WHERE vm_server_id = ? ORDER BY name').all(m.id) as Row[])
+      datastores: (prepared(db, 'SELECT name, capacity_gb, shared FROM datastores WHERE vm_server_id = ? ORDER BY name').all(m.id) as Row[])
         .map((d) => (d.capacity_gb === null ? { name: d.name, shared: !!d.shared } : { name: d.name, capacity_gb: d.capacity_gb, shared: !!d.shared })),
       dpm_registered: !!m.dpm_registered,
-      drivers: driversOf(db.prepare('SELECT interface, driver FROM machine_drivers WHERE machine_id = ?').all(m.id) as Row[]),
+      drivers: driversOf(prepared(db, 'SELECT interface, driver FROM machine_drivers WHERE machine_id = ?').all(m.id) as Row[]),
       ...withDriverSettings({ machineId: m.id }),
       software: hostSoftware(regs.get(`machine:${m.id}`), false),
       description: m.description,
@@ -146,7 +147,7 @@ export function exportDataCentre(db: Db): DataCentre {
       doc.bmc = bmc;
     }
     if (m.group_id !== null && m.host_setting_id !== null) {
-      const h = db.prepare('SELECT host_name FROM host_settings WHERE id = ?').get(m.host_setting_id) as Row;
+      const h = prepared(db, 'SELECT host_name FROM host_settings WHERE id = ?').get(m.host_setting_id) as Row;
       doc.active = {
         group: groupPathParts(db, m.group_id).join('/'),
         model: nameOf('models', m.model_id) ?? '',
@@ -159,30 +160,30 @@ export function exportDataCentre(db: Db): DataCentre {
   });
 
   const settings: Record<string, string> = {};
-  for (const s of db.prepare('SELECT key, value FROM settings').all() as Row[]) settings[s.key] = s.value;
+  for (const s of prepared(db, 'SELECT key, value FROM settings').all() as Row[]) settings[s.key] = s.value;
 
   return canonical({
     kanri: 1,
     settings,
-    software: (db.prepare('SELECT * FROM software').all() as Row[]).map((s) => {
+    software: (prepared(db, 'SELECT * FROM software').all() as Row[]).map((s) => {
       const doc: DataCentre['software'][number] = { name: s.name, kind: s.kind, version: s.version, date: s.content_date, source: s.source, description: s.description };
       opt(doc, 'cost', s.cost);
       return doc;
     }),
-    policies: (db.prepare('SELECT * FROM policies').all() as Row[]).map((p) => ({
+    policies: (prepared(db, 'SELECT * FROM policies').all() as Row[]).map((p) => ({
       name: p.name, description: p.description, suppression_seconds: p.suppression_seconds,
-      rules: (db.prepare('SELECT * FROM policy_rules WHERE policy_id = ? ORDER BY position').all(p.id) as Row[]).map((r) => ({
+      rules: (prepared(db, 'SELECT * FROM policy_rules WHERE policy_id = ? ORDER BY position').all(p.id) as Row[]).map((r) => ({
         event: r.event_name, triggers: JSON.parse(r.triggers), action_name: r.action_name, actions: JSON.parse(r.actions),
         suppress: !!r.suppress, enabled: !!r.enabled,
       })),
     })),
-    volumes: (db.prepare('SELECT * FROM disk_volumes').all() as Row[]).map((v) => ({
+    volumes: (prepared(db, 'SELECT * FROM disk_volumes').all() as Row[]).map((v) => ({
       name: v.name, array: v.array_name, kind: v.array_kind, shared: !!v.shared, description: v.description,
     })),
-    categories: (db.prepare('SELECT * FROM categories WHERE parent_id IS NULL').all() as Row[]).map(category),
-    groups: (db.prepare('SELECT * FROM groups WHERE category_id IS NULL').all() as Row[]).map(group),
+    categories: (prepared(db, 'SELECT * FROM categories WHERE parent_id IS NULL').all() as Row[]).map(category),
+    groups: (prepared(db, 'SELECT * FROM groups WHERE category_id IS NULL').all() as Row[]).map(group),
     machines,
-    users: (db.prepare('SELECT name, level, password_hash, disabled FROM users').all() as Row[]).map((u) => ({
+    users: (prepared(db, 'SELECT name, level, password_hash, disabled FROM users').all() as Row[]).map((u) => ({
       name: u.name, level: u.level, password_hash: u.password_hash, disabled: !!u.disabled,
     })),
   });

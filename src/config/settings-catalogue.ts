@@ -22,14 +22,24 @@ function all(): KnownSetting[] {
   ];
 }
 
-export function knownSetting(key: string): KnownSetting | undefined {
-  for (const k of all()) {
-    if (k.spec.key === key) return k;
-    if (k.spec.suffixes && key.startsWith(k.spec.key + '.') && k.spec.suffixes.includes(key.slice(k.spec.key.length + 1))) return k;
+let index: Map<string, KnownSetting> | undefined;
+
+/** Every declared key (suffixed ones spelled out) → its declaration, built once. */
+function byKey(): Map<string, KnownSetting> {
+  if (!index) {
+    index = new Map();
+    for (const k of all()) {
+      index.set(k.spec.key, k);
+      for (const s of k.spec.suffixes ?? []) index.set(`${k.spec.key}.${s}`, k);
+    }
   }
-  return undefined;
+  return index;
+}
+
+export function knownSetting(key: string): KnownSetting | undefined {
+  return byKey().get(key);
 }
 
 export function knownSettingKeys(): string[] {
-  return all().flatMap((k) => [k.spec.key, ...(k.spec.suffixes ?? []).map((s) => `${k.spec.key}.${s}`)]);
+  return [...byKey().keys()];
 }

@@ -10,6 +10,7 @@ import { didYouMean } from '../util/nearest.js';
 import { knownSetting, knownSettingKeys } from './settings-catalogue.js';
 import { EVENT_SOURCES, POLICY_ACTIONS } from '../domain/policy-actions.js';
 import { splitPath } from '../domain/paths.js';
+import { foldName, nameProblem } from '../domain/names.js';
 import {
   type CategoryDoc, type DataCentre, type Drivers, type GroupDoc, type GroupSoftware, type HostSettingDoc,
   type HostSoftware, INTERFACES, type MachineDoc, type ModelDoc, type PolicyDoc, type SlotSoftware,
@@ -30,7 +31,8 @@ class Reader {
       this.fail(path, 'must be a mapping');
       return {};
     }
-    for (const k of Object.keys(v)) if (!keys.includes(k)) this.fail(join(path, k), `unknown key (expected one of: ${keys.join(', ')})`);
+    const known = new Set(keys);
+    for (const k of Object.keys(v)) if (!known.has(k)) this.fail(join(path, k), `unknown key (expected one of: ${keys.join(', ')})`);
     return v as Obj;
   }
 
@@ -58,8 +60,17 @@ class Reader {
     return v;
   }
 
+  /** A name that is printed in listings and matched on the command line: no control characters. */
+  label(path: string, v: unknown, max = 256): string {
+    const s = this.str(path, v, { required: true, max }) ?? '';
+    const problem = nameProblem(s);
+    if (problem) this.fail(path, problem);
+    return s;
+  }
+
+  /** A name that is part of a group path: a label without path separators. */
   name(path: string, v: unknown): string {
-    const s = this.str(path, v, { required: true, max: 128 }) ?? '';
+    const s = this.label(path, v, 128);
     if (/[\\\u00a5/]/.test(s)) this.fail(path, `'${s}' must not contain \\, \u00a5 or /`);
     return s;
   }
@@ -92,13 +103,13 @@ class Reader {
   }
 
   names(path: string, v: unknown): string[] {
-    return this.arr(path, v, (p, x) => this.str(p, x, { required: true }) ?? '');
+    return this.arr(path, v, (p, x) => this.label(p, x));
   }
 
   unique<T>(path: string, items: T[], key: (t: T) => string, what: string): void {
     const seen = new Map<string, number>();
     items.forEach((t, i) => {
-      const k = key(t).toLowerCase();
+      const k = foldName(key(t));
       if (seen.has(k)) this.fail(`${path}[${i}]`, `${what} '${key(t)}' is defined twice (names are case-insensitive; first at [${seen.get(k)}])`);
       else seen.set(k, i);
     });
@@ -189,7 +200,7 @@ function hostSoftware(r: Reader, path: string, v: unknown, withDistribution: boo
 function software(r: Reader, path: string, v: unknown): SoftwareDoc {
   const o = r.obj(path, v, ['name', 'kind', 'version', 'date', 'cost', 'source', 'description']);
   const s: SoftwareDoc = {
-    name: r.str(join(path, 'name'), o.name, { required: true, max: 256 }) ?? '',
+    name: r.label(join(path, 'name'), o.name),
     kind: r.oneOf(join(path, 'kind'), o.kind, ['scenario', 'template', 'local_script'] as const),
     version: r.str(join(path, 'version'), o.version) ?? '',
     date: r.str(join(path, 'date'), o.date) ?? '',
@@ -207,7 +218,7 @@ function software(r: Reader, path: string, v: unknown): SoftwareDoc {
 function policy(r: Reader, path: string, v: unknown): PolicyDoc {
   const o = r.obj(path, v, ['name', 'description', 'suppression_seconds', 'rules']);
   return {
-    name: r.str(join(path, 'name'), o.name, { required: true, max: 128 }) ?? '',
+    name: r.label(join(path, 'name'), o.name, 128),
     description: r.str(join(path, 'description'), o.description) ?? '',
     suppression_seconds: r.int(join(path, 'suppression_seconds'), o.suppression_seconds, 0, 0, 86400) ?? 0,
     rules: r.arr(join(path, 'rules'), o.rules, (p, x) => {
@@ -238,8 +249,8 @@ function policy(r: Reader, path: string, v: unknown): PolicyDoc {
 function volume(r: Reader, path: string, v: unknown): VolumeDoc {
   const o = r.obj(path, v, ['name', 'array', 'kind', 'shared', 'description']);
   return {
-    name: r.str(join(path, 'name'), o.name, { required: true }) ?? '',
-    array: r.str(join(path, 'array'), o.array, { required: true }) ?? '',
+    name: r.label(join(path, 'name'), o.name),
+    array: r.label(join(path, 'array'), o.array),
     kind: r.oneOf(join(path, 'kind'), o.kind, ['istorage', 'symmetrix', 'clarix'] as const),
     shared: r.bool(join(path, 'shared'), o.shared, false),
     description: r.str(join(path, 'description'), o.description) ?? '',
@@ -282,7 +293,7 @@ function model(r: Reader, path: string, v: unknown): ModelDoc {
 
 function hostSetting(r: Reader, path: string, v: unknown): HostSettingDoc {
   const o = r.obj(path, v, ['host', 'nics', 'tags', 'volumes', 'software']);
-  return {
+  const h: HostSettingDoc = {
     host: r.name(join(path, 'host'), o.host),
     nics: r.arr(join(path, 'nics'), o.nics, (p, x) => {
       const no = r.obj(p, x, ['addresses', 'gateways']);
@@ -298,6 +309,8 @@ function hostSetting(r: Reader, path: string, v: unknown): HostSettingDoc {
     volumes: r.names(join(path, 'volumes'), o.volumes),
     software: hostSoftware(r, join(path, 'software'), o.software, true),
   };
+  r.unique(join(path, 'volumes'), h.volumes, (v) => v, 'volume');
+  return h;
 }
 
 function group(r: Reader, path: string, v: unknown): GroupDoc {
@@ -356,7 +369,7 @@ function siblings(r: Reader, path: string, cats: CategoryDoc[], groups: GroupDoc
   const all = [...cats.map((c, i) => ({ name: c.name, at: `${join(path, 'categories')}[${i}]` })), ...groups.map((g, i) => ({ name: g.name, at: `${join(path, 'groups')}[${i}]` }))];
   const seen = new Map<string, string>();
   for (const n of all) {
-    const k = n.name.toLowerCase();
+    const k = foldName(n.name);
     if (seen.has(k)) r.fail(n.at, `'${n.name}' is already used by ${seen.get(k)} (names are case-insensitive)`);
     else seen.set(k, n.at);
   }
@@ -383,7 +396,7 @@ function machine(r: Reader, path: string, v: unknown): MachineDoc {
     datastores: r.arr(join(path, 'datastores'), o.datastores, (p, x) => {
       const d = r.obj(p, x, ['name', 'capacity_gb', 'shared']);
       const ds: { name: string; capacity_gb?: number; shared: boolean } = {
-        name: r.str(join(p, 'name'), d.name, { required: true }) ?? '',
+        name: r.label(join(p, 'name'), d.name),
         shared: r.bool(join(p, 'shared'), d.shared, false),
       };
       const cap = r.int(join(p, 'capacity_gb'), d.capacity_gb, undefined);
@@ -442,6 +455,7 @@ function machine(r: Reader, path: string, v: unknown): MachineDoc {
   if (m.kind !== 'virtual') {
     for (const k of ['vm_server', 'datastore', 'cost'] as const) if (m[k] !== undefined) r.fail(join(path, k), 'only virtual machines have this');
   }
+  r.unique(join(path, 'datastores'), m.datastores, (d) => d.name, 'datastore');
   if (m.kind !== 'vmserver') {
     if (m.capacity !== undefined) r.fail(join(path, 'capacity'), 'only VM servers have a capacity value');
     if (m.datastores.length) r.fail(join(path, 'datastores'), 'only VM servers have datastores');
@@ -465,12 +479,12 @@ function user(r: Reader, path: string, v: unknown): UserDoc {
 
 /** Cross-references: every name used must be defined, with the right kind. */
 function crossCheck(r: Reader, dc: DataCentre): void {
-  const sw = new Map(dc.software.map((s) => [s.name.toLowerCase(), s]));
-  const policies = new Set(dc.policies.map((p) => p.name.toLowerCase()));
-  const volumes = new Set(dc.volumes.map((v) => v.name.toLowerCase()));
-  const machines = new Map(dc.machines.map((m) => [m.name.toLowerCase(), m]));
+  const sw = new Map(dc.software.map((s) => [foldName(s.name), s]));
+  const policies = new Set(dc.policies.map((p) => foldName(p.name)));
+  const volumes = new Set(dc.volumes.map((v) => foldName(v.name)));
+  const machines = new Map(dc.machines.map((m) => [foldName(m.name), m]));
   const groups = allGroups(dc);
-  const groupByPath = new Map(groups.map((g) => [g.path.join('/').toLowerCase(), g]));
+  const groupByPath = new Map(groups.map((g) => [foldName(g.path.join('/')), g]));
   const locate = (g: GroupDoc): string => {
     const i = groups.findIndex((x) => x.group === g);
     return `group ${groups[i]!.path.join('\\')}`;
@@ -478,19 +492,19 @@ function crossCheck(r: Reader, dc: DataCentre): void {
 
   const distributable = (where: string, names: string[]): void => {
     for (const n of names) {
-      const s = sw.get(n.toLowerCase());
+      const s = sw.get(foldName(n));
       if (!s) r.fail(where, `software '${n}' is not defined under software:`);
       else if (s.kind === 'template') r.fail(where, `'${n}' is a template; templates are not distributed`);
     }
   };
   const template = (where: string, n: string | undefined): void => {
     if (n === undefined) return;
-    const s = sw.get(n.toLowerCase());
+    const s = sw.get(foldName(n));
     if (!s) r.fail(where, `template '${n}' is not defined under software:`);
     else if (s.kind !== 'template') r.fail(where, `'${n}' is a ${s.kind}, not a template`);
   };
   const policyRef = (where: string, n: string | undefined): void => {
-    if (n !== undefined && !policies.has(n.toLowerCase())) r.fail(where, `policy '${n}' is not defined under policies:`);
+    if (n !== undefined && !policies.has(foldName(n))) r.fail(where, `policy '${n}' is not defined under policies:`);
   };
 
   const hostUse = new Map<string, string>();
@@ -507,8 +521,8 @@ function crossCheck(r: Reader, dc: DataCentre): void {
       distributable(`${at} model ${m.name}: software`, [...m.software.activation, ...m.software.standby]);
       if (m.vm_server_model !== undefined) {
         const parts = m.vm_server_model.split('/');
-        const target = groupByPath.get(parts.slice(0, -1).join('/').toLowerCase());
-        const found = target?.group.models.some((x) => x.name.toLowerCase() === parts.at(-1)!.toLowerCase());
+        const target = groupByPath.get(foldName(parts.slice(0, -1).join('/')));
+        const found = target?.group.models.some((x) => foldName(x.name) === foldName(parts.at(-1)!));
         if (!found) r.fail(`${at} model ${m.name}: vm_server_model`, `'${m.vm_server_model}' is not a model path (Category/Group/Model)`);
         else if (target!.group.type !== 'vmserver') r.fail(`${at} model ${m.name}: vm_server_model`, `'${m.vm_server_model}' is not in a VM server group`);
         if (g.type !== 'virtual') r.fail(`${at} model ${m.name}: vm_server_model`, 'only models of virtual-machine groups name a VM server model');
@@ -517,7 +531,7 @@ function crossCheck(r: Reader, dc: DataCentre): void {
     }
     const ips = new Map<string, string>();
     for (const h of g.host_settings) {
-      for (const v of h.volumes) if (!volumes.has(v.toLowerCase())) r.fail(`${at} host ${h.host}: volumes`, `volume '${v}' is not defined under volumes:`);
+      for (const v of h.volumes) if (!volumes.has(foldName(v))) r.fail(`${at} host ${h.host}: volumes`, `volume '${v}' is not defined under volumes:`);
       const hs = h.software;
       distributable(`${at} host ${h.host}: software`, [...hs.activation.before_group, ...(hs.activation.distribution ?? []), ...hs.activation.after_group,
         ...hs.standby.before_group, ...(hs.standby.distribution ?? []), ...hs.standby.after_group]);
@@ -530,10 +544,10 @@ function crossCheck(r: Reader, dc: DataCentre): void {
       r.fail(at, 'storage and VLAN control are not possible for virtual machines');
     }
     for (const p of g.pool) {
-      const m = machines.get(p.machine.toLowerCase());
+      const m = machines.get(foldName(p.machine));
       if (!m) r.fail(`${at}: pool`, `machine '${p.machine}' is not defined under machines:`);
       else if (m.kind !== g.type) r.fail(`${at}: pool`, `machine '${p.machine}' is a ${m.kind} machine; the group takes ${g.type} machines`);
-      if (p.model !== undefined && !g.models.some((x) => x.name.toLowerCase() === p.model!.toLowerCase())) {
+      if (p.model !== undefined && !g.models.some((x) => foldName(x.name) === foldName(p.model!))) {
         r.fail(`${at}: pool`, `model '${p.model}' is not a model of this group`);
       }
     }
@@ -556,23 +570,23 @@ function crossCheck(r: Reader, dc: DataCentre): void {
     const ms = m.software;
     distributable(`${at}: software`, [...ms.activation.before_group, ...ms.activation.after_group, ...ms.standby.before_group, ...ms.standby.after_group]);
     if (m.vm_server !== undefined) {
-      const host = machines.get(m.vm_server.toLowerCase());
+      const host = machines.get(foldName(m.vm_server));
       if (!host || host.kind !== 'vmserver') r.fail(`${at}: vm_server`, `'${m.vm_server}' is not a VM server defined under machines:`);
-      else if (m.datastore !== undefined && !host.datastores.some((d) => d.name.toLowerCase() === m.datastore!.toLowerCase())) {
+      else if (m.datastore !== undefined && !host.datastores.some((d) => foldName(d.name) === foldName(m.datastore!))) {
         r.fail(`${at}: datastore`, `datastore '${m.datastore}' does not exist on ${host.name}`);
       }
     }
     if (m.active) {
-      const g = groupByPath.get(m.active.group.toLowerCase());
+      const g = groupByPath.get(foldName(m.active.group));
       if (!g) { r.fail(`${at}: active.group`, `group '${m.active.group}' is not defined`); continue; }
       if (g.group.type !== m.kind) r.fail(`${at}: active.group`, `a ${m.kind} machine cannot be active in a ${g.group.type} group`);
-      if (!g.group.models.some((x) => x.name.toLowerCase() === m.active!.model.toLowerCase())) r.fail(`${at}: active.model`, `model '${m.active.model}' is not a model of ${m.active.group}`);
-      const h = g.group.host_settings.find((x) => x.host.toLowerCase() === m.active!.host.toLowerCase());
+      if (!g.group.models.some((x) => foldName(x.name) === foldName(m.active!.model))) r.fail(`${at}: active.model`, `model '${m.active.model}' is not a model of ${m.active.group}`);
+      const h = g.group.host_settings.find((x) => foldName(x.host) === foldName(m.active!.host));
       if (!h) r.fail(`${at}: active.host`, `host setting '${m.active.host}' is not defined in ${m.active.group}`);
-      const key = `${m.active.group.toLowerCase()}/${m.active.host.toLowerCase()}`;
+      const key = `${foldName(m.active.group)}/${foldName(m.active.host)}`;
       if (hostUse.has(key)) r.fail(`${at}: active.host`, `host setting '${m.active.host}' is already used by ${hostUse.get(key)}`);
       else hostUse.set(key, m.name);
-      if (m.active.from === 'group_pool' && !g.group.pool.some((p) => p.machine.toLowerCase() === m.name.toLowerCase())) {
+      if (m.active.from === 'group_pool' && !g.group.pool.some((p) => foldName(p.machine) === foldName(m.name))) {
         r.fail(`${at}: active.from`, `group_pool, but the machine is not in the pool of ${m.active.group}`);
       }
     }
@@ -587,14 +601,17 @@ export function readDataCentre(raw: unknown): ReadResult {
   const o = r.obj('', raw, ['kanri', 'settings', 'software', 'policies', 'volumes', 'categories', 'groups', 'machines', 'users']);
   if (o.kanri !== 1) r.fail('kanri', 'must be 1 (the format version)');
   const settings: Record<string, string> = {};
+  let unknownSettings = 0;
   if (o.settings !== undefined && o.settings !== null) {
-    const so = r.obj('settings', o.settings, Object.keys(o.settings as object));
+    const so = o.settings as Obj;
+    if (typeof so !== 'object' || Array.isArray(so)) r.fail('settings', 'must be a mapping');
     for (const [k, v] of Object.entries(so)) {
       const value = r.str(`settings.${k}`, v, { required: true }) ?? '';
       settings[k] = value;
       const known = knownSetting(k);
       if (!known) {
-        r.fail(`settings.${k}`, `unknown setting${didYouMean(k, knownSettingKeys())}`);
+        // A suggestion costs a comparison with every known key: only for the problems that get printed.
+        r.fail(`settings.${k}`, `unknown setting${++unknownSettings <= 100 ? didYouMean(k, knownSettingKeys()) : ''}`);
         continue;
       }
       const problem = value === '' ? undefined : settingProblem(known.spec, value);

@@ -1,6 +1,7 @@
 // Group paths: `Category\Group\Model`, with `\`, `¥` or `/` as separator
 // (spec/decisions.md "Parsing"). Names match case-insensitively.
 import type { Db } from '../store/db.js';
+import { allByName, byName, foldName } from './names.js';
 
 export interface CategoryRow { id: number; parent_id: number | null; name: string; priority: number; description: string }
 export interface GroupRow {
@@ -34,13 +35,13 @@ export function resolvePath(db: Db, path: string): Resolved | ResolveFailure {
   const [first, ...rest] = parts as [string, ...string[]];
 
   let cur: Resolved | undefined;
-  const topCat = db.prepare('SELECT * FROM categories WHERE parent_id IS NULL AND name = ?').get(first) as CategoryRow | undefined;
-  const topGroup = db.prepare(`SELECT ${GROUP_COLUMNS} FROM groups WHERE category_id IS NULL AND name = ?`).get(first) as GroupRow | undefined;
+  const topCat = byName<CategoryRow>(db, 'SELECT * FROM categories WHERE parent_id IS NULL AND {name}', 'name', first);
+  const topGroup = byName<GroupRow>(db, `SELECT ${GROUP_COLUMNS} FROM groups WHERE category_id IS NULL AND {name}`, 'name', first);
   if (topCat) cur = { kind: 'category', category: topCat };
   else if (topGroup) cur = { kind: 'group', group: topGroup };
   else {
-    const cats = db.prepare('SELECT * FROM categories WHERE name = ?').all(first) as CategoryRow[];
-    const groups = db.prepare(`SELECT ${GROUP_COLUMNS} FROM groups WHERE name = ?`).all(first) as GroupRow[];
+    const cats = allByName<CategoryRow>(db, 'SELECT * FROM categories WHERE {name}', 'name', first);
+    const groups = allByName<GroupRow>(db, `SELECT ${GROUP_COLUMNS} FROM groups WHERE {name}`, 'name', first);
     if (cats.length + groups.length > 1) return { kind: 'ambiguous', at: first };
     if (cats[0]) cur = { kind: 'category', category: cats[0] };
     else if (groups[0]) cur = { kind: 'group', group: groups[0] };
@@ -49,13 +50,13 @@ export function resolvePath(db: Db, path: string): Resolved | ResolveFailure {
 
   for (const part of rest) {
     if (cur.kind === 'category') {
-      const sub = db.prepare('SELECT * FROM categories WHERE parent_id = ? AND name = ?').get(cur.category.id, part) as CategoryRow | undefined;
+      const sub: CategoryRow | undefined = byName<CategoryRow>(db, 'SELECT * FROM categories WHERE parent_id = ? AND {name}', 'name', part, cur.category.id);
       if (sub) { cur = { kind: 'category', category: sub }; continue; }
-      const g = db.prepare(`SELECT ${GROUP_COLUMNS} FROM groups WHERE category_id = ? AND name = ?`).get(cur.category.id, part) as GroupRow | undefined;
+      const g: GroupRow | undefined = byName<GroupRow>(db, `SELECT ${GROUP_COLUMNS} FROM groups WHERE category_id = ? AND {name}`, 'name', part, cur.category.id);
       if (!g) return { kind: 'missing', at: part };
       cur = { kind: 'group', group: g };
     } else if (cur.kind === 'group') {
-      const m = db.prepare('SELECT id, group_id, name, priority, policy_id FROM models WHERE group_id = ? AND name = ?').get(cur.group.id, part) as ModelRow | undefined;
+      const m: ModelRow | undefined = byName<ModelRow>(db, 'SELECT id, group_id, name, priority, policy_id FROM models WHERE group_id = ? AND {name}', 'name', part, cur.group.id);
       if (!m) return { kind: 'missing', at: part };
       cur = { kind: 'model', group: cur.group, model: m };
     } else {
@@ -90,8 +91,8 @@ export function sortNodes<T extends { priority: number; name: string }>(nodes: T
 }
 
 export function compareNames(a: string, b: string): number {
-  const x = a.toLowerCase();
-  const y = b.toLowerCase();
+  const x = foldName(a);
+  const y = foldName(b);
   return x < y ? -1 : x > y ? 1 : a < b ? -1 : a > b ? 1 : 0;
 }
 

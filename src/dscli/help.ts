@@ -54,3 +54,66 @@ export function helpText(): string {
   for (const [c, d] of RC_TEXT) l.push(`  ${c}  ${d}`);
   return l.join('\n') + '\n';
 }
+
+const LIST_OPTIONS: Array<[string, string]> = [
+  ['fanout=N', 'controllers at the same time (1-1024, default 64)'],
+  ['timeout=SECONDS', 'deadline of the whole operation on one controller (default 5)'],
+  ['retries=N', 'retransmissions of one request (0-5, default 2)'],
+];
+const POWER_OPTIONS: Array<[string, string]> = [...LIST_OPTIONS, ['wait=SECONDS', 'wait for the state to follow and read it back (default 10; 0 = do not wait)']];
+
+interface Detail { example: string; codes: number[]; options?: Array<[string, string]> }
+
+const SERVERS = [0, 1, 2, 4, 5, 6, 7, 8, 9];
+const ONE = [0, 1, 2, 4, 5, 6, 8, 9];
+
+/** Per command: one example, the return codes it can give, and its options. */
+const DETAILS: Record<string, Detail> = {
+  createServer: { example: 'dscli createServer web01 address=10.1.0.11 user=admin password_file=/root/bmc.pw', codes: [0, 1, 2, 3, 4, 5, 6, 8, 9] },
+  setServer: { example: 'dscli setServer ilo01 ca_file=/etc/kanri/ilo-ca.pem events=on', codes: [0, 1, 2, 3, 4, 5, 6, 8, 9] },
+  deleteServer: { example: 'dscli deleteServer web01', codes: [0, 1, 2, 9] },
+  getServerList: { example: 'dscli getServerList front', codes: [0, 1, 2, 9] },
+  checkConnection: { example: 'dscli checkConnection web[01-24] timeout=2', codes: SERVERS, options: LIST_OPTIONS },
+  createGroup: { example: 'dscli createGroup front', codes: [0, 1, 3, 9] },
+  deleteGroup: { example: 'dscli deleteGroup front', codes: [0, 1, 2, 9] },
+  addGroupServer: { example: 'dscli addGroupServer front web[01-04]', codes: [0, 1, 2, 9] },
+  removeGroupServer: { example: 'dscli removeGroupServer front web03', codes: [0, 1, 2, 9] },
+  getGroupList: { example: 'dscli getGroupList', codes: [0, 1, 9] },
+  powerOn: { example: 'dscli powerOn web[01-24] --yes', codes: SERVERS, options: POWER_OPTIONS },
+  powerOff: { example: 'dscli powerOff web07', codes: SERVERS, options: POWER_OPTIONS },
+  powerCycle: { example: 'dscli powerCycle web07', codes: SERVERS, options: POWER_OPTIONS },
+  reset: { example: 'dscli reset web07', codes: SERVERS, options: POWER_OPTIONS },
+  dump: { example: 'dscli dump web07', codes: SERVERS, options: LIST_OPTIONS },
+  shutdownOs: { example: 'dscli shutdownOs web07 via=ssh wait=300', codes: SERVERS, options: [...POWER_OPTIONS, ['via=controller|ssh', 'soft-off (IPMI) or GracefulShutdown (Redfish) through the controller (ipmi and redfish say the same), or the shutdown command over SSH, then power read until off (wait default dscli.ssh_wait_s)']] },
+  getPowerStatus: { example: 'dscli getPowerStatus web[01-24] --json', codes: SERVERS, options: LIST_OPTIONS },
+  getSel: { example: 'dscli getSel web01 20', codes: ONE, options: LIST_OPTIONS },
+  clearSel: { example: 'dscli clearSel web01 --yes', codes: SERVERS, options: LIST_OPTIONS },
+  getSensorList: { example: 'dscli getSensorList web01', codes: ONE, options: LIST_OPTIONS },
+  getHardwareInfo: { example: 'dscli getHardwareInfo web01 --json', codes: ONE, options: LIST_OPTIONS },
+  identify: { example: 'dscli identify web01 30', codes: ONE, options: LIST_OPTIONS },
+  getBmcConfig: { example: 'dscli getBmcConfig web01 channel=1', codes: ONE, options: [['channel=N', 'LAN channel (1-15, default 1)'], ...LIST_OPTIONS.slice(1)] },
+  setBmcConfig: { example: 'dscli setBmcConfig web01 vlan=20', codes: ONE, options: [['channel=N', 'LAN channel (1-15, default 1)'], ...LIST_OPTIONS.slice(1)] },
+  backupBmcConfig: { example: 'dscli backupBmcConfig web01 web01-bmc.json', codes: ONE, options: [['channel=N', 'LAN channel (1-15, default 1)'], ...LIST_OPTIONS.slice(1)] },
+  restoreBmcConfig: { example: 'dscli restoreBmcConfig web01 web01-bmc.json', codes: ONE, options: LIST_OPTIONS.slice(1) },
+  getAlertList: { example: 'dscli getAlertList web01 10', codes: [0, 1, 2, 9] },
+  setTrapForward: { example: 'dscli setTrapForward 1 192.0.2.40:162 community=ops', codes: [0, 1, 2, 9] },
+  getTrapForward: { example: 'dscli getTrapForward', codes: [0, 1, 9] },
+  createUser: { example: 'echo "$PW" | dscli createUser ops1 -', codes: [0, 1, 3, 9] },
+  deleteUser: { example: 'dscli deleteUser ops1', codes: [0, 1, 2, 9] },
+  getUserList: { example: 'dscli getUserList', codes: [0, 1, 9] },
+};
+
+/** `dscli help getSel`: syntax, what it does, options, one example, the return codes. */
+export function commandHelpText(cmd: string): string | undefined {
+  const entry = COMMAND_HELP.find(([syntax]) => syntax.split(' ')[0] === cmd);
+  const d = DETAILS[cmd];
+  if (!entry || !d) return undefined;
+  const l = [`Usage: dscli [--db PATH] [--json] [--yes] ${entry[0]}`, '', entry[1]];
+  if (d.options?.length) {
+    const w = Math.max(...d.options.map(([o]) => o.length));
+    l.push('', 'Options:', ...d.options.map(([o, t]) => `  ${o.padEnd(w)}  ${t}`));
+  }
+  l.push('', 'Example:', `  ${d.example}`, '', 'Return codes:');
+  for (const [c, t] of RC_TEXT) if (d.codes.includes(c)) l.push(`  ${c}  ${t}`);
+  return l.join('\n') + '\n';
+}

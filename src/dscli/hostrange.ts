@@ -23,35 +23,65 @@ export function splitTopLevel(word: string): string[] {
   return out;
 }
 
-function expandSet(body: string, word: string): string[] {
-  const out: string[] = [];
+/** Numbers in a range have at most this many digits, so that they stay exact integers. */
+const MAX_DIGITS = 9;
+
+interface Span { from: number; to: number; width: number }
+
+/** The parts of a bracket body, checked, and how many names they make, before anything is expanded. */
+function spans(body: string, word: string): { parts: Span[]; size: number } {
+  const parts: Span[] = [];
+  let size = 0;
   for (const part of body.split(',')) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part);
-    if (!m) throw formatError(`bad host range [${body}] in ${word}: use [01-24] or [1,3,5-7]`);
+    if (!m) throw formatError(`bad host range [${body.length > 40 ? body.slice(0, 40) + '…' : body}] in ${shorten(word)}: use [01-24] or [1,3,5-7]`);
     const a = m[1]!, b = m[2] ?? m[1]!;
+    if (a.length > MAX_DIGITS || b.length > MAX_DIGITS) throw formatError(`host range ${shorten(word)} is too large (numbers have at most ${MAX_DIGITS} digits)`);
     const from = Number(a), to = Number(b);
-    if (to < from) throw formatError(`bad host range ${a}-${b} in ${word}: the end is below the start`);
-    if (to - from + 1 > MAX_EXPANSION) throw formatError(`host range ${word} is too large (more than ${MAX_EXPANSION} names)`);
-    const width = a.length;
-    for (let i = from; i <= to; i++) out.push(String(i).padStart(width, '0'));
+    if (to < from) throw formatError(`bad host range ${a}-${b} in ${shorten(word)}: the end is below the start`);
+    size += to - from + 1;
+    if (size > MAX_EXPANSION) throw formatError(`host range ${shorten(word)} is too large (more than ${MAX_EXPANSION} names)`);
+    parts.push({ from, to, width: a.length });
   }
-  return out;
+  return { parts, size };
 }
 
-/** Expands one target word without top-level commas. */
-export function expandRange(word: string): string[] {
-  const m = /^([^[\]]*)\[([^[\]]*)\](.*)$/.exec(word);
-  if (!m) {
-    if (/[[\]]/.test(word)) throw formatError(`bad host range ${word}`);
-    return [word];
+function shorten(word: string): string {
+  return word.length > 80 ? `${word.slice(0, 80)}…` : word;
+}
+
+/** How many names a word without top-level commas expands to; throws "too large" past the limit. */
+export function expansionSize(word: string): number {
+  let total = 1;
+  let rest = word;
+  for (;;) {
+    const m = /^([^[\]]*)\[([^[\]]*)\](.*)$/.exec(rest);
+    if (!m) {
+      if (/[[\]]/.test(rest)) throw formatError(`bad host range ${shorten(word)}`);
+      return total;
+    }
+    total *= spans(m[2]!, word).size;
+    if (total > MAX_EXPANSION) throw formatError(`host range ${shorten(word)} is too large (more than ${MAX_EXPANSION} names)`);
+    rest = m[3]!;
   }
-  const [, prefix, body, rest] = m;
-  const tails = expandRange(rest!);
+}
+
+/** Expands one target word without top-level commas (its size is checked first). */
+export function expandRange(word: string): string[] {
+  expansionSize(word);
+  return expand(word, word);
+}
+
+function expand(rest: string, word: string): string[] {
+  const m = /^([^[\]]*)\[([^[\]]*)\](.*)$/.exec(rest);
+  if (!m) return [rest];
+  const [, prefix, body, tail] = m;
+  const tails = expand(tail!, word);
   const out: string[] = [];
-  for (const v of expandSet(body!, word)) {
-    for (const t of tails) {
-      out.push(`${prefix}${v}${t}`);
-      if (out.length > MAX_EXPANSION) throw formatError(`host range ${word} is too large (more than ${MAX_EXPANSION} names)`);
+  for (const { from, to, width } of spans(body!, word).parts) {
+    for (let i = from; i <= to; i++) {
+      const v = String(i).padStart(width, '0');
+      for (const t of tails) out.push(`${prefix}${v}${t}`);
     }
   }
   return out;

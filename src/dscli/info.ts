@@ -2,7 +2,8 @@
 // inventory, identify, and a BMC's LAN/account configuration with its versioned
 // backup/restore. The driver the registry resolves talks to the controller; this
 // module checks the input and prints.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { FileError, writePrivateFile } from '../util/files.js';
 import { type BoundController, bindController } from '../adapters/registry.js';
 import type { BmcAccount, BmcLan, BmcPrivilege, CallOptions, DriverContext, InfoInterface, LogEntry, SensorEntry } from '../adapters/types.js';
 import type { Db } from '../store/db.js';
@@ -211,7 +212,12 @@ export async function backupBmcConfigCmd(db: Db, args: string[], out: Out): Prom
   const c = await controller(db, name, 'backupBmcConfig', 'readBmcConfig', true);
   const { lan, users } = await c.info.readBmcConfig!(c.ctx, c.machine, channel, o);
   const doc: BmcBackup = { format: BACKUP_FORMAT, version: BACKUP_VERSION, server: name, saved_at: new Date().toISOString(), channel, lan, users };
-  writeFileSync(file, JSON.stringify(doc, null, 2) + '\n', { mode: 0o600 });
+  try {
+    writePrivateFile(file, JSON.stringify(doc, null, 2) + '\n');
+  } catch (err) {
+    if (err instanceof FileError) throw formatError(err.message);
+    throw err;
+  }
   if (out.json) out.out(JSON.stringify({ target: name, operation: 'backupBmcConfig', status: 'ok', file, users: users.length }) + '\n');
   return RC.OK;
 }
@@ -260,6 +266,7 @@ export async function restoreBmcConfigCmd(db: Db, args: string[], out: Out): Pro
   parseSettings(words, ['timeout', 'retries']);
   const c = await controller(db, name, 'restoreBmcConfig', 'restoreBmcConfig', true);
   if (!existsSync(file)) throw new DscliError(RC.NOT_FOUND, `backup file not found: ${file}`);
+  if (!statSync(file).isFile()) throw formatError(`backup file ${file} is not a regular file`);
   // Everything is checked before the first write to the BMC.
   const b = validateBackup(readFileSync(file, 'utf8'));
   await c.info.restoreBmcConfig!(c.ctx, c.machine, b.channel, { lan: b.lan, users: b.users }, call(db, words));

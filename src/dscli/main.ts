@@ -4,13 +4,16 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readSync } from 'node:fs';
 import { recordAudit } from '../store/audit.js';
-import { type Db, StoreError, openStore } from '../store/db.js';
+import { type Db, openStore } from '../store/db.js';
+import { storeProblem } from '../store/errors.js';
 import { defaultStorePath } from '../store/paths.js';
 import { SecretError } from '../store/secrets.js';
-import { isAdministrator } from '../pvmutl/privilege.js';
+import { isAdministrator } from '../cli/privilege.js';
 import { DriverError } from '../adapters/types.js';
 import { describeFailure, DscliError, formatError, RC } from './errors.js';
-import { helpText } from './help.js';
+import { commandHelpText, helpText } from './help.js';
+import { versionLine } from '../cli/version.js';
+import { didYouMean } from '../util/nearest.js';
 import type { Out } from './ops.js';
 
 export interface DscliIo {
@@ -65,10 +68,10 @@ export function processDscliIo(): DscliIo {
   };
 }
 
-interface Global { db?: string; json: boolean; yes: boolean; rest: string[] }
+interface Global { db?: string; json: boolean; yes: boolean; help: boolean; version: boolean; rest: string[] }
 
 function globals(args: string[]): Global {
-  const g: Global = { json: false, yes: false, rest: [] };
+  const g: Global = { json: false, yes: false, help: false, version: false, rest: [] };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--db') {
@@ -78,10 +81,18 @@ function globals(args: string[]): Global {
     } else if (a.startsWith('--db=')) g.db = a.slice(5);
     else if (a === '--json') g.json = true;
     else if (a === '--yes' || a === '-y') g.yes = true;
-    else if (a.startsWith('--')) throw formatError(`unknown option ${a}`);
+    else if (a === '--help' || a === '-h') g.help = true;
+    else if (a === '--version') g.version = true;
+    else if (a.startsWith('--')) throw formatError(`unknown option ${a}${didYouMean(a, ['--db', '--json', '--yes', '--help', '--version'])}`);
     else g.rest.push(a);
   }
   return g;
+}
+
+/** " (did you mean X?)": a command differing in case only, else the nearest by spelling. */
+function suggestCommand(word: string): string {
+  const exact = Object.keys(COMMANDS).find((c) => c.toLowerCase() === word.toLowerCase());
+  return exact ? ` (did you mean ${exact}?)` : didYouMean(word, Object.keys(COMMANDS));
 }
 
 type Arity = [min: number, max: number];
@@ -139,23 +150,37 @@ export async function runDscli(args: string[], io: DscliIo = processDscliIo(), e
   let cmd = '';
   let rest: string[] = [];
   let code: number = RC.OK;
+  let storePath = '';
   try {
     const g = globals(args);
+    if (g.version && g.rest.length === 0) {
+      io.out(versionLine('dscli'));
+      return RC.OK;
+    }
     if (g.rest.length === 0) {
+      if (g.help) {
+        io.out(helpText());
+        return RC.OK;
+      }
       io.err(helpText());
       return RC.FORMAT;
     }
     cmd = g.rest[0]!;
     rest = g.rest.slice(1);
-    if (['help', '-h', '--help'].includes(cmd)) {
+    // `dscli help getSel`, `dscli getSel --help`: the help of one command.
+    const topic = cmd === 'help' ? rest[0] : g.help ? cmd : undefined;
+    if (cmd === 'help' && topic === undefined) {
       io.out(helpText());
       return RC.OK;
     }
-    const spec = COMMANDS[cmd];
-    if (!spec) {
-      const near = Object.keys(COMMANDS).find((c) => c.toLowerCase() === cmd.toLowerCase());
-      throw formatError(`unknown command ${cmd}${near ? ` (did you mean ${near}?)` : ''}; see dscli help`);
+    if (topic !== undefined) {
+      const text = commandHelpText(topic);
+      if (!text) throw formatError(`no help for ${topic}${suggestCommand(topic)}; see dscli help`);
+      io.out(text);
+      return RC.OK;
     }
+    const spec = COMMANDS[cmd];
+    if (!spec) throw formatError(`unknown command ${cmd}${suggestCommand(cmd)}; see dscli help`);
     const positional = spec.settings ? rest.filter((w) => !isSetting(w)) : rest;
     if (cmd === 'createServer' || cmd === 'setServer') {
       if (rest.filter(isSetting).length === 0) throw formatError(`${cmd} needs key=value settings`);
@@ -166,12 +191,13 @@ export async function runDscli(args: string[], io: DscliIo = processDscliIo(), e
     if (!isAdministrator(env)) {
       throw new DscliError(RC.PRIVILEGE, 'dscli needs administrator rights (root or a member of the kanri admin group)');
     }
-    db = openStore(g.db ?? defaultStorePath(env));
+    storePath = g.db ?? defaultStorePath(env);
+    db = openStore(storePath);
     const out: Out = { out: io.out, err: io.err, json: g.json };
     code = await dispatch(db, cmd, rest, out, io, g.yes);
     return code;
   } catch (e) {
-    code = report(e, io, cmd, rest);
+    code = report(e, io, cmd, rest, storePath);
     return code;
   } finally {
     if (db && cmd && COMMANDS[cmd]?.change && code !== RC.FORMAT) recordAudit(db, 'dscli', redact(cmd, rest), code);
@@ -179,9 +205,12 @@ export async function runDscli(args: string[], io: DscliIo = processDscliIo(), e
   }
 }
 
-function report(e: unknown, io: DscliIo, cmd: string, rest: string[]): number {
+/** A password given where something else belongs is never echoed back. */
+const redactMessage = (m: string): string => m.replace(/\bpassword=(?!-(\s|$))\S*/gi, 'password=***');
+
+function report(e: unknown, io: DscliIo, cmd: string, rest: string[], storePath: string): number {
   if (e instanceof DscliError) {
-    io.err(`dscli: ${e.message}\n`);
+    io.err(`dscli: ${redactMessage(e.message)}\n`);
     return e.code;
   }
   if (e instanceof DriverError) {
@@ -189,8 +218,9 @@ function report(e: unknown, io: DscliIo, cmd: string, rest: string[]): number {
     io.err(`dscli: ${rest[0] ?? cmd} failed ${f.layer}: ${f.message}\n`);
     return f.code;
   }
-  if (e instanceof SecretError || e instanceof StoreError) {
-    io.err(`dscli: ${e.message}\n`);
+  const problem = e instanceof SecretError ? e.message : storeProblem(e, storePath);
+  if (problem) {
+    io.err(`dscli: ${problem}\n`);
     return RC.CONTROLLER;
   }
   if (e instanceof RangeError) {
@@ -243,7 +273,8 @@ async function dispatch(db: Db, cmd: string, rest: string[], out: Out, io: Dscli
       return RC.OK;
     case 'getServerList': {
       for (const r of reg.listServers(db, rest[0])) {
-        const addr = r.bmc_address ? `${r.bmc_address.includes(':') ? `[${r.bmc_address}]` : r.bmc_address}:${r.bmc_port ?? ''}` : '-';
+        const host = r.bmc_address?.includes(':') ? `[${r.bmc_address}]` : r.bmc_address;
+        const addr = !host ? '-' : r.bmc_port ? `${host}:${r.bmc_port}` : host;
         if (out.json) {
           out.out(JSON.stringify({
             name: r.name, mgmt: r.mgmt_type, address: r.bmc_address, port: r.bmc_port, user: r.bmc_user, cipher: r.cipher_suite ?? 'auto',

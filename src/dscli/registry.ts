@@ -9,7 +9,7 @@ import { controllerDefault, controllerPowers, controllerSetting, needsController
 import { deleteDriverSetting, putDriverSetting, settingProblem } from '../adapters/settings.js';
 import { bumpGeneration } from '../store/generation.js';
 import { DscliError, exists, formatError, notFound, RC } from './errors.js';
-import { expandRange, isRange, splitTopLevel } from './hostrange.js';
+import { MAX_EXPANSION, expandRange, expansionSize, isRange, splitTopLevel } from './hostrange.js';
 import { getSetting } from '../store/settings.js';
 
 export const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
@@ -393,6 +393,14 @@ export function resolveServerList(db: Db, words: string[]): BmcRow[] {
   const seen = new Set<number>();
   const unknown: string[] = [];
   const add = (r: BmcRow) => { if (!seen.has(r.id)) { seen.add(r.id); out.push(r); } };
+  // The whole list is sized before any name is expanded: a list of many ranges is capped as one range is.
+  let names = 0;
+  for (const w of words) {
+    for (const item of splitTopLevel(w)) {
+      names += expansionSize(item);
+      if (names > MAX_EXPANSION) throw formatError(`the ServerList is too large (more than ${MAX_EXPANSION} names)`);
+    }
+  }
   const server = db.prepare(`SELECT ${BMC_COLUMNS} FROM machines WHERE name = ? AND mgmt_type IS NOT NULL`);
   const group = db.prepare('SELECT id FROM dscli_groups WHERE name = ?');
   for (const w of words) {

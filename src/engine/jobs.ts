@@ -118,42 +118,53 @@ export async function submit(db: Db, build: () => JobPlan[], opts: SubmitOptions
   }
 
   function plan(): Job[] | 'held' | 'canceled' {
-    return db.transaction((): Job[] | 'held' | 'canceled' => {
+    // The rows this attempt writes count only once its transaction has committed.
+    let rowIds = ids;
+    let rowParent = parentId;
+    const result = db.transaction((): Job[] | 'held' | 'canceled' => {
       sweepAbandoned(db);
-      const all = mine();
+      const all = [...rowIds, ...(rowParent === null ? [] : [rowParent])];
       if (all.length && (db.prepare(`SELECT count(*) AS n FROM jobs WHERE id IN (${inList(all)}) AND cancel_requested = 1`).get() as { n: number }).n > 0) {
         for (const id of all) finishJob(db, id, 'canceled', null);
         return 'canceled';
       }
       const plans = build();
       opts.check?.(plans);
-      const blockers = reservedByOthers(db, plans.flatMap((p) => p.resources), ids);
+      const blockers = reservedByOthers(db, plans.flatMap((p) => p.resources), rowIds);
       const status = blockers.length ? 'held' : 'running';
-      if (opts.parent && parentId === null) {
-        parentId = createJob(db, { sequence: opts.parent.sequence, params: opts.parent.params, origin: opts.origin, command: opts.command, main: true, parentId: null }, status);
-      } else if (parentId !== null) {
-        replanJob(db, parentId, {}, status);
+      if (opts.parent && rowParent === null) {
+        rowParent = createJob(db, { sequence: opts.parent.sequence, params: opts.parent.params, origin: opts.origin, command: opts.command, main: true, parentId: null }, status);
+      } else if (rowParent !== null) {
+        replanJob(db, rowParent, {}, status);
       }
       // Reuse the held rows on a retry; a plan count that changed while held gets fresh rows.
-      if (ids.length !== plans.length) {
-        for (const id of ids) discardHeld(db, id);
-        ids = plans.map((p) => createJob(db, {
-          sequence: p.sequence, params: p.params, origin: opts.origin, command: opts.command, resources: p.resources, main: parentId === null, parentId,
+      if (rowIds.length !== plans.length) {
+        for (const id of rowIds) discardHeld(db, id);
+        const parent = rowParent;
+        rowIds = plans.map((p) => createJob(db, {
+          sequence: p.sequence, params: p.params, origin: opts.origin, command: opts.command, resources: p.resources, main: parent === null, parentId: parent,
         }, status));
       } else {
-        plans.forEach((p, i) => replanJob(db, ids[i]!, { sequence: p.sequence, params: p.params, resources: p.resources }, status));
+        plans.forEach((p, i) => replanJob(db, rowIds[i]!, { sequence: p.sequence, params: p.params, resources: p.resources }, status));
       }
-      if (blockers.length) {
-        if (attempts === 0) opts.onHeld?.(ids, blockers);
-        return 'held';
-      }
+      if (blockers.length) return 'held';
       const ins = db.prepare('INSERT INTO reservations (resource, resource_id, job_id) VALUES (?, ?, ?)');
       plans.forEach((p, i) => {
-        for (const [kind, id] of p.resources) ins.run(kind, id, ids[i]);
+        for (const [kind, id] of p.resources) ins.run(kind, id, rowIds[i]);
       });
-      return plans.map((p, i) => ({ id: ids[i]!, plan: p }));
+      return plans.map((p, i) => ({ id: rowIds[i]!, plan: p }));
     }).immediate();
+    ids = rowIds;
+    parentId = rowParent;
+    if (result === 'held' && attempts === 0) opts.onHeld?.(ids, reservedFor(db, ids));
+    return result;
   }
+}
+
+/** What other jobs hold of what these held jobs need, for the held notice. */
+function reservedFor(db: Db, ids: number[]): Resource[] {
+  const wanted = db.prepare(`SELECT resources FROM jobs WHERE id IN (${inList(ids)})`).all() as Array<{ resources: string }>;
+  return reservedByOthers(db, wanted.flatMap((w) => JSON.parse(w.resources) as Resource[]), ids);
 }
 
 export function releaseReservations(db: Db, jobId: number): void {

@@ -79,8 +79,11 @@ export function checkDrivers(db: Db, plan: JobPlan): void {
   }
 }
 
+/** What a front end may show as a step starts: which one of how many, and the time so far. */
+export interface StepProgress { jobId: number; n: number; of: number; name: string; target: string; elapsedMs: number }
+
 export class JobRunner {
-  constructor(private readonly db: Db, private readonly watch: JobWatch, private readonly onStep?: (jobId: number, line: string) => void) {}
+  constructor(private readonly db: Db, private readonly watch: JobWatch, private readonly onStep?: (p: StepProgress) => void) {}
 
   async run(job: Job): Promise<JobResult> {
     const { db } = this;
@@ -92,6 +95,7 @@ export class JobRunner {
     const bound: Record<'src' | 'dst', MachineRef | null> = { src: plan.src.machine, dst: plan.dst.machine };
     const ctxOf = (log: (line: string) => void): DriverContext => ({ db, jobId: job.id, signal, log });
     let seq = 0;
+    const t0 = Date.now();
     try {
       // A driver may refuse the job before anything changes (exit 6).
       const machines = [plan.src.machine, plan.dst.machine].filter((m): m is MachineRef => m !== null);
@@ -117,7 +121,7 @@ export class JobRunner {
         const target = machine?.name ?? stepTarget(step, plan);
         startStep(db, job.id, seq, { name: step.name, tag: step.tag, target });
         setPhase(db, job.id, step.name, Math.min(99, Math.floor((100 * done) / steps.length)));
-        this.onStep?.(job.id, `${step.name}${target ? ` (${target})` : ''}`);
+        this.onStep?.({ jobId: job.id, n: i + 1, of: steps.length, name: step.name, target, elapsedMs: Date.now() - t0 });
         let output = '';
         const log = (line: string): void => { if (output.length < MAX_OUTPUT) output += line + '\n'; };
         if (signal.aborted) {

@@ -3,6 +3,8 @@
 // management status, and resources another job has reserved.
 import type { Db } from '../store/db.js';
 import { reservedKeys } from './jobs.js';
+import { foldName } from '../domain/names.js';
+import { byName } from '../domain/names.js';
 
 export interface MachineRow {
   id: number; name: string; kind: string; hw_model_name: string | null; group_id: number | null;
@@ -16,7 +18,7 @@ export interface Candidate { machine: MachineRow; modelId: number | null; from: 
 const USABLE = "m.hardware_status = 'normal' AND m.management_status = 'normal' AND m.maintenance = 0";
 
 export function machineByName(db: Db, name: string): MachineRow | undefined {
-  return db.prepare('SELECT * FROM machines WHERE name = ?').get(name) as MachineRow | undefined;
+  return byName<MachineRow>(db, 'SELECT * FROM machines WHERE {name}', 'name', name);
 }
 
 export function machineById(db: Db, id: number): MachineRow {
@@ -36,7 +38,7 @@ export function freeHosts(db: Db, groupId: number): HostRow[] {
 
 /** A host setting of the group named by host name or by one of its IP addresses. */
 export function hostByNetInfo(db: Db, groupId: number, netInfo: string): HostRow | undefined {
-  return (db.prepare('SELECT id, host_name, position FROM host_settings WHERE group_id = ? AND host_name = ?').get(groupId, netInfo) ??
+  return (byName<HostRow>(db, 'SELECT id, host_name, position FROM host_settings WHERE group_id = ? AND {name}', 'host_name', netInfo, groupId) ??
     db.prepare(
       `SELECT h.id, h.host_name, h.position FROM host_settings h JOIN host_setting_addresses a ON a.host_setting_id = h.id
         WHERE h.group_id = ? AND a.address = ? LIMIT 1`,
@@ -76,7 +78,7 @@ export function commonPoolCandidates(db: Db, groupId: number, modelId: number | 
   if (groupPoolCandidates(db, groupId, null, kind).length > 0) return [];
   const activeModels = (db.prepare(
     'SELECT DISTINCT hw_model_name FROM machines WHERE group_id = ? AND (? IS NULL OR model_id = ?) AND hw_model_name IS NOT NULL',
-  ).all(groupId, modelId, modelId) as Array<{ hw_model_name: string }>).map((r) => r.hw_model_name.toLowerCase());
+  ).all(groupId, modelId, modelId) as Array<{ hw_model_name: string }>).map((r) => foldName(r.hw_model_name));
   const reserved = reservedKeys(db, 'machine');
   const rows = db.prepare(
     `SELECT m.* FROM machines m
@@ -86,7 +88,7 @@ export function commonPoolCandidates(db: Db, groupId: number, modelId: number | 
   ).all(kind) as MachineRow[];
   return rows
     .filter((m) => !reserved.has(String(m.id)))
-    .filter((m) => activeModels.length === 0 || (m.hw_model_name !== null && activeModels.includes(m.hw_model_name.toLowerCase())))
+    .filter((m) => activeModels.length === 0 || (m.hw_model_name !== null && activeModels.includes(foldName(m.hw_model_name))))
     .map((m) => ({ machine: m, modelId, from: 'common_pool' as const }));
 }
 
@@ -112,8 +114,8 @@ export function removalCandidates(db: Db, groupId: number, modelId: number | nul
 
 /** An active machine of a group by host name (or machine name). */
 export function activeByHost(db: Db, groupId: number, host: string): MachineRow | undefined {
-  return (db.prepare('SELECT m.* FROM machines m JOIN host_settings h ON h.id = m.host_setting_id WHERE m.group_id = ? AND h.host_name = ?').get(groupId, host) ??
-    db.prepare('SELECT m.* FROM machines m WHERE m.group_id = ? AND m.name = ?').get(groupId, host)) as MachineRow | undefined;
+  return byName<MachineRow>(db, 'SELECT m.* FROM machines m JOIN host_settings h ON h.id = m.host_setting_id WHERE m.group_id = ? AND {name}', 'h.host_name', host, groupId) ??
+    byName<MachineRow>(db, 'SELECT m.* FROM machines m WHERE m.group_id = ? AND {name}', 'm.name', host, groupId);
 }
 
 export function modelsByPriority(db: Db, groupId: number, order: 'highest-first' | 'lowest-first'): Array<{ id: number; name: string; priority: number }> {

@@ -12,15 +12,15 @@ import { type JobOutcome, finishJob } from './job-state.js';
 import { type Job, JobWatch, releaseReservations, submit } from './jobs.js';
 import type { Resource } from './plan.js';
 import { type ChangeRequest, planChange } from './planners/index.js';
-import { JobRunner, type JobResult, checkDrivers } from './runner.js';
+import { JobRunner, type JobResult, type StepProgress, checkDrivers } from './runner.js';
 
-export type { ChangeRequest, JobResult, JobOutcome };
+export type { ChangeRequest, JobResult, JobOutcome, StepProgress };
 
 export interface ChangeHooks {
   /** Called once when the jobs must wait for another job's resources. */
   onHeld?(jobIds: number[], blockers: Resource[]): void;
   /** Called as each step starts. */
-  onStep?(jobId: number, line: string): void;
+  onStep?(p: StepProgress): void;
 }
 
 export interface ChangeResult {

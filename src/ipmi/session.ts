@@ -520,14 +520,18 @@ export class Session {
     const data = Buffer.alloc(4);
     data.writeUInt32LE(this.bmcSid, 0);
     const msg = encodeIpmiRequest({ netFn: 0x06, cmd: 0x3c, data, rqSeq });
-    const budget = Math.min(c.timeoutMs, 500);
-    const late = c.signal?.aborted || Date.now() >= c.deadline;
+    const packet = (): Buffer => {
+      this.outSeq = (this.outSeq + 1) >>> 0 || 1;
+      return encodeV20Packet({ payloadType: PAYLOAD_IPMI, sessionId: this.bmcSid, seq: this.outSeq, payload: msg, keys: this.keys });
+    };
+    // The deadline is the caller's for the whole operation: past it (or canceled) the close
+    // is sent without waiting for the answer; the BMC frees the session either way.
+    const left = c.deadline - Date.now();
+    if (c.signal?.aborted || left < 50) return c.transport.sendOnly(c.host, c.port, packet()).catch(() => undefined);
+    const budget = Math.min(c.timeoutMs, 500, left);
     return c.transport.exchange({
-      host: c.host, port: c.port, timeoutMs: budget, retries: late ? 0 : 1, deadline: Date.now() + 2 * budget, step: 'Close Session',
-      build: () => {
-        this.outSeq = (this.outSeq + 1) >>> 0 || 1;
-        return encodeV20Packet({ payloadType: PAYLOAD_IPMI, sessionId: this.bmcSid, seq: this.outSeq, payload: msg, keys: this.keys });
-      },
+      host: c.host, port: c.port, timeoutMs: budget, retries: 1, deadline: Math.min(c.deadline, Date.now() + 2 * budget), step: 'Close Session',
+      build: packet,
       match: (d) => this.matchResponse(d, 0x06, 0x3c, rqSeq),
     }).then(() => undefined, () => undefined);
   }

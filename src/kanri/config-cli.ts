@@ -1,8 +1,10 @@
 // kanri config apply | check | export.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { FileError, writePrivateFile } from '../util/files.js';
 import { parse as parseYaml, stringify } from 'yaml';
 import { openStore, withStore } from '../store/db.js';
 import { ApplyRefused, applyDataCentre } from '../config/apply.js';
+import { type PlanEntry, planLine } from '../config/plan.js';
 import { exportDataCentre } from '../config/export.js';
 import { readDataCentre } from '../config/validate.js';
 import type { DataCentre } from '../config/document.js';
@@ -41,12 +43,50 @@ export function configCheck(file: string): number {
   return 0;
 }
 
-export function configApply(dbPath: string, file: string): number {
+export interface ApplyFlags { prune?: boolean; dryRun?: boolean }
+
+/** On a terminal, the administrator may allow the protected removals; on a pipe only --prune does. */
+async function confirmRemovals(plan: PlanEntry[]): Promise<boolean> {
+  if (!process.stdin.isTTY || !process.stderr.isTTY) return false;
+  const { createInterface } = await import('node:readline');
+  for (const e of plan.filter((x) => x.protect)) process.stderr.write(`  ${planLine(e)}\n`);
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  const answer = await new Promise<string>((r) => rl.question('kanri: remove these, with what they hold? [y/N] ', r));
+  rl.close();
+  return /^y(es)?$/i.test(answer.trim());
+}
+
+export async function configApply(dbPath: string, file: string, flags: ApplyFlags = {}): Promise<number> {
   const dc = loadDataCentre(file);
   if (!dc) return 1;
-  const db = openStore(dbPath);
+  if (flags.dryRun) {
+    // A dry run never creates a store: against a missing one, everything is added.
+    const db = existsSync(dbPath) ? openStore(dbPath, { readonly: true }) : openStore(':memory:');
+    try {
+      const { plan } = applyDataCentre(db, dc, { dryRun: true });
+      for (const e of plan) process.stdout.write(planLine(e) + '\n');
+      const n = (op: string): number => plan.filter((e) => e.op === op).length;
+      process.stdout.write(`dry run of ${file}: ${n('add')} to add, ${n('change')} to change, ${n('remove')} to remove; nothing was written\n`);
+      return 0;
+    } finally {
+      db.close();
+    }
+  }
+  const db = openStore(dbPath, { create: true });
   try {
-    const { changed, counts } = applyDataCentre(db, dc);
+    let prune = !!flags.prune;
+    let result;
+    try {
+      result = applyDataCentre(db, dc, { prune });
+    } catch (err) {
+      if (!(err instanceof ApplyRefused) || prune) throw err;
+      const { plan } = applyDataCentre(db, dc, { dryRun: true });
+      if (!plan.some((e) => e.protect) || !(await confirmRemovals(plan))) throw err;
+      prune = true;
+      result = applyDataCentre(db, dc, { prune });
+    }
+    const { changed, counts, plan } = result;
+    for (const e of plan.filter((x) => x.op === 'remove')) process.stdout.write(`removed ${e.kind} ${e.name}\n`);
     const summary = Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(', ');
     process.stdout.write(changed ? `applied ${file}: ${summary}\n` : `no changes: the store already matches ${file}\n`);
     return 0;
@@ -68,8 +108,22 @@ export function renderDataCentre(dc: DataCentre): string {
 export function configExport(dbPath: string, output: string | undefined): number {
   return withStore(dbPath, (db) => {
     const text = renderDataCentre(exportDataCentre(db));
-    if (output) writeFileSync(output, text, { mode: 0o600 });
-    else process.stdout.write(text);
+    if (output) {
+      try {
+        writePrivateFile(output, text);
+      } catch (err) {
+        if (!(err instanceof FileError)) throw err;
+        process.stderr.write(`kanri: ${err.message}\n`);
+        return 1;
+      }
+    } else process.stdout.write(text);
     return 0;
   });
+}
+
+export function storeInit(dbPath: string): number {
+  const existed = existsSync(dbPath);
+  openStore(dbPath, { create: true }).close();
+  process.stdout.write(existed ? `store ${dbPath} exists; nothing to do\n` : `created store ${dbPath}\n`);
+  return 0;
 }

@@ -93,7 +93,7 @@ export async function demo(write: Write = (s) => { process.stdout.write(s); }): 
   try {
     const { dc, errors } = readDataCentre(parse(readFileSync(FIXTURE, 'utf8')));
     if (!dc) throw new Error(`fixture invalid: ${errors.join('; ')}`);
-    const db = openStore(dbPath);
+    const db = openStore(dbPath, { create: true });
     const { counts } = applyDataCentre(db, dc);
     write(`kanri demo: a data centre of ${counts.machines} machines in ${counts.groups} groups, served by the sim driver\n`);
     write(`(temporary store ${dbPath}, removed at the end)\n`);

@@ -1,6 +1,8 @@
 // kanri driver list | show | secret: what each driver serves and reads (its declaration),
 // and the secrets of a machine's or group's driver settings, which no file carries.
 import { driverSpec, DRIVER_SPECS, KNOWN_DRIVERS } from '../adapters/registry.js';
+import type { DriverSpec } from '../adapters/types.js';
+import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import { type Owner, deleteDriverSetting, putDriverSecret } from '../adapters/settings.js';
 import { readSecret } from '../cli/secret-input.js';
 import { withStore } from '../store/db.js';
@@ -13,8 +15,18 @@ const pad = (rows: string[][]): string => {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd() + '\n').join('');
 };
 
-export function driverList(): number {
-  process.stdout.write(pad([['DRIVER', 'INTERFACES', 'DESCRIPTION'], ...DRIVER_SPECS.map((d) => [d.name, d.interfaces.join(',') || '-', d.description])]));
+const DRIVER_COLUMNS: Array<Column<DriverSpec>> = [
+  { header: 'DRIVER', key: 'name', value: (d) => d.name },
+  { header: 'INTERFACES', key: 'interfaces', value: (d) => d.interfaces.join(',') },
+  { header: 'DESCRIPTION', key: 'description', value: (d) => d.description },
+];
+
+export function driverList(json = false): number {
+  if (json) {
+    for (const d of DRIVER_SPECS) process.stdout.write(JSON.stringify({ name: d.name, interfaces: d.interfaces, controller: !!d.controller, description: d.description, settings: d.settings }) + '\n');
+    return 0;
+  }
+  process.stdout.write(renderListing(DRIVER_SPECS, DRIVER_COLUMNS, listingMode()));
   return 0;
 }
 

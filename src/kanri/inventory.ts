@@ -1,23 +1,60 @@
 // kanri machine list | machine reset | events: what an administrator checks after
 // a job — where each machine is, its statuses, and the event log.
+import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import { isJapanese } from '../cli/locale.js';
 import { withStore } from '../store/db.js';
 import { groupPathParts } from '../domain/paths.js';
+import { foldName } from '../domain/names.js';
+import { didYouMean } from '../util/nearest.js';
 
-export function machineList(dbPath: string, group: string | undefined): number {
+interface MachineLine {
+  name: string; kind: string; group: string | null; host: string | null; pools: number;
+  power: string; hardware: string; management: string; maintenance: boolean;
+}
+
+const where = (m: MachineLine): string =>
+  m.group !== null ? `${m.group} as ${m.host}` : m.pools > 0 ? `pool (${m.pools} group${m.pools > 1 ? 's' : ''})` : 'common pool';
+
+const MACHINE_COLUMNS: Array<Column<MachineLine>> = [
+  { header: 'MACHINE', key: 'name', value: (m) => m.name },
+  { header: 'KIND', key: 'kind', value: (m) => m.kind },
+  { header: 'WHERE', key: 'where', value: where },
+  { header: 'POWER', key: 'power', value: (m) => m.power, status: true },
+  { header: 'HARDWARE', key: 'hardware', value: (m) => m.hardware, status: true },
+  { header: 'MANAGEMENT', key: 'management', value: (m) => m.management, status: true },
+  { header: 'MAINTENANCE', key: 'maintenance', value: (m) => (m.maintenance ? 'yes' : '') },
+];
+
+const MACHINE_JSON: Array<Column<MachineLine>> = [
+  { header: '', key: 'name', value: (m) => m.name },
+  { header: '', key: 'kind', value: (m) => m.kind },
+  { header: '', key: 'group', value: (m) => m.group },
+  { header: '', key: 'host', value: (m) => m.host },
+  { header: '', key: 'pools', value: (m) => m.pools },
+  { header: '', key: 'power', value: (m) => m.power },
+  { header: '', key: 'hardware', value: (m) => m.hardware },
+  { header: '', key: 'management', value: (m) => m.management },
+  { header: '', key: 'maintenance', value: (m) => m.maintenance },
+];
+
+export function machineList(dbPath: string, group: string | undefined, json = false): number {
   return withStore(dbPath, (db) => {
     const rows = db.prepare(
       `SELECT m.name, m.kind, m.group_id, h.host_name, m.power_state, m.hardware_status, m.management_status, m.maintenance,
               (SELECT count(*) FROM pool_members p WHERE p.machine_id = m.id) AS pools
          FROM machines m LEFT JOIN host_settings h ON h.id = m.host_setting_id ORDER BY m.name COLLATE NOCASE`,
     ).all() as Array<{ name: string; kind: string; group_id: number | null; host_name: string | null; power_state: string; hardware_status: string; management_status: string; maintenance: number; pools: number }>;
-    const lines: string[] = [];
+    const paths = new Map<number, string>();
+    const pathOf = (id: number): string => paths.get(id) ?? (paths.set(id, groupPathParts(db, id).join('\\')), paths.get(id)!);
+    const wanted = group === undefined ? undefined : foldName(group).replace(/\//g, '\\');
+    const lines: MachineLine[] = [];
     for (const r of rows) {
-      const where = r.group_id !== null ? `${groupPathParts(db, r.group_id).join('\\')} as ${r.host_name}` : r.pools > 0 ? `pool (${r.pools} group${r.pools > 1 ? 's' : ''})` : 'common pool';
-      if (group !== undefined && !(r.group_id !== null && groupPathParts(db, r.group_id).join('\\').toLowerCase().includes(group.toLowerCase().replace(/\//g, '\\')))) continue;
-      lines.push([r.name, r.kind, where, `power=${r.power_state}`, `hardware=${r.hardware_status}`, `management=${r.management_status}`, ...(r.maintenance ? ['maintenance'] : [])].join('  '));
+      const g = r.group_id !== null ? pathOf(r.group_id) : null;
+      if (wanted !== undefined && !(g !== null && foldName(g).includes(wanted))) continue;
+      lines.push({ name: r.name, kind: r.kind, group: g, host: r.host_name, pools: r.pools, power: r.power_state, hardware: r.hardware_status, management: r.management_status, maintenance: !!r.maintenance });
     }
-    process.stdout.write(lines.map((l) => l + '\n').join(''));
+    const mode = listingMode(json);
+    process.stdout.write(renderListing(lines, json ? MACHINE_JSON : MACHINE_COLUMNS, mode));
     return 0;
   });
 }
@@ -27,20 +64,38 @@ export function machineReset(dbPath: string, name: string): number {
   return withStore(dbPath, (db) => {
     const r = db.prepare("UPDATE machines SET management_status = 'normal' WHERE name = ?").run(name);
     if (r.changes === 0) {
-      process.stderr.write(`kanri: machine not found: ${name}\n`);
+      const names = (db.prepare('SELECT name FROM machines').all() as Array<{ name: string }>).map((m) => m.name);
+      process.stderr.write(`kanri: machine not found: ${name}${didYouMean(name, names)}\n`);
       return 2;
     }
     return 0;
   });
 }
 
-export function eventList(dbPath: string, limit: number): number {
+interface EventLine { id: number; time: string; source: string; event_id: number; type: string; message: string; message_ja: string; machine: string | null; group_path: string | null; job_id: number | null }
+
+const message = (e: EventLine): string => (isJapanese() && e.message_ja ? e.message_ja : e.message);
+
+const EVENT_COLUMNS: Array<Column<EventLine>> = [
+  { header: 'TIME', key: 'time', value: (e) => e.time, time: true },
+  { header: 'SOURCE', key: 'source', value: (e) => e.source },
+  { header: 'ID', key: 'event_id', value: (e) => e.event_id },
+  { header: 'TYPE', key: 'type', value: (e) => e.type, status: true },
+  { header: 'MESSAGE', key: 'message', value: message },
+];
+
+const EVENT_JSON: Array<Column<EventLine>> = [
+  { header: '', key: 'id', value: (e) => e.id },
+  ...EVENT_COLUMNS,
+  { header: '', key: 'machine', value: (e) => e.machine },
+  { header: '', key: 'group', value: (e) => e.group_path },
+  { header: '', key: 'job', value: (e) => e.job_id },
+];
+
+export function eventList(dbPath: string, limit: number, json = false): number {
   return withStore(dbPath, (db) => {
-    const rows = db.prepare('SELECT id, time, source, event_id, type, message, message_ja FROM events ORDER BY id DESC LIMIT ?').all(limit) as
-      Array<{ time: string; source: string; event_id: number; type: string; message: string; message_ja: string }>;
-    for (const e of rows.reverse()) {
-      process.stdout.write(`${e.time} ${e.source} ${e.event_id} ${e.type.padEnd(11)} ${isJapanese() && e.message_ja ? e.message_ja : e.message}\n`);
-    }
+    const rows = db.prepare('SELECT id, time, source, event_id, type, message, message_ja, machine, group_path, job_id FROM events ORDER BY id DESC LIMIT ?').all(limit) as EventLine[];
+    process.stdout.write(renderListing(rows.reverse(), json ? EVENT_JSON : EVENT_COLUMNS, listingMode(json)));
     return 0;
   });
 }

@@ -1,36 +1,140 @@
-// kanri job list | show ID: the job journal (every step's start, end, result and driver output).
+// kanri job list | show | watch: the job journal (every step's start, end, result and
+// driver output), and following one job to its end.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Column, isoWithOffset, listingMode, localTime, renderListing } from '../cli/listing.js';
+import type { Db } from '../store/db.js';
 import { withStore } from '../store/db.js';
 import { sweepAbandoned } from '../engine/jobs.js';
-import { formatJobId } from '../pvmutl/format.js';
+import { formatJobId } from '../engine/plan.js';
 
-export function jobList(dbPath: string, limit: number): number {
+interface JobRow {
+  id: number; sequence: string; status: string; progress: number; phase: string; origin: string; command: string; params: string;
+  created_at: string; started_at: string | null; ended_at: string | null; error: string | null; exit_code: number | null;
+}
+
+const param = (j: JobRow, k: string): string | null => (JSON.parse(j.params) as Record<string, string>)[k] ?? null;
+
+const JOB_COLUMNS: Array<Column<JobRow>> = [
+  { header: 'JOB', key: 'id', value: (j) => formatJobId(j.id) },
+  { header: 'STATUS', key: 'status', value: (j) => j.status, status: true },
+  { header: 'PROGRESS', key: 'progress', value: (j) => `${j.progress}%` },
+  { header: 'CREATED', key: 'created_at', value: (j) => j.created_at, time: true },
+  { header: 'SEQUENCE', key: 'sequence', value: (j) => j.sequence },
+  { header: 'GROUP', key: 'group', value: (j) => param(j, 'group') },
+  { header: 'MACHINE', key: 'machine', value: (j) => param(j, 'machine') },
+  { header: 'ERROR', key: 'error', value: (j) => j.error },
+];
+
+const JOB_JSON: Array<Column<JobRow>> = [
+  { header: '', key: 'id', value: (j) => j.id },
+  { header: '', key: 'status', value: (j) => j.status },
+  { header: '', key: 'progress', value: (j) => j.progress },
+  { header: '', key: 'phase', value: (j) => j.phase },
+  { header: '', key: 'sequence', value: (j) => j.sequence },
+  { header: '', key: 'group', value: (j) => param(j, 'group') },
+  { header: '', key: 'machine', value: (j) => param(j, 'machine') },
+  { header: '', key: 'origin', value: (j) => j.origin },
+  { header: '', key: 'command', value: (j) => j.command },
+  { header: '', key: 'created_at', value: (j) => j.created_at, time: true },
+  { header: '', key: 'started_at', value: (j) => j.started_at, time: true },
+  { header: '', key: 'ended_at', value: (j) => j.ended_at, time: true },
+  { header: '', key: 'exit_code', value: (j) => j.exit_code },
+  { header: '', key: 'error', value: (j) => j.error },
+];
+
+const JOB_SELECT = 'SELECT id, sequence, status, progress, phase, origin, command, params, created_at, started_at, ended_at, error, exit_code FROM jobs';
+
+export function jobList(dbPath: string, limit: number, json = false): number {
   return withStore(dbPath, (db) => {
     sweepAbandoned(db);
-    const rows = db.prepare('SELECT id, sequence, status, progress, created_at, ended_at, error FROM jobs ORDER BY id DESC LIMIT ?').all(limit) as
-      Array<{ id: number; sequence: string; status: string; progress: number; created_at: string; ended_at: string | null; error: string | null }>;
-    for (const j of rows.reverse()) {
-      process.stdout.write(`${formatJobId(j.id)} ${j.status.padEnd(9)} ${String(j.progress).padStart(3)}% ${j.created_at} ${j.sequence}${j.error ? ` — ${j.error}` : ''}\n`);
+    const rows = db.prepare(`${JOB_SELECT} ORDER BY id DESC LIMIT ?`).all(limit) as JobRow[];
+    process.stdout.write(renderListing(rows.reverse(), json ? JOB_JSON : JOB_COLUMNS, listingMode(json)));
+    return 0;
+  });
+}
+
+/** A job by its management ID (00011 or 11), or `last`: the newest main job. */
+function findJob(db: Db, id: string): JobRow | undefined {
+  if (id === 'last') return db.prepare(`${JOB_SELECT} WHERE main = 1 ORDER BY id DESC LIMIT 1`).get() as JobRow | undefined;
+  if (!/^\d{1,9}$/.test(id)) return undefined;
+  return db.prepare(`${JOB_SELECT} WHERE id = ?`).get(Number(id)) as JobRow | undefined;
+}
+
+interface StepRow { seq: number; name: string; tag: string; target: string; status: string; started_at: string; ended_at: string | null; output: string }
+
+function steps(db: Db, jobId: number): StepRow[] {
+  return db.prepare('SELECT seq, name, tag, target, status, started_at, ended_at, output FROM job_steps WHERE job_id = ? ORDER BY seq').all(jobId) as StepRow[];
+}
+
+function notFound(id: string): number {
+  process.stderr.write(`kanri: job not found: ${id}${id === 'last' ? ' (no job has run yet)' : ''}\n`);
+  return 2;
+}
+
+export function jobShow(dbPath: string, id: string, json = false): number {
+  return withStore(dbPath, (db) => {
+    sweepAbandoned(db);
+    const job = findJob(db, id);
+    if (!job) return notFound(id);
+    const ss = steps(db, job.id);
+    if (json) {
+      const [line] = renderListing([job], JOB_JSON, listingMode(true)).split('\n');
+      const doc = JSON.parse(line!) as Record<string, unknown>;
+      doc.params = JSON.parse(job.params);
+      doc.steps = ss.map((s) => ({
+        seq: s.seq, name: s.name, tag: s.tag, target: s.target || null, status: s.status,
+        started_at: isoWithOffset(s.started_at), ended_at: isoWithOffset(s.ended_at), output: s.output.split('\n').filter(Boolean),
+      }));
+      process.stdout.write(JSON.stringify(doc) + '\n');
+      return 0;
+    }
+    process.stdout.write(`job ${formatJobId(job.id)} ${job.sequence} ${job.status} (${job.command})\n`);
+    for (const [k, v] of Object.entries(JSON.parse(job.params) as Record<string, string>)) process.stdout.write(`  ${k}=${v}\n`);
+    if (job.error) process.stdout.write(`  error: ${job.error}\n`);
+    for (const s of ss) {
+      process.stdout.write(`  ${String(s.seq).padStart(2)}. [${s.tag}] ${s.name}${s.target ? ` (${s.target})` : ''}: ${s.status}\n`);
+      for (const line of s.output.split('\n').filter(Boolean)) process.stdout.write(`        ${line}\n`);
     }
     return 0;
   });
 }
 
-export function jobShow(dbPath: string, id: string): number {
-  return withStore(dbPath, (db) => {
-    sweepAbandoned(db);
-    const job = db.prepare('SELECT * FROM jobs WHERE id = ?').get(Number(id)) as Record<string, unknown> | undefined;
-    if (!job) {
-      process.stderr.write(`kanri: job not found: ${id}\n`);
-      return 2;
+const WATCH_POLL_MS = 300;
+
+/** The exit code a watched job ends with: 0 completed, 6 could not start, 7 otherwise (as pvmutl). */
+const outcomeCode = (j: JobRow): number => (j.status === 'completed' ? 0 : j.exit_code === 6 ? 6 : 7);
+
+/**
+ * Follows a job until it ends, printing each step as it starts and ends (on a terminal
+ * with the elapsed time), and exits with the job's outcome.
+ */
+export async function jobWatch(dbPath: string, id: string): Promise<number> {
+  const { openStore } = await import('../store/db.js');
+  const db = openStore(dbPath);
+  try {
+    const first = findJob(db, id);
+    if (!first) return notFound(id);
+    const t0 = Date.parse(first.started_at ?? first.created_at);
+    const tty = !!process.stdout.isTTY;
+    process.stdout.write(`job ${formatJobId(first.id)} ${first.sequence}${param(first, 'machine') ? ` (${param(first, 'machine')})` : ''}: ${first.status}\n`);
+    const printed = new Map<number, string>();
+    for (;;) {
+      sweepAbandoned(db);
+      const job = findJob(db, String(first.id))!;
+      const ss = steps(db, job.id);
+      for (const s of ss) {
+        if (printed.get(s.seq) === s.status) continue;
+        printed.set(s.seq, s.status);
+        const at = tty ? ` +${Math.round((Date.parse(s.ended_at ?? s.started_at) - t0) / 1000)}s` : ` ${localTime(s.ended_at ?? s.started_at)}`;
+        process.stdout.write(`  ${String(s.seq).padStart(2)}. ${s.name}${s.target ? ` (${s.target})` : ''}: ${s.status}${at}\n`);
+      }
+      if (job.status !== 'running' && job.status !== 'held') {
+        process.stdout.write(`job ${formatJobId(job.id)} ${job.status}${job.error ? `: ${job.error}` : ''}\n`);
+        return outcomeCode(job);
+      }
+      await sleep(WATCH_POLL_MS);
     }
-    process.stdout.write(`job ${formatJobId(job.id as number)} ${job.sequence} ${job.status} (${job.command})\n`);
-    for (const [k, v] of Object.entries(JSON.parse(job.params as string) as Record<string, string>)) process.stdout.write(`  ${k}=${v}\n`);
-    if (job.error) process.stdout.write(`  error: ${job.error}\n`);
-    const steps = db.prepare('SELECT * FROM job_steps WHERE job_id = ? ORDER BY seq').all(job.id) as Array<Record<string, string | number>>;
-    for (const s of steps) {
-      process.stdout.write(`  ${String(s.seq).padStart(2)}. [${s.tag}] ${s.name}${s.target ? ` (${s.target})` : ''}: ${s.status}\n`);
-      for (const line of String(s.output).split('\n').filter(Boolean)) process.stdout.write(`        ${line}\n`);
-    }
-    return 0;
-  });
+  } finally {
+    db.close();
+  }
 }

@@ -1,35 +1,85 @@
 // kanri dialect: kanri's own commands (configuration, accounts, the demo).
 import { Command, CommanderError } from 'commander';
 import { defaultStorePath } from '../store/paths.js';
+import { isAdministrator } from '../cli/privilege.js';
+import { packageVersion } from '../cli/version.js';
+
+class UsageError extends Error {}
+
+const CODE_TEXT: Record<number, string> = {
+  0: 'success', 1: 'invalid input, or a refused change', 2: 'not found', 6: 'the job could not start', 7: 'the job failed or was canceled',
+  3: 'group not found (as pvmutl)', 4: 'host setting not usable (as pvmutl)', 11: 'VM already active (as pvmutl)',
+  9: 'not an administrator', 70: 'the store cannot be used', 74: 'the output cannot be written',
+};
+
+/** The end of a command's --help: one example and the exit codes it can give. */
+function helpTail(example: string, codes: number[] = [0, 1, 9, 70]): string {
+  return `\nExample:\n  ${example}\n\nExit codes: ${codes.map((c) => `${c} ${CODE_TEXT[c]}`).join('; ')}.\n`;
+}
+
+class NotAdministrator extends Error {
+  constructor() {
+    super('this command needs administrator rights (root or a member of the kanri admin group)');
+  }
+}
 
 export async function runKanri(args: string[]): Promise<number> {
   const program = new Command('kanri')
     .description('Server provisioning and out-of-band management (pvmutl and dscli compatible)')
     .option('--db <path>', 'configuration store (default: $KANRI_DB, /var/lib/kanri/kanri.db for root)')
+    .version(`kanri ${packageVersion()}`, '--version', 'print the version')
     .exitOverride()
     .showHelpAfterError();
-  const dbPath = (): string => program.opts<{ db?: string }>().db ?? defaultStorePath();
+  // One rule for all three names: what reads or changes the store is for administrators.
+  const dbPath = (): string => {
+    if (!isAdministrator()) throw new NotAdministrator();
+    return program.opts<{ db?: string }>().db ?? defaultStorePath();
+  };
+  const safeDefaultPath = (): string => {
+    try {
+      return defaultStorePath();
+    } catch {
+      return '';
+    }
+  };
   let code = 0;
+  /** -n COUNT: a whole number of 1 or more, or a usage error naming it. */
+  const count = (raw: string): number => {
+    if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 1_000_000) throw new UsageError(`-n needs a whole number from 1 to 1000000, not '${raw}'`);
+    return Number(raw);
+  };
 
   const config = program.command('config').description('load or write the data-centre description (YAML)');
   config.command('apply <file>')
     .description('make the store match FILE; validated completely first, nothing written on error')
-    .action(async (file: string) => { code = (await import('./config-cli.js')).configApply(dbPath(), file); });
+    .option('--dry-run', 'print what would be added, changed and removed; write nothing')
+    .option('--prune', 'also remove what the file cannot restore (machines with history, controller passwords, users)')
+    .addHelpText('after', helpTail('kanri config apply datacentre.yaml --dry-run', [0, 1, 9, 70]))
+    .action(async (file: string, opts: { dryRun?: boolean; prune?: boolean }) => { code = await (await import('./config-cli.js')).configApply(dbPath(), file, opts); });
   config.command('check <file>')
     .description('validate FILE without touching the store')
+    .addHelpText('after', helpTail('kanri config check datacentre.yaml', [0, 1]))
     .action(async (file: string) => { code = (await import('./config-cli.js')).configCheck(file); });
   config.command('export')
     .description('write the store as YAML')
     .option('-o, --output <file>', 'write to FILE instead of standard output')
+    .addHelpText('after', helpTail('kanri config export -o backup.yaml', [0, 1, 9, 70, 74]))
     .action(async (opts: { output?: string }) => { code = (await import('./config-cli.js')).configExport(dbPath(), opts.output); });
+
+  const store = program.command('store').description('the configuration store itself');
+  store.command('init').description('create an empty store at the --db path (the default path without --db); an existing store is left as it is')
+    .addHelpText('after', helpTail('kanri --db /srv/kanri/kanri.db store init', [0, 9, 70]))
+    .action(async () => { code = (await import('./config-cli.js')).storeInit(dbPath()); });
 
   const user = program.command('user').description("kanri's own user accounts (pvmutl changepassword)");
   user.command('add <name>')
     .description('create a user; the password is read from standard input, never from argv')
     .option('--level <level>', 'administrator or operator', 'operator')
+    .addHelpText('after', helpTail('echo "$PW" | kanri user add ops1 --level operator', [0, 1, 9, 70]))
     .action(async (name: string, opts: { level: string }) => { code = await (await import('./users.js')).userAdd(dbPath(), name, opts.level); });
-  user.command('list').description('list users and their levels')
-    .action(async () => { code = (await import('./users.js')).userList(dbPath()); });
+  user.command('list').description('list users and their levels').option('--json', 'one JSON object per user')
+    .addHelpText('after', helpTail('kanri user list --json', [0, 9, 70, 74]))
+    .action(async (opts: { json?: boolean }) => { code = (await import('./users.js')).userList(dbPath(), !!opts.json); });
   user.command('disable <name>').description('disable an account')
     .action(async (name: string) => { code = (await import('./users.js')).userSetDisabled(dbPath(), name, true); });
   user.command('enable <name>').description('enable an account')
@@ -37,6 +87,7 @@ export async function runKanri(args: string[]): Promise<number> {
 
   program.command('register-master <group> <machine> <netinfo>')
     .description('activate a common-pool machine as a master machine: no software, no personality (exit codes as pvmutl)')
+    .addHelpText('after', helpTail('kanri register-master Shop/Web cp-new-01 web05', [0, 1, 2, 3, 4, 6, 7, 9, 11]))
     .action(async (group: string, machine: string, netInfo: string) => { code = await (await import('./master.js')).registerMaster(dbPath(), group, machine, netInfo); });
 
   const sim = program.command('sim').description('failure injection and delays for the sim driver');
@@ -44,25 +95,27 @@ export async function runKanri(args: string[]): Promise<number> {
     .description("make OPERATION fail on MACHINE ('*' = any machine)")
     .option('--times <n>', 'fail only the next N calls (default: every call)')
     .option('--message <text>', 'the error text to report')
+    .addHelpText('after', helpTail('kanri sim fail px-spare-01 power-on --times 1', [0, 1, 2, 9, 70]))
     .action(async (machine: string, operation: string, opts: { times?: string; message?: string }) => { code = (await import('./sim.js')).simFail(dbPath(), machine, operation, opts); });
   sim.command('clear').description('remove every injected fault')
     .action(async () => { code = (await import('./sim.js')).simClear(dbPath()); });
   sim.command('delay <ms>').description('delay of every sim operation (or of one, with --operation)')
     .option('--operation <op>', 'the operation to delay')
     .action(async (ms: string, opts: { operation?: string }) => { code = (await import('./sim.js')).simDelay(dbPath(), ms, opts.operation); });
-  sim.command('show').description('delays and injected faults')
-    .action(async () => { code = (await import('./sim.js')).simShow(dbPath()); });
+  sim.command('show').description('delays and injected faults').option('--json', 'one JSON object: settings and faults')
+    .action(async (opts: { json?: boolean }) => { code = (await import('./sim.js')).simShow(dbPath(), !!opts.json); });
 
   const ssh = program.command('ssh').description('host keys of the machines kanri runs scenarios on');
   ssh.command('trust <machine>')
     .description("fetch the machine's SSH host key and accept it when it has the given fingerprint (or with --yes)")
     .option('--fingerprint <sha256>', 'the fingerprint the key must have (SHA256:…, as ssh-keygen -l prints it)')
     .option('--yes', 'accept the key that is offered (prints its fingerprint)')
+    .addHelpText('after', helpTail('kanri ssh trust web01 --fingerprint SHA256:…', [0, 1, 2, 9, 70]))
     .action(async (machine: string, opts: { fingerprint?: string; yes?: boolean }) => { code = await (await import('./ssh.js')).sshTrust(dbPath(), machine, opts); });
   ssh.command('forget <machine>').description("remove the machine's accepted host keys")
     .action(async (machine: string) => { code = (await import('./ssh.js')).sshForget(dbPath(), machine); });
-  ssh.command('known').description('accepted host keys')
-    .action(async () => { code = (await import('./ssh.js')).sshKnown(dbPath()); });
+  ssh.command('known').description('accepted host keys').option('--json', 'one JSON object per key')
+    .action(async (opts: { json?: boolean }) => { code = (await import('./ssh.js')).sshKnown(dbPath(), !!opts.json); });
 
   const redfish = program.command('redfish').description('the TLS certificates Redfish controllers are trusted by');
   redfish.command('trust <server>')
@@ -74,9 +127,10 @@ export async function runKanri(args: string[]): Promise<number> {
     .action(async (server: string) => { code = (await import('./redfish.js')).redfishForget(dbPath(), server); });
 
   const driver = program.command('driver').description('what each driver serves and reads; secrets of driver settings');
-  driver.command('list').description('every driver and the interfaces it serves')
-    .action(async () => { code = (await import('./drivers.js')).driverList(); });
+  driver.command('list').description('every driver and the interfaces it serves').option('--json', 'one JSON object per driver')
+    .action(async (opts: { json?: boolean }) => { code = (await import('./drivers.js')).driverList(!!opts.json); });
   driver.command('show <name>').description("a driver's interfaces and settings (name, scope, type, default, description)")
+    .addHelpText('after', helpTail('kanri driver show ipmi', [0, 2]))
     .action(async (name: string) => { code = (await import('./drivers.js')).driverShow(name); });
   driver.command('secret <driver> <key>')
     .description("seal a secret setting of a machine's or group's driver, read from standard input (never from argv)")
@@ -92,18 +146,28 @@ export async function runKanri(args: string[]): Promise<number> {
 
   const machine = program.command('machine').description('managed machines');
   machine.command('list [group]').description('every machine: where it is and its power, hardware and management status')
-    .action(async (group: string | undefined) => { code = (await import('./inventory.js')).machineList(dbPath(), group); });
+    .option('--json', 'one JSON object per machine')
+    .addHelpText('after', helpTail('kanri machine list Shop/Web --json', [0, 9, 70, 74]))
+    .action(async (group: string | undefined, opts: { json?: boolean }) => { code = (await import('./inventory.js')).machineList(dbPath(), group, !!opts.json); });
   machine.command('reset <name>').description('clear the abnormal management status a failed job left, once its cause is removed')
     .action(async (name: string) => { code = (await import('./inventory.js')).machineReset(dbPath(), name); });
 
-  program.command('events').description('the event log, oldest first').option('-n <count>', 'how many', '50')
-    .action(async (opts: { n: string }) => { code = (await import('./inventory.js')).eventList(dbPath(), Math.max(1, Number(opts.n) || 50)); });
+  program.command('events').description('the event log, oldest first')
+    .option('-n <count>', 'how many (the newest)', '50').option('--json', 'one JSON object per event')
+    .action(async (opts: { n: string; json?: boolean }) => { code = (await import('./inventory.js')).eventList(dbPath(), count(opts.n), !!opts.json); });
 
   const job = program.command('job').description('the job journal');
-  job.command('list').description('recent jobs, oldest first').option('-n <count>', 'how many', '20')
-    .action(async (opts: { n: string }) => { code = (await import('./jobs.js')).jobList(dbPath(), Math.max(1, Number(opts.n) || 20)); });
-  job.command('show <id>').description("a job's steps with their results and driver output")
-    .action(async (id: string) => { code = (await import('./jobs.js')).jobShow(dbPath(), id); });
+  job.command('list').description('recent jobs, oldest first: status, progress, sequence, group and machine')
+    .option('-n <count>', 'how many (the newest)', '20').option('--json', 'one JSON object per job')
+    .addHelpText('after', helpTail('kanri job list -n 5', [0, 1, 9, 70, 74]))
+    .action(async (opts: { n: string; json?: boolean }) => { code = (await import('./jobs.js')).jobList(dbPath(), count(opts.n), !!opts.json); });
+  job.command('show <id>').description("a job's steps with their results and driver output (id: 00011, 11 or last)")
+    .option('--json', 'one JSON object with the steps')
+    .addHelpText('after', helpTail('kanri job show last --json', [0, 2, 9, 70, 74]))
+    .action(async (id: string, opts: { json?: boolean }) => { code = (await import('./jobs.js')).jobShow(dbPath(), id, !!opts.json); });
+  job.command('watch <id>').description('follow a job (00011, 11 or last) to its end; exits 0 if it completed, 6 if it could not start, 7 otherwise')
+    .addHelpText('after', helpTail('kanri job watch last', [0, 2, 6, 7, 9, 70]))
+    .action(async (id: string) => { code = await (await import('./jobs.js')).jobWatch(dbPath(), id); });
 
   program.command('demo')
     .description('run a narrated tour on the built-in sim data centre (temporary store, nothing left behind)')
@@ -113,6 +177,20 @@ export async function runKanri(args: string[]): Promise<number> {
     await program.parseAsync(args, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 1;
+    if (err instanceof NotAdministrator) {
+      process.stderr.write(`kanri: ${err.message}\n`);
+      return 9;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`kanri: ${err.message}\n`);
+      return 1;
+    }
+    const { storeProblem } = await import('../store/errors.js');
+    const problem = storeProblem(err, program.opts<{ db?: string }>().db ?? safeDefaultPath());
+    if (problem) {
+      process.stderr.write(`kanri: ${problem}\n`);
+      return 70;
+    }
     throw err;
   }
   return code;

@@ -1,7 +1,8 @@
 // kanri sim …: failure injection and delays for the sim driver, so that every
 // failure path of an action sequence can be exercised on demand.
 import { withStore } from '../store/db.js';
-import { SIM_OPERATIONS, type SimOperation, clearFaults, injectFault, listFaults, setDelay, simSettings } from '../adapters/sim/state.js';
+import { type Fault, SIM_OPERATIONS, type SimOperation, clearFaults, injectFault, listFaults, setDelay, simSettings } from '../adapters/sim/state.js';
+import { type Column, listingMode, renderListing } from '../cli/listing.js';
 
 function checkOperation(op: string): op is SimOperation {
   if ((SIM_OPERATIONS as readonly string[]).includes(op)) return true;
@@ -45,12 +46,30 @@ export function simDelay(dbPath: string, ms: string, operation: string | undefin
   });
 }
 
-export function simShow(dbPath: string): number {
+const SETTING_COLUMNS: Array<Column<{ key: string; value: string }>> = [
+  { header: 'SETTING', key: 'key', value: (s) => s.key },
+  { header: 'VALUE', key: 'value', value: (s) => s.value },
+];
+
+const FAULT_COLUMNS: Array<Column<Fault>> = [
+  { header: 'FAULT ON', key: 'machine', value: (f) => f.machine },
+  { header: 'OPERATION', key: 'operation', value: (f) => f.operation },
+  { header: 'REMAINING', key: 'remaining', value: (f) => (f.remaining === null ? 'always' : f.remaining) },
+  { header: 'MESSAGE', key: 'message', value: (f) => f.message },
+];
+
+export function simShow(dbPath: string, json = false): number {
   return withStore(dbPath, (db) => {
-    for (const s of simSettings(db)) process.stdout.write(`${s.key} = ${s.value}\n`);
-    for (const f of listFaults(db)) {
-      process.stdout.write(`fault ${f.machine} ${f.operation} ${f.remaining === null ? 'always' : `${f.remaining} more`}${f.message ? ` (${f.message})` : ''}\n`);
+    const settings = simSettings(db);
+    const faults = listFaults(db);
+    if (json) {
+      process.stdout.write(JSON.stringify({ settings: Object.fromEntries(settings.map((s) => [s.key, s.value])), faults }) + '\n');
+      return 0;
     }
+    const mode = listingMode();
+    process.stdout.write(renderListing(settings, SETTING_COLUMNS, mode));
+    if (mode.tty && settings.length && faults.length) process.stdout.write('\n');
+    process.stdout.write(renderListing(faults, FAULT_COLUMNS, mode));
     return 0;
   });
 }

@@ -3,6 +3,7 @@ import { readdirSync, statSync, accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { openStore } from '../store/db.js';
 import { scriptDir, scriptSoftwareName } from '../adapters/local/script.js';
+import { foldName } from '../domain/names.js';
 
 export function collectLocalScripts(dbPath: string): number {
   const db = openStore(dbPath);
@@ -24,7 +25,7 @@ export function collectLocalScripts(dbPath: string): number {
         try { accessSync(path, constants.X_OK); } catch { continue; }
         const name = scriptSoftwareName(f);
         const version = st.mtime.toISOString();
-        found.add(name.toLowerCase());
+        found.add(foldName(name));
         const existing = db.prepare('SELECT id, kind FROM software WHERE name = ?').get(name) as { id: number; kind: string } | undefined;
         if (existing && existing.kind !== 'local_script') {
           process.stderr.write(`kanri: ${name} is already registered as a ${existing.kind}; ${f} skipped\n`);
@@ -36,7 +37,7 @@ export function collectLocalScripts(dbPath: string): number {
       }
     })();
     for (const s of db.prepare("SELECT name, source FROM software WHERE kind = 'local_script'").all() as Array<{ name: string; source: string }>) {
-      if (!found.has(s.name.toLowerCase())) process.stderr.write(`kanri: ${s.name}: ${s.source} is no longer in ${dir}\n`);
+      if (!found.has(foldName(s.name))) process.stderr.write(`kanri: ${s.name}: ${s.source} is no longer in ${dir}\n`);
     }
     return 0;
   } finally {

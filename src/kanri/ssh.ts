@@ -1,6 +1,7 @@
 // kanri ssh trust | forget | known: the host keys the ssh deploy driver accepts.
 // A key is accepted only when its fingerprint matches the one given by the
 // administrator (--fingerprint), or on explicit --yes after it was printed.
+import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import { DriverError } from '../adapters/types.js';
 import { addKnownKey, allKnownKeys, fingerprintOf, forgetKeys, keyTypeOf, knownKeys, normaliseFingerprint } from '../adapters/ssh/known-hosts.js';
 import { fetchHostKey } from '../adapters/ssh/session.js';
@@ -76,9 +77,19 @@ export function sshForget(dbPath: string, machine: string): number {
   });
 }
 
-export function sshKnown(dbPath: string): number {
+type KnownKey = ReturnType<typeof allKnownKeys>[number];
+
+const KNOWN_COLUMNS: Array<Column<KnownKey>> = [
+  { header: 'HOST', key: 'host', value: (k) => k.host },
+  { header: 'PORT', key: 'port', value: (k) => k.port },
+  { header: 'TYPE', key: 'type', value: (k) => k.keyType },
+  { header: 'FINGERPRINT', key: 'fingerprint', value: (k) => k.fingerprint },
+  { header: 'ACCEPTED', key: 'added_at', value: (k) => k.addedAt, time: true },
+];
+
+export function sshKnown(dbPath: string, json = false): number {
   return withDb(dbPath, true, (db) => {
-    for (const k of allKnownKeys(db)) say(`${k.host}:${k.port} ${k.keyType} ${k.fingerprint} ${k.addedAt}\n`);
+    say(renderListing(allKnownKeys(db), KNOWN_COLUMNS, listingMode(json)));
     return 0;
   });
 }

@@ -2,6 +2,7 @@
 // (or a no-echo prompt on a terminal), never from argv.
 import { hashPassword } from '../auth/password.js';
 import { withStore } from '../store/db.js';
+import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import { readSecret } from '../cli/secret-input.js';
 import { PASSWORD, USER_NAME } from '../pvmutl/commands/changepassword.js';
 
@@ -29,11 +30,19 @@ export async function userAdd(dbPath: string, name: string, level: string): Prom
   });
 }
 
-export function userList(dbPath: string): number {
+interface UserLine { name: string; level: string; disabled: number; updated_at: string }
+
+const USER_COLUMNS: Array<Column<UserLine>> = [
+  { header: 'USER', key: 'name', value: (u) => u.name },
+  { header: 'LEVEL', key: 'level', value: (u) => u.level },
+  { header: 'STATE', key: 'state', value: (u) => (u.disabled ? 'disabled' : 'enabled'), status: true },
+  { header: 'CHANGED', key: 'updated_at', value: (u) => u.updated_at, time: true },
+];
+
+export function userList(dbPath: string, json = false): number {
   return withStore(dbPath, (db) => {
-    for (const u of db.prepare('SELECT name, level, disabled FROM users ORDER BY name').all() as Array<{ name: string; level: string; disabled: number }>) {
-      process.stdout.write(`${u.name} ${u.level}${u.disabled ? ' disabled' : ''}\n`);
-    }
+    const rows = db.prepare('SELECT name, level, disabled, updated_at FROM users ORDER BY name').all() as UserLine[];
+    process.stdout.write(renderListing(rows, USER_COLUMNS, listingMode(json)));
     return 0;
   });
 }

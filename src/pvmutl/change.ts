@@ -1,7 +1,7 @@
 // A pvmutl configuration change: the engine runs it; this module says on stderr what
 // happened to each job that did not complete, in pvmutl's words, and picks the exit code.
 import { L } from '../cli/locale.js';
-import { Engine, type ChangeRequest, type ChangeResult } from '../engine/service.js';
+import { Engine, type ChangeRequest, type ChangeResult, type StepProgress } from '../engine/service.js';
 import type { Db } from '../store/db.js';
 import { exitCodeOf } from './exit-codes.js';
 import { formatJobId } from './format.js';
@@ -33,7 +33,8 @@ export async function runCommandChange(db: Db, io: Io, request: ChangeRequest, c
       onHeld: (ids, blockers) => {
         if (verbose) io.err(`${prefix}: job ${ids.map(formatJobId).join(', ')} held: waiting for ${blockers.map(([k, id]) => `${k} ${id}`).join(', ')} used by another job\n`);
       },
-      ...(verbose ? { onStep: (id: number, line: string) => io.err(`job ${formatJobId(id)}: ${line}\n`) } : {}),
+      // On a terminal: which job, which step of how many, how long so far. Nothing on a pipe.
+      ...(verbose ? { onStep: (p: StepProgress) => io.err(`job ${formatJobId(p.jobId)} [${p.n}/${p.of} +${(p.elapsedMs / 1000).toFixed(1)}s] ${p.name}${p.target ? ` (${p.target})` : ''}\n`) } : {}),
     });
     for (const line of reportLines(prefix, result)) io.err(line + '\n');
     return exitCodeOf(result);

@@ -2,32 +2,32 @@
 // Order matters for schedulers: a format error is reported before anything
 // else, and nothing touches the store before the command is known to be valid.
 import { L, useLocaleOf } from '../cli/locale.js';
-import { type Db, StoreError, openStore } from '../store/db.js';
+import { type Db, openStore } from '../store/db.js';
+import { storeProblem } from '../store/errors.js';
 import { defaultStorePath } from '../store/paths.js';
 import { EngineError } from '../engine/errors.js';
 import type { ChangeRequest } from '../engine/planners/index.js';
 import { Exit, PvmError, fromEngine } from './exit-codes.js';
-import { HELP } from './help.js';
+import { HELP, commandHelp } from './help.js';
+import { versionLine } from '../cli/version.js';
 import { type Io, processIo } from './io.js';
 import { type Command, parse } from './parse.js';
-import { isAdministrator } from './privilege.js';
+import { isAdministrator } from '../cli/privilege.js';
 import { recordAudit } from '../store/audit.js';
 
-/** Takes `--db PATH` / `--db=PATH` off the front of argv. */
+/** Takes `--db PATH` / `--db=PATH` out of argv, wherever it stands (as kanri and dscli accept it). */
 export function splitGlobalOptions(args: string[]): { db?: string; rest: string[] } {
-  const a = [...args];
+  const rest: string[] = [];
   let db: string | undefined;
-  while (a.length > 0) {
-    if (a[0] === '--db') {
-      if (a[1] === undefined) throw new PvmError(Exit.FORMAT, L('--db needs a path', '--db にはパスが必要です'));
-      db = a[1];
-      a.splice(0, 2);
-    } else if (a[0]!.startsWith('--db=')) {
-      db = a[0]!.slice(5);
-      a.shift();
-    } else break;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--db') {
+      if (args[i + 1] === undefined) throw new PvmError(Exit.FORMAT, L('--db needs a path', '--db にはパスが必要です'));
+      db = args[++i];
+    } else if (a.startsWith('--db=')) db = a.slice(5);
+    else rest.push(a);
   }
-  return { db, rest: a };
+  return db === undefined ? { rest } : { db, rest };
 }
 
 export async function runPvmutl(args: string[], io: Io = processIo(), env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -36,14 +36,20 @@ export async function runPvmutl(args: string[], io: Io = processIo(), env: NodeJ
   let auditArgs = '';
   let code: number = Exit.OK;
   let rejected = false;
+  let storePath: string | undefined;
   useLocaleOf(env);
   try {
     const { db: dbPath, rest } = splitGlobalOptions(args);
     command = parse(rest);
     auditArgs = rest.join(' ');
     if (command.cmd === 'help') {
-      (rest.length === 0 ? io.err : io.out)(HELP);
+      // No arguments: the help on stdout and exit 1 (spec/decisions.md); asked for: exit 0.
+      io.out(command.topic ? commandHelp(command.topic)! : HELP);
       return rest.length === 0 ? Exit.FORMAT : Exit.OK;
+    }
+    if (command.cmd === 'version') {
+      io.out(versionLine('pvmutl'));
+      return Exit.OK;
     }
     if (!isAdministrator(env)) {
       throw new PvmError(Exit.PRIVILEGE, L(
@@ -51,7 +57,8 @@ export async function runPvmutl(args: string[], io: Io = processIo(), env: NodeJ
         'pvmutl の実行には管理者権限 (root または kanri 管理グループ) が必要です',
       ));
     }
-    db = openStore(dbPath ?? defaultStorePath(env));
+    storePath = dbPath ?? defaultStorePath(env);
+    db = openStore(storePath);
     code = await dispatch(db, command, io, rest.join(' '));
     return code;
   } catch (caught) {
@@ -62,9 +69,10 @@ export async function runPvmutl(args: string[], io: Io = processIo(), env: NodeJ
       io.err(`pvmutl: ${err.message}\n`);
       return code;
     }
-    if (err instanceof StoreError) {
+    const problem = storeProblem(err, storePath ?? '');
+    if (problem) {
       code = Exit.INTERNAL;
-      io.err(`pvmutl: ${err.message}\n`);
+      io.err(`pvmutl: ${problem}\n`);
       return code;
     }
     throw err;
@@ -78,7 +86,7 @@ export async function runPvmutl(args: string[], io: Io = processIo(), env: NodeJ
 }
 
 function isChange(c: Command): boolean {
-  return c.cmd !== 'list' && c.cmd !== 'asjob' && c.cmd !== 'help' && !(c.cmd === 'policy' && c.action === 'show') && !(c.cmd === 'ascancel' && c.jobId === undefined);
+  return c.cmd !== 'list' && c.cmd !== 'asjob' && c.cmd !== 'help' && c.cmd !== 'version' && !(c.cmd === 'policy' && c.action === 'show') && !(c.cmd === 'ascancel' && c.jobId === undefined);
 }
 
 async function dispatch(db: Db, c: Command, io: Io, argv: string): Promise<number> {
@@ -137,6 +145,7 @@ async function dispatch(db: Db, c: Command, io: Io, argv: string): Promise<numbe
       return Exit.OK;
     }
     case 'help':
+    case 'version':
       return Exit.OK;
   }
 }

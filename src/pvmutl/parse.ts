@@ -3,9 +3,11 @@
 // It only looks at argv; every malformed command is a PvmError with exit code 1.
 import { L } from '../cli/locale.js';
 import { Exit, PvmError } from './exit-codes.js';
+import { didYouMean } from '../util/nearest.js';
 
 export type Command =
-  | { cmd: 'help' }
+  | { cmd: 'help'; topic?: string }
+  | { cmd: 'version' }
   | { cmd: 'move'; dest: string; src: string; host?: string; count?: number }
   | { cmd: 'replace'; group: string; host: string }
   | { cmd: 'add'; group: string; machine?: string; count?: number }
@@ -42,7 +44,7 @@ interface Syntax {
   exclusive?: string[][];
 }
 
-const SYNTAX: Record<Exclude<CommandName, 'help'>, Syntax> = {
+const SYNTAX: Record<Exclude<CommandName, 'help' | 'version'>, Syntax> = {
   move: { switches: { C: 'value' }, min: 2, max: 3 },
   replace: { switches: {}, min: 2, max: 2 },
   add: { switches: { C: 'value' }, min: 1, max: 2 },
@@ -66,7 +68,7 @@ const SYNTAX: Record<Exclude<CommandName, 'help'>, Syntax> = {
   policy: { switches: { Y: 'flag' }, min: 1, max: 3 },
 };
 
-export const SUBCOMMANDS = Object.keys(SYNTAX) as Array<Exclude<CommandName, 'help'>>;
+export const SUBCOMMANDS = Object.keys(SYNTAX) as Array<Exclude<CommandName, 'help' | 'version'>>;
 
 function formatError(en: string, ja: string): PvmError {
   return new PvmError(Exit.FORMAT, L(en, ja));
@@ -116,7 +118,11 @@ function tokenize(cmd: string, args: string[], syntax: Syntax): Tokens {
       continue;
     }
     const kind = syntax.switches[name];
-    if (!kind) throw formatError(`${cmd}: unknown option ${tok}`, `${cmd}: 不明なオプションです: ${tok}`);
+    if (!kind) {
+      const lead = syntax.dash ? '-' : '/';
+      const hint = didYouMean(name, Object.keys(syntax.switches)).replace(/mean (\S+)\?/, (_m, w: string) => `mean ${lead}${w.toLowerCase()}?`);
+      throw formatError(`${cmd}: unknown option ${tok}${hint}`, `${cmd}: 不明なオプションです: ${tok}${hint}`);
+    }
     if (switches.has(name)) throw formatError(`${cmd}: option ${tok} given twice`, `${cmd}: オプション ${tok} が重複しています`);
     if (kind === 'flag') {
       switches.set(name, true);
@@ -171,16 +177,31 @@ function nonEmpty(cmd: string, what: string, v: string): string {
 
 const HELP_WORDS = new Set(['help', '-h', '--help', '/?', '-?', '/h', '/help']);
 
+function helpTopic(word: string): Command {
+  const topic = word.toLowerCase();
+  if (!Object.hasOwn(SYNTAX, topic)) {
+    throw formatError(`no help for '${word}'${didYouMean(word, SUBCOMMANDS)}; run 'pvmutl help'`, `'${word}' のヘルプはありません${didYouMean(word, SUBCOMMANDS)} ('pvmutl help' を参照)`);
+  }
+  return { cmd: 'help', topic };
+}
+
 export function isHelpRequest(args: string[]): boolean {
   return args.length === 1 && HELP_WORDS.has(args[0]!.toLowerCase());
 }
 
+const VERSION_WORDS = new Set(['--version', '-v', 'version']);
+
 export function parse(args: string[]): Command {
   if (args.length === 0 || isHelpRequest(args)) return { cmd: 'help' };
-  const cmd = args[0]!.toLowerCase() as Exclude<CommandName, 'help'>;
+  if (args.length === 1 && VERSION_WORDS.has(args[0]!.toLowerCase())) return { cmd: 'version' };
+  // `pvmutl help add`, `pvmutl add --help`: the help of one subcommand.
+  if (HELP_WORDS.has(args[0]!.toLowerCase()) && args.length === 2) return helpTopic(args[1]!);
+  if (args.length > 1 && args.slice(1).some((a) => ['--help', '-h', '/?'].includes(a.toLowerCase()))) return helpTopic(args[0]!);
+  const cmd = args[0]!.toLowerCase() as Exclude<CommandName, 'help' | 'version'>;
   const syntax = SYNTAX[cmd];
   if (!syntax || !Object.hasOwn(SYNTAX, cmd)) {
-    throw formatError(`unknown subcommand '${args[0]}'; run 'pvmutl help'`, `不明なサブコマンドです: '${args[0]}' ('pvmutl help' を参照)`);
+    const hint = didYouMean(args[0]!, SUBCOMMANDS);
+    throw formatError(`unknown subcommand '${args[0]}'${hint}; run 'pvmutl help'`, `不明なサブコマンドです: '${args[0]}'${hint} ('pvmutl help' を参照)`);
   }
   const { positional: p, switches: s } = tokenize(cmd, args.slice(1), syntax);
   if (p.length < syntax.min) {

@@ -1,47 +1,85 @@
 // The configuration store: one SQLite file, WAL, busy timeout, foreign keys,
-// numbered migrations, created 0600 because it holds credentials and hashes.
+// numbered migrations, 0600 because it holds credentials and hashes. Only commands
+// that create a configuration create a store; every other command on a path that
+// holds no store says so, naming the path, instead of starting an empty one.
 import Database from 'better-sqlite3';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MIGRATIONS } from './migrations.js';
 import { componentsBehind, migrateComponents } from './components.js';
+import { StoreError, storeProblem } from './errors.js';
+import { registerNameFunctions } from '../domain/names.js';
 
 export type Db = Database.Database;
+export { StoreError };
 
 export interface OpenOptions {
-  /** Open an existing store read-only and fail if it is missing. */
+  /** Open an existing store read-only. */
   readonly?: boolean;
+  /** Create the store when the path holds none (config apply, store init). */
+  create?: boolean;
 }
 
-export class StoreError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StoreError';
+/** How long a command waits for another one that holds the store (then: busy). */
+export const BUSY_TIMEOUT_MS = 5000;
+
+/** What is at `path`: nothing, an empty file (a store never written), or a file to open. */
+function inspect(path: string): 'missing' | 'empty' | 'file' {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return 'missing';
+    throw new StoreError(storeProblem(err, path) ?? `cannot open store ${path}: ${(err as Error).message}`);
   }
+  if (st.isSymbolicLink()) {
+    try {
+      st = statSync(path);
+    } catch {
+      throw new StoreError(`store ${path} is a symbolic link to nothing (a dangling link)`);
+    }
+  }
+  if (st.isDirectory()) throw new StoreError(`store ${path} is a directory, not a store file`);
+  if (!st.isFile()) throw new StoreError(`store ${path} is not a regular file`);
+  if ((st.mode & 0o077) !== 0) {
+    throw new StoreError(`store ${path} is readable by others (mode ${(st.mode & 0o777).toString(8)}); it holds password hashes and sealed credentials: chmod 600 ${path}`);
+  }
+  return st.size === 0 ? 'empty' : 'file';
 }
 
 export function openStore(path: string, opts: OpenOptions = {}): Db {
-  const fresh = path !== ':memory:' && !existsSync(path);
-  if (fresh) {
-    if (opts.readonly) throw new StoreError(`store not found: ${path}`);
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    // Create the file ourselves so that it never exists with a wider mode, not even briefly.
-    closeSync(openSync(path, 'wx', 0o600));
+  const memory = path === ':memory:';
+  const found = memory ? 'missing' : inspect(path);
+  if (found === 'missing' && !memory) {
+    if (opts.readonly || !opts.create) {
+      throw new StoreError(`store not found: ${path}`);
+    }
+    try {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      // Create the file ourselves so that it never exists with a wider mode, not even briefly.
+      closeSync(openSync(path, 'wx', 0o600));
+    } catch (err) {
+      throw new StoreError(storeProblem(err, path) ?? `cannot create store ${path}: ${(err as Error).message}`);
+    }
   }
+  const fresh = memory || found !== 'file';
   let db: Db;
   try {
-    db = new Database(path, { readonly: !!opts.readonly, timeout: 5000 });
+    db = new Database(path, { readonly: !!opts.readonly, timeout: BUSY_TIMEOUT_MS });
+    db.pragma('foreign_keys = ON');
+    // WAL with NORMAL sync: commits survive a crash of the process (not of the
+    // machine's power); every job step commits several times.
+    db.pragma('synchronous = NORMAL');
+    registerNameFunctions(db);
+    if (!opts.readonly) {
+      if (!memory && db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
+      migrate(db);
+      if (fresh && !memory) chmodSync(path, 0o600);
+    }
   } catch (err) {
-    throw new StoreError(`cannot open store ${path}: ${(err as Error).message}`);
-  }
-  db.pragma('foreign_keys = ON');
-  // WAL with NORMAL sync: commits survive a crash of the process (not of the
-  // machine's power); every job step commits several times.
-  db.pragma('synchronous = NORMAL');
-  if (!opts.readonly) {
-    if (fresh) db.pragma('journal_mode = WAL');
-    migrate(db);
-    if (fresh) chmodSync(path, 0o600);
+    if (err instanceof StoreError) throw err;
+    throw new StoreError(storeProblem(err, path) ?? `cannot open store ${path}: ${(err as Error).message}`);
   }
   return db;
 }
@@ -74,8 +112,8 @@ function migrate(db: Db): void {
 }
 
 /** Opens the store for one command and closes it whatever happens. */
-export function withStore<T>(path: string, fn: (db: Db) => T): T {
-  const db = openStore(path);
+export function withStore<T>(path: string, fn: (db: Db) => T, opts: OpenOptions = {}): T {
+  const db = openStore(path, opts);
   try {
     return fn(db);
   } finally {

@@ -469,4 +469,29 @@ CREATE TABLE config_generation (
 INSERT INTO config_generation (id, n) VALUES (1, 0);
 `;
 
-export const MIGRATIONS: readonly string[] = [V1_DOMAIN + V1_RUNTIME, V2_ENGINE, V3_SSH, V4_DSCLI, V5_DRIVERS];
+// Every foreign key has an index led by its column: deleting a referenced row (config
+// apply over a large store) looks the references up instead of scanning whole tables.
+const V6_FOREIGN_KEY_INDEXES = `
+CREATE INDEX categories_parent ON categories(parent_id);
+CREATE INDEX groups_category ON groups(category_id);
+CREATE INDEX groups_template ON groups(template_id);
+CREATE INDEX groups_policy ON groups(policy_id);
+CREATE INDEX models_vm_server_model ON models(vm_server_model_id);
+CREATE INDEX models_template ON models(template_id);
+CREATE INDEX models_policy ON models(policy_id);
+CREATE INDEX host_setting_volumes_volume ON host_setting_volumes(volume_id);
+CREATE INDEX machines_vm_server ON machines(vm_server_id);
+CREATE INDEX machines_model ON machines(model_id);
+CREATE INDEX pool_members_model ON pool_members(model_id);
+CREATE INDEX software_registrations_group ON software_registrations(group_id);
+CREATE INDEX software_registrations_model ON software_registrations(model_id);
+CREATE INDEX software_registrations_host_setting ON software_registrations(host_setting_id);
+CREATE INDEX software_registrations_machine ON software_registrations(machine_id);
+CREATE INDEX software_registrations_software ON software_registrations(software_id);
+CREATE INDEX distribution_history_software ON distribution_history(software_id);
+CREATE INDEX jobs_parent ON jobs(parent_id);
+CREATE INDEX dscli_group_members_machine ON dscli_group_members(machine_id);
+CREATE INDEX driver_settings_machine ON driver_settings(machine_id);
+`;
+
+export const MIGRATIONS: readonly string[] = [V1_DOMAIN + V1_RUNTIME, V2_ENGINE, V3_SSH, V4_DSCLI, V5_DRIVERS, V6_FOREIGN_KEY_INDEXES];

@@ -33,12 +33,32 @@ export function keyFileFor(db: Db, env: NodeJS.ProcessEnv = process.env): string
   return keyFilePath(db.name, env);
 }
 
-/** Reads the key; with create, makes a new one (0600, exclusive create) when none exists. */
-export function loadKey(path: string, create: boolean): Buffer {
+/**
+ * Where sealed values are kept. A store that holds any must never get a new key: the
+ * values would become unreadable for good.
+ */
+const SEALED = [
+  'SELECT count(*) AS n FROM machines WHERE bmc_secret IS NOT NULL',
+  'SELECT count(*) AS n FROM driver_settings WHERE sealed = 1',
+];
+
+export function sealedValues(db: Db): number {
+  return SEALED.reduce((n, sql) => n + (db.prepare(sql).get() as { n: number }).n, 0);
+}
+
+/**
+ * Reads the key; with create, makes a new one (0600, exclusive create) when none exists —
+ * unless `sealed` values exist already, which a new key could never open.
+ */
+export function loadKey(path: string, create: boolean, sealed = 0): Buffer {
   const cached = keys.get(path);
   if (cached) return cached;
   if (!existsSync(path)) {
     if (!create) throw new SecretError(`key file ${path} not found: stored secrets cannot be read`);
+    if (sealed > 0) {
+      throw new SecretError(`key file ${path} is missing, but the store holds ${sealed} sealed secret${sealed > 1 ? 's' : ''} made with it: `
+        + 'restore that file (or point KANRI_KEY_FILE at it); a new key would make them unreadable for good');
+    }
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     try {
       const fd = openSync(path, 'wx', 0o600);
@@ -89,7 +109,8 @@ export function decryptWith(key: Buffer, stored: string, purpose: string): strin
 
 /** Encrypts a secret for the store `db` (creates the key file on first use). */
 export function sealSecret(db: Db, plaintext: string, purpose: string): string {
-  return encryptWith(loadKey(keyFileFor(db), true), plaintext, purpose);
+  const path = keyFileFor(db);
+  return encryptWith(loadKey(path, true, existsSync(path) ? 0 : sealedValues(db)), plaintext, purpose);
 }
 
 export function openSecret(db: Db, stored: string, purpose: string): string {

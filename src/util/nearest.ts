@@ -1,16 +1,19 @@
 // "Did you mean": the closest of a set of names to a mistyped one, when one is close
 // enough to be a likely typo (edit distance at most a third of its length, at least 1).
+/** Edits (insert, delete, replace, swap of neighbours) from a to b, ignoring case. */
 export function editDistance(a: string, b: string): number {
   const x = a.toLowerCase(), y = b.toLowerCase();
-  let prev = Array.from({ length: y.length + 1 }, (_, i) => i);
+  const d: number[][] = Array.from({ length: x.length + 1 }, (_, i) => [i, ...Array<number>(y.length).fill(0)]);
+  for (let j = 1; j <= y.length; j++) d[0]![j] = j;
   for (let i = 1; i <= x.length; i++) {
-    const cur = [i];
     for (let j = 1; j <= y.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1));
+      const cost = x[i - 1] === y[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
     }
-    prev = cur;
   }
-  return prev[y.length]!;
+  return d[x.length]![y.length]!;
 }
 
 export function nearest(word: string, candidates: Iterable<string>): string | undefined {

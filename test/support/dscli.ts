@@ -7,7 +7,7 @@ import { tempDir } from './store.js';
 
 export function newStore(): string {
   const path = join(tempDir(), 'kanri.db');
-  openStore(path).close();
+  openStore(path, { create: true }).close();
   return path;
 }
 

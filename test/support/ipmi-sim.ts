@@ -376,3 +376,39 @@ export async function startSims(count: number, o: SimOptions = {}, batch = 25): 
   }
   return { bmcs: started.map((s) => s.bmc), stop };
 }
+
+/**
+ * A UDP relay in front of a BMC that replays: every `every`-th answer of the BMC is
+ * dropped and the answer before it is sent again in its place, as a faulty network or
+ * BMC does. Requests pass unchanged.
+ */
+export async function replayingRelay(target: { host: string; port: number }, every = 3): Promise<{ port: number; replayed: () => number; close: () => Promise<void> }> {
+  const front = createSocket('udp4');
+  const back = createSocket('udp4');
+  let client: { address: string; port: number } | undefined;
+  let last: Buffer | undefined;
+  let n = 0;
+  let replayed = 0;
+  front.on('message', (msg, rinfo) => {
+    client = { address: rinfo.address, port: rinfo.port };
+    back.send(msg, target.port, target.host);
+  });
+  back.on('message', (msg) => {
+    if (!client) return;
+    n++;
+    const out = n % every === 0 && last ? last : msg;
+    if (out !== msg) replayed++;
+    last = msg;
+    front.send(out, client.port, client.address);
+  });
+  await new Promise<void>((r) => front.bind(0, LOOPBACK, () => r()));
+  await new Promise<void>((r) => back.bind(0, LOOPBACK, () => r()));
+  return {
+    port: front.address().port,
+    replayed: () => replayed,
+    close: async () => {
+      await new Promise<void>((r) => front.close(() => r()));
+      await new Promise<void>((r) => back.close(() => r()));
+    },
+  };
+}

@@ -30,7 +30,7 @@ export function fixtureStore(yamlText?: string): string {
   const path = join(tempDir(), 'kanri.db');
   const { dc, errors } = readDataCentre(parse(yamlText ?? readFileSync(FIXTURE, 'utf8')));
   if (!dc) throw new Error(errors.join('\n'));
-  const db = openStore(path);
+  const db = openStore(path, { create: true });
   applyDataCentre(db, dc);
   db.close();
   return path;

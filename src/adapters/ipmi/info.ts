@@ -2,8 +2,8 @@
 // and the BMC's LAN configuration and accounts, decoded into the driver contract's
 // records (adapters/types.ts) that dscli prints.
 import {
-  clearSel, checkConnection, getControllerInfo, getFru, getLanConfig, getSel, getSensors, identify, lan, listUsers,
-  rememberedProbe, setLanConfig, user, withSession, type BmcTarget, type FruInventory, type LanSettings, type SelEntry, type SensorReading,
+  chassis, clearSel, checkConnection, device, fru, getSel, getSensors, identify, lan, rememberedProbe, setLanConfig, user, withSession,
+  type ControllerInfo, type FruInventory, type LanSettings, type SelEntry, type SensorReading, type Session,
 } from '../../ipmi/index.js';
 import { eventText } from '../../ipmi/tables.js';
 import { type BmcAccount, type BmcConfig, type BmcLan, type BmcPrivilege, DriverError, type InfoInterface, type LogEntry, type SensorEntry } from '../types.js';
@@ -52,7 +52,7 @@ export function sensorEntryOf(s: SensorReading): SensorEntry {
   };
 }
 
-export function hardwareLines(info: Awaited<ReturnType<typeof getControllerInfo>>, fru: FruInventory | undefined, fruError?: string): Array<[string, string]> {
+export function hardwareLines(info: ControllerInfo, fru: FruInventory | undefined, fruError?: string): Array<[string, string]> {
   const d = info.device;
   const l: Array<[string, string]> = [
     ['device_id', `0x${d.deviceId.toString(16).padStart(2, '0')}`],
@@ -85,9 +85,10 @@ export function hardwareLines(info: Awaited<ReturnType<typeof getControllerInfo>
 
 const PRIV_BY_LEVEL: Record<number, BmcPrivilege> = { 1: 'callback', 2: 'user', 3: 'operator', 4: 'administrator', 15: 'no-access' };
 
-async function readConfig(target: BmcTarget, o: ReturnType<typeof sessionOptions>, channel: number): Promise<BmcConfig> {
-  const cfg = await getLanConfig(target, { ...o, channel });
-  const users = await listUsers(target, { ...o, channel });
+/** LAN configuration and accounts of one channel, read in one session. */
+async function readConfig(s: Session, channel: number): Promise<BmcConfig> {
+  const cfg = await lan.getLanConfig(s, channel);
+  const users = await user.listUsers(s, channel);
   const l: BmcLan = {};
   if (cfg.ipAddress !== undefined) l.ip_address = cfg.ipAddress;
   if (cfg.ipAddressSource === 'static' || cfg.ipAddressSource === 'dhcp') l.ip_source = cfg.ipAddressSource;
@@ -131,23 +132,28 @@ export const ipmiInfo: InfoInterface = {
     return (await onBmc(ctx, m, (t) => getSensors(t, sessionOptions(ctx, o)))).map(sensorEntryOf);
   },
   async hardware(ctx, m, o) {
-    return onBmc(ctx, m, async (t) => {
-      const so = sessionOptions(ctx, o);
-      const info = await getControllerInfo(t, so);
-      let fru: FruInventory | undefined, fruError: string | undefined;
+    // One session for the whole inventory: one deadline, one login.
+    return onBmc(ctx, m, (t) => withSession(t, { ...sessionOptions(ctx, o), privilege: 'user' }, async (s) => {
+      const info: ControllerInfo = { device: await device.getDeviceId(s), chassis: await chassis.getChassisStatus(s) };
       try {
-        fru = await getFru(t, so);
+        info.guid = await device.getSystemGuid(s);
+      } catch {
+        // Get System GUID is optional.
+      }
+      let inventory: FruInventory | undefined, fruError: string | undefined;
+      try {
+        inventory = await fru.getFru(s, 0);
       } catch (e) {
         fruError = (e as Error).message;
       }
-      return hardwareLines(info, fru, fruError);
-    });
+      return hardwareLines(info, inventory, fruError);
+    }));
   },
   async identify(ctx, m, what, o) {
     await onBmc(ctx, m, (t) => identify(t, what === 'on' ? 'force' : what, sessionOptions(ctx, o)));
   },
   async readBmcConfig(ctx, m, channel, o) {
-    return onBmc(ctx, m, (t) => readConfig(t, sessionOptions(ctx, o), channel));
+    return onBmc(ctx, m, (t) => withSession(t, { ...sessionOptions(ctx, o), privilege: 'operator' }, (s) => readConfig(s, channel)));
   },
   async writeBmcLan(ctx, m, channel, v, o) {
     await onBmc(ctx, m, (t) => setLanConfig(t, lanSettings(v), { ...sessionOptions(ctx, o), channel }));

@@ -47,4 +47,12 @@ CREATE TABLE IF NOT EXISTS sim_faults (
 );
 `;
 
-export const COMPONENT: SchemaComponent = { name: 'sim', migrations: [V1] };
+// Indexes for the foreign keys to machines: deleting a machine looks its sim rows up.
+const V2 = `
+CREATE INDEX sim_vlan_ports_machine ON sim_vlan_ports(machine_id);
+CREATE INDEX sim_lb_members_machine ON sim_lb_members(machine_id);
+CREATE INDEX sim_volumes_machine ON sim_volumes(machine_id);
+CREATE INDEX sim_registrations_machine ON sim_registrations(machine_id);
+`;
+
+export const COMPONENT: SchemaComponent = { name: 'sim', migrations: [V1, V2] };

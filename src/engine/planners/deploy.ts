@@ -10,11 +10,13 @@ import { DISTRIBUTE_SPECIFIED, REDISTRIBUTE } from '../steps.js';
 import { refuse } from '../errors.js';
 import { plan, side, targetGroups } from './machines.js';
 import type { Planned } from './index.js';
+import { byName } from '../../domain/names.js';
+import { machineNotFound } from './targets.js';
 
 /** Software to distribute by name: it must exist and be distributable (exit 8). */
 function softwareIds(db: Db, names: string[], registeredOn?: GroupRow): number[] {
   return names.map((n) => {
-    const s = db.prepare('SELECT id, name, kind FROM software WHERE name = ?').get(n) as { id: number; name: string; kind: string } | undefined;
+    const s = byName<{ id: number; name: string; kind: string }>(db, 'SELECT id, name, kind FROM software WHERE {name}', 'name', n);
     if (!s) throw refuse('software', L(`software not found: ${n}`, `ソフトウェアが見つかりません: ${n}`));
     if (s.kind === 'template') throw refuse('software', L(`${s.name} is a template; templates are not distributed`, `${s.name} はテンプレートのため配布できません`));
     if (registeredOn && !db.prepare('SELECT 1 FROM software_registrations WHERE group_id = ? AND software_id = ?').get(registeredOn.id, s.id)) {
@@ -88,7 +90,7 @@ export function deployMachine(db: Db, c: { machine: string; software: string[] }
   return {
     build: () => {
       const m = machineByName(db, c.machine);
-      if (!m) throw refuse('machine', L(`machine not found: ${c.machine}`, `マシンが見つかりません: ${c.machine}`));
+      if (!m) throw refuse('machine', machineNotFound(db, c.machine));
       return [machinePlan(db, m, { mode: 'specified', software: softwareIds(db, c.software) }, { MachineName: c.machine, SoftwareName: c.software.join(',') })];
     },
   };

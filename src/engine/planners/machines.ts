@@ -15,7 +15,7 @@ import {
   ACTIVATE_PHYSICAL, ACTIVATE_VM, DELETE_PHYSICAL, MASTER_PHYSICAL, MASTER_VM, MOVE_PHYSICAL, REMOVE_VM, REPLACE_PHYSICAL, type StepDef,
 } from '../steps.js';
 import { EngineError, refuse } from '../errors.js';
-import { resolveOrFail } from './targets.js';
+import { resolveOrFail, machineNotFound } from './targets.js';
 
 export function side(db: Db, ids: { group?: number | null; model?: number | null; machine?: number | null; host?: number | null }): Side {
   return {
@@ -77,7 +77,7 @@ function activationPlan(db: Db, g: GroupRow, c: Candidate, modelId: number, host
 /** A machine named on the command line must stand by in the group's own pool. */
 function namedPoolMachine(db: Db, g: GroupRow, name: string): { candidate: Candidate; modelId: number | null } {
   const m = machineByName(db, name);
-  if (!m) throw refuse('machine', L(`machine not found: ${name}`, `マシンが見つかりません: ${name}`));
+  if (!m) throw refuse('machine', machineNotFound(db, name));
   if (m.group_id !== null) {
     throw refuse(isVmGroup(g) ? 'vm-active' : 'machine', L(`${m.name} is already active in a group`, `${m.name} は既にグループで稼動しています`));
   }
@@ -279,7 +279,7 @@ function movePlans(db: Db, dest: GroupRow, srcG: GroupRow, c: { dest: string; sr
 export function planMaster(db: Db, c: { group: string; machine: string; netInfo: string }): JobPlan[] {
   const { group: g, modelId } = targetGroups(db, c.group, 'highest-first', false)[0]!;
   const m = machineByName(db, c.machine);
-  if (!m) throw refuse('machine', L(`machine not found: ${c.machine}`, `マシンが見つかりません: ${c.machine}`));
+  if (!m) throw refuse('machine', machineNotFound(db, c.machine));
   if (m.group_id !== null) throw refuse(isVmGroup(g) ? 'vm-active' : 'machine', L(`${m.name} is already active in a group`, `${m.name} は既にグループで稼動しています`));
   if (m.kind !== g.machine_type) throw refuse('machine', L(`${m.name} is a ${m.kind} machine; ${g.name} takes ${g.machine_type} machines`, `${m.name} の種類 (${m.kind}) は ${g.name} (${g.machine_type}) と異なります`));
   const host = hostByNetInfo(db, g.id, c.netInfo);

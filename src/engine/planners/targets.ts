@@ -2,7 +2,8 @@
 // exit code 3 reasons every subcommand shares.
 import { L } from '../../cli/locale.js';
 import type { Db } from '../../store/db.js';
-import { type GroupRow, type ModelRow, type Resolved, isResolved, resolvePath } from '../../domain/paths.js';
+import { type GroupRow, type ModelRow, type Resolved, groupPathParts, isResolved, resolvePath, splitPath } from '../../domain/paths.js';
+import { didYouMean } from '../../util/nearest.js';
 import { refuse } from '../errors.js';
 
 export function resolveOrFail(db: Db, given: string): Resolved {
@@ -14,7 +15,21 @@ export function resolveOrFail(db: Db, given: string): Resolved {
       `'${r.at}' に該当するカテゴリまたはグループが複数あります。フルパス (カテゴリ\\グループ) で指定してください`,
     ));
   }
-  throw refuse('group', L(`group not found: ${given}`, `グループが見つかりません: ${given}`));
+  const hint = didYouMean(splitPath(given).join('\\'), knownPaths(db));
+  throw refuse('group', L(`group not found: ${given}${hint}`, `グループが見つかりません: ${given}${hint}`));
+}
+
+/** Every category and group path, and every group's own name: what a near miss is compared with. */
+function knownPaths(db: Db): string[] {
+  const groups = (db.prepare('SELECT id, name FROM groups').all() as Array<{ id: number; name: string }>);
+  return [...groups.map((g) => groupPathParts(db, g.id).join('\\')), ...groups.map((g) => g.name)];
+}
+
+/** "machine not found: X", naming the closest machine when one is close. */
+export function machineNotFound(db: Db, name: string, what = 'machine'): string {
+  const names = (db.prepare('SELECT name FROM machines').all() as Array<{ name: string }>).map((m) => m.name);
+  const hint = didYouMean(name, names);
+  return L(`${what} not found: ${name}${hint}`, `${what === 'machine' ? 'マシン' : what}が見つかりません: ${name}${hint}`);
 }
 
 /** A group, or a model of a group; a category alone is refused with exit 3. */

@@ -9,6 +9,9 @@ import { type MachineRow, activeByHost, freeHosts, hostByNetInfo, hostInUse, mac
 import { ACTIVATE_VM, CREATE_VM, DELETE_VM, MOVE_VM, RECREATE_VM, REMOVE_VM, pick } from '../steps.js';
 import { refuse } from '../errors.js';
 import { firstServing, plan, side, targetGroups } from './machines.js';
+import { foldName } from '../../domain/names.js';
+import { byName } from '../../domain/names.js';
+import { machineNotFound } from './targets.js';
 
 function requireVmGroup(g: GroupRow, cmd: string): void {
   if (g.machine_type !== 'virtual') {
@@ -60,7 +63,7 @@ function autoServer(db: Db, vmServerModel: number | null, cost: number): Machine
 
 function datastoreOn(db: Db, server: MachineRow, wanted: string | undefined): string {
   if (wanted !== undefined) {
-    const d = db.prepare('SELECT name FROM datastores WHERE vm_server_id = ? AND name = ?').get(server.id, wanted) as { name: string } | undefined;
+    const d = byName<{ name: string }>(db, 'SELECT name FROM datastores WHERE vm_server_id = ? AND {name}', 'name', wanted, server.id);
     if (!d) throw refuse('machine', L(`datastore ${wanted} not found on ${server.name}`, `${server.name} にデータストア ${wanted} がありません`));
     return d.name;
   }
@@ -96,7 +99,7 @@ export function planVmAdd(db: Db, c: { group: string; vm: string; vmServer?: str
 
   if (c.existing) {
     const m = machineByName(db, c.vm);
-    if (!m) throw refuse('machine', L(`machine not found: ${c.vm}`, `マシンが見つかりません: ${c.vm}`));
+    if (!m) throw refuse('machine', machineNotFound(db, c.vm));
     requireVm(m);
     if (m.group_id !== null) throw refuse('vm-active', L(`${m.name} is already active in a group`, `${m.name} は既にグループで稼動しています`));
     if (c.vmServer !== undefined && m.vm_server_id !== vmServerByName(db, c.vmServer).id) {
@@ -133,7 +136,7 @@ export function planVmAdd(db: Db, c: { group: string; vm: string; vmServer?: str
   return [plan({
     sequence: 'CreateMachineToGroup', table: CREATE_VM,
     params: { ...given, VMS: server.name, DATASTORE: datastore, HostName: dst.host!.hostName, group: dst.group!.path, machine: c.vm },
-    resources: [['machine', `new:${c.vm.toLowerCase()}`], ['host_setting', String(hostId)], ['vm_server', String(server.id)]],
+    resources: [['machine', `new:${foldName(c.vm)}`], ['host_setting', String(hostId)], ['vm_server', String(server.id)]],
     src: EMPTY_SIDE, dst, vm, activatedFrom: 'common_pool',
     event: { machine: c.vm, vmName: c.vm, group: dst.group!.path, host: dst.host!.hostName },
   })];

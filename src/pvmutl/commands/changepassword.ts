@@ -5,6 +5,7 @@ import { L } from '../../cli/locale.js';
 import type { Db } from '../../store/db.js';
 import { hashPassword, verifyPassword } from '../../auth/password.js';
 import { Exit, PvmError } from '../exit-codes.js';
+import { byName } from '../../domain/names.js';
 
 export const USER_NAME = /^[A-Za-z0-9_.-]{1,32}$/;
 export const PASSWORD = /^[\x21-\x7e]{1,32}$/;
@@ -24,7 +25,7 @@ export function changePassword(db: Db, user: string, oldPassword: string, newPas
       ));
     }
   }
-  const row = db.prepare('SELECT id, password_hash, disabled FROM users WHERE name = ?').get(user) as
+  const row = byName(db, 'SELECT id, password_hash, disabled FROM users WHERE {name}', 'name', user) as
     { id: number; password_hash: string; disabled: number } | undefined;
   if (!row) throw new PvmError(Exit.ACCOUNT, L(`user account not found: ${user}`, `ユーザアカウントが見つかりません: ${user}`));
   if (row.disabled) throw new PvmError(Exit.ACCOUNT, L(`user account is disabled: ${user}`, `ユーザアカウントは無効です: ${user}`));

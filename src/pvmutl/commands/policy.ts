@@ -6,6 +6,7 @@ import { Exit, PvmError } from '../exit-codes.js';
 import { formatPolicyLine } from '../format.js';
 import { resolveGroup, resolveOrFail } from '../../engine/planners/targets.js';
 import type { Io } from '../io.js';
+import { byName } from '../../domain/names.js';
 
 function policyName(db: Db, id: number | null): string | null {
   if (id === null) return null;
@@ -34,7 +35,7 @@ export async function policySet(db: Db, given: string, policy: string | undefine
   let policyId: number | null = null;
   let shown: string | undefined;
   if (policy !== undefined) {
-    const row = db.prepare('SELECT id, name FROM policies WHERE name = ?').get(policy) as { id: number; name: string } | undefined;
+    const row = byName<{ id: number; name: string }>(db, 'SELECT id, name FROM policies WHERE {name}', 'name', policy);
     if (!row) throw new PvmError(Exit.POLICY, L(`policy not found: ${policy}`, `ポリシーが見つかりません: ${policy}`));
     policyId = row.id;
     shown = row.name;

@@ -1,6 +1,7 @@
-// pvmutl runs for administrators only (spec/pvmutl.md §1.2, exit 9): root, or a
-// member of the admin group (KANRI_ADMIN_GROUP, default "kanri"). This mirrors
-// the original's check for schedulers; the store's 0600 mode is what protects data.
+// The administrator rule of all three names (spec/pvmutl.md §1.2, exit 9): root, or a
+// member of the admin group (KANRI_ADMIN_GROUP, default "kanri"). pvmutl and dscli ask
+// it of every command, kanri of every command that changes the store; the store's 0600
+// mode is what protects the data itself.
 import { readFileSync } from 'node:fs';
 
 export function adminGroupName(env: NodeJS.ProcessEnv = process.env): string {

@@ -1,0 +1,48 @@
+// How names compare: case-insensitively under Unicode case folding, everywhere — the
+// validator, lookups from the command line and the store. SQLite's NOCASE folds ASCII
+// only, so lookups use the index for the exact spelling and fold in kanri for the rest.
+import type Database from 'better-sqlite3';
+
+/** The folded form of a name (Äpfel and äpfel, Straße and STRASSE compare equal). */
+export function foldName(s: string): string {
+  return s.normalize('NFC').toUpperCase().toLowerCase();
+}
+
+export function sameName(a: string, b: string): boolean {
+  return foldName(a) === foldName(b);
+}
+
+/** Characters no name may hold: C0/C1 controls and the bidirectional overrides that reorder printed text. */
+const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
+/** Why a name cannot be used, or undefined. */
+export function nameProblem(s: string): string | undefined {
+  const m = FORBIDDEN.exec(s);
+  if (!m) return undefined;
+  return `must not contain control characters (U+${m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} at position ${m.index + 1})`;
+}
+
+/** The SQL function kfold(name) for lookups that must fold beyond ASCII. */
+export function registerNameFunctions(db: Database.Database): void {
+  db.function('kfold', { deterministic: true }, (v: unknown) => (typeof v === 'string' ? foldName(v) : v));
+}
+
+const ASCII = /^[\x00-\x7f]*$/;
+
+/**
+ * Looks a row up by a name column: first the exact spelling (the NOCASE index, which
+ * folds ASCII), then, for a name with other letters, under full case folding.
+ * `sql` holds `{name}` where the comparison goes, e.g. "SELECT * FROM machines WHERE {name}".
+ */
+export function byName<T>(db: Database.Database, sql: string, column: string, name: string, ...args: unknown[]): T | undefined {
+  const exact = db.prepare(sql.replace('{name}', `${column} = ?`)).get(...args, name) as T | undefined;
+  if (exact !== undefined || ASCII.test(name)) return exact;
+  return db.prepare(sql.replace('{name}', `kfold(${column}) = kfold(?)`)).get(...args, name) as T | undefined;
+}
+
+/** All rows matching a name, as byName does. */
+export function allByName<T>(db: Database.Database, sql: string, column: string, name: string, ...args: unknown[]): T[] {
+  const exact = db.prepare(sql.replace('{name}', `${column} = ?`)).all(...args, name) as T[];
+  if (exact.length || ASCII.test(name)) return exact;
+  return db.prepare(sql.replace('{name}', `kfold(${column}) = kfold(?)`)).all(...args, name) as T[];
+}

@@ -1,0 +1,51 @@
+// Writing a file that may hold secrets (a configuration export with password hashes, a
+// BMC backup): a new file in the same directory, created exclusively with mode 0600, then
+// renamed over the path. A symbolic link at the path is replaced, never followed, and an
+// existing file never keeps a wider mode.
+import { closeSync, fsyncSync, lstatSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+
+export class FileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FileError';
+  }
+}
+
+const REASON: Record<string, string> = {
+  ENOENT: 'its directory does not exist',
+  ENOTDIR: 'a part of its path is not a directory',
+  EACCES: 'permission denied',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'no space left on the device',
+  EISDIR: 'it is a directory',
+};
+
+function reason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  return `${REASON[code] ?? (err as Error).message}${code ? ` (${code})` : ''}`;
+}
+
+export function writePrivateFile(path: string, data: string): void {
+  try {
+    if (lstatSync(path).isDirectory()) throw new FileError(`cannot write ${path}: it is a directory`);
+  } catch (err) {
+    if (err instanceof FileError) throw err;
+    // Nothing there yet: fine.
+  }
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, 'wx', 0o600);
+    writeSync(fd, data);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, path);
+  } catch (err) {
+    if (fd !== undefined) closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw new FileError(`cannot write ${path}: ${reason(err)}`);
+  }
+}
