@@ -81,7 +81,7 @@ try {
   writeFileSync(pwFile, `${PW}\n`, { mode: 0o600 });
   const width = String(N).length;
   const name = (i) => `r${String(i + 1).padStart(width, '0')}`;
-  const db = openStore(dbPath);
+  const db = openStore(dbPath, { create: true });
   const src = { stdin: () => { throw new Error('no stdin'); }, warn: () => undefined };
   db.transaction(() => peers.forEach((p, i) => createServer(db, name(i), ['mgmt=redfish', 'address=127.0.0.1', `port=${p.port}`, 'user=admin', `password_file=${pwFile}`, `fingerprint=${certs.selfSigned.fingerprint}`], src)))();
   db.close();

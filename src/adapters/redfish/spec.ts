@@ -4,6 +4,7 @@
 // sealed password; what only Redfish needs (the system of a multi-system service, how
 // the certificate is trusted, the login kind) are machine driver settings.
 import type { Db } from '../../store/db.js';
+import { prepared } from '../../store/statements.js';
 import { controllerProblems } from '../controller.js';
 import { driverSetting } from '../settings.js';
 import type { DriverSpec, MachineRef, SettingSpec } from '../types.js';
@@ -45,7 +46,7 @@ export const REDFISH_SETTINGS: readonly SettingSpec[] = [
 export const setting = (key: string): SettingSpec => REDFISH_SETTINGS.find((s) => s.key === key)!;
 
 function groupOf(db: Db, machineId: number): number | null {
-  return (db.prepare('SELECT group_id FROM machines WHERE id = ?').get(machineId) as { group_id: number | null } | undefined)?.group_id ?? null;
+  return (prepared(db, 'SELECT group_id FROM machines WHERE id = ?').get(machineId) as { group_id: number | null } | undefined)?.group_id ?? null;
 }
 
 /** A machine's redfish setting (machine → group → global → default). */

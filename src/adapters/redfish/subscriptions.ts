@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../../store/db.js';
 import { getSetting } from '../../store/settings.js';
+import { prepared } from '../../store/statements.js';
 import { type CallOptions, type DriverContext, DriverError, type MachineRef } from '../types.js';
 import { arr, link, pathOf } from './session.js';
 import { type Controller, onController } from './target.js';
@@ -21,7 +22,7 @@ export interface Subscriber { machineId: number; machine: string; address: strin
 
 /** The registered Redfish controller an event's Context belongs to, if any. */
 export function subscriberByToken(db: Db, token: string): Subscriber | undefined {
-  const r = db.prepare(`SELECT m.id, m.name, m.bmc_address FROM redfish_event_subscriptions s JOIN machines m ON m.id = s.machine_id
+  const r = prepared(db, `SELECT m.id, m.name, m.bmc_address FROM redfish_event_subscriptions s JOIN machines m ON m.id = s.machine_id
     WHERE s.token_hash = ? AND m.mgmt_type = 'redfish'`).get(tokenHash(token)) as { id: number; name: string; bmc_address: string | null } | undefined;
   return r ? { machineId: r.id, machine: r.name, address: r.bmc_address } : undefined;
 }
