@@ -98,7 +98,7 @@ describe('kanri demo', () => {
     expect(r.out).toContain('$ pvmutl vmmigrate Infra\\Desktops vdi-new01 vms02\n[exit 0]\n');
     expect(r.out).toMatch(/\n\d{5} \d+ +\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d MoveFromPoolToGroup Start machine\n/);
     expect(r.out).toContain("failed at 'Start machine': sim: power-on on px-spare-01: BMC did not answer\n[exit 7]\n");
-    expect(r.out).toContain('$ pvmutl list server Shop\\Wbe\npvmutl: group not found: Shop\\Wbe\n[exit 3]');
+    expect(r.out).toContain('$ pvmutl list server Shop\\Wbe\npvmutl: group not found: Shop\\Wbe (did you mean Shop\\Web?)\n[exit 3]');
     expect(r.out).toMatch(/\nEvery step ended as expected\.\n$/);
     expect(readdirSync(tmpdir()).filter((f) => f.startsWith('kanri-demo-'))).toEqual(before);
   });

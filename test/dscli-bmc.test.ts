@@ -189,10 +189,10 @@ describe.runIf(havePeers)('dscli against ipmi_sim', () => {
     }
   });
 
-  it('dump on a BMC without diagnostic interrupt: 6 with the completion code', () => {
+  it('dump refused by the BMC with CCh: 8 (another controller error) with the completion code', () => {
     a.writePower('on');
     const r = d(['dump', 'a1']);
-    expect(r.code).toBe(6);
+    expect(r.code).toBe(8);
     expect(r.out).toMatch(/^a1 failed completion-code: .*0xcc/);
   });
 
@@ -218,14 +218,30 @@ describe.runIf(havePeers)('dscli against ipmi_sim', () => {
     expect(lines((await a.ipmitool(['sel', 'list'])).stdout).filter((x) => /Power Supply/.test(x))).toHaveLength(0);
   });
 
-  it('getSensorList: readings with units and threshold status', () => {
+  it('getSensorList: readings with units, threshold status and the thresholds in force, as ipmitool reads them', async () => {
     const r = d(['getSensorList', 'a1']);
     expect(r.code).toBe(0);
     const l = lines(r.out);
-    expect(l).toContain('CPU Temp | Temperature | 56 degrees C | ok | lnc=16 lcr=8 lnr=0 unc=72 ucr=104 unr=120');
-    expect(l).toContain('12V | Voltage | 12 Volts | ok | lnc=11.4 lcr=11.1 lnr=10.8 unc=12.6 ucr=12.9 unr=13.2');
-    expect(l.some((x) => /^FAN1 \| Fan \| 5000 RPM \| ok/.test(x))).toBe(true);
+    expect(l).toContain('CPU Temp | Temperature | 56 degrees C | ok | lnr=0 lcr=8 lnc=16 unc=72 ucr=104 unr=120');
+    // The BMC's 12V lower thresholds differ from the SDR's initial values; FAN1 reports no upper ones.
+    expect(l).toContain('12V | Voltage | 12 Volts | ok | lnr=11.4 lcr=11.1 lnc=10.8 unc=12.6 ucr=12.9 unr=13.2');
+    expect(l).toContain('FAN1 | Fan | 5000 RPM | ok | lnr=500 lcr=1000 lnc=1500 unc=na ucr=na unr=na');
     expect(l.some((x) => /^DIMM0 Presence \| Entity Presence \| states 0 \| ok$/.test(x))).toBe(true);
+    const LABELS: Record<string, string> = {
+      'Lower Non-Recoverable': 'lnr', 'Lower Critical': 'lcr', 'Lower Non-Critical': 'lnc',
+      'Upper Non-Critical': 'unc', 'Upper Critical': 'ucr', 'Upper Non-Recoverable': 'unr',
+    };
+    for (const sensor of ['CPU Temp', '12V', 'FAN1']) {
+      const got = (await a.ipmitool(['sensor', 'get', sensor])).stdout;
+      const theirs = lines(got).flatMap((x) => {
+        const m = /^\s*(Lower|Upper) ([A-Za-z-]+(?: [A-Za-z-]+)?)\s*:\s*(\S+)/.exec(x);
+        const k = m && LABELS[`${m[1]} ${m[2]}`];
+        return k ? [`${k}=${m![3] === 'na' ? 'na' : String(Number(m![3]))}`] : [];
+      }).join(' ');
+      expect(l.find((x) => x.startsWith(`${sensor} |`))!.split(' | ')[4], got).toBe(theirs);
+    }
+    const fan = lines(d(['getSensorList', 'a1', '--json']).out).map((x) => JSON.parse(x)).find((x) => x.sensor === 'FAN1');
+    expect(fan.thresholds).toEqual({ lnr: 500, lcr: 1000, lnc: 1500, unc: null, ucr: null, unr: null });
   });
 
   it('getSensorList shows a threshold crossing', async () => {

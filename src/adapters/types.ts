@@ -315,6 +315,8 @@ export interface DriverErrorDetails {
   aborted?: boolean;
   /** The reason without the machine and layer the message starts with, for front ends that print those themselves. */
   detail?: string;
+  /** Requests sent before it failed (retransmissions included), when the protocol counts them. */
+  attempts?: number;
 }
 
 export class DriverError extends Error {
@@ -324,6 +326,7 @@ export class DriverError extends Error {
   readonly step?: string;
   readonly aborted?: boolean;
   readonly detail: string;
+  readonly attempts?: number;
 
   constructor(message: string, details: DriverErrorDetails = {}) {
     super(message);
@@ -334,6 +337,7 @@ export class DriverError extends Error {
     if (details.step !== undefined) this.step = details.step;
     if (details.aborted !== undefined) this.aborted = details.aborted;
     this.detail = details.detail ?? message;
+    if (details.attempts !== undefined) this.attempts = details.attempts;
   }
 }
 

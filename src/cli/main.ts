@@ -15,6 +15,13 @@ export function dialectOf(argv1: string | undefined): Dialect {
 export async function main(argv: string[]): Promise<number> {
   let dialect = dialectOf(argv[1]);
   let args = argv.slice(2);
+  // A Tab press: answered before anything else is loaded.
+  if (dialect === 'kanri' && args[0] === '__complete') {
+    const c = await import('./completion.js');
+    await c.preload();
+    process.stdout.write(c.candidates(args[1] ?? 'kanri', args.slice(2)).join('\n') + '\n');
+    return 0;
+  }
   if (dialect === 'kanri' && (args[0] === 'pvmutl' || args[0] === 'dscli')) {
     dialect = args[0];
     args = args.slice(1);

@@ -46,7 +46,7 @@ export const unsupported = (m: string) => new DscliError(RC.UNSUPPORTED, m);
  * 5 unreachable or timed out, 6 not supported (also a BMC that has no such command), 1 a
  * request the controller cannot take, 8 anything else the controller (or the OS) said.
  */
-export function codeOfLayer(layer: FailureLayer | string, code?: number, step?: string): number {
+export function codeOfLayer(layer: FailureLayer | string, code?: number): number {
   switch (layer) {
     case 'authentication':
     case 'privilege':
@@ -60,7 +60,9 @@ export function codeOfLayer(layer: FailureLayer | string, code?: number, step?: 
     case 'input':
       return RC.FORMAT;
     case 'completion-code':
-      return code === 0xc1 || (code === 0xcc && step === 'diag interrupt') ? RC.UNSUPPORTED : RC.CONTROLLER;
+      // Only C1h says the BMC has no such command. A refusal of a command it has (CCh for a
+      // diagnostic interrupt it will not raise) is the controller's answer, not a missing feature.
+      return code === 0xc1 ? RC.UNSUPPORTED : RC.CONTROLLER;
     default:
       return RC.CONTROLLER;
   }
@@ -68,7 +70,7 @@ export function codeOfLayer(layer: FailureLayer | string, code?: number, step?: 
 
 /** The return code and the printable layer/message of any failure of one target. */
 export function describeFailure(e: unknown): { code: number; layer: string; message: string } {
-  if (e instanceof DriverError) return { code: codeOfLayer(e.layer, e.code, e.step), layer: e.layer, message: e.detail };
+  if (e instanceof DriverError) return { code: codeOfLayer(e.layer, e.code), layer: e.layer, message: e.detail };
   if (e instanceof DscliError) return { code: e.code, layer: e.code === RC.UNSUPPORTED ? 'not-supported' : 'dscli', message: e.message };
   return { code: RC.CONTROLLER, layer: 'internal', message: (e as Error)?.message ?? String(e) };
 }

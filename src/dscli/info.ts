@@ -63,13 +63,16 @@ export async function getSelCmd(db: Db, args: string[], out: Out): Promise<numbe
 // ---- sensors ----------------------------------------------------------------------------
 
 const num = (v: number): string => String(Number(v.toFixed(3)));
+// ipmitool's order, lowest to highest; a threshold the sensor does not report is 'na' (null in JSON).
+const THRESHOLDS = ['lnr', 'lcr', 'lnc', 'unc', 'ucr', 'unr'] as const;
+const allThresholds = (t: Record<string, number> | null) => (t ? Object.fromEntries(THRESHOLDS.map((k) => [k, t[k] ?? null])) : null);
 
 export function sensorLine(s: SensorEntry): string {
   let value: string;
   if (s.value !== null) value = `${num(s.value)} ${s.unit ?? ''}`.trim();
   else if (s.states) value = `states ${s.states.length ? s.states.join(',') : 'none'}`;
   else value = 'na';
-  const th = s.thresholds ? Object.entries(s.thresholds).map(([k, v]) => `${k}=${num(v)}`).join(' ') : '';
+  const th = s.thresholds ? THRESHOLDS.map((k) => `${k}=${s.thresholds![k] !== undefined ? num(s.thresholds![k]!) : 'na'}`).join(' ') : '';
   return `${s.name} | ${s.type} | ${value} | ${s.status}${th ? ' | ' + th : ''}`;
 }
 
@@ -82,7 +85,7 @@ export async function getSensorListCmd(db: Db, args: string[], out: Out): Promis
     if (out.json) {
       out.out(JSON.stringify({
         target: name, sensor: s.name, number: s.number, type: s.type, value: s.value, unit: s.unit, status: s.status,
-        states: s.states, thresholds: s.thresholds,
+        states: s.states, thresholds: allThresholds(s.thresholds),
       }) + '\n');
     } else out.out(sensorLine(s) + '\n');
   }

@@ -14,6 +14,7 @@ import { describeFailure, DscliError, formatError, RC } from './errors.js';
 import { commandHelpText, helpText } from './help.js';
 import { versionLine } from '../cli/version.js';
 import { didYouMean } from '../util/nearest.js';
+import { localize } from '../cli/messages.js';
 import type { Out } from './ops.js';
 
 export interface DscliIo {
@@ -210,24 +211,24 @@ const redactMessage = (m: string): string => m.replace(/\bpassword=(?!-(\s|$))\S
 
 function report(e: unknown, io: DscliIo, cmd: string, rest: string[], storePath: string): number {
   if (e instanceof DscliError) {
-    io.err(`dscli: ${redactMessage(e.message)}\n`);
+    io.err(`dscli: ${localize(redactMessage(e.message))}\n`);
     return e.code;
   }
   if (e instanceof DriverError) {
     const f = describeFailure(e);
-    io.err(`dscli: ${rest[0] ?? cmd} failed ${f.layer}: ${f.message}\n`);
+    io.err(`dscli: ${localize(`${rest[0] ?? cmd} failed ${f.layer}: ${f.message}`)}\n`);
     return f.code;
   }
   const problem = e instanceof SecretError ? e.message : storeProblem(e, storePath);
   if (problem) {
-    io.err(`dscli: ${problem}\n`);
+    io.err(`dscli: ${localize(problem)}\n`);
     return RC.CONTROLLER;
   }
   if (e instanceof RangeError) {
-    io.err(`dscli: ${e.message}\n`);
+    io.err(`dscli: ${localize(e.message)}\n`);
     return RC.FORMAT;
   }
-  io.err(`dscli: internal error: ${(e as Error)?.message ?? String(e)}\n`);
+  io.err(`dscli: ${localize(`internal error: ${(e as Error)?.message ?? String(e)}`)}\n`);
   return RC.CONTROLLER;
 }
 
@@ -236,7 +237,7 @@ async function guard(db: Db, cmd: string, count: number, io: DscliIo, yes: boole
   const { settingNumber } = await import('./registry.js');
   const limit = settingNumber(db, 'dscli.confirm_above', 10);
   if (count <= limit) return;
-  const q = `dscli: ${cmd} acts on ${count} servers (more than ${limit}). Continue?`;
+  const q = `dscli: ${localize(`${cmd} acts on ${count} servers (more than ${limit}). Continue?`)}`;
   if (io.isTTY && io.confirm) {
     if (await io.confirm(q)) return;
     throw formatError(`${cmd} not confirmed; nothing was done`);
@@ -260,7 +261,7 @@ async function dispatch(db: Db, cmd: string, rest: string[], out: Out, io: Dscli
   const reg = await import('./registry.js');
   const settings = rest.filter(isSetting);
   const positional = rest.filter((w) => !isSetting(w));
-  const pwSource = { stdin: () => stdinLine(io), warn: (t: string) => io.err(t) };
+  const pwSource = { stdin: () => stdinLine(io), warn: (t: string) => io.err(`dscli: ${localize(t)}\n`) };
   switch (cmd) {
     case 'createServer':
     case 'setServer': {
@@ -327,7 +328,7 @@ async function dispatch(db: Db, cmd: string, rest: string[], out: Out, io: Dscli
       // Validate the name before reading stdin, so a bad call never waits for input.
       users.checkUserName(rest[0]!);
       if (pw === '-') pw = stdinLine(io);
-      else io.err('dscli: warning: a password on the command line is visible to other users (ps, shell history); give - to read it from standard input\n');
+      else io.err(`dscli: ${localize('warning: a password on the command line is visible to other users (ps, shell history); give - to read it from standard input')}\n`);
       users.createUser(db, rest[0]!, pw);
       return RC.OK;
     }

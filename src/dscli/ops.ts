@@ -5,7 +5,7 @@
 // a controller is recorded by the registry, not here.
 import type { ControllerRow } from '../adapters/controller.js';
 import { type BoundController, bindController } from '../adapters/registry.js';
-import type { CallOptions, DriverContext, PowerAction, PowerChange } from '../adapters/types.js';
+import { type CallOptions, type DriverContext, DriverError, type PowerAction, type PowerChange } from '../adapters/types.js';
 import type { Db } from '../store/db.js';
 import { fanOut } from '../util/fanout.js';
 import { combine, describeFailure, DscliError, formatError, RC } from './errors.js';
@@ -76,7 +76,9 @@ export interface Handler {
 
 function failure(name: string, e: unknown): TargetOutcome {
   const f = describeFailure(e);
-  return { status: 'failed', code: f.code, layer: f.layer, message: f.message, line: `${name} failed ${f.layer}: ${f.message}` };
+  // --json says as many attempts as the message does.
+  const attempts = e instanceof DriverError && e.attempts !== undefined ? { attempts: e.attempts } : {};
+  return { status: 'failed', code: f.code, layer: f.layer, message: f.message, line: `${name} failed ${f.layer}: ${f.message}`, ...attempts };
 }
 
 function statusFailure(name: string, e: unknown): TargetOutcome {

@@ -9,7 +9,6 @@ import { controllerDefault, controllerPowers, controllerSetting, needsController
 import { deleteDriverSetting, putDriverSetting, settingProblem } from '../adapters/settings.js';
 import { bumpGeneration } from '../store/generation.js';
 import { DscliError, exists, formatError, notFound, RC } from './errors.js';
-import { MAX_EXPANSION, expandRange, expansionSize, isRange, splitTopLevel } from './hostrange.js';
 import { getSetting } from '../store/settings.js';
 
 export const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
@@ -74,7 +73,7 @@ export function passwordFrom(s: Map<string, string>, src: PasswordSource, mgmt: 
   if (file !== undefined) pw = readPasswordFile(file);
   else if (lit === '-') pw = src.stdin();
   else if (lit !== undefined) {
-    src.warn('dscli: warning: a password on the command line is visible to other users (ps, shell history); use password_file=PATH or password=- (stdin)\n');
+    src.warn('warning: a password on the command line is visible to other users (ps, shell history); use password_file=PATH or password=- (stdin)');
     pw = lit;
   }
   const max = maxBytes(mgmt, 'password');
@@ -382,52 +381,9 @@ export function listGroups(db: Db): Array<{ name: string; members: string[] }> {
 
 // ---- ServerList ------------------------------------------------------------------
 
-/**
- * Resolves ServerList words (names, groups, host ranges, comma lists) to registered
- * servers in input order, each once. Every unknown name is reported (code 2); nothing is
- * silently dropped.
- */
-export function resolveServerList(db: Db, words: string[]): BmcRow[] {
-  if (words.length === 0) throw formatError('a ServerList is required');
-  const out: BmcRow[] = [];
-  const seen = new Set<number>();
-  const unknown: string[] = [];
-  const add = (r: BmcRow) => { if (!seen.has(r.id)) { seen.add(r.id); out.push(r); } };
-  // The whole list is sized before any name is expanded: a list of many ranges is capped as one range is.
-  let names = 0;
-  for (const w of words) {
-    for (const item of splitTopLevel(w)) {
-      names += expansionSize(item);
-      if (names > MAX_EXPANSION) throw formatError(`the ServerList is too large (more than ${MAX_EXPANSION} names)`);
-    }
-  }
-  const server = db.prepare(`SELECT ${BMC_COLUMNS} FROM machines WHERE name = ? AND mgmt_type IS NOT NULL`);
-  const group = db.prepare('SELECT id FROM dscli_groups WHERE name = ?');
-  for (const w of words) {
-    for (const item of splitTopLevel(w)) {
-      if (isRange(item)) {
-        for (const n of expandRange(item)) {
-          const r = server.get(n) as BmcRow | undefined;
-          if (r) add(r); else unknown.push(n);
-        }
-        continue;
-      }
-      const r = server.get(item) as BmcRow | undefined;
-      if (r) { add(r); continue; }
-      const g = group.get(item) as { id: number } | undefined;
-      if (g) {
-        for (const m of listServers(db, item)) add(m);
-        continue;
-      }
-      unknown.push(item);
-    }
-  }
-  if (unknown.length) {
-    const shown = unknown.length > 20 ? `${unknown.slice(0, 20).join(', ')} … (${unknown.length} in all)` : unknown.join(', ');
-    throw new DscliError(RC.NOT_FOUND, `not a registered server or dscli group: ${shown}`);
-  }
-  return out;
-}
+import { resolveServerList } from './serverlist.js';
+
+export { resolveServerList };
 
 export function settingNumber(db: Db, key: string, fallback: number): number {
   const v = getSetting(db, key);

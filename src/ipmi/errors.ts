@@ -24,6 +24,8 @@ export interface IpmiErrorDetails {
   aborted?: boolean;
   /** What the driver was doing, e.g. 'open session', 'Get Chassis Status'. */
   step?: string;
+  /** Transmissions of the request that failed (network errors). */
+  attempts?: number;
 }
 
 export class IpmiError extends Error {
@@ -36,6 +38,7 @@ export class IpmiError extends Error {
   readonly offeredSuites?: number[];
   readonly aborted?: boolean;
   readonly step?: string;
+  readonly attempts?: number;
 
   constructor(layer: IpmiErrorLayer, message: string, details: IpmiErrorDetails = {}) {
     const where = details.host ? `${details.host}${details.port && details.port !== 623 ? ':' + details.port : ''}: ` : '';
@@ -48,6 +51,7 @@ export class IpmiError extends Error {
     if (details.offeredSuites !== undefined) this.offeredSuites = details.offeredSuites;
     if (details.aborted !== undefined) this.aborted = details.aborted;
     if (details.step !== undefined) this.step = details.step;
+    if (details.attempts !== undefined) this.attempts = details.attempts;
   }
 
   /** A plain object for --json output and for the job journal. */
@@ -68,7 +72,7 @@ export function isIpmiError(e: unknown): e is IpmiError {
  * that print dscli codes; the table itself is dscli's (src/dscli/errors.ts).
  */
 export function dscliExitCode(e: IpmiError): number {
-  return codeOfLayer(e.layer, e.code, e.step);
+  return codeOfLayer(e.layer, e.code);
 }
 
 const COMPLETION_CODES: Record<number, string> = {

@@ -168,11 +168,11 @@ export class Transport {
           if (done) return;
           const left = o.deadline - Date.now();
           if (left <= 0) {
-            finish(() => reject(new IpmiError('network', `${o.step}: no answer before the deadline (${attempts} attempt${attempts === 1 ? '' : 's'}); check that the BMC is up and reachable on UDP ${o.port}`, details)));
+            finish(() => reject(new IpmiError('network', `${o.step}: no answer before the deadline (${attempts} attempt${attempts === 1 ? '' : 's'}); check that the BMC is up and reachable on UDP ${o.port}`, { ...details, attempts })));
             return;
           }
           if (attempts > o.retries) {
-            finish(() => reject(new IpmiError('network', `${o.step}: no answer after ${attempts} attempts of ${o.timeoutMs} ms; check that the BMC is up and reachable on UDP ${o.port}`, details)));
+            finish(() => reject(new IpmiError('network', `${o.step}: no answer after ${attempts} attempts of ${o.timeoutMs} ms; check that the BMC is up and reachable on UDP ${o.port}`, { ...details, attempts })));
             return;
           }
           let datagram: Buffer;

@@ -8,6 +8,7 @@ import { type PlanEntry, planLine } from '../config/plan.js';
 import { exportDataCentre } from '../config/export.js';
 import { readDataCentre } from '../config/validate.js';
 import type { DataCentre } from '../config/document.js';
+import { complain } from '../cli/messages.js';
 
 const MAX_ERRORS_SHOWN = 100;
 
@@ -17,21 +18,22 @@ export function loadDataCentre(file: string): DataCentre | undefined {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    process.stderr.write(`${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+    complain(file, `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     return undefined;
   }
   let raw: unknown;
   try {
     raw = parseYaml(text, { uniqueKeys: true, prettyErrors: true });
   } catch (err) {
-    process.stderr.write(`${file}: ${(err as Error).message.split('\n')[0]}\n`);
+    complain(file, (err as Error).message.split('\n')[0]!);
     return undefined;
   }
   const { dc, errors } = readDataCentre(raw);
   if (!dc) {
-    for (const e of errors.slice(0, MAX_ERRORS_SHOWN)) process.stderr.write(`${file}: ${e}\n`);
-    if (errors.length > MAX_ERRORS_SHOWN) process.stderr.write(`${file}: … and ${errors.length - MAX_ERRORS_SHOWN} more problems\n`);
-    process.stderr.write(`${file}: ${errors.length} problem${errors.length > 1 ? 's' : ''}; nothing was applied\n`);
+    for (const e of errors.slice(0, MAX_ERRORS_SHOWN)) complain(file, e);
+    if (errors.length > MAX_ERRORS_SHOWN) complain(file, `… and ${errors.length - MAX_ERRORS_SHOWN} more problems`);
+    if (errors.length === 1) complain(file, '1 problem; nothing was applied');
+    else complain(file, `${errors.length} problems; nothing was applied`);
     return undefined;
   }
   return dc;
@@ -92,7 +94,7 @@ export async function configApply(dbPath: string, file: string, flags: ApplyFlag
     return 0;
   } catch (err) {
     if (err instanceof ApplyRefused) {
-      process.stderr.write(`kanri: config apply refused: ${err.message}\n`);
+      complain('kanri', `config apply refused: ${err.message}`);
       return 1;
     }
     throw err;
@@ -113,7 +115,7 @@ export function configExport(dbPath: string, output: string | undefined): number
         writePrivateFile(output, text);
       } catch (err) {
         if (!(err instanceof FileError)) throw err;
-        process.stderr.write(`kanri: ${err.message}\n`);
+        complain('kanri', `${err.message}`);
         return 1;
       }
     } else process.stdout.write(text);

@@ -9,6 +9,7 @@ import { withStore } from '../store/db.js';
 import { bumpGeneration } from '../store/generation.js';
 import { didYouMean } from '../util/nearest.js';
 import { isResolved, resolvePath } from '../domain/paths.js';
+import { complain } from '../cli/messages.js';
 
 const pad = (rows: string[][]): string => {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -31,7 +32,7 @@ export function driverList(json = false): number {
 }
 
 function unknownDriver(name: string): number {
-  process.stderr.write(`kanri: unknown driver '${name}'${didYouMean(name, KNOWN_DRIVERS)} (known: ${KNOWN_DRIVERS.join(', ')})\n`);
+  complain('kanri', `unknown driver '${name}'${didYouMean(name, KNOWN_DRIVERS)} (known: ${KNOWN_DRIVERS.join(', ')})`);
   return 2;
 }
 
@@ -55,19 +56,20 @@ export async function driverSecret(dbPath: string, driver: string, key: string, 
   const d = driverSpec(driver);
   if (!d) return unknownDriver(driver);
   if ((t.machine === undefined) === (t.group === undefined)) {
-    process.stderr.write('kanri: give exactly one of --machine NAME or --group PATH\n');
+    complain('kanri', 'give exactly one of --machine NAME or --group PATH');
     return 1;
   }
   const scope = t.machine !== undefined ? 'machine' : 'group';
   const spec = d.settings.find((s) => s.key === key && s.scope === scope && s.type === 'secret' && !s.column);
   if (!spec) {
     const secrets = d.settings.filter((s) => s.scope === scope && s.type === 'secret' && !s.column).map((s) => s.key);
-    process.stderr.write(`kanri: the ${driver} driver has no ${scope} secret '${key}'${secrets.length ? ` (its ${scope} secrets: ${secrets.join(', ')})` : ` (it has no ${scope} secrets)`}\n`);
+    if (secrets.length) complain('kanri', `the ${driver} driver has no ${scope} secret '${key}' (its ${scope} secrets: ${secrets.join(', ')})`);
+    else complain('kanri', `the ${driver} driver has no ${scope} secret '${key}' (it has no ${scope} secrets)`);
     return 1;
   }
   const secret = t.clear ? undefined : await readSecret(`${key} for ${driver}: `);
   if (!t.clear && !secret) {
-    process.stderr.write('kanri: expected the secret on standard input\n');
+    complain('kanri', 'expected the secret on standard input');
     return 1;
   }
   return withStore(dbPath, (db) => {
@@ -75,14 +77,14 @@ export async function driverSecret(dbPath: string, driver: string, key: string, 
     if (t.machine !== undefined) {
       const m = db.prepare('SELECT id FROM machines WHERE name = ?').get(t.machine) as { id: number } | undefined;
       if (!m) {
-        process.stderr.write(`kanri: machine not found: ${t.machine}\n`);
+        complain('kanri', `machine not found: ${t.machine}`);
         return 2;
       }
       owner = { machineId: m.id };
     } else {
       const r = resolvePath(db, t.group!);
       if (!isResolved(r) || r.kind !== 'group') {
-        process.stderr.write(`kanri: group not found: ${t.group}\n`);
+        complain('kanri', `group not found: ${t.group}`);
         return 2;
       }
       owner = { groupId: r.group.id };

@@ -6,6 +6,7 @@ import { withStore } from '../store/db.js';
 import { groupPathParts } from '../domain/paths.js';
 import { foldName } from '../domain/names.js';
 import { didYouMean } from '../util/nearest.js';
+import { complain } from '../cli/messages.js';
 
 interface MachineLine {
   name: string; kind: string; group: string | null; host: string | null; pools: number;
@@ -65,7 +66,7 @@ export function machineReset(dbPath: string, name: string): number {
     const r = db.prepare("UPDATE machines SET management_status = 'normal' WHERE name = ?").run(name);
     if (r.changes === 0) {
       const names = (db.prepare('SELECT name FROM machines').all() as Array<{ name: string }>).map((m) => m.name);
-      process.stderr.write(`kanri: machine not found: ${name}${didYouMean(name, names)}\n`);
+      complain('kanri', `machine not found: ${name}${didYouMean(name, names)}`);
       return 2;
     }
     return 0;

@@ -6,6 +6,7 @@ import type { Db } from '../store/db.js';
 import { withStore } from '../store/db.js';
 import { sweepAbandoned } from '../engine/jobs.js';
 import { formatJobId } from '../engine/plan.js';
+import { complain } from '../cli/messages.js';
 
 interface JobRow {
   id: number; sequence: string; status: string; progress: number; phase: string; origin: string; command: string; params: string;
@@ -67,7 +68,7 @@ function steps(db: Db, jobId: number): StepRow[] {
 }
 
 function notFound(id: string): number {
-  process.stderr.write(`kanri: job not found: ${id}${id === 'last' ? ' (no job has run yet)' : ''}\n`);
+  complain('kanri', `job not found: ${id}${id === 'last' ? ' (no job has run yet)' : ''}`);
   return 2;
 }
 

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { defaultStorePath } from '../store/paths.js';
 import { isAdministrator } from '../cli/privilege.js';
 import { packageVersion } from '../cli/version.js';
+import { complain, localize } from '../cli/messages.js';
 
 class UsageError extends Error {}
 
@@ -29,7 +30,8 @@ export async function runKanri(args: string[]): Promise<number> {
     .option('--db <path>', 'configuration store (default: $KANRI_DB, /var/lib/kanri/kanri.db for root)')
     .version(`kanri ${packageVersion()}`, '--version', 'print the version')
     .exitOverride()
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .configureOutput({ outputError: (text, write) => write(text.split('\n').map((l) => (l ? localize(l) : l)).join('\n')) });
   // One rule for all three names: what reads or changes the store is for administrators.
   const dbPath = (): string => {
     if (!isAdministrator()) throw new NotAdministrator();
@@ -169,6 +171,14 @@ export async function runKanri(args: string[]): Promise<number> {
     .addHelpText('after', helpTail('kanri job watch last', [0, 2, 6, 7, 9, 70]))
     .action(async (id: string) => { code = await (await import('./jobs.js')).jobWatch(dbPath(), id); });
 
+  program.command('completion <shell>').description('print the completion script for pvmutl, dscli and kanri (bash or zsh)')
+    .addHelpText('after', helpTail('eval "$(kanri completion bash)"', [0, 1]))
+    .action(async (shell: string) => {
+      const script = (await import('../cli/completion.js')).completionScript(shell);
+      if (!script) throw new UsageError(`completion is for bash or zsh, not '${shell}'`);
+      process.stdout.write(script);
+    });
+
   program.command('demo')
     .description('run a narrated tour on the built-in sim data centre (temporary store, nothing left behind)')
     .action(async () => { code = await (await import('./demo.js')).runDemo(); });
@@ -178,17 +188,17 @@ export async function runKanri(args: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 1;
     if (err instanceof NotAdministrator) {
-      process.stderr.write(`kanri: ${err.message}\n`);
+      complain('kanri', `${err.message}`);
       return 9;
     }
     if (err instanceof UsageError) {
-      process.stderr.write(`kanri: ${err.message}\n`);
+      complain('kanri', `${err.message}`);
       return 1;
     }
     const { storeProblem } = await import('../store/errors.js');
     const problem = storeProblem(err, program.opts<{ db?: string }>().db ?? safeDefaultPath());
     if (problem) {
-      process.stderr.write(`kanri: ${problem}\n`);
+      complain('kanri', `${problem}`);
       return 70;
     }
     throw err;

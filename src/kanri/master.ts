@@ -5,6 +5,7 @@ import { openStore } from '../store/db.js';
 import { processIo } from '../pvmutl/io.js';
 import { fromEngine } from '../pvmutl/exit-codes.js';
 import { runCommandChange } from '../pvmutl/change.js';
+import { complain } from '../cli/messages.js';
 
 export async function registerMaster(dbPath: string, group: string, machine: string, netInfo: string): Promise<number> {
   const db = openStore(dbPath);
@@ -14,7 +15,7 @@ export async function registerMaster(dbPath: string, group: string, machine: str
   } catch (err) {
     if (err instanceof EngineError) {
       const e = fromEngine(err);
-      io.err(`kanri: ${e.message}\n`);
+      complain('kanri', e.message);
       return e.code;
     }
     throw err;

@@ -3,10 +3,11 @@
 import { withStore } from '../store/db.js';
 import { type Fault, SIM_OPERATIONS, type SimOperation, clearFaults, injectFault, listFaults, setDelay, simSettings } from '../adapters/sim/state.js';
 import { type Column, listingMode, renderListing } from '../cli/listing.js';
+import { complain } from '../cli/messages.js';
 
 function checkOperation(op: string): op is SimOperation {
   if ((SIM_OPERATIONS as readonly string[]).includes(op)) return true;
-  process.stderr.write(`kanri: unknown sim operation '${op}' (known: ${SIM_OPERATIONS.join(', ')})\n`);
+  complain('kanri', `unknown sim operation '${op}' (known: ${SIM_OPERATIONS.join(', ')})`);
   return false;
 }
 
@@ -14,12 +15,12 @@ export function simFail(dbPath: string, machine: string, operation: string, opts
   if (!checkOperation(operation)) return 1;
   const times = opts.times === undefined ? null : Number(opts.times);
   if (times !== null && (!Number.isInteger(times) || times < 1)) {
-    process.stderr.write(`kanri: --times needs an integer of 1 or more, not '${opts.times}'\n`);
+    complain('kanri', `--times needs an integer of 1 or more, not '${opts.times}'`);
     return 1;
   }
   return withStore(dbPath, (db) => {
     if (machine !== '*' && !db.prepare('SELECT 1 FROM machines WHERE name = ?').get(machine)) {
-      process.stderr.write(`kanri: machine not found: ${machine}\n`);
+      complain('kanri', `machine not found: ${machine}`);
       return 2;
     }
     injectFault(db, machine, operation, times, opts.message ?? '');
@@ -36,7 +37,7 @@ export function simClear(dbPath: string): number {
 
 export function simDelay(dbPath: string, ms: string, operation: string | undefined): number {
   if (!/^\d+$/.test(ms)) {
-    process.stderr.write(`kanri: the delay must be a whole number of milliseconds, not '${ms}'\n`);
+    complain('kanri', `the delay must be a whole number of milliseconds, not '${ms}'`);
     return 1;
   }
   if (operation !== undefined && !checkOperation(operation)) return 1;

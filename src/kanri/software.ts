@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { openStore } from '../store/db.js';
 import { scriptDir, scriptSoftwareName } from '../adapters/local/script.js';
 import { foldName } from '../domain/names.js';
+import { complain } from '../cli/messages.js';
 
 export function collectLocalScripts(dbPath: string): number {
   const db = openStore(dbPath);
@@ -13,7 +14,7 @@ export function collectLocalScripts(dbPath: string): number {
     try {
       files = readdirSync(dir);
     } catch (err) {
-      process.stderr.write(`kanri: cannot read the local-script folder ${dir}: ${(err as NodeJS.ErrnoException).code}\n`);
+      complain('kanri', `cannot read the local-script folder ${dir}: ${(err as NodeJS.ErrnoException).code}`);
       return 1;
     }
     const found = new Set<string>();
@@ -28,7 +29,7 @@ export function collectLocalScripts(dbPath: string): number {
         found.add(foldName(name));
         const existing = db.prepare('SELECT id, kind FROM software WHERE name = ?').get(name) as { id: number; kind: string } | undefined;
         if (existing && existing.kind !== 'local_script') {
-          process.stderr.write(`kanri: ${name} is already registered as a ${existing.kind}; ${f} skipped\n`);
+          complain('kanri', `${name} is already registered as a ${existing.kind}; ${f} skipped`);
           continue;
         }
         if (existing) db.prepare('UPDATE software SET source = ?, version = ?, content_date = ? WHERE id = ?').run(f, version, version.slice(0, 10), existing.id);
@@ -37,7 +38,7 @@ export function collectLocalScripts(dbPath: string): number {
       }
     })();
     for (const s of db.prepare("SELECT name, source FROM software WHERE kind = 'local_script'").all() as Array<{ name: string; source: string }>) {
-      if (!found.has(foldName(s.name))) process.stderr.write(`kanri: ${s.name}: ${s.source} is no longer in ${dir}\n`);
+      if (!found.has(foldName(s.name))) complain('kanri', `${s.name}: ${s.source} is no longer in ${dir}`);
     }
     return 0;
   } finally {

@@ -6,10 +6,10 @@ import { DriverError } from '../adapters/types.js';
 import { addKnownKey, allKnownKeys, fingerprintOf, forgetKeys, keyTypeOf, knownKeys, normaliseFingerprint } from '../adapters/ssh/known-hosts.js';
 import { fetchHostKey } from '../adapters/ssh/session.js';
 import { type SshTarget, connectTimeoutMs, targetByName } from '../adapters/ssh/target.js';
+import { complain } from '../cli/messages.js';
 import { withDb } from './with-db.js';
 
 const say = (t: string): void => { process.stdout.write(t); };
-const complain = (t: string): void => { process.stderr.write(`kanri: ${t}\n`); };
 
 function resolveTarget(dbPath: string, machine: string): { target?: SshTarget; timeoutMs: number; code: number } {
   let r: { target?: SshTarget; timeoutMs: number; code: number } = { timeoutMs: 0, code: 1 };
@@ -17,14 +17,14 @@ function resolveTarget(dbPath: string, machine: string): { target?: SshTarget; t
     try {
       const target = targetByName(db, machine);
       if (!target) {
-        complain(`machine not found: ${machine}`);
+        complain('kanri', `machine not found: ${machine}`);
         r = { timeoutMs: 0, code: 2 };
       } else {
         r = { target, timeoutMs: connectTimeoutMs(db), code: 0 };
       }
     } catch (err) {
       if (!(err instanceof DriverError)) throw err;
-      complain(err.message);
+      complain('kanri', err.message);
     }
     return r.code;
   });
@@ -39,7 +39,7 @@ export async function sshTrust(dbPath: string, machine: string, opts: { fingerpr
   try {
     blob = await fetchHostKey(t, r.timeoutMs);
   } catch (err) {
-    complain((err as Error).message);
+    complain('kanri', (err as Error).message);
     return 1;
   }
   const fp = fingerprintOf(blob);
@@ -47,17 +47,17 @@ export async function sshTrust(dbPath: string, machine: string, opts: { fingerpr
   if (opts.fingerprint !== undefined) {
     const want = normaliseFingerprint(opts.fingerprint);
     if (want !== fp) {
-      complain(`the host key of ${t.address}:${t.port} has fingerprint ${fp}, not ${want}: not accepted`);
+      complain('kanri', `the host key of ${t.address}:${t.port} has fingerprint ${fp}, not ${want}: not accepted`);
       return 1;
     }
   } else if (!opts.yes) {
-    complain(`not accepted: compare the fingerprint with the machine's own (ssh-keygen -lf /etc/ssh/ssh_host_${keyTypeOf(blob).replace(/^ssh-|-sha2-nistp\d+$/g, '')}_key.pub), `
+    complain('kanri', `not accepted: compare the fingerprint with the machine's own (ssh-keygen -lf /etc/ssh/ssh_host_${keyTypeOf(blob).replace(/^ssh-|-sha2-nistp\d+$/g, '')}_key.pub), `
       + `then run kanri ssh trust ${machine} --fingerprint ${fp} (or --yes)`);
     return 1;
   }
   const stored = withDb(dbPath, false, (db) => {
     const before = knownKeys(db, t.address, t.port).find((k) => k.keyType === keyTypeOf(blob));
-    if (before && before.fingerprint !== fp) complain(`replacing the ${before.keyType} key accepted on ${before.addedAt} (${before.fingerprint})`);
+    if (before && before.fingerprint !== fp) complain('kanri', `replacing the ${before.keyType} key accepted on ${before.addedAt} (${before.fingerprint})`);
     addKnownKey(db, t.address, t.port, blob);
     return 0;
   });

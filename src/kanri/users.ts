@@ -5,24 +5,25 @@ import { withStore } from '../store/db.js';
 import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import { readSecret } from '../cli/secret-input.js';
 import { PASSWORD, USER_NAME } from '../pvmutl/commands/changepassword.js';
+import { complain } from '../cli/messages.js';
 
 export async function userAdd(dbPath: string, name: string, level: string): Promise<number> {
   if (!USER_NAME.test(name)) {
-    process.stderr.write('kanri: user name must be 1-32 characters of A-Z a-z 0-9 _ . -\n');
+    complain('kanri', 'user name must be 1-32 characters of A-Z a-z 0-9 _ . -');
     return 1;
   }
   if (level !== 'administrator' && level !== 'operator') {
-    process.stderr.write(`kanri: --level must be administrator or operator, not '${level}'\n`);
+    complain('kanri', `--level must be administrator or operator, not '${level}'`);
     return 1;
   }
   const password = await readSecret('Password: ');
   if (!PASSWORD.test(password)) {
-    process.stderr.write('kanri: the password must be 1-32 printable ASCII characters without spaces\n');
+    complain('kanri', 'the password must be 1-32 printable ASCII characters without spaces');
     return 1;
   }
   return withStore(dbPath, (db) => {
     if (db.prepare('SELECT 1 FROM users WHERE name = ?').get(name)) {
-      process.stderr.write(`kanri: user already exists: ${name}\n`);
+      complain('kanri', `user already exists: ${name}`);
       return 1;
     }
     db.prepare('INSERT INTO users (name, password_hash, level, updated_at) VALUES (?, ?, ?, ?)').run(name, hashPassword(password), level, new Date().toISOString());
@@ -51,7 +52,7 @@ export function userSetDisabled(dbPath: string, name: string, disabled: boolean)
   return withStore(dbPath, (db) => {
     const r = db.prepare('UPDATE users SET disabled = ?, updated_at = ? WHERE name = ?').run(disabled ? 1 : 0, new Date().toISOString(), name);
     if (r.changes === 0) {
-      process.stderr.write(`kanri: user not found: ${name}\n`);
+      complain('kanri', `user not found: ${name}`);
       return 2;
     }
     return 0;

@@ -70,6 +70,12 @@ const SYNTAX: Record<Exclude<CommandName, 'help' | 'version'>, Syntax> = {
 
 export const SUBCOMMANDS = Object.keys(SYNTAX) as Array<Exclude<CommandName, 'help' | 'version'>>;
 
+/** The switches a subcommand takes, as typed (/c, -a): for completion. */
+export function switchesOf(cmd: string): string[] {
+  const s = Object.hasOwn(SYNTAX, cmd) ? SYNTAX[cmd as keyof typeof SYNTAX] : undefined;
+  return s ? Object.keys(s.switches).map((k) => (s.dash ? '-' : '/') + k.toLowerCase()) : [];
+}
+
 function formatError(en: string, ja: string): PvmError {
   return new PvmError(Exit.FORMAT, L(en, ja));
 }

@@ -27,6 +27,7 @@ export function driverError(m: MachineRef, e: unknown): DriverError {
     return new DriverError(`${m.name}: BMC ${e.layer} error: ${e.message}`, {
       layer: e.layer, retryable: e.layer === 'network' && !e.aborted, detail,
       ...(e.code !== undefined ? { code: e.code } : {}), ...(e.step !== undefined ? { step: e.step } : {}), ...(e.aborted ? { aborted: true } : {}),
+      ...(e.attempts !== undefined ? { attempts: e.attempts } : {}),
     });
   }
   return new DriverError(`${m.name}: ${(e as Error)?.message ?? String(e)}`, { layer: 'protocol', detail: (e as Error)?.message ?? String(e) });

@@ -48,7 +48,9 @@ export function sensorEntryOf(s: SensorReading): SensorEntry {
   const r = s.record;
   return {
     name: r.name, number: r.number, type: r.sensorTypeName, value: s.value ?? null, unit: s.unit ?? null, status: s.status,
-    states: s.states ?? null, thresholds: 'thresholds' in r ? (r.thresholds as Record<string, number>) : null,
+    states: s.states ?? null,
+    // Threshold sensors carry the readable thresholds (possibly none); discrete sensors have no such notion.
+    thresholds: r.recordType === 0x01 && r.eventType === 0x01 ? { ...(s.thresholds ?? {}) } : null,
   };
 }
 

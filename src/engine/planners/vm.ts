@@ -146,13 +146,15 @@ export function planVmDelete(db: Db, c: { group: string; host?: string; removeOn
   const targets = targetGroups(db, c.group, 'lowest-first', c.host === undefined).filter((t) => c.host !== undefined || t.group.machine_type === 'virtual');
   if (targets.length === 0) throw refuse('group', L(`no group of virtual machines under ${c.group}`, `${c.group} の下に仮想マシンのグループがありません`));
   return firstServing(targets, ({ group: g, modelId }) => {
-    requireVmGroup(g, 'vmdelete');
     let m: MachineRow | undefined;
     if (c.host !== undefined) {
+      // A machine that is not a VM is exit 2 (seed 004 l. 4146-4148), whatever group it is in.
       m = activeByHost(db, g.id, c.host);
+      if (m && m.kind !== 'virtual') throw refuse('machine', L('the specified machine is not a virtual machine', '指定したマシンが仮想マシンではありません'));
+      requireVmGroup(g, 'vmdelete');
       if (!m) throw refuse('machine', L(`${c.host} is not active in ${g.name}`, `${c.host} は ${g.name} で稼動していません`));
-      requireVm(m);
     } else {
+      requireVmGroup(g, 'vmdelete');
       m = removalCandidates(db, g.id, modelId)[0];
       if (!m) throw refuse('machine', L(`no active virtual machine in ${g.name} can be deleted`, `${g.name} に削除できる稼動中の仮想マシンがありません`));
     }

@@ -36,6 +36,8 @@ export interface FullSensorRecord extends SensorRecordBase, Linearization {
   percentage: boolean;
   /** Thresholds in engineering units, only those the SDR marks readable. */
   thresholds: Partial<Record<ThresholdName, number>>;
+  /** Sensor capabilities [3:2]: 0 none, 1 readable, 2 readable and settable, 3 fixed (the SDR's values only). */
+  thresholdAccess: number;
   nominal?: number;
 }
 
@@ -54,6 +56,8 @@ export interface OtherRecord {
 }
 
 export type ThresholdName = 'lnr' | 'lcr' | 'lnc' | 'unc' | 'ucr' | 'unr';
+/** Bit order of the readable-threshold masks (SDR byte 19, Get Sensor Thresholds byte 2) and of that response's values. */
+const THRESHOLD_BITS: readonly ThresholdName[] = ['lnc', 'lcr', 'lnr', 'unc', 'ucr', 'unr'];
 
 function signExtend(v: number, bits: number): number {
   const m = 1 << (bits - 1);
@@ -134,13 +138,13 @@ export function decodeSdr(rec: Buffer): SensorRecord | OtherRecord {
       };
       const readable = rec.length > 19 ? rec.readUInt16LE(18) & 0x3f : 0; // readable threshold mask
       const thresholds: Partial<Record<ThresholdName, number>> = {};
-      const names: [ThresholdName, number, number][] = [['lnc', 0, 41], ['lcr', 1, 40], ['lnr', 2, 39], ['unc', 3, 38], ['ucr', 4, 37], ['unr', 5, 36]];
-      for (const [n, bit, off] of names) {
+      // The SDR stores them from UNR (byte 37) down to LNC (byte 42).
+      THRESHOLD_BITS.forEach((n, bit) => {
         if (readable & (1 << bit)) {
-          const v = linearize(at(off), l);
+          const v = linearize(at(41 - bit), l);
           if (v !== undefined) thresholds[n] = v;
         }
-      }
+      });
       const idLen = at(47) & 0x1f;
       const units1 = at(20);
       const r: FullSensorRecord = {
@@ -149,6 +153,7 @@ export function decodeSdr(rec: Buffer): SensorRecord | OtherRecord {
         unit: unitName(at(21)),
         percentage: (units1 & 0x01) !== 0,
         thresholds,
+        thresholdAccess: (at(11) >> 2) & 0x03,
       };
       const modUse = (units1 >> 1) & 3;
       if (modUse === 1 || modUse === 2) {
@@ -247,6 +252,8 @@ export interface SensorReading {
   states?: number[];
   /** Threshold comparison bits as reported. */
   thresholdBits?: number;
+  /** The thresholds in force, as the BMC reports them (Get Sensor Thresholds); absent ones are not readable. */
+  thresholds?: Partial<Record<ThresholdName, number>>;
 }
 
 /** Threshold status from Get Sensor Reading byte 3: the most severe condition wins. */
@@ -270,7 +277,7 @@ export async function readSensor(s: Session, rec: SensorRecord): Promise<SensorR
   if (rec.recordType === 0x01 && rec.eventType === 0x01) {
     const bits = r.data.length >= 3 ? r.data.readUInt8(2) & 0x3f : 0;
     const value = linearize(raw, rec);
-    const out: SensorReading = { record: rec, raw, unit: rec.unit, status: thresholdStatus(bits), thresholdBits: bits };
+    const out: SensorReading = { record: rec, raw, unit: rec.unit, status: thresholdStatus(bits), thresholdBits: bits, thresholds: await readThresholds(s, rec) };
     if (value !== undefined) out.value = value;
     return out;
   }
@@ -282,6 +289,27 @@ export async function readSensor(s: Session, rec: SensorRecord): Promise<SensorR
     const v = linearize(raw, rec);
     if (v !== undefined) { out.value = v; out.unit = rec.unit; }
   }
+  return out;
+}
+
+/**
+ * The thresholds in force. The SDR only holds the initial values — the BMC or an operator
+ * may have changed them — so, like ipmitool, ask the sensor; a sensor whose thresholds
+ * are fixed has them only in the SDR. A refusal means none are readable.
+ */
+export async function readThresholds(s: Session, rec: FullSensorRecord): Promise<Partial<Record<ThresholdName, number>>> {
+  if (rec.thresholdAccess === 0) return {};
+  if (rec.thresholdAccess === 3) return rec.thresholds;
+  const r = await s.request(0x04, 0x27, Buffer.from([rec.number]), { step: `Get Sensor Thresholds ${rec.name}`, allow: [0xc1, 0xcb, 0xcd, 0xd5, 0xc3, 0xff] });
+  if (r.cc !== 0 || r.data.length < 7) return {};
+  const readable = r.data.readUInt8(0);
+  const out: Partial<Record<ThresholdName, number>> = {};
+  THRESHOLD_BITS.forEach((n, bit) => {
+    if (readable & (1 << bit)) {
+      const v = linearize(r.data.readUInt8(1 + bit), rec);
+      if (v !== undefined) out[n] = v;
+    }
+  });
   return out;
 }
 

@@ -1,0 +1,107 @@
+// Shell completion for pvmutl, dscli and kanri: `kanri completion bash|zsh` prints the
+// script; the script asks `kanri __complete NAME WORDS…` for the candidates of the word
+// being typed — subcommands, switches, and names from the store (groups, machines,
+// servers), read without migrating or writing anything, so that a Tab press is quick.
+import Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import { defaultStorePath } from '../store/paths.js';
+
+export function completionScript(shell: string): string | undefined {
+  const fn = `_kanri_complete() {
+  local IFS=$'\\n'
+  COMPREPLY=( $(compgen -W "$(kanri __complete "\${COMP_WORDS[0]##*/}" "\${COMP_WORDS[@]:1:COMP_CWORD-1}" 2>/dev/null)" -- "\${COMP_WORDS[COMP_CWORD]}") )
+}
+complete -o default -F _kanri_complete pvmutl dscli kanri
+`;
+  if (shell === 'bash') return `# kanri completion for bash: eval "$(kanri completion bash)" or put it in /etc/bash_completion.d/kanri\n${fn}`;
+  if (shell === 'zsh') return `# kanri completion for zsh: eval "$(kanri completion zsh)" in ~/.zshrc\nautoload -U +X bashcompinit && bashcompinit\n${fn}`;
+  return undefined;
+}
+
+const DSCLI_SETTINGS = ['fanout=', 'timeout=', 'retries=', 'wait=', 'via='];
+const KANRI: Record<string, string[]> = {
+  '': ['config', 'store', 'user', 'register-master', 'sim', 'ssh', 'driver', 'software', 'machine', 'events', 'job', 'demo', 'completion', 'pvmutl', 'dscli', 'help'],
+  config: ['apply', 'check', 'export'], store: ['init'], user: ['add', 'list', 'enable', 'disable'], sim: ['fail', 'clear', 'delay', 'show'],
+  ssh: ['trust', 'forget', 'known'], driver: ['list', 'show', 'secret'], software: ['collect'], machine: ['list', 'reset'],
+  job: ['list', 'show', 'watch'], completion: ['bash', 'zsh'],
+};
+
+function openNames(env: NodeJS.ProcessEnv): Database.Database | undefined {
+  try {
+    const path = env.KANRI_DB || defaultStorePath(env);
+    return existsSync(path) ? new Database(path, { readonly: true, fileMustExist: true, timeout: 100 }) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function names(db: Database.Database | undefined, sql: string): string[] {
+  try {
+    return db ? (db.prepare(sql).all() as Array<{ n: string }>).map((r) => r.n) : [];
+  } catch {
+    return [];
+  }
+}
+
+const GROUP_PATHS = `WITH RECURSIVE c(id, path) AS (SELECT id, name FROM categories WHERE parent_id IS NULL
+  UNION ALL SELECT k.id, c.path || '/' || k.name FROM categories k JOIN c ON k.parent_id = c.id)
+  SELECT path AS n FROM c UNION ALL SELECT coalesce(c.path || '/', '') || g.name FROM groups g LEFT JOIN c ON c.id = g.category_id`;
+
+/** Candidates for the word after `words` (the words already typed after the command name). */
+export function candidates(name: string, words: string[], env: NodeJS.ProcessEnv = process.env): string[] {
+  const db = openNames(env);
+  try {
+    if (name === 'kanri' && (words[0] === 'pvmutl' || words[0] === 'dscli')) return candidates(words[0], words.slice(1), env);
+    if (name === 'pvmutl') return pvmutl(db, words);
+    if (name === 'dscli') return dscli(db, words);
+    const sub = words[0] ?? '';
+    if (words.length === 0) return KANRI['']!;
+    if (words.length === 1) return KANRI[sub] ?? [];
+    if (sub === 'machine' && words[1] === 'reset') return names(db, 'SELECT name AS n FROM machines');
+    if (sub === 'machine' && words[1] === 'list') return names(db, GROUP_PATHS);
+    if (sub === 'job' && (words[1] === 'show' || words[1] === 'watch')) return ['last', ...names(db, "SELECT printf('%05d', id) AS n FROM jobs ORDER BY id DESC LIMIT 20")];
+    if (sub === 'register-master') return words.length === 2 ? names(db, GROUP_PATHS) : names(db, 'SELECT name AS n FROM machines WHERE group_id IS NULL');
+    if (sub === 'ssh' || sub === 'sim') return names(db, 'SELECT name AS n FROM machines');
+    if (sub === 'driver' && words[1] === 'show') return names(db, 'SELECT 1 AS n WHERE 0').concat(['sim', 'ipmi', 'local', 'ssh', 'redfish']);
+    return [];
+  } finally {
+    db?.close();
+  }
+}
+
+async function pvmutlSyntax(): Promise<{ SUBCOMMANDS: readonly string[]; switchesOf(c: string): string[] }> {
+  return import('../pvmutl/parse.js');
+}
+
+let pv: Awaited<ReturnType<typeof pvmutlSyntax>> | undefined;
+export async function preload(): Promise<void> {
+  pv = await pvmutlSyntax();
+}
+
+function pvmutl(db: Database.Database | undefined, words: string[]): string[] {
+  if (!pv) return [];
+  const cmd = (words[0] ?? '').toLowerCase();
+  if (words.length === 0) return [...pv.SUBCOMMANDS, 'help'];
+  if (cmd === 'list' && words.length === 1) return ['group', 'server', 'soft'];
+  if (cmd === 'policy' && words.length === 1) return ['show', 'set'];
+  if (cmd === 'maintenance' && words.length === 1) return ['On', 'Off'];
+  if (cmd === 'help') return [...pv.SUBCOMMANDS];
+  const groups = names(db, GROUP_PATHS);
+  const switches = pv.switchesOf(cmd);
+  if (cmd === 'deploypsv' || cmd === 'changepassword') return names(db, 'SELECT name AS n FROM machines');
+  const hosts = names(db, 'SELECT host_name AS n FROM host_settings');
+  const vmServers = ['vmmigrate', 'vmmigrateandmove'].includes(cmd) && words.length === 3 ? names(db, "SELECT name AS n FROM machines WHERE kind = 'vmserver'") : [];
+  const positional = words.slice(1).filter((w) => !w.startsWith('/') && !w.startsWith('-'));
+  const first = cmd === 'list' || cmd === 'maintenance' || cmd === 'policy' ? 1 : 0;
+  return positional.length <= first ? [...groups, ...switches] : [...hosts, ...vmServers, ...switches];
+}
+
+function dscli(db: Database.Database | undefined, words: string[]): string[] {
+  if (words.length === 0) {
+    return ['createServer', 'setServer', 'deleteServer', 'getServerList', 'checkConnection', 'createGroup', 'deleteGroup', 'addGroupServer',
+      'removeGroupServer', 'getGroupList', 'powerOn', 'powerOff', 'powerCycle', 'reset', 'dump', 'shutdownOs', 'getPowerStatus', 'getSel',
+      'clearSel', 'getSensorList', 'getHardwareInfo', 'identify', 'getBmcConfig', 'setBmcConfig', 'backupBmcConfig', 'restoreBmcConfig',
+      'getAlertList', 'setTrapForward', 'getTrapForward', 'createUser', 'deleteUser', 'getUserList', 'help', '--json', '--yes'];
+  }
+  return [...names(db, 'SELECT name AS n FROM machines WHERE mgmt_type IS NOT NULL UNION SELECT name FROM dscli_groups'), ...DSCLI_SETTINGS, '--json', '--yes'];
+}
