@@ -8,6 +8,7 @@ import { type BoundController, bindController } from '../adapters/registry.js';
 import { type CallOptions, type DriverContext, DriverError, type PowerAction, type PowerChange } from '../adapters/types.js';
 import type { Db } from '../store/db.js';
 import { fanOut } from '../util/fanout.js';
+import { localize } from '../cli/messages.js';
 import { combine, describeFailure, DscliError, formatError, RC } from './errors.js';
 import { parseSettings, settingNumber } from './registry.js';
 
@@ -170,7 +171,9 @@ export async function registerEvents(db: Db, row: ControllerRow, on: boolean, ou
     return RC.OK;
   } catch (e) {
     const f = describeFailure(e);
-    out.err(`dscli: ${row.name} is registered, but the ${what} failed ${f.layer}: ${f.message}; retry with dscli setServer ${row.name} events=${on ? 'on' : 'off'}\n`);
+    out.err(`dscli: ${on
+      ? localize(`${row.name} is registered, but the event subscription failed ${f.layer}: ${f.message}; retry with dscli setServer ${row.name} events=on`)
+      : localize(`${row.name} is registered, but the event unsubscription failed ${f.layer}: ${f.message}; retry with dscli setServer ${row.name} events=off`)}\n`);
     return f.code;
   }
 }

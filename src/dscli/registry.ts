@@ -152,7 +152,7 @@ function registrationValues(s: Map<string, string>, mgmt: MgmtType, src: Passwor
       const problem = settingProblem(spec, v);
       if (problem) throw formatError(`${spec.key} ${problem}`);
       const w = spec.warning?.(v);
-      if (w) src.warn(`dscli: warning: ${w}\n`);
+      if (w) src.warn(`warning: ${w}`);
     }
     out.set(spec.key, v);
   }

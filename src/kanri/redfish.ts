@@ -8,9 +8,9 @@ import { DEFAULT_REDFISH_PORT } from '../adapters/redfish/target.js';
 import { fetchCertificate, normaliseCertFingerprint } from '../adapters/redfish/trust.js';
 import { bumpGeneration } from '../store/generation.js';
 import { withDb } from './with-db.js';
+import { complain } from '../cli/messages.js';
 
 const say = (t: string): void => { process.stdout.write(t); };
-const complain = (t: string): void => { process.stderr.write(`kanri: ${t}\n`); };
 
 interface Controller { id: number; host: string; port: number }
 
@@ -18,11 +18,11 @@ function controllerOf(dbPath: string, name: string): Controller | number {
   return withDb(dbPath, true, (db): Controller | number => {
     const row = controllerByName(db, name);
     if (!row) {
-      complain(`server not found: ${name} (register it with dscli createServer ${name} mgmt=redfish …)`);
+      complain('kanri', `server not found: ${name} (register it with dscli createServer ${name} mgmt=redfish …)`);
       return 2;
     }
     if (row.mgmt_type !== 'redfish' || !row.bmc_address) {
-      complain(`${name} is registered as mgmt=${row.mgmt_type}, not as a Redfish controller with an address`);
+      complain('kanri', `${name} is registered as mgmt=${row.mgmt_type}, not as a Redfish controller with an address`);
       return 1;
     }
     return { id: row.id, host: row.bmc_address, port: row.bmc_port ?? DEFAULT_REDFISH_PORT };
@@ -34,7 +34,7 @@ export async function redfishTrust(dbPath: string, name: string, opts: { fingerp
   if (opts.fingerprint !== undefined) {
     want = normaliseCertFingerprint(opts.fingerprint);
     if (!want) {
-      complain(`not a SHA-256 fingerprint: ${opts.fingerprint} (SHA256:AB:CD:…, or the 64 hex digits of openssl x509 -noout -fingerprint -sha256)`);
+      complain('kanri', `not a SHA-256 fingerprint: ${opts.fingerprint} (SHA256:AB:CD:…, or the 64 hex digits of openssl x509 -noout -fingerprint -sha256)`);
       return 1;
     }
   }
@@ -44,24 +44,24 @@ export async function redfishTrust(dbPath: string, name: string, opts: { fingerp
   try {
     offered = await fetchCertificate(c.host, c.port, 10_000);
   } catch (e) {
-    complain((e as Error).message);
+    complain('kanri', (e as Error).message);
     return 1;
   }
   const where = `${c.host.includes(':') ? `[${c.host}]` : c.host}:${c.port}`;
   say(`${where} ${offered.fingerprint}\n  subject: ${offered.subject || '?'}\n  issuer:  ${offered.issuer || '?'}\n  valid:   ${offered.validFrom} to ${offered.validTo}\n`);
   if (want !== undefined) {
     if (want !== offered.fingerprint) {
-      complain(`the certificate of ${where} has fingerprint ${offered.fingerprint}, not ${want}: not accepted`);
+      complain('kanri', `the certificate of ${where} has fingerprint ${offered.fingerprint}, not ${want}: not accepted`);
       return 1;
     }
   } else if (!opts.yes) {
-    complain(`not accepted: compare the fingerprint with the controller's own certificate (its web interface, or openssl x509 -noout -fingerprint -sha256 -in CERT), `
+    complain('kanri', `not accepted: compare the fingerprint with the controller's own certificate (its web interface, or openssl x509 -noout -fingerprint -sha256 -in CERT), `
       + `then run kanri redfish trust ${name} --fingerprint ${offered.fingerprint} (or --yes)`);
     return 1;
   }
   return withDb(dbPath, false, (db) => {
     const before = ownDriverSetting(db, { machineId: c.id }, 'redfish', 'fingerprint');
-    if (before && normaliseCertFingerprint(before) !== offered.fingerprint) complain(`replacing the pinned fingerprint ${before}`);
+    if (before && normaliseCertFingerprint(before) !== offered.fingerprint) complain('kanri', `replacing the pinned fingerprint ${before}`);
     db.transaction(() => {
       putDriverSetting(db, { machineId: c.id }, 'redfish', 'fingerprint', offered.fingerprint);
       bumpGeneration(db);
