@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeAgents, type Endpoint, retryAfterMs, send } from '../src/adapters/redfish/client.js';
 import { recordsOf } from '../src/adapters/redfish/events.js';
 import { legacySensorOf, logEntryOf, sensorOf } from '../src/adapters/redfish/info.js';
-import { normaliseCertFingerprint } from '../src/adapters/redfish/trust.js';
+import { normaliseCertFingerprint } from '../src/adapters/redfish/fingerprint.js';
 import { DriverError } from '../src/adapters/types.js';
 import { requirePeer } from './support/peers.js';
 import { type Certs, makeCerts } from './support/redfish.js';

@@ -5,7 +5,8 @@
 import { controllerByName } from '../adapters/controller.js';
 import { deleteDriverSetting, ownDriverSetting, putDriverSetting } from '../adapters/settings.js';
 import { DEFAULT_REDFISH_PORT } from '../adapters/redfish/target.js';
-import { fetchCertificate, normaliseCertFingerprint } from '../adapters/redfish/trust.js';
+import { normaliseCertFingerprint } from '../adapters/redfish/fingerprint.js';
+import { fetchCertificate } from '../adapters/redfish/trust.js';
 import { bumpGeneration } from '../store/generation.js';
 import { withDb } from './with-db.js';
 import { complain } from '../cli/messages.js';

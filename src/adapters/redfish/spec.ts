@@ -8,7 +8,7 @@ import { prepared } from '../../store/statements.js';
 import { controllerProblems } from '../controller.js';
 import { driverSetting } from '../settings.js';
 import type { DriverSpec, MachineRef, SettingSpec } from '../types.js';
-import { fingerprintProblem } from './trust.js';
+import { fingerprintProblem } from './fingerprint.js';
 
 const FALSE = ['false', 'no', 'off', '0'];
 export const isOff = (v: string | undefined): boolean => v !== undefined && FALSE.includes(v.trim().toLowerCase());

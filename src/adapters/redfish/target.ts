@@ -9,7 +9,8 @@ import type { Db } from '../../store/db.js';
 import type { Endpoint, Limits } from './client.js';
 import { type AuthMode, type Json, RedfishSession, arr, link, obj, pathOf, str } from './session.js';
 import { isOff, machineSetting } from './spec.js';
-import { normaliseCertFingerprint, readCaFile, type Trust } from './trust.js';
+import { normaliseCertFingerprint } from './fingerprint.js';
+import { readCaFile, type Trust } from './trust.js';
 
 export const DEFAULT_REDFISH_PORT = 443;
 const ROOT = '/redfish/v1/';

@@ -4,11 +4,12 @@
 // Nothing is trusted on first use; `verify=off` turns verification off only when set
 // explicitly. The decision is taken on the finished handshake, before a single byte of
 // a request (credentials included) is written to the connection.
-import { createHash, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import { DriverError } from '../types.js';
+import { certFingerprint } from './fingerprint.js';
 
 export interface Trust {
   /** False only by the explicit setting verify=off. */
@@ -17,28 +18,6 @@ export interface Trust {
   fingerprint?: string;
   /** The CA file that must have signed the certificate, if any. */
   ca?: { path: string; pem: Buffer };
-}
-
-/** A certificate's fingerprint as kanri prints it: SHA256: and the colon-separated hex of openssl x509 -fingerprint -sha256. */
-export function certFingerprint(der: Buffer): string {
-  const hex = createHash('sha256').update(der).digest('hex').toUpperCase();
-  return `SHA256:${hex.match(/../g)!.join(':')}`;
-}
-
-/**
- * A fingerprint as a person may give it — `SHA256:AB:CD:…`, openssl's `sha256
- * Fingerprint=AB:CD:…`, or 64 hex digits with or without colons — normalised; undefined
- * when it is not one.
- */
-export function normaliseCertFingerprint(text: string): string | undefined {
-  const t = text.trim().replace(/^sha-?256\s*(fingerprint)?\s*[:=]?\s*/i, '');
-  const hex = t.replace(/[:\s]/g, '');
-  if (!/^[0-9a-fA-F]{64}$/.test(hex)) return undefined;
-  return `SHA256:${hex.toUpperCase().match(/../g)!.join(':')}`;
-}
-
-export function fingerprintProblem(raw: string): string | undefined {
-  return normaliseCertFingerprint(raw) ? undefined : `must be a SHA-256 certificate fingerprint (SHA256:AB:CD:… as kanri redfish trust prints it, or 64 hex digits), not '${raw}'`;
 }
 
 /** Reads a CA file (PEM); a problem is a configuration error naming the file. */
