@@ -9,12 +9,20 @@ declare -A want=(
   [ipmi-power]=freeipmi-tools
   [sshd]=openssh-server
   [ssh-keygen]=openssh-client
+  [libvirtd]=libvirt-daemon
+  [virsh]=libvirt-clients
+  [nc]=netcat-openbsd
+  [groff]=groff-base
+  [snmptrap]=snmp
+  [snmptrapd]=snmptrapd
+  [openssl]=openssl
   [redfishtool]=redfishtool
   [curl]=curl
-  [openssl]=openssl
 )
-# Python modules the Redfish peers (../shared/peers/redfish) need, for Debian's /usr/bin/python3.
-declare -A pymods=(
+# Python peers are modules of Debian's interpreter, not commands on PATH: the mail peer, and
+# what the Redfish peers (../shared/peers/redfish: sushy-tools, the DMTF mockup server) import.
+declare -A want_py=(
+  [aiosmtpd]=python3-aiosmtpd
   [flask]=python3-flask
   [requests]=python3-requests
   [tenacity]=python3-tenacity
@@ -26,8 +34,8 @@ missing=()
 for cmd in "${!want[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/bin/$cmd" ] || [ -x "/usr/sbin/$cmd" ] || missing+=("${want[$cmd]}")
 done
-for mod in "${!pymods[@]}"; do
-  [ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import $mod" >/dev/null 2>&1 || missing+=("${pymods[$mod]}")
+for mod in "${!want_py[@]}"; do
+  /usr/bin/python3 -c "import $mod" >/dev/null 2>&1 || missing+=("${want_py[$mod]}")
 done
 [ ${#missing[@]} -eq 0 ] && { echo "peers: all present"; exit 0; }
 pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')

@@ -8,6 +8,7 @@ import { configGeneration } from '../store/generation.js';
 import { dropCaches } from '../util/cache.js';
 import { type ControllerRow, recordControllerStatus, recordPower } from './controller.js';
 import { IPMI } from './ipmi/spec.js';
+import { LIBVIRT } from './libvirt/spec.js';
 import { LOCAL } from './local/spec.js';
 import { REDFISH } from './redfish/spec.js';
 import { SIM } from './sim/spec.js';
@@ -17,7 +18,7 @@ import {
   type InterfaceName, type MachineRef, type PowerInterface, type SettingSpec, notSupported,
 } from './types.js';
 
-export const DRIVER_SPECS: readonly DriverSpec[] = [SIM, IPMI, LOCAL, SSH, REDFISH];
+export const DRIVER_SPECS: readonly DriverSpec[] = [SIM, IPMI, LOCAL, SSH, REDFISH, LIBVIRT];
 export const KNOWN_DRIVERS: readonly string[] = DRIVER_SPECS.map((s) => s.name);
 
 const byName = new Map(DRIVER_SPECS.map((s) => [s.name, s]));

@@ -128,10 +128,41 @@ export interface DeployInterface {
 
 export interface VmPlacement { server: MachineRef; datastore: string }
 
+/** vCPUs and memory a VM is defined with. */
+export interface VmSize { vcpus: number; memoryKiB: number }
+
+/** What a VM server's hypervisor reports of itself (node info, free memory); absent = not known to the driver. */
+export interface VmServerInfo { cpus?: number; memoryKiB?: number; freeMemoryKiB?: number }
+
+/**
+ * A VM-server event as the monitor receives it: one of the spec's VMwareProvider rows
+ * (events-and-policies.md §4), raised by what the hypervisor's own event stream reports.
+ */
+export interface VmServerEvent {
+  source: 'VMwareProvider';
+  /** The alarm text of the row, exactly. */
+  event: string;
+  /** Its event category (ターゲットアクセス不可能障害, ターゲットアクセス復旧, …). */
+  category: string;
+  /** The VM server, or the VM for VM rows. */
+  machine: string;
+  /** What the driver saw, for the log. */
+  detail: string;
+  time: string;
+}
+
 export interface VmInterface {
   /** Creates the VM on the server; returns the identity the hypervisor gave it. */
-  create(ctx: DriverContext, vm: MachineRef, at: VmPlacement, template: SoftwareRef): Promise<{ uuid: string; macs: string[] }>;
+  create(ctx: DriverContext, vm: MachineRef, at: VmPlacement, template: SoftwareRef): Promise<{ uuid: string; macs: string[]; size?: VmSize }>;
   destroy(ctx: DriverContext, vm: MachineRef): Promise<void>;
+  /** Puts a running VM into the suspended state (a start resumes it). */
+  suspend(ctx: DriverContext, vm: MachineRef): Promise<void>;
+  /** The size a VM made from this template will have, when the driver can tell before creating it. */
+  templateSize?(ctx: DriverContext, template: SoftwareRef): Promise<VmSize | undefined>;
+  /** CPUs, memory and free memory of a VM server, read from its hypervisor now. */
+  serverInfo(ctx: DriverContext, server: MachineRef): Promise<VmServerInfo>;
+  /** Reports the server's connection and its domains' crashes until ctx.signal aborts. */
+  watch?(ctx: DriverContext, server: MachineRef, onEvent: (e: VmServerEvent) => void): Promise<void>;
   /** Hot (powered on) or cold (powered off) migration on shared storage. */
   migrate(ctx: DriverContext, vm: MachineRef, to: MachineRef): Promise<void>;
   /** Moves a powered-off VM together with its disk. */
@@ -160,7 +191,7 @@ export interface MonitorInterface {
   register(ctx: DriverContext, m: MachineRef, address: string): Promise<void>;
   unregister(ctx: DriverContext, m: MachineRef): Promise<void>;
   /** Hardware information the monitor reports (the model name feeds common-pool rule 3). */
-  inventory(ctx: DriverContext, m: MachineRef): Promise<{ hwModel?: string }>;
+  inventory(ctx: DriverContext, m: MachineRef): Promise<{ hwModel?: string; size?: VmSize }>;
 }
 
 // ---- info: what a management controller reports ---------------------------------------------

@@ -9,6 +9,8 @@ import { isPasswordHash } from '../auth/password.js';
 import { didYouMean } from '../util/nearest.js';
 import { knownSetting, knownSettingKeys } from './settings-catalogue.js';
 import { EVENT_SOURCES, POLICY_ACTIONS } from '../domain/policy-actions.js';
+import { CATEGORIES, canonicalCategory, normalizeEvent } from '../monitor/catalogue.js';
+import { STANDARD_POLICIES, standardPolicy } from '../monitor/templates.js';
 import { splitPath } from '../domain/paths.js';
 import { foldName, nameProblem } from '../domain/names.js';
 import {
@@ -216,33 +218,48 @@ function software(r: Reader, path: string, v: unknown): SoftwareDoc {
 }
 
 function policy(r: Reader, path: string, v: unknown): PolicyDoc {
-  const o = r.obj(path, v, ['name', 'description', 'suppression_seconds', 'rules']);
+  const o = r.obj(path, v, ['name', 'template', 'description', 'suppression_seconds', 'rules']);
+  const templateName = r.str(join(path, 'template'), o.template);
+  const base = templateName !== undefined ? standardPolicy(templateName) : undefined;
+  if (templateName !== undefined && !base) {
+    r.fail(join(path, 'template'), `unknown standard policy '${templateName}' (known: ${STANDARD_POLICIES.map((t) => t.name).join(', ')})`);
+  }
+  const own = r.arr(join(path, 'rules'), o.rules, (p, x) => {
+    const ro = r.obj(p, x, ['event', 'triggers', 'action_name', 'actions', 'suppress', 'enabled']);
+    const actions = r.names(join(p, 'actions'), ro.actions);
+    actions.forEach((a, i) => {
+      if (!Object.hasOwn(POLICY_ACTIONS, a)) r.fail(`${join(p, 'actions')}[${i}]`, `unknown action '${a}' (known: ${Object.keys(POLICY_ACTIONS).join(', ')})`);
+    });
+    return {
+      event: r.str(join(p, 'event'), ro.event, { required: true }) ?? '',
+      triggers: r.arr(join(p, 'triggers'), ro.triggers, (tp, t) => {
+        const to = r.obj(tp, t, ['source', 'event', 'category']);
+        const source = r.oneOf(join(tp, 'source'), to.source, EVENT_SOURCES);
+        const event = r.str(join(tp, 'event'), to.event);
+        const category = r.str(join(tp, 'category'), to.category);
+        if ((event === undefined) === (category === undefined)) r.fail(tp, 'give exactly one of event or category');
+        if (category !== undefined && !CATEGORIES.includes(canonicalCategory(category))) {
+          r.fail(join(tp, 'category'), `unknown event category '${category}'${didYouMean(category, [...CATEGORIES])}`);
+        }
+        if (event !== undefined && source && normalizeEvent(source, event) === undefined) {
+          r.fail(join(tp, 'event'), source === 'SystemMonitorEvent' ? `'${event}' is not Source[0xID] (e.g. ESMDSVNT[0xC0000002])` : `'${event}' is not an 8-digit event number (e.g. 11000006)`);
+        }
+        return category !== undefined ? { source, category } : { source, event };
+      }),
+      action_name: r.str(join(p, 'action_name'), ro.action_name) ?? '',
+      actions,
+      suppress: r.bool(join(p, 'suppress'), ro.suppress, false),
+      enabled: r.bool(join(p, 'enabled'), ro.enabled, true),
+    };
+  });
+  // A rule of its own replaces the template's rule of the same event name; others follow it.
+  const rules = base ? base.rules.map((t) => own.find((x) => x.event === t.event) ?? t) : [];
+  rules.push(...own.filter((x) => !rules.includes(x)));
   return {
-    name: r.label(join(path, 'name'), o.name, 128),
-    description: r.str(join(path, 'description'), o.description) ?? '',
-    suppression_seconds: r.int(join(path, 'suppression_seconds'), o.suppression_seconds, 0, 0, 86400) ?? 0,
-    rules: r.arr(join(path, 'rules'), o.rules, (p, x) => {
-      const ro = r.obj(p, x, ['event', 'triggers', 'action_name', 'actions', 'suppress', 'enabled']);
-      const actions = r.names(join(p, 'actions'), ro.actions);
-      actions.forEach((a, i) => {
-        if (!Object.hasOwn(POLICY_ACTIONS, a)) r.fail(`${join(p, 'actions')}[${i}]`, `unknown action '${a}' (known: ${Object.keys(POLICY_ACTIONS).join(', ')})`);
-      });
-      return {
-        event: r.str(join(p, 'event'), ro.event, { required: true }) ?? '',
-        triggers: r.arr(join(p, 'triggers'), ro.triggers, (tp, t) => {
-          const to = r.obj(tp, t, ['source', 'event', 'category']);
-          const source = r.oneOf(join(tp, 'source'), to.source, EVENT_SOURCES);
-          const event = r.str(join(tp, 'event'), to.event);
-          const category = r.str(join(tp, 'category'), to.category);
-          if ((event === undefined) === (category === undefined)) r.fail(tp, 'give exactly one of event or category');
-          return category !== undefined ? { source, category } : { source, event };
-        }),
-        action_name: r.str(join(p, 'action_name'), ro.action_name) ?? '',
-        actions,
-        suppress: r.bool(join(p, 'suppress'), ro.suppress, false),
-        enabled: r.bool(join(p, 'enabled'), ro.enabled, true),
-      };
-    }),
+    name: templateName !== undefined && o.name === undefined ? base?.name ?? '' : r.label(join(path, 'name'), o.name, 128),
+    description: r.str(join(path, 'description'), o.description) ?? base?.description ?? '',
+    suppression_seconds: r.int(join(path, 'suppression_seconds'), o.suppression_seconds, base?.suppression_seconds ?? 0, 0, 86400) ?? 0,
+    rules,
   };
 }
 
@@ -593,6 +610,20 @@ function crossCheck(r: Reader, dc: DataCentre): void {
   }
 }
 
+/** A group or model may name a standard policy the file does not define: it is added as the template has it. */
+function addReferencedTemplates(dc: DataCentre): void {
+  const defined = new Set(dc.policies.map((p) => p.name.toLowerCase()));
+  for (const { group: g } of allGroups(dc)) {
+    for (const name of [g.policy, ...g.models.map((m) => m.policy)]) {
+      const t = name !== undefined && !defined.has(name.toLowerCase()) ? standardPolicy(name) : undefined;
+      if (t) {
+        dc.policies.push(t);
+        defined.add(t.name.toLowerCase());
+      }
+    }
+  }
+}
+
 export interface ReadResult { dc?: DataCentre; errors: string[] }
 
 /** Validates a parsed YAML document; on success returns it in canonical form. */
@@ -631,6 +662,7 @@ export function readDataCentre(raw: unknown): ReadResult {
   };
   siblings(r, '', dc.categories, dc.groups);
   r.unique('software', dc.software, (s) => s.name, 'software');
+  addReferencedTemplates(dc);
   r.unique('policies', dc.policies, (s) => s.name, 'policy');
   r.unique('volumes', dc.volumes, (s) => s.name, 'volume');
   r.unique('machines', dc.machines, (s) => s.name, 'machine');

@@ -98,6 +98,7 @@ const BY_SEQUENCE: Record<string, Lifecycle> = {
   ChangeServerGroup: PURPOSE,
   CreateMachineToGroup: CREATE_VM,
   MoveMachine: MOVE_VM,
+  SuspendMachine: power(2080, 'suspending', 'サスペンド状態に', 'Machine to suspend', 'サスペンドするマシン'),
   DistributeSoftwareToMachine: TO_MACHINE,
   DistributeSoftwareToMachineWithScenario: TO_MACHINE,
   DistributeSoftwareToMachinesInGroup: TO_GROUP,
@@ -121,4 +122,59 @@ export function writeSoftwareEvent(db: Db, kind: 'start' | 'complete' | 'failed'
   }[kind];
   db.prepare('INSERT INTO events (time, source, event_id, type, message, message_ja, machine, group_path, job_id) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)')
     .run(new Date().toISOString(), 'PVM', t.id, t.type, t.en, t.ja, machine, jobId);
+}
+
+/** Virtual machine events (spec/event-log.md §4): a VM the hypervisor would not create or delete, with its cause. */
+export function writeVmEvent(db: Db, kind: 'create-failed' | 'delete-failed', cause: string, machine: string, jobId: number): void {
+  const t = kind === 'create-failed'
+    ? { id: 2901, en: `Failed to create the virtual machine. The virtual machine creation request failed. Cause: ${cause}`, ja: `仮想マシンの作成に失敗しました。仮想マシンの作成要求が失敗しました。原因：${cause}` }
+    : { id: 2903, en: `Failed to delete the virtual machine. The virtual machine deletion request failed. Cause: ${cause}`, ja: `仮想マシンの削除に失敗しました。仮想マシンの削除要求が失敗しました。原因：${cause}` };
+  db.prepare("INSERT INTO events (time, source, event_id, type, message, message_ja, machine, group_path, job_id) VALUES (?, 'PVM', ?, 'error', ?, ?, ?, NULL, ?)")
+    .run(new Date().toISOString(), t.id, t.en, t.ja, machine, jobId);
+}
+
+export type PolicyEventKind = 'received' | 'start' | 'complete' | 'failed' | 'canceled';
+
+/**
+ * Policy notifications (spec/event-log.md §2.2, ID 502, all of type information): written
+ * for events whose policy rule has the notification action — the notification received,
+ * then the start and result of every other action of the rule. The source prints a stray
+ * `}` in the failed text; it is left out here.
+ */
+export function writePolicyEvent(db: Db, kind: PolicyEventKind, a: { info: string; infoJa?: string; mgmtId?: string; machine?: string | null; group?: string | null; jobId?: number | null }): { en: string; ja: string } {
+  const ja = a.infoJa ?? a.info;
+  const id = a.mgmtId ?? '';
+  const t = {
+    received: { en: `Notification received. (${a.info})`, ja: `通報を受信しました。(“${ja}”)` },
+    start: { en: `Started the action (${a.info}) triggered by the notification. Management ID: ${id}`, ja: `通報によるアクション(“${ja}”)を起動しました。管理ID:"${id}"` },
+    complete: { en: `Completed the action (${a.info}) triggered by the notification. Management ID: ${id}`, ja: `通報によるアクション(“${ja}”)を完了しました。管理ID: "${id}"` },
+    failed: { en: `The action (${a.info}) triggered by the notification failed. Management ID: ${id}`, ja: `通報によるアクション(“${ja}”)に失敗しました。管理ID: "${id}"` },
+    canceled: { en: `The action (${a.info}) triggered by the notification was cancelled. Management ID: ${id}`, ja: `通報によるアクション(“${ja}”)がキャンセルされました。管理ID: "${id}"` },
+  }[kind];
+  db.prepare('INSERT INTO events (time, source, event_id, type, message, message_ja, machine, group_path, job_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+    .run(new Date().toISOString(), 'PVM', 502, info, t.en, t.ja, a.machine || null, a.group || null, a.jobId ?? null);
+  return t;
+}
+
+/**
+ * The service's own entries: the monitor is kanri's PVM service (spec/event-log.md §2.1:
+ * 101 started, 106 stopped by a stop operation) and its trap receiver plays ESM Base
+ * Service (§3, source SystemMonitorEvent: 101 not running, 102 recovered).
+ */
+export function writeServiceEvent(db: Db, which: 'pvm-started' | 'pvm-stopping' | 'receiver-down' | 'receiver-recovered', detail = ''): void {
+  const t = {
+    'pvm-started': { source: 'PVM', id: 101, type: info, en: 'The PVM service started and began operation.', ja: 'PVMサービスが起動し運用を開始しました。' },
+    'pvm-stopping': { source: 'PVM', id: 106, type: info, en: 'Stopping the PVM service by a stop operation.', ja: '停止操作によりPVMサービスを停止します。' },
+    'receiver-down': { source: 'SystemMonitorEvent', id: 101, type: 'error' as const, en: 'ESM Base Service is not running.', ja: 'ESM Base Serviceが起動していません。' },
+    'receiver-recovered': { source: 'SystemMonitorEvent', id: 102, type: info, en: 'ESM Base Service has recovered. Resuming monitoring.', ja: 'ESM Base Serviceが復旧しました。監視を再開します。' },
+  }[which];
+  const more = detail ? ` (${detail})` : '';
+  db.prepare('INSERT INTO events (time, source, event_id, type, message, message_ja, machine, group_path, job_id) VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL)')
+    .run(new Date().toISOString(), t.source, t.id, t.type, t.en + more, t.ja + more);
+}
+
+/** The last service entry of the trap receiver (to know whether 102 is due at start). */
+export function receiverWasDown(db: Db): boolean {
+  const r = db.prepare("SELECT event_id FROM events WHERE source = 'SystemMonitorEvent' AND event_id IN (101, 102) ORDER BY id DESC LIMIT 1").get() as { event_id: number } | undefined;
+  return r?.event_id === 101;
 }

@@ -34,6 +34,21 @@ const MAX_OUTPUT = 64 * 1024;
 
 export interface DriverUse { step: StepDef; iface: InterfaceName; driver: string | undefined; target: string; machine: MachineRef | null }
 
+/** The VM server a vm step puts its VM on, if it is one that does. */
+function destinationServer(step: StepDef, plan: JobPlan): MachineRef | undefined {
+  switch (step.op) {
+    case 'create-vm':
+    case 'recreate-vm':
+      return plan.vm?.server;
+    case 'migrate':
+    case 'move-vm':
+    case 'failover':
+      return plan.moveTo?.server;
+    default:
+      return undefined;
+  }
+}
+
 /** The drivers a plan will use, per step; undefined names a missing configuration. */
 export function driverUses(db: Db, plan: JobPlan): DriverUse[] {
   const out: DriverUse[] = [];
@@ -41,7 +56,11 @@ export function driverUses(db: Db, plan: JobPlan): DriverUse[] {
     const iface = interfaceOf(step);
     if (!iface) continue;
     const side = step.side === 'src' ? plan.src : plan.dst;
-    out.push({ step, iface, driver: driverNameFor(db, side.machine?.id ?? null, side.group?.id ?? null, iface), target: stepTarget(step, plan), machine: side.machine });
+    const driver = driverNameFor(db, side.machine?.id ?? null, side.group?.id ?? null, iface);
+    out.push({ step, iface, driver, target: stepTarget(step, plan), machine: side.machine });
+    // The VM server a VM is created on or moved to must be one the driver can serve too.
+    const server = iface === 'vm' ? destinationServer(step, plan) : undefined;
+    if (server) out.push({ step, iface, driver, target: server.name, machine: server });
   }
   return out;
 }

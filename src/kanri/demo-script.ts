@@ -14,6 +14,11 @@ import { runPvmutl } from '../pvmutl/main.js';
 import type { Io } from '../pvmutl/io.js';
 import { formatJobId } from '../pvmutl/format.js';
 import { injectFault, setDelay } from '../adapters/sim/state.js';
+import snmp from 'net-snmp';
+import { putSetting } from '../store/settings.js';
+import { Monitor } from '../monitor/daemon.js';
+import { PET_ENTERPRISE_OID, PET_VARBIND_OID, encodePetVarbind } from '../ipmi/pet.js';
+import { policyExplain } from './monitor-cli.js';
 
 export const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'datacentre.yaml');
 
@@ -29,6 +34,8 @@ interface Step {
   expect?: number;
   /** Runs the pvmutl command in the background while the next steps go on. */
   background?: boolean;
+  /** Something that takes time (the monitor's chapter), shown as the command line given. */
+  wait?: { line: string; run: (db: Db, dbPath: string, write: Write) => Promise<void> };
 }
 
 function journal(db: Db, write: Write): void {
@@ -38,6 +45,113 @@ function journal(db: Db, write: Write): void {
     write(`  ${String(s.seq).padStart(2)}. [${s.tag}] ${s.name}: ${s.status}\n`);
     for (const line of s.output.split('\n').filter(Boolean)) write(`        ${line}\n`);
   }
+}
+
+// ---- the event-driven half: nobody types a pvmutl command ------------------------------------
+
+let monitor: Monitor | undefined;
+
+/** Resolves once the monitor has logged a line matching `re`. */
+function seen(lines: string[], re: RegExp, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const t = setInterval(() => {
+      if (lines.some((l) => re.test(l))) { clearInterval(t); resolve(); } else if (Date.now() > end) { clearInterval(t); reject(new Error(`the monitor did not log ${re} within ${timeoutMs} ms`)); }
+    }, 20);
+  });
+}
+
+const monitorLog: string[] = [];
+const TARGET = 'px-r120-02';
+
+const MONITOR_CHAPTER: Step[] = [
+  {
+    say: 'The event-driven half. The Web group\'s policy Web-N+1 replaces a machine whose CPU fails; machines of the R120h model follow their model\'s own policy, so give the model the group\'s (export, edit, apply):',
+    kanri: {
+      line: 'kanri config export -o dc.yaml; (policy Web-N+1 on model Shop/Web/R120h); kanri config apply dc.yaml',
+      run: (db, write) => {
+        const dc = exportDataCentre(db);
+        dc.categories.find((c) => c.name === 'Shop')!.groups.find((g) => g.name === 'Web')!.models.find((m) => m.name === 'R120h')!.policy = 'Web-N+1';
+        const { dc: valid, errors } = readDataCentre(JSON.parse(JSON.stringify(dc)));
+        if (!valid) throw new Error(errors.join('; '));
+        applyDataCentre(db, valid);
+        // The demo's monitor takes a free loopback port for traps and does not poll.
+        putSetting(db, 'monitor.listen', '127.0.0.1:0');
+        putSetting(db, 'monitor.poll_s', '0');
+        write('applied dc.yaml\n');
+      },
+    },
+  },
+  {
+    say: 'Start the monitor on this store; from here on it writes one line per event and per action:',
+    wait: {
+      line: 'kanri monitor &',
+      run: async (db, _path, write) => {
+        monitor = new Monitor(db, { log: (l) => { monitorLog.push(l); write(`  [monitor] ${l}\n`); } });
+        await monitor.start();
+      },
+    },
+  },
+  {
+    say: `What would a CPU failure of ${TARGET} (host web02) do? policy explain changes nothing:`,
+    wait: {
+      line: `kanri policy explain Shop\\Web SystemMonitorEvent "BMC[0x00076F00]" --machine ${TARGET}`,
+      run: async (_db, dbPath, write) => { policyExplain(dbPath, 'Shop\\Web', 'SystemMonitorEvent', 'BMC[0x00076F00]', { machine: TARGET }, (s) => write(s + '\n')); },
+    },
+  },
+  {
+    say: `${TARGET}'s BMC reports a processor failure (IERR) as an IPMI Platform Event Trap; nobody types anything now:`,
+    wait: {
+      line: `(the BMC of ${TARGET} sends a PET to the monitor's trap port)`,
+      run: async (db, _path, write) => {
+        const uuid = (db.prepare('SELECT uuid FROM machines WHERE name = ?').get(TARGET) as { uuid: string }).uuid;
+        await sendPet(monitor!.traps.address!.port, uuid);
+        await seen(monitorLog, /chain \d+: (completed|failed|abandoned)/, 20_000);
+        write('\n');
+      },
+    },
+  },
+  { say: 'The job the policy started, step by step:', kanri: { line: 'kanri job show <last>', run: journal } },
+  {
+    say: 'The event log: the notification, the start and end of each action (502) and of the job (2042/2043):',
+    kanri: {
+      line: 'kanri events --since 1m | grep -v " 250[012] "   # without the per-software entries',
+      run: (db, write) => {
+        const rows = (db.prepare('SELECT time, source, event_id, type, message FROM events WHERE event_id NOT IN (2500, 2501, 2502) ORDER BY id DESC LIMIT 7').all() as Array<{ time: string; source: string; event_id: number; type: string; message: string }>).reverse();
+        for (const e of rows) write(`${e.time} ${e.source} ${e.event_id} ${e.type.padEnd(11)} ${e.message}\n`);
+      },
+    },
+  },
+  {
+    say: `web02 runs on the replacement now; ${TARGET} is marked failed and left the group:`,
+    kanri: {
+      line: `kanri machine list (web02 and ${TARGET})`,
+      run: (db, write) => {
+        for (const r of db.prepare(`SELECT m.name, h.host_name, m.hardware_status FROM machines m LEFT JOIN host_settings h ON h.id = m.host_setting_id
+            WHERE m.name = ? OR (h.host_name = 'web02' AND m.group_id = (SELECT id FROM groups WHERE name = 'Web'))`).all(TARGET) as Array<{ name: string; host_name: string | null; hardware_status: string }>) {
+          write(`${r.name}  ${r.host_name ? `Shop\\Web as ${r.host_name}` : 'not active'}  hardware=${r.hardware_status}\n`);
+        }
+      },
+    },
+  },
+  {
+    say: 'Stop the monitor: running policy jobs get monitor.drain_s to end; what is pending stays in the store.',
+    wait: { line: 'kill -TERM %1', run: async () => { await monitor!.stop(5000); monitor = undefined; } },
+  },
+];
+
+/** A PET (IPMI PET v1.0) as a BMC sends it: v1 trap, enterprise 3183.1.1, the event in the specific trap. */
+async function sendPet(port: number, uuid: string): Promise<void> {
+  const specific = (0x07 << 16) | (0x6f << 8) | 0x00;
+  const varbind = encodePetVarbind({
+    guid: Buffer.from(uuid.replace(/-/g, ''), 'hex'), sequence: 1, timestamp: Math.floor(Date.now() / 1000 - Date.UTC(1998, 0, 1) / 1000),
+    eventSourceType: 0x20, severity: 0x10, sensorDevice: 0x20, sensorNumber: 1, entity: 3, entityInstance: 1, eventData: [0x00], manufacturerId: 119, systemId: 0,
+  });
+  const session = snmp.createSession('127.0.0.1', 'public', { version: snmp.Version1, trapPort: port });
+  await new Promise<void>((resolve, reject) => {
+    session.trap(`${PET_ENTERPRISE_OID}.${specific}`, [{ oid: PET_VARBIND_OID, type: snmp.ObjectType.OctetString!, value: varbind }], { agentAddr: '127.0.0.1' }, (e) => (e ? reject(e) : resolve()));
+  });
+  session.close();
 }
 
 const STEPS: Step[] = [
@@ -84,6 +198,7 @@ const STEPS: Step[] = [
   { say: 'A typo in a group name is exit code 3, which a job scheduler can branch on:', args: ['list', 'server', 'Shop\\Wbe'], expect: 3 },
   { say: 'A malformed command is exit code 1, with the reason on one line:', args: ['add', 'Shop\\Web', 'px-r120-03', '/c', '2'], expect: 1 },
   { say: 'Nothing is running any more:', args: ['asjob'] },
+  ...MONITOR_CHAPTER,
 ];
 
 export async function demo(write: Write = (s) => { process.stdout.write(s); }): Promise<number> {
@@ -105,6 +220,11 @@ export async function demo(write: Write = (s) => { process.stdout.write(s); }): 
         step.kanri.run(db, write);
         continue;
       }
+      if (step.wait) {
+        write(`$ ${step.wait.line}\n`);
+        await step.wait.run(db, dbPath, write);
+        continue;
+      }
       const args = step.args!;
       write(`$ pvmutl ${args.map(quote).join(' ')}${step.background ? ' &' : ''}\n`);
       const io: Io = { out: write, err: write, ask: async () => undefined };
@@ -122,10 +242,12 @@ export async function demo(write: Write = (s) => { process.stdout.write(s); }): 
       }
     }
     await Promise.all(background);
+    await monitor?.stop(5000);
     db.close();
     write(`\nEvery step ended as expected${surprises ? ` except ${surprises}` : ''}.\n`);
     return surprises === 0 ? 0 : 1;
   } finally {
+    await monitor?.stop(0).catch(() => undefined);
     await Promise.allSettled(background);
     rmSync(dir, { recursive: true, force: true });
   }

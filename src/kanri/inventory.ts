@@ -2,7 +2,7 @@
 // a job — where each machine is, its statuses, and the event log.
 import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import { isJapanese } from '../cli/locale.js';
-import { withStore } from '../store/db.js';
+import { openStore, withStore } from '../store/db.js';
 import { groupPathParts } from '../domain/paths.js';
 import { foldName } from '../domain/names.js';
 import { didYouMean } from '../util/nearest.js';
@@ -93,10 +93,52 @@ const EVENT_JSON: Array<Column<EventLine>> = [
   { header: '', key: 'job', value: (e) => e.job_id },
 ];
 
-export function eventList(dbPath: string, limit: number, json = false): number {
-  return withStore(dbPath, (db) => {
-    const rows = db.prepare('SELECT id, time, source, event_id, type, message, message_ja, machine, group_path, job_id FROM events ORDER BY id DESC LIMIT ?').all(limit) as EventLine[];
-    process.stdout.write(renderListing(rows.reverse(), json ? EVENT_JSON : EVENT_COLUMNS, listingMode(json)));
-    return 0;
-  });
+export interface EventFilter { limit: number; json?: boolean; follow?: boolean; machine?: string; group?: string; since?: string }
+
+/** An ISO time, or a duration ago (30s, 10m, 2h, 1d). */
+export function sinceTime(s: string, now = Date.now()): string | undefined {
+  const d = /^(\d+)\s*(s|m|h|d)$/.exec(s.trim());
+  if (d) return new Date(now - Number(d[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[d[2] as 's' | 'm' | 'h' | 'd'] * 1000).toISOString();
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? undefined : new Date(t).toISOString();
+}
+
+const EVENT_SELECT = 'SELECT id, time, source, event_id, type, message, message_ja, machine, group_path, job_id FROM events';
+
+/** The event log, filtered by machine, group (or groups under a path) and time; --follow keeps printing new entries. */
+export async function eventList(dbPath: string, f: EventFilter): Promise<number> {
+  const since = f.since !== undefined ? sinceTime(f.since) : undefined;
+  if (f.since !== undefined && since === undefined) {
+    complain('kanri', `--since '${f.since}' is neither a time nor a duration like 10m`);
+    return 1;
+  }
+  const group = f.group?.replace(/\//g, '\\');
+  const where = `(? IS NULL OR machine = ? COLLATE NOCASE) AND (? IS NULL OR group_path = ? COLLATE NOCASE OR group_path LIKE ? ESCAPE '!') AND (? IS NULL OR time >= ?)`;
+  const like = group === undefined ? null : group.replace(/[!%_]/g, '!$&') + '\\%';
+  const args = [f.machine ?? null, f.machine ?? null, group ?? null, group ?? null, like, since ?? null, since ?? null];
+  const mode = listingMode(!!f.json);
+  const cols = f.json ? EVENT_JSON : EVENT_COLUMNS;
+  const db = openStore(dbPath, { readonly: true });
+  try {
+    const first = (db.prepare(`${EVENT_SELECT} WHERE ${where} ORDER BY id DESC LIMIT ?`).all(...args, f.limit) as EventLine[]).reverse();
+    process.stdout.write(renderListing(first, cols, mode));
+    if (!f.follow) return 0;
+    let last = first.at(-1)?.id ?? (db.prepare('SELECT ifnull(max(id), 0) AS n FROM events').get() as { n: number }).n;
+    const next = db.prepare(`${EVENT_SELECT} WHERE id > ? AND ${where} ORDER BY id LIMIT 1000`);
+    return await new Promise<number>((resolve) => {
+      const timer = setInterval(() => {
+        const rows = next.all(last, ...args) as EventLine[];
+        if (rows.length === 0) return;
+        const text = renderListing(rows, cols, mode);
+        // On a terminal the header was printed once, with the first entries.
+        process.stdout.write(mode.tty ? text.slice(text.indexOf('\n') + 1) : text);
+        last = rows.at(-1)!.id;
+      }, 500);
+      const stop = (): void => { clearInterval(timer); resolve(0); };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+  } finally {
+    db.close();
+  }
 }

@@ -92,6 +92,43 @@ export async function runKanri(args: string[]): Promise<number> {
     .addHelpText('after', helpTail('kanri register-master Shop/Web cp-new-01 web05', [0, 1, 2, 3, 4, 6, 7, 9, 11]))
     .action(async (group: string, machine: string, netInfo: string) => { code = await (await import('./master.js')).registerMaster(dbPath(), group, machine, netInfo); });
 
+  const change = async (request: import('../engine/service.js').ChangeRequest, command: string): Promise<void> => {
+    code = await (await import('./change.js')).runKanriChange(dbPath(), request, command);
+  };
+  const vms = program.command('vmserver').description('VM servers: failover, load balance, power saving (jobs, exit codes as pvmutl); capacity and events');
+  vms.command('list').description('every VM server: capacity, cost of the VMs that run, load, what its hypervisor reported').option('--json', 'one JSON object per VM server')
+    .addHelpText('after', helpTail('kanri vmserver list --json', [0, 9, 70, 74]))
+    .action(async (opts: { json?: boolean }) => { code = (await import('./vmservers.js')).vmServerList(dbPath(), !!opts.json); });
+  vms.command('collect [server...]').description('read CPUs and free memory of VM servers (all without names) from their hypervisor now')
+    .action(async (names: string[]) => { code = await (await import('./vmservers.js')).vmServerCollect(dbPath(), names); });
+  vms.command('watch [server...]').description("print the VM servers' connection and domain-crash events (VMwareProvider rows) until interrupted")
+    .action(async (names: string[]) => { code = await (await import('./vmservers.js')).vmServerWatch(dbPath(), names); });
+  vms.command('failover <server>')
+    .description("FailoverVMServer: define and start the server's VMs on the other servers of its group from their kept definitions")
+    .option('--migrate-first', 'try live/cold migration first, failover when it fails (policy action 4.2.17)')
+    .addHelpText('after', helpTail('kanri vmserver failover vms01 --migrate-first', [0, 1, 2, 3, 6, 7, 9, 70]))
+    .action(async (server: string, o: { migrateFirst?: boolean }) => change({ action: 'vms-evacuate', server, how: o.migrateFirst ? 'migrate-then-failover' : 'failover' }, `kanri vmserver failover ${server}${o.migrateFirst ? ' --migrate-first' : ''}`));
+  vms.command('evacuate <server>').description('move every running VM of the server to the other servers of its group by migration (policy action 4.2.16)')
+    .addHelpText('after', helpTail('kanri vmserver evacuate vms01', [0, 1, 2, 3, 6, 7, 9, 70]))
+    .action(async (server: string) => change({ action: 'vms-evacuate', server, how: 'migrate' }, `kanri vmserver evacuate ${server}`));
+  vms.command('balance <group>').description('LoadBalanceVMServer: move VMs off servers above their high-load boundary (policy action 4.2.20)')
+    .option('--server <name>', 'balance this server only')
+    .addHelpText('after', helpTail('kanri vmserver balance Infra/VMServers', [0, 1, 2, 3, 6, 7, 9, 70]))
+    .action(async (group: string, o: { server?: string }) => change({ action: 'vms-load-balance', group, ...(o.server ? { server: o.server } : {}) }, `kanri vmserver balance ${group}${o.server ? ` --server ${o.server}` : ''}`));
+  vms.command('power-save <group>').description('empty servers below their low-load boundary and shut them down (policy action 4.2.19)')
+    .option('--server <name>', 'empty this server only')
+    .addHelpText('after', helpTail('kanri vmserver power-save Infra/VMServers', [0, 1, 2, 3, 6, 7, 9, 70]))
+    .action(async (group: string, o: { server?: string }) => change({ action: 'vms-power-save', group, ...(o.server ? { server: o.server } : {}) }, `kanri vmserver power-save ${group}${o.server ? ` --server ${o.server}` : ''}`));
+
+  program.command('suspend <group> [hosts...]').description('SuspendMachine: suspend the VMs named (every running one of the group without names)')
+    .action(async (group: string, hosts: string[]) => change({ action: 'suspend', group, hosts }, `kanri suspend ${[group, ...hosts].join(' ')}`));
+  const vm = program.command('vm').description('virtual machines that are in no group');
+  vm.command('delete <machine>').description('DeleteManagedVirtualMachine: delete a common-pool VM from its VM server and from kanri')
+    .action(async (machine: string) => change({ action: 'vm-delete-managed', machine }, `kanri vm delete ${machine}`));
+  const pool = program.command('pool').description('pools of groups');
+  pool.command('add <group> <machine>').description('MoveFromManagedToPool: a machine active nowhere joins the pool of GROUP (or of a model: GROUP/MODEL)')
+    .action(async (group: string, machine: string) => change({ action: 'pool-add', group, machine }, `kanri pool add ${group} ${machine}`));
+
   const sim = program.command('sim').description('failure injection and delays for the sim driver');
   sim.command('fail <machine> <operation>')
     .description("make OPERATION fail on MACHINE ('*' = any machine)")
@@ -156,9 +193,44 @@ export async function runKanri(args: string[]): Promise<number> {
   machine.command('reset <name>').description('clear the abnormal management status a failed job left, once its cause is removed')
     .action(async (name: string) => { code = (await import('./inventory.js')).machineReset(dbPath(), name); });
 
-  program.command('events').description('the event log, oldest first')
+  program.command('events').description('the event log, oldest first; filtered, and followed with --follow')
     .option('-n <count>', 'how many (the newest)', '50').option('--json', 'one JSON object per event')
-    .action(async (opts: { n: string; json?: boolean }) => { code = (await import('./inventory.js')).eventList(dbPath(), count(opts.n), !!opts.json); });
+    .option('--follow', 'keep printing new entries until interrupted')
+    .option('--machine <name>', 'entries about this machine')
+    .option('--group <path>', 'entries about this group (or a group under this path)')
+    .option('--since <time>', 'entries since an ISO time or a duration ago (30s, 10m, 2h, 1d)')
+    .action(async (opts: { n: string; json?: boolean; follow?: boolean; machine?: string; group?: string; since?: string }) => {
+      code = await (await import('./inventory.js')).eventList(dbPath(), { ...opts, limit: count(opts.n) });
+    });
+
+  const monitor = program.command('monitor').description('the event-driven half: traps, polling, policies, trap forwarding');
+  monitor.command('run', { isDefault: true }).description('run in the foreground (SIGHUP re-reads the settings, SIGTERM stops)')
+    .action(async () => { code = await (await import('./monitor-cli.js')).monitorRun(dbPath()); });
+  monitor.command('status').description('whether a monitor runs, its queue, chains and counters')
+    .action(async () => { code = await (await import('./monitor-cli.js')).monitorStatus(dbPath()); });
+  const snmpUser = monitor.command('user').description('SNMPv3 users whose authPriv traps are accepted');
+  snmpUser.command('add <name>').description('add or replace a user; the authentication and privacy keys are read from standard input (two lines)')
+    .option('--auth <protocol>', 'md5, sha, sha224, sha256, sha384 or sha512', 'sha')
+    .option('--priv <protocol>', 'des, aes, aes256b or aes256r', 'aes')
+    .action(async (name: string, o: { auth: string; priv: string }) => { code = await (await import('./monitor-cli.js')).monitorUserAdd(dbPath(), name, o); });
+  snmpUser.command('list').description('the users (never their keys)')
+    .action(async () => { code = (await import('./monitor-cli.js')).monitorUserList(dbPath()); });
+  snmpUser.command('remove <name>').description('remove a user')
+    .action(async (name: string) => { code = (await import('./monitor-cli.js')).monitorUserRemove(dbPath(), name); });
+
+  const event = program.command('event').description('custom notifications');
+  event.command('raise <source> <event>').description('queue an event for the monitor, e.g. SystemMonitorPerf 10000001 --machine web01')
+    .option('--machine <name>', 'the machine it is about')
+    .option('--group <path>', 'the group it is about')
+    .option('--detail <text>', 'text kept with the event')
+    .action(async (source: string, ev: string, o: { machine?: string; group?: string; detail?: string }) => { code = await (await import('./monitor-cli.js')).eventRaise(dbPath(), source, ev, o); });
+
+  const policy = program.command('policy').description('policies: the standard templates, and what a policy would do');
+  policy.command('templates [name]').description('the standard policies (with NAME: its rules)')
+    .action(async (name: string | undefined) => { code = (await import('./monitor-cli.js')).policyTemplates(name); });
+  policy.command('explain <group> <source> <event>').description('which rule matches, which actions would run in which order and which guard would stop them (changes nothing)')
+    .option('--machine <name>', 'the machine the event is about')
+    .action(async (group: string, source: string, ev: string, o: { machine?: string }) => { code = (await import('./monitor-cli.js')).policyExplain(dbPath(), group, source, ev, o); });
 
   const job = program.command('job').description('the job journal');
   job.command('list').description('recent jobs, oldest first: status, progress, sequence, group and machine')

@@ -1,10 +1,13 @@
-// Schema components: parts of the store that belong to one driver and carry their own
+// Schema components: parts of the store that belong to one driver (or the monitor) and carry their own
 // numbered migrations (table schema_components keeps each one's version), so that a
 // driver's tables are created, changed and dropped by that driver's schema alone.
 // Released migrations of a component are never edited; later changes append.
 import type { Db } from './db.js';
 import { COMPONENT as SIM } from '../adapters/sim/schema.js';
 import { COMPONENT as REDFISH } from '../adapters/redfish/schema.js';
+import { COMPONENT as LIBVIRT } from '../adapters/libvirt/schema.js';
+import { COMPONENT as PLACEMENT } from '../engine/capacity-schema.js';
+import { COMPONENT as MONITOR } from '../monitor/schema.js';
 
 export interface SchemaComponent {
   name: string;
@@ -12,7 +15,7 @@ export interface SchemaComponent {
   migrations: readonly string[];
 }
 
-export const COMPONENTS: readonly SchemaComponent[] = [SIM, REDFISH];
+export const COMPONENTS: readonly SchemaComponent[] = [SIM, MONITOR, LIBVIRT, PLACEMENT, REDFISH];
 
 export function componentVersion(db: Db, name: string): number {
   const r = db.prepare('SELECT version FROM schema_components WHERE name = ?').get(name) as { version: number } | undefined;

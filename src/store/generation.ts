@@ -2,9 +2,10 @@
 // (config apply, a controller registration, a driver setting), so that a long-running
 // process notices and drops the driver instances and sessions it keeps.
 import type { Db } from './db.js';
+import { prepared } from './statements.js';
 
 export function configGeneration(db: Db): number {
-  return (db.prepare('SELECT n FROM config_generation WHERE id = 1').get() as { n: number } | undefined)?.n ?? 0;
+  return (prepared(db, 'SELECT n FROM config_generation WHERE id = 1').get() as { n: number } | undefined)?.n ?? 0;
 }
 
 export function bumpGeneration(db: Db): void {

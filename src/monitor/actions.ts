@@ -1,0 +1,114 @@
+// The policy actions of spec/events-and-policies.md §6, one entry each: what it needs
+// (a machine of a group, or the group), whether the "only one machine running normally"
+// guard stops it, and what it is — a store change, or a request to the engine service
+// (the same ChangeRequest a pvmutl command makes; the monitor never runs a sequence itself).
+//
+// The VM-server actions (4.2.16–4.2.20) are valid only for an event detected on a VM
+// server: that machine is the server whose VMs move; the planner refuses any other.
+import type { Db } from '../store/db.js';
+import { L } from '../cli/locale.js';
+import type { ChangeRequest } from '../engine/planners/index.js';
+import { POLICY_ACTIONS } from '../domain/policy-actions.js';
+import { freeHosts } from '../engine/select.js';
+import type { MachineInfo } from './policy.js';
+
+/** What an action acts on: the event's machine (if any) and the group it is about. */
+export interface ActionTarget {
+  db: Db;
+  machine: MachineInfo | null;
+  group: { id: number; path: string; type: string } | null;
+}
+
+export class ActionRefused extends Error {}
+
+interface Common {
+  /** English name (the Japanese one is POLICY_ACTIONS[id]). */
+  en: string;
+  needs: 'machine' | 'group' | 'nothing';
+  /** Not executed when exactly one machine of the group runs normally (§6). */
+  guard?: boolean;
+}
+export type ActionDef =
+  | Common & { kind: 'notify' }
+  | Common & { kind: 'none' }
+  | Common & { kind: 'store'; apply(t: ActionTarget): string }
+  | Common & { kind: 'engine'; request(t: ActionTarget): ChangeRequest };
+
+const host = (t: ActionTarget): string => {
+  if (!t.machine?.hostName || !t.group) throw new ActionRefused(L(`${t.machine?.name ?? 'the machine'} is not active in a group`, `${t.machine?.name ?? 'マシン'} はグループで稼動していません`));
+  return t.machine.hostName;
+};
+const path = (t: ActionTarget): string => t.group!.path;
+
+function setStatus(status: 'normal' | 'degraded' | 'faulted', en: string): ActionDef {
+  return {
+    kind: 'store', en, needs: 'machine',
+    apply: (t) => {
+      t.db.prepare('UPDATE machines SET hardware_status = ? WHERE id = ?').run(status, t.machine!.id);
+      return `${t.machine!.name}: hardware status ${status}`;
+    },
+  };
+}
+
+/** One machine of the group that is stopped (4.2.13), skipping maintenance, by host order. */
+function stoppedMachine(t: ActionTarget): string {
+  const r = t.db.prepare(
+    `SELECT h.host_name FROM machines m JOIN host_settings h ON h.id = m.host_setting_id
+      WHERE m.group_id = ? AND m.power_state = 'off' AND m.maintenance = 0 ORDER BY h.position LIMIT 1`,
+  ).get(t.group!.id) as { host_name: string } | undefined;
+  if (!r) throw new ActionRefused(L(`no stopped machine in ${path(t)}`, `${path(t)} に停止しているマシンがありません`));
+  return r.host_name;
+}
+
+/** One running machine of the group (4.2.15): the one a scale-in would take first. */
+function runningMachine(t: ActionTarget): string {
+  const r = t.db.prepare(
+    `SELECT h.host_name FROM machines m JOIN host_settings h ON h.id = m.host_setting_id LEFT JOIN models md ON md.id = m.model_id
+      WHERE m.group_id = ? AND m.power_state = 'on' AND m.maintenance = 0
+      ORDER BY ifnull(md.priority, 0) DESC, ifnull(m.activated_at, '') DESC, m.name COLLATE NOCASE DESC LIMIT 1`,
+  ).get(t.group!.id) as { host_name: string } | undefined;
+  if (!r) throw new ActionRefused(L(`no running machine in ${path(t)}`, `${path(t)} に稼動しているマシンがありません`));
+  return r.host_name;
+}
+
+/** A new VM takes the name of the host setting it gets, with _1, _2 … when that is taken (source 004, 8409-8421). */
+function newVm(t: ActionTarget): ChangeRequest {
+  const h = freeHosts(t.db, t.group!.id)[0];
+  if (!h) throw new ActionRefused(L(`host settings of ${path(t)} are insufficient: none unused`, `${path(t)} のホスト設定が不足しています`));
+  let name = h.host_name;
+  for (let i = 1; t.db.prepare('SELECT 1 FROM machines WHERE name = ?').get(name); i++) name = `${h.host_name}_${i}`;
+  return { action: 'vmadd', group: path(t), vm: name, netInfo: h.host_name, existing: false };
+}
+
+export const ACTIONS: Readonly<Record<string, ActionDef>> = {
+  'notify': { kind: 'notify', en: 'Notification / E-mail, ESMPRO', needs: 'nothing' },
+  'status-normal': setStatus('normal', 'Machine setting / Set status: normal'),
+  'status-degraded': setStatus('degraded', 'Machine setting / Set status: partially failed'),
+  'status-faulted': setStatus('faulted', 'Machine setting / Set status: failed'),
+  'machine-start': { kind: 'engine', en: 'Machine operation / Start machine', needs: 'machine', request: (t) => ({ action: 'power', cmd: 'poweron', group: path(t), hosts: [host(t)] }) },
+  'machine-reboot': { kind: 'engine', en: 'Machine operation / Restart machine', needs: 'machine', request: (t) => ({ action: 'power', cmd: 'reboot', group: path(t), hosts: [host(t)] }) },
+  'machine-shutdown': { kind: 'engine', en: 'Machine operation / Stop machine', needs: 'machine', guard: true, request: (t) => ({ action: 'power', cmd: 'shutdown', group: path(t), hosts: [host(t)] }) },
+  // The replaced machine goes back to its pool, or to the common pool when it came from there or by master registration (leaveGroup).
+  'machine-replace': { kind: 'engine', en: 'Machine operation / Replace machine', needs: 'machine', request: (t) => ({ action: 'replace', group: path(t), host: host(t) }) },
+  'group-add': { kind: 'engine', en: 'Group operation / Add group machine', needs: 'group', request: (t) => ({ action: 'add', group: path(t), count: 1 }) },
+  'group-create-add': { kind: 'engine', en: 'Group operation / Create and add group machine', needs: 'group', request: newVm },
+  'group-delete-to-pool': { kind: 'engine', en: 'Group operation / Delete group machine (move to pool)', needs: 'group', guard: true, request: (t) => ({ action: 'delete', group: path(t), count: 1 }) },
+  'group-delete-vm': { kind: 'engine', en: 'Group operation / Delete group machine (delete VM)', needs: 'group', guard: true, request: (t) => ({ action: 'vmdelete', group: path(t), removeOnly: false }) },
+  'group-start': { kind: 'engine', en: 'Group operation / Start group machine', needs: 'group', request: (t) => ({ action: 'power', cmd: 'poweron', group: path(t), hosts: [stoppedMachine(t)] }) },
+  'group-suspend': { kind: 'engine', en: 'Group operation / Suspend group machine', needs: 'group', guard: true, request: (t) => ({ action: 'suspend', group: path(t), hosts: [runningMachine(t)] }) },
+  'group-shutdown': { kind: 'engine', en: 'Group operation / Stop group machine', needs: 'group', guard: true, request: (t) => ({ action: 'power', cmd: 'shutdown', group: path(t), hosts: [runningMachine(t)] }) },
+  'vms-migrate-all': { kind: 'engine', en: 'VMS operation / Move all VMs on VMS (Hot/Cold Migration)', needs: 'machine', request: (t) => ({ action: 'vms-evacuate', server: t.machine!.name, how: 'migrate' }) },
+  'vms-migrate-all-failover': {
+    kind: 'engine', en: 'VMS operation / Move all VMs on VMS (Hot/Cold Migration, then Failover)', needs: 'machine',
+    request: (t) => ({ action: 'vms-evacuate', server: t.machine!.name, how: 'migrate-then-failover' }),
+  },
+  'vms-failover-all': { kind: 'engine', en: 'VMS operation / Move all VMs on VMS (Failover)', needs: 'machine', request: (t) => ({ action: 'vms-evacuate', server: t.machine!.name, how: 'failover' }) },
+  'vms-power-save': { kind: 'engine', en: 'VMS operation / VMS power save', needs: 'machine', request: (t) => ({ action: 'vms-power-save', group: path(t), server: t.machine!.name }) },
+  'vms-load-balance': { kind: 'engine', en: 'VMS operation / VMS load balance', needs: 'machine', request: (t) => ({ action: 'vms-load-balance', group: path(t), server: t.machine!.name }) },
+  'none': { kind: 'none', en: 'Do nothing', needs: 'nothing' },
+};
+
+/** The action's name as the product shows it (Japanese) and in English. */
+export function actionNames(id: string): { ja: string; en: string } {
+  return { ja: POLICY_ACTIONS[id] ?? id, en: ACTIONS[id]?.en ?? id };
+}

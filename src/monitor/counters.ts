@@ -1,0 +1,28 @@
+// What the monitor counted (datagrams, traps, ignored datagrams by reason, unclassified
+// alerts, …): kept in memory as it happens and added to monitor_counters every second and
+// when the monitor stops, so that counting costs no write per trap.
+import type { Db } from '../store/db.js';
+import { prepared } from '../store/statements.js';
+
+export class Counters {
+  private pending = new Map<string, number>();
+
+  constructor(private readonly db: Db) {}
+
+  add(name: string, n = 1): void {
+    this.pending.set(name, (this.pending.get(name) ?? 0) + n);
+  }
+
+  flush(): void {
+    if (this.pending.size === 0) return;
+    const p = this.pending;
+    this.pending = new Map();
+    const up = prepared(this.db, 'INSERT INTO monitor_counters (name, n) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET n = n + excluded.n');
+    this.db.transaction(() => { for (const [k, v] of p) up.run(k, v); })();
+  }
+}
+
+export function readCounters(db: Db): Record<string, number> {
+  const rows = prepared(db, 'SELECT name, n FROM monitor_counters ORDER BY name').all() as Array<{ name: string; n: number }>;
+  return Object.fromEntries(rows.map((r) => [r.name, r.n]));
+}

@@ -1,0 +1,56 @@
+// The monitor's settings (the `settings:` section; kanri monitor reads them at start and on
+// SIGHUP). Declared here and listed by config/settings-catalogue.ts, so that config check
+// refuses a misspelt one.
+import type { Db } from '../store/db.js';
+import { getSetting } from '../store/settings.js';
+import type { SettingSpec } from '../adapters/types.js';
+
+const g = (key: string, type: SettingSpec['type'], description: string, extra: Partial<SettingSpec> = {}): SettingSpec =>
+  ({ key, scope: 'global', type, description, ...extra });
+
+export const MONITOR_SETTINGS: readonly SettingSpec[] = [
+  g('monitor.listen', 'string', 'UDP address:port the SNMP trap receiver listens on', { default: '0.0.0.0:162' }),
+  g('monitor.communities', 'string', 'SNMP v1/v2c communities accepted, comma-separated', { default: 'public' }),
+  g('monitor.trap_sources', 'string', "enterprise OIDs of agent traps and the catalogue source each one reports, 'OID=Source;OID=Source' (specific trap = event ID)"),
+  g('monitor.http_listen', 'string', 'address:port of the HTTP endpoint for custom notifications (Prometheus Alertmanager webhook); empty: off', { default: '' }),
+  g('monitor.http_token_file', 'path', 'file holding the bearer token the HTTP endpoint requires (unset: none)'),
+  g('monitor.events_kept', 'integer', 'decided events kept in the received-events queue (those of chains stay)', { default: 100000, min: 100 }),
+  g('monitor.poll_s', 'number', 'seconds between two polls of every managed controller (0: no polling)', { default: 60, min: 0, max: 86400 }),
+  g('monitor.poll_failures', 'integer', 'polls in a row without an answer before a machine is inaccessible (ESMDSVNT[0xC0000002])', { default: 3, min: 1, max: 100 }),
+  g('monitor.poll_fanout', 'integer', 'controllers polled at the same time', { default: 64, min: 1, max: 1024 }),
+  g('monitor.poll_timeout_s', 'number', 'deadline of one poll of one controller (s)', { default: 5, min: 0.1, max: 600 }),
+  g('monitor.drain_s', 'number', 'on SIGTERM, how long running policy jobs may take to end before they are canceled (s)', { default: 30, min: 0, max: 3600 }),
+  g('monitor.coalesce_s', 'number', 'the same rule for the same machine starts no new chain for this long after the last one (s)', { default: 300, min: 0, max: 86400 }),
+  g('monitor.alerts_kept', 'integer', 'received alerts kept for dscli getAlertList (oldest are removed)', { default: 100000, min: 100 }),
+  g('monitor.notify_oid', 'string', 'trapOID of the SNMPv2c notification a policy notification sends to the forwarding destinations', { default: '1.3.6.1.4.1.32473.502' }),
+  g('mail.smtp_host', 'string', 'SMTP server for policy notifications; empty: no mail', { default: '' }),
+  g('mail.smtp_port', 'integer', 'SMTP port', { default: 25, min: 1, max: 65535 }),
+  g('mail.from', 'string', 'sender address of policy notification mail', { default: 'kanri@localhost' }),
+  g('mail.to', 'string', 'recipients of policy notification mail, comma-separated'),
+  g('mail.tls_ca', 'path', 'CA certificate (PEM) the SMTP server certificate must chain to when it offers STARTTLS; unset: the system CAs'),
+  g('mail.timeout_s', 'number', 'deadline of one mail delivery (s)', { default: 10, min: 1, max: 300 }),
+];
+
+const SPEC = new Map(MONITOR_SETTINGS.map((s) => [s.key, s]));
+
+/** A monitor setting as text: the stored value, else its declared default. */
+export function monitorSetting(db: Db, key: string): string {
+  const v = getSetting(db, key);
+  if (v !== undefined && v !== '') return v;
+  const d = SPEC.get(key)?.default;
+  return d === undefined ? '' : String(d);
+}
+
+export function monitorNumber(db: Db, key: string): number {
+  const n = Number(monitorSetting(db, key));
+  const d = Number(SPEC.get(key)?.default ?? 0);
+  return Number.isFinite(n) ? n : d;
+}
+
+/** host:port (IPv4, [IPv6] or a name); undefined when it is not one. */
+export function parseHostPort(s: string): { host: string; port: number } | undefined {
+  const m = /^\[?([^\]]*?)\]?:(\d{1,5})$/.exec(s.trim());
+  if (!m) return undefined;
+  const port = Number(m[2]);
+  return port >= 0 && port <= 65535 ? { host: m[1] || '0.0.0.0', port } : undefined;
+}

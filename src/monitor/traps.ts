@@ -1,0 +1,313 @@
+// The SNMP trap receiver (net-snmp's Receiver): v1 and v2c traps with an accepted community,
+// v3 traps of configured USM users (authPriv only). Each accepted trap is forwarded
+// (forwarding.ts), recorded as an alert (dscli getAlertList) and classified:
+//  - an IPMI Platform Event Trap (enterprise 1.3.6.1.4.1.3183.1.1) is decoded (ipmi/pet.ts)
+//    and matched to its machine by system GUID, then the trap's agent address, then the
+//    sender's address (each only when exactly one machine has it): a BMC event of the catalogue;
+//  - another trap whose enterprise monitor.trap_sources maps to a catalogue source is the
+//    event Source[0x<specific trap>] of the machine at the agent / sender address;
+//  - anything else is an unclassified alert: recorded and counted, never dropped silently.
+// A datagram that is not a trap for us (bad BER, wrong community, unknown user) is counted
+// and ignored; nothing a sender can send stops the receiver.
+import { createSocket } from 'node:dgram';
+import snmp, { type Notification, type Pdu, type Receiver, type User } from 'net-snmp';
+import type { Db } from '../store/db.js';
+import { configGeneration } from '../store/generation.js';
+import { PET_ENTERPRISE_OID, PET_VARBIND_OID, decodePetSpecificTrap, decodePetVarbind } from '../ipmi/pet.js';
+import { openSecret } from '../store/secrets.js';
+import { bmcEvent } from './catalogue.js';
+import type { Intake } from './intake.js';
+import type { Forwarder } from './forwarding.js';
+import type { Alerts } from './alerts.js';
+import type { Counters } from './counters.js';
+import { monitorSetting, parseHostPort } from './settings.js';
+
+const TRAP_OID = '1.3.6.1.6.3.1.1.4.1.0';
+
+export interface SnmpUser { name: string; auth_protocol: string; priv_protocol: string; auth_key: string; priv_key: string }
+
+export const snmpUserPurpose = (name: string, which: 'auth' | 'priv'): string => `monitor-snmp-user:${name}:${which}`;
+
+function users(db: Db): User[] {
+  const rows = db.prepare('SELECT name, auth_protocol, priv_protocol, auth_key, priv_key FROM monitor_snmp_users ORDER BY name').all() as SnmpUser[];
+  return rows.map((u) => ({
+    name: u.name, level: snmp.SecurityLevel.authPriv!,
+    authProtocol: snmp.AuthProtocols[u.auth_protocol]!, authKey: openSecret(db, u.auth_key, snmpUserPurpose(u.name, 'auth')),
+    privProtocol: snmp.PrivProtocols[u.priv_protocol]!, privKey: openSecret(db, u.priv_key, snmpUserPurpose(u.name, 'priv')),
+  }));
+}
+
+/** monitor.trap_sources: 'OID=Source Name;OID=Source Name'. */
+export function trapSources(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of text.split(';')) {
+    const m = /^\s*\.?([0-9]+(?:\.[0-9]+)+)\s*=\s*(.+?)\s*$/.exec(part);
+    if (m) out.set(m[1]!, m[2]!);
+  }
+  return out;
+}
+
+interface MachineHit { id: number; name: string }
+
+/**
+ * The receiver's view of the managed machines: by GUID, BMC address, other addresses, held
+ * in memory and read again when the configuration generation changes (looked at once a second
+ * at most), so that a trap costs no query to match.
+ */
+class MachineIndex {
+  private byUuid = new Map<string, MachineHit | null>();
+  private byBmc = new Map<string, MachineHit | null>();
+  private byOther = new Map<string, MachineHit | null>();
+  private generation = -1;
+  private checkedAt = 0;
+
+  constructor(private readonly db: Db) {}
+
+  private fresh(): void {
+    const now = Date.now();
+    if (now - this.checkedAt < 1000) return;
+    this.checkedAt = now;
+    const g = configGeneration(this.db);
+    if (g === this.generation) return;
+    this.generation = g;
+    // An address or GUID two machines share matches neither (null).
+    const put = (m: Map<string, MachineHit | null>, k: string | null, v: MachineHit): void => {
+      if (!k) return;
+      m.set(k, m.has(k) ? null : v);
+    };
+    this.byUuid = new Map();
+    this.byBmc = new Map();
+    this.byOther = new Map();
+    const rows = this.db.prepare('SELECT id, name, uuid, bmc_address, mgmt_address, os_address FROM machines').all() as
+      Array<MachineHit & { uuid: string | null; bmc_address: string | null; mgmt_address: string | null; os_address: string | null }>;
+    for (const r of rows) {
+      const hit = { id: r.id, name: r.name };
+      put(this.byUuid, r.uuid ? r.uuid.replace(/-/g, '').toLowerCase() : null, hit);
+      put(this.byBmc, r.bmc_address, hit);
+      put(this.byOther, r.mgmt_address, hit);
+      if (r.os_address !== r.mgmt_address) put(this.byOther, r.os_address, hit);
+    }
+  }
+
+  guid(g: string): MachineHit | undefined {
+    this.fresh();
+    return this.byUuid.get(g.replace(/-/g, '').toLowerCase()) ?? undefined;
+  }
+
+  address(a: string | undefined): MachineHit | undefined {
+    if (!a || a === '0.0.0.0') return undefined;
+    this.fresh();
+    if (this.byBmc.has(a)) return this.byBmc.get(a) ?? undefined;
+    return this.byOther.get(a) ?? undefined;
+  }
+}
+
+export interface TrapReceiverDeps {
+  db: Db;
+  intake: Intake;
+  forwarder: Forwarder;
+  alerts: Alerts;
+  counters: Counters;
+  log: (line: string) => void;
+}
+
+export class TrapReceiver {
+  private receiver: Receiver | undefined;
+  private raw: Buffer | undefined;
+  private sources = new Map<string, string>();
+  private machines: MachineIndex;
+  private suppressedLog = 0;
+  private logTimer: NodeJS.Timeout | undefined;
+  /** The address the receiver is bound to (port 0 in the setting: the port the system chose). */
+  address: { host: string; port: number } | undefined;
+
+  constructor(private readonly d: TrapReceiverDeps) {
+    this.machines = new MachineIndex(d.db);
+  }
+
+  private listenText = '';
+
+  /**
+   * SIGHUP: communities, users, trap sources and machines are read again; the socket stays
+   * bound unless monitor.listen changed (a trap in between is not lost).
+   */
+  async reload(): Promise<void> {
+    const { db } = this.d;
+    if (!this.receiver || monitorSetting(db, 'monitor.listen') !== this.listenText) {
+      await this.close();
+      return this.start();
+    }
+    this.sources = trapSources(monitorSetting(db, 'monitor.trap_sources'));
+    this.machines = new MachineIndex(db);
+    this.authorize(this.receiver);
+  }
+
+  private authorize(r: Receiver): void {
+    const { db } = this.d;
+    const auth = r.getAuthorizer();
+    for (const c of [...auth.getCommunities()]) auth.deleteCommunity(c);
+    for (const u of [...auth.getUsers()]) auth.deleteUser(u.name);
+    for (const c of monitorSetting(db, 'monitor.communities').split(',').map((x) => x.trim()).filter(Boolean)) auth.addCommunity(c);
+    for (const u of users(db)) auth.addUser(u);
+  }
+
+  /** Binds monitor.listen with the configured communities and users; rejects when it cannot bind. */
+  async start(): Promise<void> {
+    const { db } = this.d;
+    this.listenText = monitorSetting(db, 'monitor.listen');
+    const listen = parseHostPort(this.listenText);
+    if (!listen) throw new Error(`monitor.listen '${monitorSetting(db, 'monitor.listen')}' is not address:port`);
+    this.sources = trapSources(monitorSetting(db, 'monitor.trap_sources'));
+    this.machines = new MachineIndex(db);
+    // net-snmp takes port 0 for "the default" (162); its socket is bound through this module
+    // instead, so that the configured port (0 too: any free one) is the one bound, and so that
+    // the datagram is kept before net-snmp decodes it (its 'message' listener hands the decoded
+    // trap to the callback synchronously; this one runs first, for forwarding it unchanged).
+    const dgramModule = {
+      createSocket: (type: 'udp4' | 'udp6') => {
+        const s = createSocket(type);
+        const bind = s.bind.bind(s) as (port: number, address?: string) => void;
+        (s as unknown as { bind: (p: number, a?: string) => void }).bind = (_p, a) => bind(listen.port, a ?? undefined);
+        s.on('message', (buf: Buffer) => {
+          this.raw = buf;
+          this.d.counters.add('datagrams');
+        });
+        return s;
+      },
+    };
+    const r = snmp.createReceiver({ port: listen.port || 162, address: listen.host, transport: listen.host.includes(':') ? 'udp6' : 'udp4', includeAuthentication: true, dgramModule }, (err, n) => {
+      const raw = this.raw;
+      this.raw = undefined;
+      try {
+        if (err) this.rejected(err);
+        else if (n) this.accepted(n, raw);
+      } catch (e) {
+        // A bug in classification must not stop the receiver: count it and go on.
+        this.d.counters.add('errors');
+        this.d.log(`trap from ${n?.rinfo.address ?? '?'}: not processed: ${(e as Error).message}`);
+      }
+    });
+    this.authorize(r);
+    const sock = Object.values(r.listener.sockets)[0]!;
+    await new Promise<void>((res, rej) => {
+      sock.once('listening', () => res());
+      sock.once('error', rej);
+    });
+    // A burst waits in the socket while the loop writes to the store: ask for 8 MiB, and take
+    // the largest the system allows (net.core.rmem_max) when that is refused.
+    for (let size = 8 << 20; size >= 256 << 10; size >>= 1) {
+      try {
+        sock.setRecvBufferSize(size);
+        break;
+      } catch {
+        // above net.core.rmem_max: try half
+      }
+    }
+    const a = sock.address();
+    this.address = { host: a.address, port: a.port };
+    this.receiver = r;
+  }
+
+  async close(): Promise<void> {
+    const r = this.receiver;
+    this.receiver = undefined;
+    if (this.logTimer) clearTimeout(this.logTimer);
+    if (!r) return;
+    await new Promise<void>((res) => {
+      try {
+        r.close(() => res());
+      } catch {
+        res();
+      }
+    });
+  }
+
+  private rejected(err: Error & { rinfo?: { address: string; port: number } }): void {
+    const m = err.message;
+    const kind = /community/i.test(m) ? 'wrong_community' : /user|authenticat|digest|privacy|decrypt/i.test(m) ? 'rejected_v3' : 'malformed';
+    this.d.counters.add(kind);
+    // Junk can arrive by the thousand: one line a second says how much was ignored.
+    this.suppressedLog++;
+    if (!this.logTimer) {
+      this.logTimer = setTimeout(() => {
+        this.logTimer = undefined;
+        this.d.log(`ignored ${this.suppressedLog} datagram(s) (last from ${err.rinfo?.address ?? '?'}: ${m.split('\n')[0]!.slice(0, 120)})`);
+        this.suppressedLog = 0;
+      }, 1000);
+      this.logTimer.unref();
+    }
+  }
+
+  private accepted(n: Notification, raw: Buffer | undefined): void {
+    const { pdu, rinfo } = n;
+    this.d.counters.add('traps');
+    const v3 = pdu.user !== undefined && pdu.community === undefined;
+    if (this.d.forwarder.count > 0) {
+      if (!v3 && raw) this.d.forwarder.forwardRaw(raw);
+      else if (pdu.type !== snmp.PduType.Trap) {
+        const oid = String(pdu.varbinds.find((v) => v.oid === TRAP_OID)?.value ?? '');
+        this.d.forwarder.notify(oid, pdu.varbinds.filter((v) => v.oid !== TRAP_OID && v.oid !== '1.3.6.1.2.1.1.3.0'));
+      }
+    }
+    // v1: enterprise + specific; v2c/v3: snmpTrapOID, enterprise.0.specific for a converted v1 trap (RFC 3584 §3.1).
+    let enterprise: string;
+    let specific: number;
+    let agent: string | undefined;
+    if (pdu.type === snmp.PduType.Trap) {
+      enterprise = pdu.enterprise ?? '';
+      specific = (pdu.specific ?? 0) >>> 0;
+      agent = pdu.agentAddr;
+    } else {
+      const oid = String(pdu.varbinds.find((v) => v.oid === TRAP_OID)?.value ?? '');
+      const m = /^(.*)\.0\.(\d+)$/.exec(oid);
+      enterprise = m ? m[1]! : oid;
+      specific = m ? Number(m[2]) >>> 0 : 0;
+    }
+    const sender = rinfo.address;
+    if (enterprise === PET_ENTERPRISE_OID) return this.pet(pdu, specific, agent, sender);
+    const source = this.sources.get(enterprise);
+    const machine = this.machines.address(agent) ?? this.machines.address(sender);
+    if (source) {
+      const event = `${source}[0x${specific.toString(16).toUpperCase().padStart(8, '0')}]`;
+      this.d.alerts.add({ machineId: machine?.id ?? null, source: sender, kind: 'snmp', severity: 'information', event, message: describe(pdu) });
+      if (!machine) return this.unknownSource(sender, event);
+      this.receive(event, machine, sender, describe(pdu));
+      return;
+    }
+    this.d.counters.add('unclassified');
+    this.d.alerts.add({ machineId: machine?.id ?? null, source: sender, kind: 'unclassified', severity: 'unknown', event: enterprise ? `${enterprise}.${specific}` : '', message: describe(pdu) });
+    this.d.log(`unclassified trap from ${sender}${machine ? ` (${machine.name})` : ''}: ${enterprise || '?'} specific ${specific}`);
+  }
+
+  private pet(pdu: Pdu, specific: number, agent: string | undefined, sender: string): void {
+    const vb = pdu.varbinds.find((v) => v.oid === PET_VARBIND_OID);
+    const pet = Buffer.isBuffer(vb?.value) ? decodePetVarbind(vb.value) : undefined;
+    const t = decodePetSpecificTrap(specific);
+    const event = bmcEvent(t.sensorType, t.eventType, t.offset, t.direction === 'deassertion');
+    const machine = (pet ? this.machines.guid(pet.guid) : undefined) ?? this.machines.address(agent) ?? this.machines.address(sender);
+    const text = `${t.sensorTypeName}: ${t.text}${t.direction === 'deassertion' ? ' (deasserted)' : ''}${pet ? ` sensor ${pet.sensorNumber} severity ${pet.severity}` : ''}`;
+    this.d.alerts.add({ machineId: machine?.id ?? null, source: sender, kind: 'pet', severity: pet?.severity ?? 'unspecified', event, message: text });
+    if (!machine) return this.unknownSource(sender, `${event}${pet ? ` GUID ${pet.guid}` : ''}`);
+    this.receive(event, machine, sender, `PET ${text}${pet ? ` GUID ${pet.guid} sequence ${pet.sequence}` : ''}`);
+  }
+
+  private unknownSource(sender: string, what: string): void {
+    this.d.counters.add('unknown_source');
+    this.d.log(`trap from ${sender} matches no managed machine: ${what}`);
+  }
+
+  private receive(event: string, machine: MachineHit, sender: string, detail: string): void {
+    const r = this.d.intake.receive({ source: 'SystemMonitorEvent', event, machine: machine.id, origin: 'trap', sender, detail });
+    if (!r.ok) this.d.log(`trap from ${sender} for ${machine.name} not taken: ${r.reason}`);
+  }
+}
+
+/** A trap's varbinds as text, bounded, for the alert list. */
+function describe(pdu: Pdu): string {
+  const parts = pdu.varbinds.filter((v) => v.oid !== '1.3.6.1.2.1.1.3.0' && v.oid !== TRAP_OID).slice(0, 8).map((v) => {
+    const val = Buffer.isBuffer(v.value) ? (/^[\x20-\x7e]*$/.test(v.value.toString('latin1')) ? v.value.toString('latin1') : v.value.toString('hex')) : String(v.value);
+    return `${v.oid}=${val.slice(0, 200)}`;
+  });
+  return parts.join(' ').slice(0, 1000) || '(no varbinds)';
+}
+

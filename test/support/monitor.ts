@@ -1,0 +1,101 @@
+// Runs the real `kanri monitor` on a store (it listens on free loopback ports: the store's
+// settings say 127.0.0.1:0) and watches its log; stop() ends it by signal within a bound.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { join } from 'node:path';
+import { binaries } from './cli.js';
+
+export interface RunningMonitor {
+  proc: ChildProcess;
+  /** The trap port it bound. */
+  port: number;
+  /** The HTTP port, when monitor.http_listen is set. */
+  httpPort?: number;
+  log(): string;
+  /** Resolves with the log line matching re (seen after `from` characters of the log). */
+  waitFor(re: RegExp, timeoutMs?: number, from?: number): Promise<string>;
+  /** Signals the monitor and waits for it to exit (SIGKILL after boundMs); resolves with its exit code or signal. */
+  stop(signal?: NodeJS.Signals, boundMs?: number): Promise<number | string>;
+}
+
+const live = new Set<ChildProcess>();
+process.once('exit', () => { for (const c of live) try { c.kill('SIGKILL'); } catch { /* gone */ } });
+
+export async function startMonitor(db: string, env: NodeJS.ProcessEnv = {}): Promise<RunningMonitor> {
+  const proc = spawn(join(binaries(), 'kanri'), ['monitor'], {
+    env: { ...process.env, LANG: 'C', LC_ALL: '', KANRI_DB: db, ...env }, stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  live.add(proc);
+  proc.once('exit', () => live.delete(proc));
+  let log = '';
+  const waiters: Array<() => void> = [];
+  proc.stderr!.on('data', (d: Buffer) => {
+    log += d.toString();
+    for (const w of waiters.splice(0)) w();
+  });
+  proc.once('exit', () => { for (const w of waiters.splice(0)) w(); });
+  const waitFor = (re: RegExp, timeoutMs = 15_000, from = 0): Promise<string> => new Promise((resolve, reject) => {
+    const end = Date.now() + timeoutMs;
+    const check = (): void => {
+      const m = re.exec(log.slice(from));
+      if (m) return resolve(m[0]);
+      if (proc.exitCode !== null || proc.signalCode !== null) return reject(new Error(`monitor exited (${proc.exitCode ?? proc.signalCode}) before ${re}:\n${log}`));
+      if (Date.now() > end) return reject(new Error(`no ${re} in the monitor's log within ${timeoutMs} ms:\n${log}`));
+      waiters.push(check);
+      setTimeout(check, Math.min(200, Math.max(1, end - Date.now())));
+    };
+    check();
+  });
+  const started = await waitFor(/running \(pid \d+\)[^\n]*/);
+  const port = Number(/traps on [^ ;]*:(\d+)/.exec(started)?.[1]);
+  const http = /HTTP on [^ ;]*:(\d+)/.exec(started)?.[1];
+  return {
+    proc, port, ...(http ? { httpPort: Number(http) } : {}),
+    log: () => log,
+    waitFor,
+    stop: (signal = 'SIGTERM', boundMs = 20_000) => new Promise((resolve) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return resolve(proc.exitCode ?? proc.signalCode!);
+      const k = setTimeout(() => proc.kill('SIGKILL'), boundMs);
+      proc.once('exit', (code, sig) => { clearTimeout(k); resolve(code ?? sig!); });
+      proc.kill(signal);
+    }),
+  };
+}
+
+/** Runs net-snmp's snmptrap; resolves when it has sent. */
+export function snmptrap(args: string[]): { code: number | null; err: string } {
+  const r = spawnSync('snmptrap', ['-M', '/dev/null', '-Ln', ...args], { encoding: 'utf8', timeout: 10_000 });
+  return { code: r.status, err: r.stderr };
+}
+
+/** snmptrap arguments of an IPMI PET (v1): enterprise 3183.1.1, specific trap, the PET varbind in hex. */
+export function petTrapArgs(o: { port: number; community?: string; guid: string; sensorType: number; eventType?: number; offset: number; agent?: string; severity?: number; version?: '1' | '2c' }): string[] {
+  const specific = (o.sensorType << 16) | ((o.eventType ?? 0x6f) << 8) | o.offset;
+  const guid = o.guid.replace(/-/g, '');
+  // GUID, sequence, local timestamp, UTC offset, trap source, event source, severity, sensor device,
+  // sensor number, entity, instance, event data 1-8, language, manufacturer, system ID (PET v1.0 table 4).
+  const body = guid + '0001' + '12345678' + 'ffff' + '20' + '20' + (o.severity ?? 0x10).toString(16).padStart(2, '0') + '20' + '01' + '03' + '01'
+    + o.offset.toString(16).padStart(2, '0') + 'ffffffffffffff' + '19' + '00001234' + '0000';
+  const target = `127.0.0.1:${o.port}`;
+  if (o.version === '2c') {
+    return ['-v', '2c', '-c', o.community ?? 'public', target, '', `1.3.6.1.4.1.3183.1.1.0.${specific}`, '1.3.6.1.4.1.3183.1.1.1', 'x', body];
+  }
+  return ['-v', '1', '-c', o.community ?? 'public', target, '1.3.6.1.4.1.3183.1.1', o.agent ?? '0.0.0.0', '6', String(specific), '', '1.3.6.1.4.1.3183.1.1.1', 'x', body];
+}
+
+/** Sends what snmptrap would send (its target replaced) from another loopback address. */
+export async function sendFrom(address: string, port: number, args: string[]): Promise<void> {
+  const cap = createSocket('udp4');
+  await new Promise<void>((r) => cap.bind(0, '127.0.0.1', () => r()));
+  const got = new Promise<Buffer>((r) => cap.once('message', (m) => r(m)));
+  const i = args.findIndex((a) => /^127\.0\.0\.1:\d+$/.test(a));
+  const a = [...args];
+  a[i] = `127.0.0.1:${cap.address().port}`;
+  snmptrap(a);
+  const raw = await got;
+  cap.close();
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, address, () => r()));
+  await new Promise<void>((r) => s.send(raw, port, '127.0.0.1', () => r()));
+  s.close();
+}
