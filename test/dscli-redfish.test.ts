@@ -244,11 +244,11 @@ machines:
     const sensors = JSON.parse((await redfishtool(mockup.port, 'admin', MOCK_PW, ['raw', 'GET', '/redfish/v1/Chassis/1U/Sensors'])).stdout);
     expect(lines(r.out)).toHaveLength(sensors['Members@odata.count']);
     expect(r.out).toContain('Ambient Temperature | Temperature | 22.5 degrees C | ok\n');
-    expect(r.out).toContain('Power Supply #1 Input Voltage | Voltage | 119.27 Volts | ok | lnc=118 lcr=115 unc=122 ucr=125\n');
+    expect(r.out).toContain('Power Supply #1 Input Voltage | Voltage | 119.27 Volts | ok | lnr=na lcr=115 lnc=118 unc=122 ucr=125 unr=na\n');
     // an older service: Thermal (sushy)
     r = d(['getSensorList', 'm1']);
-    expect(r.out).toContain('CPU Temp | Temperature | 41 degrees C | ok | unc=42 ucr=45 unr=48\n');
-    expect(r.out).toContain('BaseBoard System Fan | Fan | 2100 RPM | ok | lnr=0\n');
+    expect(r.out).toContain('CPU Temp | Temperature | 41 degrees C | ok | lnr=na lcr=na lnc=na unc=42 ucr=45 unr=48\n');
+    expect(r.out).toContain('BaseBoard System Fan | Fan | 2100 RPM | ok | lnr=0 lcr=na lnc=na unc=na ucr=na unr=na\n');
 
     r = d(['getHardwareInfo', 'mock1', '--json']);
     const hw = JSON.parse(r.out);
