@@ -23,10 +23,19 @@ declare -A want=(
   [snmptrap]=snmp
   [snmptrapd]=snmptrapd
   [openssl]=openssl
+  [redfishtool]=redfishtool
+  [curl]=curl
 )
-# Python peers are modules of Debian's interpreter, not commands on PATH.
+# Python peers are modules of Debian's interpreter, not commands on PATH: the mail peer, and
+# what the Redfish peers (../shared/peers/redfish: sushy-tools, the DMTF mockup server) import.
 declare -A want_py=(
   [aiosmtpd]=python3-aiosmtpd
+  [flask]=python3-flask
+  [requests]=python3-requests
+  [tenacity]=python3-tenacity
+  [bcrypt]=python3-bcrypt
+  [webob]=python3-webob
+  [libvirt]=python3-libvirt
 )
 missing=()
 for cmd in "${!want[@]}"; do

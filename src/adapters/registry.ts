@@ -20,7 +20,7 @@ import { SNMP } from './snmp/spec.js';
 import { SSH } from './ssh/spec.js';
 import {
   type Driver, type DriverContext, DriverError, type DriverInterface, type DriverSpec, type InfoInterface, type InterfaceMap,
-  type InterfaceName, type MachineRef, type PowerInterface, notSupported,
+  type InterfaceName, type MachineRef, type PowerInterface, type SettingSpec, notSupported,
 } from './types.js';
 
 export const DRIVER_SPECS: readonly DriverSpec[] = [SIM, IPMI, LOCAL, SSH, REDFISH, LIBVIRT, HAPROXY, OVSDB, SNMP, ISCSI_TGT];
@@ -199,9 +199,7 @@ export async function bindController(db: Db, row: ControllerRow, what: { power?:
   const spec = byName.get(type);
   const machine: MachineRef = { id: row.id, name: row.name, kind: 'physical', uuid: null, macs: [], mgmtAddress: null };
   for (const [iface, label] of Object.entries(what) as Array<['power' | 'info', string]>) {
-    if (!spec?.interfaces.includes(iface)) {
-      throw notSupported(type === 'redfish' ? `${label} over Redfish is not available in this version (mgmt=redfish)` : `${label} is not supported for mgmt=${type}`);
-    }
+    if (!spec?.interfaces.includes(iface)) throw notSupported(`${label} is not supported for mgmt=${type}`);
   }
   const d = await loadDriver(type);
   return {
@@ -227,6 +225,19 @@ export function controllerSpec(type: string): DriverSpec | undefined {
 /** A controller setting's default for a type (port 623 for ipmi, 443 for redfish, …). */
 export function controllerDefault(type: string, key: string): string | number | boolean | undefined {
   return controllerSpec(type)?.settings.find((s) => s.scope === 'controller' && s.key === key)?.default;
+}
+
+/** A controller setting's declaration for a type (limits of user and password, …). */
+export function controllerSetting(type: string, key: string): SettingSpec | undefined {
+  return controllerSpec(type)?.settings.find((s) => s.scope === 'controller' && s.key === key);
+}
+
+/**
+ * The machine settings of a controller type that a registration may carry (dscli
+ * createServer/setServer key=value): kept in driver_settings under the type's driver.
+ */
+export function registrationSettings(type: string): SettingSpec[] {
+  return (controllerSpec(type)?.settings ?? []).filter((s) => s.scope === 'machine' && !s.column && s.type !== 'secret');
 }
 
 /** Controller settings a registration of this type must have. */

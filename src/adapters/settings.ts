@@ -140,7 +140,8 @@ export function settingProblem(spec: SettingSpec, raw: string): string | undefin
       break;
   }
   if (spec.values && !spec.values.includes(raw)) return `must be one of ${spec.values.join(', ')}, not '${raw}'`;
-  return undefined;
+  if (spec.maxBytes !== undefined && Buffer.byteLength(raw, 'utf8') > spec.maxBytes) return `must be at most ${spec.maxBytes} bytes`;
+  return spec.check?.(raw);
 }
 
 /** The concrete key of one member of a numbered family (`nic<n>.port`, 2 → nic2.port). */

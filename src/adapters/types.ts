@@ -264,6 +264,10 @@ export interface InfoInterface {
   writeBmcLan?(ctx: DriverContext, m: MachineRef, channel: number, lan: BmcLan, o?: CallOptions): Promise<void>;
   /** Restores LAN settings and accounts (never passwords); checks the BMC's limits before writing. */
   restoreBmcConfig?(ctx: DriverContext, m: MachineRef, channel: number, cfg: BmcConfig, o?: CallOptions): Promise<void>;
+  /** Subscribes the controller's events to an event listener (replacing an earlier subscription); says what was made. */
+  subscribeEvents?(ctx: DriverContext, m: MachineRef, o?: CallOptions): Promise<string>;
+  /** Removes the controller's event subscription, if any; says what was removed. */
+  unsubscribeEvents?(ctx: DriverContext, m: MachineRef, o?: CallOptions): Promise<string>;
 }
 
 export interface InterfaceMap {
@@ -318,6 +322,12 @@ export interface SettingSpec {
    * nic2.port …) and n runs over this range.
    */
   index?: { min: number; max: number };
+  /** Strings: the longest value, in bytes (UTF-8). */
+  maxBytes?: number;
+  /** A check beyond the type (e.g. the form of a fingerprint): what is wrong, or undefined. */
+  check?(raw: string): string | undefined;
+  /** What a user setting this value must be told (e.g. that it turns a protection off). */
+  warning?(raw: string): string | undefined;
 }
 
 /** What a driver declares; read without loading the driver's implementation. */

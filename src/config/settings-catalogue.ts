@@ -13,6 +13,7 @@ export const CORE_SETTINGS: readonly SettingSpec[] = [
   { key: 'vm.shutdown_timeout_s', scope: 'global', type: 'number', min: 0.1, default: 120, description: 'a VM still running this long after an ACPI shutdown is destroyed (s)' },
   { key: 'vm.reading_max_age_s', scope: 'global', type: 'number', min: 0, default: 60, description: 'a VM server reading (CPUs, free memory) older than this is read again before placing VMs (s)' },
   { key: 'dscli.retries', scope: 'global', type: 'integer', min: 0, max: 5, default: 2, description: 'retransmissions of one request' },
+  { key: 'dscli.ssh_wait_s', scope: 'global', type: 'number', min: 0, max: 3600, default: 300, description: 'how long shutdownOs via=ssh reads the power state for off after the shutdown command (s; wait= overrides)' },
   ...MONITOR_SETTINGS,
 ];
 

@@ -160,6 +160,17 @@ export async function runKanri(args: string[]): Promise<number> {
   ssh.command('known').description('accepted host keys').option('--json', 'one JSON object per key')
     .action(async (opts: { json?: boolean }) => { code = (await import('./ssh.js')).sshKnown(dbPath(), !!opts.json); });
 
+  const redfish = program.command('redfish').description('the TLS certificates Redfish controllers are trusted by');
+  redfish.command('trust <server>')
+    .description("fetch the controller's certificate and pin it when it has the given fingerprint (or with --yes)")
+    .option('--fingerprint <sha256>', 'the SHA-256 fingerprint the certificate must have (SHA256:AB:CD:…, as openssl x509 -fingerprint -sha256 prints it)')
+    .option('--yes', 'pin the certificate that is offered (prints its fingerprint)')
+    .addHelpText('after', helpTail('kanri redfish trust ilo01 --fingerprint SHA256:3F:A2:…', [0, 1, 2, 9, 70]))
+    .action(async (server: string, opts: { fingerprint?: string; yes?: boolean }) => { code = await (await import('./redfish.js')).redfishTrust(dbPath(), server, opts); });
+  redfish.command('forget <server>').description("remove the controller's pinned certificate fingerprint")
+    .addHelpText('after', helpTail('kanri redfish forget ilo01', [0, 1, 2, 9, 70]))
+    .action(async (server: string) => { code = (await import('./redfish.js')).redfishForget(dbPath(), server); });
+
   const driver = program.command('driver').description('what each driver serves and reads; secrets of driver settings');
   driver.command('list').description('every driver and the interfaces it serves').option('--json', 'one JSON object per driver')
     .action(async (opts: { json?: boolean }) => { code = (await import('./drivers.js')).driverList(!!opts.json); });

@@ -1,32 +1,15 @@
 // kanri ssh trust | forget | known: the host keys the ssh deploy driver accepts.
 // A key is accepted only when its fingerprint matches the one given by the
 // administrator (--fingerprint), or on explicit --yes after it was printed.
-import { type Db, StoreError, openStore } from '../store/db.js';
 import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import { DriverError } from '../adapters/types.js';
 import { addKnownKey, allKnownKeys, fingerprintOf, forgetKeys, keyTypeOf, knownKeys, normaliseFingerprint } from '../adapters/ssh/known-hosts.js';
 import { fetchHostKey } from '../adapters/ssh/session.js';
 import { type SshTarget, connectTimeoutMs, targetByName } from '../adapters/ssh/target.js';
 import { complain } from '../cli/messages.js';
+import { withDb } from './with-db.js';
 
 const say = (t: string): void => { process.stdout.write(t); };
-
-/** Runs fn on the store; a missing or unopenable store is exit 1 with its reason. */
-function withDb(dbPath: string, readonly: boolean, fn: (db: Db) => number): number {
-  let db: Db;
-  try {
-    db = openStore(dbPath, { readonly });
-  } catch (err) {
-    if (!(err instanceof StoreError)) throw err;
-    complain('kanri', err.message);
-    return 1;
-  }
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
-}
 
 export interface HostOption { address?: string; port?: string }
 

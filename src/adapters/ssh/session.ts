@@ -22,13 +22,13 @@ const withCode = (err: Error & { code?: string }): string =>
 
 function readKey(t: SshTarget): Buffer {
   if (!t.keyPath) {
-    throw new DriverError(`no SSH private key for ${t.machine}: set the machine's ssh_key_path or the setting ssh.key_path`);
+    throw new DriverError(`no SSH private key for ${t.machine}: set the machine's ssh_key_path or the setting ssh.key_path`, { layer: 'configuration' });
   }
   try {
     return readFileSync(t.keyPath);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new DriverError(`cannot read the SSH private key file ${t.keyPath} for ${t.machine} (${code})`);
+    throw new DriverError(`cannot read the SSH private key file ${t.keyPath} for ${t.machine} (${code})`, { layer: 'configuration' });
   }
 }
 
@@ -101,9 +101,9 @@ export async function connectVerified(opts: ConnectOptions): Promise<Client> {
       const v = verifyHostKey(db, t.address, t.port, blob);
       if (v.ok) return true;
       refusal = v.reason === 'unknown'
-        ? new DriverError(`host key of ${where(t)} is not trusted (${v.fingerprint}); check it and run kanri ssh trust ${trust}`)
+        ? new DriverError(`host key of ${where(t)} is not trusted (${v.fingerprint}); check it and run kanri ssh trust ${trust}`, { layer: 'certificate' })
         : new DriverError(`host key changed for ${where(t)}: it now offers ${v.keyType} ${v.fingerprint} but the accepted key is ${v.expected}; `
-          + `refusing to connect (the machine may have been reinstalled, or someone is intercepting the connection). Check it, then run kanri ssh forget ${trust} and kanri ssh trust ${trust}`);
+          + `refusing to connect (the machine may have been reinstalled, or someone is intercepting the connection). Check it, then run kanri ssh forget ${trust} and kanri ssh trust ${trust}`, { layer: 'certificate' });
       return false;
     },
   };
@@ -113,16 +113,16 @@ export async function connectVerified(opts: ConnectOptions): Promise<Client> {
     if (err instanceof DriverError) return err;
     if (opts.signal?.aborted) return opts.signal.reason instanceof Error ? opts.signal.reason : new Error('canceled');
     if (err.level === 'client-authentication') {
-      return new DriverError(`SSH authentication as ${t.user} at ${where(t)} failed: the server accepted no key from ${opts.privateKey ? 'the sealed key setting' : t.keyPath}`);
+      return new DriverError(`SSH authentication as ${t.user} at ${where(t)} failed: the server accepted no key from ${opts.privateKey ? 'the sealed key setting' : t.keyPath}`, { layer: 'authentication' });
     }
-    if (err.level === 'client-timeout') return new DriverError(`no SSH connection to ${where(t)} within ${secs} s (setting ssh.connect_timeout_s)`);
+    if (err.level === 'client-timeout') return new DriverError(`no SSH connection to ${where(t)} within ${secs} s (setting ssh.connect_timeout_s)`, { layer: 'network', retryable: true });
     if (/Cannot parse privateKey|privateKey value/i.test(err.message)) {
       // ssh2's message names the problem (e.g. an encrypted key), never the key's content.
-      return new DriverError(`cannot use the SSH private key ${opts.privateKey ? '(sealed setting)' : `file ${t.keyPath}`}: ${err.message.replace(/^Cannot parse privateKey: /, '')}`);
+      return new DriverError(`cannot use the SSH private key ${opts.privateKey ? '(sealed setting)' : `file ${t.keyPath}`}: ${err.message.replace(/^Cannot parse privateKey: /, '')}`, { layer: 'configuration' });
     }
     if (algs.length && /host key/i.test(err.message)) {
       return new DriverError(`host key changed for ${where(t)}: it offers none of the accepted key types (${known.map((k) => k.keyType).join(', ')}); `
-        + `check it, then run kanri ssh forget ${trust} and kanri ssh trust ${trust}`);
+        + `check it, then run kanri ssh forget ${trust} and kanri ssh trust ${trust}`, { layer: 'certificate' });
     }
     return new DriverError(`cannot connect to ${where(t)} over SSH: ${withCode(err)}`, { retryable: !!err.code, layer: 'network' });
   };
