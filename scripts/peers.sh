@@ -9,14 +9,33 @@ declare -A want=(
   [ipmi-power]=freeipmi-tools
   [sshd]=openssh-server
   [ssh-keygen]=openssh-client
+  [haproxy]=haproxy
+  [ovsdb-server]=openvswitch-switch
+  [ovs-vsctl]=openvswitch-switch
+  [tgtd]=tgt
+  [tgtadm]=tgt
+  [snmpd]=snmpd
+  [snmpget]=snmp
+  [libvirtd]=libvirt-daemon
+  [virsh]=libvirt-clients
+  [nc]=netcat-openbsd
   [groff]=groff-base
   [snmptrap]=snmp
   [snmptrapd]=snmptrapd
   [openssl]=openssl
+  [redfishtool]=redfishtool
+  [curl]=curl
 )
-# Python peers are modules of Debian's interpreter, not commands on PATH.
+# Python peers are modules of Debian's interpreter, not commands on PATH: the mail peer, and
+# what the Redfish peers (../shared/peers/redfish: sushy-tools, the DMTF mockup server) import.
 declare -A want_py=(
   [aiosmtpd]=python3-aiosmtpd
+  [flask]=python3-flask
+  [requests]=python3-requests
+  [tenacity]=python3-tenacity
+  [bcrypt]=python3-bcrypt
+  [webob]=python3-webob
+  [libvirt]=python3-libvirt
 )
 missing=()
 for cmd in "${!want[@]}"; do

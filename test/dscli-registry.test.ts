@@ -1,9 +1,10 @@
 // dscli without controllers: the documented user commands, the server registry in the
-// store, groups, host ranges, trap forwarding, alerts, Redfish "not supported", return
-// codes 1, 2, 3, 6 and 9, help — all through the real binary.
+// store, groups, host ranges, trap forwarding, alerts, Redfish servers nobody answers for, return
+// codes 1, 2, 3, 6 and 9, help — all through the real binary (Redfish servers only on loopback).
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { createServer as createNetServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { binaries } from './support/cli.js';
 import { expandRange, splitTopLevel } from '../src/dscli/hostrange.js';
@@ -203,20 +204,27 @@ describe('ServerList, groups and return codes without a controller', () => {
     expect(dscli(db, ['deleteGroup', 'front']).code).toBe(2);
   });
 
-  it('Redfish servers: power is 6 for now, BMC-only commands always 6; mixed list is 7', () => {
+  it('Redfish servers: power and logs go to the controller, BMC-only commands are always 6; mixed list is 7', async () => {
     const db = setup();
-    let r = dscli(db, ['powerOn', 'ilo01']);
-    expect(r.code).toBe(6);
-    expect(r.out).toMatch(/^ilo01 failed not-supported: /);
-    for (const c of [['getBmcConfig', 'ilo01'], ['backupBmcConfig', 'ilo01', '/tmp/x.json'], ['setBmcConfig', 'ilo01', 'vlan=3'], ['getSel', 'ilo01']]) {
+    // Nothing listens on this loopback port: the Redfish driver is tried and cannot connect (5).
+    const closed = await new Promise<number>((resolve) => {
+      const s = createNetServer().listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); });
+    });
+    expect(dscli(db, ['setServer', 'ilo01', 'address=127.0.0.1', `port=${closed}`]).code).toBe(0);
+    let r = dscli(db, ['powerOn', 'ilo01', 'timeout=2']);
+    expect(r.code).toBe(5);
+    expect(r.out).toMatch(/^ilo01 failed network: /);
+    expect(dscli(db, ['getSel', 'ilo01', 'timeout=2']).code).toBe(5);
+    for (const c of [['getBmcConfig', 'ilo01'], ['backupBmcConfig', 'ilo01', '/tmp/x.json'], ['setBmcConfig', 'ilo01', 'vlan=3']]) {
       expect(dscli(db, c).code).toBe(6);
     }
-    r = dscli(db, ['getPowerStatus', 'web01,ilo01']);
+    r = dscli(db, ['getPowerStatus', 'web01,ilo01', 'timeout=2']);
     expect(r.code).toBe(7);
-    expect(lines(r.out)).toEqual(['web01 off', expect.stringMatching(/^ilo01 unknown \(not-supported: /)]);
+    expect(lines(r.out)).toEqual(['web01 off', expect.stringMatching(/^ilo01 unknown \(network: /)]);
+    // via=ssh needs the address to log in to, which web01 has not got
     r = dscli(db, ['shutdownOs', 'web01', 'via=ssh']);
-    expect(r.code).toBe(6);
-    expect(r.out).toMatch(/via=ssh is not implemented/);
+    expect(r.code).toBe(8);
+    expect(r.out).toMatch(/^web01 failed configuration: web01 has no address to reach it over SSH/);
   });
 
   it('--json gives one object per target with the documented fields', () => {

@@ -97,7 +97,8 @@ describe('concurrency across processes', () => {
 
   it('a job that needs a machine another job holds is held, then starts when that job ends', async () => {
     const db = fixtureStore(rack(3, 3, 0));
-    set(db, 'sim.delay_ms.power-on', '1500');
+    // Long enough for the second process to start and plan while A runs, even on a loaded machine.
+    set(db, 'sim.delay_ms.power-on', '5000');
     const a = start(db, ['add', 'G', 'm01']);
     await until('job A to start the machine', () => runningStep(db, 'Start machine'));
     const b = start(db, ['shutdown', 'G', 'h01']);

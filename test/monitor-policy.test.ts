@@ -77,7 +77,8 @@ describe('kanri monitor: policies', () => {
     expect(r.out).toMatch(/1\. notify 通報[^\n]*\n\s+2\. status-faulted [^\n]*\n\s+3\. machine-replace マシン操作 \/ マシン置換: engine request \{"action":"replace","group":"Web","host":"h01"\}/);
     const g = k(db, ['policy', 'explain', 'Web', 'SystemMonitorPerf', '10000001', '--machine', 'web-b']);
     expect(g.out).toMatch(/1\. machine-shutdown [^\n]*\n\s+guard: not executed when exactly one machine runs normally in Web \(now 2\)/);
-    expect(k(db, ['policy', 'explain', 'Web', 'SystemMonitorPerf', '11000002']).out).toMatch(/1\. group-suspend [^\n]*: not available in this version/);
+    expect(k(db, ['policy', 'explain', 'Web', 'SystemMonitorPerf', '11000002']).out)
+      .toMatch(/1\. group-suspend [^\n]*: engine request \{"action":"suspend","group":"Web","hosts":\["h02"\]\}\n\s+guard: not executed when exactly one machine runs normally in Web \(now 2\)/);
     expect(k(db, ['policy', 'explain', 'Nope', 'SystemMonitorPerf', '11000002']).code).toBe(2);
     expect(storeDigest(db)).toBe(before);
   });
@@ -102,9 +103,9 @@ describe('kanri monitor: policies', () => {
     await mon.waitFor(/chain 3: failed: action 1 machine-reboot failed/);
     expect(actionsOf(db, 3).map((a) => a.action)).toEqual(['machine-reboot']);
     expect(machine(db, 'web-a').hardware_status).toBe('degraded');
-    // An action this version does not have stops the chain where it stands, saying so.
+    // An action the engine refuses stops the chain where it stands, saying why: group-add does not run.
     raise(db, 'SystemMonitorPerf', '11000002', ['--group', 'Web']);
-    await mon.waitFor(/chain 4: failed: action 1 group-suspend failed: グループ操作 \/ グループマシン休止 \(サスペンド\) is not available/);
+    await mon.waitFor(/chain 4: failed: action 1 group-suspend failed: web-a is a physical machine: kanri suspends virtual machines/);
     expect(actionsOf(db, 4).map((a) => `${a.action} ${a.status}`)).toEqual(['group-suspend failed']);
     // A machine in maintenance: the event is recorded, no policy runs.
     const m = run('pvmutl', ['maintenance', 'On', 'Web', 'h02'], { db });
@@ -230,4 +231,55 @@ describe('kanri monitor: policies', () => {
     expect(followed).toMatch(/PVM\s2026\sinformation\sCompleted the process of stopping a machine/);
     expect(followed).not.toMatch(/web-a/);
   }, 60_000);
+  it('VM-server actions: a fault on a VM server moves its VMs by failover; a low load empties one and stops it', async () => {
+    const SIM = '{ power: sim, deploy: sim, vm: sim, monitor: sim }';
+    const vm = (n: number, server: string, host: string) =>
+      `  - { name: vm${n}, kind: virtual, vm_server: ${server}, datastore: ds, cost: 10, power: on, active: { group: V, model: vm, host: ${host}, from: common_pool } }`;
+    const db = fixtureStore(`
+kanri: 1
+settings: { sim.delay_ms: "0", monitor.listen: "127.0.0.1:0", monitor.poll_s: "0", monitor.coalesce_s: "0" }
+software: [{ name: T, kind: template, cost: 10 }]
+policies:
+  - name: VMS
+    template: 標準ポリシー (仮想マシンサーバ)
+    rules:
+      - { event: マシン用カスタム通報1, triggers: [{ source: SystemMonitorPerf, event: "10000001" }], action_name: 退避, actions: [vms-failover-all, status-faulted] }
+      - { event: マシン用カスタム通報2, triggers: [{ source: SystemMonitorPerf, event: "10000002" }], action_name: 省電力, actions: [vms-power-save] }
+groups:
+  - name: Hosts
+    type: vmserver
+    policy: VMS
+    drivers: ${SIM}
+    models: [{ name: esx, placement: { high: 60, target_high: 50, target_low: 30, low: 25 } }]
+    host_settings: [{ host: h1 }, { host: h2 }, { host: h3 }]
+  - name: V
+    type: virtual
+    template: T
+    drivers: ${SIM}
+    models: [{ name: vm, vm_server_model: Hosts/esx }]
+    host_settings: [{ host: v1 }, { host: v2 }, { host: v3 }]
+machines:
+  - { name: vs1, kind: vmserver, power: on, capacity: 100, datastores: [{ name: ds, shared: true }], active: { group: Hosts, model: esx, host: h1, from: master } }
+  - { name: vs2, kind: vmserver, power: on, capacity: 100, datastores: [{ name: ds, shared: true }], active: { group: Hosts, model: esx, host: h2, from: master } }
+  - { name: vs3, kind: vmserver, power: on, capacity: 100, datastores: [{ name: ds, shared: true }], active: { group: Hosts, model: esx, host: h3, from: master } }
+${vm(1, 'vs1', 'v1')}
+${vm(2, 'vs1', 'v2')}
+${vm(3, 'vs3', 'v3')}
+`);
+    const serverOf = (name: string) => queryAll<{ server: string }>(db, 'SELECT s.name AS server FROM machines v JOIN machines s ON s.id = v.vm_server_id WHERE v.name = ?', name)[0]!.server;
+    const mon = await start(db);
+    raise(db, 'SystemMonitorPerf', '10000001', ['--machine', 'vs1']);
+    await mon.waitFor(/chain 1: completed/, 30_000);
+    expect(actionsOf(db, 1).map((a) => `${a.action} ${a.status}`)).toEqual(['vms-failover-all completed', 'status-faulted completed']);
+    expect(queryAll(db, "SELECT origin FROM jobs WHERE sequence = 'FailoverVMServer'")).toEqual([{ origin: 'policy' }]);
+    expect([serverOf('vm1'), serverOf('vm2')].every((s) => s === 'vs2' || s === 'vs3')).toBe(true);
+    expect(machine(db, 'vs1').hardware_status).toBe('faulted');
+    // vs3 now runs little: power saving moves what it runs elsewhere and stops it.
+    raise(db, 'SystemMonitorPerf', '10000002', ['--machine', 'vs3']);
+    await mon.waitFor(/chain 2: (completed|failed[^\n]*)/, 30_000);
+    expect(chains(db)[1]).toMatchObject({ status: 'completed' });
+    expect(queryAll(db, "SELECT origin FROM jobs WHERE sequence = 'LoadBalanceVMServer'")).toEqual([{ origin: 'policy' }]);
+    expect(['vm1', 'vm2', 'vm3'].map(serverOf).filter((s) => s === 'vs3')).toEqual([]);
+    expect(machine(db, 'vs3').power_state).toBe('off');
+  }, 90_000);
 });

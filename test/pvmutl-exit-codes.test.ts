@@ -145,8 +145,9 @@ describe('exit codes', () => {
       return;
     }
     if (args.length === 0) {
-      expect(r.err).toContain('Usage: pvmutl');
-      expect(r.out).toBe('');
+      // The help goes to stdout, exit 1 (spec/decisions.md).
+      expect(r.out).toContain('Usage: pvmutl');
+      expect(r.err).toBe('');
     } else {
       // One line on stderr naming the reason; nothing on stdout.
       expect(r.err).toMatch(/^pvmutl: [^\n]+\n$/);

@@ -166,6 +166,30 @@ describe('hangs and crashes', () => {
     d.close();
   });
 
+  it('commands started at once queue for the store: none fails for it being busy', async () => {
+    const vms = 24;
+    const hosts = Array.from({ length: vms }, (_, i) => `{ host: v${i} }`).join(', ');
+    const db = fixtureStore(`
+kanri: 1
+settings: { sim.delay_ms: "20" }
+software: [{ name: T, kind: template, cost: 1 }]
+groups:
+  - { name: Hosts, type: vmserver, drivers: { power: sim, deploy: sim, vm: sim, monitor: sim }, models: [{ name: esx }], host_settings: [{ host: h1 }, { host: h2 }] }
+  - { name: G, type: virtual, template: T, drivers: { power: sim, deploy: sim, vm: sim, monitor: sim }, models: [{ name: vm, vm_server_model: Hosts/esx }], host_settings: [${hosts}] }
+machines:
+  - { name: vs1, kind: vmserver, power: on, capacity: 1000, datastores: [{ name: ds, shared: true }], active: { group: Hosts, model: esx, host: h1, from: master } }
+  - { name: vs2, kind: vmserver, power: on, capacity: 1000, datastores: [{ name: ds, shared: true }], active: { group: Hosts, model: esx, host: h2, from: master } }
+`);
+    const results = await Promise.all(Array.from({ length: vms }, (_, i) => new Promise<string>((resolve) => {
+      const p = spawn(join(binaries(), 'pvmutl'), ['vmadd', 'G', `vm${i}`], { env: { ...process.env, LANG: 'C', KANRI_DB: db }, stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+      p.on('close', (code) => resolve(`${code} ${err.trim()}`.trim()));
+    })));
+    expect(results.filter((r) => r !== '0')).toEqual([]);
+    expect(q<{ n: number }>(db, "SELECT count(*) AS n FROM machines WHERE kind = 'virtual' AND host_setting_id IS NOT NULL")[0]!.n).toBe(vms);
+  }, 180_000);
+
   it('a store held by another command is waited for, then reported as busy in one line', () => {
     const db = fixtureStore();
     const holder = spawn(process.execPath, ['-e', `
@@ -179,10 +203,12 @@ describe('hangs and crashes', () => {
       holder.stdout!.once('data', () => {
         try {
           const t0 = Date.now();
-          const r = run('pvmutl', ['add', 'Shop/Web'], { db });
+          const r = run('pvmutl', ['add', 'Shop/Web'], { db, env: { KANRI_BUSY_TIMEOUT_S: '5' } });
           expect(Date.now() - t0).toBeGreaterThan(4500);
           expect(r.code).toBe(70);
-          expect(r.err).toBe(`pvmutl: store ${db} is busy: another command has held it for more than the busy timeout (5 s); try again when it is done (SQLITE_BUSY)\n`);
+          expect(r.err).toBe(`pvmutl: store ${db} is busy: other commands have held it for more than the busy timeout (5 s); try again when they are done (SQLITE_BUSY)\n`);
+          expect(run('pvmutl', ['list', 'group'], { db, env: { KANRI_BUSY_TIMEOUT_S: '0' } }))
+            .toMatchObject({ code: 70, out: '', err: "pvmutl: KANRI_BUSY_TIMEOUT_S must be a whole number of seconds from 1 to 3600, not '0'\n" });
           resolve();
         } catch (e) {
           reject(e);

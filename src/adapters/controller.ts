@@ -4,9 +4,9 @@
 // serves the machine's `info` interface (and power, for dscli). The password is only
 // ever held sealed here and opened by the driver at the moment it logs in.
 import type { Db } from '../store/db.js';
-import { openSecret } from '../store/secrets.js';
+import { SecretError, openSecret } from '../store/secrets.js';
 import { prepared } from '../store/statements.js';
-import type { PowerState } from './types.js';
+import type { MachineRef, PowerState } from './types.js';
 
 /** Controller types a machine can be registered with; each is the name of a controller driver. */
 export const CONTROLLER_TYPES = ['ipmi', 'redfish', 'sim'] as const;
@@ -52,7 +52,7 @@ export function controllerPassword(db: Db, row: ControllerRow): string {
 
 /** Keeps what a driver learnt about its controller (e.g. the cipher suites an IPMI BMC offers). */
 export function rememberControllerProbe(db: Db, machineId: number, probe: string): void {
-  db.prepare('UPDATE machines SET bmc_probe = ? WHERE id = ? AND bmc_probe IS NOT ?').run(probe, machineId, probe);
+  prepared(db, 'UPDATE machines SET bmc_probe = ? WHERE id = ? AND bmc_probe IS NOT ?').run(probe, machineId, probe);
 }
 
 const now = (): string => new Date().toISOString();
@@ -64,12 +64,33 @@ const now = (): string => new Date().toISOString();
  */
 export function recordPower(db: Db, machineId: number, state: PowerState, status: string): void {
   const last = state === 'suspended' ? null : state;
-  // One statement per call, prepared once: a fan-out over hundreds of controllers records each.
-  prepared(db, 'UPDATE machines SET last_power = coalesce(?, last_power), last_status = ?, last_checked_at = ?, power_state = coalesce(?, power_state) WHERE id = ?')
-    .run(last, status, now(), state === 'unknown' ? null : state, machineId);
+  // One statement, one commit: a ServerList of hundreds records as many rows.
+  prepared(db, `UPDATE machines SET last_power = coalesce(?, last_power), last_status = ?, last_checked_at = ?,
+    power_state = CASE WHEN ? = 'unknown' THEN power_state ELSE ? END WHERE id = ?`).run(last, status, now(), state, state, machineId);
 }
 
 /** Whether the controller answered the last call, and when ('ok' or the reason it did not). */
 export function recordControllerStatus(db: Db, machineId: number, status: string): void {
   prepared(db, 'UPDATE machines SET last_status = ?, last_checked_at = ? WHERE id = ?').run(status, now(), machineId);
+}
+
+/** What keeps a machine from being served by its registered controller of `type`; empty when nothing does. */
+export function controllerProblems(db: Db, m: MachineRef, type: string, label: string): string[] {
+  const row = controllerRow(db, m.id);
+  const register = `dscli createServer ${m.name} mgmt=${type} address=… user=… password_file=…`;
+  if (!row?.mgmt_type) return [`${m.name}: no ${label} registered for this machine (${register})`];
+  if (row.mgmt_type !== type) return [`${m.name}: its controller is registered as mgmt=${row.mgmt_type}, not ${type} (${register})`];
+  const out: string[] = [];
+  if (!row.bmc_address) out.push(`${m.name}: the ${label} has no address (dscli setServer ${m.name} address=…)`);
+  if (!row.bmc_user) out.push(`${m.name}: the ${label} has no user (dscli setServer ${m.name} user=…)`);
+  if (!row.bmc_secret) out.push(`${m.name}: no ${label} password stored (dscli setServer ${m.name} password_file=…)`);
+  else {
+    try {
+      controllerPassword(db, row);
+    } catch (e) {
+      if (e instanceof SecretError) out.push(`${m.name}: ${label} password cannot be read: ${e.message}`);
+      else throw e;
+    }
+  }
+  return out;
 }

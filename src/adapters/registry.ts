@@ -5,19 +5,25 @@
 // driver instances, which are dropped when the configuration generation changes.
 import type { Db } from '../store/db.js';
 import { configGeneration } from '../store/generation.js';
+import { prepared } from '../store/statements.js';
 import { dropCaches } from '../util/cache.js';
 import { type ControllerRow, recordControllerStatus, recordPower } from './controller.js';
+import { HAPROXY } from './haproxy/spec.js';
 import { IPMI } from './ipmi/spec.js';
+import { ISCSI_TGT } from './iscsi-tgt/spec.js';
+import { LIBVIRT } from './libvirt/spec.js';
 import { LOCAL } from './local/spec.js';
+import { OVSDB } from './ovsdb/spec.js';
 import { REDFISH } from './redfish/spec.js';
 import { SIM } from './sim/spec.js';
+import { SNMP } from './snmp/spec.js';
 import { SSH } from './ssh/spec.js';
 import {
   type Driver, type DriverContext, DriverError, type DriverInterface, type DriverSpec, type InfoInterface, type InterfaceMap,
-  type InterfaceName, type MachineRef, type PowerInterface, notSupported,
+  type InterfaceName, type MachineRef, type PowerInterface, type SettingSpec, notSupported,
 } from './types.js';
 
-export const DRIVER_SPECS: readonly DriverSpec[] = [SIM, IPMI, LOCAL, SSH, REDFISH];
+export const DRIVER_SPECS: readonly DriverSpec[] = [SIM, IPMI, LOCAL, SSH, REDFISH, LIBVIRT, HAPROXY, OVSDB, SNMP, ISCSI_TGT];
 export const KNOWN_DRIVERS: readonly string[] = DRIVER_SPECS.map((s) => s.name);
 
 const byName = new Map(DRIVER_SPECS.map((s) => [s.name, s]));
@@ -71,11 +77,11 @@ export function loadDriver(name: string): Promise<Driver> {
 /** The driver name serving `iface` for a machine acting in a group. */
 export function driverNameFor(db: Db, machineId: number | null, groupId: number | null, iface: InterfaceName): string | undefined {
   if (machineId !== null) {
-    const own = db.prepare('SELECT driver FROM machine_drivers WHERE machine_id = ? AND interface = ?').get(machineId, iface) as { driver: string } | undefined;
+    const own = prepared(db, 'SELECT driver FROM machine_drivers WHERE machine_id = ? AND interface = ?').get(machineId, iface) as { driver: string } | undefined;
     if (own) return own.driver;
   }
   if (groupId !== null) {
-    const g = db.prepare('SELECT driver FROM group_drivers WHERE group_id = ? AND interface = ?').get(groupId, iface) as { driver: string } | undefined;
+    const g = prepared(db, 'SELECT driver FROM group_drivers WHERE group_id = ? AND interface = ?').get(groupId, iface) as { driver: string } | undefined;
     if (g) return g.driver;
   }
   return undefined;
@@ -86,8 +92,8 @@ export type DriverProblem =
   | { kind: 'not-serving'; message: string }
   | { kind: 'invalid'; message: string };
 
-/** Why `driver` cannot serve `iface` (for machine m, when known); empty when it can. */
-export function driverProblems(db: Db, driver: string, iface: DriverInterface, m: MachineRef | null): DriverProblem[] {
+/** Why `driver` cannot serve `iface` (for machine m acting in group groupId, when known); empty when it can. */
+export function driverProblems(db: Db, driver: string, iface: DriverInterface, m: MachineRef | null, groupId: number | null = null): DriverProblem[] {
   const spec = byName.get(driver);
   if (!spec) return [{ kind: 'unknown', message: `unknown ${iface} driver '${driver}' (known: ${KNOWN_DRIVERS.join(', ')})` }];
   if (!spec.interfaces.includes(iface)) {
@@ -97,7 +103,7 @@ export function driverProblems(db: Db, driver: string, iface: DriverInterface, m
     }];
   }
   if (!m || !spec.validate) return [];
-  return spec.validate(db, m, iface).map((message) => ({ kind: 'invalid' as const, message }));
+  return spec.validate(db, m, iface, groupId).map((message) => ({ kind: 'invalid' as const, message }));
 }
 
 // ---- bound interfaces ----------------------------------------------------------------------
@@ -193,9 +199,7 @@ export async function bindController(db: Db, row: ControllerRow, what: { power?:
   const spec = byName.get(type);
   const machine: MachineRef = { id: row.id, name: row.name, kind: 'physical', uuid: null, macs: [], mgmtAddress: null };
   for (const [iface, label] of Object.entries(what) as Array<['power' | 'info', string]>) {
-    if (!spec?.interfaces.includes(iface)) {
-      throw notSupported(type === 'redfish' ? `${label} over Redfish is not available in this version (mgmt=redfish)` : `${label} is not supported for mgmt=${type}`);
-    }
+    if (!spec?.interfaces.includes(iface)) throw notSupported(`${label} is not supported for mgmt=${type}`);
   }
   const d = await loadDriver(type);
   return {
@@ -221,6 +225,19 @@ export function controllerSpec(type: string): DriverSpec | undefined {
 /** A controller setting's default for a type (port 623 for ipmi, 443 for redfish, …). */
 export function controllerDefault(type: string, key: string): string | number | boolean | undefined {
   return controllerSpec(type)?.settings.find((s) => s.scope === 'controller' && s.key === key)?.default;
+}
+
+/** A controller setting's declaration for a type (limits of user and password, …). */
+export function controllerSetting(type: string, key: string): SettingSpec | undefined {
+  return controllerSpec(type)?.settings.find((s) => s.scope === 'controller' && s.key === key);
+}
+
+/**
+ * The machine settings of a controller type that a registration may carry (dscli
+ * createServer/setServer key=value): kept in driver_settings under the type's driver.
+ */
+export function registrationSettings(type: string): SettingSpec[] {
+  return (controllerSpec(type)?.settings ?? []).filter((s) => s.scope === 'machine' && !s.column && s.type !== 'secret');
 }
 
 /** Controller settings a registration of this type must have. */

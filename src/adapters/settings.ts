@@ -70,21 +70,51 @@ export function replacePlainDriverSettings(db: Db, owner: Owner, wanted: Record<
 
 export interface Scope { machineId?: number | null; groupId?: number | null }
 
+/** The fallback every driver setting follows: the machine's, its group's, the global one, the default. */
+function resolveSetting(db: Db, driver: string, spec: SettingSpec, scope: Scope, rowOf: (o: Owner) => Row | undefined, globalOf: (key: string) => string | undefined): string | undefined {
+  const owners: Owner[] = [];
+  if (scope.machineId != null) owners.push({ machineId: scope.machineId });
+  if (scope.groupId != null) owners.push({ groupId: scope.groupId });
+  for (const o of owners) {
+    const r = rowOf(o);
+    if (r) return r.sealed ? openSecret(db, r.value, purpose(o, driver, spec.key)) : r.value;
+  }
+  const global = globalOf(`${driver}.${spec.key}`);
+  if (global !== undefined) return global;
+  return spec.default === undefined ? undefined : String(spec.default);
+}
+
 /**
  * A driver setting as the driver sees it: the machine's, else its group's, else the
  * global `<driver>.<key>` setting, else the declared default. Secrets are opened here.
  */
 export function driverSetting(db: Db, driver: string, spec: SettingSpec, scope: Scope): string | undefined {
-  const owners: Owner[] = [];
-  if (scope.machineId != null) owners.push({ machineId: scope.machineId });
-  if (scope.groupId != null) owners.push({ groupId: scope.groupId });
-  for (const o of owners) {
-    const r = row(db, o, driver, spec.key);
-    if (r) return r.sealed ? openSecret(db, r.value, purpose(o, driver, spec.key)) : r.value;
-  }
-  const global = getSetting(db, `${driver}.${spec.key}`);
-  if (global !== undefined) return global;
-  return spec.default === undefined ? undefined : String(spec.default);
+  return resolveSetting(db, driver, spec, scope, (o) => row(db, o, driver, spec.key), (k) => getSetting(db, k));
+}
+
+/**
+ * driverSetting for a reader of many keys of one driver and scope: each owner's rows are
+ * read once, in one query, and each global setting once.
+ */
+export function driverSettingLookup(db: Db, driver: string, scope: Scope): (spec: SettingSpec) => string | undefined {
+  const rows = new Map<string, Map<string, Row>>();
+  const globals = new Map<string, string | undefined>();
+  const rowsOf = (o: Owner): Map<string, Row> => {
+    const k = 'machineId' in o ? `m${o.machineId}` : `g${o.groupId}`;
+    let m = rows.get(k);
+    if (!m) {
+      const [mid, gid] = ownerCols(o);
+      m = new Map((prepared(db, 'SELECT key, value, sealed FROM driver_settings WHERE machine_id IS ? AND group_id IS ? AND driver = ?').all(mid, gid, driver) as Array<Row & { key: string }>)
+        .map((r) => [r.key, { value: r.value, sealed: r.sealed }]));
+      rows.set(k, m);
+    }
+    return m;
+  };
+  const globalOf = (key: string): string | undefined => {
+    if (!globals.has(key)) globals.set(key, getSetting(db, key));
+    return globals.get(key);
+  };
+  return (spec) => resolveSetting(db, driver, spec, scope, (o) => rowsOf(o).get(spec.key), globalOf);
 }
 
 /** What is wrong with `raw` as a value of `spec`, or undefined when nothing is. */
@@ -110,5 +140,30 @@ export function settingProblem(spec: SettingSpec, raw: string): string | undefin
       break;
   }
   if (spec.values && !spec.values.includes(raw)) return `must be one of ${spec.values.join(', ')}, not '${raw}'`;
+  if (spec.maxBytes !== undefined && Buffer.byteLength(raw, 'utf8') > spec.maxBytes) return `must be at most ${spec.maxBytes} bytes`;
+  return spec.check?.(raw);
+}
+
+/** The concrete key of one member of a numbered family (`nic<n>.port`, 2 → nic2.port). */
+export function indexedKey(spec: SettingSpec, n: number): SettingSpec {
+  return { ...spec, key: spec.key.replace('<n>', String(n)) };
+}
+
+/**
+ * The declaration among `specs` that `key` is written for: the same key, or a member of a
+ * numbered family (nic3.port for `nic<n>.port`), returned with the concrete key.
+ */
+export function declaredSetting(specs: readonly SettingSpec[], key: string): SettingSpec | undefined {
+  const exact = specs.find((s) => s.key === key && !s.index);
+  if (exact) return exact;
+  for (const s of specs) {
+    if (!s.index) continue;
+    const [head, tail] = s.key.split('<n>') as [string, string];
+    if (!key.startsWith(head) || !key.endsWith(tail) || key.length <= head.length + tail.length) continue;
+    const digits = key.slice(head.length, key.length - tail.length);
+    if (!/^[1-9][0-9]*$/.test(digits)) continue;
+    const n = Number(digits);
+    if (n >= s.index.min && n <= s.index.max) return indexedKey(s, n);
+  }
   return undefined;
 }

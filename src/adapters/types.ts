@@ -52,6 +52,8 @@ export interface DriverContext {
   signal: AbortSignal;
   /** Appends a line to the step's journal output. */
   log(line: string): void;
+  /** The group a configuration-change step acts in: settings of group scope are that group's. */
+  group?: { id: number; path: string };
 }
 
 /** Limits of one call on one controller; a driver has its own defaults for each. */
@@ -128,10 +130,41 @@ export interface DeployInterface {
 
 export interface VmPlacement { server: MachineRef; datastore: string }
 
+/** vCPUs and memory a VM is defined with. */
+export interface VmSize { vcpus: number; memoryKiB: number }
+
+/** What a VM server's hypervisor reports of itself (node info, free memory); absent = not known to the driver. */
+export interface VmServerInfo { cpus?: number; memoryKiB?: number; freeMemoryKiB?: number }
+
+/**
+ * A VM-server event as the monitor receives it: one of the spec's VMwareProvider rows
+ * (events-and-policies.md §4), raised by what the hypervisor's own event stream reports.
+ */
+export interface VmServerEvent {
+  source: 'VMwareProvider';
+  /** The alarm text of the row, exactly. */
+  event: string;
+  /** Its event category (ターゲットアクセス不可能障害, ターゲットアクセス復旧, …). */
+  category: string;
+  /** The VM server, or the VM for VM rows. */
+  machine: string;
+  /** What the driver saw, for the log. */
+  detail: string;
+  time: string;
+}
+
 export interface VmInterface {
   /** Creates the VM on the server; returns the identity the hypervisor gave it. */
-  create(ctx: DriverContext, vm: MachineRef, at: VmPlacement, template: SoftwareRef): Promise<{ uuid: string; macs: string[] }>;
+  create(ctx: DriverContext, vm: MachineRef, at: VmPlacement, template: SoftwareRef): Promise<{ uuid: string; macs: string[]; size?: VmSize }>;
   destroy(ctx: DriverContext, vm: MachineRef): Promise<void>;
+  /** Puts a running VM into the suspended state (a start resumes it). */
+  suspend(ctx: DriverContext, vm: MachineRef): Promise<void>;
+  /** The size a VM made from this template will have, when the driver can tell before creating it. */
+  templateSize?(ctx: DriverContext, template: SoftwareRef): Promise<VmSize | undefined>;
+  /** CPUs, memory and free memory of a VM server, read from its hypervisor now. */
+  serverInfo(ctx: DriverContext, server: MachineRef): Promise<VmServerInfo>;
+  /** Reports the server's connection and its domains' crashes until ctx.signal aborts. */
+  watch?(ctx: DriverContext, server: MachineRef, onEvent: (e: VmServerEvent) => void): Promise<void>;
   /** Hot (powered on) or cold (powered off) migration on shared storage. */
   migrate(ctx: DriverContext, vm: MachineRef, to: MachineRef): Promise<void>;
   /** Moves a powered-off VM together with its disk. */
@@ -146,21 +179,35 @@ export interface StorageInterface {
   disconnect(ctx: DriverContext, m: MachineRef, volumes: string[]): Promise<void>;
 }
 
+/** What a VLAN step did on a switch, one entry per port (the event log's VLAN entries, spec/event-log.md §2.10). */
+export interface VlanChange {
+  kind: 'port-added' | 'port-removed' | 'vlan-missing';
+  switch: string;
+  vlan: string;
+  port?: string;
+}
+
 export interface VlanInterface {
-  addPort(ctx: DriverContext, m: MachineRef, vlan: string): Promise<void>;
-  removePort(ctx: DriverContext, m: MachineRef, vlan: string): Promise<void>;
+  /** Drivers that talk to a switch return what they did per port; the sim driver returns nothing. */
+  addPort(ctx: DriverContext, m: MachineRef, vlan: string): Promise<VlanChange[] | void>;
+  removePort(ctx: DriverContext, m: MachineRef, vlan: string): Promise<VlanChange[] | void>;
 }
 
 export interface LbInterface {
   addMember(ctx: DriverContext, m: MachineRef, lbGroup: string, address: string): Promise<void>;
   removeMember(ctx: DriverContext, m: MachineRef, lbGroup: string): Promise<void>;
+  /**
+   * Puts the load balancer in line with the store for a group (ctx.group) and says what
+   * it changed and what it left, one line each (kanri lb sync). Drivers without a peer omit it.
+   */
+  sync?(ctx: DriverContext, lbGroup: string): Promise<string[]>;
 }
 
 export interface MonitorInterface {
   register(ctx: DriverContext, m: MachineRef, address: string): Promise<void>;
   unregister(ctx: DriverContext, m: MachineRef): Promise<void>;
   /** Hardware information the monitor reports (the model name feeds common-pool rule 3). */
-  inventory(ctx: DriverContext, m: MachineRef): Promise<{ hwModel?: string }>;
+  inventory(ctx: DriverContext, m: MachineRef): Promise<{ hwModel?: string; size?: VmSize }>;
 }
 
 // ---- info: what a management controller reports ---------------------------------------------
@@ -217,6 +264,10 @@ export interface InfoInterface {
   writeBmcLan?(ctx: DriverContext, m: MachineRef, channel: number, lan: BmcLan, o?: CallOptions): Promise<void>;
   /** Restores LAN settings and accounts (never passwords); checks the BMC's limits before writing. */
   restoreBmcConfig?(ctx: DriverContext, m: MachineRef, channel: number, cfg: BmcConfig, o?: CallOptions): Promise<void>;
+  /** Subscribes the controller's events to an event listener (replacing an earlier subscription); says what was made. */
+  subscribeEvents?(ctx: DriverContext, m: MachineRef, o?: CallOptions): Promise<string>;
+  /** Removes the controller's event subscription, if any; says what was removed. */
+  unsubscribeEvents?(ctx: DriverContext, m: MachineRef, o?: CallOptions): Promise<string>;
 }
 
 export interface InterfaceMap {
@@ -266,6 +317,17 @@ export interface SettingSpec {
   suffixes?: readonly string[];
   /** Machine and controller settings kept in a column of `machines` rather than in driver_settings. */
   column?: string;
+  /**
+   * A numbered family of keys: the key holds `<n>` (e.g. `nic<n>.port` for nic1.port,
+   * nic2.port …) and n runs over this range.
+   */
+  index?: { min: number; max: number };
+  /** Strings: the longest value, in bytes (UTF-8). */
+  maxBytes?: number;
+  /** A check beyond the type (e.g. the form of a fingerprint): what is wrong, or undefined. */
+  check?(raw: string): string | undefined;
+  /** What a user setting this value must be told (e.g. that it turns a protection off). */
+  warning?(raw: string): string | undefined;
 }
 
 /** What a driver declares; read without loading the driver's implementation. */
@@ -279,9 +341,10 @@ export interface DriverSpec {
   settings: readonly SettingSpec[];
   /**
    * Problems with the settings of one machine this driver would serve on `iface`
-   * (Ironic's validate()), read from the store; empty when it can serve.
+   * (Ironic's validate()), read from the store; empty when it can serve. `groupId` is the
+   * group the job acts in (its settings of group scope), when there is one.
    */
-  validate?(db: Db, machine: MachineRef, iface: DriverInterface): string[];
+  validate?(db: Db, machine: MachineRef, iface: DriverInterface, groupId?: number | null): string[];
   /** Loads the implementation (imported on first use only). */
   load(): Promise<Driver>;
 }
@@ -332,3 +395,18 @@ export class DriverError extends Error {
 }
 
 export const notSupported = (message: string): DriverError => new DriverError(message, { layer: 'not-supported' });
+
+/** A VLAN step that failed on one port of one switch (the event log names them), with what it had done before. */
+export class VlanPortError extends DriverError {
+  constructor(
+    cause: DriverError,
+    readonly failed: { kind: 'add' | 'remove'; switch: string; vlan: string; port: string },
+    readonly done: VlanChange[] = [],
+  ) {
+    super(cause.message, {
+      retryable: cause.retryable, layer: cause.layer, detail: cause.detail,
+      ...(cause.code !== undefined ? { code: cause.code } : {}), ...(cause.step !== undefined ? { step: cause.step } : {}), ...(cause.aborted !== undefined ? { aborted: cause.aborted } : {}),
+    });
+    this.name = 'VlanPortError';
+  }
+}

@@ -4,7 +4,7 @@
 import { isIP } from 'node:net';
 import { CONTROLLER_TYPES } from '../adapters/controller.js';
 import { KNOWN_DRIVERS, driverSpec, driversServing } from '../adapters/registry.js';
-import { settingProblem } from '../adapters/settings.js';
+import { declaredSetting, settingProblem } from '../adapters/settings.js';
 import { isPasswordHash } from '../auth/password.js';
 import { didYouMean } from '../util/nearest.js';
 import { knownSetting, knownSettingKeys } from './settings-catalogue.js';
@@ -155,9 +155,11 @@ function driverSettings(r: Reader, path: string, v: unknown, scope: 'machine' | 
     if (!spec) continue;
     const declared = spec.settings.filter((x) => x.scope === scope && !x.column);
     const p = join(path, driver);
-    const values = r.obj(p, kv, declared.map((x) => x.key));
+    // Members of a numbered family (nic2.port for nic<n>.port) are declared keys too.
+    const members = kv !== null && typeof kv === 'object' ? Object.keys(kv).filter((k) => declaredSetting(declared, k)?.index) : [];
+    const values = r.obj(p, kv, [...declared.map((x) => x.key), ...members]);
     for (const [key, raw] of Object.entries(values)) {
-      const sp = declared.find((x) => x.key === key);
+      const sp = declaredSetting(declared, key);
       if (!sp) continue;
       if (sp.type === 'secret') {
         r.fail(join(p, key), `is a secret: set it with kanri driver secret --${scope} NAME ${driver} ${key} (it is never kept in this file)`);

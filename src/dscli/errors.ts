@@ -19,7 +19,7 @@ export const RC_TEXT: Array<[number, string]> = [
   [1, 'command format error (unknown command, missing/extra argument, bad key=value), or a guarded command refused'],
   [2, 'target not found (server, group, user)'],
   [3, 'already exists / limit reached (e.g. 31st user, duplicate name or BMC)'],
-  [4, 'authentication or privilege failure at the controller'],
+  [4, "authentication or privilege failure at the controller, or its TLS certificate (SSH host key) is not trusted"],
   [5, 'controller unreachable or timed out'],
   [6, 'operation not supported for this management type'],
   [7, 'partial failure: some targets of a ServerList failed (each failure printed)'],
@@ -41,14 +41,17 @@ export const unsupported = (m: string) => new DscliError(RC.UNSUPPORTED, m);
 
 /**
  * The return code of a controller failure by the layer that failed: 4 authentication or
- * privilege, 5 unreachable or timed out, 6 not supported (also a BMC that has no such
- * command), 1 a request the controller cannot take, 8 anything else the controller said.
+ * privilege, and a certificate (or SSH host key) that is not trusted — the controller failed
+ * to authenticate itself, and retrying will not help until an administrator trusts it —,
+ * 5 unreachable or timed out, 6 not supported (also a BMC that has no such command), 1 a
+ * request the controller cannot take, 8 anything else the controller (or the OS) said.
  */
 export function codeOfLayer(layer: FailureLayer | string, code?: number): number {
   switch (layer) {
     case 'authentication':
     case 'privilege':
     case 'cipher':
+    case 'certificate':
       return RC.AUTH;
     case 'network':
       return RC.UNREACHABLE;

@@ -1,11 +1,11 @@
 import { RC_TEXT } from './errors.js';
 
 export const COMMAND_HELP: Array<[string, string]> = [
-  ['createServer Name key=value…', 'register a server: mgmt=ipmi|redfish|sim address= port= user= password_file=PATH|password=- cipher=3 os_address= ssh_user= ssh_key= model='],
+  ['createServer Name key=value…', 'register a server: mgmt=ipmi|redfish|sim address= port= user= password_file=PATH|password=- cipher=3 os_address= ssh_user= ssh_port= ssh_key= model= events=on|off; redfish: system= ca_file= fingerprint= verify=off auth=auto|session|basic'],
   ['setServer Name key=value…', 'change a registration (same keys)'],
   ['deleteServer Name', 'remove a registration'],
   ['getServerList [GroupName]', 'name, mgmt type, address, last power state, status'],
-  ['checkConnection ServerList', 'open a session and read the device ID: ok / reason per server'],
+  ['checkConnection ServerList', 'open a session and read the device ID (Redfish: root, login, system): ok / reason per server'],
   ['createGroup Name', 'create a dscli server group'],
   ['deleteGroup Name', 'delete a dscli server group'],
   ['addGroupServer Group ServerList', 'add servers to a group'],
@@ -16,7 +16,7 @@ export const COMMAND_HELP: Array<[string, string]> = [
   ['powerCycle ServerList', 'power cycle (a machine that is off stays off)'],
   ['reset ServerList', 'hard reset'],
   ['dump ServerList', 'diagnostic interrupt (NMI) for a memory dump'],
-  ['shutdownOs ServerList [via=ipmi]', 'orderly OS shutdown by ACPI soft-off (via=ssh: not supported yet, code 6)'],
+  ['shutdownOs ServerList [via=ssh]', 'orderly OS shutdown: ACPI soft-off / GracefulShutdown, or via=ssh the shutdown command, then power read until off'],
   ['getPowerStatus ServerList', '<name> on|off|unknown (<reason>)'],
   ['getSel Name [count]', 'hardware event log, decoded (last count entries)'],
   ['clearSel ServerList', 'clear the event log (read and cleared under one reservation)'],
@@ -69,8 +69,8 @@ const ONE = [0, 1, 2, 4, 5, 6, 8, 9];
 
 /** Per command: one example, the return codes it can give, and its options. */
 const DETAILS: Record<string, Detail> = {
-  createServer: { example: 'dscli createServer web01 address=10.1.0.11 user=admin password_file=/root/bmc.pw', codes: [0, 1, 2, 3, 9] },
-  setServer: { example: 'dscli setServer web01 cipher=auto', codes: [0, 1, 2, 3, 9] },
+  createServer: { example: 'dscli createServer web01 address=10.1.0.11 user=admin password_file=/root/bmc.pw', codes: [0, 1, 2, 3, 4, 5, 6, 8, 9] },
+  setServer: { example: 'dscli setServer ilo01 ca_file=/etc/kanri/ilo-ca.pem events=on', codes: [0, 1, 2, 3, 4, 5, 6, 8, 9] },
   deleteServer: { example: 'dscli deleteServer web01', codes: [0, 1, 2, 9] },
   getServerList: { example: 'dscli getServerList front', codes: [0, 1, 2, 9] },
   checkConnection: { example: 'dscli checkConnection web[01-24] timeout=2', codes: SERVERS, options: LIST_OPTIONS },
@@ -84,7 +84,7 @@ const DETAILS: Record<string, Detail> = {
   powerCycle: { example: 'dscli powerCycle web07', codes: SERVERS, options: POWER_OPTIONS },
   reset: { example: 'dscli reset web07', codes: SERVERS, options: POWER_OPTIONS },
   dump: { example: 'dscli dump web07', codes: SERVERS, options: LIST_OPTIONS },
-  shutdownOs: { example: 'dscli shutdownOs web07 wait=300', codes: SERVERS, options: [...POWER_OPTIONS, ['via=ipmi|ssh', 'ACPI soft-off through the controller, or an orderly shutdown over SSH']] },
+  shutdownOs: { example: 'dscli shutdownOs web07 via=ssh wait=300', codes: SERVERS, options: [...POWER_OPTIONS, ['via=controller|ssh', 'soft-off (IPMI) or GracefulShutdown (Redfish) through the controller (ipmi and redfish say the same), or the shutdown command over SSH, then power read until off (wait default dscli.ssh_wait_s)']] },
   getPowerStatus: { example: 'dscli getPowerStatus web[01-24] --json', codes: SERVERS, options: LIST_OPTIONS },
   getSel: { example: 'dscli getSel web01 20', codes: ONE, options: LIST_OPTIONS },
   clearSel: { example: 'dscli clearSel web01 --yes', codes: SERVERS, options: LIST_OPTIONS },

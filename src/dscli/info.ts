@@ -29,9 +29,11 @@ function call(db: Db, words: string[]): CallOptions {
 // ---- SEL ------------------------------------------------------------------------------
 
 export function selLine(e: LogEntry): string {
-  if (e.sensorType === null || e.eventType === null || !e.eventData) return `${e.id} | ${e.time} | - | - | ${e.description}`;
+  // A decoded IPMI record always has its event data; a Redfish entry names sensor and event without it.
+  if (e.sensorType === null || e.eventType === null) return `${e.id} | ${e.time} | - | - | ${e.description}`;
   const desc = e.description + (e.direction === 'deassertion' ? ' (deasserted)' : '');
-  return `${e.id} | ${e.time} | ${e.sensorType} #0x${(e.sensorNumber ?? 0).toString(16).padStart(2, '0')} | ${e.eventType} | ${desc}`;
+  const sensor = e.sensorNumber === null ? e.sensorType : `${e.sensorType} #0x${e.sensorNumber.toString(16).padStart(2, '0')}`;
+  return `${e.id} | ${e.time} | ${sensor} | ${e.eventType} | ${desc}`;
 }
 
 export async function getSelCmd(db: Db, args: string[], out: Out): Promise<number> {

@@ -267,11 +267,11 @@ async function dispatch(db: Db, cmd: string, rest: string[], out: Out, io: Dscli
   const pwSource = { stdin: () => stdinLine(io), warn: (t: string) => io.err(`dscli: ${localize(t)}\n`) };
   switch (cmd) {
     case 'createServer':
-      reg.createServer(db, positional[0]!, settings, pwSource);
-      return RC.OK;
-    case 'setServer':
-      reg.setServer(db, positional[0]!, settings, pwSource);
-      return RC.OK;
+    case 'setServer': {
+      const r = (cmd === 'createServer' ? reg.createServer : reg.setServer)(db, positional[0]!, settings, pwSource);
+      if (r.events === undefined) return RC.OK;
+      return (await import('./ops.js')).registerEvents(db, reg.needServer(db, positional[0]!), r.events, out);
+    }
     case 'deleteServer':
       reg.deleteServer(db, rest[0]!);
       return RC.OK;
@@ -308,6 +308,7 @@ async function dispatch(db: Db, cmd: string, rest: string[], out: Out, io: Dscli
       const ops = await import('./ops.js');
       const waitDefault = cmd === 'shutdownOs' || cmd === 'dump' ? 0 : 10;
       const rs = ops.runSettings(db, settings, waitDefault);
+      if (rs.via === 'ssh' && cmd !== 'shutdownOs') throw formatError(`via=ssh is for shutdownOs only, not ${cmd}`);
       const rows = reg.resolveServerList(db, positional);
       await guard(db, cmd, rows.length, io, yes);
       const handler = cmd === 'checkConnection' ? ops.checkHandler() : cmd === 'clearSel' ? ops.clearSelHandler() : ops.powerHandler(ops.POWER_COMMANDS[cmd]!);

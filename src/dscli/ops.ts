@@ -8,6 +8,7 @@ import { type BoundController, bindController } from '../adapters/registry.js';
 import { type CallOptions, type DriverContext, DriverError, type PowerAction, type PowerChange } from '../adapters/types.js';
 import type { Db } from '../store/db.js';
 import { fanOut } from '../util/fanout.js';
+import { localize } from '../cli/messages.js';
 import { combine, describeFailure, DscliError, formatError, RC } from './errors.js';
 import { parseSettings, settingNumber } from './registry.js';
 
@@ -34,7 +35,8 @@ export interface RunSettings {
   call: CallOptions;
   /** ms to wait for the expected state after a power change (0: do not wait). */
   waitMs: number;
-  via: 'ipmi' | 'ssh';
+  /** shutdownOs: through the controller (ipmi and redfish name it too), or in-band over SSH. */
+  via: 'controller' | 'ssh';
 }
 
 export const RUN_KEYS = ['fanout', 'timeout', 'retries', 'wait', 'via'] as const;
@@ -52,9 +54,10 @@ export function runSettings(db: Db, words: string[], defaultWaitS: number): RunS
   const fanout = intSetting(s, 'fanout', 1, 1024) ?? settingNumber(db, 'dscli.fanout', 64);
   const timeoutS = intSetting(s, 'timeout', 0.1, 600) ?? settingNumber(db, 'dscli.timeout_s', 5);
   const retries = intSetting(s, 'retries', 0, 5) ?? settingNumber(db, 'dscli.retries', 2);
-  const waitS = intSetting(s, 'wait', 0, 3600) ?? defaultWaitS;
-  const via = s.get('via') ?? 'ipmi';
-  if (via !== 'ipmi' && via !== 'ssh') throw formatError(`via must be ipmi or ssh, not '${via}'`);
+  const viaWord = s.get('via') ?? 'controller';
+  if (!['controller', 'ipmi', 'redfish', 'ssh'].includes(viaWord)) throw formatError(`via must be ssh or controller (ipmi, redfish), not '${viaWord}'`);
+  const via = viaWord === 'ssh' ? 'ssh' : 'controller';
+  const waitS = intSetting(s, 'wait', 0, 3600) ?? (via === 'ssh' ? settingNumber(db, 'dscli.ssh_wait_s', 300) : defaultWaitS);
   const deadlineMs = Math.round(timeoutS * 1000);
   // Retransmissions fit inside the deadline: a dead controller costs one deadline, not more.
   const timeoutMs = Math.max(50, Math.min(1000, Math.floor(deadlineMs / (retries + 1))));
@@ -137,7 +140,12 @@ export function powerHandler(action: PowerAction | 'status'): Handler {
   return {
     needs: { power: action === 'status' ? 'power status' : 'power control' },
     async run(c, ctx, rs) {
-      if (action === 'soft' && rs.via === 'ssh') throw new DscliError(RC.UNSUPPORTED, 'shutdownOs via=ssh is not implemented in this version; use via=ipmi (ACPI soft-off)');
+      if (action === 'soft' && rs.via === 'ssh') {
+        // Loaded only here: the SSH library is large, and no other command needs it.
+        const { shutdownOverSsh } = await import('../adapters/ssh/shutdown.js');
+        const r = await shutdownOverSsh(ctx, c.machine, c.power, { waitMs: rs.waitMs, call: rs.call });
+        return powerOutcome(c.row.name, action, r, rs.waitMs);
+      }
       if (action === 'status') {
         const r = await c.power.state(ctx, c.machine, rs.call);
         return { before: r.state, after: r.state, attempts: r.attempts, status: 'ok', code: RC.OK, line: `${c.row.name} ${r.state}`, message: null, layer: null };
@@ -147,6 +155,27 @@ export function powerHandler(action: PowerAction | 'status'): Handler {
       return powerOutcome(c.row.name, action, r, waitMs);
     },
   };
+}
+
+// ---- event subscription (createServer/setServer events=on|off) -------------------------
+
+/** Subscribes (or unsubscribes) a registered server's controller events; one line on success. */
+export async function registerEvents(db: Db, row: ControllerRow, on: boolean, out: Out): Promise<number> {
+  const what = on ? 'event subscription' : 'event unsubscription';
+  try {
+    const c = await bindController(db, row, { info: what });
+    const fn = on ? c.info.subscribeEvents : c.info.unsubscribeEvents;
+    if (!fn) throw new DscliError(RC.UNSUPPORTED, `${what} is not supported for mgmt=${c.driver}`);
+    const msg = await fn(callContext(db, AbortSignal.timeout(120_000)), c.machine, runSettings(db, [], 0).call);
+    out.out(out.json ? JSON.stringify({ target: row.name, operation: on ? 'subscribeEvents' : 'unsubscribeEvents', status: 'ok', message: msg }) + '\n' : `${row.name} ok ${msg}\n`);
+    return RC.OK;
+  } catch (e) {
+    const f = describeFailure(e);
+    out.err(`dscli: ${on
+      ? localize(`${row.name} is registered, but the event subscription failed ${f.layer}: ${f.message}; retry with dscli setServer ${row.name} events=on`)
+      : localize(`${row.name} is registered, but the event unsubscription failed ${f.layer}: ${f.message}; retry with dscli setServer ${row.name} events=off`)}\n`);
+    return f.code;
+  }
 }
 
 // ---- checkConnection / clearSel -----------------------------------------------------

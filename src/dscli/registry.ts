@@ -5,7 +5,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Db } from '../store/db.js';
 import { sealSecret } from '../store/secrets.js';
 import { CONTROLLER_COLUMNS as BMC_COLUMNS, CONTROLLER_TYPES, controllerSecretPurpose, type ControllerRow as BmcRow, type ControllerType as MgmtType } from '../adapters/controller.js';
-import { controllerDefault, controllerPowers, needsController, requiredControllerSettings } from '../adapters/registry.js';
+import { controllerDefault, controllerPowers, controllerSetting, needsController, registrationSettings, requiredControllerSettings } from '../adapters/registry.js';
+import { deleteDriverSetting, putDriverSetting, settingProblem } from '../adapters/settings.js';
 import { bumpGeneration } from '../store/generation.js';
 import { DscliError, exists, formatError, notFound, RC } from './errors.js';
 import { getSetting } from '../store/settings.js';
@@ -33,7 +34,21 @@ export function redactWord(w: string): string {
   return /^password=/i.test(w) && !/^password=-$/i.test(w) ? 'password=***' : w;
 }
 
-export const SERVER_KEYS = ['mgmt', 'address', 'port', 'user', 'password', 'password_file', 'cipher', 'os_address', 'ssh_user', 'ssh_key', 'model'] as const;
+export const SERVER_KEYS = ['mgmt', 'address', 'port', 'user', 'password', 'password_file', 'cipher', 'os_address', 'ssh_user', 'ssh_port', 'ssh_key', 'model', 'events'] as const;
+
+/** The keys a registration of `mgmt` takes: dscli's own and the machine settings its controller driver declares. */
+function serverKeys(mgmt: string): string[] {
+  return [...SERVER_KEYS, ...registrationSettings(mgmt).map((x) => x.key)];
+}
+
+/** The mgmt= a command gives, if any (before the other keys are known). */
+function mgmtWord(words: string[]): string | undefined {
+  const w = words.find((x) => /^mgmt=/i.test(x));
+  return w?.slice(5);
+}
+
+/** The longest value a controller type takes for `key` (bytes), if it declares one. */
+const maxBytes = (mgmt: string, key: string): number | undefined => controllerSetting(mgmt, key)?.maxBytes;
 
 export interface PasswordSource {
   /** Reads standard input (password=-). */
@@ -51,7 +66,7 @@ function readPasswordFile(path: string): string {
 }
 
 /** The password a settings map asks for, or undefined when none was given. */
-export function passwordFrom(s: Map<string, string>, src: PasswordSource): string | undefined {
+export function passwordFrom(s: Map<string, string>, src: PasswordSource, mgmt: string = 'ipmi'): string | undefined {
   const lit = s.get('password'), file = s.get('password_file');
   if (lit !== undefined && file !== undefined) throw formatError('give either password=… or password_file=…, not both');
   let pw: string | undefined;
@@ -61,7 +76,8 @@ export function passwordFrom(s: Map<string, string>, src: PasswordSource): strin
     src.warn('warning: a password on the command line is visible to other users (ps, shell history); use password_file=PATH or password=- (stdin)');
     pw = lit;
   }
-  if (pw !== undefined && Buffer.byteLength(pw, 'utf8') > 20) throw formatError('IPMI passwords are at most 20 bytes');
+  const max = maxBytes(mgmt, 'password');
+  if (pw !== undefined && max !== undefined && Buffer.byteLength(pw, 'utf8') > max) throw formatError(`mgmt=${mgmt} passwords are at most ${max} bytes`);
   return pw;
 }
 
@@ -73,17 +89,21 @@ interface ServerFields {
   cipher_suite?: number | null;
   os_address?: string | null;
   ssh_user?: string | null;
+  ssh_port?: number | null;
   ssh_key_path?: string | null;
   hw_model_name?: string | null;
 }
 
-function fieldsFrom(s: Map<string, string>): ServerFields {
+function checkMgmt(mgmt: string | undefined): MgmtType | undefined {
+  if (mgmt === undefined) return undefined;
+  if (!(CONTROLLER_TYPES as readonly string[]).includes(mgmt)) throw formatError(`mgmt must be ${CONTROLLER_TYPES.join(', ').replace(/, ([^,]*)$/, ' or $1')}, not '${mgmt}'`);
+  return mgmt as MgmtType;
+}
+
+function fieldsFrom(s: Map<string, string>, type: MgmtType): ServerFields {
   const f: ServerFields = {};
-  const mgmt = s.get('mgmt');
-  if (mgmt !== undefined) {
-    if (!(CONTROLLER_TYPES as readonly string[]).includes(mgmt)) throw formatError(`mgmt must be ${CONTROLLER_TYPES.join(', ').replace(/, ([^,]*)$/, ' or $1')}, not '${mgmt}'`);
-    f.mgmt_type = mgmt as MgmtType;
-  }
+  const mgmt = checkMgmt(s.get('mgmt'));
+  if (mgmt !== undefined) f.mgmt_type = mgmt;
   const addr = s.get('address');
   if (addr !== undefined) {
     if (!/^[A-Za-z0-9.:_-]{1,253}$/.test(addr)) throw formatError(`bad address '${addr}'`);
@@ -96,7 +116,8 @@ function fieldsFrom(s: Map<string, string>): ServerFields {
   }
   const user = s.get('user');
   if (user !== undefined) {
-    if (Buffer.byteLength(user, 'latin1') > 16 || /[\x00-\x1f]/.test(user)) throw formatError('BMC user names are at most 16 printable characters');
+    const max = maxBytes(type, 'user') ?? 64;
+    if (Buffer.byteLength(user, 'latin1') > max || /[\x00-\x1f]/.test(user)) throw formatError(`mgmt=${type} user names are at most ${max} printable characters`);
     f.bmc_user = user;
   }
   const cipher = s.get('cipher');
@@ -109,12 +130,53 @@ function fieldsFrom(s: Map<string, string>): ServerFields {
   if (os !== undefined) f.os_address = os || null;
   const su = s.get('ssh_user');
   if (su !== undefined) f.ssh_user = su || null;
+  const sp = s.get('ssh_port');
+  if (sp !== undefined) {
+    if (sp !== '' && (!/^\d{1,5}$/.test(sp) || Number(sp) < 1 || Number(sp) > 65535)) throw formatError(`ssh_port must be 1-65535, not '${sp}'`);
+    f.ssh_port = sp === '' ? null : Number(sp);
+  }
   const sk = s.get('ssh_key');
   if (sk !== undefined) f.ssh_key_path = sk || null;
   const model = s.get('model');
   if (model !== undefined) f.hw_model_name = model || null;
   return f;
 }
+
+/** The controller driver's machine settings a command gives ('' removes one), checked; warnings are printed. */
+function registrationValues(s: Map<string, string>, mgmt: MgmtType, src: PasswordSource): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const spec of registrationSettings(mgmt)) {
+    const v = s.get(spec.key);
+    if (v === undefined) continue;
+    if (v !== '') {
+      const problem = settingProblem(spec, v);
+      if (problem) throw formatError(`${spec.key} ${problem}`);
+      const w = spec.warning?.(v);
+      if (w) src.warn(`warning: ${w}`);
+    }
+    out.set(spec.key, v);
+  }
+  return out;
+}
+
+function writeRegistrationValues(db: Db, machineId: number, mgmt: MgmtType, values: Map<string, string>): void {
+  for (const [k, v] of values) {
+    if (v === '') deleteDriverSetting(db, { machineId }, mgmt, k);
+    else putDriverSetting(db, { machineId }, mgmt, k, v);
+  }
+}
+
+/** events=on|off: whether the command subscribes the controller's events, unsubscribes them, or neither. */
+function eventsWord(s: Map<string, string>): boolean | undefined {
+  const v = s.get('events');
+  if (v === undefined) return undefined;
+  if (v === 'on') return true;
+  if (v === 'off') return false;
+  throw formatError(`events must be on or off, not '${v}'`);
+}
+
+/** What a registration asks to be done with the controller once it is stored. */
+export interface Registered { events?: boolean }
 
 export function serverRow(db: Db, name: string): BmcRow | undefined {
   return db.prepare(`SELECT ${BMC_COLUMNS} FROM machines WHERE name = ? AND mgmt_type IS NOT NULL`).get(name) as BmcRow | undefined;
@@ -152,11 +214,14 @@ function requireSettings(mgmt: MgmtType, has: (key: string) => boolean): void {
 }
 
 /** createServer: a new machine row, or the existing machine of that name gets its controller. */
-export function createServer(db: Db, name: string, words: string[], src: PasswordSource): void {
+export function createServer(db: Db, name: string, words: string[], src: PasswordSource): Registered {
   if (!SERVER_NAME.test(name)) throw formatError(`bad server name '${name}': letters, digits, _ . - (at most 63)`);
-  const s = parseSettings(words, SERVER_KEYS);
-  const f = fieldsFrom(s);
+  const type = checkMgmt(mgmtWord(words)) ?? 'ipmi';
+  const s = parseSettings(words, serverKeys(type));
+  const f = fieldsFrom(s, type);
   const mgmt = f.mgmt_type ?? 'ipmi';
+  const values = registrationValues(s, mgmt, src);
+  const events = eventsWord(s);
   requireSettings(mgmt, (k) => (k === 'address' ? !!f.bmc_address : s.has(k)));
   const port = f.bmc_port ?? defaultPort(mgmt);
   const cipher = f.cipher_suite === undefined ? defaultCipher(mgmt) : f.cipher_suite;
@@ -164,21 +229,23 @@ export function createServer(db: Db, name: string, words: string[], src: Passwor
   if (existing?.mgmt_type) throw exists(`server already registered: ${name}`);
   checkBmcUnique(db, f.bmc_address, port, existing?.id ?? null);
   // Read the password only once the command is known to be valid.
-  const password = passwordFrom(s, src);
-  if (requiredControllerSettings(mgmt).includes('password') && password === undefined) throw formatError('a BMC password is required: password_file=PATH or password=- (stdin)');
+  const password = passwordFrom(s, src, mgmt);
+  if (requiredControllerSettings(mgmt).includes('password') && password === undefined) throw formatError('a controller password is required: password_file=PATH or password=- (stdin)');
   db.transaction(() => {
     let id = existing?.id;
     if (id === undefined) {
       id = Number(db.prepare("INSERT INTO machines (name, kind, power_state, dscli_created) VALUES (?, 'physical', 'unknown', 1)").run(name).lastInsertRowid);
     }
     db.prepare(`UPDATE machines SET mgmt_type = ?, bmc_address = ?, bmc_port = ?, bmc_user = ?, cipher_suite = ?, last_power = NULL, last_status = NULL,
-      os_address = coalesce(?, os_address), ssh_user = coalesce(?, ssh_user), ssh_key_path = coalesce(?, ssh_key_path) WHERE id = ?`)
-      .run(mgmt, f.bmc_address ?? null, port, f.bmc_user ?? null, cipher, f.os_address ?? null, f.ssh_user ?? null, f.ssh_key_path ?? null, id);
+      os_address = coalesce(?, os_address), ssh_user = coalesce(?, ssh_user), ssh_port = coalesce(?, ssh_port), ssh_key_path = coalesce(?, ssh_key_path) WHERE id = ?`)
+      .run(mgmt, f.bmc_address ?? null, port, f.bmc_user ?? null, cipher, f.os_address ?? null, f.ssh_user ?? null, f.ssh_port ?? null, f.ssh_key_path ?? null, id);
     if (f.hw_model_name) db.prepare('UPDATE machines SET hw_model_name = ?, hw_model_name_auto = 0 WHERE id = ?').run(f.hw_model_name, id);
     if (password !== undefined) db.prepare('UPDATE machines SET bmc_secret = ? WHERE id = ?').run(sealSecret(db, password, controllerSecretPurpose(id)), id);
+    writeRegistrationValues(db, id, mgmt, values);
     setPowerDriver(db, id, mgmt);
     bumpGeneration(db);
   })();
+  return events === undefined ? {} : { events };
 }
 
 function setPowerDriver(db: Db, id: number, mgmt: MgmtType): void {
@@ -188,17 +255,20 @@ function setPowerDriver(db: Db, id: number, mgmt: MgmtType): void {
     .run(id, mgmt);
 }
 
-export function setServer(db: Db, name: string, words: string[], src: PasswordSource): void {
+export function setServer(db: Db, name: string, words: string[], src: PasswordSource): Registered {
   const row = needServer(db, name);
   if (words.length === 0) throw formatError('setServer needs at least one key=value');
-  const s = parseSettings(words, SERVER_KEYS);
-  const f = fieldsFrom(s);
+  const type = checkMgmt(mgmtWord(words)) ?? row.mgmt_type!;
+  const s = parseSettings(words, serverKeys(type));
+  const f = fieldsFrom(s, type);
   const mgmt = f.mgmt_type ?? row.mgmt_type!;
+  const values = registrationValues(s, mgmt, src);
+  const events = eventsWord(s);
   const address = f.bmc_address !== undefined ? f.bmc_address : row.bmc_address;
   const port = f.bmc_port !== undefined ? f.bmc_port : (f.mgmt_type && f.mgmt_type !== row.mgmt_type ? defaultPort(mgmt) : row.bmc_port);
   if (requiredControllerSettings(mgmt).includes('address') && !address) throw formatError(`address=… is required for mgmt=${mgmt}`);
   checkBmcUnique(db, address, port, row.id);
-  const password = passwordFrom(s, src);
+  const password = passwordFrom(s, src, mgmt);
   db.transaction(() => {
     const sets: string[] = [];
     const vals: unknown[] = [];
@@ -207,17 +277,22 @@ export function setServer(db: Db, name: string, words: string[], src: PasswordSo
     put('bmc_address', address);
     put('bmc_port', port);
     if (f.bmc_user !== undefined) put('bmc_user', f.bmc_user);
-    if (f.cipher_suite !== undefined) { put('cipher_suite', f.cipher_suite); put('bmc_probe', null); }
+    if (f.cipher_suite !== undefined) put('cipher_suite', f.cipher_suite);
+    // What the driver learnt about the controller is of no use for another suite or type.
+    if (f.cipher_suite !== undefined || mgmt !== row.mgmt_type) put('bmc_probe', null);
     if (f.os_address !== undefined) put('os_address', f.os_address);
     if (f.ssh_user !== undefined) put('ssh_user', f.ssh_user);
+    if (f.ssh_port !== undefined) put('ssh_port', f.ssh_port);
     if (f.ssh_key_path !== undefined) put('ssh_key_path', f.ssh_key_path);
     if (f.hw_model_name !== undefined) { put('hw_model_name', f.hw_model_name); put('hw_model_name_auto', f.hw_model_name ? 0 : 1); }
     if (password !== undefined) put('bmc_secret', sealSecret(db, password, controllerSecretPurpose(row.id)));
     put('last_status', null);
     db.prepare(`UPDATE machines SET ${sets.join(', ')} WHERE id = ?`).run(...vals, row.id);
+    writeRegistrationValues(db, row.id, mgmt, values);
     if (f.mgmt_type && f.mgmt_type !== row.mgmt_type) setPowerDriver(db, row.id, mgmt);
     bumpGeneration(db);
   })();
+  return events === undefined ? {} : { events };
 }
 
 /**
@@ -237,6 +312,8 @@ export function deleteServer(db: Db, name: string): void {
     }
     db.prepare(`UPDATE machines SET mgmt_type = NULL, bmc_address = NULL, bmc_port = NULL, bmc_user = NULL, bmc_secret = NULL, cipher_suite = NULL,
       bmc_probe = NULL, last_power = NULL, last_status = NULL, last_checked_at = NULL WHERE id = ?`).run(row.id);
+    // The registration's own settings (system=, trust of the certificate …) go with it.
+    if (row.mgmt_type) for (const x of registrationSettings(row.mgmt_type)) deleteDriverSetting(db, { machineId: row.id }, row.mgmt_type, x.key);
     // A power driver that cannot work without the registration goes with it.
     if (row.mgmt_type && needsController(row.mgmt_type)) {
       db.prepare("DELETE FROM machine_drivers WHERE machine_id = ? AND interface = 'power' AND driver = ?").run(row.id, row.mgmt_type);

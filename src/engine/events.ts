@@ -98,6 +98,7 @@ const BY_SEQUENCE: Record<string, Lifecycle> = {
   ChangeServerGroup: PURPOSE,
   CreateMachineToGroup: CREATE_VM,
   MoveMachine: MOVE_VM,
+  SuspendMachine: power(2080, 'suspending', 'サスペンド状態に', 'Machine to suspend', 'サスペンドするマシン'),
   DistributeSoftwareToMachine: TO_MACHINE,
   DistributeSoftwareToMachineWithScenario: TO_MACHINE,
   DistributeSoftwareToMachinesInGroup: TO_GROUP,
@@ -121,6 +122,38 @@ export function writeSoftwareEvent(db: Db, kind: 'start' | 'complete' | 'failed'
   }[kind];
   db.prepare('INSERT INTO events (time, source, event_id, type, message, message_ja, machine, group_path, job_id) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)')
     .run(new Date().toISOString(), 'PVM', t.id, t.type, t.en, t.ja, machine, jobId);
+}
+
+/**
+ * What a VLAN step reports per port (spec/event-log.md §2.10). kanri never creates or
+ * deletes a switch's VLANs, so 2652, 2655, 2666 and 2668 are not written.
+ */
+export type VlanEventKind = 'port-added' | 'port-removed' | 'vlan-missing' | 'add-failed' | 'remove-failed';
+
+interface VlanArgs { switch: string; vlan: string; port: string }
+
+const VLAN_EVENTS: Record<VlanEventKind, { id: number; type: 'information' | 'error'; en: (a: VlanArgs) => string; ja: (a: VlanArgs) => string }> = {
+  'add-failed': { id: 2658, type: 'error', en: (a) => `Registering port (${a.port}) to VLAN (${a.vlan}) of Switch (${a.switch}) failed.`, ja: (a) => `Switch(“${a.switch}”)のVLAN(“${a.vlan}”)へのポート（”${a.port}”）の登録が失敗しました。` },
+  'remove-failed': { id: 2659, type: 'error', en: (a) => `Removing port (${a.port}) from VLAN (${a.vlan}) failed because Switch (${a.switch}) cannot be connected.`, ja: (a) => `Switch(“${a.switch}”)に接続できないため、VLAN(“${a.vlan}”)からポート（”${a.port}”）の取り外しが失敗しました。` },
+  'vlan-missing': { id: 2667, type: 'information', en: (a) => `VLAN (${a.vlan}) of Switch (${a.switch}) does not exist.`, ja: (a) => `Switch(“${a.switch}”)のVLAN(“${a.vlan}”)はありません。` },
+  'port-added': { id: 2670, type: 'information', en: (a) => `(${a.port}) was registered to VLAN (${a.vlan}) of Switch (${a.switch}).`, ja: (a) => `Switch(“${a.switch}”)のVLAN(“${a.vlan}”)に(”${a.port}”)が登録されました。` },
+  'port-removed': { id: 2671, type: 'information', en: (a) => `(${a.port}) was removed from VLAN (${a.vlan}) of Switch (${a.switch}).`, ja: (a) => `Switch(“${a.switch}”)のVLAN(“${a.vlan}”)から(”${a.port}”)が取り外されました。` },
+};
+
+/** One VLAN control event of a job's step, for the machine whose port it is. */
+export function writeVlanEvent(db: Db, kind: VlanEventKind, a: VlanArgs & { machine: string; group: string; jobId: number }): void {
+  const t = VLAN_EVENTS[kind];
+  db.prepare('INSERT INTO events (time, source, event_id, type, message, message_ja, machine, group_path, job_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+    .run(new Date().toISOString(), 'PVM', t.id, t.type, t.en(a), t.ja(a), a.machine, a.group || null, a.jobId);
+}
+
+/** Virtual machine events (spec/event-log.md §4): a VM the hypervisor would not create or delete, with its cause. */
+export function writeVmEvent(db: Db, kind: 'create-failed' | 'delete-failed', cause: string, machine: string, jobId: number): void {
+  const t = kind === 'create-failed'
+    ? { id: 2901, en: `Failed to create the virtual machine. The virtual machine creation request failed. Cause: ${cause}`, ja: `仮想マシンの作成に失敗しました。仮想マシンの作成要求が失敗しました。原因：${cause}` }
+    : { id: 2903, en: `Failed to delete the virtual machine. The virtual machine deletion request failed. Cause: ${cause}`, ja: `仮想マシンの削除に失敗しました。仮想マシンの削除要求が失敗しました。原因：${cause}` };
+  db.prepare("INSERT INTO events (time, source, event_id, type, message, message_ja, machine, group_path, job_id) VALUES (?, 'PVM', ?, 'error', ?, ?, ?, NULL, ?)")
+    .run(new Date().toISOString(), t.id, t.en, t.ja, machine, jobId);
 }
 
 export type PolicyEventKind = 'received' | 'start' | 'complete' | 'failed' | 'canceled';

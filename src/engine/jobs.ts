@@ -8,6 +8,7 @@ import { EngineError } from './errors.js';
 import { writeJobEvent } from './events.js';
 import { ACTIVE, abandonJob, createJob, discardHeld, finishJob, replanJob } from './job-state.js';
 import type { JobPlan, Resource } from './plan.js';
+import { insertClaims, releaseClaims } from './capacity.js';
 
 /**
  * A job is abandoned at once when its process is gone. A process that still
@@ -151,6 +152,7 @@ export async function submit(db: Db, build: () => JobPlan[], opts: SubmitOptions
       const ins = db.prepare('INSERT INTO reservations (resource, resource_id, job_id) VALUES (?, ?, ?)');
       plans.forEach((p, i) => {
         for (const [kind, id] of p.resources) ins.run(kind, id, rowIds[i]);
+        if (p.claims) insertClaims(db, rowIds[i]!, p.claims);
       });
       return plans.map((p, i) => ({ id: rowIds[i]!, plan: p }));
     }).immediate();
@@ -169,6 +171,7 @@ function reservedFor(db: Db, ids: number[]): Resource[] {
 
 export function releaseReservations(db: Db, jobId: number): void {
   db.prepare('DELETE FROM reservations WHERE job_id = ?').run(jobId);
+  releaseClaims(db, jobId);
 }
 
 /**

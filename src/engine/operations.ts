@@ -5,14 +5,15 @@
 import type { Db } from '../store/db.js';
 import type {
   DeployInterface, DriverContext, InterfaceMap, InterfaceName, LbInterface, MachineRef, MonitorInterface, PowerChange,
-  PowerInterface, StorageInterface, VlanInterface, VmInterface,
+  PowerInterface, StorageInterface, VlanChange, VlanInterface, VmInterface,
 } from '../adapters/types.js';
-import { DriverError } from '../adapters/types.js';
+import { DriverError, VlanPortError } from '../adapters/types.js';
 import { recordPower } from '../adapters/controller.js';
 import {
   type Item, type Owners, activationList, decideDifferential, installedItems, itemsOf, standbyList,
 } from '../domain/distribution.js';
-import { writeSoftwareEvent } from './events.js';
+import { writeSoftwareEvent, writeVlanEvent, writeVmEvent } from './events.js';
+import { recordSize } from './capacity.js';
 import { pvmEnvironment } from '../domain/pvm-env.js';
 import type { JobPlan, Side } from './plan.js';
 import { machineRef, primaryAddress, softwareRef, volumesOf } from './refs.js';
@@ -112,6 +113,23 @@ async function power(c: OpContext, p: PowerInterface, m: MachineRef, action: 'on
 
 const machine = (c: OpContext): MachineRef => need(c.machine, 'a machine');
 
+/** A VLAN step writes the event log's VLAN entries for what the switch driver reports, port by port. */
+async function vlanStep(c: OpContext, run: () => Promise<VlanChange[] | void>): Promise<void> {
+  const at = { machine: machine(c).name, group: c.side.group?.path ?? '', jobId: c.jobId };
+  const write = (changes: VlanChange[]): void => {
+    for (const ch of changes) writeVlanEvent(c.db, ch.kind, { ...at, switch: ch.switch, vlan: ch.vlan, port: ch.port ?? '' });
+  };
+  try {
+    write((await run()) ?? []);
+  } catch (err) {
+    if (err instanceof VlanPortError) {
+      write(err.done);
+      if (!c.signal.aborted) writeVlanEvent(c.db, `${err.failed.kind}-failed`, { ...at, ...err.failed });
+    }
+    throw err;
+  }
+}
+
 export const OPERATIONS: Record<Operation, Op> = {
   'decide-machine': store(async (c) => {
     c.log(`${machine(c).name} (host ${c.plan.src.host?.hostName ?? '?'} of ${c.plan.src.group?.path}) moves to ${c.plan.dst.group?.path}`);
@@ -166,6 +184,7 @@ export const OPERATIONS: Record<Operation, Op> = {
   'collect-info': on('monitor', async (c, mon) => {
     const m = machine(c);
     const inv = await mon.inventory(c, m);
+    if (inv.size) recordSize(c.db, m.id, inv.size);
     if (inv.hwModel) {
       const r = c.db.prepare('UPDATE machines SET hw_model_name = ? WHERE id = ? AND hw_model_name_auto = 1').run(inv.hwModel, m.id);
       c.log(`${m.name}: model ${inv.hwModel}${r.changes ? '' : ' (name kept: automatic update is off)'}`);
@@ -179,8 +198,8 @@ export const OPERATIONS: Record<Operation, Op> = {
   }),
   'lb-add': on('lb', async (c, lb: LbInterface) => lb.addMember(c, machine(c), need(c.side.group?.lbGroup, 'a load-balancing group'), primaryAddress(c.side.host))),
   'lb-remove': on('lb', async (c, lb) => lb.removeMember(c, machine(c), need(c.side.group?.lbGroup, 'a load-balancing group'))),
-  'vlan-add': on('vlan', async (c, v: VlanInterface) => v.addPort(c, machine(c), need(c.side.group?.vlan, 'a VLAN'))),
-  'vlan-remove': on('vlan', async (c, v) => v.removePort(c, machine(c), need(c.side.group?.vlan, 'a VLAN'))),
+  'vlan-add': on('vlan', async (c, v: VlanInterface) => vlanStep(c, () => v.addPort(c, machine(c), need(c.side.group?.vlan, 'a VLAN')))),
+  'vlan-remove': on('vlan', async (c, v) => vlanStep(c, () => v.removePort(c, machine(c), need(c.side.group?.vlan, 'a VLAN')))),
   'dpm-register': on('deploy', async (c, d) => {
     await d.register(c, machine(c));
     c.db.prepare('UPDATE machines SET dpm_registered = 1 WHERE id = ?').run(machine(c).id);
@@ -195,15 +214,26 @@ export const OPERATIONS: Record<Operation, Op> = {
       `INSERT INTO machines (name, kind, vm_server_id, datastore, cost, datacenter, power_state)
        VALUES (?, 'virtual', ?, ?, ?, (SELECT datacenter FROM machines WHERE id = ?), 'off')`,
     ).run(vm.name, vm.server.id, vm.datastore, vm.cost, vm.server.id).lastInsertRowid);
+    const ref = machineRef(c.db, id);
+    let made: Awaited<ReturnType<VmInterface['create']>>;
     try {
-      const made = await vmi.create(c, machineRef(c.db, id), { server: vm.server, datastore: vm.datastore }, vm.template);
+      made = await vmi.create(c, ref, { server: vm.server, datastore: vm.datastore }, vm.template);
+    } catch (err) {
+      // The hypervisor has no such VM: keep no record of one.
+      c.db.prepare('DELETE FROM machines WHERE id = ?').run(id);
+      if (!c.signal.aborted) writeVmEvent(c.db, 'create-failed', (err as Error).message, vm.name, c.jobId);
+      throw err;
+    }
+    try {
       c.db.transaction(() => {
         c.db.prepare('UPDATE machines SET uuid = ? WHERE id = ?').run(made.uuid, id);
         made.macs.forEach((mac, i) => c.db.prepare('INSERT INTO machine_macs (machine_id, nic_no, mac) VALUES (?, ?, ?)').run(id, i + 1, mac));
+        if (made.size) recordSize(c.db, id, made.size);
         joinGroup(c.db, id, c.side, 'common_pool');
       })();
     } catch (err) {
-      // The hypervisor has no such VM: keep no record of one.
+      // The store could not record the VM: the hypervisor must not keep one kanri does not know.
+      await vmi.destroy({ ...c, signal: new AbortController().signal }, ref).catch((e: Error) => c.log(`${vm.name}: could not be deleted again: ${e.message}`));
       c.db.prepare('DELETE FROM machines WHERE id = ?').run(id);
       throw err;
     }
@@ -211,8 +241,28 @@ export const OPERATIONS: Record<Operation, Op> = {
   }),
   'delete-vm': on('vm', async (c, vmi) => {
     const m = machine(c);
-    await vmi.destroy(c, m);
+    try {
+      await vmi.destroy(c, m);
+    } catch (err) {
+      if (!c.signal.aborted) writeVmEvent(c.db, 'delete-failed', (err as Error).message, m.name, c.jobId);
+      throw err;
+    }
     c.db.prepare('DELETE FROM machines WHERE id = ?').run(m.id);
+  }),
+  'suspend': on('vm', async (c, vmi) => {
+    const m = machine(c);
+    await vmi.suspend(c, m);
+    recordPower(c.db, m.id, 'suspended', 'ok');
+  }),
+  'pool-add': store(async (c) => {
+    const m = machine(c);
+    const g = need(c.side.group, 'a group');
+    c.db.prepare('INSERT INTO pool_members (group_id, machine_id, model_id, position) VALUES (?, ?, ?, (SELECT ifnull(max(position), 0) + 1 FROM pool_members WHERE group_id = ?))')
+      .run(g.id, m.id, c.side.model?.id ?? null, g.id);
+    c.log(`${m.name} stands by in the pool of ${g.path}${c.side.model ? ` (model ${c.side.model.name})` : ''}`);
+  }),
+  'no-destination': store(async (c) => {
+    throw new Error(need(c.plan.unplaced, 'the reason no VM server fits'));
   }),
   'personality': on('vm', async (c, vmi) => {
     await vmi.applyPersonality(c, machine(c), need(c.side.host, 'a host setting'));

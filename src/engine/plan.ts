@@ -2,6 +2,7 @@
 // and the steps of its table that apply to this group, model and machine.
 import type { HostRef, MachineRef, SoftwareRef } from '../adapters/types.js';
 import type { StepDef } from './steps.js';
+import type { Claim } from './capacity.js';
 
 export type ResourceKind = 'machine' | 'host_setting' | 'vm_server' | 'datastore' | 'group';
 export type Resource = readonly [ResourceKind, string];
@@ -44,6 +45,10 @@ export interface JobPlan {
   vm?: VmCreation;
   /** VM moves: the destination server and datastore. */
   moveTo?: { server: MachineRef; datastore: string };
+  /** Capacity the job holds on VM servers while it runs (VMs it puts there). */
+  claims?: Claim[];
+  /** Why a VM of FailoverVMServer or optimal placement fits on no VM server (its job fails with it). */
+  unplaced?: string;
   /** Software jobs: differential or full redistribution of the registered software, or the named software. */
   distribution?: { mode: 'differential' | 'full' | 'specified'; software?: number[] };
   event: { machine: string; group: string; srcGroup?: string; vmName?: string; host?: string };

@@ -32,7 +32,22 @@ export interface JobResult {
 
 const MAX_OUTPUT = 64 * 1024;
 
-export interface DriverUse { step: StepDef; iface: InterfaceName; driver: string | undefined; target: string; machine: MachineRef | null }
+export interface DriverUse { step: StepDef; iface: InterfaceName; driver: string | undefined; target: string; machine: MachineRef | null; groupId: number | null }
+
+/** The VM server a vm step puts its VM on, if it is one that does. */
+function destinationServer(step: StepDef, plan: JobPlan): MachineRef | undefined {
+  switch (step.op) {
+    case 'create-vm':
+    case 'recreate-vm':
+      return plan.vm?.server;
+    case 'migrate':
+    case 'move-vm':
+    case 'failover':
+      return plan.moveTo?.server;
+    default:
+      return undefined;
+  }
+}
 
 /** The drivers a plan will use, per step; undefined names a missing configuration. */
 export function driverUses(db: Db, plan: JobPlan): DriverUse[] {
@@ -41,7 +56,12 @@ export function driverUses(db: Db, plan: JobPlan): DriverUse[] {
     const iface = interfaceOf(step);
     if (!iface) continue;
     const side = step.side === 'src' ? plan.src : plan.dst;
-    out.push({ step, iface, driver: driverNameFor(db, side.machine?.id ?? null, side.group?.id ?? null, iface), target: stepTarget(step, plan), machine: side.machine });
+    const groupId = side.group?.id ?? null;
+    const driver = driverNameFor(db, side.machine?.id ?? null, groupId, iface);
+    out.push({ step, iface, driver, target: stepTarget(step, plan), machine: side.machine, groupId });
+    // The VM server a VM is created on or moved to must be one the driver can serve too.
+    const server = iface === 'vm' ? destinationServer(step, plan) : undefined;
+    if (server) out.push({ step, iface, driver, target: server.name, machine: server, groupId });
   }
   return out;
 }
@@ -61,10 +81,10 @@ export function checkDrivers(db: Db, plan: JobPlan): void {
         `${plan.sequence} を開始できません: ${where} に ${u.iface} ドライバが設定されていません (ステップ '${u.step.name}')`,
       ));
     }
-    const key = `${u.driver}/${u.iface}/${u.machine?.id ?? ''}`;
+    const key = `${u.driver}/${u.iface}/${u.machine?.id ?? ''}/${u.groupId ?? ''}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const [problem] = driverProblems(db, u.driver, u.iface, u.machine);
+    const [problem] = driverProblems(db, u.driver, u.iface, u.machine, u.groupId);
     if (!problem) continue;
     if (problem.kind === 'unknown') {
       throw refuse('not-startable', L(
@@ -130,7 +150,7 @@ export class JobRunner {
           break;
         }
         const op = OPERATIONS[step.op];
-        const c: OpContext = { ...ctxOf(log), jobId: job.id, plan, side, machine };
+        const c: OpContext = { ...ctxOf(log), jobId: job.id, plan, side, machine, ...(side.group ? { group: { id: side.group.id, path: side.group.path } } : {}) };
         try {
           let driver: unknown;
           if (op.iface) {

@@ -49,6 +49,8 @@ export class Engine {
   private readonly watch: JobWatch;
   private draining = false;
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Driver reads of changes still being planned (VM server readings). */
+  private readonly preparing = new Set<AbortController>();
 
   constructor(private readonly db: Db) {
     this.watch = new JobWatch(db);
@@ -70,6 +72,15 @@ export class Engine {
     const { db } = this;
     refreshDrivers(db);
     const planned = planChange(db, request);
+    if (planned.prepare) {
+      const ac = new AbortController();
+      this.preparing.add(ac);
+      try {
+        await planned.prepare(ac.signal);
+      } finally {
+        this.preparing.delete(ac);
+      }
+    }
     const submitted = await submit(db, planned.build, {
       origin: opts.origin,
       command: opts.command,
@@ -78,6 +89,7 @@ export class Engine {
       ...(hooks.onHeld ? { onHeld: hooks.onHeld } : {}),
     });
     if (submitted === 'canceled') return { jobs: [], canceledWhileHeld: true };
+    planned.accepted?.();
     const { jobs, parentId } = submitted;
     const runner = new JobRunner(db, this.watch, hooks.onStep);
     const parentEvent = { group: jobs[0]?.plan.src.group?.path ?? '', machine: '' };
@@ -128,6 +140,7 @@ export class Engine {
 
   /** Cancels the jobs this engine runs (a command's SIGINT/SIGTERM/SIGHUP); nobody else's. */
   cancelAll(reason: string): void {
+    for (const ac of this.preparing) ac.abort(new Error(reason));
     this.watch.cancelAll(reason);
   }
 

@@ -22,7 +22,8 @@ export type Operation =
   | 'monitor-unregister' | 'distribute-standby' | 'shutdown' | 'disconnect-storage' | 'release-host'
   | 'replace-machine' | 'decide-machine' | 'create-vm' | 'dpm-register' | 'personality'
   | 'network-setting' | 'dpm-unregister' | 'delete-vm' | 'migrate' | 'check-power' | 'move-vm'
-  | 'failover' | 'reboot' | 'recreate-vm' | 'redistribute' | 'distribute-specified';
+  | 'failover' | 'reboot' | 'recreate-vm' | 'redistribute' | 'distribute-specified'
+  | 'suspend' | 'pool-add' | 'no-destination';
 
 export interface StepDef {
   no: number;
@@ -183,6 +184,41 @@ export const DISTRIBUTE_SPECIFIED: StepDef[] = [s(1, 'standard', 'Distribute spe
 export const STARTUP: StepDef[] = [s(1, 'standard', 'Start machine', 'start', 'src')];
 export const SHUTDOWN: StepDef[] = [s(1, 'standard', 'Shut down machine', 'shutdown', 'src')];
 export const REBOOT: StepDef[] = [s(1, 'standard', 'Reboot machine', 'reboot', 'src')];
+
+/** SuspendMachine (pvmutl.md §3.3 no. 22): no table in §9, one step. */
+export const SUSPEND: StepDef[] = [s(1, 'standard', 'Suspend machine', 'suspend', 'src')];
+
+/**
+ * DeleteManagedVirtualMachine (pvmutl.md §3.3 no. 3): the VM of the common pool is shut
+ * down, its DPM registration (if any) removed, and it is deleted from its VM server —
+ * §9.9 variant B without the group steps, which a managed VM has none of.
+ */
+export const DELETE_MANAGED_VM: StepDef[] = [
+  s(1, 'standard', 'Shut down machine', 'shutdown', 'src'),
+  s(2, 'standard', 'Delete machine registration from DPM', 'dpm-unregister', 'src'),
+  s(3, 'standard', 'Delete virtual machine', 'delete-vm', 'src'),
+];
+
+/** MoveFromManagedToPool (pvmutl.md §3.3 no. 14): state transition 3 of §2.2, a change of the store only. */
+export const MANAGED_TO_POOL: StepDef[] = [s(1, 'standard', 'Register as pool machine', 'pool-add', 'dst')];
+
+/**
+ * A VM that fits on no VM server during FailoverVMServer or optimal placement: its job
+ * fails at this step with the reason, and the VM stays recorded where it was.
+ */
+export const NO_DESTINATION: StepDef[] = [s(0, 'standard', 'Decide destination VM server', 'no-destination', 'src')];
+
+/**
+ * VM optimal start-up (provisioning-model.md §3.5): when the VM cannot start on its host,
+ * a stopped VM server may be started (the destination side), the VM moved there by cold
+ * migration (or by failover from its kept definition when its host is down), then started.
+ */
+export const OPTIMAL_START: StepDef[] = [
+  s(1, 'standard', 'Start VM server', 'start', 'dst'),
+  s(2, 'standard', 'HotMigrate/ColdMigrate', 'migrate', 'src'),
+  s(3, 'standard', 'Failover', 'failover', 'src'),
+  s(4, 'standard', 'Start machine', 'start', 'src'),
+];
 
 export function pick(table: StepDef[], numbers: number[]): StepDef[] {
   return numbers.map((n) => {

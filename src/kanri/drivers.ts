@@ -3,7 +3,7 @@
 import { driverSpec, DRIVER_SPECS, KNOWN_DRIVERS } from '../adapters/registry.js';
 import type { DriverSpec } from '../adapters/types.js';
 import { type Column, listingMode, renderListing } from '../cli/listing.js';
-import { type Owner, deleteDriverSetting, putDriverSecret } from '../adapters/settings.js';
+import { type Owner, declaredSetting, deleteDriverSetting, putDriverSecret } from '../adapters/settings.js';
 import { readSecret } from '../cli/secret-input.js';
 import { withStore } from '../store/db.js';
 import { bumpGeneration } from '../store/generation.js';
@@ -60,7 +60,7 @@ export async function driverSecret(dbPath: string, driver: string, key: string, 
     return 1;
   }
   const scope = t.machine !== undefined ? 'machine' : 'group';
-  const spec = d.settings.find((s) => s.key === key && s.scope === scope && s.type === 'secret' && !s.column);
+  const spec = declaredSetting(d.settings.filter((s) => s.scope === scope && s.type === 'secret' && !s.column), key);
   if (!spec) {
     const secrets = d.settings.filter((s) => s.scope === scope && s.type === 'secret' && !s.column).map((s) => s.key);
     if (secrets.length) complain('kanri', `the ${driver} driver has no ${scope} secret '${key}' (its ${scope} secrets: ${secrets.join(', ')})`);

@@ -109,7 +109,7 @@ const EVENT_SELECT = 'SELECT id, time, source, event_id, type, message, message_
 export async function eventList(dbPath: string, f: EventFilter): Promise<number> {
   const since = f.since !== undefined ? sinceTime(f.since) : undefined;
   if (f.since !== undefined && since === undefined) {
-    process.stderr.write(`kanri: --since '${f.since}' is neither a time nor a duration like 10m\n`);
+    complain('kanri', `--since '${f.since}' is neither a time nor a duration like 10m`);
     return 1;
   }
   const group = f.group?.replace(/\//g, '\\');

@@ -92,6 +92,43 @@ export async function runKanri(args: string[]): Promise<number> {
     .addHelpText('after', helpTail('kanri register-master Shop/Web cp-new-01 web05', [0, 1, 2, 3, 4, 6, 7, 9, 11]))
     .action(async (group: string, machine: string, netInfo: string) => { code = await (await import('./master.js')).registerMaster(dbPath(), group, machine, netInfo); });
 
+  const change = async (request: import('../engine/service.js').ChangeRequest, command: string): Promise<void> => {
+    code = await (await import('./change.js')).runKanriChange(dbPath(), request, command);
+  };
+  const vms = program.command('vmserver').description('VM servers: failover, load balance, power saving (jobs, exit codes as pvmutl); capacity and events');
+  vms.command('list').description('every VM server: capacity, cost of the VMs that run, load, what its hypervisor reported').option('--json', 'one JSON object per VM server')
+    .addHelpText('after', helpTail('kanri vmserver list --json', [0, 9, 70, 74]))
+    .action(async (opts: { json?: boolean }) => { code = (await import('./vmservers.js')).vmServerList(dbPath(), !!opts.json); });
+  vms.command('collect [server...]').description('read CPUs and free memory of VM servers (all without names) from their hypervisor now')
+    .action(async (names: string[]) => { code = await (await import('./vmservers.js')).vmServerCollect(dbPath(), names); });
+  vms.command('watch [server...]').description("print the VM servers' connection and domain-crash events (VMwareProvider rows) until interrupted")
+    .action(async (names: string[]) => { code = await (await import('./vmservers.js')).vmServerWatch(dbPath(), names); });
+  vms.command('failover <server>')
+    .description("FailoverVMServer: define and start the server's VMs on the other servers of its group from their kept definitions")
+    .option('--migrate-first', 'try live/cold migration first, failover when it fails (policy action 4.2.17)')
+    .addHelpText('after', helpTail('kanri vmserver failover vms01 --migrate-first', [0, 1, 2, 3, 6, 7, 9, 70]))
+    .action(async (server: string, o: { migrateFirst?: boolean }) => change({ action: 'vms-evacuate', server, how: o.migrateFirst ? 'migrate-then-failover' : 'failover' }, `kanri vmserver failover ${server}${o.migrateFirst ? ' --migrate-first' : ''}`));
+  vms.command('evacuate <server>').description('move every running VM of the server to the other servers of its group by migration (policy action 4.2.16)')
+    .addHelpText('after', helpTail('kanri vmserver evacuate vms01', [0, 1, 2, 3, 6, 7, 9, 70]))
+    .action(async (server: string) => change({ action: 'vms-evacuate', server, how: 'migrate' }, `kanri vmserver evacuate ${server}`));
+  vms.command('balance <group>').description('LoadBalanceVMServer: move VMs off servers above their high-load boundary (policy action 4.2.20)')
+    .option('--server <name>', 'balance this server only')
+    .addHelpText('after', helpTail('kanri vmserver balance Infra/VMServers', [0, 1, 2, 3, 6, 7, 9, 70]))
+    .action(async (group: string, o: { server?: string }) => change({ action: 'vms-load-balance', group, ...(o.server ? { server: o.server } : {}) }, `kanri vmserver balance ${group}${o.server ? ` --server ${o.server}` : ''}`));
+  vms.command('power-save <group>').description('empty servers below their low-load boundary and shut them down (policy action 4.2.19)')
+    .option('--server <name>', 'empty this server only')
+    .addHelpText('after', helpTail('kanri vmserver power-save Infra/VMServers', [0, 1, 2, 3, 6, 7, 9, 70]))
+    .action(async (group: string, o: { server?: string }) => change({ action: 'vms-power-save', group, ...(o.server ? { server: o.server } : {}) }, `kanri vmserver power-save ${group}${o.server ? ` --server ${o.server}` : ''}`));
+
+  program.command('suspend <group> [hosts...]').description('SuspendMachine: suspend the VMs named (every running one of the group without names)')
+    .action(async (group: string, hosts: string[]) => change({ action: 'suspend', group, hosts }, `kanri suspend ${[group, ...hosts].join(' ')}`));
+  const vm = program.command('vm').description('virtual machines that are in no group');
+  vm.command('delete <machine>').description('DeleteManagedVirtualMachine: delete a common-pool VM from its VM server and from kanri')
+    .action(async (machine: string) => change({ action: 'vm-delete-managed', machine }, `kanri vm delete ${machine}`));
+  const pool = program.command('pool').description('pools of groups');
+  pool.command('add <group> <machine>').description('MoveFromManagedToPool: a machine active nowhere joins the pool of GROUP (or of a model: GROUP/MODEL)')
+    .action(async (group: string, machine: string) => change({ action: 'pool-add', group, machine }, `kanri pool add ${group} ${machine}`));
+
   const sim = program.command('sim').description('failure injection and delays for the sim driver');
   sim.command('fail <machine> <operation>')
     .description("make OPERATION fail on MACHINE ('*' = any machine)")
@@ -107,17 +144,32 @@ export async function runKanri(args: string[]): Promise<number> {
   sim.command('show').description('delays and injected faults').option('--json', 'one JSON object: settings and faults')
     .action(async (opts: { json?: boolean }) => { code = (await import('./sim.js')).simShow(dbPath(), !!opts.json); });
 
-  const ssh = program.command('ssh').description('host keys of the machines kanri runs scenarios on');
-  ssh.command('trust <machine>')
-    .description("fetch the machine's SSH host key and accept it when it has the given fingerprint (or with --yes)")
+  const ssh = program.command('ssh').description('host keys of the machines (and storage hosts) kanri reaches over SSH');
+  ssh.command('trust [machine]')
+    .description("fetch the machine's SSH host key (or that of --address) and accept it when it has the given fingerprint (or with --yes)")
     .option('--fingerprint <sha256>', 'the fingerprint the key must have (SHA256:…, as ssh-keygen -l prints it)')
     .option('--yes', 'accept the key that is offered (prints its fingerprint)')
+    .option('--address <host>', 'a host that is not a machine, e.g. a storage host (iscsi-tgt setting host)')
+    .option('--port <n>', 'its SSH port (with --address)', '22')
     .addHelpText('after', helpTail('kanri ssh trust web01 --fingerprint SHA256:…', [0, 1, 2, 9, 70]))
-    .action(async (machine: string, opts: { fingerprint?: string; yes?: boolean }) => { code = await (await import('./ssh.js')).sshTrust(dbPath(), machine, opts); });
-  ssh.command('forget <machine>').description("remove the machine's accepted host keys")
-    .action(async (machine: string) => { code = (await import('./ssh.js')).sshForget(dbPath(), machine); });
+    .action(async (machine: string | undefined, opts: { fingerprint?: string; yes?: boolean; address?: string; port: string }) => { code = await (await import('./ssh.js')).sshTrust(dbPath(), machine, opts); });
+  ssh.command('forget [machine]').description("remove the machine's (or --address's) accepted host keys")
+    .option('--address <host>', 'a host that is not a machine')
+    .option('--port <n>', 'its SSH port (with --address)', '22')
+    .action(async (machine: string | undefined, opts: { address?: string; port: string }) => { code = (await import('./ssh.js')).sshForget(dbPath(), machine, opts); });
   ssh.command('known').description('accepted host keys').option('--json', 'one JSON object per key')
     .action(async (opts: { json?: boolean }) => { code = (await import('./ssh.js')).sshKnown(dbPath(), !!opts.json); });
+
+  const redfish = program.command('redfish').description('the TLS certificates Redfish controllers are trusted by');
+  redfish.command('trust <server>')
+    .description("fetch the controller's certificate and pin it when it has the given fingerprint (or with --yes)")
+    .option('--fingerprint <sha256>', 'the SHA-256 fingerprint the certificate must have (SHA256:AB:CD:…, as openssl x509 -fingerprint -sha256 prints it)')
+    .option('--yes', 'pin the certificate that is offered (prints its fingerprint)')
+    .addHelpText('after', helpTail('kanri redfish trust ilo01 --fingerprint SHA256:3F:A2:…', [0, 1, 2, 9, 70]))
+    .action(async (server: string, opts: { fingerprint?: string; yes?: boolean }) => { code = await (await import('./redfish.js')).redfishTrust(dbPath(), server, opts); });
+  redfish.command('forget <server>').description("remove the controller's pinned certificate fingerprint")
+    .addHelpText('after', helpTail('kanri redfish forget ilo01', [0, 1, 2, 9, 70]))
+    .action(async (server: string) => { code = (await import('./redfish.js')).redfishForget(dbPath(), server); });
 
   const driver = program.command('driver').description('what each driver serves and reads; secrets of driver settings');
   driver.command('list').description('every driver and the interfaces it serves').option('--json', 'one JSON object per driver')
@@ -131,6 +183,12 @@ export async function runKanri(args: string[]): Promise<number> {
     .option('--group <path>', 'the group whose driver setting it is')
     .option('--clear', 'remove the secret')
     .action(async (d: string, key: string, opts: { machine?: string; group?: string; clear?: boolean }) => { code = await (await import('./drivers.js')).driverSecret(dbPath(), d, key, opts); });
+
+  const lb = program.command('lb').description('load balancers');
+  lb.command('sync <group>')
+    .description("put the group's load-balancing group in line with the store (after a reload of HAProxy) and say what changed")
+    .addHelpText('after', helpTail('kanri lb sync Shop/Web', [0, 1, 2, 9, 70]))
+    .action(async (group: string) => { code = await (await import('./lb.js')).lbSync(dbPath(), group); });
 
   const software = program.command('software').description('distribution software');
   software.command('collect')

@@ -157,7 +157,7 @@ export function policyExplain(dbPath: string, group: string, source: string, eve
       out(`suppression: waits ${policy.suppressionSeconds} s${rec ? ` for a ${rec} event of the same machine; if it comes, nothing runs` : ' (no recovery event ends the wait)'}`);
     }
     const coalesce = monitorNumber(db, 'monitor.coalesce_s');
-    out(`coalescing: the same rule for the same ${m ? 'machine' : 'group'} starts no new chain for ${coalesce} s after the last`);
+    out(coalesce > 0 ? `coalescing: the same rule for the same ${m ? 'machine' : 'group'} starts no new chain for ${coalesce} s after the last` : 'coalescing: off (monitor.coalesce_s is 0)');
     out('actions, in order:');
     const g = db.prepare('SELECT id, machine_type FROM groups WHERE id = ?').get(gid) as { id: number; machine_type: string };
     const target = { db, machine: m ?? null, group: { id: g.id, path, type: g.machine_type } };

@@ -1,38 +1,42 @@
 // kanri ssh trust | forget | known: the host keys the ssh deploy driver accepts.
 // A key is accepted only when its fingerprint matches the one given by the
 // administrator (--fingerprint), or on explicit --yes after it was printed.
-import { type Db, StoreError, openStore } from '../store/db.js';
 import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import { DriverError } from '../adapters/types.js';
 import { addKnownKey, allKnownKeys, fingerprintOf, forgetKeys, keyTypeOf, knownKeys, normaliseFingerprint } from '../adapters/ssh/known-hosts.js';
 import { fetchHostKey } from '../adapters/ssh/session.js';
 import { type SshTarget, connectTimeoutMs, targetByName } from '../adapters/ssh/target.js';
 import { complain } from '../cli/messages.js';
+import { withDb } from './with-db.js';
 
 const say = (t: string): void => { process.stdout.write(t); };
 
-/** Runs fn on the store; a missing or unopenable store is exit 1 with its reason. */
-function withDb(dbPath: string, readonly: boolean, fn: (db: Db) => number): number {
-  let db: Db;
-  try {
-    db = openStore(dbPath, { readonly });
-  } catch (err) {
-    if (!(err instanceof StoreError)) throw err;
-    complain('kanri', err.message);
-    return 1;
-  }
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
+export interface HostOption { address?: string; port?: string }
+
+/** A host named by --address/--port instead of a machine (a storage host). */
+function hostTarget(o: HostOption): SshTarget | string {
+  const port = Number(o.port ?? 22);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return `--port must be from 1 to 65535, not '${o.port}'`;
+  const address = o.address!.trim();
+  if (address === '' || /\s/.test(address)) return `--address must be a host name or address, not '${o.address}'`;
+  return { machine: address, address, port, user: 'root', keyPath: undefined, trustArgs: `--address ${address} --port ${port}` };
 }
 
-function resolveTarget(dbPath: string, machine: string): { target?: SshTarget; timeoutMs: number; code: number } {
+function resolveTarget(dbPath: string, machine: string | undefined, host: HostOption = {}): { target?: SshTarget; timeoutMs: number; code: number } {
   let r: { target?: SshTarget; timeoutMs: number; code: number } = { timeoutMs: 0, code: 1 };
+  if ((machine === undefined) === (host.address === undefined)) {
+    complain('kanri', 'give a machine or --address HOST (not both)');
+    return r;
+  }
   withDb(dbPath, true, (db) => {
     try {
-      const target = targetByName(db, machine);
+      if (host.address !== undefined) {
+        const t = hostTarget(host);
+        if (typeof t === 'string') complain('kanri', t);
+        else r = { target: t, timeoutMs: connectTimeoutMs(db), code: 0 };
+        return r.code;
+      }
+      const target = targetByName(db, machine!);
       if (!target) {
         complain('kanri', `machine not found: ${machine}`);
         r = { timeoutMs: 0, code: 2 };
@@ -48,8 +52,8 @@ function resolveTarget(dbPath: string, machine: string): { target?: SshTarget; t
   return r;
 }
 
-export async function sshTrust(dbPath: string, machine: string, opts: { fingerprint?: string; yes?: boolean }): Promise<number> {
-  const r = resolveTarget(dbPath, machine);
+export async function sshTrust(dbPath: string, machine: string | undefined, opts: { fingerprint?: string; yes?: boolean } & HostOption): Promise<number> {
+  const r = resolveTarget(dbPath, machine, opts);
   if (!r.target) return r.code;
   const t = r.target;
   let blob: Buffer;
@@ -69,7 +73,7 @@ export async function sshTrust(dbPath: string, machine: string, opts: { fingerpr
     }
   } else if (!opts.yes) {
     complain('kanri', `not accepted: compare the fingerprint with the machine's own (ssh-keygen -lf /etc/ssh/ssh_host_${keyTypeOf(blob).replace(/^ssh-|-sha2-nistp\d+$/g, '')}_key.pub), `
-      + `then run kanri ssh trust ${machine} --fingerprint ${fp} (or --yes)`);
+      + `then run kanri ssh trust ${t.trustArgs ?? machine} --fingerprint ${fp} (or --yes)`);
     return 1;
   }
   const stored = withDb(dbPath, false, (db) => {
@@ -79,12 +83,12 @@ export async function sshTrust(dbPath: string, machine: string, opts: { fingerpr
     return 0;
   });
   if (stored !== 0) return stored;
-  say(`accepted for ${machine}\n`);
+  say(`accepted for ${machine ?? `${t.address}:${t.port}`}\n`);
   return 0;
 }
 
-export function sshForget(dbPath: string, machine: string): number {
-  const r = resolveTarget(dbPath, machine);
+export function sshForget(dbPath: string, machine: string | undefined, host: HostOption = {}): number {
+  const r = resolveTarget(dbPath, machine, host);
   if (!r.target) return r.code;
   const t = r.target;
   return withDb(dbPath, false, (db) => {

@@ -3,10 +3,8 @@
 // guard stops it, and what it is — a store change, or a request to the engine service
 // (the same ChangeRequest a pvmutl command makes; the monitor never runs a sequence itself).
 //
-// The VM-server actions (4.2.16 vms-migrate-all, 4.2.17 vms-migrate-all-failover, 4.2.18
-// vms-failover-all, 4.2.19 vms-power-save, 4.2.20 vms-load-balance) and 4.2.14
-// group-suspend are not here yet: a rule that names one stops at it with "not available".
-// Wiring one is one more line below, like group-start.
+// The VM-server actions (4.2.16–4.2.20) are valid only for an event detected on a VM
+// server: that machine is the server whose VMs move; the planner refuses any other.
 import type { Db } from '../store/db.js';
 import { L } from '../cli/locale.js';
 import type { ChangeRequest } from '../engine/planners/index.js';
@@ -97,7 +95,16 @@ export const ACTIONS: Readonly<Record<string, ActionDef>> = {
   'group-delete-to-pool': { kind: 'engine', en: 'Group operation / Delete group machine (move to pool)', needs: 'group', guard: true, request: (t) => ({ action: 'delete', group: path(t), count: 1 }) },
   'group-delete-vm': { kind: 'engine', en: 'Group operation / Delete group machine (delete VM)', needs: 'group', guard: true, request: (t) => ({ action: 'vmdelete', group: path(t), removeOnly: false }) },
   'group-start': { kind: 'engine', en: 'Group operation / Start group machine', needs: 'group', request: (t) => ({ action: 'power', cmd: 'poweron', group: path(t), hosts: [stoppedMachine(t)] }) },
+  'group-suspend': { kind: 'engine', en: 'Group operation / Suspend group machine', needs: 'group', guard: true, request: (t) => ({ action: 'suspend', group: path(t), hosts: [runningMachine(t)] }) },
   'group-shutdown': { kind: 'engine', en: 'Group operation / Stop group machine', needs: 'group', guard: true, request: (t) => ({ action: 'power', cmd: 'shutdown', group: path(t), hosts: [runningMachine(t)] }) },
+  'vms-migrate-all': { kind: 'engine', en: 'VMS operation / Move all VMs on VMS (Hot/Cold Migration)', needs: 'machine', request: (t) => ({ action: 'vms-evacuate', server: t.machine!.name, how: 'migrate' }) },
+  'vms-migrate-all-failover': {
+    kind: 'engine', en: 'VMS operation / Move all VMs on VMS (Hot/Cold Migration, then Failover)', needs: 'machine',
+    request: (t) => ({ action: 'vms-evacuate', server: t.machine!.name, how: 'migrate-then-failover' }),
+  },
+  'vms-failover-all': { kind: 'engine', en: 'VMS operation / Move all VMs on VMS (Failover)', needs: 'machine', request: (t) => ({ action: 'vms-evacuate', server: t.machine!.name, how: 'failover' }) },
+  'vms-power-save': { kind: 'engine', en: 'VMS operation / VMS power save', needs: 'machine', request: (t) => ({ action: 'vms-power-save', group: path(t), server: t.machine!.name }) },
+  'vms-load-balance': { kind: 'engine', en: 'VMS operation / VMS load balance', needs: 'machine', request: (t) => ({ action: 'vms-load-balance', group: path(t), server: t.machine!.name }) },
   'none': { kind: 'none', en: 'Do nothing', needs: 'nothing' },
 };
 

@@ -4,7 +4,7 @@
 import type { Db } from '../store/db.js';
 import { prepared } from '../store/statements.js';
 
-export interface Alert { machineId: number | null; source: string; kind: 'pet' | 'snmp' | 'unclassified'; severity: string; event: string; message: string }
+export interface Alert { machineId: number | null; source: string; kind: 'pet' | 'snmp' | 'redfish' | 'unclassified'; severity: string; event: string; message: string }
 
 export class Alerts {
   private pending: Array<Alert & { time: string }> = [];

@@ -22,6 +22,7 @@ import { Notifier } from './notify.js';
 import { Poller } from './polling.js';
 import { monitorNumber, monitorSetting, parseHostPort } from './settings.js';
 import { TrapReceiver } from './traps.js';
+import { RedfishIntake } from './redfish.js';
 import { Webhook } from './webhook.js';
 
 const TICK_MS = 250;
@@ -38,6 +39,7 @@ export class Monitor {
   readonly forwarder: Forwarder;
   readonly traps: TrapReceiver;
   readonly webhook: Webhook;
+  readonly redfish: RedfishIntake;
   readonly poller: Poller;
   readonly chains: ChainRunner;
   readonly engine: Engine;
@@ -59,6 +61,7 @@ export class Monitor {
     this.intake = new Intake(db, (e) => { this.fresh.push(e); this.kick(); });
     this.traps = new TrapReceiver({ db, intake: this.intake, forwarder: this.forwarder, alerts: this.alerts, counters: this.counters, log: this.log });
     this.webhook = new Webhook(this.intake, this.log);
+    this.redfish = new RedfishIntake({ db, intake: this.intake, alerts: this.alerts, counters: this.counters, log: this.log });
     this.poller = new Poller(db, this.intake, this.log);
     this.chains = new ChainRunner({
       db, engine: this.engine, notifier: new Notifier(db, this.forwarder, this.log), log: this.log,
@@ -76,7 +79,7 @@ export class Monitor {
     this.timer = setInterval(() => { this.fromStore = true; this.kick(); }, TICK_MS);
     this.fromStore = true;
     this.kick();
-    this.log(`running (pid ${process.pid})${this.traps.address ? `; traps on ${this.traps.address.host}:${this.traps.address.port}` : ''}${this.webhook.address ? `; HTTP on ${this.webhook.address.host}:${this.webhook.address.port}` : ''}`);
+    this.log(`running (pid ${process.pid})${this.traps.address ? `; traps on ${this.traps.address.host}:${this.traps.address.port}` : ''}${this.webhook.address ? `; HTTP on ${this.webhook.address.host}:${this.webhook.address.port}` : ''}${this.redfish.address ? `; Redfish events on ${this.redfish.address.host}:${this.redfish.address.port}` : ''}`);
   }
 
   private async startIntake(): Promise<void> {
@@ -91,11 +94,12 @@ export class Monitor {
       throw e;
     }
     await this.startWebhook();
+    await this.redfish.start();
     this.poller.start();
   }
 
   private async stopIntake(): Promise<void> {
-    await Promise.all([this.traps.close(), this.webhook.close(), this.poller.stop()]);
+    await Promise.all([this.traps.close(), this.webhook.close(), this.redfish.close(), this.poller.stop()]);
     this.intake.flush();
     this.alerts.flush();
     this.counters.flush();
@@ -111,6 +115,7 @@ export class Monitor {
       await this.webhook.close();
       await this.startWebhook();
     }
+    await this.redfish.reload();
     await this.poller.stop();
     this.poller.start();
     this.log('configuration re-read');

@@ -3,7 +3,11 @@
 // driver's tables are created, changed and dropped by that driver's schema alone.
 // Released migrations of a component are never edited; later changes append.
 import type { Db } from './db.js';
+import { COMPONENT as HAPROXY } from '../adapters/haproxy/schema.js';
 import { COMPONENT as SIM } from '../adapters/sim/schema.js';
+import { COMPONENT as REDFISH } from '../adapters/redfish/schema.js';
+import { COMPONENT as LIBVIRT } from '../adapters/libvirt/schema.js';
+import { COMPONENT as PLACEMENT } from '../engine/capacity-schema.js';
 import { COMPONENT as MONITOR } from '../monitor/schema.js';
 
 export interface SchemaComponent {
@@ -12,7 +16,7 @@ export interface SchemaComponent {
   migrations: readonly string[];
 }
 
-export const COMPONENTS: readonly SchemaComponent[] = [SIM, MONITOR];
+export const COMPONENTS: readonly SchemaComponent[] = [SIM, MONITOR, LIBVIRT, PLACEMENT, HAPROXY, REDFISH];
 
 export function componentVersion(db: Db, name: string): number {
   const r = db.prepare('SELECT version FROM schema_components WHERE name = ?').get(name) as { version: number } | undefined;

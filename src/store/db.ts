@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { MIGRATIONS } from './migrations.js';
 import { componentsBehind, migrateComponents } from './components.js';
 import { StoreError, storeProblem } from './errors.js';
+import { busyTimeoutProblem, busyTimeoutSeconds } from './busy.js';
 import { registerNameFunctions } from '../domain/names.js';
 import { openSqlite } from './sqlite.js';
 
@@ -21,8 +22,6 @@ export interface OpenOptions {
   create?: boolean;
 }
 
-/** How long a command waits for another one that holds the store (then: busy). */
-export const BUSY_TIMEOUT_MS = 5000;
 
 /** What is at `path`: nothing, an empty file (a store never written), or a file to open. */
 function inspect(path: string): 'missing' | 'empty' | 'file' {
@@ -65,15 +64,23 @@ export function openStore(path: string, opts: OpenOptions = {}): Db {
     }
   }
   const fresh = memory || found !== 'file';
+  const badTimeout = busyTimeoutProblem();
+  if (badTimeout) throw new StoreError(badTimeout);
   let db: Db;
   try {
-    db = openSqlite(path, { readonly: !!opts.readonly, timeout: BUSY_TIMEOUT_MS });
+    db = openSqlite(path, { readonly: !!opts.readonly, timeout: busyTimeoutSeconds() * 1000 });
     db.pragma('foreign_keys = ON');
     // WAL with NORMAL sync: commits survive a crash of the process (not of the
     // machine's power); every job step commits several times.
     db.pragma('synchronous = NORMAL');
     registerNameFunctions(db);
     if (!opts.readonly) {
+      // Every transaction takes the write lock when it begins. A deferred one that reads and
+      // then writes, after another command committed in between, fails at once in WAL mode
+      // (SQLITE_BUSY_SNAPSHOT) without waiting: concurrent commands would fail instead of
+      // queueing. .deferred() stays available for a transaction that only reads.
+      const transaction = db.transaction.bind(db);
+      db.transaction = ((fn: Parameters<Db['transaction']>[0]) => transaction(fn).immediate) as Db['transaction'];
       if (!memory && db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
       migrate(db);
       if (fresh && !memory) chmodSync(path, 0o600);

@@ -1,6 +1,8 @@
 // What went wrong with the store, in one line that names the path: every front end
 // reports a store problem this way (pvmutl and kanri exit 70, dscli 8), never with a
 // stack trace.
+import { busyTimeoutSeconds } from './busy.js';
+
 export class StoreError extends Error {
   constructor(message: string) {
     super(message);
@@ -17,7 +19,7 @@ export class SecretError extends Error {
 }
 
 const SQLITE: Record<string, string> = {
-  SQLITE_BUSY: 'is busy: another command has held it for more than the busy timeout (5 s); try again when it is done',
+  SQLITE_BUSY: 'is busy: other commands have held it for more than the busy timeout ({timeout} s); try again when they are done',
   SQLITE_LOCKED: 'is busy: another command holds it; try again when it is done',
   SQLITE_READONLY: 'is read-only for this user (or its directory is): changes cannot be written',
   SQLITE_FULL: 'cannot be written: the disk is full',
@@ -47,5 +49,5 @@ export function storeProblem(err: unknown, path: string): string | undefined {
   if (typeof code !== 'string') return undefined;
   const base = code.startsWith('SQLITE_IOERR') ? 'SQLITE_IOERR' : code.replace(/^(SQLITE_[A-Z]+)_.*$/, '$1');
   const what = SQLITE[base] ?? ERRNO[code];
-  return what ? `store ${path} ${what} (${code})` : undefined;
+  return what ? `store ${path} ${what.replace('{timeout}', String(busyTimeoutSeconds()))} (${code})` : undefined;
 }

@@ -3,9 +3,10 @@
 // only, stopped (with its session processes) when the test is done.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { freeTcpPort } from './daemon.js';
 
 export const SSHD = '/usr/sbin/sshd';
 
@@ -36,17 +37,6 @@ function fingerprint(pubPath: string): string {
   return fp;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Resolves when something on the port sends an SSH banner. */
 function banner(port: number, ms: number): Promise<boolean> {
@@ -110,7 +100,7 @@ export async function startSshd(): Promise<Sshd> {
   let port = 0;
   // A free port may be taken between probing and binding: try a few.
   for (let i = 0; i < 5 && !started; i++) {
-    port = await freePort();
+    port = await freeTcpPort();
     started = await startOnce(dir, port);
   }
   if (!started) {

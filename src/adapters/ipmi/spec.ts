@@ -1,32 +1,9 @@
 // The ipmi driver's declaration: power and info of a BMC over IPMI 2.0 / RMCP+, for a
 // machine registered with mgmt=ipmi (dscli createServer, `bmc: { type: ipmi }`).
-import type { Db } from '../../store/db.js';
-import { SecretError } from '../../store/secrets.js';
-import { controllerPassword, controllerRow } from '../controller.js';
-import type { DriverSpec, MachineRef } from '../types.js';
+import { controllerProblems } from '../controller.js';
+import type { DriverSpec } from '../types.js';
 
 export const IPMI_CIPHERS = ['auto', '1', '2', '3', '15', '16', '17'] as const;
-
-/** What keeps a machine from being served by its BMC; empty when nothing does. */
-export function controllerProblems(db: Db, m: MachineRef, type: string, label: string): string[] {
-  const row = controllerRow(db, m.id);
-  const register = `dscli createServer ${m.name} mgmt=${type} address=… user=… password_file=…`;
-  if (!row?.mgmt_type) return [`${m.name}: no ${label} registered for this machine (${register})`];
-  if (row.mgmt_type !== type) return [`${m.name}: its controller is registered as mgmt=${row.mgmt_type}, not ${type} (${register})`];
-  const out: string[] = [];
-  if (!row.bmc_address) out.push(`${m.name}: the ${label} has no address (dscli setServer ${m.name} address=…)`);
-  if (!row.bmc_user) out.push(`${m.name}: the ${label} has no user (dscli setServer ${m.name} user=…)`);
-  if (!row.bmc_secret) out.push(`${m.name}: no ${label} password stored (dscli setServer ${m.name} password_file=…)`);
-  else {
-    try {
-      controllerPassword(db, row);
-    } catch (e) {
-      if (e instanceof SecretError) out.push(`${m.name}: ${label} password cannot be read: ${e.message}`);
-      else throw e;
-    }
-  }
-  return out;
-}
 
 export const IPMI: DriverSpec = {
   name: 'ipmi',
@@ -36,8 +13,8 @@ export const IPMI: DriverSpec = {
   settings: [
     { key: 'address', scope: 'controller', column: 'bmc_address', type: 'string', required: true, description: 'BMC address (IPv4, IPv6 or host name)' },
     { key: 'port', scope: 'controller', column: 'bmc_port', type: 'integer', min: 1, max: 65535, default: 623, description: 'RMCP+ port' },
-    { key: 'user', scope: 'controller', column: 'bmc_user', type: 'string', required: true, description: 'BMC account (at most 16 bytes)' },
-    { key: 'password', scope: 'controller', column: 'bmc_secret', type: 'secret', required: true, description: 'BMC password (at most 20 bytes; dscli createServer/setServer password_file=…, stored sealed)' },
+    { key: 'user', scope: 'controller', column: 'bmc_user', type: 'string', required: true, maxBytes: 16, description: 'BMC account (at most 16 bytes)' },
+    { key: 'password', scope: 'controller', column: 'bmc_secret', type: 'secret', required: true, maxBytes: 20, description: 'BMC password (at most 20 bytes; dscli createServer/setServer password_file=…, stored sealed)' },
     { key: 'cipher', scope: 'controller', column: 'cipher_suite', type: 'string', values: IPMI_CIPHERS, default: '3', description: 'cipher suite, or auto to ask the BMC once and remember its answer' },
     { key: 'ipmi.deadline_s', scope: 'global', type: 'number', min: 0.001, default: 10, description: 'deadline of the commands of one power step on one BMC (s)' },
     { key: 'ipmi.on_wait_s', scope: 'global', type: 'number', min: 0.001, default: 60, description: 'how long a job waits for a machine to be on after power on or cycle (s)' },

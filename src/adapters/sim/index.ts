@@ -155,6 +155,18 @@ export function createSimDriver(): Driver {
           if (powerOf(ctx.db, vm) === 'on') throw new DriverError(`sim: ${vm.name} must be powered off to move`);
           ctx.log(`${vm.name}: moved with its disk to ${to.server.name} ${to.datastore}`);
         },
+        async suspend(ctx, vm) {
+          await simulate(ctx, vm, 'suspend');
+          const before = powerOf(ctx.db, vm);
+          if (before === 'off') throw new DriverError(`sim: ${vm.name} is off; only a running VM can be suspended`);
+          setSimPower(ctx.db, vm.id, 'suspended');
+          ctx.log(`${vm.name}: ${before === 'suspended' ? 'already suspended' : 'suspended'}`);
+        },
+        async serverInfo(ctx, server) {
+          // The sim knows no CPUs or memory: placement goes by cost and capacity alone.
+          await simulate(ctx, server, 'server-info');
+          return {};
+        },
         async failover(ctx, vm, to) {
           await simulate(ctx, vm, 'failover');
           ctx.log(`${vm.name}: failed over to ${to.name}`);

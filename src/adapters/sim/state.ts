@@ -6,7 +6,7 @@ import { ownDriverSetting } from '../settings.js';
 
 export const SIM_OPERATIONS = [
   'start', 'power-on', 'shutdown', 'reboot', 'power-state', 'distribute', 'dpm-register', 'dpm-unregister',
-  'vm-create', 'vm-destroy', 'migrate', 'move', 'failover', 'personality', 'network',
+  'vm-create', 'vm-destroy', 'migrate', 'move', 'failover', 'personality', 'network', 'suspend', 'server-info',
   'storage-connect', 'storage-disconnect', 'vlan-add', 'vlan-remove', 'lb-add', 'lb-remove',
   'monitor-register', 'monitor-unregister', 'inventory',
 ] as const;

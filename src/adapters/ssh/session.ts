@@ -4,6 +4,7 @@
 // remote process group on timeout or cancel.
 import { readFileSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
+import type { Socket } from 'node:net';
 import ssh2 from 'ssh2';
 import type { ClientChannel, ConnectConfig } from 'ssh2';
 import type { Db } from '../../store/db.js';
@@ -21,13 +22,13 @@ const withCode = (err: Error & { code?: string }): string =>
 
 function readKey(t: SshTarget): Buffer {
   if (!t.keyPath) {
-    throw new DriverError(`no SSH private key for ${t.machine}: set the machine's ssh_key_path or the setting ssh.key_path`);
+    throw new DriverError(`no SSH private key for ${t.machine}: set the machine's ssh_key_path or the setting ssh.key_path`, { layer: 'configuration' });
   }
   try {
     return readFileSync(t.keyPath);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new DriverError(`cannot read the SSH private key file ${t.keyPath} for ${t.machine} (${code})`);
+    throw new DriverError(`cannot read the SSH private key file ${t.keyPath} for ${t.machine} (${code})`, { layer: 'configuration' });
   }
 }
 
@@ -36,6 +37,10 @@ export interface ConnectOptions {
   target: SshTarget;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** The private key itself (a sealed setting opened by the caller) instead of the target's key file. */
+  privateKey?: Buffer;
+  /** A connected socket to run SSH over (the caller can then ref/unref it). */
+  sock?: Socket;
 }
 
 /** Waits for a client's 'ready' (or its failure), bounded and abortable; ends the client on failure. */
@@ -74,7 +79,8 @@ function handshake(client: Client, config: ConnectConfig, opts: { timeoutMs: num
 /** Connects and authenticates, refusing any host key that is not accepted in the store. */
 export async function connectVerified(opts: ConnectOptions): Promise<Client> {
   const { db, target: t } = opts;
-  const privateKey = readKey(t);
+  const privateKey = opts.privateKey ?? readKey(t);
+  const trust = t.trustArgs ?? t.machine;
   const known = knownKeys(db, t.address, t.port);
   const algs = hostKeyAlgorithms(known);
   let refusal: DriverError | undefined;
@@ -90,13 +96,14 @@ export async function connectVerified(opts: ConnectOptions): Promise<Client> {
     // Only public-key authentication: never a password prompt, never an agent.
     authHandler: ['publickey'],
     ...(algs.length ? { algorithms: { serverHostKey: algs as never } } : {}),
+    ...(opts.sock ? { sock: opts.sock } : {}),
     hostVerifier: (blob: Buffer): boolean => {
       const v = verifyHostKey(db, t.address, t.port, blob);
       if (v.ok) return true;
       refusal = v.reason === 'unknown'
-        ? new DriverError(`host key of ${where(t)} is not trusted (${v.fingerprint}); check it and run kanri ssh trust ${t.machine}`)
+        ? new DriverError(`host key of ${where(t)} is not trusted (${v.fingerprint}); check it and run kanri ssh trust ${trust}`, { layer: 'certificate' })
         : new DriverError(`host key changed for ${where(t)}: it now offers ${v.keyType} ${v.fingerprint} but the accepted key is ${v.expected}; `
-          + `refusing to connect (the machine may have been reinstalled, or someone is intercepting the connection). Check it, then run kanri ssh forget ${t.machine} and kanri ssh trust ${t.machine}`);
+          + `refusing to connect (the machine may have been reinstalled, or someone is intercepting the connection). Check it, then run kanri ssh forget ${trust} and kanri ssh trust ${trust}`, { layer: 'certificate' });
       return false;
     },
   };
@@ -106,16 +113,16 @@ export async function connectVerified(opts: ConnectOptions): Promise<Client> {
     if (err instanceof DriverError) return err;
     if (opts.signal?.aborted) return opts.signal.reason instanceof Error ? opts.signal.reason : new Error('canceled');
     if (err.level === 'client-authentication') {
-      return new DriverError(`SSH authentication as ${t.user} at ${where(t)} failed: the server accepted no key from ${t.keyPath}`);
+      return new DriverError(`SSH authentication as ${t.user} at ${where(t)} failed: the server accepted no key from ${opts.privateKey ? 'the sealed key setting' : t.keyPath}`, { layer: 'authentication' });
     }
-    if (err.level === 'client-timeout') return new DriverError(`no SSH connection to ${where(t)} within ${secs} s (setting ssh.connect_timeout_s)`);
+    if (err.level === 'client-timeout') return new DriverError(`no SSH connection to ${where(t)} within ${secs} s (setting ssh.connect_timeout_s)`, { layer: 'network', retryable: true });
     if (/Cannot parse privateKey|privateKey value/i.test(err.message)) {
       // ssh2's message names the problem (e.g. an encrypted key), never the key's content.
-      return new DriverError(`cannot use the SSH private key file ${t.keyPath}: ${err.message.replace(/^Cannot parse privateKey: /, '')}`);
+      return new DriverError(`cannot use the SSH private key ${opts.privateKey ? '(sealed setting)' : `file ${t.keyPath}`}: ${err.message.replace(/^Cannot parse privateKey: /, '')}`, { layer: 'configuration' });
     }
     if (algs.length && /host key/i.test(err.message)) {
       return new DriverError(`host key changed for ${where(t)}: it offers none of the accepted key types (${known.map((k) => k.keyType).join(', ')}); `
-        + `check it, then run kanri ssh forget ${t.machine} and kanri ssh trust ${t.machine}`);
+        + `check it, then run kanri ssh forget ${trust} and kanri ssh trust ${trust}`, { layer: 'certificate' });
     }
     return new DriverError(`cannot connect to ${where(t)} over SSH: ${withCode(err)}`, { retryable: !!err.code, layer: 'network' });
   };
@@ -320,6 +327,51 @@ export function runShell(client: Client, input: string, opts: RunOptions): Promi
       ch.on('close', () => finish());
       ch.on('error', () => { /* reported through close */ });
       ch.write(input);
+    });
+  });
+}
+
+export interface ExecResult { code: number | null; signal?: string; stdout: string; stderr: string }
+
+/**
+ * Runs one command (no shell script, no input) on the connection, bounded: on timeout
+ * or cancel the channel is closed and the call fails. Output is capped.
+ */
+export function execCommand(client: Client, command: string, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<ExecResult> {
+  return new Promise<ExecResult>((resolve, reject) => {
+    if (opts.signal?.aborted) return reject(opts.signal.reason instanceof Error ? opts.signal.reason : new Error('canceled'));
+    let stdout = '';
+    let stderr = '';
+    let code: number | null = null;
+    let sig: string | undefined;
+    let channel: ClientChannel | undefined;
+    let done = false;
+    const finish = (err?: Error): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (err) {
+        channel?.close();
+        reject(err);
+      } else resolve({ code, ...(sig ? { signal: sig } : {}), stdout, stderr });
+    };
+    const onAbort = (): void => finish(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error('canceled'));
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => finish(new DriverError(`'${command.split(' ')[0]}' over SSH did not finish within ${opts.timeoutMs / 1000} s`, { layer: 'network', retryable: true })), opts.timeoutMs);
+    client.exec(command, (err, ch) => {
+      if (done) {
+        ch?.close();
+        return;
+      }
+      if (err) return finish(new DriverError(`the SSH server refused to run ${command.split(' ')[0]}: ${err.message}`, { layer: 'os' }));
+      channel = ch;
+      ch.on('data', (d: Buffer) => { if (stdout.length < OUTPUT_CAP) stdout += d.toString('utf8'); });
+      ch.stderr.on('data', (d: Buffer) => { if (stderr.length < OUTPUT_CAP) stderr += d.toString('utf8'); });
+      ch.on('exit', (c: number | null, s?: string) => { code = c ?? null; sig = s; });
+      ch.on('close', () => finish());
+      ch.on('error', () => { /* reported through close */ });
+      ch.end();
     });
   });
 }

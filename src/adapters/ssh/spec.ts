@@ -16,6 +16,7 @@ export const SSH: DriverSpec = {
     { key: 'ssh.key_path', scope: 'global', type: 'path', description: 'private key file when the machine sets none' },
     { key: 'ssh.connect_timeout_s', scope: 'global', type: 'number', min: 0.001, default: 10, description: 'connection and handshake deadline (s)' },
     { key: 'ssh.timeout_s', scope: 'global', type: 'number', min: 0.001, default: 7200, description: 'a scenario still running after this many seconds is stopped' },
+    { key: 'ssh.shutdown_command', scope: 'global', type: 'string', default: 'shutdown -h now', description: 'what dscli shutdownOs via=ssh runs on the machine (as its ssh_user)' },
     ...LOCAL.settings,
   ],
   load: async () => (await import('./index.js')).createSshDriver(),

@@ -19,6 +19,8 @@ export interface SshTarget {
   user: string;
   /** Path of the private key file; read at connect time, never logged. */
   keyPath: string | undefined;
+  /** What `kanri ssh trust` takes to accept this host's key, when it is not the machine's name. */
+  trustArgs?: string;
 }
 
 
@@ -26,7 +28,7 @@ function positiveSeconds(db: Db, key: string, fallback: number): number {
   const v = getSetting(db, key);
   if (v === undefined || v.trim() === '') return fallback;
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new DriverError(`setting ${key} must be a positive number of seconds, not '${v}'`);
+  if (!Number.isFinite(n) || n <= 0) throw new DriverError(`setting ${key} must be a positive number of seconds, not '${v}'`, { layer: 'configuration' });
   return n;
 }
 
@@ -46,14 +48,14 @@ function firstHostAddress(db: Db, hostSettingId: number): string | undefined {
 function build(db: Db, m: MachineSsh, hostAddress: string | undefined): SshTarget {
   const address = m.os_address?.trim() || hostAddress;
   if (!address) {
-    throw new DriverError(`${m.name} has no address to reach it over SSH: set its os_address, or give its host setting an IP address on NIC 1`);
+    throw new DriverError(`${m.name} has no address to reach it over SSH: set its os_address, or give its host setting an IP address on NIC 1`, { layer: 'configuration' });
   }
   let port = m.ssh_port ?? undefined;
   if (port === undefined) {
     const s = getSetting(db, 'ssh.port');
     if (s !== undefined && s.trim() !== '') {
       const n = Number(s);
-      if (!Number.isInteger(n) || n < 1 || n > 65535) throw new DriverError(`setting ssh.port must be a port number (1-65535), not '${s}'`);
+      if (!Number.isInteger(n) || n < 1 || n > 65535) throw new DriverError(`setting ssh.port must be a port number (1-65535), not '${s}'`, { layer: 'configuration' });
       port = n;
     }
   }
@@ -65,7 +67,7 @@ function build(db: Db, m: MachineSsh, hostAddress: string | undefined): SshTarge
 /** The target for a distribution: `host` is the identity the machine takes in this job. */
 export function targetFor(db: Db, machineId: number, host: HostRef | null): SshTarget {
   const m = machineSsh(db, 'id', machineId);
-  if (!m) throw new DriverError(`machine ${machineId} no longer exists`);
+  if (!m) throw new DriverError(`machine ${machineId} no longer exists`, { layer: 'configuration' });
   const hostAddress = host ? host.nics[0]?.addresses[0]?.ip : m.host_setting_id !== null ? firstHostAddress(db, m.host_setting_id) : undefined;
   return build(db, m, hostAddress);
 }

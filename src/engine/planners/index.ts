@@ -5,8 +5,10 @@ import type { Db } from '../../store/db.js';
 import type { JobPlan } from '../plan.js';
 import { deployGroup, deployMachine, deployServer } from './deploy.js';
 import { planAdd, planAddSpecName, planDelete, planMaster, planMove, planReplace } from './machines.js';
-import { planPower } from './power.js';
-import { planVmAdd, planVmDelete, planVmMigrate } from './vm.js';
+import { powerPlanner } from './power.js';
+import { planDeleteManaged, planPoolAdd, planSuspend } from './managed.js';
+import { type EvacuateHow, evacuatePlanner, placementPlanner } from './vm-servers.js';
+import { planVmDelete, vmAddPlanner, vmMigratePlanner } from './vm.js';
 
 /** A change as front ends request it (pvmutl commands, kanri register-master, policy actions). */
 export type ChangeRequest =
@@ -22,7 +24,19 @@ export type ChangeRequest =
   | { action: 'vmmigrate'; cmd: 'vmmigrate' | 'vmmigrateandmove'; group: string; host: string; vmServer: string }
   | { action: 'deploy-group'; group: string; full: boolean; software?: string[]; sequential: boolean }
   | { action: 'deploy-server'; group: string; host?: string; full: boolean; registered?: string[]; software?: string[] }
-  | { action: 'deploy-machine'; machine: string; software: string[] };
+  | { action: 'deploy-machine'; machine: string; software: string[] }
+  /** SuspendMachine of the machines named (every running one of the group without names): policy "group suspend" (4.2.14). */
+  | { action: 'suspend'; group: string; hosts: string[] }
+  /** FailoverVMServer: every VM of a VM server to the other servers of its group (4.2.16–4.2.18). */
+  | { action: 'vms-evacuate'; server: string; how: EvacuateHow }
+  /** LoadBalanceVMServer, power saving (4.2.19): a group's low-load servers emptied and shut down; `server` names one. */
+  | { action: 'vms-power-save'; group: string; server?: string }
+  /** LoadBalanceVMServer (4.2.20): VMs off the group's high-load servers, a stopped server started if needed. */
+  | { action: 'vms-load-balance'; group: string; server?: string }
+  /** DeleteManagedVirtualMachine: a VM of the common pool deleted from its VM server and from kanri. */
+  | { action: 'vm-delete-managed'; machine: string }
+  /** MoveFromManagedToPool: a machine active nowhere joins the pool of a group (or of a model). */
+  | { action: 'pool-add'; group: string; machine: string };
 
 export type Action = ChangeRequest['action'];
 
@@ -33,6 +47,10 @@ export interface Planned {
   sequential?: boolean;
   /** A group-level job the planned jobs belong to; its events name the group of the first plan. */
   parent?: { sequence: string; params: Record<string, string> };
+  /** Reads what planning needs from drivers (VM server readings), before the planning transaction. */
+  prepare?(signal: AbortSignal): Promise<void>;
+  /** Called once the change is accepted (its jobs exist): records what prepare read. */
+  accepted?(): void;
 }
 
 type Planner<A extends Action> = (db: Db, r: Extract<ChangeRequest, { action: A }>) => Planned;
@@ -46,13 +64,19 @@ export const PLANNERS: { [A in Action]: Planner<A> } = {
   'replace': each(planReplace),
   'move': each(planMove),
   'register-master': each(planMaster),
-  'power': each(planPower),
-  'vmadd': each(planVmAdd),
+  'power': (db, r) => powerPlanner(db, r),
+  'vmadd': (db, r) => vmAddPlanner(db, r),
   'vmdelete': each(planVmDelete),
-  'vmmigrate': each(planVmMigrate),
+  'vmmigrate': (db, r) => vmMigratePlanner(db, r),
   'deploy-group': (db, r) => deployGroup(db, r),
   'deploy-server': (db, r) => deployServer(db, r),
   'deploy-machine': (db, r) => deployMachine(db, r),
+  'suspend': each(planSuspend),
+  'vms-evacuate': (db, r) => evacuatePlanner(db, r),
+  'vms-power-save': (db, r) => placementPlanner(db, r, 'power-save'),
+  'vms-load-balance': (db, r) => placementPlanner(db, r, 'load-balance'),
+  'vm-delete-managed': each(planDeleteManaged),
+  'pool-add': each(planPoolAdd),
 };
 
 export function planChange(db: Db, r: ChangeRequest): Planned {

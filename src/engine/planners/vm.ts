@@ -8,6 +8,11 @@ import { machineRef, softwareRef } from '../refs.js';
 import { type MachineRow, activeByHost, freeHosts, hostByNetInfo, hostInUse, machineByName, modelsByPriority, removalCandidates } from '../select.js';
 import { ACTIVATE_VM, CREATE_VM, DELETE_VM, MOVE_VM, RECREATE_VM, REMOVE_VM, pick } from '../steps.js';
 import { refuse } from '../errors.js';
+import { type Need, misfit, serverLoad, sizeOf } from '../capacity.js';
+import { Readings, templateSize } from '../readings.js';
+import { driverNameFor } from '../../adapters/registry.js';
+import type { VmSize } from '../../adapters/types.js';
+import type { Planned } from './index.js';
 import { firstServing, plan, side, targetGroups } from './machines.js';
 import { foldName } from '../../domain/names.js';
 import { byName } from '../../domain/names.js';
@@ -23,41 +28,33 @@ function requireVm(m: MachineRow): void {
   if (m.kind !== 'virtual') throw refuse('machine', L(`${m.name} is not a virtual machine`, `${m.name} は仮想マシンではありません`));
 }
 
-/** Cost of the powered-on VMs of a server, and its capacity. */
-function serverLoad(db: Db, serverId: number, except?: number): { used: number; capacity: number } {
-  const s = db.prepare('SELECT capacity FROM machines WHERE id = ?').get(serverId) as { capacity: number | null };
-  const used = (db.prepare("SELECT ifnull(sum(cost), 0) AS used FROM machines WHERE vm_server_id = ? AND kind = 'virtual' AND power_state = 'on' AND id IS NOT ?")
-    .get(serverId, except ?? null) as { used: number }).used;
-  return { used, capacity: s.capacity ?? Number.MAX_SAFE_INTEGER };
-}
-
-function vmServerByName(db: Db, name: string): MachineRow {
+export function vmServerByName(db: Db, name: string): MachineRow {
   const s = machineByName(db, name);
   if (!s || s.kind !== 'vmserver') throw refuse('machine', L(`VM server not found: ${name}`, `VM サーバが見つかりません: ${name}`));
   return s;
 }
 
-function checkCapacity(db: Db, server: MachineRow, cost: number, vmId?: number): void {
-  const l = serverLoad(db, server.id, vmId);
-  if (l.used + cost > l.capacity) {
-    throw refuse('machine', L(
-      `VM server ${server.name} has no free capacity: cost ${cost} needed, ${Math.max(0, l.capacity - l.used)} of ${l.capacity} free`,
-      `VM サーバ ${server.name} のキャパシティが不足しています: 必要コスト ${cost}、空き ${Math.max(0, l.capacity - l.used)}/${l.capacity}`,
-    ));
-  }
+/** Capacity control (spec §3.3) on one server, counting what running jobs put there. */
+function checkCapacity(db: Db, server: MachineRow, need: Need, readings?: Readings): void {
+  const why = misfit(serverLoad(db, server.id, need.vm, readings?.map), need);
+  if (why) throw refuse('machine', why);
 }
 
-/** VM servers a new VM may go to: those of the model's VM-server model, else any; running, usable, with room; fullest first (spec §3.5). */
-function autoServer(db: Db, vmServerModel: number | null, cost: number): MachineRow {
-  const servers = db.prepare(
+/** VM servers that may take a VM: running, usable, of the VM-server model if one is named. */
+export function runningServers(db: Db, vmServerModel: number | null): MachineRow[] {
+  return db.prepare(
     `SELECT * FROM machines WHERE kind = 'vmserver' AND power_state = 'on' AND maintenance = 0 AND hardware_status = 'normal'
        AND (? IS NULL OR model_id = ?) ORDER BY name COLLATE NOCASE`,
   ).all(vmServerModel, vmServerModel) as MachineRow[];
-  const fitting = servers
-    .map((s) => ({ s, free: (() => { const l = serverLoad(db, s.id); return l.capacity - l.used; })() }))
-    .filter((x) => x.free >= cost)
-    .sort((a, b) => a.free - b.free);
-  if (!fitting[0]) throw refuse('machine', L(`no VM server has free capacity for cost ${cost}`, `コスト ${cost} の VM を作成できる VM サーバがありません`));
+}
+
+/** The server a new VM goes to: one it fits on, the one with the least free capacity first (spec §3.5). */
+function autoServer(db: Db, vmServerModel: number | null, need: Need, readings: Readings): MachineRow {
+  const fitting = runningServers(db, vmServerModel)
+    .map((s) => ({ s, l: serverLoad(db, s.id, need.vm, readings.map) }))
+    .filter((x) => !misfit(x.l, need))
+    .sort((a, b) => (a.l.capacity - a.l.used) - (b.l.capacity - b.l.used));
+  if (!fitting[0]) throw refuse('machine', L(`no VM server has free capacity for cost ${need.cost}`, `コスト ${need.cost} の VM を作成できる VM サーバがありません`));
   return fitting[0].s;
 }
 
@@ -90,7 +87,33 @@ function chooseHost(db: Db, g: GroupRow, netInfo: string | undefined): number {
   return h.id;
 }
 
-export function planVmAdd(db: Db, c: { group: string; vm: string; vmServer?: string; datastore?: string; netInfo?: string; existing: boolean }): JobPlan[] {
+type VmAddRequest = { group: string; vm: string; vmServer?: string; datastore?: string; netInfo?: string; existing: boolean };
+
+/** vmadd: the VM's size and the candidate servers' readings are read first (readings.ts). */
+export function vmAddPlanner(db: Db, c: VmAddRequest): Planned {
+  const readings = new Readings(db);
+  let size: VmSize | undefined;
+  return {
+    build: () => planVmAdd(db, c, readings, size),
+    async prepare(signal) {
+      if (c.existing) return;
+      // Only what the planner will look at; an invalid request is refused by build() itself.
+      const r = targetGroups(db, c.group, 'highest-first', false)[0];
+      if (!r || r.group.machine_type !== 'virtual') return;
+      const modelId = r.modelId ?? modelsByPriority(db, r.group.id, 'highest-first')[0]?.id;
+      if (modelId === undefined) return;
+      const driver = driverNameFor(db, null, r.group.id, 'vm');
+      const templateId = templateOf(db, r.group, modelId);
+      if (templateId !== null) size = await templateSize(db, driver, softwareRef(db, templateId), signal);
+      const vsm = (db.prepare('SELECT vm_server_model_id FROM models WHERE id = ?').get(modelId) as { vm_server_model_id: number | null }).vm_server_model_id;
+      const named = c.vmServer !== undefined ? machineByName(db, c.vmServer) : undefined;
+      await readings.refresh(driver, named ? [named.id] : runningServers(db, vsm).map((x) => x.id), signal);
+    },
+    accepted: () => readings.record(),
+  };
+}
+
+export function planVmAdd(db: Db, c: VmAddRequest, readings = new Readings(db), size?: VmSize): JobPlan[] {
   const { group: g, modelId: fixedModel } = targetGroups(db, c.group, 'highest-first', false)[0]!;
   requireVmGroup(g, 'vmadd');
   const modelId = fixedModel ?? modelsByPriority(db, g.id, 'highest-first')[0]!.id;
@@ -122,12 +145,13 @@ export function planVmAdd(db: Db, c: { group: string; vm: string; vmServer?: str
   if (templateId === null) throw refuse('software', L(`no template is registered on ${g.name}`, `${g.name} にテンプレートが登録されていません`));
   const template = softwareRef(db, templateId);
   const cost = (db.prepare('SELECT cost FROM software WHERE id = ?').get(templateId) as { cost: number | null }).cost ?? 0;
+  const need: Need = { vm: c.vm, cost, memoryKiB: size?.memoryKiB };
   let server: MachineRow;
   if (c.vmServer !== undefined) {
     server = vmServerByName(db, c.vmServer);
-    checkCapacity(db, server, cost);
+    checkCapacity(db, server, need, readings);
   } else {
-    server = autoServer(db, vsm, cost);
+    server = autoServer(db, vsm, need, readings);
   }
   const datastore = datastoreOn(db, server, c.datastore);
   const hostId = chooseHost(db, g, c.netInfo);
@@ -136,7 +160,8 @@ export function planVmAdd(db: Db, c: { group: string; vm: string; vmServer?: str
   return [plan({
     sequence: 'CreateMachineToGroup', table: CREATE_VM,
     params: { ...given, VMS: server.name, DATASTORE: datastore, HostName: dst.host!.hostName, group: dst.group!.path, machine: c.vm },
-    resources: [['machine', `new:${foldName(c.vm)}`], ['host_setting', String(hostId)], ['vm_server', String(server.id)]],
+    resources: [['machine', `new:${foldName(c.vm)}`], ['host_setting', String(hostId)]],
+    claims: [{ server: server.id, vm: c.vm, cost, memoryKiB: size?.memoryKiB ?? null }],
     src: EMPTY_SIDE, dst, vm, activatedFrom: 'common_pool',
     event: { machine: c.vm, vmName: c.vm, group: dst.group!.path, host: dst.host!.hostName },
   })];
@@ -170,7 +195,22 @@ export function planVmDelete(db: Db, c: { group: string; host?: string; removeOn
   });
 }
 
-export function planVmMigrate(db: Db, c: { cmd: 'vmmigrate' | 'vmmigrateandmove'; group: string; host: string; vmServer: string }): JobPlan[] {
+type VmMigrateRequest = { cmd: 'vmmigrate' | 'vmmigrateandmove'; group: string; host: string; vmServer: string };
+
+export function vmMigratePlanner(db: Db, c: VmMigrateRequest): Planned {
+  const readings = new Readings(db);
+  return {
+    build: () => planVmMigrate(db, c, readings),
+    async prepare(signal) {
+      const server = machineByName(db, c.vmServer);
+      const g = targetGroups(db, c.group, 'highest-first', false)[0]?.group;
+      if (server?.kind === 'vmserver' && g) await readings.refresh(driverNameFor(db, null, g.id, 'vm'), [server.id], signal);
+    },
+    accepted: () => readings.record(),
+  };
+}
+
+export function planVmMigrate(db: Db, c: VmMigrateRequest, readings = new Readings(db)): JobPlan[] {
   const g = targetGroups(db, c.group, 'highest-first', false)[0]!.group;
   const m = activeByHost(db, g.id, c.host);
   if (!m) throw refuse('machine', L(`${c.host} is not active in ${g.name}`, `${c.host} は ${g.name} で稼動していません`));
@@ -179,7 +219,8 @@ export function planVmMigrate(db: Db, c: { cmd: 'vmmigrate' | 'vmmigrateandmove'
   if (m.vm_server_id === server.id) {
     throw refuse('machine', L(`${m.name} is already on ${server.name}; give another VM server`, `${m.name} は既に ${server.name} 上にあります`));
   }
-  if (m.power_state === 'on') checkCapacity(db, server, m.cost ?? 0, m.id);
+  const need: Need = { vm: m.name, cost: m.cost ?? 0, memoryKiB: sizeOf(db, m.id)?.memoryKiB };
+  if (m.power_state === 'on') checkCapacity(db, server, need, readings);
   const onTarget = m.datastore ? (db.prepare('SELECT name FROM datastores WHERE vm_server_id = ? AND name = ?').get(server.id, m.datastore) as { name: string } | undefined) : undefined;
   const datastore = onTarget?.name ?? datastoreOn(db, server, undefined);
   const src = side(db, { group: g.id, model: m.model_id, machine: m.id, host: m.host_setting_id });
@@ -197,7 +238,9 @@ export function planVmMigrate(db: Db, c: { cmd: 'vmmigrate' | 'vmmigrateandmove'
   return [{
     sequence: 'MoveMachine',
     params: { GroupName: c.group, HostName: c.host, VMSName: server.name, method: c.cmd === 'vmmigrate' ? 'migrate' : 'migrate, move', group: src.group!.path, machine: m.name },
-    resources: [['machine', String(m.id)], ['vm_server', String(server.id)]],
+    resources: [['machine', String(m.id)]],
+    // A VM that runs keeps running on the destination: its cost goes there with it.
+    claims: m.power_state === 'on' ? [{ server: server.id, vm: m.name, cost: need.cost, memoryKiB: need.memoryKiB ?? null }] : [],
     src, dst: EMPTY_SIDE, steps: pick(MOVE_VM, [1]), fallbacks, moveTo, ...(vm ? { vm } : {}),
     event: { machine: m.name, group: src.group!.path },
   }];

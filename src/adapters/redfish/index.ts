@@ -1,0 +1,11 @@
+// The redfish driver: power and info of a machine's iLO-class controller over Redfish,
+// with the login of its registered controller. pvmutl power steps, dscli and the monitor
+// drive such a controller through this one driver.
+import type { Driver } from '../types.js';
+import { closeAgents } from './client.js';
+import { redfishInfo } from './info.js';
+import { redfishPower } from './power.js';
+
+export function createRedfishDriver(): Driver {
+  return { name: 'redfish', interfaces: { power: redfishPower, info: redfishInfo }, close: closeAgents };
+}

@@ -1,0 +1,103 @@
+// Redfish events in the monitor's intake. The redfish driver's HTTPS listener
+// (adapters/redfish/events.ts) accepts deliveries of subscribed controllers only; each
+// record becomes an alert (dscli getAlertList) and, when it is about a component the
+// catalogue knows, the same BMC[0x…] event a Platform Event Trap of that fault would be —
+// so one policy rule ("CPU障害 → replace") covers a BMC and an iLO alike.
+//
+// Which component: the resource the event is about (OriginOfCondition: …/Processors/…,
+// …/Memory/…, …/Drives/…, …/Thermal, …/Fans, …/PowerSupplies), else the MessageId. Which
+// fault: the severity (MessageSeverity, or the older Severity): Critical is the failure,
+// Warning the predictive or non-critical form, OK the recovery (a deassertion, as a BMC
+// sends when the condition clears).
+import { type EventListener, type RedfishEvent, listenerOptionsFrom, startEventListener } from '../adapters/redfish/events.js';
+import { str } from '../adapters/redfish/session.js';
+import type { Db } from '../store/db.js';
+import { getSetting } from '../store/settings.js';
+import type { Alerts } from './alerts.js';
+import { bmcEvent } from './catalogue.js';
+import type { Counters } from './counters.js';
+import type { Intake } from './intake.js';
+
+const THRESHOLD = 0x01;
+const SENSOR_SPECIFIC = 0x6f;
+
+/** Per component: sensor type, event type, and the offsets of a critical and a warning report. */
+const COMPONENTS: ReadonlyArray<{ name: string; path: RegExp; words: RegExp; sensorType: number; eventType: number; critical: number; warning: number }> = [
+  // IERR; automatically throttled
+  { name: 'processor', path: /\/Processors(\/|$)/i, words: /processor|cpu/i, sensorType: 0x07, eventType: SENSOR_SPECIFIC, critical: 0x00, warning: 0x0a },
+  // uncorrectable ECC; correctable ECC
+  { name: 'memory', path: /\/Memory(\/|$)/i, words: /memory|dimm|ecc/i, sensorType: 0x0c, eventType: SENSOR_SPECIFIC, critical: 0x01, warning: 0x00 },
+  // drive fault; predictive failure
+  { name: 'drive', path: /\/(Drives|Storage|SimpleStorage)(\/|$)/i, words: /drive|disk/i, sensorType: 0x0d, eventType: SENSOR_SPECIFIC, critical: 0x01, warning: 0x02 },
+  // power supply failure detected; predictive failure
+  { name: 'power supply', path: /\/(PowerSupplies|PowerSubsystem)(\/|$)/i, words: /power ?supply|psu/i, sensorType: 0x08, eventType: SENSOR_SPECIFIC, critical: 0x01, warning: 0x02 },
+  // lower critical going low; lower non-critical going low
+  { name: 'fan', path: /\/(Fans|ThermalSubsystem\/Fans)(\/|$)|#Fans/i, words: /fan/i, sensorType: 0x04, eventType: THRESHOLD, critical: 0x02, warning: 0x00 },
+  // upper critical going high; upper non-critical going high
+  { name: 'temperature', path: /\/(Thermal|Temperatures|ThermalSubsystem)(\/|$)|#Temperatures/i, words: /temp|thermal/i, sensorType: 0x01, eventType: THRESHOLD, critical: 0x09, warning: 0x07 },
+];
+
+/** The catalogue event of a Redfish event record, or undefined when no component or severity says what it is. */
+export function catalogueEventOf(e: RedfishEvent): string | undefined {
+  const severity = (str(e.raw, 'MessageSeverity') ?? e.severity ?? '').toLowerCase();
+  if (severity !== 'critical' && severity !== 'warning' && severity !== 'ok') return undefined;
+  const origin = e.origin ?? '';
+  const c = COMPONENTS.find((k) => k.path.test(origin)) ?? COMPONENTS.find((k) => k.words.test(e.messageId ?? ''));
+  if (!c) return undefined;
+  const offset = severity === 'warning' ? c.warning : c.critical;
+  return bmcEvent(c.sensorType, c.eventType, offset, severity === 'ok');
+}
+
+const clip = (s: string | null, n: number): string => (s ?? '').replace(/[\x00-\x1f\x7f]+/g, ' ').slice(0, n);
+
+export interface RedfishIntakeParts { db: Db; intake: Intake; alerts: Alerts; counters: Counters; log(line: string): void }
+
+/** The listener as a part of the monitor: started when its certificate and key are set. */
+export class RedfishIntake {
+  private listener: EventListener | undefined;
+  private configured = '';
+  address: { host: string; port: number } | undefined;
+
+  constructor(private readonly d: RedfishIntakeParts) {}
+
+  private settingsText(): string {
+    return ['listener_cert', 'listener_key', 'listener_address', 'listener_port', 'event_destination']
+      .map((k) => getSetting(this.d.db, `redfish.${k}`) ?? '').join('\u0000');
+  }
+
+  async start(): Promise<void> {
+    this.configured = this.settingsText();
+    if (!getSetting(this.d.db, 'redfish.listener_cert') && !getSetting(this.d.db, 'redfish.listener_key')) return;
+    const o = listenerOptionsFrom(this.d.db, (e) => this.take(e), this.d.log);
+    this.listener = await startEventListener(o);
+    this.address = { host: o.host, port: this.listener.port };
+  }
+
+  /** SIGHUP: a changed listener setting restarts the listener; otherwise it keeps running. */
+  async reload(): Promise<void> {
+    if (this.settingsText() === this.configured) return;
+    await this.close();
+    await this.start();
+  }
+
+  async close(): Promise<void> {
+    const l = this.listener;
+    this.listener = undefined;
+    this.address = undefined;
+    await l?.close();
+  }
+
+  private take(e: RedfishEvent): void {
+    const event = catalogueEventOf(e);
+    const severity = (str(e.raw, 'MessageSeverity') ?? e.severity ?? 'unknown').toLowerCase();
+    const text = `Redfish ${clip(e.messageId, 120) || '-'}: ${clip(e.message, 400)}${e.origin ? ` (${clip(e.origin, 200)})` : ''}`;
+    this.d.alerts.add({ machineId: e.machineId, source: e.source, kind: event ? 'redfish' : 'unclassified', severity, event: event ?? clip(e.messageId, 120), message: text });
+    if (!event) {
+      this.d.counters.add('unclassified');
+      this.d.log(`unclassified Redfish event of ${e.machine}: ${clip(e.messageId, 120) || '-'} ${severity}${e.origin ? ` ${clip(e.origin, 200)}` : ''}`);
+      return;
+    }
+    const r = this.d.intake.receive({ source: 'SystemMonitorEvent', event, machine: e.machineId, origin: 'redfish', sender: e.source, detail: `${text}${e.eventId ? ` EventId ${clip(e.eventId, 64)}` : ''}` });
+    if (!r.ok) this.d.log(`Redfish event of ${e.machine} not taken: ${r.reason}`);
+  }
+}
