@@ -3,7 +3,7 @@
 // side-by-side measurement (warm-up of both, then alternating runs, medians).
 // Loopback only; everything made here lives in temporary directories that cleanup removes.
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -90,13 +90,62 @@ export function named(name) {
   return link;
 }
 
-/** Runs a whole process; resolves with its wall time, exit code and output. */
-export function run(cmd, args, env = {}, timeoutMs = 120_000) {
+/**
+ * The environment the measured commands run in: this one, without what a sandbox may add
+ * to every Node process that an administrator's shell does not have. NODE_EXTRA_CA_CERTS
+ * makes each Node process parse a CA bundle at start-up (about 45 ms here), which would
+ * hide start-up costs in both terms of a ratio. BENCH_KEEP_ENV=1 keeps it.
+ */
+export function benchEnv(extra = {}) {
+  const env = { ...process.env, ...extra };
+  if (!process.env.BENCH_KEEP_ENV) delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}
+
+/**
+ * Runs a whole process; resolves with its wall time, exit code, output and, with
+ * `cpu: true`, its CPU time (user + system, children included, from /usr/bin/time).
+ */
+export function run(cmd, args, env = {}, timeoutMs = 120_000, { cpu = false } = {}) {
+  const timeFile = cpu ? join(tempDir('kanri-bench-time-'), 't') : undefined;
+  const [c, a] = timeFile ? ['/usr/bin/time', ['-f', '%U %S', '-o', timeFile, cmd, ...args]] : [cmd, args];
   return new Promise((resolve) => {
     const t = process.hrtime.bigint();
-    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 64 << 20, env: { ...process.env, ...env } }, (err, stdout, stderr) =>
-      resolve({ ms: Number(process.hrtime.bigint() - t) / 1e6, code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }));
+    execFile(c, a, { timeout: timeoutMs, maxBuffer: 64 << 20, env: benchEnv(env) }, (err, stdout, stderr) => {
+      const ms = Number(process.hrtime.bigint() - t) / 1e6;
+      let cpuMs;
+      if (timeFile) {
+        try {
+          const [u, sy] = readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+          cpuMs = (u + sy) * 1000;
+        } catch {
+          // not written: the process was killed
+        }
+      }
+      resolve({ ms, cpuMs, code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
   });
+}
+
+/** CPU time (ms, children included) of this process's ipmi_sim children so far: what the peers cost. */
+export function simulatorCpuMs() {
+  const tick = 10; // USER_HZ is 100 on Linux
+  let total = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // f[1] is the parent; utime, stime, cutime, cstime are fields 14-17 of stat (f[11..14]).
+    if (comm !== 'ipmi_sim' || Number(f[1]) !== process.pid) continue;
+    total += (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * tick;
+  }
+  return total;
 }
 
 export const median = (xs) => {

@@ -58,20 +58,76 @@ export function rememberControllerProbe(db: Db, machineId: number, probe: string
 const now = (): string => new Date().toISOString();
 
 /**
+ * Records made inside batchRecords(): queued and written together, one transaction per
+ * turn of the event loop (the answers of a fan-out that arrive together), and the rest
+ * when the batch ends. A ServerList of hundreds then costs a few commits (each a dozen
+ * system calls of locking and WAL writes), not one per controller.
+ */
+interface Batch {
+  queue: Array<{ write: () => void; failed?: (e: Error) => void }>;
+  scheduled: boolean;
+}
+const batches = new WeakMap<Db, Batch>();
+
+function flushBatch(db: Db, b: Batch): void {
+  const q = b.queue.splice(0);
+  if (!q.length) return;
+  try {
+    db.transaction(() => {
+      for (const r of q) r.write();
+    })();
+  } catch (e) {
+    for (const r of q) r.failed?.(e as Error);
+  }
+}
+
+/** Runs fn with the controller records of `db` batched; every record is written when it returns. */
+export async function batchRecords<T>(db: Db, fn: () => Promise<T>): Promise<T> {
+  if (batches.has(db)) return fn();
+  const b: Batch = { queue: [], scheduled: false };
+  batches.set(db, b);
+  try {
+    return await fn();
+  } finally {
+    batches.delete(db);
+    flushBatch(db, b);
+  }
+}
+
+/** Writes now, or with the batch open on db; `failed` hears of a write that fails later. */
+function record(db: Db, write: () => void, failed?: (e: Error) => void): void {
+  const b = batches.get(db);
+  if (!b) {
+    write();
+    return;
+  }
+  b.queue.push(failed ? { write, failed } : { write });
+  if (!b.scheduled) {
+    b.scheduled = true;
+    setImmediate(() => {
+      b.scheduled = false;
+      flushBatch(db, b);
+    });
+  }
+}
+
+/**
  * The one writer of a machine's last known power state: what a power driver just read or
  * set, whoever asked (a pvmutl job, dscli, the monitor). `status` is 'ok' or the reason
  * the controller could not be read. An unknown state leaves the recorded power as it was.
  */
-export function recordPower(db: Db, machineId: number, state: PowerState, status: string): void {
+export function recordPower(db: Db, machineId: number, state: PowerState, status: string, failed?: (e: Error) => void): void {
   const last = state === 'suspended' ? null : state;
-  // One statement, one commit: a ServerList of hundreds records as many rows.
-  prepared(db, `UPDATE machines SET last_power = coalesce(?, last_power), last_status = ?, last_checked_at = ?,
-    power_state = CASE WHEN ? = 'unknown' THEN power_state ELSE ? END WHERE id = ?`).run(last, status, now(), state, state, machineId);
+  const at = now();
+  // One statement per record.
+  record(db, () => prepared(db, `UPDATE machines SET last_power = coalesce(?, last_power), last_status = ?, last_checked_at = ?,
+    power_state = CASE WHEN ? = 'unknown' THEN power_state ELSE ? END WHERE id = ?`).run(last, status, at, state, state, machineId), failed);
 }
 
 /** Whether the controller answered the last call, and when ('ok' or the reason it did not). */
-export function recordControllerStatus(db: Db, machineId: number, status: string): void {
-  prepared(db, 'UPDATE machines SET last_status = ?, last_checked_at = ? WHERE id = ?').run(status, now(), machineId);
+export function recordControllerStatus(db: Db, machineId: number, status: string, failed?: (e: Error) => void): void {
+  const at = now();
+  record(db, () => prepared(db, 'UPDATE machines SET last_status = ?, last_checked_at = ? WHERE id = ?').run(status, at, machineId), failed);
 }
 
 /** What keeps a machine from being served by its registered controller of `type`; empty when nothing does. */

@@ -115,31 +115,32 @@ function statusOf(e: unknown): string {
 
 /** Power calls made through the registry record what they learnt, whoever made them. */
 function recordingPower(db: Db, p: PowerInterface): PowerInterface {
-  const note = (ctx: DriverContext, m: MachineRef, write: () => void): void => {
+  const note = (ctx: DriverContext, m: MachineRef, write: (failed: (e: Error) => void) => void): void => {
+    const failed = (e: Error): void => ctx.log(`${m.name}: the power state could not be recorded: ${e.message}`);
     try {
-      write();
+      write(failed);
     } catch (e) {
-      ctx.log(`${m.name}: the power state could not be recorded: ${(e as Error).message}`);
+      failed(e as Error);
     }
   };
   return {
     async state(ctx, m, o) {
       try {
         const r = await p.state(ctx, m, o);
-        note(ctx, m, () => recordPower(db, m.id, r.state, 'ok'));
+        note(ctx, m, (failed) => recordPower(db, m.id, r.state, 'ok', failed));
         return r;
       } catch (e) {
-        note(ctx, m, () => recordPower(db, m.id, 'unknown', statusOf(e)));
+        note(ctx, m, (failed) => recordPower(db, m.id, 'unknown', statusOf(e), failed));
         throw e;
       }
     },
     async act(ctx, m, action, o) {
       try {
         const r = await p.act(ctx, m, action, o);
-        note(ctx, m, () => recordPower(db, m.id, r.after, 'ok'));
+        note(ctx, m, (failed) => recordPower(db, m.id, r.after, 'ok', failed));
         return r;
       } catch (e) {
-        note(ctx, m, () => recordControllerStatus(db, m.id, statusOf(e)));
+        note(ctx, m, (failed) => recordControllerStatus(db, m.id, statusOf(e), failed));
         throw e;
       }
     },

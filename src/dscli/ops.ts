@@ -3,7 +3,7 @@
 // its controller; one result line per target is printed in input order as soon as the
 // targets before it are done (`--json`: one object per line). What a call learns about
 // a controller is recorded by the registry, not here.
-import type { ControllerRow } from '../adapters/controller.js';
+import { batchRecords, type ControllerRow } from '../adapters/controller.js';
 import { type BoundController, bindController } from '../adapters/registry.js';
 import { type CallOptions, type DriverContext, DriverError, type PowerAction, type PowerChange } from '../adapters/types.js';
 import type { Db } from '../store/db.js';
@@ -91,18 +91,21 @@ function statusFailure(name: string, e: unknown): TargetOutcome {
 export async function runOnServers(db: Db, rows: ControllerRow[], operation: string, rs: RunSettings, out: Out, handler: Handler): Promise<number> {
   const results = new Array<(TargetOutcome & { elapsed: number }) | undefined>(rows.length);
   let printed = 0;
+  // The lines that are ready go out in one write.
   const flush = (): void => {
+    let text = '';
     while (printed < rows.length && results[printed]) {
       const r = results[printed]!;
       const row = rows[printed]!;
       if (out.json) {
-        out.out(JSON.stringify({
+        text += JSON.stringify({
           target: row.name, operation, before: r.before ?? null, after: r.after ?? null, status: r.status,
           layer: r.layer ?? null, message: r.message ?? null, elapsed_ms: r.elapsed, attempts: r.attempts ?? 0, code: r.code,
-        }) + '\n');
-      } else out.out(r.line + '\n');
+        }) + '\n';
+      } else text += r.line + '\n';
       printed++;
     }
+    if (text) out.out(text);
   };
   const task = async (row: ControllerRow, _i: number, signal: AbortSignal): Promise<TargetOutcome> => {
     try {
@@ -111,10 +114,13 @@ export async function runOnServers(db: Db, rows: ControllerRow[], operation: str
       return operation === 'getPowerStatus' ? statusFailure(row.name, e) : failure(row.name, e);
     }
   };
-  for await (const r of fanOut(rows, task, { concurrency: rs.fanout })) {
-    results[r.index] = { ...(r.ok ? r.value! : failure(rows[r.index]!.name, r.error)), elapsed: r.elapsedMs };
-    flush();
-  }
+  // What the calls learn about the controllers is written a turn of the event loop at a time.
+  await batchRecords(db, async () => {
+    for await (const r of fanOut(rows, task, { concurrency: rs.fanout })) {
+      results[r.index] = { ...(r.ok ? r.value! : failure(rows[r.index]!.name, r.error)), elapsed: r.elapsedMs };
+      flush();
+    }
+  });
   return combine(results.map((r) => r!.code));
 }
 
