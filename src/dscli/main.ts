@@ -3,6 +3,8 @@
 // the rights check and before the store is touched.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readSync } from 'node:fs';
+import { isatty } from 'node:tty';
+import { isSetting } from './words.js';
 import { recordAudit } from '../store/audit.js';
 import { type Db, openStore } from '../store/db.js';
 import { storeProblem } from '../store/errors.js';
@@ -27,6 +29,8 @@ export interface DscliIo {
   /** A yes/no question on a terminal; undefined when there is no terminal. */
   confirm?(question: string): Promise<boolean>;
   isTTY: boolean;
+  /** Standard output is a terminal. */
+  outIsTTY?: boolean;
 }
 
 export function processDscliIo(): DscliIo {
@@ -41,6 +45,7 @@ export function processDscliIo(): DscliIo {
       }
     },
     isTTY: !!process.stdin.isTTY,
+    outIsTTY: isatty(1),
     readSecret: (prompt) => {
       process.stderr.write(prompt);
       const stty = (arg: string) => spawnSync('stty', [arg], { stdio: ['inherit', 'ignore', 'ignore'] }).status === 0;
@@ -119,8 +124,8 @@ const COMMANDS: Record<string, { arity: Arity; change: boolean; settings: boolea
   getPowerStatus: { arity: [1, INF], change: false, settings: true },
   getSel: { arity: [1, 2], change: false, settings: true },
   clearSel: { arity: [1, INF], change: true, settings: true },
-  getSensorList: { arity: [1, 1], change: false, settings: true },
-  getHardwareInfo: { arity: [1, 1], change: false, settings: true },
+  getSensorList: { arity: [1, INF], change: false, settings: true },
+  getHardwareInfo: { arity: [1, INF], change: false, settings: true },
   identify: { arity: [1, 2], change: true, settings: true },
   getBmcConfig: { arity: [1, 1], change: false, settings: true },
   setBmcConfig: { arity: [1, 1], change: true, settings: true },
@@ -136,9 +141,6 @@ const COMMANDS: Record<string, { arity: Arity; change: boolean; settings: boolea
 
 const GUARDED = new Set(['powerOn', 'powerOff', 'powerCycle', 'reset', 'dump', 'shutdownOs', 'clearSel']);
 
-function isSetting(w: string): boolean {
-  return /^[A-Za-z_][A-Za-z0-9_]*=/.test(w);
-}
 
 /** The audit text of a command: password values never stored. */
 function redact(cmd: string, rest: string[]): string {
@@ -194,7 +196,7 @@ export async function runDscli(args: string[], io: DscliIo = processDscliIo(), e
     }
     storePath = g.db ?? defaultStorePath(env);
     db = openStore(storePath);
-    const out: Out = { out: io.out, err: io.err, json: g.json };
+    const out: Out = { out: io.out, err: io.err, json: g.json, tty: !!io.outIsTTY };
     code = await dispatch(db, cmd, rest, out, io, g.yes);
     return code;
   } catch (e) {

@@ -16,6 +16,8 @@ export interface Out {
   out(text: string): void;
   err(text: string): void;
   json: boolean;
+  /** Standard output is a terminal: results are printed as targets finish, not in input order. */
+  tty?: boolean;
 }
 
 export interface TargetOutcome {
@@ -27,6 +29,8 @@ export interface TargetOutcome {
   layer?: string | null;
   message?: string | null;
   attempts?: number;
+  /** The lines (JSON records, with --json) of a command that prints more than a result line. */
+  block?: string[];
 }
 
 export interface RunSettings {
@@ -87,22 +91,39 @@ function statusFailure(name: string, e: unknown): TargetOutcome {
   return { ...f, before: 'unknown', after: 'unknown', line: `${name} unknown (${f.layer}: ${f.message})` };
 }
 
-/** Runs the handler on every row; prints in input order; returns the combined code. */
-export async function runOnServers(db: Db, rows: ControllerRow[], operation: string, rs: RunSettings, out: Out, handler: Handler): Promise<number> {
+/**
+ * Runs the handler on every row and returns the combined code. Results are printed in input
+ * order on a pipe (each as soon as the targets before it are done) and as they finish on a
+ * terminal, where one dead controller must not hold back the others. `grouped`: each
+ * target's block under a header line, as several servers' SELs or sensors are printed.
+ */
+export async function runOnServers(db: Db, rows: ControllerRow[], operation: string, rs: RunSettings, out: Out, handler: Handler, o: { grouped?: boolean } = {}): Promise<number> {
   const results = new Array<(TargetOutcome & { elapsed: number }) | undefined>(rows.length);
+  let blocks = 0;
+  const print = (i: number): void => {
+    const r = results[i]!;
+    const row = rows[i]!;
+    if (out.json) {
+      if (r.block && r.status === 'ok') {
+        for (const l of r.block) out.out(l + '\n');
+        return;
+      }
+      out.out(JSON.stringify({
+        target: row.name, operation, before: r.before ?? null, after: r.after ?? null, status: r.status,
+        layer: r.layer ?? null, message: r.message ?? null, elapsed_ms: r.elapsed, attempts: r.attempts ?? 0, code: r.code,
+      }) + '\n');
+      return;
+    }
+    if (!o.grouped) {
+      out.out(r.line + '\n');
+      return;
+    }
+    const body = r.status === 'ok' ? r.block ?? [] : [r.line];
+    out.out(`${blocks++ ? '\n' : ''}==> ${row.name} <==\n${body.map((l) => l + '\n').join('')}`);
+  };
   let printed = 0;
   const flush = (): void => {
-    while (printed < rows.length && results[printed]) {
-      const r = results[printed]!;
-      const row = rows[printed]!;
-      if (out.json) {
-        out.out(JSON.stringify({
-          target: row.name, operation, before: r.before ?? null, after: r.after ?? null, status: r.status,
-          layer: r.layer ?? null, message: r.message ?? null, elapsed_ms: r.elapsed, attempts: r.attempts ?? 0, code: r.code,
-        }) + '\n');
-      } else out.out(r.line + '\n');
-      printed++;
-    }
+    while (printed < rows.length && results[printed]) print(printed++);
   };
   const task = async (row: ControllerRow, _i: number, signal: AbortSignal): Promise<TargetOutcome> => {
     try {
@@ -113,7 +134,8 @@ export async function runOnServers(db: Db, rows: ControllerRow[], operation: str
   };
   for await (const r of fanOut(rows, task, { concurrency: rs.fanout })) {
     results[r.index] = { ...(r.ok ? r.value! : failure(rows[r.index]!.name, r.error)), elapsed: r.elapsedMs };
-    flush();
+    if (out.tty) print(r.index);
+    else flush();
   }
   return combine(results.map((r) => r!.code));
 }
