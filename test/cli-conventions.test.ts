@@ -12,18 +12,12 @@ import { japaneseOf } from '../src/cli/messages.js';
 import { JA } from '../src/cli/messages-ja.js';
 import { storeProblem } from '../src/store/errors.js';
 import { sourceMessages } from './support/messages.js';
-import { binaries, run } from './support/cli.js';
+import { binaries, onTerminal, run } from './support/cli.js';
 import { dscli, newStore } from './support/dscli.js';
 import { ENGINE_DC } from './support/engine-dc.js';
 import { ROOT, fixtureStore, tempDir } from './support/store.js';
 
 const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-
-/** Runs a command under a pseudo-terminal (util-linux script), returning what the terminal showed. */
-function onTerminal(cmd: string, env: NodeJS.ProcessEnv = {}): string {
-  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, TERM: 'xterm', PATH: `${binaries()}:${process.env.PATH}`, ...env }, timeout: 60_000 });
-  return String(r.stdout).replace(/\r\n/g, '\n');
-}
 
 describe('version and help', () => {
   it('--version on all three names prints one line with the package version', () => {
@@ -53,8 +47,8 @@ describe('version and help', () => {
     const db = newStore();
     const r = dscli(db, ['help', 'getSel']);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^Usage: dscli \[--db PATH\] \[--json\] \[--yes\] getSel Name/);
-    expect(r.out).toContain('\nExample:\n  dscli getSel web01 20\n');
+    expect(r.out).toMatch(/^Usage: dscli \[--db PATH\] \[--json\] \[--yes\] getSel ServerList/);
+    expect(r.out).toContain('\nExample:\n  dscli getSel web[01-04] 20\n');
     expect(r.out).toMatch(/\nReturn codes:\n {2}0 {2}success/);
     expect(dscli(db, ['getSel', '--help']).out).toBe(r.out);
     expect(dscli(db, ['--help'])).toMatchObject({ code: 0 });

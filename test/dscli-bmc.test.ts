@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blackHole, startSims, type SimBmc, type SimRack } from './support/ipmi-sim.js';
 import { requirePeer } from './support/peers.js';
-import { run } from './support/cli.js';
+import { onTerminal, run } from './support/cli.js';
 import { fixtureStore, queryAll, tempDir } from './support/store.js';
 import { dscli, lines, sql } from './support/dscli.js';
 
@@ -272,6 +272,44 @@ describe.runIf(havePeers)('dscli against ipmi_sim', () => {
     expect(a.controlLog().at(-1)).toBe('identify 5 0');
     expect(d(['identify', 'a1', 'off']).code).toBe(0);
     expect(d(['identify', 'a1', 'often']).code).toBe(1);
+  });
+
+  it('the info commands take a ServerList: one block per server under its header, input order on a pipe, one deadline', () => {
+    const single = d(['getHardwareInfo', 'a1']).out;
+    const t0 = Date.now();
+    const r = d(['getHardwareInfo', 'dead,a1', 'm1', 'timeout=2']);
+    expect(Date.now() - t0).toBeLessThan(2000 + 2500);
+    expect(r.code).toBe(7);
+    const blocks = r.out.split('\n\n');
+    expect(blocks).toHaveLength(3);
+    expect(blocks[0]).toMatch(/^==> dead <==\ndead failed network: [^\n]+$/);
+    expect(blocks[1] + '\n').toBe(`==> a1 <==\n${single}`);
+    expect(blocks[2]).toMatch(/^==> m1 <==\n(.+\n)*product_name: Express5800\/R120h\n/);
+    // the SEL and the sensors the same way; --json: every record names its server, a failed one is one record
+    const sensors = d(['getSensorList', 'a[1-1],m1']);
+    expect(sensors.code).toBe(0);
+    expect(sensors.out).toMatch(/^==> a1 <==\n(.+\n)+\n==> m1 <==\n(.+\n)+$/);
+    expect(sensors.out).toContain('\nCPU Temp | Temperature | ');
+    const js = d(['getSel', 'a1,dead', 'timeout=2', '--json']);
+    expect(js.code).toBe(7);
+    const recs = lines(js.out).map((x) => JSON.parse(x));
+    expect(recs.at(-1)).toMatchObject({ target: 'dead', operation: 'getSel', status: 'failed', layer: 'network', code: 5 });
+    expect(recs.slice(0, -1).every((x) => x.target === 'a1' && typeof x.record_id === 'number')).toBe(true);
+    // identify: one result line per server, like the power commands
+    expect(d(['identify', 'a1,m1', '3'])).toMatchObject({ code: 0, out: 'a1 ok identify 3 s\nm1 ok identify 3 s\n' });
+    expect(a.controlLog().at(-1)).toBe('identify 3 0');
+    // an unknown name is an error, never dropped
+    const bad = d(['getSel', 'a1,nosuch']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('nosuch');
+    expect(bad.out).toBe('');
+  });
+
+  it('on a terminal the blocks appear as servers finish: a dead BMC does not hold back the others', () => {
+    const shown = onTerminal(`dscli getHardwareInfo dead,a1 timeout=2`, { KANRI_DB: db, LANG: 'C', LC_ALL: '' });
+    expect(shown.indexOf('==> a1 <==')).toBeGreaterThanOrEqual(0);
+    expect(shown.indexOf('==> dead <==')).toBeGreaterThan(shown.indexOf('==> a1 <=='));
+    expect(shown).toMatch(/==> dead <==\ndead failed network: /);
   });
 
   it('backupBmcConfig / restoreBmcConfig round trip; a bad backup writes nothing', async () => {

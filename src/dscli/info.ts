@@ -9,7 +9,9 @@ import type { BmcAccount, BmcLan, BmcPrivilege, CallOptions, DriverContext, Info
 import type { Db } from '../store/db.js';
 import { DscliError, formatError, RC } from './errors.js';
 import { needServer, parseSettings } from './registry.js';
-import { callContext, runSettings, type Out } from './ops.js';
+import { callContext, runOnServers, runSettings, type Out } from './ops.js';
+import { resolveServerList } from './serverlist.js';
+import { isSetting } from './words.js';
 
 type InfoOp = Exclude<keyof InfoInterface, 'check' | 'clearLog'>;
 
@@ -26,6 +28,44 @@ function call(db: Db, words: string[]): CallOptions {
   return runSettings(db, words, 0).call;
 }
 
+// ---- the ServerList info commands -------------------------------------------------------
+//
+// getSel, getSensorList, getHardwareInfo and identify take a ServerList. One server prints
+// as it always has; several run under the bounded fan-out, each server's lines under a
+// header line "==> NAME <==" (a failed one: its failure line there), blank lines between;
+// identify prints one result line per server, as the power commands do.
+// With --json every record names its target, and a failed server is one failure record.
+
+/** The ServerList words and the key=value settings of a command that takes only those. */
+const listAndSettings = (args: string[]): { list: string[]; words: string[] } => ({
+  list: args.filter((w) => !isSetting(w)), words: args.filter(isSetting),
+});
+
+type Body = { lines: string[]; records: object[] };
+type InfoRun = (c: BoundController & { ctx: DriverContext }, o: CallOptions) => Promise<Body>;
+
+async function onServers(db: Db, list: string[], words: string[], out: Out, cmd: string, op: InfoOp, body: InfoRun, grouped = true): Promise<number> {
+  const rs = runSettings(db, words, 0);
+  const rows = resolveServerList(db, list);
+  const print = (b: Body): void => {
+    if (out.json) for (const r of b.records) out.out(JSON.stringify(r) + '\n');
+    else for (const l of b.lines) out.out(l + '\n');
+  };
+  if (rows.length === 1) {
+    const c = await controller(db, rows[0]!.name, cmd, op);
+    print(await body(c, rs.call));
+    return RC.OK;
+  }
+  return runOnServers(db, rows, cmd, rs, out, {
+    needs: { info: cmd },
+    async run(c, ctx, r) {
+      if (!c.info[op]) throw new DscliError(RC.UNSUPPORTED, `${cmd} is not supported for mgmt=${c.driver}`);
+      const b = await body({ ...c, ctx }, r.call);
+      return { status: 'ok', code: RC.OK, line: b.lines.join('\n'), block: out.json ? b.records.map((x) => JSON.stringify(x)) : b.lines };
+    },
+  }, { grouped });
+}
+
 // ---- SEL ------------------------------------------------------------------------------
 
 export function selLine(e: LogEntry): string {
@@ -37,27 +77,25 @@ export function selLine(e: LogEntry): string {
 }
 
 export async function getSelCmd(db: Db, args: string[], out: Out): Promise<number> {
-  const [name, ...rest] = args;
-  if (!name) throw formatError('usage: getSel Name [count]');
+  const [list, ...rest] = args;
+  if (!list) throw formatError('usage: getSel ServerList [count]');
   let count: number | undefined;
   const words = rest.filter((w) => {
     if (/^\d+$/.test(w) && count === undefined) { count = Number(w); return false; }
     return true;
   });
-  const o = call(db, words);
-  const c = await controller(db, name, 'getSel', 'log');
-  const entries = await c.info.log!(c.ctx, c.machine, { ...o, ...(count !== undefined ? { last: count } : {}) });
-  // Newest last, as the BMC keeps them.
-  for (const e of entries) {
-    if (out.json) {
-      out.out(JSON.stringify({
-        target: name, record_id: e.recordId, record_type: e.recordType, time: e.time, timestamp: e.timestamp,
+  return onServers(db, [list], words, out, 'getSel', 'log', async (c, o) => {
+    const entries = await c.info.log!(c.ctx, c.machine, { ...o, ...(count !== undefined ? { last: count } : {}) });
+    // Newest last, as the BMC keeps them.
+    return {
+      lines: entries.map(selLine),
+      records: entries.map((e) => ({
+        target: c.row.name, record_id: e.recordId, record_type: e.recordType, time: e.time, timestamp: e.timestamp,
         sensor_type: e.sensorType, sensor_number: e.sensorNumber, event_type: e.eventType,
         direction: e.direction, description: e.description, event_data: e.eventData, raw: e.raw,
-      }) + '\n');
-    } else out.out(selLine(e) + '\n');
-  }
-  return RC.OK;
+      })),
+    };
+  });
 }
 
 // ---- sensors ----------------------------------------------------------------------------
@@ -77,39 +115,36 @@ export function sensorLine(s: SensorEntry): string {
 }
 
 export async function getSensorListCmd(db: Db, args: string[], out: Out): Promise<number> {
-  const [name, ...words] = args;
-  if (!name) throw formatError('usage: getSensorList Name');
-  const o = call(db, words);
-  const c = await controller(db, name, 'getSensorList', 'sensors');
-  for (const s of await c.info.sensors!(c.ctx, c.machine, o)) {
-    if (out.json) {
-      out.out(JSON.stringify({
-        target: name, sensor: s.name, number: s.number, type: s.type, value: s.value, unit: s.unit, status: s.status,
+  const { list, words } = listAndSettings(args);
+  if (!list.length) throw formatError('usage: getSensorList ServerList');
+  return onServers(db, list, words, out, 'getSensorList', 'sensors', async (c, o) => {
+    const sensors = await c.info.sensors!(c.ctx, c.machine, o);
+    return {
+      lines: sensors.map(sensorLine),
+      records: sensors.map((s) => ({
+        target: c.row.name, sensor: s.name, number: s.number, type: s.type, value: s.value, unit: s.unit, status: s.status,
         states: s.states, thresholds: allThresholds(s.thresholds),
-      }) + '\n');
-    } else out.out(sensorLine(s) + '\n');
-  }
-  return RC.OK;
+      })),
+    };
+  });
 }
 
 // ---- hardware inventory --------------------------------------------------------------------
 
 export async function getHardwareInfoCmd(db: Db, args: string[], out: Out): Promise<number> {
-  const [name, ...words] = args;
-  if (!name) throw formatError('usage: getHardwareInfo Name');
-  const o = call(db, words);
-  const c = await controller(db, name, 'getHardwareInfo', 'hardware');
-  const lines = await c.info.hardware!(c.ctx, c.machine, o);
-  if (out.json) out.out(JSON.stringify({ target: name, ...Object.fromEntries(lines) }) + '\n');
-  else for (const [k, v] of lines) out.out(`${k}: ${v}\n`);
-  return RC.OK;
+  const { list, words } = listAndSettings(args);
+  if (!list.length) throw formatError('usage: getHardwareInfo ServerList');
+  return onServers(db, list, words, out, 'getHardwareInfo', 'hardware', async (c, o) => {
+    const lines = await c.info.hardware!(c.ctx, c.machine, o);
+    return { lines: lines.map(([k, v]) => `${k}: ${v}`), records: [{ target: c.row.name, ...Object.fromEntries(lines) }] };
+  });
 }
 
 // ---- identify ---------------------------------------------------------------------------------
 
 export async function identifyCmd(db: Db, args: string[], out: Out): Promise<number> {
-  const [name, what, ...words] = args;
-  if (!name) throw formatError('usage: identify Name [seconds|off|on]');
+  const [list, what, ...words] = args;
+  if (!list) throw formatError('usage: identify ServerList [seconds|off|on]');
   let v: number | 'off' | 'on' = 15;
   if (what !== undefined && what.includes('=')) words.unshift(what);
   else if (what === 'off' || what === 'on') v = what;
@@ -117,12 +152,11 @@ export async function identifyCmd(db: Db, args: string[], out: Out): Promise<num
     if (!/^\d+$/.test(what) || Number(what) < 1 || Number(what) > 255) throw formatError('identify takes seconds (1-255), on or off');
     v = Number(what);
   }
-  const o = call(db, words);
-  const c = await controller(db, name, 'identify', 'identify');
-  await c.info.identify!(c.ctx, c.machine, v, o);
   const text = v === 'off' ? 'identify off' : v === 'on' ? 'identify on (until turned off)' : `identify ${v} s`;
-  out.out(out.json ? JSON.stringify({ target: name, operation: 'identify', status: 'ok', message: text }) + '\n' : `${name} ok ${text}\n`);
-  return RC.OK;
+  return onServers(db, [list], words, out, 'identify', 'identify', async (c, o) => {
+    await c.info.identify!(c.ctx, c.machine, v, o);
+    return { lines: [`${c.row.name} ok ${text}`], records: [{ target: c.row.name, operation: 'identify', status: 'ok', message: text }] };
+  }, false);
 }
 
 // ---- BMC configuration ----------------------------------------------------------------------

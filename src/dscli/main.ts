@@ -3,6 +3,7 @@
 // the rights check and before the store is touched.
 // Help, version and format errors load neither the store (SQLite) nor crypto.
 import { readFileSync, readSync } from 'node:fs';
+import { isSetting } from './words.js';
 import { recordAudit } from '../store/audit.js';
 import type { Db } from '../store/db.js';
 import { SecretError, storeProblem } from '../store/errors.js';
@@ -28,6 +29,8 @@ export interface DscliIo {
   /** A yes/no question on a terminal; undefined when there is no terminal. */
   confirm?(question: string): Promise<boolean>;
   isTTY: boolean;
+  /** Standard output is a terminal. */
+  outIsTTY?: boolean;
 }
 
 export function processDscliIo(): DscliIo {
@@ -43,6 +46,8 @@ export function processDscliIo(): DscliIo {
     },
     // Asked only by a command that may prompt: touching process.stdin builds a stream.
     get isTTY() { return !!process.stdin.isTTY; },
+    // Asked only when a ServerList runs; node:tty loads node:net, which help does not need.
+    get outIsTTY() { return (requireModule('node:tty') as typeof import('node:tty')).isatty(1); },
     readSecret: (prompt) => {
       process.stderr.write(prompt);
       const { spawnSync } = requireModule('node:child_process') as typeof import('node:child_process');
@@ -122,8 +127,8 @@ const COMMANDS: Record<string, { arity: Arity; change: boolean; settings: boolea
   getPowerStatus: { arity: [1, INF], change: false, settings: true },
   getSel: { arity: [1, 2], change: false, settings: true },
   clearSel: { arity: [1, INF], change: true, settings: true },
-  getSensorList: { arity: [1, 1], change: false, settings: true },
-  getHardwareInfo: { arity: [1, 1], change: false, settings: true },
+  getSensorList: { arity: [1, INF], change: false, settings: true },
+  getHardwareInfo: { arity: [1, INF], change: false, settings: true },
   identify: { arity: [1, 2], change: true, settings: true },
   getBmcConfig: { arity: [1, 1], change: false, settings: true },
   setBmcConfig: { arity: [1, 1], change: true, settings: true },
@@ -139,9 +144,6 @@ const COMMANDS: Record<string, { arity: Arity; change: boolean; settings: boolea
 
 const GUARDED = new Set(['powerOn', 'powerOff', 'powerCycle', 'reset', 'dump', 'shutdownOs', 'clearSel']);
 
-function isSetting(w: string): boolean {
-  return /^[A-Za-z_][A-Za-z0-9_]*=/.test(w);
-}
 
 /** The audit text of a command: password values never stored. */
 function redact(cmd: string, rest: string[]): string {
@@ -197,7 +199,7 @@ export async function runDscli(args: string[], io: DscliIo = processDscliIo(), e
     }
     storePath = g.db ?? defaultStorePath(env);
     db = (await import('../store/db.js')).openStore(storePath);
-    const out: Out = { out: io.out, err: io.err, json: g.json };
+    const out: Out = { out: io.out, err: io.err, json: g.json, tty: !!io.outIsTTY };
     code = await dispatch(db, cmd, rest, out, io, g.yes);
     return code;
   } catch (e) {

@@ -16,6 +16,8 @@ export interface Out {
   out(text: string): void;
   err(text: string): void;
   json: boolean;
+  /** Standard output is a terminal: results are printed as targets finish, not in input order. */
+  tty?: boolean;
 }
 
 export interface TargetOutcome {
@@ -27,6 +29,8 @@ export interface TargetOutcome {
   layer?: string | null;
   message?: string | null;
   attempts?: number;
+  /** The lines (JSON records, with --json) of a command that prints more than a result line. */
+  block?: string[];
 }
 
 export interface RunSettings {
@@ -87,25 +91,36 @@ function statusFailure(name: string, e: unknown): TargetOutcome {
   return { ...f, before: 'unknown', after: 'unknown', line: `${name} unknown (${f.layer}: ${f.message})` };
 }
 
-/** Runs the handler on every row; prints in input order; returns the combined code. */
-export async function runOnServers(db: Db, rows: ControllerRow[], operation: string, rs: RunSettings, out: Out, handler: Handler): Promise<number> {
+/**
+ * Runs the handler on every row and returns the combined code. Results are printed in input
+ * order on a pipe (each as soon as the targets before it are done) and as they finish on a
+ * terminal, where one dead controller must not hold back the others. `grouped`: each
+ * target's block under a header line, as several servers' SELs or sensors are printed.
+ */
+export async function runOnServers(db: Db, rows: ControllerRow[], operation: string, rs: RunSettings, out: Out, handler: Handler, o: { grouped?: boolean } = {}): Promise<number> {
   const results = new Array<(TargetOutcome & { elapsed: number }) | undefined>(rows.length);
+  let blocks = 0;
+  /** What target i prints. */
+  const text = (i: number): string => {
+    const r = results[i]!;
+    const row = rows[i]!;
+    if (out.json) {
+      if (r.block && r.status === 'ok') return r.block.map((l) => l + '\n').join('');
+      return JSON.stringify({
+        target: row.name, operation, before: r.before ?? null, after: r.after ?? null, status: r.status,
+        layer: r.layer ?? null, message: r.message ?? null, elapsed_ms: r.elapsed, attempts: r.attempts ?? 0, code: r.code,
+      }) + '\n';
+    }
+    if (!o.grouped) return r.line + '\n';
+    const body = r.status === 'ok' ? r.block ?? [] : [r.line];
+    return `${blocks++ ? '\n' : ''}==> ${row.name} <==\n${body.map((l) => l + '\n').join('')}`;
+  };
   let printed = 0;
   // The lines that are ready go out in one write.
   const flush = (): void => {
-    let text = '';
-    while (printed < rows.length && results[printed]) {
-      const r = results[printed]!;
-      const row = rows[printed]!;
-      if (out.json) {
-        text += JSON.stringify({
-          target: row.name, operation, before: r.before ?? null, after: r.after ?? null, status: r.status,
-          layer: r.layer ?? null, message: r.message ?? null, elapsed_ms: r.elapsed, attempts: r.attempts ?? 0, code: r.code,
-        }) + '\n';
-      } else text += r.line + '\n';
-      printed++;
-    }
-    if (text) out.out(text);
+    let ready = '';
+    while (printed < rows.length && results[printed]) ready += text(printed++);
+    if (ready) out.out(ready);
   };
   const task = async (row: ControllerRow, _i: number, signal: AbortSignal): Promise<TargetOutcome> => {
     try {
@@ -118,7 +133,10 @@ export async function runOnServers(db: Db, rows: ControllerRow[], operation: str
   await batchRecords(db, async () => {
     for await (const r of fanOut(rows, task, { concurrency: rs.fanout })) {
       results[r.index] = { ...(r.ok ? r.value! : failure(rows[r.index]!.name, r.error)), elapsed: r.elapsedMs };
-      flush();
+      if (out.tty) {
+        const t = text(r.index);
+        if (t) out.out(t);
+      } else flush();
     }
   });
   return combine(results.map((r) => r!.code));

@@ -28,3 +28,9 @@ export function run(name: 'pvmutl' | 'dscli' | 'kanri', args: string[], opts: Sp
   if (r.error) throw r.error;
   return { code: r.status, out: String(r.stdout ?? ''), err: String(r.stderr ?? '') };
 }
+
+/** Runs a command under a pseudo-terminal (util-linux script), returning what the terminal showed. */
+export function onTerminal(cmd: string, env: NodeJS.ProcessEnv = {}): string {
+  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, TERM: 'xterm', PATH: `${binaries()}:${process.env.PATH}`, ...env }, timeout: 60_000 });
+  return String(r.stdout).replace(/\r\n/g, '\n');
+}
