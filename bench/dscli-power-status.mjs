@@ -22,7 +22,8 @@ const TARGET = 1.2;
 
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 // The binary under test is dist/: build it as the tests do.
-if (spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' }).status !== 0) throw new Error('build failed');
+// The build as `npm run build` does it (tsc, then the bundle bin/kanri.js runs).
+if (spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'inherit' }).status !== 0) throw new Error('build failed');
 // The simulator helper, compiled privately.
 const simOut = mkdtempSync(join(tmpdir(), 'kanri-bench-dscli-'));
 if (spawnSync(process.execPath, [tsc, '--ignoreConfig', '--outDir', simOut, '--rootDir', root, '--target', 'ES2022', '--module', 'NodeNext',

@@ -25,7 +25,8 @@ const TARGET_TOOL = 10;
 const TARGET_CURL = 1.5;
 
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-if (spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' }).status !== 0) throw new Error('build failed');
+// The build as `npm run build` does it (tsc, then the bundle bin/kanri.js runs).
+if (spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'inherit' }).status !== 0) throw new Error('build failed');
 // The peers helper of the tests, compiled privately.
 const helperOut = mkdtempSync(join(tmpdir(), 'kanri-bench-rf-'));
 if (spawnSync(process.execPath, [tsc, '--ignoreConfig', '--outDir', helperOut, '--rootDir', root, '--target', 'ES2022', '--module', 'NodeNext',
