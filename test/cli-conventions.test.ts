@@ -191,6 +191,21 @@ describe('completion', () => {
     expect(c(['dscli'])).toContain('getPowerStatus');
     expect(c(['kanri', 'job'])).toEqual(['list', 'show', 'watch']);
     expect(c(['kanri', 'machine', 'reset'])).toContain('px-r120-01');
+    expect(c(['kanri', 'suspend'])).toContain('Shop/Web');
+    expect(c(['kanri', 'register-master'])).toContain('Shop/Web');
+    expect(c(['kanri', 'driver', 'show'])).toEqual(JSON.parse(`[${run('kanri', ['driver', 'list', '--json']).out.trim().split('\n').join(',')}]`).map((d: { name: string }) => d.name));
+    // every kanri command and subcommand that `kanri help` lists is offered, and nothing else
+    const commandsOf = (help: string): string[] => {
+      const section = help.split('\nCommands:\n')[1] ?? '';
+      return section.split('\n').map((l) => /^ {2}(\S+)/.exec(l)?.[1]).filter((w): w is string => !!w && w !== 'help');
+    };
+    const top = commandsOf(run('kanri', ['--help']).out);
+    expect(top.length).toBeGreaterThan(15);
+    expect(c(['kanri']).filter((w) => !['pvmutl', 'dscli', 'help'].includes(w)).sort()).toEqual([...top].sort());
+    for (const cmd of top) {
+      const subs = commandsOf(run('kanri', [cmd, '--help']).out).map((w) => w.replace(/\|.*/, ''));
+      if (subs.length) expect(c(['kanri', cmd]).sort(), cmd).toEqual([...subs].sort());
+    }
     // in a shell: bash completes a group path from the store
     const r = spawnSync('bash', ['-c', `eval "$(kanri completion bash)"; COMP_WORDS=(pvmutl list server Sh); COMP_CWORD=3; _kanri_complete; printf '%s\\n' "\${COMPREPLY[@]}"`],
       { encoding: 'utf8', env: { ...process.env, KANRI_DB: db, PATH: `${binaries()}:${process.env.PATH}` } });

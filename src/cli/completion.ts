@@ -20,12 +20,18 @@ complete -o default -F _kanri_complete pvmutl dscli kanri
 }
 
 const DSCLI_SETTINGS = ['fanout=', 'timeout=', 'retries=', 'wait=', 'via='];
+// Kept in step with kanri's commands by a test that compares it with `kanri help`.
 const KANRI: Record<string, string[]> = {
-  '': ['config', 'store', 'user', 'register-master', 'sim', 'ssh', 'driver', 'software', 'machine', 'events', 'job', 'demo', 'completion', 'pvmutl', 'dscli', 'help'],
-  config: ['apply', 'check', 'export'], store: ['init'], user: ['add', 'list', 'enable', 'disable'], sim: ['fail', 'clear', 'delay', 'show'],
-  ssh: ['trust', 'forget', 'known'], driver: ['list', 'show', 'secret'], software: ['collect'], machine: ['list', 'reset'],
-  job: ['list', 'show', 'watch'], completion: ['bash', 'zsh'],
+  '': ['config', 'store', 'user', 'register-master', 'vmserver', 'suspend', 'vm', 'pool', 'sim', 'ssh', 'redfish', 'driver', 'lb', 'software',
+    'machine', 'events', 'monitor', 'event', 'policy', 'job', 'completion', 'demo', 'pvmutl', 'dscli', 'help'],
+  config: ['apply', 'check', 'export'], store: ['init'], user: ['add', 'list', 'disable', 'enable'],
+  vmserver: ['list', 'collect', 'watch', 'failover', 'evacuate', 'balance', 'power-save'], vm: ['delete'], pool: ['add'],
+  sim: ['fail', 'clear', 'delay', 'show'], ssh: ['trust', 'forget', 'known'], redfish: ['trust', 'forget'],
+  driver: ['list', 'show', 'secret'], lb: ['sync'], software: ['collect'], machine: ['list', 'reset'],
+  monitor: ['run', 'status', 'user'], event: ['raise'], policy: ['templates', 'explain'], job: ['list', 'show', 'watch'], completion: ['bash', 'zsh'],
 };
+/** The drivers `kanri driver show` names (the registry is not loaded for a Tab press; a test compares). */
+const DRIVERS = ['sim', 'ipmi', 'local', 'ssh', 'redfish', 'libvirt', 'haproxy', 'ovsdb', 'snmp', 'iscsi-tgt'];
 
 function openNames(env: NodeJS.ProcessEnv): Database.Database | undefined {
   try {
@@ -57,13 +63,17 @@ export function candidates(name: string, words: string[], env: NodeJS.ProcessEnv
     if (name === 'dscli') return dscli(db, words);
     const sub = words[0] ?? '';
     if (words.length === 0) return KANRI['']!;
-    if (words.length === 1) return KANRI[sub] ?? [];
+    if (words.length === 1 && KANRI[sub]) return KANRI[sub]!;
     if (sub === 'machine' && words[1] === 'reset') return names(db, 'SELECT name AS n FROM machines');
     if (sub === 'machine' && words[1] === 'list') return names(db, GROUP_PATHS);
     if (sub === 'job' && (words[1] === 'show' || words[1] === 'watch')) return ['last', ...names(db, "SELECT printf('%05d', id) AS n FROM jobs ORDER BY id DESC LIMIT 20")];
-    if (sub === 'register-master') return words.length === 2 ? names(db, GROUP_PATHS) : names(db, 'SELECT name AS n FROM machines WHERE group_id IS NULL');
-    if (sub === 'ssh' || sub === 'sim') return names(db, 'SELECT name AS n FROM machines');
-    if (sub === 'driver' && words[1] === 'show') return names(db, 'SELECT 1 AS n WHERE 0').concat(['sim', 'ipmi', 'local', 'ssh', 'redfish']);
+    if (sub === 'register-master') return words.length === 1 ? names(db, GROUP_PATHS) : names(db, 'SELECT name AS n FROM machines WHERE group_id IS NULL');
+    if (sub === 'ssh' || sub === 'sim' || sub === 'vm') return names(db, 'SELECT name AS n FROM machines');
+    if (sub === 'redfish') return names(db, "SELECT name AS n FROM machines WHERE mgmt_type = 'redfish'");
+    if (sub === 'vmserver' && ['failover', 'evacuate', 'collect', 'watch'].includes(words[1]!)) return names(db, 'SELECT name AS n FROM machines');
+    if ((sub === 'vmserver' && ['balance', 'power-save'].includes(words[1]!)) || sub === 'lb' || (sub === 'pool' && words.length === 2)) return names(db, GROUP_PATHS);
+    if (sub === 'suspend' && words.length === 1) return names(db, GROUP_PATHS);
+    if (sub === 'driver' && (words[1] === 'show' || (words[1] === 'secret' && words.length === 2))) return DRIVERS;
     return [];
   } finally {
     db?.close();
