@@ -22,7 +22,16 @@ export async function startSmtp(tls?: { cert: string; key: string }): Promise<Sm
   }
   return {
     port, maildir,
-    messages: () => { try { return readdirSync(join(maildir, 'new')).sort().map((f) => readFileSync(join(maildir, 'new', f), 'utf8')); } catch { return []; } },
+    // Python's Maildir names a message time.M<microseconds>P<pid>Q<count>: the microseconds
+    // are not zero-padded, so the delivery count of the one server process gives the order.
+    messages: () => {
+      try {
+        const q = (f: string): number => Number(/Q(\d+)\./.exec(f)?.[1] ?? NaN);
+        return readdirSync(join(maildir, 'new')).sort((a, b) => q(a) - q(b)).map((f) => readFileSync(join(maildir, 'new', f), 'utf8'));
+      } catch {
+        return [];
+      }
+    },
     stop: () => new Promise((r) => { if (p.exitCode !== null) return r(); p.once('exit', () => r()); p.kill('SIGTERM'); setTimeout(() => p.kill('SIGKILL'), 3000).unref(); }),
   };
 }

@@ -70,8 +70,12 @@ async function startOnce(dir: string, port: number): Promise<{ child: ChildProce
     'AuthenticationMethods publickey',
     'MaxStartups 50',
     'LogLevel VERBOSE',
+    // The account's own dotfiles (a ~/.bashrc that takes a second to run) are not part of
+    // the peer: sessions start in an empty home, as on a server kanri reaches.
+    `SetEnv HOME=${join(dir, 'home')}`,
     '',
   ].join('\n'));
+  mkdirSync(join(dir, 'home'), { recursive: true, mode: 0o700 });
   if (root) mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   let log = '';
   const child = spawn(SSHD, ['-D', '-e', '-f', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
