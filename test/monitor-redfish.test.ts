@@ -3,8 +3,6 @@
 // subscribed by dscli … events=on); a processor failure becomes the BMC event a PET of the
 // same fault would be, and the group's standard policy runs on it; an event the catalogue
 // cannot place is an unclassified alert, counted; a restart repeats nothing.
-import https from 'node:https';
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RedfishEvent } from '../src/adapters/redfish/events.js';
 import { catalogueEventOf } from '../src/monitor/redfish.js';
@@ -12,7 +10,7 @@ import { freeTcpPort } from './support/daemon.js';
 import { dscli, secretFile } from './support/dscli.js';
 import { type RunningMonitor, startMonitor } from './support/monitor.js';
 import { requirePeer, skipReason } from './support/peers.js';
-import { type Certs, makeCerts, type Peer, redfishPeersMissing, startMockup } from './support/redfish.js';
+import { type Certs, httpsRequest, makeCerts, type Peer, redfishPeersMissing, startMockup } from './support/redfish.js';
 import { fixtureStore, queryAll } from './support/store.js';
 
 const record = (o: Partial<RedfishEvent> & { raw?: Record<string, unknown> }): RedfishEvent => ({
@@ -44,26 +42,6 @@ const missing = redfishPeersMissing();
 if (missing) skipReason(SUITE, missing);
 const havePeers = !missing && requirePeer('openssl', SUITE);
 
-function post(port: number, path: string, ca: string, body: unknown): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const data = Buffer.from(JSON.stringify(body));
-    const req = https.request({ host: '127.0.0.1', port, method: 'POST', path, ca: readFileSync(ca), timeout: 10_000, headers: { 'content-type': 'application/json', 'content-length': String(data.length) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end(data);
-  });
-}
-
-const del = (port: number, path: string, ca: string): Promise<number> => new Promise((resolve, reject) => {
-  const req = https.request({ host: '127.0.0.1', port, method: 'DELETE', path, ca: readFileSync(ca), timeout: 10_000 }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)); });
-  req.on('timeout', () => req.destroy(new Error('timeout')));
-  req.on('error', reject);
-  req.end();
-});
-
 const CPU_FAILED = {
   EventType: 'Alert', EventId: 'cpu-1', EventTimestamp: '2026-12-02T01:02:03Z', Severity: 'Critical',
   Message: 'Processor CPU1 has an uncorrectable error.', MessageId: 'ResourceEvent.1.0.ResourceErrorsDetected', MessageArgs: ['CPU1', 'IERR'],
@@ -80,7 +58,7 @@ describe.runIf(havePeers)(SUITE, () => {
   let db: string;
   let mon: RunningMonitor | undefined;
   let listenPort = 0;
-  const submit = (event: unknown): Promise<number> => post(mockup.port, '/redfish/v1/EventService/Actions/EventService.SubmitTestEvent', certs.caCert, event);
+  const submit = async (event: unknown): Promise<number> => (await httpsRequest(mockup.port, 'POST', '/redfish/v1/EventService/Actions/EventService.SubmitTestEvent', certs.caCert, event)).status;
   const events = () => queryAll<{ origin: string; event: string; category: string | null; decision: string | null; detail: string }>(db,
     "SELECT origin, event, category, decision, detail FROM monitor_events WHERE machine_id = (SELECT id FROM machines WHERE name = 'm1') ORDER BY id");
 
@@ -88,7 +66,7 @@ describe.runIf(havePeers)(SUITE, () => {
     certs = makeCerts();
     mockup = await startMockup({ cert: certs.caSigned.cert, key: certs.caSigned.key, eventsCa: certs.caCert });
     // the mockup's own subscriptions point elsewhere: nothing may leave this machine
-    for (const id of ['1', '2', '3', '4']) expect(await del(mockup.port, `/redfish/v1/EventService/Subscriptions/${id}`, certs.caCert)).toBe(204);
+    for (const id of ['1', '2', '3', '4']) expect((await httpsRequest(mockup.port, 'DELETE', `/redfish/v1/EventService/Subscriptions/${id}`, certs.caCert)).status).toBe(204);
     listenPort = await freeTcpPort();
     db = fixtureStore(`
 kanri: 1

@@ -4,36 +4,18 @@
 // the listener hands the record of the registered controller to its callback; deliveries
 // that are not from a subscription are refused, and events=off removes the subscription.
 import { readFileSync } from 'node:fs';
-import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EventListener, type RedfishEvent, startEventListener } from '../src/adapters/redfish/events.js';
 import { type Db, openStore } from '../src/store/db.js';
 import { dscli, newStore, secretFile, sql } from './support/dscli.js';
 import { requirePeer, skipReason } from './support/peers.js';
-import { type Certs, makeCerts, type Peer, redfishPeersMissing, startMockup } from './support/redfish.js';
+import { type Certs, httpsRequest as request, makeCerts, type Peer, redfishPeersMissing, startMockup } from './support/redfish.js';
 import { queryAll } from './support/store.js';
 
 const SUITE = 'Redfish events against the mockup server';
 const missing = redfishPeersMissing();
 if (missing) skipReason(SUITE, missing);
 const havePeers = !missing && requirePeer('openssl', SUITE);
-
-interface Answer { status: number; body: string }
-
-/** An HTTPS request that trusts only the test CA. */
-function request(port: number, method: string, path: string, ca: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
-    const req = https.request({ host: '127.0.0.1', port, method, path, ca: readFileSync(ca), timeout: 10_000, headers: { ...(data ? { 'content-type': 'application/json', 'content-length': String(data.length) } : {}), ...headers } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => { text += c.toString(); });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end(data);
-  });
-}
 
 const TEST_EVENT = {
   EventType: 'Alert', EventId: 'kanri-4711', EventTimestamp: '2026-11-22T01:02:03Z', Severity: 'Critical',

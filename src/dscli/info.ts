@@ -4,23 +4,22 @@
 // module checks the input and prints.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { FileError, writePrivateFile } from '../util/files.js';
+import type { ControllerRow } from '../adapters/controller.js';
 import { type BoundController, bindController } from '../adapters/registry.js';
 import type { BmcAccount, BmcLan, BmcPrivilege, CallOptions, DriverContext, InfoInterface, LogEntry, SensorEntry } from '../adapters/types.js';
 import type { Db } from '../store/db.js';
 import { DscliError, formatError, RC } from './errors.js';
 import { needServer, parseSettings } from './registry.js';
-import { callContext, runOnServers, runSettings, type Out } from './ops.js';
+import { callContext, requireInfo, runOnServers, runSettings, type Out } from './ops.js';
 import { resolveServerList } from './serverlist.js';
 import { isSetting } from './words.js';
 
 type InfoOp = Exclude<keyof InfoInterface, 'check' | 'clearLog'>;
 
-/** The controller of `name` with the info operation `op`, or a "not supported" (6) failure. */
-async function controller(db: Db, name: string, what: string, op: InfoOp, bmcOnly = false): Promise<BoundController & { ctx: DriverContext }> {
-  const c = await bindController(db, needServer(db, name), { info: what });
-  if (!c.info[op]) {
-    throw new DscliError(RC.UNSUPPORTED, bmcOnly ? `${what} is for BMC (IPMI) servers only; ${name} is mgmt=${c.driver}` : `${what} is not supported for mgmt=${c.driver}`);
-  }
+/** The controller of a server with the info operation `op`, or a "not supported" (6) failure. */
+async function controller(db: Db, row: ControllerRow, what: string, op: InfoOp, bmcOnly = false): Promise<BoundController & { ctx: DriverContext }> {
+  const c = await bindController(db, row, { info: what });
+  requireInfo(c, op, what, bmcOnly);
   return { ...c, ctx: callContext(db, new AbortController().signal) };
 }
 
@@ -52,14 +51,14 @@ async function onServers(db: Db, list: string[], words: string[], out: Out, cmd:
     else for (const l of b.lines) out.out(l + '\n');
   };
   if (rows.length === 1) {
-    const c = await controller(db, rows[0]!.name, cmd, op);
+    const c = await controller(db, rows[0]!, cmd, op);
     print(await body(c, rs.call));
     return RC.OK;
   }
   return runOnServers(db, rows, cmd, rs, out, {
     needs: { info: cmd },
     async run(c, ctx, r) {
-      if (!c.info[op]) throw new DscliError(RC.UNSUPPORTED, `${cmd} is not supported for mgmt=${c.driver}`);
+      requireInfo(c, op, cmd);
       const b = await body({ ...c, ctx }, r.call);
       return { status: 'ok', code: RC.OK, line: b.lines.join('\n'), block: out.json ? b.records.map((x) => JSON.stringify(x)) : b.lines };
     },
@@ -187,7 +186,7 @@ export async function getBmcConfigCmd(db: Db, args: string[], out: Out): Promise
   if (!name) throw formatError('usage: getBmcConfig Name');
   const s = parseSettings(words, ['channel', 'timeout', 'retries']);
   const o = call(db, words.filter((w) => !w.startsWith('channel=')));
-  const c = await controller(db, name, 'getBmcConfig', 'readBmcConfig', true);
+  const c = await controller(db, needServer(db, name), 'getBmcConfig', 'readBmcConfig', true);
   const { lan, users } = await c.info.readBmcConfig!(c.ctx, c.machine, channelOf(s), o);
   if (out.json) {
     out.out(JSON.stringify({ target: name, channel: channelOf(s), lan, users }) + '\n');
@@ -234,7 +233,7 @@ export async function setBmcConfigCmd(db: Db, args: string[], out: Out): Promise
   const v = lanSettingsFrom(Object.fromEntries([...s].filter(([k]) => !['channel', 'timeout', 'retries'].includes(k))), 'setBmcConfig');
   if (Object.keys(v).length === 0) throw formatError('setBmcConfig: nothing to set');
   const o = call(db, words.filter((w) => /^(timeout|retries)=/.test(w)));
-  const c = await controller(db, name, 'setBmcConfig', 'writeBmcLan', true);
+  const c = await controller(db, needServer(db, name), 'setBmcConfig', 'writeBmcLan', true);
   await c.info.writeBmcLan!(c.ctx, c.machine, channelOf(s), v, o);
   if (out.json) out.out(JSON.stringify({ target: name, operation: 'setBmcConfig', status: 'ok' }) + '\n');
   return RC.OK;
@@ -246,7 +245,7 @@ export async function backupBmcConfigCmd(db: Db, args: string[], out: Out): Prom
   const s = parseSettings(words, ['channel', 'timeout', 'retries']);
   const channel = channelOf(s);
   const o = call(db, words.filter((w) => !w.startsWith('channel=')));
-  const c = await controller(db, name, 'backupBmcConfig', 'readBmcConfig', true);
+  const c = await controller(db, needServer(db, name), 'backupBmcConfig', 'readBmcConfig', true);
   const { lan, users } = await c.info.readBmcConfig!(c.ctx, c.machine, channel, o);
   const doc: BmcBackup = { format: BACKUP_FORMAT, version: BACKUP_VERSION, server: name, saved_at: new Date().toISOString(), channel, lan, users };
   try {
@@ -301,7 +300,7 @@ export async function restoreBmcConfigCmd(db: Db, args: string[], out: Out): Pro
   const [name, file, ...words] = args;
   if (!name || !file) throw formatError('usage: restoreBmcConfig Name File');
   parseSettings(words, ['timeout', 'retries']);
-  const c = await controller(db, name, 'restoreBmcConfig', 'restoreBmcConfig', true);
+  const c = await controller(db, needServer(db, name), 'restoreBmcConfig', 'restoreBmcConfig', true);
   if (!existsSync(file)) throw new DscliError(RC.NOT_FOUND, `backup file not found: ${file}`);
   if (!statSync(file).isFile()) throw formatError(`backup file ${file} is not a regular file`);
   // Everything is checked before the first write to the BMC.

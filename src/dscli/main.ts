@@ -199,7 +199,8 @@ export async function runDscli(args: string[], io: DscliIo = processDscliIo(), e
     }
     storePath = g.db ?? defaultStorePath(env);
     db = (await import('../store/db.js')).openStore(storePath);
-    const out: Out = { out: io.out, err: io.err, json: g.json, tty: !!io.outIsTTY };
+    // Whether stdout is a terminal is asked only by a ServerList operation (see outIsTTY).
+    const out: Out = { out: io.out, err: io.err, json: g.json, get tty() { return !!io.outIsTTY; } };
     code = await dispatch(db, cmd, rest, out, io, g.yes);
     return code;
   } catch (e) {

@@ -5,7 +5,7 @@
 // a controller is recorded by the registry, not here.
 import { batchRecords, type ControllerRow } from '../adapters/controller.js';
 import { type BoundController, bindController } from '../adapters/registry.js';
-import { type CallOptions, type DriverContext, DriverError, type PowerAction, type PowerChange } from '../adapters/types.js';
+import { type CallOptions, type DriverContext, DriverError, type InfoInterface, type PowerAction, type PowerChange } from '../adapters/types.js';
 import type { Db } from '../store/db.js';
 import { fanOut } from '../util/fanout.js';
 import { localize } from '../cli/messages.js';
@@ -73,6 +73,12 @@ export function callContext(db: Db, signal: AbortSignal): DriverContext {
   return { db, signal, log: () => {} };
 }
 
+/** A "not supported" (6) failure unless the controller's driver offers the info operation `op`. */
+export function requireInfo(c: BoundController, op: keyof InfoInterface, what: string, bmcOnly = false): void {
+  if (c.info[op]) return;
+  throw new DscliError(RC.UNSUPPORTED, bmcOnly ? `${what} is for BMC (IPMI) servers only; ${c.row.name} is mgmt=${c.driver}` : `${what} is not supported for mgmt=${c.driver}`);
+}
+
 export interface Handler {
   /** What the operation needs of the controller, named as a failure would name it. */
   needs: { power?: string; info?: string };
@@ -99,6 +105,7 @@ function statusFailure(name: string, e: unknown): TargetOutcome {
  */
 export async function runOnServers(db: Db, rows: ControllerRow[], operation: string, rs: RunSettings, out: Out, handler: Handler, o: { grouped?: boolean } = {}): Promise<number> {
   const results = new Array<(TargetOutcome & { elapsed: number }) | undefined>(rows.length);
+  const tty = !!out.tty;
   let blocks = 0;
   /** What target i prints. */
   const text = (i: number): string => {
@@ -133,7 +140,7 @@ export async function runOnServers(db: Db, rows: ControllerRow[], operation: str
   await batchRecords(db, async () => {
     for await (const r of fanOut(rows, task, { concurrency: rs.fanout })) {
       results[r.index] = { ...(r.ok ? r.value! : failure(rows[r.index]!.name, r.error)), elapsed: r.elapsedMs };
-      if (out.tty) {
+      if (tty) {
         const t = text(r.index);
         if (t) out.out(t);
       } else flush();
@@ -188,9 +195,9 @@ export async function registerEvents(db: Db, row: ControllerRow, on: boolean, ou
   const what = on ? 'event subscription' : 'event unsubscription';
   try {
     const c = await bindController(db, row, { info: what });
-    const fn = on ? c.info.subscribeEvents : c.info.unsubscribeEvents;
-    if (!fn) throw new DscliError(RC.UNSUPPORTED, `${what} is not supported for mgmt=${c.driver}`);
-    const msg = await fn(callContext(db, AbortSignal.timeout(120_000)), c.machine, runSettings(db, [], 0).call);
+    const op = on ? 'subscribeEvents' : 'unsubscribeEvents';
+    requireInfo(c, op, what);
+    const msg = await c.info[op]!(callContext(db, AbortSignal.timeout(120_000)), c.machine, runSettings(db, [], 0).call);
     out.out(out.json ? JSON.stringify({ target: row.name, operation: on ? 'subscribeEvents' : 'unsubscribeEvents', status: 'ok', message: msg }) + '\n' : `${row.name} ok ${msg}\n`);
     return RC.OK;
   } catch (e) {
@@ -208,8 +215,8 @@ export function checkHandler(): Handler {
   return {
     needs: { info: 'checkConnection' },
     async run(c, ctx, rs) {
-      if (!c.info.check) throw new DscliError(RC.UNSUPPORTED, `checkConnection is not supported for mgmt=${c.driver}`);
-      const msg = await c.info.check(ctx, c.machine, rs.call);
+      requireInfo(c, 'check', 'checkConnection');
+      const msg = await c.info.check!(ctx, c.machine, rs.call);
       return { status: 'ok', code: RC.OK, message: msg, line: `${c.row.name} ok (${msg})` };
     },
   };
@@ -219,8 +226,8 @@ export function clearSelHandler(): Handler {
   return {
     needs: { info: 'clearSel' },
     async run(c, ctx, rs) {
-      if (!c.info.clearLog) throw new DscliError(RC.UNSUPPORTED, `clearSel is not supported for mgmt=${c.driver}`);
-      const n = await c.info.clearLog(ctx, c.machine, rs.call);
+      requireInfo(c, 'clearLog', 'clearSel');
+      const n = await c.info.clearLog!(ctx, c.machine, rs.call);
       const msg = `cleared (${n} entr${n === 1 ? 'y' : 'ies'} read before clearing)`;
       return { status: 'ok', code: RC.OK, message: msg, line: `${c.row.name} ok ${msg}`, attempts: 1 };
     },

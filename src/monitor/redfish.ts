@@ -37,9 +37,12 @@ const COMPONENTS: ReadonlyArray<{ name: string; path: RegExp; words: RegExp; sen
   { name: 'temperature', path: /\/(Thermal|Temperatures|ThermalSubsystem)(\/|$)|#Temperatures/i, words: /temp|thermal/i, sensorType: 0x01, eventType: THRESHOLD, critical: 0x09, warning: 0x07 },
 ];
 
+/** The record's severity, lower case: MessageSeverity, else the deprecated Severity. */
+const severityOf = (e: RedfishEvent): string => (str(e.raw, 'MessageSeverity') ?? e.severity ?? 'unknown').toLowerCase();
+
 /** The catalogue event of a Redfish event record, or undefined when no component or severity says what it is. */
 export function catalogueEventOf(e: RedfishEvent): string | undefined {
-  const severity = (str(e.raw, 'MessageSeverity') ?? e.severity ?? '').toLowerCase();
+  const severity = severityOf(e);
   if (severity !== 'critical' && severity !== 'warning' && severity !== 'ok') return undefined;
   const origin = e.origin ?? '';
   const c = COMPONENTS.find((k) => k.path.test(origin)) ?? COMPONENTS.find((k) => k.words.test(e.messageId ?? ''));
@@ -89,7 +92,7 @@ export class RedfishIntake {
 
   private take(e: RedfishEvent): void {
     const event = catalogueEventOf(e);
-    const severity = (str(e.raw, 'MessageSeverity') ?? e.severity ?? 'unknown').toLowerCase();
+    const severity = severityOf(e);
     const text = `Redfish ${clip(e.messageId, 120) || '-'}: ${clip(e.message, 400)}${e.origin ? ` (${clip(e.origin, 200)})` : ''}`;
     this.d.alerts.add({ machineId: e.machineId, source: e.source, kind: event ? 'redfish' : 'unclassified', severity, event: event ?? clip(e.messageId, 120), message: text });
     if (!event) {

@@ -209,6 +209,23 @@ export async function tcpBlackHole(): Promise<{ port: number; accepted(): number
 export interface Tool { code: number; stdout: string; stderr: string }
 
 /** redfishtool against 127.0.0.1:port (it does not check certificates), as an independent client. */
+export interface Answer { status: number; body: string }
+
+/** An HTTPS request to a peer on 127.0.0.1 that trusts only the given CA (JSON body). */
+export function httpsRequest(port: number, method: string, path: string, ca: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+    const req = https.request({ host: '127.0.0.1', port, method, path, ca: readFileSync(ca), timeout: 10_000, headers: { ...(data ? { 'content-type': 'application/json', 'content-length': String(data.length) } : {}), ...headers } }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => { text += c.toString(); });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
 export function redfishtool(port: number, user: string, password: string, args: string[], timeoutMs = 30_000): Promise<Tool> {
   return new Promise((resolve) => {
     execFile('redfishtool', ['-r', `127.0.0.1:${port}`, '-u', user, '-p', password, '-S', 'Always', '-T', '10', ...args], { timeout: timeoutMs, encoding: 'utf8' },
