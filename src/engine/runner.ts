@@ -124,8 +124,9 @@ export class JobRunner {
           await (await loadDriver(name)).prepare?.(ctxOf(() => {}), machines, plan.sequence);
         }
       } catch (err) {
-        result.outcome = 'not-started';
-        result.error = (err as Error).message;
+        // Canceled before its first step (seed 004 L3866–3872): a canceled job, with its canceled event.
+        result.outcome = signal.aborted ? 'canceled' : 'not-started';
+        result.error = signal.aborted ? `canceled before the first step: ${(signal.reason as Error)?.message ?? 'canceled'}` : (err as Error).message;
         return result;
       }
       writeJobEvent(db, plan.sequence, 'start', { jobId: job.id, ...plan.event });
@@ -196,7 +197,8 @@ export class JobRunner {
     const { plan } = job;
     db.transaction(() => {
       if (!finishJob(db, job.id, r.outcome, r.error ?? null)) return;
-      if (r.outcome === 'failed' || r.outcome === 'canceled') {
+      // A job canceled before its first step (no failedStep) left nothing half done.
+      if (r.outcome === 'failed' || (r.outcome === 'canceled' && r.failedStep !== undefined)) {
         // The administrator must see the machine the change left half done.
         for (const m of [bound.src, bound.dst]) {
           if (m) db.prepare("UPDATE machines SET management_status = 'abnormal' WHERE id = ?").run(m.id);
