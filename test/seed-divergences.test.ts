@@ -60,3 +60,61 @@ describe('item 4: a job canceled before its first step (seed 004 L3866–3872)',
     expect(q(path, "SELECT management_status FROM machines WHERE name = 'pb1'")).toEqual([{ management_status: 'normal' }]);
   });
 });
+
+describe('item 2: moving all VMs of a VM server moves its running VMs (seed 004 L6777–6802)', () => {
+  it('on the shipped fixture the running VMs of vms01 move; stopped and common-pool ones stay; a VM no driver serves fails alone', async () => {
+    const path = fixtureStore();
+    const db = openStore(path);
+    try {
+      // vdi-vm02 loses its vm driver: its job fails with the reason, vdi-vm01 still moves.
+      db.prepare("DELETE FROM group_drivers WHERE interface = 'vm' AND group_id = (SELECT id FROM groups WHERE name = 'Desktops')").run();
+      db.prepare("INSERT INTO machine_drivers (machine_id, interface, driver) SELECT id, 'vm', 'sim' FROM machines WHERE name = 'vdi-vm01'").run();
+      const r = await new Engine(db).run({ action: 'vms-evacuate', server: 'vms01', how: 'failover' }, opts);
+      expect(r.jobs.map((j) => [j.machine, j.outcome])).toEqual([['vdi-vm01', 'completed'], ['vdi-vm02', 'failed']]);
+      expect(r.jobs[1]!.error).toBe('vdi-vm02: no vm driver is configured for it (drivers: { vm: … } on it or its group)');
+    } finally {
+      db.close();
+    }
+    const where = q<{ name: string; server: string }>(path, "SELECT v.name, s.name AS server FROM machines v JOIN machines s ON s.id = v.vm_server_id WHERE v.name IN ('vdi-vm01', 'vdi-vm02', 'vdi-vm05', 'vdi-vm07') ORDER BY v.name");
+    expect(where).toEqual([
+      { name: 'vdi-vm01', server: 'vms02' }, { name: 'vdi-vm02', server: 'vms01' }, { name: 'vdi-vm05', server: 'vms01' }, { name: 'vdi-vm07', server: 'vms01' },
+    ]);
+  });
+
+  it('with every driver in place, the standard failover of the fixture moves both running VMs and nothing else', async () => {
+    const path = fixtureStore();
+    const db = openStore(path);
+    try {
+      const r = await new Engine(db).run({ action: 'vms-evacuate', server: 'vms01', how: 'migrate-then-failover' }, opts);
+      expect(r.jobs.map((j) => [j.machine, j.outcome])).toEqual([['vdi-vm01', 'completed'], ['vdi-vm02', 'completed']]);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('item 7: the sim driver does what it simulates', () => {
+  it('a VM server that shuts down leaves its VMs stopped, off its load (seed 004 L7984–8002)', async () => {
+    const db = fixtureStore();
+    expect(q(db, "SELECT count(*) AS n FROM machines WHERE vm_server_id = (SELECT id FROM machines WHERE name = 'vms02') AND power_state = 'on'")).toEqual([{ n: 1 }]);
+    const r = await pvmutl(db, ['shutdown', 'Infra\\VMHosts', 'vms02']);
+    expect(r.code).toBe(0);
+    expect(q(db, "SELECT name, power_state FROM machines WHERE vm_server_id = (SELECT id FROM machines WHERE name = 'vms02') ORDER BY name"))
+      .toEqual([{ name: 'vdi-vm03', power_state: 'off' }, { name: 'vdi-vm04', power_state: 'off' }, { name: 'vdi-vm06', power_state: 'off' }]);
+  });
+
+  it('a VM on a datastore only its server has cannot fail over (seed 004 L3706–3708)', async () => {
+    const path = fixtureStore();
+    const db = openStore(path);
+    try {
+      // vdi-vm04 runs from [local-vms02], which only vms02 has.
+      db.prepare("UPDATE machines SET power_state = 'on' WHERE name = 'vdi-vm04'").run();
+      const r = await new Engine(db).run({ action: 'vms-evacuate', server: 'vms02', how: 'failover' }, opts);
+      const byVm = Object.fromEntries(r.jobs.map((j) => [j.machine, j]));
+      expect(byVm['vdi-vm04']).toMatchObject({ outcome: 'failed', error: 'sim: vdi-vm04 is not on storage shared with vms01: it cannot fail over' });
+      expect(byVm['vdi-vm03']).toMatchObject({ outcome: 'completed' });
+    } finally {
+      db.close();
+    }
+  });
+});
