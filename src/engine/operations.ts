@@ -12,6 +12,7 @@ import { recordPower } from '../adapters/controller.js';
 import {
   type Item, type Owners, activationList, decideDifferential, installedItems, itemsOf, standbyList,
 } from '../domain/distribution.js';
+import { fenceOff } from './fencing.js';
 import { writeSoftwareEvent, writeVlanEvent, writeVmEvent } from './events.js';
 import { recordSize } from './capacity.js';
 import { pvmEnvironment } from '../domain/pvm-env.js';
@@ -175,6 +176,7 @@ export const OPERATIONS: Record<Operation, Op> = {
   }),
   'start': on('power', async (c, p) => power(c, p, machine(c), 'on', 'on')),
   'shutdown': on('power', async (c, p) => power(c, p, machine(c), 'soft', 'off')),
+  'fence-off': on('power', async (c, p) => fenceOff(c, p, machine(c), () => power(c, p, machine(c), 'soft', 'off'))),
   'reboot': on('power', async (c, p) => power(c, p, machine(c), 'cycle', 'on')),
   'check-power': on('power', async (c, p) => {
     c.log(`${machine(c).name}: ${(await p.state(c, machine(c))).state}`);

@@ -115,6 +115,8 @@ export class JobRunner {
     const bound: Record<'src' | 'dst', MachineRef | null> = { src: plan.src.machine, dst: plan.dst.machine };
     const ctxOf = (log: (line: string) => void): DriverContext => ({ db, jobId: job.id, signal, log });
     let seq = 0;
+    // The sides a step began to act on: only their machines can be left half done.
+    const touched = new Set<'src' | 'dst'>();
     const t0 = Date.now();
     try {
       // A driver may refuse the job before anything changes (exit 6).
@@ -150,6 +152,7 @@ export class JobRunner {
           Object.assign(result, { outcome: 'canceled', failedStep: step.name });
           break;
         }
+        touched.add(step.side);
         const op = OPERATIONS[step.op];
         const c: OpContext = { ...ctxOf(log), jobId: job.id, plan, side, machine, ...(side.group ? { group: { id: side.group.id, path: side.group.path } } : {}) };
         try {
@@ -188,7 +191,7 @@ export class JobRunner {
       return result;
     } finally {
       this.watch.remove(job.id);
-      this.finish(job, bound, result);
+      this.finish(job, { src: touched.has('src') ? bound.src : null, dst: touched.has('dst') ? bound.dst : null }, result);
     }
   }
 

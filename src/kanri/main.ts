@@ -202,6 +202,9 @@ export async function runKanri(args: string[]): Promise<number> {
     .action(async (group: string | undefined, opts: { json?: boolean }) => { code = (await import('./inventory.js')).machineList(dbPath(), group, !!opts.json); });
   machine.command('reset <name>').description('clear the abnormal management status a failed job left, once its cause is removed')
     .action(async (name: string) => { code = (await import('./inventory.js')).machineReset(dbPath(), name); });
+  machine.command('confirm-off <name>').description('vouch that a machine a takeover waits on ("waiting for fencing") is off; the takeover goes on (recorded with who and when)')
+    .addHelpText('after', helpTail('kanri machine confirm-off px-r120-01', [0, 1, 2, 9, 70]))
+    .action(async (name: string) => { code = (await import('./inventory.js')).machineConfirmOff(dbPath(), name); });
 
   program.command('events').description('the event log, oldest first; filtered, and followed with --follow')
     .option('-n <count>', 'how many (the newest)', '50').option('--json', 'one JSON object per event')

@@ -16,6 +16,7 @@ import { monitorNumber } from '../monitor/settings.js';
 import { complain } from '../cli/messages.js';
 
 const out = (s: string): void => { process.stdout.write(s + '\n'); };
+import { fencingWaits } from '../engine/fencing.js';
 
 export async function monitorRun(dbPath: string): Promise<number> {
   return (await import('../monitor/daemon.js')).runMonitor(dbPath);
@@ -31,6 +32,9 @@ export async function monitorStatus(dbPath: string): Promise<number> {
     out(`events waiting to be decided: ${q.n}`);
     const chains = db.prepare('SELECT status, count(*) AS n FROM monitor_chains GROUP BY status ORDER BY status').all() as Array<{ status: string; n: number }>;
     out(`chains: ${chains.map((c) => `${c.n} ${c.status}`).join(', ') || 'none'}`);
+    for (const w of fencingWaits(db).values()) {
+      out(`waiting for fencing: ${w.machine}${w.jobId !== null ? ` (job ${String(w.jobId).padStart(5, '0')})` : ''} since ${w.since}: ${w.reason}; kanri machine confirm-off ${w.machine}`);
+    }
     const counters = readCounters(db);
     out(`counted: ${Object.entries(counters).map(([k, n]) => `${k}=${n}`).join(' ') || 'nothing yet'}`);
     for (const c of db.prepare('SELECT id, status, policy, rule_event, actions, next_action, error, machine_id, group_id FROM monitor_chains ORDER BY id DESC LIMIT 10').all() as
