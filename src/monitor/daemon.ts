@@ -24,6 +24,7 @@ import { monitorNumber, monitorSetting, parseHostPort } from './settings.js';
 import { TrapReceiver } from './traps.js';
 import { RedfishIntake } from './redfish.js';
 import { Webhook } from './webhook.js';
+import { VmEventIntake } from './vm-events.js';
 
 const TICK_MS = 250;
 const DECIDE_BATCH = 200;
@@ -40,6 +41,7 @@ export class Monitor {
   readonly traps: TrapReceiver;
   readonly webhook: Webhook;
   readonly redfish: RedfishIntake;
+  readonly vmEvents: VmEventIntake;
   readonly poller: Poller;
   readonly chains: ChainRunner;
   readonly engine: Engine;
@@ -63,6 +65,7 @@ export class Monitor {
     this.webhook = new Webhook(this.intake, this.log);
     this.redfish = new RedfishIntake({ db, intake: this.intake, alerts: this.alerts, counters: this.counters, log: this.log });
     this.poller = new Poller(db, this.intake, this.log);
+    this.vmEvents = new VmEventIntake({ db, intake: this.intake, log: this.log });
     this.chains = new ChainRunner({
       db, engine: this.engine, notifier: new Notifier(db, this.forwarder, this.log), log: this.log,
       coalesceSeconds: () => monitorNumber(db, 'monitor.coalesce_s'),
@@ -96,10 +99,11 @@ export class Monitor {
     await this.startWebhook();
     await this.redfish.start();
     this.poller.start();
+    this.vmEvents.start();
   }
 
   private async stopIntake(): Promise<void> {
-    await Promise.all([this.traps.close(), this.webhook.close(), this.redfish.close(), this.poller.stop()]);
+    await Promise.all([this.traps.close(), this.webhook.close(), this.redfish.close(), this.poller.stop(), this.vmEvents.close()]);
     this.intake.flush();
     this.alerts.flush();
     this.counters.flush();
@@ -118,6 +122,8 @@ export class Monitor {
     await this.redfish.reload();
     await this.poller.stop();
     this.poller.start();
+    await this.vmEvents.close();
+    this.vmEvents.start();
     this.log('configuration re-read');
   }
 
