@@ -118,3 +118,56 @@ describe('item 7: the sim driver does what it simulates', () => {
     }
   });
 });
+
+describe('item 6: NIC count (seed 004 L10323–10345), MoveFromPoolToManaged, the events a policy can match (L5963–5969)', () => {
+  const NICS = `
+kanri: 1
+settings: { sim.delay_ms: "0" }
+groups:
+  - name: G
+    type: physical
+    drivers: { power: sim, deploy: sim, monitor: sim }
+    models: [{ name: m }]
+    host_settings:
+      - { host: two, nics: [{ addresses: [{ ip: 10.1.0.1, netmask: 255.255.255.0 }] }, { addresses: [{ ip: 10.2.0.1, netmask: 255.255.255.0 }] }] }
+      - { host: one, nics: [{ addresses: [{ ip: 10.1.0.2, netmask: 255.255.255.0 }] }] }
+    pool: [m1, m2, m3]
+machines:
+  - { name: m1, kind: physical, macs: ["00:00:00:00:00:01"] }
+  - { name: m2, kind: physical, macs: ["00:00:00:00:00:02"] }
+  - { name: m3, kind: physical }
+`;
+
+  it('activation writes warning 2079 when the machine has another number of NICs than its host setting, and goes on', async () => {
+    const db = fixtureStore(NICS);
+    expect((await pvmutl(db, ['add', 'G', '/c', '2'])).code).toBe(0);
+    const ev = q<{ type: string; machine: string; message: string }>(db, 'SELECT type, machine, message FROM events WHERE event_id = 2079');
+    expect(ev).toEqual([{ type: 'warning', machine: 'm1', message: 'The number of NICs installed in machine (m1) (1) differs from the number of NICs (2) in host setting (two). Check the host setting.' }]);
+    expect(q(db, "SELECT name FROM machines WHERE group_id IS NOT NULL ORDER BY name")).toEqual([{ name: 'm1' }, { name: 'm2' }]);
+  });
+
+  it('kanri pool remove is the job MoveFromPoolToManaged; an active machine is refused, changing nothing', async () => {
+    const db = fixtureStore(NICS);
+    expect((await pvmutl(db, ['add', 'G'])).code).toBe(0);
+    const before = storeDigest(db);
+    const { run } = await import('./support/cli.js');
+    expect(run('kanri', ['pool', 'remove', 'G', 'm1'], { db })).toMatchObject({ code: 2, err: 'kanri: m1 is active in G; only a machine standing by leaves the pool\n' });
+    expect(storeDigest(db)).toBe(before);
+    expect(run('kanri', ['pool', 'remove', 'G', 'm3'], { db }).code).toBe(0);
+    expect(q(db, "SELECT j.sequence, j.status FROM jobs j ORDER BY id DESC LIMIT 1")).toEqual([{ sequence: 'MoveFromPoolToManaged', status: 'completed' }]);
+    expect(q(db, "SELECT count(*) AS n FROM pool_members p JOIN machines m ON m.id = p.machine_id WHERE m.name = 'm3'")).toEqual([{ n: 0 }]);
+  });
+
+  it('kanri policy events lists every event a rule can match, by source', async () => {
+    const { run } = await import('./support/cli.js');
+    const all = run('kanri', ['policy', 'events']);
+    expect(all.code).toBe(0);
+    const lines = all.out.trim().split('\n');
+    expect(lines.length).toBeGreaterThan(50);
+    expect(lines).toContain('SystemMonitorEvent\tESMDSVNT[0xC0000002]\tマシンアクセス不可能障害\t' + lines.find((l) => l.startsWith('SystemMonitorEvent\tESMDSVNT[0xC0000002]\t'))!.split('\t')[3]);
+    const vmw = run('kanri', ['policy', 'events', 'vmwareprovider']).out.trim().split('\n');
+    expect(vmw.every((l) => l.startsWith('VMwareProvider\t'))).toBe(true);
+    expect(vmw.some((l) => l.startsWith('VMwareProvider\tAlarm Host connection state on VMS changed from green to red\t'))).toBe(true);
+    expect(run('kanri', ['policy', 'events', 'Nope'])).toMatchObject({ code: 2, out: '' });
+  });
+});

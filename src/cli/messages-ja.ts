@@ -189,6 +189,7 @@ export const JA: ReadonlyArray<readonly [en: string, ja: string]> = [
   ['no SNMPv3 user {1}', 'SNMPv3 ユーザー {1} はありません'],
   ['no monitor is running on this store: the event is decided when one starts', 'このストアで動作中のモニターはありません: イベントはモニターの起動時に判定されます'],
   ['no standard policy {1} (known: {2})', '標準ポリシー {1} はありません (既知のもの: {2})'],
+  ['unknown notifying source {1} (known: {2})', '不明な通報元です: {1} (既知のもの: {2})'],
   ["unknown notifying source '{1}' (known: {2})", "不明な通報元です: '{1}' (既知のもの: {2})"],
   // commander's own messages (kanri's option parser)
   ["error: unknown command '{1}'", "エラー: 不明なコマンドです: '{1}'"],

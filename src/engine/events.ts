@@ -217,3 +217,16 @@ export function writeFencingEvent(db: Db, kind: FencingEventKind, a: { machine: 
   db.prepare("INSERT INTO events (time, source, event_id, type, message, message_ja, machine, group_path, job_id) VALUES (?, 'kanri', ?, ?, ?, ?, ?, ?, ?)")
     .run(new Date().toISOString(), t.id, t.type, t.en, t.ja, a.machine, a.group || null, a.jobId);
 }
+
+/**
+ * 2079 (seed 004 L10323–10345): the NICs a machine has differ in number from the NICs of the
+ * host setting it takes; a warning for the administrator, the activation goes on.
+ */
+export function writeNicCountEvent(db: Db, a: { machine: string; machineNics: number; host: string; hostNics: number; group: string; jobId: number }): void {
+  db.prepare("INSERT INTO events (time, source, event_id, type, message, message_ja, machine, group_path, job_id) VALUES (?, 'PVM', 2079, 'warning', ?, ?, ?, ?, ?)").run(
+    new Date().toISOString(),
+    `The number of NICs installed in machine (${a.machine}) (${a.machineNics}) differs from the number of NICs (${a.hostNics}) in host setting (${a.host}). Check the host setting.`,
+    `マシン(“${a.machine}”)に実装されているNIC枚数(“${a.machineNics}”)とホスト設定(“${a.host}”)のNIC枚数(“${a.hostNics}”)に差異があります。ホスト設定の確認をしてください。`,
+    a.machine, a.group || null, a.jobId,
+  );
+}

@@ -7,7 +7,7 @@ import { isResolved, resolvePath } from '../domain/paths.js';
 import { readCounters } from '../monitor/counters.js';
 import { Intake, IntakeRefusal, checkEvent } from '../monitor/intake.js';
 import { ACTIONS, ActionRefused, actionNames } from '../monitor/actions.js';
-import { RECOVERY_OF, lookup, normalizeEvent, type NotifyingSource } from '../monitor/catalogue.js';
+import { RECOVERY_OF, catalogue, lookup, normalizeEvent, type NotifyingSource } from '../monitor/catalogue.js';
 import { groupPath, machineInfo, matchRule, policyFor, runningNormally } from '../monitor/policy.js';
 import { STANDARD_POLICIES } from '../monitor/templates.js';
 import { snmpUserPurpose } from '../monitor/traps.js';
@@ -106,6 +106,20 @@ export async function eventRaise(dbPath: string, source: string, event: string, 
   if (lock && 'release' in lock) {
     lock.release();
     complain('kanri', 'no monitor is running on this store: the event is decided when one starts');
+  }
+  return 0;
+}
+
+/**
+ * kanri policy events [SOURCE]: every event a policy rule can match (seed 004 L5963–5969),
+ * one per line: source, event, category, summary.
+ */
+export function policyEvents(source: string | undefined): number {
+  const wanted = source === undefined ? undefined : EVENT_SOURCES.find((s) => s.toLowerCase() === source.toLowerCase());
+  if (source !== undefined && !wanted) { complain('kanri', `unknown notifying source ${source} (known: ${EVENT_SOURCES.join(', ')})`); return 2; }
+  for (const e of catalogue()) {
+    if (wanted && e.source !== wanted) continue;
+    out(`${e.source}\t${e.event}\t${e.category ?? '-'}\t${e.summary}`);
   }
   return 0;
 }
