@@ -1,0 +1,126 @@
+// The seed's flows on the lab of real peers (scripts/lab.sh): network namespaces whose
+// interface an ipmi_sim BMC powers, sshd inside them, libvirtd VM servers, HAProxy, ovsdb-server,
+// tgtd, snmptrapd and an SMTP server; the lab's data centre names no sim driver. Each flow is
+// checked on the peers themselves (ip in the namespace, ipmitool, the HAProxy runtime API, virsh),
+// not only in the store. The lab is started and stopped by the test and leaves nothing behind.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { binaries, run } from './support/cli.js';
+import { requirePeer, skipReason } from './support/peers.js';
+import { ROOT, queryAll, tempDir } from './support/store.js';
+
+const root = process.getuid?.() === 0;
+if (!root) skipReason('lab end to end', 'needs root for network namespaces');
+const ok = root && ['ipmi_sim', 'ipmitool', 'socat', 'libvirtd', 'virsh', 'haproxy', 'ovsdb-server', 'tgtd', 'snmptrapd', 'sshd'].every((c) => requirePeer(c, 'lab end to end'));
+
+const LAB = join(ROOT, 'scripts', 'lab.sh');
+
+describe.runIf(ok)('the seed\'s flows on the lab (scripts/lab.sh, no sim driver)', () => {
+  const dir = join(tempDir(), 'lab');
+  const db = join(tempDir(), 'kanri.db');
+  let env: Record<string, string> = {};
+  const sh = (cmd: string, args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8', timeout: 20_000 }).trim();
+  const link = (m: string): string => sh('ip', ['-n', env[`KANRI_LAB_${m.toUpperCase()}_NS`]!, '-br', 'link', 'show', 'eth0']).split(/\s+/)[1]!;
+  const bmc = (m: string, ...args: string[]): string =>
+    sh('ipmitool', ['-I', 'lanplus', '-C', '3', '-H', '127.0.0.1', '-p', env[`KANRI_LAB_${m.toUpperCase()}_BMC_PORT`]!, '-U', 'admin', '-f', join(dir, m, 'bmc-password'), '-N', '1', '-R', '2', ...args]);
+  const members = (): Array<{ name: string; addr: string }> => {
+    const out = execFileSync('socat', ['-', `UNIX-CONNECT:${env.KANRI_LAB_HAPROXY_SOCKET}`], { input: 'show servers state web\n', encoding: 'utf8', timeout: 10_000 });
+    return out.split('\n').filter((l) => /^\d+ web /.test(l)).map((l) => l.split(' ')).map((f) => ({ name: f[3]!, addr: f[4]! }));
+  };
+  const virsh = (i: number, ...args: string[]): string => sh('virsh', ['-q', '-c', env[`KANRI_LAB_VS${i}_URI`]!, ...args]);
+  const holder = (host: string): string | undefined =>
+    queryAll<{ name: string }>(db, 'SELECT m.name FROM machines m JOIN host_settings h ON h.id = m.host_setting_id WHERE h.host_name = ?', host)[0]?.name;
+
+  beforeAll(() => {
+    execFileSync(LAB, ['up', dir], { encoding: 'utf8', timeout: 120_000 });
+    env = Object.fromEntries(readFileSync(join(dir, 'lab.env'), 'utf8').trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as [string, string]));
+    expect(run('kanri', ['store', 'init'], { db }).code).toBe(0);
+    const a = run('kanri', ['config', 'apply', join(dir, 'lab.yaml')], { db });
+    expect(a.code, a.err).toBe(0);
+    for (const line of readFileSync(join(dir, 'bmcs'), 'utf8').trim().split('\n')) {
+      const [m, host, port, pw] = line.split(' ');
+      const r = run('dscli', ['createServer', m!, 'mgmt=ipmi', `address=${host}`, `port=${port}`, 'user=admin', `password_file=${pw}`], { db });
+      expect(r.code, r.err).toBe(0);
+    }
+  }, 180_000);
+
+  afterAll(() => {
+    const ns = env.KANRI_LAB_ID ? `kanri-lab-${env.KANRI_LAB_ID}-` : undefined;
+    execFileSync(LAB, ['down', dir], { encoding: 'utf8', timeout: 60_000 });
+    // Nothing left behind: no namespace, no folder, no process started from the lab's folder.
+    expect(existsSync(dir)).toBe(false);
+    if (ns) expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).not.toContain(ns);
+    expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(dir))).toEqual([]);
+  }, 90_000);
+
+  it('the data centre names no sim driver, and kanri config check accepts it', () => {
+    const yaml = readFileSync(join(dir, 'lab.yaml'), 'utf8');
+    expect(yaml).not.toMatch(/\bsim\b/);
+    expect(run('kanri', ['config', 'check', join(dir, 'lab.yaml')]).code).toBe(0);
+  });
+
+  it('pvmutl add: the BMC powers the machine on (its interface comes up), HAProxy serves its host address', () => {
+    expect(link('m1')).toBe('DOWN');
+    const r = run('pvmutl', ['add', 'Web'], { db });
+    expect({ code: r.code, err: r.err }).toEqual({ code: 0, err: '' });
+    expect(holder('web01')).toBe('m1');
+    expect(bmc('m1', 'chassis', 'power', 'status')).toBe('Chassis Power is on');
+    expect(link('m1')).not.toBe('DOWN');
+    expect(members()).toEqual([{ name: 'm1', addr: `${env.KANRI_LAB_NET}.101` }]);
+    // The machine answers over SSH (in-band) once it is on: its host key can be trusted now.
+    const t = run('kanri', ['ssh', 'trust', 'm1', '--yes'], { db });
+    expect(t.code, t.err).toBe(0);
+  }, 120_000);
+
+  it('pvmutl poweron / shutdown: the BMC obeys ACPI soft-off (the interface goes down) and powers on again', () => {
+    expect(run('pvmutl', ['shutdown', 'Web', 'web01'], { db }).code).toBe(0);
+    expect(bmc('m1', 'chassis', 'power', 'status')).toBe('Chassis Power is off');
+    expect(link('m1')).toBe('DOWN');
+    expect(readFileSync(join(dir, 'm1', 'control.log'), 'utf8')).toMatch(/soft-off/);
+    expect(run('pvmutl', ['poweron', 'Web', 'web01'], { db }).code).toBe(0);
+    expect(bmc('m1', 'chassis', 'power', 'status')).toBe('Chassis Power is on');
+    expect(link('m1')).not.toBe('DOWN');
+  }, 120_000);
+
+  it('replace after the BMC dies: the takeover waits for fencing, confirm-off lets it go on; HAProxy serves the new machine', async () => {
+    // The BMC of m1 stops: its ipmi_sim is killed (the lab recorded its pid).
+    const pid = readFileSync(join(dir, 'pids'), 'utf8').split('\n').find((l) => l.endsWith(' bmc-m1'))!.split(' ')[0]!;
+    process.kill(Number(pid), 'SIGKILL');
+    const child = spawn(join(binaries(), 'pvmutl'), ['replace', 'Web', 'web01'], { env: { ...process.env, LANG: 'C', LC_ALL: '', KANRI_DB: db }, stdio: 'ignore' });
+    const done = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    const t0 = Date.now();
+    while (!run('kanri', ['machine', 'list'], { db }).out.match(/^m1\t.*\twaiting for fencing\t/m)) {
+      if (Date.now() - t0 > 60_000) throw new Error('the takeover did not wait for fencing');
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    // Nothing was taken over yet: m2 is off, the host setting is m1's.
+    expect(bmc('m2', 'chassis', 'power', 'status')).toBe('Chassis Power is off');
+    expect(holder('web01')).toBe('m1');
+    expect(run('kanri', ['machine', 'confirm-off', 'm1'], { db }).code).toBe(0);
+    expect(await done).toBe(0);
+    expect(holder('web01')).toBe('m2');
+    expect(bmc('m2', 'chassis', 'power', 'status')).toBe('Chassis Power is on');
+    expect(link('m2')).not.toBe('DOWN');
+    expect(members()).toEqual([{ name: 'm2', addr: `${env.KANRI_LAB_NET}.101` }]);
+    expect(queryAll(db, "SELECT event_id FROM events WHERE source = 'kanri' AND event_id = 9103")).toHaveLength(1);
+  }, 180_000);
+
+  it('pvmutl delete: the machine leaves HAProxy and is shut down through its BMC', () => {
+    const r = run('pvmutl', ['delete', 'Web', 'web01'], { db });
+    expect(r.code, r.err).toBe(0);
+    expect(members()).toEqual([]);
+    expect(bmc('m2', 'chassis', 'power', 'status')).toBe('Chassis Power is off');
+    expect(link('m2')).toBe('DOWN');
+  }, 120_000);
+
+  it('vmadd / vmdelete on the libvirt VM servers: virsh sees the domain run, then go', () => {
+    const r = run('pvmutl', ['vmadd', 'VMs', 'labvm1'], { db });
+    expect(r.code, r.err).toBe(0);
+    const running = [1, 2].filter((i) => virsh(i, 'list', '--name').split('\n').includes('labvm1'));
+    expect(running).toHaveLength(1);
+    expect(run('pvmutl', ['vmdelete', 'VMs', 'v1'], { db }).code).toBe(0);
+    expect([1, 2].filter((i) => virsh(i, 'list', '--all', '--name').split('\n').includes('labvm1'))).toEqual([]);
+  }, 120_000);
+});
