@@ -282,11 +282,14 @@ settings:
   mail.to: ops@lab.test
 software:
   - { name: T, kind: template, cost: 10, source: $DIR/vm-template.xml }
+  # Run over SSH on the machine: it takes its host setting's address (and answers on it).
+  - { name: SetIP, kind: scenario, version: "1", date: "2026-01-01", source: "ip addr replace \$PVM_IP_ADDRESS_1_1/24 dev eth0" }
 groups:
   - name: Web
     type: physical
     load_balancer: web
     drivers: { power: ipmi, deploy: ssh, lb: haproxy }
+    software: { activation: [SetIP] }
     driver_settings: { haproxy: { port: "80" } }
     models: [{ name: M }]
     host_settings:

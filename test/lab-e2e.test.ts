@@ -44,6 +44,13 @@ describe.runIf(ok)('the seed\'s flows on the lab (scripts/lab.sh, no sim driver)
       const r = run('dscli', ['createServer', m!, 'mgmt=ipmi', `address=${host}`, `port=${port}`, 'user=admin', `password_file=${pw}`], { db });
       expect(r.code, r.err).toBe(0);
     }
+    // Standby machines run (an SSH deploy reaches only a running machine): powered on through
+    // their BMCs, and their host keys accepted once.
+    for (const m of ['m1', 'm2', 'm3']) {
+      bmc(m, 'chassis', 'power', 'on');
+      const t = run('kanri', ['ssh', 'trust', m, '--yes'], { db });
+      expect(t.code, t.err).toBe(0);
+    }
   }, 180_000);
 
   afterAll(() => {
@@ -61,17 +68,37 @@ describe.runIf(ok)('the seed\'s flows on the lab (scripts/lab.sh, no sim driver)
     expect(run('kanri', ['config', 'check', join(dir, 'lab.yaml')]).code).toBe(0);
   });
 
-  it('pvmutl add: the BMC powers the machine on (its interface comes up), HAProxy serves its host address', () => {
-    expect(link('m1')).toBe('DOWN');
+  const ns = (m: string): string => env[`KANRI_LAB_${m.toUpperCase()}_NS`]!;
+  /** Who answers for an address on the lab switch: the MAC its neighbour table learns, or undefined. */
+  const answers = (addr: string): string | undefined => {
+    sh('ip', ['-n', env.KANRI_LAB_SWITCH_NS!, 'neigh', 'flush', 'all']);
+    try {
+      sh('ip', ['netns', 'exec', env.KANRI_LAB_SWITCH_NS!, 'ping', '-c', '1', '-W', '2', addr]);
+    } catch {
+      return undefined;
+    }
+    return /lladdr (\S+)/.exec(sh('ip', ['-n', env.KANRI_LAB_SWITCH_NS!, 'neigh', 'show', addr]))?.[1];
+  };
+  const mac = (m: string): string => /link\/ether (\S+)/.exec(sh('ip', ['-n', ns(m), 'link', 'show', 'eth0']))![1]!;
+
+  it('pvmutl add: the activation scenario runs over SSH (the machine answers on its host address), HAProxy serves it', () => {
+    const addr = `${env.KANRI_LAB_NET}.101`;
+    expect(answers(addr)).toBeUndefined();
     const r = run('pvmutl', ['add', 'Web'], { db });
     expect({ code: r.code, err: r.err }).toEqual({ code: 0, err: '' });
     expect(holder('web01')).toBe('m1');
     expect(bmc('m1', 'chassis', 'power', 'status')).toBe('Chassis Power is on');
-    expect(link('m1')).not.toBe('DOWN');
-    expect(members()).toEqual([{ name: 'm1', addr: `${env.KANRI_LAB_NET}.101` }]);
-    // The machine answers over SSH (in-band) once it is on: its host key can be trusted now.
-    const t = run('kanri', ['ssh', 'trust', 'm1', '--yes'], { db });
-    expect(t.code, t.err).toBe(0);
+    expect(answers(addr)).toBe(mac('m1'));
+    expect(members()).toEqual([{ name: 'm1', addr }]);
+  }, 120_000);
+
+  it('pvmutl deploysrv /p over SSH: the scenario runs on the machine again', () => {
+    const addr = `${env.KANRI_LAB_NET}.101`;
+    sh('ip', ['-n', ns('m1'), 'addr', 'del', `${addr}/24`, 'dev', 'eth0']);
+    expect(answers(addr)).toBeUndefined();
+    const r = run('pvmutl', ['deploysrv', 'Web', 'web01', '/p', 'SetIP'], { db });
+    expect(r.code, r.err).toBe(0);
+    expect(answers(addr)).toBe(mac('m1'));
   }, 120_000);
 
   it('pvmutl poweron / shutdown: the BMC obeys ACPI soft-off (the interface goes down) and powers on again', () => {
@@ -95,15 +122,19 @@ describe.runIf(ok)('the seed\'s flows on the lab (scripts/lab.sh, no sim driver)
       if (Date.now() - t0 > 60_000) throw new Error('the takeover did not wait for fencing');
       await new Promise((r) => setTimeout(r, 300));
     }
-    // Nothing was taken over yet: m2 is off, the host setting is m1's.
-    expect(bmc('m2', 'chassis', 'power', 'status')).toBe('Chassis Power is off');
+    // Nothing was taken over yet: the host setting is m1's, and m1 still answers on its address.
+    const addr = `${env.KANRI_LAB_NET}.101`;
     expect(holder('web01')).toBe('m1');
+    expect(answers(addr)).toBe(mac('m1'));
+    // The operator cuts m1 off (here: its link), then confirms it.
+    sh('ip', ['-n', ns('m1'), 'link', 'set', 'eth0', 'down']);
     expect(run('kanri', ['machine', 'confirm-off', 'm1'], { db }).code).toBe(0);
     expect(await done).toBe(0);
     expect(holder('web01')).toBe('m2');
     expect(bmc('m2', 'chassis', 'power', 'status')).toBe('Chassis Power is on');
-    expect(link('m2')).not.toBe('DOWN');
-    expect(members()).toEqual([{ name: 'm2', addr: `${env.KANRI_LAB_NET}.101` }]);
+    // The host setting's address answers on the new machine.
+    expect(answers(addr)).toBe(mac('m2'));
+    expect(members()).toEqual([{ name: 'm2', addr }]);
     expect(queryAll(db, "SELECT event_id FROM events WHERE source = 'kanri' AND event_id = 9103")).toHaveLength(1);
   }, 180_000);
 
