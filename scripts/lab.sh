@@ -294,6 +294,14 @@ groups:
     models: [{ name: M }]
     host_settings:
 $hosts    pool: [$pool]
+  - name: AP
+    type: physical
+    drivers: { power: ipmi, deploy: ssh }
+    software: { activation: [SetIP] }
+    models: [{ name: M }]
+    host_settings:
+      - { host: ap01, nics: [{ addresses: [{ ip: 10.77.$net.121, netmask: 255.255.255.0 }] }] }
+    pool: [$pool]
   - name: Hosts
     type: vmserver
     drivers: { vm: libvirt }

@@ -146,6 +146,30 @@ describe.runIf(ok)('the seed\'s flows on the lab (scripts/lab.sh, no sim driver)
     expect(link('m2')).toBe('DOWN');
   }, 120_000);
 
+  it('addspecname, maintenance on/off and move: each host address answers on the machine that took it', () => {
+    const spec = run('pvmutl', ['addspecname', 'Web', 'web02', 'm3'], { db });
+    expect(spec.code, spec.err).toBe(0);
+    expect(holder('web02')).toBe('m3');
+    expect(answers(`${env.KANRI_LAB_NET}.102`)).toBe(mac('m3'));
+    // m2 was shut down when it was deleted: a standby machine runs again before its SSH deploy.
+    bmc('m2', 'chassis', 'power', 'on');
+    // (m1, whose BMC is dead, went back to the pool after its replacement: m2 is named.)
+    const add = run('pvmutl', ['addspecname', 'Web', 'web01', 'm2'], { db });
+    expect(add.code, add.err).toBe(0);
+    expect(holder('web01')).toBe('m2');
+    expect(members().sort((a, b) => a.name.localeCompare(b.name))).toEqual([{ name: 'm2', addr: `${env.KANRI_LAB_NET}.101` }, { name: 'm3', addr: `${env.KANRI_LAB_NET}.102` }]);
+    expect(run('pvmutl', ['maintenance', 'On', 'Web', 'web02'], { db }).code).toBe(0);
+    expect(queryAll(db, "SELECT maintenance FROM machines WHERE name = 'm3'")).toEqual([{ maintenance: 1 }]);
+    expect(run('pvmutl', ['maintenance', 'Off', 'Web', 'web02'], { db }).code).toBe(0);
+    expect(queryAll(db, "SELECT maintenance FROM machines WHERE name = 'm3'")).toEqual([{ maintenance: 0 }]);
+    // m3 moves to AP: it leaves HAProxy and answers on AP's address.
+    const mv = run('pvmutl', ['move', 'AP', 'Web', 'web02'], { db });
+    expect(mv.code, mv.err).toBe(0);
+    expect(holder('ap01')).toBe('m3');
+    expect(answers(`${env.KANRI_LAB_NET}.121`)).toBe(mac('m3'));
+    expect(members()).toEqual([{ name: 'm2', addr: `${env.KANRI_LAB_NET}.101` }]);
+  }, 180_000);
+
   it('vmadd / vmdelete on the libvirt VM servers: virsh sees the domain run, then go', () => {
     const r = run('pvmutl', ['vmadd', 'VMs', 'labvm1'], { db });
     expect(r.code, r.err).toBe(0);
