@@ -138,6 +138,8 @@ exit 0
 EOF
     chmod 755 "$d/chassis.sh"
     local bport; bport=$(free_port udp)
+    # The BMC's GUID is the machine's UUID: its PET traps name the machine.
+    local uuid; uuid=$(cat /proc/sys/kernel/random/uuid)
     local pw; pw=$(head -c 12 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 12)
     printf '%s' "$pw" > "$d/bmc-password"; chmod 600 "$d/bmc-password"
     cat > "$d/lan.conf" <<EOF
@@ -150,7 +152,7 @@ set_working_mc 0x20
     allowed_auths_user md5
     allowed_auths_operator md5
     allowed_auths_admin md5
-    guid $(cat /proc/sys/kernel/random/uuid | tr -d '-')
+    guid $(echo "$uuid" | tr -d '-')
   endlan
   chassis_control "$d/chassis.sh $d"
   user 2 true "admin" "$pw" admin 10 md5
@@ -177,8 +179,8 @@ EOF
     local sport; sport=$(free_port tcp)
     spawn "fwd-$name" socat "TCP-LISTEN:$sport,bind=127.0.0.1,reuseaddr,fork" "EXEC:ip netns exec $ns socat STDIO TCP\\:$addr\\:22"
     { echo "KANRI_LAB_${name^^}_NS=$ns"; echo "KANRI_LAB_${name^^}_ADDR=$addr"; echo "KANRI_LAB_${name^^}_BMC_PORT=$bport"; echo "KANRI_LAB_${name^^}_SSH_PORT=$sport"; } >> "$env"
-    machines_yaml+="  - { name: $name, kind: physical, power: off, mgmt_address: $addr, os_address: 127.0.0.1, ssh_port: $sport, ssh_user: root, ssh_key_path: $DIR/id_ed25519 }"$'\n'
-    bmcs+="$name 127.0.0.1 $bport $d/bmc-password"$'\n'
+    machines_yaml+="  - { name: $name, kind: physical, uuid: $uuid, power: off, mgmt_address: $addr, os_address: 127.0.0.1, ssh_port: $sport, ssh_user: root, ssh_key_path: $DIR/id_ed25519 }"$'\n'
+    bmcs+="$name 127.0.0.1 $bport $d/bmc-password $uuid"$'\n'
   done
   printf '%s' "$bmcs" > "$DIR/bmcs"
 
@@ -246,8 +248,8 @@ EOF
   spawn snmptrapd snmptrapd -f -C -c "$DIR/snmptrapd.conf" -Lf "$DIR/traps.log" "udp:127.0.0.1:$trap"
   echo "KANRI_LAB_TRAP_PORT=$trap" >> "$env"
   local smtp; smtp=$(free_port tcp)
-  mkdir -p "$DIR/mail"
-  spawn smtp python3 -m aiosmtpd -n -l "127.0.0.1:$smtp" -c aiosmtpd.handlers.Mailbox "$DIR/mail"
+  # (aiosmtpd's Mailbox makes the Maildir itself: an empty folder in its place would not do.)
+  spawn smtp /usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$smtp" -c aiosmtpd.handlers.Mailbox "$DIR/mail"
   echo "KANRI_LAB_SMTP_PORT=$smtp" >> "$env"
 
   wait_for haproxy 10 test -S "$DIR/haproxy.sock"
@@ -284,9 +286,21 @@ software:
   - { name: T, kind: template, cost: 10, source: $DIR/vm-template.xml }
   # Run over SSH on the machine: it takes its host setting's address (and answers on it).
   - { name: SetIP, kind: scenario, version: "1", date: "2026-01-01", source: "ip addr replace \$PVM_IP_ADDRESS_1_1/24 dev eth0" }
+policies:
+  # A CPU fault its BMC reports (a PET) replaces the machine from the pool.
+  - name: LabWeb
+    template: 標準ポリシー
+    rules:
+      - { event: CPU障害, triggers: [{ source: SystemMonitorEvent, category: CPU障害 }], action_name: マシン置換, actions: [notify, status-faulted, machine-replace] }
+  # A VM server whose hypervisor stops answering has its running VMs moved.
+  - name: LabVMS
+    template: 標準ポリシー (仮想マシンサーバ)
+    rules:
+      - { event: VMSアクセス不可, triggers: [{ source: VMwareProvider, event: "Alarm Host connection state on VMS changed from green to red" }], action_name: 退避, actions: [vms-failover-all] }
 groups:
   - name: Web
     type: physical
+    policy: LabWeb
     load_balancer: web
     drivers: { power: ipmi, deploy: ssh, lb: haproxy }
     software: { activation: [SetIP] }
@@ -304,6 +318,7 @@ $hosts    pool: [$pool]
     pool: [$pool]
   - name: Hosts
     type: vmserver
+    policy: LabVMS
     drivers: { vm: libvirt }
     models: [{ name: kvm }]
     host_settings: [$(seq -s ', ' -f '{ host: h%g }' 1 "$VMSERVERS")]

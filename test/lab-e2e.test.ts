@@ -9,11 +9,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binaries, run } from './support/cli.js';
 import { requirePeer, skipReason } from './support/peers.js';
+import { type RunningMonitor, petTrapArgs, snmptrap, startMonitor } from './support/monitor.js';
 import { ROOT, queryAll, tempDir } from './support/store.js';
 
 const root = process.getuid?.() === 0;
 if (!root) skipReason('lab end to end', 'needs root for network namespaces');
-const ok = root && ['ipmi_sim', 'ipmitool', 'socat', 'libvirtd', 'virsh', 'haproxy', 'ovsdb-server', 'tgtd', 'snmptrapd', 'sshd'].every((c) => requirePeer(c, 'lab end to end'));
+const ok = root && ['ipmi_sim', 'ipmitool', 'socat', 'libvirtd', 'virsh', 'haproxy', 'ovsdb-server', 'tgtd', 'snmptrapd', 'snmptrap', 'sshd'].every((c) => requirePeer(c, 'lab end to end'));
 
 const LAB = join(ROOT, 'scripts', 'lab.sh');
 
@@ -53,7 +54,12 @@ describe.runIf(ok)('the seed\'s flows on the lab (scripts/lab.sh, no sim driver)
     }
   }, 180_000);
 
-  afterAll(() => {
+  let mon: RunningMonitor | undefined;
+  let revived: ReturnType<typeof spawn> | undefined;
+
+  afterAll(async () => {
+    await mon?.stop();
+    revived?.kill('SIGKILL');
     const ns = env.KANRI_LAB_ID ? `kanri-lab-${env.KANRI_LAB_ID}-` : undefined;
     execFileSync(LAB, ['down', dir], { encoding: 'utf8', timeout: 60_000 });
     // Nothing left behind: no namespace, no folder, no process started from the lab's folder.
@@ -178,4 +184,52 @@ describe.runIf(ok)('the seed\'s flows on the lab (scripts/lab.sh, no sim driver)
     expect(run('pvmutl', ['vmdelete', 'VMs', 'v1'], { db }).code).toBe(0);
     expect([1, 2].filter((i) => virsh(i, 'list', '--all', '--name').split('\n').includes('labvm1'))).toEqual([]);
   }, 120_000);
+
+  const pidOf = (name: string): number => Number(readFileSync(join(dir, 'pids'), 'utf8').split('\n').find((l) => l.endsWith(` ${name}`))!.split(' ')[0]);
+  const uuidOf = (m: string): string => readFileSync(join(dir, 'bmcs'), 'utf8').split('\n').find((l) => l.startsWith(`${m} `))!.split(' ')[4]!;
+
+  it('kanri monitor: a PET from a BMC (CPU fault) replaces the machine with no command typed: powered off, the spare takes the address, mail sent', async () => {
+    // m1's BMC comes back (the replacement test killed it) and m1 runs again, standing by.
+    revived = spawn('ipmi_sim', ['-c', join(dir, 'm1', 'lan.conf'), '-f', join(dir, 'm1', 'sim.emu'), '-s', join(dir, 'm1'), '-n'], { stdio: 'ignore' });
+    const t0 = Date.now();
+    for (;;) {
+      try { bmc('m1', 'chassis', 'power', 'on'); break; } catch (e) { if (Date.now() - t0 > 20_000) throw e; await new Promise((r) => setTimeout(r, 300)); }
+    }
+    expect(run('kanri', ['machine', 'reset', 'm1'], { db }).code).toBe(0);
+    expect(holder('web01')).toBe('m2');
+    mon = await startMonitor(db);
+    // Processor IERR (sensor type 07h, offset 0), as m2's BMC would send it.
+    expect(snmptrap(petTrapArgs({ port: mon.port, guid: uuidOf('m2'), sensorType: 0x07, offset: 0x00 })).code).toBe(0);
+    await mon.waitFor(/chain \d+: (completed|failed[^\n]*)/, 120_000);
+    expect(mon.log()).toMatch(/chain \d+: completed/);
+    // m2 was shut down through its BMC; m1 took web01 and answers on its address; HAProxy serves m1.
+    expect(bmc('m2', 'chassis', 'power', 'status')).toBe('Chassis Power is off');
+    expect(link('m2')).toBe('DOWN');
+    expect(holder('web01')).toBe('m1');
+    expect(answers(`${env.KANRI_LAB_NET}.101`)).toBe(mac('m1'));
+    expect(members()).toEqual([{ name: 'm1', addr: `${env.KANRI_LAB_NET}.101` }]);
+    expect(queryAll(db, "SELECT hardware_status FROM machines WHERE name = 'm2'")).toEqual([{ hardware_status: 'faulted' }]);
+    // The notification reached the lab's SMTP server (its Maildir).
+    const mails = (): string => execFileSync('sh', ['-c', `cat ${join(dir, 'mail')}/new/* ${join(dir, 'mail')}/cur/* 2>/dev/null || true`], { encoding: 'utf8' });
+    for (const t1 = Date.now(); !/^Subject:/m.test(mails()) && Date.now() - t1 < 30_000;) await new Promise((r) => setTimeout(r, 300));
+    expect(mails()).toMatch(/^Subject:/m);
+    expect(mails()).toMatch(/^To: ops@lab\.test/m);
+  }, 180_000);
+
+  it('kanri monitor: a VM server whose libvirtd stops answering has its running VMs moved (virsh on the other server)', async () => {
+    for (const vm of ['labvm2', 'labvm3']) {
+      const r = run('pvmutl', ['vmadd', 'VMs', vm, '/VMS', 'vs1'], { db });
+      expect(r.code, r.err).toBe(0);
+    }
+    expect(virsh(1, 'list', '--name').split('\n').sort()).toEqual(['labvm2', 'labvm3']);
+    const from = mon!.log().length;
+    process.kill(pidOf('libvirt-hold-vs1'), 'SIGKILL');
+    process.kill(pidOf('libvirtd-vs1'), 'SIGKILL');
+    await mon!.waitFor(/event \d+ libvirt VMwareProvider Alarm Host connection state on VMS changed from green to red[^\n]*: chain \d+/, 60_000, from);
+    await mon!.waitFor(/chain \d+: (completed|failed[^\n]*)/, 120_000, from);
+    expect(mon!.log().slice(from)).toMatch(/chain \d+: completed/);
+    expect(virsh(2, 'list', '--name').split('\n').sort()).toEqual(['labvm2', 'labvm3']);
+    expect(queryAll(db, "SELECT v.name, s.name AS server FROM machines v JOIN machines s ON s.id = v.vm_server_id WHERE v.name LIKE 'labvm%' ORDER BY v.name"))
+      .toEqual([{ name: 'labvm2', server: 'vs2' }, { name: 'labvm3', server: 'vs2' }]);
+  }, 180_000);
 });
