@@ -176,11 +176,19 @@ describe.runIf(ok)('the seed\'s flows on the lab (scripts/lab.sh, no sim driver)
     expect(members()).toEqual([{ name: 'm2', addr: `${env.KANRI_LAB_NET}.101` }]);
   }, 180_000);
 
-  it('vmadd / vmdelete on the libvirt VM servers: virsh sees the domain run, then go', () => {
-    const r = run('pvmutl', ['vmadd', 'VMs', 'labvm1'], { db });
+  it('vmadd / vmmigrate / vmmigrateandmove / vmdelete on the libvirt VM servers: virsh sees the domain run, move, then go', () => {
+    const r = run('pvmutl', ['vmadd', 'VMs', 'labvm1', '/VMS', 'vs1'], { db });
     expect(r.code, r.err).toBe(0);
-    const running = [1, 2].filter((i) => virsh(i, 'list', '--name').split('\n').includes('labvm1'));
-    expect(running).toHaveLength(1);
+    const where = (): number[] => [1, 2].filter((i) => virsh(i, 'list', '--name').split('\n').includes('labvm1'));
+    expect(where()).toEqual([1]);
+    // The test driver has no live migration: vmmigrate fails (7) and the VM stays where it runs.
+    expect(run('pvmutl', ['vmmigrate', 'VMs', 'v1', 'vs2'], { db }).code).toBe(7);
+    expect(where()).toEqual([1]);
+    // vmmigrateandmove falls back to a cold move: it runs on vs2 only.
+    const mm = run('pvmutl', ['vmmigrateandmove', 'VMs', 'v1', 'vs2'], { db });
+    expect(mm.code, mm.err).toBe(0);
+    expect(where()).toEqual([2]);
+    expect(virsh(1, 'list', '--all', '--name').split('\n')).not.toContain('labvm1');
     expect(run('pvmutl', ['vmdelete', 'VMs', 'v1'], { db }).code).toBe(0);
     expect([1, 2].filter((i) => virsh(i, 'list', '--all', '--name').split('\n').includes('labvm1'))).toEqual([]);
   }, 120_000);
