@@ -13,6 +13,7 @@ import { openStore } from '../store/db.js';
 import { Engine } from '../engine/service.js';
 import { sweepAbandoned } from '../engine/jobs.js';
 import { receiverWasDown, writeServiceEvent } from '../engine/events.js';
+import { isBusy, withBusyTimeout } from '../store/busy.js';
 import { Alerts } from './alerts.js';
 import { ChainRunner } from './chains.js';
 import { Counters } from './counters.js';
@@ -26,6 +27,12 @@ import { RedfishIntake } from './redfish.js';
 import { Webhook } from './webhook.js';
 
 const TICK_MS = 250;
+/**
+ * How long one write of the monitor waits for the store before it is tried again later: the
+ * event loop, which also answers HTTP and reads the trap socket, never waits long on another
+ * process's lock.
+ */
+const STORE_WAIT_MS = 50;
 const DECIDE_BATCH = 200;
 
 export interface MonitorOptions {
@@ -57,8 +64,15 @@ export class Monitor {
     this.engine = new Engine(db);
     this.counters = new Counters(db);
     this.forwarder = new Forwarder(this.log);
-    this.alerts = new Alerts(db, () => monitorNumber(db, 'monitor.alerts_kept'));
-    this.intake = new Intake(db, (e) => { this.fresh.push(e); this.kick(); });
+    this.alerts = new Alerts(db, () => monitorNumber(db, 'monitor.alerts_kept'), STORE_WAIT_MS);
+    this.intake = new Intake(db, {
+      onQueued: (e) => { this.fresh.push(e); this.kick(); },
+      busyMs: STORE_WAIT_MS,
+      onTrouble: (what, e) => {
+        this.counters.add(what);
+        this.storeTrouble(what === 'queue_full' ? 'the intake queue is full: events refused' : `events kept in memory until the store takes them (${this.intake.queued} waiting): ${e?.message ?? what}`);
+      },
+    });
     this.traps = new TrapReceiver({ db, intake: this.intake, forwarder: this.forwarder, alerts: this.alerts, counters: this.counters, log: this.log });
     this.webhook = new Webhook(this.intake, this.log);
     this.redfish = new RedfishIntake({ db, intake: this.intake, alerts: this.alerts, counters: this.counters, log: this.log });
@@ -100,8 +114,17 @@ export class Monitor {
 
   private async stopIntake(): Promise<void> {
     await Promise.all([this.traps.close(), this.webhook.close(), this.redfish.close(), this.poller.stop()]);
-    this.intake.flush();
-    this.alerts.flush();
+    // What was received and not written yet (the store was busy) gets a bounded last chance.
+    const until = Date.now() + 5_000;
+    for (;;) {
+      this.intake.flush();
+      this.alerts.flush();
+      if (this.intake.queued === 0 || Date.now() > until) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (this.intake.queued) this.log(`${this.intake.queued} received event(s) not written: the store stayed busy (none was acknowledged)`);
+    this.intake.close();
+    this.alerts.close();
     this.counters.flush();
   }
 
@@ -131,7 +154,18 @@ export class Monitor {
     const hp = parseHostPort(http);
     if (!hp) throw new Error(`monitor.http_listen '${http}' is not address:port`);
     const token = monitorSetting(db, 'monitor.http_token_file');
-    await this.webhook.start({ ...hp, ...(token ? { tokenFile: token } : {}) });
+    const hardwareEvents = /^(1|true|yes|on)$/i.test(monitorSetting(db, 'monitor.http_hardware_events'));
+    await this.webhook.start({ ...hp, hardwareEvents, ...(token ? { tokenFile: token } : {}) });
+  }
+
+  private troubleAt = 0;
+
+  /** A store that does not take the monitor's writes: one log line per 10 s at most. */
+  private storeTrouble(line: string): void {
+    const now = Date.now();
+    if (now - this.troubleAt < 10_000) return;
+    this.troubleAt = now;
+    this.log(line);
   }
 
   /** Decides what is queued and starts what is due, soon (coalesces many calls into one). */
@@ -142,9 +176,13 @@ export class Monitor {
       this.kicked = false;
       if (this.stopped) return;
       try {
-        this.cycle();
+        withBusyTimeout(this.db, STORE_WAIT_MS, () => this.cycle());
       } catch (e) {
-        this.log(`policy engine: ${(e as Error).message}`);
+        if (isBusy(e)) {
+          // Tried again on the next tick; what was queued stays queued (in memory or in the store).
+          this.counters.add('store_busy');
+          this.storeTrouble(`the store is busy: deciding waits (${(e as Error).message})`);
+        } else this.log(`policy engine: ${(e as Error).message}`);
       }
     });
   }

@@ -103,7 +103,7 @@ export class Poller {
     const { db } = this;
     const st = (db.prepare('SELECT failures, inaccessible, sel_seen FROM monitor_poll_state WHERE machine_id = ?').get(row.id) as PollState | undefined) ?? { failures: 0, inaccessible: 0, sel_seen: null };
     const raise = (event: string, detail: string): void => {
-      const r = this.intake.receive({ source: 'SystemMonitorEvent', event, machine: row.id, origin: 'poll', sender: row.bmc_address ?? row.mgmt_type ?? '', detail });
+      const r = this.intake.receive({ source: 'SystemMonitorEvent', event, machineId: row.id, origin: 'poll', sender: row.bmc_address ?? row.mgmt_type ?? '', detail });
       if (!r.ok) this.log(`poll of ${row.name}: ${event} not taken: ${r.reason}`);
     };
     let { failures, inaccessible, sel_seen: seen } = st;
