@@ -1,13 +1,12 @@
-// kanri monitor: the event-driven half as one long-running process per store. It takes
-// the store's lock (a second monitor exits), finishes what the last one left (abandoned jobs,
-// chains in the middle), starts the intake (trap receiver, HTTP endpoint, polling; events other
-// processes queued), decides every queued event and runs the chains. SIGHUP re-reads the
-// settings; SIGTERM stops the intake, gives running policy jobs monitor.drain_s to end
-// (Engine.drain) and leaves what is pending in the store for the next start. It logs one
-// line per event and per action to stderr, never a secret.
-import { createConnection, createServer, type Server } from 'node:net';
-import { statSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+// kanri monitor: the event-driven half as one long-running process per store (per manager on
+// a shared store). It takes the store's lease (lease.ts; a second monitor exits), finishes what
+// the last one left (abandoned jobs, chains in the middle), starts the intake (trap receiver,
+// HTTP endpoint, polling; events other processes queued), decides every queued event and runs
+// the chains, each decision and start claimed under the lease. SIGHUP re-reads the settings
+// (a burst of them is one re-read); SIGTERM stops the intake, gives running policy jobs and
+// chains monitor.drain_s to end (Engine.drain; mail canceled at the bound) and leaves what is
+// pending in the store for the next start; a second SIGTERM or SIGINT during the drain is
+// logged and ignored. It logs one line per event and per action to stderr, never a secret.
 import type { Db } from '../store/db.js';
 import { openStore } from '../store/db.js';
 import { Engine } from '../engine/service.js';
@@ -15,7 +14,7 @@ import { sweepAbandoned } from '../engine/jobs.js';
 import { receiverWasDown, writeServiceEvent } from '../engine/events.js';
 import { isBusy, withBusyTimeout } from '../store/busy.js';
 import { Alerts } from './alerts.js';
-import { ChainRunner } from './chains.js';
+import { ChainRunner, ClaimLost } from './chains.js';
 import { Counters } from './counters.js';
 import { Forwarder } from './forwarding.js';
 import { Intake, type QueuedEvent, pruneEvents, undecided } from './intake.js';
@@ -25,6 +24,7 @@ import { monitorNumber, monitorSetting, parseHostPort } from './settings.js';
 import { TrapReceiver } from './traps.js';
 import { RedfishIntake } from './redfish.js';
 import { Webhook } from './webhook.js';
+import { Lease } from './lease.js';
 
 const TICK_MS = 250;
 /**
@@ -37,6 +37,10 @@ const DECIDE_BATCH = 200;
 
 export interface MonitorOptions {
   log?: (line: string) => void;
+  /** The store's lease this monitor holds: every decision and start is claimed under it. */
+  lease?: Lease;
+  /** The lease was lost (another monitor took it): the monitor must stop. */
+  onLeaseLost?: (why: string) => void;
 }
 
 /** The monitor's parts, started and stopped together; one per store. */
@@ -57,9 +61,12 @@ export class Monitor {
   private fresh: QueuedEvent[] = [];
   private fromStore = false;
   private stopped = false;
+  private stopping = false;
   private readonly log: (line: string) => void;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly notifier: Notifier;
 
-  constructor(readonly db: Db, o: MonitorOptions = {}) {
+  constructor(readonly db: Db, private readonly o: MonitorOptions = {}) {
     this.log = o.log ?? ((l) => process.stderr.write(`kanri monitor: ${l}\n`));
     this.engine = new Engine(db);
     this.counters = new Counters(db);
@@ -77,9 +84,12 @@ export class Monitor {
     this.webhook = new Webhook(this.intake, this.log);
     this.redfish = new RedfishIntake({ db, intake: this.intake, alerts: this.alerts, counters: this.counters, log: this.log });
     this.poller = new Poller(db, this.intake, this.log);
+    this.notifier = new Notifier(db, this.forwarder, this.log);
+    const lease = o.lease;
     this.chains = new ChainRunner({
-      db, engine: this.engine, notifier: new Notifier(db, this.forwarder, this.log), log: this.log,
+      db, engine: this.engine, notifier: this.notifier, log: this.log,
       coalesceSeconds: () => monitorNumber(db, 'monitor.coalesce_s'),
+      ...(lease ? { claim: () => lease.holds() } : {}),
     });
   }
 
@@ -89,6 +99,7 @@ export class Monitor {
     if (swept.length) this.log(`jobs left by a process that ended: ${swept.join(', ')} marked abandoned`);
     for (const l of this.chains.recover()) this.log(l);
     writeServiceEvent(db, 'pvm-started');
+    this.startHeartbeat();
     await this.startIntake();
     this.timer = setInterval(() => { this.fromStore = true; this.kick(); }, TICK_MS);
     this.fromStore = true;
@@ -112,10 +123,31 @@ export class Monitor {
     this.poller.start();
   }
 
-  private async stopIntake(): Promise<void> {
+  /** The lease's heartbeat, every third of monitor.lease_s; a lost lease stops the monitor. */
+  private startHeartbeat(): void {
+    const lease = this.o.lease;
+    if (!lease) return;
+    const every = Math.max(1000, monitorNumber(this.db, 'monitor.lease_s') * 1000 / 3);
+    this.heartbeat = setInterval(() => {
+      let held: boolean;
+      try {
+        held = withBusyTimeout(this.db, 1000, () => lease.renew());
+      } catch (e) {
+        // Busy: tried again at the next beat (the lease runs three beats).
+        this.storeTrouble(`the lease heartbeat waits for the store: ${(e as Error).message}`);
+        return;
+      }
+      if (!held) {
+        clearInterval(this.heartbeat);
+        this.o.onLeaseLost?.('another monitor took the lease on the store');
+      }
+    }, every);
+    this.heartbeat.unref();
+  }
+
+  private async stopIntake(until: number): Promise<void> {
     await Promise.all([this.traps.close(), this.webhook.close(), this.redfish.close(), this.poller.stop()]);
-    // What was received and not written yet (the store was busy) gets a bounded last chance.
-    const until = Date.now() + 5_000;
+    // What was received and not written yet (the store was busy) gets a last chance, within the drain.
     for (;;) {
       this.intake.flush();
       this.alerts.flush();
@@ -178,7 +210,10 @@ export class Monitor {
       try {
         withBusyTimeout(this.db, STORE_WAIT_MS, () => this.cycle());
       } catch (e) {
-        if (isBusy(e)) {
+        if (e instanceof ClaimLost) {
+          this.stopped = true;
+          this.o.onLeaseLost?.(e.message);
+        } else if (isBusy(e)) {
           // Tried again on the next tick; what was queued stays queued (in memory or in the store).
           this.counters.add('store_busy');
           this.storeTrouble(`the store is busy: deciding waits (${(e as Error).message})`);
@@ -208,17 +243,24 @@ export class Monitor {
 
   /** Stops intake, drains the chains' jobs within drainMs, keeps what is pending. */
   async stop(drainMs: number): Promise<void> {
-    if (this.stopped) return;
-    await this.stopIntake();
-    // Events that arrived: decided now, so that nothing received is left undecided longer than needed.
-    for (let n = 0; n < 1000 && (this.fresh.length || undecided(this.db, 1).length); n++) {
-      this.fromStore = true;
-      this.cycle(false);
+    if (this.stopping) return;
+    this.stopping = true;
+    const deadline = Date.now() + drainMs;
+    if (this.timer) clearInterval(this.timer);
+    await this.stopIntake(Math.min(deadline, Date.now() + 5_000));
+    // Events that arrived: decided now (within the drain), so that nothing received is left undecided longer than needed.
+    try {
+      for (let n = 0; n < 1000 && Date.now() < deadline && !this.stopped && (this.fresh.length || undecided(this.db, 1).length); n++) {
+        this.fromStore = true;
+        withBusyTimeout(this.db, STORE_WAIT_MS, () => this.cycle(false));
+      }
+    } catch (e) {
+      this.log(`events left to the next start: ${(e as Error).message}`);
     }
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    const r = await this.chains.stop(drainMs);
+    const r = await this.chains.stop(Math.max(0, deadline - Date.now()));
     if (r.canceled) this.log(`${r.canceled} change(s) still running after ${drainMs} ms were canceled`);
+    if (this.heartbeat) clearInterval(this.heartbeat);
     this.counters.flush();
     this.forwarder.close();
     writeServiceEvent(this.db, 'pvm-stopping');
@@ -227,75 +269,86 @@ export class Monitor {
 
 // ---- one monitor per store -------------------------------------------------------------------
 
-/**
- * The lock: an abstract unix socket named after the store file (device and inode), held as
- * long as the process lives — the kernel frees it when the process dies, so there is no
- * stale lock. A second monitor that connects learns the first one's pid.
- */
-export async function takeLock(dbPath: string): Promise<{ release(): void } | { heldBy: string }> {
-  const st = statSync(dbPath);
-  const name = `\0kanri-monitor-${createHash('sha256').update(`${st.dev}:${st.ino}`).digest('hex').slice(0, 32)}`;
-  const srv: Server = createServer((c) => { c.end(`${process.pid}\n`); });
-  const bound = await new Promise<boolean>((res, rej) => {
-    srv.once('error', (e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE' ? res(false) : rej(e)));
-    srv.listen(name, () => res(true));
-  });
-  if (bound) {
-    srv.unref();
-    return { release: () => srv.close() };
-  }
-  const pid = await new Promise<string>((res) => {
-    const c = createConnection(name);
-    let d = '';
-    const t = setTimeout(() => { c.destroy(); res('?'); }, 1000);
-    c.on('data', (x) => { d += x.toString(); });
-    c.on('end', () => { clearTimeout(t); res(d.trim() || '?'); });
-    c.on('error', () => { clearTimeout(t); res('?'); });
-  });
-  return { heldBy: pid };
-}
-
 /** `kanri monitor`: runs in the foreground until SIGTERM or SIGINT; exit 0 after a clean stop. */
 export async function runMonitor(dbPath: string): Promise<number> {
   const log = (l: string): void => { process.stderr.write(`kanri monitor: ${l}\n`); };
   const db = openStore(dbPath);
-  const lock = await takeLock(dbPath);
-  if ('heldBy' in lock) {
-    process.stderr.write(`kanri monitor: another monitor (pid ${lock.heldBy}) already runs on ${dbPath}\n`);
+  const lease = Lease.take(db, monitorNumber(db, 'monitor.lease_s'));
+  if ('heldBy' in lease) {
+    const h = lease.heldBy;
+    process.stderr.write(`kanri monitor: another monitor (pid ${h.pid}) already runs on ${dbPath} (host ${h.host}; its lease runs until ${h.expiresAt})\n`);
     db.close();
     return 1;
   }
-  const m = new Monitor(db, { log });
+  let lost: ((why: string) => void) | undefined;
+  const m = new Monitor(db, { log, lease, onLeaseLost: (why) => lost?.(why) });
+  const release = (): void => {
+    try {
+      lease.release();
+    } catch (e) {
+      log(`the lease is left to expire: ${(e as Error).message}`);
+    }
+  };
   try {
     await m.start();
   } catch (e) {
     log(`cannot start: ${(e as Error).message}`);
     await m.stop(0).catch(() => undefined);
-    lock.release();
+    release();
     db.close();
     return 1;
   }
   return await new Promise<number>((resolve) => {
     let stopping = false;
+    let reloading = false;
+    let again = false;
+    // A burst of SIGHUPs is one re-read (and one more if some came during it): never several at once.
     const hup = (): void => {
       if (stopping) return;
-      m.reload().catch((e: unknown) => log(`configuration not re-read: ${(e as Error).message}`));
-    };
-    const term = (sig: string): void => {
-      if (stopping) return;
-      stopping = true;
-      const drainMs = monitorNumber(db, 'monitor.drain_s') * 1000;
-      log(`${sig}: stopping intake; running policy jobs have ${drainMs / 1000} s to end`);
-      m.stop(drainMs).then(() => 0, (e: unknown) => { log(`stop: ${(e as Error).message}`); return 1; }).then((code) => {
-        process.off('SIGHUP', hup);
-        lock.release();
-        db.close();
-        log('stopped');
-        resolve(code);
+      if (reloading) { again = true; return; }
+      reloading = true;
+      m.reload().catch((e: unknown) => log(`configuration not re-read: ${(e as Error).message}`)).finally(() => {
+        reloading = false;
+        if (again && !stopping) { again = false; hup(); }
       });
     };
+    const stop = (why: string, code: number, keepLease = false): void => {
+      stopping = true;
+      const drainMs = monitorNumber(db, 'monitor.drain_s') * 1000;
+      log(`${why}: stopping intake; running policy jobs have ${drainMs / 1000} s to end`);
+      // The drain is bounded whatever runs: past it (and a moment to write what was cut off) the process ends.
+      const hard = setTimeout(() => {
+        log(`the drain did not end within monitor.drain_s (${drainMs / 1000} s): stopping now; what is left goes on at the next start`);
+        finish(code);
+      }, drainMs + 3000);
+      hard.unref();
+      let done = false;
+      const finish = (c: number): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(hard);
+        process.off('SIGHUP', hup);
+        if (!keepLease) release();
+        try { db.close(); } catch { /* a statement still running: the process ends anyway */ }
+        log('stopped');
+        resolve(c);
+      };
+      m.stop(drainMs).then(() => code, (e: unknown) => { log(`stop: ${(e as Error).message}`); return 1; }).then(finish);
+    };
+    const term = (sig: string): void => {
+      if (stopping) {
+        log(`${sig} during the drain: ignored (it ends within monitor.drain_s)`);
+        return;
+      }
+      stop(sig, 0);
+    };
+    lost = (why) => {
+      if (stopping) return;
+      log(`${why}: this monitor stops`);
+      stop('lease lost', 1, true);
+    };
     process.on('SIGHUP', hup);
-    process.once('SIGTERM', () => term('SIGTERM'));
-    process.once('SIGINT', () => term('SIGINT'));
+    process.on('SIGTERM', () => term('SIGTERM'));
+    process.on('SIGINT', () => term('SIGINT'));
   });
 }
