@@ -396,10 +396,11 @@ export class ChainRunner {
     const drained = r === 'late' ? { finished: 0, canceled: 0 } : r;
     const all = Promise.allSettled([...this.running.values()]);
     if (await bound(all, deadline - Date.now()) !== 'late') return { ...drained, parked: 0 };
+    // Parked first, then the deliveries are canceled: a notification cut off runs again at the next start.
+    const parked = this.park();
     this.d.notifier.cancel();
-    // What a canceled delivery leaves: a moment for the chains to record it, then the rest is parked.
-    if (await bound(all, 500) !== 'late') return { ...drained, parked: 0 };
-    return { ...drained, parked: this.park() };
+    await bound(all, 500);
+    return { ...drained, parked };
   }
 
   private readonly parkedIds = new Set<number>();
