@@ -52,6 +52,9 @@ interface Pending {
 
 let seq = 0;
 
+/** The most one virsh command may print (a domain's XML, a long list are far below). */
+const MAX_OUTPUT = 16 << 20;
+
 class Session {
   private readonly child: ChildProcessWithoutNullStreams;
   private out = '';
@@ -69,8 +72,8 @@ class Session {
     for (const s of [this.child.stdout, this.child.stderr, this.child.stdin]) (s as unknown as { unref?: () => void }).unref?.();
     this.child.stdout.setEncoding('utf8');
     this.child.stderr.setEncoding('utf8');
-    this.child.stdout.on('data', (d: string) => { this.out += d; this.settle(); });
-    this.child.stderr.on('data', (d: string) => { this.err += d; this.settle(); });
+    this.child.stdout.on('data', (d: string) => { this.out += d; this.settle(); this.bound(); });
+    this.child.stderr.on('data', (d: string) => { this.err += d; this.settle(); this.bound(); });
     this.child.stdin.on('error', () => undefined);
     this.child.on('error', (e) => this.fail(new DriverError(`libvirt: cannot run virsh (${binary}): ${e.message}`, { layer: 'configuration' })));
     this.child.on('exit', (code, sig) => this.fail(new DriverError(`libvirt: ${reasonOf(this.err) || `virsh ended (${code ?? sig})`}`, { layer: layerOf(this.err), retryable: true })));
@@ -103,6 +106,15 @@ class Session {
       this.queue.shift();
       p.resolve({ out: stripPrompts(out), err: err.trim() });
     }
+  }
+
+  /** An answer beyond MAX_OUTPUT ends the session (virsh is killed): memory stays bounded whatever it prints. */
+  private bound(): void {
+    if (this.out.length <= MAX_OUTPUT && this.err.length <= MAX_OUTPUT) return;
+    this.out = '';
+    this.err = '';
+    this.fail(new DriverError(`libvirt: virsh printed more than ${MAX_OUTPUT >> 20} MiB for one command`, { layer: 'protocol' }));
+    this.child.kill('SIGKILL');
   }
 
   fail(e: Error): void {

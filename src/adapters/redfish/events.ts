@@ -17,6 +17,7 @@ import { getSetting } from '../../store/settings.js';
 import { type Json, isObj, link, str } from './session.js';
 import { subscriberByToken } from './subscriptions.js';
 import { PeerGate } from '../../util/peer-gate.js';
+import { parsePeerJson } from '../../util/peer-answer.js';
 
 /** One event record of a registered controller, as the monitor's intake takes it. */
 export interface RedfishEvent {
@@ -169,7 +170,7 @@ export async function startEventListener(o: ListenerOptions): Promise<EventListe
       if (over) return;
       let body: unknown;
       try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        body = parsePeerJson(Buffer.concat(chunks).toString('utf8'));
       } catch {
         return answer(res, 400, 'not JSON', from);
       }

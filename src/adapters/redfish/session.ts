@@ -3,6 +3,7 @@
 // authentication when the service has no sessions; JSON in and out; HTTP statuses turned
 // into the driver contract's failure layers. The password is opened at the moment of the
 // login and never leaves this module in a message.
+import { PeerAnswerTooLarge, parsePeerJson } from '../../util/peer-answer.js';
 import { DriverError, type FailureLayer } from '../types.js';
 import { type Endpoint, type Limits, type Reply, send, whereOf } from './client.js';
 
@@ -44,7 +45,7 @@ export function pathOf(ep: Endpoint, uri: string): string {
 /** The service's own explanation in an error answer (Redfish error / @Message.ExtendedInfo), if any. */
 function serviceMessage(body: Buffer): string | undefined {
   try {
-    const j = JSON.parse(body.toString('utf8')) as unknown;
+    const j = parsePeerJson(body.toString('utf8'));
     const e = obj(j, 'error');
     const info = arr(e, '@Message.ExtendedInfo')[0] ?? arr(j, '@Message.ExtendedInfo')[0];
     return str(info, 'Message') ?? str(e, 'message');
@@ -73,10 +74,11 @@ export function statusError(ep: Endpoint, method: string, path: string, r: Reply
 function parse(ep: Endpoint, method: string, path: string, r: Reply): Json {
   if (r.body.length === 0) return {};
   try {
-    const j = JSON.parse(r.body.toString('utf8')) as unknown;
+    const j = parsePeerJson(r.body.toString('utf8'));
     if (isObj(j)) return j;
-  } catch {
-    // Reported below.
+  } catch (e) {
+    if (e instanceof PeerAnswerTooLarge) throw fail(ep, 'protocol', `${method} ${path}: ${e.message}`);
+    // Otherwise reported below.
   }
   throw fail(ep, 'protocol', `${method} ${path}: the answer is not a JSON object`);
 }

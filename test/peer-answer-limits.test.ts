@@ -1,0 +1,47 @@
+// Answers from peers are bounded: JSON nesting depth and size (Redfish, ovsdb), the length of
+// one HAProxy runtime API answer. Each hostile peer is written here, on a unix socket; the
+// reader must fail the answer, not grow without bound.
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MAX_JSON_DEPTH, jsonDepth, parsePeerJson } from '../src/util/peer-answer.js';
+import { JsonSplitter } from '../src/adapters/ovsdb/jsonrpc.js';
+import { RuntimeApi } from '../src/adapters/haproxy/runtime-api.js';
+import { tempDir } from './support/store.js';
+
+const servers: Server[] = [];
+afterAll(() => { for (const s of servers) s.close(); });
+
+describe('peer answers are bounded', () => {
+  it('JSON nested deeper than the bound is refused before it is parsed; strings do not count', () => {
+    expect(jsonDepth('{"a":[1,{"b":"[[[[{{{{"}]}')).toBe(3);
+    const bomb = '['.repeat(5_000_000) + ']'.repeat(5_000_000);
+    const before = process.memoryUsage().heapUsed;
+    expect(() => parsePeerJson(bomb)).toThrow(new RegExp(`deeper than ${MAX_JSON_DEPTH}`));
+    // The refusal parsed nothing: no structure of millions of arrays was built.
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(64 << 20);
+    expect(parsePeerJson('{"Members":[{"@odata.id":"/redfish/v1/Systems/1"}]}')).toEqual({ Members: [{ '@odata.id': '/redfish/v1/Systems/1' }] });
+  });
+
+  it('an OVSDB stream nested beyond the bound is refused', () => {
+    const s = new JsonSplitter();
+    expect(() => s.push('{"id":1,"result":' + '['.repeat(MAX_JSON_DEPTH + 5))).toThrow(/deeper than/);
+    expect(new JsonSplitter().push('{"id":1,"result":[]}{"id":2')).toEqual(['{"id":1,"result":[]}']);
+  });
+
+  it('an HAProxy runtime API peer that never ends its answer: the command fails once the bound is passed', async () => {
+    const path = join(tempDir(), 'haproxy.sock');
+    const srv = createServer((c) => {
+      c.on('error', () => undefined);
+      const chunk = Buffer.alloc(1 << 20, 'x');
+      // The prompt answer, then a flood without a prompt.
+      c.write('\n> ');
+      const flood = (): void => { while (!c.destroyed && c.write(chunk)); if (!c.destroyed) c.once('drain', flood); };
+      c.once('data', flood);
+    });
+    servers.push(srv);
+    await new Promise<void>((r) => srv.listen(path, () => r()));
+    const api = new RuntimeApi({ kind: 'unix', path }, 30_000);
+    await expect(api.command('show stat')).rejects.toThrow(/larger than \d+ MiB/);
+  }, 30_000);
+});
