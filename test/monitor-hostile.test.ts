@@ -10,6 +10,7 @@ import { run } from './support/cli.js';
 import { fixtureStore, queryAll } from './support/store.js';
 import { requirePeer } from './support/peers.js';
 import { type RunningMonitor, petTrapArgs, sendFrom, startMonitor } from './support/monitor.js';
+import { discovery, inform, oct, tlv } from './support/snmp-ber.js';
 
 const havePeers = requirePeer('snmptrap', 'monitor hostile senders');
 
@@ -32,41 +33,6 @@ machines:
   - { name: m1, kind: physical, uuid: ${G1}, power: on, bmc: { type: ipmi, address: 127.0.0.2 }, active: { group: G, model: M, host: h01, from: group_pool } }
   - { name: m2, kind: physical, power: on, active: { group: G, model: M, host: h02, from: group_pool } }
 `;
-
-// ---- a hostile SNMP sender: BER written by hand, so that it can say what no agent would ----
-
-const len = (n: number): Buffer => Buffer.from(n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff]);
-const tlv = (tag: number, body: Buffer = Buffer.alloc(0)): Buffer => Buffer.concat([Buffer.from([tag]), len(body.length), body]);
-const seq = (...parts: Buffer[]): Buffer => tlv(0x30, Buffer.concat(parts));
-const int = (n: number): Buffer => {
-  const b: number[] = [];
-  let v = n;
-  do { b.unshift(v & 0xff); v = Math.floor(v / 256); } while (v > 0);
-  if (b[0]! & 0x80) b.unshift(0);
-  return tlv(0x02, Buffer.from(b));
-};
-const oct = (s: string | Buffer): Buffer => tlv(0x04, Buffer.isBuffer(s) ? s : Buffer.from(s));
-const oid = (s: string): Buffer => {
-  const p = s.split('.').map(Number);
-  const out = [p[0]! * 40 + p[1]!];
-  for (const n of p.slice(2)) {
-    const parts: number[] = [n & 0x7f];
-    for (let v = n >>> 7; v > 0; v >>>= 7) parts.unshift((v & 0x7f) | 0x80);
-    out.push(...parts);
-  }
-  return tlv(0x06, Buffer.from(out));
-};
-/** A v2c InformRequest (PDU 0xA6) with the given request-id and third varbind value. */
-const inform = (requestId: number, value: Buffer, community = 'public'): Buffer => seq(int(1), oct(community), tlv(0xa6, Buffer.concat([
-  int(requestId), int(0), int(0),
-  seq(seq(oid('1.3.6.1.2.1.1.3.0'), tlv(0x43, Buffer.from([1]))), seq(oid('1.3.6.1.6.3.1.1.4.1.0'), oid('1.3.6.1.4.1.8072.2.3.0.1')), seq(oid('1.3.6.1.2.1.1.5.0'), value)),
-])));
-/** An SNMPv3 discovery GetRequest (noAuthNoPriv, reportable) with the given msgID. */
-const discovery = (msgId: number): Buffer => seq(
-  int(3), seq(int(msgId), int(65507), oct(Buffer.from([0x04])), int(3)),
-  oct(seq(oct(''), int(0), int(0), oct(''), oct(''), oct(''))),
-  seq(oct(''), oct(''), tlv(0xa0, Buffer.concat([int(1), int(0), int(0), seq()]))),
-);
 
 async function udpFrom(address: string): Promise<UdpSocket> {
   const s = createSocket('udp4');
