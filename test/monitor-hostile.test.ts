@@ -7,7 +7,9 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../src/store/db.js';
 import { run } from './support/cli.js';
-import { fixtureStore, queryAll } from './support/store.js';
+import { fixtureStore, queryAll, tempDir } from './support/store.js';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { requirePeer } from './support/peers.js';
 import { type RunningMonitor, petTrapArgs, sendFrom, startMonitor } from './support/monitor.js';
 import { discovery, inform, oct, tlv } from './support/snmp-ber.js';
@@ -191,4 +193,30 @@ describe.runIf(havePeers)('kanri monitor: hostile senders', () => {
     const status = run('kanri', ['monitor', 'status'], { db });
     expect(status.code).toBe(0);
   });
+
+  it('the webhook token: required off loopback, its file private, the Bearer scheme in any case', async () => {
+    const dir = tempDir();
+    const token = join(dir, 'token');
+    writeFileSync(token, 'sekret-26\n', { mode: 0o644 });
+    chmodSync(token, 0o644);
+    const other = fixtureStore(YAML.replace('monitor.http_listen: "127.0.0.1:0"', `monitor.http_listen: "127.0.0.1:0", monitor.http_token_file: "${token}"`));
+    const open = run('kanri', ['monitor'], { db: other, timeout: 15_000 });
+    expect(open.code).toBe(1);
+    expect(open.err).toMatch(/monitor\.http_token_file [^\n]* is readable by others \(mode 644\)/);
+    const wide = fixtureStore(YAML.replace('monitor.http_listen: "127.0.0.1:0"', 'monitor.http_listen: "0.0.0.0:0"'));
+    const noToken = run('kanri', ['monitor'], { db: wide, timeout: 15_000 });
+    expect(noToken.code).toBe(1);
+    expect(noToken.err).toMatch(/is not loopback: set monitor\.http_token_file/);
+    chmodSync(token, 0o600);
+    const m = await startMonitor(other);
+    try {
+      const url = `http://127.0.0.1:${m.httpPort}/alertmanager`;
+      const body = JSON.stringify(alert({ kanri_event: '10000001', kanri_machine: 'm2' }));
+      expect((await fetch(url, { method: 'POST', body })).status).toBe(401);
+      expect((await fetch(url, { method: 'POST', body, headers: { authorization: 'Bearer wrong-one' } })).status).toBe(401);
+      expect((await fetch(url, { method: 'POST', body, headers: { authorization: 'bearer sekret-26' } })).status).toBe(200);
+    } finally {
+      await m.stop();
+    }
+  }, 60_000);
 });

@@ -8,6 +8,7 @@ import { MAX_JSON_DEPTH, jsonDepth, parsePeerJson } from '../src/util/peer-answe
 import { JsonSplitter } from '../src/adapters/ovsdb/jsonrpc.js';
 import { RuntimeApi } from '../src/adapters/haproxy/runtime-api.js';
 import { tempDir } from './support/store.js';
+import { MAX_SETTING_BYTES, settingProblem } from '../src/adapters/settings.js';
 
 const servers: Server[] = [];
 afterAll(() => { for (const s of servers) s.close(); });
@@ -44,4 +45,9 @@ describe('peer answers are bounded', () => {
     const api = new RuntimeApi({ kind: 'unix', path }, 30_000);
     await expect(api.command('show stat')).rejects.toThrow(/larger than \d+ MiB/);
   }, 30_000);
+
+  it('a setting value is bounded (a 50 MB value is refused)', () => {
+    expect(settingProblem({ key: 'monitor.trap_sources', scope: 'global', type: 'string', description: '' }, 'x'.repeat(50 << 20))).toBe(`must be at most ${MAX_SETTING_BYTES} bytes`);
+    expect(settingProblem({ key: 'monitor.trap_sources', scope: 'global', type: 'string', description: '' }, '1.3.6.1.4.1.119=ESMDSVNT')).toBeUndefined();
+  });
 });

@@ -25,6 +25,7 @@ import { TrapReceiver } from './traps.js';
 import { RedfishIntake } from './redfish.js';
 import { Webhook } from './webhook.js';
 import { Lease } from './lease.js';
+import { printableLine } from '../util/peer-gate.js';
 
 const TICK_MS = 250;
 /**
@@ -67,7 +68,7 @@ export class Monitor {
   private readonly notifier: Notifier;
 
   constructor(readonly db: Db, private readonly o: MonitorOptions = {}) {
-    this.log = o.log ?? ((l) => process.stderr.write(`kanri monitor: ${l}\n`));
+    this.log = o.log ?? ((l) => process.stderr.write(`kanri monitor: ${printableLine(l)}\n`));
     this.engine = new Engine(db);
     this.counters = new Counters(db);
     this.forwarder = new Forwarder(this.log);
@@ -271,7 +272,7 @@ export class Monitor {
 
 /** `kanri monitor`: runs in the foreground until SIGTERM or SIGINT; exit 0 after a clean stop. */
 export async function runMonitor(dbPath: string): Promise<number> {
-  const log = (l: string): void => { process.stderr.write(`kanri monitor: ${l}\n`); };
+  const log = (l: string): void => { process.stderr.write(`kanri monitor: ${printableLine(l)}\n`); };
   const db = openStore(dbPath);
   const lease = Lease.take(db, monitorNumber(db, 'monitor.lease_s'));
   if ('heldBy' in lease) {

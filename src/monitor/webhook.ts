@@ -18,7 +18,7 @@
 // time (they are withdrawn, so Alertmanager's retry is not a duplicate). GET /healthz answers
 // 200 with the intake's queue length: the monitor's liveness probe.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { readFileSync } from 'node:fs';
+import { readPrivateFile } from '../util/files.js';
 import { timingSafeEqual } from 'node:crypto';
 import type { Intake, Receipt } from './intake.js';
 import { PeerGate } from '../util/peer-gate.js';
@@ -73,7 +73,7 @@ export class Webhook {
 
   async start(o: WebhookOptions): Promise<void> {
     if (!o.tokenFile && !isLoopback(o.host)) throw new Error(`monitor.http_listen ${o.host} is not loopback: set monitor.http_token_file (a bearer token is required off loopback)`);
-    const token = o.tokenFile ? readFileSync(o.tokenFile, 'utf8').trim() : undefined;
+    const token = o.tokenFile ? readPrivateFile(o.tokenFile, 'monitor.http_token_file').toString('utf8').trim() : undefined;
     if (o.tokenFile && !token) throw new Error(`monitor.http_token_file ${o.tokenFile} is empty`);
     this.hardware = !!o.hardwareEvents;
     const srv = createServer((req, res) => {

@@ -18,6 +18,9 @@ const plain = (a: string | undefined): string => (a ?? '?').replace(/^::ffff:/, 
 /** Peer-supplied text as one printable line: control bytes (ESC, newlines) never reach a log. */
 export const printable = (s: string, n = 200): string => s.replace(/[\x00-\x1f\x7f-\x9f]/g, '?').slice(0, n);
 
+/** A log line as one line of text: what a peer put in it (ESC sequences, newlines, other control bytes) shown escaped. */
+export const printableLine = (s: string): string => s.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+
 export class PeerGate {
   private readonly open = new Map<string, number>();
   private readonly quiet = new Map<string, { until: number; suppressed: number }>();

@@ -18,6 +18,7 @@ import { type Json, isObj, link, str } from './session.js';
 import { subscriberByToken } from './subscriptions.js';
 import { PeerGate } from '../../util/peer-gate.js';
 import { parsePeerJson } from '../../util/peer-answer.js';
+import { readPrivateFile } from '../../util/files.js';
 
 /** One event record of a registered controller, as the monitor's intake takes it. */
 export interface RedfishEvent {
@@ -84,7 +85,7 @@ export function listenerOptionsFrom(db: Db, onEvent: (e: RedfishEvent) => void, 
   }
   return {
     db, host: getSetting(db, 'redfish.listener_address') ?? '0.0.0.0', port: Number(getSetting(db, 'redfish.listener_port') ?? 8443),
-    cert: readFileSync(cert), key: readFileSync(key), path, onEvent, ...(log ? { log } : {}),
+    cert: readFileSync(cert), key: readPrivateFile(key, 'redfish.listener_key'), path, onEvent, ...(log ? { log } : {}),
   };
 }
 
