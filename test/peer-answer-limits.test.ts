@@ -7,6 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH, jsonDepth, parsePeerJson } from '../src/util/peer-answer.js';
 import { JsonSplitter } from '../src/adapters/ovsdb/jsonrpc.js';
 import { RuntimeApi } from '../src/adapters/haproxy/runtime-api.js';
+import { virsh } from '../src/adapters/libvirt/virsh.js';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { tempDir } from './support/store.js';
 import { MAX_SETTING_BYTES, settingProblem } from '../src/adapters/settings.js';
 
@@ -50,4 +52,18 @@ describe('peer answers are bounded', () => {
     expect(settingProblem({ key: 'monitor.trap_sources', scope: 'global', type: 'string', description: '' }, 'x'.repeat(50 << 20))).toBe(`must be at most ${MAX_SETTING_BYTES} bytes`);
     expect(settingProblem({ key: 'monitor.trap_sources', scope: 'global', type: 'string', description: '' }, '1.3.6.1.4.1.119=ESMDSVNT')).toBeUndefined();
   });
+
+  it('a virsh wrapper that never answers: at the deadline it and what it started are gone', async () => {
+    const dir = tempDir();
+    const pidFile = join(dir, 'child.pid');
+    const wrapper = join(dir, 'virsh');
+    writeFileSync(wrapper, `#!/bin/sh\nsleep 300 &\necho $! > ${pidFile}\nwait\n`);
+    chmodSync(wrapper, 0o755);
+    await expect(virsh('test:///default', 'list', { binary: wrapper, timeoutMs: 1000 })).rejects.toThrow(/did not finish within 1 s/);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    const alive = (): boolean => { try { process.kill(pid, 0); return true; } catch { return false; } };
+    const end = Date.now() + 5000;
+    while (alive() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    expect(alive()).toBe(false);
+  }, 20_000);
 });

@@ -66,6 +66,8 @@ class Session {
     this.child = spawn(binary, ['-q', '-c', uri], {
       env: { ...process.env, LC_ALL: 'C', LANG: 'C', VIRSH_DEFAULT_CONNECT_URI: '' },
       stdio: ['pipe', 'pipe', 'pipe'],
+      // Its own process group, so that a kill ends what a wrapper script started too.
+      detached: true,
     });
     // The session must not keep a command's process alive; its stdin closing ends virsh.
     this.child.unref();
@@ -114,7 +116,6 @@ class Session {
     this.out = '';
     this.err = '';
     this.fail(new DriverError(`libvirt: virsh printed more than ${MAX_OUTPUT >> 20} MiB for one command`, { layer: 'protocol' }));
-    this.child.kill('SIGKILL');
   }
 
   fail(e: Error): void {
@@ -127,9 +128,14 @@ class Session {
 
   kill(): void {
     try {
-      this.child.kill('SIGKILL');
+      if (this.child.pid) process.kill(-this.child.pid, 'SIGKILL');
+      else this.child.kill('SIGKILL');
     } catch {
-      // Already gone.
+      try {
+        this.child.kill('SIGKILL');
+      } catch {
+        // Already gone.
+      }
     }
   }
 }
