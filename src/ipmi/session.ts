@@ -369,7 +369,7 @@ export class Session {
       r3bad.writeUInt32LE(this.bmcSid, 4);
       await c.transport.sendOnly(c.host, c.port, encodeV20Packet({ payloadType: PAYLOAD_RAKP3, sessionId: 0, seq: 0, payload: r3bad })).catch(() => undefined);
       this.closed = true;
-      throw this.err('authentication', `wrong password for user '${this.target.user}' (RAKP 2 key exchange code does not match)`, { step: 'RAKP 2', code: 0x0f, codeText: rakpStatusText(0x0f) });
+      throw this.err('authentication', `wrong password for user '${this.target.user}' (RAKP 2 key exchange code does not match; or the answer was altered on the way)`, { step: 'RAKP 2', code: 0x0f, codeText: rakpStatusText(0x0f) });
     }
     const sik = sessionIntegrityKey(hash, this.target.kg ?? kuid, params);
 

@@ -24,7 +24,10 @@ interface PollState { failures: number; inaccessible: number; sel_seen: string |
 /** A controller that does not answer, as opposed to one that answers and refuses (a wrong password). */
 function noAnswer(e: unknown): boolean {
   if (!(e instanceof DriverError)) return true;
-  return e.layer === 'network' || e.layer === 'controller' || e.layer === 'protocol';
+  // An authentication failure is no proof of life: anyone on the path can answer a login with
+  // a refusal (or a corrupted key exchange), and a controller kanri cannot log in to cannot be
+  // managed either.
+  return e.layer === 'network' || e.layer === 'controller' || e.layer === 'protocol' || e.layer === 'authentication';
 }
 
 const entryKey = (e: LogEntry): string => createHash('sha1').update(`${e.recordId}|${e.timestamp ?? ''}|${e.raw ?? e.description}`).digest('hex').slice(0, 16);
