@@ -134,4 +134,17 @@ describe('kanri monitor: lease, restart and drain', () => {
     expect(queryAll(db, "SELECT 1 FROM monitor_chain_actions WHERE status = 'running'")).toEqual([]);
     expect(queryAll(db, 'SELECT 1 FROM monitor_lease')).toEqual([]);
   }, 60_000);
+
+  it('a burst of SIGHUPs is one re-read at a time (at most one more after it), never several at once', async () => {
+    const db = fixtureStore(YAML());
+    const mon = await startMonitor(db);
+    const from = mon.log().length;
+    for (let k = 0; k < 30; k++) mon.proc.kill('SIGHUP');
+    await mon.waitFor(/configuration re-read/, 10_000, from);
+    await new Promise((r) => setTimeout(r, 1500));
+    const n = (mon.log().slice(from).match(/configuration re-read/g) ?? []).length;
+    expect(n).toBeGreaterThanOrEqual(1);
+    expect(n).toBeLessThanOrEqual(2);
+    expect(await mon.stop()).toBe(0);
+  }, 30_000);
 });

@@ -290,11 +290,19 @@ export async function runMonitor(dbPath: string): Promise<number> {
       log(`the lease is left to expire: ${(e as Error).message}`);
     }
   };
+  // Signals are caught from here on: one that arrives while the monitor starts waits for the
+  // start (a SIGHUP then, or a SIGTERM, is handled once it runs) instead of ending the process.
+  const early: string[] = [];
+  let onSignal = (sig: string): void => { early.push(sig); };
+  const signals: Array<[NodeJS.Signals, () => void]> = (['SIGHUP', 'SIGTERM', 'SIGINT'] as const).map((sig) => [sig, () => onSignal(sig)]);
+  for (const [sig, h] of signals) process.on(sig, h);
+  const unhook = (): void => { for (const [sig, h] of signals) process.off(sig, h); };
   try {
     await m.start();
   } catch (e) {
     log(`cannot start: ${(e as Error).message}`);
     await m.stop(0).catch(() => undefined);
+    unhook();
     release();
     db.close();
     return 1;
@@ -328,7 +336,7 @@ export async function runMonitor(dbPath: string): Promise<number> {
         if (done) return;
         done = true;
         clearTimeout(hard);
-        process.off('SIGHUP', hup);
+        unhook();
         if (!keepLease) release();
         try { db.close(); } catch { /* a statement still running: the process ends anyway */ }
         log('stopped');
@@ -348,8 +356,9 @@ export async function runMonitor(dbPath: string): Promise<number> {
       log(`${why}: this monitor stops`);
       stop('lease lost', 1, true);
     };
-    process.on('SIGHUP', hup);
-    process.on('SIGTERM', () => term('SIGTERM'));
-    process.on('SIGINT', () => term('SIGINT'));
+    onSignal = (sig) => (sig === 'SIGHUP' ? hup() : term(sig));
+    const stop1 = early.find((x) => x !== 'SIGHUP');
+    if (stop1) term(stop1);
+    else if (early.length) hup();
   });
 }
