@@ -6,28 +6,24 @@
 // and started again every KILL_S s. Prints: datagrams sent, events recorded, webhook events
 // acknowledged and recorded (lost must be 0), engine actions run twice (must be 0), chains by
 // status, and the monitor processes' RSS high-water mark (VmHWM), with the load average.
-//   npm run build && node bench/monitor-soak.mjs [RATE=2500] [SECONDS=60] [KILL_S=10]
+//   node bench/monitor-soak.mjs [RATE=2500] [SECONDS=60] [KILL_S=10]
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, openSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { openSync, readFileSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { BIN, build, cleanup, dist, load, storeFrom, tempDir } from './support.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { openStore } = await import(join(root, 'dist/store/db.js'));
-const { readDataCentre } = await import(join(root, 'dist/config/validate.js'));
-const { applyDataCentre } = await import(join(root, 'dist/config/apply.js'));
-const { encodePetVarbind } = await import(join(root, 'dist/ipmi/pet.js'));
+build();
+const { openStore } = await dist('store/db.js');
+const { encodePetVarbind } = await dist('ipmi/pet.js');
 
 const RATE = Number(process.argv[2] ?? 2500);
 const SECONDS = Number(process.argv[3] ?? 60);
 const KILL_S = Number(process.argv[4] ?? 10);
 const N = 50;
-const dir = mkdtempSync(join(tmpdir(), 'kanri-bench-soak-'));
+const dir = tempDir('kanri-bench-soak-');
 const bin = join(dir, 'kanri');
-symlinkSync(join(root, 'bin/kanri.js'), bin);
-const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+symlinkSync(BIN, bin);
 const guid = (i) => `4c4c4544-0000-4000-8000-${String(i).padStart(12, '0')}`;
 const bmcAddress = (i) => `127.0.${20 + Math.floor(i / 250)}.${(i % 250) + 1}`;
 let seed = 26;
@@ -42,8 +38,7 @@ const KILLERS = [
 ].map((h) => Buffer.from(h, 'hex'));
 
 function makeStore() {
-  const path = join(dir, 'soak.db');
-  const dc = {
+  return storeFrom(join(dir, 'soak.db'), {
     kanri: 1,
     settings: { 'sim.delay_ms': '0', 'sim.delay_ms.reboot': '300', 'monitor.listen': '127.0.0.1:0', 'monitor.http_listen': '127.0.0.1:0', 'monitor.poll_s': '0', 'monitor.coalesce_s': '20', 'monitor.drain_s': '2', 'monitor.lease_s': '3' },
     policies: [
@@ -58,13 +53,7 @@ function makeStore() {
       pool: Array.from({ length: N }, (_, i) => `m${i}`),
     }],
     machines: Array.from({ length: N }, (_, i) => ({ name: `m${i}`, kind: 'physical', uuid: guid(i), power: 'on', bmc: { type: 'ipmi', address: bmcAddress(i) }, active: { group: 'G', model: 'M', host: `h${i}`, from: 'group_pool' } })),
-  };
-  const { dc: valid, errors } = readDataCentre(dc);
-  if (!valid) throw new Error(errors.join('\n'));
-  const db = openStore(path, { create: true });
-  applyDataCentre(db, valid);
-  db.close();
-  return path;
+  });
 }
 
 /** One v1 PET per machine (processor IERR), encoded by net-snmp. */
@@ -105,7 +94,7 @@ const hwm = (pid) => {
   try { return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]); } catch { return 0; }
 };
 
-const db = makeStore();
+const db = await makeStore();
 const valid = await pets();
 const socks = await Promise.all([...valid.map((_, i) => bmcAddress(i)), '127.0.9.9'].map((a) => new Promise((r) => { const s = createSocket('udp4'); s.bind(0, a, () => r(s)); })));
 let mon = await startMonitor(db);
@@ -211,5 +200,5 @@ console.log(`  webhook: acknowledged ${acked} (200), recorded ${webhookRows.leng
 console.log(`  health checks failed while a monitor ran: ${healthFailed}`);
 console.log(`  engine actions run twice: ${twice}; chains: ${chains}; notification events (502) ${notified}`);
 console.log(`  RSS high-water mark of the monitor processes: ${(peakKb / 1024).toFixed(1)} MiB`);
-rmSync(dir, { recursive: true, force: true });
+await cleanup();
 process.exit(lost === 0 && twice === 0 ? 0 : 1);
