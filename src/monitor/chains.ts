@@ -138,7 +138,9 @@ export class ChainRunner {
       // Claimed in its own transaction: still pending (no other monitor took it), lease still held.
       if (!this.claimed(() => moveChain(db, c.id, 'pending', 'running'))) continue;
       this.busyTargets.add(c.target);
-      const p = this.run(c.id).catch((e: unknown) => {
+      // Run on a turn of its own: the claim above may be made with a short wait for the store
+      // (the monitor's loop), the chain's actions wait for it as every command does.
+      const p = new Promise<void>((r) => setImmediate(r)).then(() => this.run(c.id)).catch((e: unknown) => {
         this.end(c.id, 'failed', `internal: ${(e as Error).message}`);
       }).finally(() => {
         this.running.delete(c.id);
