@@ -3,7 +3,7 @@
 import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import { isJapanese } from '../cli/locale.js';
 import { type Db, openStore, withStore } from '../store/db.js';
-import { groupPathParts } from '../domain/paths.js';
+import { allGroupPaths } from '../domain/paths.js';
 import { foldName } from '../domain/names.js';
 import { didYouMean } from '../util/nearest.js';
 import { complain } from '../cli/messages.js';
@@ -41,16 +41,16 @@ const MACHINE_JSON: Array<Column<MachineLine>> = [
 /** Every machine (of the groups whose path contains `group`): where it is and its statuses, by name. */
 export function machineLines(db: Db, group?: string): MachineLine[] {
   const rows = db.prepare(
-    `SELECT m.name, m.kind, m.group_id, h.host_name, m.power_state, m.hardware_status, m.management_status, m.maintenance,
-            (SELECT count(*) FROM pool_members p WHERE p.machine_id = m.id) AS pools
-       FROM machines m LEFT JOIN host_settings h ON h.id = m.host_setting_id ORDER BY m.name COLLATE NOCASE`,
+    `SELECT m.name, m.kind, m.group_id, h.host_name, m.power_state, m.hardware_status, m.management_status, m.maintenance, ifnull(p.n, 0) AS pools
+       FROM machines m LEFT JOIN host_settings h ON h.id = m.host_setting_id
+       LEFT JOIN (SELECT machine_id, count(*) AS n FROM pool_members GROUP BY machine_id) p ON p.machine_id = m.id
+       ORDER BY m.name COLLATE NOCASE`,
   ).all() as Array<{ name: string; kind: string; group_id: number | null; host_name: string | null; power_state: string; hardware_status: string; management_status: string; maintenance: number; pools: number }>;
-  const paths = new Map<number, string>();
-  const pathOf = (id: number): string => paths.get(id) ?? (paths.set(id, groupPathParts(db, id).join('\\')), paths.get(id)!);
+  const paths = allGroupPaths(db);
   const wanted = group === undefined ? undefined : foldName(group).replace(/\//g, '\\');
   const lines: MachineLine[] = [];
   for (const r of rows) {
-    const g = r.group_id !== null ? pathOf(r.group_id) : null;
+    const g = r.group_id !== null ? paths.get(r.group_id) ?? null : null;
     if (wanted !== undefined && !(g !== null && foldName(g).includes(wanted))) continue;
     lines.push({ name: r.name, kind: r.kind, group: g, host: r.host_name, pools: r.pools, power: r.power_state, hardware: r.hardware_status, management: r.management_status, maintenance: !!r.maintenance });
   }
