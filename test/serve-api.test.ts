@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from './support/cli.js';
+import { blackHole } from './support/ipmi-sim.js';
 import { waitFor } from './support/daemon.js';
 import { fixtureStore, queryAll, tempDir } from './support/store.js';
 import { call, readEvents, responseSchema, startServe, token, validate, type Served } from './support/serve.js';
@@ -256,6 +257,49 @@ describe('kanri serve: limits, metrics_public and HTTPS', () => {
       expect((await call(srv.url, 'GET', '/metrics')).status).toBe(200);
     } finally {
       await srv.stop();
+    }
+  }, 60_000);
+
+  it('answers 503 beyond serve.max_concurrent requests and drops connections beyond serve.max_connections', async () => {
+    const db = fixtureStore();
+    const hole = await blackHole();
+    try {
+      const reg = run('dscli', ['createServer', 'dead', 'mgmt=ipmi', 'address=127.0.0.1', `port=${hole.port}`, 'user=admin', 'password=-'], { db, input: 'pw\n' });
+      expect(reg.code, reg.err).toBe(0);
+      const t = token(db, 'ops', 'operator');
+      const { openStore } = await import('../src/store/db.js');
+      const d = openStore(db);
+      d.prepare("INSERT INTO settings (key, value) VALUES ('serve.max_concurrent', '1'), ('serve.max_connections', '3')").run();
+      d.close();
+      const srv = await startServe(db);
+      try {
+        // A power status of a controller that never answers holds the one slot for its deadline.
+        const slow = call(srv.url, 'POST', '/api/v1/oob', { token: t, body: { operation: 'getPowerStatus', targets: ['dead'], settings: ['timeout=3', 'retries=0'] } });
+        await waitFor(() => hole.received() > 0, 10_000, () => 'the controller call did not start');
+        const busy = await call(srv.url, 'GET', '/api/v1/whoami', { token: t });
+        expect(busy.status).toBe(503);
+        expect(busy.headers['retry-after']).toBe('1');
+        expect((await slow).json.results[0].status).toBe('failed');
+        expect((await call(srv.url, 'GET', '/api/v1/whoami', { token: t })).status).toBe(200);
+        // Idle connections up to the limit; the next one is closed at once.
+        const u = new URL(srv.url);
+        const socks = await Promise.all([1, 2, 3].map(() => new Promise<import('node:net').Socket>((resolve) => { const s = connect(Number(u.port), u.hostname, () => resolve(s)); })));
+        await new Promise((r) => setTimeout(r, 300));
+        const extra = await new Promise<string>((resolve) => {
+          const s = connect(Number(u.port), u.hostname, () => s.write('GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n'));
+          let got = '';
+          s.on('data', (c) => { got += c.toString(); });
+          s.on('close', () => resolve(got));
+          s.on('error', () => resolve(got));
+          s.setTimeout(5_000, () => s.destroy());
+        });
+        expect(extra).toBe('');
+        for (const s of socks) s.destroy();
+      } finally {
+        await srv.stop();
+      }
+    } finally {
+      await hole.close();
     }
   }, 60_000);
 
