@@ -22,18 +22,18 @@ export const SERVE_SETTINGS: readonly SettingSpec[] = [
   g('serve.request_timeout_s', 'number', 'a request must be received completely within this time (s)', { default: 30, min: 1, max: 3600 }),
 ];
 
-const SPEC = new Map(SERVE_SETTINGS.map((s) => [s.key, s]));
-
+/** A serve setting as text: the stored value, else the default its declaration gives. */
 export function serveSetting(db: Db, key: string): string {
   const v = getSetting(db, key);
   if (v !== undefined && v !== '') return v;
-  const d = SPEC.get(key)?.default;
+  const d = SERVE_SETTINGS.find((x) => x.key === key)?.default;
   return d === undefined ? '' : String(d);
 }
 
-export function serveNumber(db: Db, key: string): number {
+/** A number setting; a stored value that is not a number (written past config check) counts as unset. */
+function serveNumber(db: Db, key: string): number {
   const n = Number(serveSetting(db, key));
-  return Number.isFinite(n) ? n : Number(SPEC.get(key)?.default ?? 0);
+  return Number.isFinite(n) && n > 0 ? n : Number(SERVE_SETTINGS.find((x) => x.key === key)?.default);
 }
 
 export interface ServeLimits {
