@@ -271,13 +271,14 @@ export class ApiServer {
       const { c, params } = found;
       routeName = c.route.path;
       caller = this.authenticate(req);
+      // Before the token is judged: guesses without a valid token are limited by address.
+      const wait = this.limiter.take(caller ? `token:${caller.name}` : `addr:${req.socket.remoteAddress ?? '?'}`);
+      if (wait > 0) throw new HttpError(429, 'too many requests; slow down', {}, { 'retry-after': String(wait) });
       const access = c.route.access === 'metrics' ? (this.o.metricsPublic ? 'public' : 'operator') : c.route.access;
       if (access !== 'public') {
         if (!caller) throw new HttpError(401, 'a valid bearer token is required (kanri token create)', {}, { 'www-authenticate': 'Bearer realm="kanri"' });
         if (access === 'administrator' && caller.level !== 'administrator') throw new HttpError(403, `this needs an administrator token; ${caller.name} is an operator`);
       }
-      const wait = this.limiter.take(caller ? `token:${caller.name}` : `addr:${req.socket.remoteAddress ?? '?'}`);
-      if (wait > 0) throw new HttpError(429, 'too many requests; slow down', {}, { 'retry-after': String(wait) });
       if (c.route.stream) {
         if (this.streams >= this.o.limits.maxStreams) throw new HttpError(503, 'too many streams are open', {}, { 'retry-after': '5' });
       } else {
