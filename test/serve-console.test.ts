@@ -126,6 +126,17 @@ describe.runIf(have)('kanri serve: the web console in Chromium', () => {
     await ctx.close();
   }, 60_000);
 
+  it('shows a job started elsewhere after the page opened, with its progress to the end', async () => {
+    const { call } = await import('./support/serve.js');
+    const page = await open(oper);
+    await page.waitForSelector('#event-log', { timeout: 30_000 });
+    const r = await call(srv.url, 'POST', '/api/v1/changes', { token: admin, body: { action: 'delete', group: 'Shop/Web' } });
+    expect(r.status, r.text).toBe(202);
+    const id = r.json.jobs[0];
+    await page.waitForSelector(`#jobs p.job[data-job="${id}"][data-status="completed"]`, { timeout: 60_000 });
+    await page.browserContext().close();
+  }, 90_000);
+
   it('shows a job started elsewhere in the running jobs with its progress', async () => {
     const { call } = await import('./support/serve.js');
     const { run } = await import('./support/cli.js');

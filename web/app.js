@@ -39,11 +39,11 @@
     return data;
   }
   // Server-Sent Events over fetch: EventSource cannot send the Authorization header.
-  function stream(path, onEvent) {
+  function stream(path, onEvent, headers) {
     const ac = new AbortController();
     streams.push(ac);
     (async () => {
-      const r = await fetch(path, { headers: { authorization: 'Bearer ' + token() }, signal: ac.signal });
+      const r = await fetch(path, { headers: { authorization: 'Bearer ' + token(), ...(headers || {}) }, signal: ac.signal });
       const reader = r.body.getReader();
       const dec = new TextDecoder();
       let buf = '';
@@ -140,8 +140,21 @@
     const alerts = el('section', { id: 'alerts' }, el('h2', {}, T.alerts), s.alerts.length ? el('table', {}, s.alerts.map((a) => el('tr', {}, el('td', {}, a.time), el('td', {}, a.server), el('td', cls(a.severity), a.severity), el('td', {}, a.message)))) : el('p', {}, T.none));
     const log = el('table', { id: 'event-log' });
     const addEvent = (e) => log.prepend(el('tr', {}, el('td', {}, e.time), el('td', cls(e.type), e.type), el('td', {}, (T === window.KANRI_TEXT.ja && e.message_ja) || e.message)));
-    for (const e of await api('GET', '/api/v1/events?limit=20')) addEvent(e);
-    stream('/api/v1/events/stream', (ev, e) => { if (ev === 'event') addEvent(e); });
+    const recent = await api('GET', '/api/v1/events?limit=20');
+    for (const e of recent) addEvent(e);
+    // A job that starts while the page is open (an entry of the log names it) joins the running jobs.
+    const shown = new Set(s.jobs.running.map((j) => j.id));
+    stream('/api/v1/events/stream', (ev, e) => {
+      if (ev !== 'event') return;
+      addEvent(e);
+      if (e.job && !shown.has(e.job)) {
+        shown.add(e.job);
+        const none = jobs.querySelector('p:not(.job)');
+        if (none) none.remove();
+        jobs.append(jobProgress(e.job));
+      }
+    // The stream resumes after the last entry shown: nothing written in between is missed.
+    }, { 'last-event-id': String(recent.length ? recent[recent.length - 1].id : 0) });
     main.replaceChildren(groups, jobs, alerts, el('section', { id: 'events' }, el('h2', {}, T.events), log));
   }
 
