@@ -8,7 +8,9 @@ import { requirePeer } from './support/peers.js';
 import { dscli } from './support/dscli.js';
 import { fixtureStore } from './support/store.js';
 import { call, startServe, token, type Served } from './support/serve.js';
-import { waitFor } from './support/daemon.js';
+import { daemon, freeUdpPort, waitFor } from './support/daemon.js';
+import { binaries } from './support/cli.js';
+import { join } from 'node:path';
 
 const havePeers = requirePeer('ipmi_sim', 'kanri serve out-of-band against ipmi_sim') && requirePeer('ipmitool', 'kanri serve: sessions seen by ipmitool');
 
@@ -103,6 +105,24 @@ describe.runIf(havePeers)('kanri serve: out-of-band operations on ipmi_sim', () 
     const unknown = await call(srv.url, 'POST', '/api/v1/oob', { token: oper, body: { operation: 'getPowerStatus', targets: ['nosuch'] } });
     expect(unknown.status).toBe(404);
   }, 60_000);
+
+  it("shows the monitor's polling in /metrics: controllers polled, their latency", async () => {
+    const { openStore } = await import('../src/store/db.js');
+    const d = openStore(db);
+    const udp = await freeUdpPort();
+    for (const [k, v] of [['monitor.listen', `127.0.0.1:${udp}`], ['monitor.poll_s', '1'], ['monitor.poll_timeout_s', '1']]) d.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(k, v);
+    d.close();
+    const mon = daemon(join(binaries(), 'kanri'), ['monitor'], { env: { ...process.env, KANRI_DB: db, LANG: 'C' } });
+    try {
+      const value = async (name: string): Promise<number> => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec((await call(srv.url, 'GET', '/metrics', { token: oper })).text)?.[1] ?? NaN);
+      await waitFor(async () => (await value('kanri_monitor_poll_latency_seconds_count')) >= 2, 60_000, () => `no polls counted: ${mon.log()}`);
+      // The dead controller is recorded once its poll's deadline passed.
+      await waitFor(async () => (await value('kanri_monitor_polled_controllers')) === 3, 30_000, () => 'not every controller polled');
+      expect(await value('kanri_monitor_poll_latency_seconds_sum')).toBeGreaterThan(0);
+    } finally {
+      await mon.stop();
+    }
+  }, 90_000);
 
   it('reports controller reachability in /metrics', async () => {
     const r = await call(srv.url, 'GET', '/metrics', { token: oper });

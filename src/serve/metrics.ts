@@ -12,7 +12,7 @@ import { Histogram, type HttpStats, labelValue as lv } from './http-stats.js';
 
 const DURATION_BOUNDS = [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];
 
-function family(out: string[], name: string, type: 'gauge' | 'counter' | 'histogram', help: string, lines: string[]): void {
+function family(out: string[], name: string, type: 'gauge' | 'counter' | 'histogram' | 'summary', help: string, lines: string[]): void {
   out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...lines);
 }
 
@@ -39,8 +39,9 @@ export function metricsText(db: Db, http: HttpStats, oob: Histogram, now = Date.
   family(out, 'kanri_jobs_total', 'counter', 'Jobs in the journal by sequence and outcome (status).', jobCounts(db).map((j) => `kanri_jobs_total{sequence="${lv(j.sequence)}",outcome="${j.status}"} ${j.n}`));
   family(out, 'kanri_job_duration_seconds', 'histogram', 'Duration of finished jobs by sequence.', durations(finishedSpans(db, 'jobs'), 'sequence').lines('kanri_job_duration_seconds'));
   family(out, 'kanri_step_duration_seconds', 'histogram', 'Duration of finished job steps by step name.', durations(finishedSpans(db, 'steps'), 'step').lines('kanri_step_duration_seconds'));
-  const counters = readCounters(db);
+  const { poll_ms: pollMs = 0, polls = 0, ...counters } = readCounters(db);
   family(out, 'kanri_monitor_intake_total', 'counter', 'What the monitor received and counted (datagrams, traps, errors, …).', Object.entries(counters).map(([k, n]) => `kanri_monitor_intake_total{counter="${lv(k)}"} ${n}`));
+  family(out, 'kanri_monitor_poll_latency_seconds', 'summary', 'Time the monitor took to poll a controller that answered.', [`kanri_monitor_poll_latency_seconds_sum ${pollMs / 1000}`, `kanri_monitor_poll_latency_seconds_count ${polls}`]);
   family(out, 'kanri_monitor_queue_depth', 'gauge', 'Received events waiting for the monitor to decide them.', [`kanri_monitor_queue_depth ${queueDepth(db)}`]);
   const p = pollStats(db);
   family(out, 'kanri_monitor_polled_controllers', 'gauge', 'Controllers the monitor polls.', [`kanri_monitor_polled_controllers ${p.controllers}`]);
