@@ -171,6 +171,7 @@ describe('kanri serve: the API', () => {
       expect(c.status, c.text).toBe(202);
       const events = await stream;
       expect(events.filter(([e]) => e === 'job').length).toBeGreaterThan(0);
+      for (const [e, data] of events) if (e === 'job') expect(validate(doc, doc.components.schemas.JobDetail, data)).toEqual([]);
       expect(events.at(-1)).toEqual(['end', { job: id, status: 'canceled' }]);
       expect(jobRow(id).status).toBe('canceled');
       const again = await call(srv.url, 'DELETE', `/api/v1/jobs/${id}`, { token: admin });

@@ -7,7 +7,7 @@ import { blackHole, startSims, type SimBmc, type SimRack } from './support/ipmi-
 import { requirePeer } from './support/peers.js';
 import { dscli } from './support/dscli.js';
 import { fixtureStore } from './support/store.js';
-import { call, startServe, token, type Served } from './support/serve.js';
+import { call, responseSchema, startServe, token, validate, type Served } from './support/serve.js';
 import { daemon, freeUdpPort, waitFor } from './support/daemon.js';
 import { binaries } from './support/cli.js';
 import { join } from 'node:path';
@@ -65,6 +65,8 @@ describe.runIf(havePeers)('kanri serve: out-of-band operations on ipmi_sim', () 
     const want = cli.out.trim().split('\n').map((l) => strip(JSON.parse(l)));
     expect(r.json.results.map(strip)).toEqual(want);
     expect(r.json.code).toBe(cli.code);
+    const doc = (await call(srv.url, 'GET', '/openapi.json')).json;
+    expect(validate(doc, responseSchema(doc, '/api/v1/oob', 'POST', 200)!, r.json)).toEqual([]);
     expect(r.json.results.map((x: { target: string; after: string }) => [x.target, x.after])).toEqual([['a1', 'on'], ['b1', 'off'], ['dead', 'unknown']]);
   }, 60_000);
 
