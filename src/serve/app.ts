@@ -7,7 +7,7 @@ import { sweepAbandoned } from '../engine/jobs.js';
 import { type Db, openStore } from '../store/db.js';
 import { getSetting } from '../store/settings.js';
 import { packagePath } from '../util/package.js';
-import { closeWarmSessions, keepSessionsWarm } from '../ipmi/session.js';
+import { keepControllerSessionsWarm } from '../adapters/registry.js';
 import { Changes, changeRoutes } from './changes.js';
 import { Histogram } from './http-stats.js';
 import { listenPlan } from './listen.js';
@@ -49,7 +49,7 @@ export async function startServe(db: Db, dbPath: string, o: { listen?: string; l
   if (typeof plan === 'string') return plan;
   sweepAbandoned(db);
   // Power status through the API reuses the IPMI session of the last call to the BMC.
-  keepSessionsWarm();
+  const closeWarm = await keepControllerSessionsWarm();
   const changes = new Changes(db, log);
   const oobCalls = new Histogram([0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
   const doc = openApiDocument(packageVersion());
@@ -72,7 +72,7 @@ export async function startServe(db: Db, dbPath: string, o: { listen?: string; l
     server: s, url, changes,
     async stop() {
       await s.close();
-      await closeWarmSessions();
+      await closeWarm();
       const drainS = Number(getSetting(db, 'monitor.drain_s') ?? 30);
       await changes.engine.drain((Number.isFinite(drainS) ? drainS : 30) * 1000);
     },
