@@ -12,7 +12,7 @@ import { run } from './support/cli.js';
 import { blackHole } from './support/ipmi-sim.js';
 import { waitFor } from './support/daemon.js';
 import { fixtureStore, queryAll, tempDir } from './support/store.js';
-import { call, readEvents, responseSchema, startServe, token, validate, type Served } from './support/serve.js';
+import { call, putSettings, readEvents, responseSchema, startServe, token, validate, type Served } from './support/serve.js';
 
 describe('kanri serve: the API', () => {
   let db: string;
@@ -243,10 +243,7 @@ describe('kanri serve: limits, metrics_public and HTTPS', () => {
   it('refuses a token over its rate (429) and serves /metrics publicly only when told to', async () => {
     const db = fixtureStore();
     const t = token(db, 'fast', 'operator');
-    const { openStore } = await import('../src/store/db.js');
-    const d = openStore(db);
-    d.prepare("INSERT INTO settings (key, value) VALUES ('serve.rate_burst', '5'), ('serve.rate_per_s', '0.2'), ('serve.metrics_public', 'true')").run();
-    d.close();
+    putSettings(db, { 'serve.rate_burst': '5', 'serve.rate_per_s': '0.2', 'serve.metrics_public': 'true' });
     const srv = await startServe(db);
     try {
       const codes: number[] = [];
@@ -268,10 +265,7 @@ describe('kanri serve: limits, metrics_public and HTTPS', () => {
       const reg = run('dscli', ['createServer', 'dead', 'mgmt=ipmi', 'address=127.0.0.1', `port=${hole.port}`, 'user=admin', 'password=-'], { db, input: 'pw\n' });
       expect(reg.code, reg.err).toBe(0);
       const t = token(db, 'ops', 'operator');
-      const { openStore } = await import('../src/store/db.js');
-      const d = openStore(db);
-      d.prepare("INSERT INTO settings (key, value) VALUES ('serve.max_concurrent', '1'), ('serve.max_connections', '3')").run();
-      d.close();
+      putSettings(db, { 'serve.max_concurrent': '1', 'serve.max_connections': '3' });
       const srv = await startServe(db);
       try {
         // A power status of a controller that never answers holds the one slot for its deadline.
@@ -312,10 +306,7 @@ describe('kanri serve: limits, metrics_public and HTTPS', () => {
     const dir = tempDir();
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
       '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
-    const { openStore } = await import('../src/store/db.js');
-    const d = openStore(db);
-    d.prepare('INSERT INTO settings (key, value) VALUES (?, ?), (?, ?)').run('serve.tls_cert', join(dir, 'cert.pem'), 'serve.tls_key', join(dir, 'key.pem'));
-    d.close();
+    putSettings(db, { 'serve.tls_cert': join(dir, 'cert.pem'), 'serve.tls_key': join(dir, 'key.pem') });
     const t = token(db, 'tls', 'operator');
     const srv = await startServe(db);
     try {

@@ -7,7 +7,7 @@ import { blackHole, startSims, type SimBmc, type SimRack } from './support/ipmi-
 import { requirePeer } from './support/peers.js';
 import { dscli } from './support/dscli.js';
 import { fixtureStore } from './support/store.js';
-import { call, responseSchema, startServe, token, validate, type Served } from './support/serve.js';
+import { call, putSettings, responseSchema, startServe, token, validate, type Served } from './support/serve.js';
 import { daemon, freeUdpPort, waitFor } from './support/daemon.js';
 import { binaries } from './support/cli.js';
 import { join } from 'node:path';
@@ -109,11 +109,7 @@ describe.runIf(havePeers)('kanri serve: out-of-band operations on ipmi_sim', () 
   }, 60_000);
 
   it("shows the monitor's polling in /metrics: controllers polled, their latency", async () => {
-    const { openStore } = await import('../src/store/db.js');
-    const d = openStore(db);
-    const udp = await freeUdpPort();
-    for (const [k, v] of [['monitor.listen', `127.0.0.1:${udp}`], ['monitor.poll_s', '1'], ['monitor.poll_timeout_s', '1']]) d.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(k, v);
-    d.close();
+    putSettings(db, { 'monitor.listen': `127.0.0.1:${await freeUdpPort()}`, 'monitor.poll_s': '1', 'monitor.poll_timeout_s': '1' });
     const mon = daemon(join(binaries(), 'kanri'), ['monitor'], { env: { ...process.env, KANRI_DB: db, LANG: 'C' } });
     try {
       const value = async (name: string): Promise<number> => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec((await call(srv.url, 'GET', '/metrics', { token: oper })).text)?.[1] ?? NaN);

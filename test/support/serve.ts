@@ -6,6 +6,7 @@ import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { binaries, run } from './cli.js';
 import { daemon, type Daemon, freeTcpPort, waitFor } from './daemon.js';
+import { openStore } from '../../src/store/db.js';
 
 export interface Served { url: string; d: Daemon; stop(): Promise<void> }
 
@@ -16,6 +17,16 @@ export async function startServe(db: string, env: NodeJS.ProcessEnv = {}, listen
   const url = /listening on (\S+)/.exec(d.log())?.[1];
   if (!url) throw new Error(`kanri serve did not start: ${d.log()}`);
   return { url, d, stop: () => d.stop() };
+}
+
+/** Writes settings into the store (as config apply would), before a server starts. */
+export function putSettings(db: string, settings: Record<string, string>): void {
+  const d = openStore(db);
+  try {
+    for (const [k, v] of Object.entries(settings)) d.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(k, v);
+  } finally {
+    d.close();
+  }
 }
 
 export function token(db: string, name: string, level: 'administrator' | 'operator'): string {
