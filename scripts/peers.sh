@@ -27,6 +27,7 @@ declare -A want=(
   [curl]=curl
   [socat]=socat
   [ip]=iproute2
+  [chromium]=chromium
 )
 # Python peers are modules of Debian's interpreter, not commands on PATH: the mail peer, and
 # what the Redfish peers (../shared/peers/redfish: sushy-tools, the DMTF mockup server) import.
