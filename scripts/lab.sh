@@ -275,6 +275,8 @@ settings:
   libvirt.watch_interval_s: "1"
   haproxy.socket: "unix:$DIR/haproxy.sock"
   monitor.listen: "127.0.0.1:0"
+  # Every lab BMC sends from 127.0.0.1: a trap from there is named by its PET GUID.
+  monitor.trap_relays: "127.0.0.1"
   monitor.poll_s: "2"
   monitor.poll_failures: "2"
   monitor.poll_timeout_s: "1"

@@ -9,6 +9,7 @@ import { blackHole, startSims, type SimRack } from './support/ipmi-sim.js';
 import { requirePeer } from './support/peers.js';
 import { binaries, run } from './support/cli.js';
 import { fixtureStore, queryAll } from './support/store.js';
+import { type Ovsdb, startOvsdb } from './support/ovsdb.js';
 
 const havePeers = requirePeer('ipmi_sim', 'fencing') && requirePeer('ipmitool', 'fencing');
 
@@ -128,5 +129,57 @@ describe.runIf(havePeers)('fencing before a takeover (ipmi_sim)', () => {
     expect(confirmed[0]!.message).toMatch(/^Machine \(act-1\) was confirmed off by \S+ at \d{4}-\d\d-\d\dT/);
     expect(waiting(db)).toEqual([]);
     expect(run('kanri', ['machine', 'list'], { db }).out).not.toMatch(/waiting for fencing/);
+  }, 90_000);
+});
+
+describe.runIf(havePeers && requirePeer('ovsdb-server', 'fencing by the group\'s vlan driver'))('fencing by the group\'s vlan driver (ovsdb-server)', () => {
+  let rack: SimRack;
+  let dead: Awaited<ReturnType<typeof blackHole>>;
+  let o: Ovsdb;
+  let db: string;
+
+  beforeAll(async () => {
+    [rack, dead, o] = await Promise.all([startSims(1, { power: 'off', rich: false }), blackHole(), startOvsdb(['p1', 'p2'])]);
+    db = fixtureStore(`
+kanri: 1
+settings: { ipmi.on_wait_s: "15", ipmi.deadline_s: "1", ovsdb.timeout_s: "3", kanri.fence_poll_s: "0.2" }
+groups:
+  - name: Web
+    type: physical
+    vlan: VLAN-web
+    drivers: { power: ipmi, deploy: local, vlan: ovsdb }
+    driver_settings:
+      ovsdb: { switch: "${o.remote}", vid: 100 }
+      kanri: { fence: vlan }
+    models: [{ name: M }]
+    host_settings:
+      - { host: web01, nics: [{ addresses: [{ ip: 10.9.3.11, netmask: 255.255.255.0 }] }] }
+    pool: [act-1, pool-1]
+machines:
+  - { name: act-1, kind: physical, power: on, driver_settings: { ovsdb: { nic1.port: p1 } }, active: { group: Web, model: M, host: web01, from: group_pool } }
+  - { name: pool-1, kind: physical, power: off, driver_settings: { ovsdb: { nic1.port: p2 } } }
+`);
+    const reg = (name: string, port: number, pw: string): void => {
+      const r = run('dscli', ['createServer', name, 'mgmt=ipmi', 'address=127.0.0.1', `port=${port}`, 'user=admin', `password_file=${pw}`], { db });
+      expect(r.code, r.err).toBe(0);
+    };
+    reg('act-1', dead.port, rack.bmcs[0]!.passwordFile('admin'));
+    reg('pool-1', rack.bmcs[0]!.port, rack.bmcs[0]!.passwordFile('admin'));
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([rack?.stop(), dead?.close(), o?.stop()]);
+  });
+
+  it('a source whose BMC is dead is fenced on the switch (its port out of the VLAN): the takeover goes on without waiting', async () => {
+    const r = await start(db, ['replace', 'Web', 'web01']).done;
+    expect(r).toEqual({ code: 0, err: '' });
+    expect(queryAll<{ event_id: number }>(db, "SELECT event_id FROM events WHERE source = 'kanri' ORDER BY id").map((e) => e.event_id)).toEqual([9102]);
+    expect(queryAll(db, 'SELECT count(*) AS n FROM fencing_waits')).toEqual([{ n: 0 }]);
+    // On the switch itself: act-1's port carries no VLAN, pool-1's the group's.
+    expect(o.vlans('p1').tag).toBe('');
+    expect(o.vlans('p2').tag).toBe('100');
+    expect(queryAll(db, "SELECT m.name FROM machines m JOIN host_settings h ON h.id = m.host_setting_id WHERE h.host_name = 'web01'")).toEqual([{ name: 'pool-1' }]);
+    expect((await rack.bmcs[0]!.ipmitool(['chassis', 'power', 'status'])).stdout.trim()).toBe('Chassis Power is on');
   }, 90_000);
 });
