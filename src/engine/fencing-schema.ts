@@ -11,6 +11,7 @@ CREATE TABLE fencing_waits (
   confirmed_by TEXT,                -- kanri machine confirm-off: the operator
   confirmed_at TEXT
 );
+CREATE INDEX fencing_waits_job ON fencing_waits(job_id);
 `;
 
 export const COMPONENT: SchemaComponent = { name: 'fencing', migrations: [V1] };
