@@ -31,7 +31,7 @@ const KANRI: Record<string, string[]> = {
   monitor: ['run', 'status', 'user'], event: ['raise'], policy: ['templates', 'explain'], job: ['list', 'show', 'watch'], completion: ['bash', 'zsh'],
 };
 /** The drivers `kanri driver show` names (the registry is not loaded for a Tab press; a test compares). */
-const DRIVERS = ['sim', 'ipmi', 'local', 'ssh', 'redfish', 'libvirt', 'haproxy', 'ovsdb', 'snmp', 'iscsi-tgt'];
+const DRIVERS = ['sim', 'ipmi', 'local', 'ssh', 'redfish', 'libvirt', 'haproxy', 'ovsdb', 'snmp', 'iscsi-tgt', 'wol'];
 
 function openNames(env: NodeJS.ProcessEnv): Database.Database | undefined {
   try {
