@@ -189,12 +189,20 @@ export const JA: ReadonlyArray<readonly [en: string, ja: string]> = [
   ['no monitor is running on this store: the event is decided when one starts', 'このストアで動作中のモニターはありません: イベントはモニターの起動時に判定されます'],
   ['no standard policy {1} (known: {2})', '標準ポリシー {1} はありません (既知のもの: {2})'],
   ["unknown notifying source '{1}' (known: {2})", "不明な通報元です: '{1}' (既知のもの: {2})"],
+  // kanri schedule
+  ["the operation must be one of {1}, not '{2}'", "操作は {1} のいずれかです ('{2}' は指定できません)"],
+  ['--at is not a cron expression: {1}', '--at が cron 形式ではありません: {1}'],
+  ["--at '{1}' never comes (no such date in the next 8 years)", "--at '{1}' の時刻は来ません (今後 8 年間に該当する日付がありません)"],
+  ['no monitor is running on this store: schedules run only while kanri monitor runs', 'このストアで動作中のモニターはありません: スケジュールは kanri monitor の動作中にだけ実行されます'],
+  ["a schedule is named by its number (kanri schedule list), not '{1}'", "スケジュールは番号で指定します (kanri schedule list)。'{1}' は指定できません"],
+  ['schedule not found: {1}', 'スケジュールが見つかりません: {1}'],
   // commander's own messages (kanri's option parser)
   ["error: unknown command '{1}'", "エラー: 不明なコマンドです: '{1}'"],
   ["error: unknown option '{1}'", "エラー: 不明なオプションです: '{1}'"],
   ["error: missing required argument '{1}'", "エラー: 必須の引数 '{1}' がありません"],
   ["error: option '{1}' argument missing", "エラー: オプション '{1}' の引数がありません"],
   ["error: too many arguments for '{1}'. Expected {2} arguments but got {3}.", "エラー: '{1}' の引数が多すぎます。{2} 個のところ {3} 個あります。"],
+  ["error: required option '{1}' not specified", "エラー: 必須のオプション '{1}' がありません"],
   ['(Did you mean {1}?)', '（もしかして {1}?）'],
   ['error: too many arguments. Expected {1} arguments but got {2}.', 'エラー: 引数が多すぎます。{1} 個のところ {2} 個あります。'],
 ];

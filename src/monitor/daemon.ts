@@ -23,6 +23,7 @@ import { Poller } from './polling.js';
 import { monitorNumber, monitorSetting, parseHostPort } from './settings.js';
 import { TrapReceiver } from './traps.js';
 import { RedfishIntake } from './redfish.js';
+import { Scheduler } from './schedules.js';
 import { Webhook } from './webhook.js';
 
 const TICK_MS = 250;
@@ -41,6 +42,7 @@ export class Monitor {
   readonly webhook: Webhook;
   readonly redfish: RedfishIntake;
   readonly poller: Poller;
+  readonly scheduler: Scheduler;
   readonly chains: ChainRunner;
   readonly engine: Engine;
   private readonly alerts: Alerts;
@@ -63,6 +65,7 @@ export class Monitor {
     this.webhook = new Webhook(this.intake, this.log);
     this.redfish = new RedfishIntake({ db, intake: this.intake, alerts: this.alerts, counters: this.counters, log: this.log });
     this.poller = new Poller(db, this.intake, this.log);
+    this.scheduler = new Scheduler({ db, engine: this.engine, intake: this.intake, log: this.log });
     this.chains = new ChainRunner({
       db, engine: this.engine, notifier: new Notifier(db, this.forwarder, this.log), log: this.log,
       coalesceSeconds: () => monitorNumber(db, 'monitor.coalesce_s'),
@@ -96,9 +99,11 @@ export class Monitor {
     await this.startWebhook();
     await this.redfish.start();
     this.poller.start();
+    this.scheduler.start();
   }
 
   private async stopIntake(): Promise<void> {
+    this.scheduler.stop();
     await Promise.all([this.traps.close(), this.webhook.close(), this.redfish.close(), this.poller.stop()]);
     this.intake.flush();
     this.alerts.flush();
@@ -180,6 +185,7 @@ export class Monitor {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     const r = await this.chains.stop(drainMs);
+    await this.scheduler.settled();
     if (r.canceled) this.log(`${r.canceled} change(s) still running after ${drainMs} ms were canceled`);
     this.counters.flush();
     this.forwarder.close();

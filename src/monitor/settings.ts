@@ -23,6 +23,7 @@ export const MONITOR_SETTINGS: readonly SettingSpec[] = [
   g('monitor.coalesce_s', 'number', 'the same rule for the same machine starts no new chain for this long after the last one (s)', { default: 300, min: 0, max: 86400 }),
   g('monitor.alerts_kept', 'integer', 'received alerts kept for dscli getAlertList (oldest are removed)', { default: 100000, min: 100 }),
   g('monitor.notify_oid', 'string', 'trapOID of the SNMPv2c notification a policy notification sends to the forwarding destinations', { default: '1.3.6.1.4.1.32473.502' }),
+  g('monitor.schedule_grace_s', 'number', 'a scheduled operation found due at most this long ago runs; an older one was missed (run late only with kanri schedule add --run-late) (s)', { default: 60, min: 1, max: 3600 }),
   g('mail.smtp_host', 'string', 'SMTP server for policy notifications; empty: no mail', { default: '' }),
   g('mail.smtp_port', 'integer', 'SMTP port', { default: 25, min: 1, max: 65535 }),
   g('mail.from', 'string', 'sender address of policy notification mail', { default: 'kanri@localhost' }),
