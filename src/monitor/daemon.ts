@@ -24,6 +24,7 @@ import { monitorNumber, monitorSetting, parseHostPort } from './settings.js';
 import { TrapReceiver } from './traps.js';
 import { RedfishIntake } from './redfish.js';
 import { Scheduler } from './schedules.js';
+import { SnmpChecker } from './snmp-checks.js';
 import { Webhook } from './webhook.js';
 
 const TICK_MS = 250;
@@ -43,6 +44,7 @@ export class Monitor {
   readonly redfish: RedfishIntake;
   readonly poller: Poller;
   readonly scheduler: Scheduler;
+  readonly snmpChecks: SnmpChecker;
   readonly chains: ChainRunner;
   readonly engine: Engine;
   private readonly alerts: Alerts;
@@ -65,6 +67,7 @@ export class Monitor {
     this.webhook = new Webhook(this.intake, this.log);
     this.redfish = new RedfishIntake({ db, intake: this.intake, alerts: this.alerts, counters: this.counters, log: this.log });
     this.poller = new Poller(db, this.intake, this.log);
+    this.snmpChecks = new SnmpChecker(db, this.intake, this.log);
     this.scheduler = new Scheduler({ db, engine: this.engine, intake: this.intake, log: this.log });
     this.chains = new ChainRunner({
       db, engine: this.engine, notifier: new Notifier(db, this.forwarder, this.log), log: this.log,
@@ -100,11 +103,12 @@ export class Monitor {
     await this.redfish.start();
     this.poller.start();
     this.scheduler.start();
+    this.snmpChecks.start();
   }
 
   private async stopIntake(): Promise<void> {
     this.scheduler.stop();
-    await Promise.all([this.traps.close(), this.webhook.close(), this.redfish.close(), this.poller.stop()]);
+    await Promise.all([this.traps.close(), this.webhook.close(), this.redfish.close(), this.poller.stop(), this.snmpChecks.stop()]);
     this.intake.flush();
     this.alerts.flush();
     this.counters.flush();
@@ -121,8 +125,9 @@ export class Monitor {
       await this.startWebhook();
     }
     await this.redfish.reload();
-    await this.poller.stop();
+    await Promise.all([this.poller.stop(), this.snmpChecks.stop()]);
     this.poller.start();
+    this.snmpChecks.start();
     this.log('configuration re-read');
   }
 

@@ -4,6 +4,7 @@
 import type { Db } from '../store/db.js';
 import { getSetting } from '../store/settings.js';
 import type { SettingSpec } from '../adapters/types.js';
+import { snmpChecksProblem } from './snmp-check-syntax.js';
 
 const g = (key: string, type: SettingSpec['type'], description: string, extra: Partial<SettingSpec> = {}): SettingSpec =>
   ({ key, scope: 'global', type, description, ...extra });
@@ -24,6 +25,10 @@ export const MONITOR_SETTINGS: readonly SettingSpec[] = [
   g('monitor.alerts_kept', 'integer', 'received alerts kept for dscli getAlertList (oldest are removed)', { default: 100000, min: 100 }),
   g('monitor.notify_oid', 'string', 'trapOID of the SNMPv2c notification a policy notification sends to the forwarding destinations', { default: '1.3.6.1.4.1.32473.502' }),
   g('monitor.schedule_grace_s', 'number', 'a scheduled operation found due at most this long ago runs; an older one was missed (run late only with kanri schedule add --run-late) (s)', { default: 60, min: 1, max: 3600 }),
+  g('monitor.snmp_checks', 'string', "SNMP GETs compared with thresholds, 'MACHINE[@HOST[:PORT]] OID >|>=|<|<=|==|!= NUMBER [clear NUMBER]; …' (agent: the machine's os_address, port 161)", { default: '', check: snmpChecksProblem }),
+  g('monitor.snmp_check_s', 'number', 'seconds between two rounds of monitor.snmp_checks (0: none)', { default: 60, min: 0, max: 86400 }),
+  g('monitor.snmp_check_timeout_s', 'number', 'wait for an agent before sending a GET again (once) (s)', { default: 2, min: 0.1, max: 60 }),
+  g('monitor.snmp_check_community', 'string', 'SNMP v2c read community of monitor.snmp_checks', { default: 'public' }),
   g('mail.smtp_host', 'string', 'SMTP server for policy notifications; empty: no mail', { default: '' }),
   g('mail.smtp_port', 'integer', 'SMTP port', { default: 25, min: 1, max: 65535 }),
   g('mail.from', 'string', 'sender address of policy notification mail', { default: 'kanri@localhost' }),

@@ -10,6 +10,7 @@ import { COMPONENT as LIBVIRT } from '../adapters/libvirt/schema.js';
 import { COMPONENT as PLACEMENT } from '../engine/capacity-schema.js';
 import { COMPONENT as MONITOR } from '../monitor/schema.js';
 import { COMPONENT as SCHEDULES } from '../monitor/schedule-schema.js';
+import { COMPONENT as SNMP_CHECKS } from '../monitor/snmp-check-schema.js';
 
 export interface SchemaComponent {
   name: string;
@@ -17,7 +18,7 @@ export interface SchemaComponent {
   migrations: readonly string[];
 }
 
-export const COMPONENTS: readonly SchemaComponent[] = [SIM, MONITOR, LIBVIRT, PLACEMENT, HAPROXY, REDFISH, SCHEDULES];
+export const COMPONENTS: readonly SchemaComponent[] = [SIM, MONITOR, LIBVIRT, PLACEMENT, HAPROXY, REDFISH, SCHEDULES, SNMP_CHECKS];
 
 export function componentVersion(db: Db, name: string): number {
   const r = db.prepare('SELECT version FROM schema_components WHERE name = ?').get(name) as { version: number } | undefined;
