@@ -170,6 +170,7 @@ export function policyExplain(dbPath: string, group: string, source: string, eve
       else if (def.kind === 'none') what = 'nothing';
       else if (def.needs === 'machine' && !m) what = 'needs a machine: give --machine; the chain would stop here';
       else if (def.kind === 'store') what = `store change on ${m!.name}`;
+      else if (def.kind === 'run') what = def.explain(target, { policy: policy.name, rule: rule.event, category: checked.category });
       else {
         try {
           what = `engine request ${JSON.stringify(def.request(target))}`;

@@ -25,6 +25,7 @@ import { TrapReceiver } from './traps.js';
 import { RedfishIntake } from './redfish.js';
 import { Scheduler } from './schedules.js';
 import { SnmpChecker } from './snmp-checks.js';
+import { MailQueue } from './alerting.js';
 import { Webhook } from './webhook.js';
 
 const TICK_MS = 250;
@@ -45,6 +46,7 @@ export class Monitor {
   readonly poller: Poller;
   readonly scheduler: Scheduler;
   readonly snmpChecks: SnmpChecker;
+  readonly alertMail: MailQueue;
   readonly chains: ChainRunner;
   readonly engine: Engine;
   private readonly alerts: Alerts;
@@ -68,6 +70,7 @@ export class Monitor {
     this.redfish = new RedfishIntake({ db, intake: this.intake, alerts: this.alerts, counters: this.counters, log: this.log });
     this.poller = new Poller(db, this.intake, this.log);
     this.snmpChecks = new SnmpChecker(db, this.intake, this.log);
+    this.alertMail = new MailQueue(db, this.log);
     this.scheduler = new Scheduler({ db, engine: this.engine, intake: this.intake, log: this.log });
     this.chains = new ChainRunner({
       db, engine: this.engine, notifier: new Notifier(db, this.forwarder, this.log), log: this.log,
@@ -104,6 +107,7 @@ export class Monitor {
     this.poller.start();
     this.scheduler.start();
     this.snmpChecks.start();
+    this.alertMail.start();
   }
 
   private async stopIntake(): Promise<void> {
@@ -190,7 +194,7 @@ export class Monitor {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     const r = await this.chains.stop(drainMs);
-    await this.scheduler.settled();
+    await Promise.all([this.scheduler.settled(), this.alertMail.stop()]);
     if (r.canceled) this.log(`${r.canceled} change(s) still running after ${drainMs} ms were canceled`);
     this.counters.flush();
     this.forwarder.close();

@@ -11,6 +11,7 @@ import { COMPONENT as PLACEMENT } from '../engine/capacity-schema.js';
 import { COMPONENT as MONITOR } from '../monitor/schema.js';
 import { COMPONENT as SCHEDULES } from '../monitor/schedule-schema.js';
 import { COMPONENT as SNMP_CHECKS } from '../monitor/snmp-check-schema.js';
+import { COMPONENT as ALERTING } from '../monitor/alert-schema.js';
 
 export interface SchemaComponent {
   name: string;
@@ -18,7 +19,7 @@ export interface SchemaComponent {
   migrations: readonly string[];
 }
 
-export const COMPONENTS: readonly SchemaComponent[] = [SIM, MONITOR, LIBVIRT, PLACEMENT, HAPROXY, REDFISH, SCHEDULES, SNMP_CHECKS];
+export const COMPONENTS: readonly SchemaComponent[] = [SIM, MONITOR, LIBVIRT, PLACEMENT, HAPROXY, REDFISH, SCHEDULES, SNMP_CHECKS, ALERTING];
 
 export function componentVersion(db: Db, name: string): number {
   const r = db.prepare('SELECT version FROM schema_components WHERE name = ?').get(name) as { version: number } | undefined;
