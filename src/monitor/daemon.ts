@@ -26,6 +26,7 @@ import { RedfishIntake } from './redfish.js';
 import { Scheduler } from './schedules.js';
 import { SnmpChecker } from './snmp-checks.js';
 import { MailQueue } from './alerting.js';
+import { UpsWatcher } from './ups.js';
 import { Webhook } from './webhook.js';
 
 const TICK_MS = 250;
@@ -47,6 +48,7 @@ export class Monitor {
   readonly scheduler: Scheduler;
   readonly snmpChecks: SnmpChecker;
   readonly alertMail: MailQueue;
+  readonly ups: UpsWatcher;
   readonly chains: ChainRunner;
   readonly engine: Engine;
   private readonly alerts: Alerts;
@@ -71,6 +73,7 @@ export class Monitor {
     this.poller = new Poller(db, this.intake, this.log);
     this.snmpChecks = new SnmpChecker(db, this.intake, this.log);
     this.alertMail = new MailQueue(db, this.log);
+    this.ups = new UpsWatcher({ db, engine: this.engine, intake: this.intake, log: this.log });
     this.scheduler = new Scheduler({ db, engine: this.engine, intake: this.intake, log: this.log });
     this.chains = new ChainRunner({
       db, engine: this.engine, notifier: new Notifier(db, this.forwarder, this.log), log: this.log,
@@ -108,11 +111,12 @@ export class Monitor {
     this.scheduler.start();
     this.snmpChecks.start();
     this.alertMail.start();
+    this.ups.start();
   }
 
   private async stopIntake(): Promise<void> {
     this.scheduler.stop();
-    await Promise.all([this.traps.close(), this.webhook.close(), this.redfish.close(), this.poller.stop(), this.snmpChecks.stop()]);
+    await Promise.all([this.traps.close(), this.webhook.close(), this.redfish.close(), this.poller.stop(), this.snmpChecks.stop(), this.ups.stop()]);
     this.intake.flush();
     this.alerts.flush();
     this.counters.flush();
@@ -129,9 +133,10 @@ export class Monitor {
       await this.startWebhook();
     }
     await this.redfish.reload();
-    await Promise.all([this.poller.stop(), this.snmpChecks.stop()]);
+    await Promise.all([this.poller.stop(), this.snmpChecks.stop(), this.ups.stop()]);
     this.poller.start();
     this.snmpChecks.start();
+    this.ups.start();
     this.log('configuration re-read');
   }
 
@@ -194,7 +199,7 @@ export class Monitor {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     const r = await this.chains.stop(drainMs);
-    await Promise.all([this.scheduler.settled(), this.alertMail.stop()]);
+    await Promise.all([this.scheduler.settled(), this.alertMail.stop(), this.ups.settled()]);
     if (r.canceled) this.log(`${r.canceled} change(s) still running after ${drainMs} ms were canceled`);
     this.counters.flush();
     this.forwarder.close();

@@ -5,6 +5,7 @@ import type { Db } from '../store/db.js';
 import { getSetting } from '../store/settings.js';
 import type { SettingSpec } from '../adapters/types.js';
 import { snmpChecksProblem } from './snmp-check-syntax.js';
+import { upsListProblem } from './ups-syntax.js';
 
 const g = (key: string, type: SettingSpec['type'], description: string, extra: Partial<SettingSpec> = {}): SettingSpec =>
   ({ key, scope: 'global', type, description, ...extra });
@@ -29,6 +30,12 @@ export const MONITOR_SETTINGS: readonly SettingSpec[] = [
   g('monitor.snmp_check_s', 'number', 'seconds between two rounds of monitor.snmp_checks (0: none)', { default: 60, min: 0, max: 86400 }),
   g('monitor.snmp_check_timeout_s', 'number', 'wait for an agent before sending a GET again (once) (s)', { default: 2, min: 0.1, max: 60 }),
   g('monitor.snmp_check_community', 'string', 'SNMP v2c read community of monitor.snmp_checks', { default: 'public' }),
+  g('monitor.ups', 'string', "UPSs served by Network UPS Tools' upsd and the groups each feeds, 'UPS@HOST[:PORT] GROUP[,GROUP…]; …' (port 3493)", { default: '', check: upsListProblem }),
+  g('monitor.ups_poll_s', 'number', 'seconds between two reads of every UPS status (0: none)', { default: 5, min: 0, max: 3600 }),
+  g('monitor.ups_timeout_s', 'number', 'deadline of one read of a UPS status from upsd (s)', { default: 3, min: 0.1, max: 60 }),
+  g('monitor.ups_shutdown_on', 'string', "when the UPS's groups are shut down: low-battery, or on-battery after monitor.ups_shutdown_delay_s", { default: 'low-battery', values: ['low-battery', 'on-battery'] }),
+  g('monitor.ups_shutdown_delay_s', 'number', 'with ups_shutdown_on on-battery: how long on battery before the shutdown (s)', { default: 300, min: 0, max: 86400 }),
+  g('monitor.ups_poweron', 'boolean', "power the UPS's groups on again when its power returns after the standard shutdown", { default: true }),
   g('mail.smtp_host', 'string', 'SMTP server for policy notifications; empty: no mail', { default: '' }),
   g('mail.smtp_port', 'integer', 'SMTP port', { default: 25, min: 1, max: 65535 }),
   g('mail.from', 'string', 'sender address of policy notification mail', { default: 'kanri@localhost' }),
