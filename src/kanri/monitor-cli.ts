@@ -98,12 +98,17 @@ export async function eventRaise(dbPath: string, source: string, event: string, 
     return 0;
   });
   if (code !== 0) return code;
+  await warnWithoutMonitor(dbPath, 'no monitor is running on this store: the event is decided when one starts');
+  return 0;
+}
+
+/** Says `message` when no monitor runs on the store (what was just stored waits for one). */
+export async function warnWithoutMonitor(dbPath: string, message: string): Promise<void> {
   const lock = await takeLock(dbPath).catch(() => undefined);
   if (lock && 'release' in lock) {
     lock.release();
-    complain('kanri', 'no monitor is running on this store: the event is decided when one starts');
+    complain('kanri', message);
   }
-  return 0;
 }
 
 export function policyTemplates(name: string | undefined): number {

@@ -2,12 +2,11 @@
 // monitor (src/monitor/schedules.ts) at the times of a cron expression.
 import { withStore } from '../store/db.js';
 import { isResolved, resolvePath } from '../domain/paths.js';
-import { type Column, listingMode, renderListing } from '../cli/listing.js';
+import { type Column, isoWithOffset, listingMode, renderListing } from '../cli/listing.js';
 import { complain } from '../cli/messages.js';
 import { CronError, nextRun, parseCron } from '../util/cron.js';
 import { SCHEDULE_OPERATIONS, type ScheduleListing, type ScheduleOperation, addSchedule, listSchedules, removeSchedule } from '../monitor/schedules.js';
-import { takeLock } from '../monitor/daemon.js';
-import { isoWithOffset } from '../cli/listing.js';
+import { warnWithoutMonitor } from './monitor-cli.js';
 
 export async function scheduleAdd(dbPath: string, group: string, operation: string, o: { at: string; runLate?: boolean }): Promise<number> {
   if (!(SCHEDULE_OPERATIONS as readonly string[]).includes(operation)) {
@@ -38,11 +37,7 @@ export async function scheduleAdd(dbPath: string, group: string, operation: stri
     return 0;
   });
   if (code !== 0) return code;
-  const lock = await takeLock(dbPath).catch(() => undefined);
-  if (lock && 'release' in lock) {
-    lock.release();
-    complain('kanri', 'no monitor is running on this store: schedules run only while kanri monitor runs');
-  }
+  await warnWithoutMonitor(dbPath, 'no monitor is running on this store: schedules run only while kanri monitor runs');
   return 0;
 }
 

@@ -10,6 +10,7 @@ import { bindController } from '../adapters/registry.js';
 import { CONTROLLER_COLUMNS, type ControllerRow } from '../adapters/controller.js';
 import { DriverError, type LogEntry } from '../adapters/types.js';
 import { fanOutAll } from '../util/fanout.js';
+import { Periodic } from '../util/periodic.js';
 import { bmcEvent } from './catalogue.js';
 import type { Intake } from './intake.js';
 import { monitorNumber } from './settings.js';
@@ -37,43 +38,21 @@ export function selEvent(e: LogEntry): string | undefined {
 }
 
 export class Poller {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private ctl = new AbortController();
+  private readonly periodic = new Periodic((signal) => this.pollOnce(signal), (e) => this.log(`polling: ${e.message}`));
 
   constructor(private readonly db: Db, private readonly intake: Intake, private readonly log: (line: string) => void) {}
 
   /** Polls now and then every monitor.poll_s (0: not at all). */
   start(): void {
-    this.stopTimer();
-    this.ctl = new AbortController();
-    const s = monitorNumber(this.db, 'monitor.poll_s');
-    if (!(s > 0)) return;
-    const loop = (): void => {
-      this.running = this.pollOnce().catch((e: unknown) => this.log(`polling: ${(e as Error).message}`)).finally(() => {
-        this.running = undefined;
-        if (!this.ctl.signal.aborted) {
-          this.timer = setTimeout(loop, s * 1000);
-          this.timer.unref();
-        }
-      });
-    };
-    loop();
-  }
-
-  private stopTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.periodic.start(monitorNumber(this.db, 'monitor.poll_s') * 1000);
   }
 
   async stop(): Promise<void> {
-    this.stopTimer();
-    this.ctl.abort(new Error('the monitor is stopping'));
-    await this.running;
+    await this.periodic.stop();
   }
 
   /** One round over every managed controller. */
-  async pollOnce(): Promise<void> {
+  async pollOnce(stop?: AbortSignal): Promise<void> {
     const { db } = this;
     const rows = db.prepare(`SELECT ${CONTROLLER_COLUMNS} FROM machines WHERE mgmt_type IS NOT NULL ORDER BY id`).all() as ControllerRow[];
     const deadlineMs = monitorNumber(db, 'monitor.poll_timeout_s') * 1000;
@@ -96,7 +75,7 @@ export class Poller {
       }
       if (signal.aborted) return;
       this.record(row, answered, reason, entries, threshold);
-    }, { concurrency: monitorNumber(db, 'monitor.poll_fanout'), signal: this.ctl.signal });
+    }, { concurrency: monitorNumber(db, 'monitor.poll_fanout'), ...(stop ? { signal: stop } : {}) });
   }
 
   private record(row: ControllerRow, answered: boolean, reason: string, entries: LogEntry[] | undefined, threshold: number): void {

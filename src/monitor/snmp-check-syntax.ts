@@ -38,13 +38,3 @@ export function parseSnmpChecks(text: string): SnmpCheck[] {
   return out;
 }
 
-/** For the setting's declaration: what is wrong with the text, or undefined. */
-export function snmpChecksProblem(text: string): string | undefined {
-  try {
-    parseSnmpChecks(text);
-    return undefined;
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
-

@@ -13,6 +13,7 @@ import type { Db } from '../store/db.js';
 import { prepared } from '../store/statements.js';
 import { SnmpClient, type Value } from '../adapters/snmp/session.js';
 import { fanOutAll } from '../util/fanout.js';
+import { Periodic } from '../util/periodic.js';
 import { kanriEvent } from './catalogue.js';
 import type { Intake } from './intake.js';
 import { monitorNumber, monitorSetting } from './settings.js';
@@ -39,44 +40,22 @@ interface State { crossed: number; failures: number; unanswered: number }
 type Reading = { ok: true; value: Value } | { ok: false; reason: string };
 
 export class SnmpChecker {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private ctl = new AbortController();
+  private readonly periodic = new Periodic((signal) => this.pollOnce(signal), (e) => this.log(`SNMP checks: ${e.message}`));
   private complained = '';
 
   constructor(private readonly db: Db, private readonly intake: Intake, private readonly log: (line: string) => void) {}
 
   /** Polls now and then every monitor.snmp_check_s, when there are checks. */
   start(): void {
-    this.stopTimer();
-    this.ctl = new AbortController();
-    const s = monitorNumber(this.db, 'monitor.snmp_check_s');
-    if (!(s > 0) || !monitorSetting(this.db, 'monitor.snmp_checks').trim()) return;
-    const loop = (): void => {
-      this.running = this.pollOnce().catch((e: unknown) => this.log(`SNMP checks: ${(e as Error).message}`)).finally(() => {
-        this.running = undefined;
-        if (!this.ctl.signal.aborted) {
-          this.timer = setTimeout(loop, s * 1000);
-          this.timer.unref();
-        }
-      });
-    };
-    loop();
-  }
-
-  private stopTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.periodic.start(monitorSetting(this.db, 'monitor.snmp_checks').trim() ? monitorNumber(this.db, 'monitor.snmp_check_s') * 1000 : 0);
   }
 
   async stop(): Promise<void> {
-    this.stopTimer();
-    this.ctl.abort(new Error('the monitor is stopping'));
-    await this.running;
+    await this.periodic.stop();
   }
 
   /** One GET per agent (in PDUs of PER_PDU OIDs), then each check's state. */
-  async pollOnce(): Promise<void> {
+  async pollOnce(stop?: AbortSignal): Promise<void> {
     const { db } = this;
     let checks: SnmpCheck[];
     try {
@@ -119,7 +98,7 @@ export class SnmpChecker {
       }
       if (signal.aborted) return;
       this.record(a.checks, readings, threshold, `${a.host}:${a.port}`);
-    }, { concurrency: monitorNumber(db, 'monitor.poll_fanout'), signal: this.ctl.signal });
+    }, { concurrency: monitorNumber(db, 'monitor.poll_fanout'), ...(stop ? { signal: stop } : {}) });
   }
 
   private record(checks: Array<SnmpCheck & { machineId: number }>, readings: Reading[], threshold: number, sender: string): void {

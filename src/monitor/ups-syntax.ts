@@ -20,12 +20,3 @@ export function parseUpsList(text: string): UpsEntry[] {
   if (out.length > MAX_UPS) throw new Error(`${out.length} UPSs: at most ${MAX_UPS}`);
   return out;
 }
-
-export function upsListProblem(text: string): string | undefined {
-  try {
-    parseUpsList(text);
-    return undefined;
-  } catch (e) {
-    return (e as Error).message;
-  }
-}

@@ -16,6 +16,7 @@ import { EngineError } from '../engine/errors.js';
 import { formatJobId } from '../engine/plan.js';
 import { isResolved, resolvePath } from '../domain/paths.js';
 import { fanOutAll } from '../util/fanout.js';
+import { Periodic } from '../util/periodic.js';
 import { kanriEvent } from './catalogue.js';
 import type { Intake } from './intake.js';
 import { monitorNumber, monitorSetting } from './settings.js';
@@ -77,48 +78,26 @@ interface State { status: string; failures: number; unanswered: number; on_batte
 const ORDER: Record<string, number> = { virtual: 0, vmserver: 1, physical: 2 };
 
 export class UpsWatcher {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private ctl = new AbortController();
+  private readonly periodic = new Periodic((signal) => this.pollOnce(new Date(), signal), (e) => this.d.log(`UPS: ${e.message}`));
   /** Per UPS, its shutdown or power-on sequence, one after the other. */
   private readonly sequences = new Map<string, Promise<void>>();
 
   constructor(private readonly d: { db: Db; engine: Engine; intake: Intake; log: (line: string) => void }) {}
 
   start(): void {
-    this.stopTimer();
-    this.ctl = new AbortController();
-    const s = monitorNumber(this.d.db, 'monitor.ups_poll_s');
-    if (!(s > 0) || !monitorSetting(this.d.db, 'monitor.ups').trim()) return;
-    const loop = (): void => {
-      this.running = this.pollOnce().catch((e: unknown) => this.d.log(`UPS: ${(e as Error).message}`)).finally(() => {
-        this.running = undefined;
-        if (!this.ctl.signal.aborted) {
-          this.timer = setTimeout(loop, s * 1000);
-          this.timer.unref();
-        }
-      });
-    };
-    loop();
-  }
-
-  private stopTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.periodic.start(monitorSetting(this.d.db, 'monitor.ups').trim() ? monitorNumber(this.d.db, 'monitor.ups_poll_s') * 1000 : 0);
   }
 
   /** Stops polling; sequences already started end with the engine's drain (then settled() resolves). */
   async stop(): Promise<void> {
-    this.stopTimer();
-    this.ctl.abort(new Error('the monitor is stopping'));
-    await this.running;
+    await this.periodic.stop();
   }
 
   async settled(): Promise<void> {
     await Promise.allSettled([...this.sequences.values()]);
   }
 
-  async pollOnce(now = new Date()): Promise<void> {
+  async pollOnce(now = new Date(), stop?: AbortSignal): Promise<void> {
     const { db } = this.d;
     let list: UpsEntry[];
     try {
@@ -141,7 +120,7 @@ export class UpsWatcher {
       if (signal.aborted) return;
       const act = this.record(u, status, why, now);
       if (act) this.sequence(u, act);
-    }, { concurrency: 16, signal: this.ctl.signal });
+    }, { concurrency: 16, ...(stop ? { signal: stop } : {}) });
   }
 
   /** What was read, as state and events in one transaction; the standard action due, if any. */
