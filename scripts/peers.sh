@@ -26,6 +26,7 @@ declare -A want=(
   [redfishtool]=redfishtool
   [curl]=curl
   [upsd]=nut-server
+  [ping]=iputils-ping
   [upsc]=nut-client
 )
 # Python peers are modules of Debian's interpreter, not commands on PATH: the mail peer, and

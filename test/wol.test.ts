@@ -1,6 +1,6 @@
 // The wol power driver: magic packets checked byte for byte by a UDP listener on loopback
 // (a magic packet has no other peer: the NIC that would wake is the only receiver), the
-// power state from a real OpenSSH sshd's banner (on) or its absence (off), and
+// power state from ping (iputils) or a real OpenSSH sshd's banner (on) or its absence (off), and
 // `pvmutl poweron` taking the driver through the engine.
 import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -97,6 +97,25 @@ describe('wol power driver', () => {
     expect(new Set(l.got.map((b) => b.subarray(6, 12).toString('hex')))).toEqual(new Set(['5254000a0b01', '5254000a0b02']));
     // The last state read stays the machine's power state; the unknown one is what was learnt.
     expect(queryAll(path, "SELECT power_state, last_power FROM machines WHERE name = 'pc-1'")).toEqual([{ power_state: 'off', last_power: 'unknown' }]);
+  });
+});
+
+describe.runIf(requirePeer('ping', 'wol state from ping'))('wol state from ping', () => {
+  it('on when the OS address answers ping; a name that does not resolve is a network failure', async () => {
+    const path = fixtureStore(yaml(9));
+    const db = openStore(path);
+    try {
+      db.prepare("INSERT INTO driver_settings (machine_id, group_id, driver, key, value, sealed) SELECT NULL, id, 'wol', 'state_from', 'ping', 0 FROM groups WHERE name = 'Lab'").run();
+      const m = machineRef(db, (db.prepare("SELECT id FROM machines WHERE name = 'pc-1'").get() as { id: number }).id);
+      const power = await bindInterface(db, 'wol', 'power');
+      db.prepare("UPDATE machines SET os_address = '127.0.0.1' WHERE name = 'pc-1'").run();
+      expect(await power.state(ctx(db), m)).toMatchObject({ state: 'on', attempts: 1 });
+      // Loopback answers every address of 127/8: "off" (no answer) is the SSH test's.
+      db.prepare("UPDATE machines SET os_address = 'no-such-host.invalid' WHERE name = 'pc-1'").run();
+      await expect(power.state(ctx(db), m)).rejects.toMatchObject({ layer: 'network', message: expect.stringMatching(/ping of no-such-host\.invalid failed/) });
+    } finally {
+      db.close();
+    }
   });
 });
 

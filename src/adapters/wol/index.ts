@@ -2,8 +2,10 @@
 // times) for each MAC of the machine, sent over UDP to its wol address and port. A magic
 // packet is harmless to a machine that is already on, so it is sent even when the state
 // cannot be read. The state is read only from a source the settings name: with
-// state_from=ssh, the machine's SSH service sending its banner means on and no answer
-// means off (or not up yet); with none, it is unknown, never guessed.
+// state_from=ping, the OS address answering an ICMP echo (ping, run without a shell) means
+// on; with ssh, the machine's SSH service sending its banner; no answer means off (or not
+// up yet); with none, it is unknown, never guessed.
+import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { createConnection } from 'node:net';
 import { targetFor } from '../ssh/target.js';
@@ -84,11 +86,30 @@ function sshAnswers(address: string, port: number, ms: number, signal: AbortSign
   });
 }
 
+/** Whether the address answers one ICMP echo within ms (iputils ping: 0 answered, 1 no answer, else it could not ask). */
+function pingAnswers(address: string, ms: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    execFile('ping', ['-n', '-q', '-c', '1', '-W', String(Math.max(1, Math.ceil(ms / 1000))), '--', address], { timeout: ms + 2000, signal, env: { PATH: '/usr/bin:/bin:/usr/sbin:/sbin', LANG: 'C' } }, (e, _out, err) => {
+      if (!e) return resolve(true);
+      const code = (e as { code?: number | string }).code;
+      if (code === 1) return resolve(false);
+      if (signal.aborted) return reject(new DriverError('canceled', { layer: 'network', aborted: true }));
+      reject(new DriverError(`ping of ${address} failed: ${String(err).trim().split('\n').pop() || e.message}`, { layer: 'network', detail: e.message }));
+    });
+  });
+}
+
 async function readState(ctx: DriverContext, m: MachineRef): Promise<{ state: PowerState; how: string }> {
   const r = wolReader(ctx.db, m.id, groupOf(ctx, m));
-  if (r.need('state_from') !== 'ssh') return { state: 'unknown', how: 'no state source (wol state_from is none)' };
+  const from = r.need('state_from');
+  if (from === 'none') return { state: 'unknown', how: 'no state source (wol state_from is none)' };
   const t = targetFor(ctx.db, m.id, null);
-  const on = await sshAnswers(t.address, t.port, r.num('wol.probe_timeout_s')! * 1000, ctx.signal);
+  const ms = r.num('wol.probe_timeout_s')! * 1000;
+  if (from === 'ping') {
+    const on = await pingAnswers(t.address, ms, ctx.signal);
+    return { state: on ? 'on' : 'off', how: `${t.address} ${on ? 'answers' : 'does not answer'} ping` };
+  }
+  const on = await sshAnswers(t.address, t.port, ms, ctx.signal);
   return { state: on ? 'on' : 'off', how: `SSH at ${t.address}:${t.port} ${on ? 'answers' : 'does not answer'}` };
 }
 

@@ -1,7 +1,7 @@
 // The wol power driver's declaration: Wake-on-LAN magic packets to the machine's MACs
 // (seed 004 L11072, L11129: "Remote Wake Up", UDP to the managed machines). Waking is all
 // it can do; the power state comes from another source when one is configured (the
-// machine's SSH service answering), else it is said to be unknown.
+// machine's OS address answering ping, or its SSH service), else it is said to be unknown.
 import type { Db } from '../../store/db.js';
 import { SettingReader } from '../setting-reader.js';
 import type { DriverSpec, MachineRef, SettingSpec } from '../types.js';
@@ -12,7 +12,7 @@ const ipv4 = (raw: string): string | undefined =>
 export const WOL_SETTINGS: readonly SettingSpec[] = [
   { key: 'address', scope: 'group', type: 'string', default: '255.255.255.255', check: ipv4, description: "where the magic packets go: the directed broadcast address of the machine's LAN (group, else wol.address)" },
   { key: 'port', scope: 'group', type: 'integer', min: 1, max: 65535, default: 9, description: 'UDP port of the magic packets (9, discard; 7 on some networks)' },
-  { key: 'state_from', scope: 'group', type: 'string', values: ['none', 'ssh'], default: 'none', description: "where the power state is read: ssh (the machine's SSH service answers with its banner at its os_address: on) or none (unknown)" },
+  { key: 'state_from', scope: 'group', type: 'string', values: ['none', 'ping', 'ssh'], default: 'none', description: "where the power state is read: ping (its OS address answers ICMP echo: on), ssh (its SSH service sends its banner: on) or none (unknown)" },
   { key: 'wol.packets', scope: 'global', type: 'integer', min: 1, max: 10, default: 3, description: 'magic packets sent per MAC (UDP may lose one), 100 ms apart' },
   { key: 'wol.on_wait_s', scope: 'global', type: 'number', min: 0, max: 3600, default: 300, description: 'with a state source: how long a power-on waits for the machine to answer (s)' },
   { key: 'wol.probe_timeout_s', scope: 'global', type: 'number', min: 0.1, max: 60, default: 3, description: 'deadline of one state probe (s)' },
@@ -31,7 +31,7 @@ function validate(db: Db, m: MachineRef, _iface: string, groupId?: number | null
 
 export const WOL: DriverSpec = {
   name: 'wol',
-  description: 'power: Wake-on-LAN magic packets to each MAC of the machine (power on only); state from its SSH service when state_from is ssh, else unknown',
+  description: 'power: Wake-on-LAN magic packets to each MAC of the machine (power on only); state from ping or its SSH service when state_from says so, else unknown',
   interfaces: ['power'],
   settings: WOL_SETTINGS,
   validate,
