@@ -155,6 +155,13 @@ describe.runIf(havePeers)(SUITE, () => {
     const q = queryAll<{ destination: string; status: string; not_before: string }>(db, 'SELECT destination, status, not_before FROM alert_mails ORDER BY id');
     expect(q.map((x) => [x.destination, x.status])).toEqual([['night', 'pending'], ['ops', 'sent']]);
     expect(new Date(q[0]!.not_before).getTime()).toBeGreaterThan(Date.now());
+    const listed = run('kanri', ['alert', 'list', '--json'], { db }).out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(listed).toEqual([
+      expect.objectContaining({ kind: 'command', policy: 'P', rule: 'CPU障害', timeout_s: 10 }),
+      expect.objectContaining({ kind: 'destination', name: 'memory', pending: 0, sent: 0 }),
+      expect.objectContaining({ kind: 'destination', name: 'night', pending: 1, sent: 0 }),
+      expect.objectContaining({ kind: 'destination', name: 'ops', mail: 'ops@example.test,lead@example.test', categories: 'CPU障害', pending: 0, sent: 1, failed: 0 }),
+    ]);
     const trapEnd = Date.now() + 10_000;
     while (!/TRAP community=opscomm/.test(readFileSync(trapdLog, 'utf8')) && Date.now() < trapEnd) await new Promise((r) => setTimeout(r, 100));
     // The notification trap of the notify action (monitor.notify_oid), UTF-8 text shown by snmptrapd in hex.

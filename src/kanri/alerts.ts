@@ -3,12 +3,12 @@
 import { isAbsolute } from 'node:path';
 import { withStore } from '../store/db.js';
 import { complain } from '../cli/messages.js';
+import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import {
   type Destination, alertCommands, destinationsList, parseTrapTarget, parseWindow, putDestination, removeAlertCommand, removeDestination, setAlertCommand,
 } from '../monitor/alerting.js';
 import { CATEGORIES, canonicalCategory } from '../monitor/catalogue.js';
 
-const out = (s: string): void => { process.stdout.write(s + '\n'); };
 const list = (s: string | undefined): string[] => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
 const MAIL = /^[^\s@<>,;]+@[^\s@<>,;]+$/;
 
@@ -58,22 +58,37 @@ export function alertDestinationRemove(dbPath: string, name: string): number {
   });
 }
 
+interface CommandLine { policy: string; rule_event: string; argv: string[]; timeout_s: number }
+interface DestinationLine extends Destination { pending: number; sent: number; failed: number }
+
+const COMMAND_COLUMNS: Array<Column<CommandLine>> = [
+  { header: 'KIND', key: 'kind', value: () => 'command' },
+  { header: 'POLICY', key: 'policy', value: (c) => c.policy },
+  { header: 'RULE', key: 'rule', value: (c) => c.rule_event },
+  { header: 'COMMAND', key: 'argv', value: (c) => c.argv.join(' ') },
+  { header: 'TIMEOUT', key: 'timeout_s', value: (c) => c.timeout_s },
+];
+
+const DESTINATION_COLUMNS: Array<Column<DestinationLine>> = [
+  { header: 'KIND', key: 'kind', value: () => 'destination' },
+  { header: 'NAME', key: 'name', value: (d) => d.name },
+  { header: 'MAIL', key: 'mail', value: (d) => d.mails.join(',') || '-' },
+  { header: 'TRAP', key: 'trap', value: (d) => d.traps.join(',') || '-' },
+  { header: 'CATEGORIES', key: 'categories', value: (d) => d.categories.join(',') || 'all' },
+  { header: 'WINDOW', key: 'window', value: (d) => d.window || 'always' },
+  { header: 'RETRY', key: 'retry_s', value: (d) => d.retry_s.join(',') || 'none' },
+  { header: 'PENDING', key: 'pending', value: (d) => d.pending },
+  { header: 'SENT', key: 'sent', value: (d) => d.sent },
+  { header: 'FAILED', key: 'failed', value: (d) => d.failed },
+];
+
 export function alertList(dbPath: string, json: boolean): number {
   return withStore(dbPath, (db) => {
-    const queue = db.prepare('SELECT status, count(*) AS n FROM alert_mails GROUP BY status ORDER BY status').all() as Array<{ status: string; n: number }>;
-    const cmds = alertCommands(db);
-    const dests = destinationsList(db);
-    if (json) {
-      for (const c of cmds) out(JSON.stringify({ kind: 'command', policy: c.policy, rule: c.rule_event, argv: c.argv, timeout_s: c.timeout_s }));
-      for (const d of dests) out(JSON.stringify({ kind: 'destination', ...d }));
-      out(JSON.stringify({ kind: 'mail-queue', ...Object.fromEntries(queue.map((q) => [q.status, q.n])) }));
-      return 0;
-    }
-    for (const c of cmds) out(`command\t${c.policy}\t${c.rule_event}\t${c.argv.join(' ')}\ttimeout ${c.timeout_s} s`);
-    for (const d of dests) {
-      out(`destination\t${d.name}\tmail ${d.mails.join(',') || '-'}\ttrap ${d.traps.join(',') || '-'}\tcategories ${d.categories.join(',') || 'all'}\twindow ${d.window || 'always'}\tretry ${d.retry_s.join(',') || 'none'}`);
-    }
-    out(`mail queue\t${queue.map((q) => `${q.n} ${q.status}`).join(', ') || 'empty'}`);
+    const counts = db.prepare("SELECT destination, status, count(*) AS n FROM alert_mails GROUP BY destination, status").all() as Array<{ destination: string; status: string; n: number }>;
+    const n = (d: string, st: string): number => counts.filter((c) => c.destination === d && (c.status === st || (st === 'pending' && c.status === 'sending'))).reduce((a, c) => a + c.n, 0);
+    const mode = listingMode(json);
+    const dests = destinationsList(db).map((d) => ({ ...d, pending: n(d.name, 'pending'), sent: n(d.name, 'sent'), failed: n(d.name, 'failed') }));
+    process.stdout.write(renderListing(alertCommands(db), COMMAND_COLUMNS, mode) + (mode.tty ? '\n' : '') + renderListing(dests, DESTINATION_COLUMNS, mode));
     return 0;
   });
 }

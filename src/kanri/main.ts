@@ -265,7 +265,7 @@ export async function runKanri(args: string[]): Promise<number> {
   dest.command('remove <name>').description('remove a destination group')
     .addHelpText('after', helpTail('kanri alert destination remove night-ops', [0, 2, 9, 70]))
     .action(async (name: string) => { code = (await import('./alerts.js')).alertDestinationRemove(dbPath(), name); });
-  alert.command('list').description('the commands, the destination groups and the mail queue').option('--json', 'one JSON object per line')
+  alert.command('list').description('the commands, and the destination groups with their queued, sent and failed mail').option('--json', 'one JSON object per line')
     .addHelpText('after', helpTail('kanri alert list --json', [0, 9, 70, 74]))
     .action(async (opts: { json?: boolean }) => { code = (await import('./alerts.js')).alertList(dbPath(), !!opts.json); });
 
