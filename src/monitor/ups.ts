@@ -6,8 +6,9 @@
 // answer (or a UPS whose driver is gone) monitor.poll_failures times kanriUPS[0x80000004].
 // The standard action: at low battery (or after monitor.ups_shutdown_delay_s on battery
 // with monitor.ups_shutdown_on = on-battery) the groups are shut down in order — groups of
-// VMs, then of VM servers, then physical ones — and when the power returns they are powered
-// on in the reverse order (monitor.ups_poweron). The state and the events commit together.
+// VMs (also those whose VMs run on the UPS's VM servers without being listed), then of VM
+// servers, then physical ones — and when the power returns they are powered on in the
+// reverse order (monitor.ups_poweron). The state and the events commit together.
 import { createConnection } from 'node:net';
 import type { Db } from '../store/db.js';
 import { prepared } from '../store/statements.js';
@@ -21,6 +22,7 @@ import { kanriEvent } from './catalogue.js';
 import type { Intake } from './intake.js';
 import { monitorNumber, monitorSetting } from './settings.js';
 import { type UpsEntry, parseUpsList } from './ups-syntax.js';
+import { groupPath } from './policy.js';
 
 export const UPS_ON_BATTERY = kanriEvent('kanriUPS', 0x80000001);
 export const UPS_LOW_BATTERY = kanriEvent('kanriUPS', 0xC0000002);
@@ -185,11 +187,23 @@ export class UpsWatcher {
   /** Groups of VMs first, then of VM servers, then physical ones (power-on: the reverse); each as engine jobs of origin ups. */
   private async run(u: UpsEntry, cmd: 'shutdown' | 'poweron'): Promise<void> {
     const { db, engine } = this.d;
-    const groups: Array<{ path: string; type: string }> = [];
+    const groups: Array<{ id: number; path: string; type: string }> = [];
     for (const g of u.groups) {
       const r = resolvePath(db, g);
       if (!isResolved(r) || r.kind !== 'group') { this.d.log(`UPS ${u.key}: ${cmd}: group not found: ${g}`); continue; }
-      groups.push({ path: g, type: r.group.machine_type });
+      groups.push({ id: r.group.id, path: g, type: r.group.machine_type });
+    }
+    // The VMs running on the VM servers of these groups go first even when their groups are not listed.
+    const servers = groups.filter((g) => g.type === 'vmserver').map((g) => g.id);
+    if (servers.length) {
+      const vmGroups = prepared(db, `SELECT DISTINCT vm.group_id AS id FROM machines vm JOIN machines s ON s.id = vm.vm_server_id
+        WHERE vm.group_id IS NOT NULL AND s.group_id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(servers)) as Array<{ id: number }>;
+      for (const { id } of vmGroups) {
+        if (groups.some((g) => g.id === id)) continue;
+        const path = groupPath(db, id);
+        this.d.log(`UPS ${u.key}: ${cmd}: ${path} too (its VMs run on the UPS's VM servers)`);
+        groups.push({ id, path, type: 'virtual' });
+      }
     }
     groups.sort((a, b) => (ORDER[a.type]! - ORDER[b.type]!) * (cmd === 'shutdown' ? 1 : -1));
     for (const g of groups) {
