@@ -23,11 +23,8 @@ import { Poller } from './polling.js';
 import { monitorNumber, monitorSetting, parseHostPort } from './settings.js';
 import { TrapReceiver } from './traps.js';
 import { RedfishIntake } from './redfish.js';
-import { Scheduler } from './schedules.js';
-import { SnmpChecker } from './snmp-checks.js';
-import { MailQueue } from './alerting.js';
-import { UpsWatcher } from './ups.js';
 import { Webhook } from './webhook.js';
+import { Watchers } from './watchers.js';
 
 const TICK_MS = 250;
 const DECIDE_BATCH = 200;
@@ -45,10 +42,7 @@ export class Monitor {
   readonly webhook: Webhook;
   readonly redfish: RedfishIntake;
   readonly poller: Poller;
-  readonly scheduler: Scheduler;
-  readonly snmpChecks: SnmpChecker;
-  readonly alertMail: MailQueue;
-  readonly ups: UpsWatcher;
+  readonly watchers: Watchers;
   readonly chains: ChainRunner;
   readonly engine: Engine;
   private readonly alerts: Alerts;
@@ -71,10 +65,7 @@ export class Monitor {
     this.webhook = new Webhook(this.intake, this.log);
     this.redfish = new RedfishIntake({ db, intake: this.intake, alerts: this.alerts, counters: this.counters, log: this.log });
     this.poller = new Poller(db, this.intake, this.log);
-    this.snmpChecks = new SnmpChecker(db, this.intake, this.log);
-    this.alertMail = new MailQueue(db, this.log);
-    this.ups = new UpsWatcher({ db, engine: this.engine, intake: this.intake, log: this.log });
-    this.scheduler = new Scheduler({ db, engine: this.engine, intake: this.intake, log: this.log });
+    this.watchers = new Watchers({ db, engine: this.engine, intake: this.intake, log: this.log });
     this.chains = new ChainRunner({
       db, engine: this.engine, notifier: new Notifier(db, this.forwarder, this.log), log: this.log,
       coalesceSeconds: () => monitorNumber(db, 'monitor.coalesce_s'),
@@ -108,15 +99,11 @@ export class Monitor {
     await this.startWebhook();
     await this.redfish.start();
     this.poller.start();
-    this.scheduler.start();
-    this.snmpChecks.start();
-    this.alertMail.start();
-    this.ups.start();
+    this.watchers.start();
   }
 
   private async stopIntake(): Promise<void> {
-    this.scheduler.stop();
-    await Promise.all([this.traps.close(), this.webhook.close(), this.redfish.close(), this.poller.stop(), this.snmpChecks.stop(), this.ups.stop()]);
+    await Promise.all([this.traps.close(), this.webhook.close(), this.redfish.close(), this.poller.stop(), this.watchers.stop()]);
     this.intake.flush();
     this.alerts.flush();
     this.counters.flush();
@@ -133,10 +120,9 @@ export class Monitor {
       await this.startWebhook();
     }
     await this.redfish.reload();
-    await Promise.all([this.poller.stop(), this.snmpChecks.stop(), this.ups.stop()]);
+    await this.poller.stop();
     this.poller.start();
-    this.snmpChecks.start();
-    this.ups.start();
+    await this.watchers.reload();
     this.log('configuration re-read');
   }
 
@@ -199,7 +185,7 @@ export class Monitor {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     const r = await this.chains.stop(drainMs);
-    await Promise.all([this.scheduler.settled(), this.alertMail.stop(), this.ups.settled()]);
+    await this.watchers.settled();
     if (r.canceled) this.log(`${r.canceled} change(s) still running after ${drainMs} ms were canceled`);
     this.counters.flush();
     this.forwarder.close();
