@@ -1,5 +1,7 @@
 // The wol power driver's declaration: Wake-on-LAN magic packets to the machine's MACs
-// (seed 004 L11072, L11129: "Remote Wake Up", UDP to the managed machines). Waking is all
+// (seed 004 L10750-10753: DeploymentManager's 電源ON, UDP to port 5561 of the managed
+// machine; L11072-11075: ESMPRO's Remote Wake Up, UDP port 10101). A NIC wakes on the
+// packet whatever its port: the default is the usual 9. Waking is all
 // it can do; the power state comes from another source when one is configured (the
 // machine's OS address answering ping, or its SSH service), else it is said to be unknown.
 import type { Db } from '../../store/db.js';
@@ -11,7 +13,7 @@ const ipv4 = (raw: string): string | undefined =>
 
 export const WOL_SETTINGS: readonly SettingSpec[] = [
   { key: 'address', scope: 'group', type: 'string', default: '255.255.255.255', check: ipv4, description: "where the magic packets go: the directed broadcast address of the machine's LAN (group, else wol.address)" },
-  { key: 'port', scope: 'group', type: 'integer', min: 1, max: 65535, default: 9, description: 'UDP port of the magic packets (9, discard; 7 on some networks)' },
+  { key: 'port', scope: 'group', type: 'integer', min: 1, max: 65535, default: 9, description: 'UDP port of the magic packets (9, discard; DeploymentManager sends to 5561, ESMPRO to 10101: a NIC wakes on any)' },
   { key: 'state_from', scope: 'group', type: 'string', values: ['none', 'ping', 'ssh'], default: 'none', description: "where the power state is read: ping (its OS address answers ICMP echo: on), ssh (its SSH service sends its banner: on) or none (unknown)" },
   { key: 'wol.packets', scope: 'global', type: 'integer', min: 1, max: 10, default: 3, description: 'magic packets sent per MAC (UDP may lose one), 100 ms apart' },
   { key: 'wol.on_wait_s', scope: 'global', type: 'number', min: 0, max: 3600, default: 300, description: 'with a state source: how long a power-on waits for the machine to answer (s)' },
