@@ -37,7 +37,7 @@ export async function scheduleAdd(dbPath: string, group: string, operation: stri
     return 0;
   });
   if (code !== 0) return code;
-  await warnWithoutMonitor(dbPath, 'no monitor is running on this store: schedules run only while kanri monitor runs');
+  warnWithoutMonitor(dbPath, 'no monitor is running on this store: schedules run only while kanri monitor runs');
   return 0;
 }
 

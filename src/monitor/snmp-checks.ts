@@ -104,7 +104,7 @@ export class SnmpChecker {
   private record(checks: Array<SnmpCheck & { machineId: number }>, readings: Reading[], threshold: number, sender: string): void {
     const { db } = this;
     const raise = (c: SnmpCheck & { machineId: number }, event: string, detail: string): void => {
-      const r = this.intake.receive({ source: 'SystemMonitorEvent', event, machine: c.machineId, origin: 'poll', sender, detail });
+      const r = this.intake.receive({ source: 'SystemMonitorEvent', event, machineId: c.machineId, origin: 'poll', sender, detail });
       if (!r.ok) this.log(`SNMP checks: ${event} for ${c.machine} not taken: ${r.reason}`);
     };
     db.transaction(() => {

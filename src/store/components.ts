@@ -13,6 +13,7 @@ import { COMPONENT as SCHEDULES } from '../monitor/schedule-schema.js';
 import { COMPONENT as SNMP_CHECKS } from '../monitor/snmp-check-schema.js';
 import { COMPONENT as ALERTING } from '../monitor/alert-schema.js';
 import { COMPONENT as UPS } from '../monitor/ups-schema.js';
+import { COMPONENT as SERVE } from '../serve/schema.js';
 
 export interface SchemaComponent {
   name: string;
@@ -20,7 +21,7 @@ export interface SchemaComponent {
   migrations: readonly string[];
 }
 
-export const COMPONENTS: readonly SchemaComponent[] = [SIM, MONITOR, LIBVIRT, PLACEMENT, HAPROXY, REDFISH, SCHEDULES, SNMP_CHECKS, ALERTING, UPS];
+export const COMPONENTS: readonly SchemaComponent[] = [SIM, MONITOR, LIBVIRT, PLACEMENT, HAPROXY, REDFISH, SERVE, SCHEDULES, SNMP_CHECKS, ALERTING, UPS];
 
 export function componentVersion(db: Db, name: string): number {
   const r = db.prepare('SELECT version FROM schema_components WHERE name = ?').get(name) as { version: number } | undefined;
