@@ -52,7 +52,9 @@ export class Transport {
   private open(): Promise<Socket> {
     if (this.ready) return this.ready;
     this.ready = new Promise<Socket>((resolve, reject) => {
-      const s = createSocket({ type: 'udp4', recvBufferSize: this.opts.bufferBytes ?? 4 << 20, sendBufferSize: this.opts.bufferBytes ?? 4 << 20 });
+      const s = createSocket({
+        type: 'udp4', recvBufferSize: this.opts.bufferBytes ?? 4 << 20, sendBufferSize: this.opts.bufferBytes ?? 4 << 20, lookup: addressLookup,
+      });
       s.on('message', (msg, rinfo) => this.dispatch(msg, `${rinfo.address}:${rinfo.port}`));
       // An ICMP error on one destination must not take the shared socket down.
       s.on('error', () => undefined);
@@ -221,6 +223,17 @@ const resolved = new TtlCache<string, string>(60_000);
 
 /** A dotted-quad IPv4 address as node:net's isIPv4 accepts it (no leading zeros). */
 const IPV4 = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+/**
+ * How node:dgram turns a send's destination into an address. Its default, dns.lookup,
+ * answers even a literal address on the next tick, so every datagram would wait a turn
+ * of the event loop and pay a validation; every destination here is already an address
+ * (resolveHost runs once per BMC, before a session), which is handed straight back.
+ */
+function addressLookup(address: string, family: unknown, cb: (err: Error | null, address: string, family: number) => void): void {
+  if (IPV4.test(address)) cb(null, address, 4);
+  else void import('node:dns').then((dns) => dns.lookup(address, { family: 4 }, cb as never), (e: Error) => cb(e, '', 4));
+}
 
 /**
  * Routing is by address, so names are resolved up front, not per datagram. An address is
