@@ -202,16 +202,15 @@ class AesKey {
     this.dec = createDecipheriv('aes-128-ecb', key, null).setAutoPadding(false);
   }
 
-  /** CBC encryption of whole blocks; returns IV ‖ ciphertext. */
-  encrypt(iv: Buffer, plain: Buffer): Buffer {
-    const out = Buffer.allocUnsafe(16 + plain.length);
-    iv.copy(out, 0, 0, 16);
+  /** CBC encryption of whole blocks into out[at..]: the IV, then the ciphertext. */
+  encrypt(iv: Buffer, plain: Buffer, out: Buffer, at: number): void {
+    iv.copy(out, at, 0, 16);
     const block = Buffer.allocUnsafe(16);
-    for (let at = 0; at < plain.length; at += 16) {
-      for (let i = 0; i < 16; i++) block[i] = plain[at + i]! ^ out[at + i]!; // out[at..] is the previous ciphertext (the IV first)
-      this.enc.update(block).copy(out, 16 + at);
+    for (let i = 0; i < plain.length; i += 16) {
+      const prev = at + i; // the previous ciphertext block, the IV first
+      for (let j = 0; j < 16; j++) block[j] = plain[i + j]! ^ out[prev + j]!;
+      this.enc.update(block).copy(out, prev + 16);
     }
-    return out;
   }
 
   /** CBC decryption of IV ‖ ciphertext (whole blocks). */
@@ -230,17 +229,30 @@ function aesKey(k2: Buffer): AesKey {
   return k;
 }
 
+/** Length of an encrypted payload: IV, then the plaintext, its pad and pad length in whole blocks. */
+export function aesLength(plainLength: number): number {
+  return 16 + (plainLength + 1 + ((16 - ((plainLength + 1) % 16)) % 16));
+}
+
 /**
  * AES-CBC-128 with the IPMI confidentiality trailer: pad bytes 1,2,3… then the pad length,
- * so that the plaintext is a multiple of 16. Returns IV ‖ ciphertext.
+ * so that the plaintext is a multiple of 16. Writes IV ‖ ciphertext (aesLength bytes) into
+ * out at `at`.
  */
-export function aesEncrypt(k2: Buffer, plain: Buffer, iv: Buffer = random(16)): Buffer {
-  const padLen = (16 - ((plain.length + 1) % 16)) % 16;
-  const padded = Buffer.allocUnsafe(plain.length + padLen + 1);
+export function aesEncryptInto(k2: Buffer, plain: Buffer, iv: Buffer, out: Buffer, at: number): void {
+  const padded = Buffer.allocUnsafe(aesLength(plain.length) - 16);
+  const padLen = padded.length - plain.length - 1;
   plain.copy(padded, 0);
   for (let i = 0; i < padLen; i++) padded[plain.length + i] = i + 1;
-  padded[plain.length + padLen] = padLen;
-  return aesKey(k2).encrypt(iv, padded);
+  padded[padded.length - 1] = padLen;
+  aesKey(k2).encrypt(iv, padded, out, at);
+}
+
+/** aesEncryptInto a new buffer: IV ‖ ciphertext. */
+export function aesEncrypt(k2: Buffer, plain: Buffer, iv: Buffer = random(16)): Buffer {
+  const out = Buffer.allocUnsafe(aesLength(plain.length));
+  aesEncryptInto(k2, plain, iv, out, 0);
+  return out;
 }
 
 /** Inverse of aesEncrypt; undefined when the payload is not a well-formed IPMI AES payload. */
