@@ -76,16 +76,16 @@ class HmacKey {
   }
 
   code(parts: readonly Buffer[]): Buffer {
-    let n = this.ipad.length;
-    for (const p of parts) n += p.length;
+    const pad = this.ipad.length;
+    let n = pad;
+    for (let i = 0; i < parts.length; i++) n += parts[i]!.length;
     const inner = Buffer.allocUnsafe(n);
     this.ipad.copy(inner, 0);
-    let at = this.ipad.length;
-    for (const p of parts) at += p.copy(inner, at);
+    for (let i = 0, at = pad; i < parts.length; i++) at += parts[i]!.copy(inner, at);
     const h = digest(this.name, inner, 'buffer');
-    const outer = Buffer.allocUnsafe(this.opad.length + h.length);
+    const outer = Buffer.allocUnsafe(pad + h.length);
     this.opad.copy(outer, 0);
-    h.copy(outer, this.opad.length);
+    h.copy(outer, pad);
     return digest(this.name, outer, 'buffer');
   }
 }
