@@ -249,6 +249,17 @@ export type BmcPrivilege = 'callback' | 'user' | 'operator' | 'administrator' | 
 export interface BmcAccount { id: number; name: string; privilege: BmcPrivilege; enabled?: boolean }
 export interface BmcConfig { lan: BmcLan; users: BmcAccount[] }
 
+/** A machine's serial console, open until closed (IPMI Serial over LAN). */
+export interface ConsoleSession {
+  /** Queues characters for the serial port; false when too many already wait. */
+  write(data: Buffer): boolean;
+  sendBreak(): void;
+  /** Leaves the console and releases it at the controller; idempotent. */
+  close(): Promise<void>;
+  /** Resolves with the reason when the console ended by itself, or 'closed'. */
+  readonly ended: Promise<string>;
+}
+
 export interface InfoInterface {
   /** Opens a session (or reads the service root) and says what answered. */
   check?(ctx: DriverContext, m: MachineRef, o?: CallOptions): Promise<string>;
@@ -268,6 +279,8 @@ export interface InfoInterface {
   subscribeEvents?(ctx: DriverContext, m: MachineRef, o?: CallOptions): Promise<string>;
   /** Removes the controller's event subscription, if any; says what was removed. */
   unsubscribeEvents?(ctx: DriverContext, m: MachineRef, o?: CallOptions): Promise<string>;
+  /** Opens the serial console; the serial port's bytes go to onData. */
+  console?(ctx: DriverContext, m: MachineRef, onData: (b: Buffer) => void, o?: CallOptions): Promise<ConsoleSession>;
 }
 
 export interface InterfaceMap {

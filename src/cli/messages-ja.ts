@@ -38,6 +38,16 @@ export const JA: ReadonlyArray<readonly [en: string, ja: string]> = [
   ['internal error: {1}', '内部エラー: {1}'],
 
   // ---- dscli: command line ---------------------------------------------------------------
+  ['usage: console Name', '使い方: console Name'],
+  ['the console of {1} is in use by {2} since {3}; it is free again when that console leaves (~.)', '{1} のコンソールは {2} が {3} から使用中です。そのコンソールが終了 (~.) すると使えるようになります'],
+  ['the console of {1} was held by {2}, silent since {3}; taken over', '{1} のコンソールは {2} が保持していましたが {3} から応答がないため引き継ぎました'],
+  ['the server is not taking characters; input dropped', 'サーバーが文字を受け付けていません。入力は破棄されました'],
+  ['[break sent]', '[ブレークを送信しました]'],
+  ['escapes at the start of a line: ~. leave, ~B send a break, ~~ send ~, ~? this list', '行頭のエスケープ: ~. 終了、~B ブレーク送信、~~ ~ を送信、~? この一覧'],
+  ['[console of {1}: ~. to leave, ~B to send a break, ~? for help]', '[{1} のコンソール: ~. で終了、~B でブレーク送信、~? でヘルプ]'],
+  ['[console of {1} ended: {2}]', '[{1} のコンソールが終了しました: {2}]'],
+  ['[console of {1} was taken over by another holder]', '[{1} のコンソールは別の利用者に引き継がれました]'],
+  ['[console of {1} closed]', '[{1} のコンソールを閉じました]'],
   ['--db needs a path', '--db にはパスが必要です'],
   ['unknown option {1}', '不明なオプションです: {1}'],
   ['no help for {1}; see dscli help', '{1} のヘルプはありません。dscli help を参照してください'],

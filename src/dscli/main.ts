@@ -77,6 +77,22 @@ export function processDscliIo(): DscliIo {
   };
 }
 
+/** The console's terminal: this process's standard input and output. */
+function processTerminal(io: DscliIo): import('./console.js').ConsoleTerminal {
+  const stdin = process.stdin;
+  return {
+    input: stdin,
+    output: (b) => process.stdout.write(b),
+    // In raw mode the terminal does not turn \n into a new line by itself.
+    note: (t) => io.err(stdin.isTTY ? `\r\n${t}\r\n` : `${t}\n`),
+    ...(stdin.isTTY ? { setRaw: (on: boolean) => stdin.setRawMode(on) } : {}),
+    onSignal: (fn) => {
+      for (const s of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) process.on(s, fn);
+      return () => { for (const s of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) process.off(s, fn); };
+    },
+  };
+}
+
 interface Global { db?: string; json: boolean; yes: boolean; help: boolean; version: boolean; rest: string[] }
 
 function globals(args: string[]): Global {
@@ -130,6 +146,7 @@ const COMMANDS: Record<string, { arity: Arity; change: boolean; settings: boolea
   getSensorList: { arity: [1, INF], change: false, settings: true },
   getHardwareInfo: { arity: [1, INF], change: false, settings: true },
   identify: { arity: [1, 2], change: true, settings: true },
+  console: { arity: [1, 1], change: true, settings: true },
   getBmcConfig: { arity: [1, 1], change: false, settings: true },
   setBmcConfig: { arity: [1, 1], change: true, settings: true },
   backupBmcConfig: { arity: [2, 2], change: false, settings: true },
@@ -325,6 +342,7 @@ async function dispatch(db: Db, cmd: string, rest: string[], out: Out, io: Dscli
     case 'setBmcConfig': return (await import('./info.js')).setBmcConfigCmd(db, rest, out);
     case 'backupBmcConfig': return (await import('./info.js')).backupBmcConfigCmd(db, rest, out);
     case 'restoreBmcConfig': return (await import('./info.js')).restoreBmcConfigCmd(db, rest, out);
+    case 'console': return (await import('./console.js')).consoleCmd(db, rest, processTerminal(io));
     case 'getAlertList': return (await import('./events.js')).getAlertListCmd(db, rest, out);
     case 'setTrapForward': return (await import('./events.js')).setTrapForwardCmd(db, rest);
     case 'getTrapForward': return (await import('./events.js')).getTrapForwardCmd(db, rest, out);

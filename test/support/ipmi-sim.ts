@@ -33,6 +33,11 @@ export interface SimOptions {
   sel?: number[][];
   /** Open an emulator console on a loopback TCP port (for sel_add at runtime). */
   console?: boolean;
+  /**
+   * Serial over LAN: the BMC connects its serial port to this loopback TCP port (the
+   * program on the serial side listens there; ipmi_sim retries every 10 s until it does).
+   */
+  solPort?: number;
 }
 
 export interface SimBmc {
@@ -243,6 +248,7 @@ function lanConf(index: number, dir: string, port: number, guid: string, o: SimO
   l.push('  endlan');
   l.push(`  chassis_control "${chassisProg} ${dir}"`);
   for (const u of users) l.push(`  user ${u.id} true "${u.name}" "${u.password}" ${u.priv} 10 md5`);
+  if (o.solPort) l.push(`  sol "tcp:${LOOPBACK}:${o.solPort}" 115200`);
   if (consolePort) l.push(`console ${LOOPBACK} ${consolePort}`);
   return l.join('\n') + '\n';
 }

@@ -8,6 +8,7 @@ import {
 import { eventText } from '../../ipmi/tables.js';
 import { type BmcAccount, type BmcConfig, type BmcLan, type BmcPrivilege, DriverError, type InfoInterface, type LogEntry, type SensorEntry } from '../types.js';
 import { onBmc, sessionOptions } from './index.js';
+import { openConsole } from './console.js';
 
 const EVENT_TYPE_NAMES: Record<number, string> = { 0x01: 'threshold', 0x6f: 'sensor-specific' };
 
@@ -115,6 +116,7 @@ function lanSettings(v: BmcLan): LanSettings {
 }
 
 export const ipmiInfo: InfoInterface = {
+  console: openConsole,
   async check(ctx, m, o) {
     return onBmc(ctx, m, async (t) => {
       const d = await checkConnection(t, { ...sessionOptions(ctx, o), privilege: 'user' });
