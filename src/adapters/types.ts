@@ -249,6 +249,21 @@ export type BmcPrivilege = 'callback' | 'user' | 'operator' | 'administrator' | 
 export interface BmcAccount { id: number; name: string; privilege: BmcPrivilege; enabled?: boolean }
 export interface BmcConfig { lan: BmcLan; users: BmcAccount[] }
 
+/** The controller's watchdog timer (IPMI), as dscli getWatchdog prints it. */
+export interface WatchdogInfo {
+  running: boolean;
+  action: string;
+  timeoutS: number;
+  /** Unknown when the BMC does not say. */
+  remainingS?: number;
+  use: string;
+  /** Timer uses whose expiration flag is set. */
+  expired: string[];
+  logging: boolean;
+}
+
+export type WatchdogAction = 'none' | 'reset' | 'off' | 'cycle';
+
 /** A machine's serial console, open until closed (IPMI Serial over LAN). */
 export interface ConsoleSession {
   /** Queues characters for the serial port; false when too many already wait. */
@@ -279,6 +294,9 @@ export interface InfoInterface {
   subscribeEvents?(ctx: DriverContext, m: MachineRef, o?: CallOptions): Promise<string>;
   /** Removes the controller's event subscription, if any; says what was removed. */
   unsubscribeEvents?(ctx: DriverContext, m: MachineRef, o?: CallOptions): Promise<string>;
+  watchdog?(ctx: DriverContext, m: MachineRef, o?: CallOptions): Promise<WatchdogInfo>;
+  /** Sets and starts the watchdog timer (action none stops it). */
+  setWatchdog?(ctx: DriverContext, m: MachineRef, timeoutS: number, action: WatchdogAction, o?: CallOptions): Promise<WatchdogInfo>;
   /** Opens the serial console; the serial port's bytes go to onData. */
   console?(ctx: DriverContext, m: MachineRef, onData: (b: Buffer) => void, o?: CallOptions): Promise<ConsoleSession>;
 }

@@ -39,6 +39,12 @@ export const JA: ReadonlyArray<readonly [en: string, ja: string]> = [
 
   // ---- dscli: command line ---------------------------------------------------------------
   ['usage: console Name', '使い方: console Name'],
+  ['usage: getWatchdog ServerList', '使い方: getWatchdog ServerList'],
+  ['usage: setWatchdog ServerList timeout=SECONDS action=reset|off|cycle|none', '使い方: setWatchdog ServerList timeout=SECONDS action=reset|off|cycle|none'],
+  ["setWatchdog needs action=reset|off|cycle|none, not '{1}'", "setWatchdog には action=reset|off|cycle|none を指定してください ('{1}' は指定できません)"],
+  ["setWatchdog needs action=reset|off|cycle|none, not ''", 'setWatchdog には action=reset|off|cycle|none を指定してください'],
+  ['setWatchdog needs timeout=SECONDS (1-6553)', 'setWatchdog には timeout=秒数 (1～6553) を指定してください'],
+  ["timeout must be 1-6553 seconds, not '{1}'", "timeout には 1～6553 の秒数を指定してください ('{1}' は指定できません)"],
   ['the console of {1} is in use by {2} since {3}; it is free again when that console leaves (~.)', '{1} のコンソールは {2} が {3} から使用中です。そのコンソールが終了 (~.) すると使えるようになります'],
   ['the console of {1} was held by {2}, silent since {3}; taken over', '{1} のコンソールは {2} が保持していましたが {3} から応答がないため引き継ぎました'],
   ['the server is not taking characters; input dropped', 'サーバーが文字を受け付けていません。入力は破棄されました'],

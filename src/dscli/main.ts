@@ -147,6 +147,8 @@ const COMMANDS: Record<string, { arity: Arity; change: boolean; settings: boolea
   getHardwareInfo: { arity: [1, INF], change: false, settings: true },
   identify: { arity: [1, 2], change: true, settings: true },
   console: { arity: [1, 1], change: true, settings: true },
+  getWatchdog: { arity: [1, INF], change: false, settings: true },
+  setWatchdog: { arity: [1, INF], change: true, settings: true },
   getBmcConfig: { arity: [1, 1], change: false, settings: true },
   setBmcConfig: { arity: [1, 1], change: true, settings: true },
   backupBmcConfig: { arity: [2, 2], change: false, settings: true },
@@ -159,7 +161,7 @@ const COMMANDS: Record<string, { arity: Arity; change: boolean; settings: boolea
   getUserList: { arity: [0, 0], change: false, settings: false },
 };
 
-const GUARDED = new Set(['powerOn', 'powerOff', 'powerCycle', 'reset', 'dump', 'shutdownOs', 'clearSel']);
+const GUARDED = new Set(['powerOn', 'powerOff', 'powerCycle', 'reset', 'dump', 'shutdownOs', 'clearSel', 'setWatchdog']);
 
 
 /** The audit text of a command: password values never stored. */
@@ -343,6 +345,13 @@ async function dispatch(db: Db, cmd: string, rest: string[], out: Out, io: Dscli
     case 'backupBmcConfig': return (await import('./info.js')).backupBmcConfigCmd(db, rest, out);
     case 'restoreBmcConfig': return (await import('./info.js')).restoreBmcConfigCmd(db, rest, out);
     case 'console': return (await import('./console.js')).consoleCmd(db, rest, processTerminal(io));
+    case 'getWatchdog': return (await import('./platform.js')).getWatchdogCmd(db, rest, out);
+    case 'setWatchdog': {
+      const platform = await import('./platform.js');
+      platform.watchdogSettings(settings);
+      await guard(db, cmd, reg.resolveServerList(db, positional).length, io, yes);
+      return platform.setWatchdogCmd(db, rest, out);
+    }
     case 'getAlertList': return (await import('./events.js')).getAlertListCmd(db, rest, out);
     case 'setTrapForward': return (await import('./events.js')).setTrapForwardCmd(db, rest);
     case 'getTrapForward': return (await import('./events.js')).getTrapForwardCmd(db, rest, out);

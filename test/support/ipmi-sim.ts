@@ -38,6 +38,14 @@ export interface SimOptions {
    * program on the serial side listens there; ipmi_sim retries every 10 s until it does).
    */
   solPort?: number;
+  /** The watchdog's sensor (number 0, Watchdog 2): without it ipmi_sim logs no expiry. */
+  watchdog?: boolean;
+  /**
+   * The host side of the BMC's system interface (channel 15, OpenIPMI's VM codec, where
+   * qemu would connect): ipmi_sim listens on this loopback TCP port. Only a host that says
+   * it can be reset lets the watchdog take a reset action.
+   */
+  hostPort?: number;
 }
 
 export interface SimBmc {
@@ -227,6 +235,10 @@ function emuFile(index: number, o: SimOptions): string {
     const fru = sampleFru(String(1000 + index));
     l.push(`mc_add_fru_data 0x20 0 ${fru.length} data ${hexBytes(fru)}`);
   }
+  if (o.watchdog) {
+    l.push('sensor_add 0x20 0 0 0x23 0x6f');
+    l.push('sensor_set_event_support 0x20 0 0 enable scanning per-state 000000000001111 000000000000000 000000000001111 000000000000000');
+  }
   for (const rec of o.sel ?? []) l.push(`sel_add 0x20 ${hexBytes(rec)}`);
   l.push('mc_enable 0x20');
   return l.join('\n') + '\n';
@@ -248,6 +260,7 @@ function lanConf(index: number, dir: string, port: number, guid: string, o: SimO
   l.push('  endlan');
   l.push(`  chassis_control "${chassisProg} ${dir}"`);
   for (const u of users) l.push(`  user ${u.id} true "${u.name}" "${u.password}" ${u.priv} 10 md5`);
+  if (o.hostPort) l.push(`  serial 15 ${LOOPBACK} ${o.hostPort} codec VM`);
   if (o.solPort) l.push(`  sol "tcp:${LOOPBACK}:${o.solPort}" 115200`);
   if (consolePort) l.push(`console ${LOOPBACK} ${consolePort}`);
   return l.join('\n') + '\n';

@@ -2,7 +2,7 @@
 // and the BMC's LAN configuration and accounts, decoded into the driver contract's
 // records (adapters/types.ts) that dscli prints.
 import {
-  chassis, clearSel, checkConnection, device, fru, getSel, getSensors, identify, lan, rememberedProbe, setLanConfig, user, withSession,
+  chassis, clearSel, checkConnection, device, watchdog, fru, getSel, getSensors, identify, lan, rememberedProbe, setLanConfig, user, withSession,
   type ControllerInfo, type FruInventory, type LanSettings, type SelEntry, type SensorReading, type Session,
 } from '../../ipmi/index.js';
 import { eventText } from '../../ipmi/tables.js';
@@ -117,6 +117,16 @@ function lanSettings(v: BmcLan): LanSettings {
 
 export const ipmiInfo: InfoInterface = {
   console: openConsole,
+  async watchdog(ctx, m, o) {
+    return onBmc(ctx, m, (t) => withSession(t, { ...sessionOptions(ctx, o), privilege: 'user' }, (s) => watchdog.getWatchdog(s)));
+  },
+  async setWatchdog(ctx, m, timeoutS, action, o) {
+    // Set and read back in one session: what the BMC now holds is what is printed.
+    return onBmc(ctx, m, (t) => withSession(t, { ...sessionOptions(ctx, o), privilege: 'operator' }, async (s) => {
+      await watchdog.setWatchdog(s, timeoutS, action);
+      return watchdog.getWatchdog(s);
+    }));
+  },
   async check(ctx, m, o) {
     return onBmc(ctx, m, async (t) => {
       const d = await checkConnection(t, { ...sessionOptions(ctx, o), privilege: 'user' });
