@@ -264,6 +264,24 @@ export interface WatchdogInfo {
 
 export type WatchdogAction = 'none' | 'reset' | 'off' | 'cycle';
 
+/** Power consumption and the power limit in force (Redfish Power/Control, IPMI DCMI). */
+export interface PowerUsage {
+  /** Present consumption; null when the controller does not say. */
+  watts: number | null;
+  averageWatts?: number;
+  minWatts?: number;
+  maxWatts?: number;
+  /** The span of the average, minimum and maximum. */
+  intervalMin?: number;
+  /** The limit in force; null when none is. */
+  limitWatts: number | null;
+  /** The limits the controller accepts, when it says. */
+  limitMin?: number;
+  limitMax?: number;
+  /** Where it was read: 'redfish-control', 'redfish-power', 'dcmi'. */
+  source: string;
+}
+
 /** A machine's serial console, open until closed (IPMI Serial over LAN). */
 export interface ConsoleSession {
   /** Queues characters for the serial port; false when too many already wait. */
@@ -297,6 +315,9 @@ export interface InfoInterface {
   watchdog?(ctx: DriverContext, m: MachineRef, o?: CallOptions): Promise<WatchdogInfo>;
   /** Sets and starts the watchdog timer (action none stops it). */
   setWatchdog?(ctx: DriverContext, m: MachineRef, timeoutS: number, action: WatchdogAction, o?: CallOptions): Promise<WatchdogInfo>;
+  powerReading?(ctx: DriverContext, m: MachineRef, o?: CallOptions): Promise<PowerUsage>;
+  /** Sets (watts) or removes (null) the power limit; returns what the controller then says. */
+  setPowerLimit?(ctx: DriverContext, m: MachineRef, watts: number | null, o?: CallOptions): Promise<PowerUsage>;
   /** Opens the serial console; the serial port's bytes go to onData. */
   console?(ctx: DriverContext, m: MachineRef, onData: (b: Buffer) => void, o?: CallOptions): Promise<ConsoleSession>;
 }

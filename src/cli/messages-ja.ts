@@ -39,6 +39,10 @@ export const JA: ReadonlyArray<readonly [en: string, ja: string]> = [
 
   // ---- dscli: command line ---------------------------------------------------------------
   ['usage: console Name', '使い方: console Name'],
+  ['usage: getPowerReading ServerList', '使い方: getPowerReading ServerList'],
+  ['usage: setPowerLimit ServerList watts=N|off', '使い方: setPowerLimit ServerList watts=N|off'],
+  ['setPowerLimit needs watts=N or watts=off', 'setPowerLimit には watts=N または watts=off を指定してください'],
+  ["watts must be a whole number from 1 to 65535, or off, not '{1}'", "watts には 1～65535 の整数または off を指定してください ('{1}' は指定できません)"],
   ['usage: getWatchdog ServerList', '使い方: getWatchdog ServerList'],
   ['usage: setWatchdog ServerList timeout=SECONDS action=reset|off|cycle|none', '使い方: setWatchdog ServerList timeout=SECONDS action=reset|off|cycle|none'],
   ["setWatchdog needs action=reset|off|cycle|none, not '{1}'", "setWatchdog には action=reset|off|cycle|none を指定してください ('{1}' は指定できません)"],

@@ -149,6 +149,8 @@ const COMMANDS: Record<string, { arity: Arity; change: boolean; settings: boolea
   console: { arity: [1, 1], change: true, settings: true },
   getWatchdog: { arity: [1, INF], change: false, settings: true },
   setWatchdog: { arity: [1, INF], change: true, settings: true },
+  getPowerReading: { arity: [1, INF], change: false, settings: true },
+  setPowerLimit: { arity: [1, INF], change: true, settings: true },
   getBmcConfig: { arity: [1, 1], change: false, settings: true },
   setBmcConfig: { arity: [1, 1], change: true, settings: true },
   backupBmcConfig: { arity: [2, 2], change: false, settings: true },
@@ -161,7 +163,7 @@ const COMMANDS: Record<string, { arity: Arity; change: boolean; settings: boolea
   getUserList: { arity: [0, 0], change: false, settings: false },
 };
 
-const GUARDED = new Set(['powerOn', 'powerOff', 'powerCycle', 'reset', 'dump', 'shutdownOs', 'clearSel', 'setWatchdog']);
+const GUARDED = new Set(['powerOn', 'powerOff', 'powerCycle', 'reset', 'dump', 'shutdownOs', 'clearSel', 'setWatchdog', 'setPowerLimit']);
 
 
 /** The audit text of a command: password values never stored. */
@@ -351,6 +353,13 @@ async function dispatch(db: Db, cmd: string, rest: string[], out: Out, io: Dscli
       platform.watchdogSettings(settings);
       await guard(db, cmd, reg.resolveServerList(db, positional).length, io, yes);
       return platform.setWatchdogCmd(db, rest, out);
+    }
+    case 'getPowerReading': return (await import('./platform.js')).getPowerReadingCmd(db, rest, out);
+    case 'setPowerLimit': {
+      const platform = await import('./platform.js');
+      platform.limitSetting(settings);
+      await guard(db, cmd, reg.resolveServerList(db, positional).length, io, yes);
+      return platform.setPowerLimitCmd(db, rest, out);
     }
     case 'getAlertList': return (await import('./events.js')).getAlertListCmd(db, rest, out);
     case 'setTrapForward': return (await import('./events.js')).setTrapForwardCmd(db, rest);

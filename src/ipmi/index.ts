@@ -31,6 +31,7 @@ export * as fru from './commands/fru.js';
 export * as lan from './commands/lan.js';
 export * as user from './commands/user.js';
 export * as watchdog from './commands/watchdog.js';
+export * as dcmi from './commands/dcmi.js';
 export type { ChassisStatus, DeviceId, FruInventory, LanConfig, LanSettings, SensorReading, SelEntry, SelInfo, SelClearResult, BmcUser, UserAccessSettings };
 
 export interface ControllerInfo {

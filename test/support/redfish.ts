@@ -181,13 +181,15 @@ export interface MockupOptions {
   key: string;
   /** CA bundle the server trusts when it delivers events over HTTPS (the listener's CA). */
   eventsCa?: string;
+  /** Another mockup directory (absolute), e.g. a copy of public-rackmount1 changed by a test. */
+  mockup?: string;
 }
 
 /** DMTF's Redfish Mockup Server with public-rackmount1 over HTTPS. */
 export async function startMockup(o: MockupOptions): Promise<Peer> {
   const dir = mkdtempSync(join(tmpdir(), 'kanri-mockup-'));
   const port = await freePort();
-  return startPython('redfish mockup server', ['-u', 'redfishMockupServer.py', '-D', 'public-rackmount1', '-S', '-H', '127.0.0.1', '-p', String(port), '-s', '--cert', o.cert, '--key', o.key], {
+  return startPython('redfish mockup server', ['-u', 'redfishMockupServer.py', '-D', o.mockup ?? 'public-rackmount1', '-S', '-H', '127.0.0.1', '-p', String(port), '-s', '--cert', o.cert, '--key', o.key], {
     cwd: MOCKUP_DIR, env: { PYTHONPATH: join(MOCKUP_DIR, 'compat'), ...(o.eventsCa ? { REQUESTS_CA_BUNDLE: o.eventsCa } : {}), NO_PROXY: '*', no_proxy: '*' }, port, dir, path: '/redfish/v1/',
   });
 }

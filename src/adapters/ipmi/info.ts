@@ -2,11 +2,11 @@
 // and the BMC's LAN configuration and accounts, decoded into the driver contract's
 // records (adapters/types.ts) that dscli prints.
 import {
-  chassis, clearSel, checkConnection, device, watchdog, fru, getSel, getSensors, identify, lan, rememberedProbe, setLanConfig, user, withSession,
-  type ControllerInfo, type FruInventory, type LanSettings, type SelEntry, type SensorReading, type Session,
+  chassis, clearSel, checkConnection, dcmi, device, watchdog, fru, getSel, getSensors, identify, lan, rememberedProbe, setLanConfig, user, withSession,
+  IpmiError, type BmcTarget, type ControllerInfo, type FruInventory, type LanSettings, type Privilege, type SelEntry, type SensorReading, type Session, type SessionOptions,
 } from '../../ipmi/index.js';
 import { eventText } from '../../ipmi/tables.js';
-import { type BmcAccount, type BmcConfig, type BmcLan, type BmcPrivilege, DriverError, type InfoInterface, type LogEntry, type SensorEntry } from '../types.js';
+import { type BmcAccount, type BmcConfig, type BmcLan, type BmcPrivilege, DriverError, type InfoInterface, type LogEntry, type PowerUsage, type SensorEntry } from '../types.js';
 import { onBmc, sessionOptions } from './index.js';
 import { openConsole } from './console.js';
 
@@ -115,8 +115,41 @@ function lanSettings(v: BmcLan): LanSettings {
   return out;
 }
 
+/** DCMI's reading and limit, in one session. */
+async function dcmiReading(s: Session): Promise<PowerUsage> {
+  const r = await dcmi.getPowerReading(s);
+  const l = await dcmi.getPowerLimit(s);
+  return {
+    watts: r.currentWatts, averageWatts: r.averageWatts, minWatts: r.minWatts, maxWatts: r.maxWatts,
+    intervalMin: Math.round(r.periodMs / 60_000), limitWatts: l.active ? l.limitWatts : null, source: 'dcmi',
+  };
+}
+
+/**
+ * A DCMI call at the privilege DCMI names, and once more as administrator when the BMC
+ * answers "insufficient privilege": some BMCs (OpenIPMI's simulator among them) admit
+ * group-extension commands they do not know to administrators only.
+ */
+async function dcmiCall<T>(t: BmcTarget, o: SessionOptions, privilege: Privilege, fn: (s: Session) => Promise<T>): Promise<T> {
+  try {
+    return await withSession(t, { ...o, privilege }, fn);
+  } catch (e) {
+    if (!(e instanceof IpmiError && e.code === 0xd4 && e.layer === 'privilege' && privilege !== 'administrator')) throw e;
+    return withSession(t, { ...o, privilege: 'administrator' }, fn);
+  }
+}
+
 export const ipmiInfo: InfoInterface = {
   console: openConsole,
+  async powerReading(ctx, m, o) {
+    return onBmc(ctx, m, (t) => dcmiCall(t, sessionOptions(ctx, o), 'user', dcmiReading));
+  },
+  async setPowerLimit(ctx, m, watts, o) {
+    return onBmc(ctx, m, (t) => dcmiCall(t, sessionOptions(ctx, o), 'operator', async (s) => {
+      await dcmi.setPowerLimit(s, watts);
+      return dcmiReading(s);
+    }));
+  },
   async watchdog(ctx, m, o) {
     return onBmc(ctx, m, (t) => withSession(t, { ...sessionOptions(ctx, o), privilege: 'user' }, (s) => watchdog.getWatchdog(s)));
   },
