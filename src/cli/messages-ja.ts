@@ -39,6 +39,17 @@ export const JA: ReadonlyArray<readonly [en: string, ja: string]> = [
 
   // ---- dscli: command line ---------------------------------------------------------------
   ['usage: console Name', '使い方: console Name'],
+  ['usage: getFirmwareList ServerList', '使い方: getFirmwareList ServerList'],
+  ['usage: updateFirmware Name image=URI [target=system|manager|ID] [wait=SECONDS]', '使い方: updateFirmware Name image=URI [target=system|manager|ID] [wait=SECONDS]'],
+  ['updateFirmware needs image=URI (the controller fetches the image from there)', 'updateFirmware には image=URI を指定してください (コントローラーがそこからイメージを取得します)'],
+  ["image must be a URI such as https://repo.example/bios.bin, not '{1}'", "image には https://repo.example/bios.bin のような URI を指定してください ('{1}' は指定できません)"],
+  ['image URI scheme {1} is not one a controller fetches from ({2})', 'イメージ URI のスキーム {1} はコントローラーが取得に使うものではありません ({2})'],
+  ['image URI with a user or password: it would be shown and logged; serve the image without credentials', 'イメージ URI にユーザーまたはパスワードが含まれています: 表示・記録されてしまいます。認証なしで取得できるようにしてください'],
+  ['usage: getBiosSettings Name', '使い方: getBiosSettings Name'],
+  ['usage: setBiosSettings Name key=value…', '使い方: setBiosSettings Name key=value…'],
+  ['{1}: BIOS passwords are not set with dscli (the command line is visible to other users)', '{1}: BIOS のパスワードは dscli では設定しません (コマンドラインは他のユーザーから見えます)'],
+  ['usage: getNicList ServerList', '使い方: getNicList ServerList'],
+  ['usage: getStorageList ServerList', '使い方: getStorageList ServerList'],
   ['usage: getPowerReading ServerList', '使い方: getPowerReading ServerList'],
   ['usage: setPowerLimit ServerList watts=N|off', '使い方: setPowerLimit ServerList watts=N|off'],
   ['setPowerLimit needs watts=N or watts=off', 'setPowerLimit には watts=N または watts=off を指定してください'],

@@ -151,6 +151,12 @@ const COMMANDS: Record<string, { arity: Arity; change: boolean; settings: boolea
   setWatchdog: { arity: [1, INF], change: true, settings: true },
   getPowerReading: { arity: [1, INF], change: false, settings: true },
   setPowerLimit: { arity: [1, INF], change: true, settings: true },
+  getFirmwareList: { arity: [1, INF], change: false, settings: true },
+  updateFirmware: { arity: [1, 1], change: true, settings: true },
+  getBiosSettings: { arity: [1, 1], change: false, settings: true },
+  setBiosSettings: { arity: [1, 1], change: true, settings: true },
+  getNicList: { arity: [1, INF], change: false, settings: true },
+  getStorageList: { arity: [1, INF], change: false, settings: true },
   getBmcConfig: { arity: [1, 1], change: false, settings: true },
   setBmcConfig: { arity: [1, 1], change: true, settings: true },
   backupBmcConfig: { arity: [2, 2], change: false, settings: true },
@@ -361,6 +367,12 @@ async function dispatch(db: Db, cmd: string, rest: string[], out: Out, io: Dscli
       await guard(db, cmd, reg.resolveServerList(db, positional).length, io, yes);
       return platform.setPowerLimitCmd(db, rest, out);
     }
+    case 'getFirmwareList': return (await import('./inventory.js')).getFirmwareListCmd(db, rest, out);
+    case 'updateFirmware': return (await import('./inventory.js')).updateFirmwareCmd(db, rest, out);
+    case 'getBiosSettings': return (await import('./inventory.js')).getBiosSettingsCmd(db, rest, out);
+    case 'setBiosSettings': return (await import('./inventory.js')).setBiosSettingsCmd(db, rest, out);
+    case 'getNicList': return (await import('./inventory.js')).getNicListCmd(db, rest, out);
+    case 'getStorageList': return (await import('./inventory.js')).getStorageListCmd(db, rest, out);
     case 'getAlertList': return (await import('./events.js')).getAlertListCmd(db, rest, out);
     case 'setTrapForward': return (await import('./events.js')).setTrapForwardCmd(db, rest);
     case 'getTrapForward': return (await import('./events.js')).getTrapForwardCmd(db, rest, out);

@@ -81,7 +81,7 @@ get)
   for p in "$@"; do
     case $p in
       power) read v < "$d/power"; echo "power:$v" ;;
-      boot) echo "boot:default" ;;
+      boot) v=default; [ -f "$d/boot" ] && read v < "$d/boot"; echo "boot:$v" ;;
     esac
   done ;;
 set)
@@ -92,7 +92,7 @@ set)
       reset) echo "reset $v" >> "$d/control.log" ;;
       shutdown) echo 0 > "$d/power"; echo "shutdown $v" >> "$d/control.log" ;;
       identify) echo "identify $v" >> "$d/control.log" ;;
-      boot) echo "boot $v" >> "$d/control.log" ;;
+      boot) echo "$v" > "$d/boot"; echo "boot $v" >> "$d/control.log" ;;
     esac
   done ;;
 *) exit 1 ;;

@@ -6,7 +6,8 @@ import { closeAgents } from './client.js';
 import { redfishInfo } from './info.js';
 import { redfishPower } from './power.js';
 import { redfishPowerReading, redfishSetPowerLimit } from './power-limit.js';
+import { redfishInventory } from './inventory.js';
 
 export function createRedfishDriver(): Driver {
-  return { name: 'redfish', interfaces: { power: redfishPower, info: { ...redfishInfo, powerReading: redfishPowerReading, setPowerLimit: redfishSetPowerLimit } }, close: closeAgents };
+  return { name: 'redfish', interfaces: { power: redfishPower, info: { ...redfishInfo, ...redfishInventory, powerReading: redfishPowerReading, setPowerLimit: redfishSetPowerLimit } }, close: closeAgents };
 }
