@@ -10,6 +10,7 @@ import { COMPONENT as LIBVIRT } from '../adapters/libvirt/schema.js';
 import { COMPONENT as PLACEMENT } from '../engine/capacity-schema.js';
 import { COMPONENT as MONITOR } from '../monitor/schema.js';
 import { COMPONENT as CONSOLE } from '../adapters/console-claims.js';
+import { COMPONENT as DISK_HEALTH } from '../monitor/disk-health.js';
 
 export interface SchemaComponent {
   name: string;
@@ -17,7 +18,7 @@ export interface SchemaComponent {
   migrations: readonly string[];
 }
 
-export const COMPONENTS: readonly SchemaComponent[] = [SIM, MONITOR, LIBVIRT, PLACEMENT, HAPROXY, REDFISH, CONSOLE];
+export const COMPONENTS: readonly SchemaComponent[] = [SIM, MONITOR, LIBVIRT, PLACEMENT, HAPROXY, REDFISH, CONSOLE, DISK_HEALTH];
 
 export function componentVersion(db: Db, name: string): number {
   const r = db.prepare('SELECT version FROM schema_components WHERE name = ?').get(name) as { version: number } | undefined;

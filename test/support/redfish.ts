@@ -132,6 +132,8 @@ export interface SushyOptions {
   users: Record<string, string>;
   /** The libvirt URI (default test:///default: one system "test" whose state lasts). */
   libvirt?: string;
+  /** More lines of the emulator's configuration (Python), e.g. SUSHY_EMULATOR_STORAGE. */
+  config?: string[];
 }
 
 /** The sushy-tools emulator over HTTPS with basic auth (bcrypt htpasswd). */
@@ -153,6 +155,7 @@ export async function startSushy(o: SushyOptions): Promise<Peer> {
       `SUSHY_EMULATOR_AUTH_FILE = '${htpasswd}'`,
       `SUSHY_EMULATOR_SSL_CERT = '${o.cert}'`,
       `SUSHY_EMULATOR_SSL_KEY = '${o.key}'`,
+      ...(o.config ?? []),
       '',
     ].join('\n'));
     try {
