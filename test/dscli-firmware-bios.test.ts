@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dscli } from './support/dscli.js';
 import { startSims, type SimBmc, type SimRack } from './support/ipmi-sim.js';
 import { requirePeer, skipReason } from './support/peers.js';
-import { type Certs, makeCerts, type Peer, redfishPeersMissing, redfishtool, startMockup, startSushy } from './support/redfish.js';
+import { type Certs, makeCerts, type Peer, redfishJson, redfishPeersMissing, startMockup, startSushy } from './support/redfish.js';
 import { fixtureStore, tempDir } from './support/store.js';
 
 const SUITE = 'dscli firmware and BIOS';
@@ -25,11 +25,7 @@ describe.runIf(havePeers)(SUITE, () => {
   let rack: SimRack;
   let bmc: SimBmc;
   let db: string;
-  const get = async (port: number, path: string): Promise<Record<string, unknown>> => {
-    const r = await redfishtool(port, 'admin', PW, ['raw', 'GET', path]);
-    expect(r.code, r.stderr).toBe(0);
-    return JSON.parse(r.stdout);
-  };
+  const get = (port: number, path: string) => redfishJson(port, 'admin', PW, path);
 
   beforeAll(async () => {
     certs = makeCerts();

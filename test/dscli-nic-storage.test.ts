@@ -10,6 +10,7 @@ import { startSims, type SimRack } from './support/ipmi-sim.js';
 import { startMonitor, type RunningMonitor } from './support/monitor.js';
 import { requirePeer, skipReason } from './support/peers.js';
 import { type Certs, httpsRequest, makeCerts, MOCKUP_DIR, type Peer, redfishPeersMissing, startMockup, startSushy } from './support/redfish.js';
+import { until } from './support/until.js';
 import { fixtureStore, queryAll, tempDir } from './support/store.js';
 
 const SUITE = 'dscli network interfaces and storage';
@@ -20,16 +21,6 @@ const havePeers = !missing && requirePeer('openssl', SUITE) && requirePeer('ipmi
 const PW = 'Peer-Pass-7781';
 // The libvirt test driver's default domain "test".
 const TEST_UUID = '6695eb01-f6a4-8304-79aa-97f2502e193f';
-
-async function until<T>(what: string, fn: () => T | undefined | false, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe.runIf(havePeers)(SUITE, () => {
   let certs: Certs;

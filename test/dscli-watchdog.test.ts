@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeTcpPort, startSims, type SimBmc, type SimRack } from './support/ipmi-sim.js';
 import { requirePeer } from './support/peers.js';
 import { startMonitor, type RunningMonitor } from './support/monitor.js';
+import { until } from './support/until.js';
 import { fixtureStore, queryAll } from './support/store.js';
 import { dscli } from './support/dscli.js';
 
@@ -20,16 +21,6 @@ settings:
 machines:
   - { name: other, kind: physical }
 `;
-
-async function until<T>(what: string, fn: () => T | undefined | false, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /**
  * The host end of the BMC's system interface, as qemu would be: it tells the BMC it can be

@@ -354,18 +354,14 @@ async function dispatch(db: Db, cmd: string, rest: string[], out: Out, io: Dscli
     case 'restoreBmcConfig': return (await import('./info.js')).restoreBmcConfigCmd(db, rest, out);
     case 'console': return (await import('./console.js')).consoleCmd(db, rest, processTerminal(io));
     case 'getWatchdog': return (await import('./platform.js')).getWatchdogCmd(db, rest, out);
-    case 'setWatchdog': {
-      const platform = await import('./platform.js');
-      platform.watchdogSettings(settings);
-      await guard(db, cmd, reg.resolveServerList(db, positional).length, io, yes);
-      return platform.setWatchdogCmd(db, rest, out);
-    }
     case 'getPowerReading': return (await import('./platform.js')).getPowerReadingCmd(db, rest, out);
-    case 'setPowerLimit': {
+    case 'setWatchdog': case 'setPowerLimit': {
       const platform = await import('./platform.js');
-      platform.limitSetting(settings);
+      const [check, run] = cmd === 'setWatchdog' ? [platform.watchdogSettings, platform.setWatchdogCmd] : [platform.limitSetting, platform.setPowerLimitCmd];
+      // Their own settings are checked before the confirmation question.
+      check(settings);
       await guard(db, cmd, reg.resolveServerList(db, positional).length, io, yes);
-      return platform.setPowerLimitCmd(db, rest, out);
+      return run(db, rest, out);
     }
     case 'getFirmwareList': return (await import('./inventory.js')).getFirmwareListCmd(db, rest, out);
     case 'updateFirmware': return (await import('./inventory.js')).updateFirmwareCmd(db, rest, out);

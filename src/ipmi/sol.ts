@@ -81,12 +81,9 @@ export async function openSol(target: BmcTarget, o: SolOptions, onData: (b: Buff
     outboundMax: r.data.length >= 8 ? r.data.readUInt16LE(6) : MAX_CHUNK,
     port,
   };
-  if (port !== s.port && port !== 0) {
-    // The payload would need a second socket to another port: not done, and said so.
-    await deactivate(s, timeoutMs);
-    await s.close();
-    throw new IpmiError('protocol', `the BMC serves SOL on UDP port ${port}, not on the session's port ${s.port}; a separate SOL port is not supported`, { host: target.host, port: s.port, step: 'Activate Payload' });
-  }
+  // A BMC names the UDP port of its own view; behind port forwarding (or a relay) that port
+  // is not the one we reach it on. The payload goes where the session already goes: the
+  // same BMC serves both on that address (every BMC seen serves SOL on its session port).
   return new Console(s, info, { timeoutMs, retries, keepaliveMs: o.keepaliveMs ?? 20_000 }, onData).start();
 }
 
@@ -101,6 +98,8 @@ class Console implements SolConsole {
   private breakWanted = false;
   private pending: Pending | undefined;
   private nextSeq = 1;
+  /** No packet of ours has been acknowledged yet in this activation. */
+  private first = true;
   private lastRx: { seq: number; len: number } | undefined;
   private stopListening: (() => void) | undefined;
   private keepalive: NodeJS.Timeout | undefined;
@@ -218,7 +217,13 @@ class Console implements SolConsole {
         p.timer = setTimeout(() => this.transmit(), this.o.timeoutMs);
       } else {
         this.pending = undefined;
-        const rest = p.data.subarray(Math.min(accepted, p.data.length));
+        // The first packet fits the BMC's (empty) buffer whole, so taking part of it means
+        // the BMC took it for a repeat of the last packet of an earlier console with the same
+        // sequence number (OpenIPMI's simulator keeps that across activations) and only
+        // acknowledged that one: all of it goes again, under the next sequence number.
+        const stale = this.first && accepted < p.data.length;
+        this.first = false;
+        const rest = p.data.subarray(stale ? 0 : Math.min(accepted, p.data.length));
         if (rest.length) {
           this.queue.unshift(rest);
           this.queued += rest.length;

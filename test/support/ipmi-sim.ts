@@ -399,9 +399,9 @@ export async function startSims(count: number, o: SimOptions = {}, batch = 25): 
 /**
  * A UDP relay in front of a BMC that replays: every `every`-th answer of the BMC is
  * dropped and the answer before it is sent again in its place, as a faulty network or
- * BMC does. Requests pass unchanged.
+ * BMC does (after the first `after` answers). Requests pass unchanged.
  */
-export async function replayingRelay(target: { host: string; port: number }, every = 3): Promise<{ port: number; replayed: () => number; close: () => Promise<void> }> {
+export async function replayingRelay(target: { host: string; port: number }, every = 3, after = 0): Promise<{ port: number; replayed: () => number; close: () => Promise<void> }> {
   const front = createSocket('udp4');
   const back = createSocket('udp4');
   let client: { address: string; port: number } | undefined;
@@ -415,7 +415,8 @@ export async function replayingRelay(target: { host: string; port: number }, eve
   back.on('message', (msg) => {
     if (!client) return;
     n++;
-    const out = n % every === 0 && last ? last : msg;
+    // The first `after` answers pass unchanged (a login that must succeed).
+    const out = n > after && n % every === 0 && last ? last : msg;
     if (out !== msg) replayed++;
     last = msg;
     front.send(out, client.port, client.address);

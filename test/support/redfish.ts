@@ -231,6 +231,13 @@ export function httpsRequest(port: number, method: string, path: string, ca: str
   });
 }
 
+/** A resource as redfishtool reads it (an independent client), parsed. */
+export async function redfishJson(port: number, user: string, password: string, path: string): Promise<Record<string, unknown>> {
+  const r = await redfishtool(port, user, password, ['raw', 'GET', path]);
+  if (r.code !== 0) throw new Error(`redfishtool GET ${path}: exit ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+}
+
 export function redfishtool(port: number, user: string, password: string, args: string[], timeoutMs = 30_000): Promise<Tool> {
   return new Promise((resolve) => {
     execFile('redfishtool', ['-r', `127.0.0.1:${port}`, '-u', user, '-p', password, '-S', 'Always', '-T', '10', ...args], { timeout: timeoutMs, encoding: 'utf8' },
