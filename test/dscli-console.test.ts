@@ -137,6 +137,28 @@ describe.runIf(havePeers)('dscli console: IPMI Serial over LAN with ipmi_sim', (
     expect(await c.exit).toBe(0);
   }, 120_000);
 
+  it('a BMC that stops answering ends the console: exit 5, the claim released', async () => {
+    const port = await freeTcpPort();
+    const own = await startSims(1, { solPort: port, rich: false });
+    try {
+      const b = own.bmcs[0]!;
+      expect(dscli(db, ['createServer', 'mortal', 'mgmt=ipmi', 'address=127.0.0.1', `port=${b.port}`, 'user=oper', `password_file=${b.passwordFile('oper')}`]).code).toBe(0);
+      const c = startConsole(db, 'mortal');
+      await until('the claim', () => queryAll(db, "SELECT 1 FROM console_claims c JOIN machines m ON m.id = c.machine_id WHERE m.name = 'mortal'").length === 1);
+      await until('the console to open', () => c.err().length > 0);
+      await own.stop();
+      const t0 = Date.now();
+      c.child.stdin!.write('anyone there?\n');
+      expect(await c.exit).toBe(5);
+      // Four retransmissions of a second each, and the deactivation's own short budget.
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      expect(c.err()).toMatch(/ended: the BMC acknowledged nothing/);
+      expect(queryAll(db, "SELECT 1 FROM console_claims c JOIN machines m ON m.id = c.machine_id WHERE m.name = 'mortal'")).toEqual([]);
+    } finally {
+      await own.stop();
+    }
+  }, 60_000);
+
   it('a server whose controller has no serial console: not supported (6), nothing claimed', () => {
     const r = dscli(db, ['console', 'simbox']);
     expect(r.code).toBe(6);
