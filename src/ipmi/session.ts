@@ -516,7 +516,11 @@ export class Session {
   unseal(d: Buffer, payloadType: number): Buffer | undefined {
     const p = decodePacket(d);
     if (!p || p.kind !== 'v20' || p.payloadType !== payloadType || p.sessionId !== this.consoleSid) return undefined;
-    return openV20Payload(p, this.keys);
+    // The same replay window as for responses: an old packet recorded and sent again is dropped.
+    if (p.seq !== 0 && this.maxInSeq !== 0 && p.seq + 16 <= this.maxInSeq) return undefined;
+    const plain = openV20Payload(p, this.keys);
+    if (plain && p.seq > this.maxInSeq) this.maxInSeq = p.seq;
+    return plain;
   }
 
   /**
