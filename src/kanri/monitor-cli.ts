@@ -11,7 +11,7 @@ import { RECOVERY_OF, lookup, normalizeEvent, type NotifyingSource } from '../mo
 import { groupPath, machineInfo, matchRule, policyFor, runningNormally } from '../monitor/policy.js';
 import { STANDARD_POLICIES } from '../monitor/templates.js';
 import { snmpUserPurpose } from '../monitor/traps.js';
-import { takeLock } from '../monitor/daemon.js';
+import { leaseHolder } from '../monitor/lease.js';
 import { monitorNumber } from '../monitor/settings.js';
 import { complain } from '../cli/messages.js';
 
@@ -22,11 +22,9 @@ export async function monitorRun(dbPath: string): Promise<number> {
 }
 
 export async function monitorStatus(dbPath: string): Promise<number> {
-  const lock = await takeLock(dbPath).catch(() => undefined);
-  const running = lock && 'heldBy' in lock ? `running (pid ${lock.heldBy})` : 'not running';
-  if (lock && 'release' in lock) lock.release();
   return withStore(dbPath, (db) => {
-    out(`monitor: ${running}`);
+    const h = leaseHolder(db);
+    out(`monitor: ${h ? `running (pid ${h.pid} on ${h.host})` : 'not running'}`);
     const q = db.prepare("SELECT count(*) AS n FROM monitor_events WHERE state = 'new'").get() as { n: number };
     out(`events waiting to be decided: ${q.n}`);
     const chains = db.prepare('SELECT status, count(*) AS n FROM monitor_chains GROUP BY status ORDER BY status').all() as Array<{ status: string; n: number }>;
@@ -98,12 +96,13 @@ export async function eventRaise(dbPath: string, source: string, event: string, 
     return 0;
   });
   if (code !== 0) return code;
-  const lock = await takeLock(dbPath).catch(() => undefined);
-  if (lock && 'release' in lock) {
-    lock.release();
-    complain('kanri', 'no monitor is running on this store: the event is decided when one starts');
-  }
+  warnWithoutMonitor(dbPath, 'no monitor is running on this store: the event is decided when one starts');
   return 0;
+}
+
+/** Says `message` when no monitor holds the store's lease (what was just stored waits for one). */
+export function warnWithoutMonitor(dbPath: string, message: string): void {
+  if (!withStore(dbPath, (db) => leaseHolder(db))) complain('kanri', message);
 }
 
 export function policyTemplates(name: string | undefined): number {
@@ -170,6 +169,7 @@ export function policyExplain(dbPath: string, group: string, source: string, eve
       else if (def.kind === 'none') what = 'nothing';
       else if (def.needs === 'machine' && !m) what = 'needs a machine: give --machine; the chain would stop here';
       else if (def.kind === 'store') what = `store change on ${m!.name}`;
+      else if (def.kind === 'run') what = def.explain(target, { policy: policy.name, rule: rule.event, category: checked.category });
       else {
         try {
           what = `engine request ${JSON.stringify(def.request(target))}`;
