@@ -45,6 +45,8 @@ export class Transport {
   private ready: Promise<Socket> | undefined;
   private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly locks = new Map<string, Promise<void>>();
+  /** Long-lived listeners (a console's SOL packets), asked after the request waiters. */
+  private readonly listeners = new Map<string, Set<(d: Buffer) => boolean>>();
   private pending = 0;
   readonly stats: TransportStats = { sent: 0, received: 0, unmatched: 0 };
 
@@ -89,6 +91,13 @@ export class Transport {
         if (w.match(msg)) return;
       }
     }
+    for (const l of this.listeners.get(key) ?? []) {
+      try {
+        if (l(msg)) return;
+      } catch {
+        // A listener's fault must not take the shared socket down.
+      }
+    }
     this.stats.unmatched++;
   }
 
@@ -116,6 +125,29 @@ export class Transport {
       await prev;
     }
     return cleanup;
+  }
+
+  /**
+   * Hands every datagram from host:port that no request waits for to `fn` (true: taken)
+   * until the returned function is called. Keeps the socket, and so the process, alive.
+   */
+  async listen(host: string, port: number, fn: (d: Buffer) => boolean): Promise<() => void> {
+    await this.open();
+    const key = `${host}:${port}`;
+    let set = this.listeners.get(key);
+    if (!set) this.listeners.set(key, (set = new Set()));
+    set.add(fn);
+    this.pending++;
+    this.refresh();
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      set!.delete(fn);
+      if (set!.size === 0) this.listeners.delete(key);
+      this.pending--;
+      this.refresh();
+    };
   }
 
   /** Sends without waiting for an answer (Close Session on cancel, RAKP3 with an error status). */
