@@ -19,6 +19,7 @@ declare -A want=(
   [libvirtd]=libvirt-daemon
   [virsh]=libvirt-clients
   [nc]=netcat-openbsd
+  [socat]=socat
   [groff]=groff-base
   [snmptrap]=snmp
   [snmptrapd]=snmptrapd
@@ -27,6 +28,9 @@ declare -A want=(
   [curl]=curl
   [socat]=socat
   [ip]=iproute2
+  [upsd]=nut-server
+  [ping]=iputils-ping
+  [upsc]=nut-client
   [chromium]=chromium
 )
 # Python peers are modules of Debian's interpreter, not commands on PATH: the mail peer, and

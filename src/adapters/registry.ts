@@ -19,12 +19,13 @@ import { REDFISH } from './redfish/spec.js';
 import { SIM } from './sim/spec.js';
 import { SNMP } from './snmp/spec.js';
 import { SSH } from './ssh/spec.js';
+import { WOL } from './wol/spec.js';
 import {
   type Driver, type DriverContext, DriverError, type DriverInterface, type DriverSpec, type InfoInterface, type InterfaceMap,
   type InterfaceName, type MachineRef, type PowerInterface, type SettingSpec, notSupported,
 } from './types.js';
 
-export const DRIVER_SPECS: readonly DriverSpec[] = [SIM, IPMI, LOCAL, SSH, REDFISH, LIBVIRT, HAPROXY, OVSDB, SNMP, ISCSI_TGT, KANRI_MONITOR];
+export const DRIVER_SPECS: readonly DriverSpec[] = [SIM, IPMI, LOCAL, SSH, REDFISH, LIBVIRT, HAPROXY, OVSDB, SNMP, ISCSI_TGT, WOL, KANRI_MONITOR];
 export const KNOWN_DRIVERS: readonly string[] = DRIVER_SPECS.map((s) => s.name);
 
 const byName = new Map(DRIVER_SPECS.map((s) => [s.name, s]));

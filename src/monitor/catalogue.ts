@@ -30,6 +30,8 @@ const OTHER = 'その他';
 const CUSTOM_MACHINE = 'マシン用カスタム通報';
 const CUSTOM_GROUP = 'グループ用カスタム通報';
 const VMS = 'VMサーバ用通報';
+/** Stall monitoring (seed 000 L888–899): the BMC watchdog expired and took its action. */
+const STALL = 'ストール障害';
 
 /**
  * Names that denote the same category: the standard policy's disk categories (§7 note),
@@ -53,7 +55,7 @@ export function canonicalCategory(name: string): string {
 }
 
 /** Every category a policy rule may name (canonical names). */
-export const CATEGORIES: readonly string[] = [HDR, HDX, HDF, CPL, MDG, MEM, CDG, CPU, MNA, HDRR, CPLR, MAR, CLN, CLNW, TNA, TAR, OTHER, CUSTOM_MACHINE, CUSTOM_GROUP, VMS];
+export const CATEGORIES: readonly string[] = [HDR, HDX, HDF, CPL, MDG, MEM, CDG, CPU, MNA, HDRR, CPLR, MAR, CLN, CLNW, TNA, TAR, OTHER, CUSTOM_MACHINE, CUSTOM_GROUP, VMS, STALL];
 
 /**
  * The recovery category of a fault category: a recovery event of it ends the fault's
@@ -68,7 +70,7 @@ export interface CatalogueEntry {
   category: string | null;
   summary: string;
   summaryJa: string;
-  /** Perf events: whether the event is about a machine or a group. */
+  /** Perf and kanri's own events: whether the event is about a machine or a group. */
   scope?: 'machine' | 'group';
 }
 
@@ -176,6 +178,27 @@ const ESMPRO: ReadonlyArray<[string, string, number, string, string]> = [
   [CLNW, 'CLUSTERPRO', 0xC0005217, 'Public LAN abnormal', 'パブリックLAN異常'],
 ];
 
+/**
+ * kanri's own sources (SystemMonitorEvent, Source[0xID] with the ESMPRO severity bits: C error,
+ * 8 warning, 4 information): scheduled operations (seed 000 L1159), arbitrary MIB monitoring
+ * (L883) and the UPS (seed 004 L11134-11142). Group events are about the group the schedule or
+ * UPS serves; SNMP checks are about the machine polled.
+ */
+const KANRI: ReadonlyArray<[string, number, string, string, 'machine' | 'group']> = [
+  ['kanriSchedule', 0x80000001, 'Scheduled operation missed (not run at its time)', 'スケジュール運転を実行できませんでした (時刻に実行されていません)', 'group'],
+  ['kanriSchedule', 0xC0000002, 'Scheduled operation failed', 'スケジュール運転が失敗しました', 'group'],
+  ['kanriSnmpCheck', 0xC0000001, 'SNMP check: a value crossed its threshold', 'MIB監視: 値がしきい値を超えました', 'machine'],
+  ['kanriSnmpCheck', 0x40000002, 'SNMP check: the value is back within its threshold', 'MIB監視: 値がしきい値内に戻りました', 'machine'],
+  ['kanriSnmpCheck', 0x80000003, 'SNMP check: the agent does not answer', 'MIB監視: エージェントが応答しません', 'machine'],
+  ['kanriUPS', 0x80000001, 'UPS on battery (utility power lost)', 'UPS バッテリ運転 (商用電源断)', 'group'],
+  ['kanriUPS', 0xC0000002, 'UPS battery low', 'UPS バッテリ残量低下', 'group'],
+  ['kanriUPS', 0x40000003, 'UPS back on utility power', 'UPS 商用電源復旧', 'group'],
+  ['kanriUPS', 0x80000004, 'UPS does not answer (upsd or its driver)', 'UPS と通信できません (upsd またはドライバ)', 'group'],
+];
+
+/** The event kanri's own sources raise: Source[0xID] as the catalogue writes it. */
+export const kanriEvent = (source: string, id: number): string => `${source}[${hex8(id)}]`;
+
 /** §3: SystemMonitor performance events (the source writes the 1 of 10000001 and 11000001 full-width). */
 const PERF: ReadonlyArray<[string, string, string, string, 'machine' | 'group']> = [
   ...Array.from({ length: 10 }, (_, i) => [
@@ -214,6 +237,8 @@ const BMC_CATEGORIES: Readonly<Record<number, Readonly<Record<number, string>>>>
   0x0d: { 0x01: HDX, 0x02: HDX, 0x04: HDR, 0x05: HDF, 0x07: HDF },
   // POST memory resize (§2 row 69 is the agent's view of the same event)
   0x0e: { 0x00: MDG },
+  // Watchdog 2: timer expired, and the hard reset, power down or power cycle it took
+  0x23: { 0x00: STALL, 0x01: STALL, 0x02: STALL, 0x03: STALL },
 };
 
 /** The source name of BMC events (PET traps and SEL entries). */
@@ -233,6 +258,7 @@ function bmcEntry(id: number): CatalogueEntry {
 
 const ENTRIES: CatalogueEntry[] = [
   ...ESMPRO.map(([category, src, id, summary, summaryJa]): CatalogueEntry => ({ source: 'SystemMonitorEvent', event: `${src}[${hex8(id)}]`, category, summary, summaryJa })),
+  ...KANRI.map(([src, id, summary, summaryJa, scope]): CatalogueEntry => ({ source: 'SystemMonitorEvent', event: kanriEvent(src, id), category: OTHER, summary, summaryJa, scope })),
   ...PERF.map(([event, category, summary, summaryJa, scope]): CatalogueEntry => ({ source: 'SystemMonitorPerf', event, category, summary, summaryJa, scope })),
   ...VMWARE_ALARMS.flatMap(({ alarm, kind, colours }) => colours.flatMap((from) => colours.filter((to) => to !== from).map((to): CatalogueEntry => ({
     source: 'VMwareProvider', event: `Alarm ${alarm} changed from ${from} to ${to}`, category: vmwareCategory(kind, to), summary: `${alarm}: ${from} to ${to}`, summaryJa: `${alarm}: ${from} → ${to}`,
@@ -240,7 +266,7 @@ const ENTRIES: CatalogueEntry[] = [
 ];
 
 /** Source names as the catalogue spells them, by their lower case (names are matched without regard to case). */
-const SOURCE_NAMES = new Map([...ESMPRO.map((r) => r[1]), BMC_SOURCE].map((n) => [n.toLowerCase(), n]));
+const SOURCE_NAMES = new Map([...ESMPRO.map((r) => r[1]), ...KANRI.map((r) => r[0]), BMC_SOURCE].map((n) => [n.toLowerCase(), n]));
 
 const key = (source: string, event: string): string => `${source}\u0000${event}`;
 const BY_KEY = new Map(ENTRIES.map((e) => [key(e.source, e.event), e]));

@@ -25,6 +25,7 @@ import { TrapReceiver } from './traps.js';
 import { RedfishIntake } from './redfish.js';
 import { Webhook } from './webhook.js';
 import { VmEventIntake } from './vm-events.js';
+import { Watchers } from './watchers.js';
 import { Lease } from './lease.js';
 import { printableLine } from '../util/peer-gate.js';
 
@@ -55,6 +56,7 @@ export class Monitor {
   readonly redfish: RedfishIntake;
   readonly vmEvents: VmEventIntake;
   readonly poller: Poller;
+  readonly watchers: Watchers;
   readonly chains: ChainRunner;
   readonly engine: Engine;
   private readonly alerts: Alerts;
@@ -88,6 +90,7 @@ export class Monitor {
     this.redfish = new RedfishIntake({ db, intake: this.intake, alerts: this.alerts, counters: this.counters, log: this.log });
     this.poller = new Poller(db, this.intake, this.log);
     this.vmEvents = new VmEventIntake({ db, intake: this.intake, log: this.log });
+    this.watchers = new Watchers({ db, engine: this.engine, intake: this.intake, log: this.log });
     this.notifier = new Notifier(db, this.forwarder, this.log);
     const lease = o.lease;
     this.chains = new ChainRunner({
@@ -126,6 +129,7 @@ export class Monitor {
     await this.redfish.start();
     this.poller.start();
     this.vmEvents.start();
+    this.watchers.start();
   }
 
   /** The lease's heartbeat, every third of monitor.lease_s; a lost lease stops the monitor. */
@@ -151,7 +155,7 @@ export class Monitor {
   }
 
   private async stopIntake(until: number): Promise<void> {
-    await Promise.all([this.traps.close(), this.webhook.close(), this.redfish.close(), this.poller.stop(), this.vmEvents.close()]);
+    await Promise.all([this.traps.close(), this.webhook.close(), this.redfish.close(), this.poller.stop(), this.watchers.stop(), this.vmEvents.close()]);
     // What was received and not written yet (the store was busy) gets a last chance, within the drain.
     for (;;) {
       this.intake.flush();
@@ -180,6 +184,7 @@ export class Monitor {
     this.poller.start();
     await this.vmEvents.close();
     this.vmEvents.start();
+    await this.watchers.reload();
     this.log('configuration re-read');
   }
 
@@ -266,6 +271,7 @@ export class Monitor {
     }
     this.stopped = true;
     const r = await this.chains.stop(Math.max(0, deadline - Date.now()));
+    await this.watchers.settled();
     if (r.canceled) this.log(`${r.canceled} change(s) still running after ${drainMs} ms were canceled`);
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.counters.flush();
