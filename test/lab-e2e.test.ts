@@ -4,54 +4,30 @@
 // checked on the peers themselves (ip in the namespace, ipmitool, the HAProxy runtime API, virsh),
 // not only in the store. The lab is started and stopped by the test and leaves nothing behind.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binaries, run } from './support/cli.js';
-import { requirePeer, skipReason } from './support/peers.js';
+import { Lab, labUsable, sh as shell } from './support/lab.js';
 import { type RunningMonitor, petTrapArgs, snmptrap, startMonitor } from './support/monitor.js';
-import { ROOT, queryAll, tempDir } from './support/store.js';
+import { queryAll } from './support/store.js';
 
-const root = process.getuid?.() === 0;
-if (!root) skipReason('lab end to end', 'needs root for network namespaces');
-const ok = root && ['ipmi_sim', 'ipmitool', 'socat', 'libvirtd', 'virsh', 'haproxy', 'ovsdb-server', 'tgtd', 'snmptrapd', 'snmptrap', 'sshd'].every((c) => requirePeer(c, 'lab end to end'));
-
-const LAB = join(ROOT, 'scripts', 'lab.sh');
+const ok = labUsable('lab end to end');
 
 describe.runIf(ok)('the seed\'s flows on the lab (scripts/lab.sh, no sim driver)', () => {
-  const dir = join(tempDir(), 'lab');
-  const db = join(tempDir(), 'kanri.db');
+  const lab = new Lab();
+  const { dir, db } = lab;
   let env: Record<string, string> = {};
-  const sh = (cmd: string, args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8', timeout: 20_000 }).trim();
-  const link = (m: string): string => sh('ip', ['-n', env[`KANRI_LAB_${m.toUpperCase()}_NS`]!, '-br', 'link', 'show', 'eth0']).split(/\s+/)[1]!;
-  const bmc = (m: string, ...args: string[]): string =>
-    sh('ipmitool', ['-I', 'lanplus', '-C', '3', '-H', '127.0.0.1', '-p', env[`KANRI_LAB_${m.toUpperCase()}_BMC_PORT`]!, '-U', 'admin', '-f', join(dir, m, 'bmc-password'), '-N', '1', '-R', '2', ...args]);
-  const members = (): Array<{ name: string; addr: string }> => {
-    const out = execFileSync('socat', ['-', `UNIX-CONNECT:${env.KANRI_LAB_HAPROXY_SOCKET}`], { input: 'show servers state web\n', encoding: 'utf8', timeout: 10_000 });
-    return out.split('\n').filter((l) => /^\d+ web /.test(l)).map((l) => l.split(' ')).map((f) => ({ name: f[3]!, addr: f[4]! }));
-  };
-  const virsh = (i: number, ...args: string[]): string => sh('virsh', ['-q', '-c', env[`KANRI_LAB_VS${i}_URI`]!, ...args]);
-  const holder = (host: string): string | undefined =>
-    queryAll<{ name: string }>(db, 'SELECT m.name FROM machines m JOIN host_settings h ON h.id = m.host_setting_id WHERE h.host_name = ?', host)[0]?.name;
+  const link = (m: string): string => lab.link(m);
+  const bmc = (m: string, ...args: string[]): string => lab.bmc(m, ...args);
+  const members = (): Array<{ name: string; addr: string }> => lab.members();
+  const virsh = (i: number, ...args: string[]): string => lab.virsh(i, ...args);
+  const holder = (host: string): string | undefined => lab.holder(host);
 
   beforeAll(() => {
-    execFileSync(LAB, ['up', dir], { encoding: 'utf8', timeout: 120_000 });
-    env = Object.fromEntries(readFileSync(join(dir, 'lab.env'), 'utf8').trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as [string, string]));
-    expect(run('kanri', ['store', 'init'], { db }).code).toBe(0);
-    const a = run('kanri', ['config', 'apply', join(dir, 'lab.yaml')], { db });
-    expect(a.code, a.err).toBe(0);
-    for (const line of readFileSync(join(dir, 'bmcs'), 'utf8').trim().split('\n')) {
-      const [m, host, port, pw] = line.split(' ');
-      const r = run('dscli', ['createServer', m!, 'mgmt=ipmi', `address=${host}`, `port=${port}`, 'user=admin', `password_file=${pw}`], { db });
-      expect(r.code, r.err).toBe(0);
-    }
-    // Standby machines run (an SSH deploy reaches only a running machine): powered on through
-    // their BMCs, and their host keys accepted once.
-    for (const m of ['m1', 'm2', 'm3']) {
-      bmc(m, 'chassis', 'power', 'on');
-      const t = run('kanri', ['ssh', 'trust', m, '--yes'], { db });
-      expect(t.code, t.err).toBe(0);
-    }
+    lab.up();
+    env = lab.env;
+    lab.standBy('m1', 'm2', 'm3');
   }, 180_000);
 
   let mon: RunningMonitor | undefined;
@@ -60,12 +36,7 @@ describe.runIf(ok)('the seed\'s flows on the lab (scripts/lab.sh, no sim driver)
   afterAll(async () => {
     await mon?.stop();
     revived?.kill('SIGKILL');
-    const ns = env.KANRI_LAB_ID ? `kanri-lab-${env.KANRI_LAB_ID}-` : undefined;
-    execFileSync(LAB, ['down', dir], { encoding: 'utf8', timeout: 60_000 });
-    // Nothing left behind: no namespace, no folder, no process started from the lab's folder.
-    expect(existsSync(dir)).toBe(false);
-    if (ns) expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).not.toContain(ns);
-    expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(dir))).toEqual([]);
+    lab.down();
   }, 90_000);
 
   it('the data centre names no sim driver, and kanri config check accepts it', () => {
@@ -74,18 +45,10 @@ describe.runIf(ok)('the seed\'s flows on the lab (scripts/lab.sh, no sim driver)
     expect(run('kanri', ['config', 'check', join(dir, 'lab.yaml')]).code).toBe(0);
   });
 
-  const ns = (m: string): string => env[`KANRI_LAB_${m.toUpperCase()}_NS`]!;
-  /** Who answers for an address on the lab switch: the MAC its neighbour table learns, or undefined. */
-  const answers = (addr: string): string | undefined => {
-    sh('ip', ['-n', env.KANRI_LAB_SWITCH_NS!, 'neigh', 'flush', 'all']);
-    try {
-      sh('ip', ['netns', 'exec', env.KANRI_LAB_SWITCH_NS!, 'ping', '-c', '1', '-W', '2', addr]);
-    } catch {
-      return undefined;
-    }
-    return /lladdr (\S+)/.exec(sh('ip', ['-n', env.KANRI_LAB_SWITCH_NS!, 'neigh', 'show', addr]))?.[1];
-  };
-  const mac = (m: string): string => /link\/ether (\S+)/.exec(sh('ip', ['-n', ns(m), 'link', 'show', 'eth0']))![1]!;
+  const ns = (m: string): string => lab.ns(m);
+  const answers = (addr: string): string | undefined => lab.answers(addr);
+  const mac = (m: string): string => lab.mac(m);
+  const sh = (cmd: string, args: string[]): string => shell(cmd, args);
 
   it('pvmutl add: the activation scenario runs over SSH (the machine answers on its host address), HAProxy serves it', () => {
     const addr = `${env.KANRI_LAB_NET}.101`;
@@ -193,8 +156,8 @@ describe.runIf(ok)('the seed\'s flows on the lab (scripts/lab.sh, no sim driver)
     expect([1, 2].filter((i) => virsh(i, 'list', '--all', '--name').split('\n').includes('labvm1'))).toEqual([]);
   }, 120_000);
 
-  const pidOf = (name: string): number => Number(readFileSync(join(dir, 'pids'), 'utf8').split('\n').find((l) => l.endsWith(` ${name}`))!.split(' ')[0]);
-  const uuidOf = (m: string): string => readFileSync(join(dir, 'bmcs'), 'utf8').split('\n').find((l) => l.startsWith(`${m} `))!.split(' ')[4]!;
+  const pidOf = (name: string): number => lab.pidOf(name);
+  const uuidOf = (m: string): string => lab.uuidOf(m);
 
   it('kanri monitor: a PET from a BMC (CPU fault) replaces the machine with no command typed: powered off, the spare takes the address, mail sent', async () => {
     // m1's BMC comes back (the replacement test killed it) and m1 runs again, standing by.
