@@ -179,7 +179,8 @@ EOF
     local sport; sport=$(free_port tcp)
     spawn "fwd-$name" socat "TCP-LISTEN:$sport,bind=127.0.0.1,reuseaddr,fork" "EXEC:ip netns exec $ns socat STDIO TCP\\:$addr\\:22"
     { echo "KANRI_LAB_${name^^}_NS=$ns"; echo "KANRI_LAB_${name^^}_ADDR=$addr"; echo "KANRI_LAB_${name^^}_BMC_PORT=$bport"; echo "KANRI_LAB_${name^^}_SSH_PORT=$sport"; } >> "$env"
-    machines_yaml+="  - { name: $name, kind: physical, uuid: $uuid, power: off, mgmt_address: $addr, os_address: 127.0.0.1, ssh_port: $sport, ssh_user: root, ssh_key_path: $DIR/id_ed25519 }"$'\n'
+    # Its NIC is port m<n>-eth0 of the lab's Open vSwitch; its iSCSI initiator is named after it.
+    machines_yaml+="  - { name: $name, kind: physical, uuid: $uuid, power: off, mgmt_address: $addr, os_address: 127.0.0.1, ssh_port: $sport, ssh_user: root, ssh_key_path: $DIR/id_ed25519, driver_settings: { ovsdb: { nic1.port: $name-eth0 }, iscsi-tgt: { initiator: \"iqn.2026-01.test.kanri-lab:$name\" } } }"$'\n'
     bmcs+="$name 127.0.0.1 $bport $d/bmc-password $uuid"$'\n'
   done
   printf '%s' "$bmcs" > "$DIR/bmcs"
@@ -256,6 +257,12 @@ EOF
   wait_for ovsdb-server 10 ovs-vsctl "--db=unix:$DIR/ovsdb.sock" --no-wait --timeout=2 show
   wait_for tgtd 10 tgtadm -C "$tport" --lld iscsi --op show --mode target
   ovs-vsctl "--db=unix:$DIR/ovsdb.sock" --no-wait --timeout=5 add-br br0
+  # One iSCSI target per Web host setting (its disk volume), no initiator allowed yet.
+  local prefix="iqn.2026-01.test.kanri-lab"
+  for ((i = 1; i <= MACHINES; i++)); do
+    tgtadm -C "$tport" --lld iscsi --op new --mode target --tid "$i" -T "$prefix:lab-web0$i"
+  done
+  echo "KANRI_LAB_TARGET_PREFIX=$prefix" >> "$env"
   for ((i = 1; i <= MACHINES; i++)); do
     ovs-vsctl "--db=unix:$DIR/ovsdb.sock" --no-wait --timeout=5 add-port br0 "m$i-eth0"
     wait_for "the BMC of m$i" 10 ipmitool -I lanplus -C 3 -H 127.0.0.1 -p "$(grep "^m$i " "$DIR/bmcs" | cut -d' ' -f3)" -U admin -f "$DIR/m$i/bmc-password" -N 1 -R 1 chassis power status
@@ -263,7 +270,11 @@ EOF
 
   # The data centre: real drivers only (no sim).
   local hosts="" k
-  for ((k = 1; k <= MACHINES; k++)); do hosts+="      - { host: web0$k, nics: [{ addresses: [{ ip: 10.77.$net.$((100 + k)), netmask: 255.255.255.0 }] }] }"$'\n'; done
+  local volumes=""
+  for ((k = 1; k <= MACHINES; k++)); do
+    hosts+="      - { host: web0$k, nics: [{ addresses: [{ ip: 10.77.$net.$((100 + k)), netmask: 255.255.255.0 }] }], volumes: [lab-web0$k] }"$'\n'
+    volumes+="  - { name: lab-web0$k, array: tgt, kind: istorage }"$'\n'
+  done
   local pool; pool=$(seq -s ', ' -f 'm%g' 1 "$MACHINES")
   cat > "$DIR/lab.yaml" <<EOF
 kanri: 1
@@ -273,6 +284,8 @@ settings:
   ipmi.deadline_s: "3"
   vm.shutdown_timeout_s: "5"
   libvirt.watch_interval_s: "1"
+  ovsdb.timeout_s: "3"
+  iscsi-tgt.timeout_s: "3"
   haproxy.socket: "unix:$DIR/haproxy.sock"
   monitor.listen: "127.0.0.1:0"
   # Every lab BMC sends from 127.0.0.1: a trap from there is named by its PET GUID.
@@ -284,6 +297,8 @@ settings:
   mail.smtp_port: "$smtp"
   mail.from: kanri@lab.test
   mail.to: ops@lab.test
+volumes:
+$volumes
 software:
   - { name: T, kind: template, cost: 10, source: $DIR/vm-template.xml }
   # Run over SSH on the machine: it takes its host setting's address (and answers on it).
@@ -304,9 +319,15 @@ groups:
     type: physical
     policy: LabWeb
     load_balancer: web
-    drivers: { power: ipmi, deploy: ssh, lb: haproxy }
+    # Its machines' switch ports join VLAN 100 and their disk volumes' targets allow them.
+    vlan: VLAN-web
+    storage: true
+    drivers: { power: ipmi, deploy: ssh, lb: haproxy, vlan: ovsdb, storage: iscsi-tgt }
     software: { activation: [SetIP] }
-    driver_settings: { haproxy: { port: "80" } }
+    driver_settings:
+      haproxy: { port: "80" }
+      ovsdb: { switch: "unix:$DIR/ovsdb.sock", vid: 100 }
+      iscsi-tgt: { control_port: $tport, target_prefix: $prefix }
     models: [{ name: M }]
     host_settings:
 $hosts    pool: [$pool]

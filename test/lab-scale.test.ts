@@ -1,9 +1,12 @@
-// Scale out and in with counts, group distribution and reboot on the lab of real peers
-// (scripts/lab.sh, no sim driver), each checked on the peers: ipmitool on the BMCs, the
-// HAProxy runtime API, ip inside the machines' namespaces, the BMCs' chassis control log.
+// Scale out and in with counts, group distribution, reboot and replace on the lab of real
+// peers (scripts/lab.sh, no sim driver), each checked on the peers: ipmitool on the BMCs, the
+// HAProxy runtime API, ip inside the machines' namespaces, the BMCs' chassis control log, the
+// switch ports in ovsdb-server (ovs-vsctl), the targets' ACLs in tgtd (tgtadm), and the traps
+// the monitor forwards to the lab's snmptrapd.
 // Seed 004: add /c L4345–4404, delete /c L4455–4516, deploygrp L4517–4574, reboot L4902–4939.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Lab, labUsable, sh } from './support/lab.js';
+import { petTrapArgs, snmptrap, startMonitor } from './support/monitor.js';
 
 const ok = labUsable('lab scale out and in');
 
@@ -17,6 +20,27 @@ describe.runIf(ok)('the lab: add /c, deploygrp, reboot, delete /c (no sim driver
     lab.standBy('m1', 'm2', 'm3');
   }, 180_000);
   afterAll(() => lab.down(), 90_000);
+
+  /** Switch port tags and target ACLs say exactly which machines hold Web's host settings. */
+  function expectVlanAndStorage(): void {
+    const holders = ['web01', 'web02', 'web03'].map((h) => lab.holder(h));
+    for (const m of ['m1', 'm2', 'm3']) expect(lab.vlanTag(m), `the switch port of ${m}`).toBe(holders.includes(m) ? '100' : '');
+    holders.forEach((m, i) => expect(lab.acl(`lab-web0${i + 1}`), `the ACL of lab-web0${i + 1}`).toEqual(m ? [lab.initiator(m)] : []));
+  }
+
+  it('kanri monitor forwards a trap from a BMC to the lab\'s snmptrapd (dscli setTrapForward)', async () => {
+    const mon = await startMonitor(lab.db);
+    try {
+      // A temperature PET (sensor type 01h, offset 07h) from m3's BMC: m3 stands by, no policy acts.
+      const specific = String((0x01 << 16) | (0x6f << 8) | 0x07);
+      expect(lab.traps()).not.toContain(specific);
+      expect(snmptrap(petTrapArgs({ port: mon.port, guid: lab.uuidOf('m3'), sensorType: 0x01, offset: 0x07 })).code).toBe(0);
+      for (const t0 = Date.now(); !lab.traps().includes(specific) && Date.now() - t0 < 20_000;) await new Promise((r) => setTimeout(r, 200));
+      expect(lab.traps()).toContain(specific);
+    } finally {
+      await mon.stop();
+    }
+  }, 60_000);
 
   it('pvmutl add Web /c 2: two machines powered on through their BMCs, each answering on its host address, both in HAProxy', () => {
     expect(lab.answers(lab.addr(101))).toBeUndefined();
@@ -34,6 +58,9 @@ describe.runIf(ok)('the lab: add /c, deploygrp, reboot, delete /c (no sim driver
     // The third host setting is unused: nobody answers on it.
     expect(lab.holder('web03')).toBeUndefined();
     expect(lab.answers(lab.addr(103))).toBeUndefined();
+    // Their switch ports joined VLAN 100, their volumes' targets allow them; the third's did not change.
+    expectVlanAndStorage();
+    expect(active.map((m) => lab.vlanTag(m))).toEqual(['100', '100']);
   }, 120_000);
 
   it('pvmutl deploygrp Web /f over SSH: the group\'s scenario runs again inside every active machine', () => {
@@ -65,6 +92,22 @@ describe.runIf(ok)('the lab: add /c, deploygrp, reboot, delete /c (no sim driver
     expect(lab.controlLog(active[1]!).slice(-1)).toEqual(['power 1']);
   }, 120_000);
 
+  it('pvmutl replace Web web01 (its BMC answers): the old machine is off and out of VLAN and ACL, the spare took all three', () => {
+    const [old, kept] = active as [string, string];
+    const spare = ['m1', 'm2', 'm3'].find((m) => !active.includes(m))!;
+    const r = lab.pvmutl('replace', 'Web', 'web01');
+    expect({ code: r.code, err: r.err }).toEqual({ code: 0, err: '' });
+    expect(lab.holder('web01')).toBe(spare);
+    expect(lab.bmc(old, 'chassis', 'power', 'status')).toBe('Chassis Power is off');
+    expect(lab.link(old)).toBe('DOWN');
+    expect(lab.answers(lab.addr(101))).toBe(lab.mac(spare));
+    expect(lab.members()).toEqual([{ name: spare, addr: lab.addr(101) }, { name: kept, addr: lab.addr(102) }].sort((a, b) => a.name.localeCompare(b.name)));
+    expect(lab.vlanTag(old)).toBe('');
+    expect(lab.acl('lab-web01')).toEqual([lab.initiator(spare)]);
+    expectVlanAndStorage();
+    active = [spare, kept];
+  }, 120_000);
+
   it('pvmutl delete Web /c 2: both machines leave HAProxy, are shut down through their BMCs, and stop answering', () => {
     const r = lab.pvmutl('delete', 'Web', '/c', '2');
     expect({ code: r.code, err: r.err }).toEqual({ code: 0, err: '' });
@@ -76,5 +119,8 @@ describe.runIf(ok)('the lab: add /c, deploygrp, reboot, delete /c (no sim driver
     expect([lab.holder('web01'), lab.holder('web02')]).toEqual([undefined, undefined]);
     expect(lab.answers(lab.addr(101))).toBeUndefined();
     expect(lab.answers(lab.addr(102))).toBeUndefined();
+    // Out of VLAN 100, and no target allows any machine.
+    expectVlanAndStorage();
+    expect(['m1', 'm2', 'm3'].map((m) => lab.vlanTag(m))).toEqual(['', '', '']);
   }, 120_000);
 });

@@ -38,6 +38,9 @@ export class Lab {
       const r = run('dscli', ['createServer', m!, 'mgmt=ipmi', `address=${host}`, `port=${port}`, 'user=admin', `password_file=${pw}`], { db: this.db });
       expect(r.code, r.err).toBe(0);
     }
+    // The lab's snmptrapd is the monitor's trap-forwarding destination.
+    const f = run('dscli', ['setTrapForward', '1', `127.0.0.1:${this.env.KANRI_LAB_TRAP_PORT}`, 'community=lab'], { db: this.db });
+    expect(f.code, f.err).toBe(0);
   }
 
   /** Standby machines run (an SSH deploy reaches only a running machine) and their host keys are accepted once. */
@@ -100,6 +103,39 @@ export class Lab {
     const out = execFileSync('socat', ['-', `UNIX-CONNECT:${this.env.KANRI_LAB_HAPROXY_SOCKET}`], { input: 'show servers state web\n', encoding: 'utf8', timeout: 10_000 });
     return out.split('\n').filter((l) => /^\d+ web /.test(l)).map((l) => l.split(' ')).map((f) => ({ name: f[3]!, addr: f[4]! }))
       .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** The VLAN tag of the machine's switch port (m<n>-eth0) in the lab's ovsdb-server, '' when it has none. */
+  vlanTag(m: string): string {
+    const tag = sh('ovs-vsctl', [`--db=unix:${this.env.KANRI_LAB_OVSDB_SOCKET}`, '--no-wait', '--timeout=5', 'get', 'port', `${m}-eth0`, 'tag']);
+    return tag === '[]' ? '' : tag;
+  }
+
+  /** The initiators the ACL of a disk volume's iSCSI target allows, read from tgtd with tgtadm. */
+  acl(volume: string): string[] {
+    const out = sh('tgtadm', ['-C', this.env.KANRI_LAB_TGTD_CONTROL_PORT!, '--lld', 'iscsi', '--op', 'show', '--mode', 'target']);
+    const target = `${this.env.KANRI_LAB_TARGET_PREFIX}:${volume}`;
+    const acl: string[] = [];
+    let cur = '';
+    let inAcl = false;
+    for (const line of out.split('\n')) {
+      const t = /^Target \d+: (\S+)/.exec(line);
+      if (t) { cur = t[1]!; inAcl = false; continue; }
+      if (/^ {4}\S/.test(line)) inAcl = line.trim() === 'ACL information:';
+      else if (inAcl && cur === target && line.trim()) acl.push(line.trim());
+    }
+    return acl.sort();
+  }
+
+  /** A machine's iSCSI initiator name (lab.yaml). */
+  initiator(m: string): string {
+    return `iqn.2026-01.test.kanri-lab:${m}`;
+  }
+
+  /** What the lab's snmptrapd logged. */
+  traps(): string {
+    const f = join(this.dir, 'traps.log');
+    return existsSync(f) ? readFileSync(f, 'utf8') : '';
   }
 
   virsh(i: number, ...args: string[]): string {
