@@ -4,8 +4,12 @@
 // switch ports in ovsdb-server (ovs-vsctl), the targets' ACLs in tgtd (tgtadm), and the traps
 // the monitor forwards to the lab's snmptrapd.
 // Seed 004: add /c L4345–4404, delete /c L4455–4516, deploygrp L4517–4574, reboot L4902–4939.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { binaries, run } from './support/cli.js';
 import { Lab, labUsable, sh } from './support/lab.js';
+import { queryAll } from './support/store.js';
 import { petTrapArgs, snmptrap, startMonitor } from './support/monitor.js';
 
 const ok = labUsable('lab scale out and in');
@@ -16,10 +20,17 @@ describe.runIf(ok)('the lab: add /c, deploygrp, reboot, delete /c (no sim driver
   let active: string[] = [];
 
   beforeAll(() => {
-    lab.up();
+    // Web also has standby-time software: the machine gives its host address up when it leaves.
+    lab.up((yaml) => yaml
+      .replace('software:\n', 'software:\n  - { name: GiveUp, kind: scenario, version: "1", date: "2026-01-01", source: "ip addr del $PVM_IP_ADDRESS_1_1/24 dev eth0" }\n')
+      .replace('    software: { activation: [SetIP] }\n    driver_settings:\n', '    software: { activation: [SetIP], standby: [GiveUp] }\n    driver_settings:\n'));
     lab.standBy('m1', 'm2', 'm3');
   }, 180_000);
-  afterAll(() => lab.down(), 90_000);
+  let replacing: ReturnType<typeof spawn> | undefined;
+  afterAll(() => {
+    replacing?.kill('SIGKILL');
+    lab.down();
+  }, 90_000);
 
   /** Switch port tags and target ACLs say exactly which machines hold Web's host settings. */
   function expectVlanAndStorage(): void {
@@ -104,6 +115,8 @@ describe.runIf(ok)('the lab: add /c, deploygrp, reboot, delete /c (no sim driver
     expect(lab.members()).toEqual([{ name: spare, addr: lab.addr(101) }, { name: kept, addr: lab.addr(102) }].sort((a, b) => a.name.localeCompare(b.name)));
     expect(lab.vlanTag(old)).toBe('');
     expect(lab.acl('lab-web01')).toEqual([lab.initiator(spare)]);
+    // The standby-time software ran on the old machine before it was shut down: it gave the address up.
+    expect(lab.addresses(old)).not.toContain(lab.addr(101));
     expectVlanAndStorage();
     active = [spare, kept];
   }, 120_000);
@@ -122,5 +135,41 @@ describe.runIf(ok)('the lab: add /c, deploygrp, reboot, delete /c (no sim driver
     // Out of VLAN 100, and no target allows any machine.
     expectVlanAndStorage();
     expect(['m1', 'm2', 'm3'].map((m) => lab.vlanTag(m))).toEqual(['', '', '']);
+    for (const [i, m] of active.entries()) expect(lab.addresses(m)).not.toContain(lab.addr(101 + i));
   }, 120_000);
+
+  it('pvmutl replace of a dead machine (its BMC and its sshd gone): standby software cannot reach it, the job goes on to fencing, confirm-off, the spare takes over', async () => {
+    // Seed 004 L2437: replacement recovers from a failed machine; L2950: standby-time software is
+    // step 4, before the shutdown (step 5, fenced here); L1202: its installation is never recorded.
+    for (const m of ['m1', 'm2', 'm3']) lab.bmc(m, 'chassis', 'power', 'on');
+    const add = lab.pvmutl('add', 'Web');
+    expect({ code: add.code, err: add.err }).toEqual({ code: 0, err: '' });
+    const dead = lab.holder('web01')!;
+    // The machine dies with its BMC: no controller, no sshd, no link.
+    process.kill(lab.pidOf(`bmc-${dead}`), 'SIGKILL');
+    process.kill(lab.pidOf(`sshd-${dead}`), 'SIGKILL');
+    sh('ip', ['-n', lab.ns(dead), 'link', 'set', 'eth0', 'down']);
+    const child = replacing = spawn(join(binaries(), 'pvmutl'), ['replace', 'Web', 'web01'], { env: { ...process.env, LANG: 'C', LC_ALL: '', KANRI_DB: lab.db }, stdio: 'ignore' });
+    const done = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    const waiting = (): boolean => new RegExp(`^${dead}\t.*\twaiting for fencing\t`, 'm').test(run('kanri', ['machine', 'list'], { db: lab.db }).out);
+    for (const t0 = Date.now(); !waiting();) {
+      if (Date.now() - t0 > 90_000) throw new Error('the replacement did not reach fencing');
+      if (child.exitCode !== null) throw new Error(`the replacement ended with ${child.exitCode} before fencing`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    // The standby-time software's failure is in the event log (2501), and nothing was taken over yet.
+    expect(queryAll(lab.db, 'SELECT message FROM events WHERE event_id = 2501').map((e) => (e as { message: string }).message))
+      .toEqual([expect.stringContaining(`GiveUp`)]);
+    expect(lab.holder('web01')).toBe(dead);
+    expect(run('kanri', ['machine', 'confirm-off', dead], { db: lab.db }).code).toBe(0);
+    expect(await done).toBe(0);
+    const spare = lab.holder('web01')!;
+    expect(spare).not.toBe(dead);
+    expect(lab.bmc(spare, 'chassis', 'power', 'status')).toBe('Chassis Power is on');
+    expect(lab.answers(lab.addr(101))).toBe(lab.mac(spare));
+    expect(lab.members()).toEqual([{ name: spare, addr: lab.addr(101) }]);
+    expect(lab.vlanTag(spare)).toBe('100');
+    expect(lab.acl('lab-web01')).toEqual([lab.initiator(spare)]);
+    expect(lab.vlanTag(dead)).toBe('');
+  }, 180_000);
 });

@@ -117,6 +117,23 @@ export async function fenceOff(c: OpContext, p: PowerInterface, m: MachineRef, s
   await waitForConfirmation(c, p, m, reason);
 }
 
+/**
+ * Whether the machine's controller answers a power-state read: false when it does not (or
+ * reads nothing), undefined when the machine has no power driver to ask.
+ */
+export async function controllerAnswers(c: OpContext, m: MachineRef): Promise<boolean | undefined> {
+  const driver = driverNameFor(c.db, m.id, c.side.group?.id ?? null, 'power');
+  if (!driver) return undefined;
+  try {
+    const p = await bindInterface(c.db, driver, 'power');
+    return (await p.state(c, m)).state !== 'unknown';
+  } catch (e) {
+    c.signal.throwIfAborted();
+    c.log(`${m.name}: its controller does not answer: ${why(e)}`);
+    return false;
+  }
+}
+
 // ---- what operators see and do -------------------------------------------------------------------
 
 export interface FencingWait { machine: string; jobId: number | null; since: string; reason: string }

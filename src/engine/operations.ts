@@ -12,7 +12,7 @@ import { recordPower } from '../adapters/controller.js';
 import {
   type Item, type Owners, activationList, decideDifferential, installedItems, itemsOf, standbyList,
 } from '../domain/distribution.js';
-import { fenceOff } from './fencing.js';
+import { controllerAnswers, fenceOff } from './fencing.js';
 import { writeNicCountEvent, writeSoftwareEvent, writeVlanEvent, writeVmEvent } from './events.js';
 import { recordSize } from './capacity.js';
 import { pvmEnvironment } from '../domain/pvm-env.js';
@@ -159,6 +159,19 @@ export const OPERATIONS: Record<Operation, Op> = {
   'disconnect-storage': on('storage', async (c, s: StorageInterface) => s.disconnect(c, machine(c), volumesOf(c.db, need(c.side.host, 'a host setting').id))),
   'distribute-activation': on('deploy', async (c, d) => distribute(c, d, machine(c), 'activation')),
   'distribute-standby': on('deploy', async (c, d) => distribute(c, d, machine(c), 'standby')),
+  // The source of a replacement is usually a failed machine (seed 004 L2437): when neither it
+  // nor its controller answers, its standby-time software (whose installation is never
+  // recorded, L1202) cannot reach it, and the job goes on to fence it (step 5) rather than fail.
+  'distribute-standby-source': on('deploy', async (c, d) => {
+    const m = machine(c);
+    try {
+      await distribute(c, d, m, 'standby');
+    } catch (e) {
+      c.signal.throwIfAborted();
+      if ((await controllerAnswers(c, m)) !== false) throw e;
+      c.log(`${m.name}: standby-time software not distributed (${(e as Error)?.message ?? String(e)}) and its controller does not answer: going on to fence it`);
+    }
+  }),
   'redistribute': on('deploy', async (c, d) => {
     // Decided when the step runs, not when the command was given: a held job sees the latest record.
     const m = machine(c);

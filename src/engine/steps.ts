@@ -23,7 +23,7 @@ export type Operation =
   | 'replace-machine' | 'decide-machine' | 'create-vm' | 'dpm-register' | 'personality'
   | 'network-setting' | 'dpm-unregister' | 'delete-vm' | 'migrate' | 'check-power' | 'move-vm'
   | 'failover' | 'reboot' | 'recreate-vm' | 'redistribute' | 'distribute-specified'
-  | 'suspend' | 'pool-add' | 'pool-remove' | 'no-destination' | 'fence-off';
+  | 'suspend' | 'pool-add' | 'pool-remove' | 'no-destination' | 'fence-off' | 'distribute-standby-source';
 
 export interface StepDef {
   no: number;
@@ -79,7 +79,8 @@ export const REPLACE_PHYSICAL: StepDef[] = [
   s(1, 'LB', 'Unregister from load-balancing group', 'lb-remove', 'src'),
   s(2, 'VLAN', 'VLAN setting', 'vlan-remove', 'src'),
   s(3, 'mgmt NW', 'Delete from ESMPRO/ServerManager', 'monitor-unregister', 'src'),
-  s(4, 'standard', 'Distribute standby-time software', 'distribute-standby', 'src'),
+  // A source that does not answer (nor does its controller) is fenced without it (operations.ts).
+  s(4, 'standard', 'Distribute standby-time software', 'distribute-standby-source', 'src'),
   // The source is fenced (engine/fencing.ts): its host setting moves only once it is known to be off.
   s(5, 'standard', 'Shut down source machine', 'fence-off', 'src'),
   s(6, 'Storage', 'Disconnect storage (disk volume)', 'disconnect-storage', 'src'),

@@ -3,7 +3,7 @@
 // BMCs, and reads the peers themselves: ip in the machines' namespaces, ipmitool, the HAProxy
 // runtime API, virsh, ovs-vsctl, tgtadm. stop() brings it down and checks nothing is left.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { run } from './cli.js';
@@ -26,12 +26,21 @@ export class Lab {
   readonly db = join(tempDir(), 'kanri.db');
   env: Record<string, string> = {};
 
-  /** lab.sh up, the store made from its data centre, its BMCs registered (standby machines stay off). */
-  up(): void {
+  /**
+   * lab.sh up, the store made from its data centre (lab.yaml, changed by `amend` when given),
+   * its BMCs registered (standby machines stay off).
+   */
+  up(amend?: (yaml: string) => string): void {
     execFileSync(LAB, ['up', this.dir], { encoding: 'utf8', timeout: 120_000 });
     this.env = Object.fromEntries(readFileSync(join(this.dir, 'lab.env'), 'utf8').trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as [string, string]));
     expect(run('kanri', ['store', 'init'], { db: this.db }).code).toBe(0);
-    const a = run('kanri', ['config', 'apply', join(this.dir, 'lab.yaml')], { db: this.db });
+    let yaml = join(this.dir, 'lab.yaml');
+    if (amend) {
+      const amended = join(this.dir, 'lab-amended.yaml');
+      writeFileSync(amended, amend(readFileSync(yaml, 'utf8')));
+      yaml = amended;
+    }
+    const a = run('kanri', ['config', 'apply', yaml], { db: this.db });
     expect(a.code, a.err).toBe(0);
     for (const line of readFileSync(join(this.dir, 'bmcs'), 'utf8').trim().split('\n')) {
       const [m, host, port, pw] = line.split(' ');
