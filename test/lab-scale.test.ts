@@ -172,4 +172,23 @@ describe.runIf(ok)('the lab: add /c, deploygrp, reboot, delete /c (no sim driver
     expect(lab.acl('lab-web01')).toEqual([lab.initiator(spare)]);
     expect(lab.vlanTag(dead)).toBe('');
   }, 180_000);
+
+  it('pvmutl add after that: the machine whose controller never answered is passed over (abnormal until kanri machine reset)', () => {
+    // Seed 004 L2457, L2476: activation and replacement take a normal pool machine.
+    const dead = queryAll<{ name: string }>(lab.db, "SELECT name FROM machines WHERE management_status = 'abnormal'").map((r) => r.name);
+    expect(dead).toHaveLength(1);
+    const spare = lab.holder('web01')!;
+    const third = ['m1', 'm2', 'm3'].find((m) => m !== dead[0] && m !== spare)!;
+    // (The dead machine is the first by name, the one plain selection would take.)
+    expect(dead[0]! < third).toBe(true);
+    const r = lab.pvmutl('add', 'Web');
+    expect({ code: r.code, err: r.err }).toEqual({ code: 0, err: '' });
+    expect(lab.holder('web02')).toBe(third);
+    expect(lab.answers(lab.addr(102))).toBe(lab.mac(third));
+    expect(lab.members()).toEqual([{ name: spare, addr: lab.addr(101) }, { name: third, addr: lab.addr(102) }].sort((a, b) => a.name.localeCompare(b.name)));
+    // Nothing else is left: one more add is refused and changes nothing.
+    const more = lab.pvmutl('add', 'Web');
+    expect(more.code).not.toBe(0);
+    expect(lab.holder('web03')).toBeUndefined();
+  }, 120_000);
 });

@@ -88,7 +88,11 @@ async function waitForConfirmation(c: OpContext, p: PowerInterface, m: MachineRe
     for (;;) {
       const row = c.db.prepare('SELECT confirmed_by, confirmed_at FROM fencing_waits WHERE machine_id = ?').get(m.id) as { confirmed_by: string | null; confirmed_at: string | null } | undefined;
       if (row?.confirmed_at) {
-        c.log(`${m.name}: confirmed off by ${row.confirmed_by} at ${row.confirmed_at}`);
+        // Its controller never answered: the machine goes back to a pool unable to be powered
+        // or read, so it is no "normal pool machine" (seed 004 L2457, L2476) and automatic
+        // selection must pass it over until an operator repairs it and runs kanri machine reset.
+        c.db.prepare("UPDATE machines SET management_status = 'abnormal' WHERE id = ?").run(m.id);
+        c.log(`${m.name}: confirmed off by ${row.confirmed_by} at ${row.confirmed_at}; its controller does not answer: management status abnormal (kanri machine reset ${m.name} once it is repaired)`);
         return;
       }
       if (Date.now() - lastTry >= retryMs) {
