@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { binaries, run } from './support/cli.js';
 import { fixtureStore, queryAll, storeDigest } from './support/store.js';
 import { requirePeer } from './support/peers.js';
+import { until } from './support/until.js';
 import { type RunningMonitor, petTrapArgs, snmptrap, startMonitor } from './support/monitor.js';
 
 const YAML = (settings = ''): string => `
@@ -180,6 +181,25 @@ describe('kanri monitor: policies', () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect(queryAll(db, "SELECT count(*) AS n FROM jobs WHERE command LIKE 'policy chain 2 %'")).toEqual([{ n: 1 }]);
     expect(actionsOf(db, 2).map((a) => `${a.action} ${a.status}`)).toEqual(['machine-reboot failed']);
+  }, 60_000);
+
+  it('SIGKILL before the engine action changed anything: its job is abandoned, the machine left normal, and the action runs again', async () => {
+    // The sim driver's prepare (before the first step) waits sim.delay_ms.start.
+    const db = fixtureStore(YAML(', sim.delay_ms.start: "600000"'));
+    let mon = await start(db);
+    raise(db, 'SystemMonitorPerf', '10000002', ['--machine', 'web-b']);
+    const { id } = await until('the reboot job running with no step yet', () => queryAll<{ id: number; steps: number }>(db,
+      "SELECT j.id, (SELECT count(*) FROM job_steps s WHERE s.job_id = j.id) AS steps FROM jobs j WHERE j.status = 'running' AND j.command LIKE 'policy chain 1 %'")
+      .find((j) => j.steps === 0));
+    expect(await mon.stop('SIGKILL')).toBe('SIGKILL');
+    expect(k(db, ['sim', 'delay', '0', '--operation', 'start']).code).toBe(0);
+    mon = await start(db);
+    await until('chain 1 to complete', () => chains(db)[0]?.status === 'completed', 30_000);
+    expect(queryAll(db, 'SELECT status FROM jobs WHERE command LIKE ? ORDER BY id', 'policy chain 1 %')).toEqual([{ status: 'abandoned' }, { status: 'completed' }]);
+    expect(queryAll(db, 'SELECT status FROM jobs WHERE id = ?', id)).toEqual([{ status: 'abandoned' }]);
+    expect(queryAll(db, "SELECT management_status FROM machines WHERE name = 'web-b'")).toEqual([{ management_status: 'normal' }]);
+    expect(queryAll(db, 'SELECT count(*) AS n FROM reservations')).toEqual([{ n: 0 }]);
+    expect(actionsOf(db, 1).map((a) => `${a.action} ${a.status}`)).toEqual(['machine-reboot completed', 'status-normal completed']);
   }, 60_000);
 
   it('SIGTERM: intake stops, a running job ends within monitor.drain_s, the monitor exits 0; one monitor per store', async () => {

@@ -9,6 +9,7 @@ import { writeJobEvent } from './events.js';
 import { ACTIVE, abandonJob, createJob, discardHeld, finishJob, replanJob } from './job-state.js';
 import type { JobPlan, Resource } from './plan.js';
 import { insertClaims, releaseClaims } from './capacity.js';
+import { READ_ONLY_STEPS } from './steps.js';
 
 /**
  * A job is abandoned at once when its process is gone. A process that still
@@ -35,8 +36,21 @@ function pidAlive(pid: number): boolean {
 }
 
 /**
- * Marks running or held jobs whose process is gone (or silent) as abandoned,
- * frees their reservations and flags their machines. Any invocation may call it.
+ * Whether a job started a step that changes a machine (journal of job_steps). A job that did
+ * not — abandoned while its drivers prepared, or in a step that only reads — left its
+ * machines as they were.
+ */
+export function changedMachines(db: Db, jobId: number): boolean {
+  const names = db.prepare('SELECT name FROM job_steps WHERE job_id = ?').all(jobId) as Array<{ name: string }>;
+  return names.some((s) => !READ_ONLY_STEPS.has(s.name));
+}
+
+/**
+ * Marks running or held jobs whose process is gone (or silent) as abandoned and frees
+ * their reservations. Their machines are flagged abnormal only when a step that changes a
+ * machine had started (spec event 2085: a machine left "in use" by an action ends
+ * abnormally); a job abandoned before any such step leaves them as they were. Any
+ * invocation may call it.
  */
 export function sweepAbandoned(db: Db): number[] {
   const rows = db.prepare("SELECT id, sequence, pid, heartbeat_at, params FROM jobs WHERE status IN ('running', 'held')").all() as
@@ -49,7 +63,7 @@ export function sweepAbandoned(db: Db): number[] {
       const why = j.pid !== null && pidAlive(j.pid) ? `heartbeat of process ${j.pid} lost` : `process ${j.pid ?? '?'} ended without finishing the job`;
       const machines = db.prepare("SELECT resource_id FROM reservations WHERE job_id = ? AND resource = 'machine'").all(j.id) as Array<{ resource_id: string }>;
       if (!abandonJob(db, j.id, why)) continue;
-      for (const m of machines) if (/^\d+$/.test(m.resource_id)) db.prepare("UPDATE machines SET management_status = 'abnormal' WHERE id = ?").run(Number(m.resource_id));
+      if (changedMachines(db, j.id)) for (const m of machines) if (/^\d+$/.test(m.resource_id)) db.prepare("UPDATE machines SET management_status = 'abnormal' WHERE id = ?").run(Number(m.resource_id));
       releaseReservations(db, j.id);
       const p = JSON.parse(j.params) as Record<string, string>;
       writeJobEvent(db, j.sequence, 'failed', { jobId: j.id, machine: p.machine ?? '', group: p.group ?? '' });
