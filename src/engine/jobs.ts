@@ -4,6 +4,7 @@
 // job's status goes through job-state.ts.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../store/db.js';
+import { withBusyTimeout } from '../store/busy.js';
 import { EngineError } from './errors.js';
 import { writeJobEvent } from './events.js';
 import { ACTIVE, abandonJob, createJob, discardHeld, finishJob, replanJob } from './job-state.js';
@@ -19,6 +20,8 @@ export const HEARTBEAT_STALE_MS = 120_000;
 export const HEARTBEAT_EVERY_MS = 1_000;
 /** How often a process looks for cancel requests of its jobs (cancel is honoured within 1 s). */
 export const CANCEL_POLL_MS = 200;
+/** How long one heartbeat waits for a store another process holds (then the next tick tries). */
+const HEARTBEAT_WAIT_MS = 50;
 const HOLD_POLL_MS = 200;
 
 export interface Job { id: number; plan: JobPlan }
@@ -234,8 +237,11 @@ export class JobWatch {
     if (ids.length === 0) return;
     try {
       if (++this.ticks % Math.round(HEARTBEAT_EVERY_MS / CANCEL_POLL_MS) === 0) {
-        // Every unfinished job of this process, group-level jobs included.
-        this.db.prepare("UPDATE jobs SET heartbeat_at = ? WHERE pid = ? AND status IN ('running', 'held')").run(new Date().toISOString(), process.pid);
+        // Every unfinished job of this process, group-level jobs included. A short wait: while
+        // another process holds the store the beat is tried again next tick, instead of
+        // stopping this process's event loop (a daemon's HTTP) for the whole busy timeout.
+        withBusyTimeout(this.db, HEARTBEAT_WAIT_MS, () =>
+          this.db.prepare("UPDATE jobs SET heartbeat_at = ? WHERE pid = ? AND status IN ('running', 'held')").run(new Date().toISOString(), process.pid));
       }
       const flagged = this.db.prepare(
         `SELECT id, status FROM jobs WHERE id IN (${inList(ids)}) AND (cancel_requested = 1 OR status NOT IN ('running', 'held'))`,
