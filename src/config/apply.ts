@@ -250,7 +250,7 @@ function write(db: Db, dc: DataCentre): void {
     if (m.vm_server) q('UPDATE machines SET vm_server_id = ? WHERE id = ?').run(machineId(m.vm_server), id);
     if (m.bmc) {
       q('UPDATE machines SET mgmt_type = ?, bmc_address = ?, bmc_port = ?, bmc_user = ?, cipher_suite = ? WHERE id = ?')
-        .run(m.bmc.type, m.bmc.address, m.bmc.port ?? null, m.bmc.user ?? null, m.bmc.cipher === 'auto' ? null : m.bmc.cipher ?? null, id);
+        .run(m.bmc.type, m.bmc.address ?? null, m.bmc.port ?? null, m.bmc.user ?? null, m.bmc.cipher === 'auto' ? null : m.bmc.cipher ?? null, id);
     } else {
       // No controller in the description: none in the store, and no password kept for it.
       q('UPDATE machines SET mgmt_type = NULL, bmc_port = NULL, bmc_user = NULL, bmc_secret = NULL, cipher_suite = NULL, bmc_probe = NULL WHERE id = ?').run(id);

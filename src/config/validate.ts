@@ -436,10 +436,11 @@ function machine(r: Reader, path: string, v: unknown): MachineDoc {
   if (o.bmc !== undefined && o.bmc !== null) {
     const bp = join(path, 'bmc');
     const b = r.obj(bp, o.bmc, ['type', 'address', 'port', 'user', 'cipher']);
-    const bmc: NonNullable<MachineDoc['bmc']> = {
-      type: r.oneOf(join(bp, 'type'), b.type, CONTROLLER_TYPES),
-      address: r.str(join(bp, 'address'), b.address, { required: true }) ?? '',
-    };
+    const bmc: NonNullable<MachineDoc['bmc']> = { type: r.oneOf(join(bp, 'type'), b.type, CONTROLLER_TYPES) };
+    // A sim controller has no address (dscli createServer NAME mgmt=sim registers none);
+    // a real one needs it, as createServer requires it.
+    const address = r.str(join(bp, 'address'), b.address, { required: bmc.type !== 'sim' });
+    if (address !== undefined) bmc.address = address;
     // The same defaults as dscli createServer, so that a file and a registration compare equal.
     const port = r.int(join(bp, 'port'), b.port, bmc.type === 'ipmi' ? 623 : bmc.type === 'redfish' ? 443 : undefined, 1, 65535);
     if (port !== undefined) bmc.port = port;
@@ -577,7 +578,7 @@ function crossCheck(r: Reader, dc: DataCentre): void {
   for (const m of dc.machines) {
     const at = `machine ${m.name}`;
     checkDrivers(r, at, m.drivers);
-    if (m.bmc) {
+    if (m.bmc?.address !== undefined) {
       const key = `${m.bmc.address}:${m.bmc.port ?? ''}`;
       if (bmcs.has(key)) r.fail(`${at}: bmc`, `management controller ${key} is also used by ${bmcs.get(key)}`);
       else bmcs.set(key, m.name);
