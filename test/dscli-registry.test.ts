@@ -204,6 +204,21 @@ describe('ServerList, groups and return codes without a controller', () => {
     expect(dscli(db, ['deleteGroup', 'front']).code).toBe(2);
   });
 
+  it('a ServerList that selects nothing is 2 with its reason, and no controller is asked (spec/dscli.md lines 36, 66, 68)', () => {
+    const db = setup();
+    expect(dscli(db, ['createGroup', 'rack1']).code).toBe(0);
+    expect(dscli(db, ['addGroupServer', 'rack1', 'web02']).code).toBe(0);
+    expect(dscli(db, ['createGroup', 'spare']).code).toBe(0);
+    expect(dscli(db, ['powerOn', 'web01']).code).toBe(0);
+    for (const list of ['rack1@web01', 'web01,-web01', 'spare']) {
+      const r = dscli(db, ['powerOff', list]);
+      expect(r, list).toMatchObject({ code: 2, out: '', err: `dscli: the ServerList selects no server: ${list}\n` });
+    }
+    expect(dscli(db, ['getPowerStatus', 'web01']).out).toBe('web01 on\n');
+    expect(dscli(db, ['getPowerStatus', 'rack1@web02']).out).toBe('web02 off\n');
+    expect(dscli(db, ['getPowerStatus', 'rack1@web01'], { env: { LANG: 'ja_JP.UTF-8' } }).err).toBe('dscli: ServerList が選ぶサーバーがありません: rack1@web01\n');
+  });
+
   it('Redfish servers: power and logs go to the controller, BMC-only commands are always 6; mixed list is 7', async () => {
     const db = setup();
     // Nothing listens on this loopback port: the Redfish driver is tried and cannot connect (5).

@@ -102,6 +102,7 @@ export const JA: ReadonlyArray<readonly [en: string, ja: string]> = [
   // ---- dscli: ServerList and host ranges ------------------------------------------------------
   ['a ServerList is required', 'ServerList が必要です'],
   ['the ServerList is too large (more than {1} names)', 'ServerList が大きすぎます ({1} 件超)'],
+  ['the ServerList selects no server: {1}', 'ServerList が選ぶサーバーがありません: {1}'],
   ['not a registered server or dscli group: {1}', '登録済みのサーバーでも dscli グループでもありません: {1}'],
   ['server list file {1} names another file ({2}); files do not nest', 'サーバーリストファイル {1} が別のファイル ({2}) を指定しています。ファイルは入れ子にできません'],
   ['server list file {1}: {2}', 'サーバーリストファイル {1}: {2}'],
