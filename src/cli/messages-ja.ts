@@ -190,12 +190,14 @@ export const JA: ReadonlyArray<readonly [en: string, ja: string]> = [
   ['no monitor is running on this store: the event is decided when one starts', 'このストアで動作中のモニターはありません: イベントはモニターの起動時に判定されます'],
   ['no standard policy {1} (known: {2})', '標準ポリシー {1} はありません (既知のもの: {2})'],
   ["unknown notifying source '{1}' (known: {2})", "不明な通報元です: '{1}' (既知のもの: {2})"],
-  // commander's own messages (kanri's option parser)
-  ["error: unknown command '{1}'", "エラー: 不明なコマンドです: '{1}'"],
-  ["error: unknown option '{1}'", "エラー: 不明なオプションです: '{1}'"],
-  ["error: missing required argument '{1}'", "エラー: 必須の引数 '{1}' がありません"],
-  ["error: option '{1}' argument missing", "エラー: オプション '{1}' の引数がありません"],
-  ["error: too many arguments for '{1}'. Expected {2} arguments but got {3}.", "エラー: '{1}' の引数が多すぎます。{2} 個のところ {3} 個あります。"],
-  ['(Did you mean {1}?)', '（もしかして {1}?）'],
-  ['error: too many arguments. Expected {1} arguments but got {2}.', 'エラー: 引数が多すぎます。{1} 個のところ {2} 個あります。'],
+  // commander's own messages (kanri's option parser), made one line by kanri/usage.ts
+  ["unknown command '{1}'", "不明なコマンドです: '{1}'"],
+  ["unknown option '{1}'", "不明なオプションです: '{1}'"],
+  ["missing required argument '{1}'", "必須の引数 '{1}' がありません"],
+  ["option '{1}' argument missing", "オプション '{1}' の引数がありません"],
+  ["too many arguments for '{1}'. Expected {2} arguments but got {3}", "'{1}' の引数が多すぎます ({2} 個のところ {3} 個あります)"],
+  ["too many arguments for '{1}'. Expected {2} argument but got {3}", "'{1}' の引数が多すぎます ({2} 個のところ {3} 個あります)"],
+  ['too many arguments. Expected {1} arguments but got {2}', '引数が多すぎます ({1} 個のところ {2} 個あります)'],
+  ["no help for '{1}'", "'{1}' のヘルプはありません"],
+  ["run '{1}'", "'{1}' を参照してください"],
 ];

@@ -1,4 +1,5 @@
 // kanri config apply | check | export.
+import { EXIT } from './exit-codes.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { FileError, writePrivateFile } from '../util/files.js';
 import { parse as parseYaml, stringify } from 'yaml';
@@ -40,9 +41,9 @@ export function loadDataCentre(file: string): DataCentre | undefined {
 }
 
 export function configCheck(file: string): number {
-  if (!loadDataCentre(file)) return 1;
+  if (!loadDataCentre(file)) return EXIT.USAGE;
   process.stdout.write(`${file}: valid\n`);
-  return 0;
+  return EXIT.OK;
 }
 
 export interface ApplyFlags { prune?: boolean; dryRun?: boolean }
@@ -60,7 +61,7 @@ async function confirmRemovals(plan: PlanEntry[]): Promise<boolean> {
 
 export async function configApply(dbPath: string, file: string, flags: ApplyFlags = {}): Promise<number> {
   const dc = loadDataCentre(file);
-  if (!dc) return 1;
+  if (!dc) return EXIT.USAGE;
   if (flags.dryRun) {
     // A dry run never creates a store: against a missing one, everything is added.
     const db = existsSync(dbPath) ? openStore(dbPath, { readonly: true }) : openStore(':memory:');
@@ -69,7 +70,7 @@ export async function configApply(dbPath: string, file: string, flags: ApplyFlag
       for (const e of plan) process.stdout.write(planLine(e) + '\n');
       const n = (op: string): number => plan.filter((e) => e.op === op).length;
       process.stdout.write(`dry run of ${file}: ${n('add')} to add, ${n('change')} to change, ${n('remove')} to remove; nothing was written\n`);
-      return 0;
+      return EXIT.OK;
     } finally {
       db.close();
     }
@@ -91,11 +92,11 @@ export async function configApply(dbPath: string, file: string, flags: ApplyFlag
     for (const e of plan.filter((x) => x.op === 'remove')) process.stdout.write(`removed ${e.kind} ${e.name}\n`);
     const summary = Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(', ');
     process.stdout.write(changed ? `applied ${file}: ${summary}\n` : `no changes: the store already matches ${file}\n`);
-    return 0;
+    return EXIT.OK;
   } catch (err) {
     if (err instanceof ApplyRefused) {
       complain('kanri', `config apply refused: ${err.message}`);
-      return 1;
+      return EXIT.USAGE;
     }
     throw err;
   } finally {
@@ -116,10 +117,10 @@ export function configExport(dbPath: string, output: string | undefined): number
       } catch (err) {
         if (!(err instanceof FileError)) throw err;
         complain('kanri', `${err.message}`);
-        return 1;
+        return EXIT.USAGE;
       }
     } else process.stdout.write(text);
-    return 0;
+    return EXIT.OK;
   });
 }
 
@@ -127,5 +128,5 @@ export function storeInit(dbPath: string): number {
   const existed = existsSync(dbPath);
   openStore(dbPath, { create: true }).close();
   process.stdout.write(existed ? `store ${dbPath} exists; nothing to do\n` : `created store ${dbPath}\n`);
-  return 0;
+  return EXIT.OK;
 }

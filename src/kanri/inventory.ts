@@ -1,5 +1,6 @@
 // kanri machine list | machine reset | events: what an administrator checks after
 // a job — where each machine is, its statuses, and the event log.
+import { EXIT } from './exit-codes.js';
 import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import { isJapanese } from '../cli/locale.js';
 import { openStore, withStore } from '../store/db.js';
@@ -56,7 +57,7 @@ export function machineList(dbPath: string, group: string | undefined, json = fa
     }
     const mode = listingMode(json);
     process.stdout.write(renderListing(lines, json ? MACHINE_JSON : MACHINE_COLUMNS, mode));
-    return 0;
+    return EXIT.OK;
   });
 }
 
@@ -67,9 +68,9 @@ export function machineReset(dbPath: string, name: string): number {
     if (r.changes === 0) {
       const names = (db.prepare('SELECT name FROM machines').all() as Array<{ name: string }>).map((m) => m.name);
       complain('kanri', `machine not found: ${name}${didYouMean(name, names)}`);
-      return 2;
+      return EXIT.NOT_FOUND;
     }
-    return 0;
+    return EXIT.OK;
   });
 }
 
@@ -110,7 +111,7 @@ export async function eventList(dbPath: string, f: EventFilter): Promise<number>
   const since = f.since !== undefined ? sinceTime(f.since) : undefined;
   if (f.since !== undefined && since === undefined) {
     complain('kanri', `--since '${f.since}' is neither a time nor a duration like 10m`);
-    return 1;
+    return EXIT.USAGE;
   }
   const group = f.group?.replace(/\//g, '\\');
   const where = `(? IS NULL OR machine = ? COLLATE NOCASE) AND (? IS NULL OR group_path = ? COLLATE NOCASE OR group_path LIKE ? ESCAPE '!') AND (? IS NULL OR time >= ?)`;
@@ -122,7 +123,7 @@ export async function eventList(dbPath: string, f: EventFilter): Promise<number>
   try {
     const first = (db.prepare(`${EVENT_SELECT} WHERE ${where} ORDER BY id DESC LIMIT ?`).all(...args, f.limit) as EventLine[]).reverse();
     process.stdout.write(renderListing(first, cols, mode));
-    if (!f.follow) return 0;
+    if (!f.follow) return EXIT.OK;
     let last = first.at(-1)?.id ?? (db.prepare('SELECT ifnull(max(id), 0) AS n FROM events').get() as { n: number }).n;
     const next = db.prepare(`${EVENT_SELECT} WHERE id > ? AND ${where} ORDER BY id LIMIT 1000`);
     return await new Promise<number>((resolve) => {

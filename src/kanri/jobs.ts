@@ -1,5 +1,6 @@
 // kanri job list | show | watch: the job journal (every step's start, end, result and
 // driver output), and following one job to its end.
+import { EXIT } from './exit-codes.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Column, isoWithOffset, listingMode, localTime, renderListing } from '../cli/listing.js';
 import type { Db } from '../store/db.js';
@@ -50,7 +51,7 @@ export function jobList(dbPath: string, limit: number, json = false): number {
     sweepAbandoned(db);
     const rows = db.prepare(`${JOB_SELECT} ORDER BY id DESC LIMIT ?`).all(limit) as JobRow[];
     process.stdout.write(renderListing(rows.reverse(), json ? JOB_JSON : JOB_COLUMNS, listingMode(json)));
-    return 0;
+    return EXIT.OK;
   });
 }
 
@@ -69,7 +70,7 @@ function steps(db: Db, jobId: number): StepRow[] {
 
 function notFound(id: string): number {
   complain('kanri', `job not found: ${id}${id === 'last' ? ' (no job has run yet)' : ''}`);
-  return 2;
+  return EXIT.NOT_FOUND;
 }
 
 export function jobShow(dbPath: string, id: string, json = false): number {
@@ -87,7 +88,7 @@ export function jobShow(dbPath: string, id: string, json = false): number {
         started_at: isoWithOffset(s.started_at), ended_at: isoWithOffset(s.ended_at), output: s.output.split('\n').filter(Boolean),
       }));
       process.stdout.write(JSON.stringify(doc) + '\n');
-      return 0;
+      return EXIT.OK;
     }
     process.stdout.write(`job ${formatJobId(job.id)} ${job.sequence} ${job.status} (${job.command})\n`);
     for (const [k, v] of Object.entries(JSON.parse(job.params) as Record<string, string>)) process.stdout.write(`  ${k}=${v}\n`);
@@ -96,14 +97,14 @@ export function jobShow(dbPath: string, id: string, json = false): number {
       process.stdout.write(`  ${String(s.seq).padStart(2)}. [${s.tag}] ${s.name}${s.target ? ` (${s.target})` : ''}: ${s.status}\n`);
       for (const line of s.output.split('\n').filter(Boolean)) process.stdout.write(`        ${line}\n`);
     }
-    return 0;
+    return EXIT.OK;
   });
 }
 
 const WATCH_POLL_MS = 300;
 
 /** The exit code a watched job ends with: 0 completed, 6 could not start, 7 otherwise (as pvmutl). */
-const outcomeCode = (j: JobRow): number => (j.status === 'completed' ? 0 : j.exit_code === 6 ? 6 : 7);
+const outcomeCode = (j: JobRow): number => (j.status === 'completed' ? EXIT.OK : j.exit_code === EXIT.NOT_STARTABLE ? EXIT.NOT_STARTABLE : EXIT.JOB_FAILED);
 
 /**
  * Follows a job until it ends, printing each step as it starts and ends (on a terminal

@@ -1,4 +1,5 @@
 // kanri monitor | monitor status | monitor user … | event raise | policy templates | policy explain.
+import { EXIT } from './exit-codes.js';
 import { readSecret } from '../cli/secret-input.js';
 import { withStore } from '../store/db.js';
 import { sealSecret } from '../store/secrets.js';
@@ -39,7 +40,7 @@ export async function monitorStatus(dbPath: string): Promise<number> {
       const acts = JSON.parse(c.actions) as string[];
       out(`  chain ${c.id} ${c.status} ${on}: ${c.policy} / ${c.rule_event}: ${acts.map((a, i) => (i < c.next_action ? `${a}✓` : a)).join(', ')}${c.error ? ` (${c.error})` : ''}`);
     }
-    return 0;
+    return EXIT.OK;
   });
 }
 
@@ -54,17 +55,17 @@ async function twoSecrets(): Promise<[string, string]> {
 export async function monitorUserAdd(dbPath: string, name: string, o: { auth: string; priv: string }): Promise<number> {
   const auths = ['md5', 'sha', 'sha224', 'sha256', 'sha384', 'sha512'];
   const privs = ['des', 'aes', 'aes256b', 'aes256r'];
-  if (!/^[\x21-\x7e]{1,32}$/.test(name)) { complain('kanri', 'the user name must be 1-32 printable characters'); return 1; }
-  if (!auths.includes(o.auth)) { complain('kanri', `--auth must be one of ${auths.join(', ')}`); return 1; }
-  if (!privs.includes(o.priv)) { complain('kanri', `--priv must be one of ${privs.join(', ')}`); return 1; }
+  if (!/^[\x21-\x7e]{1,32}$/.test(name)) { complain('kanri', 'the user name must be 1-32 printable characters'); return EXIT.USAGE; }
+  if (!auths.includes(o.auth)) { complain('kanri', `--auth must be one of ${auths.join(', ')}`); return EXIT.USAGE; }
+  if (!privs.includes(o.priv)) { complain('kanri', `--priv must be one of ${privs.join(', ')}`); return EXIT.USAGE; }
   const [authKey, privKey] = await twoSecrets();
-  if (authKey.length < 8 || privKey.length < 8) { complain('kanri', 'expected the authentication and privacy keys (8 characters or more) on two lines of standard input'); return 1; }
+  if (authKey.length < 8 || privKey.length < 8) { complain('kanri', 'expected the authentication and privacy keys (8 characters or more) on two lines of standard input'); return EXIT.USAGE; }
   return withStore(dbPath, (db) => {
     db.prepare(`INSERT INTO monitor_snmp_users (name, auth_protocol, priv_protocol, auth_key, priv_key) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (name) DO UPDATE SET auth_protocol = excluded.auth_protocol, priv_protocol = excluded.priv_protocol, auth_key = excluded.auth_key, priv_key = excluded.priv_key`)
       .run(name, o.auth, o.priv, sealSecret(db, authKey, snmpUserPurpose(name, 'auth')), sealSecret(db, privKey, snmpUserPurpose(name, 'priv')));
     out(`SNMPv3 user ${name} (authPriv, ${o.auth}/${o.priv}) stored; a running monitor takes it on SIGHUP`);
-    return 0;
+    return EXIT.OK;
   });
 }
 
@@ -73,29 +74,29 @@ export function monitorUserList(dbPath: string): number {
     for (const u of db.prepare('SELECT name, auth_protocol, priv_protocol FROM monitor_snmp_users ORDER BY name').all() as Array<{ name: string; auth_protocol: string; priv_protocol: string }>) {
       out(`${u.name} authPriv ${u.auth_protocol}/${u.priv_protocol}`);
     }
-    return 0;
+    return EXIT.OK;
   });
 }
 
 export function monitorUserRemove(dbPath: string, name: string): number {
   return withStore(dbPath, (db) => {
-    if (db.prepare('DELETE FROM monitor_snmp_users WHERE name = ?').run(name).changes === 0) { complain('kanri', `no SNMPv3 user ${name}`); return 2; }
-    return 0;
+    if (db.prepare('DELETE FROM monitor_snmp_users WHERE name = ?').run(name).changes === 0) { complain('kanri', `no SNMPv3 user ${name}`); return EXIT.NOT_FOUND; }
+    return EXIT.OK;
   });
 }
 
 export async function eventRaise(dbPath: string, source: string, event: string, o: { machine?: string; group?: string; detail?: string }): Promise<number> {
-  if ((o.machine === undefined) === (o.group === undefined)) { complain('kanri', 'give exactly one of --machine NAME or --group PATH'); return 1; }
+  if ((o.machine === undefined) === (o.group === undefined)) { complain('kanri', 'give exactly one of --machine NAME or --group PATH'); return EXIT.USAGE; }
   const code = withStore(dbPath, (db) => {
     const intake = new Intake(db);
     const r = intake.receive({
       source, event, origin: 'custom', sender: `kanri event raise (uid ${process.getuid?.() ?? '?'})`,
       ...(o.machine !== undefined ? { machine: o.machine } : {}), ...(o.group !== undefined ? { group: o.group } : {}), ...(o.detail ? { detail: o.detail } : {}),
     });
-    if (!r.ok) { complain('kanri', r.reason); return /not found/.test(r.reason) ? 2 : 1; }
+    if (!r.ok) { complain('kanri', r.reason); return /not found/.test(r.reason) ? EXIT.NOT_FOUND : EXIT.USAGE; }
     const [q] = intake.flush();
     out(`queued event ${q!.id}: ${q!.source} ${q!.event}${q!.summary ? ` (${q!.summary})` : ''}`);
-    return 0;
+    return EXIT.OK;
   });
   if (code !== 0) return code;
   const lock = await takeLock(dbPath).catch(() => undefined);
@@ -103,38 +104,38 @@ export async function eventRaise(dbPath: string, source: string, event: string, 
     lock.release();
     complain('kanri', 'no monitor is running on this store: the event is decided when one starts');
   }
-  return 0;
+  return EXIT.OK;
 }
 
 export function policyTemplates(name: string | undefined): number {
   if (name === undefined) {
     for (const t of STANDARD_POLICIES) out(`${t.name}\t${t.rules.length} rules\t${t.description}`);
-    return 0;
+    return EXIT.OK;
   }
   const t = STANDARD_POLICIES.find((p) => p.name.toLowerCase() === name.toLowerCase());
-  if (!t) { complain('kanri', `no standard policy ${name} (known: ${STANDARD_POLICIES.map((p) => p.name).join(', ')})`); return 2; }
+  if (!t) { complain('kanri', `no standard policy ${name} (known: ${STANDARD_POLICIES.map((p) => p.name).join(', ')})`); return EXIT.NOT_FOUND; }
   out(`${t.name}: ${t.description}`);
   t.rules.forEach((r, i) => {
     const trig = r.triggers.map((x) => `${x.source} ${x.category !== undefined ? `category ${x.category}` : x.event}`).join(' | ');
     out(`${String(i + 1).padStart(2)}. ${r.event} [${trig}] ${r.action_name}: ${r.actions.join(', ')}`);
   });
-  return 0;
+  return EXIT.OK;
 }
 
 /** Which rule matches, which actions would run in which order, which guard would stop them; changes nothing. */
 export function policyExplain(dbPath: string, group: string, source: string, event: string, o: { machine?: string }, print: (s: string) => void = out): number {
   const out = print;
   return withStore(dbPath, (db) => {
-    if (!(EVENT_SOURCES as readonly string[]).includes(source)) { complain('kanri', `unknown notifying source '${source}' (known: ${EVENT_SOURCES.join(', ')})`); return 1; }
+    if (!(EVENT_SOURCES as readonly string[]).includes(source)) { complain('kanri', `unknown notifying source '${source}' (known: ${EVENT_SOURCES.join(', ')})`); return EXIT.USAGE; }
     const r = resolvePath(db, group);
-    if (!isResolved(r) || r.kind === 'category') { complain('kanri', `group not found: ${group}`); return 2; }
+    if (!isResolved(r) || r.kind === 'category') { complain('kanri', `group not found: ${group}`); return EXIT.NOT_FOUND; }
     let checked;
     try {
       checked = checkEvent(db, { source, event, origin: 'custom', group, ...(o.machine !== undefined ? { machine: o.machine } : {}) });
     } catch (e) {
       if (!(e instanceof IntakeRefusal)) throw e;
       // A machine event explained for the group alone: no machine, but the rule still shows.
-      if (o.machine !== undefined || normalizeEvent(source as NotifyingSource, event) === undefined) { complain('kanri', e.message); return /not found/.test(e.message) ? 2 : 1; }
+      if (o.machine !== undefined || normalizeEvent(source as NotifyingSource, event) === undefined) { complain('kanri', e.message); return /not found/.test(e.message) ? EXIT.NOT_FOUND : EXIT.USAGE; }
       const entry = lookup(source as NotifyingSource, event);
       checked = { source: source as NotifyingSource, event: normalizeEvent(source as NotifyingSource, event)!, category: entry?.category ?? null, summary: entry?.summaryJa ?? '', machineId: null, groupId: r.group.id };
     }
@@ -145,10 +146,10 @@ export function policyExplain(dbPath: string, group: string, source: string, eve
     out(`about: ${m ? `machine ${m.name}${m.hostName ? ` (host ${m.hostName})` : ''} in ` : ''}${path}`);
     const modelId = m?.modelId ?? (r.kind === 'model' ? r.model.id : null);
     const policy = policyFor(db, gid, modelId);
-    if (!policy) { out(`policy: none (${path} has no policy): nothing runs`); return 0; }
+    if (!policy) { out(`policy: none (${path} has no policy): nothing runs`); return EXIT.OK; }
     out(`policy: ${policy.name} (of the ${policy.via})`);
     const rule = matchRule(db, policy.id, checked.source, checked.event, checked.category);
-    if (!rule) { out('rule: none matches: nothing runs'); return 0; }
+    if (!rule) { out('rule: none matches: nothing runs'); return EXIT.OK; }
     const t = rule.trigger;
     out(`rule ${rule.position}: ${rule.event} (matched by ${t.source} ${t.category !== undefined ? `category ${t.category}` : t.event})${rule.actionName ? `, action setting ${rule.actionName}` : ''}`);
     if (m?.maintenance) out(`stop: ${m.name} is in maintenance: no policy runs for it`);
@@ -184,6 +185,6 @@ export function policyExplain(dbPath: string, group: string, source: string, eve
         out(`     guard: not executed when exactly one machine runs normally in ${path} (now ${n}${n === 1 ? ': it would be skipped' : ''})`);
       }
     });
-    return 0;
+    return EXIT.OK;
   });
 }

@@ -1,5 +1,6 @@
 // The store of a kanri command that reports its own failures: a store that cannot be
 // opened is exit 1 with its reason on stderr, never a stack trace.
+import { EXIT } from './exit-codes.js';
 import { complain } from '../cli/messages.js';
 import { type Db, StoreError, openStore } from '../store/db.js';
 
@@ -11,7 +12,7 @@ export function withDb<T>(dbPath: string, readonly: boolean, fn: (db: Db) => T):
   } catch (err) {
     if (!(err instanceof StoreError)) throw err;
     complain('kanri', err.message);
-    return 1;
+    return EXIT.USAGE;
   }
   try {
     return fn(db);
