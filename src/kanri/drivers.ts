@@ -11,6 +11,7 @@ import { bumpGeneration } from '../store/generation.js';
 import { didYouMean } from '../util/nearest.js';
 import { isResolved, resolvePath } from '../domain/paths.js';
 import { complain } from '../cli/messages.js';
+import { groupNotFound, machineNotFound } from '../engine/planners/targets.js';
 
 const pad = (rows: string[][]): string => {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -78,14 +79,14 @@ export async function driverSecret(dbPath: string, driver: string, key: string, 
     if (t.machine !== undefined) {
       const m = db.prepare('SELECT id FROM machines WHERE name = ?').get(t.machine) as { id: number } | undefined;
       if (!m) {
-        complain('kanri', `machine not found: ${t.machine}`);
+        complain('kanri', machineNotFound(db, t.machine));
         return EXIT.NOT_FOUND;
       }
       owner = { machineId: m.id };
     } else {
       const r = resolvePath(db, t.group!);
       if (!isResolved(r) || r.kind !== 'group') {
-        complain('kanri', `group not found: ${t.group}`);
+        complain('kanri', groupNotFound(db, t.group!));
         return EXIT.NOT_FOUND;
       }
       owner = { groupId: r.group.id };

@@ -3,10 +3,10 @@
 import { EXIT } from './exit-codes.js';
 import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import { isJapanese } from '../cli/locale.js';
-import { openStore, withStore } from '../store/db.js';
-import { groupPathParts } from '../domain/paths.js';
+import { type Db, openStore, withStore } from '../store/db.js';
+import { groupPathParts, isResolved, resolvePath } from '../domain/paths.js';
+import { groupNotFound, machineNotFound } from '../engine/planners/targets.js';
 import { foldName } from '../domain/names.js';
-import { didYouMean } from '../util/nearest.js';
 import { complain } from '../cli/messages.js';
 
 interface MachineLine {
@@ -39,6 +39,11 @@ const MACHINE_JSON: Array<Column<MachineLine>> = [
   { header: '', key: 'maintenance', value: (m) => m.maintenance },
 ];
 
+/** Every group's path, as machine list shows it (Category\\Group). */
+function allGroupPaths(db: Db): string[] {
+  return (db.prepare('SELECT id FROM groups').all() as Array<{ id: number }>).map((g) => groupPathParts(db, g.id).join('\\'));
+}
+
 export function machineList(dbPath: string, group: string | undefined, json = false): number {
   return withStore(dbPath, (db) => {
     const rows = db.prepare(
@@ -55,6 +60,11 @@ export function machineList(dbPath: string, group: string | undefined, json = fa
       if (wanted !== undefined && !(g !== null && foldName(g).includes(wanted))) continue;
       lines.push({ name: r.name, kind: r.kind, group: g, host: r.host_name, pools: r.pools, power: r.power_state, hardware: r.hardware_status, management: r.management_status, maintenance: !!r.maintenance });
     }
+    // A filter that names no group is a mistake to report, not an empty list.
+    if (wanted !== undefined && !lines.length && ![...allGroupPaths(db)].some((p) => foldName(p).includes(wanted))) {
+      complain('kanri', groupNotFound(db, group!));
+      return EXIT.NOT_FOUND;
+    }
     const mode = listingMode(json);
     process.stdout.write(renderListing(lines, json ? MACHINE_JSON : MACHINE_COLUMNS, mode));
     return EXIT.OK;
@@ -66,8 +76,7 @@ export function machineReset(dbPath: string, name: string): number {
   return withStore(dbPath, (db) => {
     const r = db.prepare("UPDATE machines SET management_status = 'normal' WHERE name = ?").run(name);
     if (r.changes === 0) {
-      const names = (db.prepare('SELECT name FROM machines').all() as Array<{ name: string }>).map((m) => m.name);
-      complain('kanri', `machine not found: ${name}${didYouMean(name, names)}`);
+      complain('kanri', machineNotFound(db, name));
       return EXIT.NOT_FOUND;
     }
     return EXIT.OK;
@@ -121,6 +130,15 @@ export async function eventList(dbPath: string, f: EventFilter): Promise<number>
   const cols = f.json ? EVENT_JSON : EVENT_COLUMNS;
   const db = openStore(dbPath, { readonly: true });
   try {
+    // A machine or group that neither exists nor appears in the log is a mistake to report.
+    if (f.machine !== undefined && !db.prepare('SELECT 1 FROM machines WHERE name = ? COLLATE NOCASE UNION ALL SELECT 1 FROM events WHERE machine = ? COLLATE NOCASE LIMIT 1').get(f.machine, f.machine)) {
+      complain('kanri', machineNotFound(db, f.machine));
+      return EXIT.NOT_FOUND;
+    }
+    if (group !== undefined && !isResolved(resolvePath(db, f.group!)) && !db.prepare(`SELECT 1 FROM events WHERE group_path = ? COLLATE NOCASE OR group_path LIKE ? ESCAPE '!' LIMIT 1`).get(group, like)) {
+      complain('kanri', groupNotFound(db, f.group!));
+      return EXIT.NOT_FOUND;
+    }
     const first = (db.prepare(`${EVENT_SELECT} WHERE ${where} ORDER BY id DESC LIMIT ?`).all(...args, f.limit) as EventLine[]).reverse();
     process.stdout.write(renderListing(first, cols, mode));
     if (!f.follow) return EXIT.OK;

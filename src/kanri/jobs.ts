@@ -8,6 +8,7 @@ import { withStore } from '../store/db.js';
 import { sweepAbandoned } from '../engine/jobs.js';
 import { formatJobId } from '../engine/plan.js';
 import { complain } from '../cli/messages.js';
+import { didYouMean } from '../util/nearest.js';
 
 interface JobRow {
   id: number; sequence: string; status: string; progress: number; phase: string; origin: string; command: string; params: string;
@@ -69,7 +70,7 @@ function steps(db: Db, jobId: number): StepRow[] {
 }
 
 function notFound(id: string): number {
-  complain('kanri', `job not found: ${id}${id === 'last' ? ' (no job has run yet)' : ''}`);
+  complain('kanri', `job not found: ${id}${id === 'last' ? ' (no job has run yet)' : didYouMean(id, ['last'])}`);
   return EXIT.NOT_FOUND;
 }
 

@@ -8,6 +8,7 @@ import { isResolved, resolvePath } from '../domain/paths.js';
 import { groupInfo } from '../engine/refs.js';
 import { complain } from '../cli/messages.js';
 import { openStore } from '../store/db.js';
+import { groupNotFound } from '../engine/planners/targets.js';
 
 
 export async function lbSync(dbPath: string, groupPath: string): Promise<number> {
@@ -20,7 +21,7 @@ export async function lbSync(dbPath: string, groupPath: string): Promise<number>
   try {
     const r = resolvePath(db, groupPath);
     if (!isResolved(r) || r.kind !== 'group') {
-      complain('kanri', `group not found: ${groupPath}`);
+      complain('kanri', groupNotFound(db, groupPath));
       return EXIT.NOT_FOUND;
     }
     const g = groupInfo(db, r.group.id);

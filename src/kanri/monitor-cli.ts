@@ -15,6 +15,7 @@ import { snmpUserPurpose } from '../monitor/traps.js';
 import { takeLock } from '../monitor/daemon.js';
 import { monitorNumber } from '../monitor/settings.js';
 import { complain } from '../cli/messages.js';
+import { groupNotFound, machineNotFound } from '../engine/planners/targets.js';
 
 const out = (s: string): void => { process.stdout.write(s + '\n'); };
 
@@ -128,7 +129,8 @@ export function policyExplain(dbPath: string, group: string, source: string, eve
   return withStore(dbPath, (db) => {
     if (!(EVENT_SOURCES as readonly string[]).includes(source)) { complain('kanri', `unknown notifying source '${source}' (known: ${EVENT_SOURCES.join(', ')})`); return EXIT.USAGE; }
     const r = resolvePath(db, group);
-    if (!isResolved(r) || r.kind === 'category') { complain('kanri', `group not found: ${group}`); return EXIT.NOT_FOUND; }
+    if (!isResolved(r) || r.kind === 'category') { complain('kanri', groupNotFound(db, group)); return EXIT.NOT_FOUND; }
+    if (o.machine !== undefined && !db.prepare('SELECT 1 FROM machines WHERE name = ?').get(o.machine)) { complain('kanri', machineNotFound(db, o.machine)); return EXIT.NOT_FOUND; }
     let checked;
     try {
       checked = checkEvent(db, { source, event, origin: 'custom', group, ...(o.machine !== undefined ? { machine: o.machine } : {}) });

@@ -5,6 +5,7 @@ import { withStore } from '../store/db.js';
 import { type Fault, SIM_OPERATIONS, type SimOperation, clearFaults, injectFault, listFaults, setDelay, simSettings } from '../adapters/sim/state.js';
 import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import { complain } from '../cli/messages.js';
+import { machineNotFound } from '../engine/planners/targets.js';
 
 function checkOperation(op: string): op is SimOperation {
   if ((SIM_OPERATIONS as readonly string[]).includes(op)) return true;
@@ -21,7 +22,7 @@ export function simFail(dbPath: string, machine: string, operation: string, opts
   }
   return withStore(dbPath, (db) => {
     if (machine !== '*' && !db.prepare('SELECT 1 FROM machines WHERE name = ?').get(machine)) {
-      complain('kanri', `machine not found: ${machine}`);
+      complain('kanri', machineNotFound(db, machine));
       return EXIT.NOT_FOUND;
     }
     injectFault(db, machine, operation, times, opts.message ?? '');

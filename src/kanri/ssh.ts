@@ -9,6 +9,7 @@ import { fetchHostKey } from '../adapters/ssh/session.js';
 import { type SshTarget, connectTimeoutMs, targetByName } from '../adapters/ssh/target.js';
 import { complain } from '../cli/messages.js';
 import { withDb } from './with-db.js';
+import { machineNotFound } from '../engine/planners/targets.js';
 
 const say = (t: string): void => { process.stdout.write(t); };
 
@@ -39,7 +40,7 @@ function resolveTarget(dbPath: string, machine: string | undefined, host: HostOp
       }
       const target = targetByName(db, machine!);
       if (!target) {
-        complain('kanri', `machine not found: ${machine}`);
+        complain('kanri', machineNotFound(db, machine!));
         r = { timeoutMs: 0, code: 2 };
       } else {
         r = { target, timeoutMs: connectTimeoutMs(db), code: 0 };

@@ -7,6 +7,7 @@ import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import { readSecret } from '../cli/secret-input.js';
 import { PASSWORD, USER_NAME } from '../pvmutl/commands/changepassword.js';
 import { complain } from '../cli/messages.js';
+import { closestName } from '../domain/names.js';
 
 export async function userAdd(dbPath: string, name: string, level: string): Promise<number> {
   if (!USER_NAME.test(name)) {
@@ -53,7 +54,7 @@ export function userSetDisabled(dbPath: string, name: string, disabled: boolean)
   return withStore(dbPath, (db) => {
     const r = db.prepare('UPDATE users SET disabled = ?, updated_at = ? WHERE name = ?').run(disabled ? 1 : 0, new Date().toISOString(), name);
     if (r.changes === 0) {
-      complain('kanri', `user not found: ${name}`);
+      complain('kanri', `user not found: ${name}${closestName(db, 'SELECT name FROM users', name)}`);
       return EXIT.NOT_FOUND;
     }
     return EXIT.OK;

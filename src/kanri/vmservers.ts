@@ -10,6 +10,7 @@ import { groupPathParts } from '../domain/paths.js';
 import { type Db, openStore } from '../store/db.js';
 import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import { complain } from '../cli/messages.js';
+import { didYouMean } from '../util/nearest.js';
 
 interface ServerRow { id: number; name: string; group_id: number | null; power_state: string; maintenance: number }
 
@@ -21,7 +22,7 @@ function servers(db: Db, names: string[]): ServerRow[] | undefined {
   for (const n of names) {
     const s = all.find((x) => x.name.toLowerCase() === n.toLowerCase());
     if (!s) {
-      complain('kanri', `VM server not found: ${n}`);
+      complain('kanri', `VM server not found: ${n}${didYouMean(n, all.map((x) => x.name))}`);
       return undefined;
     }
     out.push(s);
