@@ -5,7 +5,16 @@
 // bundle's source maps lead a stack trace back into src/; they are read only when asked for.
 'use strict';
 if (process.env.KANRI_DEBUG) process.setSourceMapsEnabled(true);
-const { main } = require('../dist/bundle/main.cjs');
+let main;
+try {
+  ({ main } = require('../dist/bundle/main.cjs'));
+} catch (err) {
+  // A clone that was never built (or whose build was removed): say what to do, not a stack.
+  if (!(err && err.code === 'MODULE_NOT_FOUND' && String(err.message).includes('dist/bundle/main.cjs'))) throw err;
+  const root = require('node:path').join(__dirname, '..');
+  process.stderr.write(`kanri: not built: run 'npm run build' in ${root} (npm install does it too)\n`);
+  process.exit(70);
+}
 
 main(process.argv).then(
   (code) => { process.exitCode = code; },
