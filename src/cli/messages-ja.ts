@@ -198,6 +198,7 @@ export const JA: ReadonlyArray<readonly [en: string, ja: string]> = [
   ["too many arguments for '{1}'. Expected {2} arguments but got {3}", "'{1}' の引数が多すぎます ({2} 個のところ {3} 個あります)"],
   ["too many arguments for '{1}'. Expected {2} argument but got {3}", "'{1}' の引数が多すぎます ({2} 個のところ {3} 個あります)"],
   ['too many arguments. Expected {1} arguments but got {2}', '引数が多すぎます ({1} 個のところ {2} 個あります)'],
+  ["unknown setting '{1}'; 'kanri settings list' shows them all", "不明な設定です: '{1}'。'kanri settings list' で一覧を表示できます"],
   ["no help for '{1}'", "'{1}' のヘルプはありません"],
   ["run '{1}'", "'{1}' を参照してください"],
 ];

@@ -60,6 +60,21 @@ export async function runKanri(args: string[]): Promise<number> {
     .addHelpText('after', helpTail('kanri config export -o backup.yaml', [EXIT.OK, EXIT.USAGE, EXIT.NOT_ADMIN, EXIT.STORE, EXIT.OUTPUT]))
     .action(async (opts: { output?: string }) => { code = (await import('./config-cli.js')).configExport(dbPath(), opts.output); });
 
+  const settings = program.command('settings').description("kanri's global settings (the settings: section of the YAML), one at a time");
+  settings.command('list').description('every setting: its value (or default), whether it is set, what it does')
+    .option('--json', 'one JSON object per setting').option('--set', 'only the settings that are set')
+    .addHelpText('after', helpTail('kanri settings list --set', READS))
+    .action(async (o: { json?: boolean; set?: boolean }) => { code = (await import('./settings-cli.js')).settingsList(dbPath(), !!o.json, !!o.set); });
+  settings.command('get <key>').description("a setting's value (its default when it is not set)")
+    .addHelpText('after', helpTail('kanri settings get monitor.listen', READS))
+    .action(async (key: string) => { code = (await import('./settings-cli.js')).settingsGet(dbPath(), key); });
+  settings.command('set <key> <value>').description('set a setting, checked as kanri config check checks it; audited')
+    .addHelpText('after', helpTail('kanri settings set monitor.listen 127.0.0.1:1162', WRITES))
+    .action(async (key: string, value: string) => { code = (await import('./settings-cli.js')).settingsSet(dbPath(), key, value); });
+  settings.command('unset <key>').description('remove a setting: its default applies again; audited')
+    .addHelpText('after', helpTail('kanri settings unset monitor.listen', WRITES))
+    .action(async (key: string) => { code = (await import('./settings-cli.js')).settingsUnset(dbPath(), key); });
+
   const store = program.command('store').description('the configuration store itself');
   store.command('init').description('create an empty store at the --db path (the default path without --db); an existing store is left as it is')
     .addHelpText('after', helpTail('kanri --db /srv/kanri/kanri.db store init', [EXIT.OK, EXIT.NOT_ADMIN, EXIT.STORE]))
