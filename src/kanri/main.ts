@@ -242,8 +242,9 @@ export async function runKanri(args: string[]): Promise<number> {
     .addHelpText('after', helpTail('kanri monitor run', [EXIT.OK, EXIT.USAGE, EXIT.NOT_ADMIN, EXIT.STORE]))
     .action(async () => { code = await (await import('./monitor-cli.js')).monitorRun(dbPath()); });
   monitor.command('status').description('whether a monitor runs, its queue, chains and counters')
+    .option('--json', 'one JSON object: running, pid, events_waiting, chains, counters, recent_chains')
     .addHelpText('after', helpTail('kanri monitor status --json', READS))
-    .action(async () => { code = await (await import('./monitor-cli.js')).monitorStatus(dbPath()); });
+    .action(async (o: { json?: boolean }) => { code = await (await import('./monitor-cli.js')).monitorStatus(dbPath(), !!o.json); });
   const snmpUser = monitor.command('user').description('SNMPv3 users whose authPriv traps are accepted');
   snmpUser.command('add <name>').description('add or replace a user; the authentication and privacy keys are read from standard input (two lines)')
     .option('--auth <protocol>', 'md5, sha, sha224, sha256, sha384 or sha512', 'sha')

@@ -23,23 +23,36 @@ export async function monitorRun(dbPath: string): Promise<number> {
   return (await import('../monitor/daemon.js')).runMonitor(dbPath);
 }
 
-export async function monitorStatus(dbPath: string): Promise<number> {
+export async function monitorStatus(dbPath: string, json = false): Promise<number> {
   const lock = await takeLock(dbPath).catch(() => undefined);
-  const running = lock && 'heldBy' in lock ? `running (pid ${lock.heldBy})` : 'not running';
+  const pid = lock && 'heldBy' in lock ? lock.heldBy : null;
   if (lock && 'release' in lock) lock.release();
   return withStore(dbPath, (db) => {
-    out(`monitor: ${running}`);
     const q = db.prepare("SELECT count(*) AS n FROM monitor_events WHERE state = 'new'").get() as { n: number };
-    out(`events waiting to be decided: ${q.n}`);
     const chains = db.prepare('SELECT status, count(*) AS n FROM monitor_chains GROUP BY status ORDER BY status').all() as Array<{ status: string; n: number }>;
-    out(`chains: ${chains.map((c) => `${c.n} ${c.status}`).join(', ') || 'none'}`);
     const counters = readCounters(db);
+    const recent = (db.prepare('SELECT id, status, policy, rule_event, actions, next_action, error, machine_id, group_id FROM monitor_chains ORDER BY id DESC LIMIT 10').all() as
+      Array<{ id: number; status: string; policy: string; rule_event: string; actions: string; next_action: number; error: string | null; machine_id: number | null; group_id: number | null }>)
+      .map((c) => ({
+        id: c.id, status: c.status, policy: c.policy, rule: c.rule_event,
+        machine: c.machine_id !== null ? machineInfo(db, c.machine_id)?.name ?? null : null,
+        group: c.group_id !== null ? groupPath(db, c.group_id) : null,
+        actions: JSON.parse(c.actions) as string[], done: c.next_action, error: c.error,
+      }));
+    if (json) {
+      // One object, stable field names: what a script or a health check reads.
+      out(JSON.stringify({
+        running: pid !== null, pid: pid !== null && /^\d+$/.test(pid) ? Number(pid) : null, events_waiting: q.n,
+        chains: Object.fromEntries(chains.map((c) => [c.status, c.n])), counters, recent_chains: recent,
+      }));
+      return EXIT.OK;
+    }
+    out(`monitor: ${pid !== null ? `running (pid ${pid})` : 'not running'}`);
+    out(`events waiting to be decided: ${q.n}`);
+    out(`chains: ${chains.map((c) => `${c.n} ${c.status}`).join(', ') || 'none'}`);
     out(`counted: ${Object.entries(counters).map(([k, n]) => `${k}=${n}`).join(' ') || 'nothing yet'}`);
-    for (const c of db.prepare('SELECT id, status, policy, rule_event, actions, next_action, error, machine_id, group_id FROM monitor_chains ORDER BY id DESC LIMIT 10').all() as
-      Array<{ id: number; status: string; policy: string; rule_event: string; actions: string; next_action: number; error: string | null; machine_id: number | null; group_id: number | null }>) {
-      const on = c.machine_id !== null ? machineInfo(db, c.machine_id)?.name ?? '?' : c.group_id !== null ? groupPath(db, c.group_id) : '?';
-      const acts = JSON.parse(c.actions) as string[];
-      out(`  chain ${c.id} ${c.status} ${on}: ${c.policy} / ${c.rule_event}: ${acts.map((a, i) => (i < c.next_action ? `${a}✓` : a)).join(', ')}${c.error ? ` (${c.error})` : ''}`);
+    for (const c of recent) {
+      out(`  chain ${c.id} ${c.status} ${c.machine ?? c.group ?? '?'}: ${c.policy} / ${c.rule}: ${c.actions.map((a, i) => (i < c.done ? `${a}✓` : a)).join(', ')}${c.error ? ` (${c.error})` : ''}`);
     }
     return EXIT.OK;
   });

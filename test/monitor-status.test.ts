@@ -1,0 +1,43 @@
+// kanri monitor status --json: one object a script or a health check can read, with the
+// same facts as the text form; running or not is the monitor's lock, not a guess.
+import { afterAll, describe, expect, it } from 'vitest';
+import { run } from './support/cli.js';
+import { type RunningMonitor, snmptrap, startMonitor } from './support/monitor.js';
+import { requirePeer } from './support/peers.js';
+import { fixtureStore } from './support/store.js';
+
+interface Status { running: boolean; pid: number | null; events_waiting: number; chains: Record<string, number>; counters: Record<string, number>; recent_chains: unknown[] }
+
+const status = (db: string): Status => {
+  const r = run('kanri', ['monitor', 'status', '--json'], { db });
+  expect(r.code, r.err).toBe(0);
+  expect(r.out.trim().split('\n')).toHaveLength(1);
+  return JSON.parse(r.out) as Status;
+};
+
+describe('kanri monitor status --json', () => {
+  const db = fixtureStore();
+  let mon: RunningMonitor | undefined;
+  afterAll(async () => { await mon?.stop(); });
+
+  it('not running: one object with every field', () => {
+    expect(status(db)).toEqual({ running: false, pid: null, events_waiting: 0, chains: {}, counters: expect.any(Object), recent_chains: [] });
+  });
+
+  it.runIf(requirePeer('snmptrap', 'monitor status --json'))('running: its pid, and counters that move with what it receives', async () => {
+    for (const [k, v] of [['monitor.listen', '127.0.0.1:0'], ['monitor.poll_s', '0'], ['monitor.communities', 'public']]) {
+      expect(run('kanri', ['settings', 'set', k!, v!], { db }).code).toBe(0);
+    }
+    mon = await startMonitor(db);
+    const s = status(db);
+    expect(s).toMatchObject({ running: true, pid: mon.proc.pid });
+    const before = s.counters.wrong_community ?? 0;
+    expect(snmptrap(['-v', '2c', '-c', 'nope', `127.0.0.1:${mon.port}`, '', '1.3.6.1.4.1.8072.2.3.0.1']).code).toBe(0);
+    const end = Date.now() + 20_000;
+    while ((status(db).counters.wrong_community ?? 0) <= before && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
+    expect(status(db).counters.wrong_community).toBe(before + 1);
+    expect(await mon.stop()).toBe(0);
+    mon = undefined;
+    expect(status(db)).toMatchObject({ running: false, pid: null });
+  }, 60_000);
+});
