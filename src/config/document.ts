@@ -57,7 +57,8 @@ export interface MachineDoc {
   cost?: number; capacity?: number; datastores: Array<{ name: string; capacity_gb?: number; shared: boolean }>;
   dpm_registered: boolean; drivers: Drivers; driver_settings?: DriverSettings; active?: ActiveDoc; software: HostSoftware; description: string;
 }
-export interface UserDoc { name: string; level: 'administrator' | 'operator'; password_hash: string; disabled: boolean }
+/** An account; without password_hash, apply keeps the hash the store has (a new account needs one). */
+export interface UserDoc { name: string; level: 'administrator' | 'operator'; password_hash?: string; disabled: boolean }
 
 export interface DataCentre {
   kanri: 1;

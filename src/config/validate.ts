@@ -485,14 +485,15 @@ function machine(r: Reader, path: string, v: unknown): MachineDoc {
 
 function user(r: Reader, path: string, v: unknown): UserDoc {
   const o = r.obj(path, v, ['name', 'level', 'password_hash', 'disabled']);
-  const hash = r.str(join(path, 'password_hash'), o.password_hash, { required: true }) ?? '';
+  // Optional: an export without --with-secrets leaves it out, and apply keeps the store's.
+  const hash = r.str(join(path, 'password_hash'), o.password_hash) ?? '';
   if (hash && !isPasswordHash(hash)) r.fail(join(path, 'password_hash'), 'must be a scrypt hash (kanri user add creates one); plain passwords are not accepted');
   const name = r.str(join(path, 'name'), o.name, { required: true }) ?? '';
   if (name && !/^[A-Za-z0-9_.-]{1,32}$/.test(name)) r.fail(join(path, 'name'), 'must be 1-32 characters of A-Z a-z 0-9 _ . -');
   return {
     name,
     level: r.oneOf(join(path, 'level'), o.level, ['administrator', 'operator'] as const, 'operator'),
-    password_hash: hash,
+    ...(hash ? { password_hash: hash } : {}),
     disabled: r.bool(join(path, 'disabled'), o.disabled, false),
   };
 }

@@ -7,6 +7,7 @@ import { openStore, withStore } from '../store/db.js';
 import { ApplyRefused, applyDataCentre } from '../config/apply.js';
 import { type PlanEntry, planLine } from '../config/plan.js';
 import { exportDataCentre } from '../config/export.js';
+import { compactDocument } from '../config/compact.js';
 import { readDataCentre } from '../config/validate.js';
 import type { DataCentre } from '../config/document.js';
 import { complain } from '../cli/messages.js';
@@ -88,10 +89,9 @@ export async function configApply(dbPath: string, file: string, flags: ApplyFlag
       prune = true;
       result = applyDataCentre(db, dc, { prune });
     }
-    const { changed, counts, plan } = result;
+    const { changed, plan } = result;
     for (const e of plan.filter((x) => x.op === 'remove')) process.stdout.write(`removed ${e.kind} ${e.name}\n`);
-    const summary = Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(', ');
-    process.stdout.write(changed ? `applied ${file}: ${summary}\n` : `no changes: the store already matches ${file}\n`);
+    process.stdout.write(changed ? `applied ${file}: ${changeSummary(plan)}\n` : `no changes: the store already matches ${file}\n`);
     return EXIT.OK;
   } catch (err) {
     if (err instanceof ApplyRefused) {
@@ -104,13 +104,18 @@ export async function configApply(dbPath: string, file: string, flags: ApplyFlag
   }
 }
 
-export function renderDataCentre(dc: DataCentre): string {
-  return stringify(dc, { lineWidth: 0 });
+export function renderDataCentre(dc: DataCentre, opts: { withSecrets?: boolean } = {}): string {
+  return stringify(compactDocument(dc, opts), { lineWidth: 0 });
 }
 
-export function configExport(dbPath: string, output: string | undefined): number {
+export function configExport(dbPath: string, output: string | undefined, withSecrets = false): number {
+  // Hashes on a terminal end up in scrollback and screen captures: only into a file or a pipe.
+  if (withSecrets && !output && process.stdout.isTTY) {
+    complain('kanri', '--with-secrets writes password hashes: give -o FILE (written 0600) or redirect standard output');
+    return EXIT.USAGE;
+  }
   return withStore(dbPath, (db) => {
-    const text = renderDataCentre(exportDataCentre(db));
+    const text = renderDataCentre(exportDataCentre(db), { withSecrets });
     if (output) {
       try {
         writePrivateFile(output, text);
@@ -122,6 +127,19 @@ export function configExport(dbPath: string, output: string | undefined): number
     } else process.stdout.write(text);
     return EXIT.OK;
   });
+}
+
+const PLURAL: Record<string, string> = { category: 'categories', policy: 'policies', software: 'software', 'controller of': 'controllers' };
+
+/** What an apply changed, by kind: "+2 machines, ~1 group, -1 user" ("nothing" when the plan is empty). */
+export function changeSummary(plan: PlanEntry[]): string {
+  const parts: string[] = [];
+  for (const [op, sign] of [['add', '+'], ['change', '~'], ['remove', '-']] as const) {
+    const byKind = new Map<string, number>();
+    for (const e of plan) if (e.op === op) byKind.set(e.kind, (byKind.get(e.kind) ?? 0) + 1);
+    for (const [kind, n] of byKind) parts.push(`${sign}${n} ${n === 1 ? kind.replace(/ of$/, '') : PLURAL[kind] ?? `${kind}s`}`);
+  }
+  return parts.join(', ') || 'nothing';
 }
 
 export function storeInit(dbPath: string): number {

@@ -47,7 +47,7 @@ export async function runKanri(args: string[]): Promise<number> {
   config.command('apply <file>')
     .description('make the store match FILE; validated completely first, nothing written on error')
     .option('--dry-run', 'print what would be added, changed and removed; write nothing')
-    .option('--prune', 'also remove what the file cannot restore (machines with history, controller passwords, users)')
+    .option('--prune', 'also remove what the file cannot restore (machines with history, controller passwords) and the accounts it does not name')
     .addHelpText('after', helpTail('kanri config apply datacentre.yaml --dry-run', [EXIT.OK, EXIT.USAGE, EXIT.NOT_ADMIN, EXIT.STORE]))
     .action(async (file: string, opts: { dryRun?: boolean; prune?: boolean }) => { code = await (await import('./config-cli.js')).configApply(dbPath(), file, opts); });
   config.command('check <file>')
@@ -57,8 +57,9 @@ export async function runKanri(args: string[]): Promise<number> {
   config.command('export')
     .description('write the store as YAML')
     .option('-o, --output <file>', 'write to FILE instead of standard output')
+    .option('--with-secrets', "include the accounts' password hashes (refused on a terminal)")
     .addHelpText('after', helpTail('kanri config export -o backup.yaml', [EXIT.OK, EXIT.USAGE, EXIT.NOT_ADMIN, EXIT.STORE, EXIT.OUTPUT]))
-    .action(async (opts: { output?: string }) => { code = (await import('./config-cli.js')).configExport(dbPath(), opts.output); });
+    .action(async (opts: { output?: string; withSecrets?: boolean }) => { code = (await import('./config-cli.js')).configExport(dbPath(), opts.output, !!opts.withSecrets); });
 
   const settings = program.command('settings').description("kanri's global settings (the settings: section of the YAML), one at a time");
   settings.command('list').description('every setting: its value (or default), whether it is set, what it does')
