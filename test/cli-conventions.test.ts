@@ -272,7 +272,7 @@ describe('Japanese messages for dscli and kanri', () => {
     expect(dscli(db, ['getPowerStatus', 'nosuch'], { env: ja })).toMatchObject({ code: 2, err: 'dscli: 登録済みのサーバーでも dscli グループでもありません: nosuch\n' });
     expect(dscli(db, ['deleteServer', 'nosuch'], { env: ja })).toMatchObject({ code: 2, err: 'dscli: サーバーが見つかりません: nosuch\n' });
     expect(dscli(db, ['deleteServer', 'nosuch'], { env: { LANG: 'ja_JP.UTF-8', LC_ALL: 'C' } })).toMatchObject({ code: 2, err: 'dscli: server not found: nosuch\n' });
-    expect(dscli(join(tempDir(), 'none.db'), ['getServerList'], { env: ja }).err).toMatch(/^dscli: ストアが見つかりません: \S+none\.db\n$/);
+    expect(dscli(join(tempDir(), 'none.db'), ['getServerList'], { env: ja }).err).toMatch(/^dscli: ストアが見つかりません: \S+none\.db。'kanri store init' で作成するか、/);
     r = dscli(db, ['createGroup', 'rack1'], { env: ja });
     expect(r.code).toBe(0);
     expect(dscli(db, ['getServerList'], { env: ja }).out).toBe(dscli(db, ['getServerList']).out);

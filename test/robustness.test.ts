@@ -89,12 +89,12 @@ describe('data loss', () => {
     expect(q(db, "SELECT count(*) AS n FROM machines WHERE name = 's2'")).toEqual([{ n: 0 }]);
   });
 
-  it('a mistyped store path is never created: every command but config apply and store init names it', () => {
+  it('a mistyped store path is never created: every command but config apply and store init names it and the next step', () => {
     const dir = tempDir();
     const typo = join(dir, 'kanri.bd');
     for (const [name, args] of [['pvmutl', ['list', 'group']], ['dscli', ['getServerList']], ['kanri', ['machine', 'list']], ['kanri', ['job', 'list']], ['pvmutl', ['add', 'G']]] as const) {
       const r = run(name, [...args], { db: typo });
-      expect(r.err, `${name} ${args.join(' ')}`).toBe(`${name}: store not found: ${typo}\n`);
+      expect(r.err, `${name} ${args.join(' ')}`).toBe(`${name}: store not found: ${typo}; create it with 'kanri store init', or load a description with 'kanri config apply FILE' (--db PATH or KANRI_DB names another store)\n`);
       expect(r.code).toBe(name === 'dscli' ? 8 : 70);
       expect(existsSync(typo)).toBe(false);
     }

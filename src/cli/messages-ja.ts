@@ -3,7 +3,7 @@
 // come before more general ones: the first that matches is used.
 export const JA: ReadonlyArray<readonly [en: string, ja: string]> = [
   // ---- shared: store, privileges, input ---------------------------------------------
-  ['store not found: {1}', 'ストアが見つかりません: {1}'],
+  ["store not found: {1}; create it with 'kanri store init', or load a description with 'kanri config apply FILE' (--db PATH or KANRI_DB names another store)", "ストアが見つかりません: {1}。'kanri store init' で作成するか、'kanri config apply FILE' で構成を読み込んでください (別のストアは --db PATH または KANRI_DB で指定します)"],
   ['store {1} is busy: other commands have held it for more than the busy timeout ({2} s); try again when they are done',
     'ストア {1} は使用中です: 他のコマンドが待ち時間 ({2} 秒) を超えて使っています。終わってから再実行してください'],
   ['KANRI_BUSY_TIMEOUT_S must be a whole number of seconds from 1 to 3600, not {1}', 'KANRI_BUSY_TIMEOUT_S には 1～3600 の秒数を整数で指定してください ({1} は指定できません)'],
@@ -198,6 +198,7 @@ export const JA: ReadonlyArray<readonly [en: string, ja: string]> = [
   ["too many arguments for '{1}'. Expected {2} arguments but got {3}", "'{1}' の引数が多すぎます ({2} 個のところ {3} 個あります)"],
   ["too many arguments for '{1}'. Expected {2} argument but got {3}", "'{1}' の引数が多すぎます ({2} 個のところ {3} 個あります)"],
   ['too many arguments. Expected {1} arguments but got {2}', '引数が多すぎます ({1} 個のところ {2} 個あります)'],
+  ['--with-secrets writes password hashes: give -o FILE (written 0600) or redirect standard output', '--with-secrets はパスワードのハッシュを書き出します: -o FILE (0600 で作成) を指定するか標準出力をリダイレクトしてください'],
   ["unknown setting '{1}'; 'kanri settings list' shows them all", "不明な設定です: '{1}'。'kanri settings list' で一覧を表示できます"],
   ["no help for '{1}'", "'{1}' のヘルプはありません"],
   ["run '{1}'", "'{1}' を参照してください"],

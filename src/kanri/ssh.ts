@@ -30,7 +30,7 @@ function resolveTarget(dbPath: string, machine: string | undefined, host: HostOp
     complain('kanri', 'give a machine or --address HOST (not both)');
     return r;
   }
-  withDb(dbPath, true, (db) => {
+  const opened = withDb(dbPath, true, (db) => {
     try {
       if (host.address !== undefined) {
         const t = hostTarget(host);
@@ -51,7 +51,8 @@ function resolveTarget(dbPath: string, machine: string | undefined, host: HostOp
     }
     return r.code;
   });
-  return r;
+  // the store could not be opened: withDb said why, with its code
+  return typeof opened === 'number' && opened === EXIT.STORE ? { timeoutMs: 0, code: EXIT.STORE } : r;
 }
 
 export async function sshTrust(dbPath: string, machine: string | undefined, opts: { fingerprint?: string; yes?: boolean } & HostOption): Promise<number> {
