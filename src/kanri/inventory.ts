@@ -74,11 +74,13 @@ export function machineList(dbPath: string, group: string | undefined, json = fa
 /** After the cause of a failed job is removed, the administrator clears the abnormal mark. */
 export function machineReset(dbPath: string, name: string): number {
   return withStore(dbPath, (db) => {
-    const r = db.prepare("UPDATE machines SET management_status = 'normal' WHERE name = ?").run(name);
-    if (r.changes === 0) {
+    const m = db.prepare('SELECT name, management_status FROM machines WHERE name = ?').get(name) as { name: string; management_status: string } | undefined;
+    if (!m) {
       complain('kanri', machineNotFound(db, name));
       return EXIT.NOT_FOUND;
     }
+    db.prepare("UPDATE machines SET management_status = 'normal' WHERE name = ?").run(name);
+    process.stdout.write(m.management_status === 'normal' ? `${m.name}: management status is already normal\n` : `${m.name}: management status ${m.management_status} -> normal\n`);
     return EXIT.OK;
   });
 }
