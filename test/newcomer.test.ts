@@ -1,6 +1,6 @@
 // What a new user meets first: an unbuilt clone, a missing store, the next step named.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from './support/cli.js';
@@ -33,4 +33,37 @@ describe('changes say what they did', () => {
     // pvmutl's stdout is the spec's: nothing on success
     expect(run('pvmutl', ['add', 'Shop\\Web'], { db })).toMatchObject({ code: 0, out: '' });
   }, 60_000);
+});
+
+describe('the test command on someone else\'s machine', () => {
+  it('no test or script names a path outside the repository (peers are ../shared/peers of the root)', () => {
+    const files = [...readdirSync(join(ROOT, 'test')).filter((f) => f.endsWith('.ts')).map((f) => join('test', f)),
+      ...readdirSync(join(ROOT, 'test', 'support')).map((f) => join('test', 'support', f)),
+      ...readdirSync(join(ROOT, 'scripts')).map((f) => join('scripts', f))];
+    const system = /^\/(usr|bin|sbin|etc|tmp|dev|proc|sys|var|run|lib|nonexistent|srv)\b/;
+    const offenders: string[] = [];
+    for (const f of files) {
+      const text = readFileSync(join(ROOT, f), 'utf8');
+      for (const m of text.matchAll(/['"`](\/[A-Za-z][^'"`\s]*)/g)) if (!system.test(m[1]!) && !m[1]!.startsWith('/$')) offenders.push(`${f}: ${m[1]}`);
+    }
+    expect(offenders.filter((o) => /\/(work|home|root|opt|mnt)\//.test(o))).toEqual([]);
+  });
+
+  it('scripts/peers.sh says what it installs before it does, and installs nothing with KANRI_TEST_NO_APT=1', () => {
+    // A python peer made "missing" (a module that fails to import) and an apt-get that records its calls.
+    const dir = tempDir();
+    writeFileSync(join(dir, 'flask.py'), 'raise ImportError("hidden for the test")\n');
+    const calls = join(dir, 'apt-calls');
+    writeFileSync(join(dir, 'apt-get'), `#!/bin/sh\necho "$@" >> ${calls}\n`, { mode: 0o755 });
+    const env = { ...process.env, PATH: `${dir}:${process.env.PATH}`, PYTHONPATH: dir };
+    const skip = spawnSync('bash', [join(ROOT, 'scripts', 'peers.sh')], { encoding: 'utf8', env: { ...env, KANRI_TEST_NO_APT: '1' } });
+    expect(skip.status).toBe(0);
+    expect(skip.stderr).toContain('peers: MISSING (KANRI_TEST_NO_APT=1: not installing): python3-flask');
+    expect(existsSync(calls)).toBe(false);
+    if (process.getuid?.() !== 0) return; // only root installs; the refusal above is what a user sees
+    const inst = spawnSync('bash', [join(ROOT, 'scripts', 'peers.sh')], { encoding: 'utf8', env });
+    expect(inst.status).toBe(0);
+    expect(inst.stdout).toContain('peers: installing Debian packages with apt-get as root (KANRI_TEST_NO_APT=1 skips this): python3-flask');
+    expect(readFileSync(calls, 'utf8')).toMatch(/install -y -qq --no-install-recommends python3-flask/);
+  });
 });
