@@ -313,7 +313,11 @@ describe('trap forwarding and alerts (store)', () => {
     expect(dscli(db, ['createServer', 'web01', 'mgmt=sim']).code).toBe(0);
     sql(db, "INSERT INTO dscli_alerts (time, machine_id, source, severity, event, message) VALUES ('2026-11-22T01:00:00Z', (SELECT id FROM machines WHERE name='web01'), '127.0.0.1', 'warning', 'Temperature', 'CPU Temp upper non-critical')");
     sql(db, "INSERT INTO dscli_alerts (time, machine_id, source, severity, event, message) VALUES ('2026-11-22T02:00:00Z', NULL, '192.0.2.9', 'critical', 'Power Supply', 'PSU failure')");
-    expect(dscli(db, ['getAlertList']).out).toBe('2026-11-22T02:00:00Z - critical Power Supply PSU failure\n2026-11-22T01:00:00Z web01 warning Temperature CPU Temp upper non-critical\n');
+    // times as kanri writes them for a script: local time with its offset (one rule for both)
+    const tokyo = { env: { TZ: 'Asia/Tokyo' } };
+    expect(dscli(db, ['getAlertList'], tokyo).out).toBe('2026-11-22T11:00:00+09:00 - critical Power Supply PSU failure\n2026-11-22T10:00:00+09:00 web01 warning Temperature CPU Temp upper non-critical\n');
+    expect(JSON.parse(lines(dscli(db, ['--json', 'getAlertList', '1'], tokyo).out)[0]!)).toMatchObject({ time: '2026-11-22T11:00:00+09:00' });
+    expect(dscli(db, ['getAlertList', '1'], { env: { TZ: 'UTC' } }).out).toMatch(/^2026-11-22T02:00:00\+00:00 /);
     expect(lines(dscli(db, ['getAlertList', '1']).out)).toHaveLength(1);
     expect(lines(dscli(db, ['getAlertList', 'web01']).out)).toHaveLength(1);
     expect(dscli(db, ['getAlertList', 'nosuch']).code).toBe(2);

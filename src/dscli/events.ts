@@ -4,6 +4,7 @@ import type { Db } from '../store/db.js';
 import { formatError, notFound, RC } from './errors.js';
 import { parseSettings, serverRow } from './registry.js';
 import type { Out } from './ops.js';
+import { isoWithOffset } from '../util/time.js';
 
 export function getAlertListCmd(db: Db, args: string[], out: Out): number {
   let name: string | undefined, count: number | undefined;
@@ -22,6 +23,8 @@ export function getAlertListCmd(db: Db, args: string[], out: Out): number {
     FROM dscli_alerts a LEFT JOIN machines m ON m.id = a.machine_id
     WHERE (? IS NULL OR a.machine_id = ?) ORDER BY a.id DESC LIMIT ?`).all(machineId ?? null, machineId ?? null, count ?? -1) as Array<Record<string, string | number>>;
   for (const r of rows) {
+    // One rule with kanri's listings: local time with its offset, not UTC.
+    r.time = isoWithOffset(String(r.time)) ?? r.time!;
     if (out.json) out.out(JSON.stringify(r) + '\n');
     else out.out(`${r.time} ${r.server} ${r.severity} ${r.event || '-'} ${r.message}\n`);
   }
