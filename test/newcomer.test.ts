@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from './support/cli.js';
 import { sql } from './support/dscli.js';
-import { ROOT, fixtureStore, tempDir } from './support/store.js';
+import { ROOT, fixtureStore, queryAll, tempDir } from './support/store.js';
 
 describe('an unbuilt clone', () => {
   it('says to build, in one line, instead of a stack trace; npm install builds (prepare)', () => {
@@ -65,5 +65,26 @@ describe('the test command on someone else\'s machine', () => {
     expect(inst.status).toBe(0);
     expect(inst.stdout).toContain('peers: installing Debian packages with apt-get as root (KANRI_TEST_NO_APT=1 skips this): python3-flask');
     expect(readFileSync(calls, 'utf8')).toMatch(/install -y -qq --no-install-recommends python3-flask/);
+  });
+});
+
+describe('smaller things', () => {
+  it('kanri sim delay MS is the delay of every operation: it clears their own delays, and says so', () => {
+    const db = fixtureStore();
+    expect(run('kanri', ['sim', 'delay', '500', '--operation', 'power-on'], { db }).out).toBe('power-on: 500 ms\n');
+    expect(run('kanri', ['sim', 'delay', '0'], { db }).out).toBe('every sim operation: 0 ms (their own delays removed: power-on)\n');
+    expect(queryAll(db, "SELECT key, value FROM settings WHERE key LIKE 'sim.delay%'")).toEqual([{ key: 'sim.delay_ms', value: '0' }]);
+  });
+
+  it('pvmutl: a --option is a format error (1) naming pvmutl\'s options, not a machine named --foo', () => {
+    const db = fixtureStore();
+    expect(run('pvmutl', ['add', 'Shop\\Web', '--foo'], { db })).toMatchObject({ code: 1, out: '', err: "pvmutl: add: unknown option --foo; pvmutl's options start with / (add: /c)\n" });
+  });
+
+  it('under ja, pvmutl\'s did-you-mean is Japanese as dscli\'s and kanri\'s are', () => {
+    const db = fixtureStore();
+    const ja = { LANG: 'ja_JP.UTF-8', LC_ALL: '' };
+    expect(run('pvmutl', ['list', 'server', 'Shop/Wbe'], { db, env: ja }).err).toBe('pvmutl: グループが見つかりません: Shop/Wbe（もしかして Shop\\Web?）\n');
+    expect(run('kanri', ['machine', 'list', 'Wbe'], { db, env: ja }).err).toBe('kanri: グループが見つかりません: Wbe（もしかして Web?）\n');
   });
 });

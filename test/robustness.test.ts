@@ -454,7 +454,7 @@ describe('smaller things', () => {
     for (const args of [['machine', 'reset', 'px-r120-01'], ['sim', 'clear'], ['config', 'apply', FIXTURE], ['job', 'list'], ['user', 'disable', 'admin']]) {
       const r = run('kanri', args, { db, ...asNobody, env });
       expect(r.code, args.join(' ')).toBe(9);
-      expect(r.err).toBe('kanri: this command needs administrator rights (root or a member of the kanri admin group)\n');
+      expect(r.err).toBe('kanri: this command needs administrator rights: root, or a member of the group kanri-admins-that-do-not-exist (KANRI_ADMIN_GROUP), which does not exist yet; as root: groupadd kanri-admins-that-do-not-exist && usermod -aG kanri-admins-that-do-not-exist USER, then log in again\n');
     }
     // what does not touch the store needs no rights
     expect(run('kanri', ['config', 'check', FIXTURE], { ...asNobody, env }).code).toBe(0);

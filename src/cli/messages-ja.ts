@@ -32,8 +32,6 @@ export const JA: ReadonlyArray<readonly [en: string, ja: string]> = [
   ['cannot create store {1}: {2}', 'ストア {1} を作成できません: {2}'],
   ['no store path: this user has no home directory; give --db PATH or set KANRI_DB (or XDG_DATA_HOME)',
     'ストアのパスがありません: このユーザーにはホームディレクトリがありません。--db PATH を指定するか KANRI_DB (または XDG_DATA_HOME) を設定してください'],
-  ['this command needs administrator rights (root or a member of the kanri admin group)', 'このコマンドには管理者権限が必要です (root または kanri 管理グループのメンバー)'],
-  ['dscli needs administrator rights (root or a member of the kanri admin group)', 'dscli には管理者権限が必要です (root または kanri 管理グループのメンバー)'],
   ['cannot write the output: {1}', '出力を書き込めません: {1}'],
   ['internal error: {1}', '内部エラー: {1}'],
 

@@ -1,7 +1,8 @@
 // kanri dialect: kanri's own commands (configuration, accounts, the demo).
 import { Command, CommanderError } from 'commander';
 import { defaultStorePath } from '../store/paths.js';
-import { isAdministrator } from '../cli/privilege.js';
+import { isAdministrator, notAdministrator } from '../cli/privilege.js';
+import { L } from '../cli/locale.js';
 import { packageVersion } from '../cli/version.js';
 import { complain, localize } from '../cli/messages.js';
 import { EXIT, JOBS, READS, WRITES, helpTail } from './exit-codes.js';
@@ -11,7 +12,8 @@ class UsageError extends Error {}
 
 class NotAdministrator extends Error {
   constructor() {
-    super('this command needs administrator rights (root or a member of the kanri admin group)');
+    const m = notAdministrator('this command');
+    super(L(m.en, m.ja));
   }
 }
 

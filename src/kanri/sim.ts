@@ -44,7 +44,8 @@ export function simDelay(dbPath: string, ms: string, operation: string | undefin
   }
   if (operation !== undefined && !checkOperation(operation)) return EXIT.USAGE;
   return withStore(dbPath, (db) => {
-    setDelay(db, Number(ms), operation);
+    const cleared = setDelay(db, Number(ms), operation);
+    process.stdout.write(operation !== undefined ? `${operation}: ${ms} ms\n` : `every sim operation: ${ms} ms${cleared.length ? ` (their own delays removed: ${cleared.join(', ')})` : ''}\n`);
     return EXIT.OK;
   });
 }
