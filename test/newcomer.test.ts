@@ -88,3 +88,11 @@ describe('smaller things', () => {
     expect(run('kanri', ['machine', 'list', 'Wbe'], { db, env: ja }).err).toBe('kanri: グループが見つかりません: Wbe（もしかして Web?）\n');
   });
 });
+
+describe('kanri vmserver watch on the sim driver', () => {
+  it('says why nothing is watched and exits 6, instead of exiting at once in silence', () => {
+    const db = fixtureStore();
+    const r = run('kanri', ['vmserver', 'watch', 'vms01'], { db });
+    expect(r).toMatchObject({ code: 6, out: '', err: 'kanri: vms01: not watched: its vm driver sim reports no hypervisor events (the libvirt driver does)\n' });
+  });
+});

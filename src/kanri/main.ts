@@ -114,8 +114,8 @@ export async function runKanri(args: string[]): Promise<number> {
   vms.command('collect [server...]').description('read CPUs and free memory of VM servers (all without names) from their hypervisor now')
     .addHelpText('after', helpTail('kanri vmserver collect vms01 vms02', [EXIT.OK, EXIT.NOT_FOUND, EXIT.NOT_STARTABLE, EXIT.JOB_FAILED, EXIT.NOT_ADMIN, EXIT.STORE]))
     .action(async (names: string[]) => { code = await (await import('./vmservers.js')).vmServerCollect(dbPath(), names); });
-  vms.command('watch [server...]').description("print the VM servers' connection and domain-crash events (VMwareProvider rows) until interrupted")
-    .addHelpText('after', helpTail('kanri vmserver watch vms01', [EXIT.OK, EXIT.NOT_FOUND, EXIT.NOT_ADMIN, EXIT.STORE]))
+  vms.command('watch [server...]').description("print the VM servers' connection and domain-crash events (VMwareProvider rows) until interrupted; a server whose driver reports none is named (exit 6 when none can be watched)")
+    .addHelpText('after', helpTail('kanri vmserver watch vms01', [EXIT.OK, EXIT.NOT_FOUND, EXIT.NOT_STARTABLE, EXIT.NOT_ADMIN, EXIT.STORE]))
     .action(async (names: string[]) => { code = await (await import('./vmservers.js')).vmServerWatch(dbPath(), names); });
   vms.command('failover <server>')
     .description("FailoverVMServer: define and start the server's VMs on the other servers of its group from their kept definitions")

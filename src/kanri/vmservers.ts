@@ -120,14 +120,25 @@ export async function vmServerWatch(dbPath: string, names: string[]): Promise<nu
     const list = servers(db, names);
     if (!list) return EXIT.NOT_FOUND;
     const print = (e: VmServerEvent): void => { process.stdout.write(`${e.time} ${e.source} ${e.machine}: ${e.event} [${e.category}] ${e.detail}\n`); };
+    // A server whose driver has no events to follow is named with the reason, never passed over in silence.
+    let watched = 0;
     const watches = list.map(async (s) => {
       const driver = vmDriverOf(db, s);
-      if (!driver) return;
+      if (!driver) {
+        complain('kanri', `${s.name}: not watched: no vm driver is configured for it (drivers: { vm: … } on it or its group)`);
+        return;
+      }
       const vm = await bindInterface(db, driver, 'vm');
-      await vm.watch?.({ db, signal: ac.signal, log: () => undefined }, machineRef(db, s.id), print);
+      if (!vm.watch) {
+        complain('kanri', `${s.name}: not watched: its vm driver ${driver} reports no hypervisor events (the libvirt driver does)`);
+        return;
+      }
+      watched++;
+      await vm.watch({ db, signal: ac.signal, log: () => undefined }, machineRef(db, s.id), print);
     });
     await Promise.all(watches);
-    return EXIT.OK;
+    if (!list.length) complain('kanri', 'no VM servers to watch');
+    return watched || !list.length ? EXIT.OK : EXIT.NOT_STARTABLE;
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
