@@ -4,7 +4,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFi
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from './support/cli.js';
-import { sql } from './support/dscli.js';
+import { dscli, newStore, sql } from './support/dscli.js';
 import { ROOT, fixtureStore, queryAll, tempDir } from './support/store.js';
 
 describe('an unbuilt clone', () => {
@@ -94,5 +94,16 @@ describe('kanri vmserver watch on the sim driver', () => {
     const db = fixtureStore();
     const r = run('kanri', ['vmserver', 'watch', 'vms01'], { db });
     expect(r).toMatchObject({ code: 6, out: '', err: 'kanri: vms01: not watched: its vm driver sim reports no hypervisor events (the libvirt driver does)\n' });
+  });
+});
+
+describe('dscli deleteServer', () => {
+  it('takes a host range: all of it, or nothing when a name of it is not registered', () => {
+    const db = newStore();
+    for (const n of ['web01', 'web02', 'web03']) expect(dscli(db, ['createServer', n, 'mgmt=sim']).code).toBe(0);
+    expect(dscli(db, ['deleteServer', 'web[02-04]'])).toMatchObject({ code: 2, out: '', err: 'dscli: server not found: web04\n' });
+    expect(dscli(db, ['getServerList']).out.split('\n').filter(Boolean)).toHaveLength(3);
+    expect(dscli(db, ['deleteServer', 'web[02-03]'])).toMatchObject({ code: 0, out: '' });
+    expect(dscli(db, ['getServerList']).out).toBe('web01 sim - - -\n');
   });
 });

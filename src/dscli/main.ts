@@ -277,7 +277,7 @@ async function dispatch(db: Db, cmd: string, rest: string[], out: Out, io: Dscli
       return (await import('./ops.js')).registerEvents(db, reg.needServer(db, positional[0]!), r.events, out);
     }
     case 'deleteServer':
-      reg.deleteServer(db, rest[0]!);
+      reg.deleteServers(db, rest[0]!);
       return RC.OK;
     case 'getServerList': {
       for (const r of reg.listServers(db, rest[0])) {
