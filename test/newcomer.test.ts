@@ -1,9 +1,9 @@
 // What a new user meets first: an unbuilt clone, a missing store, the next step named.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { run } from './support/cli.js';
+import { binaries, run } from './support/cli.js';
 import { dscli, newStore, sql } from './support/dscli.js';
 import { ROOT, fixtureStore, queryAll, tempDir } from './support/store.js';
 
@@ -106,4 +106,25 @@ describe('dscli deleteServer', () => {
     expect(dscli(db, ['deleteServer', 'web[02-03]'])).toMatchObject({ code: 0, out: '' });
     expect(dscli(db, ['getServerList']).out).toBe('web01 sim - - -\n');
   });
+});
+
+describe('Ctrl-C at a password prompt', () => {
+  it.runIf(spawnSync('sh', ['-c', 'command -v script']).status === 0)('stops kanri user add (130, nothing created) instead of reporting a bad password', async () => {
+    const db = fixtureStore();
+    const child = spawn('script', ['-qec', `${join(binaries(), 'kanri')} user add ops7`, '/dev/null'], { env: { ...process.env, KANRI_DB: db, LANG: 'C', LC_ALL: '' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let shown = '';
+    const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+    await new Promise<void>((res, rej) => {
+      const t = setTimeout(() => rej(new Error(`no prompt: ${shown}`)), 30_000);
+      child.stdout!.on('data', (d: Buffer) => {
+        shown += d.toString();
+        if (shown.includes('Password: ')) { clearTimeout(t); res(); }
+      });
+    });
+    child.stdin!.write('\u0003');
+    expect(await exited).toBe(130);
+    expect(shown).toContain('kanri: interrupted at the prompt; nothing was changed');
+    expect(shown).not.toContain('password must be');
+    expect(queryAll(db, "SELECT name FROM users WHERE name = 'ops7'")).toEqual([]);
+  }, 60_000);
 });

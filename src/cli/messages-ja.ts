@@ -199,6 +199,7 @@ export const JA: ReadonlyArray<readonly [en: string, ja: string]> = [
   ['--with-secrets writes password hashes: give -o FILE (written 0600) or redirect standard output', '--with-secrets はパスワードのハッシュを書き出します: -o FILE (0600 で作成) を指定するか標準出力をリダイレクトしてください'],
   ['{1}: not watched: no vm driver is configured for it (drivers: { vm: … } on it or its group)', '{1}: 監視しません: vm ドライバーが設定されていません (そのマシンまたはグループの drivers: { vm: … })'],
   ['{1}: not watched: its vm driver {2} reports no hypervisor events (the libvirt driver does)', '{1}: 監視しません: vm ドライバー {2} はハイパーバイザーのイベントを報告しません (libvirt ドライバーは報告します)'],
+  ['interrupted at the prompt; nothing was changed', 'プロンプトで中断されました。何も変更していません'],
   ['no VM servers to watch', '監視する VM サーバがありません'],
   ["unknown setting '{1}'; 'kanri settings list' shows them all", "不明な設定です: '{1}'。'kanri settings list' で一覧を表示できます"],
   ["no help for '{1}'", "'{1}' のヘルプはありません"],

@@ -25,6 +25,8 @@ export const EXIT = {
   STORE: 70,
   /** the output cannot be written */
   OUTPUT: 74,
+  /** interrupted (Ctrl-C) at a prompt: 128 + SIGINT, as a shell reports it */
+  INTERRUPTED: 130,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -41,6 +43,7 @@ export const EXIT_TEXT: Record<ExitCode, string> = {
   11: 'VM already active (as pvmutl)',
   70: 'the store cannot be used',
   74: 'the output cannot be written',
+  130: 'interrupted at a prompt',
 };
 
 /** The codes of a command that only reads the store. */

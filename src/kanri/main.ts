@@ -87,7 +87,7 @@ export async function runKanri(args: string[]): Promise<number> {
   user.command('add <name>')
     .description('create a user; the password is read from standard input, never from argv')
     .option('--level <level>', 'administrator or operator', 'operator')
-    .addHelpText('after', helpTail('echo "$PW" | kanri user add ops1 --level operator', [EXIT.OK, EXIT.USAGE, EXIT.NOT_ADMIN, EXIT.STORE]))
+    .addHelpText('after', helpTail('echo "$PW" | kanri user add ops1 --level operator', [EXIT.OK, EXIT.USAGE, EXIT.NOT_ADMIN, EXIT.STORE, EXIT.INTERRUPTED]))
     .action(async (name: string, opts: { level: string }) => { code = await (await import('./users.js')).userAdd(dbPath(), name, opts.level); });
   user.command('list').description('list users and their levels').option('--json', 'one JSON object per user')
     .addHelpText('after', helpTail('kanri user list --json', [EXIT.OK, EXIT.NOT_ADMIN, EXIT.STORE, EXIT.OUTPUT]))
@@ -327,6 +327,11 @@ export async function runKanri(args: string[]): Promise<number> {
     if (err instanceof UsageError) {
       complain('kanri', `${err.message}`);
       return EXIT.USAGE;
+    }
+    const { Interrupted } = await import('../cli/secret-input.js');
+    if (err instanceof Interrupted) {
+      complain('kanri', `${err.message}`);
+      return EXIT.INTERRUPTED;
     }
     const { storeProblem } = await import('../store/errors.js');
     const problem = storeProblem(err, program.opts<{ db?: string }>().db ?? safeDefaultPath());
