@@ -1,10 +1,12 @@
 // kanri monitor status --json: one object a script or a health check can read, with the
 // same facts as the text form; running or not is the monitor's lock, not a guess.
+import { createSocket } from 'node:dgram';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run } from './support/cli.js';
 import { type RunningMonitor, snmptrap, startMonitor } from './support/monitor.js';
 import { requirePeer } from './support/peers.js';
-import { fixtureStore } from './support/store.js';
+import { dscli, secretFile } from './support/dscli.js';
+import { fixtureStore, queryAll } from './support/store.js';
 
 interface Status { running: boolean; pid: number | null; events_waiting: number; chains: Record<string, number>; counters: Record<string, number>; recent_chains: unknown[] }
 
@@ -40,4 +42,26 @@ describe('kanri monitor status --json', () => {
     mon = undefined;
     expect(status(db)).toMatchObject({ running: false, pid: null });
   }, 60_000);
+});
+
+describe('a monitor stopped while it polls', () => {
+  it('leaves no "cancelled" status on the server it was asking', async () => {
+    const db = fixtureStore();
+    // A BMC that never answers: the poll is in flight from its first datagram until the monitor stops.
+    const bmc = createSocket('udp4');
+    const asked = new Promise<void>((res) => bmc.once('message', () => res()));
+    await new Promise<void>((res) => bmc.bind(0, '127.0.0.1', () => res()));
+    try {
+      expect(dscli(db, ['createServer', 'px-r120-01', 'mgmt=ipmi', 'address=127.0.0.1', `port=${bmc.address().port}`, 'user=admin', `password_file=${secretFile('Bmc-pass-9')}`]).code).toBe(0);
+      for (const [k, v] of [['monitor.listen', '127.0.0.1:0'], ['monitor.poll_s', '1'], ['monitor.poll_timeout_s', '60']]) {
+        expect(run('kanri', ['settings', 'set', k!, v!], { db }).code).toBe(0);
+      }
+      const mon = await startMonitor(db);
+      await asked;
+      expect(await mon.stop()).toBe(0);
+      expect(queryAll(db, "SELECT last_status FROM machines WHERE name = 'px-r120-01'")).toEqual([{ last_status: null }]);
+    } finally {
+      bmc.close();
+    }
+  }, 90_000);
 });
