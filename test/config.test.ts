@@ -149,7 +149,7 @@ describe('management controllers in the description', () => {
     writeFileSync(pw, 'Bmc-Secret-42\n');
     expect(run('dscli', ['createServer', 'px-r120-01', 'mgmt=ipmi', 'address=127.0.0.1', 'port=9999', 'user=admin', `password_file=${pw}`], { db }).code).toBe(0);
     const exported = run('kanri', ['config', 'export'], { db }).out;
-    expect(exported).toContain('    bmc:\n      type: ipmi\n      address: 127.0.0.1\n      port: 9999\n      user: admin\n      cipher: 3\n');
+    expect(exported).toContain('    bmc: { type: ipmi, address: 127.0.0.1, port: 9999, user: admin, cipher: 3 }\n');
     expect(exported).not.toContain('Bmc-Secret-42');
     const f = write(exported);
     const before = storeDigest(db);

@@ -2,7 +2,7 @@
 import { EXIT } from './exit-codes.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { FileError, writePrivateFile } from '../util/files.js';
-import { parse as parseYaml, stringify } from 'yaml';
+import { Document, isScalar, isSeq, parse as parseYaml, visit } from 'yaml';
 import { openStore, withStore } from '../store/db.js';
 import { ApplyRefused, applyDataCentre } from '../config/apply.js';
 import { type PlanEntry, planLine } from '../config/plan.js';
@@ -105,7 +105,16 @@ export async function configApply(dbPath: string, file: string, flags: ApplyFlag
 }
 
 export function renderDataCentre(dc: DataCentre, opts: { withSecrets?: boolean } = {}): string {
-  return stringify(compactDocument(dc, opts), { lineWidth: 0 });
+  // As a person writes it (fixtures/datacentre.yaml): a mapping or list of plain values on
+  // one line ({ host: web01, tags: [web] }), everything larger in blocks.
+  const doc = new Document(compactDocument(dc, opts));
+  const leaf = (n: unknown): boolean => isScalar(n) || (isSeq(n) && n.items.every((x) => isScalar(x)));
+  const short = (n: { toJSON(): unknown }): boolean => JSON.stringify(n.toJSON()).length <= 100;
+  visit(doc, {
+    Map(_, node) { if (node.items.length && node.items.every((p) => leaf(p.value)) && short(node)) node.flow = true; },
+    Seq(_, node) { if (node.items.every((x) => isScalar(x)) && short(node)) node.flow = true; },
+  });
+  return doc.toString({ lineWidth: 0 });
 }
 
 export function configExport(dbPath: string, output: string | undefined, withSecrets = false): number {
