@@ -8,7 +8,7 @@ import { requirePeer } from './support/peers.js';
 import { dscli, secretFile } from './support/dscli.js';
 import { fixtureStore, queryAll } from './support/store.js';
 
-interface Status { running: boolean; pid: number | null; events_waiting: number; chains: Record<string, number>; counters: Record<string, number>; recent_chains: unknown[] }
+interface Status { running: boolean; pid: number | null; host: string | null; events_waiting: number; chains: Record<string, number>; counters: Record<string, number>; recent_chains: unknown[] }
 
 const status = (db: string): Status => {
   const r = run('kanri', ['monitor', 'status', '--json'], { db });
@@ -23,7 +23,7 @@ describe('kanri monitor status --json', () => {
   afterAll(async () => { await mon?.stop(); });
 
   it('not running: one object with every field', () => {
-    expect(status(db)).toEqual({ running: false, pid: null, events_waiting: 0, chains: {}, counters: expect.any(Object), recent_chains: [] });
+    expect(status(db)).toEqual({ running: false, pid: null, host: null, events_waiting: 0, chains: {}, counters: expect.any(Object), recent_chains: [] });
   });
 
   it.runIf(requirePeer('snmptrap', 'monitor status --json'))('running: its pid, and counters that move with what it receives', async () => {

@@ -11,7 +11,7 @@ describe('an unbuilt clone', () => {
   it('says to build, in one line, instead of a stack trace; npm install builds (prepare)', () => {
     const clone = tempDir();
     mkdirSync(join(clone, 'bin'));
-    for (const f of ['kanri.js', 'package.json']) copyFileSync(join(ROOT, 'bin', f), join(clone, 'bin', f));
+    for (const f of ['kanri.js', 'code-cache.js', 'package.json']) copyFileSync(join(ROOT, 'bin', f), join(clone, 'bin', f));
     const r = spawnSync(process.execPath, [join(clone, 'bin', 'kanri.js'), '--version'], { encoding: 'utf8' });
     expect(r.status).toBe(70);
     expect(r.stdout).toBe('');

@@ -12,7 +12,7 @@ import { RECOVERY_OF, lookup, normalizeEvent, type NotifyingSource } from '../mo
 import { groupPath, machineInfo, matchRule, policyFor, runningNormally } from '../monitor/policy.js';
 import { STANDARD_POLICIES } from '../monitor/templates.js';
 import { snmpUserPurpose } from '../monitor/traps.js';
-import { takeLock } from '../monitor/daemon.js';
+import { leaseHolder } from '../monitor/lease.js';
 import { monitorNumber } from '../monitor/settings.js';
 import { complain } from '../cli/messages.js';
 import { groupNotFound, machineNotFound } from '../engine/planners/targets.js';
@@ -24,10 +24,8 @@ export async function monitorRun(dbPath: string): Promise<number> {
 }
 
 export async function monitorStatus(dbPath: string, json = false): Promise<number> {
-  const lock = await takeLock(dbPath).catch(() => undefined);
-  const pid = lock && 'heldBy' in lock ? lock.heldBy : null;
-  if (lock && 'release' in lock) lock.release();
   return withStore(dbPath, (db) => {
+    const h = leaseHolder(db);
     const q = db.prepare("SELECT count(*) AS n FROM monitor_events WHERE state = 'new'").get() as { n: number };
     const chains = db.prepare('SELECT status, count(*) AS n FROM monitor_chains GROUP BY status ORDER BY status').all() as Array<{ status: string; n: number }>;
     const counters = readCounters(db);
@@ -42,12 +40,12 @@ export async function monitorStatus(dbPath: string, json = false): Promise<numbe
     if (json) {
       // One object, stable field names: what a script or a health check reads.
       out(JSON.stringify({
-        running: pid !== null, pid: pid !== null && /^\d+$/.test(pid) ? Number(pid) : null, events_waiting: q.n,
+        running: h !== undefined, pid: h && /^\d+$/.test(h.pid) ? Number(h.pid) : null, host: h?.host ?? null, events_waiting: q.n,
         chains: Object.fromEntries(chains.map((c) => [c.status, c.n])), counters, recent_chains: recent,
       }));
       return EXIT.OK;
     }
-    out(`monitor: ${pid !== null ? `running (pid ${pid})` : 'not running'}`);
+    out(`monitor: ${h ? `running (pid ${h.pid} on ${h.host})` : 'not running'}`);
     out(`events waiting to be decided: ${q.n}`);
     out(`chains: ${chains.map((c) => `${c.n} ${c.status}`).join(', ') || 'none'}`);
     out(`counted: ${Object.entries(counters).map(([k, n]) => `${k}=${n}`).join(' ') || 'nothing yet'}`);
@@ -113,12 +111,13 @@ export async function eventRaise(dbPath: string, source: string, event: string, 
     return EXIT.OK;
   });
   if (code !== 0) return code;
-  const lock = await takeLock(dbPath).catch(() => undefined);
-  if (lock && 'release' in lock) {
-    lock.release();
-    complain('kanri', 'no monitor is running on this store: the event is decided when one starts');
-  }
+  warnWithoutMonitor(dbPath, 'no monitor is running on this store: the event is decided when one starts');
   return EXIT.OK;
+}
+
+/** Says `message` when no monitor holds the store's lease (what was just stored waits for one). */
+export function warnWithoutMonitor(dbPath: string, message: string): void {
+  if (!withStore(dbPath, (db) => leaseHolder(db))) complain('kanri', message);
 }
 
 export function policyTemplates(name: string | undefined): number {
@@ -186,6 +185,7 @@ export function policyExplain(dbPath: string, group: string, source: string, eve
       else if (def.kind === 'none') what = 'nothing';
       else if (def.needs === 'machine' && !m) what = 'needs a machine: give --machine; the chain would stop here';
       else if (def.kind === 'store') what = `store change on ${m!.name}`;
+      else if (def.kind === 'run') what = def.explain(target, { policy: policy.name, rule: rule.event, category: checked.category });
       else {
         try {
           what = `engine request ${JSON.stringify(def.request(target))}`;

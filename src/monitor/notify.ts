@@ -13,19 +13,30 @@ import { monitorNumber, monitorSetting } from './settings.js';
 
 export interface NoticeContext { machine: string | null; group: string | null; policy: string; rule: string }
 
-function mailSettings(db: Db): MailSettings | undefined {
+/** The SMTP server of the settings (mail.smtp_host …), without recipients; undefined when none is set. */
+export function mailServer(db: Db): Omit<MailSettings, 'to'> | undefined {
   const host = monitorSetting(db, 'mail.smtp_host');
-  const to = monitorSetting(db, 'mail.to').split(',').map((s) => s.trim()).filter(Boolean);
-  if (!host || to.length === 0) return undefined;
+  if (!host) return undefined;
   const ca = monitorSetting(db, 'mail.tls_ca');
-  return {
-    host, port: monitorNumber(db, 'mail.smtp_port'), from: monitorSetting(db, 'mail.from'), to,
-    timeoutMs: monitorNumber(db, 'mail.timeout_s') * 1000, ...(ca ? { caFile: ca } : {}),
-  };
+  return { host, port: monitorNumber(db, 'mail.smtp_port'), from: monitorSetting(db, 'mail.from'), timeoutMs: monitorNumber(db, 'mail.timeout_s') * 1000, ...(ca ? { caFile: ca } : {}) };
+}
+
+function mailSettings(db: Db): MailSettings | undefined {
+  const server = mailServer(db);
+  const to = monitorSetting(db, 'mail.to').split(',').map((s) => s.trim()).filter(Boolean);
+  if (!server || to.length === 0) return undefined;
+  return { ...server, to };
 }
 
 export class Notifier {
+  private readonly abort = new AbortController();
+
   constructor(private readonly db: Db, private readonly forwarder: Forwarder, private readonly log: (line: string) => void) {}
+
+  /** Cancels every delivery under way and any later one (the monitor's drain bound). */
+  cancel(): void {
+    this.abort.abort();
+  }
 
   /** The notification itself: event log, mail, trap. Returns what was done, for the chain's record. */
   async received(content: string, c: NoticeContext): Promise<string> {
@@ -51,7 +62,7 @@ export class Notifier {
     const s = mailSettings(this.db);
     if (!s) return 'no mail (mail.smtp_host or mail.to not set)';
     try {
-      const d = await sendMail(s, subject, body);
+      const d = await sendMail({ ...s, signal: this.abort.signal }, subject, body);
       return `mail sent to ${s.to.join(', ')}${d.tls ? ' (STARTTLS)' : ''}`;
     } catch (e) {
       const why = `mail to ${s.to.join(', ')} not delivered: ${(e as Error).message}`;
