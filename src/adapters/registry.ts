@@ -131,6 +131,15 @@ function statusOf(e: unknown): string {
   return e instanceof DriverError ? `${e.layer}: ${e.message}` : (e as Error)?.message ?? String(e);
 }
 
+/**
+ * A call we cut short ourselves (a stopping monitor, Ctrl-C, a canceled job) says nothing
+ * about the controller: its status is not recorded ("Open Session: cancelled" is not a
+ * controller's state). A deadline that ran out is a fact about the controller: recorded.
+ */
+function cutShort(ctx: DriverContext): boolean {
+  return ctx.signal.aborted && (ctx.signal.reason as Error | undefined)?.name !== 'TimeoutError';
+}
+
 /** Power calls made through the registry record what they learnt, whoever made them. */
 function recordingPower(db: Db, p: PowerInterface): PowerInterface {
   const note = (ctx: DriverContext, m: MachineRef, write: (failed: (e: Error) => void) => void): void => {
@@ -148,7 +157,8 @@ function recordingPower(db: Db, p: PowerInterface): PowerInterface {
         note(ctx, m, (failed) => recordPower(db, m.id, r.state, 'ok', failed));
         return r;
       } catch (e) {
-        note(ctx, m, (failed) => recordPower(db, m.id, 'unknown', statusOf(e), failed));
+        // A call we cut short (a stopping monitor, Ctrl-C) says nothing about the controller.
+        if (!cutShort(ctx)) note(ctx, m, (failed) => recordPower(db, m.id, 'unknown', statusOf(e), failed));
         throw e;
       }
     },
@@ -158,7 +168,7 @@ function recordingPower(db: Db, p: PowerInterface): PowerInterface {
         note(ctx, m, (failed) => recordPower(db, m.id, r.after, 'ok', failed));
         return r;
       } catch (e) {
-        note(ctx, m, (failed) => recordControllerStatus(db, m.id, statusOf(e), failed));
+        if (!cutShort(ctx)) note(ctx, m, (failed) => recordControllerStatus(db, m.id, statusOf(e), failed));
         throw e;
       }
     },
@@ -177,7 +187,7 @@ function recordingInfo(db: Db, info: InfoInterface): InfoInterface {
         return r;
       } catch (e) {
         try {
-          recordControllerStatus(db, m.id, statusOf(e));
+          if (!cutShort(ctx)) recordControllerStatus(db, m.id, statusOf(e));
         } catch {
           // The failure itself is what the caller needs to see.
         }
