@@ -88,8 +88,9 @@ up() {
   local id; id=$(printf '%04x' $((RANDOM % 65536)))
   local net=$((RANDOM % 200 + 20))
   local sw="kanri-lab-$id-sw"
-  echo "$sw" >> "$DIR/namespaces"
+  # Listed only once made: a name some other lab holds (ids are random) is never deleted by down.
   ip netns add "$sw"
+  echo "$sw" >> "$DIR/namespaces"
   ip -n "$sw" link set lo up
   ip -n "$sw" link add br0 type bridge
   ip -n "$sw" link set br0 up
@@ -106,8 +107,8 @@ up() {
     local name="m$i"
     local ns="kanri-lab-$id-m$i" addr="10.77.$net.$((10 + i))" d="$DIR/m$i"
     mkdir -p "$d"
-    echo "$ns" >> "$DIR/namespaces"
     ip netns add "$ns"
+    echo "$ns" >> "$DIR/namespaces"
     ip -n "$ns" link set lo up
     ip link add "kl$id$i" type veth peer name eth0 netns "$ns"
     ip link set "kl$id$i" netns "$sw"
