@@ -50,6 +50,13 @@ describe('architecture', () => {
     expect(matching(src, /c\.iface\(/)).toEqual([]);
   });
 
+  it('power policy is written once: drivers read and send, src/util/power-action.ts plans and waits', () => {
+    // the plan's words and a wait loop of its own mark a copy of the policy
+    expect(matching(src, /'already (on|off)'|note: `off: not /)).toEqual(['src/util/power-action.ts']);
+    const drivers = src.filter((f) => /^src\/(adapters\/(ipmi|redfish|sim|libvirt)|ipmi)\//.test(f.path));
+    expect(matching(drivers, /(async |function )act\s*\(|function plan\(|verified\s*=/)).toEqual([]);
+  });
+
   it('every file docs/architecture.md names exists', () => {
     const doc = readFileSync(join(ROOT, 'docs', 'architecture.md'), 'utf8');
     const named = [...doc.matchAll(/`(src\/[A-Za-z0-9_./-]+\.ts)`/g)].map((m) => m[1]!);
