@@ -57,6 +57,12 @@ describe('architecture', () => {
     expect(matching(drivers, /(async |function )act\s*\(|function plan\(|verified\s*=/)).toEqual([]);
   });
 
+  it('one settings reader: no module reads a setting raw, so each is checked against its declaration and its default written once', () => {
+    // the store's own accessor, the scoped driver-setting lookup and the reader itself
+    expect(matching(src, /\bgetSetting\(/).sort()).toEqual(['src/adapters/setting-reader.ts', 'src/adapters/settings.ts', 'src/store/settings.ts']);
+    expect(matching(src, /function (seconds|positiveSeconds|settingNumber|monitorNumber)\(/)).toEqual(['src/adapters/setting-reader.ts']);
+  });
+
   it('every file docs/architecture.md names exists', () => {
     const doc = readFileSync(join(ROOT, 'docs', 'architecture.md'), 'utf8');
     const named = [...doc.matchAll(/`(src\/[A-Za-z0-9_./-]+\.ts)`/g)].map((m) => m[1]!);

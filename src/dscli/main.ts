@@ -240,8 +240,8 @@ function report(e: unknown, io: DscliIo, cmd: string, rest: string[], storePath:
 
 async function guard(db: Db, cmd: string, count: number, io: DscliIo, yes: boolean): Promise<void> {
   if (!GUARDED.has(cmd) || yes) return;
-  const { settingNumber } = await import('./registry.js');
-  const limit = settingNumber(db, 'dscli.confirm_above', 10);
+  const { dscliNumber } = await import('./settings.js');
+  const limit = dscliNumber(db, 'dscli.confirm_above');
   if (count <= limit) return;
   const q = `dscli: ${localize(`${cmd} acts on ${count} servers (more than ${limit}). Continue?`)}`;
   if (io.isTTY && io.confirm) {

@@ -9,7 +9,6 @@ import { controllerDefault, controllerPowers, controllerSetting, needsController
 import { deleteDriverSetting, putDriverSetting, settingProblem } from '../adapters/settings.js';
 import { bumpGeneration } from '../store/generation.js';
 import { DscliError, exists, formatError, notFound, RC } from './errors.js';
-import { getSetting } from '../store/settings.js';
 
 export const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
@@ -385,8 +384,4 @@ import { resolveServerList } from './serverlist.js';
 
 export { resolveServerList };
 
-export function settingNumber(db: Db, key: string, fallback: number): number {
-  const v = getSetting(db, key);
-  const n = v !== undefined ? Number(v) : NaN;
-  return Number.isFinite(n) && n >= 0 ? n : fallback;
-}
+

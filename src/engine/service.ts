@@ -5,8 +5,9 @@
 // happened. An Engine owns the jobs it started: cancelAll() and drain() act on those only.
 import { refreshDrivers } from '../adapters/registry.js';
 import type { Db } from '../store/db.js';
-import { getSetting } from '../store/settings.js';
-import { DEFAULT_FANOUT, fanOutAll } from '../util/fanout.js';
+import { settingNumber } from '../adapters/setting-reader.js';
+import { CORE_SETTINGS } from '../domain/settings.js';
+import { fanOutAll } from '../util/fanout.js';
 import { writeJobEvent } from './events.js';
 import { type JobOutcome, finishJob } from './job-state.js';
 import { type Job, JobWatch, releaseReservations, submit } from './jobs.js';
@@ -41,8 +42,7 @@ export interface RunOptions {
 
 /** Jobs one change runs at the same time; more wait for a free slot. */
 function parallelism(db: Db): number {
-  const n = Number(getSetting(db, 'engine.parallel'));
-  return Number.isInteger(n) && n >= 1 ? Math.min(n, 1024) : DEFAULT_FANOUT;
+  return settingNumber(db, CORE_SETTINGS, 'engine.parallel');
 }
 
 export class Engine {

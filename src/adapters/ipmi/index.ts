@@ -7,18 +7,15 @@ import { IpmiError } from '../../ipmi/errors.js';
 import { ipmiControl } from '../../ipmi/power.js';
 import { rememberedProbe, withSession, type SessionOptions } from '../../ipmi/session.js';
 import type { Db } from '../../store/db.js';
-import { getSetting } from '../../store/settings.js';
+import { settingNumber } from '../setting-reader.js';
 import { rememberControllerProbe } from '../controller.js';
 import {
   type CallOptions, type Driver, type DriverContext, DriverError, type InfoInterface, type MachineRef, type PowerAction, type PowerInterface,
 } from '../types.js';
+import { IPMI } from './spec.js';
 import { targetFor } from './target.js';
 
-function seconds(db: Db, key: string, fallback: number): number {
-  const v = getSetting(db, key);
-  const n = v !== undefined ? Number(v) : NaN;
-  return Number.isFinite(n) && n > 0 ? n : fallback;
-}
+const seconds = (db: Db, key: string): number => settingNumber(db, IPMI.settings, key);
 
 /** The IPMI library's error as the driver contract's, keeping the layer and the bare reason. */
 export function driverError(m: MachineRef, e: unknown): DriverError {
@@ -38,7 +35,7 @@ export function driverError(m: MachineRef, e: unknown): DriverError {
 
 /** Session limits of one call: the caller's, else the driver's settings. */
 export function sessionOptions(ctx: DriverContext, o: CallOptions = {}): SessionOptions {
-  const deadlineMs = o.deadlineMs ?? seconds(ctx.db, 'ipmi.deadline_s', 10) * 1000;
+  const deadlineMs = o.deadlineMs ?? seconds(ctx.db, 'ipmi.deadline_s') * 1000;
   const retries = o.retries ?? 2;
   return { deadlineMs, retries, timeoutMs: o.timeoutMs ?? 1000, signal: ctx.signal };
 }
@@ -65,9 +62,9 @@ export async function onBmc<T>(ctx: DriverContext, m: MachineRef, fn: (t: Return
 }
 
 function waitFor(db: Db, action: PowerAction): number {
-  if (action === 'soft') return seconds(db, 'ipmi.soft_off_wait_s', 300) * 1000;
+  if (action === 'soft') return seconds(db, 'ipmi.soft_off_wait_s') * 1000;
   if (action === 'diag') return 0;
-  return seconds(db, 'ipmi.on_wait_s', 60) * 1000;
+  return seconds(db, 'ipmi.on_wait_s') * 1000;
 }
 
 /** Mechanism only: one RMCP+ session on the machine's BMC, its chassis read and driven through it. */

@@ -9,7 +9,8 @@
 // events come from `virsh event --all --loop`, restarted whenever the connection is back.
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { getSetting } from '../../store/settings.js';
+import { settingNumber } from '../setting-reader.js';
+import { LIBVIRT } from './spec.js';
 import type { DriverContext, MachineRef, VmServerEvent } from '../types.js';
 import { virsh } from './virsh.js';
 
@@ -34,8 +35,7 @@ export function domainEvent(line: string, crashed: Set<string>): { event: string
 }
 
 export async function watchServer(ctx: DriverContext, server: MachineRef, uri: string, binary: string, onEvent: (e: VmServerEvent) => void): Promise<void> {
-  const n = Number(getSetting(ctx.db, 'libvirt.watch_interval_s'));
-  const intervalMs = (Number.isFinite(n) && n > 0 ? n : 5) * 1000;
+  const intervalMs = settingNumber(ctx.db, LIBVIRT.settings, 'libvirt.watch_interval_s') * 1000;
   const emit = (event: string, machine: string, detail: string): void =>
     onEvent({ source: 'VMwareProvider', event, category: event.endsWith('to red') ? INACCESSIBLE : RESTORED, machine, detail, time: new Date().toISOString() });
   const crashed = new Set<string>();

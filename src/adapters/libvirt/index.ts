@@ -8,35 +8,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
 import type { Db } from '../../store/db.js';
-import { getSetting } from '../../store/settings.js';
+import { settingNumber, settingText } from '../setting-reader.js';
 import {
   type Driver, type DriverContext, DriverError, type HostRef, type MachineRef, type PowerAction, type PowerControl, type PowerInterface, type PowerState,
   type SoftwareRef, type VmPlacement, type VmServerEvent, type VmServerInfo,
 } from '../types.js';
 import { powerActions } from '../power.js';
+import { LIBVIRT } from './spec.js';
 import { configuredUri, connectionUri, serverOf } from './connection.js';
 import { type Volume, forgetDomain, keepDomain, keptDomain, movedDomain } from './domains.js';
 import { factsOf, render } from './domain-xml.js';
 import { arg, closeSessions, virsh } from './virsh.js';
 import { watchServer } from './events.js';
 
-export const DEFAULT_TIMEOUT_S = 60;
-export const DEFAULT_MIGRATE_TIMEOUT_S = 600;
-export const DEFAULT_SHUTDOWN_TIMEOUT_S = 120;
+const seconds = (db: Db, key: string): number => settingNumber(db, LIBVIRT.settings, key);
 
-function seconds(db: Db, key: string, fallback: number): number {
-  const v = getSetting(db, key);
-  const n = v === undefined || v.trim() === '' ? fallback : Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new DriverError(`setting ${key} must be a positive number of seconds, not '${v}'`, { layer: 'configuration' });
-  return n;
-}
-
-const binary = (db: Db): string => getSetting(db, 'libvirt.virsh')?.trim() || 'virsh';
+const binary = (db: Db): string => settingText(db, LIBVIRT.settings, 'libvirt.virsh')!.trim();
 
 /** One virsh command on a VM server's connection, within the driver's deadline. */
 async function on(ctx: DriverContext, server: MachineRef, command: string, timeoutS?: number): Promise<string> {
   return virsh(connectionUri(ctx.db, server), command, {
-    binary: binary(ctx.db), timeoutMs: (timeoutS ?? seconds(ctx.db, 'libvirt.timeout_s', DEFAULT_TIMEOUT_S)) * 1000, signal: ctx.signal,
+    binary: binary(ctx.db), timeoutMs: (timeoutS ?? seconds(ctx.db, 'libvirt.timeout_s')) * 1000, signal: ctx.signal,
   });
 }
 
@@ -77,7 +69,7 @@ const dumpXml = (ctx: DriverContext, server: MachineRef, name: string): Promise<
 
 async function cloneVolume(ctx: DriverContext, server: MachineRef, c: { pool: string; volume: string; toPool: string; toVolume: string }): Promise<void> {
   if (c.pool === c.toPool) {
-    await on(ctx, server, `vol-clone --pool ${arg(c.pool)} ${arg(c.volume)} ${arg(c.toVolume)}`, seconds(ctx.db, 'libvirt.migrate_timeout_s', DEFAULT_MIGRATE_TIMEOUT_S));
+    await on(ctx, server, `vol-clone --pool ${arg(c.pool)} ${arg(c.volume)} ${arg(c.toVolume)}`, seconds(ctx.db, 'libvirt.migrate_timeout_s'));
     return;
   }
   // Across pools: the source volume's description under the new name, created from it.
@@ -88,7 +80,7 @@ async function cloneVolume(ctx: DriverContext, server: MachineRef, c: { pool: st
   name.appendChild(doc.createTextNode(c.toVolume));
   root.insertBefore(name, root.firstChild);
   await withXmlFile(new XMLSerializer().serializeToString(doc), (file) =>
-    on(ctx, server, `vol-create-from ${arg(c.toPool)} ${arg(file)} --inputpool ${arg(c.pool)} ${arg(c.volume)}`, seconds(ctx.db, 'libvirt.migrate_timeout_s', DEFAULT_MIGRATE_TIMEOUT_S)));
+    on(ctx, server, `vol-create-from ${arg(c.toPool)} ${arg(file)} --inputpool ${arg(c.pool)} ${arg(c.volume)}`, seconds(ctx.db, 'libvirt.migrate_timeout_s')));
 }
 
 async function deleteVolumes(ctx: DriverContext, server: MachineRef, volumes: Volume[]): Promise<void> {
@@ -143,7 +135,7 @@ function control(ctx: DriverContext, vm: MachineRef): PowerControl {
 
 function waitFor(db: Db, action: PowerAction): number {
   if (action === 'diag') return 0;
-  return seconds(db, action === 'soft' ? 'vm.shutdown_timeout_s' : 'libvirt.timeout_s', action === 'soft' ? DEFAULT_SHUTDOWN_TIMEOUT_S : DEFAULT_TIMEOUT_S) * 1000;
+  return seconds(db, action === 'soft' ? 'vm.shutdown_timeout_s' : 'libvirt.timeout_s') * 1000;
 }
 
 const libvirtPower: PowerInterface = {
@@ -232,7 +224,7 @@ export function createLibvirtDriver(): Driver {
           // credentials, so it is given the destination's URI as configured.
           const dest = configuredUri(ctx.db, to);
           const how = state === 'running' || state === 'paused' ? '--live' : '--offline';
-          await on(ctx, from, `migrate ${how} --p2p --persistent --undefinesource ${arg(name)} ${arg(dest)}`, seconds(ctx.db, 'libvirt.migrate_timeout_s', DEFAULT_MIGRATE_TIMEOUT_S));
+          await on(ctx, from, `migrate ${how} --p2p --persistent --undefinesource ${arg(name)} ${arg(dest)}`, seconds(ctx.db, 'libvirt.migrate_timeout_s'));
           let xml: string | undefined;
           try {
             xml = await dumpXml(ctx, to, name);

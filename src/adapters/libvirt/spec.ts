@@ -20,6 +20,7 @@ export const LIBVIRT: DriverSpec = {
     { key: 'libvirt.timeout_s', scope: 'global', type: 'number', min: 0.1, default: 60, description: 'deadline of one virsh command (s)' },
     { key: 'libvirt.migrate_timeout_s', scope: 'global', type: 'number', min: 1, default: 600, description: 'deadline of a migration or a volume clone (s)' },
     { key: 'libvirt.watch_interval_s', scope: 'global', type: 'number', min: 0.1, default: 5, description: "how often kanri vmserver watch probes a VM server's connection (s)" },
+    { key: 'vm.shutdown_timeout_s', scope: 'global', type: 'number', min: 0.1, default: 120, description: 'a VM still running this long after an ACPI shutdown is destroyed (s)' },
     { key: 'libvirt.ssh_key_path', scope: 'global', type: 'path', description: 'private key file for +ssh URIs when the VM server sets none' },
   ],
   validate(db, m, iface) {

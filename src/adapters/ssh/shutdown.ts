@@ -3,13 +3,13 @@
 // with kanri ssh trust), then the machine's power state read from its controller until
 // it is off or the wait ends. Works with any power driver (ipmi, redfish, sim); the
 // result is the same idempotent PowerChange as a power driver's.
-import { getSetting } from '../../store/settings.js';
+import { settingText } from '../setting-reader.js';
+import { SSH } from './spec.js';
 import { planPower, waitForPower } from '../../util/power-action.js';
 import { type CallOptions, type DriverContext, DriverError, type MachineRef, type PowerActions, type PowerChange } from '../types.js';
 import { connectVerified, runShell } from './session.js';
 import { connectTimeoutMs, targetFor } from './target.js';
 
-export const DEFAULT_SHUTDOWN_COMMAND = 'shutdown -h now';
 /** The command itself returns at once (systemd schedules the shutdown): a minute is generous. */
 const RUN_MS = 60_000;
 const POLL_MS = 1000;
@@ -34,7 +34,7 @@ export async function shutdownOverSsh(ctx: DriverContext, m: MachineRef, power: 
     out.elapsedMs = Date.now() - started;
     return out;
   }
-  const command = getSetting(ctx.db, 'ssh.shutdown_command')?.trim() || DEFAULT_SHUTDOWN_COMMAND;
+  const command = settingText(ctx.db, SSH.settings, 'ssh.shutdown_command')!.trim();
   // A host key that is not accepted is refused as a certificate is (layer certificate).
   const client = await connectVerified({ db: ctx.db, target, timeoutMs: connectTimeoutMs(ctx.db), signal: ctx.signal });
   const lines: string[] = [];
