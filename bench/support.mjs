@@ -61,7 +61,7 @@ export async function startRack(n) {
  * sealed in the store. Returns the store path and the ServerList of the first n.
  */
 export async function registryFor(rack) {
-  const { openStore } = await dist('store/db.js');
+  const { openStore } = await dist('open-store.js');
   const { createServer } = await dist('dscli/registry.js');
   const work = tempDir('kanri-bench-store-');
   const dbPath = join(work, 'kanri.db');

@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DRIVER_SPECS } from '../src/adapters/registry.js';
 import { ROOT } from './support/store.js';
 
 function sources(dir: string): Array<{ path: string; text: string }> {
@@ -61,6 +62,22 @@ describe('architecture', () => {
     // the store's own accessor, the scoped driver-setting lookup and the reader itself
     expect(matching(src, /\bgetSetting\(/).sort()).toEqual(['src/adapters/setting-reader.ts', 'src/adapters/settings.ts', 'src/store/settings.ts']);
     expect(matching(src, /function (seconds|positiveSeconds|settingNumber|monitorNumber)\(/)).toEqual(['src/adapters/setting-reader.ts']);
+  });
+
+  it('src/store imports no layer above it: the composition root hands it the schema components', () => {
+    const store = src.filter((f) => f.path.startsWith('src/store/'));
+    // domain/names.ts is a leaf (the kfold SQL function), importing nothing of kanri
+    expect(matching(store, /from '\.\.\/(adapters|engine|monitor|dscli|pvmutl|kanri|cli|config|auth)\//)).toEqual([]);
+  });
+
+  it('the driver spec is the only registration: no list of drivers or controller types is kept by hand', () => {
+    const names = DRIVER_SPECS.map((d) => d.name);
+    // a literal array of two or more driver names, outside the registry's one list
+    const quoted = names.map((n) => `'${n}'`).join('|');
+    const list = new RegExp(`\\[\\s*(${quoted})\\s*,\\s*(${quoted})`);
+    expect(matching(src.filter((f) => f.path !== 'src/adapters/registry.ts'), list)).toEqual([]);
+    // controller ports and suites come from the specs, not from a type test
+    expect(matching(src, /=== 'ipmi' \? (623|3|'auto')|=== 'redfish' \? 443/)).toEqual([]);
   });
 
   it('every file docs/architecture.md names exists', () => {

@@ -2,7 +2,7 @@
 // conditions (§8.2), the exit codes of the configuration commands, failure
 // injection (6 and 7), the event log and the abnormal mark a failed job leaves.
 import { describe, expect, it } from 'vitest';
-import { openStore } from '../src/store/db.js';
+import { openStore } from '../src/open-store.js';
 import { runCommandChange } from '../src/pvmutl/change.js';
 import { ENGINE_DC } from './support/engine-dc.js';
 import { fixtureStore, pvmutl, queryAll as q, storeDigest } from './support/store.js';

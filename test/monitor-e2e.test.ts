@@ -9,7 +9,7 @@ import { startSims, type SimRack } from './support/ipmi-sim.js';
 import { requirePeer, skipReason } from './support/peers.js';
 import { run } from './support/cli.js';
 import { fixtureStore, queryAll } from './support/store.js';
-import { openStore } from '../src/store/db.js';
+import { openStore } from '../src/open-store.js';
 import { type RunningMonitor, startMonitor } from './support/monitor.js';
 import { bodyOf, PY, type SmtpPeer, startSmtp } from './support/smtp.js';
 

@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EventListener, type RedfishEvent, startEventListener } from '../src/adapters/redfish/events.js';
-import { type Db, openStore } from '../src/store/db.js';
+import { type Db } from '../src/store/db.js';
+import { openStore } from '../src/open-store.js';
 import { dscli, newStore, secretFile, sql } from './support/dscli.js';
 import { requirePeer, skipReason } from './support/peers.js';
 import { type Certs, httpsRequest as request, makeCerts, type Peer, redfishPeersMissing, startMockup } from './support/redfish.js';

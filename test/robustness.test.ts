@@ -5,7 +5,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, stat
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { openStore } from '../src/store/db.js';
+import { openStore } from '../src/open-store.js';
 import { expandRange } from '../src/dscli/hostrange.js';
 import { binaries, run } from './support/cli.js';
 import { dscli, newStore, secretFile } from './support/dscli.js';

@@ -5,7 +5,7 @@
 import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openStore } from '../src/store/db.js';
+import { openStore } from '../src/open-store.js';
 import { sshForget, sshKnown, sshTrust } from '../src/kanri/ssh.js';
 import { createSshDriver } from '../src/adapters/ssh/index.js';
 import { requirePeer } from './support/peers.js';

@@ -26,6 +26,8 @@ import {
 
 export const DRIVER_SPECS: readonly DriverSpec[] = [SIM, IPMI, LOCAL, SSH, REDFISH, LIBVIRT, HAPROXY, OVSDB, SNMP, ISCSI_TGT];
 export const KNOWN_DRIVERS: readonly string[] = DRIVER_SPECS.map((s) => s.name);
+/** Controller types a machine can be registered with: the controller drivers' names. */
+export const CONTROLLER_TYPES: readonly string[] = DRIVER_SPECS.filter((s) => s.controller).map((s) => s.name);
 
 const byName = new Map(DRIVER_SPECS.map((s) => [s.name, s]));
 

@@ -4,6 +4,7 @@
 // settings before anything runs. The engine and dscli talk only to these
 // interfaces, through the registry (registry.ts), which is the one place that
 // decides which driver serves a machine.
+import type { SchemaComponent } from '../store/components.js';
 import type { Db } from '../store/db.js';
 import type { PowerAction, PowerChange, PowerControl, PowerState } from '../util/power-action.js';
 
@@ -350,6 +351,8 @@ export interface DriverSpec {
   /** Controller drivers serve power and info of a registered management controller. */
   controller?: boolean;
   settings: readonly SettingSpec[];
+  /** Its own tables, as a schema component (never columns added to machines); the store gets it from here. */
+  schema?: SchemaComponent;
   /**
    * Problems with the settings of one machine this driver would serve on `iface`
    * (Ironic's validate()), read from the store; empty when it can serve. `groupId` is the

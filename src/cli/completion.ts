@@ -30,8 +30,9 @@ const KANRI: Record<string, string[]> = {
   driver: ['list', 'show', 'secret'], lb: ['sync'], software: ['collect'], machine: ['list', 'reset'],
   monitor: ['run', 'status', 'user'], event: ['raise'], policy: ['templates', 'explain'], job: ['list', 'show', 'watch'], completion: ['bash', 'zsh'],
 };
-/** The drivers `kanri driver show` names (the registry is not loaded for a Tab press; a test compares). */
-const DRIVERS = ['sim', 'ipmi', 'local', 'ssh', 'redfish', 'libvirt', 'haproxy', 'ovsdb', 'snmp', 'iscsi-tgt'];
+/** The drivers `kanri driver show` names: the registry's, loaded only for a Tab press that completes one. */
+let drivers: readonly string[] = [];
+const wantsDrivers = (name: string, words: string[]): boolean => name === 'kanri' && words[0] === 'driver' && words.length >= 2;
 
 function openNames(env: NodeJS.ProcessEnv): Database.Database | undefined {
   try {
@@ -73,7 +74,7 @@ export function candidates(name: string, words: string[], env: NodeJS.ProcessEnv
     if (sub === 'vmserver' && ['failover', 'evacuate', 'collect', 'watch'].includes(words[1]!)) return names(db, 'SELECT name AS n FROM machines');
     if ((sub === 'vmserver' && ['balance', 'power-save'].includes(words[1]!)) || sub === 'lb' || (sub === 'pool' && words.length === 2)) return names(db, GROUP_PATHS);
     if (sub === 'suspend' && words.length === 1) return names(db, GROUP_PATHS);
-    if (sub === 'driver' && (words[1] === 'show' || (words[1] === 'secret' && words.length === 2))) return DRIVERS;
+    if (sub === 'driver' && (words[1] === 'show' || (words[1] === 'secret' && words.length === 2))) return [...drivers];
     return [];
   } finally {
     db?.close();
@@ -85,8 +86,9 @@ async function pvmutlSyntax(): Promise<{ SUBCOMMANDS: readonly string[]; switche
 }
 
 let pv: Awaited<ReturnType<typeof pvmutlSyntax>> | undefined;
-export async function preload(): Promise<void> {
+export async function preload(name = 'kanri', words: string[] = []): Promise<void> {
   pv = await pvmutlSyntax();
+  if (wantsDrivers(name, words)) drivers = (await import('../adapters/registry.js')).KNOWN_DRIVERS;
 }
 
 function pvmutl(db: Database.Database | undefined, words: string[]): string[] {

@@ -2,8 +2,7 @@
 // problem is collected as "<file>: <path>: <what is wrong>" and nothing is applied
 // while any remains.
 import { isIP } from 'node:net';
-import { CONTROLLER_TYPES } from '../adapters/controller.js';
-import { KNOWN_DRIVERS, driverSpec, driversServing } from '../adapters/registry.js';
+import { CONTROLLER_TYPES, KNOWN_DRIVERS, controllerDefault, driverSpec, driversServing } from '../adapters/registry.js';
 import { declaredSetting, settingProblem } from '../adapters/settings.js';
 import { isPasswordHash } from '../auth/password.js';
 import { didYouMean } from '../util/nearest.js';
@@ -441,13 +440,14 @@ function machine(r: Reader, path: string, v: unknown): MachineDoc {
       address: r.str(join(bp, 'address'), b.address, { required: true }) ?? '',
     };
     // The same defaults as dscli createServer, so that a file and a registration compare equal.
-    const port = r.int(join(bp, 'port'), b.port, bmc.type === 'ipmi' ? 623 : bmc.type === 'redfish' ? 443 : undefined, 1, 65535);
+    const num = (key: string): number | undefined => { const d = controllerDefault(bmc.type, key); return d === undefined ? undefined : Number(d); };
+    const port = r.int(join(bp, 'port'), b.port, num('port'), 1, 65535);
     if (port !== undefined) bmc.port = port;
     const user = r.str(join(bp, 'user'), b.user);
     if (user !== undefined) bmc.user = user;
     if (b.cipher === 'auto') bmc.cipher = 'auto';
     else {
-      const cipher = r.int(join(bp, 'cipher'), b.cipher, bmc.type === 'ipmi' ? 3 : undefined, 0, 17);
+      const cipher = r.int(join(bp, 'cipher'), b.cipher, num('cipher'), 0, 17);
       if (cipher !== undefined) bmc.cipher = cipher;
     }
     if ('password' in (o.bmc as object)) r.fail(bp, 'passwords are not kept in this file; set them with dscli setServer NAME password_file=…');

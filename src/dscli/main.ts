@@ -198,7 +198,7 @@ export async function runDscli(args: string[], io: DscliIo = processDscliIo(), e
       throw new DscliError(RC.PRIVILEGE, 'dscli needs administrator rights (root or a member of the kanri admin group)');
     }
     storePath = g.db ?? defaultStorePath(env);
-    db = (await import('../store/db.js')).openStore(storePath);
+    db = (await import('../open-store.js')).openStore(storePath);
     // Whether stdout is a terminal is asked only by a ServerList operation (see outIsTTY).
     const out: Out = { out: io.out, err: io.err, json: g.json, get tty() { return !!io.outIsTTY; } };
     code = await dispatch(db, cmd, rest, out, io, g.yes);

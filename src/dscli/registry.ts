@@ -4,8 +4,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Db } from '../store/db.js';
 import { sealSecret } from '../store/secrets.js';
-import { CONTROLLER_COLUMNS as BMC_COLUMNS, CONTROLLER_TYPES, controllerSecretPurpose, type ControllerRow as BmcRow, type ControllerType as MgmtType } from '../adapters/controller.js';
-import { controllerDefault, controllerPowers, controllerSetting, needsController, registrationSettings, requiredControllerSettings } from '../adapters/registry.js';
+import { CONTROLLER_COLUMNS as BMC_COLUMNS, controllerSecretPurpose, type ControllerRow as BmcRow, type ControllerType as MgmtType } from '../adapters/controller.js';
+import { CONTROLLER_TYPES, controllerDefault, controllerPowers, controllerSetting, needsController, registrationSettings, requiredControllerSettings } from '../adapters/registry.js';
 import { deleteDriverSetting, putDriverSetting, settingProblem } from '../adapters/settings.js';
 import { bumpGeneration } from '../store/generation.js';
 import { DscliError, exists, formatError, notFound, RC } from './errors.js';
@@ -95,7 +95,7 @@ interface ServerFields {
 
 function checkMgmt(mgmt: string | undefined): MgmtType | undefined {
   if (mgmt === undefined) return undefined;
-  if (!(CONTROLLER_TYPES as readonly string[]).includes(mgmt)) throw formatError(`mgmt must be ${CONTROLLER_TYPES.join(', ').replace(/, ([^,]*)$/, ' or $1')}, not '${mgmt}'`);
+  if (!CONTROLLER_TYPES.includes(mgmt)) throw formatError(`mgmt must be ${CONTROLLER_TYPES.join(', ').replace(/, ([^,]*)$/, ' or $1')}, not '${mgmt}'`);
   return mgmt as MgmtType;
 }
 

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { FileError, writePrivateFile } from '../util/files.js';
 import { parse as parseYaml, stringify } from 'yaml';
-import { openStore, withStore } from '../store/db.js';
+import { openStore, withStore } from '../open-store.js';
 import { ApplyRefused, applyDataCentre } from '../config/apply.js';
 import { type PlanEntry, planLine } from '../config/plan.js';
 import { exportDataCentre } from '../config/export.js';

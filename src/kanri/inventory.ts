@@ -2,7 +2,7 @@
 // a job — where each machine is, its statuses, and the event log.
 import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import { isJapanese } from '../cli/locale.js';
-import { openStore, withStore } from '../store/db.js';
+import { openStore, withStore } from '../open-store.js';
 import { groupPathParts } from '../domain/paths.js';
 import { foldName } from '../domain/names.js';
 import { didYouMean } from '../util/nearest.js';

@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Column, isoWithOffset, listingMode, localTime, renderListing } from '../cli/listing.js';
 import type { Db } from '../store/db.js';
-import { withStore } from '../store/db.js';
+import { withStore } from '../open-store.js';
 import { sweepAbandoned } from '../engine/jobs.js';
 import { formatJobId } from '../engine/plan.js';
 import { complain } from '../cli/messages.js';
@@ -110,7 +110,7 @@ const outcomeCode = (j: JobRow): number => (j.status === 'completed' ? 0 : j.exi
  * with the elapsed time), and exits with the job's outcome.
  */
 export async function jobWatch(dbPath: string, id: string): Promise<number> {
-  const { openStore } = await import('../store/db.js');
+  const { openStore } = await import('../open-store.js');
   const db = openStore(dbPath);
   try {
     const first = findJob(db, id);

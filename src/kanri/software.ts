@@ -1,7 +1,7 @@
 // kanri software collect: the console's [Collect] for local scripts (spec §5).
 import { readdirSync, statSync, accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
-import { openStore } from '../store/db.js';
+import { openStore } from '../open-store.js';
 import { scriptDir, scriptSoftwareName } from '../adapters/local/script.js';
 import { foldName } from '../domain/names.js';
 import { complain } from '../cli/messages.js';

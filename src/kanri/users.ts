@@ -1,7 +1,7 @@
 // kanri user add | list | enable | disable. Passwords come from standard input
 // (or a no-echo prompt on a terminal), never from argv.
 import { hashPassword } from '../auth/password.js';
-import { withStore } from '../store/db.js';
+import { withStore } from '../open-store.js';
 import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import { readSecret } from '../cli/secret-input.js';
 import { PASSWORD, USER_NAME } from '../pvmutl/commands/changepassword.js';

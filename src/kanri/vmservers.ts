@@ -6,7 +6,8 @@ import type { VmServerEvent } from '../adapters/types.js';
 import { loadPercent, readingOf, recordReading, serverLoad } from '../engine/capacity.js';
 import { machineRef } from '../engine/refs.js';
 import { groupPathParts } from '../domain/paths.js';
-import { type Db, openStore } from '../store/db.js';
+import { type Db } from '../store/db.js';
+import { openStore } from '../open-store.js';
 import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import { complain } from '../cli/messages.js';
 

@@ -9,7 +9,7 @@ import { createConnection, createServer, type Server } from 'node:net';
 import { statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import type { Db } from '../store/db.js';
-import { openStore } from '../store/db.js';
+import { openStore } from '../open-store.js';
 import { Engine } from '../engine/service.js';
 import { sweepAbandoned } from '../engine/jobs.js';
 import { receiverWasDown, writeServiceEvent } from '../engine/events.js';

@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, type Ran } from './cli.js';
-import { openStore } from '../../src/store/db.js';
+import { openStore } from '../../src/open-store.js';
 import { tempDir } from './store.js';
 
 export function newStore(): string {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { parse } from 'yaml';
 import { afterAll } from 'vitest';
-import { openStore } from '../../src/store/db.js';
+import { openStore } from '../../src/open-store.js';
 import { readDataCentre } from '../../src/config/validate.js';
 import { applyDataCentre } from '../../src/config/apply.js';
 import { runPvmutl } from '../../src/pvmutl/main.js';

@@ -1,5 +1,6 @@
 // The libvirt driver's declaration: VMs on libvirt VM servers, reached through virsh.
 import type { DriverSpec } from '../types.js';
+import { COMPONENT } from './schema.js';
 import type { Db } from '../../store/db.js';
 import { driverSetting } from '../settings.js';
 import { KEY_SETTING, URI_SETTING, uriProblem } from './connection.js';
@@ -11,6 +12,7 @@ function serverProblems(db: Db, server: { id: number; name: string }): string[] 
 
 export const LIBVIRT: DriverSpec = {
   name: 'libvirt',
+  schema: COMPONENT,
   description: 'virtual machines on libvirt VM servers (KVM/QEMU, Xen, LXC, test; local or qemu+ssh), through virsh; power and inventory of those VMs',
   interfaces: ['vm', 'power', 'monitor'],
   settings: [
