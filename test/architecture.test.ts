@@ -80,6 +80,12 @@ describe('architecture', () => {
     expect(matching(src, /=== 'ipmi' \? (623|3|'auto')|=== 'redfish' \? 443/)).toEqual([]);
   });
 
+  it('src/ipmi knows no front end, and the outcome of a change is computed in the engine only', () => {
+    expect(matching(src.filter((f) => f.path.startsWith('src/ipmi/')), /from '\.\.\/(\.\.\/)?(dscli|pvmutl|kanri|cli|monitor|engine|adapters)\//)).toEqual([]);
+    // the jobs' outcomes read to decide a change's: includes('not-started') / some(o => o === 'failed' …)
+    expect(matching(src, /\.(includes|some)\(\(?(o\)?\s*=>\s*o\s*===\s*)?'(failed|not-started)'/)).toEqual(['src/engine/outcome.ts']);
+  });
+
   it('every file docs/architecture.md names exists', () => {
     const doc = readFileSync(join(ROOT, 'docs', 'architecture.md'), 'utf8');
     const named = [...doc.matchAll(/`(src\/[A-Za-z0-9_./-]+\.ts)`/g)].map((m) => m[1]!);

@@ -6,6 +6,7 @@
 import { refreshDrivers } from '../adapters/registry.js';
 import type { Db } from '../store/db.js';
 import { settingNumber } from '../adapters/setting-reader.js';
+import { changeOutcome } from './outcome.js';
 import { CORE_SETTINGS } from '../domain/settings.js';
 import { fanOutAll } from '../util/fanout.js';
 import { writeJobEvent } from './events.js';
@@ -97,10 +98,11 @@ export class Engine {
     const results = planned.sequential ? await this.inTurn(runner, jobs) : await this.together(runner, jobs);
     const out: ChangeResult = { jobs: results, canceledWhileHeld: false };
     if (parentId !== null) {
-      const outcomes = results.map((r) => r.outcome);
-      const outcome: JobOutcome = outcomes.includes('failed') || outcomes.includes('not-started') ? 'failed' : outcomes.includes('canceled') ? 'canceled' : 'completed';
-      const failed = outcomes.filter((o) => o !== 'completed').length;
-      finishJob(db, parentId, outcome, outcome === 'completed' ? null : `${failed} of ${outcomes.length} machines did not complete`);
+      // A group job that could not start a machine failed.
+      const o = changeOutcome(out);
+      const outcome: JobOutcome = o === 'not-started' ? 'failed' : o;
+      const failed = results.filter((r) => r.outcome !== 'completed').length;
+      finishJob(db, parentId, outcome, outcome === 'completed' ? null : `${failed} of ${results.length} machines did not complete`);
       writeJobEvent(db, planned.parent!.sequence, outcome === 'completed' ? 'complete' : outcome, { jobId: parentId, ...parentEvent });
       out.parent = { id: parentId, outcome };
     }
