@@ -33,7 +33,7 @@ if (spawnSync(process.execPath, [tsc, '--ignoreConfig', '--outDir', simOut, '--r
 writeFileSync(join(simOut, 'package.json'), '{"type":"module"}');
 const sim = await import(pathToFileURL(join(simOut, 'test/support/ipmi-sim.js')).href);
 const { openStore } = await import(pathToFileURL(join(root, 'dist/open-store.js')).href);
-const { createServer } = await import(pathToFileURL(join(root, 'dist/dscli/registry.js')).href);
+const { createServer } = await import(pathToFileURL(join(root, 'dist/dscli/servers.js')).href);
 
 let rack;
 const work = mkdtempSync(join(tmpdir(), 'kanri-bench-dscli-store-'));

@@ -62,7 +62,7 @@ export async function startRack(n) {
  */
 export async function registryFor(rack) {
   const { openStore } = await dist('open-store.js');
-  const { createServer } = await dist('dscli/registry.js');
+  const { createServer } = await dist('dscli/servers.js');
   const work = tempDir('kanri-bench-store-');
   const dbPath = join(work, 'kanri.db');
   const pwFile = join(work, 'pw');

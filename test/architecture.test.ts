@@ -86,6 +86,17 @@ describe('architecture', () => {
     expect(matching(src, /\.(includes|some)\(\(?(o\)?\s*=>\s*o\s*===\s*)?'(failed|not-started)'/)).toEqual(['src/engine/outcome.ts']);
   });
 
+  it('one cancellable wait: src/util/wait.ts (node:timers/promises); no private sleep', () => {
+    expect(matching(src, /node:timers\/promises|\b(const|function) (sleep|delay)\b|new Promise\(\(r(esolve)?\) => setTimeout\(/)).toEqual(['src/util/wait.ts']);
+  });
+
+  it('"registry" means the driver registry: no other module is named so, and none re-exports another\'s names', () => {
+    expect(src.map((f) => f.path).filter((p) => /registry\.ts$/.test(p))).toEqual(['src/adapters/registry.ts']);
+    // a re-export of values (types may be re-exported; src/ipmi is a library with a public index)
+    // hides who depends on whom and closes circles
+    expect(matching(src.filter((f) => !f.path.startsWith('src/ipmi/')), /^export \{[^}]*\}( from|;)/m)).toEqual([]);
+  });
+
   it('every file docs/architecture.md names exists', () => {
     const doc = readFileSync(join(ROOT, 'docs', 'architecture.md'), 'utf8');
     const named = [...doc.matchAll(/`(src\/[A-Za-z0-9_./-]+\.ts)`/g)].map((m) => m[1]!);

@@ -4,7 +4,8 @@
 // serves the machine's `info` interface (and power, for dscli). The password is only
 // ever held sealed here and opened by the driver at the moment it logs in.
 import type { Db } from '../store/db.js';
-import { SecretError, openSecret } from '../store/secrets.js';
+import { SecretError } from '../store/errors.js';
+import { openSecret } from '../store/secrets.js';
 import { prepared } from '../store/statements.js';
 import type { MachineRef, PowerState } from './types.js';
 

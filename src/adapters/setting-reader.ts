@@ -130,9 +130,3 @@ export function settingNumber(db: Db, specs: readonly SettingSpec[], key: string
   if (v === undefined) throw new DriverError(`setting ${key} is not set`, { layer: 'configuration' });
   return Number(v);
 }
-
-/** A boolean setting (true, yes, on, 1); unset without a default is false. */
-export function settingFlag(db: Db, specs: readonly SettingSpec[], key: string): boolean {
-  const v = settingText(db, specs, key);
-  return v !== undefined && ['true', 'yes', 'on', '1'].includes(v.toLowerCase());
-}

@@ -18,7 +18,6 @@ export type InterfaceName = (typeof INTERFACES)[number];
  * registered for the machine (dscli createServer, `bmc:`), never named in `drivers:`.
  */
 export type DriverInterface = InterfaceName | 'info';
-export const DRIVER_INTERFACES: readonly DriverInterface[] = [...INTERFACES, 'info'];
 
 export interface MachineRef {
   id: number;

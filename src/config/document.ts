@@ -4,7 +4,6 @@
 import { compareNames } from '../domain/paths.js';
 import { INTERFACES, type InterfaceName } from '../adapters/types.js';
 
-export { INTERFACES };
 export type Interface = InterfaceName;
 export type Drivers = Partial<Record<Interface, string>>;
 /** Plain settings of the drivers serving a machine or group, per driver (secrets never). */

@@ -14,9 +14,10 @@ import { splitPath } from '../domain/paths.js';
 import { foldName, nameProblem } from '../domain/names.js';
 import {
   type CategoryDoc, type DataCentre, type Drivers, type GroupDoc, type GroupSoftware, type HostSettingDoc,
-  type HostSoftware, INTERFACES, type MachineDoc, type ModelDoc, type PolicyDoc, type SlotSoftware,
+  type HostSoftware, type MachineDoc, type ModelDoc, type PolicyDoc, type SlotSoftware,
   type SoftwareDoc, type UserDoc, type VolumeDoc, type DriverSettings, allGroups, canonical,
 } from './document.js';
+import { INTERFACES } from '../adapters/types.js';
 
 type Obj = Record<string, unknown>;
 

@@ -264,22 +264,22 @@ function stdinLine(io: DscliIo, prompt = 'Password: '): string {
 }
 
 async function dispatch(db: Db, cmd: string, rest: string[], out: Out, io: DscliIo, yes: boolean): Promise<number> {
-  const reg = await import('./registry.js');
+  const servers = await import('./servers.js');
   const settings = rest.filter(isSetting);
   const positional = rest.filter((w) => !isSetting(w));
   const pwSource = { stdin: () => stdinLine(io), warn: (t: string) => io.err(`dscli: ${localize(t)}\n`) };
   switch (cmd) {
     case 'createServer':
     case 'setServer': {
-      const r = (cmd === 'createServer' ? reg.createServer : reg.setServer)(db, positional[0]!, settings, pwSource);
+      const r = (cmd === 'createServer' ? servers.createServer : servers.setServer)(db, positional[0]!, settings, pwSource);
       if (r.events === undefined) return RC.OK;
-      return (await import('./ops.js')).registerEvents(db, reg.needServer(db, positional[0]!), r.events, out);
+      return (await import('./ops.js')).registerEvents(db, servers.needServer(db, positional[0]!), r.events, out);
     }
     case 'deleteServer':
-      reg.deleteServer(db, rest[0]!);
+      servers.deleteServer(db, rest[0]!);
       return RC.OK;
     case 'getServerList': {
-      for (const r of reg.listServers(db, rest[0])) {
+      for (const r of servers.listServers(db, rest[0])) {
         const host = r.bmc_address?.includes(':') ? `[${r.bmc_address}]` : r.bmc_address;
         const addr = !host ? '-' : r.bmc_port ? `${host}:${r.bmc_port}` : host;
         if (out.json) {
@@ -292,19 +292,19 @@ async function dispatch(db: Db, cmd: string, rest: string[], out: Out, io: Dscli
       return RC.OK;
     }
     case 'createGroup':
-      reg.createGroup(db, rest[0]!);
+      (await import('./groups.js')).createGroup(db, rest[0]!);
       return RC.OK;
     case 'deleteGroup':
-      reg.deleteGroup(db, rest[0]!);
+      (await import('./groups.js')).deleteGroup(db, rest[0]!);
       return RC.OK;
     case 'addGroupServer':
-      reg.addGroupServers(db, rest[0]!, rest.slice(1));
+      (await import('./groups.js')).addGroupServers(db, rest[0]!, rest.slice(1));
       return RC.OK;
     case 'removeGroupServer':
-      reg.removeGroupServers(db, rest[0]!, rest.slice(1));
+      (await import('./groups.js')).removeGroupServers(db, rest[0]!, rest.slice(1));
       return RC.OK;
     case 'getGroupList':
-      for (const g of reg.listGroups(db)) out.out(out.json ? JSON.stringify(g) + '\n' : `${g.name} ${g.members.length}${g.members.length ? ' ' + g.members.join(',') : ''}\n`);
+      for (const g of (await import('./groups.js')).listGroups(db)) out.out(out.json ? JSON.stringify(g) + '\n' : `${g.name} ${g.members.length}${g.members.length ? ' ' + g.members.join(',') : ''}\n`);
       return RC.OK;
     case 'powerOn': case 'powerOff': case 'powerCycle': case 'reset': case 'dump': case 'shutdownOs': case 'getPowerStatus':
     case 'checkConnection': case 'clearSel': {
@@ -312,7 +312,7 @@ async function dispatch(db: Db, cmd: string, rest: string[], out: Out, io: Dscli
       const waitDefault = cmd === 'shutdownOs' || cmd === 'dump' ? 0 : 10;
       const rs = ops.runSettings(db, settings, waitDefault);
       if (rs.via === 'ssh' && cmd !== 'shutdownOs') throw formatError(`via=ssh is for shutdownOs only, not ${cmd}`);
-      const rows = reg.resolveServerList(db, positional);
+      const rows = (await import('./serverlist.js')).resolveServerList(db, positional);
       await guard(db, cmd, rows.length, io, yes);
       const handler = cmd === 'checkConnection' ? ops.checkHandler() : cmd === 'clearSel' ? ops.clearSelHandler() : ops.powerHandler(ops.POWER_COMMANDS[cmd]!);
       return ops.runOnServers(db, rows, cmd, rs, out, handler);

@@ -10,7 +10,7 @@ import type { Db } from '../store/db.js';
 import { fanOut } from '../util/fanout.js';
 import { localize } from '../cli/messages.js';
 import { combine, describeFailure, DscliError, formatError, RC } from './errors.js';
-import { parseSettings } from './registry.js';
+import { parseSettings } from './words.js';
 import { dscliNumber } from './settings.js';
 
 export interface Out {

@@ -36,11 +36,6 @@ export function releaseClaims(db: Db, jobId: number): void {
   db.prepare('DELETE FROM vm_claims WHERE job_id = ?').run(jobId);
 }
 
-/** Jobs other than `own` putting VMs on the server, for messages. */
-export function claimingJobs(db: Db, serverId: number): number[] {
-  return (db.prepare('SELECT DISTINCT job_id FROM vm_claims WHERE server_id = ? ORDER BY job_id').all(serverId) as Array<{ job_id: number }>).map((r) => r.job_id);
-}
-
 export function recordReading(db: Db, serverId: number, info: VmServerInfo | { error: string }): void {
   const e = 'error' in info ? info.error : null;
   const i = 'error' in info ? {} : info;

@@ -49,7 +49,7 @@ export function ipmiControl(s: Session): PowerControl {
 }
 
 /** A failure of the power action itself, as the library's error. */
-export function powerFailure(kind: string, detail: string): IpmiError {
+function powerFailure(kind: string, detail: string): IpmiError {
   return kind === 'cancelled' ? new IpmiError('network', 'cancelled while waiting for the power state', { aborted: true }) : new IpmiError('protocol', detail);
 }
 

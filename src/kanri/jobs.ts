@@ -1,12 +1,12 @@
 // kanri job list | show | watch: the job journal (every step's start, end, result and
 // driver output), and following one job to its end.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type Column, isoWithOffset, listingMode, localTime, renderListing } from '../cli/listing.js';
 import type { Db } from '../store/db.js';
 import { withStore } from '../open-store.js';
 import { sweepAbandoned } from '../engine/jobs.js';
 import { formatJobId } from '../engine/plan.js';
 import { complain } from '../cli/messages.js';
+import { wait } from '../util/wait.js';
 
 interface JobRow {
   id: number; sequence: string; status: string; progress: number; phase: string; origin: string; command: string; params: string;
@@ -133,7 +133,7 @@ export async function jobWatch(dbPath: string, id: string): Promise<number> {
         process.stdout.write(`job ${formatJobId(job.id)} ${job.status}${job.error ? `: ${job.error}` : ''}\n`);
         return outcomeCode(job);
       }
-      await sleep(WATCH_POLL_MS);
+      await wait(WATCH_POLL_MS);
     }
   } finally {
     db.close();

@@ -1,7 +1,8 @@
 // The store of a kanri command that reports its own failures: a store that cannot be
 // opened is exit 1 with its reason on stderr, never a stack trace.
 import { complain } from '../cli/messages.js';
-import { type Db, StoreError } from '../store/db.js';
+import type { Db } from '../store/db.js';
+import { StoreError } from '../store/errors.js';
 import { openStore } from '../open-store.js';
 
 /** Runs fn on the store; a missing or unopenable store is exit 1 with its reason. */

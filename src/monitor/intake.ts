@@ -154,11 +154,6 @@ export function markDecided(db: Db, id: number, decision: string, chainId: numbe
   prepared(db, "UPDATE monitor_events SET state = 'decided', decision = ?, chain_id = ? WHERE id = ?").run(decision, chainId, id);
 }
 
-export function queuedEvent(db: Db, id: number): QueuedEvent | undefined {
-  const r = prepared(db, `SELECT ${COLUMNS} FROM monitor_events WHERE id = ?`).get(id) as Omit<QueuedEvent, 'summary'> | undefined;
-  return r ? { ...r, summary: lookup(r.source, r.event)?.summaryJa ?? '' } : undefined;
-}
-
 /** Keeps the queue bounded: decided events beyond the newest `keep` go, except those a chain refers to. */
 export function pruneEvents(db: Db, keep: number): number {
   return prepared(db, 

@@ -26,8 +26,6 @@ export const Exit = {
 
 export type ExitCode = (typeof Exit)[keyof typeof Exit];
 
-export const SPEC_EXIT_CODES: readonly number[] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 14, 15, 16];
-
 /** A failure that ends the command with a pvmutl exit code and a one-line reason. */
 export class PvmError extends Error {
   constructor(readonly code: ExitCode, message: string) {

@@ -13,7 +13,6 @@ import { registerNameFunctions } from '../domain/names.js';
 import { openSqlite } from './sqlite.js';
 
 export type Db = Database.Database;
-export { StoreError };
 
 export interface OpenOptions {
   /** Open an existing store read-only. */

@@ -4,17 +4,17 @@
 // sim.delay_ms.<operation>, default 5 ms) that a cancel interrupts, and fails
 // when a fault is injected for it (kanri sim fail). It serves the demo and the
 // engine's tests; it proves no protocol.
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../../store/db.js';
 import {
   type Driver, type DriverContext, DriverError, type HostRef, type MachineRef, type PowerAction, type PowerControl,
   type SoftwareRef, type VmPlacement, notSupported,
 } from '../types.js';
 import { type SimOperation, delayFor, setSimPower, simPowerOf, takeFault } from './state.js';
+import { wait } from '../../util/wait.js';
 
 async function simulate(ctx: DriverContext, m: MachineRef, op: SimOperation): Promise<void> {
   const ms = delayFor(ctx.db, op, m.id);
-  if (ms > 0) await sleep(ms, undefined, { signal: ctx.signal });
+  if (ms > 0) await wait(ms, ctx.signal);
   ctx.signal.throwIfAborted();
   const fault = takeFault(ctx.db, m.name, op);
   if (fault !== undefined) throw new DriverError(`sim: ${op} on ${m.name}: ${fault}`);
