@@ -1,7 +1,11 @@
-// The structure docs/architecture.md describes, pinned: one module writes job states,
-// the engine and drivers know nothing of pvmutl's codes, dscli has no controller-type
-// branching or power code of its own, the sim driver's tables are its own, and every
-// file the architecture page names exists.
+// The structure docs/architecture.md describes, pinned: one module writes job states, the
+// engine and drivers know nothing of pvmutl's codes, dscli has no controller-type branching
+// or power code of its own, the sim driver's tables are its own, power policy is written
+// once, settings are read through their declarations, the driver spec is the only
+// registration, the store imports no layer above it, src/ipmi knows no front end, a
+// change's outcome is the engine's, there is one wait, "registry" means one thing, tests
+// share their helpers and count their skips — and every file the page names exists.
+// Each rule names what a new leak looks like, so that it fails on one.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -44,11 +48,6 @@ describe('architecture', () => {
     const users = matching(src, /\bsim_(power|faults|installed|volumes|vlan_ports|lb_members|registrations)\b/);
     // core migration 2 created them before the sim driver had its own schema component
     expect(users.filter((p) => !p.startsWith('src/adapters/sim/'))).toEqual(['src/store/migrations.ts']);
-  });
-
-  it('operations name their interface in the one table the runner reads', () => {
-    expect(matching(src, /OP_INTERFACE/)).toEqual([]);
-    expect(matching(src, /c\.iface\(/)).toEqual([]);
   });
 
   it('power policy is written once: drivers read and send, src/util/power-action.ts plans and waits', () => {
@@ -95,6 +94,21 @@ describe('architecture', () => {
     // a re-export of values (types may be re-exported; src/ipmi is a library with a public index)
     // hides who depends on whom and closes circles
     expect(matching(src.filter((f) => !f.path.startsWith('src/ipmi/')), /^export \{[^}]*\}( from|;)/m)).toEqual([]);
+  });
+
+  describe('tests', () => {
+    const tests = sources('test').filter((f) => f.path.endsWith('.test.ts'));
+
+    it('share their store helpers (test/support/store.ts): none declares its own exec or sql', () => {
+      expect(matching(tests, /\b(function (exec|sql)\b|const (exec|sql) = (async )?\(\w+: )/)).toEqual([]);
+    });
+
+    it('count every skip: a condition comes from requirePeer/skipReason (test/support/peers.ts), which logs it', () => {
+      const skipping = tests.filter((f) => /\.(runIf|skipIf)\(|describe\.skip\b|\b(it|test)\.skip\b/.test(f.text));
+      expect(skipping.filter((f) => !/\b(requirePeer|skipReason)\(/.test(f.text)).map((f) => f.path)).toEqual([]);
+      // a condition computed on the spot is a skip nobody counts
+      expect(matching(tests, /\.(runIf|skipIf)\([^)]*(spawnSync|existsSync|havePeer\()/)).toEqual([]);
+    });
   });
 
   it('every file docs/architecture.md names exists', () => {

@@ -14,21 +14,13 @@ import { INTERFACES } from '../src/adapters/types.js';
 import { openStore } from '../src/open-store.js';
 import { run } from './support/cli.js';
 import { ENGINE_DC } from './support/engine-dc.js';
-import { FIXTURE, fixtureStore, pvmutl, queryAll as q, storeDigest, tempDir } from './support/store.js';
+import { exec, FIXTURE, fixtureStore, pvmutl, queryAll as q, storeDigest, tempDir } from './support/store.js';
 
 const fixtureText = readFileSync(FIXTURE, 'utf8');
 const write = (text: string): string => {
   const f = join(tempDir(), 'dc.yaml');
   writeFileSync(f, text);
   return f;
-};
-const exec = (db: string, sql: string, ...args: unknown[]): void => {
-  const d = openStore(db);
-  try {
-    d.prepare(sql).run(...args);
-  } finally {
-    d.close();
-  }
 };
 /** The fixture with the first group's power driver replaced. */
 const withWebPower = (driver: string): string => fixtureText.replace('power: sim, deploy: sim, vm: sim', `power: ${driver}, deploy: sim, vm: sim`);

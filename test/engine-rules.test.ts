@@ -5,13 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { openStore } from '../src/open-store.js';
 import { runCommandChange } from '../src/pvmutl/change.js';
 import { ENGINE_DC } from './support/engine-dc.js';
-import { fixtureStore, pvmutl, queryAll as q, storeDigest } from './support/store.js';
+import { exec, fixtureStore, pvmutl, queryAll as q, storeDigest } from './support/store.js';
 
-function exec(db: string, sql: string, ...args: unknown[]): void {
-  const d = openStore(db);
-  d.prepare(sql).run(...args);
-  d.close();
-}
 
 const pools = (db: string, machine: string): string[] =>
   q<{ name: string }>(db, 'SELECT g.name FROM pool_members p JOIN groups g ON g.id = p.group_id JOIN machines m ON m.id = p.machine_id WHERE m.name = ? ORDER BY g.name', machine).map((r) => r.name);

@@ -62,7 +62,7 @@ export class Monitor {
     this.traps = new TrapReceiver({ db, intake: this.intake, forwarder: this.forwarder, alerts: this.alerts, counters: this.counters, log: this.log });
     this.webhook = new Webhook(this.intake, this.log);
     this.redfish = new RedfishIntake({ db, intake: this.intake, alerts: this.alerts, counters: this.counters, log: this.log });
-    this.poller = new Poller(db, this.intake, this.log);
+    this.poller = new Poller(db, this.intake, this.log, this.counters);
     this.chains = new ChainRunner({
       db, engine: this.engine, notifier: new Notifier(db, this.forwarder, this.log), log: this.log,
       coalesceSeconds: () => monitorNumber(db, 'monitor.coalesce_s'),

@@ -13,6 +13,7 @@ import { fanOutAll } from '../util/fanout.js';
 import { bmcEvent } from './catalogue.js';
 import type { Intake } from './intake.js';
 import { monitorNumber } from './settings.js';
+import type { Counters } from './counters.js';
 
 const INACCESSIBLE = 'ESMDSVNT[0xC0000002]';
 const ACCESSIBLE = 'ESMDSVNT[0x40000001]';
@@ -41,7 +42,7 @@ export class Poller {
   private running: Promise<void> | undefined;
   private ctl = new AbortController();
 
-  constructor(private readonly db: Db, private readonly intake: Intake, private readonly log: (line: string) => void) {}
+  constructor(private readonly db: Db, private readonly intake: Intake, private readonly log: (line: string) => void, private readonly counters?: Counters) {}
 
   /** Polls now and then every monitor.poll_s (0: not at all). */
   start(): void {
@@ -97,6 +98,8 @@ export class Poller {
       if (signal.aborted) return;
       this.record(row, answered, reason, entries, threshold);
     }, { concurrency: monitorNumber(db, 'monitor.poll_fanout'), signal: this.ctl.signal });
+    // Rounds done: what kanri monitor status shows, and what tells a watcher that a poll saw everything.
+    if (!this.ctl.signal.aborted) this.counters?.add('poll_rounds');
   }
 
   private record(row: ControllerRow, answered: boolean, reason: string, entries: LogEntry[] | undefined, threshold: number): void {

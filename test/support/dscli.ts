@@ -15,15 +15,6 @@ export function dscli(db: string, args: string[], opts: { input?: string; env?: 
   return run('dscli', args, { db, ...opts });
 }
 
-export function sql(db: string, text: string, ...args: unknown[]): void {
-  const d = openStore(db);
-  try {
-    d.prepare(text).run(...args);
-  } finally {
-    d.close();
-  }
-}
-
 /** A 0600 file holding a password. */
 export function secretFile(content: string): string {
   const f = join(tempDir(), 'pw');

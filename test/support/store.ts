@@ -65,6 +65,16 @@ export async function pvmutl(dbPath: string, args: string[], answer?: string): P
 }
 
 /** Rows of a query against a store, opened read-only for the moment of the query. */
+/** Runs one statement on a store file: a test's setup, or a fault it injects. The one helper for it. */
+export function exec(path: string, sql: string, ...args: unknown[]): void {
+  const d = openStore(path);
+  try {
+    d.prepare(sql).run(...args);
+  } finally {
+    d.close();
+  }
+}
+
 export function queryAll<T = Record<string, unknown>>(path: string, sql: string, ...args: unknown[]): T[] {
   const db = openStore(path, { readonly: true });
   try {
