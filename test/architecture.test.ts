@@ -10,6 +10,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DRIVER_SPECS } from '../src/adapters/registry.js';
+import { DRIVER_COMPONENTS } from '../src/open-store.js';
 import { ROOT } from './support/store.js';
 
 function sources(dir: string): Array<{ path: string; text: string }> {
@@ -61,6 +62,10 @@ describe('architecture', () => {
     // the store's own accessor, the scoped driver-setting lookup and the reader itself
     expect(matching(src, /\bgetSetting\(/).sort()).toEqual(['src/adapters/setting-reader.ts', 'src/adapters/settings.ts', 'src/store/settings.ts']);
     expect(matching(src, /function (seconds|positiveSeconds|settingNumber|monitorNumber)\(/)).toEqual(['src/adapters/setting-reader.ts']);
+  });
+
+  it('the composition root hands the store exactly the schema components the driver specs declare', () => {
+    expect(DRIVER_COMPONENTS).toEqual(DRIVER_SPECS.flatMap((d) => (d.schema ? [d.schema] : [])));
   });
 
   it('src/store imports no layer above it: the composition root hands it the schema components', () => {
