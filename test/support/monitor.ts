@@ -111,3 +111,11 @@ export function counter(db: string, name: string): number {
 export async function counterReaches(db: string, name: string, at: number, ms = 30_000): Promise<void> {
   await waitFor(() => counter(db, name) >= at, ms, () => `${name} to reach ${at} (it is ${counter(db, name)})`);
 }
+
+/** Waits until chain `id` has ended — its row in monitor_chains, the state, not the log's wording — and returns it. */
+export async function chainEnded(db: string, id: number, ms = 30_000): Promise<{ status: string; error: string | null }> {
+  const row = (): { status: string; error: string | null } | undefined =>
+    queryAll<{ status: string; error: string | null }>(db, 'SELECT status, error FROM monitor_chains WHERE id = ?', id)[0];
+  await waitFor(() => ['completed', 'failed', 'canceled', 'abandoned'].includes(row()?.status ?? ''), ms, () => `chain ${id} to end (it is ${row()?.status ?? 'not there'})`);
+  return row()!;
+}
