@@ -32,6 +32,8 @@ symlinkSync(join(root, 'bin/kanri.js'), bin);
 symlinkSync(join(root, 'bin/kanri.js'), join(dir, 'pvmutl'));
 const guid = (i) => `4c4c4544-0000-4000-8000-${String(i).padStart(12, '0')}`;
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+/** Machine i's BMC address: the loopback address its traps are sent from (v1/v2c traps are taken only from it). */
+const bmcAddress = (i) => `127.0.${1 + Math.floor((i + 2) / 250)}.${(i + 2) % 250 + 1}`;
 
 function store(name, settings, actions) {
   const path = join(dir, name);
@@ -45,7 +47,7 @@ function store(name, settings, actions) {
       host_settings: Array.from({ length: N }, (_, i) => ({ host: `h${i}` })),
       pool: Array.from({ length: N }, (_, i) => `m${i}`),
     }],
-    machines: Array.from({ length: N }, (_, i) => ({ name: `m${i}`, kind: 'physical', uuid: guid(i), power: 'on', active: { group: 'G', model: 'M', host: `h${i}`, from: 'group_pool' } })),
+    machines: Array.from({ length: N }, (_, i) => ({ name: `m${i}`, kind: 'physical', uuid: guid(i), power: 'on', bmc: { type: 'ipmi', address: bmcAddress(i) }, active: { group: 'G', model: 'M', host: `h${i}`, from: 'group_pool' } })),
   };
   const { dc: valid, errors } = readDataCentre(dc);
   if (!valid) throw new Error(errors.join('\n'));
@@ -79,7 +81,7 @@ async function petDatagrams() {
 async function blast(datagrams, port, rate, total) {
   const socks = await Promise.all(datagrams.map((_, i) => new Promise((r) => {
     const s = createSocket('udp4');
-    s.bind(0, `127.0.${1 + Math.floor((i + 2) / 250)}.${(i + 2) % 250 + 1}`, () => r(s));
+    s.bind(0, bmcAddress(i), () => r(s));
   })));
   for (const s of socks) { try { s.setSendBufferSize(1 << 20); } catch { /* bounded by wmem_max */ } }
   const t0 = performance.now();

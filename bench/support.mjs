@@ -195,3 +195,16 @@ export function watchdog(maxS) {
   t.unref();
   return t;
 }
+
+/** A new store at `path` holding the data-centre description `dc` (checked as `config apply` checks it). */
+export async function storeFrom(path, dc) {
+  const { openStore } = await dist('open-store.js');
+  const { readDataCentre } = await dist('config/validate.js');
+  const { applyDataCentre } = await dist('config/apply.js');
+  const { dc: valid, errors } = readDataCentre(dc);
+  if (!valid) throw new Error(errors.join('\n'));
+  const db = openStore(path, { create: true });
+  applyDataCentre(db, valid);
+  db.close();
+  return path;
+}

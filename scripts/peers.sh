@@ -25,6 +25,7 @@ declare -A want=(
   [openssl]=openssl
   [redfishtool]=redfishtool
   [curl]=curl
+  [chromium]=chromium
 )
 # Python peers are modules of Debian's interpreter, not commands on PATH: the mail peer, and
 # what the Redfish peers (../shared/peers/redfish: sushy-tools, the DMTF mockup server) import.

@@ -1,5 +1,6 @@
 // The composition root of the store: the schema components of every layer above it —
-// each driver's own (the `schema` its spec declares), the monitor's, placement's — handed
+// each driver's own (the `schema` its spec declares), the monitor's, placement's, kanri
+// serve's — handed
 // to src/store, which imports none of them. Every command, script and test opens a store
 // here. The drivers' components are imported from their schema modules, not through the
 // registry: opening a store must not load every driver's spec (and with them node:crypto,
@@ -10,12 +11,13 @@ import { COMPONENT as REDFISH } from './adapters/redfish/schema.js';
 import { COMPONENT as SIM } from './adapters/sim/schema.js';
 import { COMPONENT as PLACEMENT } from './engine/capacity-schema.js';
 import { COMPONENT as MONITOR } from './monitor/schema.js';
+import { COMPONENT as SERVE } from './serve/schema.js';
 import type { SchemaComponent } from './store/components.js';
 import { type Db, type OpenOptions, openDb } from './store/db.js';
 
 /** The drivers' components, in DRIVER_SPECS order. */
 export const DRIVER_COMPONENTS: readonly SchemaComponent[] = [SIM, REDFISH, LIBVIRT, HAPROXY];
-export const SCHEMA_COMPONENTS: readonly SchemaComponent[] = [...DRIVER_COMPONENTS, MONITOR, PLACEMENT];
+export const SCHEMA_COMPONENTS: readonly SchemaComponent[] = [...DRIVER_COMPONENTS, MONITOR, PLACEMENT, SERVE];
 
 export function openStore(path: string, opts: OpenOptions = {}): Db {
   return openDb(path, SCHEMA_COMPONENTS, opts);

@@ -14,7 +14,7 @@ import { type RunningMonitor, chainEnded, petTrapArgs, snmptrap, startMonitor } 
 
 const YAML = (settings = ''): string => `
 kanri: 1
-settings: { sim.delay_ms: "0", monitor.listen: "127.0.0.1:0", monitor.http_listen: "127.0.0.1:0", monitor.poll_s: "0", monitor.drain_s: "10"${settings.includes('coalesce') ? '' : ', monitor.coalesce_s: "0"'}${settings} }
+settings: { sim.delay_ms: "0", monitor.listen: "127.0.0.1:0", monitor.http_listen: "127.0.0.1:0", monitor.poll_s: "0", monitor.drain_s: "10", monitor.trap_relays: "127.0.0.1"${settings.includes('coalesce') ? '' : ', monitor.coalesce_s: "0"'}${settings} }
 policies:
   - name: P
     template: 標準ポリシー

@@ -3,6 +3,7 @@
 // subscribed by dscli … events=on); a processor failure becomes the BMC event a PET of the
 // same fault would be, and the group's standard policy runs on it; an event the catalogue
 // cannot place is an unclassified alert, counted; a restart repeats nothing.
+import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RedfishEvent } from '../src/adapters/redfish/events.js';
 import { catalogueEventOf } from '../src/monitor/redfish.js';
@@ -139,5 +140,31 @@ machines:
     const ev = events();
     expect(ev.map((e) => e.event)).toEqual(['BMC[0x00076F00]', 'BMC[0x00076F80]']);
     expect(queryAll<{ n: number }>(db, "SELECT count(*) AS n FROM events WHERE event_id = 502 AND message LIKE 'Started the action%'")[0]!.n).toBe(1);
+  }, 60_000);
+
+  it('256 idle connections of one peer (no TLS, no request) block no delivery; its failed handshakes log a throttled, attributed line', async () => {
+    const idle: Socket[] = [];
+    for (let i = 0; i < 256; i++) {
+      const c = connect({ host: '127.0.0.1', port: listenPort, localAddress: '127.0.0.99' });
+      c.on('error', () => undefined);
+      idle.push(c);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    const from = mon!.log().length;
+    expect(await submit({ ...CPU_FAILED, EventId: 'cpu-3', Severity: 'OK', Message: 'Processor CPU1 is healthy again.' })).toBe(204);
+    await mon!.waitFor(/BMC\[0x00076F80\][^\n]*EventId cpu-3|event \d+ redfish[^\n]*BMC\[0x00076F80\]/, 15_000, from);
+    expect(events().filter((e) => e.detail.includes('cpu-3'))).toHaveLength(1);
+    // Garbage instead of a TLS handshake, 50 times from one peer: one line about it, naming it.
+    for (const c of idle) c.destroy();
+    const logFrom = mon!.log().length;
+    for (let i = 0; i < 50; i++) {
+      const c = connect({ host: '127.0.0.1', port: listenPort, localAddress: '127.0.0.98' });
+      c.on('error', () => undefined);
+      c.end('GET / HTTP/1.0\r\n\r\n');
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    const lines = mon!.log().slice(logFrom).split('\n').filter((l) => l.includes('127.0.0.98'));
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    expect(lines.length).toBeLessThanOrEqual(2);
   }, 60_000);
 });

@@ -17,7 +17,7 @@ const G1 = '4c4c4544-0031-3010-8030-b4c04f303101';
 const G2 = '4c4c4544-0031-3010-8030-b4c04f303102';
 const YAML = `
 kanri: 1
-settings: { sim.delay_ms: "0", monitor.listen: "127.0.0.1:0", monitor.poll_s: "0", monitor.communities: "public,ops", monitor.coalesce_s: "0",
+settings: { sim.delay_ms: "0", monitor.listen: "127.0.0.1:0", monitor.poll_s: "0", monitor.communities: "public,ops", monitor.coalesce_s: "0", monitor.trap_relays: "127.0.0.1,127.0.0.78",
   monitor.trap_sources: "1.3.6.1.4.1.119.2.2.4.4=ESMDSVNT" }
 groups:
   - name: G
@@ -105,11 +105,33 @@ describe.runIf(havePeers)('kanri monitor: traps', () => {
     await mon.waitFor(/ignored \d+ datagram/, 10_000, from);
   });
 
+  it('a captured v3 authPriv trap sent again is refused (seen already; engine boots and time kept per engine)', async () => {
+    const cap = createSocket('udp4');
+    await new Promise<void>((r) => cap.bind(0, '127.0.0.1', () => r()));
+    const got = new Promise<Buffer>((r) => cap.once('message', (m) => r(m)));
+    snmptrap(['-v', '3', '-u', 'ops3', '-l', 'authPriv', '-a', 'SHA', '-A', 'authpass123', '-x', 'AES', '-X', 'privpass123', '-e', '0x8000000001020305',
+      `127.0.0.1:${cap.address().port}`, '', '1.3.6.1.4.1.3183.1.1.0.' + ((0x0d << 16) | (0x6f << 8) | 0x02), '1.3.6.1.4.1.3183.1.1.1', 'x', G1.replace(/-/g, '') + '00'.repeat(30)]);
+    const raw = await got;
+    const from = mon.log().length;
+    cap.send(raw, mon.port, '127.0.0.1');
+    await mon.waitFor(/event \d+ trap SystemMonitorEvent BMC\[0x000D6F02\]/, 10_000, from);
+    for (let i = 0; i < 3; i++) cap.send(raw, mon.port, '127.0.0.1');
+    const deadline = Date.now() + 10_000;
+    const replayed = (): number => queryAll<{ n: number }>(db, "SELECT n FROM monitor_counters WHERE name = 'replayed_v3'")[0]?.n ?? 0;
+    while (replayed() < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(replayed()).toBe(3);
+    expect(queryAll(db, "SELECT id FROM monitor_events WHERE event = 'BMC[0x000D6F02]'")).toHaveLength(1);
+    expect(queryAll(db, "SELECT engine_id FROM monitor_snmp_engines WHERE engine_id = '8000000001020305'")).toHaveLength(1);
+    cap.close();
+  });
+
   it('wrong communities and unknown senders are counted, unclassified traps kept as alerts; getAlertList newest first', async () => {
     const from = mon.log().length;
     expect(snmptrap(['-v', '2c', '-c', 'nope', `127.0.0.1:${mon.port}`, '', '1.3.6.1.4.1.8072.2.3.0.1']).code).toBe(0);
-    // From a loopback address no machine has, with a GUID no machine has.
-    await sendFrom('127.0.0.77', mon.port, petTrapArgs({ port: 0, guid: '11111111-2222-3333-4444-555555555555', sensorType: 0x07, offset: 0x01, agent: '127.0.0.77' }));
+    // From a loopback address no machine has and that is no relay: refused before it is read.
+    await sendFrom('127.0.0.77', mon.port, petTrapArgs({ port: 0, guid: G1, sensorType: 0x07, offset: 0x01, agent: '127.0.0.77' }));
+    // From a relay (that is no machine), with a GUID no machine has.
+    await sendFrom('127.0.0.78', mon.port, petTrapArgs({ port: 0, guid: '11111111-2222-3333-4444-555555555555', sensorType: 0x07, offset: 0x01, agent: '127.0.0.77' }));
     expect(snmptrap(['-v', '1', '-c', 'public', `127.0.0.1:${mon.port}`, '1.3.6.1.4.1.8072.9', '127.0.0.1', '6', '17', '', '1.3.6.1.2.1.1.5.0', 's', 'who']).code).toBe(0);
     await mon.waitFor(/unclassified trap from 127\.0\.0\.1[^\n]*1\.3\.6\.1\.4\.1\.8072\.9 specific 17/, 10_000, from);
     await mon.waitFor(/matches no managed machine/, 10_000, from);
@@ -121,6 +143,7 @@ describe.runIf(havePeers)('kanri monitor: traps', () => {
     expect(status.out).toMatch(/wrong_community=[1-9]/);
     expect(status.out).toMatch(/unclassified=[1-9]/);
     expect(status.out).toMatch(/unknown_source=[1-9]/);
+    expect(status.out).toMatch(/unknown_sender=[1-9]/);
     const list = run('dscli', ['getAlertList', '3'], { db });
     expect(list.code).toBe(0);
     const lines = list.out.trim().split('\n');

@@ -12,6 +12,7 @@ import { recordsOf } from '../src/adapters/redfish/events.js';
 import { legacySensorOf, logEntryOf, sensorOf } from '../src/adapters/redfish/info.js';
 import { normaliseCertFingerprint } from '../src/adapters/redfish/fingerprint.js';
 import { DriverError } from '../src/adapters/types.js';
+import { RedfishSession } from '../src/adapters/redfish/session.js';
 import { requirePeer } from './support/peers.js';
 import { type Certs, makeCerts } from './support/redfish.js';
 
@@ -87,6 +88,33 @@ describe.runIf(haveOpenssl)('Redfish HTTPS client against a scripted HTTPS serve
 
   const ep = (): Endpoint => ({ machine: 'x1', host: '127.0.0.1', port, trust: { verify: true, fingerprint: certs.selfSigned.fingerprint } });
   const lim = (ms: number, retries = 2) => ({ deadline: Date.now() + ms, requestTimeoutMs: 5000, retries, signal: new AbortController().signal });
+
+  it('a session is ended even when its Location names the service in another form, or its token is too long to send back', async () => {
+    const seen: string[] = [];
+    const log: string[] = [];
+    const creds = { user: 'admin', password: () => 'pw' };
+    const session = (res: import('node:http').ServerResponse, token: string, location: string): void => {
+      res.writeHead(201, { 'content-type': 'application/json', 'x-auth-token': token, location });
+      res.end('{}');
+    };
+    const record = (res: import('node:http').ServerResponse, req: import('node:http').IncomingMessage): void => {
+      seen.push(`${req.method} ${req.url} ${req.headers['x-auth-token'] ? 'token' : req.headers.authorization ? 'basic' : 'none'}`);
+      res.writeHead(req.method === 'DELETE' ? 204 : 200, { 'content-type': 'application/json' });
+      res.end(req.method === 'DELETE' ? '' : '{"ok":true}');
+    };
+    // The service calls itself "localhost" in the Location: the session is still ended, at its path.
+    script = [(res) => session(res, 'tok-1', `https://localhost:${port}/redfish/v1/SessionService/Sessions/7`), record, record];
+    const a = new RedfishSession(ep(), lim(5000), creds, 'session', '/redfish/v1/SessionService/Sessions', (l) => log.push(l));
+    expect(await a.get('/redfish/v1/Systems')).toEqual({ ok: true });
+    await a.close();
+    expect(seen).toEqual(['GET /redfish/v1/Systems token', 'DELETE /redfish/v1/SessionService/Sessions/7 token']);
+    // A token too long to send back: the login fails, and the session it made is ended (basic authentication).
+    seen.length = 0;
+    script = [(res) => session(res, 'x'.repeat(6000), '/redfish/v1/SessionService/Sessions/8'), record];
+    const b = new RedfishSession(ep(), lim(5000), creds, 'session', '/redfish/v1/SessionService/Sessions', (l) => log.push(l));
+    await expect(b.get('/redfish/v1/Systems')).rejects.toThrow(/X-Auth-Token of 6000 bytes/);
+    expect(seen).toEqual(['DELETE /redfish/v1/SessionService/Sessions/8 basic']);
+  });
 
   it('keeps one connection alive for the requests of a controller', async () => {
     closeAgents();

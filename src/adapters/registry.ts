@@ -217,3 +217,14 @@ export function controllerPowers(type: string): boolean {
 export function needsController(driver: string): boolean {
   return !!byName.get(driver)?.settings.some((s) => s.scope === 'controller');
 }
+
+/**
+ * A long-running front end (kanri serve) asks the controller drivers to keep the sessions of
+ * read-only calls open for the next call (IPMI: one round trip per power status instead of a
+ * login). Resolves with what closes them when the process stops.
+ */
+export async function keepControllerSessionsWarm(): Promise<() => Promise<void>> {
+  const { keepSessionsWarm, closeWarmSessions } = await import('../ipmi/session.js');
+  keepSessionsWarm();
+  return closeWarmSessions;
+}

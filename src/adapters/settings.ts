@@ -118,6 +118,9 @@ export function driverSettingLookup(db: Db, driver: string, scope: Scope): (spec
 }
 
 /** What is wrong with `raw` as a value of `spec`, or undefined when nothing is. */
+/** The size of a setting value without a bound of its own. */
+export const MAX_SETTING_BYTES = 64 * 1024;
+
 export function settingProblem(spec: SettingSpec, raw: string): string | undefined {
   switch (spec.type) {
     case 'integer':
@@ -140,7 +143,9 @@ export function settingProblem(spec: SettingSpec, raw: string): string | undefin
       break;
   }
   if (spec.values && !spec.values.includes(raw)) return `must be one of ${spec.values.join(', ')}, not '${raw}'`;
-  if (spec.maxBytes !== undefined && Buffer.byteLength(raw, 'utf8') > spec.maxBytes) return `must be at most ${spec.maxBytes} bytes`;
+  // Every value is bounded: a setting is read by daemons on every reload, never a bulk store.
+  const max = spec.maxBytes ?? MAX_SETTING_BYTES;
+  if (Buffer.byteLength(raw, 'utf8') > max) return `must be at most ${max} bytes`;
   return spec.check?.(raw);
 }
 

@@ -23,12 +23,13 @@ const DSCLI_SETTINGS = ['fanout=', 'timeout=', 'retries=', 'wait=', 'via='];
 // Kept in step with kanri's commands by a test that compares it with `kanri help`.
 const KANRI: Record<string, string[]> = {
   '': ['config', 'store', 'user', 'register-master', 'vmserver', 'suspend', 'vm', 'pool', 'sim', 'ssh', 'redfish', 'driver', 'lb', 'software',
-    'machine', 'events', 'monitor', 'event', 'policy', 'job', 'completion', 'demo', 'pvmutl', 'dscli', 'help'],
+    'machine', 'events', 'monitor', 'event', 'policy', 'job', 'status', 'serve', 'token', 'completion', 'demo', 'pvmutl', 'dscli', 'help'],
   config: ['apply', 'check', 'export'], store: ['init'], user: ['add', 'list', 'disable', 'enable'],
   vmserver: ['list', 'collect', 'watch', 'failover', 'evacuate', 'balance', 'power-save'], vm: ['delete'], pool: ['add'],
   sim: ['fail', 'clear', 'delay', 'show'], ssh: ['trust', 'forget', 'known'], redfish: ['trust', 'forget'],
   driver: ['list', 'show', 'secret'], lb: ['sync'], software: ['collect'], machine: ['list', 'reset'],
   monitor: ['run', 'status', 'user'], event: ['raise'], policy: ['templates', 'explain'], job: ['list', 'show', 'watch'], completion: ['bash', 'zsh'],
+  token: ['create', 'list', 'revoke'],
 };
 /** The drivers `kanri driver show` names: the registry's, loaded only for a Tab press that completes one. */
 let drivers: readonly string[] = [];

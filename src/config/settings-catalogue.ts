@@ -5,9 +5,10 @@ import type { SettingSpec } from '../adapters/types.js';
 import { CORE_SETTINGS } from '../domain/settings.js';
 import { DSCLI_SETTINGS } from '../dscli/settings.js';
 import { MONITOR_SETTINGS } from '../monitor/settings.js';
+import { SERVE_SETTINGS } from '../serve/settings.js';
 
 /** kanri's own settings, declared next to what reads them. */
-export const KANRI_SETTINGS: readonly SettingSpec[] = [...CORE_SETTINGS, ...DSCLI_SETTINGS, ...MONITOR_SETTINGS];
+export const KANRI_SETTINGS: readonly SettingSpec[] = [...CORE_SETTINGS, ...DSCLI_SETTINGS, ...MONITOR_SETTINGS, ...SERVE_SETTINGS];
 
 export interface KnownSetting { spec: SettingSpec; owner: string }
 

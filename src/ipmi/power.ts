@@ -61,7 +61,7 @@ export async function power(target: BmcTarget, action: PowerAction, o: PowerOpti
   // The wait has its own deadline on top of the per-BMC deadline for the commands.
   const deadline = o.deadline ?? started + (o.deadlineMs ?? 10_000) + waitMs;
   const privilege = o.privilege ?? (action === 'status' ? 'user' : 'operator');
-  return withSession(target, { ...o, deadline, privilege }, async (s) => {
+  return withSession(target, { ...o, deadline, privilege, warm: action === 'status' }, async (s) => {
     if (action === 'status') {
       const state = (await getChassisStatus(s)).power;
       return { action, before: state, after: state, changed: false, attempts: s.sent, elapsedMs: Date.now() - started };

@@ -77,9 +77,12 @@ const MONITOR_CHAPTER: Step[] = [
         const { dc: valid, errors } = readDataCentre(JSON.parse(JSON.stringify(dc)));
         if (!valid) throw new Error(errors.join('; '));
         applyDataCentre(db, valid);
-        // The demo's monitor takes a free loopback port for traps and does not poll.
+        // The demo's monitor takes a free loopback port for traps and does not poll; the PET it
+        // is sent comes from loopback, a relay standing for the BMC (v1/v2c traps are taken only
+        // from a machine's registered address or a relay).
         putSetting(db, 'monitor.listen', '127.0.0.1:0');
         putSetting(db, 'monitor.poll_s', '0');
+        putSetting(db, 'monitor.trap_relays', '127.0.0.1');
         write('applied dc.yaml\n');
       },
     },

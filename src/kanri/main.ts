@@ -255,6 +255,28 @@ export async function runKanri(args: string[]): Promise<number> {
     .addHelpText('after', helpTail('kanri job watch last', [0, 2, 6, 7, 9, 70]))
     .action(async (id: string) => { code = await (await import('./jobs.js')).jobWatch(dbPath(), id); });
 
+  program.command('serve')
+    .description('run the HTTP API, /metrics and the web console in the foreground (serve.listen; HTTPS off loopback; SIGTERM stops)')
+    .option('--listen <address:port>', 'listen here instead of the serve.listen setting')
+    .addHelpText('after', helpTail('kanri serve --listen 127.0.0.1:8484', [0, 1, 9, 70]))
+    .action(async (opts: { listen?: string }) => { code = await (await import('../serve/app.js')).serveRun(dbPath(), opts); });
+  const token = program.command('token').description('bearer tokens of the HTTP API (kanri serve)');
+  token.command('create <name>')
+    .description('create a token and print it once (stored only hashed); operators read, administrators change')
+    .option('--level <level>', 'administrator or operator', 'operator')
+    .addHelpText('after', helpTail('kanri token create grafana --level operator > grafana.token', [0, 1, 9, 70]))
+    .action(async (name: string, opts: { level: string }) => { code = (await import('../serve/cli.js')).tokenCreate(dbPath(), name, opts.level); });
+  token.command('list').description('tokens: name, level, when created and last used (never the token)').option('--json', 'one JSON object per token')
+    .addHelpText('after', helpTail('kanri token list', [0, 9, 70]))
+    .action(async (opts: { json?: boolean }) => { code = (await import('../serve/cli.js')).tokenList(dbPath(), !!opts.json); });
+  token.command('revoke <name>').description('revoke a token: requests with it are refused from now on')
+    .addHelpText('after', helpTail('kanri token revoke grafana', [0, 2, 9, 70]))
+    .action(async (name: string) => { code = (await import('../serve/cli.js')).tokenRevoke(dbPath(), name); });
+  program.command('status').description('the data centre at a glance: machines by status and group, running jobs, alerts, recent events')
+    .option('--json', 'one JSON object (as GET /api/v1/summary)')
+    .addHelpText('after', helpTail('kanri status --json', [0, 9, 70, 74]))
+    .action(async (opts: { json?: boolean }) => { code = (await import('../serve/status-cli.js')).statusCommand(dbPath(), !!opts.json); });
+
   program.command('completion <shell>').description('print the completion script for pvmutl, dscli and kanri (bash or zsh)')
     .addHelpText('after', helpTail('eval "$(kanri completion bash)"', [0, 1]))
     .action(async (shell: string) => {

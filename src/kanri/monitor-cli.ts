@@ -11,7 +11,7 @@ import { RECOVERY_OF, lookup, normalizeEvent, type NotifyingSource } from '../mo
 import { groupPath, machineInfo, matchRule, policyFor, runningNormally } from '../monitor/policy.js';
 import { STANDARD_POLICIES } from '../monitor/templates.js';
 import { snmpUserPurpose } from '../monitor/traps.js';
-import { takeLock } from '../monitor/daemon.js';
+import { leaseHolder } from '../monitor/lease.js';
 import { monitorNumber } from '../monitor/settings.js';
 import { complain } from '../cli/messages.js';
 
@@ -22,11 +22,9 @@ export async function monitorRun(dbPath: string): Promise<number> {
 }
 
 export async function monitorStatus(dbPath: string): Promise<number> {
-  const lock = await takeLock(dbPath).catch(() => undefined);
-  const running = lock && 'heldBy' in lock ? `running (pid ${lock.heldBy})` : 'not running';
-  if (lock && 'release' in lock) lock.release();
   return withStore(dbPath, (db) => {
-    out(`monitor: ${running}`);
+    const h = leaseHolder(db);
+    out(`monitor: ${h ? `running (pid ${h.pid} on ${h.host})` : 'not running'}`);
     const q = db.prepare("SELECT count(*) AS n FROM monitor_events WHERE state = 'new'").get() as { n: number };
     out(`events waiting to be decided: ${q.n}`);
     const chains = db.prepare('SELECT status, count(*) AS n FROM monitor_chains GROUP BY status ORDER BY status').all() as Array<{ status: string; n: number }>;
@@ -98,11 +96,7 @@ export async function eventRaise(dbPath: string, source: string, event: string, 
     return 0;
   });
   if (code !== 0) return code;
-  const lock = await takeLock(dbPath).catch(() => undefined);
-  if (lock && 'release' in lock) {
-    lock.release();
-    complain('kanri', 'no monitor is running on this store: the event is decided when one starts');
-  }
+  if (!withStore(dbPath, (db) => leaseHolder(db))) complain('kanri', 'no monitor is running on this store: the event is decided when one starts');
   return 0;
 }
 

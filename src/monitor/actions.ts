@@ -27,6 +27,12 @@ interface Common {
   needs: 'machine' | 'group' | 'nothing';
   /** Not executed when exactly one machine of the group runs normally (§6). */
   guard?: boolean;
+  /**
+   * Safe to run again when the monitor stopped in the middle of it (a notification, a status
+   * set, nothing): its chain goes on with it after a restart. An action that is not (a
+   * change through the engine) is judged by its jobs, and abandoned when they cannot tell.
+   */
+  repeatable: boolean;
 }
 export type ActionDef =
   | Common & { kind: 'notify' }
@@ -42,7 +48,7 @@ const path = (t: ActionTarget): string => t.group!.path;
 
 function setStatus(status: 'normal' | 'degraded' | 'faulted', en: string): ActionDef {
   return {
-    kind: 'store', en, needs: 'machine',
+    kind: 'store', en, needs: 'machine', repeatable: true,
     apply: (t) => {
       t.db.prepare('UPDATE machines SET hardware_status = ? WHERE id = ?').run(status, t.machine!.id);
       return `${t.machine!.name}: hardware status ${status}`;
@@ -81,31 +87,31 @@ function newVm(t: ActionTarget): ChangeRequest {
 }
 
 export const ACTIONS: Readonly<Record<string, ActionDef>> = {
-  'notify': { kind: 'notify', en: 'Notification / E-mail, ESMPRO', needs: 'nothing' },
+  'notify': { kind: 'notify', en: 'Notification / E-mail, ESMPRO', needs: 'nothing', repeatable: true },
   'status-normal': setStatus('normal', 'Machine setting / Set status: normal'),
   'status-degraded': setStatus('degraded', 'Machine setting / Set status: partially failed'),
   'status-faulted': setStatus('faulted', 'Machine setting / Set status: failed'),
-  'machine-start': { kind: 'engine', en: 'Machine operation / Start machine', needs: 'machine', request: (t) => ({ action: 'power', cmd: 'poweron', group: path(t), hosts: [host(t)] }) },
-  'machine-reboot': { kind: 'engine', en: 'Machine operation / Restart machine', needs: 'machine', request: (t) => ({ action: 'power', cmd: 'reboot', group: path(t), hosts: [host(t)] }) },
-  'machine-shutdown': { kind: 'engine', en: 'Machine operation / Stop machine', needs: 'machine', guard: true, request: (t) => ({ action: 'power', cmd: 'shutdown', group: path(t), hosts: [host(t)] }) },
+  'machine-start': { kind: 'engine', repeatable: false, en: 'Machine operation / Start machine', needs: 'machine', request: (t) => ({ action: 'power', cmd: 'poweron', group: path(t), hosts: [host(t)] }) },
+  'machine-reboot': { kind: 'engine', repeatable: false, en: 'Machine operation / Restart machine', needs: 'machine', request: (t) => ({ action: 'power', cmd: 'reboot', group: path(t), hosts: [host(t)] }) },
+  'machine-shutdown': { kind: 'engine', repeatable: false, en: 'Machine operation / Stop machine', needs: 'machine', guard: true, request: (t) => ({ action: 'power', cmd: 'shutdown', group: path(t), hosts: [host(t)] }) },
   // The replaced machine goes back to its pool, or to the common pool when it came from there or by master registration (leaveGroup).
-  'machine-replace': { kind: 'engine', en: 'Machine operation / Replace machine', needs: 'machine', request: (t) => ({ action: 'replace', group: path(t), host: host(t) }) },
-  'group-add': { kind: 'engine', en: 'Group operation / Add group machine', needs: 'group', request: (t) => ({ action: 'add', group: path(t), count: 1 }) },
-  'group-create-add': { kind: 'engine', en: 'Group operation / Create and add group machine', needs: 'group', request: newVm },
-  'group-delete-to-pool': { kind: 'engine', en: 'Group operation / Delete group machine (move to pool)', needs: 'group', guard: true, request: (t) => ({ action: 'delete', group: path(t), count: 1 }) },
-  'group-delete-vm': { kind: 'engine', en: 'Group operation / Delete group machine (delete VM)', needs: 'group', guard: true, request: (t) => ({ action: 'vmdelete', group: path(t), removeOnly: false }) },
-  'group-start': { kind: 'engine', en: 'Group operation / Start group machine', needs: 'group', request: (t) => ({ action: 'power', cmd: 'poweron', group: path(t), hosts: [stoppedMachine(t)] }) },
-  'group-suspend': { kind: 'engine', en: 'Group operation / Suspend group machine', needs: 'group', guard: true, request: (t) => ({ action: 'suspend', group: path(t), hosts: [runningMachine(t)] }) },
-  'group-shutdown': { kind: 'engine', en: 'Group operation / Stop group machine', needs: 'group', guard: true, request: (t) => ({ action: 'power', cmd: 'shutdown', group: path(t), hosts: [runningMachine(t)] }) },
-  'vms-migrate-all': { kind: 'engine', en: 'VMS operation / Move all VMs on VMS (Hot/Cold Migration)', needs: 'machine', request: (t) => ({ action: 'vms-evacuate', server: t.machine!.name, how: 'migrate' }) },
+  'machine-replace': { kind: 'engine', repeatable: false, en: 'Machine operation / Replace machine', needs: 'machine', request: (t) => ({ action: 'replace', group: path(t), host: host(t) }) },
+  'group-add': { kind: 'engine', repeatable: false, en: 'Group operation / Add group machine', needs: 'group', request: (t) => ({ action: 'add', group: path(t), count: 1 }) },
+  'group-create-add': { kind: 'engine', repeatable: false, en: 'Group operation / Create and add group machine', needs: 'group', request: newVm },
+  'group-delete-to-pool': { kind: 'engine', repeatable: false, en: 'Group operation / Delete group machine (move to pool)', needs: 'group', guard: true, request: (t) => ({ action: 'delete', group: path(t), count: 1 }) },
+  'group-delete-vm': { kind: 'engine', repeatable: false, en: 'Group operation / Delete group machine (delete VM)', needs: 'group', guard: true, request: (t) => ({ action: 'vmdelete', group: path(t), removeOnly: false }) },
+  'group-start': { kind: 'engine', repeatable: false, en: 'Group operation / Start group machine', needs: 'group', request: (t) => ({ action: 'power', cmd: 'poweron', group: path(t), hosts: [stoppedMachine(t)] }) },
+  'group-suspend': { kind: 'engine', repeatable: false, en: 'Group operation / Suspend group machine', needs: 'group', guard: true, request: (t) => ({ action: 'suspend', group: path(t), hosts: [runningMachine(t)] }) },
+  'group-shutdown': { kind: 'engine', repeatable: false, en: 'Group operation / Stop group machine', needs: 'group', guard: true, request: (t) => ({ action: 'power', cmd: 'shutdown', group: path(t), hosts: [runningMachine(t)] }) },
+  'vms-migrate-all': { kind: 'engine', repeatable: false, en: 'VMS operation / Move all VMs on VMS (Hot/Cold Migration)', needs: 'machine', request: (t) => ({ action: 'vms-evacuate', server: t.machine!.name, how: 'migrate' }) },
   'vms-migrate-all-failover': {
-    kind: 'engine', en: 'VMS operation / Move all VMs on VMS (Hot/Cold Migration, then Failover)', needs: 'machine',
+    kind: 'engine', repeatable: false, en: 'VMS operation / Move all VMs on VMS (Hot/Cold Migration, then Failover)', needs: 'machine',
     request: (t) => ({ action: 'vms-evacuate', server: t.machine!.name, how: 'migrate-then-failover' }),
   },
-  'vms-failover-all': { kind: 'engine', en: 'VMS operation / Move all VMs on VMS (Failover)', needs: 'machine', request: (t) => ({ action: 'vms-evacuate', server: t.machine!.name, how: 'failover' }) },
-  'vms-power-save': { kind: 'engine', en: 'VMS operation / VMS power save', needs: 'machine', request: (t) => ({ action: 'vms-power-save', group: path(t), server: t.machine!.name }) },
-  'vms-load-balance': { kind: 'engine', en: 'VMS operation / VMS load balance', needs: 'machine', request: (t) => ({ action: 'vms-load-balance', group: path(t), server: t.machine!.name }) },
-  'none': { kind: 'none', en: 'Do nothing', needs: 'nothing' },
+  'vms-failover-all': { kind: 'engine', repeatable: false, en: 'VMS operation / Move all VMs on VMS (Failover)', needs: 'machine', request: (t) => ({ action: 'vms-evacuate', server: t.machine!.name, how: 'failover' }) },
+  'vms-power-save': { kind: 'engine', repeatable: false, en: 'VMS operation / VMS power save', needs: 'machine', request: (t) => ({ action: 'vms-power-save', group: path(t), server: t.machine!.name }) },
+  'vms-load-balance': { kind: 'engine', repeatable: false, en: 'VMS operation / VMS load balance', needs: 'machine', request: (t) => ({ action: 'vms-load-balance', group: path(t), server: t.machine!.name }) },
+  'none': { kind: 'none', en: 'Do nothing', needs: 'nothing', repeatable: true },
 };
 
 /** The action's name as the product shows it (Japanese) and in English. */

@@ -1,29 +1,43 @@
 // The alerts the trap receiver really received, for dscli getAlertList (table dscli_alerts,
 // read by dscli/events.ts): written in one transaction per turn of the event loop and kept
-// to the newest monitor.alerts_kept.
+// to the newest monitor.alerts_kept. A batch the store does not take (busy) is kept, bounded,
+// and tried again; add() says when its alert is committed, for a sender acknowledged after it.
 import type { Db } from '../store/db.js';
 import { prepared } from '../store/statements.js';
+import { withBusyTimeout } from '../store/busy.js';
 
 export interface Alert { machineId: number | null; source: string; kind: 'pet' | 'snmp' | 'redfish' | 'unclassified'; severity: string; event: string; message: string }
 
+const MAX_PENDING = 50_000;
+
 export class Alerts {
-  private pending: Array<Alert & { time: string }> = [];
+  private pending: Array<Alert & { time: string; waiters?: Array<(ok: boolean) => void> }> = [];
   private scheduled = false;
+  private retry: NodeJS.Timeout | undefined;
   private written = 0;
+  /** Alerts dropped because the store stayed busy past the bound. */
+  dropped = 0;
 
   private readonly write;
 
-  constructor(private readonly db: Db, private readonly keep: () => number) {
+  constructor(private readonly db: Db, private readonly keep: () => number, private readonly busyMs = 50) {
     const ins = prepared(db, 'INSERT INTO dscli_alerts (time, machine_id, source, kind, severity, event, message) VALUES (?, ?, ?, ?, ?, ?, ?)');
     this.write = db.transaction((batch: Array<Alert & { time: string }>) => { for (const a of batch) ins.run(a.time, a.machineId, a.source, a.kind, a.severity, a.event, a.message); });
   }
 
-  add(a: Alert): void {
-    this.pending.push({ ...a, time: new Date().toISOString() });
-    if (!this.scheduled) {
+  /** Queues an alert; the promise says whether it was committed (false: dropped, the queue was full). */
+  add(a: Alert): { written(): Promise<boolean> } {
+    if (this.pending.length >= MAX_PENDING) {
+      this.dropped++;
+      return { written: () => Promise.resolve(false) };
+    }
+    const p: Alert & { time: string; waiters?: Array<(ok: boolean) => void>; done?: boolean } = { ...a, time: new Date().toISOString() };
+    this.pending.push(p);
+    if (!this.scheduled && !this.retry) {
       this.scheduled = true;
       setImmediate(() => this.flush());
     }
+    return { written: () => (p.done ? Promise.resolve(true) : new Promise<boolean>((r) => { (p.waiters ??= []).push(r); })) };
   }
 
   flush(): void {
@@ -31,11 +45,31 @@ export class Alerts {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    this.write(batch);
+    try {
+      withBusyTimeout(this.db, this.busyMs, () => this.write(batch));
+    } catch {
+      // The store is busy: kept, in order, and tried again shortly.
+      this.pending = batch.concat(this.pending);
+      if (!this.retry) this.retry = setTimeout(() => { this.retry = undefined; this.flush(); }, 200);
+      return;
+    }
+    for (const p of batch) {
+      (p as { done?: boolean }).done = true;
+      for (const w of p.waiters?.splice(0) ?? []) w(true);
+    }
     this.written += batch.length;
     if (this.written >= 1000) {
       this.written = 0;
-      prepared(this.db, 'DELETE FROM dscli_alerts WHERE id <= (SELECT max(id) FROM dscli_alerts) - ?').run(this.keep());
+      try {
+        withBusyTimeout(this.db, this.busyMs, () => prepared(this.db, 'DELETE FROM dscli_alerts WHERE id <= (SELECT max(id) FROM dscli_alerts) - ?').run(this.keep()));
+      } catch {
+        this.written = 1000;
+      }
     }
+  }
+
+  close(): void {
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = undefined;
   }
 }

@@ -4,9 +4,13 @@
 // yields one chain), or a new chain of the rule's actions — waiting first when the rule
 // suppresses (§5). Chains run one per target (machine or group) at a time, their actions in
 // order, each recorded before and after it runs; an action that fails stops its chain.
-// After a restart, a chain goes on from its first action that did not complete, unless the
-// monitor stopped in the middle of one whose effect cannot be known: that chain is marked
-// abandoned, so that no action ever runs twice.
+// After a restart, a chain goes on from its first action that did not complete; one the
+// monitor stopped in the middle of goes on with it when the action is safe to repeat
+// (ActionDef.repeatable: notify, set status, nothing), and an engine action is judged by its
+// jobs. Only an action whose effect cannot be known abandons its chain, so that no action
+// ever runs twice. Status changes go through chain-state.ts; every decision and every start
+// of a chain is claimed inside its transaction (the event still undecided, the chain still
+// pending, the monitor's lease still held), so that two monitors never run one action twice.
 import type { Db } from '../store/db.js';
 import { prepared } from '../store/statements.js';
 import { formatJobId } from '../engine/plan.js';
@@ -19,8 +23,9 @@ import { type QueuedEvent, markDecided } from './intake.js';
 import type { Notifier, NoticeContext } from './notify.js';
 import { type MachineInfo, groupPath, machineInfo, matchRule, policyFor, runningNormally } from './policy.js';
 import { suppressionWindow } from './suppression.js';
+import { type ChainStatus, initialStatus, moveChain } from './chain-state.js';
 
-export type ChainStatus = 'waiting' | 'pending' | 'running' | 'completed' | 'failed' | 'canceled' | 'abandoned' | 'suppressed';
+export type { ChainStatus } from './chain-state.js';
 
 interface ChainRow {
   id: number; event_id: number; target: string; machine_id: number | null; group_id: number | null; policy: string;
@@ -39,7 +44,12 @@ export interface ChainDeps {
   coalesceSeconds: () => number;
   /** Chains running at the same time (on different targets). */
   parallel?: number;
+  /** Inside a claiming transaction: whether this monitor may still decide and start (its lease). */
+  claim?: () => boolean;
 }
+
+/** The monitor no longer holds its lease: it claims nothing more. */
+export class ClaimLost extends Error {}
 
 export class ChainRunner {
   private readonly running = new Map<number, Promise<void>>();
@@ -49,11 +59,16 @@ export class ChainRunner {
   private readonly decideAll;
 
   constructor(private readonly d: ChainDeps) {
-    this.decideAll = d.db.transaction((events: QueuedEvent[]) => events.map((e) => {
-      const { decision, chainId } = this.decideOne(e);
-      markDecided(d.db, e.id, decision, chainId);
-      return `event ${e.id} ${e.origin} ${e.source} ${e.event}${e.summary ? ` ${e.summary}` : ''}${e.sender ? ` from ${e.sender}` : ''}: ${decision}`;
-    }));
+    const stillNew = prepared(d.db, "SELECT 1 AS y FROM monitor_events WHERE id = ? AND state = 'new'");
+    this.decideAll = d.db.transaction((events: QueuedEvent[]) => {
+      if (d.claim && !d.claim()) throw new ClaimLost('the monitor no longer holds its lease on the store');
+      // Re-checked inside the transaction: an event another turn (or monitor) decided is not decided again.
+      return events.filter((e) => stillNew.get(e.id)).map((e) => {
+        const { decision, chainId } = this.decideOne(e);
+        markDecided(d.db, e.id, decision, chainId);
+        return `event ${e.id} ${e.origin} ${e.source} ${e.event}${e.summary ? ` ${e.summary}` : ''}${e.sender ? ` from ${e.sender}` : ''}: ${decision}`;
+      });
+    });
   }
 
   // ---- deciding ------------------------------------------------------------------------------
@@ -73,10 +88,11 @@ export class ChainRunner {
     // A recovery ends the suppression windows of the faults it recovers from (§5).
     const recovered = e.category === null ? [] : Object.entries(RECOVERY_OF).filter(([, r]) => r === e.category).map(([f]) => f);
     if (recovered.length) {
-      const r = prepared(db, 
-        `UPDATE monitor_chains SET status = 'suppressed', ended_at = ?, error = ? WHERE status = 'waiting' AND target = ? AND category IN (${recovered.map(() => '?').join(', ')})`,
-      ).run(now(), `recovered by event ${e.id} (${e.event}) within the suppression window: not run`, target, ...recovered);
-      if (r.changes) notes.push(`ends ${r.changes} suppressed fault(s): their actions do not run`);
+      const waiting = prepared(db,
+        `SELECT id FROM monitor_chains WHERE status = 'waiting' AND target = ? AND category IN (${recovered.map(() => '?').join(', ')})`,
+      ).all(target, ...recovered) as Array<{ id: number }>;
+      const ended = waiting.filter((w) => moveChain(db, w.id, 'waiting', 'suppressed', `recovered by event ${e.id} (${e.event}) within the suppression window: not run`)).length;
+      if (ended) notes.push(`ends ${ended} suppressed fault(s): their actions do not run`);
     }
     const tail = (s: string): string => [s, ...notes].join('; ');
     if (m?.maintenance) return { decision: tail(`${about} is in maintenance: no policy runs`), chainId: null };
@@ -94,7 +110,7 @@ export class ChainRunner {
     ).get(target, rule.position, policy.name, since) as { id: number; status: string } | undefined;
     if (same) return { decision: tail(`${ruleText}: coalesced into chain ${same.id} (${same.status})`), chainId: same.id };
     const waitS = suppressionWindow(policy, rule);
-    const status: ChainStatus = waitS > 0 ? 'waiting' : 'pending';
+    const status = initialStatus(waitS > 0 ? 'waiting' : 'pending');
     const id = Number(prepared(db, 
       `INSERT INTO monitor_chains (event_id, target, machine_id, group_id, policy, rule_position, rule_event, category, actions, notify, status, created_at, wait_until)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -109,7 +125,10 @@ export class ChainRunner {
   tick(): void {
     if (this.stopping) return;
     const { db } = this.d;
-    const due = prepared(db, "UPDATE monitor_chains SET status = 'pending' WHERE status = 'waiting' AND wait_until <= ? RETURNING id").all(now()) as Array<{ id: number }>;
+    const due = this.claimed(() => {
+      const waits = prepared(db, "SELECT id FROM monitor_chains WHERE status = 'waiting' AND wait_until <= ?").all(now()) as Array<{ id: number }>;
+      return waits.filter((c) => moveChain(db, c.id, 'waiting', 'pending'));
+    });
     for (const c of due) this.d.log(`chain ${c.id}: no recovery within the suppression window: its actions run`);
     const limit = this.d.parallel ?? 64;
     if (this.running.size >= limit) return;
@@ -117,9 +136,12 @@ export class ChainRunner {
     for (const c of pending) {
       if (this.running.size >= limit) break;
       if (this.busyTargets.has(c.target)) continue;
+      // Claimed in its own transaction: still pending (no other monitor took it), lease still held.
+      if (!this.claimed(() => moveChain(db, c.id, 'pending', 'running'))) continue;
       this.busyTargets.add(c.target);
-      prepared(db, "UPDATE monitor_chains SET status = 'running', started_at = coalesce(started_at, ?) WHERE id = ?").run(now(), c.id);
-      const p = this.run(c.id).catch((e: unknown) => {
+      // Run on a turn of its own: the claim above may be made with a short wait for the store
+      // (the monitor's loop), the chain's actions wait for it as every command does.
+      const p = new Promise<void>((r) => setImmediate(r)).then(() => this.run(c.id)).catch((e: unknown) => {
         this.end(c.id, 'failed', `internal: ${(e as Error).message}`);
       }).finally(() => {
         this.running.delete(c.id);
@@ -128,6 +150,15 @@ export class ChainRunner {
       });
       this.running.set(c.id, p);
     }
+  }
+
+  /** Runs fn in an immediate transaction that first checks the monitor's claim (its lease). */
+  private claimed<T>(fn: () => T): T {
+    const { db, claim } = this.d;
+    return db.transaction(() => {
+      if (claim && !claim()) throw new ClaimLost('the monitor no longer holds its lease on the store');
+      return fn();
+    }).immediate();
   }
 
   /** Chains running now. */
@@ -140,7 +171,7 @@ export class ChainRunner {
   }
 
   private end(id: number, status: ChainStatus, error: string | null): void {
-    prepared(this.d.db, 'UPDATE monitor_chains SET status = ?, ended_at = ?, error = ? WHERE id = ?').run(status, now(), error, id);
+    moveChain(this.d.db, id, 'running', status, error);
     this.d.log(`chain ${id}: ${status}${error ? `: ${error}` : ''}`);
   }
 
@@ -151,12 +182,12 @@ export class ChainRunner {
     for (let i = c.next_action; i < actions.length; i++) {
       if (this.stopping) {
         // Between two actions: the rest runs after the restart.
-        prepared(db, "UPDATE monitor_chains SET status = 'pending' WHERE id = ?").run(id);
+        moveChain(db, id, 'running', 'pending');
         this.d.log(`chain ${id}: stopped before action ${i + 1}; it goes on when the monitor starts again`);
         return;
       }
       const r = await this.action(c, i, actions[i]!);
-      if (r === 'stopped') return;
+      if (r === 'stopped' || this.parkedIds.has(id)) return;
       if (r !== 'go-on') {
         this.end(id, r.status, r.error);
         return;
@@ -214,6 +245,8 @@ export class ChainRunner {
         const ev = prepared(db, 'SELECT source, event, sender, detail FROM monitor_events WHERE id = ?').get(c.event_id) as { source: string; event: string; sender: string; detail: string } | undefined;
         const content = `${ev?.source ?? ''} ${ev?.event ?? ''} ${c.rule_event} ${on}${ev?.detail ? `: ${ev.detail}` : ''}`.slice(0, 1000);
         const detail = await this.d.notifier.received(content, t.notice);
+        // Cut off at the drain bound: parked, it runs again after the restart; nothing more is written.
+        if (this.parkedIds.has(c.id)) return 'stopped';
         db.transaction(() => { record('completed', detail); advance(); })();
         logAction(`completed: ${detail}`);
         return 'go-on';
@@ -266,7 +299,7 @@ export class ChainRunner {
       if (this.stopping && !(e instanceof EngineError)) {
         // The engine took no new change: nothing was submitted, the action runs after the restart.
         prepared(db, 'DELETE FROM monitor_chain_actions WHERE chain_id = ? AND idx = ?').run(c.id, i);
-        prepared(db, "UPDATE monitor_chains SET status = 'pending' WHERE id = ?").run(c.id);
+        moveChain(db, c.id, 'running', 'pending');
         return 'stopped';
       }
       const why = e instanceof EngineError ? e.message : `internal: ${(e as Error).message}`;
@@ -298,9 +331,10 @@ export class ChainRunner {
     const { db } = this.d;
     const lines: string[] = [];
     db.transaction(() => {
+      if (this.d.claim && !this.d.claim()) throw new ClaimLost('the monitor no longer holds its lease on the store');
       for (const c of prepared(db, "SELECT * FROM monitor_chains WHERE status = 'running'").all() as ChainRow[]) {
         const a = prepared(db, "SELECT idx, action, marker FROM monitor_chain_actions WHERE chain_id = ? AND status = 'running'").get(c.id) as { idx: number; action: string; marker: string } | undefined;
-        const pending = (): void => { prepared(db, "UPDATE monitor_chains SET status = 'pending' WHERE id = ?").run(c.id); };
+        const pending = (): void => { moveChain(db, c.id, 'running', 'pending'); };
         if (!a) {
           pending();
           lines.push(`chain ${c.id}: goes on at action ${c.next_action + 1}`);
@@ -310,10 +344,19 @@ export class ChainRunner {
           prepared(db, 'UPDATE monitor_chain_actions SET status = ?, ended_at = ?, detail = ?, mgmt_id = ? WHERE chain_id = ? AND idx = ?').run(status, now(), detail, mgmt, c.id, a.idx);
         };
         const abandon = (why: string): void => {
-          prepared(db, "UPDATE monitor_chains SET status = 'abandoned', ended_at = ?, error = ? WHERE id = ?").run(now(), why, c.id);
+          moveChain(db, c.id, 'running', 'abandoned', why);
           lines.push(`chain ${c.id}: abandoned: ${why}`);
         };
-        if (ACTIONS[a.action]?.kind !== 'engine') {
+        const def = ACTIONS[a.action];
+        if (def?.repeatable) {
+          // Safe to repeat (a notification, a status set): the chain goes on with it.
+          prepared(db, 'DELETE FROM monitor_chain_actions WHERE chain_id = ? AND idx = ?').run(c.id, a.idx);
+          prepared(db, 'UPDATE monitor_chains SET next_action = ? WHERE id = ?').run(a.idx, c.id);
+          pending();
+          lines.push(`chain ${c.id}: action ${a.idx + 1} ${a.action} was interrupted and is safe to repeat: it runs again`);
+          continue;
+        }
+        if (def?.kind !== 'engine') {
           finish('failed', 'the monitor stopped while it ran: not run again');
           abandon(`the monitor stopped during action ${a.idx + 1} ${a.action}, which may have taken effect; it is not run again`);
           continue;
@@ -339,12 +382,52 @@ export class ChainRunner {
     return lines;
   }
 
-  /** Starts nothing new; running jobs get `drainMs` to end (then they are canceled); waits for every chain to stop. */
-  async stop(drainMs: number): Promise<{ finished: number; canceled: number }> {
+  /**
+   * Starts nothing new; running jobs get `drainMs` to end (then they are canceled), and so do
+   * the chains: at the bound the notifications under way are canceled (mail) and a chain still
+   * in an action that is safe to repeat is put back to pending at that action, so that it goes
+   * on after the restart — whatever a peer does, stop() ends by drainMs and a little more.
+   */
+  async stop(drainMs: number): Promise<{ finished: number; canceled: number; parked: number }> {
     this.stopping = true;
-    const r = await this.d.engine.drain(drainMs);
-    await Promise.allSettled([...this.running.values()]);
-    return r;
+    const deadline = Date.now() + drainMs;
+    const bound = <T>(p: Promise<T>, ms: number): Promise<T | 'late'> => {
+      let t: NodeJS.Timeout | undefined;
+      return Promise.race([p, new Promise<'late'>((r) => { t = setTimeout(() => r('late'), Math.max(0, ms)); })]).finally(() => clearTimeout(t));
+    };
+    const r = await bound(this.d.engine.drain(drainMs), drainMs + 1000);
+    const drained = r === 'late' ? { finished: 0, canceled: 0 } : r;
+    const all = Promise.allSettled([...this.running.values()]);
+    if (await bound(all, deadline - Date.now()) !== 'late') return { ...drained, parked: 0 };
+    // Parked first, then the deliveries are canceled: a notification cut off runs again at the next start.
+    const parked = this.park();
+    this.d.notifier.cancel();
+    await bound(all, 500);
+    return { ...drained, parked };
+  }
+
+  private readonly parkedIds = new Set<number>();
+
+  /** At the drain bound: chains still in a repeatable action go back to pending at it. */
+  private park(): number {
+    const { db } = this.d;
+    let n = 0;
+    db.transaction(() => {
+      for (const id of this.running.keys()) {
+        const a = prepared(db, "SELECT idx, action FROM monitor_chain_actions WHERE chain_id = ? AND status = 'running'").get(id) as { idx: number; action: string } | undefined;
+        if (a && !ACTIONS[a.action]?.repeatable) continue;
+        if (a) {
+          prepared(db, 'DELETE FROM monitor_chain_actions WHERE chain_id = ? AND idx = ?').run(id, a.idx);
+          prepared(db, 'UPDATE monitor_chains SET next_action = ? WHERE id = ?').run(a.idx, id);
+        }
+        if (moveChain(db, id, 'running', 'pending')) {
+          this.parkedIds.add(id);
+          n++;
+          this.d.log(`chain ${id}: cut off at the drain bound${a ? ` in action ${a.idx + 1} ${a.action} (safe to repeat)` : ''}; it goes on when the monitor starts again`);
+        }
+      }
+    })();
+    return n;
   }
 }
 

@@ -3,6 +3,7 @@
 // when the monitor stops, so that counting costs no write per trap.
 import type { Db } from '../store/db.js';
 import { prepared } from '../store/statements.js';
+import { withBusyTimeout } from '../store/busy.js';
 
 export class Counters {
   private pending = new Map<string, number>();
@@ -18,7 +19,12 @@ export class Counters {
     const p = this.pending;
     this.pending = new Map();
     const up = prepared(this.db, 'INSERT INTO monitor_counters (name, n) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET n = n + excluded.n');
-    this.db.transaction(() => { for (const [k, v] of p) up.run(k, v); })();
+    try {
+      withBusyTimeout(this.db, 50, () => this.db.transaction(() => { for (const [k, v] of p) up.run(k, v); })());
+    } catch {
+      // The store is busy: the counts are added again and written with the next flush.
+      for (const [k, v] of p) this.add(k, v);
+    }
   }
 }
 

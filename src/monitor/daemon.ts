@@ -1,20 +1,20 @@
-// kanri monitor: the event-driven half as one long-running process per store. It takes
-// the store's lock (a second monitor exits), finishes what the last one left (abandoned jobs,
-// chains in the middle), starts the intake (trap receiver, HTTP endpoint, polling; events other
-// processes queued), decides every queued event and runs the chains. SIGHUP re-reads the
-// settings; SIGTERM stops the intake, gives running policy jobs monitor.drain_s to end
-// (Engine.drain) and leaves what is pending in the store for the next start. It logs one
-// line per event and per action to stderr, never a secret.
-import { createConnection, createServer, type Server } from 'node:net';
-import { statSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+// kanri monitor: the event-driven half as one long-running process per store (per manager on
+// a shared store). It takes the store's lease (lease.ts; a second monitor exits), finishes what
+// the last one left (abandoned jobs, chains in the middle), starts the intake (trap receiver,
+// HTTP endpoint, polling; events other processes queued), decides every queued event and runs
+// the chains, each decision and start claimed under the lease. SIGHUP re-reads the settings
+// (a burst of them is one re-read); SIGTERM stops the intake, gives running policy jobs and
+// chains monitor.drain_s to end (Engine.drain; mail canceled at the bound) and leaves what is
+// pending in the store for the next start; a second SIGTERM or SIGINT during the drain is
+// logged and ignored. It logs one line per event and per action to stderr, never a secret.
 import type { Db } from '../store/db.js';
 import { openStore } from '../open-store.js';
 import { Engine } from '../engine/service.js';
 import { sweepAbandoned } from '../engine/jobs.js';
 import { receiverWasDown, writeServiceEvent } from '../engine/events.js';
+import { isBusy, withBusyTimeout } from '../store/busy.js';
 import { Alerts } from './alerts.js';
-import { ChainRunner } from './chains.js';
+import { ChainRunner, ClaimLost } from './chains.js';
 import { Counters } from './counters.js';
 import { Forwarder } from './forwarding.js';
 import { Intake, type QueuedEvent, pruneEvents, undecided } from './intake.js';
@@ -24,12 +24,25 @@ import { monitorNumber, monitorSetting, parseHostPort } from './settings.js';
 import { TrapReceiver } from './traps.js';
 import { RedfishIntake } from './redfish.js';
 import { Webhook } from './webhook.js';
+import { Lease } from './lease.js';
+import { printableLine } from '../util/peer-gate.js';
+import { wait } from '../util/wait.js';
 
 const TICK_MS = 250;
+/**
+ * How long one write of the monitor waits for the store before it is tried again later: the
+ * event loop, which also answers HTTP and reads the trap socket, never waits long on another
+ * process's lock.
+ */
+const STORE_WAIT_MS = 50;
 const DECIDE_BATCH = 200;
 
 export interface MonitorOptions {
   log?: (line: string) => void;
+  /** The store's lease this monitor holds: every decision and start is claimed under it. */
+  lease?: Lease;
+  /** The lease was lost (another monitor took it): the monitor must stop. */
+  onLeaseLost?: (why: string) => void;
 }
 
 /** The monitor's parts, started and stopped together; one per store. */
@@ -50,22 +63,35 @@ export class Monitor {
   private fresh: QueuedEvent[] = [];
   private fromStore = false;
   private stopped = false;
+  private stopping = false;
   private readonly log: (line: string) => void;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly notifier: Notifier;
 
-  constructor(readonly db: Db, o: MonitorOptions = {}) {
-    this.log = o.log ?? ((l) => process.stderr.write(`kanri monitor: ${l}\n`));
+  constructor(readonly db: Db, private readonly o: MonitorOptions = {}) {
+    this.log = o.log ?? ((l) => process.stderr.write(`kanri monitor: ${printableLine(l)}\n`));
     this.engine = new Engine(db);
     this.counters = new Counters(db);
     this.forwarder = new Forwarder(this.log);
-    this.alerts = new Alerts(db, () => monitorNumber(db, 'monitor.alerts_kept'));
-    this.intake = new Intake(db, (e) => { this.fresh.push(e); this.kick(); });
+    this.alerts = new Alerts(db, () => monitorNumber(db, 'monitor.alerts_kept'), STORE_WAIT_MS);
+    this.intake = new Intake(db, {
+      onQueued: (e) => { this.fresh.push(e); this.kick(); },
+      busyMs: STORE_WAIT_MS,
+      onTrouble: (what, e) => {
+        this.counters.add(what);
+        this.storeTrouble(what === 'queue_full' ? 'the intake queue is full: events refused' : `events kept in memory until the store takes them (${this.intake.queued} waiting): ${e?.message ?? what}`);
+      },
+    });
     this.traps = new TrapReceiver({ db, intake: this.intake, forwarder: this.forwarder, alerts: this.alerts, counters: this.counters, log: this.log });
     this.webhook = new Webhook(this.intake, this.log);
     this.redfish = new RedfishIntake({ db, intake: this.intake, alerts: this.alerts, counters: this.counters, log: this.log });
-    this.poller = new Poller(db, this.intake, this.log, this.counters);
+    this.poller = new Poller(db, this.intake, this.log);
+    this.notifier = new Notifier(db, this.forwarder, this.log);
+    const lease = o.lease;
     this.chains = new ChainRunner({
-      db, engine: this.engine, notifier: new Notifier(db, this.forwarder, this.log), log: this.log,
+      db, engine: this.engine, notifier: this.notifier, log: this.log,
       coalesceSeconds: () => monitorNumber(db, 'monitor.coalesce_s'),
+      ...(lease ? { claim: () => lease.holds() } : {}),
     });
   }
 
@@ -75,6 +101,7 @@ export class Monitor {
     if (swept.length) this.log(`jobs left by a process that ended: ${swept.join(', ')} marked abandoned`);
     for (const l of this.chains.recover()) this.log(l);
     writeServiceEvent(db, 'pvm-started');
+    this.startHeartbeat();
     await this.startIntake();
     this.timer = setInterval(() => { this.fromStore = true; this.kick(); }, TICK_MS);
     this.fromStore = true;
@@ -98,10 +125,40 @@ export class Monitor {
     this.poller.start();
   }
 
-  private async stopIntake(): Promise<void> {
+  /** The lease's heartbeat, every third of monitor.lease_s; a lost lease stops the monitor. */
+  private startHeartbeat(): void {
+    const lease = this.o.lease;
+    if (!lease) return;
+    const every = Math.max(1000, monitorNumber(this.db, 'monitor.lease_s') * 1000 / 3);
+    this.heartbeat = setInterval(() => {
+      let held: boolean;
+      try {
+        held = withBusyTimeout(this.db, 1000, () => lease.renew());
+      } catch (e) {
+        // Busy: tried again at the next beat (the lease runs three beats).
+        this.storeTrouble(`the lease heartbeat waits for the store: ${(e as Error).message}`);
+        return;
+      }
+      if (!held) {
+        clearInterval(this.heartbeat);
+        this.o.onLeaseLost?.('another monitor took the lease on the store');
+      }
+    }, every);
+    this.heartbeat.unref();
+  }
+
+  private async stopIntake(until: number): Promise<void> {
     await Promise.all([this.traps.close(), this.webhook.close(), this.redfish.close(), this.poller.stop()]);
-    this.intake.flush();
-    this.alerts.flush();
+    // What was received and not written yet (the store was busy) gets a last chance, within the drain.
+    for (;;) {
+      this.intake.flush();
+      this.alerts.flush();
+      if (this.intake.queued === 0 || Date.now() > until) break;
+      await wait(100);
+    }
+    if (this.intake.queued) this.log(`${this.intake.queued} received event(s) not written: the store stayed busy (none was acknowledged)`);
+    this.intake.close();
+    this.alerts.close();
     this.counters.flush();
   }
 
@@ -131,7 +188,18 @@ export class Monitor {
     const hp = parseHostPort(http);
     if (!hp) throw new Error(`monitor.http_listen '${http}' is not address:port`);
     const token = monitorSetting(db, 'monitor.http_token_file');
-    await this.webhook.start({ ...hp, ...(token ? { tokenFile: token } : {}) });
+    const hardwareEvents = /^(1|true|yes|on)$/i.test(monitorSetting(db, 'monitor.http_hardware_events'));
+    await this.webhook.start({ ...hp, hardwareEvents, ...(token ? { tokenFile: token } : {}) });
+  }
+
+  private troubleAt = 0;
+
+  /** A store that does not take the monitor's writes: one log line per 10 s at most. */
+  private storeTrouble(line: string): void {
+    const now = Date.now();
+    if (now - this.troubleAt < 10_000) return;
+    this.troubleAt = now;
+    this.log(line);
   }
 
   /** Decides what is queued and starts what is due, soon (coalesces many calls into one). */
@@ -142,9 +210,16 @@ export class Monitor {
       this.kicked = false;
       if (this.stopped) return;
       try {
-        this.cycle();
+        withBusyTimeout(this.db, STORE_WAIT_MS, () => this.cycle());
       } catch (e) {
-        this.log(`policy engine: ${(e as Error).message}`);
+        if (e instanceof ClaimLost) {
+          this.stopped = true;
+          this.o.onLeaseLost?.(e.message);
+        } else if (isBusy(e)) {
+          // Tried again on the next tick; what was queued stays queued (in memory or in the store).
+          this.counters.add('store_busy');
+          this.storeTrouble(`the store is busy: deciding waits (${(e as Error).message})`);
+        } else this.log(`policy engine: ${(e as Error).message}`);
       }
     });
   }
@@ -170,17 +245,24 @@ export class Monitor {
 
   /** Stops intake, drains the chains' jobs within drainMs, keeps what is pending. */
   async stop(drainMs: number): Promise<void> {
-    if (this.stopped) return;
-    await this.stopIntake();
-    // Events that arrived: decided now, so that nothing received is left undecided longer than needed.
-    for (let n = 0; n < 1000 && (this.fresh.length || undecided(this.db, 1).length); n++) {
-      this.fromStore = true;
-      this.cycle(false);
+    if (this.stopping) return;
+    this.stopping = true;
+    const deadline = Date.now() + drainMs;
+    if (this.timer) clearInterval(this.timer);
+    await this.stopIntake(Math.min(deadline, Date.now() + 5_000));
+    // Events that arrived: decided now (within the drain), so that nothing received is left undecided longer than needed.
+    try {
+      for (let n = 0; n < 1000 && Date.now() < deadline && !this.stopped && (this.fresh.length || undecided(this.db, 1).length); n++) {
+        this.fromStore = true;
+        withBusyTimeout(this.db, STORE_WAIT_MS, () => this.cycle(false));
+      }
+    } catch (e) {
+      this.log(`events left to the next start: ${(e as Error).message}`);
     }
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    const r = await this.chains.stop(drainMs);
+    const r = await this.chains.stop(Math.max(0, deadline - Date.now()));
     if (r.canceled) this.log(`${r.canceled} change(s) still running after ${drainMs} ms were canceled`);
+    if (this.heartbeat) clearInterval(this.heartbeat);
     this.counters.flush();
     this.forwarder.close();
     writeServiceEvent(this.db, 'pvm-stopping');
@@ -189,75 +271,95 @@ export class Monitor {
 
 // ---- one monitor per store -------------------------------------------------------------------
 
-/**
- * The lock: an abstract unix socket named after the store file (device and inode), held as
- * long as the process lives — the kernel frees it when the process dies, so there is no
- * stale lock. A second monitor that connects learns the first one's pid.
- */
-export async function takeLock(dbPath: string): Promise<{ release(): void } | { heldBy: string }> {
-  const st = statSync(dbPath);
-  const name = `\0kanri-monitor-${createHash('sha256').update(`${st.dev}:${st.ino}`).digest('hex').slice(0, 32)}`;
-  const srv: Server = createServer((c) => { c.end(`${process.pid}\n`); });
-  const bound = await new Promise<boolean>((res, rej) => {
-    srv.once('error', (e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE' ? res(false) : rej(e)));
-    srv.listen(name, () => res(true));
-  });
-  if (bound) {
-    srv.unref();
-    return { release: () => srv.close() };
-  }
-  const pid = await new Promise<string>((res) => {
-    const c = createConnection(name);
-    let d = '';
-    const t = setTimeout(() => { c.destroy(); res('?'); }, 1000);
-    c.on('data', (x) => { d += x.toString(); });
-    c.on('end', () => { clearTimeout(t); res(d.trim() || '?'); });
-    c.on('error', () => { clearTimeout(t); res('?'); });
-  });
-  return { heldBy: pid };
-}
-
 /** `kanri monitor`: runs in the foreground until SIGTERM or SIGINT; exit 0 after a clean stop. */
 export async function runMonitor(dbPath: string): Promise<number> {
-  const log = (l: string): void => { process.stderr.write(`kanri monitor: ${l}\n`); };
+  const log = (l: string): void => { process.stderr.write(`kanri monitor: ${printableLine(l)}\n`); };
   const db = openStore(dbPath);
-  const lock = await takeLock(dbPath);
-  if ('heldBy' in lock) {
-    process.stderr.write(`kanri monitor: another monitor (pid ${lock.heldBy}) already runs on ${dbPath}\n`);
+  const lease = Lease.take(db, monitorNumber(db, 'monitor.lease_s'));
+  if ('heldBy' in lease) {
+    const h = lease.heldBy;
+    process.stderr.write(`kanri monitor: another monitor (pid ${h.pid}) already runs on ${dbPath} (host ${h.host}; its lease runs until ${h.expiresAt})\n`);
     db.close();
     return 1;
   }
-  const m = new Monitor(db, { log });
+  let lost: ((why: string) => void) | undefined;
+  const m = new Monitor(db, { log, lease, onLeaseLost: (why) => lost?.(why) });
+  const release = (): void => {
+    try {
+      lease.release();
+    } catch (e) {
+      log(`the lease is left to expire: ${(e as Error).message}`);
+    }
+  };
+  // Signals are caught from here on: one that arrives while the monitor starts waits for the
+  // start (a SIGHUP then, or a SIGTERM, is handled once it runs) instead of ending the process.
+  const early: string[] = [];
+  let onSignal = (sig: string): void => { early.push(sig); };
+  const signals: Array<[NodeJS.Signals, () => void]> = (['SIGHUP', 'SIGTERM', 'SIGINT'] as const).map((sig) => [sig, () => onSignal(sig)]);
+  for (const [sig, h] of signals) process.on(sig, h);
+  const unhook = (): void => { for (const [sig, h] of signals) process.off(sig, h); };
   try {
     await m.start();
   } catch (e) {
     log(`cannot start: ${(e as Error).message}`);
     await m.stop(0).catch(() => undefined);
-    lock.release();
+    unhook();
+    release();
     db.close();
     return 1;
   }
   return await new Promise<number>((resolve) => {
     let stopping = false;
+    let reloading = false;
+    let again = false;
+    // A burst of SIGHUPs is one re-read (and one more if some came during it): never several at once.
     const hup = (): void => {
       if (stopping) return;
-      m.reload().catch((e: unknown) => log(`configuration not re-read: ${(e as Error).message}`));
-    };
-    const term = (sig: string): void => {
-      if (stopping) return;
-      stopping = true;
-      const drainMs = monitorNumber(db, 'monitor.drain_s') * 1000;
-      log(`${sig}: stopping intake; running policy jobs have ${drainMs / 1000} s to end`);
-      m.stop(drainMs).then(() => 0, (e: unknown) => { log(`stop: ${(e as Error).message}`); return 1; }).then((code) => {
-        process.off('SIGHUP', hup);
-        lock.release();
-        db.close();
-        log('stopped');
-        resolve(code);
+      if (reloading) { again = true; return; }
+      reloading = true;
+      m.reload().catch((e: unknown) => log(`configuration not re-read: ${(e as Error).message}`)).finally(() => {
+        reloading = false;
+        if (again && !stopping) { again = false; hup(); }
       });
     };
-    process.on('SIGHUP', hup);
-    process.once('SIGTERM', () => term('SIGTERM'));
-    process.once('SIGINT', () => term('SIGINT'));
+    const stop = (why: string, code: number, keepLease = false): void => {
+      stopping = true;
+      const drainMs = monitorNumber(db, 'monitor.drain_s') * 1000;
+      log(`${why}: stopping intake; running policy jobs have ${drainMs / 1000} s to end`);
+      // The drain is bounded whatever runs: past it (and a moment to write what was cut off) the process ends.
+      const hard = setTimeout(() => {
+        log(`the drain did not end within monitor.drain_s (${drainMs / 1000} s): stopping now; what is left goes on at the next start`);
+        finish(code);
+      }, drainMs + 3000);
+      hard.unref();
+      let done = false;
+      const finish = (c: number): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(hard);
+        unhook();
+        if (!keepLease) release();
+        try { db.close(); } catch { /* a statement still running: the process ends anyway */ }
+        log('stopped');
+        resolve(c);
+      };
+      m.stop(drainMs).then(() => code, (e: unknown) => { log(`stop: ${(e as Error).message}`); return 1; }).then(finish);
+    };
+    const term = (sig: string): void => {
+      if (stopping) {
+        log(`${sig} during the drain: ignored (it ends within monitor.drain_s)`);
+        return;
+      }
+      stop(sig, 0);
+    };
+    lost = (why) => {
+      if (stopping) return;
+      log(`${why}: this monitor stops`);
+      stop('lease lost', 1, true);
+    };
+    onSignal = (sig) => (sig === 'SIGHUP' ? hup() : term(sig));
+    const stop1 = early.find((x) => x !== 'SIGHUP');
+    if (stop1) term(stop1);
+    else if (early.length) hup();
   });
 }

@@ -10,9 +10,14 @@
 //
 // Writes are batched per turn of the event loop (one transaction for every event that
 // arrived in it), so that thousands of traps a second cost one commit each turn; flush()
-// writes at once (a command that raises one event and exits).
+// writes at once (a command that raises one event and exits). In the monitor a batch the
+// store cannot take (another process holds it) is kept, in order, and written again a moment
+// later, and the loop never waits on the store for long (IntakeOptions.busyMs): the listeners
+// keep receiving into a bounded queue (IntakeOptions.maxQueued; beyond it an event is refused
+// and counted) and a sender is acknowledged only once its event is committed (Receipt.written).
 import type { Db } from '../store/db.js';
 import { prepared } from '../store/statements.js';
+import { isBusy, withBusyTimeout } from '../store/busy.js';
 import { resolvePath, isResolved } from '../domain/paths.js';
 import { EVENT_SOURCES } from '../domain/policy-actions.js';
 import { type NotifyingSource, lookup, normalizeEvent } from './catalogue.js';
@@ -25,8 +30,10 @@ export interface IncomingEvent {
   source: string;
   /** As a policy names it: Source[0xID] (SystemMonitorEvent), 8 hex digits (SystemMonitorPerf), an alarm text. */
   event: string;
-  /** The machine it is about: its name or its id. */
-  machine?: string | number;
+  /** The machine it is about, by name (what a sender says: never an internal row id). */
+  machine?: string;
+  /** The machine it is about, by row id (a source that matched it itself: traps, polling, Redfish). */
+  machineId?: number;
   /** The group it is about (group events, e.g. custom notifications for a group): its path. */
   group?: string;
   origin: Origin;
@@ -51,15 +58,40 @@ export interface QueuedEvent {
   detail: string;
 }
 
-export type Receipt = { ok: true; event: QueuedEvent } | { ok: false; reason: string };
+export type Receipt =
+  | {
+    ok: true; event: QueuedEvent;
+    /** Resolves true once the event is committed, false when it was withdrawn first. */
+    written(): Promise<boolean>;
+    /** Takes the event back while it is still waiting for the store; false when it is already committed. */
+    withdraw(): boolean;
+  }
+  | { ok: false; reason: string; /** Refused because the store is behind (the queue is full), not for what it says. */ busy?: true };
 
 export class IntakeRefusal extends Error {}
 
-interface Pending { e: Omit<QueuedEvent, 'id'>; done?: (id: number) => void }
+interface Pending { e: Omit<QueuedEvent, 'id'>; state: 'queued' | 'written' | 'withdrawn'; waiters?: Array<(ok: boolean) => void> }
+
+export interface IntakeOptions {
+  /** Sees every event once it is committed (the daemon logs it and wakes the policy engine). */
+  onQueued?: (e: QueuedEvent) => void;
+  /**
+   * Keep a batch the store cannot take and write it again later, waiting at most busyMs for
+   * the store each time (the monitor). Unset: flush() waits the store's busy timeout and
+   * throws (a command).
+   */
+  busyMs?: number;
+  /** Events waiting for the store beyond which a new one is refused (default 50,000). */
+  maxQueued?: number;
+  /** A write the store refused (busy or failing) and an event refused because the queue was full. */
+  onTrouble?: (what: 'store_busy' | 'store_error' | 'queue_full', e?: Error) => void;
+}
+
+const MAX_QUEUED = 50_000;
 
 /** Checks an incoming event and resolves what it is about, without writing anything. */
 export function checkEvent(db: Db, e: IncomingEvent): Omit<QueuedEvent, 'id' | 'receivedAt'> {
-  if (!(EVENT_SOURCES as readonly string[]).includes(e.source)) throw new IntakeRefusal(`unknown notifying source '${e.source}' (known: ${EVENT_SOURCES.join(', ')})`);
+  if (typeof e.source !== 'string' || !(EVENT_SOURCES as readonly string[]).includes(e.source)) throw new IntakeRefusal(`unknown notifying source '${e.source}' (known: ${EVENT_SOURCES.join(', ')})`);
   const source = e.source as NotifyingSource;
   const event = normalizeEvent(source, String(e.event ?? ''));
   if (event === undefined) {
@@ -69,11 +101,13 @@ export function checkEvent(db: Db, e: IncomingEvent): Omit<QueuedEvent, 'id' | '
   if (!entry && source !== 'SystemMonitorEvent') throw new IntakeRefusal(`${source} has no event '${e.event}' (see spec/events-and-policies.md §${source === 'SystemMonitorPerf' ? 3 : 4})`);
   let machineId: number | null = null;
   let groupId: number | null = null;
-  if (e.machine !== undefined && e.machine !== '') {
-    const m = (typeof e.machine === 'number'
-      ? prepared(db, 'SELECT id, group_id FROM machines WHERE id = ?').get(e.machine)
+  if (e.machine !== undefined && typeof e.machine !== 'string') throw new IntakeRefusal('the machine is not a name');
+  if (e.group !== undefined && typeof e.group !== 'string') throw new IntakeRefusal('the group is not a path');
+  if (e.machineId !== undefined || (e.machine !== undefined && e.machine !== '')) {
+    const m = (e.machineId !== undefined
+      ? prepared(db, 'SELECT id, group_id FROM machines WHERE id = ?').get(e.machineId)
       : prepared(db, 'SELECT id, group_id FROM machines WHERE name = ?').get(e.machine)) as { id: number; group_id: number | null } | undefined;
-    if (!m) throw new IntakeRefusal(`machine not found: ${e.machine}`);
+    if (!m) throw new IntakeRefusal(`machine not found: ${e.machine ?? e.machineId}`);
     machineId = m.id;
     groupId = m.group_id;
   }
@@ -90,19 +124,22 @@ export function checkEvent(db: Db, e: IncomingEvent): Omit<QueuedEvent, 'id' | '
   }
   return {
     origin: e.origin, source, event, category: entry?.category ?? null, summary: entry?.summaryJa || entry?.summary || '',
-    machineId, groupId, sender: (e.sender ?? '').slice(0, 256), detail: (e.detail ?? '').slice(0, 4000),
+    machineId, groupId, sender: String(e.sender ?? '').slice(0, 256), detail: String(e.detail ?? '').slice(0, 4000),
   };
 }
 
 export class Intake {
   private pending: Pending[] = [];
   private scheduled = false;
+  private retry: NodeJS.Timeout | undefined;
+  private backoffMs = 0;
   private readonly insert;
   private readonly write;
+  private readonly o: IntakeOptions;
 
-  /** onQueued sees every event once it is committed (the daemon logs it and wakes the policy engine). */
-  constructor(private readonly db: Db, private readonly onQueued: (e: QueuedEvent) => void = () => undefined) {
-    this.insert = prepared(db, 
+  constructor(private readonly db: Db, o: IntakeOptions | ((e: QueuedEvent) => void) = {}) {
+    this.o = typeof o === 'function' ? { onQueued: o } : o;
+    this.insert = prepared(db,
       `INSERT INTO monitor_events (received_at, origin, source, event, category, machine_id, group_id, sender, detail)
        VALUES (@receivedAt, @origin, @source, @event, @category, @machineId, @groupId, @sender, @detail)`,
     );
@@ -110,8 +147,17 @@ export class Intake {
     this.write = db.transaction((batch: Pending[]) => batch.map((p) => ({ ...p.e, id: Number(this.insert.run(p.e).lastInsertRowid) })));
   }
 
+  /** Events received and not committed yet. */
+  get queued(): number {
+    return this.pending.length;
+  }
+
   /** Takes one event from any source; refuses (never throws) one that names nothing known. */
   receive(e: IncomingEvent): Receipt {
+    if (this.pending.length >= (this.o.maxQueued ?? MAX_QUEUED)) {
+      this.o.onTrouble?.('queue_full');
+      return { ok: false, reason: 'the intake queue is full (the store has been busy): not taken', busy: true };
+    }
     let checked: Omit<QueuedEvent, 'id' | 'receivedAt'>;
     try {
       checked = checkEvent(this.db, e);
@@ -120,23 +166,65 @@ export class Intake {
       throw err;
     }
     const q: Omit<QueuedEvent, 'id'> = { ...checked, receivedAt: new Date().toISOString() };
-    this.pending.push({ e: q });
-    if (!this.scheduled) {
+    const p: Pending = { e: q, state: 'queued' };
+    this.pending.push(p);
+    if (!this.scheduled && !this.retry) {
       this.scheduled = true;
       setImmediate(() => this.flush());
     }
-    return { ok: true, event: { ...q, id: 0 } };
+    return {
+      ok: true, event: { ...q, id: 0 },
+      written: () => (p.state === 'queued' ? new Promise<boolean>((r) => { (p.waiters ??= []).push(r); }) : Promise.resolve(p.state === 'written')),
+      withdraw: () => {
+        if (p.state !== 'queued') return p.state === 'withdrawn';
+        p.state = 'withdrawn';
+        this.pending = this.pending.filter((x) => x !== p);
+        for (const w of p.waiters?.splice(0) ?? []) w(false);
+        return true;
+      },
+    };
   }
 
-  /** Commits what was received so far; returns the committed events. */
+  /**
+   * Commits what was received so far; returns the committed events. In the monitor (busyMs
+   * set) a batch the store does not take stays queued and is tried again shortly; without it
+   * the error is the caller's.
+   */
   flush(): QueuedEvent[] {
     this.scheduled = false;
     if (this.pending.length === 0) return [];
     const batch = this.pending;
     this.pending = [];
-    const out = this.write(batch) as QueuedEvent[];
-    for (const e of out) this.onQueued(e);
+    let out: QueuedEvent[];
+    try {
+      out = (this.o.busyMs === undefined ? this.write(batch) : withBusyTimeout(this.db, this.o.busyMs, () => this.write(batch))) as QueuedEvent[];
+    } catch (e) {
+      if (this.o.busyMs === undefined) {
+        this.pending = batch.concat(this.pending);
+        throw e;
+      }
+      // Kept, in order, ahead of what arrived since; tried again with a growing pause (at most 1 s).
+      this.pending = batch.concat(this.pending);
+      this.o.onTrouble?.(isBusy(e) ? 'store_busy' : 'store_error', e as Error);
+      this.backoffMs = Math.min(1000, Math.max(20, this.backoffMs * 2));
+      if (!this.retry) {
+        this.retry = setTimeout(() => { this.retry = undefined; this.flush(); }, this.backoffMs);
+      }
+      return [];
+    }
+    this.backoffMs = 0;
+    for (const p of batch) {
+      p.state = 'written';
+      for (const w of p.waiters?.splice(0) ?? []) w(true);
+    }
+    for (const e of out) this.o.onQueued?.(e);
     return out;
+  }
+
+  /** Stops retrying on a timer (the monitor stops; what is still queued is written by a last flush() or lost with the process). */
+  close(): void {
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = undefined;
   }
 }
 

@@ -16,6 +16,8 @@ export interface MailSettings {
   /** PEM CA certificates the server's certificate must chain to (undefined: the system CAs). */
   caFile?: string;
   timeoutMs: number;
+  /** Cancels the delivery (the monitor stops: its drain bound). */
+  signal?: AbortSignal;
 }
 
 export interface Delivery { tls: boolean; reply: string }
@@ -86,6 +88,12 @@ export async function sendMail(s: MailSettings, subject: string, body: string): 
     reader.fail(new Error(`SMTP delivery to ${s.host}:${s.port} did not finish within ${s.timeoutMs} ms`));
     sock.destroy();
   }, s.timeoutMs);
+  const cancel = (): void => {
+    reader.fail(new Error('canceled: the monitor is stopping'));
+    sock.destroy();
+  };
+  if (s.signal?.aborted) cancel();
+  s.signal?.addEventListener('abort', cancel, { once: true });
   const send = (line: string): void => { sock.write(line + '\r\n'); };
   const expect = async (want: number, what: string): Promise<string[]> => {
     const r = await reader.reply();
@@ -134,6 +142,7 @@ export async function sendMail(s: MailSettings, subject: string, body: string): 
     return { tls, reply: done.join(' ') };
   } finally {
     clearTimeout(timer);
+    s.signal?.removeEventListener('abort', cancel);
     sock.end();
     setTimeout(() => sock.destroy(), 1000).unref();
   }

@@ -25,7 +25,14 @@ function mailSettings(db: Db): MailSettings | undefined {
 }
 
 export class Notifier {
+  private readonly abort = new AbortController();
+
   constructor(private readonly db: Db, private readonly forwarder: Forwarder, private readonly log: (line: string) => void) {}
+
+  /** Cancels every delivery under way and any later one (the monitor's drain bound). */
+  cancel(): void {
+    this.abort.abort();
+  }
 
   /** The notification itself: event log, mail, trap. Returns what was done, for the chain's record. */
   async received(content: string, c: NoticeContext): Promise<string> {
@@ -51,7 +58,7 @@ export class Notifier {
     const s = mailSettings(this.db);
     if (!s) return 'no mail (mail.smtp_host or mail.to not set)';
     try {
-      const d = await sendMail(s, subject, body);
+      const d = await sendMail({ ...s, signal: this.abort.signal }, subject, body);
       return `mail sent to ${s.to.join(', ')}${d.tls ? ' (STARTTLS)' : ''}`;
     } catch (e) {
       const why = `mail to ${s.to.join(', ')} not delivered: ${(e as Error).message}`;

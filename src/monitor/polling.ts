@@ -10,10 +10,10 @@ import { bindController } from '../adapters/registry.js';
 import { CONTROLLER_COLUMNS, type ControllerRow } from '../adapters/controller.js';
 import { DriverError, type LogEntry } from '../adapters/types.js';
 import { fanOutAll } from '../util/fanout.js';
+import { Counters } from './counters.js';
 import { bmcEvent } from './catalogue.js';
 import type { Intake } from './intake.js';
 import { monitorNumber } from './settings.js';
-import type { Counters } from './counters.js';
 
 const INACCESSIBLE = 'ESMDSVNT[0xC0000002]';
 const ACCESSIBLE = 'ESMDSVNT[0x40000001]';
@@ -25,7 +25,10 @@ interface PollState { failures: number; inaccessible: number; sel_seen: string |
 /** A controller that does not answer, as opposed to one that answers and refuses (a wrong password). */
 function noAnswer(e: unknown): boolean {
   if (!(e instanceof DriverError)) return true;
-  return e.layer === 'network' || e.layer === 'controller' || e.layer === 'protocol';
+  // An authentication failure is no proof of life: anyone on the path can answer a login with
+  // a refusal (or a corrupted key exchange), and a controller kanri cannot log in to cannot be
+  // managed either.
+  return e.layer === 'network' || e.layer === 'controller' || e.layer === 'protocol' || e.layer === 'authentication';
 }
 
 const entryKey = (e: LogEntry): string => createHash('sha1').update(`${e.recordId}|${e.timestamp ?? ''}|${e.raw ?? e.description}`).digest('hex').slice(0, 16);
@@ -42,7 +45,15 @@ export class Poller {
   private running: Promise<void> | undefined;
   private ctl = new AbortController();
 
-  constructor(private readonly db: Db, private readonly intake: Intake, private readonly log: (line: string) => void, private readonly counters?: Counters) {}
+  /**
+   * How long each answered poll took (poll_ms, polls): the polling latency /metrics shows;
+   * and the rounds done (poll_rounds), which tell a watcher that a poll saw every controller.
+   */
+  private readonly latency: Counters;
+
+  constructor(private readonly db: Db, private readonly intake: Intake, private readonly log: (line: string) => void) {
+    this.latency = new Counters(db);
+  }
 
   /** Polls now and then every monitor.poll_s (0: not at all). */
   start(): void {
@@ -84,6 +95,7 @@ export class Poller {
       let answered = true;
       let reason = '';
       let entries: LogEntry[] | undefined;
+      const t0 = Date.now();
       try {
         const c = await bindController(db, row, {});
         if (c.info.check) await c.info.check(ctx, c.machine, { deadlineMs, retries: 1 });
@@ -96,17 +108,23 @@ export class Poller {
         if (answered) this.log(`poll of ${row.name}: the controller answered but refused: ${reason}`);
       }
       if (signal.aborted) return;
+      if (answered && !reason) {
+        this.latency.add('poll_ms', Date.now() - t0);
+        this.latency.add('polls');
+      }
       this.record(row, answered, reason, entries, threshold);
     }, { concurrency: monitorNumber(db, 'monitor.poll_fanout'), signal: this.ctl.signal });
-    // Rounds done: what kanri monitor status shows, and what tells a watcher that a poll saw everything.
-    if (!this.ctl.signal.aborted) this.counters?.add('poll_rounds');
+    if (!this.ctl.signal.aborted) {
+      this.latency.add('poll_rounds');
+      this.latency.flush();
+    }
   }
 
   private record(row: ControllerRow, answered: boolean, reason: string, entries: LogEntry[] | undefined, threshold: number): void {
     const { db } = this;
     const st = (db.prepare('SELECT failures, inaccessible, sel_seen FROM monitor_poll_state WHERE machine_id = ?').get(row.id) as PollState | undefined) ?? { failures: 0, inaccessible: 0, sel_seen: null };
     const raise = (event: string, detail: string): void => {
-      const r = this.intake.receive({ source: 'SystemMonitorEvent', event, machine: row.id, origin: 'poll', sender: row.bmc_address ?? row.mgmt_type ?? '', detail });
+      const r = this.intake.receive({ source: 'SystemMonitorEvent', event, machineId: row.id, origin: 'poll', sender: row.bmc_address ?? row.mgmt_type ?? '', detail });
       if (!r.ok) this.log(`poll of ${row.name}: ${event} not taken: ${r.reason}`);
     };
     let { failures, inaccessible, sel_seen: seen } = st;
@@ -135,6 +153,7 @@ export class Poller {
     // The events and the state that says they were raised commit together: each once.
     db.transaction(() => {
       this.intake.flush();
+      this.latency.flush();
       db.prepare(
       `INSERT INTO monitor_poll_state (machine_id, failures, inaccessible, sel_seen, polled_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (machine_id) DO UPDATE SET failures = excluded.failures, inaccessible = excluded.inaccessible, sel_seen = excluded.sel_seen, polled_at = excluded.polled_at`,

@@ -91,17 +91,23 @@ export class RedfishIntake {
     await l?.close();
   }
 
-  private take(e: RedfishEvent): void {
+  /** Takes one record; resolves true once what it became (alert, event) is committed. */
+  private take(e: RedfishEvent): Promise<boolean> {
     const event = catalogueEventOf(e);
     const severity = severityOf(e);
     const text = `Redfish ${clip(e.messageId, 120) || '-'}: ${clip(e.message, 400)}${e.origin ? ` (${clip(e.origin, 200)})` : ''}`;
-    this.d.alerts.add({ machineId: e.machineId, source: e.source, kind: event ? 'redfish' : 'unclassified', severity, event: event ?? clip(e.messageId, 120), message: text });
+    const alert = this.d.alerts.add({ machineId: e.machineId, source: e.source, kind: event ? 'redfish' : 'unclassified', severity, event: event ?? clip(e.messageId, 120), message: text });
     if (!event) {
       this.d.counters.add('unclassified');
-      this.d.log(`unclassified Redfish event of ${e.machine}: ${clip(e.messageId, 120) || '-'} ${severity}${e.origin ? ` ${clip(e.origin, 200)}` : ''}`);
-      return;
+      this.d.log(`unclassified Redfish event of ${e.machine}: ${clip(e.messageId, 120) || '-'} ${clip(severity, 20)}${e.origin ? ` ${clip(e.origin, 200)}` : ''}`);
+      return alert.written();
     }
-    const r = this.d.intake.receive({ source: 'SystemMonitorEvent', event, machine: e.machineId, origin: 'redfish', sender: e.source, detail: `${text}${e.eventId ? ` EventId ${clip(e.eventId, 64)}` : ''}` });
-    if (!r.ok) this.d.log(`Redfish event of ${e.machine} not taken: ${r.reason}`);
+    const r = this.d.intake.receive({ source: 'SystemMonitorEvent', event, machineId: e.machineId, origin: 'redfish', sender: e.source, detail: `${text}${e.eventId ? ` EventId ${clip(e.eventId, 64)}` : ''}` });
+    if (!r.ok) {
+      this.d.log(`Redfish event of ${e.machine} not taken: ${r.reason}`);
+      // Refused for what it says (not for the store): the alert is its record.
+      return r.busy ? Promise.resolve(false) : alert.written();
+    }
+    return Promise.all([alert.written(), r.written()]).then(([a, b]) => a && b);
   }
 }

@@ -88,4 +88,24 @@ CREATE TABLE monitor_snmp_users (
 );
 `;
 
-export const COMPONENT: SchemaComponent = { name: 'monitor', migrations: [V1] };
+// The monitor's lease (one monitor per manager on a store: lease.ts) and the SNMPv3 engines'
+// clocks (snmp-replay.ts). Portable SQL: a PostgreSQL store with several managers keeps one
+// lease row per manager.
+const V2 = `
+CREATE TABLE monitor_lease (
+  manager      TEXT PRIMARY KEY,           -- the manager whose monitor holds it ('default' on SQLite)
+  holder       TEXT NOT NULL,              -- host, process and a random token of the holder
+  taken_at     TEXT NOT NULL,
+  heartbeat_at TEXT NOT NULL,
+  expires_at   TEXT NOT NULL               -- without a heartbeat by then, another monitor may take it
+);
+
+CREATE TABLE monitor_snmp_engines (
+  engine_id TEXT PRIMARY KEY,              -- hex
+  boots     INTEGER NOT NULL,
+  time      INTEGER NOT NULL,              -- the engine's time when seen_at
+  seen_at   TEXT NOT NULL
+);
+`;
+
+export const COMPONENT: SchemaComponent = { name: 'monitor', migrations: [V1, V2] };

@@ -8,7 +8,20 @@
 //    event Source[0x<specific trap>] of the machine at the agent / sender address;
 //  - anything else is an unclassified alert: recorded and counted, never dropped silently.
 // A datagram that is not a trap for us (bad BER, wrong community, unknown user) is counted
-// and ignored; nothing a sender can send stops the receiver.
+// and ignored; nothing a sender can send stops the receiver: net-snmp's message handler runs
+// inside a guard, and what it would send back (an InformRequest's Response, a v3 discovery
+// Report) goes only to a peer we know (a machine's registered address or a relay of
+// monitor.trap_relays) and only when it encodes — otherwise it is counted (unanswered) and
+// dropped: a spoofed source gets nothing reflected, an out-of-range msgID or request-id
+// (net-snmp's encoder throws on them) stops nothing.
+//
+// Spoofing: a v1/v2c trap (a community is no secret) is taken only from the address the
+// machine is registered at (BMC, management or OS address), or from a relay listed in
+// monitor.trap_relays (then its payload — PET GUID, agent address — names the machine);
+// monitor.trap_any_source on takes them from anywhere, as before. A v3 trap is authenticated;
+// its engine boots and time are checked against what that engine sent before (RFC 3414
+// §3.2 step 7, a 150 s window) and a datagram seen already is refused: a captured trap
+// replayed is not taken (snmp-replay.ts).
 import { createSocket } from 'node:dgram';
 import snmp, { type Notification, type Pdu, type Receiver, type User } from 'net-snmp';
 import type { Db } from '../store/db.js';
@@ -21,6 +34,8 @@ import type { Forwarder } from './forwarding.js';
 import type { Alerts } from './alerts.js';
 import type { Counters } from './counters.js';
 import { monitorSetting, parseHostPort } from './settings.js';
+import { ReplayGuard } from './snmp-replay.js';
+import { printable } from '../util/peer-gate.js';
 
 const TRAP_OID = '1.3.6.1.6.3.1.1.4.1.0';
 
@@ -94,6 +109,12 @@ class MachineIndex {
     return this.byUuid.get(g.replace(/-/g, '').toLowerCase()) ?? undefined;
   }
 
+  /** Whether a machine is registered at this address (BMC, management or OS address). */
+  known(a: string): boolean {
+    this.fresh();
+    return this.byBmc.has(a) || this.byOther.has(a);
+  }
+
   address(a: string | undefined): MachineHit | undefined {
     if (!a || a === '0.0.0.0') return undefined;
     this.fresh();
@@ -118,11 +139,52 @@ export class TrapReceiver {
   private machines: MachineIndex;
   private suppressedLog = 0;
   private logTimer: NodeJS.Timeout | undefined;
+  private relays = new Set<string>();
+  private anySource = false;
+  private replay: ReplayGuard;
   /** The address the receiver is bound to (port 0 in the setting: the port the system chose). */
   address: { host: string; port: number } | undefined;
 
   constructor(private readonly d: TrapReceiverDeps) {
     this.machines = new MachineIndex(d.db);
+    this.replay = new ReplayGuard(d.db);
+  }
+
+  private readSettings(): void {
+    const { db } = this.d;
+    this.sources = trapSources(monitorSetting(db, 'monitor.trap_sources'));
+    this.machines = new MachineIndex(db);
+    this.relays = new Set(monitorSetting(db, 'monitor.trap_relays').split(',').map((x) => x.trim()).filter(Boolean));
+    this.anySource = /^(1|true|yes|on)$/i.test(monitorSetting(db, 'monitor.trap_any_source'));
+  }
+
+  /** Whether the receiver may send to this address (a Response or a Report): only to a peer we know. */
+  private mayAnswer(address: string): boolean {
+    const a = address.replace(/^::ffff:/, '');
+    return this.relays.has(a) || this.machines.known(a);
+  }
+
+  /** net-snmp's send, guarded: to known peers only, and what does not encode is dropped. */
+  private answer(message: { toBuffer(): Buffer }, rinfo: { address: string; port: number }, socket: { send(b: Buffer, o: number, l: number, p: number, a: string, cb: (e: Error | null) => void): void }): void {
+    if (!this.mayAnswer(rinfo.address)) {
+      this.d.counters.add('unanswered');
+      return;
+    }
+    let buf: Buffer;
+    try {
+      buf = message.toBuffer();
+    } catch (e) {
+      this.d.counters.add('unanswered');
+      this.noted(rinfo.address, `an answer that does not encode was not sent: ${(e as Error).message}`);
+      return;
+    }
+    socket.send(buf, 0, buf.length, rinfo.port, rinfo.address, () => undefined);
+  }
+
+  /** A guarded failure inside net-snmp's handling of one datagram: counted, logged (throttled), never thrown. */
+  private guardFailed(e: unknown, rinfo: { address?: string } | undefined): void {
+    this.d.counters.add('malformed');
+    this.noted(rinfo?.address ?? '?', `datagram not processed: ${(e as Error)?.message ?? String(e)}`);
   }
 
   private listenText = '';
@@ -137,8 +199,7 @@ export class TrapReceiver {
       await this.close();
       return this.start();
     }
-    this.sources = trapSources(monitorSetting(db, 'monitor.trap_sources'));
-    this.machines = new MachineIndex(db);
+    this.readSettings();
     this.authorize(this.receiver);
   }
 
@@ -157,8 +218,7 @@ export class TrapReceiver {
     this.listenText = monitorSetting(db, 'monitor.listen');
     const listen = parseHostPort(this.listenText);
     if (!listen) throw new Error(`monitor.listen '${monitorSetting(db, 'monitor.listen')}' is not address:port`);
-    this.sources = trapSources(monitorSetting(db, 'monitor.trap_sources'));
-    this.machines = new MachineIndex(db);
+    this.readSettings();
     // net-snmp takes port 0 for "the default" (162); its socket is bound through this module
     // instead, so that the configured port (0 too: any free one) is the one bound, and so that
     // the datagram is kept before net-snmp decodes it (its 'message' listener hands the decoded
@@ -168,10 +228,20 @@ export class TrapReceiver {
         const s = createSocket(type);
         const bind = s.bind.bind(s) as (port: number, address?: string) => void;
         (s as unknown as { bind: (p: number, a?: string) => void }).bind = (_p, a) => bind(listen.port, a ?? undefined);
-        s.on('message', (buf: Buffer) => {
+        const ours = (buf: Buffer): void => {
           this.raw = buf;
           this.d.counters.add('datagrams');
-        });
+        };
+        s.on('message', ours);
+        // net-snmp's own handler runs inside a guard: nothing it throws on a datagram reaches the loop.
+        const on = s.on.bind(s) as (ev: string, fn: (...a: unknown[]) => void) => typeof s;
+        (s as unknown as { on: typeof on }).on = (ev, fn) => (ev !== 'message' ? on(ev, fn) : on(ev, (...a: unknown[]) => {
+          try {
+            fn(...a);
+          } catch (e) {
+            this.guardFailed(e, a[1] as { address?: string });
+          }
+        }));
         return s;
       },
     };
@@ -187,6 +257,7 @@ export class TrapReceiver {
         this.d.log(`trap from ${n?.rinfo.address ?? '?'}: not processed: ${(e as Error).message}`);
       }
     });
+    (r.listener as unknown as { send: TrapReceiver['answer'] }).send = (m, ri, so) => this.answer(m, ri, so);
     this.authorize(r);
     const sock = Object.values(r.listener.sockets)[0]!;
     await new Promise<void>((res, rej) => {
@@ -223,15 +294,22 @@ export class TrapReceiver {
   }
 
   private rejected(err: Error & { rinfo?: { address: string; port: number } }): void {
-    const m = err.message;
+    const m = String(err?.message ?? err);
     const kind = /community/i.test(m) ? 'wrong_community' : /user|authenticat|digest|privacy|decrypt/i.test(m) ? 'rejected_v3' : 'malformed';
     this.d.counters.add(kind);
-    // Junk can arrive by the thousand: one line a second says how much was ignored.
+    this.noted(err?.rinfo?.address ?? '?', m);
+  }
+
+  private lastNote = { from: '', what: '' };
+
+  /** Junk can arrive by the thousand: one line a second says how much was ignored, and the last one's sender. */
+  private noted(from: string, what: string): void {
     this.suppressedLog++;
+    this.lastNote = { from, what };
     if (!this.logTimer) {
       this.logTimer = setTimeout(() => {
         this.logTimer = undefined;
-        this.d.log(`ignored ${this.suppressedLog} datagram(s) (last from ${err.rinfo?.address ?? '?'}: ${m.split('\n')[0]!.slice(0, 120)})`);
+        this.d.log(`ignored ${this.suppressedLog} datagram(s) (last from ${this.lastNote.from}: ${printable(this.lastNote.what.split('\n')[0]!, 120)})`);
         this.suppressedLog = 0;
       }, 1000);
       this.logTimer.unref();
@@ -240,8 +318,24 @@ export class TrapReceiver {
 
   private accepted(n: Notification, raw: Buffer | undefined): void {
     const { pdu, rinfo } = n;
-    this.d.counters.add('traps');
     const v3 = pdu.user !== undefined && pdu.community === undefined;
+    const sender = rinfo.address.replace(/^::ffff:/, '');
+    if (v3) {
+      const why = raw ? this.replay.check(raw) : 'no datagram';
+      if (why) {
+        this.d.counters.add('replayed_v3');
+        this.noted(sender, `v3 trap refused: ${why}`);
+        return;
+      }
+    }
+    // A v1/v2c trap from an address no machine is registered at, and not a relay: refused (a community is no secret).
+    const relay = v3 || this.anySource || this.relays.has(sender);
+    if (!relay && !this.machines.known(sender)) {
+      this.d.counters.add('unknown_sender');
+      this.noted(sender, 'v1/v2c trap from an address no machine is registered at (monitor.trap_relays, monitor.trap_any_source)');
+      return;
+    }
+    this.d.counters.add('traps');
     if (this.d.forwarder.count > 0) {
       if (!v3 && raw) this.d.forwarder.forwardRaw(raw);
       else if (pdu.type !== snmp.PduType.Trap) {
@@ -263,10 +357,10 @@ export class TrapReceiver {
       enterprise = m ? m[1]! : oid;
       specific = m ? Number(m[2]) >>> 0 : 0;
     }
-    const sender = rinfo.address;
-    if (enterprise === PET_ENTERPRISE_OID) return this.pet(pdu, specific, agent, sender);
+    if (enterprise === PET_ENTERPRISE_OID) return this.pet(pdu, specific, relay ? agent : undefined, sender, relay);
     const source = this.sources.get(enterprise);
-    const machine = this.machines.address(agent) ?? this.machines.address(sender);
+    // From a machine's own address the sender is the machine; only a relay's payload may name another.
+    const machine = relay ? this.machines.address(agent) ?? this.machines.address(sender) : this.machines.address(sender);
     if (source) {
       const event = `${source}[0x${specific.toString(16).toUpperCase().padStart(8, '0')}]`;
       this.d.alerts.add({ machineId: machine?.id ?? null, source: sender, kind: 'snmp', severity: 'information', event, message: describe(pdu) });
@@ -279,12 +373,14 @@ export class TrapReceiver {
     this.d.log(`unclassified trap from ${sender}${machine ? ` (${machine.name})` : ''}: ${enterprise || '?'} specific ${specific}`);
   }
 
-  private pet(pdu: Pdu, specific: number, agent: string | undefined, sender: string): void {
+  private pet(pdu: Pdu, specific: number, agent: string | undefined, sender: string, relay: boolean): void {
     const vb = pdu.varbinds.find((v) => v.oid === PET_VARBIND_OID);
     const pet = Buffer.isBuffer(vb?.value) ? decodePetVarbind(vb.value) : undefined;
     const t = decodePetSpecificTrap(specific);
     const event = bmcEvent(t.sensorType, t.eventType, t.offset, t.direction === 'deassertion');
-    const machine = (pet ? this.machines.guid(pet.guid) : undefined) ?? this.machines.address(agent) ?? this.machines.address(sender);
+    const machine = relay
+      ? (pet ? this.machines.guid(pet.guid) : undefined) ?? this.machines.address(agent) ?? this.machines.address(sender)
+      : this.machines.address(sender);
     const text = `${t.sensorTypeName}: ${t.text}${t.direction === 'deassertion' ? ' (deasserted)' : ''}${pet ? ` sensor ${pet.sensorNumber} severity ${pet.severity}` : ''}`;
     this.d.alerts.add({ machineId: machine?.id ?? null, source: sender, kind: 'pet', severity: pet?.severity ?? 'unspecified', event, message: text });
     if (!machine) return this.unknownSource(sender, `${event}${pet ? ` GUID ${pet.guid}` : ''}`);
@@ -297,7 +393,7 @@ export class TrapReceiver {
   }
 
   private receive(event: string, machine: MachineHit, sender: string, detail: string): void {
-    const r = this.d.intake.receive({ source: 'SystemMonitorEvent', event, machine: machine.id, origin: 'trap', sender, detail });
+    const r = this.d.intake.receive({ source: 'SystemMonitorEvent', event, machineId: machine.id, origin: 'trap', sender, detail });
     if (!r.ok) this.d.log(`trap from ${sender} for ${machine.name} not taken: ${r.reason}`);
   }
 }

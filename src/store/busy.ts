@@ -17,3 +17,24 @@ export function busyTimeoutSeconds(env: NodeJS.ProcessEnv = process.env): number
   const raw = env.KANRI_BUSY_TIMEOUT_S;
   return raw && !busyTimeoutProblem(env) ? Number(raw) : DEFAULT_S;
 }
+
+/**
+ * Runs fn with the connection's busy timeout lowered to ms, then puts it back: a long-running
+ * process (the monitor) tries its writes briefly and retries them later, instead of freezing
+ * its event loop for the whole busy timeout while another process holds the store.
+ */
+export function withBusyTimeout<T>(db: { pragma(s: string, o?: { simple: boolean }): unknown }, ms: number, fn: () => T): T {
+  const before = Number(db.pragma('busy_timeout', { simple: true }));
+  db.pragma(`busy_timeout = ${Math.max(0, Math.floor(ms))}`);
+  try {
+    return fn();
+  } finally {
+    db.pragma(`busy_timeout = ${before}`);
+  }
+}
+
+/** Whether an error is SQLite's "the store is held by another writer" (busy or locked). */
+export function isBusy(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}

@@ -2,7 +2,7 @@
 // BMC backup): a new file in the same directory, created exclusively with mode 0600, then
 // renamed over the path. A symbolic link at the path is replaced, never followed, and an
 // existing file never keeps a wider mode.
-import { closeSync, fsyncSync, lstatSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, lstatSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 
@@ -48,4 +48,19 @@ export function writePrivateFile(path: string, data: string): void {
     rmSync(tmp, { force: true });
     throw new FileError(`cannot write ${path}: ${reason(err)}`);
   }
+}
+
+/**
+ * Reads a file that holds a secret (a bearer token, a TLS key), refusing it when others may
+ * read it: a secret readable by every local user is no secret.
+ */
+export function readPrivateFile(path: string, what: string): Buffer {
+  let mode: number;
+  try {
+    mode = statSync(path).mode;
+  } catch (err) {
+    throw new FileError(`cannot read ${what} ${path}: ${reason(err)}`);
+  }
+  if ((mode & 0o077) !== 0) throw new FileError(`${what} ${path} is readable by others (mode ${(mode & 0o777).toString(8)}); chmod 600 it`);
+  return readFileSync(path);
 }

@@ -22,6 +22,8 @@ interface FakeOptions {
   loseFirstRakp2?: boolean;
   /** Never answer RAKP 1 (a BMC that hangs in the middle of the handshake). */
   silentRakp1?: boolean;
+  /** Send RAKP 2 with one byte of its BMC random number flipped (altered on the way). */
+  corruptRakp2?: boolean;
   /** SDR repository; whole-record reads (FFh) are refused with CAh to force partial reads. */
   sdrs?: Buffer[];
   /** FRU image served with word access (Get FRU Inventory Area Info bit 0). */
@@ -94,7 +96,9 @@ async function fakeBmc(o: FakeOptions): Promise<{ port: number; closes: () => nu
       }
       rc.copy(head, 8);
       guid.copy(head, 24);
-      return reply(0x13, Buffer.concat([head, rakp2AuthCode(hash, userKey(o.password), params())]));
+      const code = rakp2AuthCode(hash, userKey(o.password), params());
+      if (o.corruptRakp2) head[9] ^= 0x01;
+      return reply(0x13, Buffer.concat([head, code]));
     }
     if (p.payloadType === 0x14) {
       rakp3Status.push(d.readUInt8(1));
@@ -171,6 +175,15 @@ describe('RMCP+ against a scripted BMC', () => {
     fakes.push(bmc);
     const e = await ipmi.getPowerStatus({ host: '127.0.0.1', port: bmc.port, user: 'root', password: 'calvinX', cipherSuite: 17 }, { timeoutMs: 300, deadlineMs: 3000 }).catch((x) => x);
     expect(e).toMatchObject({ layer: 'authentication' });
+  });
+
+  it('a RAKP 2 altered on the way is not reported as certainly a wrong password', async () => {
+    const bmc = await fakeBmc({ suite: SUITE17, user: 'root', password: 'calvin', corruptRakp2: true });
+    fakes.push(bmc);
+    const e = await ipmi.getPowerStatus({ host: '127.0.0.1', port: bmc.port, user: 'root', password: 'calvin', cipherSuite: 17 }, { timeoutMs: 300, deadlineMs: 3000 }).catch((x) => x);
+    // The key exchange code cannot tell a wrong password from an altered answer: the message says both.
+    expect(e).toMatchObject({ layer: 'authentication' });
+    expect(String(e.message)).toMatch(/or the answer was altered on the way/);
   });
 
   it('retransmits lost requests and still completes', async () => {

@@ -12,6 +12,9 @@ interface Pending { command: string; settled: boolean; resolve(text: string): vo
 
 const PROMPT = '\n> ';
 
+/** The longest answer read from the runtime API (show stat of thousands of servers is far below). */
+const MAX_ANSWER = 8 << 20;
+
 /** One socket and the commands written on it, answered in order. */
 class Connection {
   private buffer = '';
@@ -36,6 +39,11 @@ class Connection {
 
   private receive(chunk: string): void {
     this.buffer += chunk;
+    // An answer without its prompt beyond the bound: the peer is not the runtime API we speak to.
+    if (this.buffer.length > MAX_ANSWER) {
+      this.die(new DriverError(`HAProxy runtime API: an answer larger than ${MAX_ANSWER >> 20} MiB`, { layer: 'protocol' }));
+      return;
+    }
     let i: number;
     while ((i = this.buffer.indexOf(PROMPT)) >= 0) {
       // The newline before the prompt ends the answer's last line.

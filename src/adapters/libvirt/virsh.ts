@@ -52,6 +52,9 @@ interface Pending {
 
 let seq = 0;
 
+/** The most one virsh command may print (a domain's XML, a long list are far below). */
+const MAX_OUTPUT = 16 << 20;
+
 class Session {
   private readonly child: ChildProcessWithoutNullStreams;
   private out = '';
@@ -63,14 +66,16 @@ class Session {
     this.child = spawn(binary, ['-q', '-c', uri], {
       env: { ...process.env, LC_ALL: 'C', LANG: 'C', VIRSH_DEFAULT_CONNECT_URI: '' },
       stdio: ['pipe', 'pipe', 'pipe'],
+      // Its own process group, so that a kill ends what a wrapper script started too.
+      detached: true,
     });
     // The session must not keep a command's process alive; its stdin closing ends virsh.
     this.child.unref();
     for (const s of [this.child.stdout, this.child.stderr, this.child.stdin]) (s as unknown as { unref?: () => void }).unref?.();
     this.child.stdout.setEncoding('utf8');
     this.child.stderr.setEncoding('utf8');
-    this.child.stdout.on('data', (d: string) => { this.out += d; this.settle(); });
-    this.child.stderr.on('data', (d: string) => { this.err += d; this.settle(); });
+    this.child.stdout.on('data', (d: string) => { this.out += d; this.settle(); this.bound(); });
+    this.child.stderr.on('data', (d: string) => { this.err += d; this.settle(); this.bound(); });
     this.child.stdin.on('error', () => undefined);
     this.child.on('error', (e) => this.fail(new DriverError(`libvirt: cannot run virsh (${binary}): ${e.message}`, { layer: 'configuration' })));
     this.child.on('exit', (code, sig) => this.fail(new DriverError(`libvirt: ${reasonOf(this.err) || `virsh ended (${code ?? sig})`}`, { layer: layerOf(this.err), retryable: true })));
@@ -105,6 +110,14 @@ class Session {
     }
   }
 
+  /** An answer beyond MAX_OUTPUT ends the session (virsh is killed): memory stays bounded whatever it prints. */
+  private bound(): void {
+    if (this.out.length <= MAX_OUTPUT && this.err.length <= MAX_OUTPUT) return;
+    this.out = '';
+    this.err = '';
+    this.fail(new DriverError(`libvirt: virsh printed more than ${MAX_OUTPUT >> 20} MiB for one command`, { layer: 'protocol' }));
+  }
+
   fail(e: Error): void {
     if (this.dead) return;
     this.dead = e;
@@ -115,9 +128,14 @@ class Session {
 
   kill(): void {
     try {
-      this.child.kill('SIGKILL');
+      if (this.child.pid) process.kill(-this.child.pid, 'SIGKILL');
+      else this.child.kill('SIGKILL');
     } catch {
-      // Already gone.
+      try {
+        this.child.kill('SIGKILL');
+      } catch {
+        // Already gone.
+      }
     }
   }
 }

@@ -5,6 +5,10 @@
 import { type Socket, connect } from 'node:net';
 import { type Endpoint, connectOptions, endpointText } from '../endpoint.js';
 import { DriverError } from '../types.js';
+import { MAX_JSON_DEPTH, PeerAnswerTooLarge } from '../../util/peer-answer.js';
+
+/** The longest message read from an OVSDB server (a dump of a large switch is far below). */
+const MAX_MESSAGE = 32 << 20;
 
 interface Pending { resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }
 
@@ -27,7 +31,9 @@ export class JsonSplitter {
         else if (ch === '\\') this.escaped = true;
         else if (ch === '"') this.inString = false;
       } else if (ch === '"') this.inString = true;
-      else if (ch === '{' || ch === '[') this.depth++;
+      else if (ch === '{' || ch === '[') {
+        if (++this.depth > MAX_JSON_DEPTH) break;
+      }
       else if (ch === '}' || ch === ']') {
         this.depth--;
         if (this.depth === 0) {
@@ -38,6 +44,9 @@ export class JsonSplitter {
     }
     this.buf = this.buf.slice(start);
     this.scanned = this.buf.length;
+    // One message beyond the bound, or nested beyond MAX_JSON_DEPTH: not a server we speak to.
+    if (this.buf.length > MAX_MESSAGE) throw new PeerAnswerTooLarge(`a message larger than ${MAX_MESSAGE >> 20} MiB`);
+    if (this.depth > MAX_JSON_DEPTH) throw new PeerAnswerTooLarge(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
     return out;
   }
 }
@@ -50,7 +59,14 @@ class Connection {
   constructor(readonly socket: Socket, private readonly where: string, private readonly onDead: (c: Connection) => void) {
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
-      for (const text of this.splitter.push(chunk)) this.message(text);
+      let texts: string[];
+      try {
+        texts = this.splitter.push(chunk);
+      } catch (e) {
+        this.die(new DriverError(`OVSDB at ${where}: ${(e as Error).message}`, { layer: 'protocol' }));
+        return;
+      }
+      for (const text of texts) this.message(text);
     });
     socket.on('error', (err: NodeJS.ErrnoException) => this.die(new DriverError(`OVSDB at ${where}: ${err.code ?? err.message}`, { layer: 'network', retryable: true })));
     socket.on('close', () => this.die(new DriverError(`OVSDB at ${where} closed the connection`, { layer: 'network', retryable: true })));

@@ -3,6 +3,7 @@
 // a per-request timeout inside an overall deadline, and bounded retries on 503 (after
 // its Retry-After, when that fits the deadline) and on connections that failed or were
 // reset. A POST is retried only when it cannot have reached the controller.
+import { PEER_BYTES } from '../../util/peer-answer.js';
 import https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
@@ -36,7 +37,8 @@ export interface Reply {
   attempts: number;
 }
 
-const MAX_BODY = 16 << 20;
+/** One answer's size; answers being read count against the process's PEER_BYTES too. */
+const MAX_BODY = 8 << 20;
 
 export const whereOf = (ep: Endpoint): string => `${ep.host.includes(':') ? `[${ep.host}]` : ep.host}:${ep.port}`;
 
@@ -144,16 +146,26 @@ function sendOnce(ep: Endpoint, method: string, path: string, headers: Record<st
     const req = https.request(opts, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
+      let taken = 0;
+      const giveBack = (): void => { PEER_BYTES.give(taken); taken = 0; };
       res.on('data', (c: Buffer) => {
         size += c.length;
         if (size > MAX_BODY) {
+          giveBack();
           req.destroy(new Error(`answer larger than ${MAX_BODY >> 20} MiB`));
           return;
         }
+        if (!PEER_BYTES.take(c.length)) {
+          giveBack();
+          req.destroy(new Error('answers being read from peers exceed the process\'s budget: try again later'));
+          return;
+        }
+        taken += c.length;
         chunks.push(c);
       });
-      res.on('end', () => finish({ reply: { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }, reused }));
-      res.on('error', (e) => finish({ error: e, reused }));
+      res.on('end', () => { giveBack(); finish({ reply: { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }, reused }); });
+      res.on('error', (e) => { giveBack(); finish({ error: e, reused }); });
+      res.on('close', giveBack);
     });
     req.on('socket', () => { reused = req.reusedSocket; });
     req.on('error', (e) => finish({ error: e, reused }));

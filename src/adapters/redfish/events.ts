@@ -3,8 +3,11 @@
 // the Context must be the token of a subscription (subscriptions.ts), and when the
 // controller is registered by IP address the event must come from it — checks its shape,
 // and hands every record to a callback. Bounded against bad peers: body size, headers and
-// request time, records per event, connections; a failing callback never stops it; close()
-// ends in bounded time. The monitor mounts it in its intake.
+// request time, records per event, connections per source (util/peer-gate.ts), TLS handshake
+// and idle time; a failing callback or handler never stops it; close() ends in bounded time.
+// A delivery is answered 204 only once the callback says its records are committed; 503 with
+// Retry-After when they are not (the controller sends it again). The monitor mounts it in its
+// intake.
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -14,6 +17,9 @@ import { settingNumber, settingText } from '../setting-reader.js';
 import { REDFISH_SETTINGS } from './spec.js';
 import { type Json, isObj, link, str } from './session.js';
 import { subscriberByToken } from './subscriptions.js';
+import { PeerGate } from '../../util/peer-gate.js';
+import { parsePeerJson } from '../../util/peer-answer.js';
+import { readPrivateFile } from '../../util/files.js';
 
 /** One event record of a registered controller, as the monitor's intake takes it. */
 export interface RedfishEvent {
@@ -44,7 +50,11 @@ export interface ListenerOptions {
   key: string | Buffer;
   /** The path events are posted to (default /redfish/events). */
   path?: string;
-  onEvent(event: RedfishEvent): void;
+  /**
+   * Takes one record; returns (or resolves to) false when it could not be committed, true or
+   * nothing when it is: the delivery is answered after every record's answer.
+   */
+  onEvent(event: RedfishEvent): void | boolean | Promise<boolean>;
   /** Why a delivery was refused, and callback failures. */
   log?(line: string): void;
   maxBodyBytes?: number;
@@ -59,6 +69,8 @@ export interface EventListener {
 
 export const DEFAULT_EVENT_PATH = '/redfish/events';
 const MAX_RECORDS = 100;
+/** How long a delivery waits for its records to be committed before it is answered 503. */
+const COMMIT_WAIT_MS = 5_000;
 
 /** The listener's options from the settings (redfish.listener_*); a missing certificate or key is named. */
 export function listenerOptionsFrom(db: Db, onEvent: (e: RedfishEvent) => void, log?: (line: string) => void): ListenerOptions {
@@ -74,7 +86,7 @@ export function listenerOptionsFrom(db: Db, onEvent: (e: RedfishEvent) => void, 
   }
   return {
     db, host: settingText(db, REDFISH_SETTINGS, 'redfish.listener_address')!, port: settingNumber(db, REDFISH_SETTINGS, 'redfish.listener_port'),
-    cert: readFileSync(cert), key: readFileSync(key), path, onEvent, ...(log ? { log } : {}),
+    cert: readFileSync(cert), key: readPrivateFile(key, 'redfish.listener_key'), path, onEvent, ...(log ? { log } : {}),
   };
 }
 
@@ -114,12 +126,13 @@ export async function startEventListener(o: ListenerOptions): Promise<EventListe
   const maxBody = o.maxBodyBytes ?? 256 * 1024;
   const log = o.log ?? (() => undefined);
   let accepted = 0, refused = 0, records = 0;
+  const gate = new PeerGate('redfish event listener', log, { perSource: 16, idleMs: 15_000 });
 
   const answer = (res: ServerResponse, status: number, why?: string, from?: string): void => {
     if (res.headersSent) return;
     if (status >= 300) {
       refused++;
-      if (why) log(`redfish event from ${from ?? '?'} refused (${status}): ${why}`);
+      if (why) gate.peerLog(from ?? '?', `refused-${status}`, `event refused (${status}): ${why}`);
     }
     // A refused request's connection is not kept: its body may still be arriving.
     res.writeHead(status, { 'content-length': '0', ...(status >= 300 ? { connection: 'close' } : {}), ...(status === 405 ? { allow: 'POST' } : {}) });
@@ -159,7 +172,7 @@ export async function startEventListener(o: ListenerOptions): Promise<EventListe
       if (over) return;
       let body: unknown;
       try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        body = parsePeerJson(Buffer.concat(chunks).toString('utf8'));
       } catch {
         return answer(res, 400, 'not JSON', from);
       }
@@ -168,28 +181,55 @@ export async function startEventListener(o: ListenerOptions): Promise<EventListe
       const who = v.context ? subscriberByToken(o.db, v.context) : undefined;
       if (!who) return answer(res, 403, 'no subscription has this Context', from);
       if (who.address && isIP(who.address) && plain(who.address) !== from) return answer(res, 403, `${who.machine} is registered at ${who.address}`, from);
-      accepted++;
-      answer(res, 204);
+      const taken: Array<void | boolean | Promise<boolean>> = [];
       for (const r of v.records) {
         records++;
         try {
-          o.onEvent(eventOf(who.machineId, who.machine, from, r));
+          taken.push(o.onEvent(eventOf(who.machineId, who.machine, from, r)));
         } catch (e) {
           log(`redfish event of ${who.machine}: the intake failed: ${(e as Error).message}`);
+          taken.push(false);
         }
       }
+      // Acknowledged only once committed: the controller does not send a 204'd event again.
+      let timer: NodeJS.Timeout | undefined;
+      void Promise.race([
+        Promise.all(taken.map((t) => Promise.resolve(t).then((x) => x !== false, () => false))).then((all) => all.every(Boolean)),
+        new Promise<false>((r) => { timer = setTimeout(() => r(false), COMMIT_WAIT_MS); }),
+      ]).then((ok) => {
+        clearTimeout(timer);
+        if (ok) {
+          accepted++;
+          answer(res, 204);
+        } else if (!res.headersSent) {
+          refused++;
+          gate.peerLog(from, 'busy', 'delivery not committed in time: answered 503');
+          res.writeHead(503, { 'content-length': '0', 'retry-after': '5', connection: 'close' });
+          res.end();
+        }
+      });
     });
   };
+  const guarded = (req: IncomingMessage, res: ServerResponse): void => {
+    try {
+      handle(req, res);
+    } catch (e) {
+      log(`redfish event listener: a request failed: ${(e as Error).message}`);
+      if (!res.headersSent) { res.writeHead(500, { 'content-length': '0', connection: 'close' }); res.end(); } else res.destroy();
+    }
+  };
 
-  const server = https.createServer({ cert: o.cert, key: o.key, minVersion: 'TLSv1.2' }, handle);
+  const server = https.createServer({ cert: o.cert, key: o.key, minVersion: 'TLSv1.2', handshakeTimeout: 10_000 }, guarded);
   server.headersTimeout = 10_000;
   server.requestTimeout = 15_000;
   server.keepAliveTimeout = 5_000;
   server.maxHeadersCount = 64;
-  server.maxConnections = 256;
+  // Per source at most 16 (the gate), so that idle connections of one peer block no other.
+  server.maxConnections = 1024;
+  gate.attach(server);
   const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => { sockets.add(s); s.once('close', () => sockets.delete(s)); });
-  server.on('tlsClientError', (e, s) => { log(`redfish event listener: TLS error from ${plain(s.remoteAddress ?? '?')}: ${e.message}`); });
+  server.on('tlsClientError', (e, s) => { gate.peerLog(plain(s.remoteAddress ?? '?'), 'tls', `TLS handshake failed: ${e.message}`); });
   server.on('clientError', (_e, s) => s.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

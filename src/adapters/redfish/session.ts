@@ -3,6 +3,8 @@
 // authentication when the service has no sessions; JSON in and out; HTTP statuses turned
 // into the driver contract's failure layers. The password is opened at the moment of the
 // login and never leaves this module in a message.
+import { PeerAnswerTooLarge, parsePeerJson } from '../../util/peer-answer.js';
+import { printable } from '../../util/peer-gate.js';
 import { DriverError, type FailureLayer } from '../types.js';
 import { type Endpoint, type Limits, type Reply, send, whereOf } from './client.js';
 
@@ -44,7 +46,7 @@ export function pathOf(ep: Endpoint, uri: string): string {
 /** The service's own explanation in an error answer (Redfish error / @Message.ExtendedInfo), if any. */
 function serviceMessage(body: Buffer): string | undefined {
   try {
-    const j = JSON.parse(body.toString('utf8')) as unknown;
+    const j = parsePeerJson(body.toString('utf8'));
     const e = obj(j, 'error');
     const info = arr(e, '@Message.ExtendedInfo')[0] ?? arr(j, '@Message.ExtendedInfo')[0];
     return str(info, 'Message') ?? str(e, 'message');
@@ -73,13 +75,17 @@ export function statusError(ep: Endpoint, method: string, path: string, r: Reply
 function parse(ep: Endpoint, method: string, path: string, r: Reply): Json {
   if (r.body.length === 0) return {};
   try {
-    const j = JSON.parse(r.body.toString('utf8')) as unknown;
+    const j = parsePeerJson(r.body.toString('utf8'));
     if (isObj(j)) return j;
-  } catch {
-    // Reported below.
+  } catch (e) {
+    if (e instanceof PeerAnswerTooLarge) throw fail(ep, 'protocol', `${method} ${path}: ${e.message}`);
+    // Otherwise reported below.
   }
   throw fail(ep, 'protocol', `${method} ${path}: the answer is not a JSON object`);
 }
+
+/** The longest session token sent back (services use tens to hundreds of bytes). */
+const MAX_TOKEN = 4096;
 
 export interface Answer { status: number; headers: Reply['headers']; data: Json }
 
@@ -135,12 +141,23 @@ export class RedfishSession {
       const path = this.sessions!;
       const r = await this.raw('POST', path, {}, { UserName: this.creds.user, Password: this.creds.password() });
       if (r.status >= 200 && r.status < 300) {
+        // Where the session lives, found first: a session made is ended, whatever else is wrong with the answer.
+        let loc: string | undefined;
+        try {
+          loc = typeof r.headers.location === 'string' ? r.headers.location : link(parse(this.ep, 'POST', path, r));
+        } catch {
+          loc = undefined;
+        }
+        const uri = loc ? this.sessionPath(loc, path) : undefined;
         const token = r.headers['x-auth-token'];
-        if (typeof token !== 'string' || !token) throw fail(this.ep, 'protocol', `POST ${path}: HTTP ${r.status} without an X-Auth-Token`);
+        if (typeof token !== 'string' || !token || token.length > MAX_TOKEN) {
+          const why = typeof token === 'string' && token.length > MAX_TOKEN ? `an X-Auth-Token of ${token.length} bytes (at most ${MAX_TOKEN})` : 'without an X-Auth-Token';
+          if (uri) await this.endSession(uri, { authorization: `Basic ${Buffer.from(`${this.creds.user}:${this.creds.password()}`).toString('base64')}` });
+          throw fail(this.ep, 'protocol', `POST ${path}: HTTP ${r.status} ${why}`);
+        }
         this.token = token;
-        const loc = typeof r.headers.location === 'string' ? r.headers.location : link(parse(this.ep, 'POST', path, r));
-        if (loc) this.sessionUri = pathOf(this.ep, loc);
-        else this.log(`${this.ep.machine}: the session has no Location; it ends when it times out on the controller`);
+        if (uri) this.sessionUri = uri;
+        else this.log(`${this.ep.machine}: the session has no Location on this service; it ends when it times out on the controller`);
         return;
       }
       // No sessions after all: basic authentication, as for a service without a SessionService.
@@ -166,6 +183,27 @@ export class RedfishSession {
     return (await this.request('GET', path)).data;
   }
 
+  /**
+   * The session's path from its Location. A service may name itself in another form than the
+   * one kanri uses (a host name for an address, a default port written out): a Location under
+   * the Sessions collection is this service's whatever host it names — a session is never
+   * somewhere else — so it is ended there instead of left open.
+   */
+  private sessionPath(loc: string, collection: string): string | undefined {
+    try {
+      return pathOf(this.ep, loc);
+    } catch {
+      try {
+        const u = new URL(loc);
+        if (u.pathname.startsWith(collection.replace(/\/?$/, '/'))) return u.pathname;
+      } catch {
+        // not a URL
+      }
+      this.log(`${this.ep.machine}: the session's Location ${printable(loc, 200)} is not under ${collection}; it ends when it times out on the controller`);
+      return undefined;
+    }
+  }
+
   /** Ends the session on the controller; bounded even when the call's deadline has passed or it was canceled. */
   async close(): Promise<void> {
     if (!this.token || !this.sessionUri) return;
@@ -173,10 +211,14 @@ export class RedfishSession {
     const token = this.token;
     this.token = undefined;
     this.sessionUri = undefined;
+    await this.endSession(uri, { 'x-auth-token': token });
+  }
+
+  private async endSession(uri: string, auth: Record<string, string>): Promise<void> {
     const now = Date.now();
     const lim: Limits = { deadline: now + 2000, requestTimeoutMs: 2000, retries: 1, signal: AbortSignal.timeout(2500) };
     try {
-      const r = await send(this.ep, lim, 'DELETE', uri, { ...this.base(), 'x-auth-token': token });
+      const r = await send(this.ep, lim, 'DELETE', uri, { ...this.base(), ...auth });
       if (r.status >= 300 && r.status !== 404) this.log(`${this.ep.machine}: the session ${uri} could not be deleted (HTTP ${r.status}); it ends when it times out`);
     } catch (e) {
       this.log(`${this.ep.machine}: the session ${uri} could not be deleted (${(e as Error).message}); it ends when it times out`);
