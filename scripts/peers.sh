@@ -25,6 +25,9 @@ declare -A want=(
   [openssl]=openssl
   [redfishtool]=redfishtool
   [curl]=curl
+  [upsd]=nut-server
+  [ping]=iputils-ping
+  [upsc]=nut-client
   [chromium]=chromium
 )
 # Python peers are modules of Debian's interpreter, not commands on PATH: the mail peer, and

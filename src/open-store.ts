@@ -10,14 +10,18 @@ import { COMPONENT as LIBVIRT } from './adapters/libvirt/schema.js';
 import { COMPONENT as REDFISH } from './adapters/redfish/schema.js';
 import { COMPONENT as SIM } from './adapters/sim/schema.js';
 import { COMPONENT as PLACEMENT } from './engine/capacity-schema.js';
+import { COMPONENT as ALERTING } from './monitor/alert-schema.js';
 import { COMPONENT as MONITOR } from './monitor/schema.js';
+import { COMPONENT as SCHEDULES } from './monitor/schedule-schema.js';
+import { COMPONENT as SNMP_CHECKS } from './monitor/snmp-check-schema.js';
+import { COMPONENT as UPS } from './monitor/ups-schema.js';
 import { COMPONENT as SERVE } from './serve/schema.js';
 import type { SchemaComponent } from './store/components.js';
 import { type Db, type OpenOptions, openDb } from './store/db.js';
 
 /** The drivers' components, in DRIVER_SPECS order. */
 export const DRIVER_COMPONENTS: readonly SchemaComponent[] = [SIM, REDFISH, LIBVIRT, HAPROXY];
-export const SCHEMA_COMPONENTS: readonly SchemaComponent[] = [...DRIVER_COMPONENTS, MONITOR, PLACEMENT, SERVE];
+export const SCHEMA_COMPONENTS: readonly SchemaComponent[] = [...DRIVER_COMPONENTS, MONITOR, PLACEMENT, SERVE, SCHEDULES, SNMP_CHECKS, ALERTING, UPS];
 
 export function openStore(path: string, opts: OpenOptions = {}): Db {
   return openDb(path, SCHEMA_COMPONENTS, opts);

@@ -56,7 +56,8 @@ export function powerActions(db: Db, p: PowerInterface): PowerActions {
       try {
         const r = await p.open(ctx, m, { ...call, waitMs, change: true }, (c) => runPowerAction(c, action, {
           waitMs, pollMs: s.pollMs, onIfOff: onIfOff ?? false, force: force ?? false, signal: ctx.signal, commands: s.commands,
-          ...(s.hardOffAfterSoft ? { hardOffAfterSoft: s.hardOffAfterSoft } : {}), fail: failure(m),
+          ...(s.hardOffAfterSoft ? { hardOffAfterSoft: s.hardOffAfterSoft } : {}), ...(s.blindSafe ? { blindSafe: s.blindSafe } : {}),
+          ...(s.unsupported ? { unsupported: s.unsupported } : {}), fail: failure(m),
         }));
         note(ctx, m, (failed) => recordPower(db, m.id, r.after, 'ok', failed));
         return r;

@@ -19,12 +19,13 @@ import { REDFISH } from './redfish/spec.js';
 import { SIM } from './sim/spec.js';
 import { SNMP } from './snmp/spec.js';
 import { SSH } from './ssh/spec.js';
+import { WOL } from './wol/spec.js';
 import {
   type Driver, type DriverContext, DriverError, type DriverInterface, type DriverSpec, type InfoInterface, type BoundInterfaceMap,
   type InterfaceName, type MachineRef, type PowerActions, type PowerInterface, type SettingSpec, notSupported,
 } from './types.js';
 
-export const DRIVER_SPECS: readonly DriverSpec[] = [SIM, IPMI, LOCAL, SSH, REDFISH, LIBVIRT, HAPROXY, OVSDB, SNMP, ISCSI_TGT];
+export const DRIVER_SPECS: readonly DriverSpec[] = [SIM, IPMI, LOCAL, SSH, REDFISH, LIBVIRT, HAPROXY, OVSDB, SNMP, ISCSI_TGT, WOL];
 export const KNOWN_DRIVERS: readonly string[] = DRIVER_SPECS.map((s) => s.name);
 /** Controller types a machine can be registered with: the controller drivers' names. */
 export const CONTROLLER_TYPES: readonly string[] = DRIVER_SPECS.filter((s) => s.controller).map((s) => s.name);

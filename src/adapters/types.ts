@@ -96,6 +96,10 @@ export interface PowerSupport {
   pollMs: number;
   /** A soft off not seen within the wait is followed by a hard off; the setting of that wait. */
   hardOffAfterSoft?: string;
+  /** Why an action it does not take is not supported, in its words. */
+  unsupported?(action: PowerAction): string;
+  /** Actions harmless to send when the state is not known (a Wake-on-LAN packet). */
+  blindSafe?: readonly PowerAction[];
 }
 
 /**

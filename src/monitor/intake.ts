@@ -22,7 +22,7 @@ import { resolvePath, isResolved } from '../domain/paths.js';
 import { EVENT_SOURCES } from '../domain/policy-actions.js';
 import { type NotifyingSource, lookup, normalizeEvent } from './catalogue.js';
 
-export type Origin = 'trap' | 'poll' | 'custom' | 'webhook' | 'redfish';
+export type Origin = 'trap' | 'poll' | 'custom' | 'webhook' | 'redfish' | 'schedule' | 'ups';
 
 /** An event as a source hands it over. */
 export interface IncomingEvent {
@@ -240,6 +240,11 @@ export function undecided(db: Db, limit = 1000): QueuedEvent[] {
 
 export function markDecided(db: Db, id: number, decision: string, chainId: number | null): void {
   prepared(db, "UPDATE monitor_events SET state = 'decided', decision = ?, chain_id = ? WHERE id = ?").run(decision, chainId, id);
+}
+
+export function queuedEvent(db: Db, id: number): QueuedEvent | undefined {
+  const r = prepared(db, `SELECT ${COLUMNS} FROM monitor_events WHERE id = ?`).get(id) as Omit<QueuedEvent, 'summary'> | undefined;
+  return r ? { ...r, summary: lookup(r.source, r.event)?.summaryJa ?? '' } : undefined;
 }
 
 /** Keeps the queue bounded: decided events beyond the newest `keep` go, except those a chain refers to. */

@@ -56,6 +56,10 @@ export interface PowerActionOptions {
   signal?: AbortSignal;
   /** The commands the controller takes; an action that needs another is not supported. */
   commands?: readonly PowerAction[];
+  /** Why an action the controller does not take is not supported, in the driver's words. */
+  unsupported?(action: PowerAction): string;
+  /** Actions harmless to send when the state is not known (a Wake-on-LAN packet): no force needed. */
+  blindSafe?: readonly PowerAction[];
   /**
    * A soft off not seen within the wait is followed by a hard off (a guest that ignores
    * ACPI); the value names the setting of that wait, for the note.
@@ -107,14 +111,17 @@ export async function waitForPower(
 /** Reads first, sends only what is needed, waits for the expected state and reads it back. */
 export async function runPowerAction(c: PowerControl, action: PowerAction, o: PowerActionOptions): Promise<PowerChange> {
   const started = Date.now();
-  if (o.commands && !o.commands.includes(action)) throw o.fail('not-supported', `${action === 'diag' ? 'a diagnostic interrupt (NMI, dump)' : `power ${action}`} is not supported by this controller`);
+  if (o.commands && !o.commands.includes(action)) {
+    throw o.fail('not-supported', o.unsupported?.(action) ?? `${action === 'diag' ? 'a diagnostic interrupt (NMI, dump)' : `power ${action}`} is not supported by this controller`);
+  }
+  const force = o.force || !!o.blindSafe?.includes(action);
   let before: PowerState = 'unknown';
   try {
     before = await c.read();
   } catch (e) {
-    if (!o.force) throw e;
+    if (!force) throw e;
   }
-  if (before === 'unknown' && !o.force) throw o.fail('unknown-state', 'the controller reports no known power state; nothing sent (force sends anyway)');
+  if (before === 'unknown' && !force) throw o.fail('unknown-state', 'the controller reports no known power state; nothing sent (force sends anyway)');
   const p = planPower(action, before, o.onIfOff ?? false);
   const out: PowerChange = { action, before, after: before, changed: false, attempts: 0, elapsedMs: 0 };
   if (p.note) out.note = p.note;
@@ -129,7 +136,11 @@ export async function runPowerAction(c: PowerControl, action: PowerAction, o: Po
   out.attempts = c.attempts - sentBefore;
   if (s.note) out.note = s.note;
   const cancelled = (): Error => o.fail('cancelled', 'canceled while waiting for the power state');
-  if (o.waitMs > 0 && p.expect) {
+  if (before === 'unknown') {
+    // Sent without a known state: there is nothing to wait for, only what a read says now.
+    out.after = await c.read();
+    if (out.after === 'unknown') out.note = 'sent without a known state: whether it took effect is not known';
+  } else if (o.waitMs > 0 && p.expect) {
     c.waiting?.(o.waitMs);
     out.verified = await waitForPower(() => c.read(), p.expect, { ...o, cancelled, seen: (st) => { out.after = st; } });
     if (!out.verified && p.send === 'soft' && o.hardOffAfterSoft) {
