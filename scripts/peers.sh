@@ -19,6 +19,7 @@ declare -A want=(
   [libvirtd]=libvirt-daemon
   [virsh]=libvirt-clients
   [nc]=netcat-openbsd
+  [socat]=socat
   [groff]=groff-base
   [snmptrap]=snmp
   [snmptrapd]=snmptrapd

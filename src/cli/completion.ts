@@ -119,7 +119,8 @@ function dscli(db: Database.Database | undefined, words: string[]): string[] {
   if (words.length === 0) {
     return ['createServer', 'setServer', 'deleteServer', 'getServerList', 'checkConnection', 'createGroup', 'deleteGroup', 'addGroupServer',
       'removeGroupServer', 'getGroupList', 'powerOn', 'powerOff', 'powerCycle', 'reset', 'dump', 'shutdownOs', 'getPowerStatus', 'getSel',
-      'clearSel', 'getSensorList', 'getHardwareInfo', 'identify', 'getBmcConfig', 'setBmcConfig', 'backupBmcConfig', 'restoreBmcConfig',
+      'clearSel', 'getSensorList', 'getHardwareInfo', 'identify', 'getWatchdog', 'setWatchdog', 'getPowerReading', 'setPowerLimit', 'getFirmwareList', 'updateFirmware', 'getBiosSettings', 'setBiosSettings',
+      'getNicList', 'getStorageList', 'console', 'getBmcConfig', 'setBmcConfig', 'backupBmcConfig', 'restoreBmcConfig',
       'getAlertList', 'setTrapForward', 'getTrapForward', 'createUser', 'deleteUser', 'getUserList', 'help', '--json', '--yes'];
   }
   return [...names(db, 'SELECT name AS n FROM machines WHERE mgmt_type IS NOT NULL UNION SELECT name FROM dscli_groups'), ...DSCLI_SETTINGS, '--json', '--yes'];

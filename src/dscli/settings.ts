@@ -10,6 +10,7 @@ export const DSCLI_SETTINGS: readonly SettingSpec[] = [
   { key: 'dscli.fanout', scope: 'global', type: 'integer', min: 1, max: 1024, default: 64, description: 'controllers dscli talks to at the same time' },
   { key: 'dscli.timeout_s', scope: 'global', type: 'number', min: 0.1, max: 600, default: 5, description: 'deadline of one dscli operation on one controller (s)' },
   { key: 'dscli.retries', scope: 'global', type: 'integer', min: 0, max: 5, default: 2, description: 'retransmissions of one request' },
+  { key: 'dscli.firmware_wait_s', scope: 'global', type: 'number', min: 0, max: 86400, default: 1800, description: 'how long updateFirmware follows the update task (s; wait= overrides)' },
   { key: 'dscli.ssh_wait_s', scope: 'global', type: 'number', min: 0, max: 3600, default: 300, description: 'how long shutdownOs via=ssh reads the power state for off after the shutdown command (s; wait= overrides)' },
 ];
 
