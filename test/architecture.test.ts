@@ -32,6 +32,12 @@ describe('architecture', () => {
     expect(matching(src.filter((f) => /^src\/(engine|adapters|domain)\//.test(f.path)), /PvmError|from '[^']*pvmutl\//)).toEqual([]);
   });
 
+  it('monitor chain states change in src/monitor/chain-state.ts only (CHAIN_TRANSITIONS), as jobs do', () => {
+    // a status assigned in the SET clause of monitor_chains (a new chain is created in its first state by chains.ts)
+    const writes = /UPDATE monitor_chains SET (?:(?!WHERE)[^`'"])*\bstatus\s*=/;
+    expect(matching(src, writes)).toEqual(['src/monitor/chain-state.ts']);
+  });
+
   it('job and step states are written in src/engine/job-state.ts only', () => {
     // a status assigned in the SET clause, or a new row
     const writes = /UPDATE (jobs|job_steps) SET (?:(?!WHERE)[^`'"])*\bstatus\s*=|INSERT INTO (jobs|job_steps)\b/;
