@@ -73,7 +73,8 @@ const ipmiPower: PowerInterface = {
     const so = sessionOptions(ctx, o);
     // The wait has its own time on top of the deadline of the commands.
     const deadline = Date.now() + (so.deadlineMs ?? 0) + (o.waitMs ?? 0);
-    return onBmc(ctx, m, (t) => withSession(t, { ...so, deadline, privilege: o.change ? 'operator' : 'user' }, (s) => use(ipmiControl(s))));
+    // A read only (a status) may run in a session a long-running process keeps warm.
+    return onBmc(ctx, m, (t) => withSession(t, { ...so, deadline, privilege: o.change ? 'operator' : 'user', warm: !o.change }, (s) => use(ipmiControl(s))));
   },
   supports: { commands: ['on', 'off', 'soft', 'cycle', 'reset', 'diag'], waitMs: waitFor, pollMs: 250 },
 };
