@@ -11,6 +11,7 @@ import { COMPONENT as LIBVIRT } from './adapters/libvirt/schema.js';
 import { COMPONENT as REDFISH } from './adapters/redfish/schema.js';
 import { COMPONENT as SIM } from './adapters/sim/schema.js';
 import { COMPONENT as PLACEMENT } from './engine/capacity-schema.js';
+import { COMPONENT as FENCING } from './engine/fencing-schema.js';
 import { COMPONENT as ALERTING } from './monitor/alert-schema.js';
 import { COMPONENT as DISK_HEALTH } from './monitor/disk-health.js';
 import { COMPONENT as MONITOR } from './monitor/schema.js';
@@ -23,7 +24,7 @@ import { type Db, type OpenOptions, openDb } from './store/db.js';
 
 /** The drivers' components, in DRIVER_SPECS order. */
 export const DRIVER_COMPONENTS: readonly SchemaComponent[] = [SIM, REDFISH, LIBVIRT, HAPROXY];
-export const SCHEMA_COMPONENTS: readonly SchemaComponent[] = [...DRIVER_COMPONENTS, MONITOR, PLACEMENT, SERVE, SCHEDULES, SNMP_CHECKS, ALERTING, UPS, CONSOLE, DISK_HEALTH];
+export const SCHEMA_COMPONENTS: readonly SchemaComponent[] = [...DRIVER_COMPONENTS, MONITOR, PLACEMENT, SERVE, SCHEDULES, SNMP_CHECKS, ALERTING, UPS, CONSOLE, DISK_HEALTH, FENCING];
 
 export function openStore(path: string, opts: OpenOptions = {}): Db {
   return openDb(path, SCHEMA_COMPONENTS, opts);

@@ -25,10 +25,10 @@ const KANRI: Record<string, string[]> = {
   '': ['config', 'store', 'user', 'register-master', 'vmserver', 'suspend', 'vm', 'pool', 'sim', 'ssh', 'redfish', 'driver', 'lb', 'software',
     'machine', 'events', 'monitor', 'schedule', 'alert', 'event', 'policy', 'job', 'status', 'serve', 'token', 'completion', 'demo', 'pvmutl', 'dscli', 'help'],
   config: ['apply', 'check', 'export'], store: ['init'], user: ['add', 'list', 'disable', 'enable'],
-  vmserver: ['list', 'collect', 'watch', 'failover', 'evacuate', 'balance', 'power-save'], vm: ['delete'], pool: ['add'],
+  vmserver: ['list', 'collect', 'watch', 'failover', 'evacuate', 'balance', 'power-save'], vm: ['delete'], pool: ['add', 'remove'],
   sim: ['fail', 'clear', 'delay', 'show'], ssh: ['trust', 'forget', 'known'], redfish: ['trust', 'forget'],
-  driver: ['list', 'show', 'secret'], lb: ['sync'], software: ['collect'], machine: ['list', 'reset'],
-  monitor: ['run', 'status', 'user'], schedule: ['add', 'list', 'remove'], alert: ['command', 'destination', 'list'], event: ['raise'], policy: ['templates', 'explain'], job: ['list', 'show', 'watch'], completion: ['bash', 'zsh'],
+  driver: ['list', 'show', 'secret'], lb: ['sync'], software: ['collect'], machine: ['list', 'reset', 'confirm-off'],
+  monitor: ['run', 'status', 'user'], schedule: ['add', 'list', 'remove'], alert: ['command', 'destination', 'list'], event: ['raise'], policy: ['templates', 'events', 'explain'], job: ['list', 'show', 'watch'], completion: ['bash', 'zsh'],
   token: ['create', 'list', 'revoke'],
 };
 /** The drivers `kanri driver show` names: the registry's, loaded only for a Tab press that completes one. */
@@ -66,7 +66,7 @@ export function candidates(name: string, words: string[], env: NodeJS.ProcessEnv
     const sub = words[0] ?? '';
     if (words.length === 0) return KANRI['']!;
     if (words.length === 1 && KANRI[sub]) return KANRI[sub]!;
-    if (sub === 'machine' && words[1] === 'reset') return names(db, 'SELECT name AS n FROM machines');
+    if (sub === 'machine' && (words[1] === 'reset' || words[1] === 'confirm-off')) return names(db, 'SELECT name AS n FROM machines');
     if (sub === 'machine' && words[1] === 'list') return names(db, GROUP_PATHS);
     if (sub === 'job' && (words[1] === 'show' || words[1] === 'watch')) return ['last', ...names(db, "SELECT printf('%05d', id) AS n FROM jobs ORDER BY id DESC LIMIT 20")];
     if (sub === 'register-master') return words.length === 1 ? names(db, GROUP_PATHS) : names(db, 'SELECT name AS n FROM machines WHERE group_id IS NULL');

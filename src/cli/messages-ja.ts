@@ -171,6 +171,7 @@ export const JA: ReadonlyArray<readonly [en: string, ja: string]> = [
   ["-n needs a whole number from 1 to 1000000, not '{1}'", "-n には 1～1000000 の整数を指定してください ('{1}' は指定できません)"],
   ["completion is for bash or zsh, not '{1}'", "completion は bash または zsh 用です ('{1}' は指定できません)"],
   ['machine not found: {1}', 'マシンが見つかりません: {1}'],
+  ['{1} is not waiting for fencing: nothing to confirm', '{1} はフェンシング待ちではありません: 確認するものはありません'],
   ['job not found: last (no job has run yet)', 'ジョブが見つかりません: last (まだジョブが実行されていません)'],
   ['job not found: {1}', 'ジョブが見つかりません: {1}'],
   ["unknown driver '{1}' (known: {2})", "不明なドライバーです: '{1}' (既知のもの: {2})"],
@@ -219,6 +220,7 @@ export const JA: ReadonlyArray<readonly [en: string, ja: string]> = [
   ['no SNMPv3 user {1}', 'SNMPv3 ユーザー {1} はありません'],
   ['no monitor is running on this store: the event is decided when one starts', 'このストアで動作中のモニターはありません: イベントはモニターの起動時に判定されます'],
   ['no standard policy {1} (known: {2})', '標準ポリシー {1} はありません (既知のもの: {2})'],
+  ['unknown notifying source {1} (known: {2})', '不明な通報元です: {1} (既知のもの: {2})'],
   ["unknown notifying source '{1}' (known: {2})", "不明な通報元です: '{1}' (既知のもの: {2})"],
   // kanri schedule
   ["the operation must be one of {1}, not '{2}'", "操作は {1} のいずれかです ('{2}' は指定できません)"],
