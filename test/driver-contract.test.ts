@@ -69,7 +69,7 @@ describe('config check and apply know the drivers', () => {
     const db = fixtureStore(good);
     expect(q(db, "SELECT driver, key, value, sealed FROM driver_settings")).toEqual([{ driver: 'sim', key: 'delay_ms', value: '250', sealed: 0 }]);
     const exported = run('kanri', ['config', 'export'], { db }).out;
-    expect(exported).toContain('    driver_settings:\n      sim:\n        delay_ms: "250"\n');
+    expect(exported).toContain('    driver_settings:\n      sim: { delay_ms: "250" }\n');
     expect(run('kanri', ['config', 'apply', write(exported)], { db }).out).toMatch(/^no changes/);
   });
 });

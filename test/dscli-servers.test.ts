@@ -205,6 +205,21 @@ describe('ServerList, groups and return codes without a controller', () => {
     expect(dscli(db, ['deleteGroup', 'front']).code).toBe(2);
   });
 
+  it('a ServerList that selects nothing is 2 with its reason, and no controller is asked (spec/dscli.md lines 36, 66, 68)', () => {
+    const db = setup();
+    expect(dscli(db, ['createGroup', 'rack1']).code).toBe(0);
+    expect(dscli(db, ['addGroupServer', 'rack1', 'web02']).code).toBe(0);
+    expect(dscli(db, ['createGroup', 'spare']).code).toBe(0);
+    expect(dscli(db, ['powerOn', 'web01']).code).toBe(0);
+    for (const list of ['rack1@web01', 'web01,-web01', 'spare']) {
+      const r = dscli(db, ['powerOff', list]);
+      expect(r, list).toMatchObject({ code: 2, out: '', err: `dscli: the ServerList selects no server: ${list}\n` });
+    }
+    expect(dscli(db, ['getPowerStatus', 'web01']).out).toBe('web01 on\n');
+    expect(dscli(db, ['getPowerStatus', 'rack1@web02']).out).toBe('web02 off\n');
+    expect(dscli(db, ['getPowerStatus', 'rack1@web01'], { env: { LANG: 'ja_JP.UTF-8' } }).err).toBe('dscli: ServerList が選ぶサーバーがありません: rack1@web01\n');
+  });
+
   it('Redfish servers: power and logs go to the controller, BMC-only commands are always 6; mixed list is 7', async () => {
     const db = setup();
     // Nothing listens on this loopback port: the Redfish driver is tried and cannot connect (5).
@@ -299,7 +314,11 @@ describe('trap forwarding and alerts (store)', () => {
     expect(dscli(db, ['createServer', 'web01', 'mgmt=sim']).code).toBe(0);
     exec(db, "INSERT INTO dscli_alerts (time, machine_id, source, severity, event, message) VALUES ('2026-11-22T01:00:00Z', (SELECT id FROM machines WHERE name='web01'), '127.0.0.1', 'warning', 'Temperature', 'CPU Temp upper non-critical')");
     exec(db, "INSERT INTO dscli_alerts (time, machine_id, source, severity, event, message) VALUES ('2026-11-22T02:00:00Z', NULL, '192.0.2.9', 'critical', 'Power Supply', 'PSU failure')");
-    expect(dscli(db, ['getAlertList']).out).toBe('2026-11-22T02:00:00Z - critical Power Supply PSU failure\n2026-11-22T01:00:00Z web01 warning Temperature CPU Temp upper non-critical\n');
+    // times as kanri writes them for a script: local time with its offset (one rule for both)
+    const tokyo = { env: { TZ: 'Asia/Tokyo' } };
+    expect(dscli(db, ['getAlertList'], tokyo).out).toBe('2026-11-22T11:00:00+09:00 - critical Power Supply PSU failure\n2026-11-22T10:00:00+09:00 web01 warning Temperature CPU Temp upper non-critical\n');
+    expect(JSON.parse(lines(dscli(db, ['--json', 'getAlertList', '1'], tokyo).out)[0]!)).toMatchObject({ time: '2026-11-22T11:00:00+09:00' });
+    expect(dscli(db, ['getAlertList', '1'], { env: { TZ: 'UTC' } }).out).toMatch(/^2026-11-22T02:00:00\+00:00 /);
     expect(lines(dscli(db, ['getAlertList', '1']).out)).toHaveLength(1);
     expect(lines(dscli(db, ['getAlertList', 'web01']).out)).toHaveLength(1);
     expect(dscli(db, ['getAlertList', 'nosuch']).code).toBe(2);

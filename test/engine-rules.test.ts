@@ -187,7 +187,7 @@ describe('exit codes of the configuration commands', () => {
     ['add: unknown machine', ['add', 'Bare', 'nobody'], 2, 'pvmutl: machine not found: nobody\n'],
     ['add: VM already active', ['add', 'VFull', 'vms1'], 11, 'pvmutl: vms1 is already active in a group\n'],
     ['addspecname: undefined host', ['addspecname', 'Bare', '10.9.9.9'], 4, 'pvmutl: no host setting named or addressed 10.9.9.9 in Bare\n'],
-    ['addspecname: category without a group defining it', ['addspecname', 'Hosts', 'b1'], 4, 'pvmutl: no host setting named or addressed b1 in Hosts\n'],
+    ['addspecname: category without a group defining it', ['addspecname', 'Hosts', 'b1'], 4, 'pvmutl: no host setting named or addressed b1 in Hosts (did you mean h1?)\n'],
     ['delete: host not active', ['delete', 'Bare', 'b1'], 2, 'pvmutl: b1 is not active in Bare\n'],
     ['delete: more than are active', ['delete', 'Hosts', '/c', '3'], 2, 'pvmutl: active machines of Hosts are insufficient: 3 to delete, 2 can be\n'],
     ['replace: host not active', ['replace', 'Bare', 'b1'], 2, 'pvmutl: b1 is not active in Bare\n'],

@@ -354,9 +354,9 @@ describe.runIf(HAVE)('kanri ssh trust / forget / known', () => {
     expect(knownRows(db)).toHaveLength(1);
   });
 
-  it('a missing store is exit 1 with the reason, and is not created', async () => {
+  it('a missing store is exit 70 with the reason and the next step, and is not created', async () => {
     const path = join(tempDir(), 'absent', 'kanri.db');
-    const gone = { code: 1, out: '', err: `kanri: store not found: ${path}\n` };
+    const gone = { code: 70, out: '', err: `kanri: store not found: ${path}; create it with 'kanri store init', or load a description with 'kanri config apply FILE' (--db PATH or KANRI_DB names another store)\n` };
     expect(await captured(() => sshKnown(path))).toEqual(gone);
     expect(await captured(() => sshForget(path, 'm1'))).toEqual(gone);
     expect(await captured(() => sshTrust(path, 'm1', { yes: true }))).toEqual(gone);

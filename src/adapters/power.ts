@@ -15,6 +15,15 @@ export function statusOf(e: unknown): string {
   return e instanceof DriverError ? `${e.layer}: ${e.message}` : (e as Error)?.message ?? String(e);
 }
 
+/**
+ * A call we cut short ourselves (a stopping monitor, Ctrl-C, a canceled job) says nothing
+ * about the controller: its status is not recorded ("Open Session: cancelled" is not a
+ * controller's state). A deadline that ran out is a fact about the controller: recorded.
+ */
+export function cutShort(ctx: DriverContext): boolean {
+  return ctx.signal.aborted && (ctx.signal.reason as Error | undefined)?.name !== 'TimeoutError';
+}
+
 /** A failure of the power action itself, as the driver contract's error. */
 function failure(m: MachineRef): (kind: PowerFailure, detail: string) => DriverError {
   return (kind, detail) => {
@@ -45,7 +54,7 @@ export function powerActions(db: Db, p: PowerInterface): PowerActions {
         note(ctx, m, (failed) => recordPower(db, m.id, r.state, 'ok', failed));
         return r;
       } catch (e) {
-        note(ctx, m, (failed) => recordPower(db, m.id, 'unknown', statusOf(e), failed));
+        if (!cutShort(ctx)) note(ctx, m, (failed) => recordPower(db, m.id, 'unknown', statusOf(e), failed));
         throw e;
       }
     },
@@ -62,7 +71,7 @@ export function powerActions(db: Db, p: PowerInterface): PowerActions {
         note(ctx, m, (failed) => recordPower(db, m.id, r.after, 'ok', failed));
         return r;
       } catch (e) {
-        note(ctx, m, (failed) => recordControllerStatus(db, m.id, statusOf(e), failed));
+        if (!cutShort(ctx)) note(ctx, m, (failed) => recordControllerStatus(db, m.id, statusOf(e), failed));
         throw e;
       }
     },

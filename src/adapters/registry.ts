@@ -8,7 +8,7 @@ import { configGeneration } from '../store/generation.js';
 import { prepared } from '../store/statements.js';
 import { dropCaches } from '../util/cache.js';
 import { type ControllerRow, recordControllerStatus } from './controller.js';
-import { powerActions, statusOf, unsupportedPower } from './power.js';
+import { cutShort, powerActions, statusOf, unsupportedPower } from './power.js';
 import { HAPROXY } from './haproxy/spec.js';
 import { IPMI } from './ipmi/spec.js';
 import { KANRI_MONITOR } from './kanri/spec.js';
@@ -141,7 +141,7 @@ function recordingInfo(db: Db, info: InfoInterface): InfoInterface {
         return r;
       } catch (e) {
         try {
-          recordControllerStatus(db, m.id, statusOf(e));
+          if (!cutShort(ctx)) recordControllerStatus(db, m.id, statusOf(e));
         } catch {
           // The failure itself is what the caller needs to see.
         }

@@ -55,11 +55,12 @@ export interface MachineDoc {
    * The management controller (type: a controller driver's name, registry CONTROLLER_TYPES);
    * its password is write-only (dscli createServer/setServer) and never in this file.
    */
-  bmc?: { type: string; address: string; port?: number; user?: string; cipher?: number | 'auto' };
+  bmc?: { type: string; address?: string; port?: number; user?: string; cipher?: number | 'auto' };
   cost?: number; capacity?: number; datastores: Array<{ name: string; capacity_gb?: number; shared: boolean }>;
   dpm_registered: boolean; drivers: Drivers; driver_settings?: DriverSettings; active?: ActiveDoc; software: HostSoftware; description: string;
 }
-export interface UserDoc { name: string; level: 'administrator' | 'operator'; password_hash: string; disabled: boolean }
+/** An account; without password_hash, apply keeps the hash the store has (a new account needs one). */
+export interface UserDoc { name: string; level: 'administrator' | 'operator'; password_hash?: string; disabled: boolean }
 
 export interface DataCentre {
   kanri: 1;

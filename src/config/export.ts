@@ -141,7 +141,8 @@ export function exportDataCentre(db: Db): DataCentre {
     opt(doc, 'ssh_port', m.ssh_port);
     opt(doc, 'ssh_key_path', m.ssh_key_path);
     if (m.mgmt_type) {
-      const bmc: NonNullable<MachineDoc['bmc']> = { type: m.mgmt_type, address: m.bmc_address ?? '' };
+      const bmc: NonNullable<MachineDoc['bmc']> = { type: m.mgmt_type };
+      opt(bmc, 'address', m.bmc_address);
       opt(bmc, 'port', m.bmc_port);
       opt(bmc, 'user', m.bmc_user);
       // No suite stored is 'auto' for a type that has the setting.

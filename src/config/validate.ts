@@ -436,10 +436,11 @@ function machine(r: Reader, path: string, v: unknown): MachineDoc {
   if (o.bmc !== undefined && o.bmc !== null) {
     const bp = join(path, 'bmc');
     const b = r.obj(bp, o.bmc, ['type', 'address', 'port', 'user', 'cipher']);
-    const bmc: NonNullable<MachineDoc['bmc']> = {
-      type: r.oneOf(join(bp, 'type'), b.type, CONTROLLER_TYPES),
-      address: r.str(join(bp, 'address'), b.address, { required: true }) ?? '',
-    };
+    const bmc: NonNullable<MachineDoc['bmc']> = { type: r.oneOf(join(bp, 'type'), b.type, CONTROLLER_TYPES) };
+    // A sim controller has no address (dscli createServer NAME mgmt=sim registers none);
+    // a real one needs it, as createServer requires it.
+    const address = r.str(join(bp, 'address'), b.address, { required: bmc.type !== 'sim' });
+    if (address !== undefined) bmc.address = address;
     // The same defaults as dscli createServer, so that a file and a registration compare equal.
     const num = (key: string): number | undefined => { const d = controllerDefault(bmc.type, key); return d === undefined ? undefined : Number(d); };
     const port = r.int(join(bp, 'port'), b.port, num('port'), 1, 65535);
@@ -485,14 +486,15 @@ function machine(r: Reader, path: string, v: unknown): MachineDoc {
 
 function user(r: Reader, path: string, v: unknown): UserDoc {
   const o = r.obj(path, v, ['name', 'level', 'password_hash', 'disabled']);
-  const hash = r.str(join(path, 'password_hash'), o.password_hash, { required: true }) ?? '';
+  // Optional: an export without --with-secrets leaves it out, and apply keeps the store's.
+  const hash = r.str(join(path, 'password_hash'), o.password_hash) ?? '';
   if (hash && !isPasswordHash(hash)) r.fail(join(path, 'password_hash'), 'must be a scrypt hash (kanri user add creates one); plain passwords are not accepted');
   const name = r.str(join(path, 'name'), o.name, { required: true }) ?? '';
   if (name && !/^[A-Za-z0-9_.-]{1,32}$/.test(name)) r.fail(join(path, 'name'), 'must be 1-32 characters of A-Z a-z 0-9 _ . -');
   return {
     name,
     level: r.oneOf(join(path, 'level'), o.level, ['administrator', 'operator'] as const, 'operator'),
-    password_hash: hash,
+    ...(hash ? { password_hash: hash } : {}),
     disabled: r.bool(join(path, 'disabled'), o.disabled, false),
   };
 }
@@ -578,7 +580,7 @@ function crossCheck(r: Reader, dc: DataCentre): void {
   for (const m of dc.machines) {
     const at = `machine ${m.name}`;
     checkDrivers(r, at, m.drivers);
-    if (m.bmc) {
+    if (m.bmc?.address !== undefined) {
       const key = `${m.bmc.address}:${m.bmc.port ?? ''}`;
       if (bmcs.has(key)) r.fail(`${at}: bmc`, `management controller ${key} is also used by ${bmcs.get(key)}`);
       else bmcs.set(key, m.name);

@@ -8,7 +8,8 @@ import { recordAudit } from '../store/audit.js';
 import type { Db } from '../store/db.js';
 import { SecretError, storeProblem } from '../store/errors.js';
 import { defaultStorePath } from '../store/paths.js';
-import { isAdministrator } from '../cli/privilege.js';
+import { isAdministrator, notAdministrator } from '../cli/privilege.js';
+import { L } from '../cli/locale.js';
 import { writeErr, writeOut } from '../cli/output.js';
 import { requireModule } from '../util/require.js';
 import { DriverError } from '../adapters/types.js';
@@ -222,7 +223,7 @@ export async function runDscli(args: string[], io: DscliIo = processDscliIo(), e
       throw formatError(`wrong number of arguments for ${cmd}; see dscli help`);
     }
     if (!isAdministrator(env)) {
-      throw new DscliError(RC.PRIVILEGE, 'dscli needs administrator rights (root or a member of the kanri admin group)');
+      { const m = notAdministrator('dscli', env); throw new DscliError(RC.PRIVILEGE, L(m.en, m.ja)); }
     }
     storePath = g.db ?? defaultStorePath(env);
     db = (await import('../open-store.js')).openStore(storePath);
@@ -303,7 +304,7 @@ async function dispatch(db: Db, cmd: string, rest: string[], out: Out, io: Dscli
       return (await import('./ops.js')).registerEvents(db, servers.needServer(db, positional[0]!), r.events, out);
     }
     case 'deleteServer':
-      servers.deleteServer(db, rest[0]!);
+      servers.deleteServers(db, rest[0]!);
       return RC.OK;
     case 'getServerList': {
       for (const r of servers.listServers(db, rest[0])) {

@@ -12,6 +12,7 @@ import { bumpGeneration } from '../store/generation.js';
 import { DscliError, exists, formatError, notFound, RC } from './errors.js';
 
 import { parseSettings } from './words.js';
+import { expandRange, isRange } from './hostrange.js';
 
 export const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
@@ -282,6 +283,18 @@ export function setServer(db: Db, name: string, words: string[], src: PasswordSo
  * deleteServer: the controller registration goes; a machine that dscli created and that
  * pvmutl does not use goes with it, a pvmutl machine stays (without its BMC).
  */
+/**
+ * deleteServer of a name or a host range (web[01-04]): every name must be registered, or
+ * nothing is deleted (2, every unknown name listed); the rest go in one transaction.
+ */
+export function deleteServers(db: Db, word: string): void {
+  const names = isRange(word) ? expandRange(word) : [word];
+  const rows = names.map((n) => serverRow(db, n));
+  const unknown = names.filter((_, i) => !rows[i]);
+  if (unknown.length) throw notFound(`server not found: ${unknown.length > 20 ? `${unknown.slice(0, 20).join(', ')} … (${unknown.length} in all)` : unknown.join(', ')}`);
+  db.transaction(() => { for (const n of names) deleteServer(db, n); })();
+}
+
 export function deleteServer(db: Db, name: string): void {
   const row = needServer(db, name);
   db.transaction(() => {

@@ -122,7 +122,7 @@ export class Monitor {
       await this.traps.start();
       if (receiverWasDown(db)) writeServiceEvent(db, 'receiver-recovered');
     } catch (e) {
-      this.log(`the trap receiver cannot start: ${(e as Error).message}`);
+      // Said once, by the caller ("cannot start: …"), not here as well.
       writeServiceEvent(db, 'receiver-down', (e as Error).message);
       throw e;
     }

@@ -56,7 +56,7 @@ export function openDb(path: string, components: readonly SchemaComponent[], opt
   const found = memory ? 'missing' : inspect(path);
   if (found === 'missing' && !memory) {
     if (opts.readonly || !opts.create) {
-      throw new StoreError(`store not found: ${path}`);
+      throw new StoreError(`store not found: ${path}; create it with 'kanri store init', or load a description with 'kanri config apply FILE' (--db PATH or KANRI_DB names another store)`);
     }
     try {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });

@@ -30,8 +30,15 @@ export function delayFor(db: Db, op: SimOperation, machineId?: number): number {
   return settingNumber(db, [DELAY_SETTING], `sim.delay_ms.${op}`);
 }
 
-export function setDelay(db: Db, ms: number, op?: SimOperation): void {
-  putSetting(db, op ? `sim.delay_ms.${op}` : 'sim.delay_ms', String(ms));
+/** One operation's delay, or every operation's: then the per-operation delays go (they would override it). Returns the operations whose own delay was removed. */
+export function setDelay(db: Db, ms: number, op?: SimOperation): string[] {
+  return db.transaction(() => {
+    putSetting(db, op ? `sim.delay_ms.${op}` : 'sim.delay_ms', String(ms));
+    if (op) return [];
+    const own = (db.prepare("SELECT key FROM settings WHERE key LIKE 'sim.delay!_ms.%' ESCAPE '!' ORDER BY key").all() as Array<{ key: string }>).map((r) => r.key);
+    db.prepare("DELETE FROM settings WHERE key LIKE 'sim.delay!_ms.%' ESCAPE '!'").run();
+    return own.map((k) => k.slice('sim.delay_ms.'.length));
+  })();
 }
 
 /** Takes one injected fault for (machine, operation), if any, in one transaction. */
