@@ -114,7 +114,8 @@ describe('Ctrl-C at a password prompt', () => {
     const db = fixtureStore();
     const child = spawn('script', ['-qec', `${join(binaries(), 'kanri')} user add ops7`, '/dev/null'], { env: { ...process.env, KANRI_DB: db, LANG: 'C', LC_ALL: '' }, stdio: ['pipe', 'pipe', 'pipe'] });
     let shown = '';
-    const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+    // 'close', not 'exit': the last words on the terminal may still be in the pipe when the process has exited.
+    const exited = new Promise<number | null>((res) => child.once('close', (code) => res(code)));
     await new Promise<void>((res, rej) => {
       const t = setTimeout(() => rej(new Error(`no prompt: ${shown}`)), 30_000);
       child.stdout!.on('data', (d: Buffer) => {
