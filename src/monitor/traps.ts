@@ -33,7 +33,7 @@ import type { Intake } from './intake.js';
 import type { Forwarder } from './forwarding.js';
 import type { Alerts } from './alerts.js';
 import type { Counters } from './counters.js';
-import { monitorSetting, parseHostPort } from './settings.js';
+import { monitorSecret, monitorSetting, parseHostPort } from './settings.js';
 import { ReplayGuard } from './snmp-replay.js';
 import { printable } from '../util/peer-gate.js';
 
@@ -208,7 +208,7 @@ export class TrapReceiver {
     const auth = r.getAuthorizer();
     for (const c of [...auth.getCommunities()]) auth.deleteCommunity(c);
     for (const u of [...auth.getUsers()]) auth.deleteUser(u.name);
-    for (const c of monitorSetting(db, 'monitor.communities').split(',').map((x) => x.trim()).filter(Boolean)) auth.addCommunity(c);
+    for (const c of monitorSecret(db, 'monitor.communities').split(',').map((x) => x.trim()).filter(Boolean)) auth.addCommunity(c);
     for (const u of users(db)) auth.addUser(u);
   }
 
