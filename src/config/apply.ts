@@ -5,7 +5,7 @@
 import type { Db } from '../store/db.js';
 import { prepared } from '../store/statements.js';
 import {
-  type CategoryDoc, type DataCentre, type GroupDoc, type GroupSoftware, type HostSoftware, INTERFACES, allGroups, stableStringify,
+  type CategoryDoc, type DataCentre, type GroupDoc, type GroupSoftware, type HostSoftware, allGroups, stableStringify,
 } from './document.js';
 import { exportDataCentre } from './export.js';
 import { formatJobId } from '../engine/plan.js';
@@ -16,6 +16,7 @@ import { bumpGeneration } from '../store/generation.js';
 import { sealSettingValue } from '../store/settings.js';
 import { isSecretSetting } from './settings-catalogue.js';
 import { foldName } from '../domain/names.js';
+import { INTERFACES } from '../adapters/types.js';
 import { compareNames } from '../domain/paths.js';
 
 export class ApplyRefused extends Error {}

@@ -3,7 +3,7 @@ import { EXIT } from './exit-codes.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { FileError, writePrivateFile } from '../util/files.js';
 import { Document, isScalar, isSeq, parse as parseYaml, visit } from 'yaml';
-import { openStore, withStore } from '../store/db.js';
+import { openStore, withStore } from '../open-store.js';
 import { ApplyRefused, applyDataCentre } from '../config/apply.js';
 import { type PlanEntry, planLine } from '../config/plan.js';
 import { exportDataCentre } from '../config/export.js';

@@ -11,7 +11,8 @@ import { isSecretSetting, knownSetting, knownSettingKeys } from '../config/setti
 import { readSecret } from '../cli/secret-input.js';
 import { settingProblem } from '../adapters/settings.js';
 import { recordAudit } from '../store/audit.js';
-import { type Db, withStore } from '../store/db.js';
+import { type Db } from '../store/db.js';
+import { withStore } from '../open-store.js';
 import { bumpGeneration } from '../store/generation.js';
 import { getSetting, putSecretSetting, putSetting } from '../store/settings.js';
 import { didYouMean } from '../util/nearest.js';

@@ -33,7 +33,7 @@ import type { Intake } from './intake.js';
 import type { Forwarder } from './forwarding.js';
 import type { Alerts } from './alerts.js';
 import type { Counters } from './counters.js';
-import { monitorSecret, monitorSetting, parseHostPort } from './settings.js';
+import { monitorSetting, parseHostPort } from './settings.js';
 import { ReplayGuard } from './snmp-replay.js';
 import { printable } from '../util/peer-gate.js';
 
@@ -208,7 +208,7 @@ export class TrapReceiver {
     const auth = r.getAuthorizer();
     // Opened before anything is replaced: a key file that cannot be read leaves the receiver
     // as it was (the reload is reported as failed) rather than with no community at all.
-    const communities = monitorSecret(db, 'monitor.communities').split(',').map((x) => x.trim()).filter(Boolean);
+    const communities = monitorSetting(db, 'monitor.communities').split(',').map((x) => x.trim()).filter(Boolean);
     const v3 = users(db);
     for (const c of [...auth.getCommunities()]) auth.deleteCommunity(c);
     for (const u of [...auth.getUsers()]) auth.deleteUser(u.name);

@@ -11,7 +11,6 @@ import { TtlCache } from '../util/cache.js';
 import { SecretError } from './errors.js';
 
 // Defined with the store's errors, so that a front end can recognise it without loading crypto.
-export { SecretError };
 
 const KEY_BYTES = 32;
 /** Key files read; a long-running process reads the file again after ten minutes. */

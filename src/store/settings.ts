@@ -23,12 +23,6 @@ export function openSettingValue(db: Db, key: string, stored: string): string {
   return openSecret(db, stored, purpose(key));
 }
 
-/** A secret setting in clear, or undefined when it is not set. */
-export function getSecretSetting(db: Db, key: string): string | undefined {
-  const v = getSetting(db, key);
-  return v === undefined ? undefined : openSettingValue(db, key, v);
-}
-
 export function putSecretSetting(db: Db, key: string, plaintext: string): void {
   putSetting(db, key, sealSettingValue(db, key, plaintext));
 }
