@@ -2,7 +2,7 @@
 // the machine's, the group's, the global one, the default (adapters/settings.ts), checked
 // against the declared type, so that a bad value is a configuration error naming the key.
 import type { Db } from '../store/db.js';
-import { getSetting } from '../store/settings.js';
+import { getSetting, openSettingValue } from '../store/settings.js';
 import { declaredSetting, driverSettingLookup, settingProblem } from './settings.js';
 import { DriverError, type SettingSpec } from './types.js';
 
@@ -44,6 +44,7 @@ export class SettingReader {
     if (s.scope === 'global') {
       v = getSetting(this.db, s.key);
       if (v === undefined || v === '') v = s.default === undefined ? undefined : String(s.default);
+      else if (s.type === 'secret') v = openSettingValue(this.db, s.key, v);
     } else {
       v = this.lookup(s);
       if (v === '') v = undefined;
@@ -119,6 +120,8 @@ export function settingText(db: Db, specs: readonly SettingSpec[], key: string):
   // sim.delay_ms.power-on unset: sim.delay_ms says it for every operation.
   if ((v === undefined || v === '') && base) v = getSetting(db, at = base);
   if (v === undefined || v === '') return spec.default === undefined ? undefined : String(spec.default);
+  // A secret global setting (monitor.communities) is stored only sealed: opened here, for every reader.
+  if (spec.type === 'secret') v = openSettingValue(db, at, v);
   const problem = settingProblem(spec, v);
   if (problem) throw new DriverError(`setting ${at} ${problem}`, { layer: 'configuration' });
   return v;

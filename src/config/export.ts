@@ -5,6 +5,8 @@ import { hostRef, volumesOf } from '../engine/refs.js';
 import { controllerSetting } from '../adapters/registry.js';
 import { type Owner, plainDriverSettings } from '../adapters/settings.js';
 import { prepared } from '../store/statements.js';
+import { openSettingValue } from '../store/settings.js';
+import { isSecretSetting } from './settings-catalogue.js';
 import {
   type CategoryDoc, type DataCentre, type Drivers, type GroupDoc, type GroupSoftware, type HostSoftware,
   type Interface, type MachineDoc, type SlotSoftware, canonical,
@@ -163,7 +165,9 @@ export function exportDataCentre(db: Db): DataCentre {
   });
 
   const settings: Record<string, string> = {};
-  for (const s of prepared(db, 'SELECT key, value FROM settings').all() as Row[]) settings[s.key] = s.value;
+  // A secret setting in clear, as a file gives it; compactDocument leaves it out of an export
+  // without --with-secrets, and apply seals it again.
+  for (const s of prepared(db, 'SELECT key, value FROM settings').all() as Row[]) settings[s.key] = isSecretSetting(s.key) ? openSettingValue(db, s.key, s.value) : s.value;
 
   return canonical({
     kanri: 1,

@@ -37,6 +37,11 @@ export function knownSetting(key: string): KnownSetting | undefined {
   return byKey().get(key);
 }
 
+/** A global setting kept only sealed (type secret): never on argv, out of an export without --with-secrets. */
+export function isSecretSetting(key: string): boolean {
+  return knownSetting(key)?.spec.type === 'secret';
+}
+
 export function knownSettingKeys(): string[] {
   return [...byKey().keys()];
 }

@@ -59,7 +59,7 @@ export async function runKanri(args: string[]): Promise<number> {
   config.command('export')
     .description('write the store as YAML')
     .option('-o, --output <file>', 'write to FILE instead of standard output')
-    .option('--with-secrets', "include the accounts' password hashes (refused on a terminal)")
+    .option('--with-secrets', "include the accounts' password hashes and the secret settings in clear (refused on a terminal)")
     .addHelpText('after', helpTail('kanri config export -o backup.yaml', [EXIT.OK, EXIT.USAGE, EXIT.NOT_ADMIN, EXIT.STORE, EXIT.OUTPUT]))
     .action(async (opts: { output?: string; withSecrets?: boolean }) => { code = (await import('./config-cli.js')).configExport(dbPath(), opts.output, !!opts.withSecrets); });
 
@@ -71,9 +71,9 @@ export async function runKanri(args: string[]): Promise<number> {
   settings.command('get <key>').description("a setting's value (its default when it is not set)")
     .addHelpText('after', helpTail('kanri settings get monitor.listen', READS))
     .action(async (key: string) => { code = (await import('./settings-cli.js')).settingsGet(dbPath(), key); });
-  settings.command('set <key> <value>').description('set a setting, checked as kanri config check checks it; audited')
+  settings.command('set <key> [value]').description('set a setting, checked as kanri config check checks it; audited. A secret one (monitor.communities) is read from standard input or a prompt, never from argv')
     .addHelpText('after', helpTail('kanri settings set monitor.listen 127.0.0.1:1162', WRITES))
-    .action(async (key: string, value: string) => { code = (await import('./settings-cli.js')).settingsSet(dbPath(), key, value); });
+    .action(async (key: string, value: string | undefined) => { code = await (await import('./settings-cli.js')).settingsSet(dbPath(), key, value); });
   settings.command('unset <key>').description('remove a setting: its default applies again; audited')
     .addHelpText('after', helpTail('kanri settings unset monitor.listen', WRITES))
     .action(async (key: string) => { code = (await import('./settings-cli.js')).settingsUnset(dbPath(), key); });

@@ -22,7 +22,7 @@ const g = (key: string, type: SettingSpec['type'], description: string, extra: P
 
 export const MONITOR_SETTINGS: readonly SettingSpec[] = [
   g('monitor.listen', 'string', 'UDP address:port the SNMP trap receiver listens on', { default: '0.0.0.0:162' }),
-  g('monitor.communities', 'string', 'SNMP v1/v2c communities accepted, comma-separated', { default: 'public' }),
+  g('monitor.communities', 'secret', 'SNMP v1/v2c communities accepted, comma-separated; stored sealed (kanri settings set monitor.communities < file)', { default: 'public' }),
   g('monitor.trap_relays', 'string', 'addresses (comma-separated) of SNMP relays whose v1/v2c traps are taken for any machine their payload names (PET GUID, agent address); other v1/v2c traps are taken only from a machine\'s registered address', { default: '' }),
   g('monitor.trap_any_source', 'boolean', 'take v1/v2c traps from any address and match the machine by their payload (spoofable: a community is no secret)', { default: false }),
   g('monitor.trap_sources', 'string', "enterprise OIDs of agent traps and the catalogue source each one reports, 'OID=Source;OID=Source' (specific trap = event ID)"),

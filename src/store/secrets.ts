@@ -36,6 +36,8 @@ export function keyFileFor(db: Db, env: NodeJS.ProcessEnv = process.env): string
 const SEALED = [
   'SELECT count(*) AS n FROM machines WHERE bmc_secret IS NOT NULL',
   'SELECT count(*) AS n FROM driver_settings WHERE sealed = 1',
+  // Secret global settings (store/settings.ts) are kept in the settings table in sealed form.
+  "SELECT count(*) AS n FROM settings WHERE value LIKE 'v1:%:%:%'",
 ];
 
 export function sealedValues(db: Db): number {
