@@ -11,6 +11,7 @@ import { StoreError, storeProblem } from './errors.js';
 import { busyTimeoutProblem, busyTimeoutSeconds } from './busy.js';
 import { registerNameFunctions } from '../domain/names.js';
 import { openSqlite } from './sqlite.js';
+import { isStoreUri, parsePostgresUri } from './location.js';
 
 export type Db = Database.Database;
 export { StoreError };
@@ -49,6 +50,8 @@ function inspect(path: string): 'missing' | 'empty' | 'file' {
 }
 
 export function openStore(path: string, opts: OpenOptions = {}): Db {
+  // A URI is never a path: checked before anything could create a directory from it.
+  if (isStoreUri(path)) return openPostgres(path, opts);
   const memory = path === ':memory:';
   const found = memory ? 'missing' : inspect(path);
   if (found === 'missing' && !memory) {
@@ -90,6 +93,11 @@ export function openStore(path: string, opts: OpenOptions = {}): Db {
     throw new StoreError(storeProblem(err, path) ?? `cannot open store ${path}: ${(err as Error).message}`);
   }
   return db;
+}
+
+function openPostgres(uri: string, _opts: OpenOptions): Db {
+  const loc = parsePostgresUri(uri);
+  throw new StoreError(`store ${loc.uri}: PostgreSQL stores are not supported by this kanri yet`);
 }
 
 export function schemaVersion(db: Db): number {
