@@ -25,6 +25,8 @@ declare -A want=(
   [openssl]=openssl
   [redfishtool]=redfishtool
   [curl]=curl
+  # libpq's headers and pg_config: npm's libpq (the PostgreSQL store's client) builds against them.
+  [pg_config]=libpq-dev
 )
 # Python peers are modules of Debian's interpreter, not commands on PATH: the mail peer, and
 # what the Redfish peers (../shared/peers/redfish: sushy-tools, the DMTF mockup server) import.
@@ -41,6 +43,8 @@ missing=()
 for cmd in "${!want[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/bin/$cmd" ] || [ -x "/usr/sbin/$cmd" ] || missing+=("${want[$cmd]}")
 done
+# The PostgreSQL server is not on PATH: Debian keeps it under /usr/lib/postgresql/<major>/bin.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 for mod in "${!want_py[@]}"; do
   /usr/bin/python3 -c "import $mod" >/dev/null 2>&1 || missing+=("${want_py[$mod]}")
 done
