@@ -12,6 +12,7 @@ import { busyTimeoutProblem, busyTimeoutSeconds } from './busy.js';
 import { registerNameFunctions } from '../domain/names.js';
 import { openSqlite } from './sqlite.js';
 import { isStoreUri, parsePostgresUri } from './location.js';
+import { connectPostgres } from './postgres.js';
 
 export type Db = Database.Database;
 export { StoreError };
@@ -95,9 +96,27 @@ export function openStore(path: string, opts: OpenOptions = {}): Db {
   return db;
 }
 
-function openPostgres(uri: string, _opts: OpenOptions): Db {
+function openPostgres(uri: string, opts: OpenOptions): Db {
   const loc = parsePostgresUri(uri);
-  throw new StoreError(`store ${loc.uri}: PostgreSQL stores are not supported by this kanri yet`);
+  const badTimeout = busyTimeoutProblem();
+  if (badTimeout) throw new StoreError(badTimeout);
+  const pg = connectPostgres(loc, { readonly: !!opts.readonly, timeoutMs: busyTimeoutSeconds() * 1000 });
+  const db = pg as unknown as Db;
+  try {
+    if (pg.schemaVersion() === 0 && (opts.readonly || !opts.create)) {
+      const empty = Number((db.prepare("SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = current_schema()").get() as { n: number }).n) === 0;
+      throw new StoreError(empty ? `store not found: ${loc.uri} holds no kanri store (create it with kanri store init)` : `store ${loc.uri} is not a kanri store (its database holds other tables)`);
+    }
+    if (!opts.readonly) {
+      db.transaction(() => pg.prelude()).immediate();
+      migrate(db);
+    }
+  } catch (err) {
+    pg.close();
+    if (err instanceof StoreError) throw err;
+    throw new StoreError(storeProblem(err, loc.uri) ?? `cannot open store ${loc.uri}: ${(err as Error).message}`);
+  }
+  return db;
 }
 
 export function schemaVersion(db: Db): number {
