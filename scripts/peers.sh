@@ -27,6 +27,10 @@ declare -A want=(
   [curl]=curl
   # libpq's headers and pg_config: npm's libpq (the PostgreSQL store's client) builds against them.
   [pg_config]=libpq-dev
+  [upsd]=nut-server
+  [ping]=iputils-ping
+  [upsc]=nut-client
+  [chromium]=chromium
 )
 # Python peers are modules of Debian's interpreter, not commands on PATH: the mail peer, and
 # what the Redfish peers (../shared/peers/redfish: sushy-tools, the DMTF mockup server) import.

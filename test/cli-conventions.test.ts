@@ -210,7 +210,8 @@ describe('completion', () => {
     const r = spawnSync('bash', ['-c', `eval "$(kanri completion bash)"; COMP_WORDS=(pvmutl list server Sh); COMP_CWORD=3; _kanri_complete; printf '%s\\n' "\${COMPREPLY[@]}"`],
       { encoding: 'utf8', env: { ...process.env, KANRI_DB: db, PATH: `${binaries()}:${process.env.PATH}` } });
     expect(r.stdout.split('\n')).toContain('Shop/Web');
-  });
+    // About sixty processes in turn: a loaded machine needs more than the default 30 s.
+  }, 120_000);
 });
 
 describe('legacy slips', () => {

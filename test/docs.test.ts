@@ -27,7 +27,7 @@ describe('documentation', () => {
 
   it('kanri(1) documents every kanri command', () => {
     const kman = readFileSync(join(ROOT, 'man', 'kanri.1'), 'utf8');
-    for (const c of ['config apply', 'config check', 'config export', 'user add', 'user list', 'job show', 'job watch', 'completion', '\\-\\-json', 'demo', 'lb sync']) expect(kman).toContain(c);
+    for (const c of ['config apply', 'config check', 'config export', 'user add', 'user list', 'job show', 'job watch', 'completion', '\\-\\-json', 'demo', 'lb sync', 'serve', 'token create', 'token revoke', 'status', 'kanri-serve.service']) expect(kman).toContain(c);
   });
 
   it("the README's command reference lists --version, help, --json and completion", () => {

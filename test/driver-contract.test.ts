@@ -34,7 +34,7 @@ describe('config check and apply know the drivers', () => {
     const f = write(withWebPower('libvrt'));
     const r = run('kanri', ['config', 'check', f]);
     expect(r.code).toBe(1);
-    expect(r.err).toContain(`${f}: group Shop\\Web: drivers.power: unknown driver 'libvrt' (did you mean libvirt?) (known: sim, ipmi, local, ssh, redfish, libvirt, haproxy, ovsdb, snmp, iscsi-tgt)\n`);
+    expect(r.err).toContain(`${f}: group Shop\\Web: drivers.power: unknown driver 'libvrt' (did you mean libvirt?) (known: sim, ipmi, local, ssh, redfish, libvirt, haproxy, ovsdb, snmp, iscsi-tgt, wol)\n`);
     const db = fixtureStore();
     const before = storeDigest(db);
     expect(run('kanri', ['config', 'apply', f], { db }).code).toBe(1);
@@ -44,7 +44,7 @@ describe('config check and apply know the drivers', () => {
   it('a deploy-only driver on the power interface is exit 1, naming the group and what it serves', () => {
     const r = run('kanri', ['config', 'check', write(withWebPower('local'))]);
     expect(r.code).toBe(1);
-    expect(r.err).toContain('group Shop\\Web: drivers.power: the local driver does not serve the power interface (it serves deploy; power is served by sim, ipmi, redfish, libvirt)\n');
+    expect(r.err).toContain('group Shop\\Web: drivers.power: the local driver does not serve the power interface (it serves deploy; power is served by sim, ipmi, redfish, libvirt, wol)\n');
   });
 
   it('a machine\'s own driver is checked the same way, with a near name suggested', () => {
@@ -87,7 +87,7 @@ describe('a job checks every driver it will use before its first step', () => {
     const r = await pvmutl(db, ['add', 'Bare', 'pb1']);
     expect(r).toEqual({
       code: 6, out: '',
-      err: "pvmutl: MoveFromPoolToGroup cannot start: the local driver does not serve the power interface (it serves deploy; power is served by sim, ipmi, redfish, libvirt) (step 'Start machine' for pb1)\n",
+      err: "pvmutl: MoveFromPoolToGroup cannot start: the local driver does not serve the power interface (it serves deploy; power is served by sim, ipmi, redfish, libvirt, wol) (step 'Start machine' for pb1)\n",
     });
     expect(storeDigest(db)).toBe(before);
   });
@@ -98,7 +98,7 @@ describe('a job checks every driver it will use before its first step', () => {
     const before = storeDigest(db);
     const r = await pvmutl(db, ['add', 'Bare', 'pb1']);
     expect(r.code).toBe(6);
-    expect(r.err).toBe("pvmutl: MoveFromPoolToGroup cannot start: unknown power driver 'libvrt' (known: sim, ipmi, local, ssh, redfish, libvirt, haproxy, ovsdb, snmp, iscsi-tgt) for pb1\n");
+    expect(r.err).toBe("pvmutl: MoveFromPoolToGroup cannot start: unknown power driver 'libvrt' (known: sim, ipmi, local, ssh, redfish, libvirt, haproxy, ovsdb, snmp, iscsi-tgt, wol) for pb1\n");
     expect(storeDigest(db)).toBe(before);
   });
 
@@ -140,7 +140,7 @@ describe('driver declarations', () => {
   it('the registry answers what keeps a driver from serving, without loading it', () => {
     const d = openStore(':memory:');
     try {
-      expect(driverProblems(d, 'local', 'power', null)).toEqual([{ kind: 'not-serving', message: 'the local driver does not serve the power interface (it serves deploy; power is served by sim, ipmi, redfish, libvirt)' }]);
+      expect(driverProblems(d, 'local', 'power', null)).toEqual([{ kind: 'not-serving', message: 'the local driver does not serve the power interface (it serves deploy; power is served by sim, ipmi, redfish, libvirt, wol)' }]);
       expect(driverProblems(d, 'nope', 'vm', null)[0]!.kind).toBe('unknown');
       expect(driverProblems(d, 'sim', 'vm', null)).toEqual([]);
     } finally {
@@ -163,7 +163,7 @@ describe('driver declarations', () => {
     const s = run('kanri', ['driver', 'show', 'ipmi']);
     expect(s.out).toMatch(/^ {2}ipmi\.deadline_s +global +number +default 10 +/m);
     const u = run('kanri', ['driver', 'show', 'ipmj']);
-    expect(u).toMatchObject({ code: 2, err: "kanri: unknown driver 'ipmj' (did you mean ipmi?) (known: sim, ipmi, local, ssh, redfish, libvirt, haproxy, ovsdb, snmp, iscsi-tgt)\n" });
+    expect(u).toMatchObject({ code: 2, err: "kanri: unknown driver 'ipmj' (did you mean ipmi?) (known: sim, ipmi, local, ssh, redfish, libvirt, haproxy, ovsdb, snmp, iscsi-tgt, wol)\n" });
   });
 });
 

@@ -38,6 +38,19 @@ describe('Engine.run', () => {
     expect(q(path, "SELECT origin, command FROM jobs WHERE id = 1")).toEqual([{ origin: 'test', command: 'engine-service test' }]);
   });
 
+  it('a peer\'s control bytes reach the journal and the result escaped, never as terminal sequences', async () => {
+    const path = fixtureStore(ENGINE_DC);
+    await withDb(path, async (db) => {
+      db.prepare("INSERT INTO sim_faults (machine, operation, remaining, message) VALUES ('pb1', 'power-on', 1, ?)").run('no\x1b[2J answer\nFAKE: ok\r');
+      const r = await new Engine(db).run({ action: 'add', group: 'Bare', machine: 'pb1' }, opts);
+      expect(r.jobs[0]!.error).toBe('sim: power-on on pb1: no\\x1b[2J answer\\nFAKE: ok\\r');
+    });
+    const [job] = q(path, 'SELECT error FROM jobs WHERE id = 1') as Array<{ error: string }>;
+    expect(job!.error).not.toMatch(/[\x00-\x1f]/);
+    const steps = q(path, "SELECT output FROM job_steps WHERE job_id = 1 AND status = 'failed'") as Array<{ output: string }>;
+    expect(steps[0]!.output).toBe('error: sim: power-on on pb1: no\\x1b[2J answer\\nFAKE: ok\\r\n');
+  });
+
   it('refuses with a reason, writing nothing', async () => {
     const path = fixtureStore(ENGINE_DC);
     await withDb(path, async (db) => {

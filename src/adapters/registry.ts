@@ -18,12 +18,13 @@ import { REDFISH } from './redfish/spec.js';
 import { SIM } from './sim/spec.js';
 import { SNMP } from './snmp/spec.js';
 import { SSH } from './ssh/spec.js';
+import { WOL } from './wol/spec.js';
 import {
   type Driver, type DriverContext, DriverError, type DriverInterface, type DriverSpec, type InfoInterface, type InterfaceMap,
   type InterfaceName, type MachineRef, type PowerInterface, type SettingSpec, notSupported,
 } from './types.js';
 
-export const DRIVER_SPECS: readonly DriverSpec[] = [SIM, IPMI, LOCAL, SSH, REDFISH, LIBVIRT, HAPROXY, OVSDB, SNMP, ISCSI_TGT];
+export const DRIVER_SPECS: readonly DriverSpec[] = [SIM, IPMI, LOCAL, SSH, REDFISH, LIBVIRT, HAPROXY, OVSDB, SNMP, ISCSI_TGT, WOL];
 export const KNOWN_DRIVERS: readonly string[] = DRIVER_SPECS.map((s) => s.name);
 
 const byName = new Map(DRIVER_SPECS.map((s) => [s.name, s]));
@@ -257,4 +258,15 @@ export function controllerPowers(type: string): boolean {
 /** Whether a driver reads a controller registration (it cannot serve a machine that has none). */
 export function needsController(driver: string): boolean {
   return !!byName.get(driver)?.settings.some((s) => s.scope === 'controller');
+}
+
+/**
+ * A long-running front end (kanri serve) asks the controller drivers to keep the sessions of
+ * read-only calls open for the next call (IPMI: one round trip per power status instead of a
+ * login). Resolves with what closes them when the process stops.
+ */
+export async function keepControllerSessionsWarm(): Promise<() => Promise<void>> {
+  const { keepSessionsWarm, closeWarmSessions } = await import('../ipmi/session.js');
+  keepSessionsWarm();
+  return closeWarmSessions;
 }

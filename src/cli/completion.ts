@@ -23,15 +23,16 @@ const DSCLI_SETTINGS = ['fanout=', 'timeout=', 'retries=', 'wait=', 'via='];
 // Kept in step with kanri's commands by a test that compares it with `kanri help`.
 const KANRI: Record<string, string[]> = {
   '': ['config', 'store', 'user', 'register-master', 'vmserver', 'suspend', 'vm', 'pool', 'sim', 'ssh', 'redfish', 'driver', 'lb', 'software',
-    'machine', 'events', 'monitor', 'event', 'policy', 'job', 'completion', 'demo', 'pvmutl', 'dscli', 'help'],
+    'machine', 'events', 'monitor', 'schedule', 'alert', 'event', 'policy', 'job', 'status', 'serve', 'token', 'completion', 'demo', 'pvmutl', 'dscli', 'help'],
   config: ['apply', 'check', 'export'], store: ['init'], user: ['add', 'list', 'disable', 'enable'],
   vmserver: ['list', 'collect', 'watch', 'failover', 'evacuate', 'balance', 'power-save'], vm: ['delete'], pool: ['add'],
   sim: ['fail', 'clear', 'delay', 'show'], ssh: ['trust', 'forget', 'known'], redfish: ['trust', 'forget'],
   driver: ['list', 'show', 'secret'], lb: ['sync'], software: ['collect'], machine: ['list', 'reset'],
-  monitor: ['run', 'status', 'user'], event: ['raise'], policy: ['templates', 'explain'], job: ['list', 'show', 'watch'], completion: ['bash', 'zsh'],
+  monitor: ['run', 'status', 'user'], schedule: ['add', 'list', 'remove'], alert: ['command', 'destination', 'list'], event: ['raise'], policy: ['templates', 'explain'], job: ['list', 'show', 'watch'], completion: ['bash', 'zsh'],
+  token: ['create', 'list', 'revoke'],
 };
 /** The drivers `kanri driver show` names (the registry is not loaded for a Tab press; a test compares). */
-const DRIVERS = ['sim', 'ipmi', 'local', 'ssh', 'redfish', 'libvirt', 'haproxy', 'ovsdb', 'snmp', 'iscsi-tgt'];
+const DRIVERS = ['sim', 'ipmi', 'local', 'ssh', 'redfish', 'libvirt', 'haproxy', 'ovsdb', 'snmp', 'iscsi-tgt', 'wol'];
 
 function openNames(env: NodeJS.ProcessEnv): Database.Database | undefined {
   try {
@@ -73,6 +74,11 @@ export function candidates(name: string, words: string[], env: NodeJS.ProcessEnv
     if (sub === 'vmserver' && ['failover', 'evacuate', 'collect', 'watch'].includes(words[1]!)) return names(db, 'SELECT name AS n FROM machines');
     if ((sub === 'vmserver' && ['balance', 'power-save'].includes(words[1]!)) || sub === 'lb' || (sub === 'pool' && words.length === 2)) return names(db, GROUP_PATHS);
     if (sub === 'suspend' && words.length === 1) return names(db, GROUP_PATHS);
+    if (sub === 'schedule' && words[1] === 'add') return words.length === 2 ? names(db, GROUP_PATHS) : words.length === 3 ? ['poweron', 'shutdown', 'reboot'] : ['--at', '--run-late'];
+    if (sub === 'alert' && (words[1] === 'command' || words[1] === 'destination') && words.length === 2) return words[1] === 'command' ? ['set', 'remove'] : ['add', 'remove'];
+    if (sub === 'alert' && words[1] === 'command' && words.length === 3) return names(db, 'SELECT name AS n FROM policies');
+    if (sub === 'alert' && words[1] === 'destination' && words[2] === 'remove') return names(db, 'SELECT name AS n FROM alert_destinations');
+    if (sub === 'schedule' && words[1] === 'remove') return names(db, 'SELECT CAST(id AS TEXT) AS n FROM schedules ORDER BY id');
     if (sub === 'driver' && (words[1] === 'show' || (words[1] === 'secret' && words.length === 2))) return DRIVERS;
     return [];
   } finally {

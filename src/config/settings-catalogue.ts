@@ -3,6 +3,7 @@
 import { DRIVER_SPECS } from '../adapters/registry.js';
 import type { SettingSpec } from '../adapters/types.js';
 import { MONITOR_SETTINGS } from '../monitor/settings.js';
+import { SERVE_SETTINGS } from '../serve/settings.js';
 
 export const CORE_SETTINGS: readonly SettingSpec[] = [
   { key: 'engine.parallel', scope: 'global', type: 'integer', min: 1, max: 1024, default: 64, description: 'jobs one change runs at the same time' },
@@ -15,6 +16,7 @@ export const CORE_SETTINGS: readonly SettingSpec[] = [
   { key: 'dscli.retries', scope: 'global', type: 'integer', min: 0, max: 5, default: 2, description: 'retransmissions of one request' },
   { key: 'dscli.ssh_wait_s', scope: 'global', type: 'number', min: 0, max: 3600, default: 300, description: 'how long shutdownOs via=ssh reads the power state for off after the shutdown command (s; wait= overrides)' },
   ...MONITOR_SETTINGS,
+  ...SERVE_SETTINGS,
 ];
 
 export interface KnownSetting { spec: SettingSpec; owner: string }

@@ -108,3 +108,22 @@ export function groupPathParts(db: Db, groupId: number): string[] {
   }
   return parts;
 }
+
+/** Every group's path (Category\\Group), read in two queries: for listings of many machines. */
+export function allGroupPaths(db: Db): Map<number, string> {
+  const cats = new Map((db.prepare('SELECT id, name, parent_id FROM categories').all() as Array<{ id: number; name: string; parent_id: number | null }>).map((c) => [c.id, c]));
+  const catPath = new Map<number, string>();
+  const pathOf = (id: number): string => {
+    const known = catPath.get(id);
+    if (known !== undefined) return known;
+    const c = cats.get(id)!;
+    const p = c.parent_id === null ? c.name : `${pathOf(c.parent_id)}\\${c.name}`;
+    catPath.set(id, p);
+    return p;
+  };
+  const out = new Map<number, string>();
+  for (const g of db.prepare('SELECT id, name, category_id FROM groups').all() as Array<{ id: number; name: string; category_id: number | null }>) {
+    out.set(g.id, g.category_id === null ? g.name : `${pathOf(g.category_id)}\\${g.name}`);
+  }
+  return out;
+}

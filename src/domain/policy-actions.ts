@@ -21,6 +21,8 @@ export const POLICY_ACTIONS: Record<string, string> = {
   'vms-failover-all': 'VMS 操作 / VMS 上の全 VM 移動 (Failover)',
   'vms-power-save': 'VMS 操作 / VMS のパワーセーブ (省電力化)',
   'vms-load-balance': 'VMS 操作 / VMS ロードバランス',
+  'alert-command': '通報 / コマンド実行',
+  'alert-notify': '通報 / 通報先グループへの通報 (メール、SNMP トラップ)',
   'none': 'なにもしない',
 };
 

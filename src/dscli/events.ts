@@ -5,6 +5,15 @@ import { formatError, notFound, RC } from './errors.js';
 import { parseSettings, serverRow } from './registry.js';
 import type { Out } from './ops.js';
 
+export interface AlertRow { id: number; time: string; server: string; source: string; kind: string; severity: string; event: string; message: string }
+
+/** Received alerts, newest first (of one machine, at most `count`). */
+export function alertRows(db: Db, machineId?: number, count?: number): AlertRow[] {
+  return db.prepare(`SELECT a.id, a.time, coalesce(m.name, '-') AS server, a.source, a.kind, a.severity, a.event, a.message
+    FROM dscli_alerts a LEFT JOIN machines m ON m.id = a.machine_id
+    WHERE (? IS NULL OR a.machine_id = ?) ORDER BY a.id DESC LIMIT ?`).all(machineId ?? null, machineId ?? null, count ?? -1) as AlertRow[];
+}
+
 export function getAlertListCmd(db: Db, args: string[], out: Out): number {
   let name: string | undefined, count: number | undefined;
   for (const a of args) {
@@ -18,9 +27,7 @@ export function getAlertListCmd(db: Db, args: string[], out: Out): number {
     if (!r) throw notFound(`server not found: ${name}`);
     machineId = r.id;
   }
-  const rows = db.prepare(`SELECT a.id, a.time, coalesce(m.name, '-') AS server, a.source, a.kind, a.severity, a.event, a.message
-    FROM dscli_alerts a LEFT JOIN machines m ON m.id = a.machine_id
-    WHERE (? IS NULL OR a.machine_id = ?) ORDER BY a.id DESC LIMIT ?`).all(machineId ?? null, machineId ?? null, count ?? -1) as Array<Record<string, string | number>>;
+  const rows = alertRows(db, machineId, count);
   for (const r of rows) {
     if (out.json) out.out(JSON.stringify(r) + '\n');
     else out.out(`${r.time} ${r.server} ${r.severity} ${r.event || '-'} ${r.message}\n`);

@@ -6,6 +6,7 @@ import { L } from '../cli/locale.js';
 import { bindInterface, driverNameFor, driverProblems, loadDriver } from '../adapters/registry.js';
 import type { DriverContext, InterfaceName, MachineRef } from '../adapters/types.js';
 import type { Db } from '../store/db.js';
+import { printableLine, printableText } from '../util/peer-gate.js';
 import { refuse } from './errors.js';
 import { writeJobEvent } from './events.js';
 import { type JobOutcome, endStep, finishJob, markStarted, setPhase, startStep } from './job-state.js';
@@ -143,7 +144,9 @@ export class JobRunner {
         setPhase(db, job.id, step.name, Math.min(99, Math.floor((100 * done) / steps.length)));
         this.onStep?.({ jobId: job.id, n: i + 1, of: steps.length, name: step.name, target, elapsedMs: Date.now() - t0 });
         let output = '';
-        const log = (line: string): void => { if (output.length < MAX_OUTPUT) output += line + '\n'; };
+        // What a driver passes on (a script's output, a peer's error text) reaches the journal and
+        // a terminal: control bytes are shown escaped, never interpreted.
+        const log = (line: string): void => { if (output.length < MAX_OUTPUT) output += printableText(line) + '\n'; };
         if (signal.aborted) {
           endStep(db, job.id, seq, 'canceled', output + 'canceled before the step started\n');
           Object.assign(result, { outcome: 'canceled', failedStep: step.name });
@@ -168,7 +171,7 @@ export class JobRunner {
             Object.assign(result, { outcome: 'canceled', failedStep: step.name });
             break;
           }
-          endStep(db, job.id, seq, 'failed', output + `error: ${(err as Error).message}\n`);
+          endStep(db, job.id, seq, 'failed', output + `error: ${printableLine((err as Error).message)}\n`);
           const fb = fallbacks.findIndex((f) => f.after === step.no);
           if (fb >= 0) {
             // The fallback path replaces what was left of the plan (spec §9.10).
@@ -176,14 +179,14 @@ export class JobRunner {
             steps = [...steps.slice(0, i + 1), ...taken!.steps];
             continue;
           }
-          Object.assign(result, { outcome: 'failed', failedStep: step.name, error: (err as Error).message });
+          Object.assign(result, { outcome: 'failed', failedStep: step.name, error: printableLine((err as Error).message) });
           break;
         }
       }
       if (bound.dst && plan.vm) result.machine = bound.dst.name;
       return result;
     } catch (err) {
-      Object.assign(result, { outcome: 'failed', error: (err as Error).message });
+      Object.assign(result, { outcome: 'failed', error: printableLine((err as Error).message) });
       return result;
     } finally {
       this.watch.remove(job.id);

@@ -21,6 +21,8 @@ export interface ChangeHooks {
   onHeld?(jobIds: number[], blockers: Resource[]): void;
   /** Called as each step starts. */
   onStep?(p: StepProgress): void;
+  /** Called once the change is accepted and its jobs exist (before any runs): a front end that answers at once (the HTTP API) names them. */
+  onAccepted?(jobIds: number[], parentId: number | null): void;
 }
 
 export interface ChangeResult {
@@ -91,6 +93,7 @@ export class Engine {
     if (submitted === 'canceled') return { jobs: [], canceledWhileHeld: true };
     planned.accepted?.();
     const { jobs, parentId } = submitted;
+    hooks.onAccepted?.(jobs.map((j) => j.id), parentId);
     const runner = new JobRunner(db, this.watch, hooks.onStep);
     const parentEvent = { group: jobs[0]?.plan.src.group?.path ?? '', machine: '' };
     if (parentId !== null) writeJobEvent(db, planned.parent!.sequence, 'start', { jobId: parentId, ...parentEvent });

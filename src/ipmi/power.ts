@@ -117,5 +117,5 @@ export async function power(target: BmcTarget, action: PowerAction, o: PowerOpti
   const waitMs = o.wait ? (typeof o.wait === 'object' ? o.wait.deadlineMs ?? 60_000 : 60_000) : 0;
   // The wait has its own deadline on top of the per-BMC deadline for the commands.
   const deadline = o.deadline ?? started + (o.deadlineMs ?? 10_000) + waitMs;
-  return withSession(target, { ...o, deadline, privilege: o.privilege ?? NEEDS[action] }, (s) => runPower(s, action, o, started));
+  return withSession(target, { ...o, deadline, privilege: o.privilege ?? NEEDS[action], warm: action === 'status' }, (s) => runPower(s, action, o, started));
 }

@@ -1,6 +1,7 @@
 // RMCP+ session: discovery (Get Channel Authentication Capabilities, Get Channel Cipher
 // Suites), Open Session, RAKP 1–4, privilege negotiation, authenticated/encrypted
 // commands, and a Close Session that is sent on every way out.
+import { createHash } from 'node:crypto';
 import {
   additionalKey, authHash, random, CIPHER_SUITES, isSupportedSuite, rakp2AuthCode, rakp3AuthCode, rakp4Icv,
   safeEqual, sessionIntegrityKey, userKey, type CipherSuite, type RakpParams,
@@ -62,6 +63,12 @@ export interface SessionOptions {
    * simulator among them) grant whatever role is asked for in a name-only lookup.
    */
   verifyPrivilege?: boolean;
+  /**
+   * The call only reads (power status): a long-running process that keeps sessions warm
+   * (keepSessionsWarm) may run it in a session left open by an earlier call, and on a
+   * failure there runs it again in a new session. Never set for a change.
+   */
+  warm?: boolean;
 }
 
 export interface ProbeResult {
@@ -248,6 +255,17 @@ export class Session {
 
   get deadline(): number {
     return this.c.deadline;
+  }
+
+  /** A warm session taken up by a new call: that call's limits and cancel signal from now on. */
+  rebind(o: SessionOptions, deadline: number): void {
+    this.c.deadline = deadline;
+    // What the new call sent is counted from zero (the attempts dscli --json reports).
+    this.sent = 0;
+    this.c.timeoutMs = o.timeoutMs ?? 1000;
+    this.c.retries = o.retries ?? 2;
+    if (o.signal) this.c.signal = o.signal;
+    else delete this.c.signal;
   }
 
   private err(layer: ConstructorParameters<typeof IpmiError>[0], msg: string, extra: Partial<ConstructorParameters<typeof IpmiError>[2]> = {}): IpmiError {
@@ -552,6 +570,44 @@ function cmdName(netFn: number, cmd: number): string {
   return `netFn ${hex(netFn)} cmd ${hex(cmd)}`;
 }
 
+// ---- warm sessions ----------------------------------------------------------------------
+// A long-running process (kanri serve) keeps the session of a read-only call open for the
+// next one on the same BMC with the same login, so that a power status costs one round trip
+// instead of the five of a login. An idle session is closed after warmIdleMs.
+let warm: Map<string, { s: Session; timer: NodeJS.Timeout }> | undefined;
+let warmIdleMs = 20_000;
+
+/** Turns warm sessions on for this process (idle ones are closed after idleMs). */
+export function keepSessionsWarm(idleMs = 20_000): void {
+  warm ??= new Map();
+  warmIdleMs = idleMs;
+}
+
+/** Closes every idle warm session (a process that stops). */
+export async function closeWarmSessions(): Promise<void> {
+  if (!warm) return;
+  const all = [...warm.values()];
+  warm.clear();
+  await Promise.all(all.map((w) => { clearTimeout(w.timer); return w.s.close(); }));
+}
+
+function warmKey(host: string, port: number, target: BmcTarget, privilege: Privilege): string {
+  // The password takes part as a digest: a changed password never reuses the old login.
+  const digest = createHash('sha256').update(typeof target.password === 'string' ? Buffer.from(target.password) : target.password).update(target.kg ?? Buffer.alloc(0)).digest('hex');
+  return `${host}:${port}\0${target.user}\0${privilege}\0${target.cipherSuite ?? 'auto'}\0${digest}`;
+}
+
+function keepWarm(key: string, s: Session): void {
+  const timer = setTimeout(() => {
+    if (warm?.get(key)?.s === s) warm.delete(key);
+    void s.close();
+  }, warmIdleMs);
+  timer.unref();
+  const old = warm!.get(key);
+  if (old) { clearTimeout(old.timer); void old.s.close(); }
+  warm!.set(key, { s, timer });
+}
+
 /**
  * Runs `fn` with an open session; at most one session per BMC at a time in this process,
  * and the session is closed on every way out.
@@ -571,6 +627,28 @@ export async function withSession<T>(target: BmcTarget, o: SessionOptions, fn: (
   // locked (one session per BMC) until the close is confirmed or its budget runs out.
   let closing: Promise<void> | undefined;
   try {
+    if (warm && o.warm) {
+      const key = warmKey(host, port, target, o.privilege ?? 'administrator');
+      const kept = warm.get(key);
+      if (kept) {
+        warm.delete(key);
+        clearTimeout(kept.timer);
+        kept.s.rebind(o, deadline);
+        try {
+          const r = await fn(kept.s);
+          keepWarm(key, kept.s);
+          return r;
+        } catch {
+          // The BMC may have ended the session (its idle timeout, a reset): a new login below.
+          closing = kept.s.close();
+          if (o.signal?.aborted || Date.now() >= deadline) throw new IpmiError('network', 'cancelled or past the deadline', { host: target.host, port, aborted: !!o.signal?.aborted });
+        }
+      }
+      const s = await Session.open(target, { ...o, transport, deadline });
+      const r = await fn(s).catch(async (e: unknown) => { closing = s.close(); throw e; });
+      keepWarm(key, s);
+      return r;
+    }
     const s = await Session.open(target, { ...o, transport, deadline });
     try {
       return await fn(s);

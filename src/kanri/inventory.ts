@@ -2,13 +2,13 @@
 // a job — where each machine is, its statuses, and the event log.
 import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import { isJapanese } from '../cli/locale.js';
-import { openStore, withStore } from '../store/db.js';
-import { groupPathParts } from '../domain/paths.js';
+import { type Db, openStore, withStore } from '../store/db.js';
+import { allGroupPaths } from '../domain/paths.js';
 import { foldName } from '../domain/names.js';
 import { didYouMean } from '../util/nearest.js';
 import { complain } from '../cli/messages.js';
 
-interface MachineLine {
+export interface MachineLine {
   name: string; kind: string; group: string | null; host: string | null; pools: number;
   power: string; hardware: string; management: string; maintenance: boolean;
 }
@@ -38,24 +38,29 @@ const MACHINE_JSON: Array<Column<MachineLine>> = [
   { header: '', key: 'maintenance', value: (m) => m.maintenance },
 ];
 
+/** Every machine (of the groups whose path contains `group`): where it is and its statuses, by name. */
+export function machineLines(db: Db, group?: string): MachineLine[] {
+  const rows = db.prepare(
+    `SELECT m.name, m.kind, m.group_id, h.host_name, m.power_state, m.hardware_status, m.management_status, m.maintenance, ifnull(p.n, 0) AS pools
+       FROM machines m LEFT JOIN host_settings h ON h.id = m.host_setting_id
+       LEFT JOIN (SELECT machine_id, count(*) AS n FROM pool_members GROUP BY machine_id) p ON p.machine_id = m.id
+       ORDER BY m.name COLLATE NOCASE`,
+  ).all() as Array<{ name: string; kind: string; group_id: number | null; host_name: string | null; power_state: string; hardware_status: string; management_status: string; maintenance: number; pools: number }>;
+  const paths = allGroupPaths(db);
+  const wanted = group === undefined ? undefined : foldName(group).replace(/\//g, '\\');
+  const lines: MachineLine[] = [];
+  for (const r of rows) {
+    const g = r.group_id !== null ? paths.get(r.group_id) ?? null : null;
+    if (wanted !== undefined && !(g !== null && foldName(g).includes(wanted))) continue;
+    lines.push({ name: r.name, kind: r.kind, group: g, host: r.host_name, pools: r.pools, power: r.power_state, hardware: r.hardware_status, management: r.management_status, maintenance: !!r.maintenance });
+  }
+  return lines;
+}
+
 export function machineList(dbPath: string, group: string | undefined, json = false): number {
   return withStore(dbPath, (db) => {
-    const rows = db.prepare(
-      `SELECT m.name, m.kind, m.group_id, h.host_name, m.power_state, m.hardware_status, m.management_status, m.maintenance,
-              (SELECT count(*) FROM pool_members p WHERE p.machine_id = m.id) AS pools
-         FROM machines m LEFT JOIN host_settings h ON h.id = m.host_setting_id ORDER BY m.name COLLATE NOCASE`,
-    ).all() as Array<{ name: string; kind: string; group_id: number | null; host_name: string | null; power_state: string; hardware_status: string; management_status: string; maintenance: number; pools: number }>;
-    const paths = new Map<number, string>();
-    const pathOf = (id: number): string => paths.get(id) ?? (paths.set(id, groupPathParts(db, id).join('\\')), paths.get(id)!);
-    const wanted = group === undefined ? undefined : foldName(group).replace(/\//g, '\\');
-    const lines: MachineLine[] = [];
-    for (const r of rows) {
-      const g = r.group_id !== null ? pathOf(r.group_id) : null;
-      if (wanted !== undefined && !(g !== null && foldName(g).includes(wanted))) continue;
-      lines.push({ name: r.name, kind: r.kind, group: g, host: r.host_name, pools: r.pools, power: r.power_state, hardware: r.hardware_status, management: r.management_status, maintenance: !!r.maintenance });
-    }
     const mode = listingMode(json);
-    process.stdout.write(renderListing(lines, json ? MACHINE_JSON : MACHINE_COLUMNS, mode));
+    process.stdout.write(renderListing(machineLines(db, group), json ? MACHINE_JSON : MACHINE_COLUMNS, mode));
     return 0;
   });
 }
@@ -73,7 +78,7 @@ export function machineReset(dbPath: string, name: string): number {
   });
 }
 
-interface EventLine { id: number; time: string; source: string; event_id: number; type: string; message: string; message_ja: string; machine: string | null; group_path: string | null; job_id: number | null }
+export interface EventLine { id: number; time: string; source: string; event_id: number; type: string; message: string; message_ja: string; machine: string | null; group_path: string | null; job_id: number | null }
 
 const message = (e: EventLine): string => (isJapanese() && e.message_ja ? e.message_ja : e.message);
 
@@ -105,6 +110,31 @@ export function sinceTime(s: string, now = Date.now()): string | undefined {
 
 const EVENT_SELECT = 'SELECT id, time, source, event_id, type, message, message_ja, machine, group_path, job_id FROM events';
 
+/** The WHERE clause and its arguments of an event filter (machine, group or groups under a path, since a time). */
+export function eventWhere(f: { machine?: string; group?: string; since?: string }): { where: string; args: unknown[] } {
+  const group = f.group?.replace(/\//g, '\\');
+  const where = `(? IS NULL OR machine = ? COLLATE NOCASE) AND (? IS NULL OR group_path = ? COLLATE NOCASE OR group_path LIKE ? ESCAPE '!') AND (? IS NULL OR time >= ?)`;
+  const like = group === undefined ? null : group.replace(/[!%_]/g, '!$&') + '\\%';
+  return { where, args: [f.machine ?? null, f.machine ?? null, group ?? null, group ?? null, like, f.since ?? null, f.since ?? null] };
+}
+
+/** The newest `limit` entries of the filter, oldest first (`since` already an ISO time). */
+export function eventRows(db: Db, f: { machine?: string; group?: string; since?: string; limit: number }): EventLine[] {
+  const { where, args } = eventWhere(f);
+  return (db.prepare(`${EVENT_SELECT} WHERE ${where} ORDER BY id DESC LIMIT ?`).all(...args, f.limit) as EventLine[]).reverse();
+}
+
+/** Entries after id `after`, oldest first, at most `limit`. */
+export function eventRowsAfter(db: Db, after: number, f: { machine?: string; group?: string; since?: string }, limit = 1000): EventLine[] {
+  const { where, args } = eventWhere(f);
+  return db.prepare(`${EVENT_SELECT} WHERE id > ? AND ${where} ORDER BY id LIMIT ?`).all(after, ...args, limit) as EventLine[];
+}
+
+/** The id of the newest entry (0 when the log is empty). */
+export function lastEventId(db: Db): number {
+  return (db.prepare('SELECT ifnull(max(id), 0) AS n FROM events').get() as { n: number }).n;
+}
+
 /** The event log, filtered by machine, group (or groups under a path) and time; --follow keeps printing new entries. */
 export async function eventList(dbPath: string, f: EventFilter): Promise<number> {
   const since = f.since !== undefined ? sinceTime(f.since) : undefined;
@@ -112,22 +142,18 @@ export async function eventList(dbPath: string, f: EventFilter): Promise<number>
     complain('kanri', `--since '${f.since}' is neither a time nor a duration like 10m`);
     return 1;
   }
-  const group = f.group?.replace(/\//g, '\\');
-  const where = `(? IS NULL OR machine = ? COLLATE NOCASE) AND (? IS NULL OR group_path = ? COLLATE NOCASE OR group_path LIKE ? ESCAPE '!') AND (? IS NULL OR time >= ?)`;
-  const like = group === undefined ? null : group.replace(/[!%_]/g, '!$&') + '\\%';
-  const args = [f.machine ?? null, f.machine ?? null, group ?? null, group ?? null, like, since ?? null, since ?? null];
+  const filter = { ...(f.machine !== undefined ? { machine: f.machine } : {}), ...(f.group !== undefined ? { group: f.group } : {}), ...(since !== undefined ? { since } : {}) };
   const mode = listingMode(!!f.json);
   const cols = f.json ? EVENT_JSON : EVENT_COLUMNS;
   const db = openStore(dbPath, { readonly: true });
   try {
-    const first = (db.prepare(`${EVENT_SELECT} WHERE ${where} ORDER BY id DESC LIMIT ?`).all(...args, f.limit) as EventLine[]).reverse();
+    const first = eventRows(db, { ...filter, limit: f.limit });
     process.stdout.write(renderListing(first, cols, mode));
     if (!f.follow) return 0;
-    let last = first.at(-1)?.id ?? (db.prepare('SELECT ifnull(max(id), 0) AS n FROM events').get() as { n: number }).n;
-    const next = db.prepare(`${EVENT_SELECT} WHERE id > ? AND ${where} ORDER BY id LIMIT 1000`);
+    let last = first.at(-1)?.id ?? lastEventId(db);
     return await new Promise<number>((resolve) => {
       const timer = setInterval(() => {
-        const rows = next.all(last, ...args) as EventLine[];
+        const rows = eventRowsAfter(db, last, filter);
         if (rows.length === 0) return;
         const text = renderListing(rows, cols, mode);
         // On a terminal the header was printed once, with the first entries.

@@ -8,7 +8,7 @@ import { sweepAbandoned } from '../engine/jobs.js';
 import { formatJobId } from '../engine/plan.js';
 import { complain } from '../cli/messages.js';
 
-interface JobRow {
+export interface JobRow {
   id: number; sequence: string; status: string; progress: number; phase: string; origin: string; command: string; params: string;
   created_at: string; started_at: string | null; ended_at: string | null; error: string | null; exit_code: number | null;
 }
@@ -43,27 +43,75 @@ const JOB_JSON: Array<Column<JobRow>> = [
   { header: '', key: 'error', value: (j) => j.error },
 ];
 
+/** A job as `kanri job list --json` prints it (params as text). */
+export function jobJson(j: JobRow): Record<string, unknown> {
+  return JSON.parse(renderListing([j], JOB_JSON, listingMode(true)).split('\n')[0]!) as Record<string, unknown>;
+}
+
+/** A job with its parameters and steps, as `kanri job show --json` prints it. */
+export function jobDocument(job: JobRow, ss: StepRow[]): Record<string, unknown> {
+  const doc = jobJson(job);
+  doc.params = JSON.parse(job.params);
+  doc.steps = ss.map((s) => ({
+    seq: s.seq, name: s.name, tag: s.tag, target: s.target || null, status: s.status,
+    started_at: isoWithOffset(s.started_at), ended_at: isoWithOffset(s.ended_at), output: s.output.split('\n').filter(Boolean),
+  }));
+  return doc;
+}
+
+/** The newest `limit` jobs, oldest first. */
+export function recentJobs(db: Db, limit: number): JobRow[] {
+  return (db.prepare(`${JOB_SELECT} ORDER BY id DESC LIMIT ?`).all(limit) as JobRow[]).reverse();
+}
+
+/** The newest `limit` jobs whose parameters name the machine, oldest first. */
+export function jobsOfMachine(db: Db, machine: string, limit: number): JobRow[] {
+  const like = `%"machine":${JSON.stringify(machine).replace(/[!%_]/g, '!$&')}%`;
+  return (db.prepare(`${JOB_SELECT} WHERE params LIKE ? ESCAPE '!' ORDER BY id DESC LIMIT ?`).all(like, limit) as JobRow[]).reverse();
+}
+
+/** Jobs running or held now, oldest first. */
+export function activeJobs(db: Db): JobRow[] {
+  return db.prepare(`${JOB_SELECT} WHERE status IN ('running', 'held') ORDER BY id`).all() as JobRow[];
+}
+
+/** How many jobs ended failed or canceled since `since` (ISO time). */
+export function jobsFailedSince(db: Db, since: string): number {
+  return (db.prepare("SELECT count(*) AS n FROM jobs WHERE status IN ('failed', 'canceled', 'abandoned') AND ended_at >= ?").get(since) as { n: number }).n;
+}
+
+/** Jobs by sequence and status, for metrics. */
+export function jobCounts(db: Db): Array<{ sequence: string; status: string; n: number }> {
+  return db.prepare('SELECT sequence, status, count(*) AS n FROM jobs GROUP BY sequence, status ORDER BY sequence, status').all() as Array<{ sequence: string; status: string; n: number }>;
+}
+
+/** Start and end of every finished job (by sequence) or step (by name), for duration histograms. */
+export function finishedSpans(db: Db, of: 'jobs' | 'steps'): Array<{ name: string; started_at: string; ended_at: string }> {
+  return of === 'jobs'
+    ? db.prepare('SELECT sequence AS name, started_at, ended_at FROM jobs WHERE started_at IS NOT NULL AND ended_at IS NOT NULL').all() as Array<{ name: string; started_at: string; ended_at: string }>
+    : db.prepare("SELECT name, started_at, ended_at FROM job_steps WHERE ended_at IS NOT NULL AND status <> 'skipped'").all() as Array<{ name: string; started_at: string; ended_at: string }>;
+}
+
 const JOB_SELECT = 'SELECT id, sequence, status, progress, phase, origin, command, params, created_at, started_at, ended_at, error, exit_code FROM jobs';
 
 export function jobList(dbPath: string, limit: number, json = false): number {
   return withStore(dbPath, (db) => {
     sweepAbandoned(db);
-    const rows = db.prepare(`${JOB_SELECT} ORDER BY id DESC LIMIT ?`).all(limit) as JobRow[];
-    process.stdout.write(renderListing(rows.reverse(), json ? JOB_JSON : JOB_COLUMNS, listingMode(json)));
+    process.stdout.write(renderListing(recentJobs(db, limit), json ? JOB_JSON : JOB_COLUMNS, listingMode(json)));
     return 0;
   });
 }
 
 /** A job by its management ID (00011 or 11), or `last`: the newest main job. */
-function findJob(db: Db, id: string): JobRow | undefined {
+export function findJob(db: Db, id: string): JobRow | undefined {
   if (id === 'last') return db.prepare(`${JOB_SELECT} WHERE main = 1 ORDER BY id DESC LIMIT 1`).get() as JobRow | undefined;
   if (!/^\d{1,9}$/.test(id)) return undefined;
   return db.prepare(`${JOB_SELECT} WHERE id = ?`).get(Number(id)) as JobRow | undefined;
 }
 
-interface StepRow { seq: number; name: string; tag: string; target: string; status: string; started_at: string; ended_at: string | null; output: string }
+export interface StepRow { seq: number; name: string; tag: string; target: string; status: string; started_at: string; ended_at: string | null; output: string }
 
-function steps(db: Db, jobId: number): StepRow[] {
+export function steps(db: Db, jobId: number): StepRow[] {
   return db.prepare('SELECT seq, name, tag, target, status, started_at, ended_at, output FROM job_steps WHERE job_id = ? ORDER BY seq').all(jobId) as StepRow[];
 }
 
@@ -79,14 +127,7 @@ export function jobShow(dbPath: string, id: string, json = false): number {
     if (!job) return notFound(id);
     const ss = steps(db, job.id);
     if (json) {
-      const [line] = renderListing([job], JOB_JSON, listingMode(true)).split('\n');
-      const doc = JSON.parse(line!) as Record<string, unknown>;
-      doc.params = JSON.parse(job.params);
-      doc.steps = ss.map((s) => ({
-        seq: s.seq, name: s.name, tag: s.tag, target: s.target || null, status: s.status,
-        started_at: isoWithOffset(s.started_at), ended_at: isoWithOffset(s.ended_at), output: s.output.split('\n').filter(Boolean),
-      }));
-      process.stdout.write(JSON.stringify(doc) + '\n');
+      process.stdout.write(JSON.stringify(jobDocument(job, ss)) + '\n');
       return 0;
     }
     process.stdout.write(`job ${formatJobId(job.id)} ${job.sequence} ${job.status} (${job.command})\n`);

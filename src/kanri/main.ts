@@ -228,6 +228,47 @@ export async function runKanri(args: string[]): Promise<number> {
   snmpUser.command('remove <name>').description('remove a user')
     .action(async (name: string) => { code = (await import('./monitor-cli.js')).monitorUserRemove(dbPath(), name); });
 
+  const schedule = program.command('schedule').description('scheduled power operations of groups, run by kanri monitor at the times of a cron expression');
+  schedule.command('add <group> <operation>')
+    .description('power on, shut down or restart every active machine of GROUP (operation poweron, shutdown or reboot) at the times of --at')
+    .requiredOption('--at <cron>', "when: five cron fields 'minute hour day-of-month month day-of-week' (server local time) or @daily, @weekly…")
+    .option('--run-late', 'after the monitor was stopped, run the last missed time late (once) instead of only reporting it')
+    .addHelpText('after', helpTail("kanri schedule add Shop/Web shutdown --at '0 22 * * 1-5'", [0, 1, 2, 9, 70]))
+    .action(async (group: string, operation: string, o: { at: string; runLate?: boolean }) => { code = await (await import('./schedules.js')).scheduleAdd(dbPath(), group, operation, o); });
+  schedule.command('list').description('every schedule: its next time, its last run and how many runs were missed').option('--json', 'one JSON object per schedule')
+    .addHelpText('after', helpTail('kanri schedule list --json', [0, 9, 70, 74]))
+    .action(async (opts: { json?: boolean }) => { code = (await import('./schedules.js')).scheduleList(dbPath(), !!opts.json); });
+  schedule.command('remove <id>').description('remove a schedule (its record of runs goes with it)')
+    .addHelpText('after', helpTail('kanri schedule remove 3', [0, 1, 2, 9, 70]))
+    .action(async (id: string) => { code = (await import('./schedules.js')).scheduleRemove(dbPath(), id); });
+
+  const alert = program.command('alert').description('AlertManager: the command a policy rule runs (action alert-command), destination groups (action alert-notify)');
+  const alertCmd = alert.command('command').description('the command of a policy rule');
+  alertCmd.command('set <policy> <rule> <argv...>')
+    .description('the command (after --, an absolute path and its arguments; no shell) that action alert-command of the rule runs, with the event in KANRI_EVENT_* variables')
+    .option('--timeout <s>', 'kill it (with its process group) after this many seconds', '60')
+    .addHelpText('after', helpTail("kanri alert command set 標準ポリシー CPU障害 -- /usr/local/bin/page-oncall --urgent", [0, 1, 2, 9, 70]))
+    .action(async (policy: string, rule: string, argv: string[], o: { timeout: string }) => { code = (await import('./alerts.js')).alertCommandSet(dbPath(), policy, rule, argv, o); });
+  alertCmd.command('remove <policy> <rule>').description("remove a rule's command")
+    .addHelpText('after', helpTail('kanri alert command remove 標準ポリシー CPU障害', [0, 2, 9, 70]))
+    .action(async (policy: string, rule: string) => { code = (await import('./alerts.js')).alertCommandRemove(dbPath(), policy, rule); });
+  const dest = alert.command('destination').description('destination groups: mail lists and trap destinations chosen by event category');
+  dest.command('add <name>').description('add or replace a destination group')
+    .option('--mail <addresses>', 'mail recipients, comma-separated (sent through mail.smtp_host)')
+    .option('--trap <targets>', 'SNMP v2c notification destinations host:port, comma-separated')
+    .option('--community <c>', 'community of the notifications', 'public')
+    .option('--category <names>', 'event categories it takes, comma-separated (default: every event)')
+    .option('--window <HH:MM-HH:MM>', 'server local time mail may be sent in; outside it, mail waits for the next opening')
+    .option('--retry <seconds>', 'waits before each new try of a mail the server did not take, comma-separated (e.g. 60,300,900)')
+    .addHelpText('after', helpTail('kanri alert destination add night-ops --mail ops@example.com --category CPU障害,メモリ障害 --window 22:00-06:00 --retry 60,300', [0, 1, 9, 70]))
+    .action(async (name: string, o: { mail?: string; trap?: string; community: string; category?: string; window?: string; retry?: string }) => { code = (await import('./alerts.js')).alertDestinationAdd(dbPath(), name, o); });
+  dest.command('remove <name>').description('remove a destination group')
+    .addHelpText('after', helpTail('kanri alert destination remove night-ops', [0, 2, 9, 70]))
+    .action(async (name: string) => { code = (await import('./alerts.js')).alertDestinationRemove(dbPath(), name); });
+  alert.command('list').description('the commands, and the destination groups with their queued, sent and failed mail').option('--json', 'one JSON object per line')
+    .addHelpText('after', helpTail('kanri alert list --json', [0, 9, 70, 74]))
+    .action(async (opts: { json?: boolean }) => { code = (await import('./alerts.js')).alertList(dbPath(), !!opts.json); });
+
   const event = program.command('event').description('custom notifications');
   event.command('raise <source> <event>').description('queue an event for the monitor, e.g. SystemMonitorPerf 10000001 --machine web01')
     .option('--machine <name>', 'the machine it is about')
@@ -254,6 +295,28 @@ export async function runKanri(args: string[]): Promise<number> {
   job.command('watch <id>').description('follow a job (00011, 11 or last) to its end; exits 0 if it completed, 6 if it could not start, 7 otherwise')
     .addHelpText('after', helpTail('kanri job watch last', [0, 2, 6, 7, 9, 70]))
     .action(async (id: string) => { code = await (await import('./jobs.js')).jobWatch(dbPath(), id); });
+
+  program.command('serve')
+    .description('run the HTTP API, /metrics and the web console in the foreground (serve.listen; HTTPS off loopback; SIGTERM stops)')
+    .option('--listen <address:port>', 'listen here instead of the serve.listen setting')
+    .addHelpText('after', helpTail('kanri serve --listen 127.0.0.1:8484', [0, 1, 9, 70]))
+    .action(async (opts: { listen?: string }) => { code = await (await import('../serve/app.js')).serveRun(dbPath(), opts); });
+  const token = program.command('token').description('bearer tokens of the HTTP API (kanri serve)');
+  token.command('create <name>')
+    .description('create a token and print it once (stored only hashed); operators read, administrators change')
+    .option('--level <level>', 'administrator or operator', 'operator')
+    .addHelpText('after', helpTail('kanri token create grafana --level operator > grafana.token', [0, 1, 9, 70]))
+    .action(async (name: string, opts: { level: string }) => { code = (await import('../serve/cli.js')).tokenCreate(dbPath(), name, opts.level); });
+  token.command('list').description('tokens: name, level, when created and last used (never the token)').option('--json', 'one JSON object per token')
+    .addHelpText('after', helpTail('kanri token list', [0, 9, 70]))
+    .action(async (opts: { json?: boolean }) => { code = (await import('../serve/cli.js')).tokenList(dbPath(), !!opts.json); });
+  token.command('revoke <name>').description('revoke a token: requests with it are refused from now on')
+    .addHelpText('after', helpTail('kanri token revoke grafana', [0, 2, 9, 70]))
+    .action(async (name: string) => { code = (await import('../serve/cli.js')).tokenRevoke(dbPath(), name); });
+  program.command('status').description('the data centre at a glance: machines by status and group, running jobs, alerts, recent events')
+    .option('--json', 'one JSON object (as GET /api/v1/summary)')
+    .addHelpText('after', helpTail('kanri status --json', [0, 9, 70, 74]))
+    .action(async (opts: { json?: boolean }) => { code = (await import('../serve/status-cli.js')).statusCommand(dbPath(), !!opts.json); });
 
   program.command('completion <shell>').description('print the completion script for pvmutl, dscli and kanri (bash or zsh)')
     .addHelpText('after', helpTail('eval "$(kanri completion bash)"', [0, 1]))

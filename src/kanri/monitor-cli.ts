@@ -96,8 +96,13 @@ export async function eventRaise(dbPath: string, source: string, event: string, 
     return 0;
   });
   if (code !== 0) return code;
-  if (!withStore(dbPath, (db) => leaseHolder(db))) complain('kanri', 'no monitor is running on this store: the event is decided when one starts');
+  warnWithoutMonitor(dbPath, 'no monitor is running on this store: the event is decided when one starts');
   return 0;
+}
+
+/** Says `message` when no monitor holds the store's lease (what was just stored waits for one). */
+export function warnWithoutMonitor(dbPath: string, message: string): void {
+  if (!withStore(dbPath, (db) => leaseHolder(db))) complain('kanri', message);
 }
 
 export function policyTemplates(name: string | undefined): number {
@@ -164,6 +169,7 @@ export function policyExplain(dbPath: string, group: string, source: string, eve
       else if (def.kind === 'none') what = 'nothing';
       else if (def.needs === 'machine' && !m) what = 'needs a machine: give --machine; the chain would stop here';
       else if (def.kind === 'store') what = `store change on ${m!.name}`;
+      else if (def.kind === 'run') what = def.explain(target, { policy: policy.name, rule: rule.event, category: checked.category });
       else {
         try {
           what = `engine request ${JSON.stringify(def.request(target))}`;

@@ -11,6 +11,7 @@ import type { ChangeRequest } from '../engine/planners/index.js';
 import { POLICY_ACTIONS } from '../domain/policy-actions.js';
 import { freeHosts } from '../engine/select.js';
 import type { MachineInfo } from './policy.js';
+import type { QueuedEvent } from './intake.js';
 
 /** What an action acts on: the event's machine (if any) and the group it is about. */
 export interface ActionTarget {
@@ -20,6 +21,9 @@ export interface ActionTarget {
 }
 
 export class ActionRefused extends Error {}
+
+/** What an action that runs something of its own (kind run) knows of its event. */
+export interface RunContext { event: QueuedEvent; policy: string; rule: string }
 
 interface Common {
   /** English name (the Japanese one is POLICY_ACTIONS[id]). */
@@ -38,7 +42,41 @@ export type ActionDef =
   | Common & { kind: 'notify' }
   | Common & { kind: 'none' }
   | Common & { kind: 'store'; apply(t: ActionTarget): string }
-  | Common & { kind: 'engine'; request(t: ActionTarget): ChangeRequest };
+  | Common & { kind: 'engine'; request(t: ActionTarget): ChangeRequest }
+  /** Runs something itself (a command, deliveries); resolves with what it did, throws ActionRefused when it failed. */
+  | Common & { kind: 'run'; run(t: ActionTarget, r: RunContext): Promise<string>; explain(t: ActionTarget, r: Omit<RunContext, 'event'> & { category: string | null }): string };
+
+const alertContext = (t: ActionTarget, r: RunContext) => ({ event: r.event, machine: t.machine?.name ?? null, group: t.group?.path ?? null, policy: r.policy, rule: r.rule });
+
+/** コマンド実行 (seed 000 L2706): the command set for this policy rule (kanri alert command set). */
+const ALERT_COMMAND: ActionDef = {
+  // A command whose effect is not known when the monitor stopped during it: never run twice.
+  kind: 'run', en: 'Notification / Run a command', needs: 'nothing', repeatable: false,
+  async run(t, r) {
+    const { alertCommand, runAlertCommand } = await import('./alerting.js');
+    const c = alertCommand(t.db, r.policy, r.rule);
+    if (!c) throw new ActionRefused(L(`no command is set for rule ${r.rule} of ${r.policy} (kanri alert command set)`, `${r.policy} のルール ${r.rule} にコマンドが設定されていません (kanri alert command set)`));
+    return runAlertCommand(c, alertContext(t, r)).catch((e: unknown) => { throw new ActionRefused((e as Error).message); });
+  },
+  explain(t, r) {
+    const c = t.db.prepare('SELECT argv, timeout_s FROM alert_commands WHERE policy = ? AND rule_event = ?').get(r.policy, r.rule) as { argv: string; timeout_s: number } | undefined;
+    return c ? `runs ${(JSON.parse(c.argv) as string[]).join(' ')} (no shell; the event in KANRI_EVENT_*; killed after ${c.timeout_s} s)` : 'no command is set for this rule (kanri alert command set): the chain would stop here';
+  },
+};
+
+/** 通報先のグループ管理 (seed 000 L2698-2710): the destination groups of the event's category. */
+const ALERT_NOTIFY: ActionDef = {
+  // A notification, like notify: sent again rather than lost.
+  kind: 'run', en: 'Notification / Destination groups (mail, SNMP traps)', needs: 'nothing', repeatable: true,
+  async run(t, r) {
+    return (await import('./alerting.js')).notifyDestinations(t.db, alertContext(t, r));
+  },
+  explain(t, r) {
+    const rows = t.db.prepare('SELECT name, categories FROM alert_destinations ORDER BY name').all() as Array<{ name: string; categories: string }>;
+    const names = rows.filter((d) => { const c = JSON.parse(d.categories) as string[]; return c.length === 0 || (r.category !== null && c.includes(r.category)); }).map((d) => d.name);
+    return names.length ? `destination groups ${names.join(', ')}: traps at once, mail within each group's window, retried on its schedule` : `no destination group takes category ${r.category ?? 'none'}`;
+  },
+};
 
 const host = (t: ActionTarget): string => {
   if (!t.machine?.hostName || !t.group) throw new ActionRefused(L(`${t.machine?.name ?? 'the machine'} is not active in a group`, `${t.machine?.name ?? 'マシン'} はグループで稼動していません`));
@@ -111,6 +149,8 @@ export const ACTIONS: Readonly<Record<string, ActionDef>> = {
   'vms-failover-all': { kind: 'engine', repeatable: false, en: 'VMS operation / Move all VMs on VMS (Failover)', needs: 'machine', request: (t) => ({ action: 'vms-evacuate', server: t.machine!.name, how: 'failover' }) },
   'vms-power-save': { kind: 'engine', repeatable: false, en: 'VMS operation / VMS power save', needs: 'machine', request: (t) => ({ action: 'vms-power-save', group: path(t), server: t.machine!.name }) },
   'vms-load-balance': { kind: 'engine', repeatable: false, en: 'VMS operation / VMS load balance', needs: 'machine', request: (t) => ({ action: 'vms-load-balance', group: path(t), server: t.machine!.name }) },
+  'alert-command': ALERT_COMMAND,
+  'alert-notify': ALERT_NOTIFY,
   'none': { kind: 'none', en: 'Do nothing', needs: 'nothing', repeatable: true },
 };
 

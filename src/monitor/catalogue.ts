@@ -68,7 +68,7 @@ export interface CatalogueEntry {
   category: string | null;
   summary: string;
   summaryJa: string;
-  /** Perf events: whether the event is about a machine or a group. */
+  /** Perf and kanri's own events: whether the event is about a machine or a group. */
   scope?: 'machine' | 'group';
 }
 
@@ -176,6 +176,27 @@ const ESMPRO: ReadonlyArray<[string, string, number, string, string]> = [
   [CLNW, 'CLUSTERPRO', 0xC0005217, 'Public LAN abnormal', 'パブリックLAN異常'],
 ];
 
+/**
+ * kanri's own sources (SystemMonitorEvent, Source[0xID] with the ESMPRO severity bits: C error,
+ * 8 warning, 4 information): scheduled operations (seed 000 L1159), arbitrary MIB monitoring
+ * (L883) and the UPS (seed 004 L11134-11142). Group events are about the group the schedule or
+ * UPS serves; SNMP checks are about the machine polled.
+ */
+const KANRI: ReadonlyArray<[string, number, string, string, 'machine' | 'group']> = [
+  ['kanriSchedule', 0x80000001, 'Scheduled operation missed (not run at its time)', 'スケジュール運転を実行できませんでした (時刻に実行されていません)', 'group'],
+  ['kanriSchedule', 0xC0000002, 'Scheduled operation failed', 'スケジュール運転が失敗しました', 'group'],
+  ['kanriSnmpCheck', 0xC0000001, 'SNMP check: a value crossed its threshold', 'MIB監視: 値がしきい値を超えました', 'machine'],
+  ['kanriSnmpCheck', 0x40000002, 'SNMP check: the value is back within its threshold', 'MIB監視: 値がしきい値内に戻りました', 'machine'],
+  ['kanriSnmpCheck', 0x80000003, 'SNMP check: the agent does not answer', 'MIB監視: エージェントが応答しません', 'machine'],
+  ['kanriUPS', 0x80000001, 'UPS on battery (utility power lost)', 'UPS バッテリ運転 (商用電源断)', 'group'],
+  ['kanriUPS', 0xC0000002, 'UPS battery low', 'UPS バッテリ残量低下', 'group'],
+  ['kanriUPS', 0x40000003, 'UPS back on utility power', 'UPS 商用電源復旧', 'group'],
+  ['kanriUPS', 0x80000004, 'UPS does not answer (upsd or its driver)', 'UPS と通信できません (upsd またはドライバ)', 'group'],
+];
+
+/** The event kanri's own sources raise: Source[0xID] as the catalogue writes it. */
+export const kanriEvent = (source: string, id: number): string => `${source}[${hex8(id)}]`;
+
 /** §3: SystemMonitor performance events (the source writes the 1 of 10000001 and 11000001 full-width). */
 const PERF: ReadonlyArray<[string, string, string, string, 'machine' | 'group']> = [
   ...Array.from({ length: 10 }, (_, i) => [
@@ -233,6 +254,7 @@ function bmcEntry(id: number): CatalogueEntry {
 
 const ENTRIES: CatalogueEntry[] = [
   ...ESMPRO.map(([category, src, id, summary, summaryJa]): CatalogueEntry => ({ source: 'SystemMonitorEvent', event: `${src}[${hex8(id)}]`, category, summary, summaryJa })),
+  ...KANRI.map(([src, id, summary, summaryJa, scope]): CatalogueEntry => ({ source: 'SystemMonitorEvent', event: kanriEvent(src, id), category: OTHER, summary, summaryJa, scope })),
   ...PERF.map(([event, category, summary, summaryJa, scope]): CatalogueEntry => ({ source: 'SystemMonitorPerf', event, category, summary, summaryJa, scope })),
   ...VMWARE_ALARMS.flatMap(({ alarm, kind, colours }) => colours.flatMap((from) => colours.filter((to) => to !== from).map((to): CatalogueEntry => ({
     source: 'VMwareProvider', event: `Alarm ${alarm} changed from ${from} to ${to}`, category: vmwareCategory(kind, to), summary: `${alarm}: ${from} to ${to}`, summaryJa: `${alarm}: ${from} → ${to}`,
@@ -240,7 +262,7 @@ const ENTRIES: CatalogueEntry[] = [
 ];
 
 /** Source names as the catalogue spells them, by their lower case (names are matched without regard to case). */
-const SOURCE_NAMES = new Map([...ESMPRO.map((r) => r[1]), BMC_SOURCE].map((n) => [n.toLowerCase(), n]));
+const SOURCE_NAMES = new Map([...ESMPRO.map((r) => r[1]), ...KANRI.map((r) => r[0]), BMC_SOURCE].map((n) => [n.toLowerCase(), n]));
 
 const key = (source: string, event: string): string => `${source}\u0000${event}`;
 const BY_KEY = new Map(ENTRIES.map((e) => [key(e.source, e.event), e]));

@@ -18,7 +18,7 @@ import type { ChangeResult, Engine } from '../engine/service.js';
 import { EngineError } from '../engine/errors.js';
 import { type ActionDef, ACTIONS, ActionRefused, type ActionTarget, actionNames } from './actions.js';
 import { RECOVERY_OF } from './catalogue.js';
-import { type QueuedEvent, markDecided } from './intake.js';
+import { type QueuedEvent, markDecided, queuedEvent } from './intake.js';
 import type { Notifier, NoticeContext } from './notify.js';
 import { type MachineInfo, groupPath, machineInfo, matchRule, policyFor, runningNormally } from './policy.js';
 import { suppressionWindow } from './suppression.js';
@@ -262,6 +262,20 @@ export class ChainRunner {
       }
       case 'engine':
         return this.engineAction(c, i, id, def, t, info, record, advance, logAction);
+      case 'run': {
+        record('running', '');
+        const event = queuedEvent(db, c.event_id);
+        if (!event) return refuse('the event is no longer in the queue');
+        try {
+          const detail = await def.run(t, { event, policy: c.policy, rule: c.rule_event });
+          db.transaction(() => { record('completed', detail); advance(); })();
+          logAction(`completed: ${detail}`);
+          return 'go-on';
+        } catch (e) {
+          if (!(e instanceof ActionRefused)) throw e;
+          return refuse(e.message);
+        }
+      }
     }
   }
 

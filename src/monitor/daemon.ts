@@ -24,6 +24,7 @@ import { monitorNumber, monitorSetting, parseHostPort } from './settings.js';
 import { TrapReceiver } from './traps.js';
 import { RedfishIntake } from './redfish.js';
 import { Webhook } from './webhook.js';
+import { Watchers } from './watchers.js';
 import { Lease } from './lease.js';
 import { printableLine } from '../util/peer-gate.js';
 
@@ -53,6 +54,7 @@ export class Monitor {
   readonly webhook: Webhook;
   readonly redfish: RedfishIntake;
   readonly poller: Poller;
+  readonly watchers: Watchers;
   readonly chains: ChainRunner;
   readonly engine: Engine;
   private readonly alerts: Alerts;
@@ -85,6 +87,7 @@ export class Monitor {
     this.webhook = new Webhook(this.intake, this.log);
     this.redfish = new RedfishIntake({ db, intake: this.intake, alerts: this.alerts, counters: this.counters, log: this.log });
     this.poller = new Poller(db, this.intake, this.log);
+    this.watchers = new Watchers({ db, engine: this.engine, intake: this.intake, log: this.log });
     this.notifier = new Notifier(db, this.forwarder, this.log);
     const lease = o.lease;
     this.chains = new ChainRunner({
@@ -122,6 +125,7 @@ export class Monitor {
     await this.startWebhook();
     await this.redfish.start();
     this.poller.start();
+    this.watchers.start();
   }
 
   /** The lease's heartbeat, every third of monitor.lease_s; a lost lease stops the monitor. */
@@ -147,7 +151,7 @@ export class Monitor {
   }
 
   private async stopIntake(until: number): Promise<void> {
-    await Promise.all([this.traps.close(), this.webhook.close(), this.redfish.close(), this.poller.stop()]);
+    await Promise.all([this.traps.close(), this.webhook.close(), this.redfish.close(), this.poller.stop(), this.watchers.stop()]);
     // What was received and not written yet (the store was busy) gets a last chance, within the drain.
     for (;;) {
       this.intake.flush();
@@ -174,6 +178,7 @@ export class Monitor {
     await this.redfish.reload();
     await this.poller.stop();
     this.poller.start();
+    await this.watchers.reload();
     this.log('configuration re-read');
   }
 
@@ -260,6 +265,7 @@ export class Monitor {
     }
     this.stopped = true;
     const r = await this.chains.stop(Math.max(0, deadline - Date.now()));
+    await this.watchers.settled();
     if (r.canceled) this.log(`${r.canceled} change(s) still running after ${drainMs} ms were canceled`);
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.counters.flush();

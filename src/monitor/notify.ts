@@ -13,15 +13,19 @@ import { monitorNumber, monitorSetting } from './settings.js';
 
 export interface NoticeContext { machine: string | null; group: string | null; policy: string; rule: string }
 
-function mailSettings(db: Db): MailSettings | undefined {
+/** The SMTP server of the settings (mail.smtp_host …), without recipients; undefined when none is set. */
+export function mailServer(db: Db): Omit<MailSettings, 'to'> | undefined {
   const host = monitorSetting(db, 'mail.smtp_host');
-  const to = monitorSetting(db, 'mail.to').split(',').map((s) => s.trim()).filter(Boolean);
-  if (!host || to.length === 0) return undefined;
+  if (!host) return undefined;
   const ca = monitorSetting(db, 'mail.tls_ca');
-  return {
-    host, port: monitorNumber(db, 'mail.smtp_port'), from: monitorSetting(db, 'mail.from'), to,
-    timeoutMs: monitorNumber(db, 'mail.timeout_s') * 1000, ...(ca ? { caFile: ca } : {}),
-  };
+  return { host, port: monitorNumber(db, 'mail.smtp_port'), from: monitorSetting(db, 'mail.from'), timeoutMs: monitorNumber(db, 'mail.timeout_s') * 1000, ...(ca ? { caFile: ca } : {}) };
+}
+
+function mailSettings(db: Db): MailSettings | undefined {
+  const server = mailServer(db);
+  const to = monitorSetting(db, 'mail.to').split(',').map((s) => s.trim()).filter(Boolean);
+  if (!server || to.length === 0) return undefined;
+  return { ...server, to };
 }
 
 export class Notifier {

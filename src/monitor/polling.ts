@@ -10,6 +10,7 @@ import { bindController } from '../adapters/registry.js';
 import { CONTROLLER_COLUMNS, type ControllerRow } from '../adapters/controller.js';
 import { DriverError, type LogEntry } from '../adapters/types.js';
 import { fanOutAll } from '../util/fanout.js';
+import { Counters } from './counters.js';
 import { bmcEvent } from './catalogue.js';
 import type { Intake } from './intake.js';
 import { monitorNumber } from './settings.js';
@@ -44,7 +45,12 @@ export class Poller {
   private running: Promise<void> | undefined;
   private ctl = new AbortController();
 
-  constructor(private readonly db: Db, private readonly intake: Intake, private readonly log: (line: string) => void) {}
+  /** How long each answered poll took (poll_ms, polls): the polling latency /metrics shows. */
+  private readonly latency: Counters;
+
+  constructor(private readonly db: Db, private readonly intake: Intake, private readonly log: (line: string) => void) {
+    this.latency = new Counters(db);
+  }
 
   /** Polls now and then every monitor.poll_s (0: not at all). */
   start(): void {
@@ -86,6 +92,7 @@ export class Poller {
       let answered = true;
       let reason = '';
       let entries: LogEntry[] | undefined;
+      const t0 = Date.now();
       try {
         const c = await bindController(db, row, {});
         if (c.info.check) await c.info.check(ctx, c.machine, { deadlineMs, retries: 1 });
@@ -98,6 +105,10 @@ export class Poller {
         if (answered) this.log(`poll of ${row.name}: the controller answered but refused: ${reason}`);
       }
       if (signal.aborted) return;
+      if (answered && !reason) {
+        this.latency.add('poll_ms', Date.now() - t0);
+        this.latency.add('polls');
+      }
       this.record(row, answered, reason, entries, threshold);
     }, { concurrency: monitorNumber(db, 'monitor.poll_fanout'), signal: this.ctl.signal });
   }
@@ -135,6 +146,7 @@ export class Poller {
     // The events and the state that says they were raised commit together: each once.
     db.transaction(() => {
       this.intake.flush();
+      this.latency.flush();
       db.prepare(
       `INSERT INTO monitor_poll_state (machine_id, failures, inaccessible, sel_seen, polled_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (machine_id) DO UPDATE SET failures = excluded.failures, inaccessible = excluded.inaccessible, sel_seen = excluded.sel_seen, polled_at = excluded.polled_at`,

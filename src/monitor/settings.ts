@@ -4,6 +4,18 @@
 import type { Db } from '../store/db.js';
 import { getSetting } from '../store/settings.js';
 import type { SettingSpec } from '../adapters/types.js';
+import { parseSnmpChecks } from './snmp-check-syntax.js';
+import { parseUpsList } from './ups-syntax.js';
+
+/** A setting's check from the parser of its text: the parser's complaint, or undefined. */
+const problemOf = (parse: (text: string) => unknown) => (text: string): string | undefined => {
+  try {
+    parse(text);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+};
 
 const g = (key: string, type: SettingSpec['type'], description: string, extra: Partial<SettingSpec> = {}): SettingSpec =>
   ({ key, scope: 'global', type, description, ...extra });
@@ -27,6 +39,17 @@ export const MONITOR_SETTINGS: readonly SettingSpec[] = [
   g('monitor.coalesce_s', 'number', 'the same rule for the same machine starts no new chain for this long after the last one (s)', { default: 300, min: 0, max: 86400 }),
   g('monitor.alerts_kept', 'integer', 'received alerts kept for dscli getAlertList (oldest are removed)', { default: 100000, min: 100 }),
   g('monitor.notify_oid', 'string', 'trapOID of the SNMPv2c notification a policy notification sends to the forwarding destinations', { default: '1.3.6.1.4.1.32473.502' }),
+  g('monitor.schedule_grace_s', 'number', 'a scheduled operation found due at most this long ago runs; an older one was missed (run late only with kanri schedule add --run-late) (s)', { default: 60, min: 1, max: 3600 }),
+  g('monitor.snmp_checks', 'string', "SNMP GETs compared with thresholds, 'MACHINE[@HOST[:PORT]] OID >|>=|<|<=|==|!= NUMBER [clear NUMBER]; …' (agent: the machine's os_address, port 161)", { default: '', check: problemOf(parseSnmpChecks) }),
+  g('monitor.snmp_check_s', 'number', 'seconds between two rounds of monitor.snmp_checks (0: none)', { default: 60, min: 0, max: 86400 }),
+  g('monitor.snmp_check_timeout_s', 'number', 'wait for an agent before sending a GET again (once) (s)', { default: 2, min: 0.1, max: 60 }),
+  g('monitor.snmp_check_community', 'string', 'SNMP v2c read community of monitor.snmp_checks', { default: 'public' }),
+  g('monitor.ups', 'string', "UPSs served by Network UPS Tools' upsd and the groups each feeds, 'UPS@HOST[:PORT] GROUP[,GROUP…]; …' (port 3493)", { default: '', check: problemOf(parseUpsList) }),
+  g('monitor.ups_poll_s', 'number', 'seconds between two reads of every UPS status (0: none)', { default: 5, min: 0, max: 3600 }),
+  g('monitor.ups_timeout_s', 'number', 'deadline of one read of a UPS status from upsd (s)', { default: 3, min: 0.1, max: 60 }),
+  g('monitor.ups_shutdown_on', 'string', "when the UPS's groups are shut down: low-battery, or on-battery after monitor.ups_shutdown_delay_s", { default: 'low-battery', values: ['low-battery', 'on-battery'] }),
+  g('monitor.ups_shutdown_delay_s', 'number', 'with ups_shutdown_on on-battery: how long on battery before the shutdown (s)', { default: 300, min: 0, max: 86400 }),
+  g('monitor.ups_poweron', 'boolean', "power the UPS's groups on again when its power returns after the standard shutdown", { default: true }),
   g('mail.smtp_host', 'string', 'SMTP server for policy notifications; empty: no mail', { default: '' }),
   g('mail.smtp_port', 'integer', 'SMTP port', { default: 25, min: 1, max: 65535 }),
   g('mail.from', 'string', 'sender address of policy notification mail', { default: 'kanri@localhost' }),

@@ -20,3 +20,11 @@ export function recordAudit(db: Db, dialect: string, command: string, exitCode: 
     // The audit row must never turn a finished command into a failure.
   }
 }
+
+export interface AuditRow { time: string; user: string; command: string; exitCode: number }
+
+/** Rows of a front end that names its callers itself (kanri serve: the token), written in one transaction. */
+export function recordAudits(db: Db, dialect: string, rows: AuditRow[]): void {
+  const ins = db.prepare('INSERT INTO audit (time, uid, user, command, exit_code) VALUES (?, ?, ?, ?, ?)');
+  db.transaction(() => { for (const r of rows) ins.run(r.time, process.getuid?.() ?? null, r.user, `${dialect} ${r.command}`, r.exitCode); })();
+}

@@ -9,6 +9,11 @@ import { COMPONENT as REDFISH } from '../adapters/redfish/schema.js';
 import { COMPONENT as LIBVIRT } from '../adapters/libvirt/schema.js';
 import { COMPONENT as PLACEMENT } from '../engine/capacity-schema.js';
 import { COMPONENT as MONITOR } from '../monitor/schema.js';
+import { COMPONENT as SCHEDULES } from '../monitor/schedule-schema.js';
+import { COMPONENT as SNMP_CHECKS } from '../monitor/snmp-check-schema.js';
+import { COMPONENT as ALERTING } from '../monitor/alert-schema.js';
+import { COMPONENT as UPS } from '../monitor/ups-schema.js';
+import { COMPONENT as SERVE } from '../serve/schema.js';
 
 export interface SchemaComponent {
   name: string;
@@ -16,7 +21,7 @@ export interface SchemaComponent {
   migrations: readonly string[];
 }
 
-export const COMPONENTS: readonly SchemaComponent[] = [SIM, MONITOR, LIBVIRT, PLACEMENT, HAPROXY, REDFISH];
+export const COMPONENTS: readonly SchemaComponent[] = [SIM, MONITOR, LIBVIRT, PLACEMENT, HAPROXY, REDFISH, SERVE, SCHEDULES, SNMP_CHECKS, ALERTING, UPS];
 
 export function componentVersion(db: Db, name: string): number {
   const r = db.prepare('SELECT version FROM schema_components WHERE name = ?').get(name) as { version: number } | undefined;

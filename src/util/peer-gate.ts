@@ -21,6 +21,9 @@ export const printable = (s: string, n = 200): string => s.replace(/[\x00-\x1f\x
 /** A log line as one line of text: what a peer put in it (ESC sequences, newlines, other control bytes) shown escaped. */
 export const printableLine = (s: string): string => s.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
 
+/** Peer-supplied text of several lines (a script's output): line breaks and tabs kept, every other control byte shown escaped. */
+export const printableText = (s: string): string => s.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (c) => (c === '\r' ? '\\r' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+
 export class PeerGate {
   private readonly open = new Map<string, number>();
   private readonly quiet = new Map<string, { until: number; suppressed: number }>();

@@ -34,7 +34,8 @@ export function portList(ports: number[], octets = 4): string {
   return b.toString('hex');
 }
 
-export async function startSnmpd(initial: SwitchState): Promise<Snmpd> {
+/** `extra`: more snmpd.conf lines (a pass script of a test's own MIB). */
+export async function startSnmpd(initial: SwitchState, extra: string[] = []): Promise<Snmpd> {
   const d = peerDir('snmpd');
   const stateFile = join(d.dir, 'qbridge.json');
   writeFileSync(stateFile, JSON.stringify(initial));
@@ -54,6 +55,7 @@ export async function startSnmpd(initial: SwitchState): Promise<Snmpd> {
       `createUser ${user.name} SHA "${user.auth}" AES "${user.priv}"`,
       `rwuser ${user.name} priv`,
       `pass_persist .1.3.6.1.2.1.17.7 /usr/bin/python3 ${PASS} ${stateFile}`,
+      ...extra,
       '',
     ].join('\n'));
     const p = daemon('/usr/sbin/snmpd', ['-f', '-Lo', '-C', '-c', conf, `udp:127.0.0.1:${port}`], { env });

@@ -34,7 +34,8 @@ export type Credentials =
   | { version: '2c'; community: string }
   | { version: '3'; user: string; authProtocol: string; authKey: string; privProtocol: string; privKey?: string };
 
-export interface Agent { host: string; port: number; timeoutMs: number; retries: number }
+/** `kind` names the peer in messages (a switch unless said otherwise). */
+export interface Agent { host: string; port: number; timeoutMs: number; retries: number; kind?: string }
 
 /** A value read: an octet string, a number, or absent (noSuchObject / noSuchInstance). */
 export type Value = Buffer | number | null;
@@ -42,9 +43,11 @@ export type Value = Buffer | number | null;
 export class SnmpClient {
   private readonly session: Session;
   readonly where: string;
+  private readonly kind: string;
 
   constructor(readonly agent: Agent, creds: Credentials) {
     this.where = `${agent.host}:${agent.port}`;
+    this.kind = agent.kind ?? 'switch';
     const options = { port: agent.port, timeout: agent.timeoutMs, retries: agent.retries, transport: agent.host.includes(':') ? 'udp6' : 'udp4' };
     if (creds.version === '2c') {
       this.session = snmp.createSession(agent.host, creds.community, { ...options, version: snmp.Version2c });
@@ -64,16 +67,16 @@ export class SnmpClient {
 
   private explain(what: string, err: Error & { status?: number; code?: number }): DriverError {
     if (err.name === 'RequestTimedOutError') {
-      return new DriverError(`switch ${this.where} did not answer ${what} (${this.agent.retries + 1} tries, ${this.agent.timeoutMs / 1000} s each)`, { layer: 'network', retryable: true });
+      return new DriverError(`${this.kind} ${this.where} did not answer ${what} (${this.agent.retries + 1} tries, ${this.agent.timeoutMs / 1000} s each)`, { layer: 'network', retryable: true });
     }
     if (err.name === 'ResponseInvalidError' && /auth|key|user|engine|decrypt/i.test(err.message)) {
-      return new DriverError(`switch ${this.where} refused the SNMP credentials: ${err.message}`, { layer: 'authentication' });
+      return new DriverError(`${this.kind} ${this.where} refused the SNMP credentials: ${err.message}`, { layer: 'authentication' });
     }
     if (err.name === 'RequestFailedError') {
       const name = Object.entries(snmp.ErrorStatus).find(([, v]) => v === err.status)?.[0] ?? String(err.status);
-      return new DriverError(`switch ${this.where} refused ${what}: ${name}`, { layer: /Authorization|NoAccess/.test(name) ? 'privilege' : 'protocol' });
+      return new DriverError(`${this.kind} ${this.where} refused ${what}: ${name}`, { layer: /Authorization|NoAccess/.test(name) ? 'privilege' : 'protocol' });
     }
-    return new DriverError(`switch ${this.where}: ${what}: ${err.message}`, { layer: 'network', retryable: true });
+    return new DriverError(`${this.kind} ${this.where}: ${what}: ${err.message}`, { layer: 'network', retryable: true });
   }
 
   private run<T>(what: string, signal: AbortSignal | undefined, start: (cb: (err: Error | null, v: T) => void) => void): Promise<T> {
@@ -105,7 +108,7 @@ export class SnmpClient {
   async set(vbs: Varbind[], signal?: AbortSignal): Promise<void> {
     const back = await this.run<Varbind[]>(`a SET of ${vbs.length} object(s)`, signal, (cb) => this.session.set(vbs, cb));
     const bad = back.find((vb) => snmp.isVarbindError(vb));
-    if (bad) throw new DriverError(`switch ${this.where} refused the SET of ${bad.oid}: ${snmp.varbindError(bad)}`, { layer: 'protocol' });
+    if (bad) throw new DriverError(`${this.kind} ${this.where} refused the SET of ${bad.oid}: ${snmp.varbindError(bad)}`, { layer: 'protocol' });
   }
 
   /** Every object under `oid`, in order. */

@@ -1,0 +1,35 @@
+// Scheduled operations (seed 000 L1159, L1269: スケジュール運転), as a schema component of
+// their own (store/components.ts): each schedule, and one row per due time the monitor
+// handled — run, or missed. The row's key (schedule, due time) is the claim: a due time
+// is taken by one monitor in one transaction, so that two never run it twice.
+import type { SchemaComponent } from '../store/components.js';
+
+const V1 = `
+CREATE TABLE schedules (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  group_id      INTEGER REFERENCES groups(id) ON DELETE SET NULL,  -- NULL: the group was removed; runs fail saying so
+  group_path    TEXT NOT NULL,                 -- as it was named, for the listing
+  operation     TEXT NOT NULL CHECK (operation IN ('poweron', 'shutdown', 'reboot')),
+  cron          TEXT NOT NULL,
+  run_late      INTEGER NOT NULL DEFAULT 0,    -- 1: after a restart, the last missed run runs late (once)
+  created_at    TEXT NOT NULL,
+  created_by    TEXT NOT NULL DEFAULT '',
+  checked_until TEXT NOT NULL                  -- due times up to here were handled (run or missed)
+);
+CREATE INDEX schedules_group ON schedules(group_id);
+
+CREATE TABLE schedule_runs (
+  schedule_id INTEGER NOT NULL REFERENCES schedules(id) ON DELETE CASCADE,
+  due_at      TEXT NOT NULL,
+  status      TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed', 'canceled', 'missed', 'interrupted')),
+  late        INTEGER NOT NULL DEFAULT 0,      -- it ran after its time (run_late)
+  started_at  TEXT,
+  ended_at    TEXT,
+  jobs        TEXT NOT NULL DEFAULT '',
+  detail      TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (schedule_id, due_at)
+);
+CREATE INDEX schedule_runs_status ON schedule_runs(status);
+`;
+
+export const COMPONENT: SchemaComponent = { name: 'schedules', migrations: [V1] };

@@ -1,0 +1,186 @@
+// Scheduled operations: cron expressions, kanri schedule add | list | remove (exit codes,
+// a refused command changes nothing), the monitor's scheduler through the real engine
+// (sim power driver: this is the engine's logic, not a protocol): a due time runs as jobs,
+// missed ones are recorded and raised and not run late unless --run-late, a due time is
+// claimed once, and the real kanri monitor runs a schedule and reports what it missed
+// while it was stopped.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore, type Db } from '../src/store/db.js';
+import { Engine } from '../src/engine/service.js';
+import { Intake } from '../src/monitor/intake.js';
+import { SCHEDULE_MISSED, Scheduler, type ScheduleRow } from '../src/monitor/schedules.js';
+import { nextRun, parseCron, runsBetween } from '../src/util/cron.js';
+import { run } from './support/cli.js';
+import { fixtureStore, queryAll, storeDigest } from './support/store.js';
+import { type RunningMonitor, startMonitor } from './support/monitor.js';
+
+const YAML = `
+kanri: 1
+settings:
+  sim.delay_ms: "0"
+  monitor.listen: "127.0.0.1:0"
+  monitor.poll_s: "0"
+groups:
+  - name: Lab
+    type: physical
+    drivers: { power: sim, deploy: sim, monitor: sim }
+    models: [{ name: M }]
+    host_settings:
+      - { host: lab01, nics: [{ addresses: [{ ip: 10.9.0.11, netmask: 255.255.255.0 }] }] }
+      - { host: lab02, nics: [{ addresses: [{ ip: 10.9.0.12, netmask: 255.255.255.0 }] }] }
+    pool: [pc-1, pc-2]
+machines:
+  - { name: pc-1, kind: physical, power: on, active: { group: Lab, model: M, host: lab01, from: group_pool } }
+  - { name: pc-2, kind: physical, power: on, active: { group: Lab, model: M, host: lab02, from: group_pool } }
+`;
+
+const local = (y: number, mo: number, d: number, h: number, mi: number): Date => new Date(y, mo - 1, d, h, mi);
+
+describe('cron expressions', () => {
+  it('fields, names, ranges, steps and lists; day of month or day of week when both are given', () => {
+    const c = parseCron('30 22 * * mon-fri');
+    expect(nextRun(c, local(2026, 12, 4, 22, 30))).toEqual(local(2026, 12, 7, 22, 30)); // Friday 22:30 → Monday
+    expect(nextRun(parseCron('*/15 * * * *'), local(2026, 12, 6, 10, 14))).toEqual(local(2026, 12, 6, 10, 15));
+    expect(nextRun(parseCron('0 0 1,15 * 0'), local(2026, 12, 1, 0, 0))).toEqual(local(2026, 12, 6, 0, 0)); // Sunday comes before the 15th
+    expect(nextRun(parseCron('@monthly'), local(2026, 12, 6, 0, 0))).toEqual(local(2027, 1, 1, 0, 0));
+    expect(nextRun(parseCron('0 0 31 2 *'), local(2026, 1, 1, 0, 0))).toBeUndefined();
+    expect(runsBetween(parseCron('0 * * * *'), local(2026, 12, 6, 0, 0), local(2026, 12, 6, 3, 0), 100)).toEqual([1, 2, 3].map((h) => local(2026, 12, 6, h, 0)));
+    for (const bad of ['* * * *', '60 * * * *', '* * * 13 *', '5-1 * * * *', '*/0 * * * *', 'x * * * *']) expect(() => parseCron(bad), bad).toThrow();
+  });
+});
+
+describe('kanri schedule add | list | remove', () => {
+  let db: string;
+  beforeAll(() => { db = fixtureStore(YAML); });
+
+  it('adds, lists (JSON) and removes; a refused command changes nothing', () => {
+    const before = storeDigest(db);
+    expect(run('kanri', ['schedule', 'add', 'Lab', 'halt', '--at', '0 22 * * *'], { db })).toMatchObject({ code: 1, err: expect.stringMatching(/operation must be one of poweron, shutdown, reboot/) });
+    expect(run('kanri', ['schedule', 'add', 'Lab', 'shutdown', '--at', '0 25 * * *'], { db })).toMatchObject({ code: 1, err: expect.stringMatching(/--at is not a cron expression: hour: 25 is outside 0-23/) });
+    expect(run('kanri', ['schedule', 'add', 'Nowhere', 'shutdown', '--at', '0 22 * * *'], { db })).toMatchObject({ code: 2, err: expect.stringMatching(/group not found: Nowhere/) });
+    expect(run('kanri', ['schedule', 'add', 'Lab', 'shutdown'], { db }).code).toBe(1);
+    expect(run('kanri', ['schedule', 'remove', '7'], { db })).toMatchObject({ code: 2, err: expect.stringMatching(/schedule not found: 7/) });
+    expect(storeDigest(db)).toBe(before);
+    const ja = run('kanri', ['schedule', 'remove', '7'], { db, env: { ...process.env, LANG: 'ja_JP.UTF-8', LC_ALL: '' } });
+    expect(ja.err).toMatch(/スケジュールが見つかりません: 7/);
+
+    const add = run('kanri', ['schedule', 'add', 'Lab', 'shutdown', '--at', '0 22 * * 1-5'], { db });
+    expect(add.code, add.err).toBe(0);
+    expect(add.out).toMatch(/^schedule 1: shutdown Lab at '0 22 \* \* 1-5'; next \d{4}-\d\d-\d\dT22:00:00[+-]\d\d:\d\d\n$/);
+    expect(add.err).toMatch(/no monitor is running on this store/);
+    const list = run('kanri', ['schedule', 'list', '--json'], { db });
+    expect(list.code).toBe(0);
+    expect(JSON.parse(list.out)).toMatchObject({ id: 1, group: 'Lab', operation: 'shutdown', cron: '0 22 * * 1-5', run_late: false, last_status: '-', missed: 0 });
+    expect(run('kanri', ['schedule', 'remove', '1'], { db }).code).toBe(0);
+    expect(run('kanri', ['schedule', 'list'], { db }).out).toBe('');
+  });
+});
+
+describe('the scheduler', () => {
+  let path: string;
+  let db: Db;
+  let log: string[];
+  let s: Scheduler;
+  const add = (cron: string, op: string, checkedUntil: Date, runLate = 0): number => Number(db.prepare(
+    `INSERT INTO schedules (group_id, group_path, operation, cron, run_late, created_at, checked_until) SELECT id, 'Lab', ?, ?, ?, ?, ? FROM groups WHERE name = 'Lab'`,
+  ).run(op, cron, runLate, checkedUntil.toISOString(), checkedUntil.toISOString()).lastInsertRowid);
+  const row = (id: number): ScheduleRow => db.prepare('SELECT * FROM schedules WHERE id = ?').get(id) as ScheduleRow;
+
+  beforeAll(() => {
+    path = fixtureStore(YAML);
+    db = openStore(path);
+    log = [];
+    s = new Scheduler({ db, engine: new Engine(db), intake: new Intake(db), log: (l) => log.push(l) });
+  });
+  afterAll(() => db?.close());
+
+  it('runs a due time as jobs of origin schedule', async () => {
+    const now = local(2026, 12, 7, 22, 0);
+    const id = add('0 22 * * *', 'shutdown', local(2026, 12, 7, 21, 0));
+    s.tick(new Date(now.getTime() + 5000));
+    await s.settled();
+    expect(queryAll(path, 'SELECT due_at, status, late FROM schedule_runs WHERE schedule_id = ?', id)).toEqual([{ due_at: now.toISOString(), status: 'completed', late: 0 }]);
+    expect(queryAll(path, "SELECT name, power_state FROM machines WHERE name LIKE 'pc-%' ORDER BY name")).toEqual([{ name: 'pc-1', power_state: 'off' }, { name: 'pc-2', power_state: 'off' }]);
+    const jobs = queryAll<{ origin: string; command: string }>(path, 'SELECT origin, command FROM jobs ORDER BY id');
+    expect(jobs).toHaveLength(2);
+    expect(jobs.every((j) => j.origin === 'schedule' && j.command === `schedule ${id} shutdown Lab due ${now.toISOString()}`)).toBe(true);
+    // Looked at again: nothing more is due.
+    s.tick(new Date(now.getTime() + 30_000));
+    await s.settled();
+    expect(queryAll(path, 'SELECT count(*) AS n FROM jobs')).toEqual([{ n: 2 }]);
+    db.prepare('DELETE FROM schedules').run();
+  });
+
+  it('due times older than the grace were missed: recorded, raised for the group, not run', async () => {
+    const id = add('0 * * * *', 'poweron', local(2026, 12, 8, 0, 30));
+    s.tick(local(2026, 12, 8, 3, 20));
+    await s.settled();
+    expect(queryAll(path, 'SELECT due_at, status FROM schedule_runs WHERE schedule_id = ? ORDER BY due_at', id)).toEqual([1, 2, 3].map((h) => ({ due_at: local(2026, 12, 8, h, 0).toISOString(), status: 'missed' })));
+    expect(queryAll(path, 'SELECT count(*) AS n FROM jobs')).toEqual([{ n: 2 }]);
+    const ev = queryAll<{ event: string; origin: string; detail: string; group_id: number }>(path, 'SELECT event, origin, detail, group_id FROM monitor_events');
+    expect(ev).toEqual([expect.objectContaining({ event: SCHEDULE_MISSED, origin: 'schedule', detail: expect.stringMatching(new RegExp(`^schedule ${id} \\(poweron Lab at '0 \\* \\* \\* \\*'\\): 3 run\\(s\\) missed`)) })]);
+    expect(log.some((l) => /3 run\(s\) missed/.test(l))).toBe(true);
+    db.prepare('DELETE FROM schedules').run();
+  });
+
+  it('with run-late the last missed time runs late, once', async () => {
+    const id = add('0 * * * *', 'poweron', local(2026, 12, 9, 0, 30), 1);
+    s.tick(local(2026, 12, 9, 2, 20));
+    await s.settled();
+    expect(queryAll(path, 'SELECT due_at, status, late FROM schedule_runs WHERE schedule_id = ? ORDER BY due_at', id)).toEqual([
+      { due_at: local(2026, 12, 9, 1, 0).toISOString(), status: 'missed', late: 0 },
+      { due_at: local(2026, 12, 9, 2, 0).toISOString(), status: 'completed', late: 1 },
+    ]);
+    expect(queryAll(path, "SELECT power_state FROM machines WHERE name LIKE 'pc-%'")).toEqual([{ power_state: 'on' }, { power_state: 'on' }]);
+    db.prepare('DELETE FROM schedules').run();
+  });
+
+  it('a due time is claimed once: a second monitor that read the schedule before the claim takes nothing', async () => {
+    const id = add('0 22 * * *', 'reboot', local(2026, 12, 10, 21, 0));
+    const stale = row(id);
+    const other = openStore(path);
+    try {
+      const s2 = new Scheduler({ db: other, engine: new Engine(other), intake: new Intake(other), log: () => undefined });
+      const now = local(2026, 12, 10, 22, 0, );
+      const jobsBefore = (queryAll<{ n: number }>(path, 'SELECT count(*) AS n FROM jobs')[0]!).n;
+      expect(s.take(stale, new Date(now.getTime() + 1000))).toBe(true);
+      expect(s2.take(stale, new Date(now.getTime() + 2000))).toBe(false);
+      await Promise.all([s.settled(), s2.settled()]);
+      expect(queryAll(path, 'SELECT status FROM schedule_runs WHERE schedule_id = ?', id)).toEqual([{ status: 'completed' }]);
+      expect((queryAll<{ n: number }>(path, 'SELECT count(*) AS n FROM jobs')[0]!).n).toBe(jobsBefore + 2);
+    } finally {
+      other.close();
+    }
+  });
+});
+
+describe('kanri monitor runs schedules', () => {
+  let db: string;
+  let mon: RunningMonitor | undefined;
+  beforeAll(() => { db = fixtureStore(YAML); });
+  afterAll(async () => { await mon?.stop(); });
+
+  it('a due time runs at once; after a restart the times it was stopped over are reported, not run', async () => {
+    const w = openStore(db);
+    // The last minute boundary is due now (within monitor.schedule_grace_s); the schedule was checked up to the one before.
+    const last = new Date();
+    last.setSeconds(0, 0);
+    const before = new Date(last.getTime() - 60_000);
+    w.prepare(`INSERT INTO schedules (group_id, group_path, operation, cron, run_late, created_at, checked_until) SELECT id, 'Lab', 'shutdown', '* * * * *', 0, ?, ? FROM groups WHERE name = 'Lab'`).run(before.toISOString(), before.toISOString());
+    w.close();
+    mon = await startMonitor(db);
+    await mon.waitFor(/schedules: schedule 1 shutdown Lab due [^ ]+: completed/, 30_000);
+    expect(queryAll(db, "SELECT power_state FROM machines WHERE name LIKE 'pc-%'")).toEqual([{ power_state: 'off' }, { power_state: 'off' }]);
+    await mon.stop();
+    // As if the monitor had been stopped for ten minutes.
+    const w2 = openStore(db);
+    w2.prepare("DELETE FROM schedule_runs").run();
+    w2.prepare("UPDATE schedules SET operation = 'poweron', checked_until = ?").run(new Date(Date.now() - 10 * 60_000).toISOString());
+    w2.close();
+    mon = await startMonitor(db);
+    await mon.waitFor(/schedules: schedule 1 \(poweron Lab at '\* \* \* \* \*'\): (9|10) run\(s\) missed/, 30_000);
+    await mon.waitFor(new RegExp(`event \\d+ schedule SystemMonitorEvent ${SCHEDULE_MISSED.replace(/[[\]]/g, '\\$&')}`), 30_000);
+    const missed = queryAll<{ n: number }>(db, "SELECT count(*) AS n FROM schedule_runs WHERE status = 'missed'")[0]!.n;
+    expect(missed === 9 || missed === 10).toBe(true);
+  }, 90_000);
+});
