@@ -68,6 +68,8 @@ describe.skipIf(!have)('a store on PostgreSQL', () => {
       expect(db.prepare('SELECT job_id, ifnull(job_id, -1) AS j, event_id IS NULL AS none FROM events WHERE id = ?').get(1)).toEqual({ job_id: big, j: big, none: 0 });
       expect(db.prepare('SELECT count(*) AS n FROM events WHERE (? IS NULL OR source = ?)').get(null, null)).toEqual({ n: 2 });
       expect(db.prepare('SELECT id FROM events WHERE id = 99').get()).toBeUndefined();
+      expect(db.prepare('SELECT count(*) AS n FROM events WHERE 1 AND job_id IS ?').get(null)).toEqual({ n: 1 });
+      expect(db.prepare('SELECT count(*) AS n FROM events WHERE job_id IS NOT ?').get(big)).toEqual({ n: 1 });
       expect(db.prepare('UPDATE events SET message = @m WHERE type = @t OR @t IS NULL').run({ m: 'x', t: 'warning' }).changes).toBe(1);
       const put = db.prepare('INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)');
       expect(put.run('k', 'one').changes).toBe(1);

@@ -6,13 +6,15 @@
 //   `? IS [NOT] NULL` gets a type (::text), which PostgreSQL cannot infer from IS NULL;
 // - SQLite-only forms: ifnull → coalesce; INSERT OR IGNORE → ON CONFLICT DO NOTHING;
 //   INSERT OR REPLACE → ON CONFLICT (primary key) DO UPDATE of the other columns;
+// - x IS ? → IS NOT DISTINCT FROM (SQLite's IS compares values, NULL equal to NULL);
+// - a condition that is a bare 1 or 0 becomes TRUE or FALSE;
 // - truths added up ((a IS NULL) + (b IS NULL)) are cast to integers;
 // - names: COLLATE NOCASE → COLLATE kanri_nocase, a nondeterministic ICU collation at
 //   level 2: case-insensitive for every letter (Äpfel = äpfel), where SQLite's NOCASE folds
 //   ASCII only — so a name index is, if anything, stricter there. kfold(x), the full case
 //   folding lookups fall back on (domain/names.ts: Straße = STRASSE, ﬁle = FILE), is an SQL
 //   function of the prelude computing what foldName() does, with ICU's full case mappings
-//   (NFC, upper, lower); `user` (a reserved word there) is quoted;
+//   (NFC, upper, lower); the column names PostgreSQL reserves (user, window) are quoted;
 // - in schema text (migrations): INTEGER → BIGINT (SQLite's integers are 64-bit: times in
 //   ms), REAL → DOUBLE PRECISION, BLOB → BYTEA, INTEGER PRIMARY KEY AUTOINCREMENT (and a
 //   column `id INTEGER PRIMARY KEY`, SQLite's rowid) → an identity column; an index on an
@@ -80,12 +82,23 @@ function mapCode(sql: string, fn: (code: string) => string): string {
   return pieces(sql).map((p) => (p.code ? fn(p.text) : p.text)).join('');
 }
 
+/**
+ * Words PostgreSQL reserves that kanri's tables use as column names (SQLite takes them as
+ * names where a name can stand); kanri's SQL never uses them as keywords.
+ */
+const RESERVED = /(?<![."\w])(?:user|window)(?![\w"(])/gi;
+
 /** Forms common to statements and schema text. */
 function common(code: string): string {
   return code
     .replace(/\bifnull\s*\(/gi, 'coalesce(')
     .replace(/\bCOLLATE\s+NOCASE\b/gi, `COLLATE ${NOCASE_COLLATION}`)
-    .replace(/(?<![."\w])user(?![\w"(])/gi, '"user"')
+    .replace(RESERVED, (w) => `"${w.toLowerCase()}"`)
+    // SQLite's IS compares any two values, NULL equal to NULL.
+    .replace(/\bIS\s+NOT\s+(?=[?@:$])/gi, 'IS DISTINCT FROM ')
+    .replace(/\bIS\s+(?=[?@:$])/gi, 'IS NOT DISTINCT FROM ')
+    // A condition that is the number 1 or 0 (WHERE 1): PostgreSQL wants a boolean.
+    .replace(/\b(WHERE|AND|OR|NOT)\s+([01])\b(?!\s*(?:[=<>!+\-*/|%]|IS\b|BETWEEN\b|IN\b))/gi, (_m, k: string, v: string) => `${k} ${v === '1' ? 'TRUE' : 'FALSE'}`)
     // SQLite counts truths by adding them ((a IS NULL) + (b IS NULL) = 1); PostgreSQL adds numbers.
     .replace(/\((\w+\s+IS\s+(?:NOT\s+)?NULL)\)(?=\s*\+)|(?<=\+\s*)\((\w+\s+IS\s+(?:NOT\s+)?NULL)\)/gi, (_m, a?: string, b?: string) => `(${a ?? b})::int`);
 }
