@@ -98,14 +98,37 @@ function rows(pq: Libpq): Array<Record<string, unknown>> {
 }
 
 const WRITE = /^\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|ALTER|DROP)\b/i;
+const INSERT = /^\s*INSERT\s+(?:OR\s+\w+\s+)?INTO\s+"?(\w+)/i;
+
+/** What a statement gave, read before anything else runs on the connection. */
+interface Result {
+  changes: number;
+  rows: Array<Record<string, unknown>>;
+}
+
+function result(pq: Libpq): Result {
+  return { changes: Number(pq.cmdTuples() || 0), rows: rows(pq) };
+}
 
 export class PostgresStatement {
   private translated?: Translated;
   private name?: string;
+  /** An INSERT into a table with an identity column returns it: SQLite's lastInsertRowid. */
+  private returnsId = false;
   constructor(private readonly db: PostgresDb, readonly source: string) {}
 
-  private exec(args: unknown[]): Libpq {
-    const t = (this.translated ??= toPostgres(this.source, (table) => this.db.primaryKey(table)));
+  private exec(args: unknown[]): Result {
+    if (!this.translated) {
+      const t = toPostgres(this.source, (table) => this.db.primaryKey(table));
+      const insert = INSERT.exec(this.source);
+      const id = insert ? this.db.identityColumn(insert[1]!) : undefined;
+      if (id && !/\bRETURNING\b/i.test(t.text)) {
+        t.text += ` RETURNING ${id} AS kanri_rowid`;
+        this.returnsId = true;
+      }
+      this.translated = t;
+    }
+    const t = this.translated;
     let values: Array<string | null>;
     if (t.names) {
       const o = (args[0] ?? {}) as Record<string, Param>;
@@ -116,23 +139,25 @@ export class PostgresStatement {
       values = flat.map(param);
     }
     if (!this.name) this.name = this.db.prepareOnServer(t);
-    return this.db.run(() => this.db.execPrepared(this.name!, values), WRITE.test(this.source));
+    const r = this.db.run(() => result(this.db.execPrepared(this.name!, values)), WRITE.test(this.source));
+    if (this.returnsId) {
+      if (r.rows.length) this.db.lastRowid = Number(r.rows[r.rows.length - 1]!.kanri_rowid);
+      r.rows = [];
+    }
+    return r;
   }
 
   run(...args: unknown[]): { changes: number; lastInsertRowid: number } {
-    const pq = this.exec(args);
-    const changes = Number(pq.cmdTuples() || 0);
-    const insert = /^\s*INSERT\s+(?:OR\s+\w+\s+)?INTO\s+"?(\w+)/i.exec(this.source);
-    const lastInsertRowid = insert && changes > 0 && this.db.hasIdentity(insert[1]!) ? this.db.lastval() : 0;
-    return { changes, lastInsertRowid };
+    const r = this.exec(args);
+    return { changes: r.changes, lastInsertRowid: this.db.lastRowid };
   }
 
   get(...args: unknown[]): unknown {
-    return rows(this.exec(args))[0];
+    return this.exec(args).rows[0];
   }
 
   all(...args: unknown[]): unknown[] {
-    return rows(this.exec(args));
+    return this.exec(args).rows;
   }
 }
 
@@ -151,7 +176,9 @@ export class PostgresDb {
   private depth = 0;
   private statements = 0;
   private lockTimeoutMs: number;
-  private identity?: Set<string>;
+  private identity?: Map<string, string>;
+  /** SQLite's last_insert_rowid(): the id of the last row an INSERT gave an identity. */
+  lastRowid = 0;
   private readonly keys = new Map<string, string[]>();
 
   constructor(private readonly pq: Libpq, location: PostgresLocation, opts: { readonly: boolean; timeoutMs: number }) {
@@ -196,18 +223,14 @@ export class PostgresDb {
   }
 
   /** Runs one statement; a write outside a transaction takes the writer lock in one of its own. */
-  run(fn: () => Libpq, write: boolean): Libpq {
+  run<T>(fn: () => T, write: boolean): T {
     if (this.depth > 0 || !write || this.readonly) return fn();
     this.simple('BEGIN');
     try {
       this.simple(`SELECT pg_advisory_xact_lock(${WRITER_LOCK})`);
-      const pq = fn();
-      const n = pq.cmdTuples();
-      const status = pq.resultStatus();
-      // COMMIT replaces the result: keep what the caller reads of it.
-      const kept = { cmdTuples: () => n, resultStatus: () => status } as Partial<Libpq>;
+      const r = fn();
       this.simple('COMMIT');
-      return Object.assign(Object.create(this.pq) as Libpq, kept);
+      return r;
     } catch (e) {
       this.rollback();
       throw e;
@@ -232,13 +255,10 @@ export class PostgresDb {
     return k;
   }
 
-  hasIdentity(table: string): boolean {
-    this.identity ??= new Set(rows(this.simple("SELECT table_name FROM information_schema.columns WHERE is_identity = 'YES' AND table_schema = current_schema()")).map((r) => String(r.table_name)));
-    return this.identity.has(table);
-  }
-
-  lastval(): number {
-    return Number(rows(this.simple('SELECT lastval() AS n'))[0]!.n);
+  /** The identity column of a table (SQLite's rowid alias), if it has one. */
+  identityColumn(table: string): string | undefined {
+    this.identity ??= new Map(rows(this.simple("SELECT table_name, column_name FROM information_schema.columns WHERE is_identity = 'YES' AND table_schema = current_schema()")).map((r) => [String(r.table_name), String(r.column_name)]));
+    return this.identity.get(table);
   }
 
   prepare(sql: string): PostgresStatement {
