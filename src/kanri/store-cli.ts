@@ -4,17 +4,15 @@ import { openStore, schemaVersion, type Db } from '../store/db.js';
 import { MIGRATIONS } from '../store/migrations.js';
 import { COMPONENTS } from '../store/components.js';
 import { keyFilePath } from '../store/secrets.js';
+import { isPostgresStore, storeTables } from '../store/tables.js';
 
-const isPostgres = (db: Db): boolean => (db as { dialect?: string }).dialect === 'postgresql';
+const isPostgres = isPostgresStore;
 
 /** Tables kept by the store's own bookkeeping: a new store has them filled, a copy never carries them. */
 const BOOKKEEPING = new Set(['schema_components', 'store_version']);
 
 function tables(db: Db): string[] {
-  const sql = isPostgres(db)
-    ? "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1"
-    : "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY 1";
-  return (db.prepare(sql).all() as Array<{ name: string }>).map((r) => r.name).filter((t) => !BOOKKEEPING.has(t));
+  return storeTables(db).filter((t) => !BOOKKEEPING.has(t));
 }
 
 /** table → the tables its foreign keys reference, and its columns that reference itself. */
