@@ -69,6 +69,13 @@ describe.skipIf(!have)('a store on PostgreSQL', () => {
       expect(db.prepare('SELECT count(*) AS n FROM events WHERE (? IS NULL OR source = ?)').get(null, null)).toEqual({ n: 2 });
       expect(db.prepare('SELECT id FROM events WHERE id = 99').get()).toBeUndefined();
       expect(db.prepare('SELECT count(*) AS n FROM events WHERE 1 AND job_id IS ?').get(null)).toEqual({ n: 1 });
+      expect(db.prepare("SELECT count(*) AS n FROM policies WHERE name LIKE 'äp%' OR name NOT LIKE ?").get('%')).toEqual({ n: 0 });
+      db.prepare("INSERT INTO policies (name) VALUES ('Web-A')").run();
+      expect(db.prepare("SELECT name FROM policies WHERE name LIKE 'WEB%'").all()).toEqual([{ name: 'Web-A' }]);
+      db.prepare("INSERT INTO settings (key, value) VALUES ('j', ?)").run(JSON.stringify({ machine: 'm01' }));
+      expect(db.prepare("SELECT json_extract(value, '$.machine') AS m FROM settings WHERE key = 'j'").get()).toEqual({ m: 'm01' });
+      db.prepare("DELETE FROM settings WHERE key = 'j'").run();
+      expect(db.prepare('SELECT id AS eventId, job_id AS jobId FROM events ORDER BY eventId DESC').get()).toEqual({ eventId: 2, jobId: null });
       expect(db.prepare('SELECT count(*) AS n FROM events WHERE job_id IS NOT ?').get(big)).toEqual({ n: 1 });
       expect(db.prepare('UPDATE events SET message = @m WHERE type = @t OR @t IS NULL').run({ m: 'x', t: 'warning' }).changes).toBe(1);
       const put = db.prepare('INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)');

@@ -7,6 +7,9 @@
 // - SQLite-only forms: ifnull → coalesce; INSERT OR IGNORE → ON CONFLICT DO NOTHING;
 //   INSERT OR REPLACE → ON CONFLICT (primary key) DO UPDATE of the other columns;
 // - x IS ? → IS NOT DISTINCT FROM (SQLite's IS compares values, NULL equal to NULL);
+// - LIKE → ILIKE under the "C" collation (SQLite's LIKE folds ASCII case only);
+// - json_extract(x, '$.key') → (x::jsonb ->> 'key');
+// - a mixed-case alias (AS machineId) is quoted wherever it appears: PostgreSQL would fold it;
 // - a condition that is a bare 1 or 0 becomes TRUE or FALSE;
 // - truths added up ((a IS NULL) + (b IS NULL)) are cast to integers;
 // - names: COLLATE NOCASE → COLLATE kanri_nocase, a nondeterministic ICU collation at
@@ -79,7 +82,14 @@ function pieces(sql: string): Piece[] {
 }
 
 function mapCode(sql: string, fn: (code: string) => string): string {
-  return pieces(sql).map((p) => (p.code ? fn(p.text) : p.text)).join('');
+  const parts = pieces(sql);
+  // PostgreSQL folds an unquoted name to lower case, SQLite keeps it: a mixed-case alias
+  // (AS machineId) is quoted, and so is every other use of it in the statement.
+  const aliases = new Set<string>();
+  for (const p of parts) if (p.code) for (const m of p.text.matchAll(/\bAS\s+([A-Za-z_]\w*)/gi)) if (/[A-Z]/.test(m[1]!)) aliases.add(m[1]!);
+  const quoteAliases = (code: string): string =>
+    aliases.size ? code.replace(/(?<![."\w$@:])[A-Za-z_]\w*(?![\w"(])/g, (w) => (aliases.has(w) ? `"${w}"` : w)) : code;
+  return parts.map((p) => (p.code ? fn(quoteAliases(p.text)) : p.text)).join('');
 }
 
 /**
@@ -94,6 +104,9 @@ function common(code: string): string {
     .replace(/\bifnull\s*\(/gi, 'coalesce(')
     .replace(/\bCOLLATE\s+NOCASE\b/gi, `COLLATE ${NOCASE_COLLATION}`)
     .replace(RESERVED, (w) => `"${w.toLowerCase()}"`)
+    // SQLite's LIKE ignores the case of ASCII letters: ILIKE under the "C" collation does just
+    // that (and a name column's nondeterministic collation cannot take LIKE before PostgreSQL 18).
+    .replace(/([\w."]+)\s+(NOT\s+)?LIKE\b/gi, (_m, operand: string, not?: string) => `${operand} COLLATE "C" ${not ?? ''}ILIKE`)
     // SQLite's IS compares any two values, NULL equal to NULL.
     .replace(/\bIS\s+NOT\s+(?=[?@:$])/gi, 'IS DISTINCT FROM ')
     .replace(/\bIS\s+(?=[?@:$])/gi, 'IS NOT DISTINCT FROM ')
@@ -120,6 +133,8 @@ export function toPostgres(sql: string, primaryKey: (table: string) => string[] 
   const named = new Map<string, number>();
   const replaceMode = /^\s*INSERT\s+OR\s+REPLACE\b/i.test(sql);
   const ignoreMode = /^\s*INSERT\s+OR\s+IGNORE\b/i.test(sql);
+  // json_extract(x, '$.key'): one level of a JSON text column, as text.
+  sql = sql.replace(/\bjson_extract\(\s*([\w."]+)\s*,\s*'\$\.(\w+)'\s*\)/gi, "(($1)::jsonb ->> '$2')");
   let text = mapCode(sql, (code) =>
     common(code)
       .replace(/^(\s*INSERT)\s+OR\s+(?:IGNORE|REPLACE)\b/i, '$1')
