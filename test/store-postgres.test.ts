@@ -4,6 +4,7 @@
 // folding as on SQLite; writers queue behind the store's writer lock and give up after the
 // busy timeout with SQLite's busy code.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { run } from './support/cli.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, schemaVersion, type Db } from '../src/store/db.js';
@@ -156,4 +157,38 @@ describe.skipIf(!have)('a store on PostgreSQL', () => {
       second.close();
     }
   });
+
+  it('a password comes from password_file or PGPASSFILE, is checked for its mode, and never shows', () => {
+    const password = 'Pw-s3cret-22';
+    cluster.psql('postgres', `CREATE ROLE pwuser LOGIN PASSWORD '${password}'`);
+    cluster.psql('postgres', 'CREATE DATABASE pwdb OWNER pwuser');
+    const hba = join(cluster.dataDir, 'pg_hba.conf');
+    writeFileSync(hba, `local all pwuser scram-sha-256\n${readFileSync(hba, 'utf8')}`);
+    cluster.psql('postgres', 'SELECT pg_reload_conf()');
+    const dir = tempDir();
+    const file = join(dir, 'pw');
+    writeFileSync(file, `${password}\n`, { mode: 0o600 });
+    const uri = `postgresql://pwuser@/pwdb?host=${encodeURIComponent(cluster.socketDir)}`;
+    const env = { KANRI_KEY_FILE: join(dir, 'kanri.key'), PGPASSFILE: join(dir, 'none') };
+    const shown: string[] = [];
+    const kanri = (args: string[], extra: Record<string, string> = {}): ReturnType<typeof run> => {
+      const r = run('kanri', args, { env: { ...env, ...extra } });
+      shown.push(r.out, r.err);
+      return r;
+    };
+    const without = kanri(['--db', uri, 'store', 'init']);
+    expect(without.code).toBe(70);
+    expect(without.err).toMatch(/cannot be reached: .*password/);
+    const withFile = `${uri}&password_file=${encodeURIComponent(file)}`;
+    expect(kanri(['--db', withFile, 'store', 'init']).code).toBe(0);
+    expect(kanri(['--db', withFile, 'store', 'status']).out).toMatch(/^back end: PostgreSQL/m);
+    const passfile = join(dir, 'pgpass');
+    writeFileSync(passfile, `*:*:*:pwuser:${password}\n`, { mode: 0o600 });
+    expect(kanri(['--db', uri, 'store', 'status'], { PGPASSFILE: passfile }).code).toBe(0);
+    writeFileSync(join(dir, 'open'), password, { mode: 0o644 });
+    const open = kanri(['--db', `${uri}&password_file=${encodeURIComponent(join(dir, 'open'))}`, 'store', 'status']);
+    expect(open.code).toBe(70);
+    expect(open.err).toMatch(/password_file .* is readable by others \(mode 644\)/);
+    for (const text of shown) expect(text).not.toContain(password);
+  }, 60_000);
 });

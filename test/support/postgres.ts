@@ -28,6 +28,8 @@ export function requirePostgres(suite: string): boolean {
 export interface PgCluster {
   /** The socket directory. */
   socketDir: string;
+  /** The cluster's data directory (pg_hba.conf is there). */
+  dataDir: string;
   /** A store URI for a database of this cluster (created by createDatabase). */
   uri(database: string): string;
   /** Creates an empty database (a new store each time). */
@@ -74,6 +76,7 @@ export function startCluster(): PgCluster {
   };
   return {
     socketDir: dir,
+    dataDir: data,
     uri: (database) => `postgresql://kanri@/${database}?host=${encodeURIComponent(dir)}`,
     createDatabase(name) {
       const db = `${name}_${process.pid}_${++databases}`;
