@@ -107,20 +107,28 @@ export function benchEnv(extra = {}) {
 
 /**
  * Runs a whole process; resolves with its wall time, exit code, output and, with
- * `cpu: true`, its CPU time (user + system, children included, from /usr/bin/time).
+ * `cpu: true`, its CPU time (user + system of the process and its children, to the
+ * millisecond). With `cpu` the command runs under a small bash that reads the clock
+ * right before and after it and asks the kernel for its children's CPU time (`times`):
+ * the wall time is then the command's own, without the shell's start-up.
  */
 export function run(cmd, args, env = {}, timeoutMs = 120_000, { cpu = false } = {}) {
   const timeFile = cpu ? join(tempDir('kanri-bench-time-'), 't') : undefined;
-  const [c, a] = timeFile ? ['/usr/bin/time', ['-f', '%U %S', '-o', timeFile, cmd, ...args]] : [cmd, args];
+  const [c, a] = timeFile
+    ? ['bash', ['-c', 's=$EPOCHREALTIME; "$@"; rc=$?; e=$EPOCHREALTIME; { echo "$s $e"; times; } > "$BENCH_TIME_FILE"; exit $rc', 'bench', cmd, ...args]]
+    : [cmd, args];
   return new Promise((resolve) => {
     const t = process.hrtime.bigint();
-    execFile(c, a, { timeout: timeoutMs, maxBuffer: 64 << 20, env: benchEnv(env) }, (err, stdout, stderr) => {
-      const ms = Number(process.hrtime.bigint() - t) / 1e6;
+    execFile(c, a, { timeout: timeoutMs, maxBuffer: 64 << 20, env: benchEnv(timeFile ? { ...env, BENCH_TIME_FILE: timeFile } : env) }, (err, stdout, stderr) => {
+      let ms = Number(process.hrtime.bigint() - t) / 1e6;
       let cpuMs;
       if (timeFile) {
         try {
-          const [u, sy] = readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
-          cpuMs = (u + sy) * 1000;
+          const [clock, , children] = readFileSync(timeFile, 'utf8').trim().split('\n');
+          const [s, e] = clock.split(' ').map(Number);
+          ms = (e - s) * 1000;
+          // "0m0.031s 0m0.008s": user and system time of the shell's children
+          cpuMs = children.split(' ').map((x) => { const m = /^(\d+)m([\d.]+)s$/.exec(x); return m ? (Number(m[1]) * 60 + Number(m[2])) * 1000 : NaN; }).reduce((x, y) => x + y, 0);
         } catch {
           // not written: the process was killed
         }
@@ -128,6 +136,66 @@ export function run(cmd, args, env = {}, timeoutMs = 120_000, { cpu = false } = 
       resolve({ ms, cpuMs, code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
     });
   });
+}
+
+/** Every process's parent and its count of runnable threads, from /proc. */
+function processTable() {
+  const table = new Map();
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // f[0] is the state, f[1] the parent, f[17] the number of threads
+      let running = 0;
+      if (f[17] === '1') running = f[0] === 'R' || f[0] === 'D' ? 1 : 0;
+      else {
+        for (const tid of readdirSync(`/proc/${pid}/task`)) {
+          const ts = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+          const st = ts[ts.lastIndexOf(')') + 2];
+          if (st === 'R' || st === 'D') running++;
+        }
+      }
+      table.set(Number(pid), { ppid: Number(f[1]), running });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return table;
+}
+
+/**
+ * The load of everything but this benchmark, while it measures. The 1-minute load average
+ * counts the benchmark's own simulators too (a run wakes up to 64 of them at once), so it
+ * cannot tell a quiet machine from a busy one while a rack runs. Once a second this counts
+ * the runnable (and uninterruptible) threads outside this process and its descendants,
+ * as the kernel counts them for its load average; `stop()` returns their mean.
+ */
+export function othersLoad() {
+  const samples = [];
+  const sample = () => {
+    const t = processTable();
+    const ours = (pid) => {
+      for (let p = pid, hops = 0; p > 1 && hops < 64; hops++) {
+        if (p === process.pid) return true;
+        p = t.get(p)?.ppid ?? 0;
+      }
+      return false;
+    };
+    let n = 0;
+    for (const [pid, e] of t) if (e.running && !ours(pid)) n += e.running;
+    samples.push(n);
+  };
+  sample();
+  const timer = setInterval(sample, 1000);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      return samples.reduce((a, x) => a + x, 0) / samples.length;
+    },
+  };
 }
 
 /** CPU time (ms, children included) of this process's ipmi_sim children so far: what the peers cost. */

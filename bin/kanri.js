@@ -3,8 +3,15 @@
 // It runs the bundle of `npm run build` (dist/bundle/, CommonJS: see scripts/build.mjs;
 // bin/package.json makes this file CommonJS too, so that no ES module loader starts). The
 // bundle's source maps lead a stack trace back into src/; they are read only when asked for.
+//
+// No V8 flags on the #! line: any flag changes V8's flag hash, and Node's own code cache of
+// its built-in modules (crypto, dgram, streams…) is then rejected and compiled again at
+// every start-up, which costs more than turning the optimising compiler off saves.
 'use strict';
+// Source maps apply to what Node's own loader compiles: under KANRI_DEBUG the code cache
+// (./code-cache.js) stands aside.
 if (process.env.KANRI_DEBUG) process.setSourceMapsEnabled(true);
+else require('./code-cache.js').useCodeCache(require('node:path').join(__dirname, '../dist/bundle'), process.env.KANRI_CODE_CACHE === 'write');
 const { main } = require('../dist/bundle/main.cjs');
 
 main(process.argv).then(

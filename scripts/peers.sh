@@ -19,6 +19,7 @@ declare -A want=(
   [libvirtd]=libvirt-daemon
   [virsh]=libvirt-clients
   [nc]=netcat-openbsd
+  [socat]=socat
   [groff]=groff-base
   [snmptrap]=snmp
   [snmptrapd]=snmptrapd
@@ -27,6 +28,8 @@ declare -A want=(
   [curl]=curl
   # libpq's headers and pg_config: npm's libpq (the PostgreSQL store's client) builds against them.
   [pg_config]=libpq-dev
+  [socat]=socat
+  [ip]=iproute2
   [upsd]=nut-server
   [ping]=iputils-ping
   [upsc]=nut-client

@@ -34,7 +34,7 @@ describe('config check and apply know the drivers', () => {
     const f = write(withWebPower('libvrt'));
     const r = run('kanri', ['config', 'check', f]);
     expect(r.code).toBe(1);
-    expect(r.err).toContain(`${f}: group Shop\\Web: drivers.power: unknown driver 'libvrt' (did you mean libvirt?) (known: sim, ipmi, local, ssh, redfish, libvirt, haproxy, ovsdb, snmp, iscsi-tgt, wol)\n`);
+    expect(r.err).toContain(`${f}: group Shop\\Web: drivers.power: unknown driver 'libvrt' (did you mean libvirt?) (known: sim, ipmi, local, ssh, redfish, libvirt, haproxy, ovsdb, snmp, iscsi-tgt, wol, kanri)\n`);
     const db = fixtureStore();
     const before = storeDigest(db);
     expect(run('kanri', ['config', 'apply', f], { db }).code).toBe(1);
@@ -98,7 +98,7 @@ describe('a job checks every driver it will use before its first step', () => {
     const before = storeDigest(db);
     const r = await pvmutl(db, ['add', 'Bare', 'pb1']);
     expect(r.code).toBe(6);
-    expect(r.err).toBe("pvmutl: MoveFromPoolToGroup cannot start: unknown power driver 'libvrt' (known: sim, ipmi, local, ssh, redfish, libvirt, haproxy, ovsdb, snmp, iscsi-tgt, wol) for pb1\n");
+    expect(r.err).toBe("pvmutl: MoveFromPoolToGroup cannot start: unknown power driver 'libvrt' (known: sim, ipmi, local, ssh, redfish, libvirt, haproxy, ovsdb, snmp, iscsi-tgt, wol, kanri) for pb1\n");
     expect(storeDigest(db)).toBe(before);
   });
 
@@ -163,7 +163,7 @@ describe('driver declarations', () => {
     const s = run('kanri', ['driver', 'show', 'ipmi']);
     expect(s.out).toMatch(/^ {2}ipmi\.deadline_s +global +number +default 10 +/m);
     const u = run('kanri', ['driver', 'show', 'ipmj']);
-    expect(u).toMatchObject({ code: 2, err: "kanri: unknown driver 'ipmj' (did you mean ipmi?) (known: sim, ipmi, local, ssh, redfish, libvirt, haproxy, ovsdb, snmp, iscsi-tgt, wol)\n" });
+    expect(u).toMatchObject({ code: 2, err: "kanri: unknown driver 'ipmj' (did you mean ipmi?) (known: sim, ipmi, local, ssh, redfish, libvirt, haproxy, ovsdb, snmp, iscsi-tgt, wol, kanri)\n" });
   });
 });
 

@@ -10,6 +10,7 @@ import { dropCaches } from '../util/cache.js';
 import { type ControllerRow, recordControllerStatus, recordPower } from './controller.js';
 import { HAPROXY } from './haproxy/spec.js';
 import { IPMI } from './ipmi/spec.js';
+import { KANRI_MONITOR } from './kanri/spec.js';
 import { ISCSI_TGT } from './iscsi-tgt/spec.js';
 import { LIBVIRT } from './libvirt/spec.js';
 import { LOCAL } from './local/spec.js';
@@ -24,7 +25,7 @@ import {
   type InterfaceName, type MachineRef, type PowerInterface, type SettingSpec, notSupported,
 } from './types.js';
 
-export const DRIVER_SPECS: readonly DriverSpec[] = [SIM, IPMI, LOCAL, SSH, REDFISH, LIBVIRT, HAPROXY, OVSDB, SNMP, ISCSI_TGT, WOL];
+export const DRIVER_SPECS: readonly DriverSpec[] = [SIM, IPMI, LOCAL, SSH, REDFISH, LIBVIRT, HAPROXY, OVSDB, SNMP, ISCSI_TGT, WOL, KANRI_MONITOR];
 export const KNOWN_DRIVERS: readonly string[] = DRIVER_SPECS.map((s) => s.name);
 
 const byName = new Map(DRIVER_SPECS.map((s) => [s.name, s]));
@@ -85,7 +86,23 @@ export function driverNameFor(db: Db, machineId: number | null, groupId: number 
     const g = prepared(db, 'SELECT driver FROM group_drivers WHERE group_id = ? AND interface = ?').get(groupId, iface) as { driver: string } | undefined;
     if (g) return g.driver;
   }
-  return undefined;
+  return iface === 'monitor' ? defaultMonitor(db, machineId, groupId) : undefined;
+}
+
+/**
+ * The monitor driver of a machine whose description names none: a VM is what its vm
+ * driver's hypervisor reports (when that driver serves monitor), every other machine is
+ * watched by kanri's own monitor. Never the simulated driver unless a description names it.
+ */
+function defaultMonitor(db: Db, machineId: number | null, groupId: number | null): string {
+  if (machineId !== null) {
+    const m = prepared(db, 'SELECT kind FROM machines WHERE id = ?').get(machineId) as { kind: string } | undefined;
+    if (m?.kind === 'virtual') {
+      const vm = driverNameFor(db, machineId, groupId, 'vm');
+      if (vm && byName.get(vm)?.interfaces.includes('monitor')) return vm;
+    }
+  }
+  return KANRI_MONITOR.name;
 }
 
 export type DriverProblem =

@@ -249,6 +249,113 @@ export type BmcPrivilege = 'callback' | 'user' | 'operator' | 'administrator' | 
 export interface BmcAccount { id: number; name: string; privilege: BmcPrivilege; enabled?: boolean }
 export interface BmcConfig { lan: BmcLan; users: BmcAccount[] }
 
+/** The controller's watchdog timer (IPMI), as dscli getWatchdog prints it. */
+export interface WatchdogInfo {
+  running: boolean;
+  action: string;
+  timeoutS: number;
+  /** Unknown when the BMC does not say. */
+  remainingS?: number;
+  use: string;
+  /** Timer uses whose expiration flag is set. */
+  expired: string[];
+  logging: boolean;
+}
+
+export type WatchdogAction = 'none' | 'reset' | 'off' | 'cycle';
+
+/** Power consumption and the power limit in force (Redfish Power/Control, IPMI DCMI). */
+export interface PowerUsage {
+  /** Present consumption; null when the controller does not say. */
+  watts: number | null;
+  averageWatts?: number;
+  minWatts?: number;
+  maxWatts?: number;
+  /** The span of the average, minimum and maximum. */
+  intervalMin?: number;
+  /** The limit in force; null when none is. */
+  limitWatts: number | null;
+  /** The limits the controller accepts, when it says. */
+  limitMin?: number;
+  limitMax?: number;
+  /** Where it was read: 'redfish-control', 'redfish-power', 'dcmi'. */
+  source: string;
+}
+
+/** One firmware of a machine (Redfish FirmwareInventory, IPMI Device ID). */
+export interface FirmwareItem {
+  id: string;
+  name: string;
+  version: string;
+  updateable: boolean | null;
+  health: string | null;
+}
+
+/** How a firmware update ended. */
+export interface FirmwareUpdateResult {
+  /** The task followed, if the service gave one. */
+  task: string | null;
+  /** The task's final state ('Completed', 'Exception', …), or 'Accepted' without a task. */
+  state: string;
+  /** What the service said (task messages), short. */
+  messages: string[];
+  /** Versions that changed, read before and after. */
+  changed: Array<{ id: string; before: string; after: string }>;
+}
+
+export type BiosValue = string | number | boolean | null;
+
+/** BIOS attributes as they are, and as they will be after the next boot. */
+export interface BiosSettings {
+  attributes: Record<string, BiosValue>;
+  /** Attributes waiting for the next boot (their new values). */
+  pending: Record<string, BiosValue>;
+  /** Where they live: 'redfish-bios' or 'ipmi-boot-options'. */
+  source: string;
+}
+
+export interface BiosChange {
+  key: string;
+  value: BiosValue;
+  /** 'applied' (in force now) or 'pending' (in force after the next boot). */
+  state: 'applied' | 'pending';
+}
+
+export interface NicInfo {
+  id: string;
+  name: string;
+  mac: string | null;
+  speedMbps: number | null;
+  link: string | null;
+  enabled: boolean | null;
+  ipv4: string[];
+  health: string | null;
+}
+
+export interface StorageItem {
+  kind: 'controller' | 'drive' | 'volume';
+  /** The storage subsystem it belongs to. */
+  storage: string;
+  id: string;
+  name: string;
+  capacityBytes: number | null;
+  /** Drive media type or volume RAID type, when given. */
+  type: string | null;
+  health: string | null;
+  state: string | null;
+}
+
+/** A machine's serial console, open until closed (IPMI Serial over LAN). */
+export interface ConsoleSession {
+  /** Queues characters for the serial port; false when too many already wait. */
+  write(data: Buffer): boolean;
+  sendBreak(): void;
+  /** Leaves the console and releases it at the controller; idempotent. */
+  close(): Promise<void>;
+  /** Resolves with the reason when the console ended by itself, or 'closed'. */
+  readonly ended: Promise<string>;
+}
+
 export interface InfoInterface {
   /** Opens a session (or reads the service root) and says what answered. */
   check?(ctx: DriverContext, m: MachineRef, o?: CallOptions): Promise<string>;
@@ -268,6 +375,22 @@ export interface InfoInterface {
   subscribeEvents?(ctx: DriverContext, m: MachineRef, o?: CallOptions): Promise<string>;
   /** Removes the controller's event subscription, if any; says what was removed. */
   unsubscribeEvents?(ctx: DriverContext, m: MachineRef, o?: CallOptions): Promise<string>;
+  watchdog?(ctx: DriverContext, m: MachineRef, o?: CallOptions): Promise<WatchdogInfo>;
+  /** Sets and starts the watchdog timer (action none stops it). */
+  setWatchdog?(ctx: DriverContext, m: MachineRef, timeoutS: number, action: WatchdogAction, o?: CallOptions): Promise<WatchdogInfo>;
+  powerReading?(ctx: DriverContext, m: MachineRef, o?: CallOptions): Promise<PowerUsage>;
+  /** Sets (watts) or removes (null) the power limit; returns what the controller then says. */
+  setPowerLimit?(ctx: DriverContext, m: MachineRef, watts: number | null, o?: CallOptions): Promise<PowerUsage>;
+  firmware?(ctx: DriverContext, m: MachineRef, o?: CallOptions): Promise<FirmwareItem[]>;
+  /** Starts an update from an image URI and follows its task to the end (within waitMs). */
+  updateFirmware?(ctx: DriverContext, m: MachineRef, image: string, target: string | null, o?: CallOptions & { waitMs?: number }): Promise<FirmwareUpdateResult>;
+  bios?(ctx: DriverContext, m: MachineRef, o?: CallOptions): Promise<BiosSettings>;
+  /** Writes settings (checked against the current ones first); says of each whether it is in force or pending. */
+  setBios?(ctx: DriverContext, m: MachineRef, values: Record<string, string>, o?: CallOptions): Promise<BiosChange[]>;
+  nics?(ctx: DriverContext, m: MachineRef, o?: CallOptions): Promise<NicInfo[]>;
+  storage?(ctx: DriverContext, m: MachineRef, o?: CallOptions): Promise<StorageItem[]>;
+  /** Opens the serial console; the serial port's bytes go to onData. */
+  console?(ctx: DriverContext, m: MachineRef, onData: (b: Buffer) => void, o?: CallOptions): Promise<ConsoleSession>;
 }
 
 export interface InterfaceMap {

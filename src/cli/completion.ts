@@ -25,14 +25,14 @@ const KANRI: Record<string, string[]> = {
   '': ['config', 'store', 'user', 'register-master', 'vmserver', 'suspend', 'vm', 'pool', 'sim', 'ssh', 'redfish', 'driver', 'lb', 'software',
     'machine', 'events', 'monitor', 'schedule', 'alert', 'event', 'policy', 'job', 'status', 'serve', 'token', 'completion', 'demo', 'pvmutl', 'dscli', 'help'],
   config: ['apply', 'check', 'export'], store: ['copy', 'init', 'status'], user: ['add', 'list', 'disable', 'enable'],
-  vmserver: ['list', 'collect', 'watch', 'failover', 'evacuate', 'balance', 'power-save'], vm: ['delete'], pool: ['add'],
+  vmserver: ['list', 'collect', 'watch', 'failover', 'evacuate', 'balance', 'power-save'], vm: ['delete'], pool: ['add', 'remove'],
   sim: ['fail', 'clear', 'delay', 'show'], ssh: ['trust', 'forget', 'known'], redfish: ['trust', 'forget'],
-  driver: ['list', 'show', 'secret'], lb: ['sync'], software: ['collect'], machine: ['list', 'reset'],
-  monitor: ['run', 'status', 'user'], schedule: ['add', 'list', 'remove'], alert: ['command', 'destination', 'list'], event: ['raise'], policy: ['templates', 'explain'], job: ['list', 'show', 'watch'], completion: ['bash', 'zsh'],
+  driver: ['list', 'show', 'secret'], lb: ['sync'], software: ['collect'], machine: ['list', 'reset', 'confirm-off'],
+  monitor: ['run', 'status', 'user'], schedule: ['add', 'list', 'remove'], alert: ['command', 'destination', 'list'], event: ['raise'], policy: ['templates', 'events', 'explain'], job: ['list', 'show', 'watch'], completion: ['bash', 'zsh'],
   token: ['create', 'list', 'revoke'],
 };
 /** The drivers `kanri driver show` names (the registry is not loaded for a Tab press; a test compares). */
-const DRIVERS = ['sim', 'ipmi', 'local', 'ssh', 'redfish', 'libvirt', 'haproxy', 'ovsdb', 'snmp', 'iscsi-tgt', 'wol'];
+const DRIVERS = ['sim', 'ipmi', 'local', 'ssh', 'redfish', 'libvirt', 'haproxy', 'ovsdb', 'snmp', 'iscsi-tgt', 'wol', 'kanri'];
 
 function openNames(env: NodeJS.ProcessEnv): Database.Database | undefined {
   try {
@@ -65,7 +65,7 @@ export function candidates(name: string, words: string[], env: NodeJS.ProcessEnv
     const sub = words[0] ?? '';
     if (words.length === 0) return KANRI['']!;
     if (words.length === 1 && KANRI[sub]) return KANRI[sub]!;
-    if (sub === 'machine' && words[1] === 'reset') return names(db, 'SELECT name AS n FROM machines');
+    if (sub === 'machine' && (words[1] === 'reset' || words[1] === 'confirm-off')) return names(db, 'SELECT name AS n FROM machines');
     if (sub === 'machine' && words[1] === 'list') return names(db, GROUP_PATHS);
     if (sub === 'job' && (words[1] === 'show' || words[1] === 'watch')) return ['last', ...names(db, "SELECT printf('%05d', id) AS n FROM jobs ORDER BY id DESC LIMIT 20")];
     if (sub === 'register-master') return words.length === 1 ? names(db, GROUP_PATHS) : names(db, 'SELECT name AS n FROM machines WHERE group_id IS NULL');
@@ -117,7 +117,8 @@ function dscli(db: Database.Database | undefined, words: string[]): string[] {
   if (words.length === 0) {
     return ['createServer', 'setServer', 'deleteServer', 'getServerList', 'checkConnection', 'createGroup', 'deleteGroup', 'addGroupServer',
       'removeGroupServer', 'getGroupList', 'powerOn', 'powerOff', 'powerCycle', 'reset', 'dump', 'shutdownOs', 'getPowerStatus', 'getSel',
-      'clearSel', 'getSensorList', 'getHardwareInfo', 'identify', 'getBmcConfig', 'setBmcConfig', 'backupBmcConfig', 'restoreBmcConfig',
+      'clearSel', 'getSensorList', 'getHardwareInfo', 'identify', 'getWatchdog', 'setWatchdog', 'getPowerReading', 'setPowerLimit', 'getFirmwareList', 'updateFirmware', 'getBiosSettings', 'setBiosSettings',
+      'getNicList', 'getStorageList', 'console', 'getBmcConfig', 'setBmcConfig', 'backupBmcConfig', 'restoreBmcConfig',
       'getAlertList', 'setTrapForward', 'getTrapForward', 'createUser', 'deleteUser', 'getUserList', 'help', '--json', '--yes'];
   }
   return [...names(db, 'SELECT name AS n FROM machines WHERE mgmt_type IS NOT NULL UNION SELECT name FROM dscli_groups'), ...DSCLI_SETTINGS, '--json', '--yes'];

@@ -22,6 +22,17 @@ export function nameProblem(s: string): string | undefined {
   return `must not contain control characters (U+${m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} at position ${m.index + 1})`;
 }
 
+/** The longest VM name (seed 004 L8343). */
+export const VM_NAME_MAX = 80;
+const VM_NAME = /^[A-Za-z0-9_-]+$/;
+
+/** Why a name cannot be a new VM's (seed 004 L8341–8344: at most 80 alphanumerics, '-' and '_'), or undefined. */
+export function vmNameProblem(s: string): string | undefined {
+  if (s.length > VM_NAME_MAX) return `is longer than ${VM_NAME_MAX} characters (${s.length})`;
+  if (!VM_NAME.test(s)) return "may hold only letters A-Z a-z, digits, '-' and '_'";
+  return undefined;
+}
+
 /** The SQL function kfold(name) for lookups that must fold beyond ASCII. */
 export function registerNameFunctions(db: Database.Database): void {
   db.function('kfold', { deterministic: true }, (v: unknown) => (typeof v === 'string' ? foldName(v) : v));

@@ -14,7 +14,7 @@ import { callContext, requireInfo, runOnServers, runSettings, type Out } from '.
 import { resolveServerList } from './serverlist.js';
 import { isSetting } from './words.js';
 
-type InfoOp = Exclude<keyof InfoInterface, 'check' | 'clearLog'>;
+export type InfoOp = Exclude<keyof InfoInterface, 'check' | 'clearLog'>;
 
 /** The controller of a server with the info operation `op`, or a "not supported" (6) failure. */
 async function controller(db: Db, row: ControllerRow, what: string, op: InfoOp, bmcOnly = false): Promise<BoundController & { ctx: DriverContext }> {
@@ -36,14 +36,14 @@ function call(db: Db, words: string[]): CallOptions {
 // With --json every record names its target, and a failed server is one failure record.
 
 /** The ServerList words and the key=value settings of a command that takes only those. */
-const listAndSettings = (args: string[]): { list: string[]; words: string[] } => ({
+export const listAndSettings = (args: string[]): { list: string[]; words: string[] } => ({
   list: args.filter((w) => !isSetting(w)), words: args.filter(isSetting),
 });
 
-type Body = { lines: string[]; records: object[] };
-type InfoRun = (c: BoundController & { ctx: DriverContext }, o: CallOptions) => Promise<Body>;
+export type Body = { lines: string[]; records: object[] };
+export type InfoRun = (c: BoundController & { ctx: DriverContext }, o: CallOptions) => Promise<Body>;
 
-async function onServers(db: Db, list: string[], words: string[], out: Out, cmd: string, op: InfoOp, body: InfoRun, grouped = true): Promise<number> {
+export async function onServers(db: Db, list: string[], words: string[], out: Out, cmd: string, op: InfoOp, body: InfoRun, grouped = true): Promise<number> {
   const rs = runSettings(db, words, 0);
   const rows = resolveServerList(db, list);
   const print = (b: Body): void => {

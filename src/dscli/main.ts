@@ -77,6 +77,22 @@ export function processDscliIo(): DscliIo {
   };
 }
 
+/** The console's terminal: this process's standard input and output. */
+function processTerminal(io: DscliIo): import('./console.js').ConsoleTerminal {
+  const stdin = process.stdin;
+  return {
+    input: stdin,
+    output: (b) => process.stdout.write(b),
+    // In raw mode the terminal does not turn \n into a new line by itself.
+    note: (t) => io.err(stdin.isTTY ? `\r\n${t}\r\n` : `${t}\n`),
+    ...(stdin.isTTY ? { setRaw: (on: boolean) => stdin.setRawMode(on) } : {}),
+    onSignal: (fn) => {
+      for (const s of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) process.on(s, fn);
+      return () => { for (const s of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) process.off(s, fn); };
+    },
+  };
+}
+
 interface Global { db?: string; json: boolean; yes: boolean; help: boolean; version: boolean; rest: string[] }
 
 function globals(args: string[]): Global {
@@ -130,6 +146,17 @@ const COMMANDS: Record<string, { arity: Arity; change: boolean; settings: boolea
   getSensorList: { arity: [1, INF], change: false, settings: true },
   getHardwareInfo: { arity: [1, INF], change: false, settings: true },
   identify: { arity: [1, 2], change: true, settings: true },
+  console: { arity: [1, 1], change: true, settings: true },
+  getWatchdog: { arity: [1, INF], change: false, settings: true },
+  setWatchdog: { arity: [1, INF], change: true, settings: true },
+  getPowerReading: { arity: [1, INF], change: false, settings: true },
+  setPowerLimit: { arity: [1, INF], change: true, settings: true },
+  getFirmwareList: { arity: [1, INF], change: false, settings: true },
+  updateFirmware: { arity: [1, 1], change: true, settings: true },
+  getBiosSettings: { arity: [1, 1], change: false, settings: true },
+  setBiosSettings: { arity: [1, 1], change: true, settings: true },
+  getNicList: { arity: [1, INF], change: false, settings: true },
+  getStorageList: { arity: [1, INF], change: false, settings: true },
   getBmcConfig: { arity: [1, 1], change: false, settings: true },
   setBmcConfig: { arity: [1, 1], change: true, settings: true },
   backupBmcConfig: { arity: [2, 2], change: false, settings: true },
@@ -142,7 +169,7 @@ const COMMANDS: Record<string, { arity: Arity; change: boolean; settings: boolea
   getUserList: { arity: [0, 0], change: false, settings: false },
 };
 
-const GUARDED = new Set(['powerOn', 'powerOff', 'powerCycle', 'reset', 'dump', 'shutdownOs', 'clearSel']);
+const GUARDED = new Set(['powerOn', 'powerOff', 'powerCycle', 'reset', 'dump', 'shutdownOs', 'clearSel', 'setWatchdog', 'setPowerLimit']);
 
 
 /** The audit text of a command: password values never stored. */
@@ -325,6 +352,23 @@ async function dispatch(db: Db, cmd: string, rest: string[], out: Out, io: Dscli
     case 'setBmcConfig': return (await import('./info.js')).setBmcConfigCmd(db, rest, out);
     case 'backupBmcConfig': return (await import('./info.js')).backupBmcConfigCmd(db, rest, out);
     case 'restoreBmcConfig': return (await import('./info.js')).restoreBmcConfigCmd(db, rest, out);
+    case 'console': return (await import('./console.js')).consoleCmd(db, rest, processTerminal(io));
+    case 'getWatchdog': return (await import('./platform.js')).getWatchdogCmd(db, rest, out);
+    case 'getPowerReading': return (await import('./platform.js')).getPowerReadingCmd(db, rest, out);
+    case 'setWatchdog': case 'setPowerLimit': {
+      const platform = await import('./platform.js');
+      const [check, run] = cmd === 'setWatchdog' ? [platform.watchdogSettings, platform.setWatchdogCmd] : [platform.limitSetting, platform.setPowerLimitCmd];
+      // Their own settings are checked before the confirmation question.
+      check(settings);
+      await guard(db, cmd, reg.resolveServerList(db, positional).length, io, yes);
+      return run(db, rest, out);
+    }
+    case 'getFirmwareList': return (await import('./inventory.js')).getFirmwareListCmd(db, rest, out);
+    case 'updateFirmware': return (await import('./inventory.js')).updateFirmwareCmd(db, rest, out);
+    case 'getBiosSettings': return (await import('./inventory.js')).getBiosSettingsCmd(db, rest, out);
+    case 'setBiosSettings': return (await import('./inventory.js')).setBiosSettingsCmd(db, rest, out);
+    case 'getNicList': return (await import('./inventory.js')).getNicListCmd(db, rest, out);
+    case 'getStorageList': return (await import('./inventory.js')).getStorageListCmd(db, rest, out);
     case 'getAlertList': return (await import('./events.js')).getAlertListCmd(db, rest, out);
     case 'setTrapForward': return (await import('./events.js')).setTrapForwardCmd(db, rest);
     case 'getTrapForward': return (await import('./events.js')).getTrapForwardCmd(db, rest, out);

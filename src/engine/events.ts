@@ -201,3 +201,32 @@ export function receiverWasDown(db: Db): boolean {
   const r = db.prepare("SELECT event_id FROM events WHERE source = 'SystemMonitorEvent' AND event_id IN (101, 102) ORDER BY id DESC LIMIT 1").get() as { event_id: number } | undefined;
   return r?.event_id === 101;
 }
+
+export type FencingEventKind = 'waiting' | 'fenced' | 'confirmed';
+
+/**
+ * Fencing before a takeover (engine/fencing.ts): kanri's own entries (source kanri), so
+ * that the event log says why a takeover waited and who let it go on.
+ */
+export function writeFencingEvent(db: Db, kind: FencingEventKind, a: { machine: string; group: string; jobId: number | null; detail: string }): void {
+  const t = {
+    waiting: { id: 9101, type: 'warning' as const, en: `Waiting for fencing: machine (${a.machine}) cannot be confirmed off (${a.detail}). Run kanri machine confirm-off ${a.machine} once it is off.`, ja: `フェンシング待ち: マシン(“${a.machine}”)の停止を確認できません (${a.detail})。停止を確認後 kanri machine confirm-off ${a.machine} を実行してください。` },
+    fenced: { id: 9102, type: info, en: `Machine (${a.machine}) was fenced: ${a.detail}.`, ja: `マシン(“${a.machine}”)をフェンシングしました: ${a.detail}。` },
+    confirmed: { id: 9103, type: info, en: `Machine (${a.machine}) was confirmed off ${a.detail}.`, ja: `マシン(“${a.machine}”)の停止が確認されました (${a.detail})。` },
+  }[kind];
+  db.prepare("INSERT INTO events (time, source, event_id, type, message, message_ja, machine, group_path, job_id) VALUES (?, 'kanri', ?, ?, ?, ?, ?, ?, ?)")
+    .run(new Date().toISOString(), t.id, t.type, t.en, t.ja, a.machine, a.group || null, a.jobId);
+}
+
+/**
+ * 2079 (seed 004 L10323–10345): the NICs a machine has differ in number from the NICs of the
+ * host setting it takes; a warning for the administrator, the activation goes on.
+ */
+export function writeNicCountEvent(db: Db, a: { machine: string; machineNics: number; host: string; hostNics: number; group: string; jobId: number }): void {
+  db.prepare("INSERT INTO events (time, source, event_id, type, message, message_ja, machine, group_path, job_id) VALUES (?, 'PVM', 2079, 'warning', ?, ?, ?, ?, ?)").run(
+    new Date().toISOString(),
+    `The number of NICs installed in machine (${a.machine}) (${a.machineNics}) differs from the number of NICs (${a.hostNics}) in host setting (${a.host}). Check the host setting.`,
+    `マシン(“${a.machine}”)に実装されているNIC枚数(“${a.machineNics}”)とホスト設定(“${a.host}”)のNIC枚数(“${a.hostNics}”)に差異があります。ホスト設定の確認をしてください。`,
+    a.machine, a.group || null, a.jobId,
+  );
+}

@@ -12,7 +12,8 @@ import { recordPower } from '../adapters/controller.js';
 import {
   type Item, type Owners, activationList, decideDifferential, installedItems, itemsOf, standbyList,
 } from '../domain/distribution.js';
-import { writeSoftwareEvent, writeVlanEvent, writeVmEvent } from './events.js';
+import { fenceOff } from './fencing.js';
+import { writeNicCountEvent, writeSoftwareEvent, writeVlanEvent, writeVmEvent } from './events.js';
 import { recordSize } from './capacity.js';
 import { pvmEnvironment } from '../domain/pvm-env.js';
 import type { JobPlan, Side } from './plan.js';
@@ -175,6 +176,7 @@ export const OPERATIONS: Record<Operation, Op> = {
   }),
   'start': on('power', async (c, p) => power(c, p, machine(c), 'on', 'on')),
   'shutdown': on('power', async (c, p) => power(c, p, machine(c), 'soft', 'off')),
+  'fence-off': on('power', async (c, p) => fenceOff(c, p, machine(c), () => power(c, p, machine(c), 'soft', 'off'))),
   'reboot': on('power', async (c, p) => power(c, p, machine(c), 'cycle', 'on')),
   'check-power': on('power', async (c, p) => {
     c.log(`${machine(c).name}: ${(await p.state(c, machine(c))).state}`);
@@ -185,6 +187,12 @@ export const OPERATIONS: Record<Operation, Op> = {
     const m = machine(c);
     const inv = await mon.inventory(c, m);
     if (inv.size) recordSize(c.db, m.id, inv.size);
+    // Event 2079: a machine whose known NICs differ in number from its host setting's.
+    const host = c.side.host;
+    if (host && m.macs.length > 0 && host.nics.length > 0 && m.macs.length !== host.nics.length) {
+      writeNicCountEvent(c.db, { machine: m.name, machineNics: m.macs.length, host: host.hostName, hostNics: host.nics.length, group: c.side.group?.path ?? '', jobId: c.jobId });
+      c.log(`${m.name}: ${m.macs.length} NIC(s), host setting ${host.hostName} has ${host.nics.length}`);
+    }
     if (inv.hwModel) {
       const r = c.db.prepare('UPDATE machines SET hw_model_name = ? WHERE id = ? AND hw_model_name_auto = 1').run(inv.hwModel, m.id);
       c.log(`${m.name}: model ${inv.hwModel}${r.changes ? '' : ' (name kept: automatic update is off)'}`);
@@ -260,6 +268,12 @@ export const OPERATIONS: Record<Operation, Op> = {
     c.db.prepare('INSERT INTO pool_members (group_id, machine_id, model_id, position) VALUES (?, ?, ?, (SELECT ifnull(max(position), 0) + 1 FROM pool_members WHERE group_id = ?))')
       .run(g.id, m.id, c.side.model?.id ?? null, g.id);
     c.log(`${m.name} stands by in the pool of ${g.path}${c.side.model ? ` (model ${c.side.model.name})` : ''}`);
+  }),
+  'pool-remove': store(async (c) => {
+    const m = machine(c);
+    const g = need(c.side.group, 'a group');
+    c.db.prepare('DELETE FROM pool_members WHERE group_id = ? AND machine_id = ?').run(g.id, m.id);
+    c.log(`${m.name} leaves the pool of ${g.path}`);
   }),
   'no-destination': store(async (c) => {
     throw new Error(need(c.plan.unplaced, 'the reason no VM server fits'));

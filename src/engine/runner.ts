@@ -116,6 +116,8 @@ export class JobRunner {
     const bound: Record<'src' | 'dst', MachineRef | null> = { src: plan.src.machine, dst: plan.dst.machine };
     const ctxOf = (log: (line: string) => void): DriverContext => ({ db, jobId: job.id, signal, log });
     let seq = 0;
+    // The sides a step began to act on: only their machines can be left half done.
+    const touched = new Set<'src' | 'dst'>();
     const t0 = Date.now();
     try {
       // A driver may refuse the job before anything changes (exit 6).
@@ -125,8 +127,9 @@ export class JobRunner {
           await (await loadDriver(name)).prepare?.(ctxOf(() => {}), machines, plan.sequence);
         }
       } catch (err) {
-        result.outcome = 'not-started';
-        result.error = (err as Error).message;
+        // Canceled before its first step (seed 004 L3866–3872): a canceled job, with its canceled event.
+        result.outcome = signal.aborted ? 'canceled' : 'not-started';
+        result.error = signal.aborted ? `canceled before the first step: ${(signal.reason as Error)?.message ?? 'canceled'}` : (err as Error).message;
         return result;
       }
       writeJobEvent(db, plan.sequence, 'start', { jobId: job.id, ...plan.event });
@@ -152,6 +155,7 @@ export class JobRunner {
           Object.assign(result, { outcome: 'canceled', failedStep: step.name });
           break;
         }
+        touched.add(step.side);
         const op = OPERATIONS[step.op];
         const c: OpContext = { ...ctxOf(log), jobId: job.id, plan, side, machine, ...(side.group ? { group: { id: side.group.id, path: side.group.path } } : {}) };
         try {
@@ -190,7 +194,7 @@ export class JobRunner {
       return result;
     } finally {
       this.watch.remove(job.id);
-      this.finish(job, bound, result);
+      this.finish(job, { src: touched.has('src') ? bound.src : null, dst: touched.has('dst') ? bound.dst : null }, result);
     }
   }
 
@@ -199,7 +203,8 @@ export class JobRunner {
     const { plan } = job;
     db.transaction(() => {
       if (!finishJob(db, job.id, r.outcome, r.error ?? null)) return;
-      if (r.outcome === 'failed' || r.outcome === 'canceled') {
+      // A job canceled before its first step (no failedStep) left nothing half done.
+      if (r.outcome === 'failed' || (r.outcome === 'canceled' && r.failedStep !== undefined)) {
         // The administrator must see the machine the change left half done.
         for (const m of [bound.src, bound.dst]) {
           if (m) db.prepare("UPDATE machines SET management_status = 'abnormal' WHERE id = ?").run(m.id);

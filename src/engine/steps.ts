@@ -23,7 +23,7 @@ export type Operation =
   | 'replace-machine' | 'decide-machine' | 'create-vm' | 'dpm-register' | 'personality'
   | 'network-setting' | 'dpm-unregister' | 'delete-vm' | 'migrate' | 'check-power' | 'move-vm'
   | 'failover' | 'reboot' | 'recreate-vm' | 'redistribute' | 'distribute-specified'
-  | 'suspend' | 'pool-add' | 'no-destination';
+  | 'suspend' | 'pool-add' | 'pool-remove' | 'no-destination' | 'fence-off';
 
 export interface StepDef {
   no: number;
@@ -80,7 +80,8 @@ export const REPLACE_PHYSICAL: StepDef[] = [
   s(2, 'VLAN', 'VLAN setting', 'vlan-remove', 'src'),
   s(3, 'mgmt NW', 'Delete from ESMPRO/ServerManager', 'monitor-unregister', 'src'),
   s(4, 'standard', 'Distribute standby-time software', 'distribute-standby', 'src'),
-  s(5, 'standard', 'Shut down source machine', 'shutdown', 'src'),
+  // The source is fenced (engine/fencing.ts): its host setting moves only once it is known to be off.
+  s(5, 'standard', 'Shut down source machine', 'fence-off', 'src'),
   s(6, 'Storage', 'Disconnect storage (disk volume)', 'disconnect-storage', 'src'),
   s(7, 'standard', 'Replace machine', 'replace-machine'),
   s(8, 'Storage', 'Connect storage (disk volume)', 'connect-storage'),
@@ -201,6 +202,9 @@ export const DELETE_MANAGED_VM: StepDef[] = [
 
 /** MoveFromManagedToPool (pvmutl.md §3.3 no. 14): state transition 3 of §2.2, a change of the store only. */
 export const MANAGED_TO_POOL: StepDef[] = [s(1, 'standard', 'Register as pool machine', 'pool-add', 'dst')];
+
+/** MoveFromPoolToManaged (pvmutl.md §3.3 no. 16): a pool machine leaves a group's pool for the common pool; a change of the store only. */
+export const POOL_TO_MANAGED: StepDef[] = [s(1, 'standard', 'Delete from pool', 'pool-remove', 'src')];
 
 /**
  * A VM that fits on no VM server during FailoverVMServer or optimal placement: its job

@@ -1,6 +1,6 @@
 // RMCP+ cryptography (IPMI 2.0 §13.28–13.32). Everything is a pure function of its inputs
 // so that it can be checked against known answers without a BMC.
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hash as digest, randomBytes, timingSafeEqual, type Cipher, type Decipher } from 'node:crypto';
 
 /** Authentication (RAKP) algorithm numbers. */
 export const AUTH_NONE = 0, AUTH_HMAC_SHA1 = 1, AUTH_HMAC_MD5 = 2, AUTH_HMAC_SHA256 = 3;
@@ -53,10 +53,51 @@ export function authHash(auth: number): HashName {
   throw new RangeError(`authentication algorithm ${auth} not implemented`);
 }
 
+/**
+ * HMAC (RFC 2104) under one key, kept for as long as the key lives: the key's inner and
+ * outer pads are computed once, and each code is two one-shot hashes. node:crypto's
+ * createHmac builds and tears down a new context object per call, which is most of what an
+ * HMAC of a 40-byte message costs; a session signs and checks several packets with K1 and
+ * derives three values from SIK.
+ */
+class HmacKey {
+  private readonly ipad: Buffer;
+  private readonly opad: Buffer;
+
+  constructor(private readonly name: HashName, key: Buffer) {
+    const block = 64; // SHA-1 and SHA-256 both hash 64-byte blocks
+    const k = key.length > block ? digest(name, key, 'buffer') : key;
+    this.ipad = Buffer.alloc(block, 0x36);
+    this.opad = Buffer.alloc(block, 0x5c);
+    for (let i = 0; i < k.length; i++) {
+      this.ipad[i]! ^= k[i]!;
+      this.opad[i]! ^= k[i]!;
+    }
+  }
+
+  code(parts: readonly Buffer[]): Buffer {
+    const pad = this.ipad.length;
+    let n = pad;
+    for (let i = 0; i < parts.length; i++) n += parts[i]!.length;
+    const inner = Buffer.allocUnsafe(n);
+    this.ipad.copy(inner, 0);
+    for (let i = 0, at = pad; i < parts.length; i++) at += parts[i]!.copy(inner, at);
+    const h = digest(this.name, inner, 'buffer');
+    const outer = Buffer.allocUnsafe(pad + h.length);
+    this.opad.copy(outer, 0);
+    h.copy(outer, pad);
+    return digest(this.name, outer, 'buffer');
+  }
+}
+
+/** The prepared HMAC state of each key buffer (a session's Kuid, SIK and K1), for as long as the buffer lives. */
+const hmacKeys = new WeakMap<Buffer, { sha1?: HmacKey; sha256?: HmacKey }>();
+
 export function hmac(hash: HashName, key: Buffer, ...parts: Buffer[]): Buffer {
-  const h = createHmac(hash, key);
-  for (const p of parts) h.update(p);
-  return h.digest();
+  let byHash = hmacKeys.get(key);
+  if (!byHash) hmacKeys.set(key, (byHash = {}));
+  const k = (byHash[hash] ??= new HmacKey(hash, key));
+  return k.code(parts);
 }
 
 /**
@@ -147,26 +188,78 @@ export function safeEqual(a: Buffer, b: Buffer): boolean {
 }
 
 /**
- * AES-CBC-128 with the IPMI confidentiality trailer: pad bytes 1,2,3… then the pad length,
- * so that the plaintext is a multiple of 16. Returns IV ‖ ciphertext.
+ * AES-128-CBC under one key, kept for as long as the key lives: one ECB context each way,
+ * created once, with the CBC chaining done here (a block is XORed with the previous
+ * ciphertext before encryption, after decryption). createCipheriv costs a new OpenSSL
+ * context per packet; an ECB context without padding can be fed block after block.
  */
+class AesKey {
+  private readonly enc: Cipher;
+  private readonly dec: Decipher;
+
+  constructor(key: Buffer) {
+    this.enc = createCipheriv('aes-128-ecb', key, null).setAutoPadding(false);
+    this.dec = createDecipheriv('aes-128-ecb', key, null).setAutoPadding(false);
+  }
+
+  /** CBC encryption of whole blocks into out[at..]: the IV, then the ciphertext. */
+  encrypt(iv: Buffer, plain: Buffer, out: Buffer, at: number): void {
+    iv.copy(out, at, 0, 16);
+    const block = Buffer.allocUnsafe(16);
+    for (let i = 0; i < plain.length; i += 16) {
+      const prev = at + i; // the previous ciphertext block, the IV first
+      for (let j = 0; j < 16; j++) block[j] = plain[i + j]! ^ out[prev + j]!;
+      this.enc.update(block).copy(out, prev + 16);
+    }
+  }
+
+  /** CBC decryption of IV ‖ ciphertext (whole blocks). */
+  decrypt(payload: Buffer): Buffer {
+    const plain = this.dec.update(payload.subarray(16));
+    for (let i = 0; i < plain.length; i++) plain[i]! ^= payload[i]!; // XOR with the IV, then each previous ciphertext block
+    return plain;
+  }
+}
+
+const aesKeys = new WeakMap<Buffer, AesKey>();
+
+function aesKey(k2: Buffer): AesKey {
+  let k = aesKeys.get(k2);
+  if (!k) aesKeys.set(k2, (k = new AesKey(k2.subarray(0, 16))));
+  return k;
+}
+
+/** Length of an encrypted payload: IV, then the plaintext, its pad and pad length in whole blocks. */
+export function aesLength(plainLength: number): number {
+  return 16 + (plainLength + 1 + ((16 - ((plainLength + 1) % 16)) % 16));
+}
+
+/**
+ * AES-CBC-128 with the IPMI confidentiality trailer: pad bytes 1,2,3… then the pad length,
+ * so that the plaintext is a multiple of 16. Writes IV ‖ ciphertext (aesLength bytes) into
+ * out at `at`.
+ */
+export function aesEncryptInto(k2: Buffer, plain: Buffer, iv: Buffer, out: Buffer, at: number): void {
+  const padded = Buffer.allocUnsafe(aesLength(plain.length) - 16);
+  const padLen = padded.length - plain.length - 1;
+  plain.copy(padded, 0);
+  for (let i = 0; i < padLen; i++) padded[plain.length + i] = i + 1;
+  padded[padded.length - 1] = padLen;
+  aesKey(k2).encrypt(iv, padded, out, at);
+}
+
+/** aesEncryptInto a new buffer: IV ‖ ciphertext. */
 export function aesEncrypt(k2: Buffer, plain: Buffer, iv: Buffer = random(16)): Buffer {
-  const padLen = (16 - ((plain.length + 1) % 16)) % 16;
-  const pad = Buffer.alloc(padLen + 1);
-  for (let i = 0; i < padLen; i++) pad[i] = i + 1;
-  pad[padLen] = padLen;
-  const c = createCipheriv('aes-128-cbc', k2.subarray(0, 16), iv);
-  c.setAutoPadding(false);
-  return Buffer.concat([iv, c.update(Buffer.concat([plain, pad])), c.final()]);
+  const out = Buffer.allocUnsafe(aesLength(plain.length));
+  aesEncryptInto(k2, plain, iv, out, 0);
+  return out;
 }
 
 /** Inverse of aesEncrypt; undefined when the payload is not a well-formed IPMI AES payload. */
 export function aesDecrypt(k2: Buffer, payload: Buffer): Buffer | undefined {
   if (payload.length < 32 || payload.length % 16 !== 0) return undefined;
   try {
-    const d = createDecipheriv('aes-128-cbc', k2.subarray(0, 16), payload.subarray(0, 16));
-    d.setAutoPadding(false);
-    const plain = Buffer.concat([d.update(payload.subarray(16)), d.final()]);
+    const plain = aesKey(k2).decrypt(payload);
     const padLen = plain.readUInt8(plain.length - 1);
     if (padLen > 15 || padLen + 1 > plain.length) return undefined;
     // Some BMCs fill the pad with zeros instead of 1,2,3…; the length byte is what counts.

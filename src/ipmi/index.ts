@@ -30,6 +30,9 @@ export * as sdr from './commands/sdr.js';
 export * as fru from './commands/fru.js';
 export * as lan from './commands/lan.js';
 export * as user from './commands/user.js';
+export * as watchdog from './commands/watchdog.js';
+export * as dcmi from './commands/dcmi.js';
+export * as boot from './commands/boot.js';
 export type { ChassisStatus, DeviceId, FruInventory, LanConfig, LanSettings, SensorReading, SelEntry, SelInfo, SelClearResult, BmcUser, UserAccessSettings };
 
 export interface ControllerInfo {

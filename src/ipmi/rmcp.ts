@@ -1,7 +1,7 @@
 // Packet codec for RMCP / IPMI 1.5 / RMCP+ (IPMI 2.0 §13). Decoders never throw: a
 // datagram from the network is untrusted, and anything malformed is `undefined`, which the
 // transport counts and drops.
-import { aesDecrypt, aesEncrypt, integrityCode, integrityLength, safeEqual, INTEG_NONE, CONF_NONE } from './crypto.js';
+import { aesDecrypt, aesEncryptInto, aesLength, integrityCode, integrityLength, random, safeEqual, INTEG_NONE, CONF_NONE } from './crypto.js';
 
 export const RMCP_HEADER = Buffer.from([0x06, 0x00, 0xff, 0x07]); // version 1.0, no ACK, class IPMI
 export const AUTHTYPE_NONE = 0x00;
@@ -102,26 +102,34 @@ export interface V20Out {
   iv?: Buffer;
 }
 
+/**
+ * One RMCP+ datagram, built in one buffer of its final size: RMCP header, session header,
+ * the payload (encrypted in place when the session has confidentiality), and with
+ * integrity the pad, pad length, next header and the AuthCode over auth type .. next header.
+ */
 export function encodeV20Packet(o: V20Out): Buffer {
   const keys = o.keys;
   const encrypt = !!keys && keys.confidentiality !== CONF_NONE;
   const authenticate = !!keys && keys.integrity !== INTEG_NONE;
-  const body = encrypt ? aesEncrypt(keys!.k2!, o.payload, o.iv) : o.payload;
-  const h = Buffer.alloc(12);
-  h[0] = AUTHTYPE_RMCPP;
-  h[1] = (encrypt ? 0x80 : 0) | (authenticate ? 0x40 : 0) | (o.payloadType & 0x3f);
-  h.writeUInt32LE(o.sessionId >>> 0, 2);
-  h.writeUInt32LE(o.seq >>> 0, 6);
-  h.writeUInt16LE(body.length, 10);
-  if (!authenticate) return Buffer.concat([RMCP_HEADER, h, body]);
+  const bodyLen = encrypt ? aesLength(o.payload.length) : o.payload.length;
   // Integrity pad makes auth-type..next-header a multiple of 4 (IPMI 2.0 §13.28.4).
-  const unpadded = h.length + body.length + 2;
-  const padLen = (4 - (unpadded % 4)) % 4;
-  const trailer = Buffer.alloc(padLen + 2, 0xff);
-  trailer[padLen] = padLen;
-  trailer[padLen + 1] = 0x07; // next header, always 07h
-  const signed = Buffer.concat([h, body, trailer]);
-  return Buffer.concat([RMCP_HEADER, signed, integrityCode(keys!.integrity, keys!.k1!, signed)]);
+  const padLen = authenticate ? (4 - ((12 + bodyLen + 2) % 4)) % 4 : 0;
+  const signedEnd = 16 + bodyLen + (authenticate ? padLen + 2 : 0);
+  const b = Buffer.allocUnsafe(signedEnd + (authenticate ? integrityLength(keys!.integrity) : 0));
+  RMCP_HEADER.copy(b, 0);
+  b[4] = AUTHTYPE_RMCPP;
+  b[5] = (encrypt ? 0x80 : 0) | (authenticate ? 0x40 : 0) | (o.payloadType & 0x3f);
+  b.writeUInt32LE(o.sessionId >>> 0, 6);
+  b.writeUInt32LE(o.seq >>> 0, 10);
+  b.writeUInt16LE(bodyLen, 14);
+  if (encrypt) aesEncryptInto(keys!.k2!, o.payload, o.iv ?? random(16), b, 16);
+  else o.payload.copy(b, 16);
+  if (!authenticate) return b;
+  b.fill(0xff, 16 + bodyLen, 16 + bodyLen + padLen);
+  b[signedEnd - 2] = padLen;
+  b[signedEnd - 1] = 0x07; // next header, always 07h
+  integrityCode(keys!.integrity, keys!.k1!, b.subarray(4, signedEnd)).copy(b, signedEnd);
+  return b;
 }
 
 export type DecodedPacket =

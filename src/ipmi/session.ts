@@ -513,6 +513,34 @@ export class Session {
     return r;
   }
 
+  // ---- other payloads of this session (Serial over LAN, ipmi/sol.ts) ----
+
+  get transport(): Transport {
+    return this.c.transport;
+  }
+
+  /** A long-lived session (a console) gives each later exchange a fresh budget of `ms`. */
+  renewDeadline(ms: number): void {
+    this.c.deadline = Date.now() + ms;
+  }
+
+  /** `payload` of type `payloadType` as this session's next datagram, sealed with its keys. */
+  seal(payloadType: number, payload: Buffer): Buffer {
+    this.outSeq = (this.outSeq + 1) >>> 0 || 1;
+    return encodeV20Packet({ payloadType, sessionId: this.bmcSid, seq: this.outSeq, payload, keys: this.keys });
+  }
+
+  /** The checked, decrypted payload of a datagram of this session and type; undefined for anything else. */
+  unseal(d: Buffer, payloadType: number): Buffer | undefined {
+    const p = decodePacket(d);
+    if (!p || p.kind !== 'v20' || p.payloadType !== payloadType || p.sessionId !== this.consoleSid) return undefined;
+    // The same replay window as for responses: an old packet recorded and sent again is dropped.
+    if (p.seq !== 0 && this.maxInSeq !== 0 && p.seq + 16 <= this.maxInSeq) return undefined;
+    const plain = openV20Payload(p, this.keys);
+    if (plain && p.seq > this.maxInSeq) this.maxInSeq = p.seq;
+    return plain;
+  }
+
   /**
    * Closes the session. Close Session is always sent when the BMC holds a session for us,
    * also after a deadline or a cancel, with its own short budget (one retransmission).

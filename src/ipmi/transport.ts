@@ -28,6 +28,7 @@ export interface ExchangeResult<T> {
   attempts: number;
 }
 
+/** Whoever waits for datagrams from one BMC: offered each until one takes it. */
 interface Waiter {
   match: (d: Buffer) => boolean;
 }
@@ -44,6 +45,8 @@ export class Transport {
   private ready: Promise<Socket> | undefined;
   private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly locks = new Map<string, Promise<void>>();
+  /** Long-lived listeners (a console's SOL packets), asked after the request waiters. */
+  private readonly listeners = new Map<string, Set<(d: Buffer) => boolean>>();
   private pending = 0;
   readonly stats: TransportStats = { sent: 0, received: 0, unmatched: 0 };
 
@@ -52,7 +55,9 @@ export class Transport {
   private open(): Promise<Socket> {
     if (this.ready) return this.ready;
     this.ready = new Promise<Socket>((resolve, reject) => {
-      const s = createSocket({ type: 'udp4', recvBufferSize: this.opts.bufferBytes ?? 4 << 20, sendBufferSize: this.opts.bufferBytes ?? 4 << 20 });
+      const s = createSocket({
+        type: 'udp4', recvBufferSize: this.opts.bufferBytes ?? 4 << 20, sendBufferSize: this.opts.bufferBytes ?? 4 << 20, lookup: addressLookup,
+      });
       s.on('message', (msg, rinfo) => this.dispatch(msg, `${rinfo.address}:${rinfo.port}`));
       // An ICMP error on one destination must not take the shared socket down.
       s.on('error', () => undefined);
@@ -86,6 +91,13 @@ export class Transport {
         if (w.match(msg)) return;
       }
     }
+    for (const l of this.listeners.get(key) ?? []) {
+      try {
+        if (l(msg)) return;
+      } catch {
+        // A listener's fault must not take the shared socket down.
+      }
+    }
     this.stats.unmatched++;
   }
 
@@ -115,6 +127,29 @@ export class Transport {
     return cleanup;
   }
 
+  /**
+   * Hands every datagram from host:port that no request waits for to `fn` (true: taken)
+   * until the returned function is called. Keeps the socket, and so the process, alive.
+   */
+  async listen(host: string, port: number, fn: (d: Buffer) => boolean): Promise<() => void> {
+    await this.open();
+    const key = `${host}:${port}`;
+    let set = this.listeners.get(key);
+    if (!set) this.listeners.set(key, (set = new Set()));
+    set.add(fn);
+    this.pending++;
+    this.refresh();
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      set!.delete(fn);
+      if (set!.size === 0) this.listeners.delete(key);
+      this.pending--;
+      this.refresh();
+    };
+  }
+
   /** Sends without waiting for an answer (Close Session on cancel, RAKP3 with an error status). */
   async sendOnly(host: string, port: number, datagram: Buffer): Promise<void> {
     const s = await this.open();
@@ -126,80 +161,22 @@ export class Transport {
 
   async exchange<T>(o: ExchangeOptions<T>): Promise<ExchangeResult<T>> {
     const s = this.socket ?? (await this.open());
-    const key = `${o.host}:${o.port}`;
-    const details = { host: o.host, port: o.port, step: o.step };
-    if (o.signal?.aborted) throw new IpmiError('network', `${o.step}: cancelled`, { ...details, aborted: true });
-    this.pending++;
-    this.refresh();
-    let attempts = 0;
-    let timer: NodeJS.Timeout | undefined;
-    let waiter: Waiter | undefined;
-    let onAbort: (() => void) | undefined;
-    try {
-      return await new Promise<ExchangeResult<T>>((resolve, reject) => {
-        let done = false;
-        const finish = (fn: () => void) => {
-          if (done) return;
-          done = true;
-          fn();
-        };
-        waiter = {
-          match: (d) => {
-            if (done) return false;
-            let v: T | undefined;
-            try {
-              v = o.match(d);
-            } catch {
-              v = undefined;
-            }
-            if (v === undefined) return false;
-            finish(() => resolve({ value: v as T, attempts }));
-            return true;
-          },
-        };
-        let set = this.waiters.get(key);
-        if (!set) this.waiters.set(key, (set = new Set()));
-        set.add(waiter);
-        onAbort = () => finish(() => reject(new IpmiError('network', `${o.step}: cancelled`, { ...details, aborted: true })));
-        o.signal?.addEventListener('abort', onAbort, { once: true });
-        const attempt = () => {
-          if (done) return;
-          const left = o.deadline - Date.now();
-          if (left <= 0) {
-            finish(() => reject(new IpmiError('network', `${o.step}: no answer before the deadline (${attempts} attempt${attempts === 1 ? '' : 's'}); check that the BMC is up and reachable on UDP ${o.port}`, { ...details, attempts })));
-            return;
-          }
-          if (attempts > o.retries) {
-            finish(() => reject(new IpmiError('network', `${o.step}: no answer after ${attempts} attempts of ${o.timeoutMs} ms; check that the BMC is up and reachable on UDP ${o.port}`, { ...details, attempts })));
-            return;
-          }
-          let datagram: Buffer;
-          try {
-            datagram = o.build(attempts);
-          } catch (e) {
-            finish(() => reject(e));
-            return;
-          }
-          attempts++;
-          this.stats.sent++;
-          s.send(datagram, o.port, o.host, (err) => {
-            if (err) finish(() => reject(new IpmiError('network', `${o.step}: cannot send (${(err as NodeJS.ErrnoException).code ?? err.message})`, details)));
-          });
-          timer = setTimeout(attempt, Math.min(o.timeoutMs, left));
-        };
-        attempt();
-      });
-    } finally {
-      if (timer) clearTimeout(timer);
-      if (onAbort) o.signal?.removeEventListener('abort', onAbort);
-      const set = this.waiters.get(key);
-      if (set && waiter) {
-        set.delete(waiter);
-        if (set.size === 0) this.waiters.delete(key);
-      }
-      this.pending--;
-      this.refresh();
-    }
+    if (o.signal?.aborted) throw new IpmiError('network', `${o.step}: cancelled`, { host: o.host, port: o.port, step: o.step, aborted: true });
+    return new Promise<ExchangeResult<T>>((resolve, reject) => new Exchange(this, s, o, resolve, reject).start());
+  }
+
+  /** An exchange starts waiting for datagrams from its BMC (and keeps the process alive meanwhile). */
+  wait(key: string, w: Waiter): void {
+    let set = this.waiters.get(key);
+    if (!set) this.waiters.set(key, (set = new Set()));
+    set.add(w);
+    if (this.pending++ === 0) this.refresh();
+  }
+
+  unwait(key: string, w: Waiter): void {
+    const set = this.waiters.get(key);
+    if (set?.delete(w) && set.size === 0) this.waiters.delete(key);
+    if (--this.pending === 0) this.refresh();
   }
 
   close(): void {
@@ -207,6 +184,104 @@ export class Transport {
     this.socket = undefined;
     this.ready = undefined;
   }
+}
+
+/**
+ * One request and its retransmissions until a datagram matches, the attempts run out, the
+ * deadline passes or the signal aborts. One object per exchange is its waiter, its timer's
+ * argument and its abort listener: a session makes several exchanges per BMC, and a
+ * closure and a promise for each of these roles showed in profiles of large fan-outs.
+ */
+class Exchange<T> implements Waiter {
+  private attempts = 0;
+  private done = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly key: string;
+
+  constructor(
+    private readonly t: Transport, private readonly s: Socket, private readonly o: ExchangeOptions<T>,
+    private readonly resolve: (r: ExchangeResult<T>) => void, private readonly reject: (e: unknown) => void,
+  ) {
+    this.key = `${o.host}:${o.port}`;
+  }
+
+  start(): void {
+    this.t.wait(this.key, this);
+    this.o.signal?.addEventListener('abort', this, { once: true });
+    this.attempt();
+  }
+
+  /** Ends the exchange once: stops its timer, stops listening, settles the promise. */
+  private finish(error: unknown, value?: T): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.o.signal?.removeEventListener('abort', this);
+    this.t.unwait(this.key, this);
+    if (error === undefined) this.resolve({ value: value as T, attempts: this.attempts });
+    else this.reject(error);
+  }
+
+  private fail(message: string, extra: { attempts?: number; aborted?: boolean } = {}): void {
+    const o = this.o;
+    this.finish(new IpmiError('network', `${o.step}: ${message}`, { host: o.host, port: o.port, step: o.step, ...extra }));
+  }
+
+  match(d: Buffer): boolean {
+    if (this.done) return false;
+    let v: T | undefined;
+    try {
+      v = this.o.match(d);
+    } catch {
+      v = undefined;
+    }
+    if (v === undefined) return false;
+    this.finish(undefined, v);
+    return true;
+  }
+
+  /** The signal's abort (an EventTarget calls an object listener's handleEvent). */
+  handleEvent(): void {
+    this.fail('cancelled', { aborted: true });
+  }
+
+  attempt(): void {
+    if (this.done) return;
+    const o = this.o;
+    const left = o.deadline - Date.now();
+    const n = this.attempts;
+    if (left <= 0) {
+      this.fail(`no answer before the deadline (${n} attempt${n === 1 ? '' : 's'}); check that the BMC is up and reachable on UDP ${o.port}`, { attempts: n });
+      return;
+    }
+    if (n > o.retries) {
+      this.fail(`no answer after ${n} attempts of ${o.timeoutMs} ms; check that the BMC is up and reachable on UDP ${o.port}`, { attempts: n });
+      return;
+    }
+    let datagram: Buffer;
+    try {
+      datagram = o.build(n);
+    } catch (e) {
+      this.finish(e);
+      return;
+    }
+    this.attempts++;
+    this.t.stats.sent++;
+    const failed = (err: Error | null): void => {
+      if (err) this.fail(`cannot send (${(err as NodeJS.ErrnoException).code ?? err.message})`);
+    };
+    try {
+      this.s.send(datagram, o.port, o.host, failed);
+    } catch (e) {
+      failed(e as Error); // the socket was closed under us
+      return;
+    }
+    this.timer = setTimeout(retransmit, Math.min(o.timeoutMs, left), this);
+  }
+}
+
+function retransmit(x: { attempt(): void }): void {
+  x.attempt();
 }
 
 let shared: Transport | undefined;
@@ -221,6 +296,17 @@ const resolved = new TtlCache<string, string>(60_000);
 
 /** A dotted-quad IPv4 address as node:net's isIPv4 accepts it (no leading zeros). */
 const IPV4 = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+/**
+ * How node:dgram turns a send's destination into an address. Its default, dns.lookup,
+ * answers even a literal address on the next tick, so every datagram would wait a turn
+ * of the event loop and pay a validation; every destination here is already an address
+ * (resolveHost runs once per BMC, before a session), which is handed straight back.
+ */
+function addressLookup(address: string, family: unknown, cb: (err: Error | null, address: string, family: number) => void): void {
+  if (IPV4.test(address)) cb(null, address, 4);
+  else void import('node:dns').then((dns) => dns.lookup(address, { family: 4 }, cb as never), (e: Error) => cb(e, '', 4));
+}
 
 /**
  * Routing is by address, so names are resolved up front, not per datagram. An address is

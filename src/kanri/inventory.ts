@@ -7,6 +7,7 @@ import { allGroupPaths } from '../domain/paths.js';
 import { foldName } from '../domain/names.js';
 import { didYouMean } from '../util/nearest.js';
 import { complain } from '../cli/messages.js';
+import { confirmOff, fencingWaits } from '../engine/fencing.js';
 
 export interface MachineLine {
   name: string; kind: string; group: string | null; host: string | null; pools: number;
@@ -49,10 +50,12 @@ export function machineLines(db: Db, group?: string): MachineLine[] {
   const paths = allGroupPaths(db);
   const wanted = group === undefined ? undefined : foldName(group).replace(/\//g, '\\');
   const lines: MachineLine[] = [];
+  // A machine a takeover waits on says so (engine/fencing.ts).
+  const fencing = new Set([...fencingWaits(db).values()].map((w) => w.machine));
   for (const r of rows) {
     const g = r.group_id !== null ? paths.get(r.group_id) ?? null : null;
     if (wanted !== undefined && !(g !== null && foldName(g).includes(wanted))) continue;
-    lines.push({ name: r.name, kind: r.kind, group: g, host: r.host_name, pools: r.pools, power: r.power_state, hardware: r.hardware_status, management: r.management_status, maintenance: !!r.maintenance });
+    lines.push({ name: r.name, kind: r.kind, group: g, host: r.host_name, pools: r.pools, power: r.power_state, hardware: r.hardware_status, management: fencing.has(r.name) ? 'waiting for fencing' : r.management_status, maintenance: !!r.maintenance });
   }
   return lines;
 }
@@ -74,6 +77,25 @@ export function machineReset(dbPath: string, name: string): number {
       complain('kanri', `machine not found: ${name}${didYouMean(name, names)}`);
       return 2;
     }
+    return 0;
+  });
+}
+
+/** kanri machine confirm-off: an operator vouches that a machine a takeover waits on is off. */
+export function machineConfirmOff(dbPath: string, name: string): number {
+  return withStore(dbPath, (db) => {
+    const m = db.prepare('SELECT id, name FROM machines WHERE name = ?').get(name) as { id: number; name: string } | undefined;
+    if (!m) {
+      const names = (db.prepare('SELECT name FROM machines').all() as Array<{ name: string }>).map((x) => x.name);
+      complain('kanri', `machine not found: ${name}${didYouMean(name, names)}`);
+      return 2;
+    }
+    const r = confirmOff(db, m);
+    if (!r) {
+      complain('kanri', `${m.name} is not waiting for fencing: nothing to confirm`);
+      return 1;
+    }
+    process.stdout.write(`${m.name}: confirmed off at ${r.confirmedAt}${r.jobId !== null ? `; job ${String(r.jobId).padStart(5, '0')} goes on` : ''}\n`);
     return 0;
   });
 }

@@ -135,6 +135,8 @@ export async function runKanri(args: string[]): Promise<number> {
   const pool = program.command('pool').description('pools of groups');
   pool.command('add <group> <machine>').description('MoveFromManagedToPool: a machine active nowhere joins the pool of GROUP (or of a model: GROUP/MODEL)')
     .action(async (group: string, machine: string) => change({ action: 'pool-add', group, machine }, `kanri pool add ${group} ${machine}`));
+  pool.command('remove <group> <machine>').description('MoveFromPoolToManaged: a machine standing by in the pool of GROUP leaves it (for the common pool)')
+    .action(async (group: string, machine: string) => change({ action: 'pool-remove', group, machine }, `kanri pool remove ${group} ${machine}`));
 
   const sim = program.command('sim').description('failure injection and delays for the sim driver');
   sim.command('fail <machine> <operation>')
@@ -209,6 +211,9 @@ export async function runKanri(args: string[]): Promise<number> {
     .action(async (group: string | undefined, opts: { json?: boolean }) => { code = (await import('./inventory.js')).machineList(dbPath(), group, !!opts.json); });
   machine.command('reset <name>').description('clear the abnormal management status a failed job left, once its cause is removed')
     .action(async (name: string) => { code = (await import('./inventory.js')).machineReset(dbPath(), name); });
+  machine.command('confirm-off <name>').description('vouch that a machine a takeover waits on ("waiting for fencing") is off; the takeover goes on (recorded with who and when)')
+    .addHelpText('after', helpTail('kanri machine confirm-off px-r120-01', [0, 1, 2, 9, 70]))
+    .action(async (name: string) => { code = (await import('./inventory.js')).machineConfirmOff(dbPath(), name); });
 
   program.command('events').description('the event log, oldest first; filtered, and followed with --follow')
     .option('-n <count>', 'how many (the newest)', '50').option('--json', 'one JSON object per event')
@@ -286,6 +291,9 @@ export async function runKanri(args: string[]): Promise<number> {
   const policy = program.command('policy').description('policies: the standard templates, and what a policy would do');
   policy.command('templates [name]').description('the standard policies (with NAME: its rules)')
     .action(async (name: string | undefined) => { code = (await import('./monitor-cli.js')).policyTemplates(name); });
+  policy.command('events [source]').description('every event a policy rule can match: source, event, category, summary (SOURCE: SystemMonitorEvent, SystemMonitorPerf, VMwareProvider)')
+    .addHelpText('after', helpTail('kanri policy events VMwareProvider', [0, 2, 9, 70, 74]))
+    .action(async (source: string | undefined) => { code = (await import('./monitor-cli.js')).policyEvents(source); });
   policy.command('explain <group> <source> <event>').description('which rule matches, which actions would run in which order and which guard would stop them (changes nothing)')
     .option('--machine <name>', 'the machine the event is about')
     .action(async (group: string, source: string, ev: string, o: { machine?: string }) => { code = (await import('./monitor-cli.js')).policyExplain(dbPath(), group, source, ev, o); });

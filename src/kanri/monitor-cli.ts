@@ -7,7 +7,7 @@ import { isResolved, resolvePath } from '../domain/paths.js';
 import { readCounters } from '../monitor/counters.js';
 import { Intake, IntakeRefusal, checkEvent } from '../monitor/intake.js';
 import { ACTIONS, ActionRefused, actionNames } from '../monitor/actions.js';
-import { RECOVERY_OF, lookup, normalizeEvent, type NotifyingSource } from '../monitor/catalogue.js';
+import { RECOVERY_OF, catalogue, lookup, normalizeEvent, type NotifyingSource } from '../monitor/catalogue.js';
 import { groupPath, machineInfo, matchRule, policyFor, runningNormally } from '../monitor/policy.js';
 import { STANDARD_POLICIES } from '../monitor/templates.js';
 import { snmpUserPurpose } from '../monitor/traps.js';
@@ -16,6 +16,7 @@ import { monitorNumber } from '../monitor/settings.js';
 import { complain } from '../cli/messages.js';
 
 const out = (s: string): void => { process.stdout.write(s + '\n'); };
+import { fencingWaits } from '../engine/fencing.js';
 
 export async function monitorRun(dbPath: string): Promise<number> {
   return (await import('../monitor/daemon.js')).runMonitor(dbPath);
@@ -29,6 +30,9 @@ export async function monitorStatus(dbPath: string): Promise<number> {
     out(`events waiting to be decided: ${q.n}`);
     const chains = db.prepare('SELECT status, count(*) AS n FROM monitor_chains GROUP BY status ORDER BY status').all() as Array<{ status: string; n: number }>;
     out(`chains: ${chains.map((c) => `${c.n} ${c.status}`).join(', ') || 'none'}`);
+    for (const w of fencingWaits(db).values()) {
+      out(`waiting for fencing: ${w.machine}${w.jobId !== null ? ` (job ${String(w.jobId).padStart(5, '0')})` : ''} since ${w.since}: ${w.reason}; kanri machine confirm-off ${w.machine}`);
+    }
     const counters = readCounters(db);
     out(`counted: ${Object.entries(counters).map(([k, n]) => `${k}=${n}`).join(' ') || 'nothing yet'}`);
     for (const c of db.prepare('SELECT id, status, policy, rule_event, actions, next_action, error, machine_id, group_id FROM monitor_chains ORDER BY id DESC LIMIT 10').all() as
@@ -97,6 +101,20 @@ export async function eventRaise(dbPath: string, source: string, event: string, 
   });
   if (code !== 0) return code;
   warnWithoutMonitor(dbPath, 'no monitor is running on this store: the event is decided when one starts');
+  return 0;
+}
+
+/**
+ * kanri policy events [SOURCE]: every event a policy rule can match (seed 004 L5963–5969),
+ * one per line: source, event, category, summary.
+ */
+export function policyEvents(source: string | undefined): number {
+  const wanted = source === undefined ? undefined : EVENT_SOURCES.find((s) => s.toLowerCase() === source.toLowerCase());
+  if (source !== undefined && !wanted) { complain('kanri', `unknown notifying source ${source} (known: ${EVENT_SOURCES.join(', ')})`); return 2; }
+  for (const e of catalogue()) {
+    if (wanted && e.source !== wanted) continue;
+    out(`${e.source}\t${e.event}\t${e.category ?? '-'}\t${e.summary}`);
+  }
   return 0;
 }
 

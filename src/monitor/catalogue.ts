@@ -30,6 +30,8 @@ const OTHER = 'その他';
 const CUSTOM_MACHINE = 'マシン用カスタム通報';
 const CUSTOM_GROUP = 'グループ用カスタム通報';
 const VMS = 'VMサーバ用通報';
+/** Stall monitoring (seed 000 L888–899): the BMC watchdog expired and took its action. */
+const STALL = 'ストール障害';
 
 /**
  * Names that denote the same category: the standard policy's disk categories (§7 note),
@@ -53,7 +55,7 @@ export function canonicalCategory(name: string): string {
 }
 
 /** Every category a policy rule may name (canonical names). */
-export const CATEGORIES: readonly string[] = [HDR, HDX, HDF, CPL, MDG, MEM, CDG, CPU, MNA, HDRR, CPLR, MAR, CLN, CLNW, TNA, TAR, OTHER, CUSTOM_MACHINE, CUSTOM_GROUP, VMS];
+export const CATEGORIES: readonly string[] = [HDR, HDX, HDF, CPL, MDG, MEM, CDG, CPU, MNA, HDRR, CPLR, MAR, CLN, CLNW, TNA, TAR, OTHER, CUSTOM_MACHINE, CUSTOM_GROUP, VMS, STALL];
 
 /**
  * The recovery category of a fault category: a recovery event of it ends the fault's
@@ -235,6 +237,8 @@ const BMC_CATEGORIES: Readonly<Record<number, Readonly<Record<number, string>>>>
   0x0d: { 0x01: HDX, 0x02: HDX, 0x04: HDR, 0x05: HDF, 0x07: HDF },
   // POST memory resize (§2 row 69 is the agent's view of the same event)
   0x0e: { 0x00: MDG },
+  // Watchdog 2: timer expired, and the hard reset, power down or power cycle it took
+  0x23: { 0x00: STALL, 0x01: STALL, 0x02: STALL, 0x03: STALL },
 };
 
 /** The source name of BMC events (PET traps and SEL entries). */

@@ -24,6 +24,7 @@ import { monitorNumber, monitorSetting, parseHostPort } from './settings.js';
 import { TrapReceiver } from './traps.js';
 import { RedfishIntake } from './redfish.js';
 import { Webhook } from './webhook.js';
+import { VmEventIntake } from './vm-events.js';
 import { Watchers } from './watchers.js';
 import { Lease } from './lease.js';
 import { printableLine } from '../util/peer-gate.js';
@@ -53,6 +54,7 @@ export class Monitor {
   readonly traps: TrapReceiver;
   readonly webhook: Webhook;
   readonly redfish: RedfishIntake;
+  readonly vmEvents: VmEventIntake;
   readonly poller: Poller;
   readonly watchers: Watchers;
   readonly chains: ChainRunner;
@@ -87,6 +89,7 @@ export class Monitor {
     this.webhook = new Webhook(this.intake, this.log);
     this.redfish = new RedfishIntake({ db, intake: this.intake, alerts: this.alerts, counters: this.counters, log: this.log });
     this.poller = new Poller(db, this.intake, this.log);
+    this.vmEvents = new VmEventIntake({ db, intake: this.intake, log: this.log });
     this.watchers = new Watchers({ db, engine: this.engine, intake: this.intake, log: this.log });
     this.notifier = new Notifier(db, this.forwarder, this.log);
     const lease = o.lease;
@@ -125,6 +128,7 @@ export class Monitor {
     await this.startWebhook();
     await this.redfish.start();
     this.poller.start();
+    this.vmEvents.start();
     this.watchers.start();
   }
 
@@ -151,7 +155,7 @@ export class Monitor {
   }
 
   private async stopIntake(until: number): Promise<void> {
-    await Promise.all([this.traps.close(), this.webhook.close(), this.redfish.close(), this.poller.stop(), this.watchers.stop()]);
+    await Promise.all([this.traps.close(), this.webhook.close(), this.redfish.close(), this.poller.stop(), this.watchers.stop(), this.vmEvents.close()]);
     // What was received and not written yet (the store was busy) gets a last chance, within the drain.
     for (;;) {
       this.intake.flush();
@@ -178,6 +182,8 @@ export class Monitor {
     await this.redfish.reload();
     await this.poller.stop();
     this.poller.start();
+    await this.vmEvents.close();
+    this.vmEvents.start();
     await this.watchers.reload();
     this.log('configuration re-read');
   }

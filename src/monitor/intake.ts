@@ -22,7 +22,7 @@ import { resolvePath, isResolved } from '../domain/paths.js';
 import { EVENT_SOURCES } from '../domain/policy-actions.js';
 import { type NotifyingSource, lookup, normalizeEvent } from './catalogue.js';
 
-export type Origin = 'trap' | 'poll' | 'custom' | 'webhook' | 'redfish' | 'schedule' | 'ups';
+export type Origin = 'trap' | 'poll' | 'custom' | 'webhook' | 'redfish' | 'schedule' | 'ups' | 'libvirt';
 
 /** An event as a source hands it over. */
 export interface IncomingEvent {

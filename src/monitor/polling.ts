@@ -3,12 +3,14 @@
 // info.check (else power.state) says whether it answers. monitor.poll_failures polls in a
 // row without an answer make ESMDSVNT[0xC0000002] (machine inaccessible), once; the first
 // answer after it makes ESMDSVNT[0x40000001]. New entries of the controller's event log
-// (SEL) become BMC events, once each: the first read only takes the baseline.
+// (SEL) become BMC events, once each: the first read only takes the baseline; so do drives
+// and volumes whose health degrades (disk-health.ts).
 import { createHash } from 'node:crypto';
 import type { Db } from '../store/db.js';
 import { bindController } from '../adapters/registry.js';
 import { CONTROLLER_COLUMNS, type ControllerRow } from '../adapters/controller.js';
-import { DriverError, type LogEntry } from '../adapters/types.js';
+import { DriverError, type LogEntry, type StorageItem } from '../adapters/types.js';
+import { diskChanges } from './disk-health.js';
 import { fanOutAll } from '../util/fanout.js';
 import { Counters } from './counters.js';
 import { bmcEvent } from './catalogue.js';
@@ -92,12 +94,14 @@ export class Poller {
       let answered = true;
       let reason = '';
       let entries: LogEntry[] | undefined;
+      let disks: StorageItem[] | undefined;
       const t0 = Date.now();
       try {
         const c = await bindController(db, row, {});
         if (c.info.check) await c.info.check(ctx, c.machine, { deadlineMs, retries: 1 });
         else await c.power.state(ctx, c.machine, { deadlineMs, retries: 1 });
         if (c.info.log) entries = await c.info.log(ctx, c.machine, { deadlineMs, retries: 1, last: SEL_WINDOW }).catch(() => undefined);
+        if (c.info.storage) disks = await c.info.storage(ctx, c.machine, { deadlineMs, retries: 1 }).catch(() => undefined);
       } catch (e) {
         if (signal.aborted) return;
         reason = (e as Error).message;
@@ -109,11 +113,11 @@ export class Poller {
         this.latency.add('poll_ms', Date.now() - t0);
         this.latency.add('polls');
       }
-      this.record(row, answered, reason, entries, threshold);
+      this.record(row, answered, reason, entries, threshold, disks);
     }, { concurrency: monitorNumber(db, 'monitor.poll_fanout'), signal: this.ctl.signal });
   }
 
-  private record(row: ControllerRow, answered: boolean, reason: string, entries: LogEntry[] | undefined, threshold: number): void {
+  private record(row: ControllerRow, answered: boolean, reason: string, entries: LogEntry[] | undefined, threshold: number, disks?: StorageItem[]): void {
     const { db } = this;
     const st = (db.prepare('SELECT failures, inaccessible, sel_seen FROM monitor_poll_state WHERE machine_id = ?').get(row.id) as PollState | undefined) ?? { failures: 0, inaccessible: 0, sel_seen: null };
     const raise = (event: string, detail: string): void => {
@@ -143,9 +147,12 @@ export class Poller {
       }
       seen = JSON.stringify(keys);
     }
+    const disk = disks ? diskChanges(db, row.id, disks) : undefined;
+    for (const e of disk?.events ?? []) raise(e.event, e.detail);
     // The events and the state that says they were raised commit together: each once.
     db.transaction(() => {
       this.intake.flush();
+      disk?.commit();
       this.latency.flush();
       db.prepare(
       `INSERT INTO monitor_poll_state (machine_id, failures, inaccessible, sel_seen, polled_at) VALUES (?, ?, ?, ?, ?)

@@ -4,6 +4,7 @@
 import { L } from '../cli/locale.js';
 import { Exit, PvmError } from './exit-codes.js';
 import { didYouMean } from '../util/nearest.js';
+import { vmNameProblem } from '../domain/names.js';
 
 export type Command =
   | { cmd: 'help'; topic?: string }
@@ -274,6 +275,10 @@ export function parse(args: string[]): Command {
       if (datastore !== undefined && str('VMS') === undefined) {
         throw formatError('vmadd: /DATASTORE (or /VMFS) needs /VMS', 'vmadd: /DATASTORE (/VMFS) には /VMS の指定が必要です');
       }
+      // A VM kanri creates takes a name the hypervisors accept (exit 15, seed 004 L4192–4193);
+      // /A registers a VM made elsewhere under the name it already has.
+      const bad = s.has('A') ? undefined : vmNameProblem(p[1]!);
+      if (bad) throw new PvmError(Exit.CREDENTIALS, L(`vmadd: the VM name ${bad}`, `vmadd: 仮想マシン名は 80 文字以下の英数字、"-"、"_" で指定してください`));
       return { cmd, group: p[0]!, vm: p[1]!, vmServer: str('VMS'), datastore, netInfo: str('NETINFO'), existing: s.has('A') };
     }
     case 'vmdelete':

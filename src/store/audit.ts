@@ -3,7 +3,8 @@
 import type { Db } from './db.js';
 import { requireModule } from '../util/require.js';
 
-function whoAmI(): string {
+/** The operating-system user running this process (recorded with changes and confirmations). */
+export function whoAmI(): string {
   try {
     // node:os when a change is recorded, not at every start-up.
     return (requireModule('node:os') as typeof import('node:os')).userInfo().username;

@@ -9,11 +9,14 @@ import { COMPONENT as REDFISH } from '../adapters/redfish/schema.js';
 import { COMPONENT as LIBVIRT } from '../adapters/libvirt/schema.js';
 import { COMPONENT as PLACEMENT } from '../engine/capacity-schema.js';
 import { COMPONENT as MONITOR } from '../monitor/schema.js';
+import { COMPONENT as FENCING } from '../engine/fencing-schema.js';
 import { COMPONENT as SCHEDULES } from '../monitor/schedule-schema.js';
 import { COMPONENT as SNMP_CHECKS } from '../monitor/snmp-check-schema.js';
 import { COMPONENT as ALERTING } from '../monitor/alert-schema.js';
 import { COMPONENT as UPS } from '../monitor/ups-schema.js';
 import { COMPONENT as SERVE } from '../serve/schema.js';
+import { COMPONENT as CONSOLE } from '../adapters/console-claims.js';
+import { COMPONENT as DISK_HEALTH } from '../monitor/disk-health.js';
 
 export interface SchemaComponent {
   name: string;
@@ -21,7 +24,7 @@ export interface SchemaComponent {
   migrations: readonly string[];
 }
 
-export const COMPONENTS: readonly SchemaComponent[] = [SIM, MONITOR, LIBVIRT, PLACEMENT, HAPROXY, REDFISH, SERVE, SCHEDULES, SNMP_CHECKS, ALERTING, UPS];
+export const COMPONENTS: readonly SchemaComponent[] = [SIM, MONITOR, LIBVIRT, PLACEMENT, HAPROXY, REDFISH, SERVE, SCHEDULES, SNMP_CHECKS, ALERTING, UPS, CONSOLE, DISK_HEALTH, FENCING];
 
 export function componentVersion(db: Db, name: string): number {
   const r = db.prepare('SELECT version FROM schema_components WHERE name = ?').get(name) as { version: number } | undefined;

@@ -67,6 +67,20 @@ describe('RMCP / RMCP+ packets', () => {
     });
   }
 
+  it('puts exactly these bytes on the wire for each protection (fixed IV)', () => {
+    // Pinned when the encoder moved to building a datagram in one buffer: the bytes are
+    // those of the earlier encoder (header, IV ‖ AES-CBC payload, 0xff pad, pad length,
+    // next header 07h, AuthCode truncated to 12 or 16 bytes), so nothing changed on the wire.
+    const iv = Buffer.from('0f0e0d0c0b0a09080706050403020100', 'hex');
+    const payload = Buffer.from('2018c881040173', 'hex');
+    const keys2: SessionKeys = { integrity: 1, confidentiality: 0, k1: Buffer.alloc(20, 7) };
+    const wire = (keys?: SessionKeys) => encodeV20Packet({ payloadType: 0, sessionId: 0xa0b0c0d0, seq: 0x01020304, payload, iv, ...(keys ? { keys } : {}) }).toString('hex');
+    expect(wire(keys3)).toBe('0600ff0706c0d0c0b0a00403020120000f0e0d0c0b0a09080706050403020100a48164f959751ca329aac0048e62c200ffff02075bce3e9158b0755cee86c4a3');
+    expect(wire(keys17)).toBe('0600ff0706c0d0c0b0a00403020120000f0e0d0c0b0a09080706050403020100a48164f959751ca329aac0048e62c200ffff020782b97bca42833d05d3b2ea42ba71b453');
+    expect(wire(keys2)).toBe('0600ff070640d0c0b0a00403020107002018c881040173ffffff030745e6c3c408def6bf1f2993a0');
+    expect(wire()).toBe('0600ff070600d0c0b0a00403020107002018c881040173');
+  });
+
   it('parses Get Channel Cipher Suites records, standard and OEM', () => {
     const recs = Buffer.from([0xc0, 0x03, 0x01, 0x41, 0x81, 0xc1, 0x80, 0x57, 0x01, 0x00, 0x01, 0x41, 0x81, 0xc0, 0x11, 0x03, 0x44, 0x81]);
     expect(parseCipherSuiteRecords(recs)).toEqual([3, 0x80, 17]);

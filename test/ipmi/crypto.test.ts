@@ -1,8 +1,9 @@
 // Known answers computed independently (Python hmac/hashlib, `openssl enc`), not with
 // this code.
+import { createCipheriv, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  additionalKey, aesDecrypt, aesEncrypt, integrityCode, rakp2AuthCode, rakp3AuthCode, rakp4Icv, sessionIntegrityKey,
+  additionalKey, aesDecrypt, aesEncrypt, hmac, integrityCode, rakp2AuthCode, rakp3AuthCode, rakp4Icv, sessionIntegrityKey,
   userKey, INTEG_HMAC_SHA1_96, INTEG_HMAC_SHA256_128, type RakpParams,
 } from '../../src/ipmi/crypto.js';
 
@@ -56,6 +57,21 @@ describe('RAKP and key derivation known answers', () => {
     });
   }
 
+  it('gives the same codes when one key signs many messages (its prepared state is reused, not altered)', () => {
+    // Each key buffer keeps its HMAC pads for its lifetime: a session's K1 signs and checks
+    // every packet. Checked against node:crypto's own HMAC, a separate implementation.
+    for (const hash of ['sha1', 'sha256'] as const) {
+      const key = Buffer.alloc(hash === 'sha1' ? 20 : 32, 0x5a);
+      const integ = hash === 'sha1' ? INTEG_HMAC_SHA1_96 : INTEG_HMAC_SHA256_128;
+      for (let n = 0; n < 150; n += 7) {
+        const m = Buffer.alloc(n, n);
+        const want = createHmac(hash, key).update(m).digest();
+        expect(hmac(hash, key, m.subarray(0, n >> 1), m.subarray(n >> 1))).toEqual(want);
+        expect(integrityCode(integ, key, m)).toEqual(want.subarray(0, hash === 'sha1' ? 12 : 16));
+      }
+    }
+  });
+
   it('pads the password to 20 bytes and refuses longer ones', () => {
     expect(userKey('abc')).toEqual(Buffer.concat([Buffer.from('abc'), Buffer.alloc(17)]));
     expect(() => userKey('x'.repeat(21))).toThrow(/20 bytes/);
@@ -79,6 +95,19 @@ describe('AES-CBC-128 with the IPMI confidentiality trailer', () => {
       const c = aesEncrypt(key, m);
       expect(c.length % 16).toBe(0);
       expect(aesDecrypt(key, c)).toEqual(m);
+    }
+  });
+
+  it('chains blocks like openssl across many messages under one key (its contexts are reused)', () => {
+    // Independent reference: node:crypto's AES-128-CBC, a new context per message.
+    for (let n = 0; n < 70; n += 5) {
+      const m = Buffer.alloc(n, n + 1);
+      const out = aesEncrypt(key, m, iv);
+      const padLen = out.length - 16 - n - 1;
+      const padded = Buffer.concat([m, Buffer.from([...Array(padLen).keys()].map((i) => i + 1)), Buffer.from([padLen])]);
+      const c = createCipheriv('aes-128-cbc', key, iv).setAutoPadding(false);
+      expect(out.subarray(16)).toEqual(Buffer.concat([c.update(padded), c.final()]));
+      expect(aesDecrypt(key, out)).toEqual(m);
     }
   });
 

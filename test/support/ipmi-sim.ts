@@ -33,6 +33,19 @@ export interface SimOptions {
   sel?: number[][];
   /** Open an emulator console on a loopback TCP port (for sel_add at runtime). */
   console?: boolean;
+  /**
+   * Serial over LAN: the BMC connects its serial port to this loopback TCP port (the
+   * program on the serial side listens there; ipmi_sim retries every 10 s until it does).
+   */
+  solPort?: number;
+  /** The watchdog's sensor (number 0, Watchdog 2): without it ipmi_sim logs no expiry. */
+  watchdog?: boolean;
+  /**
+   * The host side of the BMC's system interface (channel 15, OpenIPMI's VM codec, where
+   * qemu would connect): ipmi_sim listens on this loopback TCP port. Only a host that says
+   * it can be reset lets the watchdog take a reset action.
+   */
+  hostPort?: number;
 }
 
 export interface SimBmc {
@@ -68,7 +81,7 @@ get)
   for p in "$@"; do
     case $p in
       power) read v < "$d/power"; echo "power:$v" ;;
-      boot) echo "boot:default" ;;
+      boot) v=default; [ -f "$d/boot" ] && read v < "$d/boot"; echo "boot:$v" ;;
     esac
   done ;;
 set)
@@ -79,7 +92,7 @@ set)
       reset) echo "reset $v" >> "$d/control.log" ;;
       shutdown) echo 0 > "$d/power"; echo "shutdown $v" >> "$d/control.log" ;;
       identify) echo "identify $v" >> "$d/control.log" ;;
-      boot) echo "boot $v" >> "$d/control.log" ;;
+      boot) echo "$v" > "$d/boot"; echo "boot $v" >> "$d/control.log" ;;
     esac
   done ;;
 *) exit 1 ;;
@@ -222,6 +235,10 @@ function emuFile(index: number, o: SimOptions): string {
     const fru = sampleFru(String(1000 + index));
     l.push(`mc_add_fru_data 0x20 0 ${fru.length} data ${hexBytes(fru)}`);
   }
+  if (o.watchdog) {
+    l.push('sensor_add 0x20 0 0 0x23 0x6f');
+    l.push('sensor_set_event_support 0x20 0 0 enable scanning per-state 000000000001111 000000000000000 000000000001111 000000000000000');
+  }
   for (const rec of o.sel ?? []) l.push(`sel_add 0x20 ${hexBytes(rec)}`);
   l.push('mc_enable 0x20');
   return l.join('\n') + '\n';
@@ -243,6 +260,8 @@ function lanConf(index: number, dir: string, port: number, guid: string, o: SimO
   l.push('  endlan');
   l.push(`  chassis_control "${chassisProg} ${dir}"`);
   for (const u of users) l.push(`  user ${u.id} true "${u.name}" "${u.password}" ${u.priv} 10 md5`);
+  if (o.hostPort) l.push(`  serial 15 ${LOOPBACK} ${o.hostPort} codec VM`);
+  if (o.solPort) l.push(`  sol "tcp:${LOOPBACK}:${o.solPort}" 115200`);
   if (consolePort) l.push(`console ${LOOPBACK} ${consolePort}`);
   return l.join('\n') + '\n';
 }
@@ -380,9 +399,9 @@ export async function startSims(count: number, o: SimOptions = {}, batch = 25): 
 /**
  * A UDP relay in front of a BMC that replays: every `every`-th answer of the BMC is
  * dropped and the answer before it is sent again in its place, as a faulty network or
- * BMC does. Requests pass unchanged.
+ * BMC does (after the first `after` answers). Requests pass unchanged.
  */
-export async function replayingRelay(target: { host: string; port: number }, every = 3): Promise<{ port: number; replayed: () => number; close: () => Promise<void> }> {
+export async function replayingRelay(target: { host: string; port: number }, every = 3, after = 0): Promise<{ port: number; replayed: () => number; close: () => Promise<void> }> {
   const front = createSocket('udp4');
   const back = createSocket('udp4');
   let client: { address: string; port: number } | undefined;
@@ -396,7 +415,8 @@ export async function replayingRelay(target: { host: string; port: number }, eve
   back.on('message', (msg) => {
     if (!client) return;
     n++;
-    const out = n % every === 0 && last ? last : msg;
+    // The first `after` answers pass unchanged (a login that must succeed).
+    const out = n > after && n % every === 0 && last ? last : msg;
     if (out !== msg) replayed++;
     last = msg;
     front.send(out, client.port, client.address);

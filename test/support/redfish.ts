@@ -132,6 +132,8 @@ export interface SushyOptions {
   users: Record<string, string>;
   /** The libvirt URI (default test:///default: one system "test" whose state lasts). */
   libvirt?: string;
+  /** More lines of the emulator's configuration (Python), e.g. SUSHY_EMULATOR_STORAGE. */
+  config?: string[];
 }
 
 /** The sushy-tools emulator over HTTPS with basic auth (bcrypt htpasswd). */
@@ -153,6 +155,7 @@ export async function startSushy(o: SushyOptions): Promise<Peer> {
       `SUSHY_EMULATOR_AUTH_FILE = '${htpasswd}'`,
       `SUSHY_EMULATOR_SSL_CERT = '${o.cert}'`,
       `SUSHY_EMULATOR_SSL_KEY = '${o.key}'`,
+      ...(o.config ?? []),
       '',
     ].join('\n'));
     try {
@@ -181,13 +184,15 @@ export interface MockupOptions {
   key: string;
   /** CA bundle the server trusts when it delivers events over HTTPS (the listener's CA). */
   eventsCa?: string;
+  /** Another mockup directory (absolute), e.g. a copy of public-rackmount1 changed by a test. */
+  mockup?: string;
 }
 
 /** DMTF's Redfish Mockup Server with public-rackmount1 over HTTPS. */
 export async function startMockup(o: MockupOptions): Promise<Peer> {
   const dir = mkdtempSync(join(tmpdir(), 'kanri-mockup-'));
   const port = await freePort();
-  return startPython('redfish mockup server', ['-u', 'redfishMockupServer.py', '-D', 'public-rackmount1', '-S', '-H', '127.0.0.1', '-p', String(port), '-s', '--cert', o.cert, '--key', o.key], {
+  return startPython('redfish mockup server', ['-u', 'redfishMockupServer.py', '-D', o.mockup ?? 'public-rackmount1', '-S', '-H', '127.0.0.1', '-p', String(port), '-s', '--cert', o.cert, '--key', o.key], {
     cwd: MOCKUP_DIR, env: { PYTHONPATH: join(MOCKUP_DIR, 'compat'), ...(o.eventsCa ? { REQUESTS_CA_BUNDLE: o.eventsCa } : {}), NO_PROXY: '*', no_proxy: '*' }, port, dir, path: '/redfish/v1/',
   });
 }
@@ -224,6 +229,13 @@ export function httpsRequest(port: number, method: string, path: string, ca: str
     req.on('error', reject);
     req.end(data);
   });
+}
+
+/** A resource as redfishtool reads it (an independent client), parsed. */
+export async function redfishJson(port: number, user: string, password: string, path: string): Promise<Record<string, unknown>> {
+  const r = await redfishtool(port, user, password, ['raw', 'GET', path]);
+  if (r.code !== 0) throw new Error(`redfishtool GET ${path}: exit ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as Record<string, unknown>;
 }
 
 export function redfishtool(port: number, user: string, password: string, args: string[], timeoutMs = 30_000): Promise<Tool> {

@@ -73,7 +73,7 @@ function waitFor(db: Db, action: PowerAction): number {
 }
 
 /** Every method of the info interface (./info.ts): the same set, each loading the module on its first call. */
-export const INFO_METHODS = ['check', 'log', 'clearLog', 'sensors', 'hardware', 'identify', 'readBmcConfig', 'writeBmcLan', 'restoreBmcConfig'] as const satisfies ReadonlyArray<keyof InfoInterface>;
+export const INFO_METHODS = ['check', 'log', 'clearLog', 'sensors', 'hardware', 'identify', 'readBmcConfig', 'writeBmcLan', 'restoreBmcConfig', 'console', 'watchdog', 'setWatchdog', 'powerReading', 'setPowerLimit', 'firmware', 'bios', 'setBios', 'nics'] as const satisfies ReadonlyArray<keyof InfoInterface>;
 
 function lazyInfo(): InfoInterface {
   const info: Record<string, (...args: unknown[]) => Promise<unknown>> = {};

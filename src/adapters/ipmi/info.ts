@@ -2,12 +2,13 @@
 // and the BMC's LAN configuration and accounts, decoded into the driver contract's
 // records (adapters/types.ts) that dscli prints.
 import {
-  chassis, clearSel, checkConnection, device, fru, getSel, getSensors, identify, lan, rememberedProbe, setLanConfig, user, withSession,
-  type ControllerInfo, type FruInventory, type LanSettings, type SelEntry, type SensorReading, type Session,
+  boot, chassis, clearSel, checkConnection, dcmi, device, watchdog, fru, getSel, getSensors, identify, lan, rememberedProbe, setLanConfig, user, withSession,
+  IpmiError, type BmcTarget, type ControllerInfo, type FruInventory, type LanSettings, type Privilege, type SelEntry, type SensorReading, type Session, type SessionOptions,
 } from '../../ipmi/index.js';
 import { eventText } from '../../ipmi/tables.js';
-import { type BmcAccount, type BmcConfig, type BmcLan, type BmcPrivilege, DriverError, type InfoInterface, type LogEntry, type SensorEntry } from '../types.js';
+import { type BmcAccount, type BmcConfig, type BmcLan, type BmcPrivilege, DriverError, type BiosChange, type BiosSettings, type InfoInterface, type LogEntry, type PowerUsage, type SensorEntry } from '../types.js';
 import { onBmc, sessionOptions } from './index.js';
+import { openConsole } from './console.js';
 
 const EVENT_TYPE_NAMES: Record<number, string> = { 0x01: 'threshold', 0x6f: 'sensor-specific' };
 
@@ -114,7 +115,105 @@ function lanSettings(v: BmcLan): LanSettings {
   return out;
 }
 
+/** DCMI's reading and limit, in one session. */
+async function dcmiReading(s: Session): Promise<PowerUsage> {
+  const r = await dcmi.getPowerReading(s);
+  const l = await dcmi.getPowerLimit(s);
+  return {
+    watts: r.currentWatts, averageWatts: r.averageWatts, minWatts: r.minWatts, maxWatts: r.maxWatts,
+    intervalMin: Math.round(r.periodMs / 60_000), limitWatts: l.active ? l.limitWatts : null, source: 'dcmi',
+  };
+}
+
+/**
+ * A DCMI call at the privilege DCMI names, and once more as administrator when the BMC
+ * answers "insufficient privilege": some BMCs (OpenIPMI's simulator among them) admit
+ * group-extension commands they do not know to administrators only.
+ */
+async function dcmiCall<T>(t: BmcTarget, o: SessionOptions, privilege: Privilege, fn: (s: Session) => Promise<T>): Promise<T> {
+  try {
+    return await withSession(t, { ...o, privilege }, fn);
+  } catch (e) {
+    if (!(e instanceof IpmiError && e.code === 0xd4 && e.layer === 'privilege' && privilege !== 'administrator')) throw e;
+    return withSession(t, { ...o, privilege: 'administrator' }, fn);
+  }
+}
+
+/** Boot flags as BIOS settings: what the next boot (or every boot) does. */
+function bootSettings(f: boot.BootFlags): BiosSettings {
+  return {
+    // The selector as the BMC holds it; boot_override says whether the flags are marked valid
+    // (some BMCs, OpenIPMI's simulator among them, never mark them).
+    attributes: { boot_device: f.device, boot_override: f.valid ? 'yes' : 'no', boot_persistent: f.persistent ? 'yes' : 'no', boot_mode: f.mode },
+    pending: {}, source: 'ipmi-boot-options',
+  };
+}
+
+const BOOT_KEYS: Record<string, readonly string[]> = {
+  boot_device: Object.keys(boot.BOOT_DEVICES), boot_persistent: ['yes', 'no'], boot_mode: ['uefi', 'legacy'],
+};
+
+async function setBootSettings(s: Session, values: Record<string, string>): Promise<BiosChange[]> {
+  for (const [k, v] of Object.entries(values)) {
+    const allowed = BOOT_KEYS[k];
+    if (!allowed) throw new DriverError(`a BMC has boot options only: boot_device, boot_persistent, boot_mode, not ${k}; nothing was changed`, { layer: 'input' });
+    if (k === 'boot_device' && v === 'none' && Object.keys(values).length > 1) throw new DriverError('boot_device=none clears the boot flags; give it alone', { layer: 'input' });
+    if (!allowed.includes(v)) throw new DriverError(`${k} must be one of ${allowed.join(', ')}, not '${v}'; nothing was changed`, { layer: 'input' });
+  }
+  const now = await boot.getBootFlags(s);
+  const want = {
+    device: values.boot_device ?? now.device,
+    persistent: values.boot_persistent !== undefined ? values.boot_persistent === 'yes' : now.persistent,
+    mode: (values.boot_mode ?? now.mode) as 'uefi' | 'legacy',
+  };
+  await boot.setBootFlags(s, want);
+  const after = bootSettings(await boot.getBootFlags(s)).attributes;
+  return Object.entries(values).map(([key, value]) => {
+    if (after[key] !== value) throw new DriverError(`the BMC took ${key}=${value} but reads back ${String(after[key])}`, { layer: 'controller' });
+    // The BIOS reads the boot flags when it starts: in force from the next boot.
+    return { key, value, state: 'pending' as const };
+  });
+}
+
 export const ipmiInfo: InfoInterface = {
+  console: openConsole,
+  async firmware(ctx, m, o) {
+    const d = await onBmc(ctx, m, (t) => withSession(t, { ...sessionOptions(ctx, o), privilege: 'user' }, (s) => device.getDeviceId(s)));
+    return [{ id: 'BMC', name: 'BMC firmware', version: d.auxFirmware && !/^0+$/.test(d.auxFirmware) ? `${d.firmware} (aux ${d.auxFirmware})` : d.firmware, updateable: null, health: null }];
+  },
+  async bios(ctx, m, o) {
+    // Get System Boot Options is an operator command (IPMI 2.0 appendix G).
+    return onBmc(ctx, m, (t) => withSession(t, { ...sessionOptions(ctx, o), privilege: 'operator' }, async (s) => bootSettings(await boot.getBootFlags(s))));
+  },
+  async setBios(ctx, m, values, o) {
+    return onBmc(ctx, m, (t) => withSession(t, { ...sessionOptions(ctx, o), privilege: 'operator' }, (s) => setBootSettings(s, values)));
+  },
+  async nics(ctx, m, o) {
+    const cfg = await onBmc(ctx, m, (t) => withSession(t, { ...sessionOptions(ctx, o), privilege: 'operator' }, (s) => lan.getLanConfig(s, 1)));
+    return [{
+      id: 'bmc-lan1', name: 'BMC LAN channel 1', mac: cfg.macAddress ?? null, speedMbps: null, link: null, enabled: null,
+      ipv4: cfg.ipAddress ? [cfg.ipAddress] : [], health: null,
+    }];
+  },
+  async powerReading(ctx, m, o) {
+    return onBmc(ctx, m, (t) => dcmiCall(t, sessionOptions(ctx, o), 'user', dcmiReading));
+  },
+  async setPowerLimit(ctx, m, watts, o) {
+    return onBmc(ctx, m, (t) => dcmiCall(t, sessionOptions(ctx, o), 'operator', async (s) => {
+      await dcmi.setPowerLimit(s, watts);
+      return dcmiReading(s);
+    }));
+  },
+  async watchdog(ctx, m, o) {
+    return onBmc(ctx, m, (t) => withSession(t, { ...sessionOptions(ctx, o), privilege: 'user' }, (s) => watchdog.getWatchdog(s)));
+  },
+  async setWatchdog(ctx, m, timeoutS, action, o) {
+    // Set and read back in one session: what the BMC now holds is what is printed.
+    return onBmc(ctx, m, (t) => withSession(t, { ...sessionOptions(ctx, o), privilege: 'operator' }, async (s) => {
+      await watchdog.setWatchdog(s, timeoutS, action);
+      return watchdog.getWatchdog(s);
+    }));
+  },
   async check(ctx, m, o) {
     return onBmc(ctx, m, async (t) => {
       const d = await checkConnection(t, { ...sessionOptions(ctx, o), privilege: 'user' });

@@ -5,7 +5,9 @@ import type { Driver } from '../types.js';
 import { closeAgents } from './client.js';
 import { redfishInfo } from './info.js';
 import { redfishPower } from './power.js';
+import { redfishPowerReading, redfishSetPowerLimit } from './power-limit.js';
+import { redfishInventory } from './inventory.js';
 
 export function createRedfishDriver(): Driver {
-  return { name: 'redfish', interfaces: { power: redfishPower, info: redfishInfo }, close: closeAgents };
+  return { name: 'redfish', interfaces: { power: redfishPower, info: { ...redfishInfo, ...redfishInventory, powerReading: redfishPowerReading, setPowerLimit: redfishSetPowerLimit } }, close: closeAgents };
 }

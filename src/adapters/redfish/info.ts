@@ -32,7 +32,7 @@ async function mapLimited<T, R>(items: T[], n: number, fn: (x: T) => Promise<R>)
  * The members of a collection, following nextLink; members given only as links are read
  * one by one (at most MAX_FETCHED). A page seen twice ends the walk.
  */
-async function members(c: Controller, uri: string, limit = MAX_ENTRIES): Promise<{ items: Json[]; etag: string | undefined }> {
+export async function members(c: Controller, uri: string, limit = MAX_ENTRIES): Promise<{ items: Json[]; etag: string | undefined }> {
   const seenPages = new Set<string>();
   const seenIds = new Set<string>();
   const out: Json[] = [];
@@ -65,7 +65,7 @@ async function members(c: Controller, uri: string, limit = MAX_ENTRIES): Promise
   return { items: out.filter((x) => !bare(x) || fetched.has(x)).map((x) => fetched.get(x) ?? x), etag };
 }
 
-async function optionalGet(c: Controller, uri: string | undefined): Promise<Json | undefined> {
+export async function optionalGet(c: Controller, uri: string | undefined): Promise<Json | undefined> {
   if (!uri) return undefined;
   try {
     return await c.s.get(c.path(uri));
@@ -75,7 +75,7 @@ async function optionalGet(c: Controller, uri: string | undefined): Promise<Json
   }
 }
 
-const links = (o: Json | undefined, k: string): string[] => arr(obj(o, 'Links'), k).map((x) => link(x)).filter((x): x is string => !!x);
+export const links = (o: Json | undefined, k: string): string[] => arr(obj(o, 'Links'), k).map((x) => link(x)).filter((x): x is string => !!x);
 
 // ---- logs -----------------------------------------------------------------------------------
 

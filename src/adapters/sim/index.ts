@@ -10,6 +10,7 @@ import {
   type Driver, type DriverContext, DriverError, type HostRef, type MachineRef, type PowerAction, type PowerChange,
   type SoftwareRef, type VmPlacement, notSupported,
 } from '../types.js';
+import { recordPower } from '../controller.js';
 import { type SimOperation, delayFor, setSimPower, simPowerOf, takeFault } from './state.js';
 
 async function simulate(ctx: DriverContext, m: MachineRef, op: SimOperation): Promise<void> {
@@ -47,6 +48,25 @@ function checkCapacity(db: Db, vm: MachineRef, server: MachineRef, cost: number)
 const vmCost = (db: Db, vm: MachineRef): number =>
   (db.prepare('SELECT cost FROM machines WHERE id = ?').get(vm.id) as { cost: number | null } | undefined)?.cost ?? 0;
 
+/**
+ * A VM server that shuts down or restarts leaves its running VMs stopped (seed 004
+ * L7984–8002): the VMs are off afterwards, and so no longer count on its load.
+ */
+function stopGuests(ctx: DriverContext, server: MachineRef): void {
+  const vms = ctx.db.prepare("SELECT id, name FROM machines WHERE vm_server_id = ? AND kind = 'virtual'").all(server.id) as Array<{ id: number; name: string }>;
+  for (const vm of vms) {
+    if (powerOf(ctx.db, { id: vm.id } as MachineRef) === 'off') continue;
+    setPower(ctx.db, { id: vm.id } as MachineRef, 'off');
+    recordPower(ctx.db, vm.id, 'off', 'ok');
+    ctx.log(`${vm.name}: stopped with its VM server ${server.name}`);
+  }
+}
+
+/** Whether a VM's datastore is one the server `to` shares (migration and failover need it). */
+function onSharedStorage(db: Db, vm: MachineRef, to: MachineRef): boolean {
+  return !!db.prepare('SELECT 1 FROM machines v JOIN datastores d ON d.vm_server_id = ? AND d.name = v.datastore AND d.shared = 1 WHERE v.id = ?').get(to.id, vm.id);
+}
+
 /** What a power action does to the simulated machine: read first, change only what is needed. */
 function plan(action: PowerAction, before: 'on' | 'off' | 'suspended', onIfOff: boolean): { op?: SimOperation; to?: 'on' | 'off'; note?: string } {
   switch (action) {
@@ -80,6 +100,7 @@ async function act(ctx: DriverContext, m: MachineRef, action: PowerAction, onIfO
       }
     }
     setPower(ctx.db, m, p.to);
+    if (m.kind === 'vmserver') stopGuests(ctx, m);
     Object.assign(result, { after: p.to, changed: true, sent: p.op === 'reboot' ? action : p.to === 'on' ? 'on' : action, verified: true, attempts: 1 });
   }
   result.elapsedMs = Date.now() - t0;
@@ -144,10 +165,7 @@ export function createSimDriver(): Driver {
           await simulate(ctx, vm, 'migrate');
           if (powerOf(ctx.db, to) !== 'on') throw new DriverError(`sim: migration target ${to.name} is not running`);
           if (powerOf(ctx.db, vm) === 'on') checkCapacity(ctx.db, vm, to, vmCost(ctx.db, vm));
-          const shared = ctx.db.prepare(
-            `SELECT 1 FROM machines v JOIN datastores d ON d.vm_server_id = ? AND d.name = v.datastore AND d.shared = 1 WHERE v.id = ?`,
-          ).get(to.id, vm.id);
-          if (!shared) throw new DriverError(`sim: ${vm.name} is not on storage shared with ${to.name}`);
+          if (!onSharedStorage(ctx.db, vm, to)) throw new DriverError(`sim: ${vm.name} is not on storage shared with ${to.name}`);
           ctx.log(`${vm.name}: ${powerOf(ctx.db, vm) === 'on' ? 'hot' : 'cold'}-migrated to ${to.name}`);
         },
         async move(ctx, vm, to) {
@@ -169,6 +187,8 @@ export function createSimDriver(): Driver {
         },
         async failover(ctx, vm, to) {
           await simulate(ctx, vm, 'failover');
+          // Failover starts the VM from its disk: it must be on shared storage (seed 004 L3706–3708).
+          if (!onSharedStorage(ctx.db, vm, to)) throw new DriverError(`sim: ${vm.name} is not on storage shared with ${to.name}: it cannot fail over`);
           ctx.log(`${vm.name}: failed over to ${to.name}`);
         },
         async applyPersonality(ctx, vm, host) {

@@ -6,7 +6,7 @@ import type { JobPlan } from '../plan.js';
 import { deployGroup, deployMachine, deployServer } from './deploy.js';
 import { planAdd, planAddSpecName, planDelete, planMaster, planMove, planReplace } from './machines.js';
 import { powerPlanner } from './power.js';
-import { planDeleteManaged, planPoolAdd, planSuspend } from './managed.js';
+import { planDeleteManaged, planPoolAdd, planPoolRemove, planSuspend } from './managed.js';
 import { type EvacuateHow, evacuatePlanner, placementPlanner } from './vm-servers.js';
 import { planVmDelete, vmAddPlanner, vmMigratePlanner } from './vm.js';
 
@@ -36,7 +36,9 @@ export type ChangeRequest =
   /** DeleteManagedVirtualMachine: a VM of the common pool deleted from its VM server and from kanri. */
   | { action: 'vm-delete-managed'; machine: string }
   /** MoveFromManagedToPool: a machine active nowhere joins the pool of a group (or of a model). */
-  | { action: 'pool-add'; group: string; machine: string };
+  | { action: 'pool-add'; group: string; machine: string }
+  /** MoveFromPoolToManaged: a machine standing by in a group's pool leaves it (for the common pool). */
+  | { action: 'pool-remove'; group: string; machine: string };
 
 export type Action = ChangeRequest['action'];
 
@@ -77,6 +79,7 @@ export const PLANNERS: { [A in Action]: Planner<A> } = {
   'vms-load-balance': (db, r) => placementPlanner(db, r, 'load-balance'),
   'vm-delete-managed': each(planDeleteManaged),
   'pool-add': each(planPoolAdd),
+  'pool-remove': each(planPoolRemove),
 };
 
 export function planChange(db: Db, r: ChangeRequest): Planned {

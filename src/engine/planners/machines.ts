@@ -196,6 +196,8 @@ export function planDelete(db: Db, c: { group: string; host?: string; count?: nu
 export function planReplace(db: Db, c: { group: string; host: string }): JobPlan[] {
   const g = targetGroups(db, c.group, 'highest-first', false)[0]!.group;
   if (isVmGroup(g)) throw refuse('group', L(`replace is not usable for virtual machines (${g.name})`, `replace は仮想マシンには使用できません (${g.name})`));
+  // A VM server is never replaced (its VMs would stay recorded on a machine leaving the group).
+  if (g.machine_type === 'vmserver') throw refuse('group', L(`replace is not usable for VM servers (${g.name})`, `仮想マシンサーバの置換はできません (${g.name})`));
   const opts = db.prepare('SELECT prefer_cpu_blade FROM groups WHERE id = ?').get(g.id) as { prefer_cpu_blade: number };
   if (opts.prefer_cpu_blade) {
     throw refuse('group', L(

@@ -6,7 +6,7 @@ import { L } from '../../cli/locale.js';
 import { refuse } from '../errors.js';
 import { EMPTY_SIDE, type JobPlan } from '../plan.js';
 import { machineByName } from '../select.js';
-import { DELETE_MANAGED_VM, MANAGED_TO_POOL, SUSPEND, pick } from '../steps.js';
+import { DELETE_MANAGED_VM, MANAGED_TO_POOL, POOL_TO_MANAGED, SUSPEND, pick } from '../steps.js';
 import { plan, side, targetGroups } from './machines.js';
 import { powerTargets } from './power.js';
 import { driverGroupOf } from './vm-servers.js';
@@ -50,6 +50,25 @@ export function planDeleteManaged(db: Db, c: { machine: string }): JobPlan[] {
     steps: pick(DELETE_MANAGED_VM, registered ? [1, 2, 3] : [1, 3]),
     event: { machine: m.name, group: '' },
   }];
+}
+
+/** MoveFromPoolToManaged: a machine standing by in a group's pool leaves it; a machine active in the group is refused. */
+export function planPoolRemove(db: Db, c: { group: string; machine: string }): JobPlan[] {
+  const { group: g } = targetGroups(db, c.group, 'highest-first', false)[0]!;
+  const m = machineByName(db, c.machine);
+  if (!m) throw refuse('machine', L(`machine not found: ${c.machine}`, `マシンが見つかりません: ${c.machine}`));
+  if (!db.prepare('SELECT 1 FROM pool_members WHERE group_id = ? AND machine_id = ?').get(g.id, m.id)) {
+    throw refuse('machine', L(`${m.name} is not in the pool of ${g.name}`, `${m.name} は ${g.name} のプールにありません`));
+  }
+  if (m.group_id === g.id) throw refuse('machine', L(`${m.name} is active in ${g.name}; only a machine standing by leaves the pool`, `${m.name} は ${g.name} で稼動しています`));
+  const src = side(db, { group: g.id, model: null, machine: m.id });
+  return [plan({
+    sequence: 'MoveFromPoolToManaged', table: POOL_TO_MANAGED,
+    params: { GroupName: c.group, MachineName: m.name, group: src.group!.path, machine: m.name },
+    resources: [['machine', String(m.id)]],
+    src, dst: EMPTY_SIDE,
+    event: { machine: m.name, group: src.group!.path },
+  })];
 }
 
 /** MoveFromManagedToPool: a machine that is active nowhere joins a group's pool (for a model, with a model path). */

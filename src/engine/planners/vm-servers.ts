@@ -105,8 +105,9 @@ export function evacuatePlanner(db: Db, r: { server: string; how: EvacuateHow })
     if (server.group_id === null) {
       throw refuse('group', L(`${server.name} is not active in a group of VM servers: its VMs have no other server to go to`, `${server.name} は VM サーバのグループで稼動していません`));
     }
-    // Migration moves what runs (4.2.16); a failed server's VMs all go, or they would be lost with it.
-    const vms = vmsOn(db, server.id).filter((v) => r.how !== 'migrate' || v.power_state === 'on');
+    // Every way of moving "all VMs of a VM server" moves its running VMs (seed 004 L6777–6802):
+    // stopped and common-pool VMs stay where they are.
+    const vms = vmsOn(db, server.id).filter((v) => v.power_state === 'on');
     const others = groupServers(db, server.group_id).filter((s) => s.id !== server.id && s.power_state === 'on' && usable(s));
     return { server, vms, others };
   };
@@ -127,6 +128,10 @@ export function evacuatePlanner(db: Db, r: { server: string; how: EvacuateHow })
       // The biggest running VMs are placed first, while there is most room.
       const order = [...vms].sort((a, b) => (b.power_state === 'on' ? 1 : 0) - (a.power_state === 'on' ? 1 : 0) || (b.cost ?? 0) - (a.cost ?? 0) || a.name.localeCompare(b.name));
       return order.map((vm) => {
+        // A VM no driver serves fails alone, visibly; the others still move.
+        if (!driverNameFor(db, vm.id, driverGroupOf(db, vm), 'vm')) {
+          return moveJob(db, vm, undefined, [], [], r.how, L(`${vm.name}: no vm driver is configured for it (drivers: { vm: … } on it or its group)`, `${vm.name} に vm ドライバが設定されていません`));
+        }
         const need = needOf(db, vm);
         const running = vm.power_state === 'on';
         const failover = running ? pick(MOVE_VM, [5, 6, 7]) : pick(MOVE_VM, [5]);
