@@ -92,6 +92,13 @@ describe.skipIf(!have)('a store on PostgreSQL', () => {
         expect(() => db.transaction(() => { db.prepare("INSERT INTO settings (key, value) VALUES ('inner', '1')").run(); throw new Error('inner'); })()).toThrow('inner');
       })();
       expect(db.prepare('SELECT key FROM settings ORDER BY key').all()).toEqual([{ key: 'k' }, { key: 'outer' }]);
+      // A failed statement inside a transaction is undone alone; the transaction goes on, as on SQLite.
+      db.transaction(() => {
+        expect(() => db.prepare("INSERT INTO settings (key, value) VALUES ('k', 'dup')").run()).toThrow(expect.objectContaining({ code: 'SQLITE_CONSTRAINT_UNIQUE' }));
+        db.prepare("INSERT INTO settings (key, value) VALUES ('after', '1')").run();
+      })();
+      expect(db.prepare("SELECT count(*) AS n FROM settings WHERE key = 'after'").get()).toEqual({ n: 1 });
+      db.prepare("DELETE FROM settings WHERE key = 'after'").run();
       expect(() => db.prepare("INSERT INTO settings (key, value) VALUES ('k', 'dup')").run()).toThrow(expect.objectContaining({ code: 'SQLITE_CONSTRAINT_UNIQUE' }));
     } finally {
       db.close();

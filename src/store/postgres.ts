@@ -6,6 +6,7 @@
 // as 1/0, bytea as Buffer, a missing row as undefined), and errors carry SQLite's codes so
 // that storeProblem() and isBusy() read them unchanged.
 //
+// A failed write inside a transaction is undone alone (a savepoint around it), as SQLite does.
 // Writers queue as they do on SQLite: every write transaction (and every write outside one)
 // first takes one transaction-scoped advisory lock, the store's writer lock, waiting at most
 // the busy timeout (lock_timeout). So a transaction that plans and reserves still runs alone
@@ -35,6 +36,9 @@ interface Libpq {
   cmdTuples(): string;
   clear(): void;
 }
+
+/** Statements a connection keeps prepared on the server at most. */
+const MAX_PREPARED = 2000;
 
 /** The store's writer lock: one advisory lock key ('kanri' in ASCII). */
 const WRITER_LOCK = 0x6b616e7269;
@@ -112,7 +116,6 @@ function result(pq: Libpq): Result {
 
 export class PostgresStatement {
   private translated?: Translated;
-  private name?: string;
   /** An INSERT into a table with an identity column returns it: SQLite's lastInsertRowid. */
   private returnsId = false;
   constructor(private readonly db: PostgresDb, readonly source: string) {}
@@ -138,8 +141,7 @@ export class PostgresStatement {
       if (flat.length !== t.count) throw new RangeError(`Too ${flat.length < t.count ? 'few' : 'many'} parameter values were provided`);
       values = flat.map(param);
     }
-    if (!this.name) this.name = this.db.prepareOnServer(t);
-    const r = this.db.run(() => result(this.db.execPrepared(this.name!, values)), WRITE.test(this.source));
+    const r = this.db.run(() => result(this.db.execPrepared(this.db.prepareOnServer(t), values)), WRITE.test(this.source));
     if (this.returnsId) {
       if (r.rows.length) this.db.lastRowid = Number(r.rows[r.rows.length - 1]!.kanri_rowid);
       r.rows = [];
@@ -175,6 +177,7 @@ export class PostgresDb {
   readonly readonly: boolean;
   private depth = 0;
   private statements = 0;
+  private readonly named = new Map<string, string>();
   private lockTimeoutMs: number;
   private identity?: Map<string, string>;
   /** SQLite's last_insert_rowid(): the id of the last row an INSERT gave an identity. */
@@ -210,10 +213,22 @@ export class PostgresDb {
     return this.pq;
   }
 
+  /**
+   * The server-side name of a statement, prepared on first use. Modules call prepare() for
+   * the same SQL again and again: the server keeps one statement per text, and a process that
+   * has made very many (SQL with values written in) starts afresh instead of growing.
+   */
   prepareOnServer(t: Translated): string {
-    const name = `k${++this.statements}`;
+    let name = this.named.get(t.text);
+    if (name) return name;
+    if (this.named.size >= MAX_PREPARED) {
+      this.simple('DEALLOCATE ALL');
+      this.named.clear();
+    }
+    name = `k${++this.statements}`;
     this.pq.prepare(name, t.text, t.count);
     this.check();
+    this.named.set(t.text, name);
     return name;
   }
 
@@ -224,7 +239,24 @@ export class PostgresDb {
 
   /** Runs one statement; a write outside a transaction takes the writer lock in one of its own. */
   run<T>(fn: () => T, write: boolean): T {
-    if (this.depth > 0 || !write || this.readonly) return fn();
+    if (!write || this.readonly) return fn();
+    if (this.depth > 0) {
+      // SQLite undoes a failed statement alone and the transaction goes on (a module may catch
+      // a constraint error and carry on); PostgreSQL would abort the whole transaction.
+      this.simple('SAVEPOINT kanri_statement');
+      try {
+        const r = fn();
+        this.simple('RELEASE SAVEPOINT kanri_statement');
+        return r;
+      } catch (e) {
+        try {
+          this.simple('ROLLBACK TO SAVEPOINT kanri_statement');
+        } catch {
+          // the connection is gone: the transaction fails with the error below
+        }
+        throw e;
+      }
+    }
     this.simple('BEGIN');
     try {
       this.simple(`SELECT pg_advisory_xact_lock(${WRITER_LOCK})`);
