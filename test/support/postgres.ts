@@ -74,6 +74,15 @@ export function startCluster(): PgCluster {
     if (r.status !== 0) throw new Error(`psql failed: ${r.stderr}`);
     return r.stdout;
   };
+  let stopped = false;
+  const stop = (): void => {
+    if (stopped) return;
+    stopped = true;
+    spawnSync(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop'], { ...opts });
+    rmSync(dir, { recursive: true, force: true });
+  };
+  // Also when the worker ends without its afterAll (a killed or timed-out run): no cluster outlives it.
+  process.once('exit', stop);
   return {
     socketDir: dir,
     dataDir: data,
@@ -84,9 +93,6 @@ export function startCluster(): PgCluster {
       return `postgresql://kanri@/${db}?host=${encodeURIComponent(dir)}`;
     },
     psql,
-    stop() {
-      spawnSync(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop'], { ...opts });
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop,
   };
 }
