@@ -64,8 +64,8 @@ export async function startRack(n) {
  * sealed in the store. Returns the store path and the ServerList of the first n.
  */
 export async function registryFor(rack) {
-  const { openStore } = await dist('store/db.js');
-  const { createServer } = await dist('dscli/registry.js');
+  const { openStore } = await dist('open-store.js');
+  const { createServer } = await dist('dscli/servers.js');
   const work = tempDir('kanri-bench-store-');
   const dbPath = join(work, 'kanri.db');
   const pwFile = join(work, 'pw');
@@ -269,7 +269,7 @@ export function watchdog(maxS) {
 
 /** A new store at `path` holding the data-centre description `dc` (checked as `config apply` checks it). */
 export async function storeFrom(path, dc) {
-  const { openStore } = await dist('store/db.js');
+  const { openStore } = await dist('open-store.js');
   const { readDataCentre } = await dist('config/validate.js');
   const { applyDataCentre } = await dist('config/apply.js');
   const { dc: valid, errors } = readDataCentre(dc);

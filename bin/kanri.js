@@ -12,7 +12,16 @@
 // (./code-cache.js) stands aside.
 if (process.env.KANRI_DEBUG) process.setSourceMapsEnabled(true);
 else require('./code-cache.js').useCodeCache(require('node:path').join(__dirname, '../dist/bundle'), process.env.KANRI_CODE_CACHE === 'write');
-const { main } = require('../dist/bundle/main.cjs');
+let main;
+try {
+  ({ main } = require('../dist/bundle/main.cjs'));
+} catch (err) {
+  // A clone that was never built (or whose build was removed): say what to do, not a stack.
+  if (!(err && err.code === 'MODULE_NOT_FOUND' && String(err.message).includes('dist/bundle/main.cjs'))) throw err;
+  const root = require('node:path').join(__dirname, '..');
+  process.stderr.write(`kanri: not built: run 'npm run build' in ${root} (npm install does it too)\n`);
+  process.exit(70);
+}
 
 main(process.argv).then(
   (code) => { process.exitCode = code; },

@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore } from '../dist/store/db.js';
+import { openStore } from '../dist/open-store.js';
 import { schemaSnapshot } from '../dist/store/schema-snapshot.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kanri-schema-'));

@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openStore } from '../src/store/db.js';
+import { openStore } from '../src/open-store.js';
 import { fixtureStore } from './support/store.js';
 import { binaries, run } from './support/cli.js';
 
@@ -41,7 +41,10 @@ describe('administrator rights', () => {
     const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
     const r = run('pvmutl', ['list', 'group'], { db, ...asNobody, env: { KANRI_ADMIN_GROUP: 'kanri-admins-that-do-not-exist' } });
     expect(r.code).toBe(9);
-    expect(r.err).toBe('pvmutl: pvmutl needs administrator rights (root or a member of the kanri admin group)\n');
+    expect(r.err).toBe('pvmutl: pvmutl needs administrator rights: root, or a member of the group kanri-admins-that-do-not-exist (KANRI_ADMIN_GROUP), which does not exist yet; as root: groupadd kanri-admins-that-do-not-exist && usermod -aG kanri-admins-that-do-not-exist USER, then log in again\n');
+    // a group that exists: how to join it (root is group 0 everywhere)
+    const exists = run('dscli', ['getServerList'], { db, ...asNobody, env: { KANRI_ADMIN_GROUP: 'root' } });
+    if (process.getuid?.() === 0) expect(exists).toMatchObject({ code: 9, err: 'dscli: dscli needs administrator rights: root, or a member of the group root (KANRI_ADMIN_GROUP); as root: usermod -aG root USER, then log in again\n' });
   });
 
   it('a format error is still reported as 1 before the rights check', () => {

@@ -3,7 +3,8 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openStore, schemaVersion } from '../src/store/db.js';
+import { schemaVersion } from '../src/store/db.js';
+import { openStore } from '../src/open-store.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
 import { FIXTURE, fixtureStore, storeDigest, tempDir } from './support/store.js';
 import { run } from './support/cli.js';
@@ -21,7 +22,7 @@ describe('config apply', () => {
     const db = join(tempDir(), 'new', 'kanri.db');
     const r = run('kanri', ['config', 'apply', FIXTURE], { db });
     expect(r.code).toBe(0);
-    expect(r.out).toBe(`applied ${FIXTURE}: 3 categories, 6 groups, 30 machines, 18 software, 3 policies, 3 users\n`);
+    expect(r.out).toBe(`applied ${FIXTURE}: +2 settings, +18 software, +3 policies, +4 volumes, +3 categories, +6 groups, +7 models, +26 host settings, +30 machines, +3 users\n`);
     expect(statSync(db).mode & 0o777).toBe(0o600);
     const d = openStore(db);
     expect(d.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -46,8 +47,11 @@ describe('config apply', () => {
     expect(run('kanri', ['config', 'apply', f], { db }).out).toMatch(/^no changes/);
     expect(storeDigest(db)).toBe(before);
 
+    // a fresh store needs the accounts' hashes
+    const full = join(tempDir(), 'full.yaml');
+    expect(run('kanri', ['config', 'export', '--with-secrets', '-o', full], { db }).code).toBe(0);
     const fresh = join(tempDir(), 'kanri.db');
-    expect(run('kanri', ['config', 'apply', f], { db: fresh }).code).toBe(0);
+    expect(run('kanri', ['config', 'apply', full], { db: fresh }).code).toBe(0);
     expect(run('kanri', ['config', 'export'], { db: fresh }).out).toBe(exported);
   });
 
@@ -146,7 +150,7 @@ describe('management controllers in the description', () => {
     writeFileSync(pw, 'Bmc-Secret-42\n');
     expect(run('dscli', ['createServer', 'px-r120-01', 'mgmt=ipmi', 'address=127.0.0.1', 'port=9999', 'user=admin', `password_file=${pw}`], { db }).code).toBe(0);
     const exported = run('kanri', ['config', 'export'], { db }).out;
-    expect(exported).toContain('    bmc:\n      type: ipmi\n      address: 127.0.0.1\n      port: 9999\n      user: admin\n      cipher: 3\n');
+    expect(exported).toContain('    bmc: { type: ipmi, address: 127.0.0.1, port: 9999, user: admin, cipher: 3 }\n');
     expect(exported).not.toContain('Bmc-Secret-42');
     const f = write(exported);
     const before = storeDigest(db);

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { openStore } from '../src/store/db.js';
+import { openStore } from '../src/open-store.js';
 import { readDataCentre } from '../src/config/validate.js';
 import { applyDataCentre } from '../src/config/apply.js';
 import { activationList, standbyList } from '../src/domain/distribution.js';
@@ -270,7 +270,7 @@ describe('exit codes of the distribution commands', () => {
     ['unknown group', ['deploygrp', 'Nope'], 3, 'pvmutl: group not found: Nope\n'],
     ['a category', ['deploygrp', 'Shop'], 3, 'pvmutl: Shop is a category; give a group here\n'],
     ['no active machine', ['deploygrp', 'Lab\\Any'], 0, ''],
-    ['host not active', ['deploysrv', 'Shop\\Web', 'web06'], 2, 'pvmutl: web06 is not active in Web\n'],
+    ['host not active', ['deploysrv', 'Shop\\Web', 'web06'], 2, 'pvmutl: web06 is not active in Web (did you mean web03?)\n'],
     ['unknown machine', ['deploypsv', 'ghost', 'Agent-Install'], 2, 'pvmutl: machine not found: ghost\n'],
   ];
   it.each(cases)('%s', async (_label, args, code, err) => {

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openStore } from '../src/store/db.js';
+import { openStore } from '../src/open-store.js';
 import { binaries } from './support/cli.js';
 import { fixtureStore, queryAll as q } from './support/store.js';
 
@@ -135,6 +135,25 @@ describe('a killed job process', () => {
     // The freed host settings serve the next command.
     set(db, 'sim.delay_ms.power-on', '0');
     expect((await run(db, ['add', 'G', '/c', '2'])).code).toBe(0);
+  }, 30_000);
+
+  it('killed before any step that changes a machine (its drivers still preparing): the machine is left as it was, not abnormal', async () => {
+    const db = fixtureStore(rack(3, 3, 0));
+    set(db, 'sim.delay_ms.start', '30000');
+    const a = start(db, ['add', 'G', 'm01']);
+    const { id } = await until('the job to be running with no step yet', () => q<{ id: number; steps: number }>(db,
+      "SELECT j.id, (SELECT count(*) FROM job_steps s WHERE s.job_id = j.id) AS steps FROM jobs j WHERE j.status = 'running'")
+      .find((j) => j.steps === 0));
+    expect(q(db, 'SELECT count(*) AS n FROM reservations')).toEqual([{ n: 2 }]);
+    a.kill('SIGKILL');
+    await a.code;
+
+    expect((await run(db, ['asjob'])).code).toBe(0);
+    expect(q(db, 'SELECT status, exit_code FROM jobs WHERE id = ?', id)).toEqual([{ status: 'abandoned', exit_code: 7 }]);
+    expect(q(db, 'SELECT count(*) AS n FROM reservations')).toEqual([{ n: 0 }]);
+    expect(q(db, "SELECT management_status FROM machines WHERE name = 'm01'")).toEqual([{ management_status: 'normal' }]);
+    set(db, 'sim.delay_ms.start', '0');
+    expect((await run(db, ['add', 'G', 'm01'])).code).toBe(0);
   }, 30_000);
 });
 

@@ -2,16 +2,11 @@
 // conditions (§8.2), the exit codes of the configuration commands, failure
 // injection (6 and 7), the event log and the abnormal mark a failed job leaves.
 import { describe, expect, it } from 'vitest';
-import { openStore } from '../src/store/db.js';
+import { openStore } from '../src/open-store.js';
 import { runCommandChange } from '../src/pvmutl/change.js';
 import { ENGINE_DC } from './support/engine-dc.js';
-import { fixtureStore, pvmutl, queryAll as q, storeDigest } from './support/store.js';
+import { exec, fixtureStore, pvmutl, queryAll as q, storeDigest } from './support/store.js';
 
-function exec(db: string, sql: string, ...args: unknown[]): void {
-  const d = openStore(db);
-  d.prepare(sql).run(...args);
-  d.close();
-}
 
 const pools = (db: string, machine: string): string[] =>
   q<{ name: string }>(db, 'SELECT g.name FROM pool_members p JOIN groups g ON g.id = p.group_id JOIN machines m ON m.id = p.machine_id WHERE m.name = ? ORDER BY g.name', machine).map((r) => r.name);
@@ -192,7 +187,7 @@ describe('exit codes of the configuration commands', () => {
     ['add: unknown machine', ['add', 'Bare', 'nobody'], 2, 'pvmutl: machine not found: nobody\n'],
     ['add: VM already active', ['add', 'VFull', 'vms1'], 11, 'pvmutl: vms1 is already active in a group\n'],
     ['addspecname: undefined host', ['addspecname', 'Bare', '10.9.9.9'], 4, 'pvmutl: no host setting named or addressed 10.9.9.9 in Bare\n'],
-    ['addspecname: category without a group defining it', ['addspecname', 'Hosts', 'b1'], 4, 'pvmutl: no host setting named or addressed b1 in Hosts\n'],
+    ['addspecname: category without a group defining it', ['addspecname', 'Hosts', 'b1'], 4, 'pvmutl: no host setting named or addressed b1 in Hosts (did you mean h1?)\n'],
     ['delete: host not active', ['delete', 'Bare', 'b1'], 2, 'pvmutl: b1 is not active in Bare\n'],
     ['delete: more than are active', ['delete', 'Hosts', '/c', '3'], 2, 'pvmutl: active machines of Hosts are insufficient: 3 to delete, 2 can be\n'],
     ['replace: host not active', ['replace', 'Bare', 'b1'], 2, 'pvmutl: b1 is not active in Bare\n'],

@@ -112,6 +112,8 @@ describe.runIf(havePeers)('fencing before a takeover (ipmi_sim)', () => {
     const list = run('kanri', ['machine', 'list'], { db });
     expect(list.out).toMatch(/^act-1\tphysical\tWeb as web01\t[^\t]*\t[^\t]*\twaiting for fencing\t/m);
     expect(run('kanri', ['monitor', 'status'], { db }).out).toMatch(/^waiting for fencing: act-1 \(job \d{5}\) since [^:]+:[^ ]+ ?[^:]*: the controller does not answer: .*; kanri machine confirm-off act-1$/m);
+    const j = JSON.parse(run('kanri', ['monitor', 'status', '--json'], { db }).out) as { waiting_for_fencing: Array<{ machine: string; job: number | null; reason: string }> };
+    expect(j.waiting_for_fencing).toEqual([expect.objectContaining({ machine: 'act-1', job: expect.any(Number), reason: expect.stringContaining('the controller does not answer') })]);
     expect(queryAll<{ event_id: number; type: string }>(db, "SELECT event_id, type FROM events WHERE source = 'kanri' ORDER BY id")).toEqual([{ event_id: 9101, type: 'warning' }, { event_id: 9101, type: 'warning' }]);
     expect((await rack.bmcs[1]!.ipmitool(['chassis', 'power', 'status'])).stdout.trim()).toBe('Chassis Power is off');
     expect(queryAll(db, "SELECT m.name FROM machines m JOIN host_settings h ON h.id = m.host_setting_id WHERE h.host_name = 'web01'")).toEqual([{ name: 'act-1' }]);

@@ -1,16 +1,19 @@
 // The policy engine of `kanri monitor` (the real process) on sim-driver machines: rule
 // matching, actions in order through the engine, guards, maintenance, suppression windows
 // that survive a restart, a storm of identical traps, a failing action, SIGKILL in the
-// middle of a chain, SIGTERM draining, the lock, kanri event raise, the Alertmanager
+// middle of a chain (and before its action changed anything), a store held by another
+// process while a chain's job runs, SIGTERM draining, the lock, kanri event raise, the Alertmanager
 // webhook, kanri policy explain and kanri events --follow.
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openStore } from '../src/open-store.js';
 import { binaries, run } from './support/cli.js';
 import { fixtureStore, queryAll, storeDigest } from './support/store.js';
 import { requirePeer } from './support/peers.js';
-import { type RunningMonitor, petTrapArgs, snmptrap, startMonitor } from './support/monitor.js';
+import { until } from './support/until.js';
+import { type RunningMonitor, chainEnded, petTrapArgs, snmptrap, startMonitor } from './support/monitor.js';
 
 const YAML = (settings = ''): string => `
 kanri: 1
@@ -88,13 +91,13 @@ describe('kanri monitor: policies', () => {
     const mon = await start(db);
     // Two machines run normally: the shutdown runs, then the status is set.
     raise(db, 'SystemMonitorPerf', '10000001', ['--machine', 'web-b']);
-    await mon.waitFor(/chain 1: completed/);
+    expect(await chainEnded(db, 1)).toMatchObject({ status: 'completed' });
     expect(machine(db, 'web-b')).toMatchObject({ power_state: 'off', hardware_status: 'degraded' });
     expect(actionsOf(db, 1).map((a) => `${a.action} ${a.status}`)).toEqual(['machine-shutdown completed', 'status-degraded completed']);
     expect(queryAll(db, "SELECT origin, command FROM jobs WHERE sequence = 'ShutdownMachine'")).toEqual([{ origin: 'policy', command: 'policy chain 1 action 1: machine-shutdown web-b' }]);
     // Now only web-a runs normally: its shutdown is not executed, the chain goes on.
     raise(db, 'SystemMonitorPerf', '10000001', ['--machine', 'web-a']);
-    await mon.waitFor(/chain 2: completed/);
+    expect(await chainEnded(db, 2)).toMatchObject({ status: 'completed' });
     expect(actionsOf(db, 2)[0]).toMatchObject({ action: 'machine-shutdown', status: 'skipped', detail: 'not executed: only one machine is running normally in Web' });
     expect(machine(db, 'web-a').power_state).toBe('on');
     // A failing reboot stops the chain: status-normal does not run.
@@ -169,7 +172,7 @@ describe('kanri monitor: policies', () => {
     let mon = await start(db);
     raise(db, 'SystemMonitorPerf', '10000002', ['--machine', 'web-a']);
     // machine-reboot of a running machine: sim reboot is quick; make the chain's engine job slow instead.
-    await mon.waitFor(/chain 1: completed/);
+    expect(await chainEnded(db, 1)).toMatchObject({ status: 'completed' });
     k(db, ['sim', 'delay', '4000', '--operation', 'reboot']);
     raise(db, 'SystemMonitorPerf', '10000002', ['--machine', 'web-b']);
     await mon.waitFor(/chain 2 action 1\/2 machine-reboot on web-b: job \d+ started/);
@@ -180,6 +183,62 @@ describe('kanri monitor: policies', () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect(queryAll(db, "SELECT count(*) AS n FROM jobs WHERE command LIKE 'policy chain 2 %'")).toEqual([{ n: 1 }]);
     expect(actionsOf(db, 2).map((a) => `${a.action} ${a.status}`)).toEqual(['machine-reboot failed']);
+  }, 60_000);
+
+  it('SIGKILL before the engine action changed anything: its job is abandoned, the machine left normal, and the action runs again', async () => {
+    // The sim driver's prepare (before the first step) waits sim.delay_ms.start.
+    const db = fixtureStore(YAML(', sim.delay_ms.start: "600000"'));
+    let mon = await start(db);
+    raise(db, 'SystemMonitorPerf', '10000002', ['--machine', 'web-b']);
+    const { id } = await until('the reboot job running with no step yet', () => queryAll<{ id: number; steps: number }>(db,
+      "SELECT j.id, (SELECT count(*) FROM job_steps s WHERE s.job_id = j.id) AS steps FROM jobs j WHERE j.status = 'running' AND j.command LIKE 'policy chain 1 %'")
+      .find((j) => j.steps === 0));
+    expect(await mon.stop('SIGKILL')).toBe('SIGKILL');
+    expect(k(db, ['sim', 'delay', '0', '--operation', 'start']).code).toBe(0);
+    mon = await start(db);
+    await until('chain 1 to complete', () => chains(db)[0]?.status === 'completed', 30_000);
+    expect(queryAll(db, 'SELECT status FROM jobs WHERE command LIKE ? ORDER BY id', 'policy chain 1 %')).toEqual([{ status: 'abandoned' }, { status: 'completed' }]);
+    expect(queryAll(db, 'SELECT status FROM jobs WHERE id = ?', id)).toEqual([{ status: 'abandoned' }]);
+    expect(queryAll(db, "SELECT management_status FROM machines WHERE name = 'web-b'")).toEqual([{ management_status: 'normal' }]);
+    expect(queryAll(db, 'SELECT count(*) AS n FROM reservations')).toEqual([{ n: 0 }]);
+    expect(actionsOf(db, 1).map((a) => `${a.action} ${a.status}`)).toEqual(['machine-reboot completed', 'status-normal completed']);
+  }, 60_000);
+
+  it('a store held by another process past the busy timeout while a chain job runs: health answered throughout, the job and chain complete', async () => {
+    // The reboot step waits 12 s at the (simulated) controller; the store is held 7 s of it, longer than the 5 s busy timeout.
+    const db = fixtureStore(YAML(', sim.delay_ms.reboot: "12000"'));
+    const mon = await startMonitor(db, { KANRI_BUSY_TIMEOUT_S: '5' });
+    mons.push(mon);
+    raise(db, 'SystemMonitorPerf', '10000002', ['--machine', 'web-b']);
+    await until('the reboot step running', () => queryAll(db, "SELECT 1 FROM job_steps WHERE name = 'Reboot machine' AND status = 'running'").length > 0);
+    const holder = openStore(db);
+    holder.exec('BEGIN IMMEDIATE');
+    let slowest = 0;
+    // A delivery during the hold: acknowledged (200) only once committed, else refused (503).
+    const body = { version: '4', status: 'firing', alerts: [{ status: 'firing', labels: { kanri_event: '10000001', kanri_machine: 'web-a', alertname: 'held' }, annotations: {} }] };
+    const delivery = fetch(`http://127.0.0.1:${mon.httpPort}/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
+    try {
+      const end = Date.now() + 7000;
+      while (Date.now() < end) {
+        const t0 = Date.now();
+        const r = await fetch(`http://127.0.0.1:${mon.httpPort}/healthz`, { signal: AbortSignal.timeout(10_000) });
+        expect(r.status).toBe(200);
+        slowest = Math.max(slowest, Date.now() - t0);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    } finally {
+      holder.exec('COMMIT');
+      holder.close();
+    }
+    // The lease's heartbeat may wait up to 1 s once; the job's heartbeat must not wait the busy timeout.
+    expect(slowest).toBeLessThan(1500);
+    const acked = (await delivery).status;
+    expect([200, 503]).toContain(acked);
+    expect(queryAll(db, "SELECT count(*) AS n FROM monitor_events WHERE origin = 'webhook' AND detail = 'held'")).toEqual([{ n: acked === 200 ? 1 : 0 }]);
+    await until('chain 1 to complete', () => chains(db)[0]?.status === 'completed', 30_000);
+    expect(queryAll(db, "SELECT status FROM jobs WHERE command LIKE 'policy chain 1 %'")).toEqual([{ status: 'completed' }]);
+    expect(actionsOf(db, 1).map((a) => `${a.action} ${a.status}`)).toEqual(['machine-reboot completed', 'status-normal completed']);
+    expect(mon.proc.exitCode).toBe(null);
   }, 60_000);
 
   it('SIGTERM: intake stops, a running job ends within monitor.drain_s, the monitor exits 0; one monitor per store', async () => {
@@ -196,8 +255,8 @@ describe('kanri monitor: policies', () => {
     expect(mon.log()).toMatch(/chain 1 action 1\/2 machine-reboot on web-a: completed/);
     // The second action was not started: it runs when the monitor starts again.
     expect(chains(db)[0]).toMatchObject({ status: 'pending', next_action: 1 });
-    const again = await start(db);
-    await again.waitFor(/chain 1: completed/);
+    await start(db);
+    expect(await chainEnded(db, 1)).toMatchObject({ status: 'completed' });
     expect(machine(db, 'web-a').hardware_status).toBe('normal');
     expect(queryAll(db, "SELECT event_id, source FROM events WHERE event_id IN (101, 106) AND source = 'PVM' ORDER BY id")).toEqual([
       { event_id: 101, source: 'PVM' }, { event_id: 106, source: 'PVM' }, { event_id: 101, source: 'PVM' },
@@ -221,9 +280,9 @@ describe('kanri monitor: policies', () => {
     const res = await fetch(`http://127.0.0.1:${mon.httpPort}/alertmanager`, { method: 'POST', body: JSON.stringify(payload), headers: { 'content-type': 'application/json' } });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ accepted: 1, refused: [{ alert: 1, reason: 'no kanri_event label' }] });
-    expect((await fetch(`http://127.0.0.1:${mon.httpPort}/`, { method: 'POST', body: '{not json' })).status).toBe(400);
+    expect((await fetch(`http://127.0.0.1:${mon.httpPort}/alertmanager`, { method: 'POST', body: '{not json' })).status).toBe(400);
     await mon.waitFor(/event \d+ webhook SystemMonitorPerf 10000001 [^\n]*from alertmanager[^\n]*chain 1/);
-    await mon.waitFor(/chain 1: completed/);
+    expect(await chainEnded(db, 1)).toMatchObject({ status: 'completed' });
     const deadline = Date.now() + 5000;
     while (!/Completed the process of stopping a machine/.test(followed) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     follow.kill('SIGINT');
@@ -269,7 +328,7 @@ ${vm(3, 'vs3', 'v3')}
     const serverOf = (name: string) => queryAll<{ server: string }>(db, 'SELECT s.name AS server FROM machines v JOIN machines s ON s.id = v.vm_server_id WHERE v.name = ?', name)[0]!.server;
     const mon = await start(db);
     raise(db, 'SystemMonitorPerf', '10000001', ['--machine', 'vs1']);
-    await mon.waitFor(/chain 1: completed/, 30_000);
+    expect(await chainEnded(db, 1, 30_000)).toMatchObject({ status: 'completed' });
     expect(actionsOf(db, 1).map((a) => `${a.action} ${a.status}`)).toEqual(['vms-failover-all completed', 'status-faulted completed']);
     expect(queryAll(db, "SELECT origin FROM jobs WHERE sequence = 'FailoverVMServer'")).toEqual([{ origin: 'policy' }]);
     expect([serverOf('vm1'), serverOf('vm2')].every((s) => s === 'vs2' || s === 'vs3')).toBe(true);

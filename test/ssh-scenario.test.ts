@@ -5,12 +5,11 @@
 import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openStore } from '../src/store/db.js';
 import { sshForget, sshKnown, sshTrust } from '../src/kanri/ssh.js';
 import { createSshDriver } from '../src/adapters/ssh/index.js';
 import { requirePeer } from './support/peers.js';
 import { type Sshd, startSshd } from './support/sshd.js';
-import { fixtureStore, pvmutl, queryAll as q, tempDir } from './support/store.js';
+import { exec, fixtureStore, pvmutl, queryAll as q, tempDir } from './support/store.js';
 
 const HAVE = requirePeer('sshd', 'ssh-scenario');
 
@@ -18,14 +17,6 @@ let sshd: Sshd;
 beforeAll(async () => { if (HAVE) sshd = await startSshd(); });
 afterAll(async () => { await sshd?.stop(); });
 
-function exec(db: string, sql: string, ...args: unknown[]): void {
-  const d = openStore(db);
-  try {
-    d.prepare(sql).run(...args);
-  } finally {
-    d.close();
-  }
-}
 
 interface DcOptions {
   script: string;
@@ -363,9 +354,9 @@ describe.runIf(HAVE)('kanri ssh trust / forget / known', () => {
     expect(knownRows(db)).toHaveLength(1);
   });
 
-  it('a missing store is exit 1 with the reason, and is not created', async () => {
+  it('a missing store is exit 70 with the reason and the next step, and is not created', async () => {
     const path = join(tempDir(), 'absent', 'kanri.db');
-    const gone = { code: 1, out: '', err: `kanri: store not found: ${path}\n` };
+    const gone = { code: 70, out: '', err: `kanri: store not found: ${path}; create it with 'kanri store init', or load a description with 'kanri config apply FILE' (--db PATH or KANRI_DB names another store)\n` };
     expect(await captured(() => sshKnown(path))).toEqual(gone);
     expect(await captured(() => sshForget(path, 'm1'))).toEqual(gone);
     expect(await captured(() => sshTrust(path, 'm1', { yes: true }))).toEqual(gone);

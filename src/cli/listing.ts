@@ -3,6 +3,8 @@
 // tab-separated row per line, no header, times in ISO 8601 with their offset. With
 // --json: one JSON object per line with stable field names, times in ISO 8601 with offset.
 import { Chalk } from 'chalk';
+import { isoWithOffset, pad2 } from '../util/time.js';
+
 
 export interface Column<T> {
   header: string;
@@ -26,18 +28,6 @@ export function listingMode(json = false, stream: NodeJS.WriteStream = process.s
   return { json, tty, color: tty && !env.NO_COLOR && env.TERM !== 'dumb' };
 }
 
-const pad2 = (n: number): string => String(n).padStart(2, '0');
-
-/** ISO 8601 in local time with its offset: 2026-12-01T21:40:12+09:00. */
-export function isoWithOffset(iso: string | null | undefined): string | null {
-  if (!iso) return null;
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  const off = -d.getTimezoneOffset();
-  const sign = off >= 0 ? '+' : '-';
-  const abs = Math.abs(off);
-  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}T${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}${sign}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`;
-}
 
 /** Local time for a person: 2026-12-01 21:40:12. */
 export function localTime(iso: string | null | undefined): string {

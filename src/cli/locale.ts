@@ -13,7 +13,11 @@ export function isJapanese(): boolean {
   return /^ja(?:$|[_.@])/i.test(tag);
 }
 
-/** Picks the message in the caller's language. */
+/**
+ * Picks the message in the caller's language. util/nearest.ts's English hint inside the
+ * Japanese form becomes the Japanese hint, as cli/messages.ts writes it for dscli and kanri,
+ * so that pvmutl's "did you mean" is Japanese under ja as well (one rule for all three).
+ */
 export function L(en: string, ja: string): string {
-  return isJapanese() ? ja : en;
+  return isJapanese() ? ja.replace(/ \(did you mean ([^)]*)\?\)/, '（もしかして $1?）') : en;
 }

@@ -3,7 +3,7 @@
 // come before more general ones: the first that matches is used.
 export const JA: ReadonlyArray<readonly [en: string, ja: string]> = [
   // ---- shared: store, privileges, input ---------------------------------------------
-  ['store not found: {1}', 'ストアが見つかりません: {1}'],
+  ["store not found: {1}; create it with 'kanri store init', or load a description with 'kanri config apply FILE' (--db PATH or KANRI_DB names another store)", "ストアが見つかりません: {1}。'kanri store init' で作成するか、'kanri config apply FILE' で構成を読み込んでください (別のストアは --db PATH または KANRI_DB で指定します)"],
   ['store {1} is busy: other commands have held it for more than the busy timeout ({2} s); try again when they are done',
     'ストア {1} は使用中です: 他のコマンドが待ち時間 ({2} 秒) を超えて使っています。終わってから再実行してください'],
   ['KANRI_BUSY_TIMEOUT_S must be a whole number of seconds from 1 to 3600, not {1}', 'KANRI_BUSY_TIMEOUT_S には 1～3600 の秒数を整数で指定してください ({1} は指定できません)'],
@@ -32,8 +32,6 @@ export const JA: ReadonlyArray<readonly [en: string, ja: string]> = [
   ['cannot create store {1}: {2}', 'ストア {1} を作成できません: {2}'],
   ['no store path: this user has no home directory; give --db PATH or set KANRI_DB (or XDG_DATA_HOME)',
     'ストアのパスがありません: このユーザーにはホームディレクトリがありません。--db PATH を指定するか KANRI_DB (または XDG_DATA_HOME) を設定してください'],
-  ['this command needs administrator rights (root or a member of the kanri admin group)', 'このコマンドには管理者権限が必要です (root または kanri 管理グループのメンバー)'],
-  ['dscli needs administrator rights (root or a member of the kanri admin group)', 'dscli には管理者権限が必要です (root または kanri 管理グループのメンバー)'],
   ['cannot write the output: {1}', '出力を書き込めません: {1}'],
   ['internal error: {1}', '内部エラー: {1}'],
 
@@ -133,6 +131,7 @@ export const JA: ReadonlyArray<readonly [en: string, ja: string]> = [
   // ---- dscli: ServerList and host ranges ------------------------------------------------------
   ['a ServerList is required', 'ServerList が必要です'],
   ['the ServerList is too large (more than {1} names)', 'ServerList が大きすぎます ({1} 件超)'],
+  ['the ServerList selects no server: {1}', 'ServerList が選ぶサーバーがありません: {1}'],
   ['not a registered server or dscli group: {1}', '登録済みのサーバーでも dscli グループでもありません: {1}'],
   ['server list file {1} names another file ({2}); files do not nest', 'サーバーリストファイル {1} が別のファイル ({2}) を指定しています。ファイルは入れ子にできません'],
   ['server list file {1}: {2}', 'サーバーリストファイル {1}: {2}'],
@@ -245,13 +244,21 @@ export const JA: ReadonlyArray<readonly [en: string, ja: string]> = [
   ["--retry '{1}' is not a list of up to 20 waits in seconds (1-86400)", "--retry '{1}' は秒数 (1～86400) のリスト (20 個まで) ではありません"],
   ['the community must be 1-64 printable characters', 'コミュニティは表示可能な文字 1～64 文字で指定してください'],
   ['destination group not found: {1}', '通報先グループが見つかりません: {1}'],
-  // commander's own messages (kanri's option parser)
-  ["error: unknown command '{1}'", "エラー: 不明なコマンドです: '{1}'"],
-  ["error: unknown option '{1}'", "エラー: 不明なオプションです: '{1}'"],
-  ["error: missing required argument '{1}'", "エラー: 必須の引数 '{1}' がありません"],
-  ["error: option '{1}' argument missing", "エラー: オプション '{1}' の引数がありません"],
-  ["error: too many arguments for '{1}'. Expected {2} arguments but got {3}.", "エラー: '{1}' の引数が多すぎます。{2} 個のところ {3} 個あります。"],
-  ["error: required option '{1}' not specified", "エラー: 必須のオプション '{1}' がありません"],
-  ['(Did you mean {1}?)', '（もしかして {1}?）'],
-  ['error: too many arguments. Expected {1} arguments but got {2}.', 'エラー: 引数が多すぎます。{1} 個のところ {2} 個あります。'],
+  // commander's own messages (kanri's option parser), made one line by kanri/usage.ts
+  ["unknown command '{1}'", "不明なコマンドです: '{1}'"],
+  ["unknown option '{1}'", "不明なオプションです: '{1}'"],
+  ["missing required argument '{1}'", "必須の引数 '{1}' がありません"],
+  ["option '{1}' argument missing", "オプション '{1}' の引数がありません"],
+  ["required option '{1}' not specified", "必須のオプション '{1}' がありません"],
+  ["too many arguments for '{1}'. Expected {2} arguments but got {3}", "'{1}' の引数が多すぎます ({2} 個のところ {3} 個あります)"],
+  ["too many arguments for '{1}'. Expected {2} argument but got {3}", "'{1}' の引数が多すぎます ({2} 個のところ {3} 個あります)"],
+  ['too many arguments. Expected {1} arguments but got {2}', '引数が多すぎます ({1} 個のところ {2} 個あります)'],
+  ['--with-secrets writes password hashes: give -o FILE (written 0600) or redirect standard output', '--with-secrets はパスワードのハッシュを書き出します: -o FILE (0600 で作成) を指定するか標準出力をリダイレクトしてください'],
+  ['{1}: not watched: no vm driver is configured for it (drivers: { vm: … } on it or its group)', '{1}: 監視しません: vm ドライバーが設定されていません (そのマシンまたはグループの drivers: { vm: … })'],
+  ['{1}: not watched: its vm driver {2} reports no hypervisor events (the libvirt driver does)', '{1}: 監視しません: vm ドライバー {2} はハイパーバイザーのイベントを報告しません (libvirt ドライバーは報告します)'],
+  ['interrupted at the prompt; nothing was changed', 'プロンプトで中断されました。何も変更していません'],
+  ['no VM servers to watch', '監視する VM サーバがありません'],
+  ["unknown setting '{1}'; 'kanri settings list' shows them all", "不明な設定です: '{1}'。'kanri settings list' で一覧を表示できます"],
+  ["no help for '{1}'", "'{1}' のヘルプはありません"],
+  ["run '{1}'", "'{1}' を参照してください"],
 ];

@@ -29,3 +29,20 @@ export function isAdministrator(env: NodeJS.ProcessEnv = process.env): boolean {
   if (gid === undefined) return false;
   return process.getgid?.() === gid || (process.getgroups?.() ?? []).includes(gid);
 }
+
+/**
+ * What the exit-9 message says: the group by name, and how to join it — or create it, when
+ * no such group exists yet (nothing creates it: which users administer kanri is the site's choice).
+ */
+export function notAdministrator(who: string, env: NodeJS.ProcessEnv = process.env): { en: string; ja: string } {
+  const g = adminGroupName(env);
+  return groupId(g) === undefined
+    ? {
+      en: `${who} needs administrator rights: root, or a member of the group ${g} (KANRI_ADMIN_GROUP), which does not exist yet; as root: groupadd ${g} && usermod -aG ${g} USER, then log in again`,
+      ja: `${who} には管理者権限が必要です: root またはグループ ${g} (KANRI_ADMIN_GROUP) のメンバー。このグループはまだありません。root で groupadd ${g} && usermod -aG ${g} USER を実行し、ログインし直してください`,
+    }
+    : {
+      en: `${who} needs administrator rights: root, or a member of the group ${g} (KANRI_ADMIN_GROUP); as root: usermod -aG ${g} USER, then log in again`,
+      ja: `${who} には管理者権限が必要です: root またはグループ ${g} (KANRI_ADMIN_GROUP) のメンバー。root で usermod -aG ${g} USER を実行し、ログインし直してください`,
+    };
+}

@@ -5,7 +5,7 @@
 import type { Db } from '../store/db.js';
 import { prepared } from '../store/statements.js';
 import {
-  type CategoryDoc, type DataCentre, type GroupDoc, type GroupSoftware, type HostSoftware, INTERFACES, allGroups, stableStringify,
+  type CategoryDoc, type DataCentre, type GroupDoc, type GroupSoftware, type HostSoftware, allGroups, stableStringify,
 } from './document.js';
 import { exportDataCentre } from './export.js';
 import { formatJobId } from '../engine/plan.js';
@@ -14,6 +14,8 @@ import { type PlanEntry, planApply, planLine } from './plan.js';
 import { replacePlainDriverSettings } from '../adapters/settings.js';
 import { bumpGeneration } from '../store/generation.js';
 import { foldName } from '../domain/names.js';
+import { INTERFACES } from '../adapters/types.js';
+import { compareNames } from '../domain/paths.js';
 
 export class ApplyRefused extends Error {}
 
@@ -67,6 +69,25 @@ export function refusedRemovals(plan: PlanEntry[]): string {
     + 'add them to the file, or give --prune to remove them';
 }
 
+/**
+ * Accounts as the store keeps them: one the file names without a hash keeps the store's hash
+ * (an export leaves hashes out unless --with-secrets); one the file does not name stays,
+ * unless --prune. A new account without a hash cannot log in: refused.
+ */
+function withAccounts(current: DataCentre, dc: DataCentre, prune: boolean): DataCentre {
+  const have = new Map(current.users.map((u) => [foldName(u.name), u]));
+  const named = new Set(dc.users.map((u) => foldName(u.name)));
+  const users = dc.users.map((u) => {
+    if (u.password_hash) return u;
+    const old = have.get(foldName(u.name));
+    if (!old?.password_hash) throw new ApplyRefused(`user ${u.name} is new and has no password_hash; create it with kanri user add ${u.name}, or export with --with-secrets`);
+    return { ...u, password_hash: old.password_hash };
+  });
+  if (!prune) users.push(...current.users.filter((u) => !named.has(foldName(u.name))));
+  users.sort((a, b) => compareNames(a.name, b.name));
+  return { ...dc, users };
+}
+
 export function applyDataCentre(db: Db, dc: DataCentre, opts: ApplyOptions = {}): ApplyResult {
   const counts = {
     categories: 0, groups: allGroups(dc).length, machines: dc.machines.length, software: dc.software.length,
@@ -85,6 +106,7 @@ export function applyDataCentre(db: Db, dc: DataCentre, opts: ApplyOptions = {})
       throw new ApplyRefused(`jobs are running (${busy.map((j) => formatJobId(j.id)).join(', ')}); wait for them or cancel them first`);
     }
     const current = exportDataCentre(db);
+    dc = withAccounts(current, dc, !!opts.prune);
     if (stableStringify(current) === stableStringify(dc)) return;
     plan = planApply(db, current, dc);
     if (opts.dryRun) return;
@@ -250,7 +272,7 @@ function write(db: Db, dc: DataCentre): void {
     if (m.vm_server) q('UPDATE machines SET vm_server_id = ? WHERE id = ?').run(machineId(m.vm_server), id);
     if (m.bmc) {
       q('UPDATE machines SET mgmt_type = ?, bmc_address = ?, bmc_port = ?, bmc_user = ?, cipher_suite = ? WHERE id = ?')
-        .run(m.bmc.type, m.bmc.address, m.bmc.port ?? null, m.bmc.user ?? null, m.bmc.cipher === 'auto' ? null : m.bmc.cipher ?? null, id);
+        .run(m.bmc.type, m.bmc.address ?? null, m.bmc.port ?? null, m.bmc.user ?? null, m.bmc.cipher === 'auto' ? null : m.bmc.cipher ?? null, id);
     } else {
       // No controller in the description: none in the store, and no password kept for it.
       q('UPDATE machines SET mgmt_type = NULL, bmc_port = NULL, bmc_user = NULL, bmc_secret = NULL, cipher_suite = NULL, bmc_probe = NULL WHERE id = ?').run(id);
@@ -265,6 +287,6 @@ function write(db: Db, dc: DataCentre): void {
   }
 
   syncByName(db, 'users', 'name', null, dc.users.map((u) => ({
-    name: u.name, cols: { level: u.level, password_hash: u.password_hash, disabled: flag(u.disabled), updated_at: new Date().toISOString() },
+    name: u.name, cols: { level: u.level, password_hash: u.password_hash ?? '', disabled: flag(u.disabled), updated_at: new Date().toISOString() },
   })));
 }

@@ -2,6 +2,7 @@
 import type { Db } from '../store/db.js';
 import { groupPathParts } from '../domain/paths.js';
 import { hostRef, volumesOf } from '../engine/refs.js';
+import { controllerSetting } from '../adapters/registry.js';
 import { type Owner, plainDriverSettings } from '../adapters/settings.js';
 import { prepared } from '../store/statements.js';
 import {
@@ -140,10 +141,12 @@ export function exportDataCentre(db: Db): DataCentre {
     opt(doc, 'ssh_port', m.ssh_port);
     opt(doc, 'ssh_key_path', m.ssh_key_path);
     if (m.mgmt_type) {
-      const bmc: NonNullable<MachineDoc['bmc']> = { type: m.mgmt_type, address: m.bmc_address ?? '' };
+      const bmc: NonNullable<MachineDoc['bmc']> = { type: m.mgmt_type };
+      opt(bmc, 'address', m.bmc_address);
       opt(bmc, 'port', m.bmc_port);
       opt(bmc, 'user', m.bmc_user);
-      opt(bmc, 'cipher', m.cipher_suite ?? (m.mgmt_type === 'ipmi' ? 'auto' : null));
+      // No suite stored is 'auto' for a type that has the setting.
+      opt(bmc, 'cipher', m.cipher_suite ?? (controllerSetting(m.mgmt_type, 'cipher') ? 'auto' : null));
       doc.bmc = bmc;
     }
     if (m.group_id !== null && m.host_setting_id !== null) {

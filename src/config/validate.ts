@@ -2,8 +2,7 @@
 // problem is collected as "<file>: <path>: <what is wrong>" and nothing is applied
 // while any remains.
 import { isIP } from 'node:net';
-import { CONTROLLER_TYPES } from '../adapters/controller.js';
-import { KNOWN_DRIVERS, driverSpec, driversServing } from '../adapters/registry.js';
+import { CONTROLLER_TYPES, KNOWN_DRIVERS, controllerDefault, driverSpec, driversServing } from '../adapters/registry.js';
 import { declaredSetting, settingProblem } from '../adapters/settings.js';
 import { isPasswordHash } from '../auth/password.js';
 import { didYouMean } from '../util/nearest.js';
@@ -15,9 +14,10 @@ import { splitPath } from '../domain/paths.js';
 import { foldName, nameProblem } from '../domain/names.js';
 import {
   type CategoryDoc, type DataCentre, type Drivers, type GroupDoc, type GroupSoftware, type HostSettingDoc,
-  type HostSoftware, INTERFACES, type MachineDoc, type ModelDoc, type PolicyDoc, type SlotSoftware,
+  type HostSoftware, type MachineDoc, type ModelDoc, type PolicyDoc, type SlotSoftware,
   type SoftwareDoc, type UserDoc, type VolumeDoc, type DriverSettings, allGroups, canonical,
 } from './document.js';
+import { INTERFACES } from '../adapters/types.js';
 
 type Obj = Record<string, unknown>;
 
@@ -436,18 +436,20 @@ function machine(r: Reader, path: string, v: unknown): MachineDoc {
   if (o.bmc !== undefined && o.bmc !== null) {
     const bp = join(path, 'bmc');
     const b = r.obj(bp, o.bmc, ['type', 'address', 'port', 'user', 'cipher']);
-    const bmc: NonNullable<MachineDoc['bmc']> = {
-      type: r.oneOf(join(bp, 'type'), b.type, CONTROLLER_TYPES),
-      address: r.str(join(bp, 'address'), b.address, { required: true }) ?? '',
-    };
+    const bmc: NonNullable<MachineDoc['bmc']> = { type: r.oneOf(join(bp, 'type'), b.type, CONTROLLER_TYPES) };
+    // A sim controller has no address (dscli createServer NAME mgmt=sim registers none);
+    // a real one needs it, as createServer requires it.
+    const address = r.str(join(bp, 'address'), b.address, { required: bmc.type !== 'sim' });
+    if (address !== undefined) bmc.address = address;
     // The same defaults as dscli createServer, so that a file and a registration compare equal.
-    const port = r.int(join(bp, 'port'), b.port, bmc.type === 'ipmi' ? 623 : bmc.type === 'redfish' ? 443 : undefined, 1, 65535);
+    const num = (key: string): number | undefined => { const d = controllerDefault(bmc.type, key); return d === undefined ? undefined : Number(d); };
+    const port = r.int(join(bp, 'port'), b.port, num('port'), 1, 65535);
     if (port !== undefined) bmc.port = port;
     const user = r.str(join(bp, 'user'), b.user);
     if (user !== undefined) bmc.user = user;
     if (b.cipher === 'auto') bmc.cipher = 'auto';
     else {
-      const cipher = r.int(join(bp, 'cipher'), b.cipher, bmc.type === 'ipmi' ? 3 : undefined, 0, 17);
+      const cipher = r.int(join(bp, 'cipher'), b.cipher, num('cipher'), 0, 17);
       if (cipher !== undefined) bmc.cipher = cipher;
     }
     if ('password' in (o.bmc as object)) r.fail(bp, 'passwords are not kept in this file; set them with dscli setServer NAME password_file=…');
@@ -484,14 +486,15 @@ function machine(r: Reader, path: string, v: unknown): MachineDoc {
 
 function user(r: Reader, path: string, v: unknown): UserDoc {
   const o = r.obj(path, v, ['name', 'level', 'password_hash', 'disabled']);
-  const hash = r.str(join(path, 'password_hash'), o.password_hash, { required: true }) ?? '';
+  // Optional: an export without --with-secrets leaves it out, and apply keeps the store's.
+  const hash = r.str(join(path, 'password_hash'), o.password_hash) ?? '';
   if (hash && !isPasswordHash(hash)) r.fail(join(path, 'password_hash'), 'must be a scrypt hash (kanri user add creates one); plain passwords are not accepted');
   const name = r.str(join(path, 'name'), o.name, { required: true }) ?? '';
   if (name && !/^[A-Za-z0-9_.-]{1,32}$/.test(name)) r.fail(join(path, 'name'), 'must be 1-32 characters of A-Z a-z 0-9 _ . -');
   return {
     name,
     level: r.oneOf(join(path, 'level'), o.level, ['administrator', 'operator'] as const, 'operator'),
-    password_hash: hash,
+    ...(hash ? { password_hash: hash } : {}),
     disabled: r.bool(join(path, 'disabled'), o.disabled, false),
   };
 }
@@ -577,7 +580,7 @@ function crossCheck(r: Reader, dc: DataCentre): void {
   for (const m of dc.machines) {
     const at = `machine ${m.name}`;
     checkDrivers(r, at, m.drivers);
-    if (m.bmc) {
+    if (m.bmc?.address !== undefined) {
       const key = `${m.bmc.address}:${m.bmc.port ?? ''}`;
       if (bmcs.has(key)) r.fail(`${at}: bmc`, `management controller ${key} is also used by ${bmcs.get(key)}`);
       else bmcs.set(key, m.name);

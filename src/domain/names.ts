@@ -2,14 +2,11 @@
 // validator, lookups from the command line and the store. SQLite's NOCASE folds ASCII
 // only, so lookups use the index for the exact spelling and fold in kanri for the rest.
 import type Database from 'better-sqlite3';
+import { didYouMean } from '../util/nearest.js';
 
 /** The folded form of a name (Äpfel and äpfel, Straße and STRASSE compare equal). */
 export function foldName(s: string): string {
   return s.normalize('NFC').toUpperCase().toLowerCase();
-}
-
-export function sameName(a: string, b: string): boolean {
-  return foldName(a) === foldName(b);
 }
 
 /** Characters no name may hold: C0/C1 controls and the bidirectional overrides that reorder printed text. */
@@ -56,4 +53,9 @@ export function allByName<T>(db: Database.Database, sql: string, column: string,
   const exact = db.prepare(sql.replace('{name}', `${column} = ?`)).all(...args, name) as T[];
   if (exact.length || ASCII.test(name)) return exact;
   return db.prepare(sql.replace('{name}', `kfold(${column}) = kfold(?)`)).all(...args, name) as T[];
+}
+
+/** " (did you mean X?)" naming the closest of the names a query returns (column `name`), or nothing. */
+export function closestName(db: Database.Database, sql: string, name: string, ...args: unknown[]): string {
+  return didYouMean(name, (db.prepare(sql).all(...args) as Array<{ name: string }>).map((r) => r.name));
 }

@@ -2,8 +2,10 @@
 // (index 1-5). Store-backed: the listener that fills dscli_alerts is the monitor's.
 import type { Db } from '../store/db.js';
 import { formatError, notFound, RC } from './errors.js';
-import { parseSettings, serverRow } from './registry.js';
+import { serverRow } from './servers.js';
+import { parseSettings } from './words.js';
 import type { Out } from './ops.js';
+import { isoWithOffset } from '../util/time.js';
 
 export interface AlertRow { id: number; time: string; server: string; source: string; kind: string; severity: string; event: string; message: string }
 
@@ -29,6 +31,8 @@ export function getAlertListCmd(db: Db, args: string[], out: Out): number {
   }
   const rows = alertRows(db, machineId, count);
   for (const r of rows) {
+    // One rule with kanri's listings: local time with its offset, not UTC.
+    r.time = isoWithOffset(String(r.time)) ?? r.time!;
     if (out.json) out.out(JSON.stringify(r) + '\n');
     else out.out(`${r.time} ${r.server} ${r.severity} ${r.event || '-'} ${r.message}\n`);
   }

@@ -3,7 +3,7 @@ import { RC_TEXT } from './errors.js';
 export const COMMAND_HELP: Array<[string, string]> = [
   ['createServer Name key=value…', 'register a server: mgmt=ipmi|redfish|sim address= port= user= password_file=PATH|password=- cipher=3 os_address= ssh_user= ssh_port= ssh_key= model= events=on|off; redfish: system= ca_file= fingerprint= verify=off auth=auto|session|basic'],
   ['setServer Name key=value…', 'change a registration (same keys)'],
-  ['deleteServer Name', 'remove a registration'],
+  ['deleteServer Name', 'remove a registration (or those of a host range, web[01-04]: all or none)'],
   ['getServerList [GroupName]', 'name, mgmt type, address, last power state, status'],
   ['checkConnection ServerList', 'open a session and read the device ID (Redfish: root, login, system): ok / reason per server'],
   ['createGroup Name', 'create a dscli server group'],

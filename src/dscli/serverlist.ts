@@ -9,7 +9,7 @@ import type { Db } from '../store/db.js';
 import { didYouMean } from '../util/nearest.js';
 import { DscliError, formatError, RC } from './errors.js';
 import { MAX_EXPANSION, expandRange, expansionSize, isRange, splitTopLevel } from './hostrange.js';
-import { listServers } from './registry.js';
+import { listServers } from './servers.js';
 
 /** The entries of a word and of the files it names with ^FILE (one level: a file cannot name another). */
 function entries(words: string[]): string[] {
@@ -99,5 +99,10 @@ export function resolveServerList(db: Db, words: string[]): ControllerRow[] {
     const hint = unknown.length === 1 ? didYouMean(unknown[0]!, (db.prepare('SELECT name FROM machines WHERE mgmt_type IS NOT NULL UNION SELECT name FROM dscli_groups').all() as Array<{ name: string }>).map((x) => x.name)) : '';
     throw new DscliError(RC.NOT_FOUND, `not a registered server or dscli group: ${shown}${hint}`);
   }
+  // A list that selects nothing ('rack1@bmc01' with bmc01 outside rack1, 'a,-a', an empty
+  // group) is not a success: spec/dscli.md line 36 makes a ServerList "one or more targets",
+  // line 66 gives 0 only when every target succeeded and line 68 gives 2 to a target not
+  // found; so a script sees 2 and a reason, and no controller is asked anything.
+  if (chosen.size === 0) throw new DscliError(RC.NOT_FOUND, `the ServerList selects no server: ${words.join(' ')}`);
   return [...chosen.values()];
 }

@@ -2,13 +2,15 @@
 // resources another job has, the heartbeat of the owning process, and finding
 // jobs whose process died. The store is the only shared state; every change of a
 // job's status goes through job-state.ts.
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../store/db.js';
+import { withBusyTimeout } from '../store/busy.js';
 import { EngineError } from './errors.js';
 import { writeJobEvent } from './events.js';
 import { ACTIVE, abandonJob, createJob, discardHeld, finishJob, replanJob } from './job-state.js';
 import type { JobPlan, Resource } from './plan.js';
 import { insertClaims, releaseClaims } from './capacity.js';
+import { wait } from '../util/wait.js';
+import { READ_ONLY_STEPS } from './steps.js';
 
 /**
  * A job is abandoned at once when its process is gone. A process that still
@@ -18,6 +20,8 @@ export const HEARTBEAT_STALE_MS = 120_000;
 export const HEARTBEAT_EVERY_MS = 1_000;
 /** How often a process looks for cancel requests of its jobs (cancel is honoured within 1 s). */
 export const CANCEL_POLL_MS = 200;
+/** How long one heartbeat waits for a store another process holds (then the next tick tries). */
+const HEARTBEAT_WAIT_MS = 50;
 const HOLD_POLL_MS = 200;
 
 export interface Job { id: number; plan: JobPlan }
@@ -35,8 +39,21 @@ function pidAlive(pid: number): boolean {
 }
 
 /**
- * Marks running or held jobs whose process is gone (or silent) as abandoned,
- * frees their reservations and flags their machines. Any invocation may call it.
+ * Whether a job started a step that changes a machine (journal of job_steps). A job that did
+ * not — abandoned while its drivers prepared, or in a step that only reads — left its
+ * machines as they were.
+ */
+export function changedMachines(db: Db, jobId: number): boolean {
+  const names = db.prepare('SELECT name FROM job_steps WHERE job_id = ?').all(jobId) as Array<{ name: string }>;
+  return names.some((s) => !READ_ONLY_STEPS.has(s.name));
+}
+
+/**
+ * Marks running or held jobs whose process is gone (or silent) as abandoned and frees
+ * their reservations. Their machines are flagged abnormal only when a step that changes a
+ * machine had started (spec event 2085: a machine left "in use" by an action ends
+ * abnormally); a job abandoned before any such step leaves them as they were. Any
+ * invocation may call it.
  */
 export function sweepAbandoned(db: Db): number[] {
   const rows = db.prepare("SELECT id, sequence, pid, heartbeat_at, params FROM jobs WHERE status IN ('running', 'held')").all() as
@@ -49,7 +66,7 @@ export function sweepAbandoned(db: Db): number[] {
       const why = j.pid !== null && pidAlive(j.pid) ? `heartbeat of process ${j.pid} lost` : `process ${j.pid ?? '?'} ended without finishing the job`;
       const machines = db.prepare("SELECT resource_id FROM reservations WHERE job_id = ? AND resource = 'machine'").all(j.id) as Array<{ resource_id: string }>;
       if (!abandonJob(db, j.id, why)) continue;
-      for (const m of machines) if (/^\d+$/.test(m.resource_id)) db.prepare("UPDATE machines SET management_status = 'abnormal' WHERE id = ?").run(Number(m.resource_id));
+      if (changedMachines(db, j.id)) for (const m of machines) if (/^\d+$/.test(m.resource_id)) db.prepare("UPDATE machines SET management_status = 'abnormal' WHERE id = ?").run(Number(m.resource_id));
       releaseReservations(db, j.id);
       const p = JSON.parse(j.params) as Record<string, string>;
       writeJobEvent(db, j.sequence, 'failed', { jobId: j.id, machine: p.machine ?? '', group: p.group ?? '' });
@@ -115,7 +132,7 @@ export async function submit(db: Db, build: () => JobPlan[], opts: SubmitOptions
     }
     if (result !== 'held') return result === 'canceled' ? result : { jobs: result, parentId };
     attempts++;
-    await sleep(HOLD_POLL_MS);
+    await wait(HOLD_POLL_MS);
   }
 
   function plan(): Job[] | 'held' | 'canceled' {
@@ -220,8 +237,11 @@ export class JobWatch {
     if (ids.length === 0) return;
     try {
       if (++this.ticks % Math.round(HEARTBEAT_EVERY_MS / CANCEL_POLL_MS) === 0) {
-        // Every unfinished job of this process, group-level jobs included.
-        this.db.prepare("UPDATE jobs SET heartbeat_at = ? WHERE pid = ? AND status IN ('running', 'held')").run(new Date().toISOString(), process.pid);
+        // Every unfinished job of this process, group-level jobs included. A short wait: while
+        // another process holds the store the beat is tried again next tick, instead of
+        // stopping this process's event loop (a daemon's HTTP) for the whole busy timeout.
+        withBusyTimeout(this.db, HEARTBEAT_WAIT_MS, () =>
+          this.db.prepare("UPDATE jobs SET heartbeat_at = ? WHERE pid = ? AND status IN ('running', 'held')").run(new Date().toISOString(), process.pid));
       }
       const flagged = this.db.prepare(
         `SELECT id, status FROM jobs WHERE id IN (${inList(ids)}) AND (cancel_requested = 1 OR status NOT IN ('running', 'held'))`,

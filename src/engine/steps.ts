@@ -224,6 +224,12 @@ export const OPTIMAL_START: StepDef[] = [
   s(4, 'standard', 'Start machine', 'start', 'src'),
 ];
 
+/**
+ * Steps that read a machine or only choose one: a job that ended (or was abandoned) in
+ * them, or before its first step, has changed no machine. Journaled by name.
+ */
+export const READ_ONLY_STEPS: ReadonlySet<string> = new Set(['Check power state', 'Decide machine to move', 'Decide destination VM server']);
+
 export function pick(table: StepDef[], numbers: number[]): StepDef[] {
   return numbers.map((n) => {
     const step = table.find((x) => x.no === n);

@@ -1,11 +1,13 @@
 // kanri config apply | check | export.
+import { EXIT } from './exit-codes.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { FileError, writePrivateFile } from '../util/files.js';
-import { parse as parseYaml, stringify } from 'yaml';
-import { openStore, withStore } from '../store/db.js';
+import { Document, isScalar, isSeq, parse as parseYaml, visit } from 'yaml';
+import { openStore, withStore } from '../open-store.js';
 import { ApplyRefused, applyDataCentre } from '../config/apply.js';
 import { type PlanEntry, planLine } from '../config/plan.js';
 import { exportDataCentre } from '../config/export.js';
+import { compactDocument } from '../config/compact.js';
 import { readDataCentre } from '../config/validate.js';
 import type { DataCentre } from '../config/document.js';
 import { complain } from '../cli/messages.js';
@@ -40,9 +42,9 @@ export function loadDataCentre(file: string): DataCentre | undefined {
 }
 
 export function configCheck(file: string): number {
-  if (!loadDataCentre(file)) return 1;
+  if (!loadDataCentre(file)) return EXIT.USAGE;
   process.stdout.write(`${file}: valid\n`);
-  return 0;
+  return EXIT.OK;
 }
 
 export interface ApplyFlags { prune?: boolean; dryRun?: boolean }
@@ -60,7 +62,7 @@ async function confirmRemovals(plan: PlanEntry[]): Promise<boolean> {
 
 export async function configApply(dbPath: string, file: string, flags: ApplyFlags = {}): Promise<number> {
   const dc = loadDataCentre(file);
-  if (!dc) return 1;
+  if (!dc) return EXIT.USAGE;
   if (flags.dryRun) {
     // A dry run never creates a store: against a missing one, everything is added.
     const db = existsSync(dbPath) ? openStore(dbPath, { readonly: true }) : openStore(':memory:');
@@ -69,7 +71,7 @@ export async function configApply(dbPath: string, file: string, flags: ApplyFlag
       for (const e of plan) process.stdout.write(planLine(e) + '\n');
       const n = (op: string): number => plan.filter((e) => e.op === op).length;
       process.stdout.write(`dry run of ${file}: ${n('add')} to add, ${n('change')} to change, ${n('remove')} to remove; nothing was written\n`);
-      return 0;
+      return EXIT.OK;
     } finally {
       db.close();
     }
@@ -87,15 +89,14 @@ export async function configApply(dbPath: string, file: string, flags: ApplyFlag
       prune = true;
       result = applyDataCentre(db, dc, { prune });
     }
-    const { changed, counts, plan } = result;
+    const { changed, plan } = result;
     for (const e of plan.filter((x) => x.op === 'remove')) process.stdout.write(`removed ${e.kind} ${e.name}\n`);
-    const summary = Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(', ');
-    process.stdout.write(changed ? `applied ${file}: ${summary}\n` : `no changes: the store already matches ${file}\n`);
-    return 0;
+    process.stdout.write(changed ? `applied ${file}: ${changeSummary(plan)}\n` : `no changes: the store already matches ${file}\n`);
+    return EXIT.OK;
   } catch (err) {
     if (err instanceof ApplyRefused) {
       complain('kanri', `config apply refused: ${err.message}`);
-      return 1;
+      return EXIT.USAGE;
     }
     throw err;
   } finally {
@@ -103,29 +104,56 @@ export async function configApply(dbPath: string, file: string, flags: ApplyFlag
   }
 }
 
-export function renderDataCentre(dc: DataCentre): string {
-  return stringify(dc, { lineWidth: 0 });
+export function renderDataCentre(dc: DataCentre, opts: { withSecrets?: boolean } = {}): string {
+  // As a person writes it (fixtures/datacentre.yaml): a mapping or list of plain values on
+  // one line ({ host: web01, tags: [web] }), everything larger in blocks.
+  const doc = new Document(compactDocument(dc, opts));
+  const leaf = (n: unknown): boolean => isScalar(n) || (isSeq(n) && n.items.every((x) => isScalar(x)));
+  const short = (n: { toJSON(): unknown }): boolean => JSON.stringify(n.toJSON()).length <= 100;
+  visit(doc, {
+    Map(_, node) { if (node.items.length && node.items.every((p) => leaf(p.value)) && short(node)) node.flow = true; },
+    Seq(_, node) { if (node.items.every((x) => isScalar(x)) && short(node)) node.flow = true; },
+  });
+  return doc.toString({ lineWidth: 0 });
 }
 
-export function configExport(dbPath: string, output: string | undefined): number {
+export function configExport(dbPath: string, output: string | undefined, withSecrets = false): number {
+  // Hashes on a terminal end up in scrollback and screen captures: only into a file or a pipe.
+  if (withSecrets && !output && process.stdout.isTTY) {
+    complain('kanri', '--with-secrets writes password hashes: give -o FILE (written 0600) or redirect standard output');
+    return EXIT.USAGE;
+  }
   return withStore(dbPath, (db) => {
-    const text = renderDataCentre(exportDataCentre(db));
+    const text = renderDataCentre(exportDataCentre(db), { withSecrets });
     if (output) {
       try {
         writePrivateFile(output, text);
       } catch (err) {
         if (!(err instanceof FileError)) throw err;
         complain('kanri', `${err.message}`);
-        return 1;
+        return EXIT.USAGE;
       }
     } else process.stdout.write(text);
-    return 0;
+    return EXIT.OK;
   });
+}
+
+const PLURAL: Record<string, string> = { category: 'categories', policy: 'policies', software: 'software', 'controller of': 'controllers' };
+
+/** What an apply changed, by kind: "+2 machines, ~1 group, -1 user" ("nothing" when the plan is empty). */
+export function changeSummary(plan: PlanEntry[]): string {
+  const parts: string[] = [];
+  for (const [op, sign] of [['add', '+'], ['change', '~'], ['remove', '-']] as const) {
+    const byKind = new Map<string, number>();
+    for (const e of plan) if (e.op === op) byKind.set(e.kind, (byKind.get(e.kind) ?? 0) + 1);
+    for (const [kind, n] of byKind) parts.push(`${sign}${n} ${n === 1 ? kind.replace(/ of$/, '') : PLURAL[kind] ?? `${kind}s`}`);
+  }
+  return parts.join(', ') || 'nothing';
 }
 
 export function storeInit(dbPath: string): number {
   const existed = existsSync(dbPath);
   openStore(dbPath, { create: true }).close();
   process.stdout.write(existed ? `store ${dbPath} exists; nothing to do\n` : `created store ${dbPath}\n`);
-  return 0;
+  return EXIT.OK;
 }

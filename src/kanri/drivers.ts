@@ -1,15 +1,17 @@
 // kanri driver list | show | secret: what each driver serves and reads (its declaration),
 // and the secrets of a machine's or group's driver settings, which no file carries.
+import { EXIT } from './exit-codes.js';
 import { driverSpec, DRIVER_SPECS, KNOWN_DRIVERS } from '../adapters/registry.js';
 import type { DriverSpec } from '../adapters/types.js';
 import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import { type Owner, declaredSetting, deleteDriverSetting, putDriverSecret } from '../adapters/settings.js';
 import { readSecret } from '../cli/secret-input.js';
-import { withStore } from '../store/db.js';
+import { withStore } from '../open-store.js';
 import { bumpGeneration } from '../store/generation.js';
 import { didYouMean } from '../util/nearest.js';
 import { isResolved, resolvePath } from '../domain/paths.js';
 import { complain } from '../cli/messages.js';
+import { groupNotFound, machineNotFound } from '../engine/planners/targets.js';
 
 const pad = (rows: string[][]): string => {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -25,15 +27,15 @@ const DRIVER_COLUMNS: Array<Column<DriverSpec>> = [
 export function driverList(json = false): number {
   if (json) {
     for (const d of DRIVER_SPECS) process.stdout.write(JSON.stringify({ name: d.name, interfaces: d.interfaces, controller: !!d.controller, description: d.description, settings: d.settings }) + '\n');
-    return 0;
+    return EXIT.OK;
   }
   process.stdout.write(renderListing(DRIVER_SPECS, DRIVER_COLUMNS, listingMode()));
-  return 0;
+  return EXIT.OK;
 }
 
 function unknownDriver(name: string): number {
   complain('kanri', `unknown driver '${name}'${didYouMean(name, KNOWN_DRIVERS)} (known: ${KNOWN_DRIVERS.join(', ')})`);
-  return 2;
+  return EXIT.NOT_FOUND;
 }
 
 export function driverShow(name: string): number {
@@ -46,7 +48,7 @@ export function driverShow(name: string): number {
     ]));
   }
   process.stdout.write(out);
-  return 0;
+  return EXIT.OK;
 }
 
 export interface SecretTarget { machine?: string; group?: string; clear?: boolean }
@@ -57,7 +59,7 @@ export async function driverSecret(dbPath: string, driver: string, key: string, 
   if (!d) return unknownDriver(driver);
   if ((t.machine === undefined) === (t.group === undefined)) {
     complain('kanri', 'give exactly one of --machine NAME or --group PATH');
-    return 1;
+    return EXIT.USAGE;
   }
   const scope = t.machine !== undefined ? 'machine' : 'group';
   const spec = declaredSetting(d.settings.filter((s) => s.scope === scope && s.type === 'secret' && !s.column), key);
@@ -65,27 +67,27 @@ export async function driverSecret(dbPath: string, driver: string, key: string, 
     const secrets = d.settings.filter((s) => s.scope === scope && s.type === 'secret' && !s.column).map((s) => s.key);
     if (secrets.length) complain('kanri', `the ${driver} driver has no ${scope} secret '${key}' (its ${scope} secrets: ${secrets.join(', ')})`);
     else complain('kanri', `the ${driver} driver has no ${scope} secret '${key}' (it has no ${scope} secrets)`);
-    return 1;
+    return EXIT.USAGE;
   }
   const secret = t.clear ? undefined : await readSecret(`${key} for ${driver}: `);
   if (!t.clear && !secret) {
     complain('kanri', 'expected the secret on standard input');
-    return 1;
+    return EXIT.USAGE;
   }
   return withStore(dbPath, (db) => {
     let owner: Owner;
     if (t.machine !== undefined) {
       const m = db.prepare('SELECT id FROM machines WHERE name = ?').get(t.machine) as { id: number } | undefined;
       if (!m) {
-        complain('kanri', `machine not found: ${t.machine}`);
-        return 2;
+        complain('kanri', machineNotFound(db, t.machine));
+        return EXIT.NOT_FOUND;
       }
       owner = { machineId: m.id };
     } else {
       const r = resolvePath(db, t.group!);
       if (!isResolved(r) || r.kind !== 'group') {
-        complain('kanri', `group not found: ${t.group}`);
-        return 2;
+        complain('kanri', groupNotFound(db, t.group!));
+        return EXIT.NOT_FOUND;
       }
       owner = { groupId: r.group.id };
     }
@@ -94,6 +96,6 @@ export async function driverSecret(dbPath: string, driver: string, key: string, 
       else putDriverSecret(db, owner, driver, key, secret!);
       bumpGeneration(db);
     })();
-    return 0;
+    return EXIT.OK;
   });
 }

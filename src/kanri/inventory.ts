@@ -1,11 +1,13 @@
 // kanri machine list | machine reset | events: what an administrator checks after
 // a job — where each machine is, its statuses, and the event log.
+import { EXIT } from './exit-codes.js';
 import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import { isJapanese } from '../cli/locale.js';
-import { type Db, openStore, withStore } from '../store/db.js';
-import { allGroupPaths } from '../domain/paths.js';
+import type { Db } from '../store/db.js';
+import { openStore, withStore } from '../open-store.js';
+import { allGroupPaths, isResolved, resolvePath } from '../domain/paths.js';
+import { groupNotFound, machineNotFound } from '../engine/planners/targets.js';
 import { foldName } from '../domain/names.js';
-import { didYouMean } from '../util/nearest.js';
 import { complain } from '../cli/messages.js';
 import { confirmOff, fencingWaits } from '../engine/fencing.js';
 
@@ -62,22 +64,32 @@ export function machineLines(db: Db, group?: string): MachineLine[] {
 
 export function machineList(dbPath: string, group: string | undefined, json = false): number {
   return withStore(dbPath, (db) => {
+    const lines = machineLines(db, group);
+    // A filter that names no group is a mistake to report, not an empty list.
+    if (group !== undefined && !lines.length) {
+      const wanted = foldName(group).replace(/\//g, '\\');
+      if (![...allGroupPaths(db).values()].some((p) => foldName(p).includes(wanted))) {
+        complain('kanri', groupNotFound(db, group));
+        return EXIT.NOT_FOUND;
+      }
+    }
     const mode = listingMode(json);
-    process.stdout.write(renderListing(machineLines(db, group), json ? MACHINE_JSON : MACHINE_COLUMNS, mode));
-    return 0;
+    process.stdout.write(renderListing(lines, json ? MACHINE_JSON : MACHINE_COLUMNS, mode));
+    return EXIT.OK;
   });
 }
 
 /** After the cause of a failed job is removed, the administrator clears the abnormal mark. */
 export function machineReset(dbPath: string, name: string): number {
   return withStore(dbPath, (db) => {
-    const r = db.prepare("UPDATE machines SET management_status = 'normal' WHERE name = ?").run(name);
-    if (r.changes === 0) {
-      const names = (db.prepare('SELECT name FROM machines').all() as Array<{ name: string }>).map((m) => m.name);
-      complain('kanri', `machine not found: ${name}${didYouMean(name, names)}`);
-      return 2;
+    const m = db.prepare('SELECT name, management_status FROM machines WHERE name = ?').get(name) as { name: string; management_status: string } | undefined;
+    if (!m) {
+      complain('kanri', machineNotFound(db, name));
+      return EXIT.NOT_FOUND;
     }
-    return 0;
+    db.prepare("UPDATE machines SET management_status = 'normal' WHERE name = ?").run(name);
+    process.stdout.write(m.management_status === 'normal' ? `${m.name}: management status is already normal\n` : `${m.name}: management status ${m.management_status} -> normal\n`);
+    return EXIT.OK;
   });
 }
 
@@ -86,17 +98,16 @@ export function machineConfirmOff(dbPath: string, name: string): number {
   return withStore(dbPath, (db) => {
     const m = db.prepare('SELECT id, name FROM machines WHERE name = ?').get(name) as { id: number; name: string } | undefined;
     if (!m) {
-      const names = (db.prepare('SELECT name FROM machines').all() as Array<{ name: string }>).map((x) => x.name);
-      complain('kanri', `machine not found: ${name}${didYouMean(name, names)}`);
-      return 2;
+      complain('kanri', machineNotFound(db, name));
+      return EXIT.NOT_FOUND;
     }
     const r = confirmOff(db, m);
     if (!r) {
       complain('kanri', `${m.name} is not waiting for fencing: nothing to confirm`);
-      return 1;
+      return EXIT.USAGE;
     }
     process.stdout.write(`${m.name}: confirmed off at ${r.confirmedAt}${r.jobId !== null ? `; job ${String(r.jobId).padStart(5, '0')} goes on` : ''}\n`);
-    return 0;
+    return EXIT.OK;
   });
 }
 
@@ -162,16 +173,29 @@ export async function eventList(dbPath: string, f: EventFilter): Promise<number>
   const since = f.since !== undefined ? sinceTime(f.since) : undefined;
   if (f.since !== undefined && since === undefined) {
     complain('kanri', `--since '${f.since}' is neither a time nor a duration like 10m`);
-    return 1;
+    return EXIT.USAGE;
   }
   const filter = { ...(f.machine !== undefined ? { machine: f.machine } : {}), ...(f.group !== undefined ? { group: f.group } : {}), ...(since !== undefined ? { since } : {}) };
   const mode = listingMode(!!f.json);
   const cols = f.json ? EVENT_JSON : EVENT_COLUMNS;
   const db = openStore(dbPath, { readonly: true });
   try {
+    // A machine or group that neither exists nor appears in the log is a mistake to report.
+    if (f.machine !== undefined && !db.prepare('SELECT 1 FROM machines WHERE name = ? COLLATE NOCASE UNION ALL SELECT 1 FROM events WHERE machine = ? COLLATE NOCASE LIMIT 1').get(f.machine, f.machine)) {
+      complain('kanri', machineNotFound(db, f.machine));
+      return EXIT.NOT_FOUND;
+    }
+    if (f.group !== undefined && !isResolved(resolvePath(db, f.group))) {
+      const group = f.group.replace(/\//g, '\\');
+      const like = group.replace(/[!%_]/g, '!$&') + '\\%';
+      if (!db.prepare(`SELECT 1 FROM events WHERE group_path = ? COLLATE NOCASE OR group_path LIKE ? ESCAPE '!' LIMIT 1`).get(group, like)) {
+        complain('kanri', groupNotFound(db, f.group));
+        return EXIT.NOT_FOUND;
+      }
+    }
     const first = eventRows(db, { ...filter, limit: f.limit });
     process.stdout.write(renderListing(first, cols, mode));
-    if (!f.follow) return 0;
+    if (!f.follow) return EXIT.OK;
     let last = first.at(-1)?.id ?? lastEventId(db);
     return await new Promise<number>((resolve) => {
       const timer = setInterval(() => {

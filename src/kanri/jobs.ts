@@ -1,12 +1,15 @@
 // kanri job list | show | watch: the job journal (every step's start, end, result and
 // driver output), and following one job to its end.
-import { setTimeout as sleep } from 'node:timers/promises';
-import { type Column, isoWithOffset, listingMode, localTime, renderListing } from '../cli/listing.js';
+import { EXIT } from './exit-codes.js';
+import { type Column, listingMode, localTime, renderListing } from '../cli/listing.js';
 import type { Db } from '../store/db.js';
-import { withStore } from '../store/db.js';
+import { withStore } from '../open-store.js';
 import { sweepAbandoned } from '../engine/jobs.js';
 import { formatJobId } from '../engine/plan.js';
 import { complain } from '../cli/messages.js';
+import { wait } from '../util/wait.js';
+import { didYouMean } from '../util/nearest.js';
+import { isoWithOffset } from '../util/time.js';
 
 export interface JobRow {
   id: number; sequence: string; status: string; progress: number; phase: string; origin: string; command: string; params: string;
@@ -98,7 +101,7 @@ export function jobList(dbPath: string, limit: number, json = false): number {
   return withStore(dbPath, (db) => {
     sweepAbandoned(db);
     process.stdout.write(renderListing(recentJobs(db, limit), json ? JOB_JSON : JOB_COLUMNS, listingMode(json)));
-    return 0;
+    return EXIT.OK;
   });
 }
 
@@ -116,8 +119,8 @@ export function steps(db: Db, jobId: number): StepRow[] {
 }
 
 function notFound(id: string): number {
-  complain('kanri', `job not found: ${id}${id === 'last' ? ' (no job has run yet)' : ''}`);
-  return 2;
+  complain('kanri', `job not found: ${id}${id === 'last' ? ' (no job has run yet)' : didYouMean(id, ['last'])}`);
+  return EXIT.NOT_FOUND;
 }
 
 export function jobShow(dbPath: string, id: string, json = false): number {
@@ -128,7 +131,7 @@ export function jobShow(dbPath: string, id: string, json = false): number {
     const ss = steps(db, job.id);
     if (json) {
       process.stdout.write(JSON.stringify(jobDocument(job, ss)) + '\n');
-      return 0;
+      return EXIT.OK;
     }
     process.stdout.write(`job ${formatJobId(job.id)} ${job.sequence} ${job.status} (${job.command})\n`);
     for (const [k, v] of Object.entries(JSON.parse(job.params) as Record<string, string>)) process.stdout.write(`  ${k}=${v}\n`);
@@ -137,21 +140,21 @@ export function jobShow(dbPath: string, id: string, json = false): number {
       process.stdout.write(`  ${String(s.seq).padStart(2)}. [${s.tag}] ${s.name}${s.target ? ` (${s.target})` : ''}: ${s.status}\n`);
       for (const line of s.output.split('\n').filter(Boolean)) process.stdout.write(`        ${line}\n`);
     }
-    return 0;
+    return EXIT.OK;
   });
 }
 
 const WATCH_POLL_MS = 300;
 
 /** The exit code a watched job ends with: 0 completed, 6 could not start, 7 otherwise (as pvmutl). */
-const outcomeCode = (j: JobRow): number => (j.status === 'completed' ? 0 : j.exit_code === 6 ? 6 : 7);
+const outcomeCode = (j: JobRow): number => (j.status === 'completed' ? EXIT.OK : j.exit_code === EXIT.NOT_STARTABLE ? EXIT.NOT_STARTABLE : EXIT.JOB_FAILED);
 
 /**
  * Follows a job until it ends, printing each step as it starts and ends (on a terminal
  * with the elapsed time), and exits with the job's outcome.
  */
 export async function jobWatch(dbPath: string, id: string): Promise<number> {
-  const { openStore } = await import('../store/db.js');
+  const { openStore } = await import('../open-store.js');
   const db = openStore(dbPath);
   try {
     const first = findJob(db, id);
@@ -174,7 +177,7 @@ export async function jobWatch(dbPath: string, id: string): Promise<number> {
         process.stdout.write(`job ${formatJobId(job.id)} ${job.status}${job.error ? `: ${job.error}` : ''}\n`);
         return outcomeCode(job);
       }
-      await sleep(WATCH_POLL_MS);
+      await wait(WATCH_POLL_MS);
     }
   } finally {
     db.close();

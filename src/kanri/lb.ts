@@ -1,12 +1,14 @@
 // kanri lb sync GROUP: puts the group's load balancer in line with the store (HAProxy
 // forgets the servers added at run time when it reloads) and says what it changed and
 // what it left as it is.
+import { EXIT } from './exit-codes.js';
 import { bindInterface, driverNameFor, dropDrivers } from '../adapters/registry.js';
 import { DriverError } from '../adapters/types.js';
 import { isResolved, resolvePath } from '../domain/paths.js';
 import { groupInfo } from '../engine/refs.js';
 import { complain } from '../cli/messages.js';
-import { openStore } from '../store/db.js';
+import { openStore } from '../open-store.js';
+import { groupNotFound } from '../engine/planners/targets.js';
 
 
 export async function lbSync(dbPath: string, groupPath: string): Promise<number> {
@@ -19,31 +21,31 @@ export async function lbSync(dbPath: string, groupPath: string): Promise<number>
   try {
     const r = resolvePath(db, groupPath);
     if (!isResolved(r) || r.kind !== 'group') {
-      complain('kanri', `group not found: ${groupPath}`);
-      return 2;
+      complain('kanri', groupNotFound(db, groupPath));
+      return EXIT.NOT_FOUND;
     }
     const g = groupInfo(db, r.group.id);
     if (!g.lbGroup) {
       complain('kanri', `group ${g.path} has no load-balancing group (load_balancer:)`);
-      return 1;
+      return EXIT.USAGE;
     }
     const driver = driverNameFor(db, null, g.id, 'lb');
     if (!driver) {
       complain('kanri', `no lb driver is configured for group ${g.path}`);
-      return 1;
+      return EXIT.USAGE;
     }
     const lb = await bindInterface(db, driver, 'lb');
     if (!lb.sync) {
       process.stdout.write(`${g.path}: the ${driver} driver has no load balancer outside the store: nothing to put in line\n`);
-      return 0;
+      return EXIT.OK;
     }
     const lines = await lb.sync({ db, signal: stop.signal, log: () => undefined, group: { id: g.id, path: g.path } }, g.lbGroup);
     process.stdout.write(lines.length ? lines.map((l) => `${l}\n`).join('') : `${g.path}: ${g.lbGroup} is in line with the store; nothing changed\n`);
-    return 0;
+    return EXIT.OK;
   } catch (err) {
     if (!(err instanceof DriverError)) throw err;
     complain('kanri', err.message);
-    return 1;
+    return EXIT.USAGE;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -1,26 +1,19 @@
 // kanri dialect: kanri's own commands (configuration, accounts, the demo).
 import { Command, CommanderError } from 'commander';
 import { defaultStorePath } from '../store/paths.js';
-import { isAdministrator } from '../cli/privilege.js';
+import { isAdministrator, notAdministrator } from '../cli/privilege.js';
+import { L } from '../cli/locale.js';
 import { packageVersion } from '../cli/version.js';
 import { complain, localize } from '../cli/messages.js';
+import { EXIT, JOBS, READS, WRITES, helpTail } from './exit-codes.js';
+import { commandPath, helpAsOption, helpTopicProblem, usageLine } from './usage.js';
 
 class UsageError extends Error {}
 
-const CODE_TEXT: Record<number, string> = {
-  0: 'success', 1: 'invalid input, or a refused change', 2: 'not found', 6: 'the job could not start', 7: 'the job failed or was canceled',
-  3: 'group not found (as pvmutl)', 4: 'host setting not usable (as pvmutl)', 11: 'VM already active (as pvmutl)',
-  9: 'not an administrator', 70: 'the store cannot be used', 74: 'the output cannot be written',
-};
-
-/** The end of a command's --help: one example and the exit codes it can give. */
-function helpTail(example: string, codes: number[] = [0, 1, 9, 70]): string {
-  return `\nExample:\n  ${example}\n\nExit codes: ${codes.map((c) => `${c} ${CODE_TEXT[c]}`).join('; ')}.\n`;
-}
-
 class NotAdministrator extends Error {
   constructor() {
-    super('this command needs administrator rights (root or a member of the kanri admin group)');
+    const m = notAdministrator('this command');
+    super(L(m.en, m.ja));
   }
 }
 
@@ -30,8 +23,9 @@ export async function runKanri(args: string[]): Promise<number> {
     .option('--db <path>', 'configuration store (default: $KANRI_DB, /var/lib/kanri/kanri.db for root)')
     .version(`kanri ${packageVersion()}`, '--version', 'print the version')
     .exitOverride()
-    .showHelpAfterError()
-    .configureOutput({ outputError: (text, write) => write(text.split('\n').map((l) => (l ? localize(l) : l)).join('\n')) });
+    // A mistake is one line on stderr (written below, where the command it concerns is
+    // known), never the whole help: the same shape as pvmutl's and dscli's.
+    .configureOutput({ outputError: () => undefined });
   // One rule for all three names: what reads or changes the store is for administrators.
   const dbPath = (): string => {
     if (!isAdministrator()) throw new NotAdministrator();
@@ -44,7 +38,7 @@ export async function runKanri(args: string[]): Promise<number> {
       return '';
     }
   };
-  let code = 0;
+  let code: number = EXIT.OK;
   /** -n COUNT: a whole number of 1 or more, or a usage error naming it. */
   const count = (raw: string): number => {
     if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 1_000_000) throw new UsageError(`-n needs a whole number from 1 to 1000000, not '${raw}'`);
@@ -55,22 +49,38 @@ export async function runKanri(args: string[]): Promise<number> {
   config.command('apply <file>')
     .description('make the store match FILE; validated completely first, nothing written on error')
     .option('--dry-run', 'print what would be added, changed and removed; write nothing')
-    .option('--prune', 'also remove what the file cannot restore (machines with history, controller passwords, users)')
-    .addHelpText('after', helpTail('kanri config apply datacentre.yaml --dry-run', [0, 1, 9, 70]))
+    .option('--prune', 'also remove what the file cannot restore (machines with history, controller passwords) and the accounts it does not name')
+    .addHelpText('after', helpTail('kanri config apply datacentre.yaml --dry-run', [EXIT.OK, EXIT.USAGE, EXIT.NOT_ADMIN, EXIT.STORE]))
     .action(async (file: string, opts: { dryRun?: boolean; prune?: boolean }) => { code = await (await import('./config-cli.js')).configApply(dbPath(), file, opts); });
   config.command('check <file>')
     .description('validate FILE without touching the store')
-    .addHelpText('after', helpTail('kanri config check datacentre.yaml', [0, 1]))
+    .addHelpText('after', helpTail('kanri config check datacentre.yaml', [EXIT.OK, EXIT.USAGE]))
     .action(async (file: string) => { code = (await import('./config-cli.js')).configCheck(file); });
   config.command('export')
     .description('write the store as YAML')
     .option('-o, --output <file>', 'write to FILE instead of standard output')
-    .addHelpText('after', helpTail('kanri config export -o backup.yaml', [0, 1, 9, 70, 74]))
-    .action(async (opts: { output?: string }) => { code = (await import('./config-cli.js')).configExport(dbPath(), opts.output); });
+    .option('--with-secrets', "include the accounts' password hashes (refused on a terminal)")
+    .addHelpText('after', helpTail('kanri config export -o backup.yaml', [EXIT.OK, EXIT.USAGE, EXIT.NOT_ADMIN, EXIT.STORE, EXIT.OUTPUT]))
+    .action(async (opts: { output?: string; withSecrets?: boolean }) => { code = (await import('./config-cli.js')).configExport(dbPath(), opts.output, !!opts.withSecrets); });
+
+  const settings = program.command('settings').description("kanri's global settings (the settings: section of the YAML), one at a time");
+  settings.command('list').description('every setting: its value (or default), whether it is set, what it does')
+    .option('--json', 'one JSON object per setting').option('--set', 'only the settings that are set')
+    .addHelpText('after', helpTail('kanri settings list --set', READS))
+    .action(async (o: { json?: boolean; set?: boolean }) => { code = (await import('./settings-cli.js')).settingsList(dbPath(), !!o.json, !!o.set); });
+  settings.command('get <key>').description("a setting's value (its default when it is not set)")
+    .addHelpText('after', helpTail('kanri settings get monitor.listen', READS))
+    .action(async (key: string) => { code = (await import('./settings-cli.js')).settingsGet(dbPath(), key); });
+  settings.command('set <key> <value>').description('set a setting, checked as kanri config check checks it; audited')
+    .addHelpText('after', helpTail('kanri settings set monitor.listen 127.0.0.1:1162', WRITES))
+    .action(async (key: string, value: string) => { code = (await import('./settings-cli.js')).settingsSet(dbPath(), key, value); });
+  settings.command('unset <key>').description('remove a setting: its default applies again; audited')
+    .addHelpText('after', helpTail('kanri settings unset monitor.listen', WRITES))
+    .action(async (key: string) => { code = (await import('./settings-cli.js')).settingsUnset(dbPath(), key); });
 
   const store = program.command('store').description('the configuration store itself');
   store.command('init').description('create an empty store at the --db path (the default path without --db); an existing store is left as it is')
-    .addHelpText('after', helpTail('kanri --db /srv/kanri/kanri.db store init', [0, 9, 70]))
+    .addHelpText('after', helpTail('kanri --db /srv/kanri/kanri.db store init', [EXIT.OK, EXIT.NOT_ADMIN, EXIT.STORE]))
     .action(async () => { code = (await import('./config-cli.js')).storeInit(dbPath()); });
   store.command('status').description('which store this is: its back end, schema version and key file')
     .addHelpText('after', helpTail('kanri --db postgresql://kanri@/kanri?host=/run/postgresql store status', [0, 9, 70]))
@@ -84,19 +94,21 @@ export async function runKanri(args: string[]): Promise<number> {
   user.command('add <name>')
     .description('create a user; the password is read from standard input, never from argv')
     .option('--level <level>', 'administrator or operator', 'operator')
-    .addHelpText('after', helpTail('echo "$PW" | kanri user add ops1 --level operator', [0, 1, 9, 70]))
+    .addHelpText('after', helpTail('echo "$PW" | kanri user add ops1 --level operator', [EXIT.OK, EXIT.USAGE, EXIT.NOT_ADMIN, EXIT.STORE, EXIT.INTERRUPTED]))
     .action(async (name: string, opts: { level: string }) => { code = await (await import('./users.js')).userAdd(dbPath(), name, opts.level); });
   user.command('list').description('list users and their levels').option('--json', 'one JSON object per user')
-    .addHelpText('after', helpTail('kanri user list --json', [0, 9, 70, 74]))
+    .addHelpText('after', helpTail('kanri user list --json', [EXIT.OK, EXIT.NOT_ADMIN, EXIT.STORE, EXIT.OUTPUT]))
     .action(async (opts: { json?: boolean }) => { code = (await import('./users.js')).userList(dbPath(), !!opts.json); });
   user.command('disable <name>').description('disable an account')
+    .addHelpText('after', helpTail('kanri user disable ops1', WRITES))
     .action(async (name: string) => { code = (await import('./users.js')).userSetDisabled(dbPath(), name, true); });
   user.command('enable <name>').description('enable an account')
+    .addHelpText('after', helpTail('kanri user enable ops1', WRITES))
     .action(async (name: string) => { code = (await import('./users.js')).userSetDisabled(dbPath(), name, false); });
 
   program.command('register-master <group> <machine> <netinfo>')
     .description('activate a common-pool machine as a master machine: no software, no personality (exit codes as pvmutl)')
-    .addHelpText('after', helpTail('kanri register-master Shop/Web cp-new-01 web05', [0, 1, 2, 3, 4, 6, 7, 9, 11]))
+    .addHelpText('after', helpTail('kanri register-master Shop/Web cp-new-01 web05', [EXIT.OK, EXIT.USAGE, EXIT.NOT_FOUND, EXIT.GROUP_NOT_FOUND, EXIT.HOST_UNUSABLE, EXIT.NOT_STARTABLE, EXIT.JOB_FAILED, EXIT.NOT_ADMIN, EXIT.VM_ACTIVE]))
     .action(async (group: string, machine: string, netInfo: string) => { code = await (await import('./master.js')).registerMaster(dbPath(), group, machine, netInfo); });
 
   const change = async (request: import('../engine/service.js').ChangeRequest, command: string): Promise<void> => {
@@ -104,38 +116,44 @@ export async function runKanri(args: string[]): Promise<number> {
   };
   const vms = program.command('vmserver').description('VM servers: failover, load balance, power saving (jobs, exit codes as pvmutl); capacity and events');
   vms.command('list').description('every VM server: capacity, cost of the VMs that run, load, what its hypervisor reported').option('--json', 'one JSON object per VM server')
-    .addHelpText('after', helpTail('kanri vmserver list --json', [0, 9, 70, 74]))
+    .addHelpText('after', helpTail('kanri vmserver list --json', [EXIT.OK, EXIT.NOT_ADMIN, EXIT.STORE, EXIT.OUTPUT]))
     .action(async (opts: { json?: boolean }) => { code = (await import('./vmservers.js')).vmServerList(dbPath(), !!opts.json); });
   vms.command('collect [server...]').description('read CPUs and free memory of VM servers (all without names) from their hypervisor now')
+    .addHelpText('after', helpTail('kanri vmserver collect vms01 vms02', [EXIT.OK, EXIT.NOT_FOUND, EXIT.NOT_STARTABLE, EXIT.JOB_FAILED, EXIT.NOT_ADMIN, EXIT.STORE]))
     .action(async (names: string[]) => { code = await (await import('./vmservers.js')).vmServerCollect(dbPath(), names); });
-  vms.command('watch [server...]').description("print the VM servers' connection and domain-crash events (VMwareProvider rows) until interrupted")
+  vms.command('watch [server...]').description("print the VM servers' connection and domain-crash events (VMwareProvider rows) until interrupted; a server whose driver reports none is named (exit 6 when none can be watched)")
+    .addHelpText('after', helpTail('kanri vmserver watch vms01', [EXIT.OK, EXIT.NOT_FOUND, EXIT.NOT_STARTABLE, EXIT.NOT_ADMIN, EXIT.STORE]))
     .action(async (names: string[]) => { code = await (await import('./vmservers.js')).vmServerWatch(dbPath(), names); });
   vms.command('failover <server>')
     .description("FailoverVMServer: define and start the server's VMs on the other servers of its group from their kept definitions")
     .option('--migrate-first', 'try live/cold migration first, failover when it fails (policy action 4.2.17)')
-    .addHelpText('after', helpTail('kanri vmserver failover vms01 --migrate-first', [0, 1, 2, 3, 6, 7, 9, 70]))
+    .addHelpText('after', helpTail('kanri vmserver failover vms01 --migrate-first', [EXIT.OK, EXIT.USAGE, EXIT.NOT_FOUND, EXIT.GROUP_NOT_FOUND, EXIT.NOT_STARTABLE, EXIT.JOB_FAILED, EXIT.NOT_ADMIN, EXIT.STORE]))
     .action(async (server: string, o: { migrateFirst?: boolean }) => change({ action: 'vms-evacuate', server, how: o.migrateFirst ? 'migrate-then-failover' : 'failover' }, `kanri vmserver failover ${server}${o.migrateFirst ? ' --migrate-first' : ''}`));
   vms.command('evacuate <server>').description('move every running VM of the server to the other servers of its group by migration (policy action 4.2.16)')
-    .addHelpText('after', helpTail('kanri vmserver evacuate vms01', [0, 1, 2, 3, 6, 7, 9, 70]))
+    .addHelpText('after', helpTail('kanri vmserver evacuate vms01', [EXIT.OK, EXIT.USAGE, EXIT.NOT_FOUND, EXIT.GROUP_NOT_FOUND, EXIT.NOT_STARTABLE, EXIT.JOB_FAILED, EXIT.NOT_ADMIN, EXIT.STORE]))
     .action(async (server: string) => change({ action: 'vms-evacuate', server, how: 'migrate' }, `kanri vmserver evacuate ${server}`));
   vms.command('balance <group>').description('LoadBalanceVMServer: move VMs off servers above their high-load boundary (policy action 4.2.20)')
     .option('--server <name>', 'balance this server only')
-    .addHelpText('after', helpTail('kanri vmserver balance Infra/VMServers', [0, 1, 2, 3, 6, 7, 9, 70]))
+    .addHelpText('after', helpTail('kanri vmserver balance Infra/VMServers', [EXIT.OK, EXIT.USAGE, EXIT.NOT_FOUND, EXIT.GROUP_NOT_FOUND, EXIT.NOT_STARTABLE, EXIT.JOB_FAILED, EXIT.NOT_ADMIN, EXIT.STORE]))
     .action(async (group: string, o: { server?: string }) => change({ action: 'vms-load-balance', group, ...(o.server ? { server: o.server } : {}) }, `kanri vmserver balance ${group}${o.server ? ` --server ${o.server}` : ''}`));
   vms.command('power-save <group>').description('empty servers below their low-load boundary and shut them down (policy action 4.2.19)')
     .option('--server <name>', 'empty this server only')
-    .addHelpText('after', helpTail('kanri vmserver power-save Infra/VMServers', [0, 1, 2, 3, 6, 7, 9, 70]))
+    .addHelpText('after', helpTail('kanri vmserver power-save Infra/VMServers', [EXIT.OK, EXIT.USAGE, EXIT.NOT_FOUND, EXIT.GROUP_NOT_FOUND, EXIT.NOT_STARTABLE, EXIT.JOB_FAILED, EXIT.NOT_ADMIN, EXIT.STORE]))
     .action(async (group: string, o: { server?: string }) => change({ action: 'vms-power-save', group, ...(o.server ? { server: o.server } : {}) }, `kanri vmserver power-save ${group}${o.server ? ` --server ${o.server}` : ''}`));
 
   program.command('suspend <group> [hosts...]').description('SuspendMachine: suspend the VMs named (every running one of the group without names)')
+    .addHelpText('after', helpTail('kanri suspend Shop/VMs vm-web01', JOBS))
     .action(async (group: string, hosts: string[]) => change({ action: 'suspend', group, hosts }, `kanri suspend ${[group, ...hosts].join(' ')}`));
   const vm = program.command('vm').description('virtual machines that are in no group');
   vm.command('delete <machine>').description('DeleteManagedVirtualMachine: delete a common-pool VM from its VM server and from kanri')
+    .addHelpText('after', helpTail('kanri vm delete vm-old01', JOBS))
     .action(async (machine: string) => change({ action: 'vm-delete-managed', machine }, `kanri vm delete ${machine}`));
   const pool = program.command('pool').description('pools of groups');
   pool.command('add <group> <machine>').description('MoveFromManagedToPool: a machine active nowhere joins the pool of GROUP (or of a model: GROUP/MODEL)')
+    .addHelpText('after', helpTail('kanri pool add Shop/Web px-spare-02', JOBS))
     .action(async (group: string, machine: string) => change({ action: 'pool-add', group, machine }, `kanri pool add ${group} ${machine}`));
   pool.command('remove <group> <machine>').description('MoveFromPoolToManaged: a machine standing by in the pool of GROUP leaves it (for the common pool)')
+    .addHelpText('after', helpTail('kanri pool remove Shop/Web px-spare-02', JOBS))
     .action(async (group: string, machine: string) => change({ action: 'pool-remove', group, machine }, `kanri pool remove ${group} ${machine}`));
 
   const sim = program.command('sim').description('failure injection and delays for the sim driver');
@@ -143,14 +161,17 @@ export async function runKanri(args: string[]): Promise<number> {
     .description("make OPERATION fail on MACHINE ('*' = any machine)")
     .option('--times <n>', 'fail only the next N calls (default: every call)')
     .option('--message <text>', 'the error text to report')
-    .addHelpText('after', helpTail('kanri sim fail px-spare-01 power-on --times 1', [0, 1, 2, 9, 70]))
+    .addHelpText('after', helpTail('kanri sim fail px-spare-01 power-on --times 1', [EXIT.OK, EXIT.USAGE, EXIT.NOT_FOUND, EXIT.NOT_ADMIN, EXIT.STORE]))
     .action(async (machine: string, operation: string, opts: { times?: string; message?: string }) => { code = (await import('./sim.js')).simFail(dbPath(), machine, operation, opts); });
   sim.command('clear').description('remove every injected fault')
+    .addHelpText('after', helpTail('kanri sim clear', [EXIT.OK, EXIT.NOT_ADMIN, EXIT.STORE]))
     .action(async () => { code = (await import('./sim.js')).simClear(dbPath()); });
   sim.command('delay <ms>').description('delay of every sim operation (or of one, with --operation)')
     .option('--operation <op>', 'the operation to delay')
+    .addHelpText('after', helpTail('kanri sim delay 200 --operation power-on', [EXIT.OK, EXIT.USAGE, EXIT.NOT_ADMIN, EXIT.STORE]))
     .action(async (ms: string, opts: { operation?: string }) => { code = (await import('./sim.js')).simDelay(dbPath(), ms, opts.operation); });
   sim.command('show').description('delays and injected faults').option('--json', 'one JSON object: settings and faults')
+    .addHelpText('after', helpTail('kanri sim show --json', READS))
     .action(async (opts: { json?: boolean }) => { code = (await import('./sim.js')).simShow(dbPath(), !!opts.json); });
 
   const ssh = program.command('ssh').description('host keys of the machines (and storage hosts) kanri reaches over SSH');
@@ -160,13 +181,15 @@ export async function runKanri(args: string[]): Promise<number> {
     .option('--yes', 'accept the key that is offered (prints its fingerprint)')
     .option('--address <host>', 'a host that is not a machine, e.g. a storage host (iscsi-tgt setting host)')
     .option('--port <n>', 'its SSH port (with --address)', '22')
-    .addHelpText('after', helpTail('kanri ssh trust web01 --fingerprint SHA256:…', [0, 1, 2, 9, 70]))
+    .addHelpText('after', helpTail('kanri ssh trust web01 --fingerprint SHA256:…', [EXIT.OK, EXIT.USAGE, EXIT.NOT_FOUND, EXIT.NOT_ADMIN, EXIT.STORE]))
     .action(async (machine: string | undefined, opts: { fingerprint?: string; yes?: boolean; address?: string; port: string }) => { code = await (await import('./ssh.js')).sshTrust(dbPath(), machine, opts); });
   ssh.command('forget [machine]').description("remove the machine's (or --address's) accepted host keys")
     .option('--address <host>', 'a host that is not a machine')
     .option('--port <n>', 'its SSH port (with --address)', '22')
+    .addHelpText('after', helpTail('kanri ssh forget web01', WRITES))
     .action(async (machine: string | undefined, opts: { address?: string; port: string }) => { code = (await import('./ssh.js')).sshForget(dbPath(), machine, opts); });
   ssh.command('known').description('accepted host keys').option('--json', 'one JSON object per key')
+    .addHelpText('after', helpTail('kanri ssh known --json', READS))
     .action(async (opts: { json?: boolean }) => { code = (await import('./ssh.js')).sshKnown(dbPath(), !!opts.json); });
 
   const redfish = program.command('redfish').description('the TLS certificates Redfish controllers are trusted by');
@@ -174,42 +197,46 @@ export async function runKanri(args: string[]): Promise<number> {
     .description("fetch the controller's certificate and pin it when it has the given fingerprint (or with --yes)")
     .option('--fingerprint <sha256>', 'the SHA-256 fingerprint the certificate must have (SHA256:AB:CD:…, as openssl x509 -fingerprint -sha256 prints it)')
     .option('--yes', 'pin the certificate that is offered (prints its fingerprint)')
-    .addHelpText('after', helpTail('kanri redfish trust ilo01 --fingerprint SHA256:3F:A2:…', [0, 1, 2, 9, 70]))
+    .addHelpText('after', helpTail('kanri redfish trust ilo01 --fingerprint SHA256:3F:A2:…', [EXIT.OK, EXIT.USAGE, EXIT.NOT_FOUND, EXIT.NOT_ADMIN, EXIT.STORE]))
     .action(async (server: string, opts: { fingerprint?: string; yes?: boolean }) => { code = await (await import('./redfish.js')).redfishTrust(dbPath(), server, opts); });
   redfish.command('forget <server>').description("remove the controller's pinned certificate fingerprint")
-    .addHelpText('after', helpTail('kanri redfish forget ilo01', [0, 1, 2, 9, 70]))
+    .addHelpText('after', helpTail('kanri redfish forget ilo01', [EXIT.OK, EXIT.USAGE, EXIT.NOT_FOUND, EXIT.NOT_ADMIN, EXIT.STORE]))
     .action(async (server: string) => { code = (await import('./redfish.js')).redfishForget(dbPath(), server); });
 
   const driver = program.command('driver').description('what each driver serves and reads; secrets of driver settings');
   driver.command('list').description('every driver and the interfaces it serves').option('--json', 'one JSON object per driver')
+    .addHelpText('after', helpTail('kanri driver list --json', [EXIT.OK, EXIT.OUTPUT]))
     .action(async (opts: { json?: boolean }) => { code = (await import('./drivers.js')).driverList(!!opts.json); });
   driver.command('show <name>').description("a driver's interfaces and settings (name, scope, type, default, description)")
-    .addHelpText('after', helpTail('kanri driver show ipmi', [0, 2]))
+    .addHelpText('after', helpTail('kanri driver show ipmi', [EXIT.OK, EXIT.NOT_FOUND]))
     .action(async (name: string) => { code = (await import('./drivers.js')).driverShow(name); });
   driver.command('secret <driver> <key>')
     .description("seal a secret setting of a machine's or group's driver, read from standard input (never from argv)")
     .option('--machine <name>', 'the machine whose driver setting it is')
     .option('--group <path>', 'the group whose driver setting it is')
     .option('--clear', 'remove the secret')
+    .addHelpText('after', helpTail('kanri driver secret haproxy password --group Shop/Web < pw.txt', WRITES))
     .action(async (d: string, key: string, opts: { machine?: string; group?: string; clear?: boolean }) => { code = await (await import('./drivers.js')).driverSecret(dbPath(), d, key, opts); });
 
   const lb = program.command('lb').description('load balancers');
   lb.command('sync <group>')
     .description("put the group's load-balancing group in line with the store (after a reload of HAProxy) and say what changed")
-    .addHelpText('after', helpTail('kanri lb sync Shop/Web', [0, 1, 2, 9, 70]))
+    .addHelpText('after', helpTail('kanri lb sync Shop/Web', [EXIT.OK, EXIT.USAGE, EXIT.NOT_FOUND, EXIT.NOT_ADMIN, EXIT.STORE]))
     .action(async (group: string) => { code = await (await import('./lb.js')).lbSync(dbPath(), group); });
 
   const software = program.command('software').description('distribution software');
   software.command('collect')
     .description('register the executables of the local-script folder as <name>/<localhost> software')
+    .addHelpText('after', helpTail('kanri software collect', [EXIT.OK, EXIT.USAGE, EXIT.NOT_ADMIN, EXIT.STORE]))
     .action(async () => { code = (await import('./software.js')).collectLocalScripts(dbPath()); });
 
   const machine = program.command('machine').description('managed machines');
   machine.command('list [group]').description('every machine: where it is and its power, hardware and management status')
     .option('--json', 'one JSON object per machine')
-    .addHelpText('after', helpTail('kanri machine list Shop/Web --json', [0, 9, 70, 74]))
+    .addHelpText('after', helpTail('kanri machine list Shop/Web --json', [EXIT.OK, EXIT.NOT_ADMIN, EXIT.STORE, EXIT.OUTPUT]))
     .action(async (group: string | undefined, opts: { json?: boolean }) => { code = (await import('./inventory.js')).machineList(dbPath(), group, !!opts.json); });
   machine.command('reset <name>').description('clear the abnormal management status a failed job left, once its cause is removed')
+    .addHelpText('after', helpTail('kanri machine reset px-r120-01', WRITES))
     .action(async (name: string) => { code = (await import('./inventory.js')).machineReset(dbPath(), name); });
   machine.command('confirm-off <name>').description('vouch that a machine a takeover waits on ("waiting for fencing") is off; the takeover goes on (recorded with who and when)')
     .addHelpText('after', helpTail('kanri machine confirm-off px-r120-01', [0, 1, 2, 9, 70]))
@@ -221,23 +248,30 @@ export async function runKanri(args: string[]): Promise<number> {
     .option('--machine <name>', 'entries about this machine')
     .option('--group <path>', 'entries about this group (or a group under this path)')
     .option('--since <time>', 'entries since an ISO time or a duration ago (30s, 10m, 2h, 1d)')
+    .addHelpText('after', helpTail('kanri events --group Shop/Web --since 2h', [EXIT.OK, EXIT.USAGE, EXIT.NOT_FOUND, EXIT.NOT_ADMIN, EXIT.STORE, EXIT.OUTPUT]))
     .action(async (opts: { n: string; json?: boolean; follow?: boolean; machine?: string; group?: string; since?: string }) => {
       code = await (await import('./inventory.js')).eventList(dbPath(), { ...opts, limit: count(opts.n) });
     });
 
   const monitor = program.command('monitor').description('the event-driven half: traps, polling, policies, trap forwarding');
   monitor.command('run', { isDefault: true }).description('run in the foreground (SIGHUP re-reads the settings, SIGTERM stops)')
+    .addHelpText('after', helpTail('kanri monitor run', [EXIT.OK, EXIT.USAGE, EXIT.NOT_ADMIN, EXIT.STORE]))
     .action(async () => { code = await (await import('./monitor-cli.js')).monitorRun(dbPath()); });
   monitor.command('status').description('whether a monitor runs, its queue, chains and counters')
-    .action(async () => { code = await (await import('./monitor-cli.js')).monitorStatus(dbPath()); });
+    .option('--json', 'one JSON object: running, pid, host, events_waiting, chains, counters, recent_chains')
+    .addHelpText('after', helpTail('kanri monitor status --json', READS))
+    .action(async (o: { json?: boolean }) => { code = await (await import('./monitor-cli.js')).monitorStatus(dbPath(), !!o.json); });
   const snmpUser = monitor.command('user').description('SNMPv3 users whose authPriv traps are accepted');
   snmpUser.command('add <name>').description('add or replace a user; the authentication and privacy keys are read from standard input (two lines)')
     .option('--auth <protocol>', 'md5, sha, sha224, sha256, sha384 or sha512', 'sha')
     .option('--priv <protocol>', 'des, aes, aes256b or aes256r', 'aes')
+    .addHelpText('after', helpTail('printf \'%s\\n%s\\n\' "$AUTH" "$PRIV" | kanri monitor user add trapper --auth sha256', [EXIT.OK, EXIT.USAGE, EXIT.NOT_ADMIN, EXIT.STORE]))
     .action(async (name: string, o: { auth: string; priv: string }) => { code = await (await import('./monitor-cli.js')).monitorUserAdd(dbPath(), name, o); });
   snmpUser.command('list').description('the users (never their keys)')
+    .addHelpText('after', helpTail('kanri monitor user list', READS))
     .action(async () => { code = (await import('./monitor-cli.js')).monitorUserList(dbPath()); });
   snmpUser.command('remove <name>').description('remove a user')
+    .addHelpText('after', helpTail('kanri monitor user remove trapper', WRITES))
     .action(async (name: string) => { code = (await import('./monitor-cli.js')).monitorUserRemove(dbPath(), name); });
 
   const schedule = program.command('schedule').description('scheduled power operations of groups, run by kanri monitor at the times of a cron expression');
@@ -286,29 +320,32 @@ export async function runKanri(args: string[]): Promise<number> {
     .option('--machine <name>', 'the machine it is about')
     .option('--group <path>', 'the group it is about')
     .option('--detail <text>', 'text kept with the event')
+    .addHelpText('after', helpTail('kanri event raise SystemMonitorPerf 10000001 --machine web01', WRITES))
     .action(async (source: string, ev: string, o: { machine?: string; group?: string; detail?: string }) => { code = await (await import('./monitor-cli.js')).eventRaise(dbPath(), source, ev, o); });
 
   const policy = program.command('policy').description('policies: the standard templates, and what a policy would do');
   policy.command('templates [name]').description('the standard policies (with NAME: its rules)')
+    .addHelpText('after', helpTail('kanri policy templates', [EXIT.OK, EXIT.NOT_FOUND]))
     .action(async (name: string | undefined) => { code = (await import('./monitor-cli.js')).policyTemplates(name); });
   policy.command('events [source]').description('every event a policy rule can match: source, event, category, summary (SOURCE: SystemMonitorEvent, SystemMonitorPerf, VMwareProvider)')
     .addHelpText('after', helpTail('kanri policy events VMwareProvider', [0, 2, 9, 70, 74]))
     .action(async (source: string | undefined) => { code = (await import('./monitor-cli.js')).policyEvents(source); });
   policy.command('explain <group> <source> <event>').description('which rule matches, which actions would run in which order and which guard would stop them (changes nothing)')
     .option('--machine <name>', 'the machine the event is about')
+    .addHelpText('after', helpTail('kanri policy explain Shop/Web SystemMonitorPerf 10000001 --machine px-r120-01', [EXIT.OK, EXIT.USAGE, EXIT.NOT_FOUND, EXIT.NOT_ADMIN, EXIT.STORE]))
     .action(async (group: string, source: string, ev: string, o: { machine?: string }) => { code = (await import('./monitor-cli.js')).policyExplain(dbPath(), group, source, ev, o); });
 
   const job = program.command('job').description('the job journal');
   job.command('list').description('recent jobs, oldest first: status, progress, sequence, group and machine')
     .option('-n <count>', 'how many (the newest)', '20').option('--json', 'one JSON object per job')
-    .addHelpText('after', helpTail('kanri job list -n 5', [0, 1, 9, 70, 74]))
+    .addHelpText('after', helpTail('kanri job list -n 5', [EXIT.OK, EXIT.USAGE, EXIT.NOT_ADMIN, EXIT.STORE, EXIT.OUTPUT]))
     .action(async (opts: { n: string; json?: boolean }) => { code = (await import('./jobs.js')).jobList(dbPath(), count(opts.n), !!opts.json); });
   job.command('show <id>').description("a job's steps with their results and driver output (id: 00011, 11 or last)")
     .option('--json', 'one JSON object with the steps')
-    .addHelpText('after', helpTail('kanri job show last --json', [0, 2, 9, 70, 74]))
+    .addHelpText('after', helpTail('kanri job show last --json', [EXIT.OK, EXIT.NOT_FOUND, EXIT.NOT_ADMIN, EXIT.STORE, EXIT.OUTPUT]))
     .action(async (id: string, opts: { json?: boolean }) => { code = (await import('./jobs.js')).jobShow(dbPath(), id, !!opts.json); });
   job.command('watch <id>').description('follow a job (00011, 11 or last) to its end; exits 0 if it completed, 6 if it could not start, 7 otherwise')
-    .addHelpText('after', helpTail('kanri job watch last', [0, 2, 6, 7, 9, 70]))
+    .addHelpText('after', helpTail('kanri job watch last', [EXIT.OK, EXIT.NOT_FOUND, EXIT.NOT_STARTABLE, EXIT.JOB_FAILED, EXIT.NOT_ADMIN, EXIT.STORE]))
     .action(async (id: string) => { code = await (await import('./jobs.js')).jobWatch(dbPath(), id); });
 
   program.command('serve')
@@ -334,7 +371,7 @@ export async function runKanri(args: string[]): Promise<number> {
     .action(async (opts: { json?: boolean }) => { code = (await import('../serve/status-cli.js')).statusCommand(dbPath(), !!opts.json); });
 
   program.command('completion <shell>').description('print the completion script for pvmutl, dscli and kanri (bash or zsh)')
-    .addHelpText('after', helpTail('eval "$(kanri completion bash)"', [0, 1]))
+    .addHelpText('after', helpTail('eval "$(kanri completion bash)"', [EXIT.OK, EXIT.USAGE]))
     .action(async (shell: string) => {
       const script = (await import('../cli/completion.js')).completionScript(shell);
       if (!script) throw new UsageError(`completion is for bash or zsh, not '${shell}'`);
@@ -343,25 +380,43 @@ export async function runKanri(args: string[]): Promise<number> {
 
   program.command('demo')
     .description('run a narrated tour on the built-in sim data centre (temporary store, nothing left behind)')
+    .addHelpText('after', helpTail('kanri demo', [EXIT.OK, EXIT.USAGE]))
     .action(async () => { code = await (await import('./demo.js')).runDemo(); });
 
+  // commander's `help X` prints the overview for an X it does not know, and succeeds.
+  const helpProblem = helpTopicProblem(program, args);
+  if (helpProblem) {
+    process.stderr.write(`kanri: ${helpProblem}\n`);
+    return EXIT.USAGE;
+  }
   try {
-    await program.parseAsync(args, { from: 'user' });
+    await program.parseAsync(helpAsOption(args), { from: 'user' });
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 1;
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) return EXIT.OK;
+      // 'commander.help' and the like: help already written on stderr (a command group without its subcommand)
+      if (!/^error: /.test(err.message)) return EXIT.USAGE;
+      process.stderr.write(`kanri: ${usageLine(err.message, commandPath(program, args))}\n`);
+      return EXIT.USAGE;
+    }
     if (err instanceof NotAdministrator) {
       complain('kanri', `${err.message}`);
-      return 9;
+      return EXIT.NOT_ADMIN;
     }
     if (err instanceof UsageError) {
       complain('kanri', `${err.message}`);
-      return 1;
+      return EXIT.USAGE;
+    }
+    const { Interrupted } = await import('../cli/secret-input.js');
+    if (err instanceof Interrupted) {
+      complain('kanri', `${err.message}`);
+      return EXIT.INTERRUPTED;
     }
     const { storeProblem } = await import('../store/errors.js');
     const problem = storeProblem(err, program.opts<{ db?: string }>().db ?? safeDefaultPath());
     if (problem) {
       complain('kanri', `${problem}`);
-      return 70;
+      return EXIT.STORE;
     }
     throw err;
   }

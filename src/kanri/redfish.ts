@@ -2,6 +2,7 @@
 // pinned by its SHA-256 fingerprint (driver setting redfish.fingerprint of the machine).
 // A certificate is accepted only when its fingerprint matches the one the administrator
 // gives (--fingerprint), or on explicit --yes after it was printed — never silently.
+import { EXIT } from './exit-codes.js';
 import { controllerByName } from '../adapters/controller.js';
 import { deleteDriverSetting, ownDriverSetting, putDriverSetting } from '../adapters/settings.js';
 import { DEFAULT_REDFISH_PORT } from '../adapters/redfish/target.js';
@@ -20,11 +21,11 @@ function controllerOf(dbPath: string, name: string): Controller | number {
     const row = controllerByName(db, name);
     if (!row) {
       complain('kanri', `server not found: ${name} (register it with dscli createServer ${name} mgmt=redfish …)`);
-      return 2;
+      return EXIT.NOT_FOUND;
     }
     if (row.mgmt_type !== 'redfish' || !row.bmc_address) {
       complain('kanri', `${name} is registered as mgmt=${row.mgmt_type}, not as a Redfish controller with an address`);
-      return 1;
+      return EXIT.USAGE;
     }
     return { id: row.id, host: row.bmc_address, port: row.bmc_port ?? DEFAULT_REDFISH_PORT };
   });
@@ -36,7 +37,7 @@ export async function redfishTrust(dbPath: string, name: string, opts: { fingerp
     want = normaliseCertFingerprint(opts.fingerprint);
     if (!want) {
       complain('kanri', `not a SHA-256 fingerprint: ${opts.fingerprint} (SHA256:AB:CD:…, or the 64 hex digits of openssl x509 -noout -fingerprint -sha256)`);
-      return 1;
+      return EXIT.USAGE;
     }
   }
   const c = controllerOf(dbPath, name);
@@ -46,19 +47,19 @@ export async function redfishTrust(dbPath: string, name: string, opts: { fingerp
     offered = await fetchCertificate(c.host, c.port, 10_000);
   } catch (e) {
     complain('kanri', (e as Error).message);
-    return 1;
+    return EXIT.USAGE;
   }
   const where = `${c.host.includes(':') ? `[${c.host}]` : c.host}:${c.port}`;
   say(`${where} ${offered.fingerprint}\n  subject: ${offered.subject || '?'}\n  issuer:  ${offered.issuer || '?'}\n  valid:   ${offered.validFrom} to ${offered.validTo}\n`);
   if (want !== undefined) {
     if (want !== offered.fingerprint) {
       complain('kanri', `the certificate of ${where} has fingerprint ${offered.fingerprint}, not ${want}: not accepted`);
-      return 1;
+      return EXIT.USAGE;
     }
   } else if (!opts.yes) {
     complain('kanri', `not accepted: compare the fingerprint with the controller's own certificate (its web interface, or openssl x509 -noout -fingerprint -sha256 -in CERT), `
       + `then run kanri redfish trust ${name} --fingerprint ${offered.fingerprint} (or --yes)`);
-    return 1;
+    return EXIT.USAGE;
   }
   return withDb(dbPath, false, (db) => {
     const before = ownDriverSetting(db, { machineId: c.id }, 'redfish', 'fingerprint');
@@ -68,7 +69,7 @@ export async function redfishTrust(dbPath: string, name: string, opts: { fingerp
       bumpGeneration(db);
     })();
     say(`accepted for ${name}\n`);
-    return 0;
+    return EXIT.OK;
   });
 }
 
@@ -82,6 +83,6 @@ export function redfishForget(dbPath: string, name: string): number {
       return r;
     })();
     say(removed ? `${name}: pinned certificate fingerprint removed\n` : `${name}: no pinned certificate fingerprint\n`);
-    return 0;
+    return EXIT.OK;
   });
 }

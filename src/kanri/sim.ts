@@ -1,9 +1,11 @@
 // kanri sim …: failure injection and delays for the sim driver, so that every
 // failure path of an action sequence can be exercised on demand.
-import { withStore } from '../store/db.js';
+import { EXIT } from './exit-codes.js';
+import { withStore } from '../open-store.js';
 import { type Fault, SIM_OPERATIONS, type SimOperation, clearFaults, injectFault, listFaults, setDelay, simSettings } from '../adapters/sim/state.js';
 import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import { complain } from '../cli/messages.js';
+import { machineNotFound } from '../engine/planners/targets.js';
 
 function checkOperation(op: string): op is SimOperation {
   if ((SIM_OPERATIONS as readonly string[]).includes(op)) return true;
@@ -12,38 +14,39 @@ function checkOperation(op: string): op is SimOperation {
 }
 
 export function simFail(dbPath: string, machine: string, operation: string, opts: { times?: string; message?: string }): number {
-  if (!checkOperation(operation)) return 1;
+  if (!checkOperation(operation)) return EXIT.USAGE;
   const times = opts.times === undefined ? null : Number(opts.times);
   if (times !== null && (!Number.isInteger(times) || times < 1)) {
     complain('kanri', `--times needs an integer of 1 or more, not '${opts.times}'`);
-    return 1;
+    return EXIT.USAGE;
   }
   return withStore(dbPath, (db) => {
     if (machine !== '*' && !db.prepare('SELECT 1 FROM machines WHERE name = ?').get(machine)) {
-      complain('kanri', `machine not found: ${machine}`);
-      return 2;
+      complain('kanri', machineNotFound(db, machine));
+      return EXIT.NOT_FOUND;
     }
     injectFault(db, machine, operation, times, opts.message ?? '');
-    return 0;
+    return EXIT.OK;
   });
 }
 
 export function simClear(dbPath: string): number {
   return withStore(dbPath, (db) => {
     clearFaults(db);
-    return 0;
+    return EXIT.OK;
   });
 }
 
 export function simDelay(dbPath: string, ms: string, operation: string | undefined): number {
   if (!/^\d+$/.test(ms)) {
     complain('kanri', `the delay must be a whole number of milliseconds, not '${ms}'`);
-    return 1;
+    return EXIT.USAGE;
   }
-  if (operation !== undefined && !checkOperation(operation)) return 1;
+  if (operation !== undefined && !checkOperation(operation)) return EXIT.USAGE;
   return withStore(dbPath, (db) => {
-    setDelay(db, Number(ms), operation);
-    return 0;
+    const cleared = setDelay(db, Number(ms), operation);
+    process.stdout.write(operation !== undefined ? `${operation}: ${ms} ms\n` : `every sim operation: ${ms} ms${cleared.length ? ` (their own delays removed: ${cleared.join(', ')})` : ''}\n`);
+    return EXIT.OK;
   });
 }
 
@@ -65,12 +68,12 @@ export function simShow(dbPath: string, json = false): number {
     const faults = listFaults(db);
     if (json) {
       process.stdout.write(JSON.stringify({ settings: Object.fromEntries(settings.map((s) => [s.key, s.value])), faults }) + '\n');
-      return 0;
+      return EXIT.OK;
     }
     const mode = listingMode();
     process.stdout.write(renderListing(settings, SETTING_COLUMNS, mode));
     if (mode.tty && settings.length && faults.length) process.stdout.write('\n');
     process.stdout.write(renderListing(faults, FAULT_COLUMNS, mode));
-    return 0;
+    return EXIT.OK;
   });
 }

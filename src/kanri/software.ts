@@ -1,7 +1,8 @@
 // kanri software collect: the console's [Collect] for local scripts (spec §5).
+import { EXIT } from './exit-codes.js';
 import { readdirSync, statSync, accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
-import { openStore } from '../store/db.js';
+import { openStore } from '../open-store.js';
 import { scriptDir, scriptSoftwareName } from '../adapters/local/script.js';
 import { foldName } from '../domain/names.js';
 import { complain } from '../cli/messages.js';
@@ -15,7 +16,7 @@ export function collectLocalScripts(dbPath: string): number {
       files = readdirSync(dir);
     } catch (err) {
       complain('kanri', `cannot read the local-script folder ${dir}: ${(err as NodeJS.ErrnoException).code}`);
-      return 1;
+      return EXIT.USAGE;
     }
     const found = new Set<string>();
     db.transaction(() => {
@@ -40,7 +41,7 @@ export function collectLocalScripts(dbPath: string): number {
     for (const s of db.prepare("SELECT name, source FROM software WHERE kind = 'local_script'").all() as Array<{ name: string; source: string }>) {
       if (!found.has(foldName(s.name))) complain('kanri', `${s.name}: ${s.source} is no longer in ${dir}`);
     }
-    return 0;
+    return EXIT.OK;
   } finally {
     db.close();
   }

@@ -1,6 +1,7 @@
 // kanri ssh trust | forget | known: the host keys the ssh deploy driver accepts.
 // A key is accepted only when its fingerprint matches the one given by the
 // administrator (--fingerprint), or on explicit --yes after it was printed.
+import { EXIT } from './exit-codes.js';
 import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import { DriverError } from '../adapters/types.js';
 import { addKnownKey, allKnownKeys, fingerprintOf, forgetKeys, keyTypeOf, knownKeys, normaliseFingerprint } from '../adapters/ssh/known-hosts.js';
@@ -8,6 +9,7 @@ import { fetchHostKey } from '../adapters/ssh/session.js';
 import { type SshTarget, connectTimeoutMs, targetByName } from '../adapters/ssh/target.js';
 import { complain } from '../cli/messages.js';
 import { withDb } from './with-db.js';
+import { machineNotFound } from '../engine/planners/targets.js';
 
 const say = (t: string): void => { process.stdout.write(t); };
 
@@ -28,7 +30,7 @@ function resolveTarget(dbPath: string, machine: string | undefined, host: HostOp
     complain('kanri', 'give a machine or --address HOST (not both)');
     return r;
   }
-  withDb(dbPath, true, (db) => {
+  const opened = withDb(dbPath, true, (db) => {
     try {
       if (host.address !== undefined) {
         const t = hostTarget(host);
@@ -38,7 +40,7 @@ function resolveTarget(dbPath: string, machine: string | undefined, host: HostOp
       }
       const target = targetByName(db, machine!);
       if (!target) {
-        complain('kanri', `machine not found: ${machine}`);
+        complain('kanri', machineNotFound(db, machine!));
         r = { timeoutMs: 0, code: 2 };
       } else {
         r = { target, timeoutMs: connectTimeoutMs(db), code: 0 };
@@ -49,7 +51,8 @@ function resolveTarget(dbPath: string, machine: string | undefined, host: HostOp
     }
     return r.code;
   });
-  return r;
+  // the store could not be opened: withDb said why, with its code
+  return typeof opened === 'number' && opened === EXIT.STORE ? { timeoutMs: 0, code: EXIT.STORE } : r;
 }
 
 export async function sshTrust(dbPath: string, machine: string | undefined, opts: { fingerprint?: string; yes?: boolean } & HostOption): Promise<number> {
@@ -61,7 +64,7 @@ export async function sshTrust(dbPath: string, machine: string | undefined, opts
     blob = await fetchHostKey(t, r.timeoutMs);
   } catch (err) {
     complain('kanri', (err as Error).message);
-    return 1;
+    return EXIT.USAGE;
   }
   const fp = fingerprintOf(blob);
   say(`${t.address}:${t.port} ${keyTypeOf(blob)} ${fp}\n`);
@@ -69,22 +72,22 @@ export async function sshTrust(dbPath: string, machine: string | undefined, opts
     const want = normaliseFingerprint(opts.fingerprint);
     if (want !== fp) {
       complain('kanri', `the host key of ${t.address}:${t.port} has fingerprint ${fp}, not ${want}: not accepted`);
-      return 1;
+      return EXIT.USAGE;
     }
   } else if (!opts.yes) {
     complain('kanri', `not accepted: compare the fingerprint with the machine's own (ssh-keygen -lf /etc/ssh/ssh_host_${keyTypeOf(blob).replace(/^ssh-|-sha2-nistp\d+$/g, '')}_key.pub), `
       + `then run kanri ssh trust ${t.trustArgs ?? machine} --fingerprint ${fp} (or --yes)`);
-    return 1;
+    return EXIT.USAGE;
   }
   const stored = withDb(dbPath, false, (db) => {
     const before = knownKeys(db, t.address, t.port).find((k) => k.keyType === keyTypeOf(blob));
     if (before && before.fingerprint !== fp) complain('kanri', `replacing the ${before.keyType} key accepted on ${before.addedAt} (${before.fingerprint})`);
     addKnownKey(db, t.address, t.port, blob);
-    return 0;
+    return EXIT.OK;
   });
   if (stored !== 0) return stored;
   say(`accepted for ${machine ?? `${t.address}:${t.port}`}\n`);
-  return 0;
+  return EXIT.OK;
 }
 
 export function sshForget(dbPath: string, machine: string | undefined, host: HostOption = {}): number {
@@ -94,7 +97,7 @@ export function sshForget(dbPath: string, machine: string | undefined, host: Hos
   return withDb(dbPath, false, (db) => {
     const n = forgetKeys(db, t.address, t.port);
     say(`${t.address}:${t.port}: ${n} host key${n === 1 ? '' : 's'} removed\n`);
-    return 0;
+    return EXIT.OK;
   });
 }
 
@@ -111,6 +114,6 @@ const KNOWN_COLUMNS: Array<Column<KnownKey>> = [
 export function sshKnown(dbPath: string, json = false): number {
   return withDb(dbPath, true, (db) => {
     say(renderListing(allKnownKeys(db), KNOWN_COLUMNS, listingMode(json)));
-    return 0;
+    return EXIT.OK;
   });
 }

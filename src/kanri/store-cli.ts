@@ -1,8 +1,8 @@
 // kanri store status and kanri store copy: which store this is, and moving a whole store
 // between the back ends (SQLite → PostgreSQL when managers start sharing one, and back).
-import { openStore, schemaVersion, type Db } from '../store/db.js';
+import { schemaVersion, type Db } from '../store/db.js';
+import { openStore, SCHEMA_COMPONENTS as COMPONENTS } from '../open-store.js';
 import { MIGRATIONS } from '../store/migrations.js';
-import { COMPONENTS } from '../store/components.js';
 import { keyFilePath } from '../store/secrets.js';
 import { isPostgresStore, storeTables } from '../store/tables.js';
 

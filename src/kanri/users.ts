@@ -1,33 +1,35 @@
 // kanri user add | list | enable | disable. Passwords come from standard input
 // (or a no-echo prompt on a terminal), never from argv.
+import { EXIT } from './exit-codes.js';
 import { hashPassword } from '../auth/password.js';
-import { withStore } from '../store/db.js';
+import { withStore } from '../open-store.js';
 import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import { readSecret } from '../cli/secret-input.js';
 import { PASSWORD, USER_NAME } from '../pvmutl/commands/changepassword.js';
 import { complain } from '../cli/messages.js';
+import { closestName } from '../domain/names.js';
 
 export async function userAdd(dbPath: string, name: string, level: string): Promise<number> {
   if (!USER_NAME.test(name)) {
     complain('kanri', 'user name must be 1-32 characters of A-Z a-z 0-9 _ . -');
-    return 1;
+    return EXIT.USAGE;
   }
   if (level !== 'administrator' && level !== 'operator') {
     complain('kanri', `--level must be administrator or operator, not '${level}'`);
-    return 1;
+    return EXIT.USAGE;
   }
   const password = await readSecret('Password: ');
   if (!PASSWORD.test(password)) {
     complain('kanri', 'the password must be 1-32 printable ASCII characters without spaces');
-    return 1;
+    return EXIT.USAGE;
   }
   return withStore(dbPath, (db) => {
     if (db.prepare('SELECT 1 FROM users WHERE name = ?').get(name)) {
       complain('kanri', `user already exists: ${name}`);
-      return 1;
+      return EXIT.USAGE;
     }
     db.prepare('INSERT INTO users (name, password_hash, level, updated_at) VALUES (?, ?, ?, ?)').run(name, hashPassword(password), level, new Date().toISOString());
-    return 0;
+    return EXIT.OK;
   });
 }
 
@@ -44,7 +46,7 @@ export function userList(dbPath: string, json = false): number {
   return withStore(dbPath, (db) => {
     const rows = db.prepare('SELECT name, level, disabled, updated_at FROM users ORDER BY name').all() as UserLine[];
     process.stdout.write(renderListing(rows, USER_COLUMNS, listingMode(json)));
-    return 0;
+    return EXIT.OK;
   });
 }
 
@@ -52,9 +54,9 @@ export function userSetDisabled(dbPath: string, name: string, disabled: boolean)
   return withStore(dbPath, (db) => {
     const r = db.prepare('UPDATE users SET disabled = ?, updated_at = ? WHERE name = ?').run(disabled ? 1 : 0, new Date().toISOString(), name);
     if (r.changes === 0) {
-      complain('kanri', `user not found: ${name}`);
-      return 2;
+      complain('kanri', `user not found: ${name}${closestName(db, 'SELECT name FROM users', name)}`);
+      return EXIT.NOT_FOUND;
     }
-    return 0;
+    return EXIT.OK;
   });
 }

@@ -1,14 +1,17 @@
 // kanri vmserver list | collect | watch: what the VM servers are, as placement sees them
 // (capacity, the cost of the VMs that run, CPUs and free memory their hypervisor reported),
 // reading them now, and following their connection and domain events.
+import { EXIT } from './exit-codes.js';
 import { bindInterface, driverNameFor, driverProblems } from '../adapters/registry.js';
 import type { VmServerEvent } from '../adapters/types.js';
 import { loadPercent, readingOf, recordReading, serverLoad } from '../engine/capacity.js';
 import { machineRef } from '../engine/refs.js';
 import { groupPathParts } from '../domain/paths.js';
-import { type Db, openStore } from '../store/db.js';
+import { type Db } from '../store/db.js';
+import { openStore } from '../open-store.js';
 import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import { complain } from '../cli/messages.js';
+import { didYouMean } from '../util/nearest.js';
 
 interface ServerRow { id: number; name: string; group_id: number | null; power_state: string; maintenance: number }
 
@@ -20,7 +23,7 @@ function servers(db: Db, names: string[]): ServerRow[] | undefined {
   for (const n of names) {
     const s = all.find((x) => x.name.toLowerCase() === n.toLowerCase());
     if (!s) {
-      complain('kanri', `VM server not found: ${n}`);
+      complain('kanri', `VM server not found: ${n}${didYouMean(n, all.map((x) => x.name))}`);
       return undefined;
     }
     out.push(s);
@@ -69,7 +72,7 @@ export function vmServerList(dbPath: string, json = false): number {
       };
     });
     process.stdout.write(renderListing(lines, json ? SERVER_JSON : SERVER_COLUMNS, listingMode(json)));
-    return 0;
+    return EXIT.OK;
   } finally {
     db.close();
   }
@@ -80,15 +83,15 @@ export async function vmServerCollect(dbPath: string, names: string[]): Promise<
   const db = openStore(dbPath);
   try {
     const list = servers(db, names);
-    if (!list) return 2;
-    let code = 0;
+    if (!list) return EXIT.NOT_FOUND;
+    let code: number = EXIT.OK;
     for (const s of list) {
       const driver = vmDriverOf(db, s);
       const ref = machineRef(db, s.id);
       const problem = driver ? driverProblems(db, driver, 'vm', ref)[0] : { message: `no vm driver is configured for ${s.name} (drivers: { vm: … } on it or its group)` };
       if (problem) {
         complain('kanri', problem.message);
-        code = 6;
+        code = EXIT.NOT_STARTABLE;
         continue;
       }
       try {
@@ -98,7 +101,7 @@ export async function vmServerCollect(dbPath: string, names: string[]): Promise<
       } catch (e) {
         recordReading(db, s.id, { error: (e as Error).message });
         complain('kanri', `${s.name}: ${(e as Error).message}`);
-        code = 7;
+        code = EXIT.JOB_FAILED;
       }
     }
     return code;
@@ -116,16 +119,27 @@ export async function vmServerWatch(dbPath: string, names: string[]): Promise<nu
   process.once('SIGTERM', stop);
   try {
     const list = servers(db, names);
-    if (!list) return 2;
+    if (!list) return EXIT.NOT_FOUND;
     const print = (e: VmServerEvent): void => { process.stdout.write(`${e.time} ${e.source} ${e.machine}: ${e.event} [${e.category}] ${e.detail}\n`); };
+    // A server whose driver has no events to follow is named with the reason, never passed over in silence.
+    let watched = 0;
     const watches = list.map(async (s) => {
       const driver = vmDriverOf(db, s);
-      if (!driver) return;
+      if (!driver) {
+        complain('kanri', `${s.name}: not watched: no vm driver is configured for it (drivers: { vm: … } on it or its group)`);
+        return;
+      }
       const vm = await bindInterface(db, driver, 'vm');
-      await vm.watch?.({ db, signal: ac.signal, log: () => undefined }, machineRef(db, s.id), print);
+      if (!vm.watch) {
+        complain('kanri', `${s.name}: not watched: its vm driver ${driver} reports no hypervisor events (the libvirt driver does)`);
+        return;
+      }
+      watched++;
+      await vm.watch({ db, signal: ac.signal, log: () => undefined }, machineRef(db, s.id), print);
     });
     await Promise.all(watches);
-    return 0;
+    if (!list.length) complain('kanri', 'no VM servers to watch');
+    return watched || !list.length ? EXIT.OK : EXIT.NOT_STARTABLE;
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);

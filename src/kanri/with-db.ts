@@ -1,9 +1,12 @@
 // The store of a kanri command that reports its own failures: a store that cannot be
-// opened is exit 1 with its reason on stderr, never a stack trace.
+// opened is exit 70 (as every kanri command's) with its reason on stderr, never a stack trace.
+import { EXIT } from './exit-codes.js';
 import { complain } from '../cli/messages.js';
-import { type Db, StoreError, openStore } from '../store/db.js';
+import type { Db } from '../store/db.js';
+import { StoreError } from '../store/errors.js';
+import { openStore } from '../open-store.js';
 
-/** Runs fn on the store; a missing or unopenable store is exit 1 with its reason. */
+/** Runs fn on the store; a missing or unopenable store is exit 70 with its reason. */
 export function withDb<T>(dbPath: string, readonly: boolean, fn: (db: Db) => T): T | number {
   let db: Db;
   try {
@@ -11,7 +14,7 @@ export function withDb<T>(dbPath: string, readonly: boolean, fn: (db: Db) => T):
   } catch (err) {
     if (!(err instanceof StoreError)) throw err;
     complain('kanri', err.message);
-    return 1;
+    return EXIT.STORE;
   }
   try {
     return fn(db);

@@ -14,8 +14,10 @@
 import type { Db } from '../store/db.js';
 import { prepared } from '../store/statements.js';
 import { formatJobId } from '../engine/plan.js';
+import { changedMachines } from '../engine/jobs.js';
 import type { ChangeResult, Engine } from '../engine/service.js';
 import { EngineError } from '../engine/errors.js';
+import { changeOutcome as engineOutcome } from '../engine/outcome.js';
 import { type ActionDef, ACTIONS, ActionRefused, type ActionTarget, actionNames } from './actions.js';
 import { RECOVERY_OF } from './catalogue.js';
 import { type QueuedEvent, markDecided, queuedEvent } from './intake.js';
@@ -346,7 +348,7 @@ export class ChainRunner {
     db.transaction(() => {
       if (this.d.claim && !this.d.claim()) throw new ClaimLost('the monitor no longer holds its lease on the store');
       for (const c of prepared(db, "SELECT * FROM monitor_chains WHERE status = 'running'").all() as ChainRow[]) {
-        const a = prepared(db, "SELECT idx, action, marker FROM monitor_chain_actions WHERE chain_id = ? AND status = 'running'").get(c.id) as { idx: number; action: string; marker: string } | undefined;
+        const a = prepared(db, "SELECT idx, action, marker, started_at FROM monitor_chain_actions WHERE chain_id = ? AND status = 'running'").get(c.id) as { idx: number; action: string; marker: string; started_at: string } | undefined;
         const pending = (): void => { moveChain(db, c.id, 'running', 'pending'); };
         if (!a) {
           pending();
@@ -374,12 +376,17 @@ export class ChainRunner {
           abandon(`the monitor stopped during action ${a.idx + 1} ${a.action}, which may have taken effect; it is not run again`);
           continue;
         }
-        const jobs = prepared(db, "SELECT id, status FROM jobs WHERE origin = 'policy' AND command = ? ORDER BY id").all(a.marker) as Array<{ id: number; status: string }>;
+        const jobs = prepared(db, "SELECT id, status FROM jobs WHERE origin = 'policy' AND command = ? AND created_at >= ? ORDER BY id").all(a.marker, a.started_at) as Array<{ id: number; status: string }>;
         const ids = jobs.map((j) => formatJobId(j.id)).join(',');
         if (jobs.length === 0) {
           prepared(db, 'DELETE FROM monitor_chain_actions WHERE chain_id = ? AND idx = ?').run(c.id, a.idx);
           pending();
           lines.push(`chain ${c.id}: action ${a.idx + 1} ${a.action} had not started: it runs now`);
+        } else if (jobs.every((j) => j.status === 'abandoned' && !changedMachines(db, j.id))) {
+          // Its jobs died before any step that changes a machine: nothing took effect.
+          prepared(db, 'DELETE FROM monitor_chain_actions WHERE chain_id = ? AND idx = ?').run(c.id, a.idx);
+          pending();
+          lines.push(`chain ${c.id}: action ${a.idx + 1} ${a.action} changed nothing before the monitor stopped (job ${ids} abandoned): it runs again`);
         } else if (jobs.every((j) => j.status === 'completed')) {
           finish('completed', `job ${ids} completed while the monitor was stopping`, ids);
           prepared(db, 'UPDATE monitor_chains SET next_action = ? WHERE id = ?').run(a.idx + 1, c.id);
@@ -445,9 +452,6 @@ export class ChainRunner {
 }
 
 function changeOutcome(r: ChangeResult): 'completed' | 'failed' | 'canceled' {
-  if (r.canceledWhileHeld) return 'canceled';
-  const o = r.jobs.map((j) => j.outcome);
-  if (o.includes('failed') || o.includes('not-started')) return 'failed';
-  if (o.includes('canceled')) return 'canceled';
-  return 'completed';
+  const o = engineOutcome(r);
+  return o === 'not-started' ? 'failed' : o;
 }

@@ -2,7 +2,7 @@
 // SIGHUP). Declared here and listed by config/settings-catalogue.ts, so that config check
 // refuses a misspelt one.
 import type { Db } from '../store/db.js';
-import { getSetting } from '../store/settings.js';
+import { settingNumber, settingText } from '../adapters/setting-reader.js';
 import type { SettingSpec } from '../adapters/types.js';
 import { parseSnmpChecks } from './snmp-check-syntax.js';
 import { parseUpsList } from './ups-syntax.js';
@@ -58,21 +58,10 @@ export const MONITOR_SETTINGS: readonly SettingSpec[] = [
   g('mail.timeout_s', 'number', 'deadline of one mail delivery (s)', { default: 10, min: 1, max: 300 }),
 ];
 
-const SPEC = new Map(MONITOR_SETTINGS.map((s) => [s.key, s]));
+/** A monitor setting as text: the stored value, else its declared default, else ''. */
+export const monitorSetting = (db: Db, key: string): string => settingText(db, MONITOR_SETTINGS, key) ?? '';
 
-/** A monitor setting as text: the stored value, else its declared default. */
-export function monitorSetting(db: Db, key: string): string {
-  const v = getSetting(db, key);
-  if (v !== undefined && v !== '') return v;
-  const d = SPEC.get(key)?.default;
-  return d === undefined ? '' : String(d);
-}
-
-export function monitorNumber(db: Db, key: string): number {
-  const n = Number(monitorSetting(db, key));
-  const d = Number(SPEC.get(key)?.default ?? 0);
-  return Number.isFinite(n) ? n : d;
-}
+export const monitorNumber = (db: Db, key: string): number => settingNumber(db, MONITOR_SETTINGS, key);
 
 /** host:port (IPv4, [IPv6] or a name); undefined when it is not one. */
 export function parseHostPort(s: string): { host: string; port: number } | undefined {

@@ -262,7 +262,8 @@ export class TrapReceiver {
     const sock = Object.values(r.listener.sockets)[0]!;
     await new Promise<void>((res, rej) => {
       sock.once('listening', () => res());
-      sock.once('error', rej);
+      // Name the setting to change: the socket's own text says neither where it came from nor what to do.
+      sock.once('error', (e: NodeJS.ErrnoException) => rej(new Error(`cannot listen on ${this.listenText} (setting monitor.listen): ${e.message}${bindAdvice(e.code)}`)));
     });
     // A burst waits in the socket while the loop writes to the store: ask for 8 MiB, and take
     // the largest the system allows (net.core.rmem_max) when that is refused.
@@ -396,6 +397,14 @@ export class TrapReceiver {
     const r = this.d.intake.receive({ source: 'SystemMonitorEvent', event, machineId: machine.id, origin: 'trap', sender, detail });
     if (!r.ok) this.d.log(`trap from ${sender} for ${machine.name} not taken: ${r.reason}`);
   }
+}
+
+/** What to do when monitor.listen cannot be bound. */
+function bindAdvice(code: string | undefined): string {
+  if (code === 'EACCES') return '; a port below 1024 needs root or CAP_NET_BIND_SERVICE: choose another with kanri settings set monitor.listen 0.0.0.0:1162';
+  if (code === 'EADDRINUSE') return '; another program receives traps there (snmptrapd?): stop it, or choose another address with kanri settings set monitor.listen';
+  if (code === 'EADDRNOTAVAIL') return '; no interface of this host has that address: kanri settings set monitor.listen ADDRESS:PORT';
+  return '';
 }
 
 /** A trap's varbinds as text, bounded, for the alert list. */

@@ -4,7 +4,7 @@ import { L } from '../cli/locale.js';
 import { Engine, type ChangeRequest, type ChangeResult, type StepProgress } from '../engine/service.js';
 import type { Db } from '../store/db.js';
 import { exitCodeOf } from './exit-codes.js';
-import { formatJobId } from './format.js';
+import { formatJobId } from '../engine/plan.js';
 import type { Io } from './io.js';
 
 /** The lines pvmutl prints for the jobs of a change that did not complete. */
@@ -22,7 +22,7 @@ export function reportLines(prefix: string, result: ChangeResult): string[] {
  * SIGINT, SIGTERM and SIGHUP cancel the command's own jobs, one line per job that did
  * not complete, and the exit code of spec/pvmutl.md §2.
  */
-export async function runCommandChange(db: Db, io: Io, request: ChangeRequest, command: string, prefix = 'pvmutl'): Promise<number> {
+export async function runCommandChange(db: Db, io: Io, request: ChangeRequest, command: string, prefix = 'pvmutl', onResult?: (result: ChangeResult) => void): Promise<number> {
   const verbose = !!process.stderr.isTTY;
   const engine = new Engine(db);
   const onSignal = (): void => engine.cancelAll('canceled by a signal to the process');
@@ -37,6 +37,8 @@ export async function runCommandChange(db: Db, io: Io, request: ChangeRequest, c
       ...(verbose ? { onStep: (p: StepProgress) => io.err(`job ${formatJobId(p.jobId)} [${p.n}/${p.of} +${(p.elapsedMs / 1000).toFixed(1)}s] ${p.name}${p.target ? ` (${p.target})` : ''}\n`) } : {}),
     });
     for (const line of reportLines(prefix, result)) io.err(line + '\n');
+    // pvmutl's stdout is the spec's (nothing on success); kanri says what it did.
+    onResult?.(result);
     return exitCodeOf(result);
   } finally {
     for (const s of signals) process.off(s, onSignal);

@@ -2,7 +2,8 @@
 // Order matters for schedulers: a format error is reported before anything
 // else, and nothing touches the store before the command is known to be valid.
 import { L, useLocaleOf } from '../cli/locale.js';
-import { type Db, openStore } from '../store/db.js';
+import { type Db } from '../store/db.js';
+import { openStore } from '../open-store.js';
 import { storeProblem } from '../store/errors.js';
 import { defaultStorePath } from '../store/paths.js';
 import { EngineError } from '../engine/errors.js';
@@ -12,7 +13,7 @@ import { HELP, commandHelp } from './help.js';
 import { versionLine } from '../cli/version.js';
 import { type Io, processIo } from './io.js';
 import { type Command, parse } from './parse.js';
-import { isAdministrator } from '../cli/privilege.js';
+import { isAdministrator, notAdministrator } from '../cli/privilege.js';
 import { recordAudit } from '../store/audit.js';
 
 /** Takes `--db PATH` / `--db=PATH` out of argv, wherever it stands (as kanri and dscli accept it). */
@@ -52,10 +53,8 @@ export async function runPvmutl(args: string[], io: Io = processIo(), env: NodeJ
       return Exit.OK;
     }
     if (!isAdministrator(env)) {
-      throw new PvmError(Exit.PRIVILEGE, L(
-        'pvmutl needs administrator rights (root or a member of the kanri admin group)',
-        'pvmutl の実行には管理者権限 (root または kanri 管理グループ) が必要です',
-      ));
+      const m = notAdministrator('pvmutl', env);
+      throw new PvmError(Exit.PRIVILEGE, L(m.en, m.ja));
     }
     storePath = dbPath ?? defaultStorePath(env);
     db = openStore(storePath);

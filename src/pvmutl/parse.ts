@@ -120,6 +120,13 @@ function tokenize(cmd: string, args: string[], syntax: Syntax): Tokens {
   for (let i = 0; i < args.length; i++) {
     const tok = args[i]!;
     const name = isSwitchToken(tok, syntax);
+    // A Linux-style option (--foo) is a mistake, not a machine or host named "--foo".
+    if (name === undefined && !syntax.dash && /^--?[A-Za-z]/.test(tok)) {
+      const own = Object.keys(syntax.switches).map((k) => `/${k.toLowerCase()}`);
+      const hint = didYouMean(`/${tok.replace(/^-+/, '')}`, own);
+      const known = own.length ? own.join(' ') : 'none';
+      throw formatError(`${cmd}: unknown option ${tok}${hint}; pvmutl's options start with / (${cmd}: ${known})`, `${cmd}: 不明なオプションです: ${tok}${hint} (pvmutl のオプションは / で始まります。${cmd}: ${known})`);
+    }
     if (name === undefined) {
       positional.push(tok);
       continue;

@@ -6,7 +6,7 @@ import type Database from 'better-sqlite3';
 import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MIGRATIONS } from './migrations.js';
-import { componentsBehind, migrateComponents } from './components.js';
+import { type SchemaComponent, componentsBehind, migrateComponents } from './components.js';
 import { StoreError, storeProblem } from './errors.js';
 import { busyTimeoutProblem, busyTimeoutSeconds } from './busy.js';
 import { registerNameFunctions } from '../domain/names.js';
@@ -15,7 +15,6 @@ import { isStoreUri, parsePostgresUri } from './location.js';
 import { connectPostgres } from './postgres.js';
 
 export type Db = Database.Database;
-export { StoreError };
 
 export interface OpenOptions {
   /** Open an existing store read-only. */
@@ -50,14 +49,18 @@ function inspect(path: string): 'missing' | 'empty' | 'file' {
   return st.size === 0 ? 'empty' : 'file';
 }
 
-export function openStore(path: string, opts: OpenOptions = {}): Db {
+/**
+ * Opens (or creates) a store with the schema components of the layers above, which the
+ * composition root hands in (src/open-store.ts: every caller opens a store through it).
+ */
+export function openDb(path: string, components: readonly SchemaComponent[], opts: OpenOptions = {}): Db {
   // A URI is never a path: checked before anything could create a directory from it.
-  if (isStoreUri(path)) return openPostgres(path, opts);
+  if (isStoreUri(path)) return openPostgres(path, components, opts);
   const memory = path === ':memory:';
   const found = memory ? 'missing' : inspect(path);
   if (found === 'missing' && !memory) {
     if (opts.readonly || !opts.create) {
-      throw new StoreError(`store not found: ${path}`);
+      throw new StoreError(`store not found: ${path}; create it with 'kanri store init', or load a description with 'kanri config apply FILE' (--db PATH or KANRI_DB names another store)`);
     }
     try {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
@@ -86,7 +89,7 @@ export function openStore(path: string, opts: OpenOptions = {}): Db {
       const transaction = db.transaction.bind(db);
       db.transaction = ((fn: Parameters<Db['transaction']>[0]) => transaction(fn).immediate) as Db['transaction'];
       if (!memory && db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
-      migrate(db);
+      migrate(db, components);
       if (fresh && !memory) chmodSync(path, 0o600);
     }
   } catch (err) {
@@ -96,7 +99,7 @@ export function openStore(path: string, opts: OpenOptions = {}): Db {
   return db;
 }
 
-function openPostgres(uri: string, opts: OpenOptions): Db {
+function openPostgres(uri: string, components: readonly SchemaComponent[], opts: OpenOptions): Db {
   const loc = parsePostgresUri(uri);
   const badTimeout = busyTimeoutProblem();
   if (badTimeout) throw new StoreError(badTimeout);
@@ -109,7 +112,7 @@ function openPostgres(uri: string, opts: OpenOptions): Db {
     }
     if (!opts.readonly) {
       db.transaction(() => pg.prelude()).immediate();
-      migrate(db);
+      migrate(db, components);
     }
   } catch (err) {
     pg.close();
@@ -123,13 +126,13 @@ export function schemaVersion(db: Db): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
 
-function migrate(db: Db): void {
+function migrate(db: Db, components: readonly SchemaComponent[]): void {
   const current = schemaVersion(db);
   const target = MIGRATIONS.length;
   if (current > target) {
     throw new StoreError(`store schema ${current} is newer than this kanri (${target}); upgrade kanri`);
   }
-  if (current === target && !componentsBehind(db)) return;
+  if (current === target && !componentsBehind(db, components)) return;
   // BEGIN IMMEDIATE so that two first invocations do not both migrate.
   const run = db.transaction(() => {
     const now = schemaVersion(db);
@@ -138,20 +141,10 @@ function migrate(db: Db): void {
       db.pragma(`user_version = ${v + 1}`);
     }
     try {
-      migrateComponents(db);
+      migrateComponents(db, components);
     } catch (err) {
       throw new StoreError((err as Error).message);
     }
   });
   run.immediate();
-}
-
-/** Opens the store for one command and closes it whatever happens. */
-export function withStore<T>(path: string, fn: (db: Db) => T, opts: OpenOptions = {}): T {
-  const db = openStore(path, opts);
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
 }

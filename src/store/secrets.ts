@@ -13,7 +13,6 @@ import { isStoreUri } from './location.js';
 import { defaultStorePath } from './paths.js';
 
 // Defined with the store's errors, so that a front end can recognise it without loading crypto.
-export { SecretError };
 
 const KEY_BYTES = 32;
 /** Key files read; a long-running process reads the file again after ten minutes. */

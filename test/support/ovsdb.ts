@@ -26,7 +26,9 @@ export async function startOvsdb(ports: string[]): Promise<Ovsdb> {
   const socket = join(d.dir, 'db.sock');
   execFileSync('ovsdb-tool', ['create', db, SCHEMA]);
   let proc: Daemon;
-  const vsctl = (...args: string[]): string => execFileSync('ovs-vsctl', [`--db=unix:${socket}`, '--no-wait', '--timeout=5', ...args], { encoding: 'utf8' }).trim();
+  // stderr is captured, not inherited: the readiness probe fails until the socket exists, and a
+  // green run must not print those failures (a real failure carries the text in its error).
+  const vsctl = (...args: string[]): string => execFileSync('ovs-vsctl', [`--db=unix:${socket}`, '--no-wait', '--timeout=5', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
   const start = async (): Promise<void> => {
     proc = daemon('ovsdb-server', [db, `--remote=punix:${socket}`, `--unixctl=${join(d.dir, 'ctl.sock')}`, '--no-chdir', `--log-file=${join(d.dir, 'ovsdb.log')}`]);
     await waitFor(() => {

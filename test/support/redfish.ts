@@ -18,7 +18,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export const PYTHON = '/usr/bin/python3';
 /** The peers folder next to the repository (../shared/peers), else the main checkout's. */
-export const PEERS = [join(ROOT, '..', 'shared', 'peers'), '/work/shared/peers'].find((p) => existsSync(join(p, 'redfish'))) ?? join(ROOT, '..', 'shared', 'peers');
+// Next to the project root only (as ../shared/peers/README.md describes): never a path of one machine.
+export const PEERS = join(ROOT, '..', 'shared', 'peers');
 export const SUSHY_DIR = join(PEERS, 'redfish', 'sushy-tools');
 export const MOCKUP_DIR = join(PEERS, 'redfish', 'mockup-server');
 

@@ -10,14 +10,17 @@ import { DISTRIBUTE_SPECIFIED, REDISTRIBUTE } from '../steps.js';
 import { refuse } from '../errors.js';
 import { plan, side, targetGroups } from './machines.js';
 import type { Planned } from './index.js';
-import { byName } from '../../domain/names.js';
-import { machineNotFound } from './targets.js';
+import { byName, closestName } from '../../domain/names.js';
+import { machineNotFound, notActiveHost } from './targets.js';
 
 /** Software to distribute by name: it must exist and be distributable (exit 8). */
 function softwareIds(db: Db, names: string[], registeredOn?: GroupRow): number[] {
   return names.map((n) => {
     const s = byName<{ id: number; name: string; kind: string }>(db, 'SELECT id, name, kind FROM software WHERE {name}', 'name', n);
-    if (!s) throw refuse('software', L(`software not found: ${n}`, `ソフトウェアが見つかりません: ${n}`));
+    if (!s) {
+      const hint = closestName(db, 'SELECT name FROM software', n);
+      throw refuse('software', L(`software not found: ${n}${hint}`, `ソフトウェアが見つかりません: ${n}${hint}`));
+    }
     if (s.kind === 'template') throw refuse('software', L(`${s.name} is a template; templates are not distributed`, `${s.name} はテンプレートのため配布できません`));
     if (registeredOn && !db.prepare('SELECT 1 FROM software_registrations WHERE group_id = ? AND software_id = ?').get(registeredOn.id, s.id)) {
       throw refuse('software', L(`${s.name} is not registered on ${registeredOn.name} (/p distributes any software)`, `${s.name} は ${registeredOn.name} に登録されていません`));
@@ -77,7 +80,7 @@ export function deployServer(db: Db, c: { group: string; host?: string; full: bo
     build: () => {
       const { group: g } = targetGroups(db, c.group, 'highest-first', false)[0]!;
       const m = activeByHost(db, g.id, c.host!);
-      if (!m) throw refuse('machine', L(`${c.host} is not active in ${g.name}`, `${c.host} は ${g.name} で稼動していません`));
+      if (!m) throw refuse('machine', notActiveHost(db, c.host!, g));
       const how: Mode = c.software !== undefined ? { mode: 'specified', software: softwareIds(db, c.software) }
         : c.registered !== undefined ? { mode: 'specified', software: softwareIds(db, c.registered, g) }
         : { mode: c.full ? 'full' : 'differential' };

@@ -15,7 +15,7 @@ import {
   ACTIVATE_PHYSICAL, ACTIVATE_VM, DELETE_PHYSICAL, MASTER_PHYSICAL, MASTER_VM, MOVE_PHYSICAL, REMOVE_VM, REPLACE_PHYSICAL, type StepDef,
 } from '../steps.js';
 import { EngineError, refuse } from '../errors.js';
-import { resolveOrFail, machineNotFound } from './targets.js';
+import { hostNotFound, machineNotFound, notActiveHost, resolveOrFail } from './targets.js';
 
 export function side(db: Db, ids: { group?: number | null; model?: number | null; machine?: number | null; host?: number | null }): Side {
   return {
@@ -138,7 +138,7 @@ export function planAddSpecName(db: Db, c: { group: string; netInfo: string; mac
   // With a category, the group is the one that defines the host name or address.
   const defining = targets.filter((t) => hostByNetInfo(db, t.group.id, c.netInfo));
   if (defining.length === 0) {
-    throw refuse('host-setting', L(`no host setting named or addressed ${c.netInfo} in ${c.group}`, `${c.group} に ${c.netInfo} のホスト設定がありません`));
+    throw refuse('host-setting', hostNotFound(db, targets.map((t) => t.group.id), c.netInfo, c.group));
   }
   return firstServing(defining, ({ group: g, modelId }) => {
     const host = hostByNetInfo(db, g.id, c.netInfo)!;
@@ -169,8 +169,8 @@ function standbyPlan(db: Db, g: GroupRow, m: MachineRow, given: Record<string, s
   });
 }
 
-function notActive(host: string, g: GroupRow): EngineError {
-  return refuse('machine', L(`${host} is not active in ${g.name}`, `${host} は ${g.name} で稼動していません`));
+function notActive(db: Db, host: string, g: GroupRow): EngineError {
+  return refuse('machine', notActiveHost(db, host, g));
 }
 
 export function planDelete(db: Db, c: { group: string; host?: string; count?: number }): JobPlan[] {
@@ -178,7 +178,7 @@ export function planDelete(db: Db, c: { group: string; host?: string; count?: nu
   return firstServing(targets, ({ group: g, modelId }) => {
     if (c.host !== undefined) {
       const m = activeByHost(db, g.id, c.host);
-      if (!m) throw notActive(c.host, g);
+      if (!m) throw notActive(db, c.host, g);
       return [standbyPlan(db, g, m, { GroupName: c.group })];
     }
     const count = c.count ?? 1;
@@ -206,7 +206,7 @@ export function planReplace(db: Db, c: { group: string; host: string }): JobPlan
     ));
   }
   const src = activeByHost(db, g.id, c.host);
-  if (!src) throw notActive(c.host, g);
+  if (!src) throw notActive(db, c.host, g);
   const cand = activationCandidates(db, g.id, src.model_id, g.machine_type)[0];
   if (!cand) {
     throw refuse('machine', L(
@@ -285,7 +285,7 @@ export function planMaster(db: Db, c: { group: string; machine: string; netInfo:
   if (m.group_id !== null) throw refuse(isVmGroup(g) ? 'vm-active' : 'machine', L(`${m.name} is already active in a group`, `${m.name} は既にグループで稼動しています`));
   if (m.kind !== g.machine_type) throw refuse('machine', L(`${m.name} is a ${m.kind} machine; ${g.name} takes ${g.machine_type} machines`, `${m.name} の種類 (${m.kind}) は ${g.name} (${g.machine_type}) と異なります`));
   const host = hostByNetInfo(db, g.id, c.netInfo);
-  if (!host) throw refuse('host-setting', L(`no host setting named or addressed ${c.netInfo} in ${g.name}`, `${g.name} に ${c.netInfo} のホスト設定がありません`));
+  if (!host) throw refuse('host-setting', hostNotFound(db, [g.id], c.netInfo, g.name));
   if (hostInUse(db, host.id)) throw refuse('host-setting', L(`host setting ${host.host_name} is in use`, `ホスト設定 ${host.host_name} は使用中です`));
   const dst = side(db, { group: g.id, model: modelId ?? firstModel(db, g.id), machine: m.id, host: host.id });
   return [plan({

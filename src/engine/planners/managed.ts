@@ -10,6 +10,7 @@ import { DELETE_MANAGED_VM, MANAGED_TO_POOL, POOL_TO_MANAGED, SUSPEND, pick } fr
 import { plan, side, targetGroups } from './machines.js';
 import { powerTargets } from './power.js';
 import { driverGroupOf } from './vm-servers.js';
+import { machineNotFound } from './targets.js';
 
 export function planSuspend(db: Db, c: { group: string; hosts: string[] }): JobPlan[] {
   // Without host names: the machines of the group that run.
@@ -35,7 +36,7 @@ export function planSuspend(db: Db, c: { group: string; hosts: string[] }): JobP
 /** DeleteManagedVirtualMachine: a VM of the common pool, deleted from its VM server and from kanri. */
 export function planDeleteManaged(db: Db, c: { machine: string }): JobPlan[] {
   const m = machineByName(db, c.machine);
-  if (!m) throw refuse('machine', L(`machine not found: ${c.machine}`, `マシンが見つかりません: ${c.machine}`));
+  if (!m) throw refuse('machine', machineNotFound(db, c.machine));
   if (m.kind !== 'virtual') throw refuse('machine', L(`${m.name} is not a virtual machine`, `${m.name} は仮想マシンではありません`));
   if (m.group_id !== null) {
     throw refuse('vm-active', L(`${m.name} is active in a group; remove it with vmdelete`, `${m.name} はグループで稼動しています (vmdelete を使用してください)`));
@@ -75,7 +76,7 @@ export function planPoolRemove(db: Db, c: { group: string; machine: string }): J
 export function planPoolAdd(db: Db, c: { group: string; machine: string }): JobPlan[] {
   const { group: g, modelId } = targetGroups(db, c.group, 'highest-first', false)[0]!;
   const m = machineByName(db, c.machine);
-  if (!m) throw refuse('machine', L(`machine not found: ${c.machine}`, `マシンが見つかりません: ${c.machine}`));
+  if (!m) throw refuse('machine', machineNotFound(db, c.machine));
   if (m.group_id !== null) throw refuse('machine', L(`${m.name} is active in a group; only a machine active nowhere joins a pool`, `${m.name} はグループで稼動しています`));
   if (m.kind !== g.machine_type) throw refuse('machine', L(`${m.name} is a ${m.kind} machine; ${g.name} takes ${g.machine_type} machines`, `${m.name} の種類 (${m.kind}) は ${g.name} (${g.machine_type}) と異なります`));
   if (db.prepare('SELECT 1 FROM pool_members WHERE group_id = ? AND machine_id = ?').get(g.id, m.id)) {

@@ -17,6 +17,7 @@ import { NO_DESTINATION, OPTIMAL_START, REBOOT, SHUTDOWN, STARTUP, pick } from '
 import { refuse } from '../errors.js';
 import type { Planned } from './index.js';
 import { plan, side, targetGroups } from './machines.js';
+import { notActiveHost } from './targets.js';
 
 const SEQUENCES = {
   shutdown: { sequence: 'ShutdownMachine', table: SHUTDOWN },
@@ -34,7 +35,7 @@ export function powerTargets(db: Db, group: string, hosts: string[]): MachineRow
     const g = targets[0]!.group;
     for (const h of hosts) {
       const m = activeByHost(db, g.id, h);
-      if (!m) throw refuse('machine', L(`${h} is not active in ${g.name} (pool machines cannot be given)`, `${h} は ${g.name} で稼動していません (プールマシンは指定できません)`));
+      if (!m) throw refuse('machine', notActiveHost(db, h, g, g.name, true));
       if (chosen.some((x) => x.id === m.id)) throw refuse('machine', L(`${h} is given twice`, `${h} が重複しています`));
       chosen.push(m);
     }

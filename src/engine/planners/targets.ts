@@ -4,6 +4,7 @@ import { L } from '../../cli/locale.js';
 import type { Db } from '../../store/db.js';
 import { type GroupRow, type ModelRow, type Resolved, groupPathParts, isResolved, resolvePath, splitPath } from '../../domain/paths.js';
 import { didYouMean } from '../../util/nearest.js';
+import { closestName } from '../../domain/names.js';
 import { refuse } from '../errors.js';
 
 export function resolveOrFail(db: Db, given: string): Resolved {
@@ -15,8 +16,13 @@ export function resolveOrFail(db: Db, given: string): Resolved {
       `'${r.at}' に該当するカテゴリまたはグループが複数あります。フルパス (カテゴリ\\グループ) で指定してください`,
     ));
   }
+  throw refuse('group', groupNotFound(db, given));
+}
+
+/** "group not found: X", naming the closest category or group path when one is close. */
+export function groupNotFound(db: Db, given: string): string {
   const hint = didYouMean(splitPath(given).join('\\'), knownPaths(db));
-  throw refuse('group', L(`group not found: ${given}${hint}`, `グループが見つかりません: ${given}${hint}`));
+  return L(`group not found: ${given}${hint}`, `グループが見つかりません: ${given}${hint}`);
 }
 
 /** Every category and group path, and every group's own name: what a near miss is compared with. */
@@ -42,4 +48,18 @@ export function resolveGroup(db: Db, given: string): { group: GroupRow; model?: 
     ));
   }
   return r.kind === 'model' ? { group: r.group, model: r.model } : { group: r.group };
+}
+
+/** "no host setting named or addressed X in G", naming the closest host name of those groups. */
+export function hostNotFound(db: Db, groupIds: number[], netInfo: string, where: string): string {
+  const hint = closestName(db, `SELECT host_name AS name FROM host_settings WHERE group_id IN (${groupIds.map(() => '?').join(', ')})`, netInfo, ...groupIds);
+  return L(`no host setting named or addressed ${netInfo} in ${where}${hint}`, `${where} に ${netInfo} のホスト設定がありません${hint}`);
+}
+
+/** "H is not active in G", naming the closest host name active in the group. */
+export function notActiveHost(db: Db, host: string, g: { id: number; name: string }, where: string = g.name, poolNote = false): string {
+  const hint = closestName(db, 'SELECT h.host_name AS name FROM machines m JOIN host_settings h ON h.id = m.host_setting_id WHERE m.group_id = ?', host, g.id);
+  return poolNote
+    ? L(`${host} is not active in ${where} (pool machines cannot be given)${hint}`, `${host} は ${where} で稼動していません (プールマシンは指定できません)${hint}`)
+    : L(`${host} is not active in ${where}${hint}`, `${host} は ${where} で稼動していません${hint}`);
 }

@@ -14,9 +14,8 @@ import { driverNameFor } from '../../adapters/registry.js';
 import type { VmSize } from '../../adapters/types.js';
 import type { Planned } from './index.js';
 import { firstServing, plan, side, targetGroups } from './machines.js';
-import { foldName } from '../../domain/names.js';
-import { byName } from '../../domain/names.js';
-import { machineNotFound } from './targets.js';
+import { byName, closestName, foldName } from '../../domain/names.js';
+import { hostNotFound, machineNotFound, notActiveHost } from './targets.js';
 
 function requireVmGroup(g: GroupRow, cmd: string): void {
   if (g.machine_type !== 'virtual') {
@@ -30,7 +29,10 @@ function requireVm(m: MachineRow): void {
 
 export function vmServerByName(db: Db, name: string): MachineRow {
   const s = machineByName(db, name);
-  if (!s || s.kind !== 'vmserver') throw refuse('machine', L(`VM server not found: ${name}`, `VM サーバが見つかりません: ${name}`));
+  if (!s || s.kind !== 'vmserver') {
+    const hint = closestName(db, "SELECT name FROM machines WHERE kind = 'vmserver'", name);
+    throw refuse('machine', L(`VM server not found: ${name}${hint}`, `VM サーバが見つかりません: ${name}${hint}`));
+  }
   return s;
 }
 
@@ -78,7 +80,7 @@ function templateOf(db: Db, g: GroupRow, modelId: number): number | null {
 function chooseHost(db: Db, g: GroupRow, netInfo: string | undefined): number {
   if (netInfo !== undefined) {
     const h = hostByNetInfo(db, g.id, netInfo);
-    if (!h) throw refuse('host-setting', L(`no host setting named or addressed ${netInfo} in ${g.name}`, `${g.name} に ${netInfo} のホスト設定がありません`));
+    if (!h) throw refuse('host-setting', hostNotFound(db, [g.id], netInfo, g.name));
     if (hostInUse(db, h.id)) throw refuse('host-setting', L(`host setting ${h.host_name} is in use`, `ホスト設定 ${h.host_name} は使用中です`));
     return h.id;
   }
@@ -177,7 +179,7 @@ export function planVmDelete(db: Db, c: { group: string; host?: string; removeOn
       m = activeByHost(db, g.id, c.host);
       if (m && m.kind !== 'virtual') throw refuse('machine', L('the specified machine is not a virtual machine', '指定したマシンが仮想マシンではありません'));
       requireVmGroup(g, 'vmdelete');
-      if (!m) throw refuse('machine', L(`${c.host} is not active in ${g.name}`, `${c.host} は ${g.name} で稼動していません`));
+      if (!m) throw refuse('machine', notActiveHost(db, c.host, g));
     } else {
       requireVmGroup(g, 'vmdelete');
       m = removalCandidates(db, g.id, modelId)[0];
@@ -213,7 +215,7 @@ export function vmMigratePlanner(db: Db, c: VmMigrateRequest): Planned {
 export function planVmMigrate(db: Db, c: VmMigrateRequest, readings = new Readings(db)): JobPlan[] {
   const g = targetGroups(db, c.group, 'highest-first', false)[0]!.group;
   const m = activeByHost(db, g.id, c.host);
-  if (!m) throw refuse('machine', L(`${c.host} is not active in ${g.name}`, `${c.host} は ${g.name} で稼動していません`));
+  if (!m) throw refuse('machine', notActiveHost(db, c.host, g));
   requireVm(m);
   const server = vmServerByName(db, c.vmServer);
   if (m.vm_server_id === server.id) {

@@ -4,7 +4,7 @@ import type { Db } from '../../store/db.js';
 import { activeMachines } from '../../domain/machines.js';
 import { activeByHost } from '../../engine/select.js';
 import { Exit, PvmError } from '../exit-codes.js';
-import { resolveGroup } from '../../engine/planners/targets.js';
+import { notActiveHost, resolveGroup } from '../../engine/planners/targets.js';
 
 export function maintenance(db: Db, on: boolean, given: string, host: string | undefined): void {
   const { group, model } = resolveGroup(db, given);
@@ -12,10 +12,7 @@ export function maintenance(db: Db, on: boolean, given: string, host: string | u
   if (host !== undefined) {
     const m = activeByHost(db, group.id, host);
     if (!m || (model && m.model_id !== model.id)) {
-      throw new PvmError(Exit.MACHINE, L(
-        `${host} is not active in ${given} (pool machines cannot be given)`,
-        `${host} は ${given} で稼動していません (プールマシンは指定できません)`,
-      ));
+      throw new PvmError(Exit.MACHINE, notActiveHost(db, host, group, given, true));
     }
     ids = [m.id];
   } else {

@@ -6,7 +6,7 @@ import { Exit, PvmError } from '../exit-codes.js';
 import { formatPolicyLine } from '../format.js';
 import { resolveGroup, resolveOrFail } from '../../engine/planners/targets.js';
 import type { Io } from '../io.js';
-import { byName } from '../../domain/names.js';
+import { byName, closestName } from '../../domain/names.js';
 
 function policyName(db: Db, id: number | null): string | null {
   if (id === null) return null;
@@ -36,7 +36,10 @@ export async function policySet(db: Db, given: string, policy: string | undefine
   let shown: string | undefined;
   if (policy !== undefined) {
     const row = byName<{ id: number; name: string }>(db, 'SELECT id, name FROM policies WHERE {name}', 'name', policy);
-    if (!row) throw new PvmError(Exit.POLICY, L(`policy not found: ${policy}`, `ポリシーが見つかりません: ${policy}`));
+    if (!row) {
+      const hint = closestName(db, 'SELECT name FROM policies', policy);
+      throw new PvmError(Exit.POLICY, L(`policy not found: ${policy}${hint}`, `ポリシーが見つかりません: ${policy}${hint}`));
+    }
     policyId = row.id;
     shown = row.name;
   }
