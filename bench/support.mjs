@@ -28,16 +28,19 @@ export function tempDir(prefix = 'kanri-bench-') {
   return d;
 }
 
-/** test/support/ipmi-sim.ts compiled privately: the same simulators the tests start. */
-export async function simulatorHelper() {
-  const out = tempDir('kanri-bench-sim-');
+/** A helper of test/support/ compiled privately: the same peers the tests start. */
+export async function testSupport(name) {
+  const out = tempDir('kanri-bench-support-');
   if (spawnSync(process.execPath, [tsc, '--ignoreConfig', '--outDir', out, '--rootDir', root, '--target', 'ES2022', '--module', 'NodeNext',
-    '--moduleResolution', 'NodeNext', '--strict', '--skipLibCheck', '--types', 'node', join(root, 'test/support/ipmi-sim.ts')], { cwd: root, stdio: 'inherit' }).status !== 0) {
-    throw new Error('compiling the simulator helper failed');
+    '--moduleResolution', 'NodeNext', '--strict', '--skipLibCheck', '--types', 'node', join(root, `test/support/${name}.ts`)], { cwd: root, stdio: 'inherit' }).status !== 0) {
+    throw new Error(`compiling test/support/${name}.ts failed`);
   }
   writeFileSync(join(out, 'package.json'), '{"type":"module"}');
-  return import(pathToFileURL(join(out, 'test/support/ipmi-sim.js')).href);
+  return import(pathToFileURL(join(out, `test/support/${name}.js`)).href);
 }
+
+/** test/support/ipmi-sim.ts compiled privately: the same simulators the tests start. */
+export const simulatorHelper = () => testSupport('ipmi-sim');
 
 export function requireCommands(...names) {
   for (const v of names) {

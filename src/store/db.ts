@@ -11,6 +11,8 @@ import { StoreError, storeProblem } from './errors.js';
 import { busyTimeoutProblem, busyTimeoutSeconds } from './busy.js';
 import { registerNameFunctions } from '../domain/names.js';
 import { openSqlite } from './sqlite.js';
+import { isStoreUri, parsePostgresUri } from './location.js';
+import { connectPostgres } from './postgres.js';
 
 export type Db = Database.Database;
 
@@ -52,6 +54,8 @@ function inspect(path: string): 'missing' | 'empty' | 'file' {
  * composition root hands in (src/open-store.ts: every caller opens a store through it).
  */
 export function openDb(path: string, components: readonly SchemaComponent[], opts: OpenOptions = {}): Db {
+  // A URI is never a path: checked before anything could create a directory from it.
+  if (isStoreUri(path)) return openPostgres(path, components, opts);
   const memory = path === ':memory:';
   const found = memory ? 'missing' : inspect(path);
   if (found === 'missing' && !memory) {
@@ -91,6 +95,29 @@ export function openDb(path: string, components: readonly SchemaComponent[], opt
   } catch (err) {
     if (err instanceof StoreError) throw err;
     throw new StoreError(storeProblem(err, path) ?? `cannot open store ${path}: ${(err as Error).message}`);
+  }
+  return db;
+}
+
+function openPostgres(uri: string, components: readonly SchemaComponent[], opts: OpenOptions): Db {
+  const loc = parsePostgresUri(uri);
+  const badTimeout = busyTimeoutProblem();
+  if (badTimeout) throw new StoreError(badTimeout);
+  const pg = connectPostgres(loc, { readonly: !!opts.readonly, timeoutMs: busyTimeoutSeconds() * 1000 });
+  const db = pg as unknown as Db;
+  try {
+    if (pg.schemaVersion() === 0 && (opts.readonly || !opts.create)) {
+      const empty = Number((db.prepare("SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = current_schema()").get() as { n: number }).n) === 0;
+      throw new StoreError(empty ? `store not found: ${loc.uri} holds no kanri store (create it with kanri store init)` : `store ${loc.uri} is not a kanri store (its database holds other tables)`);
+    }
+    if (!opts.readonly) {
+      db.transaction(() => pg.prelude()).immediate();
+      migrate(db, components);
+    }
+  } catch (err) {
+    pg.close();
+    if (err instanceof StoreError) throw err;
+    throw new StoreError(storeProblem(err, loc.uri) ?? `cannot open store ${loc.uri}: ${(err as Error).message}`);
   }
   return db;
 }
