@@ -437,7 +437,13 @@ function readPasswordFile(path: string): string {
 
 /** A connection to a PostgreSQL store (not yet migrated). */
 export function connectPostgres(location: PostgresLocation, opts: { readonly: boolean; timeoutMs: number }): PostgresDb {
-  const Pq = requireModule('libpq') as new () => Libpq;
+  let Pq: new () => Libpq;
+  try {
+    Pq = requireModule('libpq') as new () => Libpq;
+  } catch {
+    // An optional dependency: a SQLite-only installation needs neither it nor libpq-dev.
+    throw new StoreError(`store ${location.uri}: PostgreSQL stores need the libpq binding, which is not installed (Debian: apt-get install libpq-dev, then npm install libpq)`);
+  }
   const pq = new Pq();
   const params: Record<string, string> = {
     connect_timeout: '10',

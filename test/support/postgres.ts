@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { skipReason } from './peers.js';
 
 /** Where Debian installs the server's programs (newest major version first). */
@@ -20,9 +21,18 @@ export function postgresBin(): string | undefined {
 
 /** True when a cluster can be started; otherwise the skip is logged and counted. */
 export function requirePostgres(suite: string): boolean {
-  if (postgresBin()) return true;
-  skipReason(suite, "peer 'postgresql' not installed (run scripts/peers.sh as root)");
-  return false;
+  if (!postgresBin()) {
+    skipReason(suite, "peer 'postgresql' not installed (run scripts/peers.sh as root)");
+    return false;
+  }
+  // The client is an optional dependency: built by npm only where libpq-dev was installed first.
+  try {
+    createRequire(import.meta.url)('libpq');
+  } catch {
+    skipReason(suite, "the libpq binding is not built (apt-get install libpq-dev, then npm ci)");
+    return false;
+  }
+  return true;
 }
 
 export interface PgCluster {
