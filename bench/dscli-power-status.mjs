@@ -32,8 +32,8 @@ if (spawnSync(process.execPath, [tsc, '--ignoreConfig', '--outDir', simOut, '--r
 }
 writeFileSync(join(simOut, 'package.json'), '{"type":"module"}');
 const sim = await import(pathToFileURL(join(simOut, 'test/support/ipmi-sim.js')).href);
-const { openStore } = await import(pathToFileURL(join(root, 'dist/store/db.js')).href);
-const { createServer } = await import(pathToFileURL(join(root, 'dist/dscli/registry.js')).href);
+const { openStore } = await import(pathToFileURL(join(root, 'dist/open-store.js')).href);
+const { createServer } = await import(pathToFileURL(join(root, 'dist/dscli/servers.js')).href);
 
 let rack;
 const work = mkdtempSync(join(tmpdir(), 'kanri-bench-dscli-store-'));

@@ -107,7 +107,7 @@ try {
   }
 
   // ---- kanri ----------------------------------------------------------------------------
-  const { openStore } = await import(join(root, 'dist/store/db.js'));
+  const { openStore } = await import(join(root, 'dist/open-store.js'));
   const { readDataCentre } = await import(join(root, 'dist/config/validate.js'));
   const { applyDataCentre } = await import(join(root, 'dist/config/apply.js'));
   const { dc, errors } = readDataCentre({

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { openStore } = await import(join(root, 'dist/store/db.js'));
+const { openStore } = await import(join(root, 'dist/open-store.js'));
 const { readDataCentre } = await import(join(root, 'dist/config/validate.js'));
 const { applyDataCentre } = await import(join(root, 'dist/config/apply.js'));
 

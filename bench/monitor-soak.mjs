@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { BIN, build, cleanup, dist, load, storeFrom, tempDir } from './support.mjs';
 
 build();
-const { openStore } = await dist('store/db.js');
+const { openStore } = await dist('open-store.js');
 const { encodePetVarbind } = await dist('ipmi/pet.js');
 
 const RATE = Number(process.argv[2] ?? 2500);

@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { openStore } = await import(join(root, 'dist/store/db.js'));
+const { openStore } = await import(join(root, 'dist/open-store.js'));
 const { readDataCentre } = await import(join(root, 'dist/config/validate.js'));
 const { applyDataCentre } = await import(join(root, 'dist/config/apply.js'));
 const { encodePetVarbind } = await import(join(root, 'dist/ipmi/pet.js'));

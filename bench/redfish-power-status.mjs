@@ -35,8 +35,8 @@ if (spawnSync(process.execPath, [tsc, '--ignoreConfig', '--outDir', helperOut, '
 }
 writeFileSync(join(helperOut, 'package.json'), '{"type":"module"}');
 const rf = await import(pathToFileURL(join(helperOut, 'test/support/redfish.js')).href);
-const { openStore } = await import(pathToFileURL(join(root, 'dist/store/db.js')).href);
-const { createServer } = await import(pathToFileURL(join(root, 'dist/dscli/registry.js')).href);
+const { openStore } = await import(pathToFileURL(join(root, 'dist/open-store.js')).href);
+const { createServer } = await import(pathToFileURL(join(root, 'dist/dscli/servers.js')).href);
 
 const peers = [];
 const work = mkdtempSync(join(tmpdir(), 'kanri-bench-rf-store-'));

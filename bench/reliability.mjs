@@ -16,7 +16,7 @@ import { stringify } from 'yaml';
 import { largeDataCentre } from './make-large-dc.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { openStore } = await import(join(root, 'dist/store/db.js'));
+const { openStore } = await import(join(root, 'dist/open-store.js'));
 const KILLS = Number(process.argv[2] ?? 20);
 const dir = mkdtempSync(join(tmpdir(), 'kanri-rel-'));
 const bin = (name) => join(dir, name);

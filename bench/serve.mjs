@@ -28,7 +28,7 @@ const freePort = () => new Promise((resolve) => { const s = createServer(); s.li
 
 /** kanri serve on the store, with limits that do not throttle a benchmark; resolves with its URL and a stop(). */
 async function serve(dbPath) {
-  const { openStore } = await dist('store/db.js');
+  const { openStore } = await dist('open-store.js');
   const { putSetting } = await dist('store/settings.js');
   const { createToken } = await dist('serve/tokens.js');
   const db = openStore(dbPath);
@@ -99,7 +99,7 @@ try {
   await cleanup();
 
   // ---- 2. GET /api/v1/machines on a 10,000-machine store ---------------------------
-  const { openStore } = await dist('store/db.js');
+  const { openStore } = await dist('open-store.js');
   const { readDataCentre } = await dist('config/validate.js');
   const { applyDataCentre } = await dist('config/apply.js');
   const bigPath = join(tempDir('kanri-bench-serve-'), 'kanri.db');

@@ -108,7 +108,7 @@ function recorder(s, fn) {
 async function startupRows() {
   const pvmutl = b.named('pvmutl');
   const dscli = b.named('dscli');
-  const { openStore } = await b.dist('store/db.js');
+  const { openStore } = await b.dist('open-store.js');
   const { readDataCentre } = await b.dist('config/validate.js');
   const { applyDataCentre } = await b.dist('config/apply.js');
   const { parse } = await import('yaml');

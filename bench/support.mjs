@@ -28,16 +28,19 @@ export function tempDir(prefix = 'kanri-bench-') {
   return d;
 }
 
-/** test/support/ipmi-sim.ts compiled privately: the same simulators the tests start. */
-export async function simulatorHelper() {
-  const out = tempDir('kanri-bench-sim-');
+/** A helper of test/support/ compiled privately: the same peers the tests start. */
+export async function testSupport(name) {
+  const out = tempDir('kanri-bench-support-');
   if (spawnSync(process.execPath, [tsc, '--ignoreConfig', '--outDir', out, '--rootDir', root, '--target', 'ES2022', '--module', 'NodeNext',
-    '--moduleResolution', 'NodeNext', '--strict', '--skipLibCheck', '--types', 'node', join(root, 'test/support/ipmi-sim.ts')], { cwd: root, stdio: 'inherit' }).status !== 0) {
-    throw new Error('compiling the simulator helper failed');
+    '--moduleResolution', 'NodeNext', '--strict', '--skipLibCheck', '--types', 'node', join(root, `test/support/${name}.ts`)], { cwd: root, stdio: 'inherit' }).status !== 0) {
+    throw new Error(`compiling test/support/${name}.ts failed`);
   }
   writeFileSync(join(out, 'package.json'), '{"type":"module"}');
-  return import(pathToFileURL(join(out, 'test/support/ipmi-sim.js')).href);
+  return import(pathToFileURL(join(out, `test/support/${name}.js`)).href);
 }
+
+/** test/support/ipmi-sim.ts compiled privately: the same simulators the tests start. */
+export const simulatorHelper = () => testSupport('ipmi-sim');
 
 export function requireCommands(...names) {
   for (const v of names) {
@@ -61,8 +64,8 @@ export async function startRack(n) {
  * sealed in the store. Returns the store path and the ServerList of the first n.
  */
 export async function registryFor(rack) {
-  const { openStore } = await dist('store/db.js');
-  const { createServer } = await dist('dscli/registry.js');
+  const { openStore } = await dist('open-store.js');
+  const { createServer } = await dist('dscli/servers.js');
   const work = tempDir('kanri-bench-store-');
   const dbPath = join(work, 'kanri.db');
   const pwFile = join(work, 'pw');
@@ -266,7 +269,7 @@ export function watchdog(maxS) {
 
 /** A new store at `path` holding the data-centre description `dc` (checked as `config apply` checks it). */
 export async function storeFrom(path, dc) {
-  const { openStore } = await dist('store/db.js');
+  const { openStore } = await dist('open-store.js');
   const { readDataCentre } = await dist('config/validate.js');
   const { applyDataCentre } = await dist('config/apply.js');
   const { dc: valid, errors } = readDataCentre(dc);

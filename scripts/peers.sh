@@ -27,6 +27,8 @@ declare -A want=(
   [openssl]=openssl
   [redfishtool]=redfishtool
   [curl]=curl
+  # libpq's headers and pg_config: npm's libpq (the PostgreSQL store's client) builds against them.
+  [pg_config]=libpq-dev
   [socat]=socat
   [ip]=iproute2
   [upsd]=nut-server
@@ -49,6 +51,8 @@ missing=()
 for cmd in "${!want[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/bin/$cmd" ] || [ -x "/usr/sbin/$cmd" ] || missing+=("${want[$cmd]}")
 done
+# The PostgreSQL server is not on PATH: Debian keeps it under /usr/lib/postgresql/<major>/bin.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 for mod in "${!want_py[@]}"; do
   /usr/bin/python3 -c "import $mod" >/dev/null 2>&1 || missing+=("${want_py[$mod]}")
 done

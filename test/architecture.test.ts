@@ -1,10 +1,16 @@
-// The structure docs/architecture.md describes, pinned: one module writes job states,
-// the engine and drivers know nothing of pvmutl's codes, dscli has no controller-type
-// branching or power code of its own, the sim driver's tables are its own, and every
-// file the architecture page names exists.
+// The structure docs/architecture.md describes, pinned: one module writes job states, the
+// engine and drivers know nothing of pvmutl's codes, dscli has no controller-type branching
+// or power code of its own, the sim driver's tables are its own, power policy is written
+// once, settings are read through their declarations, the driver spec is the only
+// registration, the store imports no layer above it, src/ipmi knows no front end, a
+// change's outcome is the engine's, there is one wait, "registry" means one thing, tests
+// share their helpers and count their skips — and every file the page names exists.
+// Each rule names what a new leak looks like, so that it fails on one.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DRIVER_SPECS } from '../src/adapters/registry.js';
+import { DRIVER_COMPONENTS } from '../src/open-store.js';
 import { ROOT } from './support/store.js';
 
 function sources(dir: string): Array<{ path: string; text: string }> {
@@ -26,6 +32,12 @@ describe('architecture', () => {
     expect(matching(src.filter((f) => /^src\/(engine|adapters|domain)\//.test(f.path)), /PvmError|from '[^']*pvmutl\//)).toEqual([]);
   });
 
+  it('monitor chain states change in src/monitor/chain-state.ts only (CHAIN_TRANSITIONS), as jobs do', () => {
+    // a status assigned in the SET clause of monitor_chains (a new chain is created in its first state by chains.ts)
+    const writes = /UPDATE monitor_chains SET (?:(?!WHERE)[^`'"])*\bstatus\s*=/;
+    expect(matching(src, writes)).toEqual(['src/monitor/chain-state.ts']);
+  });
+
   it('job and step states are written in src/engine/job-state.ts only', () => {
     // a status assigned in the SET clause, or a new row
     const writes = /UPDATE (jobs|job_steps) SET (?:(?!WHERE)[^`'"])*\bstatus\s*=|INSERT INTO (jobs|job_steps)\b/;
@@ -45,9 +57,70 @@ describe('architecture', () => {
     expect(users.filter((p) => !p.startsWith('src/adapters/sim/'))).toEqual(['src/store/migrations.ts']);
   });
 
-  it('operations name their interface in the one table the runner reads', () => {
-    expect(matching(src, /OP_INTERFACE/)).toEqual([]);
-    expect(matching(src, /c\.iface\(/)).toEqual([]);
+  it('power policy is written once: drivers read and send, src/util/power-action.ts plans and waits', () => {
+    // the plan's words and a wait loop of its own mark a copy of the policy
+    expect(matching(src, /'already (on|off)'|note: `off: not /)).toEqual(['src/util/power-action.ts']);
+    const drivers = src.filter((f) => /^src\/(adapters\/(ipmi|redfish|sim|libvirt)|ipmi)\//.test(f.path));
+    expect(matching(drivers, /(async |function )act\s*\(|function plan\(|verified\s*=/)).toEqual([]);
+  });
+
+  it('one settings reader: no module reads a setting raw, so each is checked against its declaration and its default written once', () => {
+    // the store's own accessor, the scoped driver-setting lookup and the reader itself
+    // (kanri settings get shows what is stored, as stored)
+    expect(matching(src, /\bgetSetting\(/).sort()).toEqual(['src/adapters/setting-reader.ts', 'src/adapters/settings.ts', 'src/kanri/settings-cli.ts', 'src/store/settings.ts']);
+    expect(matching(src, /function (seconds|positiveSeconds|settingNumber|monitorNumber)\(/)).toEqual(['src/adapters/setting-reader.ts']);
+  });
+
+  it('the composition root hands the store exactly the schema components the driver specs declare', () => {
+    expect(DRIVER_COMPONENTS).toEqual(DRIVER_SPECS.flatMap((d) => (d.schema ? [d.schema] : [])));
+  });
+
+  it('src/store imports no layer above it: the composition root hands it the schema components', () => {
+    const store = src.filter((f) => f.path.startsWith('src/store/'));
+    // domain/names.ts is a leaf (the kfold SQL function), importing nothing of kanri
+    expect(matching(store, /from '\.\.\/(adapters|engine|monitor|dscli|pvmutl|kanri|cli|config|auth)\//)).toEqual([]);
+  });
+
+  it('the driver spec is the only registration: no list of drivers or controller types is kept by hand', () => {
+    const names = DRIVER_SPECS.map((d) => d.name);
+    // a literal array of two or more driver names, outside the registry's one list
+    const quoted = names.map((n) => `'${n}'`).join('|');
+    const list = new RegExp(`\\[\\s*(${quoted})\\s*,\\s*(${quoted})`);
+    expect(matching(src.filter((f) => f.path !== 'src/adapters/registry.ts'), list)).toEqual([]);
+    // controller ports and suites come from the specs, not from a type test
+    expect(matching(src, /=== 'ipmi' \? (623|3|'auto')|=== 'redfish' \? 443/)).toEqual([]);
+  });
+
+  it('src/ipmi knows no front end, and the outcome of a change is computed in the engine only', () => {
+    expect(matching(src.filter((f) => f.path.startsWith('src/ipmi/')), /from '\.\.\/(\.\.\/)?(dscli|pvmutl|kanri|cli|monitor|engine|adapters)\//)).toEqual([]);
+    // the jobs' outcomes read to decide a change's: includes('not-started') / some(o => o === 'failed' …)
+    expect(matching(src, /\.(includes|some)\(\(?(o\)?\s*=>\s*o\s*===\s*)?'(failed|not-started)'/)).toEqual(['src/engine/outcome.ts']);
+  });
+
+  it('one cancellable wait: src/util/wait.ts (node:timers/promises); no private sleep', () => {
+    expect(matching(src, /node:timers\/promises|\b(const|function) (sleep|delay)\b|new Promise\(\(r(esolve)?\) => setTimeout\(/)).toEqual(['src/util/wait.ts']);
+  });
+
+  it('"registry" means the driver registry: no other module is named so, and none re-exports another\'s names', () => {
+    expect(src.map((f) => f.path).filter((p) => /registry\.ts$/.test(p))).toEqual(['src/adapters/registry.ts']);
+    // a re-export of values (types may be re-exported; src/ipmi is a library with a public index)
+    // hides who depends on whom and closes circles
+    expect(matching(src.filter((f) => !f.path.startsWith('src/ipmi/')), /^export \{[^}]*\}( from|;)/m)).toEqual([]);
+  });
+
+  describe('tests', () => {
+    const tests = sources('test').filter((f) => f.path.endsWith('.test.ts'));
+
+    it('share their store helpers (test/support/store.ts): none declares its own exec or sql', () => {
+      expect(matching(tests, /\b(function (exec|sql)\b|const (exec|sql) = (async )?\(\w+: )/)).toEqual([]);
+    });
+
+    it('count every skip: a condition comes from requirePeer/skipReason (test/support/peers.ts) or requirePostgres (support/postgres.ts), which log it', () => {
+      const skipping = tests.filter((f) => /\.(runIf|skipIf)\(|describe\.skip\b|\b(it|test)\.skip\b/.test(f.text));
+      expect(skipping.filter((f) => !/\b(requirePeer|requirePostgres|skipReason)\(/.test(f.text)).map((f) => f.path)).toEqual([]);
+      // a condition computed on the spot is a skip nobody counts
+      expect(matching(tests, /\.(runIf|skipIf)\([^)]*(spawnSync|existsSync|havePeer\()/)).toEqual([]);
+    });
   });
 
   it('every file docs/architecture.md names exists', () => {

@@ -67,7 +67,7 @@ describe('an export a person can edit', () => {
 
   it('--with-secrets is refused on a terminal', () => {
     const db = fixtureStore();
-    expect(onTerminal(`KANRI_DB=${db} kanri config export --with-secrets; echo "rc=$?"`)).toBe('kanri: --with-secrets writes password hashes: give -o FILE (written 0600) or redirect standard output\nrc=1\n');
+    expect(onTerminal(`KANRI_DB=${db} kanri config export --with-secrets; echo "rc=$?"`)).toBe('kanri: --with-secrets writes password hashes and secret settings: give -o FILE (written 0600) or redirect standard output\nrc=1\n');
   });
 
   it('apply keeps the accounts a file does not name, and their hashes; --prune removes them', () => {

@@ -3,7 +3,8 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openStore, schemaVersion } from '../src/store/db.js';
+import { schemaVersion } from '../src/store/db.js';
+import { openStore } from '../src/open-store.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
 import { FIXTURE, fixtureStore, storeDigest, tempDir } from './support/store.js';
 import { run } from './support/cli.js';

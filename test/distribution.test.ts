@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { openStore } from '../src/store/db.js';
+import { openStore } from '../src/open-store.js';
 import { readDataCentre } from '../src/config/validate.js';
 import { applyDataCentre } from '../src/config/apply.js';
 import { activationList, standbyList } from '../src/domain/distribution.js';

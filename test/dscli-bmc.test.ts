@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blackHole, startSims, type SimBmc, type SimRack } from './support/ipmi-sim.js';
 import { requirePeer } from './support/peers.js';
 import { onTerminal, run } from './support/cli.js';
-import { fixtureStore, queryAll, tempDir } from './support/store.js';
-import { dscli, lines, sql } from './support/dscli.js';
+import { exec, fixtureStore, queryAll, tempDir } from './support/store.js';
+import { dscli, lines } from './support/dscli.js';
 
 const havePeers = requirePeer('ipmi_sim', 'dscli against ipmi_sim') && requirePeer('ipmitool', 'dscli cross-check with ipmitool');
 
@@ -354,13 +354,13 @@ describe.runIf(havePeers)('dscli against ipmi_sim', () => {
   });
 
   it('clearSel is guarded like power changes', () => {
-    sql(db, "INSERT OR REPLACE INTO settings (key, value) VALUES ('dscli.confirm_above', '1')");
+    exec(db, "INSERT OR REPLACE INTO settings (key, value) VALUES ('dscli.confirm_above', '1')");
     try {
       const r = d(['clearSel', 'a1,m1']);
       expect(r.code).toBe(1);
       expect(r.err).toMatch(/--yes/);
     } finally {
-      sql(db, "DELETE FROM settings WHERE key = 'dscli.confirm_above'");
+      exec(db, "DELETE FROM settings WHERE key = 'dscli.confirm_above'");
     }
   });
 
@@ -389,7 +389,7 @@ describe.runIf(havePeers)('dscli against ipmi_sim', () => {
     // a dead BMC fails the job with the layer named
     const hole2 = await blackHole();
     expect(d(['setServer', 'm1', `port=${hole2.port}`]).code).toBe(0);
-    sql(db, "INSERT OR REPLACE INTO settings (key, value) VALUES ('ipmi.deadline_s', '2')");
+    exec(db, "INSERT OR REPLACE INTO settings (key, value) VALUES ('ipmi.deadline_s', '2')");
     r = run('pvmutl', ['poweron', 'G', 'h01'], { db, timeout: 60_000 });
     outputs.push(r.out, r.err);
     expect(r.code).not.toBe(0);

@@ -10,8 +10,8 @@ import { freeTcpPort, replayingRelay, startSims, type SimBmc, type SimRack } fro
 import { requirePeer } from './support/peers.js';
 import { binaries } from './support/cli.js';
 import { until } from './support/until.js';
-import { fixtureStore, queryAll, tempDir } from './support/store.js';
-import { dscli, sql } from './support/dscli.js';
+import { exec, fixtureStore, queryAll, tempDir } from './support/store.js';
+import { dscli } from './support/dscli.js';
 
 const havePeers = requirePeer('ipmi_sim', 'dscli console against ipmi_sim SOL') && requirePeer('socat', 'dscli console: the serial side');
 
@@ -115,7 +115,7 @@ describe.runIf(havePeers)('dscli console: IPMI Serial over LAN with ipmi_sim', (
   it('a claim whose holder went silent is taken over, saying whose it was', async () => {
     const id = (queryAll(db, "SELECT id FROM machines WHERE name = 's1'")[0] as { id: number }).id;
     const old = new Date(Date.now() - 120_000).toISOString();
-    sql(db, 'INSERT INTO console_claims (machine_id, holder, token, since, seen_at) VALUES (?, ?, ?, ?, ?)', id, 'bob@deadhost', 't', old, old);
+    exec(db, 'INSERT INTO console_claims (machine_id, holder, token, since, seen_at) VALUES (?, ?, ?, ?, ?)', id, 'bob@deadhost', 't', old, old);
     const c = startConsole(db, 's1');
     await until('the takeover', () => c.err().includes('bob@deadhost'));
     await until('the claim is ours', () => (queryAll(db, 'SELECT holder FROM console_claims')[0] as { holder?: string } | undefined)?.holder !== 'bob@deadhost');

@@ -7,13 +7,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from './support/cli.js';
-import { dscli, lines, secretFile, sql } from './support/dscli.js';
+import { dscli, lines, secretFile } from './support/dscli.js';
 import { startSims, type SimRack } from './support/ipmi-sim.js';
 import { requirePeer, skipReason } from './support/peers.js';
 import {
   type Certs, libvirtNode, makeCerts, type Peer, redfishPeersMissing, redfishtool, startMockup, startSushy, tcpBlackHole,
 } from './support/redfish.js';
-import { fixtureStore, queryAll, tempDir } from './support/store.js';
+import { exec, fixtureStore, queryAll, tempDir } from './support/store.js';
 
 const SUITE = 'dscli against Redfish peers';
 const missing = redfishPeersMissing();
@@ -331,7 +331,7 @@ machines:
     const steps = queryAll<{ output: string }>(db, "SELECT s.output FROM job_steps s WHERE s.output LIKE '%ForceRestart%' ORDER BY s.rowid DESC LIMIT 1");
     expect(steps[0]?.output).toMatch(/m1: on->on \(ForceRestart\)/);
     // a hung controller fails the job with the layer named, within the deadline
-    sql(db, "INSERT OR REPLACE INTO settings (key, value) VALUES ('redfish.deadline_s', '2')");
+    exec(db, "INSERT OR REPLACE INTO settings (key, value) VALUES ('redfish.deadline_s', '2')");
     const hole2 = await tcpBlackHole();
     try {
       expect(d(['setServer', 'm1', `port=${hole2.port}`]).code).toBe(0);
@@ -345,7 +345,7 @@ machines:
     } finally {
       await hole2.close();
     }
-    sql(db, "DELETE FROM settings WHERE key = 'redfish.deadline_s'");
+    exec(db, "DELETE FROM settings WHERE key = 'redfish.deadline_s'");
   }, 180_000);
 
   it('no password or session token in any output, log or the store in clear', () => {

@@ -7,12 +7,12 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from './support/cli.js';
-import { dscli, lines, newStore, secretFile, sql } from './support/dscli.js';
+import { dscli, lines, newStore, secretFile } from './support/dscli.js';
 import { startSims, type SimRack } from './support/ipmi-sim.js';
 import { requirePeer, skipReason } from './support/peers.js';
 import { type Certs, curlAuthFile, makeCerts, type Peer, redfishPeersMissing, redfishtool, startSushy } from './support/redfish.js';
 import { type Sshd, startSshd } from './support/sshd.js';
-import { queryAll, tempDir } from './support/store.js';
+import { exec, queryAll, tempDir } from './support/store.js';
 
 const SUITE = 'shutdownOs via=ssh';
 const missing = redfishPeersMissing();
@@ -39,7 +39,7 @@ describe.runIf(havePeers)(SUITE, () => {
     const script = join(dir, 'fake-shutdown.sh');
     writeFileSync(script, `#!/bin/sh\necho "shutting down"\n( sleep 1; ${body} ) </dev/null >/dev/null 2>&1 &\nexit 0\n`);
     chmodSync(script, 0o700);
-    sql(db, "INSERT OR REPLACE INTO settings (key, value) VALUES ('ssh.shutdown_command', ?)", script);
+    exec(db, "INSERT OR REPLACE INTO settings (key, value) VALUES ('ssh.shutdown_command', ?)", script);
   };
   const sushyState = async (): Promise<string> => JSON.parse((await redfishtool(sushy.port, 'admin', PW, ['Systems', '-F', 'get', '-P', 'PowerState'])).stdout).PowerState as string;
 
@@ -103,7 +103,7 @@ describe.runIf(havePeers)(SUITE, () => {
     r = d(['shutdownOs', 'bmc1', 'via=ssh', 'wait=2']);
     expect(r.code).toBe(8);
     expect(r.out).toMatch(/^bmc1 failed verify: ssh .*fake-shutdown\.sh sent; still on after 2 s\n$/);
-    sql(db, "INSERT OR REPLACE INTO settings (key, value) VALUES ('ssh.shutdown_command', 'echo no permission >&2; exit 3')");
+    exec(db, "INSERT OR REPLACE INTO settings (key, value) VALUES ('ssh.shutdown_command', 'echo no permission >&2; exit 3')");
     r = d(['shutdownOs', 'bmc1,rf1', 'via=ssh', 'wait=2']);
     expect(r.code).toBe(8);
     expect(lines(r.out)).toEqual([

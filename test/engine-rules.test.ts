@@ -2,16 +2,11 @@
 // conditions (§8.2), the exit codes of the configuration commands, failure
 // injection (6 and 7), the event log and the abnormal mark a failed job leaves.
 import { describe, expect, it } from 'vitest';
-import { openStore } from '../src/store/db.js';
+import { openStore } from '../src/open-store.js';
 import { runCommandChange } from '../src/pvmutl/change.js';
 import { ENGINE_DC } from './support/engine-dc.js';
-import { fixtureStore, pvmutl, queryAll as q, storeDigest } from './support/store.js';
+import { exec, fixtureStore, pvmutl, queryAll as q, storeDigest } from './support/store.js';
 
-function exec(db: string, sql: string, ...args: unknown[]): void {
-  const d = openStore(db);
-  d.prepare(sql).run(...args);
-  d.close();
-}
 
 const pools = (db: string, machine: string): string[] =>
   q<{ name: string }>(db, 'SELECT g.name FROM pool_members p JOIN groups g ON g.id = p.group_id JOIN machines m ON m.id = p.machine_id WHERE m.name = ? ORDER BY g.name', machine).map((r) => r.name);

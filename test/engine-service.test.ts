@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { EngineError } from '../src/engine/errors.js';
 import { createJob, finishJob } from '../src/engine/job-state.js';
 import { Engine } from '../src/engine/service.js';
-import { type Db, openStore } from '../src/store/db.js';
+import { type Db } from '../src/store/db.js';
+import { openStore } from '../src/open-store.js';
 import { ENGINE_DC } from './support/engine-dc.js';
 import { fixtureStore, queryAll as q } from './support/store.js';
 

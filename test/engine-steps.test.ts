@@ -3,7 +3,7 @@
 // model or machine is configured for them. The expected lists are written out
 // from the spec here, independently of src/engine/steps.ts.
 import { describe, expect, it } from 'vitest';
-import { openStore } from '../src/store/db.js';
+import { openStore } from '../src/open-store.js';
 import { runCommandChange } from '../src/pvmutl/change.js';
 import { ENGINE_DC } from './support/engine-dc.js';
 import { fixtureStore, pvmutl } from './support/store.js';

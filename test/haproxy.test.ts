@@ -153,7 +153,7 @@ describe.skipIf(!have)('haproxy driver', () => {
     const db = fixtureStore(dc(h, port));
     expect((await pvmutl(db, ['add', 'G', 'm1'])).code).toBe(0);
     await h.cli(`add server web/other 127.0.1.99:${port}`);
-    const { openStore } = await import('../src/store/db.js');
+    const { openStore } = await import('../src/open-store.js');
     const d = openStore(db);
     d.prepare("UPDATE machines SET group_id = NULL, host_setting_id = NULL WHERE name = 'm1'").run();
     d.close();

@@ -3,7 +3,7 @@
 // trust, table ssh_known_hosts); an unknown or changed key is never accepted.
 import { statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore } from '../src/store/db.js';
+import { openStore } from '../src/open-store.js';
 import { addKnownKey, forgetKeys } from '../src/adapters/ssh/known-hosts.js';
 import { connectionUri } from '../src/adapters/libvirt/connection.js';
 import { closeSessions } from '../src/adapters/libvirt/virsh.js';

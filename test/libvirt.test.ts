@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine/service.js';
-import { openStore } from '../src/store/db.js';
+import { openStore } from '../src/open-store.js';
 import { closeSessions } from '../src/adapters/libvirt/virsh.js';
 import { requirePeer } from './support/peers.js';
 import { type Libvirtd, removeDir, startLibvirtd, testTemplate } from './support/libvirtd.js';

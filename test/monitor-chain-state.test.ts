@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openStore } from '../src/store/db.js';
+import { openStore } from '../src/open-store.js';
 import { CHAIN_TRANSITIONS, chainStatus, moveChain } from '../src/monitor/chain-state.js';
 import { ROOT, fixtureStore } from './support/store.js';
 

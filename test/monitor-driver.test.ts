@@ -8,7 +8,7 @@ import { startSims, type SimRack } from './support/ipmi-sim.js';
 import { requirePeer, skipReason } from './support/peers.js';
 import { run } from './support/cli.js';
 import { fixtureStore, queryAll } from './support/store.js';
-import { openStore } from '../src/store/db.js';
+import { openStore } from '../src/open-store.js';
 import { bindInterface, driverNameFor } from '../src/adapters/registry.js';
 import { machineRef } from '../src/engine/refs.js';
 import { makeCerts, type Certs, type Peer, redfishPeersMissing, startMockup } from './support/redfish.js';

@@ -8,7 +8,7 @@ import { createSocket } from 'node:dgram';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore } from '../src/store/db.js';
+import { openStore } from '../src/open-store.js';
 import { tokenHash } from '../src/adapters/redfish/subscriptions.js';
 import { fixtureStore, queryAll } from './support/store.js';
 import { requirePeer } from './support/peers.js';

@@ -5,7 +5,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore } from '../src/store/db.js';
+import { openStore } from '../src/open-store.js';
 import { run } from './support/cli.js';
 import { fixtureStore, queryAll, tempDir } from './support/store.js';
 import { chmodSync, writeFileSync } from 'node:fs';

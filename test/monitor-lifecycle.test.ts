@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openStore } from '../src/store/db.js';
+import { openStore } from '../src/open-store.js';
 import { binaries, run } from './support/cli.js';
 import { fixtureStore, queryAll, tempDir } from './support/store.js';
 import { freeUdpPorts } from './support/ipmi-sim.js';

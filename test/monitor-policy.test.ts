@@ -8,12 +8,12 @@ import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openStore } from '../src/store/db.js';
+import { openStore } from '../src/open-store.js';
 import { binaries, run } from './support/cli.js';
 import { fixtureStore, queryAll, storeDigest } from './support/store.js';
 import { requirePeer } from './support/peers.js';
 import { until } from './support/until.js';
-import { type RunningMonitor, petTrapArgs, snmptrap, startMonitor } from './support/monitor.js';
+import { type RunningMonitor, chainEnded, petTrapArgs, snmptrap, startMonitor } from './support/monitor.js';
 
 const YAML = (settings = ''): string => `
 kanri: 1
@@ -91,13 +91,13 @@ describe('kanri monitor: policies', () => {
     const mon = await start(db);
     // Two machines run normally: the shutdown runs, then the status is set.
     raise(db, 'SystemMonitorPerf', '10000001', ['--machine', 'web-b']);
-    await mon.waitFor(/chain 1: completed/);
+    expect(await chainEnded(db, 1)).toMatchObject({ status: 'completed' });
     expect(machine(db, 'web-b')).toMatchObject({ power_state: 'off', hardware_status: 'degraded' });
     expect(actionsOf(db, 1).map((a) => `${a.action} ${a.status}`)).toEqual(['machine-shutdown completed', 'status-degraded completed']);
     expect(queryAll(db, "SELECT origin, command FROM jobs WHERE sequence = 'ShutdownMachine'")).toEqual([{ origin: 'policy', command: 'policy chain 1 action 1: machine-shutdown web-b' }]);
     // Now only web-a runs normally: its shutdown is not executed, the chain goes on.
     raise(db, 'SystemMonitorPerf', '10000001', ['--machine', 'web-a']);
-    await mon.waitFor(/chain 2: completed/);
+    expect(await chainEnded(db, 2)).toMatchObject({ status: 'completed' });
     expect(actionsOf(db, 2)[0]).toMatchObject({ action: 'machine-shutdown', status: 'skipped', detail: 'not executed: only one machine is running normally in Web' });
     expect(machine(db, 'web-a').power_state).toBe('on');
     // A failing reboot stops the chain: status-normal does not run.
@@ -172,7 +172,7 @@ describe('kanri monitor: policies', () => {
     let mon = await start(db);
     raise(db, 'SystemMonitorPerf', '10000002', ['--machine', 'web-a']);
     // machine-reboot of a running machine: sim reboot is quick; make the chain's engine job slow instead.
-    await mon.waitFor(/chain 1: completed/);
+    expect(await chainEnded(db, 1)).toMatchObject({ status: 'completed' });
     k(db, ['sim', 'delay', '4000', '--operation', 'reboot']);
     raise(db, 'SystemMonitorPerf', '10000002', ['--machine', 'web-b']);
     await mon.waitFor(/chain 2 action 1\/2 machine-reboot on web-b: job \d+ started/);
@@ -255,8 +255,8 @@ describe('kanri monitor: policies', () => {
     expect(mon.log()).toMatch(/chain 1 action 1\/2 machine-reboot on web-a: completed/);
     // The second action was not started: it runs when the monitor starts again.
     expect(chains(db)[0]).toMatchObject({ status: 'pending', next_action: 1 });
-    const again = await start(db);
-    await again.waitFor(/chain 1: completed/);
+    await start(db);
+    expect(await chainEnded(db, 1)).toMatchObject({ status: 'completed' });
     expect(machine(db, 'web-a').hardware_status).toBe('normal');
     expect(queryAll(db, "SELECT event_id, source FROM events WHERE event_id IN (101, 106) AND source = 'PVM' ORDER BY id")).toEqual([
       { event_id: 101, source: 'PVM' }, { event_id: 106, source: 'PVM' }, { event_id: 101, source: 'PVM' },
@@ -282,7 +282,7 @@ describe('kanri monitor: policies', () => {
     expect(await res.json()).toEqual({ accepted: 1, refused: [{ alert: 1, reason: 'no kanri_event label' }] });
     expect((await fetch(`http://127.0.0.1:${mon.httpPort}/alertmanager`, { method: 'POST', body: '{not json' })).status).toBe(400);
     await mon.waitFor(/event \d+ webhook SystemMonitorPerf 10000001 [^\n]*from alertmanager[^\n]*chain 1/);
-    await mon.waitFor(/chain 1: completed/);
+    expect(await chainEnded(db, 1)).toMatchObject({ status: 'completed' });
     const deadline = Date.now() + 5000;
     while (!/Completed the process of stopping a machine/.test(followed) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     follow.kill('SIGINT');
@@ -328,7 +328,7 @@ ${vm(3, 'vs3', 'v3')}
     const serverOf = (name: string) => queryAll<{ server: string }>(db, 'SELECT s.name AS server FROM machines v JOIN machines s ON s.id = v.vm_server_id WHERE v.name = ?', name)[0]!.server;
     const mon = await start(db);
     raise(db, 'SystemMonitorPerf', '10000001', ['--machine', 'vs1']);
-    await mon.waitFor(/chain 1: completed/, 30_000);
+    expect(await chainEnded(db, 1, 30_000)).toMatchObject({ status: 'completed' });
     expect(actionsOf(db, 1).map((a) => `${a.action} ${a.status}`)).toEqual(['vms-failover-all completed', 'status-faulted completed']);
     expect(queryAll(db, "SELECT origin FROM jobs WHERE sequence = 'FailoverVMServer'")).toEqual([{ origin: 'policy' }]);
     expect([serverOf('vm1'), serverOf('vm2')].every((s) => s === 'vs2' || s === 'vs3')).toBe(true);

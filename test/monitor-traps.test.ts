@@ -9,7 +9,7 @@ import { requirePeer } from './support/peers.js';
 import { run } from './support/cli.js';
 import { fixtureStore, queryAll, tempDir } from './support/store.js';
 import { freeUdpPorts } from './support/ipmi-sim.js';
-import { type RunningMonitor, petTrapArgs, sendFrom, snmptrap, startMonitor } from './support/monitor.js';
+import { type RunningMonitor, counterReaches, petTrapArgs, sendFrom, snmptrap, startMonitor } from './support/monitor.js';
 
 const havePeers = requirePeer('snmptrap', 'monitor traps') && requirePeer('snmptrapd', 'monitor trap forwarding');
 
@@ -135,7 +135,10 @@ describe.runIf(havePeers)('kanri monitor: traps', () => {
     expect(snmptrap(['-v', '1', '-c', 'public', `127.0.0.1:${mon.port}`, '1.3.6.1.4.1.8072.9', '127.0.0.1', '6', '17', '', '1.3.6.1.2.1.1.5.0', 's', 'who']).code).toBe(0);
     await mon.waitFor(/unclassified trap from 127\.0\.0\.1[^\n]*1\.3\.6\.1\.4\.1\.8072\.9 specific 17/, 10_000, from);
     await mon.waitFor(/matches no managed machine/, 10_000, from);
-    await new Promise((r) => setTimeout(r, 1500));
+    // The counters reach the store within a second of being counted.
+    await counterReaches(db, 'unknown_source', 1, 10_000);
+    await counterReaches(db, 'wrong_community', 1, 10_000);
+    await counterReaches(db, 'unclassified', 1, 10_000);
     const status = run('kanri', ['monitor', 'status'], { db });
     expect(status.out).toMatch(/wrong_community=[1-9]/);
     expect(status.out).toMatch(/unclassified=[1-9]/);

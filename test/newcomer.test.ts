@@ -4,8 +4,9 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFi
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { binaries, run } from './support/cli.js';
-import { dscli, newStore, sql } from './support/dscli.js';
-import { ROOT, fixtureStore, queryAll, tempDir } from './support/store.js';
+import { dscli, newStore } from './support/dscli.js';
+import { exec, ROOT, fixtureStore, queryAll, tempDir } from './support/store.js';
+import { requirePeer } from './support/peers.js';
 
 describe('an unbuilt clone', () => {
   it('says to build, in one line, instead of a stack trace; npm install builds (prepare)', () => {
@@ -28,7 +29,7 @@ describe('changes say what they did', () => {
     expect(run('kanri', ['pool', 'add', 'Shop/Web/R120h', 'cp-r120-01'], { db })).toMatchObject({ code: 0, out: expect.stringMatching(/^job \d{5} completed: MoveFromManagedToPool cp-r120-01\n$/) });
     expect(run('kanri', ['register-master', 'Shop/Web', 'cp-r120-02', 'web05'], { db })).toMatchObject({ code: 0, out: expect.stringMatching(/^job \d{5} completed: MoveMasterMachineToGroup cp-r120-02\n$/) });
     expect(run('kanri', ['machine', 'reset', 'cp-r120-01'], { db })).toMatchObject({ code: 0, out: 'cp-r120-01: management status is already normal\n' });
-    sql(db, "UPDATE machines SET management_status = 'abnormal' WHERE name = 'cp-r120-01'");
+    exec(db, "UPDATE machines SET management_status = 'abnormal' WHERE name = 'cp-r120-01'");
     expect(run('kanri', ['machine', 'reset', 'cp-r120-01'], { db })).toMatchObject({ code: 0, out: 'cp-r120-01: management status abnormal -> normal\n' });
     // pvmutl's stdout is the spec's: nothing on success
     expect(run('pvmutl', ['add', 'Shop\\Web'], { db })).toMatchObject({ code: 0, out: '' });
@@ -109,11 +110,12 @@ describe('dscli deleteServer', () => {
 });
 
 describe('Ctrl-C at a password prompt', () => {
-  it.runIf(spawnSync('sh', ['-c', 'command -v script']).status === 0)('stops kanri user add (130, nothing created) instead of reporting a bad password', async () => {
+  it.runIf(requirePeer('script', 'kanri prompt on a terminal'))('stops kanri user add (130, nothing created) instead of reporting a bad password', async () => {
     const db = fixtureStore();
     const child = spawn('script', ['-qec', `${join(binaries(), 'kanri')} user add ops7`, '/dev/null'], { env: { ...process.env, KANRI_DB: db, LANG: 'C', LC_ALL: '' }, stdio: ['pipe', 'pipe', 'pipe'] });
     let shown = '';
-    const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+    // 'close', not 'exit': the last words on the terminal may still be in the pipe when the process has exited.
+    const exited = new Promise<number | null>((res) => child.once('close', (code) => res(code)));
     await new Promise<void>((res, rej) => {
       const t = setTimeout(() => rej(new Error(`no prompt: ${shown}`)), 30_000);
       child.stdout!.on('data', (d: Buffer) => {

@@ -1,7 +1,7 @@
 // What the set commands change: policy set (with its confirmation), maintenance,
 // changepassword — and that a declined or failed command changes nothing.
 import { describe, expect, it } from 'vitest';
-import { openStore } from '../src/store/db.js';
+import { openStore } from '../src/open-store.js';
 import { verifyPassword } from '../src/auth/password.js';
 import { fixtureStore, pvmutl, storeDigest } from './support/store.js';
 

@@ -6,11 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EventListener, type RedfishEvent, startEventListener } from '../src/adapters/redfish/events.js';
-import { type Db, openStore } from '../src/store/db.js';
-import { dscli, newStore, secretFile, sql } from './support/dscli.js';
+import { type Db } from '../src/store/db.js';
+import { openStore } from '../src/open-store.js';
+import { dscli, newStore, secretFile } from './support/dscli.js';
 import { requirePeer, skipReason } from './support/peers.js';
 import { type Certs, httpsRequest as request, makeCerts, type Peer, redfishPeersMissing, startMockup } from './support/redfish.js';
-import { queryAll } from './support/store.js';
+import { exec, queryAll } from './support/store.js';
 
 const SUITE = 'Redfish events against the mockup server';
 const missing = redfishPeersMissing();
@@ -50,7 +51,7 @@ describe.runIf(havePeers)(SUITE, () => {
       db: store, host: '127.0.0.1', port: 0, cert: readFileSync(certs.caSigned.cert), key: readFileSync(certs.caSigned.key),
       onEvent: (e) => { got.push(e); }, log: (l) => { logged.push(l); },
     });
-    sql(path, "INSERT INTO settings (key, value) VALUES ('redfish.event_destination', ?)", `https://127.0.0.1:${listener.port}/redfish/events`);
+    exec(path, "INSERT INTO settings (key, value) VALUES ('redfish.event_destination', ?)", `https://127.0.0.1:${listener.port}/redfish/events`);
   }, 60_000);
   afterAll(async () => {
     const t0 = Date.now();
@@ -127,7 +128,7 @@ describe.runIf(havePeers)(SUITE, () => {
     expect(bad.code).toBe(6);
     expect(bad.err).toMatch(/bmc9 is registered, but the event subscription failed not-supported: event subscription is not supported for mgmt=ipmi/);
     // no listener URL: the reason is named
-    sql(path, "DELETE FROM settings WHERE key = 'redfish.event_destination'");
+    exec(path, "DELETE FROM settings WHERE key = 'redfish.event_destination'");
     const none = dscli(path, ['setServer', 'rack1', 'events=on']);
     expect(none.code).toBe(8);
     expect(none.err).toMatch(/set redfish\.event_destination/);

@@ -5,26 +5,18 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, stat
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { openStore } from '../src/store/db.js';
+import { openStore } from '../src/open-store.js';
 import { expandRange } from '../src/dscli/hostrange.js';
 import { binaries, run } from './support/cli.js';
 import { dscli, newStore, secretFile } from './support/dscli.js';
 import { skipReason } from './support/peers.js';
-import { FIXTURE, fixtureStore, queryAll as q, storeDigest, tempDir } from './support/store.js';
+import { exec, FIXTURE, fixtureStore, queryAll as q, storeDigest, tempDir } from './support/store.js';
 
 const fixtureText = readFileSync(FIXTURE, 'utf8');
 const write = (text: string, name = 'dc.yaml'): string => {
   const f = join(tempDir(), name);
   writeFileSync(f, text);
   return f;
-};
-const exec = (db: string, sql: string, ...args: unknown[]): void => {
-  const d = openStore(db);
-  try {
-    d.prepare(sql).run(...args);
-  } finally {
-    d.close();
-  }
 };
 
 describe('data loss', () => {

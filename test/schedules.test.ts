@@ -5,7 +5,8 @@
 // claimed once, and the real kanri monitor runs a schedule and reports what it missed
 // while it was stopped.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore, type Db } from '../src/store/db.js';
+import { type Db } from '../src/store/db.js';
+import { openStore } from '../src/open-store.js';
 import { Engine } from '../src/engine/service.js';
 import { Intake } from '../src/monitor/intake.js';
 import { SCHEDULE_MISSED, Scheduler, type ScheduleRow } from '../src/monitor/schedules.js';

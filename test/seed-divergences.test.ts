@@ -2,7 +2,7 @@
 // seed 004 (/work/shared/seeds/004_*.txt) that says what is right.
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine/service.js';
-import { openStore } from '../src/store/db.js';
+import { openStore } from '../src/open-store.js';
 import { ENGINE_DC } from './support/engine-dc.js';
 import { fixtureStore, pvmutl, queryAll as q, storeDigest } from './support/store.js';
 

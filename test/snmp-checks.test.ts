@@ -6,7 +6,8 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore, type Db } from '../src/store/db.js';
+import { type Db } from '../src/store/db.js';
+import { openStore } from '../src/open-store.js';
 import { Intake } from '../src/monitor/intake.js';
 import { SNMP_CROSSED, SNMP_RECOVERED, SNMP_UNANSWERED, SnmpChecker } from '../src/monitor/snmp-checks.js';
 import { parseSnmpChecks } from '../src/monitor/snmp-check-syntax.js';

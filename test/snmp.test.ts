@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { putDriverSecret } from '../src/adapters/settings.js';
-import { openStore } from '../src/store/db.js';
+import { openStore } from '../src/open-store.js';
 import { run } from './support/cli.js';
 import { requirePeer } from './support/peers.js';
 import { type Snmpd, type SwitchState, portList, startSnmpd } from './support/snmpd.js';

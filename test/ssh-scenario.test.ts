@@ -5,12 +5,11 @@
 import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openStore } from '../src/store/db.js';
 import { sshForget, sshKnown, sshTrust } from '../src/kanri/ssh.js';
 import { createSshDriver } from '../src/adapters/ssh/index.js';
 import { requirePeer } from './support/peers.js';
 import { type Sshd, startSshd } from './support/sshd.js';
-import { fixtureStore, pvmutl, queryAll as q, tempDir } from './support/store.js';
+import { exec, fixtureStore, pvmutl, queryAll as q, tempDir } from './support/store.js';
 
 const HAVE = requirePeer('sshd', 'ssh-scenario');
 
@@ -18,14 +17,6 @@ let sshd: Sshd;
 beforeAll(async () => { if (HAVE) sshd = await startSshd(); });
 afterAll(async () => { await sshd?.stop(); });
 
-function exec(db: string, sql: string, ...args: unknown[]): void {
-  const d = openStore(db);
-  try {
-    d.prepare(sql).run(...args);
-  } finally {
-    d.close();
-  }
-}
 
 interface DcOptions {
   script: string;

@@ -5,7 +5,8 @@
 // power starts them again in the reverse order; an upsd that goes away is raised once; the
 // real kanri monitor raises on battery by itself.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore, type Db } from '../src/store/db.js';
+import { type Db } from '../src/store/db.js';
+import { openStore } from '../src/open-store.js';
 import { Engine } from '../src/engine/service.js';
 import { Intake } from '../src/monitor/intake.js';
 import { UPS_LOW_BATTERY, UPS_ONLINE, UPS_ON_BATTERY, UPS_UNANSWERED, UpsWatcher, upsStatus } from '../src/monitor/ups.js';

@@ -4,7 +4,7 @@
 // optimal start-up. Expected placements are worked out from the spec's rules here.
 import { describe, expect, it } from 'vitest';
 import { Engine, type ChangeRequest, type ChangeResult } from '../src/engine/service.js';
-import { openStore } from '../src/store/db.js';
+import { openStore } from '../src/open-store.js';
 import { fixtureStore, queryAll, storeDigest } from './support/store.js';
 import { run as cli } from './support/cli.js';
 

@@ -4,7 +4,7 @@
 // `pvmutl poweron` taking the driver through the engine.
 import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore } from '../src/store/db.js';
+import { openStore } from '../src/open-store.js';
 import { bindInterface } from '../src/adapters/registry.js';
 import { machineRef } from '../src/engine/refs.js';
 import { magicPacket } from '../src/adapters/wol/index.js';

@@ -7,7 +7,8 @@ import type { Db } from '../store/db.js';
 import { configGeneration } from '../store/generation.js';
 import { prepared } from '../store/statements.js';
 import { dropCaches } from '../util/cache.js';
-import { type ControllerRow, recordControllerStatus, recordPower } from './controller.js';
+import { type ControllerRow, recordControllerStatus } from './controller.js';
+import { cutShort, powerActions, statusOf, unsupportedPower } from './power.js';
 import { HAPROXY } from './haproxy/spec.js';
 import { IPMI } from './ipmi/spec.js';
 import { KANRI_MONITOR } from './kanri/spec.js';
@@ -21,12 +22,14 @@ import { SNMP } from './snmp/spec.js';
 import { SSH } from './ssh/spec.js';
 import { WOL } from './wol/spec.js';
 import {
-  type Driver, type DriverContext, DriverError, type DriverInterface, type DriverSpec, type InfoInterface, type InterfaceMap,
-  type InterfaceName, type MachineRef, type PowerInterface, type SettingSpec, notSupported,
+  type Driver, type DriverContext, DriverError, type DriverInterface, type DriverSpec, type InfoInterface, type BoundInterfaceMap,
+  type InterfaceName, type MachineRef, type PowerActions, type PowerInterface, type SettingSpec, notSupported,
 } from './types.js';
 
 export const DRIVER_SPECS: readonly DriverSpec[] = [SIM, IPMI, LOCAL, SSH, REDFISH, LIBVIRT, HAPROXY, OVSDB, SNMP, ISCSI_TGT, WOL, KANRI_MONITOR];
 export const KNOWN_DRIVERS: readonly string[] = DRIVER_SPECS.map((s) => s.name);
+/** Controller types a machine can be registered with: the controller drivers' names. */
+export const CONTROLLER_TYPES: readonly string[] = DRIVER_SPECS.filter((s) => s.controller).map((s) => s.name);
 
 const byName = new Map(DRIVER_SPECS.map((s) => [s.name, s]));
 
@@ -126,55 +129,6 @@ export function driverProblems(db: Db, driver: string, iface: DriverInterface, m
 
 // ---- bound interfaces ----------------------------------------------------------------------
 
-/** What a failure says about the controller, as the registry keeps it ('layer: message'). */
-function statusOf(e: unknown): string {
-  return e instanceof DriverError ? `${e.layer}: ${e.message}` : (e as Error)?.message ?? String(e);
-}
-
-/**
- * A call we cut short ourselves (a stopping monitor, Ctrl-C, a canceled job) says nothing
- * about the controller: its status is not recorded ("Open Session: cancelled" is not a
- * controller's state). A deadline that ran out is a fact about the controller: recorded.
- */
-function cutShort(ctx: DriverContext): boolean {
-  return ctx.signal.aborted && (ctx.signal.reason as Error | undefined)?.name !== 'TimeoutError';
-}
-
-/** Power calls made through the registry record what they learnt, whoever made them. */
-function recordingPower(db: Db, p: PowerInterface): PowerInterface {
-  const note = (ctx: DriverContext, m: MachineRef, write: (failed: (e: Error) => void) => void): void => {
-    const failed = (e: Error): void => ctx.log(`${m.name}: the power state could not be recorded: ${e.message}`);
-    try {
-      write(failed);
-    } catch (e) {
-      failed(e as Error);
-    }
-  };
-  return {
-    async state(ctx, m, o) {
-      try {
-        const r = await p.state(ctx, m, o);
-        note(ctx, m, (failed) => recordPower(db, m.id, r.state, 'ok', failed));
-        return r;
-      } catch (e) {
-        // A call we cut short (a stopping monitor, Ctrl-C) says nothing about the controller.
-        if (!cutShort(ctx)) note(ctx, m, (failed) => recordPower(db, m.id, 'unknown', statusOf(e), failed));
-        throw e;
-      }
-    },
-    async act(ctx, m, action, o) {
-      try {
-        const r = await p.act(ctx, m, action, o);
-        note(ctx, m, (failed) => recordPower(db, m.id, r.after, 'ok', failed));
-        return r;
-      } catch (e) {
-        if (!cutShort(ctx)) note(ctx, m, (failed) => recordControllerStatus(db, m.id, statusOf(e), failed));
-        throw e;
-      }
-    },
-  };
-}
-
 /** Every info call made through the registry records whether the controller answered. */
 function recordingInfo(db: Db, info: InfoInterface): InfoInterface {
   const out: InfoInterface = {};
@@ -199,13 +153,13 @@ function recordingInfo(db: Db, info: InfoInterface): InfoInterface {
 }
 
 /** The implementation of `iface` by `driver`, as every caller must use it. */
-export async function bindInterface<K extends DriverInterface>(db: Db, driver: string, iface: K): Promise<InterfaceMap[K]> {
+export async function bindInterface<K extends DriverInterface>(db: Db, driver: string, iface: K): Promise<BoundInterfaceMap[K]> {
   const d = await loadDriver(driver);
   const impl = d.interfaces[iface];
   if (!impl) throw notSupported(`the ${driver} driver does not serve the ${iface} interface`);
-  if (iface === 'power') return recordingPower(db, impl as PowerInterface) as InterfaceMap[K];
-  if (iface === 'info') return recordingInfo(db, impl as InfoInterface) as InterfaceMap[K];
-  return impl;
+  if (iface === 'power') return powerActions(db, impl as PowerInterface) as BoundInterfaceMap[K];
+  if (iface === 'info') return recordingInfo(db, impl as InfoInterface) as BoundInterfaceMap[K];
+  return impl as unknown as BoundInterfaceMap[K];
 }
 
 // ---- management controllers (dscli) ----------------------------------------------------------
@@ -214,7 +168,7 @@ export interface BoundController {
   row: ControllerRow;
   machine: MachineRef;
   driver: string;
-  power: PowerInterface;
+  power: PowerActions;
   info: InfoInterface;
 }
 
@@ -233,14 +187,9 @@ export async function bindController(db: Db, row: ControllerRow, what: { power?:
   const d = await loadDriver(type);
   return {
     row, machine, driver: type,
-    power: d.interfaces.power ? recordingPower(db, d.interfaces.power) : unsupportedPower(type),
+    power: d.interfaces.power ? powerActions(db, d.interfaces.power) : unsupportedPower(type),
     info: d.interfaces.info ? recordingInfo(db, d.interfaces.info) : {},
   };
-}
-
-function unsupportedPower(type: string): PowerInterface {
-  const fail = async (): Promise<never> => { throw notSupported(`power control is not supported for mgmt=${type}`); };
-  return { state: fail, act: fail };
 }
 
 // ---- controller registrations -------------------------------------------------------------

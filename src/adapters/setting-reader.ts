@@ -2,7 +2,7 @@
 // the machine's, the group's, the global one, the default (adapters/settings.ts), checked
 // against the declared type, so that a bad value is a configuration error naming the key.
 import type { Db } from '../store/db.js';
-import { getSetting } from '../store/settings.js';
+import { getSetting, openSettingValue } from '../store/settings.js';
 import { declaredSetting, driverSettingLookup, settingProblem } from './settings.js';
 import { DriverError, type SettingSpec } from './types.js';
 
@@ -44,6 +44,7 @@ export class SettingReader {
     if (s.scope === 'global') {
       v = getSetting(this.db, s.key);
       if (v === undefined || v === '') v = s.default === undefined ? undefined : String(s.default);
+      else if (s.type === 'secret') v = openSettingValue(this.db, s.key, v);
     } else {
       v = this.lookup(s);
       if (v === '') v = undefined;
@@ -95,4 +96,40 @@ export class SettingReader {
     }
     return out;
   }
+}
+
+// ---- global settings -------------------------------------------------------------------------
+
+/** The declaration of a global key, and for `<key>.<suffix>` of a declared suffix, the key it refines. */
+function declaredGlobal(specs: readonly SettingSpec[], key: string): { spec: SettingSpec; base?: string } {
+  const s = declaredSetting(specs, key) ?? specs.find((d) => d.suffixes?.some((x) => `${d.key}.${x}` === key));
+  if (!s || s.scope !== 'global') throw new Error(`internal: ${key} is read but not declared as a global setting`);
+  return s.key === key ? { spec: s } : { spec: s, base: s.key };
+}
+
+/**
+ * A global setting (the `settings:` section) read against its declaration among `specs`
+ * (a driver's spec.settings, MONITOR_SETTINGS, …): the stored value, else the declared
+ * default; a stored value the declaration refuses is a configuration error naming the key.
+ * The one reader of every global setting: no module parses a setting or repeats its default.
+ */
+export function settingText(db: Db, specs: readonly SettingSpec[], key: string): string | undefined {
+  const { spec, base } = declaredGlobal(specs, key);
+  let at = key;
+  let v = getSetting(db, key);
+  // sim.delay_ms.power-on unset: sim.delay_ms says it for every operation.
+  if ((v === undefined || v === '') && base) v = getSetting(db, at = base);
+  if (v === undefined || v === '') return spec.default === undefined ? undefined : String(spec.default);
+  // A secret global setting (monitor.communities) is stored only sealed: opened here, for every reader.
+  if (spec.type === 'secret') v = openSettingValue(db, at, v);
+  const problem = settingProblem(spec, v);
+  if (problem) throw new DriverError(`setting ${at} ${problem}`, { layer: 'configuration' });
+  return v;
+}
+
+/** A number or integer setting; one without a value or a default is a configuration error. */
+export function settingNumber(db: Db, specs: readonly SettingSpec[], key: string): number {
+  const v = settingText(db, specs, key);
+  if (v === undefined) throw new DriverError(`setting ${key} is not set`, { layer: 'configuration' });
+  return Number(v);
 }

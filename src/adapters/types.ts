@@ -4,7 +4,9 @@
 // settings before anything runs. The engine and dscli talk only to these
 // interfaces, through the registry (registry.ts), which is the one place that
 // decides which driver serves a machine.
+import type { SchemaComponent } from '../store/components.js';
 import type { Db } from '../store/db.js';
+import type { PowerAction, PowerChange, PowerControl, PowerState } from '../util/power-action.js';
 
 /** Interfaces a machine or group names a driver for (`drivers:` in the data-centre description). */
 export const INTERFACES = ['power', 'deploy', 'vm', 'storage', 'vlan', 'lb', 'monitor'] as const;
@@ -16,7 +18,6 @@ export type InterfaceName = (typeof INTERFACES)[number];
  * registered for the machine (dscli createServer, `bmc:`), never named in `drivers:`.
  */
 export type DriverInterface = InterfaceName | 'info';
-export const DRIVER_INTERFACES: readonly DriverInterface[] = [...INTERFACES, 'info'];
 
 export interface MachineRef {
   id: number;
@@ -67,9 +68,7 @@ export interface CallOptions {
 
 // ---- power -------------------------------------------------------------------------------
 
-export type PowerState = 'on' | 'off' | 'suspended' | 'unknown';
-/** on, hard off, soft (ACPI) off, power cycle, hard reset, diagnostic interrupt (NMI, dump). */
-export type PowerAction = 'on' | 'off' | 'soft' | 'cycle' | 'reset' | 'diag';
+export type { PowerAction, PowerChange, PowerControl, PowerState } from '../util/power-action.js';
 
 export interface PowerActOptions extends CallOptions {
   /** Wait this long for the expected state (0: do not wait; absent: the driver's default). */
@@ -87,23 +86,36 @@ export interface PowerReading {
   elapsedMs: number;
 }
 
-/** The idempotent result of a power action: what the machine was, is now, and what was sent. */
-export interface PowerChange {
-  action: PowerAction;
-  before: PowerState;
-  after: PowerState;
-  changed: boolean;
-  /** What was actually sent to the controller, if anything. */
-  sent?: string;
-  /** With a wait: whether the expected state was seen before the wait ended. */
-  verified?: boolean;
-  attempts: number;
-  elapsedMs: number;
-  /** Why nothing was sent, or what to expect. */
-  note?: string;
+/** What a power driver supports, which the one power action (adapters/power.ts) follows. */
+export interface PowerSupport {
+  /** The commands it can send; an action that needs another is "not supported". */
+  commands: readonly PowerAction[];
+  /** How long an action waits for the expected state when the caller does not say (ms; 0: read back once). */
+  waitMs(db: Db, action: PowerAction): number;
+  /** Between two reads of that wait (ms). */
+  pollMs: number;
+  /** A soft off not seen within the wait is followed by a hard off; the setting of that wait. */
+  hardOffAfterSoft?: string;
+  /** Why an action it does not take is not supported, in its words. */
+  unsupported?(action: PowerAction): string;
+  /** Actions harmless to send when the state is not known (a Wake-on-LAN packet). */
+  blindSafe?: readonly PowerAction[];
 }
 
+/**
+ * A driver's power: mechanism only. `open` gives one connection to the machine's power
+ * control (one IPMI session, one Redfish login, the VM server's virsh session) with
+ * read() and send(); `waitMs` is how long the caller may wait on it beyond its deadline,
+ * `change` whether it will send (the privilege it needs). Reading first, planning,
+ * waiting, verifying and recording are adapters/power.ts's, for every driver.
+ */
 export interface PowerInterface {
+  open<T>(ctx: DriverContext, m: MachineRef, o: CallOptions & { waitMs?: number; change?: boolean }, use: (c: PowerControl) => Promise<T>): Promise<T>;
+  supports: PowerSupport;
+}
+
+/** Power as every caller uses it, bound by the registry (adapters/power.ts): read, or an idempotent action. */
+export interface PowerActions {
   state(ctx: DriverContext, m: MachineRef, o?: CallOptions): Promise<PowerReading>;
   /** Reads the state first and sends only what is needed (on for a machine that is on is a no-op). */
   act(ctx: DriverContext, m: MachineRef, action: PowerAction, o?: PowerActOptions): Promise<PowerChange>;
@@ -404,6 +416,9 @@ export interface InterfaceMap {
   info: InfoInterface;
 }
 
+/** The interfaces as callers get them from the registry: power bound to the one power action. */
+export type BoundInterfaceMap = Omit<InterfaceMap, 'power'> & { power: PowerActions };
+
 /** A loaded driver: the implementations of the interfaces its spec declares. */
 export interface Driver {
   readonly name: string;
@@ -462,6 +477,8 @@ export interface DriverSpec {
   /** Controller drivers serve power and info of a registered management controller. */
   controller?: boolean;
   settings: readonly SettingSpec[];
+  /** Its own tables, as a schema component (never columns added to machines); the store gets it from here. */
+  schema?: SchemaComponent;
   /**
    * Problems with the settings of one machine this driver would serve on `iface`
    * (Ironic's validate()), read from the store; empty when it can serve. `groupId` is the

@@ -24,15 +24,16 @@ const DSCLI_SETTINGS = ['fanout=', 'timeout=', 'retries=', 'wait=', 'via='];
 const KANRI: Record<string, string[]> = {
   '': ['config', 'settings', 'store', 'user', 'register-master', 'vmserver', 'suspend', 'vm', 'pool', 'sim', 'ssh', 'redfish', 'driver', 'lb', 'software',
     'machine', 'events', 'monitor', 'schedule', 'alert', 'event', 'policy', 'job', 'status', 'serve', 'token', 'completion', 'demo', 'pvmutl', 'dscli', 'help'],
-  config: ['apply', 'check', 'export'], settings: ['list', 'get', 'set', 'unset'], store: ['init'], user: ['add', 'list', 'disable', 'enable'],
+  config: ['apply', 'check', 'export'], settings: ['list', 'get', 'set', 'unset'], store: ['copy', 'init', 'status'], user: ['add', 'list', 'disable', 'enable'],
   vmserver: ['list', 'collect', 'watch', 'failover', 'evacuate', 'balance', 'power-save'], vm: ['delete'], pool: ['add', 'remove'],
   sim: ['fail', 'clear', 'delay', 'show'], ssh: ['trust', 'forget', 'known'], redfish: ['trust', 'forget'],
   driver: ['list', 'show', 'secret'], lb: ['sync'], software: ['collect'], machine: ['list', 'reset', 'confirm-off'],
   monitor: ['run', 'status', 'user'], schedule: ['add', 'list', 'remove'], alert: ['command', 'destination', 'list'], event: ['raise'], policy: ['templates', 'events', 'explain'], job: ['list', 'show', 'watch'], completion: ['bash', 'zsh'],
   token: ['create', 'list', 'revoke'],
 };
-/** The drivers `kanri driver show` names (the registry is not loaded for a Tab press; a test compares). */
-const DRIVERS = ['sim', 'ipmi', 'local', 'ssh', 'redfish', 'libvirt', 'haproxy', 'ovsdb', 'snmp', 'iscsi-tgt', 'wol', 'kanri'];
+/** The drivers `kanri driver show` names: the registry's, loaded only for a Tab press that completes one. */
+let drivers: readonly string[] = [];
+const wantsDrivers = (name: string, words: string[]): boolean => name === 'kanri' && words[0] === 'driver' && words.length >= 2;
 
 function openNames(env: NodeJS.ProcessEnv): Database.Database | undefined {
   try {
@@ -79,7 +80,7 @@ export function candidates(name: string, words: string[], env: NodeJS.ProcessEnv
     if (sub === 'alert' && words[1] === 'command' && words.length === 3) return names(db, 'SELECT name AS n FROM policies');
     if (sub === 'alert' && words[1] === 'destination' && words[2] === 'remove') return names(db, 'SELECT name AS n FROM alert_destinations');
     if (sub === 'schedule' && words[1] === 'remove') return names(db, 'SELECT CAST(id AS TEXT) AS n FROM schedules ORDER BY id');
-    if (sub === 'driver' && (words[1] === 'show' || (words[1] === 'secret' && words.length === 2))) return DRIVERS;
+    if (sub === 'driver' && (words[1] === 'show' || (words[1] === 'secret' && words.length === 2))) return [...drivers];
     return [];
   } finally {
     db?.close();
@@ -91,8 +92,9 @@ async function pvmutlSyntax(): Promise<{ SUBCOMMANDS: readonly string[]; switche
 }
 
 let pv: Awaited<ReturnType<typeof pvmutlSyntax>> | undefined;
-export async function preload(): Promise<void> {
+export async function preload(name = 'kanri', words: string[] = []): Promise<void> {
   pv = await pvmutlSyntax();
+  if (wantsDrivers(name, words)) drivers = (await import('../adapters/registry.js')).KNOWN_DRIVERS;
 }
 
 function pvmutl(db: Database.Database | undefined, words: string[]): string[] {

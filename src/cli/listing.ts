@@ -5,7 +5,6 @@
 import { Chalk } from 'chalk';
 import { isoWithOffset, pad2 } from '../util/time.js';
 
-export { isoWithOffset };
 
 export interface Column<T> {
   header: string;

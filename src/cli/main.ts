@@ -18,7 +18,7 @@ export async function main(argv: string[]): Promise<number> {
   // A Tab press: answered before anything else is loaded.
   if (dialect === 'kanri' && args[0] === '__complete') {
     const c = await import('./completion.js');
-    await c.preload();
+    await c.preload(args[1] ?? 'kanri', args.slice(2));
     process.stdout.write(c.candidates(args[1] ?? 'kanri', args.slice(2)).join('\n') + '\n');
     return 0;
   }

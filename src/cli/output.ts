@@ -13,16 +13,10 @@ import { writeSync } from 'node:fs';
 export const OUTPUT_FAILED = 74;
 
 let failure: NodeJS.ErrnoException | undefined;
-let closed = false;
 let dialectName = 'kanri';
 /** Created (and guarded) streams; until then writes go to the descriptor. */
 const streams: { stdout?: NodeJS.WriteStream; stderr?: NodeJS.WriteStream } = {};
 const muted = { stdout: false, stderr: false };
-
-/** Whether the output failed (not merely closed by its reader), and why. */
-export function outputFailure(): NodeJS.ErrnoException | undefined {
-  return failure;
-}
 
 function mute(stream: NodeJS.WriteStream): void {
   stream.write = ((_chunk: unknown, enc?: unknown, cb?: unknown) => {
@@ -35,10 +29,8 @@ function mute(stream: NodeJS.WriteStream): void {
 function outputError(err: NodeJS.ErrnoException): void {
   muted.stdout = true;
   if (streams.stdout) mute(streams.stdout);
-  if (err.code === 'EPIPE') {
-    closed = true;
-    return;
-  }
+  // A reader that went away (EPIPE) is no failure: the rest of the output is dropped.
+  if (err.code === 'EPIPE') return;
   if (!failure) {
     failure = err;
     // The error may arrive after the command returned its code: it wins.
@@ -137,6 +129,3 @@ export function finalCode(code: number): number {
   return failure ? OUTPUT_FAILED : code;
 }
 
-export function outputClosed(): boolean {
-  return closed;
-}

@@ -5,7 +5,7 @@
 import type { Db } from '../store/db.js';
 import { prepared } from '../store/statements.js';
 import {
-  type CategoryDoc, type DataCentre, type GroupDoc, type GroupSoftware, type HostSoftware, INTERFACES, allGroups, stableStringify,
+  type CategoryDoc, type DataCentre, type GroupDoc, type GroupSoftware, type HostSoftware, allGroups, stableStringify,
 } from './document.js';
 import { exportDataCentre } from './export.js';
 import { formatJobId } from '../engine/plan.js';
@@ -13,7 +13,10 @@ import { sweepAbandoned } from '../engine/jobs.js';
 import { type PlanEntry, planApply, planLine } from './plan.js';
 import { replacePlainDriverSettings } from '../adapters/settings.js';
 import { bumpGeneration } from '../store/generation.js';
+import { sealSettingValue } from '../store/settings.js';
+import { isSecretSetting } from './settings-catalogue.js';
 import { foldName } from '../domain/names.js';
+import { INTERFACES } from '../adapters/types.js';
 import { compareNames } from '../domain/paths.js';
 
 export class ApplyRefused extends Error {}
@@ -87,6 +90,15 @@ function withAccounts(current: DataCentre, dc: DataCentre, prune: boolean): Data
   return { ...dc, users };
 }
 
+/**
+ * Secret settings as the store keeps them: one the file does not give keeps the store's value
+ * (an export leaves them out unless --with-secrets); kanri settings unset removes it.
+ */
+function withSecretSettings(current: DataCentre, dc: DataCentre): DataCentre {
+  const kept = Object.entries(current.settings).filter(([k]) => isSecretSetting(k) && !(k in dc.settings));
+  return kept.length ? { ...dc, settings: { ...dc.settings, ...Object.fromEntries(kept) } } : dc;
+}
+
 export function applyDataCentre(db: Db, dc: DataCentre, opts: ApplyOptions = {}): ApplyResult {
   const counts = {
     categories: 0, groups: allGroups(dc).length, machines: dc.machines.length, software: dc.software.length,
@@ -105,7 +117,7 @@ export function applyDataCentre(db: Db, dc: DataCentre, opts: ApplyOptions = {})
       throw new ApplyRefused(`jobs are running (${busy.map((j) => formatJobId(j.id)).join(', ')}); wait for them or cancel them first`);
     }
     const current = exportDataCentre(db);
-    dc = withAccounts(current, dc, !!opts.prune);
+    dc = withSecretSettings(current, withAccounts(current, dc, !!opts.prune));
     if (stableStringify(current) === stableStringify(dc)) return;
     plan = planApply(db, current, dc);
     if (opts.dryRun) return;
@@ -123,7 +135,7 @@ function write(db: Db, dc: DataCentre): void {
   // Statements are prepared once: an apply over a large store runs each of them many times.
   const q = (sql: string): ReturnType<typeof prepared> => prepared(db, sql);
   q('DELETE FROM settings').run();
-  for (const [k, v] of Object.entries(dc.settings)) q('INSERT INTO settings (key, value) VALUES (?, ?)').run(k, v);
+  for (const [k, v] of Object.entries(dc.settings)) q('INSERT INTO settings (key, value) VALUES (?, ?)').run(k, isSecretSetting(k) ? sealSettingValue(db, k, v) : v);
 
   const software = syncByName(db, 'software', 'name', null, dc.software.map((s) => ({
     name: s.name, cols: { kind: s.kind, version: s.version, content_date: s.date, cost: s.cost ?? null, source: s.source, description: s.description },

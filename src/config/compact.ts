@@ -2,7 +2,7 @@
 // validator (validate.ts) fills in for a missing key, numbers as numbers, and account hashes
 // only when asked for. apply(check(compact(x))) equals x: the round-trip tests hold it.
 import type { DataCentre } from './document.js';
-import { knownSetting } from './settings-catalogue.js';
+import { isSecretSetting, knownSetting } from './settings-catalogue.js';
 
 /** Keys whose default is not the empty value of their type (validate.ts: r.bool/r.oneOf/r.int defaults). */
 const DEFAULTS: Record<string, unknown> = {
@@ -39,7 +39,7 @@ export function compactDocument(dc: DataCentre, opts: { withSecrets?: boolean } 
   const { kanri, settings, users, ...rest } = dc;
   const body = compactValue(rest) as Record<string, unknown>;
   const out: Record<string, unknown> = { kanri };
-  const s = Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, settingValue(k, v)]));
+  const s = Object.fromEntries(Object.entries(settings).filter(([k]) => opts.withSecrets || !isSecretSetting(k)).map(([k, v]) => [k, settingValue(k, v)]));
   if (Object.keys(s).length) out.settings = s;
   Object.assign(out, body);
   const u = users.map((x) => compactValue(opts.withSecrets ? x : { ...x, password_hash: undefined }));

@@ -4,7 +4,6 @@
 import { compareNames } from '../domain/paths.js';
 import { INTERFACES, type InterfaceName } from '../adapters/types.js';
 
-export { INTERFACES };
 export type Interface = InterfaceName;
 export type Drivers = Partial<Record<Interface, string>>;
 /** Plain settings of the drivers serving a machine or group, per driver (secrets never). */
@@ -52,8 +51,11 @@ export interface MachineDoc {
   management_status: 'normal' | 'abnormal'; maintenance: boolean;
   mgmt_address?: string; datacenter?: string; vm_server?: string; datastore?: string;
   os_address?: string; ssh_user?: string; ssh_port?: number; ssh_key_path?: string;
-  /** The management controller; its password is write-only (dscli createServer/setServer) and never in this file. */
-  bmc?: { type: 'ipmi' | 'redfish' | 'sim'; address?: string; port?: number; user?: string; cipher?: number | 'auto' };
+  /**
+   * The management controller (type: a controller driver's name, registry CONTROLLER_TYPES);
+   * its password is write-only (dscli createServer/setServer) and never in this file.
+   */
+  bmc?: { type: string; address?: string; port?: number; user?: string; cipher?: number | 'auto' };
   cost?: number; capacity?: number; datastores: Array<{ name: string; capacity_gb?: number; shared: boolean }>;
   dpm_registered: boolean; drivers: Drivers; driver_settings?: DriverSettings; active?: ActiveDoc; software: HostSoftware; description: string;
 }

@@ -2,8 +2,11 @@
 import type { Db } from '../store/db.js';
 import { groupPathParts } from '../domain/paths.js';
 import { hostRef, volumesOf } from '../engine/refs.js';
+import { controllerSetting } from '../adapters/registry.js';
 import { type Owner, plainDriverSettings } from '../adapters/settings.js';
 import { prepared } from '../store/statements.js';
+import { openSettingValue } from '../store/settings.js';
+import { isSecretSetting } from './settings-catalogue.js';
 import {
   type CategoryDoc, type DataCentre, type Drivers, type GroupDoc, type GroupSoftware, type HostSoftware,
   type Interface, type MachineDoc, type SlotSoftware, canonical,
@@ -144,7 +147,8 @@ export function exportDataCentre(db: Db): DataCentre {
       opt(bmc, 'address', m.bmc_address);
       opt(bmc, 'port', m.bmc_port);
       opt(bmc, 'user', m.bmc_user);
-      opt(bmc, 'cipher', m.cipher_suite ?? (m.mgmt_type === 'ipmi' ? 'auto' : null));
+      // No suite stored is 'auto' for a type that has the setting.
+      opt(bmc, 'cipher', m.cipher_suite ?? (controllerSetting(m.mgmt_type, 'cipher') ? 'auto' : null));
       doc.bmc = bmc;
     }
     if (m.group_id !== null && m.host_setting_id !== null) {
@@ -161,7 +165,9 @@ export function exportDataCentre(db: Db): DataCentre {
   });
 
   const settings: Record<string, string> = {};
-  for (const s of prepared(db, 'SELECT key, value FROM settings').all() as Row[]) settings[s.key] = s.value;
+  // A secret setting in clear, as a file gives it; compactDocument leaves it out of an export
+  // without --with-secrets, and apply seals it again.
+  for (const s of prepared(db, 'SELECT key, value FROM settings').all() as Row[]) settings[s.key] = isSecretSetting(s.key) ? openSettingValue(db, s.key, s.value) : s.value;
 
   return canonical({
     kanri: 1,

@@ -2,8 +2,7 @@
 // problem is collected as "<file>: <path>: <what is wrong>" and nothing is applied
 // while any remains.
 import { isIP } from 'node:net';
-import { CONTROLLER_TYPES } from '../adapters/controller.js';
-import { KNOWN_DRIVERS, driverSpec, driversServing } from '../adapters/registry.js';
+import { CONTROLLER_TYPES, KNOWN_DRIVERS, controllerDefault, driverSpec, driversServing } from '../adapters/registry.js';
 import { declaredSetting, settingProblem } from '../adapters/settings.js';
 import { isPasswordHash } from '../auth/password.js';
 import { didYouMean } from '../util/nearest.js';
@@ -15,9 +14,10 @@ import { splitPath } from '../domain/paths.js';
 import { foldName, nameProblem } from '../domain/names.js';
 import {
   type CategoryDoc, type DataCentre, type Drivers, type GroupDoc, type GroupSoftware, type HostSettingDoc,
-  type HostSoftware, INTERFACES, type MachineDoc, type ModelDoc, type PolicyDoc, type SlotSoftware,
+  type HostSoftware, type MachineDoc, type ModelDoc, type PolicyDoc, type SlotSoftware,
   type SoftwareDoc, type UserDoc, type VolumeDoc, type DriverSettings, allGroups, canonical,
 } from './document.js';
+import { INTERFACES } from '../adapters/types.js';
 
 type Obj = Record<string, unknown>;
 
@@ -442,13 +442,14 @@ function machine(r: Reader, path: string, v: unknown): MachineDoc {
     const address = r.str(join(bp, 'address'), b.address, { required: bmc.type !== 'sim' });
     if (address !== undefined) bmc.address = address;
     // The same defaults as dscli createServer, so that a file and a registration compare equal.
-    const port = r.int(join(bp, 'port'), b.port, bmc.type === 'ipmi' ? 623 : bmc.type === 'redfish' ? 443 : undefined, 1, 65535);
+    const num = (key: string): number | undefined => { const d = controllerDefault(bmc.type, key); return d === undefined ? undefined : Number(d); };
+    const port = r.int(join(bp, 'port'), b.port, num('port'), 1, 65535);
     if (port !== undefined) bmc.port = port;
     const user = r.str(join(bp, 'user'), b.user);
     if (user !== undefined) bmc.user = user;
     if (b.cipher === 'auto') bmc.cipher = 'auto';
     else {
-      const cipher = r.int(join(bp, 'cipher'), b.cipher, bmc.type === 'ipmi' ? 3 : undefined, 0, 17);
+      const cipher = r.int(join(bp, 'cipher'), b.cipher, num('cipher'), 0, 17);
       if (cipher !== undefined) bmc.cipher = cipher;
     }
     if ('password' in (o.bmc as object)) r.fail(bp, 'passwords are not kept in this file; set them with dscli setServer NAME password_file=…');

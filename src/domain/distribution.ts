@@ -2,7 +2,8 @@
 // activation, eight at standby (the DHCP-reset scenario at position 7). Empty
 // positions are skipped; within a position, items keep their registered order.
 import type { Db } from '../store/db.js';
-import { getSetting } from '../store/settings.js';
+import { settingText } from '../adapters/setting-reader.js';
+import { CORE_SETTINGS } from './settings.js';
 
 export interface Owners { machineId: number | null; hostId: number | null; modelId: number | null; groupId: number | null }
 
@@ -31,7 +32,7 @@ function list(db: Db, positions: Position[], timing: 'activation' | 'standby', o
   const out: Entry[] = [];
   positions.forEach((p, i) => {
     if ('dhcp' in p) {
-      const name = getSetting(db, 'standby_dhcp_scenario');
+      const name = settingText(db, CORE_SETTINGS, 'standby_dhcp_scenario');
       const sw = name ? db.prepare('SELECT id FROM software WHERE name = ?').get(name) as { id: number } | undefined : undefined;
       if (sw) out.push({ softwareId: sw.id, position: i + 1 });
       return;

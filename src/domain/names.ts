@@ -9,10 +9,6 @@ export function foldName(s: string): string {
   return s.normalize('NFC').toUpperCase().toLowerCase();
 }
 
-export function sameName(a: string, b: string): boolean {
-  return foldName(a) === foldName(b);
-}
-
 /** Characters no name may hold: C0/C1 controls and the bidirectional overrides that reorder printed text. */
 const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 

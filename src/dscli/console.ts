@@ -11,7 +11,7 @@ import type { Db } from '../store/db.js';
 import { localize } from '../cli/messages.js';
 import { DscliError, formatError, RC } from './errors.js';
 import { callContext, requireInfo, runSettings } from './ops.js';
-import { needServer } from './registry.js';
+import { needServer } from './servers.js';
 import { isSetting } from './words.js';
 
 /** The terminal the console runs on. */

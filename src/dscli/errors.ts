@@ -37,7 +37,6 @@ export class DscliError extends Error {
 export const formatError = (m: string) => new DscliError(RC.FORMAT, m);
 export const notFound = (m: string) => new DscliError(RC.NOT_FOUND, m);
 export const exists = (m: string) => new DscliError(RC.EXISTS, m);
-export const unsupported = (m: string) => new DscliError(RC.UNSUPPORTED, m);
 
 /**
  * The return code of a controller failure by the layer that failed: 4 authentication or

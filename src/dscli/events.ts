@@ -2,7 +2,8 @@
 // (index 1-5). Store-backed: the listener that fills dscli_alerts is the monitor's.
 import type { Db } from '../store/db.js';
 import { formatError, notFound, RC } from './errors.js';
-import { parseSettings, serverRow } from './registry.js';
+import { serverRow } from './servers.js';
+import { parseSettings } from './words.js';
 import type { Out } from './ops.js';
 import { isoWithOffset } from '../util/time.js';
 

@@ -7,7 +7,8 @@ import type { BiosValue, FirmwareItem, NicInfo, StorageItem } from '../adapters/
 import { formatError } from './errors.js';
 import { listAndSettings, onServers } from './info.js';
 import { type Out, RUN_KEYS, runSettings } from './ops.js';
-import { needServer, settingNumber } from './registry.js';
+import { needServer } from './servers.js';
+import { dscliNumber } from './settings.js';
 
 const dash = (v: string | number | null | undefined): string => (v === null || v === undefined || v === '' ? '-' : String(v));
 const gb = (b: number | null): string => (b === null ? '-' : `${Number((b / 1e9).toFixed(1))} GB`);
@@ -64,7 +65,7 @@ export async function updateFirmwareCmd(db: Db, args: string[], out: Out): Promi
   const target = mine.get('target') || null;
   needServer(db, list[0]!);
   return onServers(db, list, rest, out, 'updateFirmware', 'updateFirmware', async (c, o) => {
-    const waitMs = rest.some((w) => /^wait=/i.test(w)) ? runSettings(db, rest, 0).waitMs : settingNumber(db, 'dscli.firmware_wait_s', 1800) * 1000;
+    const waitMs = rest.some((w) => /^wait=/i.test(w)) ? runSettings(db, rest, 0).waitMs : dscliNumber(db, 'dscli.firmware_wait_s') * 1000;
     const r = await c.info.updateFirmware!(c.ctx, c.machine, image, target, { ...o, waitMs });
     const changes = r.changed.map((x) => `${x.id} ${x.before} -> ${x.after}`).join(', ');
     const what = `firmware update ${r.state}${r.task ? ` (task ${r.task})` : ' (the service gave no task to follow)'}${changes ? `; ${changes}` : ''}`;

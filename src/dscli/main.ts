@@ -226,7 +226,7 @@ export async function runDscli(args: string[], io: DscliIo = processDscliIo(), e
       { const m = notAdministrator('dscli', env); throw new DscliError(RC.PRIVILEGE, L(m.en, m.ja)); }
     }
     storePath = g.db ?? defaultStorePath(env);
-    db = (await import('../store/db.js')).openStore(storePath);
+    db = (await import('../open-store.js')).openStore(storePath);
     // Whether stdout is a terminal is asked only by a ServerList operation (see outIsTTY).
     const out: Out = { out: io.out, err: io.err, json: g.json, get tty() { return !!io.outIsTTY; } };
     code = await dispatch(db, cmd, rest, out, io, g.yes);
@@ -268,8 +268,8 @@ function report(e: unknown, io: DscliIo, cmd: string, rest: string[], storePath:
 
 async function guard(db: Db, cmd: string, count: number, io: DscliIo, yes: boolean): Promise<void> {
   if (!GUARDED.has(cmd) || yes) return;
-  const { settingNumber } = await import('./registry.js');
-  const limit = settingNumber(db, 'dscli.confirm_above', 10);
+  const { dscliNumber } = await import('./settings.js');
+  const limit = dscliNumber(db, 'dscli.confirm_above');
   if (count <= limit) return;
   const q = `dscli: ${localize(`${cmd} acts on ${count} servers (more than ${limit}). Continue?`)}`;
   if (io.isTTY && io.confirm) {
@@ -292,22 +292,22 @@ function stdinLine(io: DscliIo, prompt = 'Password: '): string {
 }
 
 async function dispatch(db: Db, cmd: string, rest: string[], out: Out, io: DscliIo, yes: boolean): Promise<number> {
-  const reg = await import('./registry.js');
+  const servers = await import('./servers.js');
   const settings = rest.filter(isSetting);
   const positional = rest.filter((w) => !isSetting(w));
   const pwSource = { stdin: () => stdinLine(io), warn: (t: string) => io.err(`dscli: ${localize(t)}\n`) };
   switch (cmd) {
     case 'createServer':
     case 'setServer': {
-      const r = (cmd === 'createServer' ? reg.createServer : reg.setServer)(db, positional[0]!, settings, pwSource);
+      const r = (cmd === 'createServer' ? servers.createServer : servers.setServer)(db, positional[0]!, settings, pwSource);
       if (r.events === undefined) return RC.OK;
-      return (await import('./ops.js')).registerEvents(db, reg.needServer(db, positional[0]!), r.events, out);
+      return (await import('./ops.js')).registerEvents(db, servers.needServer(db, positional[0]!), r.events, out);
     }
     case 'deleteServer':
-      reg.deleteServers(db, rest[0]!);
+      servers.deleteServers(db, rest[0]!);
       return RC.OK;
     case 'getServerList': {
-      for (const r of reg.listServers(db, rest[0])) {
+      for (const r of servers.listServers(db, rest[0])) {
         const host = r.bmc_address?.includes(':') ? `[${r.bmc_address}]` : r.bmc_address;
         const addr = !host ? '-' : r.bmc_port ? `${host}:${r.bmc_port}` : host;
         if (out.json) {
@@ -320,19 +320,19 @@ async function dispatch(db: Db, cmd: string, rest: string[], out: Out, io: Dscli
       return RC.OK;
     }
     case 'createGroup':
-      reg.createGroup(db, rest[0]!);
+      (await import('./groups.js')).createGroup(db, rest[0]!);
       return RC.OK;
     case 'deleteGroup':
-      reg.deleteGroup(db, rest[0]!);
+      (await import('./groups.js')).deleteGroup(db, rest[0]!);
       return RC.OK;
     case 'addGroupServer':
-      reg.addGroupServers(db, rest[0]!, rest.slice(1));
+      (await import('./groups.js')).addGroupServers(db, rest[0]!, rest.slice(1));
       return RC.OK;
     case 'removeGroupServer':
-      reg.removeGroupServers(db, rest[0]!, rest.slice(1));
+      (await import('./groups.js')).removeGroupServers(db, rest[0]!, rest.slice(1));
       return RC.OK;
     case 'getGroupList':
-      for (const g of reg.listGroups(db)) out.out(out.json ? JSON.stringify(g) + '\n' : `${g.name} ${g.members.length}${g.members.length ? ' ' + g.members.join(',') : ''}\n`);
+      for (const g of (await import('./groups.js')).listGroups(db)) out.out(out.json ? JSON.stringify(g) + '\n' : `${g.name} ${g.members.length}${g.members.length ? ' ' + g.members.join(',') : ''}\n`);
       return RC.OK;
     case 'powerOn': case 'powerOff': case 'powerCycle': case 'reset': case 'dump': case 'shutdownOs': case 'getPowerStatus':
     case 'checkConnection': case 'clearSel': {
@@ -340,7 +340,7 @@ async function dispatch(db: Db, cmd: string, rest: string[], out: Out, io: Dscli
       const waitDefault = cmd === 'shutdownOs' || cmd === 'dump' ? 0 : 10;
       const rs = ops.runSettings(db, settings, waitDefault);
       if (rs.via === 'ssh' && cmd !== 'shutdownOs') throw formatError(`via=ssh is for shutdownOs only, not ${cmd}`);
-      const rows = reg.resolveServerList(db, positional);
+      const rows = (await import('./serverlist.js')).resolveServerList(db, positional);
       await guard(db, cmd, rows.length, io, yes);
       const handler = cmd === 'checkConnection' ? ops.checkHandler() : cmd === 'clearSel' ? ops.clearSelHandler() : ops.powerHandler(ops.POWER_COMMANDS[cmd]!);
       return ops.runOnServers(db, rows, cmd, rs, out, handler);
@@ -361,7 +361,7 @@ async function dispatch(db: Db, cmd: string, rest: string[], out: Out, io: Dscli
       const [check, run] = cmd === 'setWatchdog' ? [platform.watchdogSettings, platform.setWatchdogCmd] : [platform.limitSetting, platform.setPowerLimitCmd];
       // Their own settings are checked before the confirmation question.
       check(settings);
-      await guard(db, cmd, reg.resolveServerList(db, positional).length, io, yes);
+      await guard(db, cmd, (await import('./serverlist.js')).resolveServerList(db, positional).length, io, yes);
       return run(db, rest, out);
     }
     case 'getFirmwareList': return (await import('./inventory.js')).getFirmwareListCmd(db, rest, out);

@@ -10,7 +10,8 @@ import type { Db } from '../store/db.js';
 import { fanOut } from '../util/fanout.js';
 import { localize } from '../cli/messages.js';
 import { combine, describeFailure, DscliError, formatError, RC } from './errors.js';
-import { parseSettings, settingNumber } from './registry.js';
+import { parseSettings } from './words.js';
+import { dscliNumber } from './settings.js';
 
 export interface Out {
   out(text: string): void;
@@ -55,13 +56,13 @@ function intSetting(s: Map<string, string>, k: string, min: number, max: number)
 /** fanout=N (1-1024, default 64), timeout=S per controller (default 5), retries=N (0-5, default 2), wait=S. */
 export function runSettings(db: Db, words: string[], defaultWaitS: number): RunSettings {
   const s = parseSettings(words, RUN_KEYS);
-  const fanout = intSetting(s, 'fanout', 1, 1024) ?? settingNumber(db, 'dscli.fanout', 64);
-  const timeoutS = intSetting(s, 'timeout', 0.1, 600) ?? settingNumber(db, 'dscli.timeout_s', 5);
-  const retries = intSetting(s, 'retries', 0, 5) ?? settingNumber(db, 'dscli.retries', 2);
+  const fanout = intSetting(s, 'fanout', 1, 1024) ?? dscliNumber(db, 'dscli.fanout');
+  const timeoutS = intSetting(s, 'timeout', 0.1, 600) ?? dscliNumber(db, 'dscli.timeout_s');
+  const retries = intSetting(s, 'retries', 0, 5) ?? dscliNumber(db, 'dscli.retries');
   const viaWord = s.get('via') ?? 'controller';
   if (!['controller', 'ipmi', 'redfish', 'ssh'].includes(viaWord)) throw formatError(`via must be ssh or controller (ipmi, redfish), not '${viaWord}'`);
   const via = viaWord === 'ssh' ? 'ssh' : 'controller';
-  const waitS = intSetting(s, 'wait', 0, 3600) ?? (via === 'ssh' ? settingNumber(db, 'dscli.ssh_wait_s', 300) : defaultWaitS);
+  const waitS = intSetting(s, 'wait', 0, 3600) ?? (via === 'ssh' ? dscliNumber(db, 'dscli.ssh_wait_s') : defaultWaitS);
   const deadlineMs = Math.round(timeoutS * 1000);
   // Retransmissions fit inside the deadline: a dead controller costs one deadline, not more.
   const timeoutMs = Math.max(50, Math.min(1000, Math.floor(deadlineMs / (retries + 1))));

@@ -6,7 +6,7 @@ import type { PowerUsage, WatchdogAction, WatchdogInfo } from '../adapters/types
 import { formatError } from './errors.js';
 import { listAndSettings, onServers } from './info.js';
 import type { Out } from './ops.js';
-import { parseSettings } from './registry.js';
+import { parseSettings } from './words.js';
 
 const fmt = (n: number): string => String(Number(n.toFixed(1)));
 

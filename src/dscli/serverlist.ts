@@ -9,7 +9,7 @@ import type { Db } from '../store/db.js';
 import { didYouMean } from '../util/nearest.js';
 import { DscliError, formatError, RC } from './errors.js';
 import { MAX_EXPANSION, expandRange, expansionSize, isRange, splitTopLevel } from './hostrange.js';
-import { listServers } from './registry.js';
+import { listServers } from './servers.js';
 
 /** The entries of a word and of the files it names with ^FILE (one level: a file cannot name another). */
 function entries(words: string[]): string[] {

@@ -4,7 +4,8 @@
 // is known must fit in the free memory its server's hypervisor last reported. The one
 // module that owns vm_server_readings, vm_sizes and vm_claims.
 import type { Db } from '../store/db.js';
-import { getSetting } from '../store/settings.js';
+import { settingNumber } from '../adapters/setting-reader.js';
+import { CORE_SETTINGS } from '../domain/settings.js';
 import type { VmServerInfo, VmSize } from '../adapters/types.js';
 import { L } from '../cli/locale.js';
 
@@ -35,11 +36,6 @@ export function releaseClaims(db: Db, jobId: number): void {
   db.prepare('DELETE FROM vm_claims WHERE job_id = ?').run(jobId);
 }
 
-/** Jobs other than `own` putting VMs on the server, for messages. */
-export function claimingJobs(db: Db, serverId: number): number[] {
-  return (db.prepare('SELECT DISTINCT job_id FROM vm_claims WHERE server_id = ? ORDER BY job_id').all(serverId) as Array<{ job_id: number }>).map((r) => r.job_id);
-}
-
 export function recordReading(db: Db, serverId: number, info: VmServerInfo | { error: string }): void {
   const e = 'error' in info ? info.error : null;
   const i = 'error' in info ? {} : info;
@@ -58,8 +54,7 @@ export function readingOf(db: Db, serverId: number): Reading | undefined {
 
 /** How old a reading may be before placement reads the server again (vm.reading_max_age_s). */
 export function readingMaxAgeMs(db: Db): number {
-  const n = Number(getSetting(db, 'vm.reading_max_age_s') ?? 60);
-  return (Number.isFinite(n) && n >= 0 ? n : 60) * 1000;
+  return settingNumber(db, CORE_SETTINGS, 'vm.reading_max_age_s') * 1000;
 }
 
 export function recordSize(db: Db, machineId: number, size: VmSize): void {

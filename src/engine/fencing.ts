@@ -10,10 +10,10 @@
 //      kanri monitor status), retrying the controller, until an operator who has made sure
 //      runs `kanri machine confirm-off NAME` (recorded with who and when in the event log).
 // Never a silent takeover; a canceled wait leaves the pool machine untouched.
-import { setTimeout as sleep } from 'node:timers/promises';
+import { wait } from '../util/wait.js';
 import { bindInterface, driverNameFor } from '../adapters/registry.js';
 import { SettingReader } from '../adapters/setting-reader.js';
-import type { MachineRef, PowerInterface } from '../adapters/types.js';
+import type { MachineRef, PowerActions } from '../adapters/types.js';
 import { KANRI_MONITOR } from '../adapters/kanri/spec.js';
 import type { Db } from '../store/db.js';
 import { whoAmI } from '../store/audit.js';
@@ -27,7 +27,7 @@ const reader = (c: OpContext): SettingReader => new SettingReader(c.db, KANRI_MO
 const why = (e: unknown): string => (e as Error)?.message ?? String(e);
 
 /** Step 1: the controller; true when the machine is read back off. */
-async function byController(c: OpContext, p: PowerInterface, m: MachineRef, shutdown: () => Promise<void>): Promise<string | undefined> {
+async function byController(c: OpContext, p: PowerActions, m: MachineRef, shutdown: () => Promise<void>): Promise<string | undefined> {
   try {
     await shutdown();
     return undefined;
@@ -73,7 +73,7 @@ async function byGroupFence(c: OpContext, m: MachineRef): Promise<boolean> {
 }
 
 /** Step 3: wait for the controller to say off, or for an operator's confirmation. */
-async function waitForConfirmation(c: OpContext, p: PowerInterface, m: MachineRef, reason: string): Promise<void> {
+async function waitForConfirmation(c: OpContext, p: PowerActions, m: MachineRef, reason: string): Promise<void> {
   const r = reader(c);
   const pollMs = (r.num('kanri.fence_poll_s') ?? 1) * 1000;
   const retryMs = (r.num('kanri.fence_retry_s') ?? 30) * 1000;
@@ -103,7 +103,7 @@ async function waitForConfirmation(c: OpContext, p: PowerInterface, m: MachineRe
           return;
         }
       }
-      await sleep(pollMs, undefined, { signal: c.signal });
+      await wait(pollMs, c.signal);
     }
   } finally {
     done();
@@ -114,7 +114,7 @@ async function waitForConfirmation(c: OpContext, p: PowerInterface, m: MachineRe
  * The source machine of a takeover is off when this returns: shut down through its
  * controller, isolated by the group's fence, or confirmed off by an operator.
  */
-export async function fenceOff(c: OpContext, p: PowerInterface, m: MachineRef, shutdown: () => Promise<void>): Promise<void> {
+export async function fenceOff(c: OpContext, p: PowerActions, m: MachineRef, shutdown: () => Promise<void>): Promise<void> {
   const reason = await byController(c, p, m, shutdown);
   if (reason === undefined) return;
   if (await byGroupFence(c, m)) return;

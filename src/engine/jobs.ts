@@ -2,7 +2,6 @@
 // resources another job has, the heartbeat of the owning process, and finding
 // jobs whose process died. The store is the only shared state; every change of a
 // job's status goes through job-state.ts.
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../store/db.js';
 import { withBusyTimeout } from '../store/busy.js';
 import { EngineError } from './errors.js';
@@ -10,6 +9,7 @@ import { writeJobEvent } from './events.js';
 import { ACTIVE, abandonJob, createJob, discardHeld, finishJob, replanJob } from './job-state.js';
 import type { JobPlan, Resource } from './plan.js';
 import { insertClaims, releaseClaims } from './capacity.js';
+import { wait } from '../util/wait.js';
 import { READ_ONLY_STEPS } from './steps.js';
 
 /**
@@ -132,7 +132,7 @@ export async function submit(db: Db, build: () => JobPlan[], opts: SubmitOptions
     }
     if (result !== 'held') return result === 'canceled' ? result : { jobs: result, parentId };
     attempts++;
-    await sleep(HOLD_POLL_MS);
+    await wait(HOLD_POLL_MS);
   }
 
   function plan(): Job[] | 'held' | 'canceled' {

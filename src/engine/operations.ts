@@ -4,8 +4,8 @@
 // change leaves the machine where it stopped (spec/event-log.md §5.1).
 import type { Db } from '../store/db.js';
 import type {
-  DeployInterface, DriverContext, InterfaceMap, InterfaceName, LbInterface, MachineRef, MonitorInterface, PowerChange,
-  PowerInterface, StorageInterface, VlanChange, VlanInterface, VmInterface,
+  BoundInterfaceMap, DeployInterface, DriverContext, InterfaceName, LbInterface, MachineRef, MonitorInterface, PowerChange,
+  PowerActions, StorageInterface, VlanChange, VlanInterface, VmInterface,
 } from '../adapters/types.js';
 import { DriverError, VlanPortError } from '../adapters/types.js';
 import { recordPower } from '../adapters/controller.js';
@@ -32,11 +32,11 @@ export interface OpContext extends DriverContext {
 export interface Op<K extends InterfaceName | null = InterfaceName | null> {
   iface: K;
   /** May return the machine it created, which later steps of the same side act on. */
-  run(c: OpContext, driver: K extends InterfaceName ? InterfaceMap[K] : undefined): Promise<MachineRef | void>;
+  run(c: OpContext, driver: K extends InterfaceName ? BoundInterfaceMap[K] : undefined): Promise<MachineRef | void>;
 }
 
 const store = (run: (c: OpContext) => Promise<MachineRef | void>): Op<null> => ({ iface: null, run: (c) => run(c) });
-const on = <K extends InterfaceName>(iface: K, run: (c: OpContext, d: InterfaceMap[K]) => Promise<MachineRef | void>): Op<K> => ({ iface, run: run as Op<K>['run'] });
+const on = <K extends InterfaceName>(iface: K, run: (c: OpContext, d: BoundInterfaceMap[K]) => Promise<MachineRef | void>): Op<K> => ({ iface, run: run as Op<K>['run'] });
 
 const now = (): string => new Date().toISOString();
 
@@ -105,7 +105,7 @@ function describe(m: MachineRef, r: PowerChange): string {
 }
 
 /** A power step: the action, read back; a machine that does not reach the state fails the step. */
-async function power(c: OpContext, p: PowerInterface, m: MachineRef, action: 'on' | 'soft' | 'cycle', want: 'on' | 'off'): Promise<void> {
+async function power(c: OpContext, p: PowerActions, m: MachineRef, action: 'on' | 'soft' | 'cycle', want: 'on' | 'off'): Promise<void> {
   const r = await p.act(c, m, action, action === 'cycle' ? { onIfOff: true } : {});
   c.log(describe(m, r));
   if (r.changed && r.verified === false) throw new DriverError(`${m.name}: the controller accepted ${r.sent ?? action} but the machine is still ${r.after}`, { retryable: true, layer: 'verify' });

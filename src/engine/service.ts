@@ -5,8 +5,10 @@
 // happened. An Engine owns the jobs it started: cancelAll() and drain() act on those only.
 import { refreshDrivers } from '../adapters/registry.js';
 import type { Db } from '../store/db.js';
-import { getSetting } from '../store/settings.js';
-import { DEFAULT_FANOUT, fanOutAll } from '../util/fanout.js';
+import { settingNumber } from '../adapters/setting-reader.js';
+import { changeOutcome } from './outcome.js';
+import { CORE_SETTINGS } from '../domain/settings.js';
+import { fanOutAll } from '../util/fanout.js';
 import { writeJobEvent } from './events.js';
 import { type JobOutcome, finishJob } from './job-state.js';
 import { type Job, JobWatch, releaseReservations, submit } from './jobs.js';
@@ -43,8 +45,7 @@ export interface RunOptions {
 
 /** Jobs one change runs at the same time; more wait for a free slot. */
 function parallelism(db: Db): number {
-  const n = Number(getSetting(db, 'engine.parallel'));
-  return Number.isInteger(n) && n >= 1 ? Math.min(n, 1024) : DEFAULT_FANOUT;
+  return settingNumber(db, CORE_SETTINGS, 'engine.parallel');
 }
 
 export class Engine {
@@ -100,10 +101,11 @@ export class Engine {
     const results = planned.sequential ? await this.inTurn(runner, jobs) : await this.together(runner, jobs);
     const out: ChangeResult = { jobs: results, canceledWhileHeld: false };
     if (parentId !== null) {
-      const outcomes = results.map((r) => r.outcome);
-      const outcome: JobOutcome = outcomes.includes('failed') || outcomes.includes('not-started') ? 'failed' : outcomes.includes('canceled') ? 'canceled' : 'completed';
-      const failed = outcomes.filter((o) => o !== 'completed').length;
-      finishJob(db, parentId, outcome, outcome === 'completed' ? null : `${failed} of ${outcomes.length} machines did not complete`);
+      // A group job that could not start a machine failed.
+      const o = changeOutcome(out);
+      const outcome: JobOutcome = o === 'not-started' ? 'failed' : o;
+      const failed = results.filter((r) => r.outcome !== 'completed').length;
+      finishJob(db, parentId, outcome, outcome === 'completed' ? null : `${failed} of ${results.length} machines did not complete`);
       writeJobEvent(db, planned.parent!.sequence, outcome === 'completed' ? 'complete' : outcome, { jobId: parentId, ...parentEvent });
       out.parent = { id: parentId, outcome };
     }

@@ -1,7 +1,7 @@
-// One error class for the whole driver. Callers (dscli, the power adapter) branch on
-// `layer` to choose an exit code, and print `message`, which names the layer and the next
+// One error class for the whole library. Callers branch on `layer` (the ipmi driver turns
+// it into the driver contract's failure layer, which each front end maps to its own codes;
+// the library knows no front end) and print `message`, which names the layer and the next
 // step. Secrets never reach a message: only user names, hosts and codes are formatted in.
-import { codeOfLayer } from '../dscli/errors.js';
 
 export type IpmiErrorLayer =
   | 'network' // unreachable, timed out, deadline passed, cancelled
@@ -65,14 +65,6 @@ export class IpmiError extends Error {
 
 export function isIpmiError(e: unknown): e is IpmiError {
   return e instanceof IpmiError;
-}
-
-/**
- * The dscli return code an IPMI error maps to (spec/dscli.md), for callers of this library
- * that print dscli codes; the table itself is dscli's (src/dscli/errors.ts).
- */
-export function dscliExitCode(e: IpmiError): number {
-  return codeOfLayer(e.layer, e.code);
 }
 
 const COMPLETION_CODES: Record<number, string> = {

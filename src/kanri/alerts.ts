@@ -2,7 +2,7 @@
 // policy actions alert-command and alert-notify use (src/monitor/alerting.ts).
 import { EXIT } from './exit-codes.js';
 import { isAbsolute } from 'node:path';
-import { withStore } from '../store/db.js';
+import { withStore } from '../open-store.js';
 import { complain } from '../cli/messages.js';
 import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import {

@@ -2,7 +2,7 @@
 // pvmutl's exit codes and messages (a refusal: its code and reason; a job that failed: 7).
 import { EngineError } from '../engine/errors.js';
 import type { ChangeRequest } from '../engine/service.js';
-import { openStore } from '../store/db.js';
+import { openStore } from '../open-store.js';
 import { processIo } from '../pvmutl/io.js';
 import { fromEngine } from '../pvmutl/exit-codes.js';
 import { runCommandChange } from '../pvmutl/change.js';

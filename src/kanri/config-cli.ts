@@ -3,7 +3,7 @@ import { EXIT } from './exit-codes.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { FileError, writePrivateFile } from '../util/files.js';
 import { Document, isScalar, isSeq, parse as parseYaml, visit } from 'yaml';
-import { openStore, withStore } from '../store/db.js';
+import { openStore, withStore } from '../open-store.js';
 import { ApplyRefused, applyDataCentre } from '../config/apply.js';
 import { type PlanEntry, planLine } from '../config/plan.js';
 import { exportDataCentre } from '../config/export.js';
@@ -120,7 +120,7 @@ export function renderDataCentre(dc: DataCentre, opts: { withSecrets?: boolean }
 export function configExport(dbPath: string, output: string | undefined, withSecrets = false): number {
   // Hashes on a terminal end up in scrollback and screen captures: only into a file or a pipe.
   if (withSecrets && !output && process.stdout.isTTY) {
-    complain('kanri', '--with-secrets writes password hashes: give -o FILE (written 0600) or redirect standard output');
+    complain('kanri', '--with-secrets writes password hashes and secret settings: give -o FILE (written 0600) or redirect standard output');
     return EXIT.USAGE;
   }
   return withStore(dbPath, (db) => {

@@ -5,13 +5,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { type Db, openStore } from '../store/db.js';
+import { type Db } from '../store/db.js';
+import { openStore } from '../open-store.js';
 import { readDataCentre } from '../config/validate.js';
 import { applyDataCentre } from '../config/apply.js';
 import { exportDataCentre } from '../config/export.js';
 import { runPvmutl } from '../pvmutl/main.js';
 import type { Io } from '../pvmutl/io.js';
-import { formatJobId } from '../pvmutl/format.js';
+import { formatJobId } from '../engine/plan.js';
 import { injectFault, setDelay } from '../adapters/sim/state.js';
 import snmp from 'net-snmp';
 import { putSetting } from '../store/settings.js';
@@ -19,6 +20,7 @@ import { Monitor } from '../monitor/daemon.js';
 import { PET_ENTERPRISE_OID, PET_VARBIND_OID, encodePetVarbind } from '../ipmi/pet.js';
 import { policyExplain } from './monitor-cli.js';
 import { packagePath } from '../util/package.js';
+import { wait } from '../util/wait.js';
 
 export const FIXTURE = packagePath('fixtures', 'datacentre.yaml');
 
@@ -239,7 +241,7 @@ export async function demo(write: Write = (s) => { process.stdout.write(s); }): 
       if (step.background) {
         background.push(run);
         // Let the background job reach its slow step before the next command looks.
-        await new Promise((r) => setTimeout(r, 300));
+        await wait(300);
       } else {
         await run;
       }

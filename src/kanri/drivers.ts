@@ -6,7 +6,7 @@ import type { DriverSpec } from '../adapters/types.js';
 import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import { type Owner, declaredSetting, deleteDriverSetting, putDriverSecret } from '../adapters/settings.js';
 import { readSecret } from '../cli/secret-input.js';
-import { withStore } from '../store/db.js';
+import { withStore } from '../open-store.js';
 import { bumpGeneration } from '../store/generation.js';
 import { didYouMean } from '../util/nearest.js';
 import { isResolved, resolvePath } from '../domain/paths.js';

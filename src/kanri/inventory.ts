@@ -3,7 +3,8 @@
 import { EXIT } from './exit-codes.js';
 import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import { isJapanese } from '../cli/locale.js';
-import { type Db, openStore, withStore } from '../store/db.js';
+import type { Db } from '../store/db.js';
+import { openStore, withStore } from '../open-store.js';
 import { allGroupPaths, isResolved, resolvePath } from '../domain/paths.js';
 import { groupNotFound, machineNotFound } from '../engine/planners/targets.js';
 import { foldName } from '../domain/names.js';

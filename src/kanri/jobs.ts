@@ -1,14 +1,15 @@
 // kanri job list | show | watch: the job journal (every step's start, end, result and
 // driver output), and following one job to its end.
 import { EXIT } from './exit-codes.js';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { type Column, isoWithOffset, listingMode, localTime, renderListing } from '../cli/listing.js';
+import { type Column, listingMode, localTime, renderListing } from '../cli/listing.js';
 import type { Db } from '../store/db.js';
-import { withStore } from '../store/db.js';
+import { withStore } from '../open-store.js';
 import { sweepAbandoned } from '../engine/jobs.js';
 import { formatJobId } from '../engine/plan.js';
 import { complain } from '../cli/messages.js';
+import { wait } from '../util/wait.js';
 import { didYouMean } from '../util/nearest.js';
+import { isoWithOffset } from '../util/time.js';
 
 export interface JobRow {
   id: number; sequence: string; status: string; progress: number; phase: string; origin: string; command: string; params: string;
@@ -153,7 +154,7 @@ const outcomeCode = (j: JobRow): number => (j.status === 'completed' ? EXIT.OK :
  * with the elapsed time), and exits with the job's outcome.
  */
 export async function jobWatch(dbPath: string, id: string): Promise<number> {
-  const { openStore } = await import('../store/db.js');
+  const { openStore } = await import('../open-store.js');
   const db = openStore(dbPath);
   try {
     const first = findJob(db, id);
@@ -176,7 +177,7 @@ export async function jobWatch(dbPath: string, id: string): Promise<number> {
         process.stdout.write(`job ${formatJobId(job.id)} ${job.status}${job.error ? `: ${job.error}` : ''}\n`);
         return outcomeCode(job);
       }
-      await sleep(WATCH_POLL_MS);
+      await wait(WATCH_POLL_MS);
     }
   } finally {
     db.close();

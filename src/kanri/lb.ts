@@ -7,7 +7,7 @@ import { DriverError } from '../adapters/types.js';
 import { isResolved, resolvePath } from '../domain/paths.js';
 import { groupInfo } from '../engine/refs.js';
 import { complain } from '../cli/messages.js';
-import { openStore } from '../store/db.js';
+import { openStore } from '../open-store.js';
 import { groupNotFound } from '../engine/planners/targets.js';
 
 

@@ -59,7 +59,7 @@ export async function runKanri(args: string[]): Promise<number> {
   config.command('export')
     .description('write the store as YAML')
     .option('-o, --output <file>', 'write to FILE instead of standard output')
-    .option('--with-secrets', "include the accounts' password hashes (refused on a terminal)")
+    .option('--with-secrets', "include the accounts' password hashes and the secret settings in clear (refused on a terminal)")
     .addHelpText('after', helpTail('kanri config export -o backup.yaml', [EXIT.OK, EXIT.USAGE, EXIT.NOT_ADMIN, EXIT.STORE, EXIT.OUTPUT]))
     .action(async (opts: { output?: string; withSecrets?: boolean }) => { code = (await import('./config-cli.js')).configExport(dbPath(), opts.output, !!opts.withSecrets); });
 
@@ -71,9 +71,9 @@ export async function runKanri(args: string[]): Promise<number> {
   settings.command('get <key>').description("a setting's value (its default when it is not set)")
     .addHelpText('after', helpTail('kanri settings get monitor.listen', READS))
     .action(async (key: string) => { code = (await import('./settings-cli.js')).settingsGet(dbPath(), key); });
-  settings.command('set <key> <value>').description('set a setting, checked as kanri config check checks it; audited')
+  settings.command('set <key> [value]').description('set a setting, checked as kanri config check checks it; audited. A secret one (monitor.communities) is read from standard input or a prompt, never from argv')
     .addHelpText('after', helpTail('kanri settings set monitor.listen 127.0.0.1:1162', WRITES))
-    .action(async (key: string, value: string) => { code = (await import('./settings-cli.js')).settingsSet(dbPath(), key, value); });
+    .action(async (key: string, value: string | undefined) => { code = await (await import('./settings-cli.js')).settingsSet(dbPath(), key, value); });
   settings.command('unset <key>').description('remove a setting: its default applies again; audited')
     .addHelpText('after', helpTail('kanri settings unset monitor.listen', WRITES))
     .action(async (key: string) => { code = (await import('./settings-cli.js')).settingsUnset(dbPath(), key); });
@@ -82,6 +82,13 @@ export async function runKanri(args: string[]): Promise<number> {
   store.command('init').description('create an empty store at the --db path (the default path without --db); an existing store is left as it is')
     .addHelpText('after', helpTail('kanri --db /srv/kanri/kanri.db store init', [EXIT.OK, EXIT.NOT_ADMIN, EXIT.STORE]))
     .action(async () => { code = (await import('./config-cli.js')).storeInit(dbPath()); });
+  store.command('status').description('which store this is: its back end, schema version and key file')
+    .addHelpText('after', helpTail('kanri --db postgresql://kanri@/kanri?host=/run/postgresql store status', [0, 9, 70]))
+    .action(async () => { code = (await import('./store-cli.js')).storeStatus(dbPath()); });
+  store.command('copy <from> <to>')
+    .description('copy every row of store FROM into store TO (an SQLite path or a postgresql:// URI), which must be empty')
+    .addHelpText('after', helpTail('kanri store copy /var/lib/kanri/kanri.db postgresql://kanri@/kanri?host=/run/postgresql', [0, 1, 9, 70]))
+    .action(async (from: string, to: string) => { dbPath(); code = (await import('./store-cli.js')).storeCopy(from, to); });
 
   const user = program.command('user').description("kanri's own user accounts (pvmutl changepassword)");
   user.command('add <name>')

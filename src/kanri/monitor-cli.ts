@@ -1,7 +1,7 @@
 // kanri monitor | monitor status | monitor user … | event raise | policy templates | policy explain.
 import { EXIT } from './exit-codes.js';
 import { readSecret } from '../cli/secret-input.js';
-import { withStore } from '../store/db.js';
+import { withStore } from '../open-store.js';
 import { sealSecret } from '../store/secrets.js';
 import { EVENT_SOURCES } from '../domain/policy-actions.js';
 import { isResolved, resolvePath } from '../domain/paths.js';

@@ -1,13 +1,14 @@
 // kanri schedule add | list | remove: scheduled power operations of a group, run by the
 // monitor (src/monitor/schedules.ts) at the times of a cron expression.
 import { EXIT } from './exit-codes.js';
-import { withStore } from '../store/db.js';
+import { withStore } from '../open-store.js';
 import { isResolved, resolvePath } from '../domain/paths.js';
-import { type Column, isoWithOffset, listingMode, renderListing } from '../cli/listing.js';
+import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import { complain } from '../cli/messages.js';
 import { CronError, nextRun, parseCron } from '../util/cron.js';
 import { SCHEDULE_OPERATIONS, type ScheduleListing, type ScheduleOperation, addSchedule, listSchedules, removeSchedule } from '../monitor/schedules.js';
 import { warnWithoutMonitor } from './monitor-cli.js';
+import { isoWithOffset } from '../util/time.js';
 
 export async function scheduleAdd(dbPath: string, group: string, operation: string, o: { at: string; runLate?: boolean }): Promise<number> {
   if (!(SCHEDULE_OPERATIONS as readonly string[]).includes(operation)) {

@@ -1,7 +1,7 @@
 // kanri sim …: failure injection and delays for the sim driver, so that every
 // failure path of an action sequence can be exercised on demand.
 import { EXIT } from './exit-codes.js';
-import { withStore } from '../store/db.js';
+import { withStore } from '../open-store.js';
 import { type Fault, SIM_OPERATIONS, type SimOperation, clearFaults, injectFault, listFaults, setDelay, simSettings } from '../adapters/sim/state.js';
 import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import { complain } from '../cli/messages.js';

@@ -2,7 +2,7 @@
 import { EXIT } from './exit-codes.js';
 import { readdirSync, statSync, accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
-import { openStore } from '../store/db.js';
+import { openStore } from '../open-store.js';
 import { scriptDir, scriptSoftwareName } from '../adapters/local/script.js';
 import { foldName } from '../domain/names.js';
 import { complain } from '../cli/messages.js';

@@ -2,7 +2,7 @@
 // (or a no-echo prompt on a terminal), never from argv.
 import { EXIT } from './exit-codes.js';
 import { hashPassword } from '../auth/password.js';
-import { withStore } from '../store/db.js';
+import { withStore } from '../open-store.js';
 import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import { readSecret } from '../cli/secret-input.js';
 import { PASSWORD, USER_NAME } from '../pvmutl/commands/changepassword.js';

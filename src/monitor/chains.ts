@@ -17,6 +17,7 @@ import { formatJobId } from '../engine/plan.js';
 import { changedMachines } from '../engine/jobs.js';
 import type { ChangeResult, Engine } from '../engine/service.js';
 import { EngineError } from '../engine/errors.js';
+import { changeOutcome as engineOutcome } from '../engine/outcome.js';
 import { type ActionDef, ACTIONS, ActionRefused, type ActionTarget, actionNames } from './actions.js';
 import { RECOVERY_OF } from './catalogue.js';
 import { type QueuedEvent, markDecided, queuedEvent } from './intake.js';
@@ -451,9 +452,6 @@ export class ChainRunner {
 }
 
 function changeOutcome(r: ChangeResult): 'completed' | 'failed' | 'canceled' {
-  if (r.canceledWhileHeld) return 'canceled';
-  const o = r.jobs.map((j) => j.outcome);
-  if (o.includes('failed') || o.includes('not-started')) return 'failed';
-  if (o.includes('canceled')) return 'canceled';
-  return 'completed';
+  const o = engineOutcome(r);
+  return o === 'not-started' ? 'failed' : o;
 }

@@ -8,7 +8,7 @@
 // pending in the store for the next start; a second SIGTERM or SIGINT during the drain is
 // logged and ignored. It logs one line per event and per action to stderr, never a secret.
 import type { Db } from '../store/db.js';
-import { openStore } from '../store/db.js';
+import { openStore } from '../open-store.js';
 import { Engine } from '../engine/service.js';
 import { sweepAbandoned } from '../engine/jobs.js';
 import { receiverWasDown, writeServiceEvent } from '../engine/events.js';
@@ -28,6 +28,7 @@ import { VmEventIntake } from './vm-events.js';
 import { Watchers } from './watchers.js';
 import { Lease } from './lease.js';
 import { printableLine } from '../util/peer-gate.js';
+import { wait } from '../util/wait.js';
 
 const TICK_MS = 250;
 /**
@@ -161,7 +162,7 @@ export class Monitor {
       this.intake.flush();
       this.alerts.flush();
       if (this.intake.queued === 0 || Date.now() > until) break;
-      await new Promise((r) => setTimeout(r, 100));
+      await wait(100);
     }
     if (this.intake.queued) this.log(`${this.intake.queued} received event(s) not written: the store stayed busy (none was acknowledged)`);
     this.intake.close();

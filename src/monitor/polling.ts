@@ -47,7 +47,10 @@ export class Poller {
   private running: Promise<void> | undefined;
   private ctl = new AbortController();
 
-  /** How long each answered poll took (poll_ms, polls): the polling latency /metrics shows. */
+  /**
+   * How long each answered poll took (poll_ms, polls): the polling latency /metrics shows;
+   * and the rounds done (poll_rounds), which tell a watcher that a poll saw every controller.
+   */
   private readonly latency: Counters;
 
   constructor(private readonly db: Db, private readonly intake: Intake, private readonly log: (line: string) => void) {
@@ -115,6 +118,10 @@ export class Poller {
       }
       this.record(row, answered, reason, entries, threshold, disks);
     }, { concurrency: monitorNumber(db, 'monitor.poll_fanout'), signal: this.ctl.signal });
+    if (!this.ctl.signal.aborted) {
+      this.latency.add('poll_rounds');
+      this.latency.flush();
+    }
   }
 
   private record(row: ControllerRow, answered: boolean, reason: string, entries: LogEntry[] | undefined, threshold: number, disks?: StorageItem[]): void {

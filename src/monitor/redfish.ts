@@ -12,7 +12,8 @@
 import { type EventListener, type RedfishEvent, listenerOptionsFrom, startEventListener } from '../adapters/redfish/events.js';
 import { str } from '../adapters/redfish/session.js';
 import type { Db } from '../store/db.js';
-import { getSetting } from '../store/settings.js';
+import { settingText } from '../adapters/setting-reader.js';
+import { REDFISH_SETTINGS } from '../adapters/redfish/spec.js';
 import type { Alerts } from './alerts.js';
 import { bmcEvent } from './catalogue.js';
 import type { Counters } from './counters.js';
@@ -65,12 +66,12 @@ export class RedfishIntake {
 
   private settingsText(): string {
     return ['listener_cert', 'listener_key', 'listener_address', 'listener_port', 'event_destination']
-      .map((k) => getSetting(this.d.db, `redfish.${k}`) ?? '').join('\u0000');
+      .map((k) => settingText(this.d.db, REDFISH_SETTINGS, `redfish.${k}`) ?? '').join('\u0000');
   }
 
   async start(): Promise<void> {
     this.configured = this.settingsText();
-    if (!getSetting(this.d.db, 'redfish.listener_cert') && !getSetting(this.d.db, 'redfish.listener_key')) return;
+    if (!settingText(this.d.db, REDFISH_SETTINGS, 'redfish.listener_cert') && !settingText(this.d.db, REDFISH_SETTINGS, 'redfish.listener_key')) return;
     const o = listenerOptionsFrom(this.d.db, (e) => this.take(e), this.d.log);
     this.listener = await startEventListener(o);
     this.address = { host: o.host, port: this.listener.port };

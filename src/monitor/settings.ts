@@ -2,7 +2,7 @@
 // SIGHUP). Declared here and listed by config/settings-catalogue.ts, so that config check
 // refuses a misspelt one.
 import type { Db } from '../store/db.js';
-import { getSetting } from '../store/settings.js';
+import { settingNumber, settingText } from '../adapters/setting-reader.js';
 import type { SettingSpec } from '../adapters/types.js';
 import { parseSnmpChecks } from './snmp-check-syntax.js';
 import { parseUpsList } from './ups-syntax.js';
@@ -22,7 +22,7 @@ const g = (key: string, type: SettingSpec['type'], description: string, extra: P
 
 export const MONITOR_SETTINGS: readonly SettingSpec[] = [
   g('monitor.listen', 'string', 'UDP address:port the SNMP trap receiver listens on', { default: '0.0.0.0:162' }),
-  g('monitor.communities', 'string', 'SNMP v1/v2c communities accepted, comma-separated', { default: 'public' }),
+  g('monitor.communities', 'secret', 'SNMP v1/v2c communities accepted, comma-separated; stored sealed (kanri settings set monitor.communities < file)', { default: 'public' }),
   g('monitor.trap_relays', 'string', 'addresses (comma-separated) of SNMP relays whose v1/v2c traps are taken for any machine their payload names (PET GUID, agent address); other v1/v2c traps are taken only from a machine\'s registered address', { default: '' }),
   g('monitor.trap_any_source', 'boolean', 'take v1/v2c traps from any address and match the machine by their payload (spoofable: a community is no secret)', { default: false }),
   g('monitor.trap_sources', 'string', "enterprise OIDs of agent traps and the catalogue source each one reports, 'OID=Source;OID=Source' (specific trap = event ID)"),
@@ -58,21 +58,10 @@ export const MONITOR_SETTINGS: readonly SettingSpec[] = [
   g('mail.timeout_s', 'number', 'deadline of one mail delivery (s)', { default: 10, min: 1, max: 300 }),
 ];
 
-const SPEC = new Map(MONITOR_SETTINGS.map((s) => [s.key, s]));
+/** A monitor setting as text: the stored value, else its declared default, else ''. */
+export const monitorSetting = (db: Db, key: string): string => settingText(db, MONITOR_SETTINGS, key) ?? '';
 
-/** A monitor setting as text: the stored value, else its declared default. */
-export function monitorSetting(db: Db, key: string): string {
-  const v = getSetting(db, key);
-  if (v !== undefined && v !== '') return v;
-  const d = SPEC.get(key)?.default;
-  return d === undefined ? '' : String(d);
-}
-
-export function monitorNumber(db: Db, key: string): number {
-  const n = Number(monitorSetting(db, key));
-  const d = Number(SPEC.get(key)?.default ?? 0);
-  return Number.isFinite(n) ? n : d;
-}
+export const monitorNumber = (db: Db, key: string): number => settingNumber(db, MONITOR_SETTINGS, key);
 
 /** host:port (IPv4, [IPv6] or a name); undefined when it is not one. */
 export function parseHostPort(s: string): { host: string; port: number } | undefined {

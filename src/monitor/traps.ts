@@ -206,10 +206,14 @@ export class TrapReceiver {
   private authorize(r: Receiver): void {
     const { db } = this.d;
     const auth = r.getAuthorizer();
+    // Opened before anything is replaced: a key file that cannot be read leaves the receiver
+    // as it was (the reload is reported as failed) rather than with no community at all.
+    const communities = monitorSetting(db, 'monitor.communities').split(',').map((x) => x.trim()).filter(Boolean);
+    const v3 = users(db);
     for (const c of [...auth.getCommunities()]) auth.deleteCommunity(c);
     for (const u of [...auth.getUsers()]) auth.deleteUser(u.name);
-    for (const c of monitorSetting(db, 'monitor.communities').split(',').map((x) => x.trim()).filter(Boolean)) auth.addCommunity(c);
-    for (const u of users(db)) auth.addUser(u);
+    for (const c of communities) auth.addCommunity(c);
+    for (const u of v3) auth.addUser(u);
   }
 
   /** Binds monitor.listen with the configured communities and users; rejects when it cannot bind. */

@@ -4,7 +4,7 @@ import { L } from '../cli/locale.js';
 import { Engine, type ChangeRequest, type ChangeResult, type StepProgress } from '../engine/service.js';
 import type { Db } from '../store/db.js';
 import { exitCodeOf } from './exit-codes.js';
-import { formatJobId } from './format.js';
+import { formatJobId } from '../engine/plan.js';
 import type { Io } from './io.js';
 
 /** The lines pvmutl prints for the jobs of a change that did not complete. */

@@ -2,6 +2,7 @@
 // every failure path names one of these, and nothing else maps errors (the engine's
 // refusal reasons and the outcome of a change included) to codes.
 import type { EngineError, Reason } from '../engine/errors.js';
+import { changeOutcome } from '../engine/outcome.js';
 import type { ChangeResult } from '../engine/service.js';
 export const Exit = {
   OK: 0,
@@ -24,8 +25,6 @@ export const Exit = {
 } as const;
 
 export type ExitCode = (typeof Exit)[keyof typeof Exit];
-
-export const SPEC_EXIT_CODES: readonly number[] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 14, 15, 16];
 
 /** A failure that ends the command with a pvmutl exit code and a one-line reason. */
 export class PvmError extends Error {
@@ -55,9 +54,6 @@ export function fromEngine(err: EngineError): PvmError {
 
 /** The command's exit code for a change: 7 if a job failed or was canceled, 6 if one could not start. */
 export function exitCodeOf(result: ChangeResult): ExitCode {
-  if (result.canceledWhileHeld) return Exit.EXEC_FAILED;
-  const outcomes = result.jobs.map((j) => j.outcome);
-  if (outcomes.some((o) => o === 'failed' || o === 'canceled')) return Exit.EXEC_FAILED;
-  if (outcomes.some((o) => o === 'not-started')) return Exit.START_FAILED;
-  return Exit.OK;
+  const o = changeOutcome(result);
+  return o === 'completed' ? Exit.OK : o === 'not-started' ? Exit.START_FAILED : Exit.EXEC_FAILED;
 }

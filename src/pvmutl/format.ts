@@ -34,4 +34,3 @@ export function formatCancelList(jobIds: number[]): string {
   return banner(40, 'ActionSequence List') + jobIds.map((id) => line(formatJobId(id))).join('');
 }
 
-export { formatJobId };

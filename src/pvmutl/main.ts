@@ -2,7 +2,8 @@
 // Order matters for schedulers: a format error is reported before anything
 // else, and nothing touches the store before the command is known to be valid.
 import { L, useLocaleOf } from '../cli/locale.js';
-import { type Db, openStore } from '../store/db.js';
+import { type Db } from '../store/db.js';
+import { openStore } from '../open-store.js';
 import { storeProblem } from '../store/errors.js';
 import { defaultStorePath } from '../store/paths.js';
 import { EngineError } from '../engine/errors.js';

@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { packageVersion } from '../cli/version.js';
 import { sweepAbandoned } from '../engine/jobs.js';
-import { type Db, openStore } from '../store/db.js';
-import { getSetting } from '../store/settings.js';
+import { type Db } from '../store/db.js';
+import { openStore } from '../open-store.js';
 import { packagePath } from '../util/package.js';
 import { keepControllerSessionsWarm } from '../adapters/registry.js';
 import { Changes, changeRoutes } from './changes.js';
@@ -17,6 +17,7 @@ import { readRoutes } from './read.js';
 import { ApiServer, HttpError, type Route } from './server.js';
 import { serveLimits, serveSetting } from './settings.js';
 import { streamRoutes } from './streams.js';
+import { monitorNumber } from '../monitor/settings.js';
 
 /** The console's files: a fixed list, never a path taken from the request. */
 const CONSOLE_FILES: Record<string, string> = {
@@ -73,8 +74,7 @@ export async function startServe(db: Db, dbPath: string, o: { listen?: string; l
     async stop() {
       await s.close();
       await closeWarm();
-      const drainS = Number(getSetting(db, 'monitor.drain_s') ?? 30);
-      await changes.engine.drain((Number.isFinite(drainS) ? drainS : 30) * 1000);
+      await changes.engine.drain(monitorNumber(db, 'monitor.drain_s') * 1000);
     },
   };
 }

@@ -1,6 +1,6 @@
 // kanri token create|list|revoke: the API's bearer tokens on the terminal.
 import { complain } from '../cli/messages.js';
-import { withStore } from '../store/db.js';
+import { withStore } from '../open-store.js';
 import { TokenError, createToken, listTokens, revokeToken } from './tokens.js';
 
 function run(dbPath: string, fn: (db: import('../store/db.js').Db) => number): number {

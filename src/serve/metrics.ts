@@ -2,7 +2,7 @@
 // scrape, so it is true whichever process changed things. Machines by group and status,
 // jobs by sequence and outcome, job and step durations, the monitor's intake counters,
 // queue and polling, controller reachability, and this server's own requests.
-import { listServers } from '../dscli/registry.js';
+import { listServers } from '../dscli/servers.js';
 import { machineLines } from '../kanri/inventory.js';
 import { finishedSpans, jobCounts } from '../kanri/jobs.js';
 import { readCounters } from '../monitor/counters.js';

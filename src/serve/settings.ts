@@ -2,7 +2,7 @@
 // config/settings-catalogue.ts. Read when the server starts.
 import type { SettingSpec } from '../adapters/types.js';
 import type { Db } from '../store/db.js';
-import { getSetting } from '../store/settings.js';
+import { settingNumber, settingText } from '../adapters/setting-reader.js';
 
 const g = (key: string, type: SettingSpec['type'], description: string, extra: Partial<SettingSpec> = {}): SettingSpec =>
   ({ key, scope: 'global', type, description, ...extra });
@@ -22,19 +22,10 @@ export const SERVE_SETTINGS: readonly SettingSpec[] = [
   g('serve.request_timeout_s', 'number', 'a request must be received completely within this time (s)', { default: 30, min: 1, max: 3600 }),
 ];
 
-/** A serve setting as text: the stored value, else the default its declaration gives. */
-export function serveSetting(db: Db, key: string): string {
-  const v = getSetting(db, key);
-  if (v !== undefined && v !== '') return v;
-  const d = SERVE_SETTINGS.find((x) => x.key === key)?.default;
-  return d === undefined ? '' : String(d);
-}
+/** A serve setting as text: the stored value, else the default its declaration gives, else ''. */
+export const serveSetting = (db: Db, key: string): string => settingText(db, SERVE_SETTINGS, key) ?? '';
 
-/** A number setting; a stored value that is not a number (written past config check) counts as unset. */
-function serveNumber(db: Db, key: string): number {
-  const n = Number(serveSetting(db, key));
-  return Number.isFinite(n) && n > 0 ? n : Number(SERVE_SETTINGS.find((x) => x.key === key)?.default);
-}
+const serveNumber = (db: Db, key: string): number => settingNumber(db, SERVE_SETTINGS, key);
 
 export interface ServeLimits {
   maxBodyBytes: number; ratePerS: number; rateBurst: number; maxConcurrent: number; maxConnections: number; maxStreams: number;

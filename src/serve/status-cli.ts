@@ -1,5 +1,5 @@
 // kanri status: the summary of ./summary.ts on the terminal (or as JSON).
-import { withStore } from '../store/db.js';
+import { withStore } from '../open-store.js';
 import { L } from '../cli/locale.js';
 import { summary } from './summary.js';
 

@@ -1,22 +1,10 @@
-// Schema components: parts of the store that belong to one driver (or the monitor) and carry their own
-// numbered migrations (table schema_components keeps each one's version), so that a
-// driver's tables are created, changed and dropped by that driver's schema alone.
-// Released migrations of a component are never edited; later changes append.
+// Schema components: parts of the store that belong to one driver (or the monitor, or
+// placement) and carry their own numbered migrations (table schema_components keeps each
+// one's version), so that a driver's tables are created, changed and dropped by that
+// driver's schema alone. Released migrations of a component are never edited; later
+// changes append. The store knows none of them: src/open-store.ts, the composition root
+// above every layer, hands them in (a driver's comes with its spec).
 import type { Db } from './db.js';
-import { COMPONENT as HAPROXY } from '../adapters/haproxy/schema.js';
-import { COMPONENT as SIM } from '../adapters/sim/schema.js';
-import { COMPONENT as REDFISH } from '../adapters/redfish/schema.js';
-import { COMPONENT as LIBVIRT } from '../adapters/libvirt/schema.js';
-import { COMPONENT as PLACEMENT } from '../engine/capacity-schema.js';
-import { COMPONENT as MONITOR } from '../monitor/schema.js';
-import { COMPONENT as FENCING } from '../engine/fencing-schema.js';
-import { COMPONENT as SCHEDULES } from '../monitor/schedule-schema.js';
-import { COMPONENT as SNMP_CHECKS } from '../monitor/snmp-check-schema.js';
-import { COMPONENT as ALERTING } from '../monitor/alert-schema.js';
-import { COMPONENT as UPS } from '../monitor/ups-schema.js';
-import { COMPONENT as SERVE } from '../serve/schema.js';
-import { COMPONENT as CONSOLE } from '../adapters/console-claims.js';
-import { COMPONENT as DISK_HEALTH } from '../monitor/disk-health.js';
 
 export interface SchemaComponent {
   name: string;
@@ -24,21 +12,19 @@ export interface SchemaComponent {
   migrations: readonly string[];
 }
 
-export const COMPONENTS: readonly SchemaComponent[] = [SIM, MONITOR, LIBVIRT, PLACEMENT, HAPROXY, REDFISH, SERVE, SCHEDULES, SNMP_CHECKS, ALERTING, UPS, CONSOLE, DISK_HEALTH, FENCING];
-
 export function componentVersion(db: Db, name: string): number {
   const r = db.prepare('SELECT version FROM schema_components WHERE name = ?').get(name) as { version: number } | undefined;
   return r?.version ?? 0;
 }
 
 /** True when some component has migrations the store has not run (checked without a write). */
-export function componentsBehind(db: Db): boolean {
-  return COMPONENTS.some((c) => componentVersion(db, c.name) < c.migrations.length);
+export function componentsBehind(db: Db, components: readonly SchemaComponent[]): boolean {
+  return components.some((c) => componentVersion(db, c.name) < c.migrations.length);
 }
 
 /** Runs the pending migrations of every component; call inside the store's migration transaction. */
-export function migrateComponents(db: Db): void {
-  for (const c of COMPONENTS) {
+export function migrateComponents(db: Db, components: readonly SchemaComponent[]): void {
+  for (const c of components) {
     const from = componentVersion(db, c.name);
     if (from > c.migrations.length) throw new Error(`schema component ${c.name} is at version ${from}, newer than this kanri (${c.migrations.length}); upgrade kanri`);
     for (let v = from; v < c.migrations.length; v++) db.exec(c.migrations[v]!);

@@ -6,14 +6,15 @@ import type Database from 'better-sqlite3';
 import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MIGRATIONS } from './migrations.js';
-import { componentsBehind, migrateComponents } from './components.js';
+import { type SchemaComponent, componentsBehind, migrateComponents } from './components.js';
 import { StoreError, storeProblem } from './errors.js';
 import { busyTimeoutProblem, busyTimeoutSeconds } from './busy.js';
 import { registerNameFunctions } from '../domain/names.js';
 import { openSqlite } from './sqlite.js';
+import { isStoreUri, parsePostgresUri } from './location.js';
+import { connectPostgres } from './postgres.js';
 
 export type Db = Database.Database;
-export { StoreError };
 
 export interface OpenOptions {
   /** Open an existing store read-only. */
@@ -48,7 +49,13 @@ function inspect(path: string): 'missing' | 'empty' | 'file' {
   return st.size === 0 ? 'empty' : 'file';
 }
 
-export function openStore(path: string, opts: OpenOptions = {}): Db {
+/**
+ * Opens (or creates) a store with the schema components of the layers above, which the
+ * composition root hands in (src/open-store.ts: every caller opens a store through it).
+ */
+export function openDb(path: string, components: readonly SchemaComponent[], opts: OpenOptions = {}): Db {
+  // A URI is never a path: checked before anything could create a directory from it.
+  if (isStoreUri(path)) return openPostgres(path, components, opts);
   const memory = path === ':memory:';
   const found = memory ? 'missing' : inspect(path);
   if (found === 'missing' && !memory) {
@@ -82,7 +89,7 @@ export function openStore(path: string, opts: OpenOptions = {}): Db {
       const transaction = db.transaction.bind(db);
       db.transaction = ((fn: Parameters<Db['transaction']>[0]) => transaction(fn).immediate) as Db['transaction'];
       if (!memory && db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
-      migrate(db);
+      migrate(db, components);
       if (fresh && !memory) chmodSync(path, 0o600);
     }
   } catch (err) {
@@ -92,17 +99,40 @@ export function openStore(path: string, opts: OpenOptions = {}): Db {
   return db;
 }
 
+function openPostgres(uri: string, components: readonly SchemaComponent[], opts: OpenOptions): Db {
+  const loc = parsePostgresUri(uri);
+  const badTimeout = busyTimeoutProblem();
+  if (badTimeout) throw new StoreError(badTimeout);
+  const pg = connectPostgres(loc, { readonly: !!opts.readonly, timeoutMs: busyTimeoutSeconds() * 1000 });
+  const db = pg as unknown as Db;
+  try {
+    if (pg.schemaVersion() === 0 && (opts.readonly || !opts.create)) {
+      const empty = Number((db.prepare("SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = current_schema()").get() as { n: number }).n) === 0;
+      throw new StoreError(empty ? `store not found: ${loc.uri} holds no kanri store (create it with kanri store init)` : `store ${loc.uri} is not a kanri store (its database holds other tables)`);
+    }
+    if (!opts.readonly) {
+      db.transaction(() => pg.prelude()).immediate();
+      migrate(db, components);
+    }
+  } catch (err) {
+    pg.close();
+    if (err instanceof StoreError) throw err;
+    throw new StoreError(storeProblem(err, loc.uri) ?? `cannot open store ${loc.uri}: ${(err as Error).message}`);
+  }
+  return db;
+}
+
 export function schemaVersion(db: Db): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
 
-function migrate(db: Db): void {
+function migrate(db: Db, components: readonly SchemaComponent[]): void {
   const current = schemaVersion(db);
   const target = MIGRATIONS.length;
   if (current > target) {
     throw new StoreError(`store schema ${current} is newer than this kanri (${target}); upgrade kanri`);
   }
-  if (current === target && !componentsBehind(db)) return;
+  if (current === target && !componentsBehind(db, components)) return;
   // BEGIN IMMEDIATE so that two first invocations do not both migrate.
   const run = db.transaction(() => {
     const now = schemaVersion(db);
@@ -111,20 +141,10 @@ function migrate(db: Db): void {
       db.pragma(`user_version = ${v + 1}`);
     }
     try {
-      migrateComponents(db);
+      migrateComponents(db, components);
     } catch (err) {
       throw new StoreError((err as Error).message);
     }
   });
   run.immediate();
-}
-
-/** Opens the store for one command and closes it whatever happens. */
-export function withStore<T>(path: string, fn: (db: Db) => T, opts: OpenOptions = {}): T {
-  const db = openStore(path, opts);
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
 }

@@ -9,17 +9,23 @@ import { dirname, join } from 'node:path';
 import type { Db } from './db.js';
 import { TtlCache } from '../util/cache.js';
 import { SecretError } from './errors.js';
+import { isStoreUri } from './location.js';
+import { defaultStorePath } from './paths.js';
 
 // Defined with the store's errors, so that a front end can recognise it without loading crypto.
-export { SecretError };
 
 const KEY_BYTES = 32;
 /** Key files read; a long-running process reads the file again after ten minutes. */
 const keys = new TtlCache<string, Buffer>(10 * 60_000);
 
-/** The key file of a store: KANRI_KEY_FILE, else kanri.key in the store's directory. */
+/**
+ * The key file of a store: KANRI_KEY_FILE, else kanri.key in the store's directory. A
+ * PostgreSQL store has no directory here: its key is where the default SQLite store's would be
+ * (/var/lib/kanri/kanri.key for root), never inside the store.
+ */
 export function keyFilePath(storePath: string, env: NodeJS.ProcessEnv = process.env): string {
   if (env.KANRI_KEY_FILE) return env.KANRI_KEY_FILE;
+  if (isStoreUri(storePath)) return join(dirname(defaultStorePath({ ...env, KANRI_DB: undefined })), 'kanri.key');
   return join(dirname(storePath), 'kanri.key');
 }
 
@@ -37,6 +43,8 @@ export function keyFileFor(db: Db, env: NodeJS.ProcessEnv = process.env): string
 const SEALED = [
   'SELECT count(*) AS n FROM machines WHERE bmc_secret IS NOT NULL',
   'SELECT count(*) AS n FROM driver_settings WHERE sealed = 1',
+  // Secret global settings (store/settings.ts) are kept in the settings table in sealed form.
+  "SELECT count(*) AS n FROM settings WHERE value LIKE 'v1:%:%:%'",
 ];
 
 export function sealedValues(db: Db): number {

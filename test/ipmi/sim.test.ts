@@ -1,5 +1,6 @@
 // The driver against OpenIPMI ipmi_sim BMCs on loopback, cross-checked with ipmitool.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { codeOfLayer } from '../../src/dscli/errors.js';
 import * as ipmi from '../../src/ipmi/index.js';
 import { withSession, type BmcTarget } from '../../src/ipmi/session.js';
 import { blackHole, startSims, type SimBmc, type SimRack } from '../support/ipmi-sim.js';
@@ -65,7 +66,7 @@ describe.runIf(havePeers)('IPMI 2.0 driver against ipmi_sim', () => {
     expect(diag).toBeInstanceOf(ipmi.IpmiError);
     expect(diag).toMatchObject({ layer: 'completion-code', code: 0xcc, step: 'diag interrupt' });
     // refused by the controller (CCh), not unsupported by dscli: 8 (spec/dscli.md, issue 15 item 9)
-    expect(ipmi.dscliExitCode(diag)).toBe(8);
+    expect(codeOfLayer(diag.layer, diag.code)).toBe(8);
     const soft = await ipmi.power(admin(b), 'soft', { ...fast, wait: { deadlineMs: 3000, intervalMs: 200 } });
     expect(soft).toMatchObject({ before: 'on', after: 'off', sent: 'soft', verified: true });
     // cycle of a machine that is off: nothing unless onIfOff
@@ -197,7 +198,7 @@ describe.runIf(havePeers)('IPMI 2.0 driver against ipmi_sim', () => {
       const { e, ms } = await timed(ipmi.power(admin(a, { user: 'viewer', password: 'viewerpass' }), 'on', o));
       expect(e).toMatchObject({ layer: 'privilege' });
       expect(e.message).toMatch(/limited to USER.*OPERATOR is needed/);
-      expect(ipmi.dscliExitCode(e)).toBe(4);
+      expect(codeOfLayer(e.layer, e.code)).toBe(4);
       expect(ms).toBeLessThan(deadlineMs);
       expect(a.controlLog().length).toBe(before); // nothing was sent
     });
@@ -217,7 +218,7 @@ describe.runIf(havePeers)('IPMI 2.0 driver against ipmi_sim', () => {
         expect(ms).toBeGreaterThanOrEqual(1100);
         expect(ms).toBeLessThan(2200); // deadline plus scheduling slack on a loaded machine
         expect(hole.received()).toBeGreaterThanOrEqual(3); // retransmitted
-        expect(ipmi.dscliExitCode(e)).toBe(5);
+        expect(codeOfLayer(e.layer, e.code)).toBe(5);
       } finally {
         await hole.close();
       }

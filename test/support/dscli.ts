@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, type Ran } from './cli.js';
-import { openStore } from '../../src/store/db.js';
+import { openStore } from '../../src/open-store.js';
 import { tempDir } from './store.js';
 
 export function newStore(): string {
@@ -13,15 +13,6 @@ export function newStore(): string {
 
 export function dscli(db: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; uid?: number; gid?: number; timeout?: number } = {}): Ran {
   return run('dscli', args, { db, ...opts });
-}
-
-export function sql(db: string, text: string, ...args: unknown[]): void {
-  const d = openStore(db);
-  try {
-    d.prepare(text).run(...args);
-  } finally {
-    d.close();
-  }
 }
 
 /** A 0600 file holding a password. */

@@ -4,6 +4,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { binaries } from './cli.js';
+import { waitFor } from './daemon.js';
+import { queryAll } from './store.js';
 
 export interface RunningMonitor {
   proc: ChildProcess;
@@ -98,4 +100,22 @@ export async function sendFrom(address: string, port: number, args: string[]): P
   await new Promise<void>((r) => s.bind(0, address, () => r()));
   await new Promise<void>((r) => s.send(raw, port, '127.0.0.1', () => r()));
   s.close();
+}
+
+/** A counter the monitor keeps (monitor_counters, written every second): the state to wait on. */
+export function counter(db: string, name: string): number {
+  return queryAll<{ n: number }>(db, 'SELECT coalesce(sum(n), 0) AS n FROM monitor_counters WHERE name = ?', name)[0]!.n;
+}
+
+/** Waits until the counter reaches `at`: rounds of polling done, say. */
+export async function counterReaches(db: string, name: string, at: number, ms = 30_000): Promise<void> {
+  await waitFor(() => counter(db, name) >= at, ms, () => `${name} to reach ${at} (it is ${counter(db, name)})`);
+}
+
+/** Waits until chain `id` has ended — its row in monitor_chains, the state, not the log's wording — and returns it. */
+export async function chainEnded(db: string, id: number, ms = 30_000): Promise<{ status: string; error: string | null }> {
+  const row = (): { status: string; error: string | null } | undefined =>
+    queryAll<{ status: string; error: string | null }>(db, 'SELECT status, error FROM monitor_chains WHERE id = ?', id)[0];
+  await waitFor(() => ['completed', 'failed', 'canceled', 'abandoned'].includes(row()?.status ?? ''), ms, () => `chain ${id} to end (it is ${row()?.status ?? 'not there'})`);
+  return row()!;
 }

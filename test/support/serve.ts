@@ -6,7 +6,7 @@ import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { binaries, run } from './cli.js';
 import { daemon, type Daemon, freeTcpPort, waitFor } from './daemon.js';
-import { openStore } from '../../src/store/db.js';
+import { openStore } from '../../src/open-store.js';
 
 export interface Served { url: string; d: Daemon; stop(): Promise<void> }
 

@@ -6,10 +6,12 @@ import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { parse } from 'yaml';
 import { afterAll } from 'vitest';
-import { openStore } from '../../src/store/db.js';
+import { openStore } from '../../src/open-store.js';
 import { readDataCentre } from '../../src/config/validate.js';
 import { applyDataCentre } from '../../src/config/apply.js';
 import { runPvmutl } from '../../src/pvmutl/main.js';
+import { storeTables } from '../../src/store/tables.js';
+import { startCluster, type PgCluster } from './postgres.js';
 import type { Io } from '../../src/pvmutl/io.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -25,9 +27,25 @@ export function tempDir(): string {
   return d;
 }
 
+// KANRI_TEST_STORE=postgresql: the stores fixtureStore() makes are databases of one private
+// PostgreSQL cluster per test file (test/support/postgres.ts) instead of SQLite files; the
+// key that seals secrets is then a file of the test's own (KANRI_KEY_FILE).
+let cluster: PgCluster | undefined;
+afterAll(() => { cluster?.stop(); cluster = undefined; });
+
+/** Where a new store goes: an SQLite path, or (KANRI_TEST_STORE=postgresql) an empty database's URI. */
+export function newStoreLocation(): string {
+  if (process.env.KANRI_TEST_STORE !== 'postgresql') return join(tempDir(), 'kanri.db');
+  if (!cluster) {
+    cluster = startCluster();
+    process.env.KANRI_KEY_FILE ??= join(tempDir(), 'kanri.key');
+  }
+  return cluster.createDatabase('t');
+}
+
 /** A new store holding the fixture data centre (or another YAML text). */
 export function fixtureStore(yamlText?: string): string {
-  const path = join(tempDir(), 'kanri.db');
+  const path = newStoreLocation();
   const { dc, errors } = readDataCentre(parse(yamlText ?? readFileSync(FIXTURE, 'utf8')));
   if (!dc) throw new Error(errors.join('\n'));
   const db = openStore(path, { create: true });
@@ -36,14 +54,15 @@ export function fixtureStore(yamlText?: string): string {
   return path;
 }
 
-/** A digest of every row of every table: equal digests mean an unchanged store. */
-export function storeDigest(path: string): string {
+/** A digest of every row of every table (but `except`): equal digests mean an unchanged store. */
+export function storeDigest(path: string, except: readonly string[] = []): string {
   const db = openStore(path, { readonly: true });
   const h = createHash('sha256');
-  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>;
-  for (const { name } of tables) {
+  for (const name of storeTables(db)) {
+    if (except.includes(name)) continue;
     h.update(name);
-    for (const row of db.prepare(`SELECT * FROM "${name}" ORDER BY 1, 2`).all()) h.update(JSON.stringify(row));
+    // Sorted here, not by the store: the same rows give the same digest on either back end.
+    for (const row of (db.prepare(`SELECT * FROM "${name}"`).all() as unknown[]).map((r) => JSON.stringify(r)).sort()) h.update(row);
   }
   db.close();
   return h.digest('hex');
@@ -65,6 +84,16 @@ export async function pvmutl(dbPath: string, args: string[], answer?: string): P
 }
 
 /** Rows of a query against a store, opened read-only for the moment of the query. */
+/** Runs one statement on a store file: a test's setup, or a fault it injects. The one helper for it. */
+export function exec(path: string, sql: string, ...args: unknown[]): void {
+  const d = openStore(path);
+  try {
+    d.prepare(sql).run(...args);
+  } finally {
+    d.close();
+  }
+}
+
 export function queryAll<T = Record<string, unknown>>(path: string, sql: string, ...args: unknown[]): T[] {
   const db = openStore(path, { readonly: true });
   try {

@@ -14,6 +14,7 @@ import { type Member, dropMember, member, members, putMember, setMemberState, st
 import { RuntimeApi } from './runtime-api.js';
 import { type ServerState, adminText, draining, inMaint, parseServersState, parseSessions, ready, serverName } from './servers.js';
 import { BACKEND_NAME, SERVER_OPTIONS, reader, validAddress } from './spec.js';
+import { wait } from '../../util/wait.js';
 
 const DRAIN_POLL_MS = 250;
 const jobText = (id: number | null): string => (id ? ` (job ${String(id).padStart(5, '0')})` : '');
@@ -31,11 +32,8 @@ interface Target {
   retries: number;
 }
 
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> => new Promise((resolve, reject) => {
-  const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
-  const onAbort = (): void => { clearTimeout(t); reject(signal?.reason instanceof Error ? signal.reason : new Error('canceled')); };
-  signal?.addEventListener('abort', onAbort, { once: true });
-});
+/** A cancel ends a pause with the signal's reason. */
+const canceled = (signal?: AbortSignal) => (): Error => (signal?.reason instanceof Error ? signal.reason : new Error('canceled'));
 
 export function createHaproxyDriver(): Driver {
   const apis = new Map<string, RuntimeApi>();
@@ -115,7 +113,7 @@ export function createHaproxyDriver(): Driver {
       const t0 = Date.now();
       let open = await sessionsOf(t, name, signal);
       while (open > 0 && Date.now() - t0 < t.drainMs) {
-        await sleep(Math.min(DRAIN_POLL_MS, t.drainMs - (Date.now() - t0)), signal);
+        await wait(Math.min(DRAIN_POLL_MS, t.drainMs - (Date.now() - t0)), signal, canceled(signal));
         open = await sessionsOf(t, name, signal);
       }
       log(open > 0 ? `${t.backend}/${name}: ${open} session(s) still open after ${t.drainMs / 1000} s of draining` : `${t.backend}/${name}: drained in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -127,7 +125,7 @@ export function createHaproxyDriver(): Driver {
       if (/Server deleted|No such server/.test(answer)) break;
       // Idle connections to the server are released shortly after maintenance.
       if (/connections|queue|still/i.test(answer) && i < DELETE_TRIES) {
-        await sleep(100, signal);
+        await wait(100, signal, canceled(signal));
         continue;
       }
       throw new DriverError(`HAProxy at ${t.api.where} refused 'del server ${t.backend}/${name}': ${answer.split('\n')[0]}`, { layer: 'protocol' });

@@ -6,6 +6,7 @@ import type { Db } from '../../store/db.js';
 import { parseEndpoint } from '../endpoint.js';
 import { SettingReader } from '../setting-reader.js';
 import type { DriverSpec, MachineRef, SettingSpec } from '../types.js';
+import { COMPONENT } from './schema.js';
 
 export const HAPROXY_SETTINGS: readonly SettingSpec[] = [
   { key: 'socket', scope: 'group', type: 'string', description: "the HAProxy runtime API serving the group's backend: /path or unix:/path, or tcp:host:port (stats socket … level admin); else the setting haproxy.socket" },
@@ -55,6 +56,7 @@ export const validAddress = (a: string): boolean => isIP(a) !== 0;
 
 export const HAPROXY: DriverSpec = {
   name: 'haproxy',
+  schema: COMPONENT,
   description: 'lb: a backend of HAProxy, through its runtime API (add/enable, drain/maint/del server; kanri lb sync after a reload)',
   interfaces: ['lb'],
   settings: HAPROXY_SETTINGS,

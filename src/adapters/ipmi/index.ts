@@ -4,21 +4,18 @@
 // The library's modules one by one, not its index: a power call loads neither the SEL,
 // SDR, FRU, LAN and user commands nor the info interface that uses them.
 import { IpmiError } from '../../ipmi/errors.js';
-import { power, type PowerAction as IpmiAction } from '../../ipmi/power.js';
-import { rememberedProbe, type SessionOptions } from '../../ipmi/session.js';
+import { ipmiControl } from '../../ipmi/power.js';
+import { rememberedProbe, withSession, type SessionOptions } from '../../ipmi/session.js';
 import type { Db } from '../../store/db.js';
-import { getSetting } from '../../store/settings.js';
+import { settingNumber } from '../setting-reader.js';
 import { rememberControllerProbe } from '../controller.js';
 import {
-  type CallOptions, type Driver, type DriverContext, DriverError, type InfoInterface, type MachineRef, type PowerAction, type PowerChange, type PowerInterface,
+  type CallOptions, type Driver, type DriverContext, DriverError, type InfoInterface, type MachineRef, type PowerAction, type PowerInterface,
 } from '../types.js';
+import { IPMI } from './spec.js';
 import { targetFor } from './target.js';
 
-function seconds(db: Db, key: string, fallback: number): number {
-  const v = getSetting(db, key);
-  const n = v !== undefined ? Number(v) : NaN;
-  return Number.isFinite(n) && n > 0 ? n : fallback;
-}
+const seconds = (db: Db, key: string): number => settingNumber(db, IPMI.settings, key);
 
 /** The IPMI library's error as the driver contract's, keeping the layer and the bare reason. */
 export function driverError(m: MachineRef, e: unknown): DriverError {
@@ -38,7 +35,7 @@ export function driverError(m: MachineRef, e: unknown): DriverError {
 
 /** Session limits of one call: the caller's, else the driver's settings. */
 export function sessionOptions(ctx: DriverContext, o: CallOptions = {}): SessionOptions {
-  const deadlineMs = o.deadlineMs ?? seconds(ctx.db, 'ipmi.deadline_s', 10) * 1000;
+  const deadlineMs = o.deadlineMs ?? seconds(ctx.db, 'ipmi.deadline_s') * 1000;
   const retries = o.retries ?? 2;
   return { deadlineMs, retries, timeoutMs: o.timeoutMs ?? 1000, signal: ctx.signal };
 }
@@ -64,13 +61,23 @@ export async function onBmc<T>(ctx: DriverContext, m: MachineRef, fn: (t: Return
   }
 }
 
-const ACTIONS: Record<PowerAction, IpmiAction> = { on: 'on', off: 'off', soft: 'soft', cycle: 'cycle', reset: 'reset', diag: 'diag' };
-
 function waitFor(db: Db, action: PowerAction): number {
-  if (action === 'soft') return seconds(db, 'ipmi.soft_off_wait_s', 300) * 1000;
+  if (action === 'soft') return seconds(db, 'ipmi.soft_off_wait_s') * 1000;
   if (action === 'diag') return 0;
-  return seconds(db, 'ipmi.on_wait_s', 60) * 1000;
+  return seconds(db, 'ipmi.on_wait_s') * 1000;
 }
+
+/** Mechanism only: one RMCP+ session on the machine's BMC, its chassis read and driven through it. */
+const ipmiPower: PowerInterface = {
+  async open(ctx, m, o, use) {
+    const so = sessionOptions(ctx, o);
+    // The wait has its own time on top of the deadline of the commands.
+    const deadline = Date.now() + (so.deadlineMs ?? 0) + (o.waitMs ?? 0);
+    // A read only (a status) may run in a session a long-running process keeps warm.
+    return onBmc(ctx, m, (t) => withSession(t, { ...so, deadline, privilege: o.change ? 'operator' : 'user', warm: !o.change }, (s) => use(ipmiControl(s))));
+  },
+  supports: { commands: ['on', 'off', 'soft', 'cycle', 'reset', 'diag'], waitMs: waitFor, pollMs: 250 },
+};
 
 /** Every method of the info interface (./info.ts): the same set, each loading the module on its first call. */
 export const INFO_METHODS = ['check', 'log', 'clearLog', 'sensors', 'hardware', 'identify', 'readBmcConfig', 'writeBmcLan', 'restoreBmcConfig', 'console', 'watchdog', 'setWatchdog', 'powerReading', 'setPowerLimit', 'firmware', 'bios', 'setBios', 'nics'] as const satisfies ReadonlyArray<keyof InfoInterface>;
@@ -87,23 +94,5 @@ function lazyInfo(): InfoInterface {
 }
 
 export function createIpmiDriver(): Driver {
-  const powerIface: PowerInterface = {
-    async state(ctx, m, o) {
-      const r = await onBmc(ctx, m, (t) => power(t, 'status', sessionOptions(ctx, o)));
-      return { state: r.before, attempts: r.attempts, elapsedMs: r.elapsedMs };
-    },
-    async act(ctx, m, action, o = {}) {
-      const waitMs = o.waitMs ?? waitFor(ctx.db, action);
-      const r = await onBmc(ctx, m, (t) => power(t, ACTIONS[action], {
-        ...sessionOptions(ctx, o), onIfOff: o.onIfOff ?? false, ...(o.force ? { force: true } : {}),
-        ...(waitMs > 0 ? { wait: { deadlineMs: waitMs, intervalMs: 250 } } : {}),
-      }));
-      const out: PowerChange = { action, before: r.before, after: r.after, changed: r.changed, attempts: r.attempts, elapsedMs: r.elapsedMs };
-      if (r.sent !== undefined) out.sent = r.sent;
-      if (r.verified !== undefined) out.verified = r.verified;
-      if (r.note !== undefined) out.note = r.note;
-      return out;
-    },
-  };
-  return { name: 'ipmi', interfaces: { power: powerIface, info: lazyInfo() } };
+  return { name: 'ipmi', interfaces: { power: ipmiPower, info: lazyInfo() } };
 }

@@ -4,9 +4,12 @@
 import type { Db } from '../../store/db.js';
 import { rememberProbe, rememberedProbe, type BmcTarget, type ProbeResult } from '../../ipmi/session.js';
 import { type ControllerRow, controllerPassword, controllerRow } from '../controller.js';
+import { declaredSetting } from '../settings.js';
 import { DriverError, type MachineRef } from '../types.js';
+import { IPMI } from './spec.js';
 
-export const DEFAULT_IPMI_PORT = 623;
+/** RMCP+'s port, as the spec declares it. */
+const DEFAULT_IPMI_PORT = Number(declaredSetting(IPMI.settings, 'port')!.default);
 
 /** The IPMI login of a registered ipmi controller; a missing part is a DriverError naming it. */
 export function bmcTargetOf(db: Db, row: ControllerRow): BmcTarget {

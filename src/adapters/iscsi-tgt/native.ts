@@ -5,6 +5,7 @@
 import { connect } from 'node:net';
 import { DriverError } from '../types.js';
 import { MODES, OPS, type TgtAnswer, type TgtRequest, type TgtTransport } from './requests.js';
+import { wait } from '../../util/wait.js';
 
 const HEADER = 120;
 const EAGAIN = 11;
@@ -29,7 +30,6 @@ export function encodeRequest(req: TgtRequest): Buffer {
  * short listen queue (a full queue refuses a connection with EAGAIN).
  */
 const IN_FLIGHT = 8;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export class NativeTransport implements TgtTransport {
   readonly where: string;
@@ -51,7 +51,7 @@ export class NativeTransport implements TgtTransport {
         } catch (e) {
           // The listen queue was full for a moment: nothing was sent.
           if (!(e instanceof DriverError) || e.code !== EAGAIN || Date.now() - t0 > this.timeoutMs || signal?.aborted) throw e;
-          await sleep(Math.min(100, 5 * 2 ** i));
+          await wait(Math.min(100, 5 * 2 ** i));
         }
       }
     } finally {

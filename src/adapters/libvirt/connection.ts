@@ -8,7 +8,6 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Db } from '../../store/db.js';
-import { getSetting } from '../../store/settings.js';
 import { driverSetting } from '../settings.js';
 import { knownKeys } from '../ssh/known-hosts.js';
 import { DriverError, type MachineRef, type SettingSpec } from '../types.js';
@@ -94,7 +93,7 @@ export function connectionUri(db: Db, server: MachineRef): string {
   const q = new URLSearchParams(u.query);
   q.set('known_hosts', knownHostsFile(db, u.host!, port));
   q.set('known_hosts_verify', 'normal');
-  const key = driverSetting(db, 'libvirt', KEY_SETTING, { machineId: server.id }) ?? getSetting(db, 'libvirt.ssh_key_path');
+  const key = driverSetting(db, 'libvirt', KEY_SETTING, { machineId: server.id });
   if (key) {
     q.set('keyfile', key);
     q.set('sshauth', 'privkey');

@@ -8,10 +8,11 @@
 // The connection is probed on the virsh session every libvirt.watch_interval_s; domain
 // events come from `virsh event --all --loop`, restarted whenever the connection is back.
 import { spawn } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { getSetting } from '../../store/settings.js';
+import { settingNumber } from '../setting-reader.js';
+import { LIBVIRT } from './spec.js';
 import type { DriverContext, MachineRef, VmServerEvent } from '../types.js';
 import { virsh } from './virsh.js';
+import { wait } from '../../util/wait.js';
 
 export const HOST_DOWN = 'Alarm Host connection state on VMS changed from green to red';
 export const HOST_UP = 'Alarm Host connection state on VMS changed from red to green';
@@ -34,8 +35,7 @@ export function domainEvent(line: string, crashed: Set<string>): { event: string
 }
 
 export async function watchServer(ctx: DriverContext, server: MachineRef, uri: string, binary: string, onEvent: (e: VmServerEvent) => void): Promise<void> {
-  const n = Number(getSetting(ctx.db, 'libvirt.watch_interval_s'));
-  const intervalMs = (Number.isFinite(n) && n > 0 ? n : 5) * 1000;
+  const intervalMs = settingNumber(ctx.db, LIBVIRT.settings, 'libvirt.watch_interval_s') * 1000;
   const emit = (event: string, machine: string, detail: string): void =>
     onEvent({ source: 'VMwareProvider', event, category: event.endsWith('to red') ? INACCESSIBLE : RESTORED, machine, detail, time: new Date().toISOString() });
   const crashed = new Set<string>();
@@ -77,7 +77,7 @@ export async function watchServer(ctx: DriverContext, server: MachineRef, uri: s
       } else if (now && !stream) {
         startStream();
       }
-      await sleep(intervalMs, undefined, { signal: ctx.signal }).catch(() => undefined);
+      await wait(intervalMs, ctx.signal).catch(() => undefined);
     }
   } finally {
     stopStream();

@@ -6,37 +6,29 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
 import type { Db } from '../../store/db.js';
-import { getSetting } from '../../store/settings.js';
+import { settingNumber, settingText } from '../setting-reader.js';
 import {
-  type Driver, type DriverContext, DriverError, type HostRef, type MachineRef, type PowerAction, type PowerChange, type PowerState,
+  type Driver, type DriverContext, DriverError, type HostRef, type MachineRef, type PowerAction, type PowerControl, type PowerInterface, type PowerState,
   type SoftwareRef, type VmPlacement, type VmServerEvent, type VmServerInfo,
 } from '../types.js';
+import { powerActions } from '../power.js';
+import { LIBVIRT } from './spec.js';
 import { configuredUri, connectionUri, serverOf } from './connection.js';
 import { type Volume, forgetDomain, keepDomain, keptDomain, movedDomain } from './domains.js';
 import { factsOf, render } from './domain-xml.js';
 import { arg, closeSessions, virsh } from './virsh.js';
 import { watchServer } from './events.js';
 
-export const DEFAULT_TIMEOUT_S = 60;
-export const DEFAULT_MIGRATE_TIMEOUT_S = 600;
-export const DEFAULT_SHUTDOWN_TIMEOUT_S = 120;
+const seconds = (db: Db, key: string): number => settingNumber(db, LIBVIRT.settings, key);
 
-function seconds(db: Db, key: string, fallback: number): number {
-  const v = getSetting(db, key);
-  const n = v === undefined || v.trim() === '' ? fallback : Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new DriverError(`setting ${key} must be a positive number of seconds, not '${v}'`, { layer: 'configuration' });
-  return n;
-}
-
-const binary = (db: Db): string => getSetting(db, 'libvirt.virsh')?.trim() || 'virsh';
+const binary = (db: Db): string => settingText(db, LIBVIRT.settings, 'libvirt.virsh')!.trim();
 
 /** One virsh command on a VM server's connection, within the driver's deadline. */
 async function on(ctx: DriverContext, server: MachineRef, command: string, timeoutS?: number): Promise<string> {
   return virsh(connectionUri(ctx.db, server), command, {
-    binary: binary(ctx.db), timeoutMs: (timeoutS ?? seconds(ctx.db, 'libvirt.timeout_s', DEFAULT_TIMEOUT_S)) * 1000, signal: ctx.signal,
+    binary: binary(ctx.db), timeoutMs: (timeoutS ?? seconds(ctx.db, 'libvirt.timeout_s')) * 1000, signal: ctx.signal,
   });
 }
 
@@ -77,7 +69,7 @@ const dumpXml = (ctx: DriverContext, server: MachineRef, name: string): Promise<
 
 async function cloneVolume(ctx: DriverContext, server: MachineRef, c: { pool: string; volume: string; toPool: string; toVolume: string }): Promise<void> {
   if (c.pool === c.toPool) {
-    await on(ctx, server, `vol-clone --pool ${arg(c.pool)} ${arg(c.volume)} ${arg(c.toVolume)}`, seconds(ctx.db, 'libvirt.migrate_timeout_s', DEFAULT_MIGRATE_TIMEOUT_S));
+    await on(ctx, server, `vol-clone --pool ${arg(c.pool)} ${arg(c.volume)} ${arg(c.toVolume)}`, seconds(ctx.db, 'libvirt.migrate_timeout_s'));
     return;
   }
   // Across pools: the source volume's description under the new name, created from it.
@@ -88,7 +80,7 @@ async function cloneVolume(ctx: DriverContext, server: MachineRef, c: { pool: st
   name.appendChild(doc.createTextNode(c.toVolume));
   root.insertBefore(name, root.firstChild);
   await withXmlFile(new XMLSerializer().serializeToString(doc), (file) =>
-    on(ctx, server, `vol-create-from ${arg(c.toPool)} ${arg(file)} --inputpool ${arg(c.pool)} ${arg(c.volume)}`, seconds(ctx.db, 'libvirt.migrate_timeout_s', DEFAULT_MIGRATE_TIMEOUT_S)));
+    on(ctx, server, `vol-create-from ${arg(c.toPool)} ${arg(file)} --inputpool ${arg(c.pool)} ${arg(c.volume)}`, seconds(ctx.db, 'libvirt.migrate_timeout_s')));
 }
 
 async function deleteVolumes(ctx: DriverContext, server: MachineRef, volumes: Volume[]): Promise<void> {
@@ -111,65 +103,46 @@ function templateXml(t: SoftwareRef): string {
   }
 }
 
-async function waitFor(ctx: DriverContext, server: MachineRef, name: string, want: DomState, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
-  for (;;) {
-    if ((await domState(ctx, server, name)).state === want) return true;
-    if (Date.now() >= until) return false;
-    await sleep(Math.min(500, Math.max(10, until - Date.now())), undefined, { signal: ctx.signal });
+/** The virsh command each power command is, for a domain last read as `before`. */
+function powerCommand(command: PowerAction, before: PowerState): { verb: string; note?: string } {
+  switch (command) {
+    case 'on': return { verb: before === 'suspended' ? 'resume' : 'start' };
+    // A paused guest cannot act on an ACPI request.
+    case 'soft': return before === 'suspended' ? { verb: 'destroy', note: 'paused: destroyed, as a paused guest cannot shut itself down' } : { verb: 'shutdown' };
+    case 'off': return { verb: 'destroy' };
+    case 'cycle': return { verb: 'reboot' };
+    case 'reset': return { verb: 'reset' };
+    case 'diag': return { verb: 'inject-nmi' };
   }
 }
 
-async function act(ctx: DriverContext, vm: MachineRef, action: PowerAction, onIfOff: boolean): Promise<PowerChange> {
-  const t0 = Date.now();
+/** A VM's domain on its server's virsh session: its state read, a lifecycle command sent. */
+function control(ctx: DriverContext, vm: MachineRef): PowerControl {
   const server = serverOf(ctx.db, vm);
   const name = domainOf(ctx.db, vm);
-  const { state } = await domState(ctx, server, name);
-  const before = powerOf(state);
-  const r: PowerChange = { action, before, after: before, changed: false, attempts: 1, elapsedMs: 0 };
-  const done = (after: PowerState, sent: string, note?: string): PowerChange =>
-    Object.assign(r, { after, changed: true, sent, verified: true, attempts: r.attempts + 1, elapsedMs: Date.now() - t0, ...(note ? { note } : {}) });
-  const nothing = (note: string): PowerChange => Object.assign(r, { note, elapsedMs: Date.now() - t0 });
-  switch (action) {
-    case 'on':
-      if (state === 'running') return nothing('already running');
-      if (state === 'paused') {
-        await on(ctx, server, `resume ${arg(name)}`);
-        return done('on', 'resume');
-      }
-      await on(ctx, server, `start ${arg(name)}`);
-      return done('on', 'start');
-    case 'soft': {
-      if (state === 'shut off' || state === 'crashed') return nothing('already shut off');
-      if (state === 'paused') {
-        // A paused guest cannot act on an ACPI request.
-        await on(ctx, server, `destroy ${arg(name)}`);
-        return done('off', 'destroy', 'paused: destroyed, as a paused guest cannot shut itself down');
-      }
-      await on(ctx, server, `shutdown ${arg(name)}`);
-      const limit = seconds(ctx.db, 'vm.shutdown_timeout_s', DEFAULT_SHUTDOWN_TIMEOUT_S);
-      if (await waitFor(ctx, server, name, 'shut off', limit * 1000)) return done('off', 'shutdown');
-      await on(ctx, server, `destroy ${arg(name)}`);
-      return done('off', 'shutdown, destroy', `the guest did not shut down within ${limit} s (vm.shutdown_timeout_s): destroyed`);
-    }
-    case 'off':
-      if (state === 'shut off' || state === 'crashed') return nothing('already shut off');
-      await on(ctx, server, `destroy ${arg(name)}`);
-      return done('off', 'destroy');
-    case 'cycle':
-    case 'reset':
-      if (state !== 'running' && state !== 'paused') {
-        if (!onIfOff) return nothing(`off: not ${action === 'cycle' ? 'rebooted' : 'reset'}`);
-        await on(ctx, server, `start ${arg(name)}`);
-        return done('on', 'start', `was off: started instead of ${action}`);
-      }
-      await on(ctx, server, `${action === 'cycle' ? 'reboot' : 'reset'} ${arg(name)}`);
-      return done('on', action === 'cycle' ? 'reboot' : 'reset');
-    case 'diag':
-      await on(ctx, server, `inject-nmi ${arg(name)}`);
-      return done(before, 'inject-nmi');
-  }
+  let sent = 0;
+  return {
+    read: async () => powerOf((await domState(ctx, server, name)).state),
+    async send(command, before) {
+      const c = powerCommand(command, before);
+      sent++;
+      await on(ctx, server, `${c.verb} ${arg(name)}`);
+      return { sent: c.verb, ...(c.note ? { note: c.note } : {}) };
+    },
+    get attempts() { return sent; },
+  };
 }
+
+function waitFor(db: Db, action: PowerAction): number {
+  if (action === 'diag') return 0;
+  return seconds(db, action === 'soft' ? 'vm.shutdown_timeout_s' : 'libvirt.timeout_s') * 1000;
+}
+
+const libvirtPower: PowerInterface = {
+  open: (ctx, vm, _o, use) => use(control(ctx, vm)),
+  // A guest that ignores the ACPI request within vm.shutdown_timeout_s is destroyed.
+  supports: { commands: ['on', 'off', 'soft', 'cycle', 'reset', 'diag'], waitMs: waitFor, pollMs: 500, hardOffAfterSoft: 'vm.shutdown_timeout_s' },
+};
 
 function parseNodeInfo(out: string, free: string): VmServerInfo {
   const num = (re: RegExp, text: string): number | undefined => {
@@ -251,7 +224,7 @@ export function createLibvirtDriver(): Driver {
           // credentials, so it is given the destination's URI as configured.
           const dest = configuredUri(ctx.db, to);
           const how = state === 'running' || state === 'paused' ? '--live' : '--offline';
-          await on(ctx, from, `migrate ${how} --p2p --persistent --undefinesource ${arg(name)} ${arg(dest)}`, seconds(ctx.db, 'libvirt.migrate_timeout_s', DEFAULT_MIGRATE_TIMEOUT_S));
+          await on(ctx, from, `migrate ${how} --p2p --persistent --undefinesource ${arg(name)} ${arg(dest)}`, seconds(ctx.db, 'libvirt.migrate_timeout_s'));
           let xml: string | undefined;
           try {
             xml = await dumpXml(ctx, to, name);
@@ -305,7 +278,7 @@ export function createLibvirtDriver(): Driver {
           const server = serverOf(ctx.db, vm);
           const name = domainOf(ctx.db, vm);
           const { state } = await domState(ctx, server, name);
-          if (state === 'running' || state === 'paused') await act(ctx, vm, 'soft', false);
+          if (state === 'running' || state === 'paused') await powerActions(ctx.db, libvirtPower).act(ctx, vm, 'soft');
           const nic1 = host.nics[0]?.addresses[0];
           const text = `kanri host ${host.hostName}${nic1 ? ` ${nic1.ip}/${nic1.netmask}` : ''}`;
           await on(ctx, server, `desc ${arg(name)} --config --new-desc ${arg(text)}`);
@@ -331,16 +304,7 @@ export function createLibvirtDriver(): Driver {
           await watchServer(ctx, server, connectionUri(ctx.db, server), binary(ctx.db), onEvent);
         },
       },
-      power: {
-        async state(ctx, vm) {
-          const t0 = Date.now();
-          const { state } = await domState(ctx, serverOf(ctx.db, vm), domainOf(ctx.db, vm));
-          return { state: powerOf(state), attempts: 1, elapsedMs: Date.now() - t0 };
-        },
-        async act(ctx, vm, action, o = {}) {
-          return act(ctx, vm, action, o.onIfOff ?? false);
-        },
-      },
+      power: libvirtPower,
       monitor: {
         async register(ctx, m) {
           ctx.log(`${m.name}: watched through its VM server's libvirt events (kanri vmserver watch)`);

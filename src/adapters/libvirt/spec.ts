@@ -1,5 +1,6 @@
 // The libvirt driver's declaration: VMs on libvirt VM servers, reached through virsh.
 import type { DriverSpec } from '../types.js';
+import { COMPONENT } from './schema.js';
 import type { Db } from '../../store/db.js';
 import { driverSetting } from '../settings.js';
 import { KEY_SETTING, URI_SETTING, uriProblem } from './connection.js';
@@ -11,6 +12,7 @@ function serverProblems(db: Db, server: { id: number; name: string }): string[] 
 
 export const LIBVIRT: DriverSpec = {
   name: 'libvirt',
+  schema: COMPONENT,
   description: 'virtual machines on libvirt VM servers (KVM/QEMU, Xen, LXC, test; local or qemu+ssh), through virsh; power and inventory of those VMs',
   interfaces: ['vm', 'power', 'monitor'],
   settings: [
@@ -20,6 +22,7 @@ export const LIBVIRT: DriverSpec = {
     { key: 'libvirt.timeout_s', scope: 'global', type: 'number', min: 0.1, default: 60, description: 'deadline of one virsh command (s)' },
     { key: 'libvirt.migrate_timeout_s', scope: 'global', type: 'number', min: 1, default: 600, description: 'deadline of a migration or a volume clone (s)' },
     { key: 'libvirt.watch_interval_s', scope: 'global', type: 'number', min: 0.1, default: 5, description: "how often kanri vmserver watch probes a VM server's connection (s)" },
+    { key: 'vm.shutdown_timeout_s', scope: 'global', type: 'number', min: 0.1, default: 120, description: 'a VM still running this long after an ACPI shutdown is destroyed (s)' },
     { key: 'libvirt.ssh_key_path', scope: 'global', type: 'path', description: 'private key file for +ssh URIs when the VM server sets none' },
   ],
   validate(db, m, iface) {

@@ -7,20 +7,18 @@ import { constants, accessSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Db } from '../../store/db.js';
 import { type DriverContext, DriverError, type PvmEnvironment, type SoftwareRef } from '../types.js';
-import { getSetting } from '../../store/settings.js';
+import { settingNumber, settingText } from '../setting-reader.js';
+import { LOCAL } from './spec.js';
 
-export const DEFAULT_SCRIPT_DIR = '/var/lib/kanri/scripts';
-export const DEFAULT_TIMEOUT_S = 2 * 60 * 60;
 const KILL_GRACE_MS = 2000;
 const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export function scriptDir(db: Db): string {
-  return resolve(getSetting(db, 'local_script_dir') ?? DEFAULT_SCRIPT_DIR);
+  return resolve(settingText(db, LOCAL.settings, 'local_script_dir')!);
 }
 
 export function scriptTimeoutMs(db: Db): number {
-  const n = Number(getSetting(db, 'local_script.timeout_s'));
-  return (Number.isFinite(n) && n > 0 ? n : DEFAULT_TIMEOUT_S) * 1000;
+  return settingNumber(db, LOCAL.settings, 'local_script.timeout_s') * 1000;
 }
 
 /** The software name of a script file: `<file name without extension>/<localhost>`. */

@@ -11,6 +11,7 @@ import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { DriverError } from '../types.js';
 import { judge, type Trust } from './trust.js';
+import { wait } from '../../util/wait.js';
 
 export interface Endpoint {
   machine: string;
@@ -124,12 +125,6 @@ export function closeAgents(): void {
   contexts.clear();
 }
 
-const sleep = (ms: number, signal: AbortSignal): Promise<void> => new Promise((resolve, reject) => {
-  if (signal.aborted) return reject(signal.reason);
-  const t = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve(); }, ms);
-  const onAbort = (): void => { clearTimeout(t); reject(signal.reason); };
-  signal.addEventListener('abort', onAbort, { once: true });
-});
 
 interface Sent { reply?: Omit<Reply, 'attempts'>; error?: Error; reused: boolean }
 
@@ -237,14 +232,14 @@ export async function send(ep: Endpoint, lim: Limits, method: string, path: stri
       const hitDeadline = Date.now() >= lim.deadline - 1;
       if (!RETRYABLE.has(code) || !safe || attempt > lim.retries || hitDeadline) throw networkError(ep, r.error, attempt, hitDeadline && code === 'ETIMEDOUT');
       // A stale kept-alive connection is retried at once; anything else after a short pause.
-      if (!(code === 'ECONNRESET' && r.reused)) await sleep(Math.min(100 * 2 ** (attempt - 1), Math.max(0, lim.deadline - Date.now())), lim.signal).catch(() => undefined);
+      if (!(code === 'ECONNRESET' && r.reused)) await wait(Math.min(100 * 2 ** (attempt - 1), Math.max(0, lim.deadline - Date.now())), lim.signal).catch(() => undefined);
       continue;
     }
     const reply = r.reply!;
     if (reply.status === 503 && attempt <= lim.retries) {
-      const wait = retryAfterMs(reply.headers['retry-after']) ?? 200 * 2 ** (attempt - 1);
-      if (Date.now() + wait < lim.deadline) {
-        await sleep(wait, lim.signal).catch(() => undefined);
+      const pause = retryAfterMs(reply.headers['retry-after']) ?? 200 * 2 ** (attempt - 1);
+      if (Date.now() + pause < lim.deadline) {
+        await wait(pause, lim.signal).catch(() => undefined);
         continue;
       }
     }

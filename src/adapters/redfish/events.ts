@@ -13,7 +13,8 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP, type Socket } from 'node:net';
 import type { Db } from '../../store/db.js';
-import { getSetting } from '../../store/settings.js';
+import { settingNumber, settingText } from '../setting-reader.js';
+import { REDFISH_SETTINGS } from './spec.js';
 import { type Json, isObj, link, str } from './session.js';
 import { subscriberByToken } from './subscriptions.js';
 import { PeerGate } from '../../util/peer-gate.js';
@@ -73,10 +74,10 @@ const COMMIT_WAIT_MS = 5_000;
 
 /** The listener's options from the settings (redfish.listener_*); a missing certificate or key is named. */
 export function listenerOptionsFrom(db: Db, onEvent: (e: RedfishEvent) => void, log?: (line: string) => void): ListenerOptions {
-  const cert = getSetting(db, 'redfish.listener_cert');
-  const key = getSetting(db, 'redfish.listener_key');
+  const cert = settingText(db, REDFISH_SETTINGS, 'redfish.listener_cert');
+  const key = settingText(db, REDFISH_SETTINGS, 'redfish.listener_key');
   if (!cert || !key) throw new Error('the Redfish event listener needs redfish.listener_cert and redfish.listener_key (PEM files)');
-  const dest = getSetting(db, 'redfish.event_destination');
+  const dest = settingText(db, REDFISH_SETTINGS, 'redfish.event_destination');
   let path = DEFAULT_EVENT_PATH;
   try {
     if (dest) path = new URL(dest).pathname || DEFAULT_EVENT_PATH;
@@ -84,7 +85,7 @@ export function listenerOptionsFrom(db: Db, onEvent: (e: RedfishEvent) => void, 
     // The subscription command reports a bad destination.
   }
   return {
-    db, host: getSetting(db, 'redfish.listener_address') ?? '0.0.0.0', port: Number(getSetting(db, 'redfish.listener_port') ?? 8443),
+    db, host: settingText(db, REDFISH_SETTINGS, 'redfish.listener_address')!, port: settingNumber(db, REDFISH_SETTINGS, 'redfish.listener_port'),
     cert: readFileSync(cert), key: readPrivateFile(key, 'redfish.listener_key'), path, onEvent, ...(log ? { log } : {}),
   };
 }

@@ -9,6 +9,7 @@ import { type Json, arr, isObj, link, num, obj, str } from './session.js';
 import { type Controller, onController } from './target.js';
 import { trustText } from './trust.js';
 import { subscribeEvents, unsubscribeEvents } from './subscriptions.js';
+import { wait } from '../../util/wait.js';
 
 const MAX_PAGES = 50;
 const MAX_ENTRIES = 5000;
@@ -293,10 +294,6 @@ async function hardware(c: Controller): Promise<Array<[string, string]>> {
   return l;
 }
 
-const sleep = (ms: number, signal: AbortSignal): Promise<void> => new Promise((resolve) => {
-  const t = setTimeout(resolve, ms);
-  signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-});
 
 /** Sets the identify indicator of the system (else its chassis); reads it back. */
 async function setIndicator(c: Controller, on: boolean): Promise<string> {
@@ -354,7 +351,8 @@ export const redfishInfo: InfoInterface = {
     await onController(ctx, m, o, async (c) => {
       await setIndicator(c, true);
       c.waitPhase(what * 1000);
-      await sleep(what * 1000, ctx.signal);
+      // A cancel ends the pause; the next request says so.
+      await wait(what * 1000, ctx.signal).catch(() => undefined);
       // Turned off even when the command was canceled meanwhile, within a few seconds of its own.
       if (ctx.signal.aborted) {
         c.s.lim.deadline = Date.now() + 5000;

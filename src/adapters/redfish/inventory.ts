@@ -11,6 +11,7 @@ import { type Json, arr, isObj, link, num, obj, str } from './session.js';
 import { type Controller, onController } from './target.js';
 import { links, members, optionalGet } from './info.js';
 import { didYouMean } from '../../util/nearest.js';
+import { wait } from '../../util/wait.js';
 
 const fail = (c: Controller, layer: 'not-supported' | 'input' | 'controller' | 'protocol', detail: string): DriverError =>
   new DriverError(`${c.m.name}: ${layer} error: ${detail}`, { layer, detail });
@@ -52,10 +53,6 @@ async function firmwareList(c: Controller): Promise<FirmwareItem[]> {
 }
 
 const FINAL = new Set(['Completed', 'Exception', 'Killed', 'Cancelled', 'Interrupted', 'Suspended']);
-const sleep = (ms: number, signal: AbortSignal): Promise<void> => new Promise((resolve) => {
-  const t = setTimeout(resolve, ms);
-  signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-});
 
 /** The URI of a `target=` word: system, manager, a FirmwareInventory Id, or a path. */
 async function targetUri(c: Controller, us: Json, target: string): Promise<string> {
@@ -101,7 +98,8 @@ async function simpleUpdate(c: Controller, image: string, target: string | null,
         throw new DriverError(`${c.m.name}: controller error: ${detail}`, { layer: 'controller', detail });
       }
       const after = Number(t.headers['retry-after']);
-      await sleep(Math.min(10_000, Math.max(500, Number.isFinite(after) ? after * 1000 : 2000)), c.ctx.signal);
+      // A cancel ends the pause; the next request says so.
+      await wait(Math.min(10_000, Math.max(500, Number.isFinite(after) ? after * 1000 : 2000)), c.ctx.signal).catch(() => undefined);
       if (c.ctx.signal.aborted) throw fail(c, 'controller', `cancelled while following the update task ${taskUri}; it goes on on the controller`);
     }
     result.state = str(task, 'TaskState') ?? 'Completed';

@@ -8,6 +8,7 @@ import { prepared } from '../../store/statements.js';
 import { controllerProblems } from '../controller.js';
 import { driverSetting } from '../settings.js';
 import type { DriverSpec, MachineRef, SettingSpec } from '../types.js';
+import { COMPONENT } from './schema.js';
 import { fingerprintProblem } from './fingerprint.js';
 
 const FALSE = ['false', 'no', 'off', '0'];
@@ -64,6 +65,7 @@ function problems(db: Db, m: MachineRef): string[] {
 
 export const REDFISH: DriverSpec = {
   name: 'redfish',
+  schema: COMPONENT,
   description: 'power and info of an iLO-class controller over Redfish (HTTPS; certificates trusted explicitly)',
   interfaces: ['power', 'info'],
   controller: true,

@@ -4,7 +4,8 @@
 // the token's hash (table redfish_event_subscriptions, schema.ts), never the token.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../../store/db.js';
-import { getSetting } from '../../store/settings.js';
+import { settingText } from '../setting-reader.js';
+import { REDFISH_SETTINGS } from './spec.js';
 import { prepared } from '../../store/statements.js';
 import { type CallOptions, type DriverContext, DriverError, type MachineRef } from '../types.js';
 import { arr, link, pathOf } from './session.js';
@@ -29,7 +30,7 @@ export function subscriberByToken(db: Db, token: string): Subscriber | undefined
 
 /** The listener URL controllers post to, checked. */
 export function eventDestination(db: Db): string {
-  const d = getSetting(db, 'redfish.event_destination')?.trim();
+  const d = settingText(db, REDFISH_SETTINGS, 'redfish.event_destination')?.trim();
   if (!d) {
     throw new DriverError('no event listener to subscribe to: set redfish.event_destination (the HTTPS URL controllers post events to)', { layer: 'configuration' });
   }

@@ -4,25 +4,23 @@
 // registration (bmc_probe) so that the next call goes straight to the system.
 import { rememberControllerProbe, type ControllerRow, controllerPassword, controllerRow } from '../controller.js';
 import { type CallOptions, type DriverContext, DriverError, type MachineRef } from '../types.js';
-import { getSetting } from '../../store/settings.js';
+import { settingNumber } from '../setting-reader.js';
+import { declaredSetting } from '../settings.js';
 import type { Db } from '../../store/db.js';
 import type { Endpoint, Limits } from './client.js';
 import { type AuthMode, type Json, RedfishSession, arr, link, obj, pathOf, str } from './session.js';
-import { isOff, machineSetting } from './spec.js';
+import { REDFISH_SETTINGS, isOff, machineSetting } from './spec.js';
 import { normaliseCertFingerprint } from './fingerprint.js';
 import { readCaFile, type Trust } from './trust.js';
 
-export const DEFAULT_REDFISH_PORT = 443;
+/** HTTPS's port, as the spec declares it. */
+export const DEFAULT_REDFISH_PORT = Number(declaredSetting(REDFISH_SETTINGS, 'port')!.default);
 const ROOT = '/redfish/v1/';
 
-function seconds(db: Db, key: string, fallback: number): number {
-  const v = getSetting(db, key);
-  const n = v !== undefined ? Number(v) : NaN;
-  return Number.isFinite(n) && n > 0 ? n : fallback;
-}
+const seconds = (db: Db, key: string): number => settingNumber(db, REDFISH_SETTINGS, key);
 
-export const onWaitMs = (db: Db): number => seconds(db, 'redfish.on_wait_s', 60) * 1000;
-export const softOffWaitMs = (db: Db): number => seconds(db, 'redfish.soft_off_wait_s', 300) * 1000;
+export const onWaitMs = (db: Db): number => seconds(db, 'redfish.on_wait_s') * 1000;
+export const softOffWaitMs = (db: Db): number => seconds(db, 'redfish.soft_off_wait_s') * 1000;
 
 export interface Target {
   row: ControllerRow;
@@ -64,13 +62,13 @@ export function targetFor(db: Db, m: MachineRef): Target {
 
 /** The call's limits: the caller's deadline, else the setting; per request at most the request timeout. */
 export function limitsOf(ctx: DriverContext, o: CallOptions = {}): Limits {
-  const deadlineMs = o.deadlineMs ?? seconds(ctx.db, 'redfish.deadline_s', 20) * 1000;
-  const retries = o.retries ?? Number(getSetting(ctx.db, 'redfish.retries') ?? 2);
+  const deadlineMs = o.deadlineMs ?? seconds(ctx.db, 'redfish.deadline_s') * 1000;
+  const retries = o.retries ?? seconds(ctx.db, 'redfish.retries');
   // The IPMI retransmission interval (CallOptions.timeoutMs) does not apply: TCP retransmits; one
   // answer may take up to the request timeout, within the deadline.
   return {
     deadline: Date.now() + deadlineMs,
-    requestTimeoutMs: seconds(ctx.db, 'redfish.request_timeout_s', 10) * 1000,
+    requestTimeoutMs: seconds(ctx.db, 'redfish.request_timeout_s') * 1000,
     retries: Number.isInteger(retries) && retries >= 0 ? retries : 2,
     signal: ctx.signal,
   };

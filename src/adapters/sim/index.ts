@@ -4,18 +4,18 @@
 // sim.delay_ms.<operation>, default 5 ms) that a cancel interrupts, and fails
 // when a fault is injected for it (kanri sim fail). It serves the demo and the
 // engine's tests; it proves no protocol.
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../../store/db.js';
 import {
-  type Driver, type DriverContext, DriverError, type HostRef, type MachineRef, type PowerAction, type PowerChange,
+  type Driver, type DriverContext, DriverError, type HostRef, type MachineRef, type PowerAction, type PowerControl,
   type SoftwareRef, type VmPlacement, notSupported,
 } from '../types.js';
 import { recordPower } from '../controller.js';
 import { type SimOperation, delayFor, setSimPower, simPowerOf, takeFault } from './state.js';
+import { wait } from '../../util/wait.js';
 
 async function simulate(ctx: DriverContext, m: MachineRef, op: SimOperation): Promise<void> {
   const ms = delayFor(ctx.db, op, m.id);
-  if (ms > 0) await sleep(ms, undefined, { signal: ctx.signal });
+  if (ms > 0) await wait(ms, ctx.signal);
   ctx.signal.throwIfAborted();
   const fault = takeFault(ctx.db, m.name, op);
   if (fault !== undefined) throw new DriverError(`sim: ${op} on ${m.name}: ${fault}`);
@@ -67,44 +67,36 @@ function onSharedStorage(db: Db, vm: MachineRef, to: MachineRef): boolean {
   return !!db.prepare('SELECT 1 FROM machines v JOIN datastores d ON d.vm_server_id = ? AND d.name = v.datastore AND d.shared = 1 WHERE v.id = ?').get(to.id, vm.id);
 }
 
-/** What a power action does to the simulated machine: read first, change only what is needed. */
-function plan(action: PowerAction, before: 'on' | 'off' | 'suspended', onIfOff: boolean): { op?: SimOperation; to?: 'on' | 'off'; note?: string } {
-  switch (action) {
-    case 'on':
-      return before === 'on' ? { note: 'already on' } : { op: 'power-on', to: 'on' };
-    case 'off':
-    case 'soft':
-      return before === 'off' ? { note: 'already off' } : { op: 'shutdown', to: 'off' };
-    case 'cycle':
-    case 'reset':
-      if (before !== 'off') return { op: 'reboot', to: 'on' };
-      return onIfOff ? { op: 'power-on', to: 'on', note: `was off: powered on instead of ${action}` } : { note: `off: not ${action === 'cycle' ? 'cycled' : 'reset'}` };
-    case 'diag':
-      throw notSupported('dump (NMI) is not simulated by mgmt=sim');
-  }
-}
+/** The simulated operation each power command is. */
+const SIM_OP: Record<Exclude<PowerAction, 'diag'>, SimOperation> = { on: 'power-on', off: 'shutdown', soft: 'shutdown', cycle: 'reboot', reset: 'reboot' };
 
-async function act(ctx: DriverContext, m: MachineRef, action: PowerAction, onIfOff: boolean): Promise<PowerChange> {
-  const t0 = Date.now();
-  const before = powerOf(ctx.db, m);
-  const p = plan(action, before, onIfOff);
-  const result: PowerChange = { action, before, after: before, changed: false, attempts: 0, elapsedMs: 0, ...(p.note ? { note: p.note } : {}) };
-  if (p.op && p.to) {
-    await simulate(ctx, m, p.op);
-    if (p.to === 'on' && before !== 'on' && m.kind === 'virtual') {
-      const vm = ctx.db.prepare('SELECT vm_server_id FROM machines WHERE id = ?').get(m.id) as { vm_server_id: number | null };
-      if (vm.vm_server_id !== null) {
-        const server = ctx.db.prepare('SELECT id, name FROM machines WHERE id = ?').get(vm.vm_server_id) as MachineRef;
-        if (powerOf(ctx.db, server) !== 'on') throw new DriverError(`sim: VM server ${server.name} is not running`);
-        checkCapacity(ctx.db, m, server, vmCost(ctx.db, m));
+/** The simulated machine's power: read and set in the store, each a simulated operation (delay, injected fault). */
+function control(ctx: DriverContext, m: MachineRef): PowerControl {
+  let sent = 0;
+  return {
+    async read() {
+      await simulate(ctx, m, 'power-state');
+      return powerOf(ctx.db, m);
+    },
+    async send(command, before) {
+      if (command === 'diag') throw notSupported('dump (NMI) is not simulated by mgmt=sim');
+      sent++;
+      await simulate(ctx, m, SIM_OP[command]);
+      const to = command === 'off' || command === 'soft' ? 'off' : 'on';
+      if (to === 'on' && before !== 'on' && m.kind === 'virtual') {
+        const vm = ctx.db.prepare('SELECT vm_server_id FROM machines WHERE id = ?').get(m.id) as { vm_server_id: number | null };
+        if (vm.vm_server_id !== null) {
+          const server = ctx.db.prepare('SELECT id, name FROM machines WHERE id = ?').get(vm.vm_server_id) as MachineRef;
+          if (powerOf(ctx.db, server) !== 'on') throw new DriverError(`sim: VM server ${server.name} is not running`);
+          checkCapacity(ctx.db, m, server, vmCost(ctx.db, m));
+        }
       }
-    }
-    setPower(ctx.db, m, p.to);
-    if (m.kind === 'vmserver') stopGuests(ctx, m);
-    Object.assign(result, { after: p.to, changed: true, sent: p.op === 'reboot' ? action : p.to === 'on' ? 'on' : action, verified: true, attempts: 1 });
-  }
-  result.elapsedMs = Date.now() - t0;
-  return result;
+      setPower(ctx.db, m, to);
+      if (m.kind === 'vmserver') stopGuests(ctx, m);
+      return { sent: command };
+    },
+    get attempts() { return sent; },
+  };
 }
 
 export function createSimDriver(): Driver {
@@ -115,14 +107,9 @@ export function createSimDriver(): Driver {
     },
     interfaces: {
       power: {
-        async state(ctx, m) {
-          const t0 = Date.now();
-          await simulate(ctx, m, 'power-state');
-          return { state: powerOf(ctx.db, m), attempts: 1, elapsedMs: Date.now() - t0 };
-        },
-        async act(ctx, m, action, o = {}) {
-          return act(ctx, m, action, o.onIfOff ?? false);
-        },
+        open: (ctx, m, _o, use) => use(control(ctx, m)),
+        // The simulated state changes with the command: a read back sees it at once.
+        supports: { commands: ['on', 'off', 'soft', 'cycle', 'reset'], waitMs: () => 60_000, pollMs: 100 },
       },
       info: {
         async check(ctx, m) {

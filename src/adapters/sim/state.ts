@@ -1,7 +1,9 @@
 // The sim driver's own state: its tables (schema.ts), the injected faults and the
 // delays. Only the sim driver and the `kanri sim` commands (through this module) touch them.
 import type { Db } from '../../store/db.js';
-import { getSetting, putSetting } from '../../store/settings.js';
+import { putSetting } from '../../store/settings.js';
+import { settingNumber } from '../setting-reader.js';
+import type { SettingSpec } from '../types.js';
 import { ownDriverSetting } from '../settings.js';
 
 export const SIM_OPERATIONS = [
@@ -14,14 +16,18 @@ export type SimOperation = (typeof SIM_OPERATIONS)[number];
 
 
 
-const DEFAULT_DELAY_MS = 5;
+/** Declared here, where it is read, and listed in the sim driver's spec. */
+export const DELAY_SETTING: SettingSpec = {
+  key: 'sim.delay_ms', scope: 'global', type: 'integer', min: 0, default: 5, suffixes: SIM_OPERATIONS,
+  description: 'delay of every simulated operation in ms; sim.delay_ms.<operation> for one operation',
+};
 
 /** The delay of an operation: the machine's own (driver setting delay_ms), else the global settings. */
 export function delayFor(db: Db, op: SimOperation, machineId?: number): number {
   const own = machineId === undefined ? undefined : ownDriverSetting(db, { machineId }, 'sim', 'delay_ms');
-  const v = own ?? getSetting(db, `sim.delay_ms.${op}`) ?? getSetting(db, 'sim.delay_ms');
-  const n = v === undefined ? DEFAULT_DELAY_MS : Number(v);
-  return Number.isFinite(n) && n >= 0 ? n : DEFAULT_DELAY_MS;
+  // The machine's own was checked against its declaration when it was written.
+  if (own !== undefined && own !== '') return Number(own);
+  return settingNumber(db, [DELAY_SETTING], `sim.delay_ms.${op}`);
 }
 
 /** One operation's delay, or every operation's: then the per-operation delays go (they would override it). Returns the operations whose own delay was removed. */

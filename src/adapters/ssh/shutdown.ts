@@ -3,12 +3,13 @@
 // with kanri ssh trust), then the machine's power state read from its controller until
 // it is off or the wait ends. Works with any power driver (ipmi, redfish, sim); the
 // result is the same idempotent PowerChange as a power driver's.
-import { getSetting } from '../../store/settings.js';
-import { type CallOptions, type DriverContext, DriverError, type MachineRef, type PowerChange, type PowerInterface } from '../types.js';
+import { settingText } from '../setting-reader.js';
+import { SSH } from './spec.js';
+import { planPower, waitForPower } from '../../util/power-action.js';
+import { type CallOptions, type DriverContext, DriverError, type MachineRef, type PowerActions, type PowerChange } from '../types.js';
 import { connectVerified, runShell } from './session.js';
 import { connectTimeoutMs, targetFor } from './target.js';
 
-export const DEFAULT_SHUTDOWN_COMMAND = 'shutdown -h now';
 /** The command itself returns at once (systemd schedules the shutdown): a minute is generous. */
 const RUN_MS = 60_000;
 const POLL_MS = 1000;
@@ -20,26 +21,20 @@ export interface SshShutdownOptions {
   call?: CallOptions;
 }
 
-const sleep = (ms: number, signal: AbortSignal): Promise<void> => new Promise((resolve, reject) => {
-  const t = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve(); }, ms);
-  const onAbort = (): void => { clearTimeout(t); reject(new DriverError('canceled while waiting for the machine to power off', { layer: 'network', aborted: true, detail: 'canceled while waiting for the machine to power off' })); };
-  if (signal.aborted) return onAbort();
-  signal.addEventListener('abort', onAbort, { once: true });
-});
-
-export async function shutdownOverSsh(ctx: DriverContext, m: MachineRef, power: PowerInterface, o: SshShutdownOptions): Promise<PowerChange> {
+export async function shutdownOverSsh(ctx: DriverContext, m: MachineRef, power: PowerActions, o: SshShutdownOptions): Promise<PowerChange> {
   const started = Date.now();
   // Where to log in is checked first: a registration that cannot work is said even when the machine is off.
   const target = targetFor(ctx.db, m.id, null);
   const first = await power.state(ctx, m, o.call);
   let attempts = first.attempts;
   const out: PowerChange = { action: 'soft', before: first.state, after: first.state, changed: false, attempts, elapsedMs: 0 };
-  if (first.state === 'off') {
-    out.note = 'already off';
+  const plan = planPower('soft', first.state, false);
+  if (!plan.send) {
+    if (plan.note) out.note = plan.note;
     out.elapsedMs = Date.now() - started;
     return out;
   }
-  const command = getSetting(ctx.db, 'ssh.shutdown_command')?.trim() || DEFAULT_SHUTDOWN_COMMAND;
+  const command = settingText(ctx.db, SSH.settings, 'ssh.shutdown_command')!.trim();
   // A host key that is not accepted is refused as a certificate is (layer certificate).
   const client = await connectVerified({ db: ctx.db, target, timeoutMs: connectTimeoutMs(ctx.db), signal: ctx.signal });
   const lines: string[] = [];
@@ -63,20 +58,17 @@ export async function shutdownOverSsh(ctx: DriverContext, m: MachineRef, power: 
   out.changed = true;
   if (o.waitMs > 0) {
     const until = Date.now() + o.waitMs;
-    for (;;) {
+    const read = async (): Promise<PowerChange['after'] | undefined> => {
       const r = await power.state(ctx, m, o.call).catch((e: unknown) => {
         // A controller that does not answer for a moment does not end the wait.
         if (e instanceof DriverError && e.layer === 'network' && !e.aborted && Date.now() + POLL_MS < until) return undefined;
         throw e;
       });
-      if (r) {
-        attempts += r.attempts;
-        out.after = r.state;
-        if (r.state === 'off') { out.verified = true; break; }
-      }
-      if (Date.now() + POLL_MS > until) { out.verified = false; break; }
-      await sleep(POLL_MS, ctx.signal);
-    }
+      if (r) attempts += r.attempts;
+      return r?.state;
+    };
+    const cancelled = (): DriverError => new DriverError('canceled while waiting for the machine to power off', { layer: 'network', aborted: true, detail: 'canceled while waiting for the machine to power off' });
+    out.verified = await waitForPower(read, 'off', { waitMs: o.waitMs, pollMs: POLL_MS, signal: ctx.signal, cancelled, seen: (st) => { out.after = st; } });
   } else {
     out.note = 'shutdown command ran; the OS shuts down';
   }

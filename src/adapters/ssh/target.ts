@@ -5,12 +5,9 @@
 import type { Db } from '../../store/db.js';
 import type { HostRef } from '../types.js';
 import { DriverError } from '../types.js';
-import { getSetting } from '../../store/settings.js';
+import { settingNumber, settingText } from '../setting-reader.js';
+import { SSH } from './spec.js';
 
-export const DEFAULT_PORT = 22;
-export const DEFAULT_USER = 'root';
-export const DEFAULT_CONNECT_TIMEOUT_S = 10;
-export const DEFAULT_RUN_TIMEOUT_S = 2 * 60 * 60;
 
 export interface SshTarget {
   machine: string;
@@ -24,16 +21,8 @@ export interface SshTarget {
 }
 
 
-function positiveSeconds(db: Db, key: string, fallback: number): number {
-  const v = getSetting(db, key);
-  if (v === undefined || v.trim() === '') return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new DriverError(`setting ${key} must be a positive number of seconds, not '${v}'`, { layer: 'configuration' });
-  return n;
-}
-
-export const connectTimeoutMs = (db: Db): number => positiveSeconds(db, 'ssh.connect_timeout_s', DEFAULT_CONNECT_TIMEOUT_S) * 1000;
-export const runTimeoutMs = (db: Db): number => positiveSeconds(db, 'ssh.timeout_s', DEFAULT_RUN_TIMEOUT_S) * 1000;
+export const connectTimeoutMs = (db: Db): number => settingNumber(db, SSH.settings, 'ssh.connect_timeout_s') * 1000;
+export const runTimeoutMs = (db: Db): number => settingNumber(db, SSH.settings, 'ssh.timeout_s') * 1000;
 
 interface MachineSsh { name: string; os_address: string | null; ssh_user: string | null; ssh_port: number | null; ssh_key_path: string | null; host_setting_id: number | null }
 
@@ -50,18 +39,10 @@ function build(db: Db, m: MachineSsh, hostAddress: string | undefined): SshTarge
   if (!address) {
     throw new DriverError(`${m.name} has no address to reach it over SSH: set its os_address, or give its host setting an IP address on NIC 1`, { layer: 'configuration' });
   }
-  let port = m.ssh_port ?? undefined;
-  if (port === undefined) {
-    const s = getSetting(db, 'ssh.port');
-    if (s !== undefined && s.trim() !== '') {
-      const n = Number(s);
-      if (!Number.isInteger(n) || n < 1 || n > 65535) throw new DriverError(`setting ssh.port must be a port number (1-65535), not '${s}'`, { layer: 'configuration' });
-      port = n;
-    }
-  }
-  const user = m.ssh_user?.trim() || getSetting(db, 'ssh.user')?.trim() || DEFAULT_USER;
-  const keyPath = m.ssh_key_path?.trim() || getSetting(db, 'ssh.key_path')?.trim() || undefined;
-  return { machine: m.name, address, port: port ?? DEFAULT_PORT, user, keyPath };
+  const port = m.ssh_port ?? settingNumber(db, SSH.settings, 'ssh.port');
+  const user = m.ssh_user?.trim() || settingText(db, SSH.settings, 'ssh.user')!.trim();
+  const keyPath = m.ssh_key_path?.trim() || settingText(db, SSH.settings, 'ssh.key_path')?.trim() || undefined;
+  return { machine: m.name, address, port, user, keyPath };
 }
 
 /** The target for a distribution: `host` is the identity the machine takes in this job. */

@@ -10,9 +10,11 @@ import { createSocket } from 'node:dgram';
 import { createConnection } from 'node:net';
 import { targetFor } from '../ssh/target.js';
 import {
-  type DriverContext, DriverError, type Driver, type MachineRef, type PowerChange, type PowerReading, type PowerState, notSupported,
+  type DriverContext, DriverError, type Driver, type MachineRef, type PowerControl, type PowerInterface, type PowerState,
 } from '../types.js';
-import { wolReader } from './spec.js';
+import { wait } from '../../util/wait.js';
+import { settingNumber } from '../setting-reader.js';
+import { WOL_SETTINGS, wolReader } from './spec.js';
 
 const PACKET_GAP_MS = 100;
 const POLL_MS = 2000;
@@ -24,13 +26,6 @@ export function magicPacket(mac: string): Buffer {
   const m = Buffer.from(hex, 'hex');
   return Buffer.concat([Buffer.alloc(6, 0xff), ...Array.from({ length: 16 }, () => m)]);
 }
-
-const sleep = (ms: number, signal: AbortSignal): Promise<void> => new Promise((resolve, reject) => {
-  const onAbort = (): void => { clearTimeout(t); reject(new DriverError('canceled', { layer: 'network', aborted: true })); };
-  const t = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve(); }, ms);
-  if (signal.aborted) return onAbort();
-  signal.addEventListener('abort', onAbort, { once: true });
-});
 
 function groupOf(ctx: DriverContext, m: MachineRef): number | null {
   if (ctx.group) return ctx.group.id;
@@ -51,7 +46,7 @@ async function sendPackets(ctx: DriverContext, m: MachineRef, address: string, p
     await new Promise<void>((resolve, reject) => { sock.once('error', reject); sock.bind(0, () => { sock.off('error', reject); resolve(); }); });
     sock.setBroadcast(true);
     for (let i = 0; i < count; i++) {
-      if (i > 0) await sleep(PACKET_GAP_MS, ctx.signal);
+      if (i > 0) await wait(PACKET_GAP_MS, ctx.signal, () => new DriverError('canceled', { layer: 'network', aborted: true }));
       for (const p of packets) {
         await new Promise<void>((resolve, reject) => sock.send(p, port, address, (e) => (e ? reject(new DriverError(`${m.name}: network error: magic packet to ${address}:${port} not sent: ${e.message}`, { layer: 'network', detail: e.message })) : resolve())));
       }
@@ -113,54 +108,45 @@ async function readState(ctx: DriverContext, m: MachineRef): Promise<{ state: Po
   return { state: on ? 'on' : 'off', how: `SSH at ${t.address}:${t.port} ${on ? 'answers' : 'does not answer'}` };
 }
 
+/**
+ * Mechanism only: the state from the source the settings name, and the magic packets. A
+ * packet is harmless to a machine that is already on, so it is sent when the state is not
+ * known (blindSafe); reading first, waiting and verifying are adapters/power.ts's.
+ */
+const wolPower: PowerInterface = {
+  open(ctx, m, _o, use) {
+    let attempts = 0;
+    const c: PowerControl = {
+      async read() {
+        const s = await readState(ctx, m);
+        if (s.state !== 'unknown') attempts++;
+        return s.state;
+      },
+      async send() {
+        const r = wolReader(ctx.db, m.id, groupOf(ctx, m));
+        const address = r.need('address');
+        const port = r.num('port')!;
+        attempts += await sendPackets(ctx, m, address, port, r.num('wol.packets')!);
+        return { sent: `magic packet to ${address}:${port}` };
+      },
+      get attempts() { return attempts; },
+    };
+    return use(c);
+  },
+  supports: {
+    commands: ['on'],
+    unsupported: (action) => `the wol driver can only power on (Wake-on-LAN); ${action} needs a management controller or dscli shutdownOs via=ssh`,
+    blindSafe: ['on'],
+    waitMs: (db, action) => (action === 'on' ? settingNumber(db, WOL_SETTINGS, 'wol.on_wait_s') * 1000 : 0),
+    pollMs: POLL_MS,
+  },
+};
+
 export function createWolDriver(): Driver {
   return {
     name: 'wol',
     interfaces: {
-      power: {
-        async state(ctx, m): Promise<PowerReading> {
-          const started = Date.now();
-          const s = await readState(ctx, m);
-          return { state: s.state, attempts: s.state === 'unknown' ? 0 : 1, elapsedMs: Date.now() - started };
-        },
-        async act(ctx, m, action, o = {}): Promise<PowerChange> {
-          if (action !== 'on') {
-            throw notSupported(`${m.name}: the wol driver can only power on (Wake-on-LAN); ${action} needs a management controller or dscli shutdownOs via=ssh`);
-          }
-          const started = Date.now();
-          const r = wolReader(ctx.db, m.id, groupOf(ctx, m));
-          const before = await readState(ctx, m);
-          let attempts = before.state === 'unknown' ? 0 : 1;
-          const out: PowerChange = { action, before: before.state, after: before.state, changed: false, attempts, elapsedMs: 0 };
-          if (before.state === 'on') {
-            out.note = `already on (${before.how})`;
-            out.elapsedMs = Date.now() - started;
-            return out;
-          }
-          const address = r.need('address');
-          const port = r.num('port')!;
-          attempts += await sendPackets(ctx, m, address, port, r.num('wol.packets')!);
-          out.sent = `magic packet to ${address}:${port}`;
-          out.changed = true;
-          const waitMs = o.waitMs ?? r.num('wol.on_wait_s')! * 1000;
-          if (before.state === 'unknown') {
-            out.note = 'no state source: whether the machine woke is not known';
-          } else if (waitMs > 0) {
-            const until = Date.now() + waitMs;
-            for (;;) {
-              const s = await readState(ctx, m);
-              attempts++;
-              out.after = s.state;
-              if (s.state === 'on') { out.verified = true; break; }
-              if (Date.now() + POLL_MS > until) { out.verified = false; out.note = `not on within ${waitMs / 1000} s (${s.how})`; break; }
-              await sleep(POLL_MS, ctx.signal);
-            }
-          }
-          out.attempts = attempts;
-          out.elapsedMs = Date.now() - started;
-          return out;
-        },
-      },
+      power: wolPower,
     },
   };
 }

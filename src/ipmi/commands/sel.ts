@@ -1,6 +1,7 @@
 import { IpmiError } from '../errors.js';
 import type { Session } from '../session.js';
 import { eventText, sensorTypeName } from '../tables.js';
+import { wait } from '../../util/wait.js';
 
 export interface SelInfo {
   version: string;
@@ -170,7 +171,7 @@ export async function clearSel(s: Session, o: { readFirst?: boolean; afterRead?:
     for (let i = 0; i < 20 && r.data.length >= 1 && (r.data.readUInt8(0) & 0x0f) !== 1; i++) {
       const st = await s.request(0x0a, 0x47, Buffer.from([res & 0xff, res >> 8, 0x43, 0x4c, 0x52, 0x00]), { step: 'Clear SEL status', allow: [0xc5] });
       if (st.cc !== 0 || (st.data.readUInt8(0) & 0x0f) === 1) break;
-      await new Promise((r) => setTimeout(r, 100));
+      await wait(100);
     }
     return { entries, restarts };
   }

@@ -4,7 +4,8 @@ import type { Db } from '../../store/db.js';
 import { L } from '../../cli/locale.js';
 import { requestCancel, sweepAbandoned } from '../../engine/jobs.js';
 import { Exit, PvmError } from '../exit-codes.js';
-import { formatCancelList, formatJobId } from '../format.js';
+import { formatJobId } from '../../engine/plan.js';
+import { formatCancelList } from '../format.js';
 
 interface Row { id: number; sequence: string; progress: number; started_at: string | null; created_at: string; phase: string; params: string }
 

@@ -8,8 +8,9 @@ import { createServer as createNetServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { binaries } from './support/cli.js';
 import { expandRange, splitTopLevel } from '../src/dscli/hostrange.js';
-import { queryAll } from './support/store.js';
-import { dscli, lines, newStore, secretFile, sql } from './support/dscli.js';
+import { exec, queryAll } from './support/store.js';
+import { dscli, lines, newStore, secretFile } from './support/dscli.js';
+import { requirePeer } from './support/peers.js';
 
 describe('host ranges', () => {
   it('expands with zero padding, several bracket groups and comma sets', () => {
@@ -35,7 +36,7 @@ describe('user commands exactly as documented', () => {
     expect(r.err).toMatch(/warning: a password on the command line/);
     r = dscli(db, ['createUser', 'ops2', '-'], { input: 'another2\n' });
     expect(r).toMatchObject({ code: 0, out: '', err: '' });
-    sql(db, "INSERT INTO users (name, password_hash, level, updated_at) VALUES ('root1', 'scrypt$16384$8$1$AAAA$AAAA', 'administrator', 'x')");
+    exec(db, "INSERT INTO users (name, password_hash, level, updated_at) VALUES ('root1', 'scrypt$16384$8$1$AAAA$AAAA', 'administrator', 'x')");
     r = dscli(db, ['getUserList']);
     expect(r.code).toBe(0);
     expect(r.out).toBe('ops1 Operator\nops2 Operator\nroot1 Administrator\n');
@@ -48,7 +49,7 @@ describe('user commands exactly as documented', () => {
     expect(dscli(db, ['getUserList']).out).toBe('ops2 Operator\nroot1 Administrator\n');
   });
 
-  it.runIf(spawnSync('sh', ['-c', 'command -v script']).status === 0)('on a terminal, - prompts and reads the password without echo', () => {
+  it.runIf(requirePeer('script', 'dscli password prompt on a terminal'))('on a terminal, - prompts and reads the password without echo', () => {
     const db = newStore();
     const cmd = `(sleep 1; printf 'ttypass9\\n') | script -qec "${join(binaries(), 'dscli')} createUser ttyuser -" /dev/null`;
     const r = spawnSync('sh', ['-c', cmd], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, KANRI_DB: db } });
@@ -66,7 +67,7 @@ describe('user commands exactly as documented', () => {
     expect(dscli(db, ['createUser', 'u1', '123456']).code).toBe(0);
     expect(dscli(db, ['createUser', 'u1', '1'.repeat(16)]).code).toBe(3);
     expect(dscli(db, ['createUser', 'U1', '1234567']).code).toBe(3);
-    for (let i = 3; i <= 30; i++) sql(db, "INSERT INTO users (name, password_hash, updated_at) VALUES (?, 'scrypt$1$1$1$AA$AA', 'x')", `bulk${i}`);
+    for (let i = 3; i <= 30; i++) exec(db, "INSERT INTO users (name, password_hash, updated_at) VALUES (?, 'scrypt$1$1$1$AA$AA', 'x')", `bulk${i}`);
     expect(queryAll(db, 'SELECT id FROM users')).toHaveLength(30);
     const r = dscli(db, ['createUser', 'thirtyone', 'pass1234']);
     expect(r.code).toBe(3);
@@ -154,7 +155,7 @@ describe('server registry', () => {
 
   it('attaches to an existing pvmutl machine and keeps it on deleteServer', () => {
     const db = newStore();
-    sql(db, "INSERT INTO machines (name, kind) VALUES ('px01', 'physical')");
+    exec(db, "INSERT INTO machines (name, kind) VALUES ('px01', 'physical')");
     const pw = secretFile('pw-123456');
     expect(dscli(db, ['createServer', 'px01', 'address=192.0.2.20', 'user=admin', `password_file=${pw}`]).code).toBe(0);
     expect(queryAll(db, "SELECT count(*) AS n FROM machines WHERE name = 'px01'")).toEqual([{ n: 1 }]);
@@ -167,7 +168,7 @@ describe('ServerList, groups and return codes without a controller', () => {
   const setup = () => {
     const db = newStore();
     const pw = secretFile('pw-123456');
-    for (const n of ['web01', 'web02', 'web03']) sql(db, 'SELECT 1');
+    for (const n of ['web01', 'web02', 'web03']) exec(db, 'SELECT 1');
     for (const [i, n] of ['web01', 'web02', 'web03'].entries()) {
       expect(dscli(db, ['createServer', n, 'mgmt=sim']).code).toBe(0);
       void i;
@@ -253,7 +254,7 @@ describe('ServerList, groups and return codes without a controller', () => {
 
   it('confirmation guard: above the limit a pipe without --yes is refused at once', () => {
     const db = setup();
-    sql(db, "INSERT INTO settings (key, value) VALUES ('dscli.confirm_above', '2')");
+    exec(db, "INSERT INTO settings (key, value) VALUES ('dscli.confirm_above', '2')");
     const t0 = Date.now();
     let r = dscli(db, ['powerOn', 'web[01-03]'], { input: 'y\n' });
     expect(Date.now() - t0).toBeLessThan(5000);
@@ -311,8 +312,8 @@ describe('trap forwarding and alerts (store)', () => {
   it('getAlertList: newest first, per server, count', () => {
     const db = newStore();
     expect(dscli(db, ['createServer', 'web01', 'mgmt=sim']).code).toBe(0);
-    sql(db, "INSERT INTO dscli_alerts (time, machine_id, source, severity, event, message) VALUES ('2026-11-22T01:00:00Z', (SELECT id FROM machines WHERE name='web01'), '127.0.0.1', 'warning', 'Temperature', 'CPU Temp upper non-critical')");
-    sql(db, "INSERT INTO dscli_alerts (time, machine_id, source, severity, event, message) VALUES ('2026-11-22T02:00:00Z', NULL, '192.0.2.9', 'critical', 'Power Supply', 'PSU failure')");
+    exec(db, "INSERT INTO dscli_alerts (time, machine_id, source, severity, event, message) VALUES ('2026-11-22T01:00:00Z', (SELECT id FROM machines WHERE name='web01'), '127.0.0.1', 'warning', 'Temperature', 'CPU Temp upper non-critical')");
+    exec(db, "INSERT INTO dscli_alerts (time, machine_id, source, severity, event, message) VALUES ('2026-11-22T02:00:00Z', NULL, '192.0.2.9', 'critical', 'Power Supply', 'PSU failure')");
     // times as kanri writes them for a script: local time with its offset (one rule for both)
     const tokyo = { env: { TZ: 'Asia/Tokyo' } };
     expect(dscli(db, ['getAlertList'], tokyo).out).toBe('2026-11-22T11:00:00+09:00 - critical Power Supply PSU failure\n2026-11-22T10:00:00+09:00 web01 warning Temperature CPU Temp upper non-critical\n');

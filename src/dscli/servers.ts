@@ -1,38 +1,22 @@
-// The server registry: a dscli server is a row of `machines` with a management
+// dscli's registered servers: a dscli server is a row of `machines` with a management
 // controller (V4_DSCLI columns), so pvmutl and dscli share one machine and one BMC.
-// dscli groups are dscli's own bulk-operation lists.
+// createServer/setServer/deleteServer/getServerList; the controller types and their
+// defaults are the driver registry's (adapters/registry.ts).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Db } from '../store/db.js';
 import { sealSecret } from '../store/secrets.js';
-import { CONTROLLER_COLUMNS as BMC_COLUMNS, CONTROLLER_TYPES, controllerSecretPurpose, type ControllerRow as BmcRow, type ControllerType as MgmtType } from '../adapters/controller.js';
-import { controllerDefault, controllerPowers, controllerSetting, needsController, registrationSettings, requiredControllerSettings } from '../adapters/registry.js';
+import { CONTROLLER_COLUMNS as BMC_COLUMNS, controllerSecretPurpose, type ControllerRow as BmcRow, type ControllerType as MgmtType } from '../adapters/controller.js';
+import { CONTROLLER_TYPES, controllerDefault, controllerPowers, controllerSetting, needsController, registrationSettings, requiredControllerSettings } from '../adapters/registry.js';
 import { deleteDriverSetting, putDriverSetting, settingProblem } from '../adapters/settings.js';
 import { bumpGeneration } from '../store/generation.js';
 import { DscliError, exists, formatError, notFound, RC } from './errors.js';
-import { getSetting } from '../store/settings.js';
+
+import { parseSettings } from './words.js';
+import { expandRange, isRange } from './hostrange.js';
 
 export const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
 const now = () => new Date().toISOString();
-
-/** `key=value` words; values may have been quoted by the shell. Repeated keys are an error. */
-export function parseSettings(words: string[], allowed: readonly string[]): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const w of words) {
-    const eq = w.indexOf('=');
-    if (eq <= 0) throw formatError(`expected key=value, got '${redactWord(w)}'`);
-    const k = w.slice(0, eq).toLowerCase();
-    if (!allowed.includes(k)) throw formatError(`unknown setting '${k}' (allowed: ${allowed.join(', ')})`);
-    if (out.has(k)) throw formatError(`setting '${k}' given twice`);
-    out.set(k, w.slice(eq + 1));
-  }
-  return out;
-}
-
-/** A word as it may be printed: a password value is never echoed. */
-export function redactWord(w: string): string {
-  return /^password=/i.test(w) && !/^password=-$/i.test(w) ? 'password=***' : w;
-}
 
 export const SERVER_KEYS = ['mgmt', 'address', 'port', 'user', 'password', 'password_file', 'cipher', 'os_address', 'ssh_user', 'ssh_port', 'ssh_key', 'model', 'events'] as const;
 
@@ -96,7 +80,7 @@ interface ServerFields {
 
 function checkMgmt(mgmt: string | undefined): MgmtType | undefined {
   if (mgmt === undefined) return undefined;
-  if (!(CONTROLLER_TYPES as readonly string[]).includes(mgmt)) throw formatError(`mgmt must be ${CONTROLLER_TYPES.join(', ').replace(/, ([^,]*)$/, ' or $1')}, not '${mgmt}'`);
+  if (!CONTROLLER_TYPES.includes(mgmt)) throw formatError(`mgmt must be ${CONTROLLER_TYPES.join(', ').replace(/, ([^,]*)$/, ' or $1')}, not '${mgmt}'`);
   return mgmt as MgmtType;
 }
 
@@ -341,65 +325,4 @@ export function listServers(db: Db, group?: string): BmcRow[] {
       WHERE gm.group_id = ? AND m.mgmt_type IS NOT NULL ORDER BY gm.position`).all(g.id) as BmcRow[];
   }
   return db.prepare(`SELECT ${BMC_COLUMNS} FROM machines WHERE mgmt_type IS NOT NULL ORDER BY name`).all() as BmcRow[];
-}
-
-// ---- groups -------------------------------------------------------------------
-
-export function createGroup(db: Db, name: string): void {
-  if (!SERVER_NAME.test(name)) throw formatError(`bad group name '${name}': letters, digits, _ . - (at most 63)`);
-  if (db.prepare('SELECT 1 FROM dscli_groups WHERE name = ?').get(name)) throw exists(`group already exists: ${name}`);
-  if (serverRow(db, name)) throw exists(`a server is already named ${name}; a group name must differ from server names`);
-  db.prepare('INSERT INTO dscli_groups (name, created_at) VALUES (?, ?)').run(name, now());
-}
-
-function needGroup(db: Db, name: string): number {
-  const g = db.prepare('SELECT id FROM dscli_groups WHERE name = ?').get(name) as { id: number } | undefined;
-  if (!g) throw notFound(`group not found: ${name}`);
-  return g.id;
-}
-
-export function deleteGroup(db: Db, name: string): void {
-  const id = needGroup(db, name);
-  db.prepare('DELETE FROM dscli_groups WHERE id = ?').run(id);
-}
-
-export function addGroupServers(db: Db, group: string, list: string[]): void {
-  const gid = needGroup(db, group);
-  const rows = resolveServerList(db, list);
-  db.transaction(() => {
-    let pos = (db.prepare('SELECT coalesce(max(position), 0) AS p FROM dscli_group_members WHERE group_id = ?').get(gid) as { p: number }).p;
-    const ins = db.prepare('INSERT OR IGNORE INTO dscli_group_members (group_id, machine_id, position) VALUES (?, ?, ?)');
-    for (const r of rows) if (ins.run(gid, r.id, pos + 1).changes) pos++;
-  })();
-}
-
-export function removeGroupServers(db: Db, group: string, list: string[]): void {
-  const gid = needGroup(db, group);
-  const rows = resolveServerList(db, list);
-  const missing = rows.filter((r) => !db.prepare('SELECT 1 FROM dscli_group_members WHERE group_id = ? AND machine_id = ?').get(gid, r.id));
-  if (missing.length) throw notFound(`not in group ${group}: ${missing.map((r) => r.name).join(', ')}`);
-  db.transaction(() => {
-    for (const r of rows) db.prepare('DELETE FROM dscli_group_members WHERE group_id = ? AND machine_id = ?').run(gid, r.id);
-  })();
-}
-
-export function listGroups(db: Db): Array<{ name: string; members: string[] }> {
-  const gs = db.prepare('SELECT id, name FROM dscli_groups ORDER BY name').all() as Array<{ id: number; name: string }>;
-  return gs.map((g) => ({
-    name: g.name,
-    members: (db.prepare('SELECT m.name FROM dscli_group_members gm JOIN machines m ON m.id = gm.machine_id WHERE gm.group_id = ? ORDER BY gm.position').all(g.id) as Array<{ name: string }>).map((r) => r.name),
-  }));
-}
-
-// ---- ServerList ------------------------------------------------------------------
-
-import { resolveServerList } from './serverlist.js';
-import { expandRange, isRange } from './hostrange.js';
-
-export { resolveServerList };
-
-export function settingNumber(db: Db, key: string, fallback: number): number {
-  const v = getSetting(db, key);
-  const n = v !== undefined ? Number(v) : NaN;
-  return Number.isFinite(n) && n >= 0 ? n : fallback;
 }

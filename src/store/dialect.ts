@@ -1,0 +1,197 @@
+// The one place where kanri's SQL differs between SQLite and PostgreSQL. Every module keeps
+// its SQL as it is (SQLite's, portable where a standard form exists); the PostgreSQL back end
+// (postgres.ts) passes each statement through toPostgres() once, when it is prepared:
+//
+// - placeholders: ? and @name/:name/$name become $1, $2, … (a named one keeps one number);
+//   `? IS [NOT] NULL` gets a type (::text), which PostgreSQL cannot infer from IS NULL;
+// - SQLite-only forms: ifnull → coalesce; INSERT OR IGNORE → ON CONFLICT DO NOTHING;
+//   INSERT OR REPLACE → ON CONFLICT (primary key) DO UPDATE of the other columns;
+// - x IS ? → IS NOT DISTINCT FROM (SQLite's IS compares values, NULL equal to NULL);
+// - LIKE → ILIKE under the "C" collation (SQLite's LIKE folds ASCII case only);
+// - json_extract(x, '$.key') → (x::jsonb ->> 'key');
+// - a mixed-case alias (AS machineId) is quoted wherever it appears: PostgreSQL would fold it;
+// - a condition that is a bare 1 or 0 becomes TRUE or FALSE;
+// - truths added up ((a IS NULL) + (b IS NULL)) are cast to integers;
+// - names: COLLATE NOCASE → COLLATE kanri_nocase, a nondeterministic ICU collation at
+//   level 2: case-insensitive for every letter (Äpfel = äpfel), where SQLite's NOCASE folds
+//   ASCII only — so a name index is, if anything, stricter there. kfold(x), the full case
+//   folding lookups fall back on (domain/names.ts: Straße = STRASSE, ﬁle = FILE), is an SQL
+//   function of the prelude computing what foldName() does, with ICU's full case mappings
+//   (NFC, upper, lower); the column names PostgreSQL reserves (user, window) are quoted;
+// - in schema text (migrations): INTEGER → BIGINT (SQLite's integers are 64-bit: times in
+//   ms), REAL → DOUBLE PRECISION, BLOB → BYTEA, INTEGER PRIMARY KEY AUTOINCREMENT (and a
+//   column `id INTEGER PRIMARY KEY`, SQLite's rowid) → an identity column; an index on an
+//   expression gets the parentheses PostgreSQL requires.
+// Strings, quoted names and comments are never rewritten.
+
+/** The collation that stands for SQLite's NOCASE, created by the PostgreSQL back end. */
+export const NOCASE_COLLATION = 'kanri_nocase';
+
+/** SQL run once on a new PostgreSQL store before its first migration. */
+export const POSTGRES_PRELUDE = `
+CREATE COLLATION IF NOT EXISTS ${NOCASE_COLLATION} (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE COLLATION IF NOT EXISTS kanri_fold (provider = icu, locale = 'und');
+CREATE OR REPLACE FUNCTION kfold(name text) RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+  RETURN lower(upper(normalize(name, NFC) COLLATE kanri_fold) COLLATE kanri_fold);
+`;
+
+interface Piece {
+  code: boolean;
+  text: string;
+}
+
+/** Splits SQL into code and the parts never rewritten (strings, quoted names, comments). */
+function pieces(sql: string): Piece[] {
+  const out: Piece[] = [];
+  let code = '';
+  let i = 0;
+  const flush = (): void => {
+    if (code) out.push({ code: true, text: code });
+    code = '';
+  };
+  while (i < sql.length) {
+    const c = sql[i]!;
+    let end = -1;
+    if (c === "'" || c === '"') {
+      end = i + 1;
+      for (;;) {
+        const j = sql.indexOf(c, end);
+        if (j < 0) { end = sql.length; break; }
+        if (sql[j + 1] === c) { end = j + 2; continue; }
+        end = j + 1;
+        break;
+      }
+    } else if (c === '-' && sql[i + 1] === '-') {
+      const j = sql.indexOf('\n', i);
+      end = j < 0 ? sql.length : j;
+    } else if (c === '/' && sql[i + 1] === '*') {
+      const j = sql.indexOf('*/', i + 2);
+      end = j < 0 ? sql.length : j + 2;
+    }
+    if (end < 0) {
+      code += c;
+      i++;
+    } else {
+      flush();
+      out.push({ code: false, text: sql.slice(i, end) });
+      i = end;
+    }
+  }
+  flush();
+  return out;
+}
+
+function mapCode(sql: string, fn: (code: string) => string): string {
+  const parts = pieces(sql);
+  // PostgreSQL folds an unquoted name to lower case, SQLite keeps it: a mixed-case alias
+  // (AS machineId) is quoted, and so is every other use of it in the statement.
+  const aliases = new Set<string>();
+  for (const p of parts) if (p.code) for (const m of p.text.matchAll(/\bAS\s+([A-Za-z_]\w*)/gi)) if (/[A-Z]/.test(m[1]!)) aliases.add(m[1]!);
+  const quoteAliases = (code: string): string =>
+    aliases.size ? code.replace(/(?<![."\w$@:])[A-Za-z_]\w*(?![\w"(])/g, (w) => (aliases.has(w) ? `"${w}"` : w)) : code;
+  return parts.map((p) => (p.code ? fn(quoteAliases(p.text)) : p.text)).join('');
+}
+
+/**
+ * Words PostgreSQL reserves that kanri's tables use as column names (SQLite takes them as
+ * names where a name can stand); kanri's SQL never uses them as keywords.
+ */
+const RESERVED = /(?<![."\w])(?:user|window)(?![\w"(])/gi;
+
+/** Forms common to statements and schema text. */
+function common(code: string): string {
+  return code
+    .replace(/\bifnull\s*\(/gi, 'coalesce(')
+    .replace(/\bCOLLATE\s+NOCASE\b/gi, `COLLATE ${NOCASE_COLLATION}`)
+    .replace(RESERVED, (w) => `"${w.toLowerCase()}"`)
+    // SQLite's LIKE ignores the case of ASCII letters: ILIKE under the "C" collation does just
+    // that (and a name column's nondeterministic collation cannot take LIKE before PostgreSQL 18).
+    .replace(/([\w."]+)\s+(NOT\s+)?LIKE\b/gi, (_m, operand: string, not?: string) => `${operand} COLLATE "C" ${not ?? ''}ILIKE`)
+    // SQLite's IS compares any two values, NULL equal to NULL.
+    .replace(/\bIS\s+NOT\s+(?=[?@:$])/gi, 'IS DISTINCT FROM ')
+    .replace(/\bIS\s+(?=[?@:$])/gi, 'IS NOT DISTINCT FROM ')
+    // A condition that is the number 1 or 0 (WHERE 1): PostgreSQL wants a boolean.
+    .replace(/\b(WHERE|AND|OR|NOT)\s+([01])\b(?!\s*(?:[=<>!+\-*/|%]|IS\b|BETWEEN\b|IN\b))/gi, (_m, k: string, v: string) => `${k} ${v === '1' ? 'TRUE' : 'FALSE'}`)
+    // SQLite counts truths by adding them ((a IS NULL) + (b IS NULL) = 1); PostgreSQL adds numbers.
+    .replace(/\((\w+\s+IS\s+(?:NOT\s+)?NULL)\)(?=\s*\+)|(?<=\+\s*)\((\w+\s+IS\s+(?:NOT\s+)?NULL)\)/gi, (_m, a?: string, b?: string) => `(${a ?? b})::int`);
+}
+
+export interface Translated {
+  text: string;
+  /** Number of $n parameters. */
+  count: number;
+  /** For named parameters: the name of $1, $2, …; undefined for positional ones. */
+  names?: string[];
+}
+
+/**
+ * A statement in PostgreSQL's dialect. `primaryKey(table)` names a table's primary-key
+ * columns (needed for INSERT OR REPLACE only).
+ */
+export function toPostgres(sql: string, primaryKey: (table: string) => string[] = () => []): Translated {
+  let n = 0;
+  const named = new Map<string, number>();
+  const replaceMode = /^\s*INSERT\s+OR\s+REPLACE\b/i.test(sql);
+  const ignoreMode = /^\s*INSERT\s+OR\s+IGNORE\b/i.test(sql);
+  // json_extract(x, '$.key'): one level of a JSON text column, as text.
+  sql = sql.replace(/\bjson_extract\(\s*([\w."]+)\s*,\s*'\$\.(\w+)'\s*\)/gi, "(($1)::jsonb ->> '$2')");
+  let text = mapCode(sql, (code) =>
+    common(code)
+      .replace(/^(\s*INSERT)\s+OR\s+(?:IGNORE|REPLACE)\b/i, '$1')
+      .replace(/(\?(\d*)|(?<![:\w])[@:$]([A-Za-z_]\w*))(\s+IS\s+(?:NOT\s+)?NULL\b)?/g, (_m, _p, num: string | undefined, name: string | undefined, isNull: string | undefined) => {
+        let k: number;
+        if (name !== undefined) {
+          k = named.get(name) ?? named.size + 1;
+          named.set(name, k);
+          n = Math.max(n, k);
+        } else if (num) {
+          k = Number(num);
+          n = Math.max(n, k);
+        } else {
+          k = ++n;
+        }
+        return `$${k}${isNull ? `::text${isNull}` : ''}`;
+      }),
+  );
+  if (ignoreMode || replaceMode) {
+    const trimmed = text.replace(/[\s;]+$/, '');
+    if (ignoreMode) text = `${trimmed} ON CONFLICT DO NOTHING`;
+    else {
+      const m = /^\s*INSERT\s+INTO\s+("?[\w]+"?)\s*\(([^)]*)\)/i.exec(trimmed);
+      if (!m) throw new Error(`INSERT OR REPLACE needs a column list: ${sql}`);
+      const table = m[1]!.replace(/"/g, '');
+      const cols = m[2]!.split(',').map((c) => c.trim());
+      const key = primaryKey(table);
+      if (!key.length) throw new Error(`INSERT OR REPLACE into ${table}, which has no primary key`);
+      const rest = cols.filter((c) => !key.includes(c.replace(/"/g, '')));
+      text = `${trimmed} ON CONFLICT (${key.join(', ')}) ${rest.length ? `DO UPDATE SET ${rest.map((c) => `${c} = excluded.${c}`).join(', ')}` : 'DO NOTHING'}`;
+    }
+  }
+  if (named.size) return { text, count: n, names: [...named.entries()].sort((a, b) => a[1] - b[1]).map(([k]) => k) };
+  return { text, count: n };
+}
+
+/** Schema text (a migration) in PostgreSQL's dialect. */
+export function schemaToPostgres(sql: string): string {
+  return mapCode(sql, (code) =>
+    common(code)
+      .replace(/\bINTEGER\s+PRIMARY\s+KEY\s+AUTOINCREMENT\b/gi, 'BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY')
+      .replace(/(^\s*|[(,]\s*)(id\s+)INTEGER\s+PRIMARY\s+KEY\b/gim, '$1$2BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY')
+      .replace(/\bINTEGER\b/gi, 'BIGINT')
+      .replace(/\bREAL\b/gi, 'DOUBLE PRECISION')
+      .replace(/\bBLOB\b/gi, 'BYTEA')
+      .replace(/(CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?\w+\s+ON\s+\w+\s*)\(((?:[^()]|\([^()]*\))*)\)/gi, (_m, head: string, list: string) => {
+        // PostgreSQL wants an expression in an index's column list in parentheses of its own.
+        const parts: string[] = [];
+        let depth = 0;
+        let cur = '';
+        for (const ch of list) {
+          if (ch === '(') depth++;
+          if (ch === ')') depth--;
+          if (ch === ',' && depth === 0) { parts.push(cur); cur = ''; } else cur += ch;
+        }
+        parts.push(cur);
+        return `${head}(${parts.map((p) => (/\(/.test(p) && !/^\s*\(/.test(p) ? ` (${p.trim()})` : p)).join(',').trim()})`;
+      }),
+  );
+}

@@ -1,0 +1,463 @@
+// The PostgreSQL back end: the part of better-sqlite3's API that kanri's modules use —
+// prepare().run/get/all, transaction(fn) with .immediate/.deferred, exec, pragma, close —
+// over the synchronous libpq binding (npm libpq; why synchronous: docs/architecture.md,
+// bench/pg-roundtrip.mjs). Each statement is translated once by dialect.ts and prepared on
+// the server; results come back as SQLite's would (integers and counts as numbers, booleans
+// as 1/0, bytea as Buffer, a missing row as undefined), and errors carry SQLite's codes so
+// that storeProblem() and isBusy() read them unchanged.
+//
+// A failed write inside a transaction is undone alone (a savepoint around it), as SQLite does.
+// Writers queue as they do on SQLite: every write transaction (and every write outside one)
+// first takes one transaction-scoped advisory lock, the store's writer lock, waiting at most
+// the busy timeout (lock_timeout). So a transaction that plans and reserves still runs alone
+// among writers, on any number of hosts, and readers are never blocked (MVCC, as WAL).
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { requireModule } from '../util/require.js';
+import { StoreError } from './errors.js';
+import { conninfo, type PostgresLocation } from './location.js';
+import { schemaToPostgres, toPostgres, type Translated, POSTGRES_PRELUDE } from './dialect.js';
+
+interface Libpq {
+  connectSync(conninfo: string): void;
+  finish(): void;
+  exec(sql: string): void;
+  execParams(sql: string, params: Array<string | null>): void;
+  prepare(name: string, sql: string, n: number): void;
+  execPrepared(name: string, params: Array<string | null>): void;
+  resultStatus(): string;
+  resultErrorFields(): { sqlState?: string; messagePrimary?: string; messageDetail?: string } | undefined;
+  errorMessage(): string;
+  ntuples(): number;
+  nfields(): number;
+  fname(i: number): string;
+  ftype(i: number): number;
+  getvalue(row: number, col: number): string;
+  getisnull(row: number, col: number): boolean;
+  cmdTuples(): string;
+  clear(): void;
+}
+
+/** Statements a connection keeps prepared on the server at most. */
+const MAX_PREPARED = 2000;
+
+/** The store's writer lock: one advisory lock key ('kanri' in ASCII). */
+const WRITER_LOCK = 0x6b616e7269;
+
+/** SQLSTATE → the SQLite code the rest of kanri understands. */
+const CODES: Record<string, string> = {
+  '23505': 'SQLITE_CONSTRAINT_UNIQUE',
+  '23503': 'SQLITE_CONSTRAINT_FOREIGNKEY',
+  '23514': 'SQLITE_CONSTRAINT_CHECK',
+  '23502': 'SQLITE_CONSTRAINT_NOTNULL',
+  '55P03': 'SQLITE_BUSY',
+  '40001': 'SQLITE_BUSY',
+  '40P01': 'SQLITE_BUSY',
+  '53100': 'SQLITE_FULL',
+  '25006': 'SQLITE_READONLY',
+  '42501': 'SQLITE_PERM',
+};
+
+export class PostgresError extends Error {
+  constructor(message: string, readonly code: string, readonly sqlState: string) {
+    super(message);
+    this.name = 'PostgresError';
+  }
+}
+
+type Param = string | number | bigint | Buffer | null | undefined;
+
+function param(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  if (Buffer.isBuffer(v)) return `\\x${v.toString('hex')}`;
+  throw new TypeError('a PostgreSQL store binds only numbers, strings, bigints, buffers and null');
+}
+
+/** A value as better-sqlite3 would return it, by the column's type OID. */
+function value(pq: Libpq, row: number, col: number, oid: number): unknown {
+  if (pq.getisnull(row, col)) return null;
+  const v = pq.getvalue(row, col);
+  switch (oid) {
+    case 16: return v === 't' ? 1 : 0;
+    case 20: case 21: case 23: case 26: case 700: case 701: case 1700: return Number(v);
+    case 17: return Buffer.from(v.slice(2), 'hex');
+    default: return v;
+  }
+}
+
+function rows(pq: Libpq): Array<Record<string, unknown>> {
+  const n = pq.ntuples();
+  const f = pq.nfields();
+  const names: string[] = [];
+  const types: number[] = [];
+  for (let i = 0; i < f; i++) { names.push(pq.fname(i)); types.push(pq.ftype(i)); }
+  const out: Array<Record<string, unknown>> = [];
+  for (let r = 0; r < n; r++) {
+    const o: Record<string, unknown> = {};
+    for (let i = 0; i < f; i++) o[names[i]!] = value(pq, r, i, types[i]!);
+    out.push(o);
+  }
+  return out;
+}
+
+const WRITE = /^\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|ALTER|DROP)\b/i;
+const INSERT = /^\s*INSERT\s+(?:OR\s+\w+\s+)?INTO\s+"?(\w+)/i;
+
+/** What a statement gave, read before anything else runs on the connection. */
+interface Result {
+  changes: number;
+  rows: Array<Record<string, unknown>>;
+}
+
+function result(pq: Libpq): Result {
+  return { changes: Number(pq.cmdTuples() || 0), rows: rows(pq) };
+}
+
+export class PostgresStatement {
+  private translated?: Translated;
+  /** An INSERT into a table with an identity column returns it: SQLite's lastInsertRowid. */
+  private returnsId = false;
+  constructor(private readonly db: PostgresDb, readonly source: string) {}
+
+  private exec(args: unknown[]): Result {
+    if (!this.translated) {
+      const t = toPostgres(this.source, (table) => this.db.primaryKey(table));
+      const insert = INSERT.exec(this.source);
+      const id = insert ? this.db.identityColumn(insert[1]!) : undefined;
+      if (id && !/\bRETURNING\b/i.test(t.text)) {
+        t.text += ` RETURNING ${id} AS kanri_rowid`;
+        this.returnsId = true;
+      }
+      this.translated = t;
+    }
+    const t = this.translated;
+    let values: Array<string | null>;
+    if (t.names) {
+      const o = (args[0] ?? {}) as Record<string, Param>;
+      values = t.names.map((k) => param(o[k]));
+    } else {
+      const flat = args.length === 1 && Array.isArray(args[0]) ? (args[0] as unknown[]) : args;
+      if (flat.length !== t.count) throw new RangeError(`Too ${flat.length < t.count ? 'few' : 'many'} parameter values were provided`);
+      values = flat.map(param);
+    }
+    const r = this.db.run(() => result(this.db.execPrepared(this.db.prepareOnServer(t), values)), WRITE.test(this.source));
+    if (this.returnsId) {
+      if (r.rows.length) this.db.lastRowid = Number(r.rows[r.rows.length - 1]!.kanri_rowid);
+      r.rows = [];
+    }
+    return r;
+  }
+
+  run(...args: unknown[]): { changes: number; lastInsertRowid: number } {
+    const r = this.exec(args);
+    return { changes: r.changes, lastInsertRowid: this.db.lastRowid };
+  }
+
+  get(...args: unknown[]): unknown {
+    return this.exec(args).rows[0];
+  }
+
+  all(...args: unknown[]): unknown[] {
+    return this.exec(args).rows;
+  }
+}
+
+interface TransactionFn<A extends unknown[], R> {
+  (...args: A): R;
+  immediate(...args: A): R;
+  exclusive(...args: A): R;
+  deferred(...args: A): R;
+}
+
+export class PostgresDb {
+  readonly name: string;
+  readonly dialect = 'postgresql';
+  open = true;
+  readonly readonly: boolean;
+  private depth = 0;
+  private statements = 0;
+  private readonly named = new Map<string, string>();
+  private lockTimeoutMs: number;
+  private identity?: Map<string, string>;
+  /** SQLite's last_insert_rowid(): the id of the last row an INSERT gave an identity. */
+  lastRowid = 0;
+  private readonly keys = new Map<string, string[]>();
+
+  constructor(private readonly pq: Libpq, location: PostgresLocation, opts: { readonly: boolean; timeoutMs: number }) {
+    this.name = location.uri;
+    this.readonly = opts.readonly;
+    this.lockTimeoutMs = opts.timeoutMs;
+    this.simple(`SET lock_timeout = ${this.lockTimeoutMs}`);
+    if (opts.readonly) this.simple('SET default_transaction_read_only = on');
+  }
+
+  get inTransaction(): boolean {
+    return this.depth > 0;
+  }
+
+  /** Runs SQL without parameters (simple protocol); throws PostgresError. */
+  simple(sql: string): Libpq {
+    this.pq.exec(sql);
+    return this.check();
+  }
+
+  private check(): Libpq {
+    const s = this.pq.resultStatus();
+    if (s === 'PGRES_FATAL_ERROR' || s === 'PGRES_BAD_RESPONSE' || s === 'PGRES_NONFATAL_ERROR') {
+      const f = this.pq.resultErrorFields() ?? {};
+      const state = f.sqlState ?? '';
+      const code = CODES[state] ?? (state.startsWith('08') || state === '' ? 'SQLITE_CANTOPEN' : `PG_${state}`);
+      throw new PostgresError(f.messagePrimary ?? (this.pq.errorMessage().trim() || 'PostgreSQL error'), code, state);
+    }
+    return this.pq;
+  }
+
+  /**
+   * The server-side name of a statement, prepared on first use. Modules call prepare() for
+   * the same SQL again and again: the server keeps one statement per text, and a process that
+   * has made very many (SQL with values written in) starts afresh instead of growing.
+   */
+  prepareOnServer(t: Translated): string {
+    let name = this.named.get(t.text);
+    if (name) return name;
+    if (this.named.size >= MAX_PREPARED) {
+      this.simple('DEALLOCATE ALL');
+      this.named.clear();
+    }
+    name = `k${++this.statements}`;
+    this.pq.prepare(name, t.text, t.count);
+    this.check();
+    this.named.set(t.text, name);
+    return name;
+  }
+
+  execPrepared(name: string, values: Array<string | null>): Libpq {
+    this.pq.execPrepared(name, values);
+    return this.check();
+  }
+
+  /** Runs one statement; a write outside a transaction takes the writer lock in one of its own. */
+  run<T>(fn: () => T, write: boolean): T {
+    if (!write || this.readonly) return fn();
+    if (this.depth > 0) {
+      // SQLite undoes a failed statement alone and the transaction goes on (a module may catch
+      // a constraint error and carry on); PostgreSQL would abort the whole transaction.
+      this.simple('SAVEPOINT kanri_statement');
+      try {
+        const r = fn();
+        this.simple('RELEASE SAVEPOINT kanri_statement');
+        return r;
+      } catch (e) {
+        try {
+          this.simple('ROLLBACK TO SAVEPOINT kanri_statement');
+        } catch {
+          // the connection is gone: the transaction fails with the error below
+        }
+        throw e;
+      }
+    }
+    this.simple('BEGIN');
+    try {
+      this.simple(`SELECT pg_advisory_xact_lock(${WRITER_LOCK})`);
+      const r = fn();
+      this.simple('COMMIT');
+      return r;
+    } catch (e) {
+      this.rollback();
+      throw e;
+    }
+  }
+
+  private rollback(): void {
+    try {
+      this.simple('ROLLBACK');
+    } catch {
+      // the connection is gone: nothing to roll back
+    }
+  }
+
+  primaryKey(table: string): string[] {
+    let k = this.keys.get(table);
+    if (!k) {
+      const pq = this.simple(`SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indrelid = to_regclass(${quote(table)}) AND i.indisprimary ORDER BY array_position(i.indkey, a.attnum)`);
+      k = rows(pq).map((r) => String(r.attname));
+      this.keys.set(table, k);
+    }
+    return k;
+  }
+
+  /** The identity column of a table (SQLite's rowid alias), if it has one. */
+  identityColumn(table: string): string | undefined {
+    this.identity ??= new Map(rows(this.simple("SELECT table_name, column_name FROM information_schema.columns WHERE is_identity = 'YES' AND table_schema = current_schema()")).map((r) => [String(r.table_name), String(r.column_name)]));
+    return this.identity.get(table);
+  }
+
+  prepare(sql: string): PostgresStatement {
+    return new PostgresStatement(this, sql);
+  }
+
+  /** Schema text (migrations): translated, run as one batch. */
+  exec(sql: string): this {
+    this.run(() => this.simple(schemaToPostgres(sql)), true);
+    this.identity = undefined;
+    this.keys.clear();
+    return this;
+  }
+
+  transaction<A extends unknown[], R>(fn: (...args: A) => R): TransactionFn<A, R> {
+    const make = (lock: boolean) => (...args: A): R => {
+      const outer = this.depth === 0;
+      const savepoint = `s${this.depth}`;
+      this.simple(outer ? 'BEGIN' : `SAVEPOINT ${savepoint}`);
+      this.depth++;
+      try {
+        if (outer && lock && !this.readonly) this.simple(`SELECT pg_advisory_xact_lock(${WRITER_LOCK})`);
+        const r = fn(...args);
+        this.depth--;
+        this.simple(outer ? 'COMMIT' : `RELEASE SAVEPOINT ${savepoint}`);
+        return r;
+      } catch (e) {
+        this.depth--;
+        if (outer) this.rollback();
+        else {
+          try {
+            this.simple(`ROLLBACK TO SAVEPOINT ${savepoint}`);
+          } catch {
+            // the outer transaction fails with the error below
+          }
+        }
+        throw e;
+      }
+    };
+    const t = make(true) as TransactionFn<A, R>;
+    t.immediate = t;
+    t.exclusive = t;
+    t.deferred = make(false);
+    return t;
+  }
+
+  /** The SQLite pragmas kanri uses, in PostgreSQL's terms. */
+  pragma(source: string, opts: { simple?: boolean } = {}): unknown {
+    const m = /^\s*(\w+)\s*(?:=\s*(\S+))?\s*$/.exec(source);
+    if (!m) throw new Error(`unsupported pragma: ${source}`);
+    const [, key, set] = m;
+    let v: unknown;
+    switch (key) {
+      case 'user_version':
+        if (set !== undefined) {
+          this.run(() => this.simple(`UPDATE store_version SET version = ${Number(set)}`), true);
+          return [];
+        }
+        v = this.schemaVersion();
+        break;
+      case 'busy_timeout':
+        if (set !== undefined) {
+          this.lockTimeoutMs = Math.max(0, Math.floor(Number(set)));
+          // 0 means "never wait" for SQLite but "no limit" for PostgreSQL: 1 ms is the nearest.
+          this.simple(`SET lock_timeout = ${this.lockTimeoutMs || 1}`);
+          return [];
+        }
+        v = this.lockTimeoutMs;
+        break;
+      case 'journal_mode':
+        v = 'wal';
+        break;
+      case 'foreign_keys': case 'synchronous':
+        if (set !== undefined) return [];
+        v = 1;
+        break;
+      default:
+        throw new Error(`unsupported pragma on a PostgreSQL store: ${key}`);
+    }
+    return opts.simple ? v : [{ [key!]: v }];
+  }
+
+  /** The core schema version; 0 when the database holds no kanri store yet. */
+  schemaVersion(): number {
+    const exists = rows(this.simple("SELECT to_regclass('store_version') IS NOT NULL AS e"))[0]!.e;
+    if (!exists) return 0;
+    const r = rows(this.simple('SELECT version FROM store_version'))[0];
+    return r ? Number(r.version) : 0;
+  }
+
+  /** What a new store needs before its first migration (the collation, the version row). */
+  prelude(): void {
+    this.simple(POSTGRES_PRELUDE);
+    this.simple('CREATE TABLE IF NOT EXISTS store_version (version BIGINT NOT NULL)');
+    this.simple('INSERT INTO store_version (version) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM store_version)');
+  }
+
+  /** SQLite's user functions: kfold is the collation's work on PostgreSQL (dialect.ts). */
+  function(): this {
+    return this;
+  }
+
+  close(): this {
+    if (this.open) {
+      this.open = false;
+      finish(this.pq);
+    }
+    return this;
+  }
+}
+
+/**
+ * Closes a libpq connection. The binding closes its socket watcher asynchronously (uv_close)
+ * and releases the object at once: were it collected before the event loop completes that
+ * close, libuv would abort the process. So the object stays referenced for a moment.
+ */
+const closing = new Set<Libpq>();
+function finish(pq: Libpq): void {
+  pq.finish();
+  closing.add(pq);
+  setTimeout(() => closing.delete(pq), 50).unref();
+}
+
+function quote(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+/** The password in password_file: the file must be its owner's alone, as the key file. */
+function readPasswordFile(path: string): string {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw new StoreError(`password_file ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if ((st.mode & 0o077) !== 0) throw new StoreError(`password_file ${path} is readable by others (mode ${(st.mode & 0o777).toString(8)}): chmod 600 ${path}`);
+    return readFileSync(fd, 'utf8').replace(/\r?\n$/, '');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A connection to a PostgreSQL store (not yet migrated). */
+export function connectPostgres(location: PostgresLocation, opts: { readonly: boolean; timeoutMs: number }): PostgresDb {
+  let Pq: new () => Libpq;
+  try {
+    Pq = requireModule('libpq') as new () => Libpq;
+  } catch {
+    // An optional dependency: a SQLite-only installation needs neither it nor libpq-dev.
+    throw new StoreError(`store ${location.uri}: PostgreSQL stores need the libpq binding, which is not installed (Debian: apt-get install libpq-dev, then npm install libpq)`);
+  }
+  const pq = new Pq();
+  const params: Record<string, string> = {
+    connect_timeout: '10',
+    application_name: 'kanri',
+    // NOTICEs (e.g. "already exists, skipping") would reach stderr through libpq.
+    options: '-c client_min_messages=warning',
+    ...location.params,
+  };
+  if (location.passwordFile) params.password = readPasswordFile(location.passwordFile);
+  try {
+    pq.connectSync(conninfo(params));
+  } catch (e) {
+    // libpq's message names host and user, never the password.
+    throw new StoreError(`store ${location.uri} cannot be reached: ${(e as Error).message.trim().split('\n')[0]}`);
+  }
+  return new PostgresDb(pq, location, opts);
+}
