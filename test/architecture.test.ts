@@ -115,9 +115,9 @@ describe('architecture', () => {
       expect(matching(tests, /\b(function (exec|sql)\b|const (exec|sql) = (async )?\(\w+: )/)).toEqual([]);
     });
 
-    it('count every skip: a condition comes from requirePeer/skipReason (test/support/peers.ts) or requirePostgres (support/postgres.ts), which log it', () => {
+    it('count every skip: a condition comes from requirePeer/skipReason (test/support/peers.ts), requirePostgres (support/postgres.ts) or labUsable (support/lab.ts), which log it', () => {
       const skipping = tests.filter((f) => /\.(runIf|skipIf)\(|describe\.skip\b|\b(it|test)\.skip\b/.test(f.text));
-      expect(skipping.filter((f) => !/\b(requirePeer|requirePostgres|skipReason)\(/.test(f.text)).map((f) => f.path)).toEqual([]);
+      expect(skipping.filter((f) => !/\b(requirePeer|requirePostgres|skipReason|labUsable)\(/.test(f.text)).map((f) => f.path)).toEqual([]);
       // a condition computed on the spot is a skip nobody counts
       expect(matching(tests, /\.(runIf|skipIf)\([^)]*(spawnSync|existsSync|havePeer\()/)).toEqual([]);
     });
