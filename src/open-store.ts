@@ -5,7 +5,7 @@
 // here. The drivers' components are imported from their schema modules, not through the
 // registry: opening a store must not load every driver's spec (and with them node:crypto,
 // node:net, …) — test/architecture.test.ts checks that this list is the specs' own.
-import { COMPONENT as CONSOLE } from './adapters/console-claims.js';
+import { COMPONENT as CONSOLE } from './adapters/console-claims-schema.js';
 import { COMPONENT as HAPROXY } from './adapters/haproxy/schema.js';
 import { COMPONENT as LIBVIRT } from './adapters/libvirt/schema.js';
 import { COMPONENT as REDFISH } from './adapters/redfish/schema.js';

@@ -3,20 +3,10 @@
 // holder's name from any host sharing the store. A holder refreshes its row while it runs;
 // a row not refreshed for the stale time (a holder that died) may be taken over.
 import { randomBytes } from 'node:crypto';
-import type { SchemaComponent } from '../store/components.js';
 import type { Db } from '../store/db.js';
 
-const V1 = `
-CREATE TABLE console_claims (
-  machine_id INTEGER PRIMARY KEY REFERENCES machines(id) ON DELETE CASCADE,
-  holder     TEXT NOT NULL,
-  token      TEXT NOT NULL,
-  since      TEXT NOT NULL,
-  seen_at    TEXT NOT NULL
-);
-`;
-
-export const COMPONENT: SchemaComponent = { name: 'console', migrations: [V1] };
+// The table's schema is in ./console-claims-schema.ts: opening a store loads that module,
+// not this one (and with it node:crypto) — see src/open-store.ts.
 
 /** A claim is refreshed every REFRESH_MS; one older than STALE_MS has no live holder. */
 export const REFRESH_MS = 5_000;
