@@ -14,7 +14,7 @@ import { fixtureStore, queryAll } from './support/store.js';
 import { requirePeer } from './support/peers.js';
 import { freeTcpPort } from './support/ipmi-sim.js';
 import { type Certs, makeCerts } from './support/redfish.js';
-import { type RunningMonitor, startMonitor } from './support/monitor.js';
+import { type RunningMonitor, startMonitor, monitorGroup } from './support/monitor.js';
 import { discovery, inform, int, oct, tlv, trapV1, trapV2, trapV3 } from './support/snmp-ber.js';
 
 const havePeers = requirePeer('openssl', 'monitor fuzz');
@@ -72,16 +72,7 @@ settings: { sim.delay_ms: "0", monitor.listen: "127.0.0.1:0", monitor.http_liste
   redfish.listener_address: "127.0.0.1", redfish.listener_port: "${listenPort}",
   redfish.listener_cert: "${certs.caSigned.cert}", redfish.listener_key: "${certs.caSigned.key}",
   redfish.event_destination: "https://127.0.0.1:${listenPort}/redfish/events" }
-groups:
-  - name: G
-    type: physical
-    policy: 標準ポリシー
-    drivers: { power: sim, deploy: sim, monitor: sim }
-    models: [{ name: M }]
-    host_settings:
-      - { host: h01, nics: [{ addresses: [{ ip: 10.9.0.11, netmask: 255.255.255.0 }] }] }
-    pool: [m1]
-machines:
+${monitorGroup(['m1'])}machines:
   - { name: m1, kind: physical, power: on, bmc: { type: redfish, address: 127.0.0.1, port: 1, user: admin }, active: { group: G, model: M, host: h01, from: group_pool } }
 `;
 

@@ -11,7 +11,7 @@ import { fixtureStore, queryAll, tempDir } from './support/store.js';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requirePeer } from './support/peers.js';
-import { type RunningMonitor, petTrapArgs, sendFrom, startMonitor } from './support/monitor.js';
+import { type RunningMonitor, petTrapArgs, sendFrom, startMonitor, monitorGroup } from './support/monitor.js';
 import { discovery, inform, oct, tlv } from './support/snmp-ber.js';
 
 const havePeers = requirePeer('snmptrap', 'monitor hostile senders');
@@ -21,17 +21,7 @@ const YAML = `
 kanri: 1
 settings: { sim.delay_ms: "0", monitor.listen: "127.0.0.1:0", monitor.http_listen: "127.0.0.1:0", monitor.poll_s: "0", monitor.coalesce_s: "0",
   monitor.communities: "public" }
-groups:
-  - name: G
-    type: physical
-    policy: 標準ポリシー
-    drivers: { power: sim, deploy: sim, monitor: sim }
-    models: [{ name: M }]
-    host_settings:
-      - { host: h01, nics: [{ addresses: [{ ip: 10.9.0.11, netmask: 255.255.255.0 }] }] }
-      - { host: h02, nics: [{ addresses: [{ ip: 10.9.0.12, netmask: 255.255.255.0 }] }] }
-    pool: [m1, m2]
-machines:
+${monitorGroup(['m1', 'm2'])}machines:
   - { name: m1, kind: physical, uuid: ${G1}, power: on, bmc: { type: ipmi, address: 127.0.0.2 }, active: { group: G, model: M, host: h01, from: group_pool } }
   - { name: m2, kind: physical, power: on, active: { group: G, model: M, host: h02, from: group_pool } }
 `;

@@ -13,21 +13,12 @@ import { fixtureStore, queryAll, tempDir } from './support/store.js';
 import { freeUdpPorts } from './support/ipmi-sim.js';
 import { writeFileSync } from 'node:fs';
 import { havePeer, skipReason } from './support/peers.js';
-import { startMonitor } from './support/monitor.js';
+import { startMonitor, monitorGroup } from './support/monitor.js';
 
 const YAML = (settings = ''): string => `
 kanri: 1
 settings: { sim.delay_ms: "0", monitor.listen: "127.0.0.1:0", monitor.poll_s: "0", monitor.coalesce_s: "0", monitor.lease_s: "3"${settings} }
-groups:
-  - name: G
-    type: physical
-    policy: 標準ポリシー
-    drivers: { power: sim, deploy: sim, monitor: sim }
-    models: [{ name: M }]
-    host_settings:
-      - { host: h01, nics: [{ addresses: [{ ip: 10.9.0.11, netmask: 255.255.255.0 }] }] }
-    pool: [m1]
-machines:
+${monitorGroup(['m1'])}machines:
   - { name: m1, kind: physical, power: on, active: { group: G, model: M, host: h01, from: group_pool } }
 `;
 

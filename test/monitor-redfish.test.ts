@@ -9,7 +9,7 @@ import type { RedfishEvent } from '../src/adapters/redfish/events.js';
 import { catalogueEventOf } from '../src/monitor/redfish.js';
 import { freeTcpPort } from './support/daemon.js';
 import { dscli, secretFile } from './support/dscli.js';
-import { type RunningMonitor, startMonitor } from './support/monitor.js';
+import { type RunningMonitor, startMonitor, monitorGroup } from './support/monitor.js';
 import { requirePeer, skipReason } from './support/peers.js';
 import { type Certs, httpsRequest, makeCerts, type Peer, redfishPeersMissing, startMockup } from './support/redfish.js';
 import { fixtureStore, queryAll } from './support/store.js';
@@ -75,16 +75,7 @@ settings: { sim.delay_ms: "0", monitor.listen: "127.0.0.1:0", monitor.poll_s: "0
   redfish.listener_address: "127.0.0.1", redfish.listener_port: "${listenPort}",
   redfish.listener_cert: "${certs.caSigned.cert}", redfish.listener_key: "${certs.caSigned.key}",
   redfish.event_destination: "https://127.0.0.1:${listenPort}/redfish/events" }
-groups:
-  - name: G
-    type: physical
-    policy: 標準ポリシー
-    drivers: { power: sim, deploy: sim, monitor: sim }
-    models: [{ name: M }]
-    host_settings:
-      - { host: h01, nics: [{ addresses: [{ ip: 10.9.0.11, netmask: 255.255.255.0 }] }] }
-    pool: [m1]
-machines:
+${monitorGroup(['m1'])}machines:
   - name: m1
     kind: physical
     power: on

@@ -9,7 +9,7 @@ import { requirePeer } from './support/peers.js';
 import { run } from './support/cli.js';
 import { fixtureStore, queryAll, tempDir } from './support/store.js';
 import { freeUdpPorts } from './support/ipmi-sim.js';
-import { type RunningMonitor, counterReaches, petTrapArgs, sendFrom, snmptrap, startMonitor } from './support/monitor.js';
+import { type RunningMonitor, counterReaches, petTrapArgs, sendFrom, snmptrap, startMonitor, monitorGroup } from './support/monitor.js';
 
 const havePeers = requirePeer('snmptrap', 'monitor traps') && requirePeer('snmptrapd', 'monitor trap forwarding');
 
@@ -19,18 +19,7 @@ const YAML = `
 kanri: 1
 settings: { sim.delay_ms: "0", monitor.listen: "127.0.0.1:0", monitor.poll_s: "0", monitor.communities: "public,ops", monitor.coalesce_s: "0", monitor.trap_relays: "127.0.0.1,127.0.0.78",
   monitor.trap_sources: "1.3.6.1.4.1.119.2.2.4.4=ESMDSVNT" }
-groups:
-  - name: G
-    type: physical
-    policy: 標準ポリシー
-    drivers: { power: sim, deploy: sim, monitor: sim }
-    models: [{ name: M }]
-    host_settings:
-      - { host: h01, nics: [{ addresses: [{ ip: 10.9.0.11, netmask: 255.255.255.0 }] }] }
-      - { host: h02, nics: [{ addresses: [{ ip: 10.9.0.12, netmask: 255.255.255.0 }] }] }
-      - { host: h03, nics: [{ addresses: [{ ip: 10.9.0.13, netmask: 255.255.255.0 }] }] }
-    pool: [m1, m2, m3]
-machines:
+${monitorGroup(['m1', 'm2', 'm3'])}machines:
   - { name: m1, kind: physical, uuid: ${G1}, power: on, active: { group: G, model: M, host: h01, from: group_pool } }
   - { name: m2, kind: physical, uuid: ${G2}, power: on, bmc: { type: ipmi, address: 127.0.0.2 }, active: { group: G, model: M, host: h02, from: group_pool } }
   - { name: m3, kind: physical, power: on, mgmt_address: 127.0.0.1, active: { group: G, model: M, host: h03, from: group_pool } }

@@ -7,22 +7,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { requirePeer } from './support/peers.js';
 import { run } from './support/cli.js';
 import { fixtureStore, queryAll, storeDigest, tempDir } from './support/store.js';
-import { type RunningMonitor, snmptrap, startMonitor } from './support/monitor.js';
+import { type RunningMonitor, snmptrap, startMonitor, monitorGroup } from './support/monitor.js';
 
 const SECRET = 'c0mm-s3cret-7f';
 const YAML = `
 kanri: 1
 settings: { monitor.listen: "127.0.0.1:0", monitor.poll_s: "0", monitor.coalesce_s: "0" }
-groups:
-  - name: G
-    type: physical
-    policy: 標準ポリシー
-    drivers: { power: sim, deploy: sim, monitor: sim }
-    models: [{ name: M }]
-    host_settings:
-      - { host: h01, nics: [{ addresses: [{ ip: 10.9.0.11, netmask: 255.255.255.0 }] }] }
-    pool: [m3]
-machines:
+${monitorGroup(['m3'])}machines:
   - { name: m3, kind: physical, power: on, mgmt_address: 127.0.0.1, active: { group: G, model: M, host: h01, from: group_pool } }
 `;
 

@@ -119,3 +119,21 @@ export async function chainEnded(db: string, id: number, ms = 30_000): Promise<{
   await waitFor(() => ['completed', 'failed', 'canceled', 'abandoned'].includes(row()?.status ?? ''), ms, () => `chain ${id} to end (it is ${row()?.status ?? 'not there'})`);
   return row()!;
 }
+
+/**
+ * The group the monitor tests share: G, of the standard policy, served by the sim driver, a
+ * host setting h01, h02 … (10.9.0.11, .12 …) for each machine of its pool.
+ */
+export function monitorGroup(pool: readonly string[]): string {
+  const hosts = pool.map((_, i) => `      - { host: h0${i + 1}, nics: [{ addresses: [{ ip: 10.9.0.${11 + i}, netmask: 255.255.255.0 }] }] }`).join('\n');
+  return `groups:
+  - name: G
+    type: physical
+    policy: 標準ポリシー
+    drivers: { power: sim, deploy: sim, monitor: sim }
+    models: [{ name: M }]
+    host_settings:
+${hosts}
+    pool: [${pool.join(', ')}]
+`;
+}
