@@ -19,6 +19,7 @@ import type { QueuedEvent } from './intake.js';
 import { sendMail } from './mail.js';
 import { mailServer } from './notify.js';
 import { monitorSetting } from './settings.js';
+import { Periodic } from '../util/periodic.js';
 
 // ---- what the store keeps ------------------------------------------------------------------
 
@@ -215,36 +216,20 @@ const BATCH = 20;
 interface MailRow { id: number; destination: string; recipients: string; subject: string; body: string; attempts: number }
 
 export class MailQueue {
-  private timer: NodeJS.Timeout | undefined;
-  private busy: Promise<void> | undefined;
-  private stopped = false;
+  private readonly ticker = new Periodic(() => this.sendDue(), (e) => this.log(`alert mail: ${e.message}`));
 
   constructor(private readonly db: Db, private readonly log: (line: string) => void) {}
 
   /** Mails a monitor that ended had claimed go back to the queue; then a look every second. */
   start(): void {
-    this.stopped = false;
     prepared(this.db, "UPDATE alert_mails SET status = 'pending' WHERE status = 'sending'").run();
-    const loop = (): void => {
-      if (this.stopped) return;
-      this.busy = this.sendDue().catch((e: unknown) => this.log(`alert mail: ${(e as Error).message}`)).finally(() => {
-        this.busy = undefined;
-        if (!this.stopped) {
-          this.timer = setTimeout(loop, QUEUE_TICK_MS);
-          this.timer.unref();
-        }
-      });
-    };
-    loop();
+    this.ticker.start(QUEUE_TICK_MS);
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.busy;
+    await this.ticker.stop();
   }
 
-  /** Sends the mails that are due; each claimed first, so that one is never sent by two monitors at once. */
   async sendDue(now = new Date()): Promise<void> {
     const { db } = this;
     const due = prepared(db, "SELECT id, destination, recipients, subject, body, attempts FROM alert_mails WHERE status = 'pending' AND not_before <= ? ORDER BY not_before, id LIMIT ?").all(now.toISOString(), BATCH) as MailRow[];

@@ -1,5 +1,5 @@
 // A task of a long-running process run now and then again every interval after each run
-// ended (never two at once), until stop(): the monitor's polling, SNMP checks and UPS reads.
+// ended (never two at once), until stop(): the monitor's SNMP checks, UPS reads and alert mail queue.
 // The timer does not keep the process alive; stop() aborts the running task's signal and
 // waits for it to end.
 export class Periodic {
