@@ -11,11 +11,10 @@ import { copyFileSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { storeFrom } from './support.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { openStore } = await import(join(root, 'dist/open-store.js'));
-const { readDataCentre } = await import(join(root, 'dist/config/validate.js'));
-const { applyDataCentre } = await import(join(root, 'dist/config/apply.js'));
 
 const N = 100;
 const dir = mkdtempSync(join(tmpdir(), 'kanri-bench-'));
@@ -24,7 +23,6 @@ symlinkSync(join(root, 'bin/kanri.js'), pvmutl);
 const drivers = Object.fromEntries(['power', 'deploy', 'vm', 'storage', 'vlan', 'lb', 'monitor'].map((i) => [i, 'sim']));
 
 function store(name, settings) {
-  const path = join(dir, name);
   const dc = {
     kanri: 1,
     settings,
@@ -35,12 +33,7 @@ function store(name, settings) {
     }],
     machines: Array.from({ length: N }, (_, i) => ({ name: `m${i}`, kind: 'physical' })),
   };
-  const { dc: valid, errors } = readDataCentre(dc);
-  if (!valid) throw new Error(errors.join('\n'));
-  const db = openStore(path, { create: true });
-  applyDataCentre(db, valid);
-  db.close();
-  return path;
+  return storeFrom(join(dir, name), dc);
 }
 
 function time(db, args) {
@@ -56,7 +49,7 @@ const fresh = (template, name) => { const p = join(dir, name); copyFileSync(temp
 
 try {
   // 1. Overhead per step.
-  const zero = store('zero.db', { 'sim.delay_ms': '0', 'engine.parallel': '1' });
+  const zero = await store('zero.db', { 'sim.delay_ms': '0', 'engine.parallel': '1' });
   const startup = median(Array.from({ length: 7 }, () => time(zero, ['list', 'group'])));
   const runs = Array.from({ length: 3 }, (_, i) => {
     const db = fresh(zero, `zero-${i}.db`);
@@ -72,7 +65,7 @@ try {
   console.log(`overhead per step: ${perStep.toFixed(3)} ms (target < 2 ms)`);
 
   // 2. Parallel machines.
-  const slow = store('slow.db', { 'sim.delay_ms': '10' });
+  const slow = await store('slow.db', { 'sim.delay_ms': '10' });
   const one = median(Array.from({ length: 5 }, (_, i) => time(fresh(slow, `one-${i}.db`), ['add', 'G', '/c', '1'])));
   const all = median(Array.from({ length: 3 }, (_, i) => time(fresh(slow, `all-${i}.db`), ['add', 'G', '/c', String(N)])));
   console.log(`parallel: add /c 1 = ${one.toFixed(0)} ms; add /c ${N} = ${all.toFixed(0)} ms; ${N} x one = ${(N * one).toFixed(0)} ms`);

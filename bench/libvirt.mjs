@@ -13,11 +13,9 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { storeFrom } from './support.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { openStore } = await import(join(root, 'dist/open-store.js'));
-const { readDataCentre } = await import(join(root, 'dist/config/validate.js'));
-const { applyDataCentre } = await import(join(root, 'dist/config/apply.js'));
 
 const ADDS = 50;
 const FAILOVER = 30;
@@ -66,12 +64,7 @@ function store(servers, file = 'kanri.db') {
       driver_settings: { libvirt: { uri: s.uri } }, active: { group: 'Hosts', model: 'kvm', host: `h${i}`, from: 'master' },
     })),
   };
-  const { dc: valid, errors } = readDataCentre(dc);
-  if (!valid) throw new Error(errors.join('\n'));
-  const db = openStore(path, { create: true });
-  applyDataCentre(db, valid);
-  db.close();
-  return path;
+  return storeFrom(path, dc);
 }
 
 /** Runs the commands at once; the ones that failed, with their exit code and message. */
@@ -89,7 +82,7 @@ const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 let db;
 try {
   const servers = await Promise.all(['vs1', 'vs2', 'vs3'].map((n) => daemon(n)));
-  db = store(servers);
+  db = await store(servers);
   const pvmutl = join(dir, 'pvmutl');
   const kanri = join(dir, 'kanri');
   symlinkSync(join(root, 'bin/kanri.js'), pvmutl);
@@ -120,7 +113,7 @@ try {
   // 2. Failover of 30 VMs from a stopped server: new daemons (a fresh test-driver state) and a new store.
   for (const s of daemons.splice(0)) s.stop();
   const servers2 = await Promise.all(['vs1', 'vs2', 'vs3'].map((n) => daemon(n, '2')));
-  db = store(servers2, 'kanri2.db');
+  db = await store(servers2, 'kanri2.db');
   execFileSync(kanri, ['vmserver', 'collect'], { env: { ...env, KANRI_DB: db } });
   const src = servers2[0];
   servers.splice(0, 3, ...servers2);
