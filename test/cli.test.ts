@@ -119,7 +119,7 @@ describe('kanri machine and events', () => {
     expect(list).toContain('cp-new-01\tphysical\tcommon pool\toff\tnormal\tnormal\t-');
     expect(list).toContain('px-spare-01\tphysical\tpool (2 groups)\toff\tnormal\tnormal\t-');
     expect(list).toContain('px-ap-02\tphysical\tShop\\AP as ap02\ton\tnormal\tnormal\tyes');
-    expect(run('kanri', ['machine', 'reset', 'px-r120-03'], { db }).code).toBe(0);
+    expect(run('kanri', ['machine', 'reset', 'PX-R120-03'], { db })).toMatchObject({ code: 0, out: 'px-r120-03: management status abnormal -> normal\n' });
     expect(run('kanri', ['machine', 'list', 'Shop/Web'], { db }).out).toContain('px-r120-03\tphysical\tShop\\Web as web04\toff\tnormal\tnormal\t-\n');
     expect(run('kanri', ['machine', 'reset', 'ghost'], { db }).code).toBe(2);
     const events = run('kanri', ['events', '-n', '1'], { db }).out;

@@ -7,6 +7,7 @@ import type { Db } from '../store/db.js';
 import { openStore, withStore } from '../open-store.js';
 import { allGroupPaths, isResolved, resolvePath } from '../domain/paths.js';
 import { groupNotFound, machineNotFound } from '../engine/planners/targets.js';
+import { machineByName } from '../engine/select.js';
 import { foldName } from '../domain/names.js';
 import { complain } from '../cli/messages.js';
 import { confirmOff, fencingWaits } from '../engine/fencing.js';
@@ -82,12 +83,12 @@ export function machineList(dbPath: string, group: string | undefined, json = fa
 /** After the cause of a failed job is removed, the administrator clears the abnormal mark. */
 export function machineReset(dbPath: string, name: string): number {
   return withStore(dbPath, (db) => {
-    const m = db.prepare('SELECT name, management_status FROM machines WHERE name = ?').get(name) as { name: string; management_status: string } | undefined;
+    const m = machineByName(db, name);
     if (!m) {
       complain('kanri', machineNotFound(db, name));
       return EXIT.NOT_FOUND;
     }
-    db.prepare("UPDATE machines SET management_status = 'normal' WHERE name = ?").run(name);
+    db.prepare("UPDATE machines SET management_status = 'normal' WHERE id = ?").run(m.id);
     process.stdout.write(m.management_status === 'normal' ? `${m.name}: management status is already normal\n` : `${m.name}: management status ${m.management_status} -> normal\n`);
     return EXIT.OK;
   });
@@ -96,7 +97,7 @@ export function machineReset(dbPath: string, name: string): number {
 /** kanri machine confirm-off: an operator vouches that a machine a takeover waits on is off. */
 export function machineConfirmOff(dbPath: string, name: string): number {
   return withStore(dbPath, (db) => {
-    const m = db.prepare('SELECT id, name FROM machines WHERE name = ?').get(name) as { id: number; name: string } | undefined;
+    const m = machineByName(db, name);
     if (!m) {
       complain('kanri', machineNotFound(db, name));
       return EXIT.NOT_FOUND;
