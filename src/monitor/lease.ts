@@ -9,38 +9,11 @@
 // (holds()), so that a monitor that lost it (paused past the expiry, cut off from the store)
 // claims nothing more. On SQLite there is one manager ('default'); a PostgreSQL store shared by
 // several managers keeps one row per manager, each monitor holding its own.
-import { randomBytes } from 'node:crypto';
-import { readFileSync, readlinkSync } from 'node:fs';
-import { hostname } from 'node:os';
 import type { Db } from '../store/db.js';
+import { deadHere, identityField as field, processIdentity } from '../store/process-identity.js';
 import { prepared } from '../store/statements.js';
 
 export const DEFAULT_MANAGER = 'default';
-
-/** This process as a lease holder: host, pid, pid namespace, boot and a random token. */
-function me(): string {
-  let ns = '?';
-  let boot = '?';
-  try { ns = readlinkSync('/proc/self/ns/pid').replace(/\D/g, ''); } catch { /* not Linux */ }
-  try { boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(); } catch { /* not Linux */ }
-  return `host=${hostname()} pid=${process.pid} ns=${ns} boot=${boot} token=${randomBytes(6).toString('hex')}`;
-}
-
-const field = (holder: string, k: string): string | undefined => new RegExp(`(?:^| )${k}=(\\S+)`).exec(holder)?.[1];
-
-/** Whether a holder is a process of this host, boot and pid namespace that no longer runs. */
-function deadHere(holder: string, mine: string): boolean {
-  if (field(holder, 'host') !== field(mine, 'host') || field(holder, 'boot') !== field(mine, 'boot') || field(holder, 'ns') !== field(mine, 'ns')) return false;
-  if (field(holder, 'boot') === '?' || field(holder, 'ns') === '?') return false;
-  const pid = Number(field(holder, 'pid'));
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
 
 export interface LeaseInfo { holder: string; pid: string; host: string; expiresAt: string }
 
@@ -57,7 +30,7 @@ export function leaseHolder(db: Db, manager = DEFAULT_MANAGER): LeaseInfo | unde
 }
 
 export class Lease {
-  readonly holder = me();
+  readonly holder = processIdentity();
 
   private constructor(private readonly db: Db, readonly manager: string, private readonly seconds: number) {}
 
