@@ -11,18 +11,26 @@
 // addon from where it lives, needs it. Where the addon is not there, the package as it is
 // finds it with `bindings`.
 import type Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { requireModule } from '../util/require.js';
 
 let loaded: { Database: typeof Database; nativeBinding?: string } | undefined;
 
+const ADDON = 'better-sqlite3/build/Release/better_sqlite3.node';
+
+/**
+ * The addon, looked for in the node_modules folders require would search for the package:
+ * require.resolve would find the same file but read the package's package.json on the way
+ * (about half a millisecond of every start-up that opens a store).
+ */
+function addonPath(): string | undefined {
+  return (requireModule.resolve.paths('better-sqlite3') ?? []).map((dir) => join(dir, ADDON)).find((file) => existsSync(file));
+}
+
 function load(): NonNullable<typeof loaded> {
   if (!loaded) {
-    let nativeBinding: string | undefined;
-    try {
-      nativeBinding = requireModule.resolve('better-sqlite3/build/Release/better_sqlite3.node');
-    } catch {
-      // not built there
-    }
+    const nativeBinding = addonPath();
     const bundled = nativeBinding !== undefined && typeof require === 'function';
     loaded = { Database: (bundled ? require('better-sqlite3') : requireModule('better-sqlite3')) as typeof Database, nativeBinding };
   }
