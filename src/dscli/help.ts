@@ -78,63 +78,68 @@ interface Detail { example: string; codes: number[]; options?: Array<[string, st
 const SERVERS = [0, 1, 2, 4, 5, 6, 7, 8, 9];
 const ONE = [0, 1, 2, 4, 5, 6, 8, 9];
 
-/** Per command: one example, the return codes it can give, and its options. */
-const DETAILS: Record<string, Detail> = {
-  createServer: { example: 'dscli createServer web01 address=10.1.0.11 user=admin password_file=/root/bmc.pw', codes: [0, 1, 2, 3, 4, 5, 6, 8, 9] },
-  setServer: { example: 'dscli setServer ilo01 ca_file=/etc/kanri/ilo-ca.pem events=on', codes: [0, 1, 2, 3, 4, 5, 6, 8, 9] },
-  deleteServer: { example: 'dscli deleteServer web01', codes: [0, 1, 2, 9] },
-  getServerList: { example: 'dscli getServerList front', codes: [0, 1, 2, 9] },
-  checkConnection: { example: 'dscli checkConnection web[01-24] timeout=2', codes: SERVERS, options: LIST_OPTIONS },
-  createGroup: { example: 'dscli createGroup front', codes: [0, 1, 3, 9] },
-  deleteGroup: { example: 'dscli deleteGroup front', codes: [0, 1, 2, 9] },
-  addGroupServer: { example: 'dscli addGroupServer front web[01-04]', codes: [0, 1, 2, 9] },
-  removeGroupServer: { example: 'dscli removeGroupServer front web03', codes: [0, 1, 2, 9] },
-  getGroupList: { example: 'dscli getGroupList', codes: [0, 1, 9] },
-  powerOn: { example: 'dscli powerOn web[01-24] --yes', codes: SERVERS, options: POWER_OPTIONS },
-  powerOff: { example: 'dscli powerOff web07', codes: SERVERS, options: POWER_OPTIONS },
-  powerCycle: { example: 'dscli powerCycle web07', codes: SERVERS, options: POWER_OPTIONS },
-  reset: { example: 'dscli reset web07', codes: SERVERS, options: POWER_OPTIONS },
-  dump: { example: 'dscli dump web07', codes: SERVERS, options: LIST_OPTIONS },
-  shutdownOs: { example: 'dscli shutdownOs web07 via=ssh wait=300', codes: SERVERS, options: [...POWER_OPTIONS, ['via=controller|ssh', 'soft-off (IPMI) or GracefulShutdown (Redfish) through the controller (ipmi and redfish say the same), or the shutdown command over SSH, then power read until off (wait default dscli.ssh_wait_s)']] },
-  getPowerStatus: { example: 'dscli getPowerStatus web[01-24] --json', codes: SERVERS, options: LIST_OPTIONS },
-  getSel: { example: 'dscli getSel web[01-04] 20', codes: SERVERS, options: LIST_OPTIONS },
-  clearSel: { example: 'dscli clearSel web01 --yes', codes: SERVERS, options: LIST_OPTIONS },
-  getSensorList: { example: 'dscli getSensorList web01,web02', codes: SERVERS, options: LIST_OPTIONS },
-  getHardwareInfo: { example: 'dscli getHardwareInfo web[01-24] --json', codes: SERVERS, options: LIST_OPTIONS },
-  identify: { example: 'dscli identify web01 30', codes: SERVERS, options: LIST_OPTIONS },
-  getWatchdog: { example: 'dscli getWatchdog web[01-24]', codes: SERVERS, options: LIST_OPTIONS },
-  setWatchdog: { example: 'dscli setWatchdog web01,web02 timeout=300 action=reset', codes: SERVERS, options: [
-    ['timeout=SECONDS', 'the countdown (1-6553 s); the per-controller deadline is dscli.timeout_s here'],
-    ['action=reset|off|cycle|none', 'what the BMC does when the countdown runs out (off: power down); none stops the timer'],
-    ...LIST_OPTIONS.filter(([o]) => !o.startsWith('timeout='))] },
-  getPowerReading: { example: 'dscli getPowerReading rack1 --json', codes: SERVERS, options: LIST_OPTIONS },
-  setPowerLimit: { example: 'dscli setPowerLimit web[01-08] watts=450 --yes', codes: SERVERS, options: [['watts=N|off', 'the limit in watts (1-65535; Redfish also checks the controller\'s AllowableMin/Max first), or off'], ...LIST_OPTIONS] },
-  getFirmwareList: { example: 'dscli getFirmwareList web[01-04]', codes: SERVERS, options: LIST_OPTIONS },
-  updateFirmware: { example: 'dscli updateFirmware ilo01 image=https://repo.example/bios-2.1.bin target=system', codes: ONE, options: [
-    ['image=URI', 'where the controller fetches the image (http, https, ftp, sftp, scp, tftp, nfs, cifs; no credentials in it)'],
-    ['target=system|manager|ID|PATH', 'what to update (default: the service decides from the image)'],
-    ['wait=SECONDS', 'how long to follow the update task (default dscli.firmware_wait_s, 1800)'], ...LIST_OPTIONS.slice(1)] },
-  getBiosSettings: { example: 'dscli getBiosSettings ilo01', codes: ONE, options: LIST_OPTIONS.slice(1) },
-  setBiosSettings: { example: 'dscli setBiosSettings ilo01 BootMode=Uefi ProcTurboMode=Disabled', codes: ONE, options: LIST_OPTIONS.slice(1) },
-  getNicList: { example: 'dscli getNicList web01,ilo01', codes: SERVERS, options: LIST_OPTIONS },
-  getStorageList: { example: 'dscli getStorageList ilo[01-08] --json', codes: SERVERS, options: LIST_OPTIONS },
-  console: { example: 'dscli console web01', codes: [0, 1, 2, 3, 4, 5, 6, 8, 9], options: LIST_OPTIONS.slice(1) },
-  getBmcConfig: { example: 'dscli getBmcConfig web01 channel=1', codes: ONE, options: [['channel=N', 'LAN channel (1-15, default 1)'], ...LIST_OPTIONS.slice(1)] },
-  setBmcConfig: { example: 'dscli setBmcConfig web01 vlan=20', codes: ONE, options: [['channel=N', 'LAN channel (1-15, default 1)'], ...LIST_OPTIONS.slice(1)] },
-  backupBmcConfig: { example: 'dscli backupBmcConfig web01 web01-bmc.json', codes: ONE, options: [['channel=N', 'LAN channel (1-15, default 1)'], ...LIST_OPTIONS.slice(1)] },
-  restoreBmcConfig: { example: 'dscli restoreBmcConfig web01 web01-bmc.json', codes: ONE, options: LIST_OPTIONS.slice(1) },
-  getAlertList: { example: 'dscli getAlertList web01 10', codes: [0, 1, 2, 9] },
-  setTrapForward: { example: 'dscli setTrapForward 1 192.0.2.40:162 community=ops', codes: [0, 1, 2, 9] },
-  getTrapForward: { example: 'dscli getTrapForward', codes: [0, 1, 9] },
-  createUser: { example: 'echo "$PW" | dscli createUser ops1 -', codes: [0, 1, 3, 9] },
-  deleteUser: { example: 'dscli deleteUser ops1', codes: [0, 1, 2, 9] },
-  getUserList: { example: 'dscli getUserList', codes: [0, 1, 9] },
-};
+/**
+ * Per command: one example, the return codes it can give, and its options. Made when
+ * `dscli help COMMAND` asks, not when dscli loads (as cli/messages-ja.ts's table).
+ */
+function details(): Record<string, Detail> {
+  return {
+    createServer: { example: 'dscli createServer web01 address=10.1.0.11 user=admin password_file=/root/bmc.pw', codes: [0, 1, 2, 3, 4, 5, 6, 8, 9] },
+    setServer: { example: 'dscli setServer ilo01 ca_file=/etc/kanri/ilo-ca.pem events=on', codes: [0, 1, 2, 3, 4, 5, 6, 8, 9] },
+    deleteServer: { example: 'dscli deleteServer web01', codes: [0, 1, 2, 9] },
+    getServerList: { example: 'dscli getServerList front', codes: [0, 1, 2, 9] },
+    checkConnection: { example: 'dscli checkConnection web[01-24] timeout=2', codes: SERVERS, options: LIST_OPTIONS },
+    createGroup: { example: 'dscli createGroup front', codes: [0, 1, 3, 9] },
+    deleteGroup: { example: 'dscli deleteGroup front', codes: [0, 1, 2, 9] },
+    addGroupServer: { example: 'dscli addGroupServer front web[01-04]', codes: [0, 1, 2, 9] },
+    removeGroupServer: { example: 'dscli removeGroupServer front web03', codes: [0, 1, 2, 9] },
+    getGroupList: { example: 'dscli getGroupList', codes: [0, 1, 9] },
+    powerOn: { example: 'dscli powerOn web[01-24] --yes', codes: SERVERS, options: POWER_OPTIONS },
+    powerOff: { example: 'dscli powerOff web07', codes: SERVERS, options: POWER_OPTIONS },
+    powerCycle: { example: 'dscli powerCycle web07', codes: SERVERS, options: POWER_OPTIONS },
+    reset: { example: 'dscli reset web07', codes: SERVERS, options: POWER_OPTIONS },
+    dump: { example: 'dscli dump web07', codes: SERVERS, options: LIST_OPTIONS },
+    shutdownOs: { example: 'dscli shutdownOs web07 via=ssh wait=300', codes: SERVERS, options: [...POWER_OPTIONS, ['via=controller|ssh', 'soft-off (IPMI) or GracefulShutdown (Redfish) through the controller (ipmi and redfish say the same), or the shutdown command over SSH, then power read until off (wait default dscli.ssh_wait_s)']] },
+    getPowerStatus: { example: 'dscli getPowerStatus web[01-24] --json', codes: SERVERS, options: LIST_OPTIONS },
+    getSel: { example: 'dscli getSel web[01-04] 20', codes: SERVERS, options: LIST_OPTIONS },
+    clearSel: { example: 'dscli clearSel web01 --yes', codes: SERVERS, options: LIST_OPTIONS },
+    getSensorList: { example: 'dscli getSensorList web01,web02', codes: SERVERS, options: LIST_OPTIONS },
+    getHardwareInfo: { example: 'dscli getHardwareInfo web[01-24] --json', codes: SERVERS, options: LIST_OPTIONS },
+    identify: { example: 'dscli identify web01 30', codes: SERVERS, options: LIST_OPTIONS },
+    getWatchdog: { example: 'dscli getWatchdog web[01-24]', codes: SERVERS, options: LIST_OPTIONS },
+    setWatchdog: { example: 'dscli setWatchdog web01,web02 timeout=300 action=reset', codes: SERVERS, options: [
+      ['timeout=SECONDS', 'the countdown (1-6553 s); the per-controller deadline is dscli.timeout_s here'],
+      ['action=reset|off|cycle|none', 'what the BMC does when the countdown runs out (off: power down); none stops the timer'],
+      ...LIST_OPTIONS.filter(([o]) => !o.startsWith('timeout='))] },
+    getPowerReading: { example: 'dscli getPowerReading rack1 --json', codes: SERVERS, options: LIST_OPTIONS },
+    setPowerLimit: { example: 'dscli setPowerLimit web[01-08] watts=450 --yes', codes: SERVERS, options: [['watts=N|off', 'the limit in watts (1-65535; Redfish also checks the controller\'s AllowableMin/Max first), or off'], ...LIST_OPTIONS] },
+    getFirmwareList: { example: 'dscli getFirmwareList web[01-04]', codes: SERVERS, options: LIST_OPTIONS },
+    updateFirmware: { example: 'dscli updateFirmware ilo01 image=https://repo.example/bios-2.1.bin target=system', codes: ONE, options: [
+      ['image=URI', 'where the controller fetches the image (http, https, ftp, sftp, scp, tftp, nfs, cifs; no credentials in it)'],
+      ['target=system|manager|ID|PATH', 'what to update (default: the service decides from the image)'],
+      ['wait=SECONDS', 'how long to follow the update task (default dscli.firmware_wait_s, 1800)'], ...LIST_OPTIONS.slice(1)] },
+    getBiosSettings: { example: 'dscli getBiosSettings ilo01', codes: ONE, options: LIST_OPTIONS.slice(1) },
+    setBiosSettings: { example: 'dscli setBiosSettings ilo01 BootMode=Uefi ProcTurboMode=Disabled', codes: ONE, options: LIST_OPTIONS.slice(1) },
+    getNicList: { example: 'dscli getNicList web01,ilo01', codes: SERVERS, options: LIST_OPTIONS },
+    getStorageList: { example: 'dscli getStorageList ilo[01-08] --json', codes: SERVERS, options: LIST_OPTIONS },
+    console: { example: 'dscli console web01', codes: [0, 1, 2, 3, 4, 5, 6, 8, 9], options: LIST_OPTIONS.slice(1) },
+    getBmcConfig: { example: 'dscli getBmcConfig web01 channel=1', codes: ONE, options: [['channel=N', 'LAN channel (1-15, default 1)'], ...LIST_OPTIONS.slice(1)] },
+    setBmcConfig: { example: 'dscli setBmcConfig web01 vlan=20', codes: ONE, options: [['channel=N', 'LAN channel (1-15, default 1)'], ...LIST_OPTIONS.slice(1)] },
+    backupBmcConfig: { example: 'dscli backupBmcConfig web01 web01-bmc.json', codes: ONE, options: [['channel=N', 'LAN channel (1-15, default 1)'], ...LIST_OPTIONS.slice(1)] },
+    restoreBmcConfig: { example: 'dscli restoreBmcConfig web01 web01-bmc.json', codes: ONE, options: LIST_OPTIONS.slice(1) },
+    getAlertList: { example: 'dscli getAlertList web01 10', codes: [0, 1, 2, 9] },
+    setTrapForward: { example: 'dscli setTrapForward 1 192.0.2.40:162 community=ops', codes: [0, 1, 2, 9] },
+    getTrapForward: { example: 'dscli getTrapForward', codes: [0, 1, 9] },
+    createUser: { example: 'echo "$PW" | dscli createUser ops1 -', codes: [0, 1, 3, 9] },
+    deleteUser: { example: 'dscli deleteUser ops1', codes: [0, 1, 2, 9] },
+    getUserList: { example: 'dscli getUserList', codes: [0, 1, 9] },
+  };
+}
 
 /** `dscli help getSel`: syntax, what it does, options, one example, the return codes. */
 export function commandHelpText(cmd: string): string | undefined {
   const entry = COMMAND_HELP.find(([syntax]) => syntax.split(' ')[0] === cmd);
-  const d = DETAILS[cmd];
+  const d = details()[cmd];
   if (!entry || !d) return undefined;
   const l = [`Usage: dscli [--db PATH] [--json] [--yes] ${entry[0]}`, '', entry[1]];
   if (d.options?.length) {
