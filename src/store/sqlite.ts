@@ -25,7 +25,11 @@ const ADDON = 'better-sqlite3/build/Release/better_sqlite3.node';
  * (about half a millisecond of every start-up that opens a store).
  */
 function addonPath(): string | undefined {
-  return (requireModule.resolve.paths('better-sqlite3') ?? []).map((dir) => join(dir, ADDON)).find((file) => existsSync(file));
+  for (const dir of requireModule.resolve.paths('better-sqlite3') ?? []) {
+    const file = join(dir, ADDON);
+    if (existsSync(file)) return file;
+  }
+  return undefined;
 }
 
 function load(): NonNullable<typeof loaded> {
