@@ -22,7 +22,8 @@ const ADDON = 'better-sqlite3/build/Release/better_sqlite3.node';
 /**
  * The addon, looked for in the node_modules folders require would search for the package:
  * require.resolve would find the same file but read the package's package.json on the way
- * (about half a millisecond of every start-up that opens a store).
+ * (measured: 0.46 ms to find it that way, 0.10 ms this way; loading it then costs about
+ * 0.2 ms more, as the loader now resolves the real path itself).
  */
 function addonPath(): string | undefined {
   for (const dir of requireModule.resolve.paths('better-sqlite3') ?? []) {
