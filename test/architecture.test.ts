@@ -69,6 +69,14 @@ describe('architecture', () => {
     // (kanri settings get shows what is stored, as stored)
     expect(matching(src, /\bgetSetting\(/).sort()).toEqual(['src/adapters/setting-reader.ts', 'src/adapters/settings.ts', 'src/kanri/settings-cli.ts', 'src/store/settings.ts']);
     expect(matching(src, /function (seconds|positiveSeconds|settingNumber|monitorNumber)\(/)).toEqual(['src/adapters/setting-reader.ts']);
+    // a driver setting (machine → group → global → default) is resolved for SettingReader only
+    expect(matching(src, /\b(driverSetting|driverSettingLookup|resolveSetting)\(/).sort()).toEqual(['src/adapters/setting-reader.ts', 'src/adapters/settings.ts']);
+    // an owner's own value, without the fallback: the sim's per-machine delay (which outranks
+    // the per-operation global ones, checked when written) and kanri redfish trust (what was stored)
+    expect(matching(src, /\bownDriverSetting\(/).sort()).toEqual(['src/adapters/settings.ts', 'src/adapters/sim/state.ts', 'src/kanri/redfish.ts']);
+    // a literal fallback after a declared read is a second default (a computed one is not)
+    const reads = /(\.(str|num|raw)\(('[^']+'|`[^`]+`)\)|\b(setting(Text|Number)|monitor(Setting|Number)|serveSetting|dscliNumber)\([^()]*\))\s*(\?\?|\|\|)\s*(?!'')['"\d]/;
+    expect(matching(src, reads)).toEqual([]);
   });
 
   it('the composition root hands the store exactly the schema components the driver specs declare', () => {
