@@ -146,11 +146,11 @@ const text = (want: string | RegExp | undefined, v: string | null): boolean => w
  * Waits until the monitor has decided an event (after event `after`) matching `m` — its row
  * in monitor_events, the state, not the log's wording — and returns it.
  */
-export async function eventDecided(db: string, m: { origin?: string; source?: string; event?: string | RegExp; machine?: string; sender?: string | RegExp; decision?: RegExp }, after = 0, ms = 15_000): Promise<MonitorEvent> {
+export async function eventDecided(db: string, m: { origin?: string; source?: string; event?: string | RegExp; machine?: string; sender?: string | RegExp; detail?: RegExp; decision?: RegExp }, after = 0, ms = 15_000): Promise<MonitorEvent> {
   const find = (): MonitorEvent | undefined => queryAll<MonitorEvent>(db,
     `SELECT e.id, e.origin, e.source, e.event, e.sender, e.detail, e.decision, e.chain_id, m.name AS machine
        FROM monitor_events e LEFT JOIN machines m ON m.id = e.machine_id WHERE e.id > ? AND e.state = 'decided' ORDER BY e.id`, after)
-    .find((e) => text(m.origin, e.origin) && text(m.source, e.source) && text(m.event, e.event) && text(m.machine, e.machine) && text(m.sender, e.sender) && text(m.decision, e.decision));
+    .find((e) => text(m.origin, e.origin) && text(m.source, e.source) && text(m.event, e.event) && text(m.machine, e.machine) && text(m.sender, e.sender) && text(m.detail, e.detail) && text(m.decision, e.decision));
   await waitFor(() => find() !== undefined, ms, () => `an event ${JSON.stringify(m, (_, v: unknown) => (v instanceof RegExp ? String(v) : v))} decided after event ${after}`);
   return find()!;
 }
