@@ -13,7 +13,7 @@ import { fixtureStore, queryAll, tempDir } from './support/store.js';
 import { freeUdpPorts } from './support/ipmi-sim.js';
 import { writeFileSync } from 'node:fs';
 import { havePeer, skipReason } from './support/peers.js';
-import { chainEnded, eventDecided, startMonitor, monitorGroup } from './support/monitor.js';
+import { chainEnded, counter, eventDecided, startMonitor, monitorGroup } from './support/monitor.js';
 
 const YAML = (settings = ''): string => `
 kanri: 1
@@ -151,5 +151,7 @@ describe('kanri monitor: lease, restart and drain', () => {
     expect(failures() - f0).toBeGreaterThanOrEqual(2);
     expect(failures() - f0).toBeLessThanOrEqual(7);
     expect(await mon.stop()).toBe(0);
+    // thirty signals, one re-read (and one more for those that came during it)
+    expect([1, 2]).toContain(counter(db, 'reloads'));
   }, 60_000);
 });

@@ -9,7 +9,7 @@ import { requirePeer } from './support/peers.js';
 import { run } from './support/cli.js';
 import { fixtureStore, queryAll, tempDir } from './support/store.js';
 import { freeUdpPorts } from './support/ipmi-sim.js';
-import { type RunningMonitor, chainEnded, counterReaches, eventDecided, lastEventId, petTrapArgs, sendFrom, snmptrap, startMonitor, monitorGroup } from './support/monitor.js';
+import { type RunningMonitor, chainEnded, counter, counterReaches, eventDecided, lastEventId, petTrapArgs, sendFrom, snmptrap, startMonitor, monitorGroup } from './support/monitor.js';
 import { until } from './support/until.js';
 
 const havePeers = requirePeer('snmptrap', 'monitor traps') && requirePeer('snmptrapd', 'monitor trap forwarding');
@@ -88,12 +88,11 @@ describe.runIf(havePeers)('kanri monitor: traps', () => {
     const add = run('kanri', ['monitor', 'user', 'add', 'ops3', '--auth', 'sha', '--priv', 'aes'], { db, input: 'authpass123\nprivpass123\n' });
     expect(add.code, add.err).toBe(0);
     expect(run('kanri', ['monitor', 'user', 'list'], { db }).out).toBe('ops3 authPriv sha/aes\n');
-    const from = mon.log().length;
     const after = lastEventId(db);
-    const rejected = queryAll<{ n: number }>(db, "SELECT coalesce(sum(n), 0) AS n FROM monitor_counters WHERE name = 'rejected_v3'")[0]!.n;
+    const rejected = counter(db, 'rejected_v3');
+    const reloads = counter(db, 'reloads');
     mon.proc.kill('SIGHUP');
-    // The daemon's word that it has read the users again: nothing in the store changes.
-    await mon.waitFor(/configuration re-read/, 10_000, from);
+    await counterReaches(db, 'reloads', reloads + 1, 10_000);
     const v3 = (user: string, auth: string) => snmptrap(['-v', '3', '-u', user, '-l', 'authPriv', '-a', 'SHA', '-A', auth, '-x', 'AES', '-X', 'privpass123', '-e', '0x8000000001020304',
       `127.0.0.1:${mon.port}`, '', '1.3.6.1.4.1.3183.1.1.0.' + ((0x0d << 16) | (0x6f << 8) | 0x01), '1.3.6.1.4.1.3183.1.1.1', 'x', G1.replace(/-/g, '') + '00'.repeat(30)]);
     expect(v3('ops3', 'authpass123').code).toBe(0);
@@ -172,9 +171,9 @@ describe.runIf(havePeers)('kanri monitor: traps', () => {
     const sock = createSocket('udp4');
     await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
     expect(run('dscli', ['setTrapForward', '2', `127.0.0.1:${sock.address().port}`, 'community=c2'], { db }).code).toBe(0);
-    const from = mon.log().length;
+    const reloads = counter(db, 'reloads');
     mon.proc.kill('SIGHUP');
-    await mon.waitFor(/configuration re-read/, 10_000, from);
+    await counterReaches(db, 'reloads', reloads + 1, 10_000);
     const send = createSocket('udp4');
     const got = new Promise<{ at: number; msg: Buffer }>((r) => sock.once('message', (msg) => r({ at: performance.now(), msg })));
     // A v2c trap built by snmptrap, captured once and replayed from here so that the send time is known.

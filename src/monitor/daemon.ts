@@ -186,6 +186,8 @@ export class Monitor {
     await this.vmEvents.close();
     this.vmEvents.start();
     await this.watchers.reload();
+    // counted, so that another process (a test, a health check) sees the re-read done
+    this.counters.add('reloads');
     this.log('configuration re-read');
   }
 
