@@ -123,11 +123,23 @@ describe('architecture', () => {
       expect(matching(tests, /\b(function (exec|sql)\b|const (exec|sql) = (async )?\(\w+: )/)).toEqual([]);
     });
 
+    it('share their waits (test/support/until.ts, daemon.ts, monitor.ts): none declares its own', () => {
+      expect(matching(tests, /^(async )?function (until|waitFor|eventually|waitUntil)\b|^const (until|waitFor|eventually|waitUntil) = /m)).toEqual([]);
+    });
+
+    it('wait on state, not on the monitor\'s log wording: a log line is awaited only where it is what is tested', () => {
+      // the daemon's word that it has a signal (nothing in the store says so before the drain
+      // ends), and the line an operator reads about an unclassified Redfish event
+      expect(matching(tests, /\.waitFor\(\s*(\/|new RegExp)/)).toEqual(['test/monitor-lifecycle.test.ts', 'test/monitor-redfish.test.ts']);
+    });
+
     it('count every skip: a condition comes from requirePeer/skipReason (test/support/peers.ts), requirePostgres (support/postgres.ts) or labUsable (support/lab.ts), which log it', () => {
       const skipping = tests.filter((f) => /\.(runIf|skipIf)\(|describe\.skip\b|\b(it|test)\.skip\b/.test(f.text));
       expect(skipping.filter((f) => !/\b(requirePeer|requirePostgres|skipReason|labUsable)\(/.test(f.text)).map((f) => f.path)).toEqual([]);
       // a condition computed on the spot is a skip nobody counts
       expect(matching(tests, /\.(runIf|skipIf)\([^)]*(spawnSync|existsSync|havePeer\()/)).toEqual([]);
+      // nor is a test that returns early, unsaid, when it does not run as root
+      expect(matching(tests, /getuid\?\.\(\) !== 0\) return\b/)).toEqual([]);
     });
   });
 
