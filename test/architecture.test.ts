@@ -105,6 +105,11 @@ describe('architecture', () => {
     expect(matching(src, /\.(includes|some)\(\(?(o\)?\s*=>\s*o\s*===\s*)?'(failed|not-started)'/)).toEqual(['src/engine/outcome.ts']);
   });
 
+  it('kanri\'s commands return the codes of its table (src/kanri/exit-codes.ts), never a literal', () => {
+    const kanri = src.filter((f) => f.path.startsWith('src/kanri/') || /^src\/serve\/(cli|status-cli|app|tokens)\.ts$/.test(f.path));
+    expect(matching(kanri, /\breturn (0|1|2|3|4|6|7|9|11|70|74|130);|\bcode: (0|1|2|70)\b|new \w+Error\((1|2), /)).toEqual([]);
+  });
+
   it('one cancellable wait: src/util/wait.ts (node:timers/promises); no private sleep', () => {
     expect(matching(src, /node:timers\/promises|\b(const|function) (sleep|delay)\b|new Promise\(\(r(esolve)?\) => setTimeout\(/)).toEqual(['src/util/wait.ts']);
   });
