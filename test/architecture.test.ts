@@ -130,7 +130,7 @@ describe('architecture', () => {
     });
 
     it('share their waits (test/support/until.ts, daemon.ts, monitor.ts): none declares its own', () => {
-      expect(matching(tests, /^(async )?function (until|waitFor|eventually|waitUntil)\b|^const (until|waitFor|eventually|waitUntil) = /m)).toEqual([]);
+      expect(matching(tests, /^\s*(async )?function (until|waitFor|eventually|waitUntil)\b|^\s*const (until|waitFor|eventually|waitUntil) = /m)).toEqual([]);
     });
 
     it('wait on state, not on the monitor\'s log wording: a log line is awaited only where it is what is tested', () => {
