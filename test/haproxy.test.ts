@@ -99,7 +99,7 @@ describe.skipIf(!have)('haproxy driver', () => {
       const client = connect({ path: h.frontend });
       client.on('error', () => undefined);
       const closed = new Promise<void>((r) => client.once('close', () => r()));
-      await until('the session to reach m1', () => backend.sockets.length > 0, 10_000, 20);
+      await until('the held connection to reach m1', () => backend.sockets.length > 0, 10_000, 20);
       expect(backend.sockets.length).toBe(1);
       const t0 = Date.now();
       const del = await pvmutl(db, ['delete', 'G', 'h1']);
