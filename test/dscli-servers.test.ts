@@ -177,6 +177,17 @@ describe('ServerList, groups and return codes without a controller', () => {
     return db;
   };
 
+  it('fanout=, timeout= and retries= outside the range of the setting they override are a format error (1), nothing done', () => {
+    const db = setup();
+    for (const [word, range] of [['fanout=0', 'fanout must be a number from 1 to 1024'], ['timeout=601', 'timeout must be a number from 0.1 to 600'], ['retries=6', 'retries must be a number from 0 to 5']]) {
+      const r = dscli(db, ['powerOn', 'web01', word!]);
+      expect(r.code, word).toBe(1);
+      expect(r.err).toContain(`${range}, not '${word!.split('=')[1]}'`);
+      expect(r.out).toBe('');
+    }
+    expect(dscli(db, ['getPowerStatus', 'web01', 'fanout=1024', 'timeout=0.1', 'retries=0'])).toMatchObject({ code: 0, out: 'web01 off\n' });
+  });
+
   it('groups, ranges and comma lists resolve in input order; unknown names are 2, nothing done', () => {
     const db = setup();
     expect(dscli(db, ['createGroup', 'front']).code).toBe(0);

@@ -5,6 +5,7 @@ import { openStore, SCHEMA_COMPONENTS as COMPONENTS } from '../open-store.js';
 import { MIGRATIONS } from '../store/migrations.js';
 import { keyFilePath } from '../store/secrets.js';
 import { isPostgresStore, storeTables } from '../store/tables.js';
+import { EXIT } from './exit-codes.js';
 
 const isPostgres = isPostgresStore;
 
@@ -75,7 +76,7 @@ export function storeStatus(dbPath: string): number {
       `key file: ${keyFilePath(dbPath)}`,
     ];
     process.stdout.write(lines.join('\n') + '\n');
-    return 0;
+    return EXIT.OK;
   } finally {
     db.close();
   }
@@ -90,7 +91,7 @@ export function storeStatus(dbPath: string): number {
 export function storeCopy(from: string, to: string): number {
   if (from === to) {
     process.stderr.write('kanri: store copy needs two different stores\n');
-    return 1;
+    return EXIT.USAGE;
   }
   const src = openStore(from);
   try {
@@ -102,13 +103,13 @@ export function storeCopy(from: string, to: string): number {
         const n = count(dst, t);
         if (n > (fresh.get(t) ?? 0)) {
           process.stderr.write(`kanri: store ${to} is not empty (${n} rows in ${t}); store copy writes only into an empty store\n`);
-          return 1;
+          return EXIT.USAGE;
         }
       }
       const missing = names.filter((t) => !tables(dst).includes(t));
       if (missing.length) {
         process.stderr.write(`kanri: store ${to} has no table ${missing.join(', ')}; both stores must be at this kanri's schema\n`);
-        return 1;
+        return EXIT.USAGE;
       }
       const fks = foreignKeys(src, names);
       const order = copyOrder(fks);
@@ -140,7 +141,7 @@ export function storeCopy(from: string, to: string): number {
       process.stdout.write(`copied ${rows} rows in ${data.filter(([, l]) => l.length).length} tables from ${from} to ${to}\n`);
       const [kf, kt] = [keyFilePath(from), keyFilePath(to)];
       if (kf !== kt) process.stdout.write(`sealed secrets were copied as they are: ${to} needs the key file ${kf} (at ${kt}, or named by KANRI_KEY_FILE)\n`);
-      return 0;
+      return EXIT.OK;
     } finally {
       dst.close();
     }

@@ -17,7 +17,7 @@ import { formatJobId } from '../engine/plan.js';
 import { changedMachines } from '../engine/jobs.js';
 import type { ChangeResult, Engine } from '../engine/service.js';
 import { EngineError } from '../engine/errors.js';
-import { changeOutcome as engineOutcome } from '../engine/outcome.js';
+import { settledOutcome } from '../engine/outcome.js';
 import { type ActionDef, ACTIONS, ActionRefused, type ActionTarget, actionNames } from './actions.js';
 import { RECOVERY_OF } from './catalogue.js';
 import { type QueuedEvent, markDecided, queuedEvent } from './intake.js';
@@ -325,7 +325,7 @@ export class ChainRunner {
       return { status: 'failed', error: `action ${i + 1} ${id} failed: ${why}` };
     }
     await Promise.all(notices);
-    const outcome = changeOutcome(result);
+    const outcome = settledOutcome(result);
     const mgmtId = result.jobs.map((j) => formatJobId(j.id)).join(',') || '-';
     const detail = result.jobs.map((j) => `job ${formatJobId(j.id)} ${j.sequence} ${j.machine}: ${j.outcome}${j.error ? ` (${j.error})` : ''}`).join('; ') || (result.canceledWhileHeld ? 'canceled while it waited for resources' : 'no job');
     db.transaction(() => { record(outcome === 'completed' ? 'completed' : outcome, detail, { mgmtId, marker }); advance(); })();
@@ -449,9 +449,4 @@ export class ChainRunner {
     })();
     return n;
   }
-}
-
-function changeOutcome(r: ChangeResult): 'completed' | 'failed' | 'canceled' {
-  const o = engineOutcome(r);
-  return o === 'not-started' ? 'failed' : o;
 }

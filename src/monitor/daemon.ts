@@ -167,7 +167,7 @@ export class Monitor {
     if (this.intake.queued) this.log(`${this.intake.queued} received event(s) not written: the store stayed busy (none was acknowledged)`);
     this.intake.close();
     this.alerts.close();
-    this.counters.flush();
+    this.counters.flush(true);
   }
 
   /** SIGHUP: the settings, communities, users and forwarding destinations are read again. */
@@ -186,6 +186,8 @@ export class Monitor {
     await this.vmEvents.close();
     this.vmEvents.start();
     await this.watchers.reload();
+    // counted, so that another process (a test, a health check) sees the re-read done
+    this.counters.add('reloads');
     this.log('configuration re-read');
   }
 
@@ -248,7 +250,10 @@ export class Monitor {
       if (batch.length === DECIDE_BATCH) this.fromStore = true;
     }
     if (batch.length) for (const l of this.chains.decide(batch)) this.log(l);
-    if (start) this.chains.tick();
+    if (start) {
+      this.chains.tick();
+      this.counters.add('chain_sweeps');
+    }
     this.counters.flush();
     if (this.fresh.length || this.fromStore) this.kick();
     if (Math.random() < 0.01) pruneEvents(this.db, monitorNumber(this.db, 'monitor.events_kept'));
@@ -275,7 +280,7 @@ export class Monitor {
     await this.watchers.settled();
     if (r.canceled) this.log(`${r.canceled} change(s) still running after ${drainMs} ms were canceled`);
     if (this.heartbeat) clearInterval(this.heartbeat);
-    this.counters.flush();
+    this.counters.flush(true);
     this.forwarder.close();
     writeServiceEvent(this.db, 'pvm-stopping');
   }

@@ -120,7 +120,8 @@ export class Poller {
     }, { concurrency: monitorNumber(db, 'monitor.poll_fanout'), signal: this.ctl.signal });
     if (!this.ctl.signal.aborted) {
       this.latency.add('poll_rounds');
-      this.latency.flush();
+      // once a round: a watcher waiting for the round sees it as soon as it is done
+      this.latency.flush(true);
     }
   }
 

@@ -18,6 +18,7 @@ import { ApiServer, HttpError, type Route } from './server.js';
 import { serveLimits, serveSetting } from './settings.js';
 import { streamRoutes } from './streams.js';
 import { monitorNumber } from '../monitor/settings.js';
+import { EXIT } from '../kanri/exit-codes.js';
 
 /** The console's files: a fixed list, never a path taken from the request. */
 const CONSOLE_FILES: Record<string, string> = {
@@ -86,7 +87,7 @@ export async function serveRun(dbPath: string, o: { listen?: string }): Promise<
     const r = await startServe(db, dbPath, o);
     if (typeof r === 'string') {
       process.stderr.write(`kanri: ${r}\n`);
-      return 1;
+      return EXIT.USAGE;
     }
     process.stdout.write(`kanri serve: listening on ${r.url}\n`);
     await new Promise<void>((resolve) => {
@@ -96,7 +97,7 @@ export async function serveRun(dbPath: string, o: { listen?: string }): Promise<
     });
     process.stderr.write('kanri serve: stopping\n');
     await r.stop();
-    return 0;
+    return EXIT.OK;
   } finally {
     db.close();
   }
