@@ -9,6 +9,10 @@
 // fault: the severity (MessageSeverity, or the older Severity): Critical is the failure,
 // Warning the predictive or non-critical form, OK the recovery (a deassertion, as a BMC
 // sends when the condition clears).
+//
+// A controller subscribed by several managers' monitors delivers each event to each: the
+// record's EventId (with its controller, time, origin and message) is its deduplication key,
+// so the store keeps it once (intake.ts). A record without an EventId has none.
 import { type EventListener, type RedfishEvent, listenerOptionsFrom, startEventListener } from '../adapters/redfish/events.js';
 import { str } from '../adapters/redfish/session.js';
 import type { Db } from '../store/db.js';
@@ -50,6 +54,12 @@ export function catalogueEventOf(e: RedfishEvent): string | undefined {
   if (!c) return undefined;
   const offset = severity === 'warning' ? c.warning : c.critical;
   return bmcEvent(c.sensorType, c.eventType, offset, severity === 'ok');
+}
+
+/** What names one record of one controller wherever it is delivered; undefined without an EventId. */
+export function redfishEventKey(e: RedfishEvent): string | undefined {
+  const id = str(e.raw, 'EventId');
+  return id ? `redfish ${e.machineId} ${id} ${e.time ?? ''} ${e.origin ?? ''} ${e.messageId ?? ''}` : undefined;
 }
 
 const clip = (s: string | null, n: number): string => (s ?? '').replace(/[\x00-\x1f\x7f]+/g, ' ').slice(0, n);
@@ -102,7 +112,11 @@ export class RedfishIntake {
       this.d.log(`unclassified Redfish event of ${e.machine}: ${clip(e.messageId, 120) || '-'} ${clip(severity, 20)}${e.origin ? ` ${clip(e.origin, 200)}` : ''}`);
       return alert.written();
     }
-    const r = this.d.intake.receive({ source: 'SystemMonitorEvent', event, machineId: e.machineId, origin: 'redfish', sender: e.source, detail: `${text}${e.eventId ? ` EventId ${clip(e.eventId, 64)}` : ''}` });
+    const key = redfishEventKey(e);
+    const r = this.d.intake.receive({
+      source: 'SystemMonitorEvent', event, machineId: e.machineId, origin: 'redfish', sender: e.source,
+      detail: `${text}${e.eventId ? ` EventId ${clip(e.eventId, 64)}` : ''}`, ...(key ? { dedupKey: key } : {}),
+    });
     if (!r.ok) {
       this.d.log(`Redfish event of ${e.machine} not taken: ${r.reason}`);
       // Refused for what it says (not for the store): the alert is its record.

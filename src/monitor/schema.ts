@@ -108,4 +108,19 @@ CREATE TABLE monitor_snmp_engines (
 );
 `;
 
-export const COMPONENT: SchemaComponent = { name: 'monitor', migrations: [V1, V2] };
+// Several monitors on one store (managers sharing a PostgreSQL store; docs/architecture.md):
+// - dedup_key: what the sender sent, digested (intake.ts), so that the same trap, Redfish
+//   event or alert received by two monitors is one event: the second insert does nothing;
+// - runner: the lease holder that runs a chain, so that a monitor taking over recovers only
+//   the chains of monitors whose lease is gone, never those another live monitor runs;
+// - polled_by, polls: which manager's monitor polled the machine last and how many polls in
+//   a row it did (the hash ring gives each machine one poller: ring.ts).
+const V3 = `
+ALTER TABLE monitor_events ADD COLUMN dedup_key TEXT;
+CREATE UNIQUE INDEX monitor_events_dedup ON monitor_events(dedup_key);
+ALTER TABLE monitor_chains ADD COLUMN runner TEXT;
+ALTER TABLE monitor_poll_state ADD COLUMN polled_by TEXT;
+ALTER TABLE monitor_poll_state ADD COLUMN polls INTEGER NOT NULL DEFAULT 0;
+`;
+
+export const COMPONENT: SchemaComponent = { name: 'monitor', migrations: [V1, V2, V3] };
