@@ -97,8 +97,8 @@ export class Monitor {
     this.webhook = new Webhook(this.intake, this.log);
     this.redfish = new RedfishIntake({ db, intake: this.intake, alerts: this.alerts, counters: this.counters, log: this.log });
     this.poller = new Poller(db, this.intake, this.log, o.lease?.manager);
-    this.vmEvents = new VmEventIntake({ db, intake: this.intake, log: this.log });
-    this.watchers = new Watchers({ db, engine: this.engine, intake: this.intake, log: this.log });
+    this.vmEvents = new VmEventIntake({ db, intake: this.intake, log: this.log, ...(o.lease ? { manager: o.lease.manager } : {}) });
+    this.watchers = new Watchers({ db, engine: this.engine, intake: this.intake, log: this.log, ...(o.lease ? { manager: o.lease.manager, holder: o.lease.holder } : {}) });
     this.notifier = new Notifier(db, this.forwarder, this.log);
     const lease = o.lease;
     this.chains = new ChainRunner({

@@ -24,7 +24,7 @@ import { bmcEvent } from './catalogue.js';
 import type { Intake } from './intake.js';
 import { DEFAULT_MANAGER } from './lease.js';
 import { monitorNumber } from './settings.js';
-import { POLLED_MACHINES, machineKey, pollingRing } from './ring.js';
+import { POLLED_MACHINES, machineKey, shareOf } from './ring.js';
 
 const INACCESSIBLE = 'ESMDSVNT[0xC0000002]';
 const ACCESSIBLE = 'ESMDSVNT[0x40000001]';
@@ -102,11 +102,8 @@ export class Poller {
   /** One round over every managed controller this monitor's share of the ring holds. */
   async pollOnce(): Promise<void> {
     const { db } = this;
-    let rows = db.prepare(`SELECT ${CONTROLLER_COLUMNS} FROM machines WHERE ${POLLED_MACHINES} ORDER BY id`).all() as ControllerRow[];
-    if (this.manager !== undefined) {
-      const ring = pollingRing(db);
-      rows = rows.filter((r) => ring.owner(machineKey(r.id)) === this.manager);
-    }
+    const mine = shareOf(db, this.manager);
+    const rows = (db.prepare(`SELECT ${CONTROLLER_COLUMNS} FROM machines WHERE ${POLLED_MACHINES} ORDER BY id`).all() as ControllerRow[]).filter((r) => mine(machineKey(r.id)));
     const deadlineMs = monitorNumber(db, 'monitor.poll_timeout_s') * 1000;
     const threshold = monitorNumber(db, 'monitor.poll_failures');
     await fanOutAll(rows, async (row, _i, signal) => {

@@ -52,3 +52,13 @@ export class HashRing {
 export function pollingRing(db: Db, now = Date.now()): HashRing {
   return new HashRing(liveLeases(db, now).map((l) => l.manager));
 }
+
+/**
+ * Whether a key (a machine, an SNMP agent, a UPS, a VM server) is this monitor's to watch now,
+ * by the ring of this moment; every key when `manager` is unset (a monitor without a lease).
+ */
+export function shareOf(db: Db, manager: string | undefined): (key: string) => boolean {
+  if (manager === undefined) return () => true;
+  const ring = pollingRing(db);
+  return (key) => ring.owner(key) === manager;
+}
