@@ -30,7 +30,13 @@ export async function monitorStatus(dbPath: string, json = false): Promise<numbe
     const monitors = monitorsOf(db);
     const live = monitors.filter((m) => m.live);
     // The one the first line speaks of: this manager's monitor, else the first live one.
-    const h = live.find((m) => m.manager === monitorManager(db)) ?? live[0];
+    let own: string | undefined;
+    try {
+      own = monitorManager(db);
+    } catch {
+      // KANRI_MANAGER is not a manager's name: no monitor is this process's own.
+    }
+    const h = live.find((m) => m.manager === own) ?? live[0];
     const q = db.prepare("SELECT count(*) AS n FROM monitor_events WHERE state = 'new'").get() as { n: number };
     const chains = db.prepare('SELECT status, count(*) AS n FROM monitor_chains GROUP BY status ORDER BY status').all() as Array<{ status: string; n: number }>;
     const counters = readCounters(db);
