@@ -69,7 +69,7 @@ ${monitorGroup(['m1'])}machines:
     // Two monitors of one manager still exclude each other.
     const again = run('kanri', ['monitor'], { db, env: { KANRI_MANAGER: 'a' }, timeout: 15_000 });
     expect(again.code).toBe(1);
-    expect(again.err).toMatch(/another monitor of manager a \(pid \d+\) already runs on /);
+    expect(again.err).toMatch(/another monitor \(pid \d+\) already runs on \S+ for manager a \(host /);
 
     // One datagram (a CPU fault's PET from m1's BMC), sent to a's port and to b's.
     await sendFrom('127.0.0.2', [a.port, b.port], petTrapArgs({ port: 0, guid: G1, sensorType: 0x07, offset: 0x00 }));

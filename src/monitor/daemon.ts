@@ -325,8 +325,8 @@ export async function runMonitor(dbPath: string): Promise<number> {
   const lease = Lease.take(db, monitorNumber(db, 'monitor.lease_s'), manager);
   if ('heldBy' in lease) {
     const h = lease.heldBy;
-    const whose = manager === DEFAULT_MANAGER ? '' : ` of manager ${manager}`;
-    process.stderr.write(`kanri monitor: another monitor${whose} (pid ${h.pid}) already runs on ${dbPath} (host ${h.host}; its lease runs until ${h.expiresAt})\n`);
+    const whose = manager === DEFAULT_MANAGER ? '' : ` for manager ${manager}`;
+    process.stderr.write(`kanri monitor: another monitor (pid ${h.pid}) already runs on ${dbPath}${whose} (host ${h.host}; its lease runs until ${h.expiresAt})\n`);
     db.close();
     return 1;
   }
