@@ -3,6 +3,8 @@
 // - the same trap (one datagram, sent over UDP to each monitor's port) and the same
 //   Alertmanager alert (posted to each) are one event, decided once, its actions run once;
 //   the second receipt is counted as a duplicate; a second monitor of manager a is refused;
+// - a suppression window opened by a's decision is ended by a recovery b received, and a
+//   window that ends without one runs its chain once;
 // - polling is split by the hash ring: each machine (an ipmi_sim BMC) is polled by the one
 //   monitor the ring gives it, as the store's poll records show; kill -9 of a, and within one
 //   lease after its lease expired b polls a's machines and decides the event of the one whose
@@ -99,6 +101,42 @@ ${monitorGroup(['m1'])}machines:
     await waitFor(() => counter(db, 'duplicates') >= 2, 10_000, () => `the second alert to be counted (duplicates ${counter(db, 'duplicates')})`);
     await waitFor(() => count(db, "SELECT count(*) AS n FROM monitor_events WHERE state = 'new'") === 0, 10_000, () => 'the alert to be decided');
     expect(counter(db, 'duplicates')).toBe(2);
+  }, 120_000);
+
+  it('a suppression window opened by one monitor is ended by a recovery the other receives; a fault without recovery runs once after it', async () => {
+    const db = storeAt(cluster.createDatabase('window'), `
+kanri: 1
+settings: { sim.delay_ms: "0", monitor.listen: "127.0.0.1:0", monitor.poll_s: "0", monitor.coalesce_s: "0", monitor.lease_s: "${LEASE_S}", monitor.trap_sources: "1.3.6.1.4.1.119.2.2.4.4=ESMDSVNT" }
+policies:
+  - name: 標準ポリシー
+    template: 標準ポリシー
+    suppression_seconds: 4
+    rules:
+      - { event: マシンアクセス不可能障害, triggers: [{ source: SystemMonitorEvent, event: "ESMDSVNT[0xC0000002]" }], action_name: 故障, actions: [notify, status-faulted], suppress: true }
+      - { event: マシン起動報告, triggers: [{ source: SystemMonitorEvent, event: "ESMDSVNT[0x40000001]" }], action_name: 何もしない, actions: [none] }
+${monitorGroup(['m1'])}machines:
+  - { name: m1, kind: physical, power: on, bmc: { type: ipmi, address: 127.0.0.2 }, active: { group: G, model: M, host: h01, from: group_pool } }
+`);
+    const a = await start(db, 'a');
+    const b = await start(db, 'b');
+    // ESMDSVNT traps from m1's BMC address: machine inaccessible (0xC0000002) and its recovery (0x40000001).
+    const trap = (specific: number): string[] => ['-v', '2c', '-c', 'public', '127.0.0.1:0', '', `1.3.6.1.4.1.119.2.2.4.4.0.${specific}`];
+    const chains = (): Array<{ id: number; status: string }> => queryAll(db, 'SELECT id, status FROM monitor_chains ORDER BY id');
+    await sendFrom('127.0.0.2', a.port, trap(0xC0000002));
+    await waitFor(() => chains()[0]?.status === 'waiting', 20_000, () => `the fault's chain to wait: ${JSON.stringify(chains())}`);
+    await sendFrom('127.0.0.2', b.port, trap(0x40000001));
+    // 'suppressed' is final: its actions can never run.
+    await waitFor(() => chains()[0]?.status === 'suppressed', 20_000, () => `the recovery b received to end a's window: ${JSON.stringify(chains())}`);
+    expect(queryAll<{ decision: string }>(db, "SELECT decision FROM monitor_events WHERE event = 'ESMDSVNT[0x40000001]'")[0]!.decision).toMatch(/ends 1 suppressed fault/);
+    // A fault without recovery (received by b): after the window one monitor runs it, once.
+    await sendFrom('127.0.0.2', b.port, trap(0xC0000002));
+    await waitFor(() => chains().length === 2, 20_000, () => `the second fault's chain: ${JSON.stringify(chains())}`);
+    expect(await chainEnded(db, chains()[1]!.id)).toMatchObject({ status: 'completed' });
+    expect(chains().map((c) => c.status)).toEqual(['suppressed', 'completed']);
+    expect(queryAll(db, 'SELECT chain_id, action, status FROM monitor_chain_actions ORDER BY chain_id, idx')).toEqual([
+      { chain_id: chains()[1]!.id, action: 'notify', status: 'completed' }, { chain_id: chains()[1]!.id, action: 'status-faulted', status: 'completed' },
+    ]);
+    expect(notifications(db, 'm1')).toBe(1);
   }, 120_000);
 
   it('polling is split by the hash ring; kill -9 of a: within one lease b polls its machines and decides the new event of one of them, once', async () => {
