@@ -2,7 +2,8 @@
 // processes with KANRI_MANAGER=a and b, both active:
 // - the same trap (one datagram, sent over UDP to each monitor's port) and the same
 //   Alertmanager alert (posted to each) are one event, decided once, its actions run once;
-//   the second receipt is counted as a duplicate; a second monitor of manager a is refused;
+//   the second receipt is counted as a duplicate, the alert list shows the trap once; a second
+//   monitor of manager a is refused;
 // - a suppression window opened by a's decision is ended by a recovery b received, and a
 //   window that ends without one runs its chain once;
 // - polling is split by the hash ring: each machine (an ipmi_sim BMC) is polled by the one
@@ -85,6 +86,8 @@ ${monitorGroup(['m1'])}machines:
       { idx: 0, action: 'notify', status: 'completed' }, { idx: 1, action: 'status-faulted', status: 'completed' },
     ]);
     expect(notifications(db, 'm1')).toBe(1);
+    // The alert list (dscli getAlertList) shows it once too.
+    expect(queryAll(db, 'SELECT kind, event FROM dscli_alerts')).toEqual([{ kind: 'pet', event: 'BMC[0x00076F00]' }]);
 
     // The same Alertmanager alert (its fingerprint and startsAt) posted to both: one event.
     const alert = {

@@ -88,8 +88,29 @@ export class IntakeRefusal extends Error {}
 
 interface Pending { e: Omit<QueuedEvent, 'id'>; key: string | null; state: 'queued' | 'written' | 'withdrawn'; waiters?: Array<(ok: boolean) => void> }
 
+const MAX_CONTENTS = 100_000;
+
+/**
+ * How many copies of each content (a v1/v2c trap, a Redfish record) this monitor received:
+ * the n-th copy is the same on every monitor (each counts its own), so what is sent to two
+ * managers is stored once, and a sender repeating itself word for word (a storm, a PET retry)
+ * still makes one record per copy, as with one monitor. Bounded: the contents seen least
+ * recently go first.
+ */
+export class Occurrences {
+  private readonly seen = new Map<string, number>();
+
+  next(content: string): number {
+    const n = (this.seen.get(content) ?? 0) + 1;
+    this.seen.delete(content);
+    this.seen.set(content, n);
+    if (this.seen.size > MAX_CONTENTS) this.seen.delete(this.seen.keys().next().value!);
+    return n;
+  }
+}
+
 /** A deduplication key as stored: a digest of bounded length, whatever the source made it of. */
-const digestKey = (key: string | undefined): string | null => (key ? createHash('sha256').update(key).digest('base64url').slice(0, 32) : null);
+export const digestKey = (key: string | undefined): string | null => (key ? createHash('sha256').update(key).digest('base64url').slice(0, 32) : null);
 
 export interface IntakeOptions {
   /** Sees every event once it is committed (the daemon logs it and wakes the policy engine). */

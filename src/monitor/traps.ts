@@ -34,7 +34,7 @@ import { configGeneration } from '../store/generation.js';
 import { PET_ENTERPRISE_OID, PET_VARBIND_OID, decodePetSpecificTrap, decodePetVarbind } from '../ipmi/pet.js';
 import { openSecret } from '../store/secrets.js';
 import { bmcEvent } from './catalogue.js';
-import type { Intake } from './intake.js';
+import { type Intake, Occurrences } from './intake.js';
 import type { Forwarder } from './forwarding.js';
 import type { Alerts } from './alerts.js';
 import type { Counters } from './counters.js';
@@ -69,8 +69,6 @@ export function trapSources(text: string): Map<string, string> {
 
 interface MachineHit { id: number; name: string }
 
-const MAX_CONTENTS = 100_000;
-
 /** A varbind's value as text, the same on every receiver. */
 const valueText = (v: unknown): string => (Buffer.isBuffer(v) ? v.toString('hex') : String(v));
 
@@ -97,23 +95,6 @@ export function trapContent(pdu: Pdu, raw: Buffer | undefined, v3: boolean): str
     : `v2 ${pdu.type} ${vbs}`;
 }
 
-/**
- * How many copies of each v1/v2c trap content this monitor received: the n-th copy is the
- * same event on every monitor (each counts its own), so a trap sent to two managers is one
- * event and a sender repeating a trap word for word (a storm, a PET retry) still makes one
- * event per copy, as with one monitor. Bounded: the contents seen least recently go first.
- */
-class Occurrences {
-  private readonly seen = new Map<string, number>();
-
-  next(content: string): number {
-    const n = (this.seen.get(content) ?? 0) + 1;
-    this.seen.delete(content);
-    this.seen.set(content, n);
-    if (this.seen.size > MAX_CONTENTS) this.seen.delete(this.seen.keys().next().value!);
-    return n;
-  }
-}
 
 /**
  * The receiver's view of the managed machines: by GUID, BMC address, other addresses, held
@@ -422,13 +403,13 @@ export class TrapReceiver {
     const machine = relay ? this.machines.address(agent) ?? this.machines.address(sender) : this.machines.address(sender);
     if (source) {
       const event = `${source}[0x${specific.toString(16).toUpperCase().padStart(8, '0')}]`;
-      this.d.alerts.add({ machineId: machine?.id ?? null, source: sender, kind: 'snmp', severity: 'information', event, message: describe(pdu) });
+      this.d.alerts.add({ machineId: machine?.id ?? null, source: sender, kind: 'snmp', severity: 'information', event, message: describe(pdu), ...alertKey(machine, sender, key) });
       if (!machine) return this.unknownSource(sender, event);
       this.receive(event, machine, sender, describe(pdu), key);
       return;
     }
     this.d.counters.add('unclassified');
-    this.d.alerts.add({ machineId: machine?.id ?? null, source: sender, kind: 'unclassified', severity: 'unknown', event: enterprise ? `${enterprise}.${specific}` : '', message: describe(pdu) });
+    this.d.alerts.add({ machineId: machine?.id ?? null, source: sender, kind: 'unclassified', severity: 'unknown', event: enterprise ? `${enterprise}.${specific}` : '', message: describe(pdu), ...alertKey(machine, sender, key) });
     this.d.log(`unclassified trap from ${sender}${machine ? ` (${machine.name})` : ''}: ${enterprise || '?'} specific ${specific}`);
   }
 
@@ -441,7 +422,7 @@ export class TrapReceiver {
       ? (pet ? this.machines.guid(pet.guid) : undefined) ?? this.machines.address(agent) ?? this.machines.address(sender)
       : this.machines.address(sender);
     const text = `${t.sensorTypeName}: ${t.text}${t.direction === 'deassertion' ? ' (deasserted)' : ''}${pet ? ` sensor ${pet.sensorNumber} severity ${pet.severity}` : ''}`;
-    this.d.alerts.add({ machineId: machine?.id ?? null, source: sender, kind: 'pet', severity: pet?.severity ?? 'unspecified', event, message: text });
+    this.d.alerts.add({ machineId: machine?.id ?? null, source: sender, kind: 'pet', severity: pet?.severity ?? 'unspecified', event, message: text, ...alertKey(machine, sender, key) });
     if (!machine) return this.unknownSource(sender, `${event}${pet ? ` GUID ${pet.guid}` : ''}`);
     this.receive(event, machine, sender, `PET ${text}${pet ? ` GUID ${pet.guid} sequence ${pet.sequence}` : ''}`, key);
   }
@@ -455,6 +436,11 @@ export class TrapReceiver {
     const r = this.d.intake.receive({ source: 'SystemMonitorEvent', event, machineId: machine.id, origin: 'trap', sender, detail, ...(key ? { dedupKey: `trap ${machine.id} ${key}` } : {}) });
     if (!r.ok) this.d.log(`trap from ${sender} for ${machine.name} not taken: ${r.reason}`);
   }
+}
+
+/** An alert's deduplication key: the trap's, with the machine it is about (or, for none, its sender). */
+function alertKey(machine: MachineHit | undefined, sender: string, key: string | undefined): { dedupKey?: string } {
+  return key ? { dedupKey: `alert ${machine ? `machine ${machine.id}` : `from ${sender}`} ${key}` } : {};
 }
 
 /** What to do when monitor.listen cannot be bound. */
