@@ -27,7 +27,8 @@ export class Counters {
     this.flushedAt = t;
     const p = this.pending;
     this.pending = new Map();
-    const up = prepared(this.db, 'INSERT INTO monitor_counters (name, n) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET n = n + excluded.n');
+    // The row's own n named with its table: PostgreSQL takes a bare n beside excluded.n as ambiguous.
+    const up = prepared(this.db, 'INSERT INTO monitor_counters (name, n) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET n = monitor_counters.n + excluded.n');
     try {
       withBusyTimeout(this.db, 50, () => this.db.transaction(() => { for (const [k, v] of p) up.run(k, v); })());
     } catch {
