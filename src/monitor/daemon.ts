@@ -9,6 +9,7 @@
 // logged and ignored. It logs one line per event and per action to stderr, never a secret.
 import type { Db } from '../store/db.js';
 import { openStore } from '../open-store.js';
+import { requireStoreKey } from '../store/secrets.js';
 import { Engine } from '../engine/service.js';
 import { sweepAbandoned } from '../engine/jobs.js';
 import { receiverWasDown, writeServiceEvent } from '../engine/events.js';
@@ -287,6 +288,13 @@ export class Monitor {
 export async function runMonitor(dbPath: string): Promise<number> {
   const log = (l: string): void => { process.stderr.write(`kanri monitor: ${printableLine(l)}\n`); };
   const db = openStore(dbPath);
+  try {
+    // A monitor with another key than the store's would fail on every secret it opens.
+    requireStoreKey(db);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
   const lease = Lease.take(db, monitorNumber(db, 'monitor.lease_s'));
   if ('heldBy' in lease) {
     const h = lease.heldBy;
