@@ -21,7 +21,7 @@ import { copyFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { build, cleanup, dist, load, median, named, run, sideBySide, storeFrom, tempDir, testSupport, watchdog } from './support.mjs';
+import { build, cleanup, dist, load, median, named, run, sideBySide, simGroup, storeFrom, tempDir, testSupport, watchdog } from './support.mjs';
 
 const RUNS = Number(process.argv[2] ?? 5);
 const N = 100;
@@ -41,25 +41,13 @@ const out = [];
 const say = (line) => { out.push(line); console.log(line); };
 const noteLoad = () => loads.push(load());
 
-const drivers = Object.fromEntries(['power', 'deploy', 'vm', 'storage', 'vlan', 'lb', 'monitor'].map((i) => [i, 'sim']));
-const dataCentre = (settings) => ({
-  kanri: 1,
-  settings,
-  groups: [{
-    name: 'G', type: 'physical', drivers, models: [{ name: 'std' }],
-    host_settings: Array.from({ length: POOL }, (_, i) => ({ host: `h${i}` })),
-    pool: Array.from({ length: POOL }, (_, i) => `m${i}`),
-  }],
-  machines: Array.from({ length: POOL }, (_, i) => ({ name: `m${i}`, kind: 'physical' })),
-});
-
 /** Templates on both back ends; fresh(kind) makes a new store from one. */
 let copies = 0;
 async function templates(name, settings) {
-  const sqlite = await storeFrom(join(dir, `${name}.db`), dataCentre(settings));
+  const sqlite = await storeFrom(join(dir, `${name}.db`), simGroup(POOL, settings));
   const db = `tmpl_${name}`;
   cluster.psql('postgres', `CREATE DATABASE ${db}`);
-  await storeFrom(cluster.uri(db), dataCentre(settings));
+  await storeFrom(cluster.uri(db), simGroup(POOL, settings));
   return {
     sqlite: () => { const p = join(dir, `${name}-${++copies}.db`); copyFileSync(sqlite, p); return p; },
     postgresql: () => { const d = `${name}_${++copies}`; cluster.psql('postgres', `CREATE DATABASE ${d} TEMPLATE ${db}`); return cluster.uri(d); },

@@ -19,7 +19,9 @@ export function componentVersion(db: Db, name: string): number {
 
 /** True when some component has migrations the store has not run (checked without a write). */
 export function componentsBehind(db: Db, components: readonly SchemaComponent[]): boolean {
-  return components.some((c) => componentVersion(db, c.name) < c.migrations.length);
+  // One query, not one per component: every command's start-up asks (a round trip each on PostgreSQL).
+  const have = new Map((db.prepare('SELECT name, version FROM schema_components').all() as Array<{ name: string; version: number }>).map((r) => [r.name, r.version]));
+  return components.some((c) => (have.get(c.name) ?? 0) < c.migrations.length);
 }
 
 /** Runs the pending migrations of every component; call inside the store's migration transaction. */

@@ -7,6 +7,7 @@
 // random 256-bit key reveals nothing of the key and cannot be turned into a key that matches.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Db } from './db.js';
+import { MIGRATIONS } from './migrations.js';
 
 const LABEL = 'kanri key check v1';
 
@@ -17,9 +18,18 @@ export function keyCheckValue(key: Buffer): string {
 
 /** The check value the store recorded, if any. */
 export function recordedKeyCheck(db: Db): string | undefined {
+  if (!hasKeyCheck.has(db)) {
+    // A store at an older schema, opened read-only (not migrated), has no such table: no check.
+    if ((db.pragma('user_version', { simple: true }) as number) < KEY_CHECK_SCHEMA) return undefined;
+    hasKeyCheck.add(db);
+  }
   const r = db.prepare('SELECT value FROM key_check WHERE id = 1').get() as { value: string } | undefined;
   return r?.value;
 }
+
+/** The core schema version that made the key_check table (found, not numbered: migrations may be renumbered). */
+const KEY_CHECK_SCHEMA = MIGRATIONS.findIndex((m) => m.includes('CREATE TABLE key_check')) + 1;
+const hasKeyCheck = new WeakSet<object>();
 
 /** Whether `key` is the key whose check value is `recorded`. */
 export function keyMatches(key: Buffer, recorded: string): boolean {
