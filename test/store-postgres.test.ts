@@ -183,6 +183,9 @@ describe.skipIf(!have)('a store on PostgreSQL', () => {
         }
         expect(isBusy(err), String(err)).toBe(true);
         expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+        // A write transaction that cannot have the lock is busy too, and leaves nothing open.
+        expect(() => second.transaction(() => second.prepare("INSERT INTO settings (key, value) VALUES ('tx', '1')").run())()).toThrow(expect.objectContaining({ code: 'SQLITE_BUSY' }));
+        expect(second.inTransaction).toBe(false);
         // Readers are not blocked by a writer.
         expect(second.prepare('SELECT count(*) AS n FROM settings').get()).toEqual({ n: 0 });
       })();

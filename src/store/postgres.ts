@@ -323,7 +323,13 @@ export class PostgresDb {
       const outer = this.depth === 0;
       const savepoint = `s${this.depth}`;
       // A savepoint of a write taken before this one is released first: released later, it would take this one with it.
-      this.simple(this.settled(outer ? (lock && !this.readonly ? BEGIN_WRITE : 'BEGIN') : `SAVEPOINT ${savepoint}`));
+      try {
+        this.simple(this.settled(outer ? (lock && !this.readonly ? BEGIN_WRITE : 'BEGIN') : `SAVEPOINT ${savepoint}`));
+      } catch (e) {
+        // BEGIN ran but the writer lock was not had (busy timeout): nothing of it may stay open.
+        if (outer) this.rollback();
+        throw e;
+      }
       this.depth++;
       try {
         const r = fn(...args);

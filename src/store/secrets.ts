@@ -138,7 +138,7 @@ function storeKey(db: Db, create: boolean): Buffer {
 }
 
 /**
- * What a daemon (kanri monitor, kanri serve) and a command about to use secrets call first:
+ * What a daemon (kanri monitor, kanri serve) calls at its start, before it could need a secret:
  * refuses a key file that is not the one the store recorded, or none when it recorded one.
  */
 export function requireStoreKey(db: Db): void {
