@@ -14,9 +14,10 @@ import { complain } from '../cli/messages.js';
 import { FileError, writePrivateFile } from '../util/files.js';
 import { EXIT } from './exit-codes.js';
 
-const fail = (code: number, line: string): number => {
-  complain('kanri', line);
-  return code;
+/** A refusal already said (one line on stderr): exit 1. */
+const usage = (say: () => void): number => {
+  say();
+  return EXIT.USAGE;
 };
 
 /**
@@ -32,17 +33,10 @@ function storeCheck(dbPath: string): string | undefined {
   }
 }
 
-/** Exactly one of FILE and the flag for a standard stream; the usage line otherwise. */
-function oneSource(file: string | undefined, stream: boolean | undefined, flag: string, verb: string): string | undefined {
-  if (file !== undefined && stream) return `name either FILE or ${flag}, not both`;
-  if (file === undefined && !stream) return `name the FILE to ${verb} the key, or ${flag}`;
-  return undefined;
-}
-
 export function storeKeyExport(dbPath: string, file: string | undefined, o: { stdout?: boolean; force?: boolean }): number {
-  const usage = oneSource(file, o.stdout, '--stdout', 'write');
-  if (usage) return fail(EXIT.USAGE, usage);
-  if (o.stdout && process.stdout.isTTY) return fail(EXIT.USAGE, 'the key is never written to a terminal: redirect standard output to a file or a pipe');
+  if (file !== undefined && o.stdout) return usage(() => complain('kanri', 'name either FILE or --stdout, not both'));
+  if (file === undefined && !o.stdout) return usage(() => complain('kanri', 'name the FILE to write the key to, or --stdout'));
+  if (o.stdout && process.stdout.isTTY) return usage(() => complain('kanri', 'the key is never written to a terminal: redirect standard output to a file or a pipe'));
   const path = keyFilePath(dbPath);
   if (!existsSync(path)) throw new SecretError(`key file ${path} not found: this manager has no key to export (kanri store init makes one, as the first secret sealed does)`);
   const key = loadKey(path, false);
@@ -52,46 +46,56 @@ export function storeKeyExport(dbPath: string, file: string | undefined, o: { st
     try {
       writeSync(1, key);
     } catch (e) {
-      return fail(EXIT.OUTPUT, `the key cannot be written to standard output: ${(e as Error).message}`);
+      complain('kanri', `the key cannot be written to standard output: ${(e as Error).message}`);
+      return EXIT.OUTPUT;
     }
     return EXIT.OK;
   }
-  if (existsSync(file!) && !o.force) return fail(EXIT.USAGE, `${file} exists: store key export replaces it only with --force`);
+  if (existsSync(file!) && !o.force) return usage(() => complain('kanri', `${file} exists: store key export replaces it only with --force`));
   try {
     writePrivateFile(file!, key, { replace: !!o.force });
   } catch (e) {
-    if (e instanceof FileError) return fail(EXIT.OUTPUT, e.message);
-    throw e;
+    if (!(e instanceof FileError)) throw e;
+    complain('kanri', e.message);
+    return EXIT.OUTPUT;
   }
   process.stdout.write(`wrote the key of ${path} to ${file} (mode 600): install it on each other manager with 'kanri store key import ${file}', then remove it\n`);
   return EXIT.OK;
 }
 
-function readKey(file: string | undefined): Buffer | string {
+/** The key in FILE or on standard input; undefined (and said why) when it is not one. */
+function readKey(file: string | undefined): Buffer | undefined {
   let bytes: Buffer;
   if (file === undefined) {
-    if (process.stdin.isTTY) return 'the key is never read from a terminal: give it on a pipe or name its FILE';
+    if (process.stdin.isTTY) {
+      complain('kanri', 'the key is never read from a terminal: give it on a pipe or name its FILE');
+      return undefined;
+    }
     bytes = readFileSync(0);
   } else {
     try {
       bytes = readFileSync(file);
     } catch (e) {
-      return `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+      complain('kanri', `cannot read the key in ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      return undefined;
     }
   }
-  if (bytes.length !== KEY_BYTES) return `${file ?? 'standard input'} does not hold a kanri key (${KEY_BYTES} bytes, as kanri store key export writes it)`;
+  if (bytes.length !== KEY_BYTES) {
+    complain('kanri', `${file ?? 'standard input'} does not hold a kanri key (${KEY_BYTES} bytes, as kanri store key export writes it)`);
+    return undefined;
+  }
   return bytes;
 }
 
 export function storeKeyImport(dbPath: string, file: string | undefined, o: { stdin?: boolean; replace?: boolean }): number {
-  const usage = oneSource(file, o.stdin, '--stdin', 'read');
-  if (usage) return fail(EXIT.USAGE, usage);
+  if (file !== undefined && o.stdin) return usage(() => complain('kanri', 'name either FILE or --stdin, not both'));
+  if (file === undefined && !o.stdin) return usage(() => complain('kanri', 'name the FILE to read the key from, or --stdin'));
   const key = readKey(file);
-  if (typeof key === 'string') return fail(EXIT.USAGE, key);
+  if (!key) return EXIT.USAGE;
   const path = keyFilePath(dbPath);
   const recorded = storeCheck(dbPath);
   if (recorded && !keyMatches(key, recorded)) {
-    return fail(EXIT.USAGE, `this key is not the one the secrets of ${dbPath} are sealed with: nothing installed (export the key of a manager whose key works)`);
+    return usage(() => complain('kanri', `this key is not the one the secrets of ${dbPath} are sealed with: nothing installed (export the key of a manager whose key works)`));
   }
   let backup: string | undefined;
   if (existsSync(path)) {
@@ -101,7 +105,7 @@ export function storeKeyImport(dbPath: string, file: string | undefined, o: { st
       return EXIT.OK;
     }
     if (!o.replace) {
-      return fail(EXIT.USAGE, `key file ${path} holds another key: --replace installs this one, and secrets sealed with the old key become unreadable`);
+      return usage(() => complain('kanri', `key file ${path} holds another key: --replace installs this one, and secrets sealed with the old key become unreadable`));
     }
     // The old key is kept beside the new one: the secrets it sealed are not lost for good.
     backup = `${path}.replaced-${new Date().toISOString().replace(/[:.]/g, '-')}`;
@@ -112,8 +116,9 @@ export function storeKeyImport(dbPath: string, file: string | undefined, o: { st
   try {
     writePrivateFile(path, key, { replace: !!backup });
   } catch (e) {
-    if (e instanceof FileError) return fail(EXIT.STORE, e.message);
-    throw e;
+    if (!(e instanceof FileError)) throw e;
+    complain('kanri', e.message);
+    return EXIT.STORE;
   }
   process.stdout.write(`installed the key in ${path} (mode 600)${recorded ? "; it matches the store's" : ''}\n`);
   return EXIT.OK;
