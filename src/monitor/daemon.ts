@@ -15,6 +15,7 @@
 // survivors within a beat of its expiry (recoverOrphans).
 import type { Db } from '../store/db.js';
 import { openStore } from '../open-store.js';
+import { requireStoreKey } from '../store/secrets.js';
 import { Engine } from '../engine/service.js';
 import { sweepAbandoned } from '../engine/jobs.js';
 import { receiverWasDown, writeServiceEvent } from '../engine/events.js';
@@ -317,6 +318,13 @@ export class Monitor {
 export async function runMonitor(dbPath: string): Promise<number> {
   const log = (l: string): void => { process.stderr.write(`kanri monitor: ${printableLine(l)}\n`); };
   const db = openStore(dbPath);
+  try {
+    // A monitor with another key than the store's would fail on every secret it opens.
+    requireStoreKey(db);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
   let manager: string;
   try {
     manager = monitorManager(db);

@@ -6,6 +6,7 @@ import { packageVersion } from '../cli/version.js';
 import { sweepAbandoned } from '../engine/jobs.js';
 import { type Db } from '../store/db.js';
 import { openStore } from '../open-store.js';
+import { requireStoreKey } from '../store/secrets.js';
 import { packagePath } from '../util/package.js';
 import { keepControllerSessionsWarm } from '../adapters/registry.js';
 import { Changes, changeRoutes } from './changes.js';
@@ -84,6 +85,8 @@ export async function startServe(db: Db, dbPath: string, o: { listen?: string; l
 export async function serveRun(dbPath: string, o: { listen?: string }): Promise<number> {
   const db = openStore(dbPath);
   try {
+    // Refused at start, not at the first request that opens a controller's password.
+    requireStoreKey(db);
     const r = await startServe(db, dbPath, o);
     if (typeof r === 'string') {
       process.stderr.write(`kanri: ${r}\n`);

@@ -127,12 +127,15 @@ function openPostgres(uri: string, components: readonly SchemaComponent[], opts:
   const pg = connectPostgres(loc, { readonly: !!opts.readonly, timeoutMs: busyTimeoutSeconds() * 1000 });
   const db = pg as unknown as Db;
   try {
-    if (pg.schemaVersion() === 0 && (opts.readonly || !opts.create)) {
+    const version = pg.schemaVersion();
+    if (version === 0 && (opts.readonly || !opts.create)) {
       const empty = Number((db.prepare("SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = current_schema()").get() as { n: number }).n) === 0;
       throw new StoreError(empty ? `store not found: ${loc.uri} holds no kanri store (create it with kanri store init)` : `store ${loc.uri} is not a kanri store (its database holds other tables)`);
     }
     if (!opts.readonly) {
-      db.transaction(() => pg.prelude()).immediate();
+      // What the first migration needs (collations, kfold): made with a new store only. Run at
+      // every start it would take the writer lock, and every command would queue for it.
+      if (version === 0) db.transaction(() => pg.prelude()).immediate();
       migrate(db, components);
     }
   } catch (err) {
