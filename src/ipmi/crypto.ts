@@ -28,7 +28,8 @@ export const CIPHER_SUITES: Readonly<Record<number, CipherSuite>> = {
 };
 
 // One getrandom call per 4 KiB instead of one per packet: IVs and nonces for hundreds of
-// sessions a second otherwise show up in profiles.
+// sessions a second otherwise show up in profiles. A pool is never written again once
+// made (a new one replaces it), so each caller gets a view of its own bytes, not a copy.
 let pool = Buffer.alloc(0);
 let poolAt = 0;
 export function random(n: number): Buffer {
@@ -36,7 +37,7 @@ export function random(n: number): Buffer {
     pool = randomBytes(Math.max(4096, n));
     poolAt = 0;
   }
-  const out = Buffer.from(pool.subarray(poolAt, poolAt + n));
+  const out = pool.subarray(poolAt, poolAt + n);
   poolAt += n;
   return out;
 }
@@ -196,6 +197,8 @@ export function safeEqual(a: Buffer, b: Buffer): boolean {
 class AesKey {
   private readonly enc: Cipher;
   private readonly dec: Decipher;
+  /** The block being chained (plaintext XOR previous ciphertext). */
+  private readonly block = Buffer.allocUnsafe(16);
 
   constructor(key: Buffer) {
     this.enc = createCipheriv('aes-128-ecb', key, null).setAutoPadding(false);
@@ -205,7 +208,7 @@ class AesKey {
   /** CBC encryption of whole blocks into out[at..]: the IV, then the ciphertext. */
   encrypt(iv: Buffer, plain: Buffer, out: Buffer, at: number): void {
     iv.copy(out, at, 0, 16);
-    const block = Buffer.allocUnsafe(16);
+    const block = this.block;
     for (let i = 0; i < plain.length; i += 16) {
       const prev = at + i; // the previous ciphertext block, the IV first
       for (let j = 0; j < 16; j++) block[j] = plain[i + j]! ^ out[prev + j]!;

@@ -70,7 +70,8 @@ export function decodeIpmiResponse(b: Buffer): IpmiResponse | undefined {
     rqSeq: b.readUInt8(4) >> 2,
     cmd: b.readUInt8(5),
     cc: b.readUInt8(6),
-    data: Buffer.from(b.subarray(7, b.length - 1)),
+    // A view: the message is a datagram's own buffer or a fresh decryption of it.
+    data: b.subarray(7, b.length - 1),
   };
 }
 
@@ -132,6 +133,8 @@ export function encodeV20Packet(o: V20Out): Buffer {
   return b;
 }
 
+const EMPTY: Buffer = Buffer.alloc(0);
+
 export type DecodedPacket =
   | { kind: 'v15'; authType: number; sessionId: number; seq: number; message: Buffer }
   | {
@@ -169,8 +172,8 @@ export function decodePacket(b: Buffer): DecodedPacket | undefined {
       // Views, not copies: the datagram buffer belongs to this decode.
       const payload = b.subarray(16, 16 + len);
       const authenticated = (pt & 0x40) !== 0;
-      let signed: Buffer = Buffer.alloc(0);
-      let authCode: Buffer = Buffer.alloc(0);
+      let signed = EMPTY;
+      let authCode = EMPTY;
       if (authenticated) {
         // After the payload: pad (0xff…), pad length, next header, AuthCode.
         let i = 16 + len;
