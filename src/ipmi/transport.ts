@@ -167,9 +167,11 @@ export class Transport {
     });
   }
 
-  async exchange<T>(o: ExchangeOptions<T>): Promise<ExchangeResult<T>> {
-    const s = this.socket ?? (await this.open());
-    if (o.signal?.aborted) throw new IpmiError('network', `${o.step}: cancelled`, { host: o.host, port: o.port, step: o.step, aborted: true });
+  /** One request and its answer: one promise, settled by the exchange itself (not an async function around it). */
+  exchange<T>(o: ExchangeOptions<T>): Promise<ExchangeResult<T>> {
+    const s = this.socket;
+    if (!s) return this.open().then(() => this.exchange(o));
+    if (o.signal?.aborted) return Promise.reject(new IpmiError('network', `${o.step}: cancelled`, { host: o.host, port: o.port, step: o.step, aborted: true }));
     return new Promise<ExchangeResult<T>>((resolve, reject) => new Exchange(this, s, o, resolve, reject).start());
   }
 
