@@ -22,6 +22,17 @@ export const BMC_SLAVE_ADDR = 0x20;
 // Bytes are read by index in the codec (bounds checked by the callers): Buffer's
 // readUInt8 is a call per byte, which a short-lived process runs in its interpreter
 // and then spends a background compilation on.
+/** Little-endian fields by index, like the bytes. */
+function u32(b: Buffer, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+}
+function putU32(b: Buffer, at: number, n: number): void {
+  b[at] = n;
+  b[at + 1] = n >>> 8;
+  b[at + 2] = n >>> 16;
+  b[at + 3] = n >>> 24;
+}
+
 function checksum(buf: Buffer, start: number, end: number): number {
   let s = 0;
   for (let i = start; i < end; i++) s = (s + buf[i]!) & 0xff;
@@ -123,9 +134,10 @@ export function encodeV20Packet(o: V20Out): Buffer {
   b.set(RMCP_HEADER, 0);
   b[4] = AUTHTYPE_RMCPP;
   b[5] = (encrypt ? 0x80 : 0) | (authenticate ? 0x40 : 0) | (o.payloadType & 0x3f);
-  b.writeUInt32LE(o.sessionId >>> 0, 6);
-  b.writeUInt32LE(o.seq >>> 0, 10);
-  b.writeUInt16LE(bodyLen, 14);
+  putU32(b, 6, o.sessionId);
+  putU32(b, 10, o.seq);
+  b[14] = bodyLen;
+  b[15] = bodyLen >>> 8;
   if (encrypt) aesEncryptInto(keys!.k2!, o.payload, o.iv ?? random(16), b, 16);
   else b.set(o.payload, 16);
   if (!authenticate) return b;
@@ -168,9 +180,9 @@ export function decodePacket(b: Buffer): DecodedPacket | undefined {
       const pt = b[5]!;
       const payloadType = pt & 0x3f;
       if (payloadType === 0x02) return undefined; // OEM explicit: never requested
-      const sessionId = b.readUInt32LE(6);
-      const seq = b.readUInt32LE(10);
-      const len = b.readUInt16LE(14);
+      const sessionId = u32(b, 6);
+      const seq = u32(b, 10);
+      const len = b[14]! | (b[15]! << 8);
       if (16 + len > b.length) return undefined;
       // Views, not copies: the datagram buffer belongs to this decode.
       const payload = b.subarray(16, 16 + len);
@@ -192,8 +204,8 @@ export function decodePacket(b: Buffer): DecodedPacket | undefined {
     // IPMI 1.5: auth type, seq(4), session id(4), [auth code(16)], length(1), message
     let off = 5;
     if (b.length < off + 9) return undefined;
-    const seq = b.readUInt32LE(off);
-    const sessionId = b.readUInt32LE(off + 4);
+    const seq = u32(b, off);
+    const sessionId = u32(b, off + 4);
     off += 8;
     if (authType !== AUTHTYPE_NONE) off += 16;
     if (b.length < off + 1) return undefined;
