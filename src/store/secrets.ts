@@ -5,7 +5,7 @@
 // value copied from one row to another does not decrypt there. The store records which key
 // seals its secrets (store/key-check.ts): a key file that is not that key is refused before
 // it seals or opens anything, so that managers sharing a store never drift apart.
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Db } from './db.js';
@@ -102,11 +102,23 @@ export function encryptWith(key: Buffer, plaintext: string, purpose: string): st
   return `v1:${iv.toString('base64')}:${c.getAuthTag().toString('base64')}:${ct.toString('base64')}`;
 }
 
+/**
+ * Each key as node:crypto's key object, made once: opening the passwords of a ServerList
+ * of hundreds otherwise checks and copies the same key for every one.
+ */
+const keyObjects = new WeakMap<Buffer, KeyObject>();
+
+function keyObject(key: Buffer): KeyObject {
+  let k = keyObjects.get(key);
+  if (!k) keyObjects.set(key, (k = createSecretKey(key)));
+  return k;
+}
+
 export function decryptWith(key: Buffer, stored: string, purpose: string): string {
   const parts = stored.split(':');
   if (parts.length !== 4 || parts[0] !== 'v1') throw new SecretError('stored secret has an unknown format');
   try {
-    const d = createDecipheriv('aes-256-gcm', key, Buffer.from(parts[1]!, 'base64'));
+    const d = createDecipheriv('aes-256-gcm', keyObject(key), Buffer.from(parts[1]!, 'base64'));
     d.setAAD(Buffer.from(purpose, 'utf8'));
     d.setAuthTag(Buffer.from(parts[2]!, 'base64'));
     return Buffer.concat([d.update(Buffer.from(parts[3]!, 'base64')), d.final()]).toString('utf8');
