@@ -186,6 +186,13 @@ describe.skipIf(!have)('a store on PostgreSQL', () => {
         // A write transaction that cannot have the lock is busy too, and leaves nothing open.
         expect(() => second.transaction(() => second.prepare("INSERT INTO settings (key, value) VALUES ('tx', '1')").run())()).toThrow(expect.objectContaining({ code: 'SQLITE_BUSY' }));
         expect(second.inTransaction).toBe(false);
+        // Its BEGIN goes with its first statement: a function that catches that error still fails,
+        // and nothing after it runs outside the transaction it did not have.
+        expect(() => second.transaction(() => {
+          try { second.prepare("INSERT INTO settings (key, value) VALUES ('tx', '1')").run(); } catch { /* carries on */ }
+          second.prepare("INSERT INTO settings (key, value) VALUES ('tx2', '1')").run();
+        })()).toThrow(expect.objectContaining({ code: 'SQLITE_BUSY' }));
+        expect(second.inTransaction).toBe(false);
         // Readers are not blocked by a writer.
         expect(second.prepare('SELECT count(*) AS n FROM settings').get()).toEqual({ n: 0 });
       })();
@@ -194,6 +201,32 @@ describe.skipIf(!have)('a store on PostgreSQL', () => {
     } finally {
       first.close();
       second.close();
+    }
+  });
+
+  it('a write costs one round trip, in a transaction or not; a transaction costs its COMMIT more, and one that runs nothing none', () => {
+    const { db } = store('trips');
+    const pg = db as unknown as { roundTrips: number };
+    try {
+      const put = db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+      const get = db.prepare('SELECT value FROM settings WHERE key = ?');
+      put.run('warm', '1');
+      get.get('warm');
+      const trips = (fn: () => void): number => { const n = pg.roundTrips; fn(); return pg.roundTrips - n; };
+      // Outside a transaction: the writer lock, the write and its commit in one pipeline.
+      expect(trips(() => put.run('a', '1'))).toBe(1);
+      expect(trips(() => get.get('a'))).toBe(1);
+      // BEGIN and the writer lock go with the first statement; each write carries its savepoint.
+      expect(trips(() => db.transaction(() => { put.run('b', '1'); put.run('c', '1'); get.get('b'); })())).toBe(4);
+      expect(trips(() => db.transaction(() => {})())).toBe(0);
+      expect(db.inTransaction).toBe(false);
+      expect(db.prepare("SELECT count(*) AS n FROM settings WHERE key IN ('a', 'b', 'c')").get()).toEqual({ n: 3 });
+      // A failed write outside a transaction leaves the connection ready and nothing written.
+      expect(() => db.prepare("INSERT INTO settings (key, value) VALUES ('a', 'dup')").run()).toThrow(expect.objectContaining({ code: 'SQLITE_CONSTRAINT_UNIQUE' }));
+      expect(db.inTransaction).toBe(false);
+      expect(get.get('a')).toEqual({ value: '1' });
+    } finally {
+      db.close();
     }
   });
 

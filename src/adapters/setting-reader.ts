@@ -2,7 +2,7 @@
 // the machine's, the group's, the global one, the default (adapters/settings.ts), checked
 // against the declared type, so that a bad value is a configuration error naming the key.
 import type { Db } from '../store/db.js';
-import { getSetting, openSettingValue } from '../store/settings.js';
+import { getSetting, getSettingPair, openSettingValue } from '../store/settings.js';
 import { declaredSetting, driverSettingLookup, settingProblem } from './settings.js';
 import { DriverError, type SettingSpec } from './types.js';
 
@@ -116,9 +116,10 @@ function declaredGlobal(specs: readonly SettingSpec[], key: string): { spec: Set
 export function settingText(db: Db, specs: readonly SettingSpec[], key: string): string | undefined {
   const { spec, base } = declaredGlobal(specs, key);
   let at = key;
-  let v = getSetting(db, key);
-  // sim.delay_ms.power-on unset: sim.delay_ms says it for every operation.
-  if ((v === undefined || v === '') && base) v = getSetting(db, at = base);
+  // sim.delay_ms.power-on unset: sim.delay_ms says it for every operation (both read at once).
+  const [own, general] = base ? getSettingPair(db, key, base) : [getSetting(db, key), undefined];
+  let v = own;
+  if ((v === undefined || v === '') && base) v = general, at = base;
   if (v === undefined || v === '') return spec.default === undefined ? undefined : String(spec.default);
   // A secret global setting (monitor.communities) is stored only sealed: opened here, for every reader.
   if (spec.type === 'secret') v = openSettingValue(db, at, v);

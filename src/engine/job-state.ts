@@ -136,6 +136,10 @@ export function startStep(db: Db, jobId: number, seq: number, s: { name: string;
 }
 
 export function endStep(db: Db, jobId: number, seq: number, to: StepStatus, output: string): void {
+  // The usual change, running to its end, in one statement: it changes nothing unless the step
+  // still runs (on a PostgreSQL store a read before the write would be one round trip more).
+  if (STEP_TRANSITIONS.running.includes(to)
+    && db.prepare("UPDATE job_steps SET status = ?, ended_at = ?, output = ? WHERE job_id = ? AND seq = ? AND status = 'running'").run(to, now(), output, jobId, seq).changes > 0) return;
   const r = db.prepare('SELECT status FROM job_steps WHERE job_id = ? AND seq = ?').get(jobId, seq) as { status: StepStatus } | undefined;
   if (!r) throw new Error(`internal: step ${seq} of job ${formatJobId(jobId)} does not exist`);
   // A step of a job declared abandoned meanwhile was already closed by that verdict.

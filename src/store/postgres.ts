@@ -35,6 +35,13 @@ interface Libpq {
   getisnull(row: number, col: number): boolean;
   cmdTuples(): string;
   clear(): void;
+  // Pipeline mode (libpq 14 and later): several statements sent, then their results read, in one round trip.
+  enterPipelineMode?(): boolean;
+  exitPipelineMode(): boolean;
+  pipelineSync(): boolean;
+  sendQueryParams(sql: string, params: Array<string | null>): boolean;
+  sendQueryPrepared(name: string, params: Array<string | null>): boolean;
+  getResult(): boolean;
 }
 
 /** Statements a connection keeps prepared on the server at most. */
@@ -42,8 +49,10 @@ const MAX_PREPARED = 2000;
 
 /** The store's writer lock: one advisory lock key ('kanri' in ASCII). */
 const WRITER_LOCK = 0x6b616e7269;
+/** Takes the writer lock until the transaction ends. */
+const TAKE_WRITER_LOCK = `SELECT pg_advisory_xact_lock(${WRITER_LOCK})`;
 /** A write transaction's start: BEGIN and the writer lock in one round trip. */
-const BEGIN_WRITE = `BEGIN; SELECT pg_advisory_xact_lock(${WRITER_LOCK})`;
+const BEGIN_WRITE = `BEGIN; ${TAKE_WRITER_LOCK}`;
 
 /** SQLSTATE → the SQLite code the rest of kanri understands. */
 const CODES: Record<string, string> = {
@@ -63,6 +72,13 @@ export class PostgresError extends Error {
   constructor(message: string, readonly code: string, readonly sqlState: string) {
     super(message);
     this.name = 'PostgresError';
+  }
+}
+
+/** What went before a statement in a pipeline failed: the statement never ran. */
+class PipelineError extends Error {
+  constructor(override readonly cause: PostgresError, readonly index: number) {
+    super(cause.message);
   }
 }
 
@@ -143,7 +159,7 @@ export class PostgresStatement {
       if (flat.length !== t.count) throw new RangeError(`Too ${flat.length < t.count ? 'few' : 'many'} parameter values were provided`);
       values = flat.map(param);
     }
-    const r = this.db.run(() => result(this.db.execPrepared(this.db.prepareOnServer(t), values)), WRITE.test(this.source));
+    const r = this.db.execute(this.db.prepareOnServer(t), values, WRITE.test(this.source));
     if (this.returnsId) {
       if (r.rows.length) this.db.lastRowid = Number(r.rows[r.rows.length - 1]!.kanri_rowid);
       r.rows = [];
@@ -178,6 +194,12 @@ export class PostgresDb {
   open = true;
   readonly readonly: boolean;
   private depth = 0;
+  /** Round trips to the server so far (what a statement costs beyond its own work: tests, benchmarks). */
+  roundTrips = 0;
+  /** The BEGIN (and writer lock) of a transaction that has run no statement yet. */
+  private pendingBegin?: string[];
+  /** Why the current transaction's BEGIN failed: every statement of it fails, and so does its end. */
+  private failedBegin?: PostgresError;
   /** A write's savepoint is still open (released with the next one, or by the transaction's end). */
   private statementSavepoint = false;
   private statements = 0;
@@ -202,19 +224,40 @@ export class PostgresDb {
 
   /** Runs SQL without parameters (simple protocol); throws PostgresError. */
   simple(sql: string): Libpq {
+    if (this.failedBegin) throw this.failedBegin;
+    this.beginNow();
+    this.roundTrips++;
     this.pq.exec(sql);
     return this.check();
   }
 
   private check(): Libpq {
-    const s = this.pq.resultStatus();
-    if (s === 'PGRES_FATAL_ERROR' || s === 'PGRES_BAD_RESPONSE' || s === 'PGRES_NONFATAL_ERROR') {
-      const f = this.pq.resultErrorFields() ?? {};
-      const state = f.sqlState ?? '';
-      const code = CODES[state] ?? (state.startsWith('08') || state === '' ? 'SQLITE_CANTOPEN' : `PG_${state}`);
-      throw new PostgresError(f.messagePrimary ?? (this.pq.errorMessage().trim() || 'PostgreSQL error'), code, state);
-    }
+    const e = this.failure();
+    if (e) throw e;
     return this.pq;
+  }
+
+  /** Runs a transaction's BEGIN still waiting for its first statement, before anything else runs. */
+  private beginNow(): void {
+    const begin = this.pendingBegin;
+    if (!begin) return;
+    this.pendingBegin = undefined;
+    try {
+      this.simple(begin.join('; '));
+    } catch (e) {
+      this.failedBegin = e as PostgresError;
+      throw e;
+    }
+  }
+
+  /** The error the current result reports, if it is one. */
+  private failure(): PostgresError | undefined {
+    const s = this.pq.resultStatus();
+    if (s !== 'PGRES_FATAL_ERROR' && s !== 'PGRES_BAD_RESPONSE' && s !== 'PGRES_NONFATAL_ERROR') return undefined;
+    const f = this.pq.resultErrorFields() ?? {};
+    const state = f.sqlState ?? '';
+    const code = CODES[state] ?? (state.startsWith('08') || state === '' ? 'SQLITE_CANTOPEN' : `PG_${state}`);
+    return new PostgresError(f.messagePrimary ?? (this.pq.errorMessage().trim() || 'PostgreSQL error'), code, state);
   }
 
   /**
@@ -229,7 +272,9 @@ export class PostgresDb {
       this.simple('DEALLOCATE ALL');
       this.named.clear();
     }
+    if (this.failedBegin) throw this.failedBegin;
     name = `k${++this.statements}`;
+    this.roundTrips++;
     this.pq.prepare(name, t.text, t.count);
     this.check();
     this.named.set(t.text, name);
@@ -237,8 +282,96 @@ export class PostgresDb {
   }
 
   execPrepared(name: string, values: Array<string | null>): Libpq {
+    if (this.failedBegin) throw this.failedBegin;
+    this.roundTrips++;
     this.pq.execPrepared(name, values);
     return this.check();
+  }
+
+  /**
+   * Runs one prepared statement; a write outside a transaction takes the writer lock in one of
+   * its own, a write inside one is undone alone when it fails (run() says why). Where libpq has
+   * pipeline mode, what goes before a write (the writer lock, the savepoint) is sent with it:
+   * one round trip instead of three outside a transaction and two inside one.
+   */
+  execute(name: string, values: Array<string | null>, write: boolean): Result {
+    if (this.failedBegin) throw this.failedBegin;
+    const writes = write && !this.readonly;
+    if (!this.pq.enterPipelineMode) return this.run(() => result(this.execPrepared(name, values)), writes);
+    if (this.depth === 0) {
+      if (!writes) return result(this.execPrepared(name, values));
+      // Statements before a Sync run in one implicit transaction, committed (or, after an
+      // error, rolled back) by the Sync: the writer lock is held until the write commits.
+      try {
+        return this.pipeline([TAKE_WRITER_LOCK], name, values);
+      } catch (e) {
+        throw e instanceof PipelineError ? e.cause : e;
+      }
+    }
+    const begin = this.pendingBegin ?? [];
+    this.pendingBegin = undefined;
+    // SQLite undoes a failed statement alone (run() says why): a write goes after a savepoint.
+    const savepoint = !writes ? [] : this.statementSavepoint ? ['RELEASE SAVEPOINT kanri_statement', 'SAVEPOINT kanri_statement'] : ['SAVEPOINT kanri_statement'];
+    if (writes) this.statementSavepoint = true;
+    const before = [...begin, ...savepoint];
+    if (!before.length) return result(this.execPrepared(name, values));
+    try {
+      return this.pipeline(before, name, values);
+    } catch (e) {
+      if (e instanceof PipelineError) {
+        // The BEGIN failed (the writer lock not had in time): the whole transaction fails with it.
+        // A failed savepoint fails the transaction too: the statement never ran.
+        if (e.index < begin.length) this.failedBegin = e.cause;
+        throw e.cause;
+      }
+      if (writes) {
+        try {
+          this.simple('ROLLBACK TO SAVEPOINT kanri_statement');
+        } catch {
+          // the connection is gone: the transaction fails with the error below
+        }
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Sends `before` (statements without parameters) and then the prepared statement in one
+   * pipeline, ended by a Sync, and reads their results: the statement's result, or the first
+   * error (a PipelineError when one of `before` failed, so the statement never ran).
+   */
+  private pipeline(before: readonly string[], name: string, values: Array<string | null>): Result {
+    const pq = this.pq;
+    if (!pq.enterPipelineMode!()) return this.run(() => result(this.execPrepared(name, values)), true);
+    let failed: PostgresError | undefined;
+    let failedAt = -1;
+    let out: Result | undefined;
+    try {
+      for (const sql of before) pq.sendQueryParams(sql, []);
+      pq.sendQueryPrepared(name, values);
+      this.roundTrips++;
+      if (!pq.pipelineSync()) throw this.lost();
+      for (let i = 0; i <= before.length; i++) {
+        if (!pq.getResult()) throw this.lost();
+        const e = this.failure();
+        if (e && !failed) {
+          failed = e;
+          failedAt = i;
+        } else if (!e && i === before.length && pq.resultStatus() !== 'PGRES_PIPELINE_ABORTED') out = result(pq);
+        // Each statement's results end with a null one.
+        if (pq.getResult()) throw this.lost();
+      }
+      if (!pq.getResult() || pq.resultStatus() !== 'PGRES_PIPELINE_SYNC') throw this.lost();
+    } finally {
+      pq.exitPipelineMode();
+    }
+    if (failed) throw failedAt < before.length ? new PipelineError(failed, failedAt) : failed;
+    return out!;
+  }
+
+  /** The connection failed mid-pipeline. */
+  private lost(): PostgresError {
+    return this.failure() ?? new PostgresError(this.pq.errorMessage().trim() || 'PostgreSQL connection lost', 'SQLITE_CANTOPEN', '');
   }
 
   /** Runs one statement; a write outside a transaction takes the writer lock in one of its own. */
@@ -275,6 +408,10 @@ export class PostgresDb {
 
   private rollback(): void {
     this.statementSavepoint = false;
+    if (this.pendingBegin) {
+      this.pendingBegin = undefined;
+      return;
+    }
     try {
       this.simple('ROLLBACK');
     } catch {
@@ -324,21 +461,33 @@ export class PostgresDb {
       const savepoint = `s${this.depth}`;
       // A savepoint of a write taken before this one is released first: released later, it would take this one with it.
       try {
-        this.simple(this.settled(outer ? (lock && !this.readonly ? BEGIN_WRITE : 'BEGIN') : `SAVEPOINT ${savepoint}`));
+        const begin = lock && !this.readonly ? ['BEGIN', TAKE_WRITER_LOCK] : ['BEGIN'];
+        // With pipeline mode the BEGIN goes with the transaction's first statement (execute()).
+        if (outer && this.pq.enterPipelineMode) this.pendingBegin = begin;
+        else this.simple(this.settled(outer ? begin.join('; ') : `SAVEPOINT ${savepoint}`));
       } catch (e) {
         // BEGIN ran but the writer lock was not had (busy timeout): nothing of it may stay open.
         if (outer) this.rollback();
         throw e;
       }
       this.depth++;
+      let inside = true;
       try {
         const r = fn(...args);
+        // A BEGIN that failed (the writer lock not had) fails the transaction even where fn caught its error.
+        if (outer && this.failedBegin) throw this.failedBegin;
         this.depth--;
-        this.simple(this.settled(outer ? 'COMMIT' : `RELEASE SAVEPOINT ${savepoint}`));
+        inside = false;
+        // A transaction that ran no statement began nothing: nothing to commit.
+        if (outer && this.pendingBegin) this.pendingBegin = undefined;
+        else this.simple(this.settled(outer ? 'COMMIT' : `RELEASE SAVEPOINT ${savepoint}`));
         return r;
       } catch (e) {
-        this.depth--;
-        if (outer) this.rollback();
+        if (inside) this.depth--;
+        if (outer) {
+          this.failedBegin = undefined;
+          this.rollback();
+        }
         else {
           try {
             this.simple(this.settled(`ROLLBACK TO SAVEPOINT ${savepoint}`));

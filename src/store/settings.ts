@@ -3,9 +3,16 @@
 // store's key file, bound to its key, like the drivers' secrets.
 import type { Db } from './db.js';
 import { openSecret, sealSecret } from './secrets.js';
+import { prepared } from './statements.js';
 
 export function getSetting(db: Db, key: string): string | undefined {
   return (db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+}
+
+/** Two settings in one query: a key and the key it refines (sim.delay_ms.power-on and sim.delay_ms). */
+export function getSettingPair(db: Db, key: string, base: string): [string | undefined, string | undefined] {
+  const rows = prepared(db, 'SELECT key, value FROM settings WHERE key IN (?, ?)').all(key, base) as Array<{ key: string; value: string }>;
+  return [rows.find((r) => r.key === key)?.value, rows.find((r) => r.key === base)?.value];
 }
 
 export function putSetting(db: Db, key: string, value: string): void {
