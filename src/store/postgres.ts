@@ -75,6 +75,9 @@ export class PostgresError extends Error {
   }
 }
 
+/** A statement as the server runs it: prepared under a name, or sent as text. */
+type ServerStatement = { name: string } | { text: string };
+
 /** What went before a statement in a pipeline failed: the statement never ran. */
 class PipelineError extends Error {
   constructor(override readonly cause: PostgresError, readonly index: number) {
@@ -159,7 +162,7 @@ export class PostgresStatement {
       if (flat.length !== t.count) throw new RangeError(`Too ${flat.length < t.count ? 'few' : 'many'} parameter values were provided`);
       values = flat.map(param);
     }
-    const r = this.db.execute(this.db.prepareOnServer(t), values, WRITE.test(this.source));
+    const r = this.db.execute(this.db.serverStatement(t), values, WRITE.test(this.source));
     if (this.returnsId) {
       if (r.rows.length) this.db.lastRowid = Number(r.rows[r.rows.length - 1]!.kanri_rowid);
       r.rows = [];
@@ -204,18 +207,23 @@ export class PostgresDb {
   private statementSavepoint = false;
   private statements = 0;
   private readonly named = new Map<string, string>();
+  /** Statements run once, as text: the next run prepares them. */
+  private readonly seen = new Set<string>();
   private lockTimeoutMs: number;
   private identity?: Map<string, string>;
   /** SQLite's last_insert_rowid(): the id of the last row an INSERT gave an identity. */
   lastRowid = 0;
   private readonly keys = new Map<string, string[]>();
 
-  constructor(private readonly pq: Libpq, location: PostgresLocation, opts: { readonly: boolean; timeoutMs: number }) {
+  constructor(private readonly pq: Libpq, location: PostgresLocation, opts: { readonly: boolean; timeoutMs: number; sessionSet?: boolean }) {
     this.name = location.uri;
     this.readonly = opts.readonly;
     this.lockTimeoutMs = opts.timeoutMs;
-    this.simple(`SET lock_timeout = ${this.lockTimeoutMs}`);
-    if (opts.readonly) this.simple('SET default_transaction_read_only = on');
+    // Set when connecting (sessionOptions) unless the URI names options of its own.
+    if (!opts.sessionSet) {
+      this.simple(`SET lock_timeout = ${this.lockTimeoutMs}`);
+      if (opts.readonly) this.simple('SET default_transaction_read_only = on');
+    }
   }
 
   get inTransaction(): boolean {
@@ -261,13 +269,20 @@ export class PostgresDb {
   }
 
   /**
-   * The server-side name of a statement, prepared on first use. Modules call prepare() for
-   * the same SQL again and again: the server keeps one statement per text, and a process that
-   * has made very many (SQL with values written in) starts afresh instead of growing.
+   * How the server is to run a statement: by the name it was prepared under, or by its text.
+   * Its first run goes as text (parsed, planned and run in one round trip: most statements of
+   * a command run once), its second prepares it. Modules call prepare() for the same SQL again
+   * and again: the server keeps one statement per text, and a process that has made very many
+   * (SQL with values written in) starts afresh instead of growing.
    */
-  prepareOnServer(t: Translated): string {
+  serverStatement(t: Translated): ServerStatement {
     let name = this.named.get(t.text);
-    if (name) return name;
+    if (name) return { name };
+    if (!this.seen.has(t.text)) {
+      if (this.seen.size >= MAX_PREPARED) this.seen.clear();
+      this.seen.add(t.text);
+      return { text: t.text };
+    }
     if (this.named.size >= MAX_PREPARED) {
       this.simple('DEALLOCATE ALL');
       this.named.clear();
@@ -278,13 +293,14 @@ export class PostgresDb {
     this.pq.prepare(name, t.text, t.count);
     this.check();
     this.named.set(t.text, name);
-    return name;
+    return { name };
   }
 
-  execPrepared(name: string, values: Array<string | null>): Libpq {
+  execPrepared(st: ServerStatement, values: Array<string | null>): Libpq {
     if (this.failedBegin) throw this.failedBegin;
     this.roundTrips++;
-    this.pq.execPrepared(name, values);
+    if ('name' in st) this.pq.execPrepared(st.name, values);
+    else this.pq.execParams(st.text, values);
     return this.check();
   }
 
@@ -294,16 +310,16 @@ export class PostgresDb {
    * pipeline mode, what goes before a write (the writer lock, the savepoint) is sent with it:
    * one round trip instead of three outside a transaction and two inside one.
    */
-  execute(name: string, values: Array<string | null>, write: boolean): Result {
+  execute(st: ServerStatement, values: Array<string | null>, write: boolean): Result {
     if (this.failedBegin) throw this.failedBegin;
     const writes = write && !this.readonly;
-    if (!this.pq.enterPipelineMode) return this.run(() => result(this.execPrepared(name, values)), writes);
+    if (!this.pq.enterPipelineMode) return this.run(() => result(this.execPrepared(st, values)), writes);
     if (this.depth === 0) {
-      if (!writes) return result(this.execPrepared(name, values));
+      if (!writes) return result(this.execPrepared(st, values));
       // Statements before a Sync run in one implicit transaction, committed (or, after an
       // error, rolled back) by the Sync: the writer lock is held until the write commits.
       try {
-        return this.pipeline([TAKE_WRITER_LOCK], name, values);
+        return this.pipeline([TAKE_WRITER_LOCK], st, values);
       } catch (e) {
         throw e instanceof PipelineError ? e.cause : e;
       }
@@ -314,9 +330,9 @@ export class PostgresDb {
     const savepoint = !writes ? [] : this.statementSavepoint ? ['RELEASE SAVEPOINT kanri_statement', 'SAVEPOINT kanri_statement'] : ['SAVEPOINT kanri_statement'];
     if (writes) this.statementSavepoint = true;
     const before = [...begin, ...savepoint];
-    if (!before.length) return result(this.execPrepared(name, values));
+    if (!before.length) return result(this.execPrepared(st, values));
     try {
-      return this.pipeline(before, name, values);
+      return this.pipeline(before, st, values);
     } catch (e) {
       if (e instanceof PipelineError) {
         // The BEGIN failed (the writer lock not had in time): the whole transaction fails with it.
@@ -340,15 +356,16 @@ export class PostgresDb {
    * pipeline, ended by a Sync, and reads their results: the statement's result, or the first
    * error (a PipelineError when one of `before` failed, so the statement never ran).
    */
-  private pipeline(before: readonly string[], name: string, values: Array<string | null>): Result {
+  private pipeline(before: readonly string[], st: ServerStatement, values: Array<string | null>): Result {
     const pq = this.pq;
-    if (!pq.enterPipelineMode!()) return this.run(() => result(this.execPrepared(name, values)), true);
+    if (!pq.enterPipelineMode!()) return this.run(() => result(this.execPrepared(st, values)), true);
     let failed: PostgresError | undefined;
     let failedAt = -1;
     let out: Result | undefined;
     try {
       for (const sql of before) pq.sendQueryParams(sql, []);
-      pq.sendQueryPrepared(name, values);
+      if ('name' in st) pq.sendQueryPrepared(st.name, values);
+      else pq.sendQueryParams(st.text, values);
       this.roundTrips++;
       if (!pq.pipelineSync()) throw this.lost();
       for (let i = 0; i <= before.length; i++) {
@@ -543,6 +560,17 @@ export class PostgresDb {
 
   /** The core schema version; 0 when the database holds no kanri store yet. */
   schemaVersion(): number {
+    if (this.depth === 0) {
+      // One round trip where the store exists (every start but the first). Inside a transaction
+      // the missing table's error would end it: there the table is looked for first.
+      try {
+        const r = rows(this.simple('SELECT version FROM store_version'))[0];
+        return r ? Number(r.version) : 0;
+      } catch (e) {
+        if (e instanceof PostgresError && e.sqlState === '42P01') return 0;
+        throw e;
+      }
+    }
     const exists = rows(this.simple("SELECT to_regclass('store_version') IS NOT NULL AS e"))[0]!.e;
     if (!exists) return 0;
     const r = rows(this.simple('SELECT version FROM store_version'))[0];
@@ -613,13 +641,16 @@ export function connectPostgres(location: PostgresLocation, opts: { readonly: bo
     throw new StoreError(`store ${location.uri}: PostgreSQL stores need the libpq binding, which is not installed (Debian: apt-get install libpq-dev, then npm install libpq)`);
   }
   const pq = new Pq();
+  // NOTICEs (e.g. "already exists, skipping") would reach stderr through libpq. The session's
+  // lock timeout and read-only mode go with the connection too: no round trip of their own.
+  const session = ['client_min_messages=warning', `lock_timeout=${opts.timeoutMs}`, ...(opts.readonly ? ['default_transaction_read_only=on'] : [])];
   const params: Record<string, string> = {
     connect_timeout: '10',
     application_name: 'kanri',
-    // NOTICEs (e.g. "already exists, skipping") would reach stderr through libpq.
-    options: '-c client_min_messages=warning',
+    options: session.map((o) => `-c ${o}`).join(' '),
     ...location.params,
   };
+  const sessionSet = location.params.options === undefined;
   if (location.passwordFile) params.password = readPasswordFile(location.passwordFile);
   try {
     pq.connectSync(conninfo(params));
@@ -627,5 +658,5 @@ export function connectPostgres(location: PostgresLocation, opts: { readonly: bo
     // libpq's message names host and user, never the password.
     throw new StoreError(`store ${location.uri} cannot be reached: ${(e as Error).message.trim().split('\n')[0]}`);
   }
-  return new PostgresDb(pq, location, opts);
+  return new PostgresDb(pq, location, { ...opts, sessionSet });
 }
