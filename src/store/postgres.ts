@@ -1,8 +1,8 @@
 // The PostgreSQL back end: the part of better-sqlite3's API that kanri's modules use —
 // prepare().run/get/all, transaction(fn) with .immediate/.deferred, exec, pragma, close —
 // over the synchronous libpq binding (npm libpq; why synchronous: docs/architecture.md,
-// bench/pg-roundtrip.mjs). Each statement is translated once by dialect.ts and prepared on
-// the server; results come back as SQLite's would (integers and counts as numbers, booleans
+// bench/pg-roundtrip.mjs). Each statement is translated once by dialect.ts, sent as text on
+// its first run and prepared on the server at its second; results come back as SQLite's would (integers and counts as numbers, booleans
 // as 1/0, bytea as Buffer, a missing row as undefined), and errors carry SQLite's codes so
 // that storeProblem() and isBusy() read them unchanged.
 //
@@ -11,6 +11,10 @@
 // first takes one transaction-scoped advisory lock, the store's writer lock, waiting at most
 // the busy timeout (lock_timeout). So a transaction that plans and reserves still runs alone
 // among writers, on any number of hosts, and readers are never blocked (MVCC, as WAL).
+//
+// Round trips are what a command waits for on a loaded machine: what must precede a write (the
+// writer lock, its savepoint, the transaction's BEGIN) is sent with it in one pipeline, libpq's
+// pipeline mode (execute()), where the binding was built against a libpq that has it.
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { requireModule } from '../util/require.js';
 import { StoreError } from './errors.js';
