@@ -82,13 +82,19 @@ export async function runKanri(args: string[]): Promise<number> {
   store.command('init').description('create an empty store at the --db path (the default path without --db); an existing store is left as it is')
     .addHelpText('after', helpTail('kanri --db /srv/kanri/kanri.db store init', [EXIT.OK, EXIT.NOT_ADMIN, EXIT.STORE]))
     .action(async () => { code = (await import('./config-cli.js')).storeInit(dbPath()); });
-  store.command('status').description('which store this is: its back end, schema version and key file')
+  store.command('status').description('which store this is: its back end, schema version, key file and live managers')
     .addHelpText('after', helpTail('kanri --db postgresql://kanri@/kanri?host=/run/postgresql store status', [0, 9, 70]))
     .action(async () => { code = (await import('./store-cli.js')).storeStatus(dbPath()); });
   store.command('copy <from> <to>')
     .description('copy every row of store FROM into store TO (an SQLite path or a postgresql:// URI), which must be empty')
     .addHelpText('after', helpTail('kanri store copy /var/lib/kanri/kanri.db postgresql://kanri@/kanri?host=/run/postgresql', [0, 1, 9, 70]))
     .action(async (from: string, to: string) => { dbPath(); code = (await import('./store-cli.js')).storeCopy(from, to); });
+
+  const manager = program.command('manager').description('the managers that share this store (KANRI_MANAGER names a process\'s manager, default the host name)');
+  manager.command('list').description('live processes of every manager: role (cli, monitor, serve), host, pid, jobs owned, last heartbeat and lease')
+    .option('--json', 'one JSON object per process')
+    .addHelpText('after', helpTail('kanri manager list --json', [EXIT.OK, EXIT.NOT_ADMIN, EXIT.STORE, EXIT.OUTPUT]))
+    .action(async (opts: { json?: boolean }) => { code = (await import('./managers-cli.js')).managerList(dbPath(), !!opts.json); });
 
   const user = program.command('user').description("kanri's own user accounts (pvmutl changepassword)");
   user.command('add <name>')

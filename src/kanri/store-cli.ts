@@ -5,11 +5,15 @@ import { openStore, SCHEMA_COMPONENTS as COMPONENTS } from '../open-store.js';
 import { MIGRATIONS } from '../store/migrations.js';
 import { keyFilePath } from '../store/secrets.js';
 import { isPostgresStore, storeTables } from '../store/tables.js';
+import { managersLine } from './managers-cli.js';
 
 const isPostgres = isPostgresStore;
 
-/** Tables kept by the store's own bookkeeping: a new store has them filled, a copy never carries them. */
-const BOOKKEEPING = new Set(['schema_components', 'store_version']);
+/**
+ * Tables kept by the store's own bookkeeping: a new store has them filled, a copy never carries
+ * them. managers holds the heartbeats of processes that work on this store, not on the copy.
+ */
+const BOOKKEEPING = new Set(['schema_components', 'store_version', 'managers']);
 
 function tables(db: Db): string[] {
   return storeTables(db).filter((t) => !BOOKKEEPING.has(t));
@@ -73,6 +77,7 @@ export function storeStatus(dbPath: string): number {
       `schema: ${schemaVersion(db)} (this kanri: ${MIGRATIONS.length})`,
       `components: ${components.map((c) => `${c.name} ${c.version}`).join(', ')} (this kanri: ${[...COMPONENTS].sort((a, b) => a.name.localeCompare(b.name)).map((c) => `${c.name} ${c.migrations.length}`).join(', ')})`,
       `key file: ${keyFilePath(dbPath)}`,
+      managersLine(db),
     ];
     process.stdout.write(lines.join('\n') + '\n');
     return 0;

@@ -176,6 +176,8 @@ export class PostgresDb {
   open = true;
   readonly readonly: boolean;
   private depth = 0;
+  /** Whether the open transaction holds the writer lock (a deferred one takes it at its first write). */
+  private locked = false;
   private statements = 0;
   private readonly named = new Map<string, string>();
   private lockTimeoutMs: number;
@@ -241,6 +243,10 @@ export class PostgresDb {
   run<T>(fn: () => T, write: boolean): T {
     if (!write || this.readonly) return fn();
     if (this.depth > 0) {
+      // A deferred transaction that writes queues behind the other writers from its first write
+      // on, as SQLite's does: without the lock its reads and writes could interleave with a
+      // transaction that plans and reserves.
+      if (!this.locked) this.lockWriters();
       // SQLite undoes a failed statement alone and the transaction goes on (a module may catch
       // a constraint error and carry on); PostgreSQL would abort the whole transaction.
       this.simple('SAVEPOINT kanri_statement');
@@ -267,6 +273,12 @@ export class PostgresDb {
       this.rollback();
       throw e;
     }
+  }
+
+  /** Takes the writer lock for the open transaction, waiting at most the busy timeout (lock_timeout). */
+  private lockWriters(): void {
+    this.simple(`SELECT pg_advisory_xact_lock(${WRITER_LOCK})`);
+    this.locked = true;
   }
 
   private rollback(): void {
@@ -311,16 +323,20 @@ export class PostgresDb {
       const savepoint = `s${this.depth}`;
       this.simple(outer ? 'BEGIN' : `SAVEPOINT ${savepoint}`);
       this.depth++;
+      if (outer) this.locked = false;
       try {
-        if (outer && lock && !this.readonly) this.simple(`SELECT pg_advisory_xact_lock(${WRITER_LOCK})`);
+        if (outer && lock && !this.readonly) this.lockWriters();
         const r = fn(...args);
         this.depth--;
         this.simple(outer ? 'COMMIT' : `RELEASE SAVEPOINT ${savepoint}`);
+        if (outer) this.locked = false;
         return r;
       } catch (e) {
         this.depth--;
-        if (outer) this.rollback();
-        else {
+        if (outer) {
+          this.locked = false;
+          this.rollback();
+        } else {
           try {
             this.simple(`ROLLBACK TO SAVEPOINT ${savepoint}`);
           } catch {

@@ -43,9 +43,9 @@ export function newStoreLocation(): string {
   return cluster.createDatabase('t');
 }
 
-/** A new store holding the fixture data centre (or another YAML text). */
-export function fixtureStore(yamlText?: string): string {
-  const path = newStoreLocation();
+/** A new store holding the fixture data centre (or another YAML text), at a new location or the one given. */
+export function fixtureStore(yamlText?: string, at?: string): string {
+  const path = at ?? newStoreLocation();
   const { dc, errors } = readDataCentre(parse(yamlText ?? readFileSync(FIXTURE, 'utf8')));
   if (!dc) throw new Error(errors.join('\n'));
   const db = openStore(path, { create: true });
