@@ -6,11 +6,13 @@
 // namespace, as another host would be).
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../src/open-store.js';
 import { binaries, run } from './support/cli.js';
-import { BIN, fixtureStore, queryAll as q, tempDir } from './support/store.js';
-import { requirePostgres, startCluster, type PgCluster } from './support/postgres.js';
+import { BIN, fixtureStore, queryAll as q, storeDigest, tempDir } from './support/store.js';
+import { postgresBin, requirePostgres, startCluster, type PgCluster } from './support/postgres.js';
+import { WRITER_LOCK } from '../src/store/postgres.js';
 import { skipReason } from './support/peers.js';
 import { until } from './support/until.js';
 
@@ -226,4 +228,63 @@ describe.skipIf(!have)('several managers on one PostgreSQL store', () => {
     expect(await a.code).toBe(7);
     expect(run('kanri', ['store', 'status'], { db, env: { KANRI_KEY_FILE: keyFile } }).out).toMatch(/\nmanagers: none alive/);
   }, 120_000);
+});
+
+/** A psql session of the test that holds the store's writer lock until release(). */
+function holdWriterLock(db: string): { release: () => Promise<void> } {
+  const name = /^postgresql:\/\/kanri@\/([^?]+)/.exec(db)![1]!;
+  const psql = spawn(join(postgresBin()!, 'psql'), ['-h', cluster.socketDir, '-U', 'kanri', '-d', name, '-XAtq', '-v', 'ON_ERROR_STOP=1'], { stdio: ['pipe', 'ignore', 'inherit'] });
+  psql.stdin.write(`BEGIN;\nSELECT pg_advisory_xact_lock(${WRITER_LOCK});\n`);
+  const ended = new Promise<void>((resolve) => psql.on('exit', () => resolve()));
+  return { release: async () => { psql.stdin.end('COMMIT;\n'); await ended; } };
+}
+
+const advisory = (db: string, granted: boolean): number => {
+  const name = /^postgresql:\/\/kanri@\/([^?]+)/.exec(db)![1]!;
+  return Number(cluster.psql('postgres', `SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND l.granted = ${granted} AND d.datname = '${name}'`).trim());
+};
+
+describe.skipIf(!have)('the writer lock of a PostgreSQL store', () => {
+  it('a change queues behind the writer lock held on another connection, and runs once it is free', async () => {
+    const db = store(0);
+    const lock = holdWriterLock(db);
+    await until('the test to hold the writer lock', () => advisory(db, true) === 1, 30_000);
+    const a = start(db, 'a', 'pvmutl', ['add', 'A', 'm01']);
+    await until('the command to wait for the lock', () => advisory(db, false) === 1, 30_000);
+    // Readers are not held up meanwhile, and the waiting command has written nothing.
+    expect(q(db, 'SELECT count(*) AS n FROM jobs')).toEqual([{ n: 0 }]);
+    await lock.release();
+    expect(await a.code).toBe(0);
+    expect(q(db, "SELECT status, manager FROM jobs")).toEqual([{ status: 'completed', manager: 'a' }]);
+  }, 120_000);
+
+  it('held past the busy timeout: the command says the store is busy (70) and changes nothing', async () => {
+    const db = store(0);
+    const before = storeDigest(db);
+    const lock = holdWriterLock(db);
+    await until('the test to hold the writer lock', () => advisory(db, true) === 1, 30_000);
+    const r = run('pvmutl', ['add', 'A', 'm01'], { db, env: { KANRI_KEY_FILE: keyFile, KANRI_MANAGER: 'a', KANRI_BUSY_TIMEOUT_S: '1' } });
+    await lock.release();
+    expect(r.code).toBe(70);
+    expect(r.err).toMatch(/^pvmutl: store \S+ is busy: other commands have held it for more than the busy timeout \(1 s\); try again when they are done \(SQLITE_BUSY\)\n$/);
+    expect(storeDigest(db)).toBe(before);
+  }, 120_000);
+});
+
+describe('one manager on SQLite: nothing changes for a single host', () => {
+  it('a command that reads writes nothing; a change leaves no process row behind; its jobs name this host as their manager', () => {
+    const db = fixtureStore(dataCentre(0), join(tempDir(), 'kanri.db'));
+    const env = { KANRI_MANAGER: '' };
+    const before = storeDigest(db);
+    expect(run('pvmutl', ['list', 'group'], { db, env }).code).toBe(0);
+    expect(run('kanri', ['manager', 'list'], { db, env })).toEqual({ code: 0, out: '', err: '' });
+    expect(run('kanri', ['job', 'list'], { db, env }).code).toBe(0);
+    expect(storeDigest(db)).toBe(before);
+    expect(run('pvmutl', ['add', 'A', 'm01'], { db, env })).toEqual({ code: 0, out: '', err: '' });
+    expect(q(db, 'SELECT count(*) AS n FROM managers')).toEqual([{ n: 0 }]);
+    const [job] = q<{ manager: string; owner: string; pid: number }>(db, 'SELECT manager, owner, pid FROM jobs');
+    expect(job!.manager).toBe(hostname().split('.')[0]);
+    expect(job!.owner).toMatch(new RegExp(`^host=${hostname().replace(/\./g, '\\.')} pid=${job!.pid} ns=\\d+ boot=\\S+ token=[0-9a-f]{12}$`));
+    expect(run('kanri', ['store', 'status'], { db, env }).out).toMatch(/\nmanagers: none alive /);
+  }, 60_000);
 });

@@ -9,7 +9,7 @@ import { writeJobEvent } from './events.js';
 import { ACTIVE, abandonJob, createJob, discardHeld, finishJob, replanJob } from './job-state.js';
 import type { JobPlan, Resource } from './plan.js';
 import { insertClaims, releaseClaims } from './capacity.js';
-import { forgetExpired, leaseSeconds, ownIdentity } from './managers.js';
+import { forgetDead, leaseSeconds, ownIdentity } from './managers.js';
 import { wait } from '../util/wait.js';
 import { READ_ONLY_STEPS } from './steps.js';
 
@@ -92,7 +92,7 @@ export function sweepAbandoned(db: Db): number[] {
       writeJobEvent(db, j.sequence, 'failed', { jobId: j.id, machine: p.machine ?? '', group: p.group ?? '' });
       done.push(j.id);
     }
-    forgetExpired(db);
+    forgetDead(db, dead.flatMap((j) => (j.owner && deadHere(j.owner, me) ? [j.owner] : [])));
   }).immediate();
   return done;
 }

@@ -62,9 +62,14 @@ export function retire(db: Db): void {
   prepared(db, "DELETE FROM managers WHERE owner = ? AND NOT EXISTS (SELECT 1 FROM jobs WHERE owner = ? AND status IN ('running', 'held'))").run(me, me);
 }
 
-/** Rows of owners whose lease ran out and who own no running or held job any more: housekeeping of the sweep. */
-export function forgetExpired(db: Db): void {
-  prepared(db, "DELETE FROM managers WHERE expires_at < ? AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.owner = managers.owner AND jobs.status IN ('running', 'held'))").run(iso(Date.now()));
+/**
+ * Housekeeping of the sweep: the rows of owners whose lease ran out, or who were proven dead
+ * on this host (`gone`), once they own no running or held job any more.
+ */
+export function forgetDead(db: Db, gone: readonly string[] = []): void {
+  const idle = "NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.owner = managers.owner AND jobs.status IN ('running', 'held'))";
+  prepared(db, `DELETE FROM managers WHERE expires_at < ? AND ${idle}`).run(iso(Date.now()));
+  for (const owner of gone) prepared(db, `DELETE FROM managers WHERE owner = ? AND ${idle}`).run(owner);
 }
 
 export interface ManagerProcess {
@@ -135,7 +140,12 @@ export class ManagerBeat {
     }
     try {
       withBusyTimeout(this.db, BEAT_WAIT_MS, () => {
-        if (Date.now() >= this.due) this.enlist();
+        if (Date.now() >= this.due) {
+          this.db.transaction(() => {
+            this.enlist();
+            forgetDead(this.db);
+          })();
+        }
         this.onTick?.();
       });
     } catch {
