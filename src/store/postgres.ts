@@ -464,8 +464,11 @@ export function connectPostgres(location: PostgresLocation, opts: { readonly: bo
   const params: Record<string, string> = {
     connect_timeout: '10',
     application_name: 'kanri',
-    // NOTICEs (e.g. "already exists, skipping") would reach stderr through libpq.
-    options: '-c client_min_messages=warning',
+    // NOTICEs (e.g. "already exists, skipping") would reach stderr through libpq. A process
+    // that stops between two statements of a transaction (paused, its host cut off) would hold
+    // the writer lock, and every manager with it: the server ends such a session after 30 s idle
+    // in its transaction, and finds a vanished peer by TCP keepalives within about 25 s.
+    options: '-c client_min_messages=warning -c idle_in_transaction_session_timeout=30000 -c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3',
     ...location.params,
   };
   if (location.passwordFile) params.password = readPasswordFile(location.passwordFile);
