@@ -112,12 +112,15 @@ export function liveProcesses(db: Db): ManagerProcess[] {
 export class ManagerBeat {
   private timer: NodeJS.Timeout | undefined;
   private due = 0;
+  /** Whether enlist() ran since the last retire(): a command refused before its first job writes nothing at all. */
+  private enlisted = false;
 
   constructor(private readonly db: Db, readonly role: Role, private readonly onTick?: () => void) {}
 
   /** Writes the row now (inside the caller's transaction, if any) and keeps it alive. */
   enlist(): void {
     enlist(this.db, this.role);
+    this.enlisted = true;
     this.due = Date.now() + (leaseSeconds(this.db) * 1000) / 6;
     if (!this.timer) {
       this.timer = setInterval(() => this.tick(), TICK_MS);
@@ -129,7 +132,9 @@ export class ManagerBeat {
   retire(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    if (this.db.open) retire(this.db);
+    if (!this.enlisted || !this.db.open) return;
+    this.enlisted = false;
+    retire(this.db);
   }
 
   private tick(): void {
