@@ -286,5 +286,8 @@ describe('one manager on SQLite: nothing changes for a single host', () => {
     expect(job!.manager).toBe(hostname().split('.')[0]);
     expect(job!.owner).toMatch(new RegExp(`^host=${hostname().replace(/\./g, '\\.')} pid=${job!.pid} ns=\\d+ boot=\\S+ token=[0-9a-f]{12}$`));
     expect(run('kanri', ['store', 'status'], { db, env }).out).toMatch(/\nmanagers: none alive /);
+    const short = hostname().split('.')[0]!;
+    expect(run('kanri', ['job', 'show', 'last'], { db, env }).out.split('\n')[1]).toBe(`  manager: ${short} (process ${job!.pid} on ${hostname()})`);
+    expect(JSON.parse(run('kanri', ['job', 'list', '--json'], { db, env }).out)).toMatchObject({ id: 1, manager: short });
   }, 60_000);
 });
