@@ -57,6 +57,16 @@ describe('the store schema', () => {
 });
 
 describe('upgrading a store made by kanri 0.1.0', () => {
+  it('kanri store status and manager list read it as it is (read-only, not migrated): no managers recorded', () => {
+    const path = releaseStore();
+    const status = run('kanri', ['store', 'status'], { db: path });
+    expect(status.code).toBe(0);
+    expect(status.out).toMatch(/\nschema: 4 \(this kanri: \d+\)\n/);
+    expect(status.out).toMatch(/\nmanagers: none alive /);
+    expect(run('kanri', ['manager', 'list', '--json'], { db: path })).toEqual({ code: 0, out: '', err: '' });
+    expect(q(path, 'PRAGMA user_version')).toEqual([{ user_version: 4 }]);
+  });
+
   it('ends at the same schema as a new store and keeps every row', () => {
     const path = releaseStore();
     const tables = ['machines', 'jobs', 'job_steps', 'events', 'audit', 'sim_power', 'sim_faults', 'sim_installed', 'machine_drivers', 'users', 'host_settings'];

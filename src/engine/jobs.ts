@@ -221,9 +221,10 @@ export function releaseReservations(db: Db, jobId: number): void {
 }
 
 /**
- * The owning process's watch over its jobs: turns a cancel request (set by `ascancel` from any process) into an abort. It installs
- * no signal handlers: a front end decides what a signal means (cancel for a
- * command, drain for a daemon) and calls cancelAll().
+ * The owning process's watch over its jobs: turns a cancel request (set by `ascancel` from
+ * any process), or another manager's verdict of abandoned, into an abort. It installs no
+ * signal handlers: a front end decides what a signal means (cancel for a command, drain for a
+ * daemon) and calls cancelAll().
  */
 export class JobWatch {
   private readonly controllers = new Map<number, AbortController>();

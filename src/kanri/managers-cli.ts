@@ -7,6 +7,7 @@ import type { Db } from '../store/db.js';
 import { withStore } from '../open-store.js';
 import { type ManagerProcess, liveProcesses, ownIdentity } from '../engine/managers.js';
 import { deadHere } from '../store/process-identity.js';
+import { storeTables } from '../store/tables.js';
 
 /**
  * What a manager's monitor does (its lease, the controllers it polls), for the MONITOR column
@@ -31,8 +32,12 @@ const COLUMNS: Array<Column<Row>> = [
   { header: 'MONITOR', key: 'monitor', value: (p) => p.monitor ?? null },
 ];
 
-/** The live processes of every manager: lease unexpired, and not proven dead on this host. */
+/**
+ * The live processes of every manager: lease unexpired, and not proven dead on this host. A
+ * store of an older schema (opened read-only, so not migrated) records none.
+ */
 export function managerRows(db: Db): Row[] {
+  if (!storeTables(db).includes('managers')) return [];
   const me = ownIdentity();
   const info = monitorInfo(db);
   return liveProcesses(db).filter((p) => !deadHere(p.owner, me)).map((p) => ({ ...p, monitor: info?.(p) }));

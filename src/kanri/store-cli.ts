@@ -70,7 +70,10 @@ export function storeStatus(dbPath: string): number {
     const server = pg
       ? `PostgreSQL ${String((db.prepare("SELECT current_setting('server_version') AS v").get() as { v: string }).v)}`
       : `SQLite ${String((db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v)}`;
-    const components = db.prepare('SELECT name, version FROM schema_components ORDER BY name').all() as Array<{ name: string; version: number }>;
+    // A store older than schema 5 (read as it is, not migrated) has no components yet.
+    const components = storeTables(db).includes('schema_components')
+      ? db.prepare('SELECT name, version FROM schema_components ORDER BY name').all() as Array<{ name: string; version: number }>
+      : [];
     const lines = [
       `store: ${dbPath}`,
       `back end: ${server}`,
