@@ -15,6 +15,7 @@ import { postgresBin, requirePostgres, startCluster, type PgCluster } from './su
 import { WRITER_LOCK } from '../src/store/postgres.js';
 import { skipReason } from './support/peers.js';
 import { until } from './support/until.js';
+import { startServe } from './support/serve.js';
 
 const have = requirePostgres('several managers on PostgreSQL');
 let cluster: PgCluster;
@@ -214,6 +215,36 @@ describe.skipIf(!have)('several managers on one PostgreSQL store', () => {
     b.kill('SIGTERM');
     expect(await b.code).toBe(7);
     expect(q(db, 'SELECT count(*) AS n FROM reservations')).toEqual([{ n: 0 }]);
+  }, 180_000);
+
+  it('a daemon heartbeats from start to stop and frees a dead manager\'s reservations within the lease while no command runs', async () => {
+    if (process.getuid?.() !== 0) {
+      skipReason('several managers: a daemon frees a dead manager\'s jobs', 'a new pid namespace (unshare --pid) needs root');
+      return;
+    }
+    const db = store(0);
+    setting(db, 'sim.delay_ms.power-on', '120000');
+    setting(db, 'manager.lease_s', '5');
+    const served = await startServe(db, { KANRI_MANAGER: 'c', KANRI_KEY_FILE: keyFile });
+    try {
+      const listed = () => run('kanri', ['manager', 'list', '--json'], { db, env: { KANRI_KEY_FILE: keyFile } }).out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      expect(listed()).toMatchObject([{ manager: 'c', role: 'serve', pid: served.d.child.pid, jobs: 0 }]);
+      const a = start(db, 'a', 'pvmutl', ['add', 'A', 'm01'], ['unshare', '--pid', '--fork', '--mount-proc']);
+      const { job_id: ja } = await until('manager a\'s job to start the machine', () => runningStep(db, 'Start machine'), 60_000);
+      expect(listed().map((p) => `${p.manager} ${p.role} ${p.jobs}`)).toEqual(['a cli 1', 'c serve 0']);
+      process.kill(childOf(a.pid)!, 'SIGKILL');
+      await a.code;
+      const killedAt = Date.now();
+      // Only kanri serve of manager c runs now: its beat frees a's job once a's lease has run out.
+      const job = await until('manager a\'s job to be abandoned', () => q<{ ended_at: string }>(db, "SELECT ended_at FROM jobs WHERE id = ? AND status = 'abandoned'", ja)[0], 60_000);
+      expect(Date.parse(job.ended_at) - killedAt).toBeLessThan(5_000 + 2_000);
+      expect(q(db, 'SELECT count(*) AS n FROM reservations')).toEqual([{ n: 0 }]);
+      expect(listed().map((p) => `${p.manager} ${p.role}`)).toEqual(['c serve']);
+    } finally {
+      await served.stop();
+    }
+    // A daemon's row goes when it stops.
+    expect(q(db, 'SELECT count(*) AS n FROM managers')).toEqual([{ n: 0 }]);
   }, 180_000);
 
   it('kanri store status names the live managers and their processes', async () => {
