@@ -247,6 +247,28 @@ describe.skipIf(!have)('several managers on one PostgreSQL store', () => {
     expect(q(db, 'SELECT count(*) AS n FROM managers')).toEqual([{ n: 0 }]);
   }, 180_000);
 
+  it('a held command paused past its lease: another manager abandons its held job; resumed, it ends with exit 6, having run no step', async () => {
+    const db = store(0);
+    setting(db, 'sim.delay_ms.power-on', '120000');
+    setting(db, 'manager.lease_s', '5');
+    const a = start(db, 'a', 'pvmutl', ['add', 'A', 'm01']);
+    const { job_id: ja } = await until('manager a\'s job to start the machine', () => runningStep(db, 'Start machine'), 60_000);
+    const host = q<{ host: string }>(db, "SELECT json_extract(params, '$.HostName') AS host FROM jobs WHERE id = ?", ja)[0]!.host;
+    const b = start(db, 'b', 'pvmutl', ['shutdown', 'A', host]);
+    const { id: jb } = await until('manager b\'s job to be held', () => q<{ id: number }>(db, "SELECT id FROM jobs WHERE status = 'held'")[0], 60_000);
+    b.kill('SIGSTOP');
+    // Alive but silent: only its lease can tell; a's process sweeps while its job runs.
+    await until('manager b\'s held job to be abandoned', () => q(db, "SELECT id FROM jobs WHERE id = ? AND status = 'abandoned'", jb)[0], 60_000);
+    expect(q(db, 'SELECT status FROM jobs WHERE id = ?', ja)).toEqual([{ status: 'running' }]);
+    b.kill('SIGCONT');
+    expect(await b.code).toBe(6);
+    expect(b.err()).toBe('pvmutl: the held job was abandoned by another manager: this process did not renew its lease (manager.lease_s) while it waited\n');
+    expect(q(db, "SELECT status FROM job_steps WHERE job_id = ?", jb)).toEqual([]);
+    expect(q(db, 'SELECT DISTINCT job_id FROM reservations')).toEqual([{ job_id: ja }]);
+    a.kill('SIGTERM');
+    expect(await a.code).toBe(7);
+  }, 180_000);
+
   it('kanri store status names the live managers and their processes', async () => {
     const db = store(0);
     setting(db, 'sim.delay_ms.power-on', '120000');

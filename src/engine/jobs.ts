@@ -4,7 +4,7 @@
 // and the heartbeat is the owner's row in managers (managers.ts).
 import type { Db } from '../store/db.js';
 import { deadHere, identityField } from '../store/process-identity.js';
-import { EngineError } from './errors.js';
+import { EngineError, refuse } from './errors.js';
 import { writeJobEvent } from './events.js';
 import { ACTIVE, abandonJob, createJob, discardHeld, finishJob, replanJob } from './job-state.js';
 import type { JobPlan, Resource } from './plan.js';
@@ -173,6 +173,11 @@ export async function submit(db: Db, build: () => JobPlan[], opts: SubmitOptions
       if (all.length && (db.prepare(`SELECT count(*) AS n FROM jobs WHERE id IN (${inList(all)}) AND cancel_requested = 1`).get() as { n: number }).n > 0) {
         for (const id of all) finishJob(db, id, 'canceled', null);
         return 'canceled';
+      }
+      // Another manager gave up on this process while it waited (paused, or cut off from the
+      // store, past its lease): its held jobs are abandoned, and the command ends without them.
+      if (all.length && (db.prepare(`SELECT count(*) AS n FROM jobs WHERE id IN (${inList(all)}) AND status = 'abandoned'`).get() as { n: number }).n > 0) {
+        throw refuse('not-startable', 'the held job was abandoned by another manager: this process did not renew its lease (manager.lease_s) while it waited');
       }
       const plans = build();
       opts.check?.(plans);
