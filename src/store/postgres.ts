@@ -41,7 +41,7 @@ interface Libpq {
 const MAX_PREPARED = 2000;
 
 /** The store's writer lock: one advisory lock key ('kanri' in ASCII). */
-const WRITER_LOCK = 0x6b616e7269;
+export const WRITER_LOCK = 0x6b616e7269;
 /** A write transaction's start: BEGIN and the writer lock in one round trip. */
 const BEGIN_WRITE = `BEGIN; SELECT pg_advisory_xact_lock(${WRITER_LOCK})`;
 
@@ -180,6 +180,8 @@ export class PostgresDb {
   private depth = 0;
   /** A write's savepoint is still open (released with the next one, or by the transaction's end). */
   private statementSavepoint = false;
+  /** Whether the open transaction holds the writer lock (a deferred one takes it at its first write). */
+  private locked = false;
   private statements = 0;
   private readonly named = new Map<string, string>();
   private lockTimeoutMs: number;
@@ -245,6 +247,10 @@ export class PostgresDb {
   run<T>(fn: () => T, write: boolean): T {
     if (!write || this.readonly) return fn();
     if (this.depth > 0) {
+      // A deferred transaction that writes queues behind the other writers from its first write
+      // on, as SQLite's does: without the lock its reads and writes could interleave with a
+      // transaction that plans and reserves.
+      if (!this.locked) this.lockWriters();
       // SQLite undoes a failed statement alone and the transaction goes on (a module may catch
       // a constraint error and carry on); PostgreSQL would abort the whole transaction. The
       // savepoint of the previous write is released with the next one's, in one round trip
@@ -271,6 +277,12 @@ export class PostgresDb {
       this.rollback();
       throw e;
     }
+  }
+
+  /** Takes the writer lock for the open transaction, waiting at most the busy timeout (lock_timeout). */
+  private lockWriters(): void {
+    this.simple(`SELECT pg_advisory_xact_lock(${WRITER_LOCK})`);
+    this.locked = true;
   }
 
   private rollback(): void {
@@ -331,15 +343,20 @@ export class PostgresDb {
         throw e;
       }
       this.depth++;
+      // BEGIN_WRITE took the writer lock; a deferred transaction takes it at its first write.
+      if (outer) this.locked = lock && !this.readonly;
       try {
         const r = fn(...args);
         this.depth--;
         this.simple(this.settled(outer ? 'COMMIT' : `RELEASE SAVEPOINT ${savepoint}`));
+        if (outer) this.locked = false;
         return r;
       } catch (e) {
         this.depth--;
-        if (outer) this.rollback();
-        else {
+        if (outer) {
+          this.locked = false;
+          this.rollback();
+        } else {
           try {
             this.simple(this.settled(`ROLLBACK TO SAVEPOINT ${savepoint}`));
           } catch {
@@ -467,8 +484,11 @@ export function connectPostgres(location: PostgresLocation, opts: { readonly: bo
   const params: Record<string, string> = {
     connect_timeout: '10',
     application_name: 'kanri',
-    // NOTICEs (e.g. "already exists, skipping") would reach stderr through libpq.
-    options: '-c client_min_messages=warning',
+    // NOTICEs (e.g. "already exists, skipping") would reach stderr through libpq. A process
+    // that stops between two statements of a transaction (paused, its host cut off) would hold
+    // the writer lock, and every manager with it: the server ends such a session after 30 s idle
+    // in its transaction, and finds a vanished peer by TCP keepalives within about 25 s.
+    options: '-c client_min_messages=warning -c idle_in_transaction_session_timeout=30000 -c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3',
     ...location.params,
   };
   if (location.passwordFile) params.password = readPasswordFile(location.passwordFile);
