@@ -4,7 +4,9 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { hostname } from 'node:os';
 import { openStore } from '../src/open-store.js';
+import { processIdentity } from '../src/store/process-identity.js';
 import { binaries } from './support/cli.js';
 import { fixtureStore, queryAll as q } from './support/store.js';
 import { until } from './support/until.js';
@@ -149,24 +151,33 @@ describe('a killed job process', () => {
 });
 
 describe('a hung job process', () => {
-  it('whose heartbeat is older than the limit is abandoned although the process exists', async () => {
+  it('whose lease ran out is abandoned although the process exists; one whose lease runs is left alone', async () => {
     const db = fixtureStore(rack(3, 3, 0));
     const sleeper = spawn('sleep', ['30']);
     try {
+      // Two owners that are one live process of this host (their death cannot be proven): only the lease decides.
+      const owner = (): string => processIdentity().replace(/ pid=\d+ /, ` pid=${sleeper.pid} `);
+      const [hung, alive] = [owner(), owner()];
       const d = openStore(db);
-      const old = new Date(Date.now() - 121_000).toISOString();
-      const fresh = new Date().toISOString();
-      d.prepare("INSERT INTO jobs (id, sequence, status, created_at, pid, heartbeat_at, params) VALUES (7, 'StartupMachine', 'running', ?, ?, ?, '{}')").run(old, sleeper.pid, old);
-      d.prepare("INSERT INTO jobs (id, sequence, status, created_at, pid, heartbeat_at, params) VALUES (8, 'StartupMachine', 'running', ?, ?, ?, '{}')").run(fresh, sleeper.pid, fresh);
-      d.prepare("INSERT INTO reservations (resource, resource_id, job_id) VALUES ('machine', '1', 7), ('machine', '2', 8)").run();
+      const at = (ms: number): string => new Date(Date.now() + ms).toISOString();
+      d.prepare("INSERT INTO managers (owner, manager, role, started_at, heartbeat_at, expires_at) VALUES (?, 'm1', 'cli', ?, ?, ?)").run(hung, at(-70_000), at(-61_000), at(-1_000));
+      d.prepare("INSERT INTO managers (owner, manager, role, started_at, heartbeat_at, expires_at) VALUES (?, 'm1', 'cli', ?, ?, ?)").run(alive, at(-70_000), at(-1_000), at(59_000));
+      d.prepare("INSERT INTO jobs (id, sequence, status, created_at, pid, heartbeat_at, params, manager, owner) VALUES (7, 'StartupMachine', 'running', ?, ?, ?, '{}', 'm1', ?)").run(at(-70_000), sleeper.pid, at(-70_000), hung);
+      d.prepare("INSERT INTO jobs (id, sequence, status, created_at, pid, heartbeat_at, params, manager, owner) VALUES (8, 'StartupMachine', 'running', ?, ?, ?, '{}', 'm1', ?)").run(at(-70_000), sleeper.pid, at(-70_000), alive);
+      // A job of a kanri before the managers table: judged by its own heartbeat against the lease (60 s).
+      d.prepare("INSERT INTO jobs (id, sequence, status, created_at, pid, heartbeat_at, params) VALUES (9, 'StartupMachine', 'running', ?, ?, ?, '{}')").run(at(-70_000), sleeper.pid, at(-61_000));
+      d.prepare("INSERT INTO reservations (resource, resource_id, job_id) VALUES ('machine', '1', 7), ('machine', '2', 8), ('machine', '3', 9)").run();
       d.close();
       const listing = await run(db, ['asjob']);
       expect(listing.out).toMatch(/\n00008 0 +\S+ \S+ StartupMachine\n\nTotal job : 1\n$/);
       expect(q(db, 'SELECT id, status, error FROM jobs ORDER BY id')).toEqual([
-        { id: 7, status: 'abandoned', error: `heartbeat of process ${sleeper.pid} lost` },
+        { id: 7, status: 'abandoned', error: `heartbeat of process ${sleeper.pid} (manager m1 on ${hostname()}) lost` },
         { id: 8, status: 'running', error: null },
+        { id: 9, status: 'abandoned', error: `heartbeat of process ${sleeper.pid} lost` },
       ]);
       expect(q(db, 'SELECT job_id FROM reservations')).toEqual([{ job_id: 8 }]);
+      // The hung owner's row goes with its last job; the live one's stays.
+      expect(q(db, 'SELECT owner FROM managers')).toEqual([{ owner: alive }]);
     } finally {
       sleeper.kill('SIGKILL');
     }

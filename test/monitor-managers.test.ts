@@ -170,6 +170,12 @@ ${names.map((n, i) => `  - { name: ${n}, kind: physical, power: on, active: { gr
     expect(ofA.length).toBeGreaterThan(0);
     expect(ofB.length).toBeGreaterThan(0);
     expect(share.map((m) => m.polls)).toEqual([ofA.length, ofB.length]);
+    // kanri manager list shows each manager's monitor process with the same share.
+    const listed = run('kanri', ['manager', 'list', '--json'], { db });
+    expect(listed.code, listed.err).toBe(0);
+    const procs = listed.out.trim().split('\n').map((l) => JSON.parse(l) as { manager: string; role: string; monitor: string | null }).filter((p) => p.role === 'monitor');
+    const plural = (n: number): string => `polls ${n} machine${n === 1 ? '' : 's'}`;
+    expect(procs.map((p) => [p.manager, p.monitor])).toEqual([['a', plural(ofA.length)], ['b', plural(ofB.length)]]);
     // The store's poll records: each machine polled three times in a row by the monitor the ring names
     // (a poll by the other would have reset its count and changed polled_by).
     const polls = (): Array<{ name: string; polled_by: string | null; polls: number; polled_at: string | null; inaccessible: number }> =>

@@ -221,8 +221,10 @@ describe.skipIf(!have)('a store on PostgreSQL', () => {
       // BEGIN and the writer lock go with the first statement; each write carries its savepoint.
       expect(trips(() => db.transaction(() => { put.run('b', '1'); put.run('c', '1'); get.get('b'); })())).toBe(4);
       expect(trips(() => db.transaction(() => {})())).toBe(0);
+      // A deferred transaction takes the writer lock with its first write, in the same round trip.
+      expect(trips(() => db.transaction(() => { get.get('b'); put.run('d', '1'); }).deferred())).toBe(3);
       expect(db.inTransaction).toBe(false);
-      expect(db.prepare("SELECT count(*) AS n FROM settings WHERE key IN ('a', 'b', 'c')").get()).toEqual({ n: 3 });
+      expect(db.prepare("SELECT count(*) AS n FROM settings WHERE key IN ('a', 'b', 'c', 'd')").get()).toEqual({ n: 4 });
       // A failed write outside a transaction leaves the connection ready and nothing written.
       expect(() => db.prepare("INSERT INTO settings (key, value) VALUES ('a', 'dup')").run()).toThrow(expect.objectContaining({ code: 'SQLITE_CONSTRAINT_UNIQUE' }));
       expect(db.inTransaction).toBe(false);

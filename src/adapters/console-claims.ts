@@ -42,7 +42,3 @@ export function releaseConsole(db: Db, machineId: number, token: string): void {
   db.prepare('DELETE FROM console_claims WHERE machine_id = ? AND token = ?').run(machineId, token);
 }
 
-export function consoleHolder(db: Db, machineId: number): ConsoleHolder | undefined {
-  const row = db.prepare('SELECT holder, since, seen_at FROM console_claims WHERE machine_id = ?').get(machineId) as Row | undefined;
-  return row ? { holder: row.holder, since: row.since, seenAt: row.seen_at } : undefined;
-}

@@ -23,12 +23,12 @@ const DSCLI_SETTINGS = ['fanout=', 'timeout=', 'retries=', 'wait=', 'via='];
 // Kept in step with kanri's commands by a test that compares it with `kanri help`.
 const KANRI: Record<string, string[]> = {
   '': ['config', 'settings', 'store', 'user', 'register-master', 'vmserver', 'suspend', 'vm', 'pool', 'sim', 'ssh', 'redfish', 'driver', 'lb', 'software',
-    'machine', 'events', 'monitor', 'schedule', 'alert', 'event', 'policy', 'job', 'status', 'serve', 'token', 'completion', 'demo', 'pvmutl', 'dscli', 'help'],
+    'machine', 'events', 'monitor', 'schedule', 'alert', 'event', 'policy', 'job', 'manager', 'status', 'serve', 'token', 'completion', 'demo', 'pvmutl', 'dscli', 'help'],
   config: ['apply', 'check', 'export'], settings: ['list', 'get', 'set', 'unset'], store: ['copy', 'init', 'key', 'status'], user: ['add', 'list', 'disable', 'enable'],
   vmserver: ['list', 'collect', 'watch', 'failover', 'evacuate', 'balance', 'power-save'], vm: ['delete'], pool: ['add', 'remove'],
   sim: ['fail', 'clear', 'delay', 'show'], ssh: ['trust', 'forget', 'known'], redfish: ['trust', 'forget'],
   driver: ['list', 'show', 'secret'], lb: ['sync'], software: ['collect'], machine: ['list', 'reset', 'confirm-off'],
-  monitor: ['run', 'status', 'user'], schedule: ['add', 'list', 'remove'], alert: ['command', 'destination', 'list'], event: ['raise'], policy: ['templates', 'events', 'explain'], job: ['list', 'show', 'watch'], completion: ['bash', 'zsh'],
+  monitor: ['run', 'status', 'user'], schedule: ['add', 'list', 'remove'], alert: ['command', 'destination', 'list'], event: ['raise'], policy: ['templates', 'events', 'explain'], job: ['list', 'show', 'watch'], manager: ['list'], completion: ['bash', 'zsh'],
   token: ['create', 'list', 'revoke'],
 };
 /** The drivers `kanri driver show` names: the registry's, loaded only for a Tab press that completes one. */

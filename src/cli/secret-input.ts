@@ -10,8 +10,10 @@ export class Interrupted extends Error {
 export async function readSecret(prompt: string): Promise<string> {
   const stdin = process.stdin;
   if (stdin.isTTY) {
-    process.stderr.write(prompt);
+    // Raw before the prompt shows: a Ctrl-C typed as soon as it shows must reach onData as a
+    // byte, not the terminal's driver as a SIGINT that would end the process without a word.
     stdin.setRawMode(true);
+    process.stderr.write(prompt);
   }
   return new Promise((resolve, reject) => {
     let buf = '';

@@ -20,8 +20,6 @@ import { whoAmI } from '../store/audit.js';
 import { writeFencingEvent, writeVlanEvent } from './events.js';
 import type { OpContext } from './operations.js';
 
-export const FENCE_METHODS = ['none', 'vlan'] as const;
-
 const reader = (c: OpContext): SettingReader => new SettingReader(c.db, KANRI_MONITOR.name, KANRI_MONITOR.settings, { groupId: c.group?.id ?? null });
 
 const why = (e: unknown): string => (e as Error)?.message ?? String(e);

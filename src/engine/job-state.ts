@@ -6,9 +6,10 @@
 //               │  ▲       ├─────► failed       (a step failed, or the job could not start)
 //               └──┘       ├─────► canceled     (ascancel, a signal, an earlier job of a /seq run)
 //          held ──► failed/canceled/abandoned
-//          held, running ──► abandoned          (its process died: any invocation may decide)
+//          held, running ──► abandoned          (its process died or its lease ran out: any manager may decide)
 import type { Db } from '../store/db.js';
 import { formatJobId } from './plan.js';
+import { ownIdentity, ownManager } from './managers.js';
 
 export type JobStatus = 'held' | 'running' | 'completed' | 'failed' | 'canceled' | 'abandoned';
 export type StepStatus = 'running' | 'completed' | 'failed' | 'canceled';
@@ -69,13 +70,16 @@ export interface NewJob {
   parentId: number | null;
 }
 
-/** A job enters the journal held or running, owned by this process. */
+/**
+ * A job enters the journal held or running, owned by this process of this manager (whose row
+ * in managers the caller writes in the same transaction: engine/managers.ts, enlist).
+ */
 export function createJob(db: Db, j: NewJob, status: 'held' | 'running'): number {
   return Number(db.prepare(
-    `INSERT INTO jobs (sequence, params, status, origin, command, created_at, started_at, pid, heartbeat_at, resources, main, parent_id, phase)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO jobs (sequence, params, status, origin, command, created_at, started_at, pid, heartbeat_at, resources, main, parent_id, phase, manager, owner)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ).run(j.sequence, JSON.stringify(j.params), status, j.origin, j.command, now(), status === 'running' ? now() : null, process.pid, now(),
-    JSON.stringify(j.resources ?? []), j.main ? 1 : 0, j.parentId, status === 'held' ? 'Waiting for resources' : '').lastInsertRowid);
+    JSON.stringify(j.resources ?? []), j.main ? 1 : 0, j.parentId, status === 'held' ? 'Waiting for resources' : '', ownManager(), ownIdentity()).lastInsertRowid);
 }
 
 /** A held job planned again (same or another selection): it stays held or starts running. */

@@ -1,27 +1,20 @@
-// Jobs across processes: reserving resources atomically, holding a job whose
-// resources another job has, the heartbeat of the owning process, and finding
-// jobs whose process died. The store is the only shared state; every change of a
-// job's status goes through job-state.ts.
+// Jobs across processes and managers: reserving resources atomically, holding a job whose
+// resources another job has, and finding jobs whose owner died or stopped heartbeating. The
+// store is the only shared state; every change of a job's status goes through job-state.ts,
+// and the heartbeat is the owner's row in managers (managers.ts).
 import type { Db } from '../store/db.js';
-import { withBusyTimeout } from '../store/busy.js';
-import { EngineError } from './errors.js';
+import { deadHere, identityField } from '../store/process-identity.js';
+import { EngineError, refuse } from './errors.js';
 import { writeJobEvent } from './events.js';
 import { ACTIVE, abandonJob, createJob, discardHeld, finishJob, replanJob } from './job-state.js';
 import type { JobPlan, Resource } from './plan.js';
 import { insertClaims, releaseClaims } from './capacity.js';
+import { forgetDead, leaseSeconds, ownIdentity } from './managers.js';
 import { wait } from '../util/wait.js';
 import { READ_ONLY_STEPS } from './steps.js';
 
-/**
- * A job is abandoned at once when its process is gone. A process that still
- * exists but has not written its heartbeat for this long is taken as hung.
- */
-export const HEARTBEAT_STALE_MS = 120_000;
-export const HEARTBEAT_EVERY_MS = 1_000;
 /** How often a process looks for cancel requests of its jobs (cancel is honoured within 1 s). */
 export const CANCEL_POLL_MS = 200;
-/** How long one heartbeat waits for a store another process holds (then the next tick tries). */
-const HEARTBEAT_WAIT_MS = 50;
 const HOLD_POLL_MS = 200;
 
 export interface Job { id: number; plan: JobPlan }
@@ -29,13 +22,28 @@ export interface Submitted { jobs: Job[]; parentId: number | null }
 
 const inList = (ids: number[]): string => ids.map((i) => String(Math.trunc(i))).join(',');
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+interface ActiveJob {
+  id: number; sequence: string; params: string; owner: string | null; pid: number | null; heartbeat_at: string | null;
+  manager: string | null; expires_at: string | null;
+}
+
+/**
+ * Why a running or held job is abandoned, or undefined while its owner lives. An owner proven
+ * dead on this host (same boot and pid namespace, its pid gone) is dead at once; anywhere else
+ * — another host, another container — only its lease says so: its row in managers expired.
+ * A job without an owner's row (written by an older kanri, or its row lost) is judged by its
+ * own last heartbeat against this process's lease.
+ */
+function abandonedBecause(j: ActiveJob, me: string, leaseMs: number, now: number): string | undefined {
+  if (j.owner === me) return undefined;
+  const pid = j.owner ? identityField(j.owner, 'pid') : j.pid === null ? undefined : String(j.pid);
+  if (j.owner && deadHere(j.owner, me)) return `process ${pid ?? '?'} ended without finishing the job`;
+  const expires = j.expires_at !== null ? Date.parse(j.expires_at) : j.heartbeat_at !== null ? Date.parse(j.heartbeat_at) + leaseMs : NaN;
+  if (Number.isNaN(expires) || expires < now) {
+    const who = j.owner ? ` (manager ${j.manager ?? '?'} on ${identityField(j.owner, 'host') ?? '?'})` : '';
+    return `heartbeat of process ${pid ?? '?'}${who} lost`;
   }
+  return undefined;
 }
 
 /**
@@ -49,30 +57,44 @@ export function changedMachines(db: Db, jobId: number): boolean {
 }
 
 /**
- * Marks running or held jobs whose process is gone (or silent) as abandoned and frees
- * their reservations. Their machines are flagged abnormal only when a step that changes a
- * machine had started (spec event 2085: a machine left "in use" by an action ends
- * abnormally); a job abandoned before any such step leaves them as they were. Any
- * invocation may call it.
+ * Marks running or held jobs whose owner is gone (or silent for its lease) as abandoned and
+ * frees their reservations, whichever manager owned them. Their machines are flagged abnormal
+ * only when a step that changes a machine had started (spec event 2085: a machine left "in
+ * use" by an action ends abnormally); a job abandoned before any such step leaves them as they
+ * were. Any invocation of any manager may call it; it writes only when it finds such a job.
  */
 export function sweepAbandoned(db: Db): number[] {
-  const rows = db.prepare("SELECT id, sequence, pid, heartbeat_at, params FROM jobs WHERE status IN ('running', 'held')").all() as
-    Array<{ id: number; sequence: string; pid: number | null; heartbeat_at: string | null; params: string }>;
-  const dead = rows.filter((j) => j.pid !== process.pid && (j.pid === null || !pidAlive(j.pid) || (j.heartbeat_at !== null && Date.now() - Date.parse(j.heartbeat_at) > HEARTBEAT_STALE_MS)));
-  // (A pid reused by an unrelated process keeps a dead job "alive" only until its heartbeat is stale.)
+  const rows = db.prepare(
+    `SELECT j.id, j.sequence, j.params, j.owner, j.pid, j.heartbeat_at, j.manager, m.expires_at
+       FROM jobs j LEFT JOIN managers m ON m.owner = j.owner WHERE j.status IN ('running', 'held')`,
+  ).all() as ActiveJob[];
+  if (rows.length === 0) return [];
+  const me = ownIdentity();
+  const leaseMs = leaseSeconds(db) * 1000;
+  const now = Date.now();
+  const dead = rows.flatMap((j) => {
+    const why = abandonedBecause(j, me, leaseMs, now);
+    return why === undefined ? [] : [{ ...j, why }];
+  });
   if (dead.length === 0) return [];
+  const done: number[] = [];
   db.transaction(() => {
     for (const j of dead) {
-      const why = j.pid !== null && pidAlive(j.pid) ? `heartbeat of process ${j.pid} lost` : `process ${j.pid ?? '?'} ended without finishing the job`;
       const machines = db.prepare("SELECT resource_id FROM reservations WHERE job_id = ? AND resource = 'machine'").all(j.id) as Array<{ resource_id: string }>;
-      if (!abandonJob(db, j.id, why)) continue;
+      // Decided again inside the transaction: another manager may have swept it, or its owner beaten, since the read.
+      const fresh = db.prepare(`SELECT j.id, j.sequence, j.params, j.owner, j.pid, j.heartbeat_at, j.manager, m.expires_at
+        FROM jobs j LEFT JOIN managers m ON m.owner = j.owner WHERE j.id = ? AND j.status IN ('running', 'held')`).get(j.id) as ActiveJob | undefined;
+      if (!fresh || abandonedBecause(fresh, me, leaseMs, Date.now()) === undefined) continue;
+      if (!abandonJob(db, j.id, j.why)) continue;
       if (changedMachines(db, j.id)) for (const m of machines) if (/^\d+$/.test(m.resource_id)) db.prepare("UPDATE machines SET management_status = 'abnormal' WHERE id = ?").run(Number(m.resource_id));
       releaseReservations(db, j.id);
       const p = JSON.parse(j.params) as Record<string, string>;
       writeJobEvent(db, j.sequence, 'failed', { jobId: j.id, machine: p.machine ?? '', group: p.group ?? '' });
+      done.push(j.id);
     }
+    forgetDead(db, dead.flatMap((j) => (j.owner && deadHere(j.owner, me) ? [j.owner] : [])));
   }).immediate();
-  return dead.map((j) => j.id);
+  return done;
 }
 
 function reservedByOthers(db: Db, resources: Resource[], own: number[]): Resource[] {
@@ -104,6 +126,12 @@ export interface SubmitOptions {
    * written: a throw refuses the command with the store untouched.
    */
   check?: (plans: JobPlan[]) => void;
+  /**
+   * Runs inside the transaction that writes the jobs (each planning attempt): writes this
+   * process's row in managers (ManagerBeat.enlist), so that no job exists without its owner's
+   * heartbeat, and a held job's owner beats while it waits.
+   */
+  enlist?: () => void;
 }
 
 /**
@@ -146,10 +174,16 @@ export async function submit(db: Db, build: () => JobPlan[], opts: SubmitOptions
         for (const id of all) finishJob(db, id, 'canceled', null);
         return 'canceled';
       }
+      // Another manager gave up on this process while it waited (paused, or cut off from the
+      // store, past its lease): its held jobs are abandoned, and the command ends without them.
+      if (all.length && (db.prepare(`SELECT count(*) AS n FROM jobs WHERE id IN (${inList(all)}) AND status = 'abandoned'`).get() as { n: number }).n > 0) {
+        throw refuse('not-startable', 'the held job was abandoned by another manager: this process did not renew its lease (manager.lease_s) while it waited');
+      }
       const plans = build();
       opts.check?.(plans);
       const blockers = reservedByOthers(db, plans.flatMap((p) => p.resources), rowIds);
       const status = blockers.length ? 'held' : 'running';
+      opts.enlist?.();
       if (opts.parent && rowParent === null) {
         rowParent = createJob(db, { sequence: opts.parent.sequence, params: opts.parent.params, origin: opts.origin, command: opts.command, main: true, parentId: null }, status);
       } else if (rowParent !== null) {
@@ -192,15 +226,14 @@ export function releaseReservations(db: Db, jobId: number): void {
 }
 
 /**
- * The owning process's watch over its jobs: writes the heartbeat and turns a
- * cancel request (set by `ascancel` from any process) into an abort. It installs
- * no signal handlers: a front end decides what a signal means (cancel for a
- * command, drain for a daemon) and calls cancelAll().
+ * The owning process's watch over its jobs: turns a cancel request (set by `ascancel` from
+ * any process), or another manager's verdict of abandoned, into an abort. It installs no
+ * signal handlers: a front end decides what a signal means (cancel for a command, drain for a
+ * daemon) and calls cancelAll().
  */
 export class JobWatch {
   private readonly controllers = new Map<number, AbortController>();
   private timer: NodeJS.Timeout | undefined;
-  private ticks = 0;
 
   constructor(private readonly db: Db) {}
 
@@ -236,22 +269,16 @@ export class JobWatch {
     const ids = [...this.controllers.keys()];
     if (ids.length === 0) return;
     try {
-      if (++this.ticks % Math.round(HEARTBEAT_EVERY_MS / CANCEL_POLL_MS) === 0) {
-        // Every unfinished job of this process, group-level jobs included. A short wait: while
-        // another process holds the store the beat is tried again next tick, instead of
-        // stopping this process's event loop (a daemon's HTTP) for the whole busy timeout.
-        withBusyTimeout(this.db, HEARTBEAT_WAIT_MS, () =>
-          this.db.prepare("UPDATE jobs SET heartbeat_at = ? WHERE pid = ? AND status IN ('running', 'held')").run(new Date().toISOString(), process.pid));
-      }
+      // The heartbeat is the owner's row in managers (ManagerBeat); this looks for verdicts only.
       const flagged = this.db.prepare(
         `SELECT id, status FROM jobs WHERE id IN (${inList(ids)}) AND (cancel_requested = 1 OR status NOT IN ('running', 'held'))`,
       ).all() as Array<{ id: number; status: string }>;
       for (const { id, status } of flagged) {
-        // A job another invocation declared abandoned (this process looked hung) must stop too.
+        // A job another manager declared abandoned (this process looked dead or hung) must stop too.
         this.controllers.get(id)?.abort(new Error(status === 'abandoned' ? 'abandoned: the heartbeat of this process was lost' : 'canceled by ascancel'));
       }
     } catch {
-      // A busy store delays the heartbeat by one tick; the staleness limit allows for it.
+      // A store that cannot be read now is read again at the next tick.
     }
   }
 }

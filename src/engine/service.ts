@@ -11,7 +11,8 @@ import { CORE_SETTINGS } from '../domain/settings.js';
 import { fanOutAll } from '../util/fanout.js';
 import { writeJobEvent } from './events.js';
 import { type JobOutcome, finishJob } from './job-state.js';
-import { type Job, JobWatch, releaseReservations, submit } from './jobs.js';
+import { type Job, JobWatch, releaseReservations, submit, sweepAbandoned } from './jobs.js';
+import { ManagerBeat, type Role } from './managers.js';
 import type { Resource } from './plan.js';
 import { type ChangeRequest, planChange } from './planners/index.js';
 import { JobRunner, type JobResult, type StepProgress, checkDrivers } from './runner.js';
@@ -48,15 +49,33 @@ function parallelism(db: Db): number {
   return settingNumber(db, CORE_SETTINGS, 'engine.parallel');
 }
 
+export interface EngineOptions {
+  /** What this process is, as kanri manager list shows it: a command (default) or a daemon. */
+  role?: Role;
+  /**
+   * A daemon (monitor, serve) heartbeats in the store from the start until drain(), jobs or
+   * not, and sweeps other managers' abandoned jobs meanwhile; a command heartbeats only while
+   * it owns jobs.
+   */
+  daemon?: boolean;
+}
+
 export class Engine {
   private readonly watch: JobWatch;
+  private readonly beat: ManagerBeat;
+  private readonly daemon: boolean;
   private draining = false;
   private readonly inFlight = new Set<Promise<unknown>>();
   /** Driver reads of changes still being planned (VM server readings). */
   private readonly preparing = new Set<AbortController>();
 
-  constructor(private readonly db: Db) {
+  constructor(private readonly db: Db, o: EngineOptions = {}) {
     this.watch = new JobWatch(db);
+    this.daemon = !!o.daemon;
+    // Every beat also frees what dead owners (of any manager) hold, so that their reservations
+    // come free within the lease even when no command runs.
+    this.beat = new ManagerBeat(db, o.role ?? 'cli', () => { sweepAbandoned(db); });
+    if (this.daemon) db.transaction(() => this.beat.enlist())();
   }
 
   /** Plans, reserves, runs and waits for one requested change. */
@@ -68,6 +87,16 @@ export class Engine {
       return await p;
     } finally {
       this.inFlight.delete(p);
+      // A command's heartbeat ends with its last change (its row stays while this process owns jobs).
+      if (!this.daemon && this.inFlight.size === 0) this.retire();
+    }
+  }
+
+  private retire(): void {
+    try {
+      this.beat.retire();
+    } catch {
+      // A store that cannot be written now: the row expires with its lease.
     }
   }
 
@@ -88,6 +117,7 @@ export class Engine {
       origin: opts.origin,
       command: opts.command,
       check: (plans) => { for (const p of plans) checkDrivers(db, p); },
+      enlist: () => this.beat.enlist(),
       ...(planned.parent ? { parent: planned.parent } : {}),
       ...(hooks.onHeld ? { onHeld: hooks.onHeld } : {}),
     });
@@ -162,10 +192,14 @@ export class Engine {
     const all = Promise.allSettled(pending);
     const first = await Promise.race([all.then(() => 'done' as const), timedOut]);
     clearTimeout(timer);
-    if (first === 'done') return { finished: pending.length, canceled: 0 };
+    if (first === 'done') {
+      this.retire();
+      return { finished: pending.length, canceled: 0 };
+    }
     const before = this.inFlight.size;
     this.cancelAll('canceled: the daemon is shutting down');
     await all;
+    this.retire();
     return { finished: pending.length - before, canceled: before };
   }
 }

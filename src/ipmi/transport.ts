@@ -277,12 +277,15 @@ class Exchange<T> implements Waiter {
     const o = this.o;
     const left = o.deadline - Date.now();
     const n = this.attempts;
-    if (left <= 0) {
-      this.fail(`no answer before the deadline (${n} attempt${n === 1 ? '' : 's'}); check that the BMC is up and reachable on UDP ${o.port}`, { attempts: n });
-      return;
-    }
+    // Every attempt spent is said first: when the deadline is the attempts' own end (timeout=1
+    // retries=0 gives both 1 s) which of the two a timer finds passed is a matter of microseconds,
+    // and the same command must say the same thing every time.
     if (n > o.retries) {
       this.fail(`no answer after ${n} attempts of ${o.timeoutMs} ms; check that the BMC is up and reachable on UDP ${o.port}`, { attempts: n });
+      return;
+    }
+    if (left <= 0) {
+      this.fail(`no answer before the deadline (${n} attempt${n === 1 ? '' : 's'}); check that the BMC is up and reachable on UDP ${o.port}`, { attempts: n });
       return;
     }
     let datagram: Buffer;

@@ -10,10 +10,13 @@ import { complain } from '../cli/messages.js';
 import { wait } from '../util/wait.js';
 import { didYouMean } from '../util/nearest.js';
 import { isoWithOffset } from '../util/time.js';
+import { identityField } from '../store/process-identity.js';
 
 export interface JobRow {
   id: number; sequence: string; status: string; progress: number; phase: string; origin: string; command: string; params: string;
   created_at: string; started_at: string | null; ended_at: string | null; error: string | null; exit_code: number | null;
+  /** The manager whose process owns (or owned) the job; null for a job of a kanri before issue 22. */
+  manager: string | null; owner: string | null;
 }
 
 const param = (j: JobRow, k: string): string | null => (JSON.parse(j.params) as Record<string, string>)[k] ?? null;
@@ -38,6 +41,7 @@ const JOB_JSON: Array<Column<JobRow>> = [
   { header: '', key: 'group', value: (j) => param(j, 'group') },
   { header: '', key: 'machine', value: (j) => param(j, 'machine') },
   { header: '', key: 'origin', value: (j) => j.origin },
+  { header: '', key: 'manager', value: (j) => j.manager },
   { header: '', key: 'command', value: (j) => j.command },
   { header: '', key: 'created_at', value: (j) => j.created_at, time: true },
   { header: '', key: 'started_at', value: (j) => j.started_at, time: true },
@@ -95,7 +99,7 @@ export function finishedSpans(db: Db, of: 'jobs' | 'steps'): Array<{ name: strin
     : db.prepare("SELECT name, started_at, ended_at FROM job_steps WHERE ended_at IS NOT NULL AND status <> 'skipped'").all() as Array<{ name: string; started_at: string; ended_at: string }>;
 }
 
-const JOB_SELECT = 'SELECT id, sequence, status, progress, phase, origin, command, params, created_at, started_at, ended_at, error, exit_code FROM jobs';
+const JOB_SELECT = 'SELECT id, sequence, status, progress, phase, origin, command, params, created_at, started_at, ended_at, error, exit_code, manager, owner FROM jobs';
 
 export function jobList(dbPath: string, limit: number, json = false): number {
   return withStore(dbPath, (db) => {
@@ -134,6 +138,7 @@ export function jobShow(dbPath: string, id: string, json = false): number {
       return EXIT.OK;
     }
     process.stdout.write(`job ${formatJobId(job.id)} ${job.sequence} ${job.status} (${job.command})\n`);
+    if (job.manager) process.stdout.write(`  manager: ${job.manager}${job.owner ? ` (process ${identityField(job.owner, 'pid') ?? '?'} on ${identityField(job.owner, 'host') ?? '?'})` : ''}\n`);
     for (const [k, v] of Object.entries(JSON.parse(job.params) as Record<string, string>)) process.stdout.write(`  ${k}=${v}\n`);
     if (job.error) process.stdout.write(`  error: ${job.error}\n`);
     for (const s of ss) {

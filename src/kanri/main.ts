@@ -82,7 +82,7 @@ export async function runKanri(args: string[]): Promise<number> {
   store.command('init').description('create an empty store at the --db path (the default path without --db); an existing store is left as it is')
     .addHelpText('after', helpTail('kanri --db /srv/kanri/kanri.db store init', [EXIT.OK, EXIT.NOT_ADMIN, EXIT.STORE]))
     .action(async () => { code = (await import('./config-cli.js')).storeInit(dbPath()); });
-  store.command('status').description('which store this is: its back end, schema version and key file')
+  store.command('status').description('which store this is: its back end, schema version, key file and live managers')
     .addHelpText('after', helpTail('kanri --db postgresql://kanri@/kanri?host=/run/postgresql store status', [0, 9, 70]))
     .action(async () => { code = (await import('./store-cli.js')).storeStatus(dbPath()); });
   store.command('copy <from> <to>')
@@ -100,6 +100,12 @@ export async function runKanri(args: string[]): Promise<number> {
     .option('--replace', 'replace a different key file; secrets sealed with the old key become unreadable (the old file is kept beside it)')
     .addHelpText('after', helpTail('kanri store key import /root/kanri.key.export', [EXIT.OK, EXIT.USAGE, EXIT.NOT_ADMIN, EXIT.STORE]))
     .action(async (file: string | undefined, o: { stdin?: boolean; replace?: boolean }) => { code = (await import('./store-key.js')).storeKeyImport(dbPath(), file, o); });
+
+  const manager = program.command('manager').description('the managers that share this store (KANRI_MANAGER names a process\'s manager, default the host name)');
+  manager.command('list').description('live processes of every manager: role (cli, monitor, serve), host, pid, jobs owned, last heartbeat and lease')
+    .option('--json', 'one JSON object per process')
+    .addHelpText('after', helpTail('kanri manager list --json', [EXIT.OK, EXIT.NOT_ADMIN, EXIT.STORE, EXIT.OUTPUT]))
+    .action(async (opts: { json?: boolean }) => { code = (await import('./managers-cli.js')).managerList(dbPath(), !!opts.json); });
 
   const user = program.command('user').description("kanri's own user accounts (pvmutl changepassword)");
   user.command('add <name>')

@@ -7,11 +7,15 @@ import { keyMatches, recordedKeyCheck } from '../store/key-check.js';
 import { keyFilePath, loadKey } from '../store/secrets.js';
 import { isPostgresStore, storeTables } from '../store/tables.js';
 import { EXIT } from './exit-codes.js';
+import { managersLine } from './managers-cli.js';
 
 const isPostgres = isPostgresStore;
 
-/** Tables kept by the store's own bookkeeping: a new store has them filled, a copy never carries them. */
-const BOOKKEEPING = new Set(['schema_components', 'store_version']);
+/**
+ * Tables kept by the store's own bookkeeping: a new store has them filled, a copy never carries
+ * them. managers holds the heartbeats of processes that work on this store, not on the copy.
+ */
+const BOOKKEEPING = new Set(['schema_components', 'store_version', 'managers']);
 
 /**
  * The key check value (store/key-check.ts) travels with the sealed secrets it vouches for. A
@@ -85,13 +89,17 @@ export function storeStatus(dbPath: string): number {
     const server = pg
       ? `PostgreSQL ${String((db.prepare("SELECT current_setting('server_version') AS v").get() as { v: string }).v)}`
       : `SQLite ${String((db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v)}`;
-    const components = db.prepare('SELECT name, version FROM schema_components ORDER BY name').all() as Array<{ name: string; version: number }>;
+    // A store older than schema 5 (read as it is, not migrated) has no components yet.
+    const components = storeTables(db).includes('schema_components')
+      ? db.prepare('SELECT name, version FROM schema_components ORDER BY name').all() as Array<{ name: string; version: number }>
+      : [];
     const lines = [
       `store: ${dbPath}`,
       `back end: ${server}`,
       `schema: ${schemaVersion(db)} (this kanri: ${MIGRATIONS.length})`,
       `components: ${components.map((c) => `${c.name} ${c.version}`).join(', ')} (this kanri: ${[...COMPONENTS].sort((a, b) => a.name.localeCompare(b.name)).map((c) => `${c.name} ${c.migrations.length}`).join(', ')})`,
       `key file: ${keyFilePath(dbPath)} (${keyState(db, keyFilePath(dbPath))})`,
+      managersLine(db),
     ];
     process.stdout.write(lines.join('\n') + '\n');
     return EXIT.OK;

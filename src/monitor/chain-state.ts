@@ -32,7 +32,7 @@ export const CHAIN_TRANSITIONS: Readonly<Record<ChainStatus, readonly ChainStatu
 
 /** A chain starts waiting (its rule suppresses) or pending. */
 export const INITIAL: readonly ChainStatus[] = ['waiting', 'pending'];
-export const ACTIVE: readonly ChainStatus[] = ['waiting', 'pending', 'running'];
+const ACTIVE: readonly ChainStatus[] = ['waiting', 'pending', 'running'];
 const ENDED = (s: ChainStatus): boolean => CHAIN_TRANSITIONS[s].length === 0;
 
 class ChainTransitionError extends Error {

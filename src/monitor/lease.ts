@@ -49,12 +49,6 @@ export function leaseRows(db: Db, now = Date.now()): LeaseRow[] {
 /** The monitors whose lease is unexpired: the members of the polling ring, the runners whose chains are not orphans. */
 export const liveLeases = (db: Db, now = Date.now()): LeaseRow[] => leaseRows(db, now).filter((r) => r.live);
 
-/** Who holds a manager's lease now (unexpired), if anyone; by default this process's manager's. */
-export function leaseHolder(db: Db, manager = monitorManager(db)): LeaseInfo | undefined {
-  const r = prepared(db, 'SELECT holder, expires_at FROM monitor_lease WHERE manager = ? AND expires_at > ?').get(manager, iso(Date.now())) as { holder: string; expires_at: string } | undefined;
-  return r ? info(r) : undefined;
-}
-
 export class Lease {
   readonly holder = processIdentity();
 

@@ -14,7 +14,3 @@ export function pollStats(db: Db): PollStats {
   return { controllers: r.n, inaccessible: r.bad, oldestPollAt: r.oldest, newestPollAt: r.newest };
 }
 
-/** Machines the monitor declared inaccessible (no answer to polling), by id. */
-export function inaccessibleMachines(db: Db): Set<number> {
-  return new Set((db.prepare('SELECT machine_id FROM monitor_poll_state WHERE inaccessible = 1').all() as Array<{ machine_id: number }>).map((r) => r.machine_id));
-}

@@ -20,7 +20,7 @@ const fieldSchema = (f: Field): Schema =>
 
 const job = obj({
   id: int, status: { type: 'string', enum: ['held', 'running', 'completed', 'failed', 'canceled', 'abandoned'] }, progress: int, phase: str, sequence: str,
-  group: nstr, machine: nstr, origin: str, command: str, created_at: nstr, started_at: nstr, ended_at: nstr, exit_code: nint, error: nstr,
+  group: nstr, machine: nstr, origin: str, manager: nstr, command: str, created_at: nstr, started_at: nstr, ended_at: nstr, exit_code: nint, error: nstr,
 });
 const step = obj({ seq: int, name: str, tag: str, target: nstr, status: str, started_at: nstr, ended_at: nstr, output: arr(str) });
 const event = obj({ id: int, time: str, source: str, event_id: int, type: { type: 'string', enum: ['information', 'warning', 'error'] }, message: str, message_ja: nstr, machine: nstr, group: nstr, job: nint });

@@ -133,9 +133,10 @@ function openPostgres(uri: string, components: readonly SchemaComponent[], opts:
       throw new StoreError(empty ? `store not found: ${loc.uri} holds no kanri store (create it with kanri store init)` : `store ${loc.uri} is not a kanri store (its database holds other tables)`);
     }
     if (!opts.readonly) {
-      // What the first migration needs (collations, kfold): made with a new store only. Run at
-      // every start it would take the writer lock, and every command would queue for it.
-      if (version === 0) db.transaction(() => pg.prelude()).immediate();
+      // The prelude (collations, kfold) comes with the schema: a store already at this kanri's
+      // schema has it, so opening one writes nothing and takes no writer lock (it did at every
+      // command's start-up, queueing each one behind the writers of every manager).
+      if (pg.schemaVersion() < MIGRATIONS.length || componentsBehind(db, components)) db.transaction(() => pg.prelude()).immediate();
       migrate(db, components);
     }
   } catch (err) {

@@ -38,7 +38,10 @@ export function claimRows(db: object): string {
 /** The collation that stands for SQLite's NOCASE, created by the PostgreSQL back end. */
 export const NOCASE_COLLATION = 'kanri_nocase';
 
-/** SQL run once on a new PostgreSQL store before its first migration. */
+/**
+ * SQL run on a PostgreSQL store before its migrations (db.ts runs it only when a migration is
+ * due): a change here must come with a migration, or stores already at the schema never see it.
+ */
 export const POSTGRES_PRELUDE = `
 CREATE COLLATION IF NOT EXISTS ${NOCASE_COLLATION} (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
 CREATE COLLATION IF NOT EXISTS kanri_fold (provider = icu, locale = 'und');

@@ -506,4 +506,23 @@ CREATE TABLE key_check (
 );
 `;
 
-export const MIGRATIONS: readonly string[] = [V1_DOMAIN + V1_RUNTIME, V2_ENGINE, V3_SSH, V4_DSCLI, V5_DRIVERS, V6_FOREIGN_KEY_INDEXES, V7_KEY_CHECK];
+// Several managers on one store: every process that owns work (a command running jobs, a
+// daemon) keeps a row with a heartbeat and a lease (engine/managers.ts), and a job names the
+// manager and the process that own it, so that any manager can tell a dead owner's jobs
+// (engine/jobs.ts, sweepAbandoned) where a pid means nothing (another host, a container).
+const V8_MANAGERS = `
+CREATE TABLE managers (
+  owner        TEXT PRIMARY KEY,   -- the process: host, pid, pid namespace, boot, token
+  manager      TEXT NOT NULL,      -- KANRI_MANAGER, default the host name
+  role         TEXT NOT NULL CHECK (role IN ('cli', 'monitor', 'serve')),
+  started_at   TEXT NOT NULL,
+  heartbeat_at TEXT NOT NULL,
+  expires_at   TEXT NOT NULL       -- without a heartbeat by then, its jobs are abandoned
+);
+CREATE INDEX managers_manager ON managers(manager);
+ALTER TABLE jobs ADD COLUMN manager TEXT;
+ALTER TABLE jobs ADD COLUMN owner TEXT;
+CREATE INDEX jobs_owner ON jobs(owner);
+`;
+
+export const MIGRATIONS: readonly string[] = [V1_DOMAIN + V1_RUNTIME, V2_ENGINE, V3_SSH, V4_DSCLI, V5_DRIVERS, V6_FOREIGN_KEY_INDEXES, V7_KEY_CHECK, V8_MANAGERS];

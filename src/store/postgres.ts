@@ -52,7 +52,7 @@ interface Libpq {
 const MAX_PREPARED = 2000;
 
 /** The store's writer lock: one advisory lock key ('kanri' in ASCII). */
-const WRITER_LOCK = 0x6b616e7269;
+export const WRITER_LOCK = 0x6b616e7269;
 /** Takes the writer lock until the transaction ends. */
 const TAKE_WRITER_LOCK = `SELECT pg_advisory_xact_lock(${WRITER_LOCK})`;
 /** A write transaction's start: BEGIN and the writer lock in one round trip. */
@@ -205,10 +205,12 @@ export class PostgresDb {
   roundTrips = 0;
   /** The BEGIN (and writer lock) of a transaction that has run no statement yet. */
   private pendingBegin?: string[];
-  /** Why the current transaction's BEGIN failed: every statement of it fails, and so does its end. */
+  /** Why the current transaction could not begin or take the writer lock: every statement of it fails, and so does its end. */
   private failedBegin?: PostgresError;
   /** A write's savepoint is still open (released with the next one, or by the transaction's end). */
   private statementSavepoint = false;
+  /** Whether the open transaction holds the writer lock (a deferred one takes it at its first write). */
+  private locked = false;
   private statements = 0;
   private readonly named = new Map<string, string>();
   /** Statements run once, as text: the next run prepares them. */
@@ -330,18 +332,21 @@ export class PostgresDb {
     }
     const begin = this.pendingBegin ?? [];
     this.pendingBegin = undefined;
+    // A deferred transaction takes the writer lock at its first write (run() says why).
+    const lock = writes && !this.locked ? [TAKE_WRITER_LOCK] : [];
+    if (writes) this.locked = true;
     // SQLite undoes a failed statement alone (run() says why): a write goes after a savepoint.
     const savepoint = !writes ? [] : this.statementSavepoint ? ['RELEASE SAVEPOINT kanri_statement', 'SAVEPOINT kanri_statement'] : ['SAVEPOINT kanri_statement'];
     if (writes) this.statementSavepoint = true;
-    const before = [...begin, ...savepoint];
+    const before = [...begin, ...lock, ...savepoint];
     if (!before.length) return result(this.execPrepared(st, values));
     try {
       return this.pipeline(before, st, values);
     } catch (e) {
       if (e instanceof PipelineError) {
-        // The BEGIN failed (the writer lock not had in time): the whole transaction fails with it.
-        // A failed savepoint fails the transaction too: the statement never ran.
-        if (e.index < begin.length) this.failedBegin = e.cause;
+        // The BEGIN or the writer lock failed (not had in time): the whole transaction fails with
+        // it. A failed savepoint fails the transaction too: the statement never ran.
+        if (e.index < begin.length + lock.length) this.failedBegin = e.cause;
         throw e.cause;
       }
       if (writes) {
@@ -399,6 +404,10 @@ export class PostgresDb {
   run<T>(fn: () => T, write: boolean): T {
     if (!write || this.readonly) return fn();
     if (this.depth > 0) {
+      // A deferred transaction that writes queues behind the other writers from its first write
+      // on, as SQLite's does: without the lock its reads and writes could interleave with a
+      // transaction that plans and reserves.
+      if (!this.locked) this.lockWriters();
       // SQLite undoes a failed statement alone and the transaction goes on (a module may catch
       // a constraint error and carry on); PostgreSQL would abort the whole transaction. The
       // savepoint of the previous write is released with the next one's, in one round trip
@@ -425,6 +434,12 @@ export class PostgresDb {
       this.rollback();
       throw e;
     }
+  }
+
+  /** Takes the writer lock for the open transaction, waiting at most the busy timeout (lock_timeout). */
+  private lockWriters(): void {
+    this.simple(`SELECT pg_advisory_xact_lock(${WRITER_LOCK})`);
+    this.locked = true;
   }
 
   private rollback(): void {
@@ -493,6 +508,8 @@ export class PostgresDb {
       }
       this.depth++;
       let inside = true;
+      // The BEGIN takes the writer lock; a deferred transaction takes it at its first write.
+      if (outer) this.locked = lock && !this.readonly;
       try {
         const r = fn(...args);
         // A BEGIN that failed (the writer lock not had) fails the transaction even where fn caught its error.
@@ -502,14 +519,15 @@ export class PostgresDb {
         // A transaction that ran no statement began nothing: nothing to commit.
         if (outer && this.pendingBegin) this.pendingBegin = undefined;
         else this.simple(this.settled(outer ? 'COMMIT' : `RELEASE SAVEPOINT ${savepoint}`));
+        if (outer) this.locked = false;
         return r;
       } catch (e) {
         if (inside) this.depth--;
         if (outer) {
+          this.locked = false;
           this.failedBegin = undefined;
           this.rollback();
-        }
-        else {
+        } else {
           try {
             this.simple(this.settled(`ROLLBACK TO SAVEPOINT ${savepoint}`));
           } catch {
@@ -645,9 +663,15 @@ export function connectPostgres(location: PostgresLocation, opts: { readonly: bo
     throw new StoreError(`store ${location.uri}: PostgreSQL stores need the libpq binding, which is not installed (Debian: apt-get install libpq-dev, then npm install libpq)`);
   }
   const pq = new Pq();
-  // NOTICEs (e.g. "already exists, skipping") would reach stderr through libpq. The session's
-  // lock timeout and read-only mode go with the connection too: no round trip of their own.
-  const session = ['client_min_messages=warning', `lock_timeout=${opts.timeoutMs}`, ...(opts.readonly ? ['default_transaction_read_only=on'] : [])];
+  // NOTICEs (e.g. "already exists, skipping") would reach stderr through libpq. A process
+  // that stops between two statements of a transaction (paused, its host cut off) would hold
+  // the writer lock, and every manager with it: the server ends such a session after 30 s idle
+  // in its transaction, and finds a vanished peer by TCP keepalives within about 25 s. The
+  // session's lock timeout and read-only mode go with the connection too: no round trip of their own.
+  const session = [
+    'client_min_messages=warning', 'idle_in_transaction_session_timeout=30000', 'tcp_keepalives_idle=10', 'tcp_keepalives_interval=5', 'tcp_keepalives_count=3',
+    `lock_timeout=${opts.timeoutMs}`, ...(opts.readonly ? ['default_transaction_read_only=on'] : []),
+  ];
   const params: Record<string, string> = {
     connect_timeout: '10',
     application_name: 'kanri',

@@ -105,11 +105,3 @@ export function testTemplate(memoryKiB = 256, extraDisk = ''): string {
 `;
 }
 
-export function virshInstalled(): boolean {
-  try {
-    execFileSync('virsh', ['--version'], { stdio: 'ignore' });
-    return existsSync(LIBVIRTD);
-  } catch {
-    return false;
-  }
-}

@@ -253,4 +253,3 @@ export function curlAuthFile(dir: string, user: string, password: string): strin
   return f;
 }
 
-export const readText = (f: string): string => readFileSync(f, 'utf8');

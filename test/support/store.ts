@@ -43,9 +43,9 @@ export function newStoreLocation(): string {
   return cluster.createDatabase('t');
 }
 
-/** A new store holding the fixture data centre (or another YAML text). */
-export function fixtureStore(yamlText?: string): string {
-  return storeAt(newStoreLocation(), yamlText);
+/** A new store holding the fixture data centre (or another YAML text), at a new location or the one given. */
+export function fixtureStore(yamlText?: string, at?: string): string {
+  return storeAt(at ?? newStoreLocation(), yamlText);
 }
 
 /** The fixture data centre (or another YAML text) applied to a new store at `path` (a file or an empty database's URI). */
