@@ -119,7 +119,10 @@ export function settingText(db: Db, specs: readonly SettingSpec[], key: string):
   // sim.delay_ms.power-on unset: sim.delay_ms says it for every operation (both read at once).
   const [own, general] = base ? getSettingPair(db, key, base) : [getSetting(db, key), undefined];
   let v = own;
-  if ((v === undefined || v === '') && base) v = general, at = base;
+  if ((v === undefined || v === '') && base) {
+    v = general;
+    at = base;
+  }
   if (v === undefined || v === '') return spec.default === undefined ? undefined : String(spec.default);
   // A secret global setting (monitor.communities) is stored only sealed: opened here, for every reader.
   if (spec.type === 'secret') v = openSettingValue(db, at, v);
