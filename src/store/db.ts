@@ -21,6 +21,8 @@ export interface OpenOptions {
   readonly?: boolean;
   /** Create the store when the path holds none (config apply, store init). */
   create?: boolean;
+  /** How long to wait for a busy store, when not the busy timeout (a Tab press waits 100 ms). */
+  busyTimeoutMs?: number;
 }
 
 
@@ -75,7 +77,7 @@ export function openDb(path: string, components: readonly SchemaComponent[], opt
   if (badTimeout) throw new StoreError(badTimeout);
   let db: Db;
   try {
-    db = openSqlite(path, { readonly: !!opts.readonly, timeout: busyTimeoutSeconds() * 1000 });
+    db = openSqlite(path, { readonly: !!opts.readonly, timeout: opts.busyTimeoutMs ?? busyTimeoutSeconds() * 1000 });
     db.pragma('foreign_keys = ON');
     // WAL with NORMAL sync: commits survive a crash of the process (not of the
     // machine's power); every job step commits several times.
@@ -103,7 +105,7 @@ function openPostgres(uri: string, components: readonly SchemaComponent[], opts:
   const loc = parsePostgresUri(uri);
   const badTimeout = busyTimeoutProblem();
   if (badTimeout) throw new StoreError(badTimeout);
-  const pg = connectPostgres(loc, { readonly: !!opts.readonly, timeoutMs: busyTimeoutSeconds() * 1000 });
+  const pg = connectPostgres(loc, { readonly: !!opts.readonly, timeoutMs: opts.busyTimeoutMs ?? busyTimeoutSeconds() * 1000 });
   const db = pg as unknown as Db;
   try {
     if (pg.schemaVersion() === 0 && (opts.readonly || !opts.create)) {

@@ -42,8 +42,8 @@ export interface PgCluster {
   dataDir: string;
   /** A store URI for a database of this cluster (created by createDatabase). */
   uri(database: string): string;
-  /** Creates an empty database (a new store each time). */
-  createDatabase(name: string): string;
+  /** Creates an empty database (a new store each time), or a copy of `template`'s database (a URI of this cluster, not in use). */
+  createDatabase(name: string, template?: string): string;
   /** Runs SQL through psql as the superuser; returns its output. */
   psql(database: string, sql: string): string;
   stop(): void;
@@ -56,6 +56,11 @@ function owner(): { uid: number; gid: number } | undefined {
 }
 
 let databases = 0;
+
+/** The database a store URI of a cluster names. */
+export function databaseOf(uri: string): string {
+  return decodeURIComponent(/^postgresql:\/\/[^/]*\/([^?]*)/.exec(uri)?.[1] ?? '');
+}
 
 /** Starts a cluster (initdb, pg_ctl start -w); call stop() in afterAll. */
 export function startCluster(): PgCluster {
@@ -97,9 +102,10 @@ export function startCluster(): PgCluster {
     socketDir: dir,
     dataDir: data,
     uri: (database) => `postgresql://kanri@/${database}?host=${encodeURIComponent(dir)}`,
-    createDatabase(name) {
+    createDatabase(name, template) {
       const db = `${name}_${process.pid}_${++databases}`;
-      psql('postgres', `CREATE DATABASE "${db}"`);
+      const from = template === undefined ? '' : ` TEMPLATE "${databaseOf(template)}"`;
+      psql('postgres', `CREATE DATABASE "${db}"${from}`);
       return `postgresql://kanri@/${db}?host=${encodeURIComponent(dir)}`;
     },
     psql,
