@@ -123,6 +123,11 @@ describe('architecture', () => {
     });
   });
 
+  it('a store is opened through src/store only: nothing else loads SQLite or libpq (a PostgreSQL URI works everywhere)', () => {
+    const loads = /from '[^']*store\/(sqlite|postgres)\.js'|(?<!import type .*)from 'better-sqlite3'|require(Module)?\('(better-sqlite3|libpq)'\)/;
+    expect(matching(src.filter((f) => !f.path.startsWith('src/store/')), loads)).toEqual([]);
+  });
+
   it('every file docs/architecture.md names exists', () => {
     const doc = readFileSync(join(ROOT, 'docs', 'architecture.md'), 'utf8');
     const named = [...doc.matchAll(/`(src\/[A-Za-z0-9_./-]+\.ts)`/g)].map((m) => m[1]!);

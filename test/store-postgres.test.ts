@@ -78,6 +78,9 @@ describe.skipIf(!have)('a store on PostgreSQL', () => {
       db.prepare("DELETE FROM settings WHERE key = 'j'").run();
       expect(db.prepare('SELECT id AS eventId, job_id AS jobId FROM events ORDER BY eventId DESC').get()).toEqual({ eventId: 2, jobId: null });
       expect(db.prepare('SELECT count(*) AS n FROM events WHERE job_id IS NOT ?').get(big)).toEqual({ n: 1 });
+      // LIMIT -1 is no limit, as on SQLite.
+      expect(db.prepare('SELECT id FROM events ORDER BY id LIMIT ?').all(-1)).toEqual([{ id: 1 }, { id: 2 }]);
+      expect(db.prepare('SELECT id FROM events ORDER BY id LIMIT ?').all(1)).toEqual([{ id: 1 }]);
       expect(db.prepare('UPDATE events SET message = @m WHERE type = @t OR @t IS NULL').run({ m: 'x', t: 'warning' }).changes).toBe(1);
       const put = db.prepare('INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)');
       expect(put.run('k', 'one').changes).toBe(1);

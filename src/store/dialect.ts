@@ -10,7 +10,8 @@
 // - LIKE → ILIKE under the "C" collation (SQLite's LIKE folds ASCII case only);
 // - json_extract(x, '$.key') → (x::jsonb ->> 'key');
 // - a mixed-case alias (AS machineId) is quoted wherever it appears: PostgreSQL would fold it;
-// - a condition that is a bare 1 or 0 becomes TRUE or FALSE;
+// - a condition that is a bare 1 or 0 becomes TRUE or FALSE; a negative LIMIT (SQLite: no
+//   limit) becomes none;
 // - truths added up ((a IS NULL) + (b IS NULL)) are cast to integers;
 // - names: in a statement, X COLLATE NOCASE (a comparison or an order) becomes
 //   lower(X COLLATE "C"), on both sides of a comparison: ASCII letters lowered, then compared
@@ -169,6 +170,8 @@ export function toPostgres(sql: string, primaryKey: (table: string) => string[] 
         return `$${k}${isNull ? `::text${isNull}` : ''}`;
       }),
   );
+  // SQLite's LIMIT -1 (any negative limit) is no limit; PostgreSQL refuses a negative one.
+  text = text.replace(/\bLIMIT\s+\$(\d+)/gi, (_m, k: string) => `LIMIT nullif(greatest($${k}::bigint, -1), -1)`);
   if (ignoreMode || replaceMode) {
     const trimmed = text.replace(/[\s;]+$/, '');
     if (ignoreMode) text = `${trimmed} ON CONFLICT DO NOTHING`;
