@@ -18,7 +18,7 @@ export class Counters {
     if (this.pending.size === 0) return;
     const p = this.pending;
     this.pending = new Map();
-    const up = prepared(this.db, 'INSERT INTO monitor_counters (name, n) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET n = n + excluded.n');
+    const up = prepared(this.db, 'INSERT INTO monitor_counters (name, n) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET n = monitor_counters.n + excluded.n');
     try {
       withBusyTimeout(this.db, 50, () => this.db.transaction(() => { for (const [k, v] of p) up.run(k, v); })());
     } catch {

@@ -41,7 +41,7 @@ interface Libpq {
 const MAX_PREPARED = 2000;
 
 /** The store's writer lock: one advisory lock key ('kanri' in ASCII). */
-const WRITER_LOCK = 0x6b616e7269;
+export const WRITER_LOCK = 0x6b616e7269;
 
 /** SQLSTATE → the SQLite code the rest of kanri understands. */
 const CODES: Record<string, string> = {

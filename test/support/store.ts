@@ -11,6 +11,7 @@ import { readDataCentre } from '../../src/config/validate.js';
 import { applyDataCentre } from '../../src/config/apply.js';
 import { runPvmutl } from '../../src/pvmutl/main.js';
 import { storeTables } from '../../src/store/tables.js';
+import { type PostgresDb, WRITER_LOCK } from '../../src/store/postgres.js';
 import { databaseOf, startCluster, type PgCluster } from './postgres.js';
 import type { Io } from '../../src/pvmutl/io.js';
 
@@ -63,6 +64,24 @@ export function storeBytes(location: string): Buffer {
   const oid = cluster.psql('postgres', `SELECT oid FROM pg_database WHERE datname = '${name}'`).trim();
   const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(dir, e.name));
   return Buffer.concat([...files(join(cluster.dataDir, 'base', oid)), ...files(join(cluster.dataDir, 'pg_wal'))].map((f) => readFileSync(f)));
+}
+
+/**
+ * Another process's write transaction on a store, held from hold() to release(): the store is
+ * busy for every writer meanwhile (SQLite: BEGIN IMMEDIATE; PostgreSQL: the writer lock).
+ */
+export function storeHolder(location: string): { hold(): void; release(): void; close(): void } {
+  const d = openStore(location);
+  const pg = location.startsWith('postgresql:') ? (d as unknown as PostgresDb) : undefined;
+  return {
+    hold: () => {
+      if (!pg) return void d.exec('BEGIN IMMEDIATE');
+      pg.simple('BEGIN');
+      pg.simple(`SELECT pg_advisory_xact_lock(${WRITER_LOCK})`);
+    },
+    release: () => void (pg ? pg.simple('COMMIT') : d.exec('COMMIT')),
+    close: () => void d.close(),
+  };
 }
 
 /** A new store holding the fixture data centre (or another YAML text). */
