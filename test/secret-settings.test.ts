@@ -73,7 +73,7 @@ describe('secret settings: monitor.communities', () => {
     const applied = run('kanri', ['config', 'apply', full], { db: other });
     expect(applied.code, applied.err).toBe(0);
     expect(stored(other)).toMatch(/^v1:/);
-    expect(readFileSync(other).includes(SECRET)).toBe(false);
+    expect(storeBytes(other).includes(SECRET)).toBe(false);
     expect(run('kanri', ['settings', 'get', 'monitor.communities'], { db: other }).out).toBe('(sealed)\n');
   });
 });

@@ -3,7 +3,7 @@
 // that create a configuration create a store; every other command on a path that
 // holds no store says so, naming the path, instead of starting an empty one.
 import type Database from 'better-sqlite3';
-import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MIGRATIONS } from './migrations.js';
 import { type SchemaComponent, componentsBehind, migrateComponents } from './components.js';
@@ -122,6 +122,17 @@ function openPostgres(uri: string, components: readonly SchemaComponent[], opts:
     throw new StoreError(storeProblem(err, loc.uri) ?? `cannot open store ${loc.uri}: ${(err as Error).message}`);
   }
   return db;
+}
+
+/** Whether a store is there: an SQLite file, or a PostgreSQL database that holds a kanri store. */
+export function storeExists(path: string): boolean {
+  if (!isStoreUri(path)) return existsSync(path);
+  const pg = connectPostgres(parsePostgresUri(path), { readonly: true, timeoutMs: busyTimeoutSeconds() * 1000 });
+  try {
+    return pg.schemaVersion() > 0;
+  } finally {
+    pg.close();
+  }
 }
 
 export function schemaVersion(db: Db): number {
