@@ -10,8 +10,10 @@ export class Interrupted extends Error {
 export async function readSecret(prompt: string): Promise<string> {
   const stdin = process.stdin;
   if (stdin.isTTY) {
-    process.stderr.write(prompt);
+    // Raw before the prompt shows: a Ctrl-C typed as soon as it shows is read here, not
+    // turned into SIGINT by the terminal.
     stdin.setRawMode(true);
+    process.stderr.write(prompt);
   }
   return new Promise((resolve, reject) => {
     let buf = '';
