@@ -62,26 +62,49 @@ export function databaseOf(uri: string): string {
   return decodeURIComponent(/^postgresql:\/\/[^/]*\/([^?]*)/.exec(uri)?.[1] ?? '');
 }
 
-/** Starts a cluster (initdb, pg_ctl start -w); call stop() in afterAll. */
-export function startCluster(): PgCluster {
-  const bin = postgresBin();
-  if (!bin) throw new Error('postgresql is not installed');
+/** A directory of the cluster's owner (0700), and how to run the server's programs in it. */
+function clusterDir(bin: string): { dir: string; opts: { encoding: 'utf8'; timeout: number; uid?: number; gid?: number; env: NodeJS.ProcessEnv }; must: (cmd: string, args: string[]) => string } {
   const dir = mkdtempSync(join(tmpdir(), 'kanri-pg-'));
   const as = owner();
   if (as) {
     chownSync(dir, as.uid, as.gid);
   }
   chmodSync(dir, 0o700);
-  const data = join(dir, 'data');
   const opts = { encoding: 'utf8' as const, timeout: 120_000, ...(as ?? {}), env: { ...process.env, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' } };
   const must = (cmd: string, args: string[]): string => {
-    const r = spawnSync(join(bin, cmd), args, { ...opts, cwd: dir });
+    const r = spawnSync(cmd.startsWith('/') ? cmd : join(bin, cmd), args, { ...opts, cwd: dir });
     if (r.status !== 0) throw new Error(`${cmd} failed (${r.status ?? r.signal}): ${r.stderr || r.stdout}`);
     return r.stdout;
   };
-  // The superuser is 'kanri', trusted on the socket only; the socket directory is the cluster's
-  // own (0700), so only its owner and root reach it.
-  must('initdb', ['-D', data, '-U', 'kanri', '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8', '--no-sync']);
+  return { dir, opts, must };
+}
+
+// The superuser is 'kanri', trusted on the socket only; the socket directory is the cluster's
+// own (0700), so only its owner and root reach it.
+const INITDB = ['-U', 'kanri', '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8', '--no-sync'];
+
+/**
+ * A data directory made by initdb once for a whole run of the suite (test/global-setup.ts
+ * makes it and names it in KANRI_TEST_PG_TEMPLATE): each file's cluster starts from a copy,
+ * a fraction of a second where initdb takes seconds. Returns the directory to remove.
+ */
+export function makeClusterTemplate(): { data: string; remove(): void } {
+  const bin = postgresBin();
+  if (!bin) throw new Error('postgresql is not installed');
+  const { dir, must } = clusterDir(bin);
+  must('initdb', ['-D', join(dir, 'data'), ...INITDB]);
+  return { data: join(dir, 'data'), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Starts a cluster (a copy of the run's template, else initdb; pg_ctl start -w); call stop() in afterAll. */
+export function startCluster(): PgCluster {
+  const bin = postgresBin();
+  if (!bin) throw new Error('postgresql is not installed');
+  const { dir, opts, must } = clusterDir(bin);
+  const data = join(dir, 'data');
+  const template = process.env.KANRI_TEST_PG_TEMPLATE;
+  if (template && existsSync(join(template, 'PG_VERSION'))) must('/bin/cp', ['-a', template, data]);
+  else must('initdb', ['-D', data, ...INITDB]);
   const conf = ["listen_addresses=''", `unix_socket_directories='${dir}'`, 'fsync=off', 'synchronous_commit=off', 'full_page_writes=off', 'max_connections=60', 'shared_buffers=16MB'];
   must('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '120', '-o', conf.map((c) => `-c ${c}`).join(' '), 'start']);
   const psql = (database: string, sql: string): string => {
