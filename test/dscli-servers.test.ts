@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { createServer as createNetServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { binaries } from './support/cli.js';
+import { keyFilePath } from '../src/store/secrets.js';
 import { expandRange, splitTopLevel } from '../src/dscli/hostrange.js';
 import { exec, queryAll, storeBytes } from './support/store.js';
 import { dscli, lines, newStore, secretFile } from './support/dscli.js';
@@ -110,8 +111,8 @@ describe('server registry', () => {
     for (const x of rows) expect(String(x.bmc_secret)).toMatch(/^v1:/);
     const raw = storeBytes(db);
     for (const s of ['Bmc-Secret-1', 'Bmc-Secret-2', 'Bmc-Secret-3']) expect(raw.includes(s)).toBe(false);
-    // the key file beside the store, 0600
-    const key = join(dirname(db), 'kanri.key');
+    // the key file (beside an SQLite store), 0600
+    const key = keyFilePath(db);
     expect(statSync(key).mode & 0o777).toBe(0o600);
     expect(statSync(key).size).toBe(32);
     // power driver is ipmi
