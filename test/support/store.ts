@@ -1,4 +1,5 @@
-// Temporary stores for tests: each test gets its own directory and store file.
+// Temporary stores for tests: each test gets its own directory and store file, or (on
+// PostgreSQL, KANRI_TEST_STORE=postgresql) its own database of the file's private cluster.
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
