@@ -11,7 +11,7 @@ import { copyFileSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { storeFrom } from './support.mjs';
+import { simGroup, storeFrom } from './support.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { openStore } = await import(join(root, 'dist/open-store.js'));
@@ -20,21 +20,7 @@ const N = 100;
 const dir = mkdtempSync(join(tmpdir(), 'kanri-bench-'));
 const pvmutl = join(dir, 'pvmutl');
 symlinkSync(join(root, 'bin/kanri.js'), pvmutl);
-const drivers = Object.fromEntries(['power', 'deploy', 'vm', 'storage', 'vlan', 'lb', 'monitor'].map((i) => [i, 'sim']));
-
-function store(name, settings) {
-  const dc = {
-    kanri: 1,
-    settings,
-    groups: [{
-      name: 'G', type: 'physical', drivers, models: [{ name: 'std' }],
-      host_settings: Array.from({ length: N }, (_, i) => ({ host: `h${i}` })),
-      pool: Array.from({ length: N }, (_, i) => `m${i}`),
-    }],
-    machines: Array.from({ length: N }, (_, i) => ({ name: `m${i}`, kind: 'physical' })),
-  };
-  return storeFrom(join(dir, name), dc);
-}
+const store = (name, settings) => storeFrom(join(dir, name), simGroup(N, settings));
 
 function time(db, args) {
   const t = process.hrtime.bigint();

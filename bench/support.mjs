@@ -279,3 +279,18 @@ export async function storeFrom(path, dc) {
   db.close();
   return path;
 }
+
+/** One physical group G on sim drivers with n pool machines m0… and n host settings h0…. */
+export function simGroup(n, settings) {
+  const drivers = Object.fromEntries(['power', 'deploy', 'vm', 'storage', 'vlan', 'lb', 'monitor'].map((i) => [i, 'sim']));
+  return {
+    kanri: 1,
+    settings,
+    groups: [{
+      name: 'G', type: 'physical', drivers, models: [{ name: 'std' }],
+      host_settings: Array.from({ length: n }, (_, i) => ({ host: `h${i}` })),
+      pool: Array.from({ length: n }, (_, i) => `m${i}`),
+    }],
+    machines: Array.from({ length: n }, (_, i) => ({ name: `m${i}`, kind: 'physical' })),
+  };
+}

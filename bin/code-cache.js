@@ -8,7 +8,10 @@
 // time, never correctness. Node 20 has no compile cache of its own (module.enableCompileCache
 // came with Node 22).
 'use strict';
-const Module = require('node:module');
+// The loader's Module class, as node:module exports it; taken from this module so that a
+// start-up does not load node:module, which loads the ES module loader and the source map
+// support with it.
+const Module = module.constructor;
 const { Script } = require('node:vm');
 const { readFileSync, realpathSync, renameSync, writeFileSync } = require('node:fs');
 const { dirname, sep } = require('node:path');

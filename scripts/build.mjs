@@ -9,9 +9,10 @@
 //       main.cjs        the dialect dispatch of src/cli/main.ts;
 //       output.cjs      src/cli/output.ts, the one module whose state the dispatch shares
 //                       with the dialect it runs: every build links to it, none copies it;
-//       <dialect>/      one build per dialect (pvmutl, dscli, kanri): main.cjs, its
-//                       start-up code in one chunk (initial-*.cjs), and a chunk per module
-//                       it loads on demand (commands, drivers), still loaded on demand.
+//       <dialect>/      one build per dialect (pvmutl, dscli, kanri): main.cjs, which holds
+//                       all of its start-up code (every file a start-up loads is one more
+//                       to resolve, read and deserialise), and a chunk per module it loads
+//                       on demand (commands, drivers), still loaded on demand.
 //     One dialect runs per process, so a module bundled into two dialects never has two
 //     copies alive. Packages under node_modules stay external (better-sqlite3 and ssh2
 //     carry native code) except those published only as ES modules, which a CommonJS
@@ -116,6 +117,9 @@ try {
     await build({
       ...common,
       input: { main: join(root, 'src', d, 'main.ts') },
+      // The start-up group below becomes main.cjs itself (it may export what the chunks
+      // loaded on demand import from it) instead of a chunk main.cjs would only re-export.
+      preserveEntrySignatures: 'allow-extension',
       plugins: [linkTo(SHARED, '../output.cjs'), ownRequire],
       output: { ...output, dir: join(out, d), codeSplitting: { groups: [{ name: 'initial', tags: ['$initial'] }] } },
     });

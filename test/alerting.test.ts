@@ -14,7 +14,7 @@ import { requirePeer, skipReason } from './support/peers.js';
 import { run } from './support/cli.js';
 import { freeUdpPort, freeTcpPort } from './support/daemon.js';
 import { fixtureStore, queryAll, storeDigest, tempDir } from './support/store.js';
-import { type RunningMonitor, startMonitor } from './support/monitor.js';
+import { type RunningMonitor, chainEnded, startMonitor } from './support/monitor.js';
 import { bodyOf, PY, type SmtpPeer, startSmtp } from './support/smtp.js';
 
 const SUITE = 'AlertManager functions';
@@ -135,7 +135,7 @@ describe.runIf(havePeers)(SUITE, () => {
   it('an event runs the command and notifies the destination groups of its category', async () => {
     const r = run('kanri', ['event', 'raise', 'SystemMonitorEvent', 'ESMCommonService[0xC0000451]', '--machine', 'pc-1', '--detail', 'CPU 2 IERR'], { db });
     expect(r.code, r.err).toBe(0);
-    await mon.waitFor(/chain 1: completed/, 20_000);
+    expect(await chainEnded(db, 1, 20_000)).toMatchObject({ status: 'completed' });
     const env = Object.fromEntries(readFileSync(envOut, 'utf8').trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
     expect(env).toMatchObject({
       KANRI_EVENT_NAME: 'ESMCommonService[0xC0000451]', KANRI_EVENT_SOURCE: 'SystemMonitorEvent', KANRI_EVENT_CATEGORY: 'CPU障害', KANRI_EVENT_MACHINE: 'pc-1',

@@ -68,7 +68,16 @@ describe('architecture', () => {
     // the store's own accessor, the scoped driver-setting lookup and the reader itself
     // (kanri settings get shows what is stored, as stored)
     expect(matching(src, /\bgetSetting\(/).sort()).toEqual(['src/adapters/setting-reader.ts', 'src/adapters/settings.ts', 'src/kanri/settings-cli.ts', 'src/store/settings.ts']);
-    expect(matching(src, /function (seconds|positiveSeconds|settingNumber|monitorNumber)\(/)).toEqual(['src/adapters/setting-reader.ts']);
+    // a number parsed from a setting's text is a private parser: settingNumber and SettingReader.num check it against its declaration
+    expect(matching(src, /\b(Number|parseInt|parseFloat)\(\s*(settingText|monitorSetting|serveSetting|getSetting|[\w.]+\.(str|raw|need))\(/)).toEqual([]);
+    // a driver setting (machine → group → global → default) is resolved for SettingReader only
+    expect(matching(src, /\b(driverSetting|driverSettingLookup|resolveSetting)\(/).sort()).toEqual(['src/adapters/setting-reader.ts', 'src/adapters/settings.ts']);
+    // an owner's own value, without the fallback: the sim's per-machine delay (which outranks
+    // the per-operation global ones, checked when written) and kanri redfish trust (what was stored)
+    expect(matching(src, /\bownDriverSetting\(/).sort()).toEqual(['src/adapters/settings.ts', 'src/adapters/sim/state.ts', 'src/kanri/redfish.ts']);
+    // a literal fallback after a declared read is a second default (a computed one is not)
+    const reads = /(\.(str|num|raw)\(('[^']+'|`[^`]+`)\)|\b(setting(Text|Number)|monitor(Setting|Number)|serveSetting|dscliNumber)\([^()]*\))\s*(\?\?|\|\|)\s*(?!'')['"\d]/;
+    expect(matching(src, reads)).toEqual([]);
   });
 
   it('the composition root hands the store exactly the schema components the driver specs declare', () => {
@@ -94,7 +103,12 @@ describe('architecture', () => {
   it('src/ipmi knows no front end, and the outcome of a change is computed in the engine only', () => {
     expect(matching(src.filter((f) => f.path.startsWith('src/ipmi/')), /from '\.\.\/(\.\.\/)?(dscli|pvmutl|kanri|cli|monitor|engine|adapters)\//)).toEqual([]);
     // the jobs' outcomes read to decide a change's: includes('not-started') / some(o => o === 'failed' …)
-    expect(matching(src, /\.(includes|some)\(\(?(o\)?\s*=>\s*o\s*===\s*)?'(failed|not-started)'/)).toEqual(['src/engine/outcome.ts']);
+    expect(matching(src, /\.(includes|some|has)\(\(?(o\)?\s*=>\s*o\s*===\s*)?'(failed|not-started)'/)).toEqual(['src/engine/outcome.ts']);
+  });
+
+  it('kanri\'s commands return the codes of its table (src/kanri/exit-codes.ts), never a literal', () => {
+    const kanri = src.filter((f) => f.path.startsWith('src/kanri/') || /^src\/serve\/(cli|status-cli|app|tokens)\.ts$/.test(f.path));
+    expect(matching(kanri, /\breturn (0|1|2|3|4|6|7|9|11|70|74|130);|\bcode: (0|1|2|70)\b|new \w+Error\((1|2), /)).toEqual([]);
   });
 
   it('one cancellable wait: src/util/wait.ts (node:timers/promises); no private sleep', () => {
@@ -115,11 +129,23 @@ describe('architecture', () => {
       expect(matching(tests, /\b(function (exec|sql)\b|const (exec|sql) = (async )?\(\w+: )/)).toEqual([]);
     });
 
+    it('share their waits (test/support/until.ts, daemon.ts, monitor.ts): none declares its own', () => {
+      expect(matching(tests, /^\s*(async )?function (until|waitFor|eventually|waitUntil)\b|^\s*const (until|waitFor|eventually|waitUntil) = /m)).toEqual([]);
+    });
+
+    it('wait on state, not on the monitor\'s log wording: a log line is awaited only where it is what is tested', () => {
+      // the daemon's word that it has a signal (nothing in the store says so before the drain
+      // ends), and the line an operator reads about an unclassified Redfish event
+      expect(matching(tests, /\.waitFor\(\s*(\/|new RegExp)/)).toEqual(['test/monitor-lifecycle.test.ts', 'test/monitor-redfish.test.ts']);
+    });
+
     it('count every skip: a condition comes from requirePeer/skipReason (test/support/peers.ts), requirePostgres (support/postgres.ts) or labUsable (support/lab.ts), which log it', () => {
       const skipping = tests.filter((f) => /\.(runIf|skipIf)\(|describe\.skip\b|\b(it|test)\.skip\b/.test(f.text));
       expect(skipping.filter((f) => !/\b(requirePeer|requirePostgres|skipReason|labUsable)\(/.test(f.text)).map((f) => f.path)).toEqual([]);
       // a condition computed on the spot is a skip nobody counts
       expect(matching(tests, /\.(runIf|skipIf)\([^)]*(spawnSync|existsSync|havePeer\()/)).toEqual([]);
+      // nor is a test that returns early, unsaid, when it does not run as root
+      expect(matching(tests, /getuid\?\.\(\) !== 0\) return\b/)).toEqual([]);
     });
   });
 
@@ -131,7 +157,7 @@ describe('architecture', () => {
   it('the files left out on PostgreSQL are test files that exist, each with its reason', () => {
     const leftOut = JSON.parse(readFileSync(join(ROOT, 'test', 'postgresql-left-out.json'), 'utf8')) as Record<string, string>;
     for (const [file, why] of Object.entries(leftOut)) {
-      expect(file, file).toMatch(/^test\/[\w-]+\.test\.ts$/);
+      expect(file, file).toMatch(/^test\/([\w-]+\/)?[\w-]+\.test\.ts$/);
       expect(() => statSync(join(ROOT, file)), file).not.toThrow();
       expect(why.length, file).toBeGreaterThan(20);
     }

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { COMMAND_HELP } from '../src/pvmutl/help.js';
 import { SUBCOMMANDS } from '../src/pvmutl/parse.js';
 import { japaneseOf } from '../src/cli/messages.js';
-import { JA } from '../src/cli/messages-ja.js';
+import { japaneseMessages } from '../src/cli/messages-ja.js';
 import { storeProblem } from '../src/store/errors.js';
 import { sourceMessages } from './support/messages.js';
 import { binaries, onTerminal, run } from './support/cli.js';
@@ -257,7 +257,7 @@ describe('Japanese messages for dscli and kanri', () => {
 
   it('the table: each English form once, each Japanese form using only the English form\'s parts', () => {
     const seen = new Set<string>();
-    for (const [en, jp] of JA) {
+    for (const [en, jp] of japaneseMessages()) {
       expect(seen.has(en), en).toBe(false);
       seen.add(en);
       const holes = new Set(en.match(/\{\d\}/g) ?? []);

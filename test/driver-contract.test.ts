@@ -9,8 +9,9 @@ import { KNOWN_DRIVERS, driverProblems, driverSpec, driversServing, DRIVER_SPECS
 // The lists messages name, from the registry: a new driver changes no assertion here.
 const KNOWN = KNOWN_DRIVERS.join(', ');
 const POWER = driversServing('power').join(', ');
-import { deleteDriverSetting, driverSetting, putDriverSecret, putDriverSetting } from '../src/adapters/settings.js';
-import { INTERFACES } from '../src/adapters/types.js';
+import { deleteDriverSetting, putDriverSecret, putDriverSetting } from '../src/adapters/settings.js';
+import { SettingReader } from '../src/adapters/setting-reader.js';
+import { INTERFACES, type SettingSpec } from '../src/adapters/types.js';
 import { openStore } from '../src/open-store.js';
 import { run } from './support/cli.js';
 import { ENGINE_DC } from './support/engine-dc.js';
@@ -175,19 +176,21 @@ describe('driver settings of machines and groups', () => {
       db.prepare("INSERT INTO machines (name, kind) VALUES ('m', 'physical')").run();
       const spec = { key: 'delay_ms', scope: 'machine' as const, type: 'integer' as const, default: 5, description: 'test' };
       const scope = { machineId: 1, groupId: 1 };
-      expect(driverSetting(db, 'sim', spec, scope)).toBe('5');
+      // a fresh reader each time: one reader keeps what it read
+      const resolved = (d: string, s: SettingSpec, sc: typeof scope | { machineId: number }): string | undefined => new SettingReader(db, d, [s], sc).raw(s.key);
+      expect(resolved('sim', spec, scope)).toBe('5');
       db.prepare("INSERT INTO settings (key, value) VALUES ('sim.delay_ms', '7')").run();
-      expect(driverSetting(db, 'sim', spec, scope)).toBe('7');
+      expect(resolved('sim', spec, scope)).toBe('7');
       putDriverSetting(db, { groupId: 1 }, 'sim', 'delay_ms', '8');
-      expect(driverSetting(db, 'sim', spec, scope)).toBe('8');
+      expect(resolved('sim', spec, scope)).toBe('8');
       putDriverSetting(db, { machineId: 1 }, 'sim', 'delay_ms', '9');
-      expect(driverSetting(db, 'sim', spec, scope)).toBe('9');
+      expect(resolved('sim', spec, scope)).toBe('9');
       putDriverSecret(db, { machineId: 1 }, 'sim', 'token', 'Sealed-Token-77');
-      expect(driverSetting(db, 'sim', { ...spec, key: 'token', type: 'secret' }, scope)).toBe('Sealed-Token-77');
+      expect(resolved('sim', { ...spec, key: 'token', type: 'secret' }, scope)).toBe('Sealed-Token-77');
       // sealed for its owner: copied to another machine it does not open
       db.prepare("INSERT INTO machines (name, kind) VALUES ('n', 'physical')").run();
       db.prepare("INSERT INTO driver_settings (machine_id, driver, key, value, sealed) SELECT 2, driver, key, value, 1 FROM driver_settings WHERE key = 'token'").run();
-      expect(() => driverSetting(db, 'sim', { ...spec, key: 'token', type: 'secret' }, { machineId: 2 })).toThrow(/cannot be decrypted/);
+      expect(() => resolved('sim', { ...spec, key: 'token', type: 'secret' }, { machineId: 2 })).toThrow(/cannot be decrypted/);
       expect(deleteDriverSetting(db, { machineId: 1 }, 'sim', 'token')).toBe(true);
     } finally {
       db.close();

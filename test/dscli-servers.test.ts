@@ -151,7 +151,8 @@ describe('server registry', () => {
     writeFileSync(key, Buffer.alloc(32, 7));
     r = dscli(db, ['getPowerStatus', 's1', 'timeout=1'], { env });
     expect(r.code).toBe(8);
-    expect(r.out).toMatch(/^s1 unknown \(internal: stored secret cannot be decrypted/);
+    // The store recorded the first key (its check value): a replaced key is named as such.
+    expect(r.out).toBe(`s1 unknown (internal: key file ${key} is not the key this store's secrets are sealed with: copy the store's key here ('kanri store key export' on a manager whose key works, 'kanri store key import' here) or point KANRI_KEY_FILE at it)\n`);
   });
 
   it('attaches to an existing pvmutl machine and keeps it on deleteServer', () => {
@@ -177,6 +178,17 @@ describe('ServerList, groups and return codes without a controller', () => {
     expect(dscli(db, ['createServer', 'ilo01', 'mgmt=redfish', 'address=192.0.2.30', 'user=admin', `password_file=${pw}`]).code).toBe(0);
     return db;
   };
+
+  it('fanout=, timeout= and retries= outside the range of the setting they override are a format error (1), nothing done', () => {
+    const db = setup();
+    for (const [word, range] of [['fanout=0', 'fanout must be a number from 1 to 1024'], ['timeout=601', 'timeout must be a number from 0.1 to 600'], ['retries=6', 'retries must be a number from 0 to 5']]) {
+      const r = dscli(db, ['powerOn', 'web01', word!]);
+      expect(r.code, word).toBe(1);
+      expect(r.err).toContain(`${range}, not '${word!.split('=')[1]}'`);
+      expect(r.out).toBe('');
+    }
+    expect(dscli(db, ['getPowerStatus', 'web01', 'fanout=1024', 'timeout=0.1', 'retries=0'])).toMatchObject({ code: 0, out: 'web01 off\n' });
+  });
 
   it('groups, ranges and comma lists resolve in input order; unknown names are 2, nothing done', () => {
     const db = setup();

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { openStore } from '../src/open-store.js';
 import { binaries } from './support/cli.js';
 import { fixtureStore, queryAll as q } from './support/store.js';
+import { until } from './support/until.js';
 
 const DRIVERS = '{ power: sim, deploy: sim, vm: sim, storage: sim, vlan: sim, lb: sim, monitor: sim }';
 
@@ -55,16 +56,6 @@ function set(db: string, key: string, value: string): void {
   d.close();
 }
 
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 const runningStep = (db: string, name: string): { job_id: number } | undefined =>
   q<{ job_id: number }>(db, "SELECT job_id FROM job_steps WHERE name = ? AND status = 'running'", name)[0];
 
@@ -100,9 +91,9 @@ describe('concurrency across processes', () => {
     // Long enough for the second process to start and plan while A runs, even on a loaded machine.
     set(db, 'sim.delay_ms.power-on', '5000');
     const a = start(db, ['add', 'G', 'm01']);
-    await until('job A to start the machine', () => runningStep(db, 'Start machine'));
+    await until('job A to start the machine', () => runningStep(db, 'Start machine'), 15_000, 25);
     const b = start(db, ['shutdown', 'G', 'h01']);
-    const held = await until('job B to be held', () => q<{ id: number }>(db, "SELECT id FROM jobs WHERE status = 'held'")[0]);
+    const held = await until('job B to be held', () => q<{ id: number }>(db, "SELECT id FROM jobs WHERE status = 'held'")[0], 15_000, 25);
     const listing = await run(db, ['asjob']);
     expect(listing.out).toMatch(new RegExp(`\\n${String(held.id).padStart(5, '0')} 0 {10}\\S+ \\S+ ShutdownMachine\\n`));
     expect(await a.code).toBe(0);
@@ -120,7 +111,7 @@ describe('a killed job process', () => {
     const db = fixtureStore(rack(3, 3, 0));
     set(db, 'sim.delay_ms.power-on', '30000');
     const a = start(db, ['add', 'G', 'm01']);
-    const { job_id } = await until('the job to start the machine', () => runningStep(db, 'Start machine'));
+    const { job_id } = await until('the job to start the machine', () => runningStep(db, 'Start machine'), 15_000, 25);
     expect(q(db, 'SELECT count(*) AS n FROM reservations')).toEqual([{ n: 2 }]);
     a.kill('SIGKILL');
     await a.code;
@@ -143,7 +134,7 @@ describe('a killed job process', () => {
     const a = start(db, ['add', 'G', 'm01']);
     const { id } = await until('the job to be running with no step yet', () => q<{ id: number; steps: number }>(db,
       "SELECT j.id, (SELECT count(*) FROM job_steps s WHERE s.job_id = j.id) AS steps FROM jobs j WHERE j.status = 'running'")
-      .find((j) => j.steps === 0));
+      .find((j) => j.steps === 0), 15_000, 25);
     expect(q(db, 'SELECT count(*) AS n FROM reservations')).toEqual([{ n: 2 }]);
     a.kill('SIGKILL');
     await a.code;
@@ -187,7 +178,7 @@ describe('ascancel', () => {
     const db = fixtureStore(rack(3, 3, 0));
     set(db, 'sim.delay_ms.power-on', '30000');
     const a = start(db, ['add', 'G', 'm02']);
-    const { job_id } = await until('the job to start the machine', () => runningStep(db, 'Start machine'));
+    const { job_id } = await until('the job to start the machine', () => runningStep(db, 'Start machine'), 15_000, 25);
     const id = String(job_id).padStart(5, '0');
 
     expect(await run(db, ['ascancel'])).toEqual({ code: 0, err: '', out: `========================================\nActionSequence List\n========================================\n${id}\n` });
@@ -199,7 +190,7 @@ describe('ascancel', () => {
     const canceledAt = await until('the job to end', () => {
       const j = q<{ status: string; ended_at: string }>(db, 'SELECT status, ended_at FROM jobs WHERE id = ?', job_id)[0]!;
       return j.status === 'canceled' ? Date.parse(j.ended_at) : undefined;
-    });
+    }, 15_000, 25);
     expect(canceledAt - asked).toBeLessThan(1000 + 500 /* the ascancel process's own start-up */);
     expect(await a.code).toBe(7);
     expect(a.err()).toMatch(new RegExp(`^pvmutl: job ${id} \\(MoveFromPoolToGroup, m02\\) was canceled at 'Start machine'`));
@@ -216,7 +207,7 @@ describe('ascancel', () => {
     const db = fixtureStore(rack(3, 3, 0));
     set(db, 'sim.delay_ms.power-on', '30000');
     const a = start(db, ['add', 'G', 'm02']);
-    const { job_id } = await until('the job to start the machine', () => runningStep(db, 'Start machine'));
+    const { job_id } = await until('the job to start the machine', () => runningStep(db, 'Start machine'), 15_000, 25);
     a.kill('SIGHUP');
     expect(await a.code).toBe(7);
     expect(q(db, 'SELECT status FROM jobs WHERE id = ?', job_id)).toEqual([{ status: 'canceled' }]);
@@ -227,7 +218,7 @@ describe('ascancel', () => {
     const db = fixtureStore(rack(3, 3, 0));
     set(db, 'sim.delay_ms.power-on', '30000');
     const a = start(db, ['add', 'G', 'm03']);
-    const { job_id } = await until('the job to start the machine', () => runningStep(db, 'Start machine'));
+    const { job_id } = await until('the job to start the machine', () => runningStep(db, 'Start machine'), 15_000, 25);
     a.kill('SIGTERM');
     expect(await a.code).toBe(7);
     expect(q(db, 'SELECT status FROM jobs WHERE id = ?', job_id)).toEqual([{ status: 'canceled' }]);

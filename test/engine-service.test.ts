@@ -9,6 +9,9 @@ import { type Db } from '../src/store/db.js';
 import { openStore } from '../src/open-store.js';
 import { ENGINE_DC } from './support/engine-dc.js';
 import { fixtureStore, queryAll as q } from './support/store.js';
+import { until } from './support/until.js';
+
+const starting = (db: Db): number => (db.prepare("SELECT count(*) AS n FROM job_steps WHERE name = 'Start machine' AND status = 'running'").get() as { n: number }).n;
 
 const opts = { origin: 'test', command: 'engine-service test' };
 
@@ -99,7 +102,7 @@ describe('an engine owns its jobs', () => {
       const other = new Engine(db);
       const a = mine.run({ action: 'add', group: 'Bare', machine: 'pb1' }, opts);
       const b = other.run({ action: 'add', group: 'Bare2', machine: 'pb2' }, opts);
-      await new Promise((r) => setTimeout(r, 300));
+      await until('both jobs to start their machines', () => starting(db) === 2, 15_000, 20);
       expect(mine.running()).toHaveLength(1);
       mine.cancelAll('canceled by the test');
       const [ra, rb] = await Promise.all([a, b]);
@@ -114,7 +117,8 @@ describe('an engine owns its jobs', () => {
       db.prepare("INSERT INTO settings (key, value) VALUES ('sim.delay_ms.power-on', '300')").run();
       let e = new Engine(db);
       let job = e.run({ action: 'add', group: 'Bare', machine: 'pb1' }, opts);
-      await new Promise((r) => setTimeout(r, 50));
+      // (its machine starts within 300 ms: the job's row is what is waited for)
+      await until('the job to be submitted', () => (db.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number }).n === 1, 15_000, 20);
       expect(await e.drain(5000)).toEqual({ finished: 1, canceled: 0 });
       expect((await job).jobs[0]!.outcome).toBe('completed');
       await expect(e.run({ action: 'add', group: 'Bare', machine: 'pb2' }, opts)).rejects.toThrow(/shutting down/);
@@ -122,7 +126,7 @@ describe('an engine owns its jobs', () => {
       db.prepare("UPDATE settings SET value = '20000' WHERE key = 'sim.delay_ms.power-on'").run();
       e = new Engine(db);
       job = e.run({ action: 'add', group: 'Bare', machine: 'pb2' }, opts);
-      await new Promise((r) => setTimeout(r, 100));
+      await until('the job to start its machine', () => starting(db) === 1, 15_000, 20);
       const t0 = Date.now();
       expect(await e.drain(200)).toEqual({ finished: 0, canceled: 1 });
       expect(Date.now() - t0).toBeLessThan(3000);

@@ -10,6 +10,7 @@ import { requirePeer } from './support/peers.js';
 import { binaries, run } from './support/cli.js';
 import { fixtureStore, queryAll } from './support/store.js';
 import { type Ovsdb, startOvsdb } from './support/ovsdb.js';
+import { until } from './support/until.js';
 
 const havePeers = requirePeer('ipmi_sim', 'fencing') && requirePeer('ipmitool', 'fencing');
 
@@ -43,16 +44,6 @@ function start(db: string, args: string[]): { done: Promise<{ code: number | nul
   child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
   child.stdout.resume();
   return { done: new Promise((r) => child.once('exit', (code) => r({ code, err }))), interrupt: () => child.kill('SIGINT') };
-}
-
-async function until<T>(what: string, read: () => T | undefined, ms = 30_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = read();
-    if (v !== undefined) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Until the job waits for fencing; a job that ends first fails the test with what it said. */

@@ -4,10 +4,11 @@
 import { type Server, type Socket, connect, createServer } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { run } from './support/cli.js';
-import { freeTcpPort, sleep } from './support/daemon.js';
+import { freeTcpPort } from './support/daemon.js';
 import { type Haproxy, startHaproxy } from './support/haproxy.js';
 import { requirePeer } from './support/peers.js';
 import { fixtureStore, pvmutl, queryAll as q, storeDigest } from './support/store.js';
+import { until } from './support/until.js';
 
 const have = requirePeer('haproxy', 'haproxy driver');
 
@@ -98,7 +99,7 @@ describe.skipIf(!have)('haproxy driver', () => {
       const client = connect({ path: h.frontend });
       client.on('error', () => undefined);
       const closed = new Promise<void>((r) => client.once('close', () => r()));
-      await sleep(300);
+      await until('the held connection to reach m1', () => backend.sockets.length > 0, 10_000, 20);
       expect(backend.sockets.length).toBe(1);
       const t0 = Date.now();
       const del = await pvmutl(db, ['delete', 'G', 'h1']);

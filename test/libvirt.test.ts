@@ -1,6 +1,6 @@
 // The libvirt driver against three real libvirtd daemons (test driver), one per VM server.
 // Every result is checked with virsh against the daemon itself.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine/service.js';
@@ -9,6 +9,16 @@ import { closeSessions } from '../src/adapters/libvirt/virsh.js';
 import { requirePeer } from './support/peers.js';
 import { type Libvirtd, removeDir, startLibvirtd, testTemplate } from './support/libvirtd.js';
 import { fixtureStore, pvmutl, queryAll, storeDigest, tempDir } from './support/store.js';
+import { until } from './support/until.js';
+
+/** Whether a `virsh event` stream on `uri` runs: the watch starts it once a probe found the server answering. */
+const streaming = (uri: string): boolean => readdirSync('/proc').filter((d) => /^\d+$/.test(d)).some((pid) => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').includes(`-c ${uri} event --all --loop`);
+  } catch {
+    return false;
+  }
+});
 
 const ok = requirePeer('libvirtd', 'libvirt driver') && requirePeer('virsh', 'libvirt driver');
 const d = ok ? describe : describe.skip;
@@ -204,22 +214,18 @@ machines:
     const store = openStore(db);
     const ac = new AbortController();
     const seen: Array<{ event: string; category: string; machine: string }> = [];
-    const until = async (n: number): Promise<void> => {
-      for (let i = 0; seen.length < n; i++) {
-        if (i > 200) throw new Error(`saw ${JSON.stringify(seen)}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
+    const saw = async (n: number): Promise<void> => { await until(`${n} event(s) (saw ${JSON.stringify(seen)})`, () => seen.length >= n, 10_000, 50); };
     try {
       const { createLibvirtDriver } = await import('../src/adapters/libvirt/index.js');
       const watching = createLibvirtDriver().interfaces.vm!.watch!({ db: store, signal: ac.signal, log: () => undefined }, { id: 1, name: 'vsw', kind: 'vmserver', uuid: null, macs: [], mgmtAddress: null },
         (e) => seen.push({ event: e.event, category: e.category, machine: e.machine }));
-      await new Promise((r) => setTimeout(r, 500));
+      // The first probe found the server answering (the event stream runs): that is no event.
+      await until('the watch to find the server answering', () => streaming(lv.uri), 10_000, 50);
       expect(seen).toEqual([]);
       await lv.stop();
-      await until(1);
+      await saw(1);
       await lv.start();
-      await until(2);
+      await saw(2);
       ac.abort();
       await watching;
       expect(seen).toEqual([

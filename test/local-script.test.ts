@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { openStore } from '../src/open-store.js';
 import { fixtureStore, pvmutl, tempDir } from './support/store.js';
 import { run } from './support/cli.js';
+import { until } from './support/until.js';
 
 function setup(timeoutS?: number): { db: string; dir: string } {
   const dir = join(tempDir(), 'scripts');
@@ -55,14 +56,6 @@ function gone(pid: number): boolean {
     return false;
   } catch {
     return true;
-  }
-}
-
-async function eventually(what: string, probe: () => boolean, ms = 5000): Promise<void> {
-  const t0 = Date.now();
-  while (!probe()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
   }
 }
 
@@ -124,13 +117,13 @@ describe('local scripts', () => {
     expect(Date.now() - t0).toBeLessThan(6000);
     const child = Number(readFileSync(join(dir, 'child.pid'), 'utf8'));
     const self = Number(readFileSync(join(dir, 'self.pid'), 'utf8'));
-    await eventually('the script and its child to be gone', () => gone(child) && gone(self));
+    await until('the script and its child to be gone', () => gone(child) && gone(self), 5000, 25);
   });
 
   it('canceling the job kills the script and its children within a second', async () => {
     const { db, dir } = setup();
     const running = pvmutl(db, ['deploypsv', 'X', 'hangs/<localhost>']);
-    await eventually('the script to start', () => existsSync(join(dir, 'child.pid')) && existsSync(join(dir, 'self.pid')));
+    await until('the script to start', () => existsSync(join(dir, 'child.pid')) && existsSync(join(dir, 'self.pid')), 5000, 25);
     const d = openStore(db);
     const { id } = d.prepare('SELECT id FROM jobs').get() as { id: number };
     d.close();
@@ -140,7 +133,7 @@ describe('local scripts', () => {
     expect(Date.now() - t0).toBeLessThan(1500);
     const child = Number(readFileSync(join(dir, 'child.pid'), 'utf8'));
     const self = Number(readFileSync(join(dir, 'self.pid'), 'utf8'));
-    await eventually('the script and its child to be gone', () => gone(child) && gone(self), 3000);
+    await until('the script and its child to be gone', () => gone(child) && gone(self), 3000, 25);
   });
 
   it('the local driver refuses scenarios with a clear reason', async () => {

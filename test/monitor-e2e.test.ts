@@ -10,7 +10,7 @@ import { requirePeer, skipReason } from './support/peers.js';
 import { run } from './support/cli.js';
 import { fixtureStore, queryAll } from './support/store.js';
 import { openStore } from '../src/open-store.js';
-import { type RunningMonitor, chainEnded, counter, counterReaches, startMonitor } from './support/monitor.js';
+import { type RunningMonitor, chainEnded, counter, counterReaches, eventDecided, lastEventId, startMonitor } from './support/monitor.js';
 import { bodyOf, PY, type SmtpPeer, startSmtp } from './support/smtp.js';
 
 const haveSmtp = spawnSync(PY, ['-c', 'import aiosmtpd'], { stdio: 'ignore' }).status === 0;
@@ -89,12 +89,13 @@ describe.runIf(havePeers)('kanri monitor end to end: a dead BMC is replaced from
   });
 
   it('polls, then replaces the machine whose BMC stopped, mails, and powers the pool machine on', async () => {
-    await mon.waitFor(/./, 100);
     // Two rounds of polling see every controller answer: nothing happens.
     await counterReaches(db, 'poll_rounds', counter(db, 'poll_rounds') + 2);
     expect(queryAll(db, 'SELECT count(*) AS n FROM monitor_events')).toEqual([{ n: 0 }]);
     await dead.stop();
-    await mon.waitFor(/event \d+ poll SystemMonitorEvent ESMDSVNT\[0xC0000002\] [^\n]*: chain 1: policy 標準ポリシー rule 9 マシンアクセス不可能障害: notify, status-faulted, machine-replace/, 20_000);
+    expect(await eventDecided(db, { origin: 'poll', source: 'SystemMonitorEvent', event: 'ESMDSVNT[0xC0000002]', machine: 'act-1' }, 0, 20_000)).toMatchObject({
+      chain_id: 1, decision: expect.stringMatching(/^chain 1: policy 標準ポリシー rule 9 マシンアクセス不可能障害: notify, status-faulted, machine-replace/),
+    });
     expect(await chainEnded(db, 1, 60_000)).toMatchObject({ status: 'completed' });
     const at = queryAll<{ name: string; hardware_status: string }>(db, "SELECT m.name, m.hardware_status FROM machines m JOIN host_settings h ON h.id = m.host_setting_id WHERE h.host_name = 'web01'");
     expect(at).toEqual([{ name: 'pool-1', hardware_status: 'normal' }]);
@@ -111,10 +112,10 @@ describe.runIf(havePeers)('kanri monitor end to end: a dead BMC is replaced from
 
   it('a new SEL entry of a BMC becomes one event, once', async () => {
     const b = live.bmcs[0]!;
-    const from = mon.log().length;
+    const from = lastEventId(db);
     // Processor IERR (sensor type 07h, sensor-specific 6Fh, offset 0), added on the emulator console.
     await b.emu('sel_add 0x20 0x02 0x00 0x00 0x00 0x00 0x20 0x00 0x04 0x07 0x01 0x6f 0x00 0xff 0xff');
-    await mon.waitFor(/event \d+ poll SystemMonitorEvent BMC\[0x00076F00\][^\n]*act-2|BMC\[0x00076F00\][^\n]*rule 2 CPU障害/, 20_000, from);
+    expect((await eventDecided(db, { origin: 'poll', source: 'SystemMonitorEvent', event: 'BMC[0x00076F00]', machine: 'act-2' }, from, 20_000)).decision).toMatch(/rule 2 CPU障害/);
     // Two more rounds read the same SEL: the entry is not taken again.
     await counterReaches(db, 'poll_rounds', counter(db, 'poll_rounds') + 2);
     expect(queryAll(db, "SELECT count(*) AS n FROM monitor_events WHERE event = 'BMC[0x00076F00]'")).toEqual([{ n: 1 }]);

@@ -9,7 +9,7 @@ import type { RedfishEvent } from '../src/adapters/redfish/events.js';
 import { catalogueEventOf } from '../src/monitor/redfish.js';
 import { freeTcpPort } from './support/daemon.js';
 import { dscli, secretFile } from './support/dscli.js';
-import { type RunningMonitor, startMonitor, monitorGroup } from './support/monitor.js';
+import { type RunningMonitor, chainEnded, counterReaches, eventDecided, lastEventId, startMonitor, monitorGroup } from './support/monitor.js';
 import { requirePeer, skipReason } from './support/peers.js';
 import { type Certs, httpsRequest, makeCerts, type Peer, redfishPeersMissing, startMockup } from './support/redfish.js';
 import { fixtureStore, queryAll } from './support/store.js';
@@ -98,7 +98,8 @@ ${monitorGroup(['m1'])}machines:
 
   it('a processor failure runs the standard policy as a PET of the same fault does (CPU障害 → notify, 故障)', async () => {
     expect(await submit(CPU_FAILED)).toBe(204);
-    await mon!.waitFor(/chain \d+: completed/, 20_000);
+    const decided = await eventDecided(db, { origin: 'redfish', event: 'BMC[0x00076F00]', machine: 'm1' });
+    expect(await chainEnded(db, decided.chain_id!, 20_000)).toMatchObject({ status: 'completed' });
     expect(queryAll<{ h: string }>(db, "SELECT hardware_status AS h FROM machines WHERE name = 'm1'")[0]!.h).toBe('faulted');
     const ev = events();
     expect(ev).toEqual([expect.objectContaining({ origin: 'redfish', event: 'BMC[0x00076F00]', category: 'CPU障害' })]);
@@ -114,6 +115,8 @@ ${monitorGroup(['m1'])}machines:
   it('an event the catalogue cannot place is an unclassified alert, counted and logged, never an event', async () => {
     const from = mon!.log().length;
     expect(await submit(UNKNOWN)).toBe(204);
+    await counterReaches(db, 'unclassified', 1, 15_000);
+    // the line an operator reads (the behaviour under test: logged)
     await mon!.waitFor(/unclassified Redfish event of m1: Base\.1\.0\.Success ok \/redfish\/v1\/Managers\/BMC/, 15_000, from);
     expect(events()).toHaveLength(1);
     await mon!.stop();
@@ -126,8 +129,9 @@ ${monitorGroup(['m1'])}machines:
   it('after a restart the listener is back, nothing is decided twice, and a new event is taken', async () => {
     mon = await startMonitor(db);
     expect(mon.log()).toMatch(/Redfish events on 127\.0\.0\.1:/);
+    const from = lastEventId(db);
     expect(await submit({ ...CPU_FAILED, EventId: 'cpu-2', Severity: 'OK', Message: 'Processor CPU1 is healthy.' })).toBe(204);
-    await mon.waitFor(/BMC\[0x00076F80\]/, 15_000);
+    await eventDecided(db, { origin: 'redfish', event: 'BMC[0x00076F80]' }, from, 15_000);
     const ev = events();
     expect(ev.map((e) => e.event)).toEqual(['BMC[0x00076F00]', 'BMC[0x00076F80]']);
     expect(queryAll<{ n: number }>(db, "SELECT count(*) AS n FROM events WHERE event_id = 502 AND message LIKE 'Started the action%'")[0]!.n).toBe(1);
@@ -141,9 +145,9 @@ ${monitorGroup(['m1'])}machines:
       idle.push(c);
     }
     await new Promise((r) => setTimeout(r, 500));
-    const from = mon!.log().length;
+    const from = lastEventId(db);
     expect(await submit({ ...CPU_FAILED, EventId: 'cpu-3', Severity: 'OK', Message: 'Processor CPU1 is healthy again.' })).toBe(204);
-    await mon!.waitFor(/BMC\[0x00076F80\][^\n]*EventId cpu-3|event \d+ redfish[^\n]*BMC\[0x00076F80\]/, 15_000, from);
+    await eventDecided(db, { origin: 'redfish', event: 'BMC[0x00076F80]', detail: /EventId cpu-3/ }, from, 15_000);
     expect(events().filter((e) => e.detail.includes('cpu-3'))).toHaveLength(1);
     // Garbage instead of a TLS handshake, 50 times from one peer: one line about it, naming it.
     for (const c of idle) c.destroy();

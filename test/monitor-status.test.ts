@@ -7,8 +7,12 @@ import { type RunningMonitor, snmptrap, startMonitor } from './support/monitor.j
 import { requirePeer } from './support/peers.js';
 import { dscli, secretFile } from './support/dscli.js';
 import { fixtureStore, queryAll } from './support/store.js';
+import { managerName } from '../src/store/manager-name.js';
 
-interface Status { running: boolean; pid: number | null; host: string | null; events_waiting: number; chains: Record<string, number>; counters: Record<string, number>; recent_chains: unknown[] }
+interface Status {
+  running: boolean; pid: number | null; host: string | null; events_waiting: number; chains: Record<string, number>; counters: Record<string, number>; recent_chains: unknown[];
+  monitors: Array<{ manager: string; running: boolean; pid: number | null; polls: number; polled_machines: string[] }>;
+}
 
 const status = (db: string): Status => {
   const r = run('kanri', ['monitor', 'status', '--json'], { db });
@@ -23,7 +27,7 @@ describe('kanri monitor status --json', () => {
   afterAll(async () => { await mon?.stop(); });
 
   it('not running: one object with every field', () => {
-    expect(status(db)).toEqual({ running: false, pid: null, host: null, events_waiting: 0, chains: {}, counters: expect.any(Object), recent_chains: [], waiting_for_fencing: [] });
+    expect(status(db)).toEqual({ running: false, pid: null, host: null, events_waiting: 0, chains: {}, counters: expect.any(Object), recent_chains: [], waiting_for_fencing: [], monitors: [] });
   });
 
   it.runIf(requirePeer('snmptrap', 'monitor status --json'))('running: its pid, and counters that move with what it receives', async () => {
@@ -35,6 +39,10 @@ describe('kanri monitor status --json', () => {
     mon = await startMonitor(db);
     const s = status(db);
     expect(s).toMatchObject({ running: true, pid: mon.proc.pid });
+    // The one monitor (of the manager 'default' on SQLite, of this host's on PostgreSQL) polls every machine with a controller.
+    const polled = queryAll<{ name: string }>(db, 'SELECT name FROM machines WHERE mgmt_type IS NOT NULL ORDER BY id').map((m) => m.name);
+    const manager = process.env.KANRI_TEST_STORE === 'postgresql' ? managerName() : 'default';
+    expect(s.monitors).toEqual([expect.objectContaining({ manager, running: true, pid: mon.proc.pid, polls: polled.length, polled_machines: polled })]);
     const before = s.counters.wrong_community ?? 0;
     expect(snmptrap(['-v', '2c', '-c', 'nope', `127.0.0.1:${mon.port}`, '', '1.3.6.1.4.1.8072.2.3.0.1']).code).toBe(0);
     const end = Date.now() + 20_000;

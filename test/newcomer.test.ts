@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { binaries, run } from './support/cli.js';
 import { dscli, newStore } from './support/dscli.js';
 import { exec, ROOT, fixtureStore, queryAll, tempDir } from './support/store.js';
-import { requirePeer } from './support/peers.js';
+import { requirePeer, skipReason } from './support/peers.js';
 
 describe('an unbuilt clone', () => {
   it('says to build, in one line, instead of a stack trace; npm install builds (prepare)', () => {
@@ -61,7 +61,11 @@ describe('the test command on someone else\'s machine', () => {
     expect(skip.status).toBe(0);
     expect(skip.stderr).toContain('peers: MISSING (KANRI_TEST_NO_APT=1: not installing): python3-flask');
     expect(existsSync(calls)).toBe(false);
-    if (process.getuid?.() !== 0) return; // only root installs; the refusal above is what a user sees
+    if (process.getuid?.() !== 0) {
+      // only root installs; the refusal above is what a user sees
+      skipReason('peers.sh installing the missing packages', 'only root installs them');
+      return;
+    }
     const inst = spawnSync('bash', [join(ROOT, 'scripts', 'peers.sh')], { encoding: 'utf8', env });
     expect(inst.status).toBe(0);
     expect(inst.stdout).toContain('peers: installing Debian packages with apt-get as root (KANRI_TEST_NO_APT=1 skips this): python3-flask');

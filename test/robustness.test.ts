@@ -78,7 +78,7 @@ describe('data loss', () => {
     rmSync(key);
     const r = dscli(db, ['createServer', 's2', 'address=127.0.0.1', 'port=9995', 'user=admin', `password_file=${pw}`]);
     expect(r.code).toBe(8);
-    expect(r.err).toBe(`dscli: key file ${key} is missing, but the store holds 1 sealed secret made with it: restore that file (or point KANRI_KEY_FILE at it); a new key would make them unreadable for good\n`);
+    expect(r.err).toBe(`dscli: key file ${key} is missing, but this store's secrets are sealed with a key: copy the store's key here ('kanri store key export' on a manager whose key works, 'kanri store key import' here) or point KANRI_KEY_FILE at it; a new key would make them unreadable for good\n`);
     expect(existsSync(key)).toBe(false);
     expect(q(db, "SELECT count(*) AS n FROM machines WHERE name = 's2'")).toEqual([{ n: 0 }]);
   });

@@ -15,7 +15,7 @@ import { requirePeer } from './support/peers.js';
 import { type Snmpd, startSnmpd } from './support/snmpd.js';
 import { fixtureStore, queryAll, tempDir } from './support/store.js';
 import { run } from './support/cli.js';
-import { type RunningMonitor, startMonitor } from './support/monitor.js';
+import { type RunningMonitor, eventDecided, lastEventId, startMonitor } from './support/monitor.js';
 
 const OID = '.1.3.6.1.4.1.8072.9999.1.0';
 const have = requirePeer('snmpd', 'SNMP checks');
@@ -124,8 +124,9 @@ describe.runIf(have)('SNMP checks against snmpd', () => {
     await set(95);
     let mon: RunningMonitor | undefined;
     try {
+      const from = lastEventId(path);
       mon = await startMonitor(path);
-      await mon.waitFor(/event \d+ poll SystemMonitorEvent kanriSnmpCheck\[0xC0000001\]/, 20_000);
+      await eventDecided(path, { origin: 'poll', source: 'SystemMonitorEvent', event: 'kanriSnmpCheck[0xC0000001]' }, from, 20_000);
     } finally {
       await mon?.stop();
     }

@@ -10,6 +10,7 @@ import { createSshDriver } from '../src/adapters/ssh/index.js';
 import { requirePeer } from './support/peers.js';
 import { type Sshd, startSshd } from './support/sshd.js';
 import { exec, fixtureStore, pvmutl, queryAll as q, tempDir } from './support/store.js';
+import { until } from './support/until.js';
 
 const HAVE = requirePeer('sshd', 'ssh-scenario');
 
@@ -81,14 +82,6 @@ const distributeStep = (db: string): { status: string; output: string } =>
 
 const jobStatus = (db: string): string => q<{ status: string }>(db, 'SELECT status FROM jobs ORDER BY id DESC LIMIT 1')[0]!.status;
 
-async function eventually(what: string, probe: () => boolean, ms = 5000): Promise<void> {
-  const t0 = Date.now();
-  while (!probe()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 /** Processes whose command line is exactly argv. */
 function processesRunning(argv: string[]): number[] {
   const want = argv.join('\0') + '\0';
@@ -131,7 +124,7 @@ function sshdConnections(): number[] {
 }
 
 // Every test ends every connection it opened.
-afterEach(async () => { if (HAVE) await eventually('sshd to have no open connection', () => sshdConnections().length === 0, 5000); });
+afterEach(async () => { if (HAVE) await until('sshd to have no open connection', () => sshdConnections().length === 0, 5000, 25); });
 
 // A unique sleep duration makes the remote process recognisable in /proc.
 const uniqueSleep = (): string => `30.${Math.floor(Math.random() * 9000) + 1000}`;
@@ -261,7 +254,7 @@ describe.runIf(HAVE)('ssh deploy driver with a real sshd', () => {
     expect(took).toBeLessThan(5000);
     expect(distributeStep(db).output).toContain('started\n');
     const shell = Number(readFileSync(join(dir, 'shell.pid'), 'utf8'));
-    await eventually('the remote shell and its sleep to be gone', () => !alive(shell) && processesRunning(['sleep', secs]).length === 0, 3000);
+    await until('the remote shell and its sleep to be gone', () => !alive(shell) && processesRunning(['sleep', secs]).length === 0, 3000, 25);
   });
 
   it('canceling the job stops the scenario within a second and closes the session', async () => {
@@ -270,7 +263,7 @@ describe.runIf(HAVE)('ssh deploy driver with a real sshd', () => {
     const db = store({ script: `echo $$ > '${dir}/shell.pid'\nsleep ${secs}` });
     expect((await trust(db)).code).toBe(0);
     const running = pvmutl(db, ['add', 'G', 'm1']);
-    await eventually('the scenario to start', () => existsSync(join(dir, 'shell.pid')) && processesRunning(['sleep', secs]).length === 1, 10_000);
+    await until('the scenario to start', () => existsSync(join(dir, 'shell.pid')) && processesRunning(['sleep', secs]).length === 1, 10_000, 25);
     // One connection is open while the scenario runs.
     expect(sshdConnections()).toHaveLength(1);
     const { id } = q<{ id: number }>(db, 'SELECT id FROM jobs ORDER BY id DESC LIMIT 1')[0]!;
@@ -281,8 +274,8 @@ describe.runIf(HAVE)('ssh deploy driver with a real sshd', () => {
     expect(jobStatus(db)).toBe('canceled');
     expect(distributeStep(db).status).toBe('canceled');
     const shell = Number(readFileSync(join(dir, 'shell.pid'), 'utf8'));
-    await eventually('the remote shell and its sleep to be gone', () => !alive(shell) && processesRunning(['sleep', secs]).length === 0, 3000);
-    await eventually('the SSH connection to be closed', () => sshdConnections().length === 0, 3000);
+    await until('the remote shell and its sleep to be gone', () => !alive(shell) && processesRunning(['sleep', secs]).length === 0, 3000, 25);
+    await until('the SSH connection to be closed', () => sshdConnections().length === 0, 3000, 25);
   });
 });
 

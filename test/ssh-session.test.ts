@@ -14,6 +14,7 @@ import type { SshTarget } from '../src/adapters/ssh/target.js';
 import { requirePeer } from './support/peers.js';
 import { type Sshd, startSshd } from './support/sshd.js';
 import { newStoreLocation, tempDir } from './support/store.js';
+import { until } from './support/until.js';
 
 const HAVE = requirePeer('sshd', 'ssh-session');
 
@@ -43,14 +44,6 @@ async function run(script: string, env: Record<string, string> = {}, opts: { tim
     return { r, lines };
   } finally {
     client.end();
-  }
-}
-
-async function eventually(what: string, probe: () => boolean, ms: number): Promise<void> {
-  const t0 = Date.now();
-  while (!probe()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
   }
 }
 
@@ -136,13 +129,13 @@ describe.runIf(HAVE)('SSH sessions with a real sshd', () => {
     const running = runShell(client, scenarioInput(`sleep ${secs} &\necho $! > '${dir}/child.pid'\necho $$ > '${dir}/shell.pid'\nwait`, {}), {
       timeoutMs: 60_000, signal: new AbortController().signal, log: () => {},
     });
-    await eventually('the scenario to start', () => existsSync(join(dir, 'child.pid')) && existsSync(join(dir, 'shell.pid')), 5000);
+    await until('the scenario to start', () => existsSync(join(dir, 'child.pid')) && existsSync(join(dir, 'shell.pid')), 5000, 25);
     const child = Number(readFileSync(join(dir, 'child.pid'), 'utf8'));
     const shell = Number(readFileSync(join(dir, 'shell.pid'), 'utf8'));
     expect(alive(child) && alive(shell)).toBe(true);
     client.destroy();
     expect(await running).toEqual({ kind: 'lost' });
-    await eventually('the remote shell and its background child to be gone', () => !alive(child) && !alive(shell), 4000);
+    await until('the remote shell and its background child to be gone', () => !alive(child) && !alive(shell), 4000, 25);
   });
 
   it('a passphrase-protected key is refused with the reason and the path, not the key', async () => {

@@ -108,6 +108,35 @@ describe.skipIf(!have)('a store on PostgreSQL', () => {
     }
   });
 
+  it('writes, failed writes and nested transactions that fail or succeed keep what SQLite keeps', () => {
+    const { db: pg } = store('nested');
+    const lite = openStore(join(tempDir(), 'kanri.db'), { create: true });
+    const keys = (db: Db): string[] => (db.prepare("SELECT key FROM settings WHERE key LIKE 'n.%' ORDER BY key").all() as Array<{ key: string }>).map((r) => r.key);
+    try {
+      for (const db of [pg, lite]) {
+        const put = (k: string): unknown => db.prepare('INSERT INTO settings (key, value) VALUES (?, ?)').run(`n.${k}`, '1');
+        db.transaction(() => {
+          put('a');
+          // a nested transaction after a write: its failure undoes its own writes only
+          expect(() => db.transaction(() => { put('b'); put('c'); throw new Error('inner'); })()).toThrow('inner');
+          put('d');
+          // a failed write, then a nested transaction that succeeds, then one whose write fails inside it
+          expect(() => put('a')).toThrow(expect.objectContaining({ code: expect.stringMatching(/^SQLITE_CONSTRAINT_(UNIQUE|PRIMARYKEY)$/) }));
+          db.transaction(() => { put('e'); put('f'); })();
+          expect(() => db.transaction(() => { put('g'); put('e'); })()).toThrow(expect.objectContaining({ code: expect.stringMatching(/^SQLITE_CONSTRAINT_(UNIQUE|PRIMARYKEY)$/) }));
+          put('h');
+        })();
+        // a transaction that fails after writes keeps nothing
+        expect(() => db.transaction(() => { put('x'); db.transaction(() => put('y'))(); throw new Error('outer'); })()).toThrow('outer');
+      }
+      expect(keys(pg)).toEqual(['n.a', 'n.d', 'n.e', 'n.f', 'n.h']);
+      expect(keys(pg)).toEqual(keys(lite));
+    } finally {
+      pg.close();
+      lite.close();
+    }
+  });
+
   it('names compare under Unicode case folding as on SQLite', () => {
     const { db: pg } = store('names');
     const lite = openStore(join(tempDir(), 'kanri.db'), { create: true });
@@ -171,6 +200,9 @@ describe.skipIf(!have)('a store on PostgreSQL', () => {
         }
         expect(isBusy(err), String(err)).toBe(true);
         expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+        // A write transaction that cannot have the lock is busy too, and leaves nothing open.
+        expect(() => second.transaction(() => second.prepare("INSERT INTO settings (key, value) VALUES ('tx', '1')").run())()).toThrow(expect.objectContaining({ code: 'SQLITE_BUSY' }));
+        expect(second.inTransaction).toBe(false);
         // Readers are not blocked by a writer.
         expect(second.prepare('SELECT count(*) AS n FROM settings').get()).toEqual({ n: 0 });
       })();

@@ -73,6 +73,16 @@ describe('upgrading a store made by kanri 0.1.0', () => {
     }
   });
 
+  it('a listing, which opens the store read-only, first upgrades it as any command does', () => {
+    const db = releaseStore();
+    const r = run('pvmutl', ['list', 'server', 'Shop/Web'], { db });
+    expect(r).toMatchObject({ code: 0, err: '' });
+    expect(r.out).toContain('Server List (Group = Shop/Web)');
+    expect(q(db, 'PRAGMA user_version')).toEqual([{ user_version: MIGRATIONS.length }]);
+    const components = q(db, 'SELECT name, version FROM schema_components') as Array<{ name: string; version: number }>;
+    for (const c of COMPONENTS) expect(components, c.name).toContainEqual({ name: c.name, version: c.migrations.length });
+  });
+
   it('the upgraded store works: dscli reads the sim controller, pvmutl lists and changes the group', () => {
     const db = releaseStore();
     expect(run('dscli', ['getPowerStatus', 'bmc-sim1'], { db })).toMatchObject({ code: 0, out: 'bmc-sim1 on\n' });

@@ -14,7 +14,7 @@ import { parseUpsList } from '../src/monitor/ups-syntax.js';
 import { skipReason } from './support/peers.js';
 import { type Nut, haveNut, startNut } from './support/nut.js';
 import { fixtureStore, queryAll } from './support/store.js';
-import { type RunningMonitor, startMonitor } from './support/monitor.js';
+import { type RunningMonitor, eventDecided, lastEventId, startMonitor } from './support/monitor.js';
 
 const SUITE = 'UPS (Network UPS Tools)';
 const have = haveNut();
@@ -100,11 +100,12 @@ describe.runIf(have)(SUITE, () => {
     w2.close();
     let mon: RunningMonitor | undefined;
     try {
+      const from = lastEventId(path);
       mon = await startMonitor(path);
       await nut.setStatus('OB');
-      await mon.waitFor(/event \d+ ups SystemMonitorEvent kanriUPS\[0x80000001\]/, 20_000);
+      await eventDecided(path, { origin: 'ups', source: 'SystemMonitorEvent', event: 'kanriUPS[0x80000001]' }, from, 20_000);
       await nut.setStatus('OL');
-      await mon.waitFor(/event \d+ ups SystemMonitorEvent kanriUPS\[0x40000003\]/, 20_000);
+      await eventDecided(path, { origin: 'ups', source: 'SystemMonitorEvent', event: 'kanriUPS[0x40000003]' }, from, 20_000);
     } finally {
       await mon?.stop();
     }

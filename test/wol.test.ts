@@ -13,6 +13,7 @@ import { requirePeer } from './support/peers.js';
 import { type Sshd, startSshd } from './support/sshd.js';
 import { fixtureStore, pvmutl, queryAll } from './support/store.js';
 import { freeTcpPort } from './support/daemon.js';
+import { until } from './support/until.js';
 
 const MACS = ['52:54:00:0A:0B:01', '52:54:00:0a:0b:02'];
 
@@ -44,14 +45,6 @@ async function listen(): Promise<Listener> {
 }
 
 const ctx = (db: ReturnType<typeof openStore>, log: string[] = []) => ({ db, signal: new AbortController().signal, log: (l: string) => { log.push(l); } });
-const until = async (ok: () => boolean, ms: number): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
-
 describe('wol power driver', () => {
   let l: Listener;
   beforeAll(async () => { l = await listen(); });
@@ -75,7 +68,7 @@ describe('wol power driver', () => {
       l.got.length = 0;
       const r = await power.act(ctx(db), m, 'on');
       // wol.packets (3) rounds of one packet per MAC.
-      await until(() => l.got.length >= 6, 5000);
+      await until('six packets', () => l.got.length >= 6, 5000, 20);
       expect(l.got.map((b) => b.toString('hex'))).toEqual(Array.from({ length: 3 }, () => MACS.map((x) => magicPacket(x).toString('hex'))).flat());
       expect(r).toMatchObject({ action: 'on', before: 'unknown', after: 'unknown', changed: true, sent: `magic packet to 127.0.0.1:${l.port}` });
       expect(r.note).toMatch(/not known/);
@@ -93,7 +86,7 @@ describe('wol power driver', () => {
     l.got.length = 0;
     const r = await pvmutl(path, ['poweron', 'Lab', 'lab01']);
     expect(r.code, r.err).toBe(0);
-    await until(() => l.got.length >= 6, 5000);
+    await until('six packets', () => l.got.length >= 6, 5000, 20);
     expect(new Set(l.got.map((b) => b.subarray(6, 12).toString('hex')))).toEqual(new Set(['5254000a0b01', '5254000a0b02']));
     // The last state read stays the machine's power state; the unknown one is what was learnt.
     expect(queryAll(path, "SELECT power_state, last_power FROM machines WHERE name = 'pc-1'")).toEqual([{ power_state: 'off', last_power: 'unknown' }]);

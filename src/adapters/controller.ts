@@ -52,7 +52,7 @@ export function controllerPassword(db: Db, row: ControllerRow): string {
 
 /** Keeps what a driver learnt about its controller (e.g. the cipher suites an IPMI BMC offers). */
 export function rememberControllerProbe(db: Db, machineId: number, probe: string): void {
-  prepared(db, 'UPDATE machines SET bmc_probe = ? WHERE id = ? AND bmc_probe IS NOT ?').run(probe, machineId, probe);
+  record(db, () => prepared(db, 'UPDATE machines SET bmc_probe = ? WHERE id = ? AND bmc_probe IS NOT ?').run(probe, machineId, probe));
 }
 
 const now = (): string => new Date().toISOString();

@@ -180,16 +180,33 @@ export async function bindController(db: Db, row: ControllerRow, what: { power?:
   const type = row.mgmt_type;
   if (!type) throw notSupported(`${row.name} has no management controller registered`);
   const spec = byName.get(type);
-  const machine: MachineRef = { id: row.id, name: row.name, kind: 'physical', uuid: null, macs: [], mgmtAddress: null };
+  // The row just read goes with the machine: the driver does not read it again.
+  const machine: MachineRef = { id: row.id, name: row.name, kind: 'physical', uuid: null, macs: [], mgmtAddress: null, controller: row };
   for (const [iface, label] of Object.entries(what) as Array<['power' | 'info', string]>) {
     if (!spec?.interfaces.includes(iface)) throw notSupported(`${label} is not supported for mgmt=${type}`);
   }
   const d = await loadDriver(type);
-  return {
-    row, machine, driver: type,
-    power: d.interfaces.power ? powerActions(db, d.interfaces.power) : unsupportedPower(type),
-    info: d.interfaces.info ? recordingInfo(db, d.interfaces.info) : {},
-  };
+  return { row, machine, driver: type, ...boundInterfaces(db, d, type) };
+}
+
+/**
+ * A driver's power and info as bound to one store: the same for every controller the
+ * driver serves, so a ServerList of hundreds binds them once, not once per row.
+ */
+const bound = new WeakMap<Db, WeakMap<Driver, { power: PowerActions; info: InfoInterface }>>();
+
+function boundInterfaces(db: Db, d: Driver, type: string): { power: PowerActions; info: InfoInterface } {
+  let byDriver = bound.get(db);
+  if (!byDriver) bound.set(db, (byDriver = new WeakMap()));
+  let b = byDriver.get(d);
+  if (!b) {
+    b = {
+      power: d.interfaces.power ? powerActions(db, d.interfaces.power) : unsupportedPower(type),
+      info: d.interfaces.info ? recordingInfo(db, d.interfaces.info) : {},
+    };
+    byDriver.set(d, b);
+  }
+  return b;
 }
 
 // ---- controller registrations -------------------------------------------------------------

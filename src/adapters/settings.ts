@@ -85,15 +85,9 @@ function resolveSetting(db: Db, driver: string, spec: SettingSpec, scope: Scope,
 }
 
 /**
- * A driver setting as the driver sees it: the machine's, else its group's, else the
- * global `<driver>.<key>` setting, else the declared default. Secrets are opened here.
- */
-export function driverSetting(db: Db, driver: string, spec: SettingSpec, scope: Scope): string | undefined {
-  return resolveSetting(db, driver, spec, scope, (o) => row(db, o, driver, spec.key), (k) => getSetting(db, k));
-}
-
-/**
- * driverSetting for a reader of many keys of one driver and scope: each owner's rows are
+ * A driver setting as the driver sees it — the machine's, else its group's, else the
+ * global `<driver>.<key>` setting, else the declared default; secrets opened — for the
+ * one reader (SettingReader) of many keys of one driver and scope: each owner's rows are
  * read once, in one query, and each global setting once.
  */
 export function driverSettingLookup(db: Db, driver: string, scope: Scope): (spec: SettingSpec) => string | undefined {

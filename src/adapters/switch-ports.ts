@@ -28,7 +28,7 @@ export function switchPortSettings(switchIs: string, portIs: string, portType: '
 }
 
 function nicList(r: SettingReader): number[] {
-  const text = r.str('nics') ?? '1';
+  const text = r.need('nics');
   const out: number[] = [];
   for (const part of text.split(',').map((p) => p.trim())) {
     const n = Number(part);
@@ -51,7 +51,7 @@ export function nicPorts(r: SettingReader, machine: string): NicPort[] {
     if (sw === undefined) {
       throw new DriverError(`${machine}: no switch for NIC ${nic}: set the group's ${r.driver} setting switch or the machine's nic${nic}.switch`, { layer: 'configuration' });
     }
-    return { nic, switch: sw, port, mode: (r.str(`nic${nic}.mode`) ?? r.str('mode') ?? 'access') as PortMode };
+    return { nic, switch: sw, port, mode: (r.str(`nic${nic}.mode`) ?? r.need('mode')) as PortMode };
   });
 }
 

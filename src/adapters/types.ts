@@ -4,6 +4,7 @@
 // settings before anything runs. The engine and dscli talk only to these
 // interfaces, through the registry (registry.ts), which is the one place that
 // decides which driver serves a machine.
+import type { ControllerRow } from './controller.js';
 import type { SchemaComponent } from '../store/components.js';
 import type { Db } from '../store/db.js';
 import type { PowerAction, PowerChange, PowerControl, PowerState } from '../util/power-action.js';
@@ -26,6 +27,11 @@ export interface MachineRef {
   uuid: string | null;
   macs: string[];
   mgmtAddress: string | null;
+  /**
+   * The machine's controller registration, when the caller has just read it (dscli's
+   * ServerList, the monitor's round): a controller driver then does not read it again.
+   */
+  controller?: ControllerRow;
 }
 
 export interface HostRef {

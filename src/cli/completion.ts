@@ -24,7 +24,7 @@ const DSCLI_SETTINGS = ['fanout=', 'timeout=', 'retries=', 'wait=', 'via='];
 const KANRI: Record<string, string[]> = {
   '': ['config', 'settings', 'store', 'user', 'register-master', 'vmserver', 'suspend', 'vm', 'pool', 'sim', 'ssh', 'redfish', 'driver', 'lb', 'software',
     'machine', 'events', 'monitor', 'schedule', 'alert', 'event', 'policy', 'job', 'status', 'serve', 'token', 'completion', 'demo', 'pvmutl', 'dscli', 'help'],
-  config: ['apply', 'check', 'export'], settings: ['list', 'get', 'set', 'unset'], store: ['copy', 'init', 'status'], user: ['add', 'list', 'disable', 'enable'],
+  config: ['apply', 'check', 'export'], settings: ['list', 'get', 'set', 'unset'], store: ['copy', 'init', 'key', 'status'], user: ['add', 'list', 'disable', 'enable'],
   vmserver: ['list', 'collect', 'watch', 'failover', 'evacuate', 'balance', 'power-save'], vm: ['delete'], pool: ['add', 'remove'],
   sim: ['fail', 'clear', 'delay', 'show'], ssh: ['trust', 'forget', 'known'], redfish: ['trust', 'forget'],
   driver: ['list', 'show', 'secret'], lb: ['sync'], software: ['collect'], machine: ['list', 'reset', 'confirm-off'],

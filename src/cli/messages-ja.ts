@@ -1,7 +1,12 @@
 // Japanese forms of the dscli and kanri messages on standard error (cli/messages.ts).
 // {n} stands for the n-th variable part of the English message. More specific entries
 // come before more general ones: the first that matches is used.
-export const JA: ReadonlyArray<readonly [en: string, ja: string]> = [
+//
+// A function, not a constant: the table is made when a message is first translated, not
+// when the module loads. A start-up in English then never makes its few hundred strings,
+// and V8's code cache of the chunk (bin/code-cache.js) holds none of them: it compiles
+// the function from source the first time it runs.
+export const japaneseMessages = (): ReadonlyArray<readonly [en: string, ja: string]> => [
   // ---- shared: store, privileges, input ---------------------------------------------
   ["store not found: {1}; create it with 'kanri store init', or load a description with 'kanri config apply FILE' (--db PATH or KANRI_DB names another store)", "ストアが見つかりません: {1}。'kanri store init' で作成するか、'kanri config apply FILE' で構成を読み込んでください (別のストアは --db PATH または KANRI_DB で指定します)"],
   ['store {1} is busy: other commands have held it for more than the busy timeout ({2} s); try again when they are done',
@@ -167,6 +172,43 @@ export const JA: ReadonlyArray<readonly [en: string, ja: string]> = [
   ['community must be 1-32 printable characters', 'community は表示可能な文字 1～32 文字で指定してください'],
 
   // ---- kanri ----------------------------------------------------------------------------------
+  // kanri store key, and the key check of every command that seals or opens a secret
+  ['key file {1} is not the key this store\'s secrets are sealed with: copy the store\'s key here (\'kanri store key export\' on a manager whose key works, \'kanri store key import\' here) or point KANRI_KEY_FILE at it',
+    '鍵ファイル {1} は、このストアの秘密情報を封印した鍵ではありません: ストアの鍵をここへ複写してください (鍵が使える管理サーバーで \'kanri store key export\'、ここで \'kanri store key import\') 。または KANRI_KEY_FILE でその鍵を指定してください'],
+  ['key file {1} is missing, but this store\'s secrets are sealed with a key: copy the store\'s key here (\'kanri store key export\' on a manager whose key works, \'kanri store key import\' here) or point KANRI_KEY_FILE at it; a new key would make them unreadable for good',
+    '鍵ファイル {1} がありませんが、このストアの秘密情報は鍵で封印されています: ストアの鍵をここへ複写してください (鍵が使える管理サーバーで \'kanri store key export\'、ここで \'kanri store key import\') 。または KANRI_KEY_FILE でその鍵を指定してください。新しい鍵を作ると二度と読めなくなります'],
+  ['key file {1} is missing, but the store holds {2} sealed secret{3} made with it: restore that file (or point KANRI_KEY_FILE at it, or copy it from another manager: \'kanri store key export\' there, \'kanri store key import\' here); a new key would make them unreadable for good',
+    '鍵ファイル {1} がありませんが、ストアにはその鍵で封印した秘密情報が {2} 件あります: そのファイルを戻してください (KANRI_KEY_FILE で指定するか、別の管理サーバーから複写します: そこで \'kanri store key export\'、ここで \'kanri store key import\')。新しい鍵を作ると二度と読めなくなります'],
+  ['key file {1} not found: this manager has no key to export (kanri store init makes one, as the first secret sealed does)',
+    '鍵ファイル {1} がありません: この管理サーバーには書き出す鍵がありません (kanri store init か、最初の秘密情報の封印で作られます)'],
+  ['key file {1} is not the key the secrets of {2} are sealed with: export it from a manager whose key works',
+    '鍵ファイル {1} は {2} の秘密情報を封印した鍵ではありません: 鍵が使える管理サーバーから書き出してください'],
+  ['name either FILE or --stdout, not both',
+    'FILE と --stdout はどちらか一方だけを指定してください'],
+  ['name the FILE to write the key to, or --stdout',
+    '鍵を書き出す FILE か --stdout を指定してください'],
+  ['the key is never written to a terminal: redirect standard output to a file or a pipe',
+    '鍵は端末には書き出しません: 標準出力をファイルかパイプにリダイレクトしてください'],
+  ['the key cannot be written to standard output: {1}',
+    '鍵を標準出力に書き出せません: {1}'],
+  ['{1} exists: store key export replaces it only with --force',
+    '{1} は既にあります: store key export が置き換えるのは --force を指定したときだけです'],
+  ['name either FILE or --stdin, not both',
+    'FILE と --stdin はどちらか一方だけを指定してください'],
+  ['name the FILE to read the key from, or --stdin',
+    '鍵を読む FILE か --stdin を指定してください'],
+  ['the key is never read from a terminal: give it on a pipe or name its FILE',
+    '鍵は端末からは読みません: パイプで渡すか FILE を指定してください'],
+  ['cannot read the key in {1}: {2}',
+    '{1} の鍵を読めません: {2}'],
+  ['{1} does not hold a kanri key ({2} bytes, as kanri store key export writes it)',
+    '{1} は kanri の鍵ではありません (kanri store key export が書き出す {2} バイト)'],
+  ['this key is not the one the secrets of {1} are sealed with: nothing installed (export the key of a manager whose key works)',
+    'この鍵は {1} の秘密情報を封印した鍵ではありません: 何も導入していません (鍵が使える管理サーバーの鍵を書き出してください)'],
+  ['key file {1} holds another key: --replace installs this one, and secrets sealed with the old key become unreadable',
+    '鍵ファイル {1} には別の鍵があります: --replace でこの鍵に置き換えられますが、古い鍵で封印した秘密情報は読めなくなります'],
+  ['warning: replacing key file {1}: secrets sealed with the old key become unreadable (the old key is kept in {2})',
+    '警告: 鍵ファイル {1} を置き換えます: 古い鍵で封印した秘密情報は読めなくなります (古い鍵は {2} に残します)'],
   ["-n needs a whole number from 1 to 1000000, not '{1}'", "-n には 1～1000000 の整数を指定してください ('{1}' は指定できません)"],
   ["completion is for bash or zsh, not '{1}'", "completion は bash または zsh 用です ('{1}' は指定できません)"],
   ['machine not found: {1}', 'マシンが見つかりません: {1}'],

@@ -3,7 +3,7 @@
 // with no entry stays English (a test walks the dscli and kanri sources so that none is
 // forgotten). Standard output is never translated: scripts parse it.
 import { isJapanese } from './locale.js';
-import { JA } from './messages-ja.js';
+import { japaneseMessages } from './messages-ja.js';
 
 interface Rule { re: RegExp; ja: string }
 
@@ -13,7 +13,7 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** 'server not found: {1}' → /^server not found: (.+?)$/ ; {n} matches any non-empty text. */
 function compile(): Rule[] {
-  return JA.map(([en, ja]) => ({
+  return japaneseMessages().map(([en, ja]) => ({
     re: new RegExp('^' + en.split(/\{\d\}/).map(escape).join('(.+?)') + '$', 's'),
     ja,
   }));

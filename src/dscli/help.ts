@@ -78,8 +78,11 @@ interface Detail { example: string; codes: number[]; options?: Array<[string, st
 const SERVERS = [0, 1, 2, 4, 5, 6, 7, 8, 9];
 const ONE = [0, 1, 2, 4, 5, 6, 8, 9];
 
-/** Per command: one example, the return codes it can give, and its options. */
-const DETAILS: Record<string, Detail> = {
+/**
+ * Per command: one example, the return codes it can give, and its options. Made when
+ * `dscli help COMMAND` asks, not when dscli loads (as cli/messages-ja.ts's table).
+ */
+const details = (): Record<string, Detail> => ({
   createServer: { example: 'dscli createServer web01 address=10.1.0.11 user=admin password_file=/root/bmc.pw', codes: [0, 1, 2, 3, 4, 5, 6, 8, 9] },
   setServer: { example: 'dscli setServer ilo01 ca_file=/etc/kanri/ilo-ca.pem events=on', codes: [0, 1, 2, 3, 4, 5, 6, 8, 9] },
   deleteServer: { example: 'dscli deleteServer web01', codes: [0, 1, 2, 9] },
@@ -129,12 +132,12 @@ const DETAILS: Record<string, Detail> = {
   createUser: { example: 'echo "$PW" | dscli createUser ops1 -', codes: [0, 1, 3, 9] },
   deleteUser: { example: 'dscli deleteUser ops1', codes: [0, 1, 2, 9] },
   getUserList: { example: 'dscli getUserList', codes: [0, 1, 9] },
-};
+});
 
 /** `dscli help getSel`: syntax, what it does, options, one example, the return codes. */
 export function commandHelpText(cmd: string): string | undefined {
   const entry = COMMAND_HELP.find(([syntax]) => syntax.split(' ')[0] === cmd);
-  const d = DETAILS[cmd];
+  const d = details()[cmd];
   if (!entry || !d) return undefined;
   const l = [`Usage: dscli [--db PATH] [--json] [--yes] ${entry[0]}`, '', entry[1]];
   if (d.options?.length) {

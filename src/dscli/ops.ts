@@ -11,7 +11,8 @@ import { fanOut } from '../util/fanout.js';
 import { localize } from '../cli/messages.js';
 import { combine, describeFailure, DscliError, formatError, RC } from './errors.js';
 import { parseSettings } from './words.js';
-import { dscliNumber } from './settings.js';
+import { DSCLI_SETTINGS, dscliNumber } from './settings.js';
+import { declaredSetting } from '../adapters/settings.js';
 
 export interface Out {
   out(text: string): void;
@@ -53,12 +54,18 @@ function intSetting(s: Map<string, string>, k: string, min: number, max: number)
   return Number(v);
 }
 
-/** fanout=N (1-1024, default 64), timeout=S per controller (default 5), retries=N (0-5, default 2), wait=S. */
+/** A word that overrides a setting (fanout=N for dscli.fanout): the setting's declared range, else the setting. */
+function overriding(db: Db, s: Map<string, string>, k: string, key: string): number {
+  const d = declaredSetting(DSCLI_SETTINGS, key)!;
+  return intSetting(s, k, d.min!, d.max!) ?? dscliNumber(db, key);
+}
+
+/** fanout=N, timeout=S per controller, retries=N (each in the range and with the default of its dscli.* setting), wait=S. */
 export function runSettings(db: Db, words: string[], defaultWaitS: number): RunSettings {
   const s = parseSettings(words, RUN_KEYS);
-  const fanout = intSetting(s, 'fanout', 1, 1024) ?? dscliNumber(db, 'dscli.fanout');
-  const timeoutS = intSetting(s, 'timeout', 0.1, 600) ?? dscliNumber(db, 'dscli.timeout_s');
-  const retries = intSetting(s, 'retries', 0, 5) ?? dscliNumber(db, 'dscli.retries');
+  const fanout = overriding(db, s, 'fanout', 'dscli.fanout');
+  const timeoutS = overriding(db, s, 'timeout', 'dscli.timeout_s');
+  const retries = overriding(db, s, 'retries', 'dscli.retries');
   const viaWord = s.get('via') ?? 'controller';
   if (!['controller', 'ipmi', 'redfish', 'ssh'].includes(viaWord)) throw formatError(`via must be ssh or controller (ipmi, redfish), not '${viaWord}'`);
   const via = viaWord === 'ssh' ? 'ssh' : 'controller';

@@ -50,7 +50,7 @@ async function byController(c: OpContext, p: PowerActions, m: MachineRef, shutdo
 
 /** Step 2: the group's fence; true when it isolated the machine. */
 async function byGroupFence(c: OpContext, m: MachineRef): Promise<boolean> {
-  const method = reader(c).str('fence') ?? 'none';
+  const method = reader(c).need('fence');
   if (method === 'none') return false;
   const group = c.side.group;
   const driver = group ? driverNameFor(c.db, m.id, group.id, 'vlan') : undefined;
@@ -75,8 +75,8 @@ async function byGroupFence(c: OpContext, m: MachineRef): Promise<boolean> {
 /** Step 3: wait for the controller to say off, or for an operator's confirmation. */
 async function waitForConfirmation(c: OpContext, p: PowerActions, m: MachineRef, reason: string): Promise<void> {
   const r = reader(c);
-  const pollMs = (r.num('kanri.fence_poll_s') ?? 1) * 1000;
-  const retryMs = (r.num('kanri.fence_retry_s') ?? 30) * 1000;
+  const pollMs = r.num('kanri.fence_poll_s')! * 1000;
+  const retryMs = r.num('kanri.fence_retry_s')! * 1000;
   c.db.prepare(`INSERT INTO fencing_waits (machine_id, job_id, since, reason) VALUES (?, ?, ?, ?)
     ON CONFLICT (machine_id) DO UPDATE SET job_id = excluded.job_id, since = excluded.since, reason = excluded.reason, confirmed_by = NULL, confirmed_at = NULL`)
     .run(m.id, c.jobId, new Date().toISOString(), reason);

@@ -16,3 +16,9 @@ export function changeOutcome(r: { jobs: ReadonlyArray<{ outcome: JobOutcome }>;
   if (o.includes('canceled')) return 'canceled';
   return 'completed';
 }
+
+/** The outcome as the monitor records it (a chain's action, a schedule's run): a change that could not start failed. */
+export function settledOutcome(r: Parameters<typeof changeOutcome>[0]): 'completed' | 'failed' | 'canceled' {
+  const o = changeOutcome(r);
+  return o === 'not-started' ? 'failed' : o;
+}

@@ -28,7 +28,8 @@ export const CIPHER_SUITES: Readonly<Record<number, CipherSuite>> = {
 };
 
 // One getrandom call per 4 KiB instead of one per packet: IVs and nonces for hundreds of
-// sessions a second otherwise show up in profiles.
+// sessions a second otherwise show up in profiles. A pool is never written again once
+// made (a new one replaces it), so each caller gets a view of its own bytes, not a copy.
 let pool = Buffer.alloc(0);
 let poolAt = 0;
 export function random(n: number): Buffer {
@@ -36,7 +37,7 @@ export function random(n: number): Buffer {
     pool = randomBytes(Math.max(4096, n));
     poolAt = 0;
   }
-  const out = Buffer.from(pool.subarray(poolAt, poolAt + n));
+  const out = pool.subarray(poolAt, poolAt + n);
   poolAt += n;
   return out;
 }
@@ -80,12 +81,16 @@ class HmacKey {
     let n = pad;
     for (let i = 0; i < parts.length; i++) n += parts[i]!.length;
     const inner = Buffer.allocUnsafe(n);
-    this.ipad.copy(inner, 0);
-    for (let i = 0, at = pad; i < parts.length; i++) at += parts[i]!.copy(inner, at);
+    inner.set(this.ipad, 0);
+    // TypedArray set: a builtin, where Buffer's copy is JavaScript around a native call.
+    for (let i = 0, at = pad; i < parts.length; i++) {
+      inner.set(parts[i]!, at);
+      at += parts[i]!.length;
+    }
     const h = digest(this.name, inner, 'buffer');
     const outer = Buffer.allocUnsafe(pad + h.length);
-    this.opad.copy(outer, 0);
-    h.copy(outer, pad);
+    outer.set(this.opad, 0);
+    outer.set(h, pad);
     return digest(this.name, outer, 'buffer');
   }
 }
@@ -196,6 +201,8 @@ export function safeEqual(a: Buffer, b: Buffer): boolean {
 class AesKey {
   private readonly enc: Cipher;
   private readonly dec: Decipher;
+  /** The block being chained (plaintext XOR previous ciphertext). */
+  private readonly block = Buffer.allocUnsafe(16);
 
   constructor(key: Buffer) {
     this.enc = createCipheriv('aes-128-ecb', key, null).setAutoPadding(false);
@@ -204,12 +211,12 @@ class AesKey {
 
   /** CBC encryption of whole blocks into out[at..]: the IV, then the ciphertext. */
   encrypt(iv: Buffer, plain: Buffer, out: Buffer, at: number): void {
-    iv.copy(out, at, 0, 16);
-    const block = Buffer.allocUnsafe(16);
+    out.set(iv.subarray(0, 16), at);
+    const block = this.block;
     for (let i = 0; i < plain.length; i += 16) {
       const prev = at + i; // the previous ciphertext block, the IV first
       for (let j = 0; j < 16; j++) block[j] = plain[i + j]! ^ out[prev + j]!;
-      this.enc.update(block).copy(out, prev + 16);
+      out.set(this.enc.update(block), prev + 16);
     }
   }
 
@@ -242,7 +249,7 @@ export function aesLength(plainLength: number): number {
 export function aesEncryptInto(k2: Buffer, plain: Buffer, iv: Buffer, out: Buffer, at: number): void {
   const padded = Buffer.allocUnsafe(aesLength(plain.length) - 16);
   const padLen = padded.length - plain.length - 1;
-  plain.copy(padded, 0);
+  padded.set(plain, 0);
   for (let i = 0; i < padLen; i++) padded[plain.length + i] = i + 1;
   padded[padded.length - 1] = padLen;
   aesKey(k2).encrypt(iv, padded, out, at);
@@ -260,7 +267,7 @@ export function aesDecrypt(k2: Buffer, payload: Buffer): Buffer | undefined {
   if (payload.length < 32 || payload.length % 16 !== 0) return undefined;
   try {
     const plain = aesKey(k2).decrypt(payload);
-    const padLen = plain.readUInt8(plain.length - 1);
+    const padLen = plain[plain.length - 1]!;
     if (padLen > 15 || padLen + 1 > plain.length) return undefined;
     // Some BMCs fill the pad with zeros instead of 1,2,3…; the length byte is what counts.
     return plain.subarray(0, plain.length - 1 - padLen);

@@ -19,9 +19,23 @@ export const PAYLOAD_RAKP4 = 0x15;
 export const CONSOLE_SWID = 0x81;
 export const BMC_SLAVE_ADDR = 0x20;
 
+// Bytes are read by index in the codec (bounds checked by the callers): Buffer's
+// readUInt8 is a call per byte, which a short-lived process runs in its interpreter
+// and then spends a background compilation on.
+/** Little-endian fields by index, like the bytes. */
+function u32(b: Buffer, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+}
+function putU32(b: Buffer, at: number, n: number): void {
+  b[at] = n;
+  b[at + 1] = n >>> 8;
+  b[at + 2] = n >>> 16;
+  b[at + 3] = n >>> 24;
+}
+
 function checksum(buf: Buffer, start: number, end: number): number {
   let s = 0;
-  for (let i = start; i < end; i++) s = (s + buf.readUInt8(i)) & 0xff;
+  for (let i = start; i < end; i++) s = (s + buf[i]!) & 0xff;
   return (0x100 - s) & 0xff;
 }
 
@@ -44,7 +58,7 @@ export function encodeIpmiRequest(r: IpmiRequest): Buffer {
   b[3] = CONSOLE_SWID;
   b[4] = ((r.rqSeq & 0x3f) << 2) | 0;
   b[5] = r.cmd & 0xff;
-  data.copy(b, 6);
+  b.set(data, 6);
   b[6 + data.length] = checksum(b, 3, 6 + data.length);
   return b;
 }
@@ -61,16 +75,17 @@ export interface IpmiResponse {
 /** Decodes an IPMI LAN response message; checks both checksums. */
 export function decodeIpmiResponse(b: Buffer): IpmiResponse | undefined {
   if (b.length < 8) return undefined;
-  if (checksum(b, 0, 2) !== b.readUInt8(2)) return undefined;
-  if (checksum(b, 3, b.length - 1) !== b.readUInt8(b.length - 1)) return undefined;
-  const netFn = b.readUInt8(1) >> 2;
+  if (checksum(b, 0, 2) !== b[2]) return undefined;
+  if (checksum(b, 3, b.length - 1) !== b[b.length - 1]) return undefined;
+  const netFn = b[1]! >> 2;
   if ((netFn & 1) !== 1) return undefined; // responses have odd netFn
   return {
     netFn,
-    rqSeq: b.readUInt8(4) >> 2,
-    cmd: b.readUInt8(5),
-    cc: b.readUInt8(6),
-    data: Buffer.from(b.subarray(7, b.length - 1)),
+    rqSeq: b[4]! >> 2,
+    cmd: b[5]!,
+    cc: b[6]!,
+    // A view: the message is a datagram's own buffer or a fresh decryption of it.
+    data: b.subarray(7, b.length - 1),
   };
 }
 
@@ -116,21 +131,24 @@ export function encodeV20Packet(o: V20Out): Buffer {
   const padLen = authenticate ? (4 - ((12 + bodyLen + 2) % 4)) % 4 : 0;
   const signedEnd = 16 + bodyLen + (authenticate ? padLen + 2 : 0);
   const b = Buffer.allocUnsafe(signedEnd + (authenticate ? integrityLength(keys!.integrity) : 0));
-  RMCP_HEADER.copy(b, 0);
+  b.set(RMCP_HEADER, 0);
   b[4] = AUTHTYPE_RMCPP;
   b[5] = (encrypt ? 0x80 : 0) | (authenticate ? 0x40 : 0) | (o.payloadType & 0x3f);
-  b.writeUInt32LE(o.sessionId >>> 0, 6);
-  b.writeUInt32LE(o.seq >>> 0, 10);
-  b.writeUInt16LE(bodyLen, 14);
+  putU32(b, 6, o.sessionId);
+  putU32(b, 10, o.seq);
+  b[14] = bodyLen;
+  b[15] = bodyLen >>> 8;
   if (encrypt) aesEncryptInto(keys!.k2!, o.payload, o.iv ?? random(16), b, 16);
-  else o.payload.copy(b, 16);
+  else b.set(o.payload, 16);
   if (!authenticate) return b;
   b.fill(0xff, 16 + bodyLen, 16 + bodyLen + padLen);
   b[signedEnd - 2] = padLen;
   b[signedEnd - 1] = 0x07; // next header, always 07h
-  integrityCode(keys!.integrity, keys!.k1!, b.subarray(4, signedEnd)).copy(b, signedEnd);
+  b.set(integrityCode(keys!.integrity, keys!.k1!, b.subarray(4, signedEnd)), signedEnd);
   return b;
 }
+
+const EMPTY: Buffer = Buffer.alloc(0);
 
 export type DecodedPacket =
   | { kind: 'v15'; authType: number; sessionId: number; seq: number; message: Buffer }
@@ -152,32 +170,32 @@ export type DecodedPacket =
 /** Structural decode of one datagram; no keys needed. */
 export function decodePacket(b: Buffer): DecodedPacket | undefined {
   try {
-    if (b.length < 5 || b.readUInt8(0) !== 0x06) return undefined;
-    const cls = b.readUInt8(3) & 0x1f;
+    if (b.length < 5 || b[0] !== 0x06) return undefined;
+    const cls = b[3]! & 0x1f;
     if (cls === 0x06) return { kind: 'asf', data: b.subarray(4) };
     if (cls !== 0x07) return undefined;
-    const authType = b.readUInt8(4) & 0x0f;
+    const authType = b[4]! & 0x0f;
     if (authType === AUTHTYPE_RMCPP) {
       if (b.length < 16) return undefined;
-      const pt = b.readUInt8(5);
+      const pt = b[5]!;
       const payloadType = pt & 0x3f;
       if (payloadType === 0x02) return undefined; // OEM explicit: never requested
-      const sessionId = b.readUInt32LE(6);
-      const seq = b.readUInt32LE(10);
-      const len = b.readUInt16LE(14);
+      const sessionId = u32(b, 6);
+      const seq = u32(b, 10);
+      const len = b[14]! | (b[15]! << 8);
       if (16 + len > b.length) return undefined;
       // Views, not copies: the datagram buffer belongs to this decode.
       const payload = b.subarray(16, 16 + len);
       const authenticated = (pt & 0x40) !== 0;
-      let signed: Buffer = Buffer.alloc(0);
-      let authCode: Buffer = Buffer.alloc(0);
+      let signed = EMPTY;
+      let authCode = EMPTY;
       if (authenticated) {
         // After the payload: pad (0xff…), pad length, next header, AuthCode.
         let i = 16 + len;
-        while (i < b.length && b.readUInt8(i) === 0xff && i - (16 + len) < 3) i++;
+        while (i < b.length && b[i] === 0xff && i - (16 + len) < 3) i++;
         if (i + 2 > b.length) return undefined;
-        const padLen = b.readUInt8(i);
-        if (padLen !== i - (16 + len) || b.readUInt8(i + 1) !== 0x07) return undefined;
+        const padLen = b[i];
+        if (padLen !== i - (16 + len) || b[i + 1] !== 0x07) return undefined;
         signed = b.subarray(4, i + 2);
         authCode = b.subarray(i + 2);
       }
@@ -186,12 +204,12 @@ export function decodePacket(b: Buffer): DecodedPacket | undefined {
     // IPMI 1.5: auth type, seq(4), session id(4), [auth code(16)], length(1), message
     let off = 5;
     if (b.length < off + 9) return undefined;
-    const seq = b.readUInt32LE(off);
-    const sessionId = b.readUInt32LE(off + 4);
+    const seq = u32(b, off);
+    const sessionId = u32(b, off + 4);
     off += 8;
     if (authType !== AUTHTYPE_NONE) off += 16;
     if (b.length < off + 1) return undefined;
-    const len = b.readUInt8(off);
+    const len = b[off]!;
     off += 1;
     if (off + len > b.length) return undefined;
     return { kind: 'v15', authType, sessionId, seq, message: b.subarray(off, off + len) };

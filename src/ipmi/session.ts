@@ -429,9 +429,9 @@ export class Session {
         const p = decodePacket(d);
         if (!p || p.kind !== 'v20' || p.payloadType !== payloadType || p.sessionId !== 0) return undefined;
         const b = p.payload;
-        if (b.length < 2 || b.readUInt8(0) !== tag) return undefined;
+        if (b.length < 2 || b[0] !== tag) return undefined;
         // Error answers may be only two bytes long; they cannot carry our session ID.
-        if (b.length >= 8 && b.readUInt8(1) === 0 && b.readUInt32LE(4) !== this.consoleSid) return undefined;
+        if (b.length >= 8 && b[1] === 0 && b.readUInt32LE(4) !== this.consoleSid) return undefined;
         return b;
       },
     });

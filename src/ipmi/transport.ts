@@ -48,6 +48,12 @@ export class Transport {
   /** Long-lived listeners (a console's SOL packets), asked after the request waiters. */
   private readonly listeners = new Map<string, Set<(d: Buffer) => boolean>>();
   private pending = 0;
+  /**
+   * Exchanges in flight per cancel signal. A signal gets one listener, however many
+   * exchanges it cancels over its life (a session makes five or more): node's EventTarget
+   * makes adding and removing a listener cost more than the rest of an exchange's set-up.
+   */
+  private readonly bySignal = new WeakMap<AbortSignal, Set<{ handleEvent(): void }>>();
   readonly stats: TransportStats = { sent: 0, received: 0, unmatched: 0 };
 
   constructor(private readonly opts: { bindAddress?: string; bindPort?: number; bufferBytes?: number } = {}) {}
@@ -103,15 +109,17 @@ export class Transport {
 
   /** Serialises work on one BMC: many BMCs cannot handle several sessions at once. */
   async lock(key: string, signal?: AbortSignal): Promise<() => void> {
-    const prev = this.locks.get(key) ?? Promise.resolve();
+    const prev = this.locks.get(key);
     let release!: () => void;
     const mine = new Promise<void>((r) => (release = r));
-    const tail = prev.then(() => mine);
+    // A free BMC (the usual case: one operation per BMC) is taken at once.
+    const tail = prev ? prev.then(() => mine) : mine;
     this.locks.set(key, tail);
     const cleanup = () => {
       release();
       if (this.locks.get(key) === tail) this.locks.delete(key);
     };
+    if (!prev) return cleanup;
     if (signal) {
       await Promise.race([prev, new Promise<void>((_, rej) => {
         if (signal.aborted) rej(signal.reason);
@@ -159,9 +167,11 @@ export class Transport {
     });
   }
 
-  async exchange<T>(o: ExchangeOptions<T>): Promise<ExchangeResult<T>> {
-    const s = this.socket ?? (await this.open());
-    if (o.signal?.aborted) throw new IpmiError('network', `${o.step}: cancelled`, { host: o.host, port: o.port, step: o.step, aborted: true });
+  /** One request and its answer: one promise, settled by the exchange itself (not an async function around it). */
+  exchange<T>(o: ExchangeOptions<T>): Promise<ExchangeResult<T>> {
+    const s = this.socket;
+    if (!s) return this.open().then(() => this.exchange(o));
+    if (o.signal?.aborted) return Promise.reject(new IpmiError('network', `${o.step}: cancelled`, { host: o.host, port: o.port, step: o.step, aborted: true }));
     return new Promise<ExchangeResult<T>>((resolve, reject) => new Exchange(this, s, o, resolve, reject).start());
   }
 
@@ -179,6 +189,23 @@ export class Transport {
     if (--this.pending === 0) this.refresh();
   }
 
+  /** `x.handleEvent()` is called when `signal` aborts, until unwatch. */
+  watch(signal: AbortSignal, x: { handleEvent(): void }): void {
+    let set = this.bySignal.get(signal);
+    if (!set) {
+      const watchers = (set = new Set());
+      this.bySignal.set(signal, watchers);
+      signal.addEventListener('abort', () => {
+        for (const w of [...watchers]) w.handleEvent();
+      }, { once: true });
+    }
+    set.add(x);
+  }
+
+  unwatch(signal: AbortSignal, x: { handleEvent(): void }): void {
+    this.bySignal.get(signal)?.delete(x);
+  }
+
   close(): void {
     this.socket?.close();
     this.socket = undefined;
@@ -189,8 +216,8 @@ export class Transport {
 /**
  * One request and its retransmissions until a datagram matches, the attempts run out, the
  * deadline passes or the signal aborts. One object per exchange is its waiter, its timer's
- * argument and its abort listener: a session makes several exchanges per BMC, and a
- * closure and a promise for each of these roles showed in profiles of large fan-outs.
+ * argument and what its signal's abort reaches: a session makes several exchanges per BMC,
+ * and a closure and a promise for each of these roles showed in profiles of large fan-outs.
  */
 class Exchange<T> implements Waiter {
   private attempts = 0;
@@ -207,7 +234,7 @@ class Exchange<T> implements Waiter {
 
   start(): void {
     this.t.wait(this.key, this);
-    this.o.signal?.addEventListener('abort', this, { once: true });
+    if (this.o.signal) this.t.watch(this.o.signal, this);
     this.attempt();
   }
 
@@ -216,7 +243,7 @@ class Exchange<T> implements Waiter {
     if (this.done) return;
     this.done = true;
     if (this.timer) clearTimeout(this.timer);
-    this.o.signal?.removeEventListener('abort', this);
+    if (this.o.signal) this.t.unwatch(this.o.signal, this);
     this.t.unwait(this.key, this);
     if (error === undefined) this.resolve({ value: value as T, attempts: this.attempts });
     else this.reject(error);
@@ -240,7 +267,7 @@ class Exchange<T> implements Waiter {
     return true;
   }
 
-  /** The signal's abort (an EventTarget calls an object listener's handleEvent). */
+  /** The signal's abort. */
   handleEvent(): void {
     this.fail('cancelled', { aborted: true });
   }

@@ -5,6 +5,7 @@ import { FileError, writePrivateFile } from '../util/files.js';
 import { Document, isScalar, isSeq, parse as parseYaml, visit } from 'yaml';
 import { openStore, withStore } from '../open-store.js';
 import { storeExists } from '../store/db.js';
+import { settleStoreKey } from '../store/secrets.js';
 import { ApplyRefused, applyDataCentre } from '../config/apply.js';
 import { type PlanEntry, planLine } from '../config/plan.js';
 import { exportDataCentre } from '../config/export.js';
@@ -154,7 +155,9 @@ export function changeSummary(plan: PlanEntry[]): string {
 
 export function storeInit(dbPath: string): number {
   const existed = storeExists(dbPath);
-  openStore(dbPath, { create: true }).close();
+  // The key is made (or checked) and recorded with the store: the managers that share it
+  // import this one before they start (kanri store key export|import).
+  withStore(dbPath, settleStoreKey, { create: true });
   process.stdout.write(existed ? `store ${dbPath} exists; nothing to do\n` : `created store ${dbPath}\n`);
   return EXIT.OK;
 }

@@ -89,6 +89,17 @@ export async function runKanri(args: string[]): Promise<number> {
     .description('copy every row of store FROM into store TO (an SQLite path or a postgresql:// URI), which must be empty')
     .addHelpText('after', helpTail('kanri store copy /var/lib/kanri/kanri.db postgresql://kanri@/kanri?host=/run/postgresql', [0, 1, 9, 70]))
     .action(async (from: string, to: string) => { dbPath(); code = (await import('./store-cli.js')).storeCopy(from, to); });
+  const key = store.command('key').description('the key that seals secrets: every manager of a shared store needs the same key file');
+  key.command('export [file]').description("write this manager's key to FILE (created 0600), or to standard output with --stdout (never to a terminal)")
+    .option('--stdout', 'write the key to standard output (a pipe or a file), not to FILE')
+    .option('--force', 'replace FILE when it exists')
+    .addHelpText('after', helpTail('kanri store key export /root/kanri.key.export', [EXIT.OK, EXIT.USAGE, EXIT.NOT_ADMIN, EXIT.STORE, EXIT.OUTPUT]))
+    .action(async (file: string | undefined, o: { stdout?: boolean; force?: boolean }) => { code = (await import('./store-key.js')).storeKeyExport(dbPath(), file, o); });
+  key.command('import [file]').description("install the key in FILE (or on standard input with --stdin) as this manager's key file (0600)")
+    .option('--stdin', 'read the key from standard input (a pipe or a file), not from FILE')
+    .option('--replace', 'replace a different key file; secrets sealed with the old key become unreadable (the old file is kept beside it)')
+    .addHelpText('after', helpTail('kanri store key import /root/kanri.key.export', [EXIT.OK, EXIT.USAGE, EXIT.NOT_ADMIN, EXIT.STORE]))
+    .action(async (file: string | undefined, o: { stdin?: boolean; replace?: boolean }) => { code = (await import('./store-key.js')).storeKeyImport(dbPath(), file, o); });
 
   const user = program.command('user').description("kanri's own user accounts (pvmutl changepassword)");
   user.command('add <name>')
@@ -412,8 +423,9 @@ export async function runKanri(args: string[]): Promise<number> {
       complain('kanri', `${err.message}`);
       return EXIT.INTERRUPTED;
     }
-    const { storeProblem } = await import('../store/errors.js');
-    const problem = storeProblem(err, program.opts<{ db?: string }>().db ?? safeDefaultPath());
+    const { SecretError, storeProblem } = await import('../store/errors.js');
+    // The key file missing, too open or not the store's: the store's secrets cannot be used.
+    const problem = err instanceof SecretError ? err.message : storeProblem(err, program.opts<{ db?: string }>().db ?? safeDefaultPath());
     if (problem) {
       complain('kanri', `${problem}`);
       return EXIT.STORE;

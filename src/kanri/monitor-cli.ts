@@ -12,7 +12,8 @@ import { RECOVERY_OF, catalogue, lookup, normalizeEvent, type NotifyingSource } 
 import { groupPath, machineInfo, matchRule, policyFor, runningNormally } from '../monitor/policy.js';
 import { STANDARD_POLICIES } from '../monitor/templates.js';
 import { snmpUserPurpose } from '../monitor/traps.js';
-import { leaseHolder } from '../monitor/lease.js';
+import { liveLeases, monitorManager } from '../monitor/lease.js';
+import { monitorsOf } from '../monitor/monitors.js';
 import { monitorNumber } from '../monitor/settings.js';
 import { complain } from '../cli/messages.js';
 import { groupNotFound, machineNotFound } from '../engine/planners/targets.js';
@@ -26,7 +27,16 @@ export async function monitorRun(dbPath: string): Promise<number> {
 
 export async function monitorStatus(dbPath: string, json = false): Promise<number> {
   return withStore(dbPath, (db) => {
-    const h = leaseHolder(db);
+    const monitors = monitorsOf(db);
+    const live = monitors.filter((m) => m.live);
+    // The one the first line speaks of: this manager's monitor, else the first live one.
+    let own: string | undefined;
+    try {
+      own = monitorManager(db);
+    } catch {
+      // KANRI_MANAGER is not a manager's name: no monitor is this process's own.
+    }
+    const h = live.find((m) => m.manager === own) ?? live[0];
     const q = db.prepare("SELECT count(*) AS n FROM monitor_events WHERE state = 'new'").get() as { n: number };
     const chains = db.prepare('SELECT status, count(*) AS n FROM monitor_chains GROUP BY status ORDER BY status').all() as Array<{ status: string; n: number }>;
     const counters = readCounters(db);
@@ -45,10 +55,17 @@ export async function monitorStatus(dbPath: string, json = false): Promise<numbe
         running: h !== undefined, pid: h && /^\d+$/.test(h.pid) ? Number(h.pid) : null, host: h?.host ?? null, events_waiting: q.n,
         chains: Object.fromEntries(chains.map((c) => [c.status, c.n])), counters, recent_chains: recent,
         waiting_for_fencing: fencing.map((w) => ({ machine: w.machine, job: w.jobId, since: w.since, reason: w.reason })),
+        monitors: monitors.map((m) => ({
+          manager: m.manager, running: m.live, pid: /^\d+$/.test(m.pid) ? Number(m.pid) : null, host: m.host,
+          heartbeat_at: m.heartbeatAt, expires_at: m.expiresAt, polls: m.polls.length, polled_machines: m.polls,
+        })),
       }));
       return EXIT.OK;
     }
-    out(`monitor: ${h ? `running (pid ${h.pid} on ${h.host})` : 'not running'}`);
+    out(`monitor: ${h ? `running (pid ${h.pid} on ${h.host})` : 'not running'}${live.length > 1 ? `; ${live.length} monitors share the store` : ''}`);
+    for (const m of monitors) {
+      out(`  manager ${m.manager}: ${m.live ? `running (pid ${m.pid} on ${m.host}), heartbeat ${m.heartbeatAt}, lease until ${m.expiresAt}; polls ${m.polls.length} machine(s)` : `lease expired at ${m.expiresAt} (pid ${m.pid} on ${m.host}): its machines are polled by the others`}`);
+    }
     out(`events waiting to be decided: ${q.n}`);
     out(`chains: ${chains.map((c) => `${c.n} ${c.status}`).join(', ') || 'none'}`);
     for (const w of fencing) {
@@ -135,9 +152,9 @@ export function policyEvents(source: string | undefined): number {
   return EXIT.OK;
 }
 
-/** Says `message` when no monitor holds the store's lease (what was just stored waits for one). */
+/** Says `message` when no monitor holds a lease on the store (what was just stored waits for one). */
 export function warnWithoutMonitor(dbPath: string, message: string): void {
-  if (!withStore(dbPath, (db) => leaseHolder(db))) complain('kanri', message);
+  if (!withStore(dbPath, (db) => liveLeases(db).length > 0)) complain('kanri', message);
 }
 
 export function policyTemplates(name: string | undefined): number {

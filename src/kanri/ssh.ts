@@ -25,7 +25,7 @@ function hostTarget(o: HostOption): SshTarget | string {
 }
 
 function resolveTarget(dbPath: string, machine: string | undefined, host: HostOption = {}): { target?: SshTarget; timeoutMs: number; code: number } {
-  let r: { target?: SshTarget; timeoutMs: number; code: number } = { timeoutMs: 0, code: 1 };
+  let r: { target?: SshTarget; timeoutMs: number; code: number } = { timeoutMs: 0, code: EXIT.USAGE };
   if ((machine === undefined) === (host.address === undefined)) {
     complain('kanri', 'give a machine or --address HOST (not both)');
     return r;
@@ -35,15 +35,15 @@ function resolveTarget(dbPath: string, machine: string | undefined, host: HostOp
       if (host.address !== undefined) {
         const t = hostTarget(host);
         if (typeof t === 'string') complain('kanri', t);
-        else r = { target: t, timeoutMs: connectTimeoutMs(db), code: 0 };
+        else r = { target: t, timeoutMs: connectTimeoutMs(db), code: EXIT.OK };
         return r.code;
       }
       const target = targetByName(db, machine!);
       if (!target) {
         complain('kanri', machineNotFound(db, machine!));
-        r = { timeoutMs: 0, code: 2 };
+        r = { timeoutMs: 0, code: EXIT.NOT_FOUND };
       } else {
-        r = { target, timeoutMs: connectTimeoutMs(db), code: 0 };
+        r = { target, timeoutMs: connectTimeoutMs(db), code: EXIT.OK };
       }
     } catch (err) {
       if (!(err instanceof DriverError)) throw err;

@@ -3,13 +3,21 @@
 import { schemaVersion, type Db } from '../store/db.js';
 import { openStore, SCHEMA_COMPONENTS as COMPONENTS } from '../open-store.js';
 import { MIGRATIONS } from '../store/migrations.js';
-import { keyFilePath } from '../store/secrets.js';
+import { keyMatches, recordedKeyCheck } from '../store/key-check.js';
+import { keyFilePath, loadKey } from '../store/secrets.js';
 import { isPostgresStore, storeTables } from '../store/tables.js';
+import { EXIT } from './exit-codes.js';
 
 const isPostgres = isPostgresStore;
 
 /** Tables kept by the store's own bookkeeping: a new store has them filled, a copy never carries them. */
 const BOOKKEEPING = new Set(['schema_components', 'store_version']);
+
+/**
+ * The key check value (store/key-check.ts) travels with the sealed secrets it vouches for. A
+ * target made by kanri store init holds one already: the same is no obstacle, another is.
+ */
+const KEY_CHECK = 'key_check';
 
 function tables(db: Db): string[] {
   return storeTables(db).filter((t) => !BOOKKEEPING.has(t));
@@ -59,6 +67,17 @@ function seeded(): Map<string, number> {
   }
 }
 
+/** Whether this manager's key file is the key the store's secrets are sealed with. */
+function keyState(db: Db, path: string): string {
+  const recorded = recordedKeyCheck(db);
+  if (!recorded) return 'the store has recorded no key yet';
+  try {
+    return keyMatches(loadKey(path, false), recorded) ? "the store's key" : "NOT the store's key: kanri store key import the right one";
+  } catch (e) {
+    return (e as Error).message.replace(/^key file \S+ /, '');
+  }
+}
+
 export function storeStatus(dbPath: string): number {
   const db = openStore(dbPath, { readonly: true });
   try {
@@ -72,10 +91,10 @@ export function storeStatus(dbPath: string): number {
       `back end: ${server}`,
       `schema: ${schemaVersion(db)} (this kanri: ${MIGRATIONS.length})`,
       `components: ${components.map((c) => `${c.name} ${c.version}`).join(', ')} (this kanri: ${[...COMPONENTS].sort((a, b) => a.name.localeCompare(b.name)).map((c) => `${c.name} ${c.migrations.length}`).join(', ')})`,
-      `key file: ${keyFilePath(dbPath)}`,
+      `key file: ${keyFilePath(dbPath)} (${keyState(db, keyFilePath(dbPath))})`,
     ];
     process.stdout.write(lines.join('\n') + '\n');
-    return 0;
+    return EXIT.OK;
   } finally {
     db.close();
   }
@@ -90,7 +109,7 @@ export function storeStatus(dbPath: string): number {
 export function storeCopy(from: string, to: string): number {
   if (from === to) {
     process.stderr.write('kanri: store copy needs two different stores\n');
-    return 1;
+    return EXIT.USAGE;
   }
   const src = openStore(from);
   try {
@@ -99,16 +118,22 @@ export function storeCopy(from: string, to: string): number {
       const names = tables(src);
       const fresh = seeded();
       for (const t of tables(dst)) {
+        if (t === KEY_CHECK) continue;
         const n = count(dst, t);
         if (n > (fresh.get(t) ?? 0)) {
           process.stderr.write(`kanri: store ${to} is not empty (${n} rows in ${t}); store copy writes only into an empty store\n`);
-          return 1;
+          return EXIT.USAGE;
         }
       }
       const missing = names.filter((t) => !tables(dst).includes(t));
       if (missing.length) {
         process.stderr.write(`kanri: store ${to} has no table ${missing.join(', ')}; both stores must be at this kanri's schema\n`);
-        return 1;
+        return EXIT.USAGE;
+      }
+      const [srcKey, dstKey] = [recordedKeyCheck(src), recordedKeyCheck(dst)];
+      if (srcKey && dstKey && srcKey !== dstKey) {
+        process.stderr.write(`kanri: store ${to} records another key than ${from}: the secrets copied could not be opened there; copy into a store made with ${from}'s key (or none)\n`);
+        return EXIT.USAGE;
       }
       const fks = foreignKeys(src, names);
       const order = copyOrder(fks);
@@ -117,6 +142,8 @@ export function storeCopy(from: string, to: string): number {
       const data = read.deferred();
       dst.transaction(() => {
         for (const [t, list] of data) {
+          // A store without a key check value leaves the target's (the same key's, or a new store's).
+          if (t === KEY_CHECK && !list.length) continue;
           dst.prepare(`DELETE FROM ${t}`).run();
           if (!list.length) continue;
           const cols = Object.keys(list[0]!);
@@ -139,8 +166,8 @@ export function storeCopy(from: string, to: string): number {
       })();
       process.stdout.write(`copied ${rows} rows in ${data.filter(([, l]) => l.length).length} tables from ${from} to ${to}\n`);
       const [kf, kt] = [keyFilePath(from), keyFilePath(to)];
-      if (kf !== kt) process.stdout.write(`sealed secrets were copied as they are: ${to} needs the key file ${kf} (at ${kt}, or named by KANRI_KEY_FILE)\n`);
-      return 0;
+      if (kf !== kt) process.stdout.write(`sealed secrets and the key check value were copied as they are: ${to} needs the key file ${kf} (at ${kt}, or named by KANRI_KEY_FILE: kanri store key export, then import)\n`);
+      return EXIT.OK;
     } finally {
       dst.close();
     }

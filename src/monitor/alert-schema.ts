@@ -40,4 +40,10 @@ CREATE TABLE alert_mails (
 CREATE INDEX alert_mails_due ON alert_mails(status, not_before);
 `;
 
-export const COMPONENT: SchemaComponent = { name: 'alerting', migrations: [V1] };
+// Which monitor claimed a mail it is sending (its lease holder): with several monitors on one
+// store, a mail left 'sending' goes back to the queue only when its claimer's lease is gone.
+const V2 = `
+ALTER TABLE alert_mails ADD COLUMN claimed_by TEXT;
+`;
+
+export const COMPONENT: SchemaComponent = { name: 'alerting', migrations: [V1, V2] };

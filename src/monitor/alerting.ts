@@ -20,6 +20,7 @@ import { sendMail } from './mail.js';
 import { mailServer } from './notify.js';
 import { monitorSetting } from './settings.js';
 import { Periodic } from '../util/periodic.js';
+import { liveLeases } from './lease.js';
 
 // ---- what the store keeps ------------------------------------------------------------------
 
@@ -218,12 +219,32 @@ interface MailRow { id: number; destination: string; recipients: string; subject
 export class MailQueue {
   private readonly ticker = new Periodic(() => this.sendDue(), (e) => this.log(`alert mail: ${e.message}`));
 
-  constructor(private readonly db: Db, private readonly log: (line: string) => void) {}
+  /**
+   * `holder`: this monitor's lease holder, recorded as the claimer of each mail it sends. Unset
+   * (the only monitor, without a lease): every mail left 'sending' is this store's to requeue.
+   */
+  constructor(private readonly db: Db, private readonly log: (line: string) => void, private readonly holder?: string) {}
 
   /** Mails a monitor that ended had claimed go back to the queue; then a look every second. */
   start(): void {
-    prepared(this.db, "UPDATE alert_mails SET status = 'pending' WHERE status = 'sending'").run();
+    this.requeueOrphans();
     this.ticker.start(QUEUE_TICK_MS);
+  }
+
+  /**
+   * Mails claimed by a monitor that is gone go back to the queue: at start every one this
+   * monitor does not send (without a lease: all of them); while it runs, those of a monitor
+   * whose lease expired (with several monitors on one store), within a tick of the expiry.
+   */
+  private requeueOrphans(): void {
+    const { db, holder } = this;
+    const sending = prepared(db, "SELECT id, claimed_by AS claimedBy FROM alert_mails WHERE status = 'sending'").all() as Array<{ id: number; claimedBy: string | null }>;
+    if (sending.length === 0) return;
+    const live = holder === undefined ? new Set<string>() : new Set(liveLeases(db).map((l) => l.holder));
+    for (const m of sending) {
+      if (m.claimedBy === holder || (m.claimedBy !== null && live.has(m.claimedBy))) continue;
+      prepared(db, "UPDATE alert_mails SET status = 'pending', claimed_by = NULL WHERE id = ? AND status = 'sending' AND claimed_by IS ?").run(m.id, m.claimedBy);
+    }
   }
 
   async stop(): Promise<void> {
@@ -232,9 +253,10 @@ export class MailQueue {
 
   async sendDue(now = new Date()): Promise<void> {
     const { db } = this;
+    if (this.holder !== undefined) this.requeueOrphans();
     const due = prepared(db, "SELECT id, destination, recipients, subject, body, attempts FROM alert_mails WHERE status = 'pending' AND not_before <= ? ORDER BY not_before, id LIMIT ?").all(now.toISOString(), BATCH) as MailRow[];
     for (const m of due) {
-      if (prepared(db, "UPDATE alert_mails SET status = 'sending' WHERE id = ? AND status = 'pending'").run(m.id).changes === 0) continue;
+      if (prepared(db, "UPDATE alert_mails SET status = 'sending', claimed_by = ? WHERE id = ? AND status = 'pending'").run(this.holder ?? null, m.id).changes === 0) continue;
       const server = mailServer(db);
       let error = '';
       if (!server) error = 'no mail server (mail.smtp_host is not set)';

@@ -2,11 +2,22 @@
 // read by dscli/events.ts): written in one transaction per turn of the event loop and kept
 // to the newest monitor.alerts_kept. A batch the store does not take (busy) is kept, bounded,
 // and tried again; add() says when its alert is committed, for a sender acknowledged after it.
+// An alert with a deduplication key (the same trap or Redfish record received by several
+// managers' monitors) is listed once: its key is claimed in monitor_alert_keys in the same
+// transaction, and a second receipt lists nothing.
 import type { Db } from '../store/db.js';
 import { prepared } from '../store/statements.js';
 import { withBusyTimeout } from '../store/busy.js';
+import { digestKey } from './intake.js';
 
-export interface Alert { machineId: number | null; source: string; kind: 'pet' | 'snmp' | 'redfish' | 'unclassified'; severity: string; event: string; message: string }
+export interface Alert {
+  machineId: number | null; source: string; kind: 'pet' | 'snmp' | 'redfish' | 'unclassified'; severity: string; event: string; message: string;
+  /** What the sender sent that names this alert wherever it is received (intake.ts IncomingEvent.dedupKey). */
+  dedupKey?: string;
+}
+
+/** How long an alert's key is kept: a copy sent to another manager arrives within seconds. */
+const KEY_KEPT_MS = 24 * 3600_000;
 
 const MAX_PENDING = 50_000;
 
@@ -22,7 +33,14 @@ export class Alerts {
 
   constructor(private readonly db: Db, private readonly keep: () => number, private readonly busyMs = 50) {
     const ins = prepared(db, 'INSERT INTO dscli_alerts (time, machine_id, source, kind, severity, event, message) VALUES (?, ?, ?, ?, ?, ?, ?)');
-    this.write = db.transaction((batch: Array<Alert & { time: string }>) => { for (const a of batch) ins.run(a.time, a.machineId, a.source, a.kind, a.severity, a.event, a.message); });
+    const claim = prepared(db, 'INSERT INTO monitor_alert_keys (dedup_key, seen_at) VALUES (?, ?) ON CONFLICT DO NOTHING');
+    this.write = db.transaction((batch: Array<Alert & { time: string }>) => {
+      for (const a of batch) {
+        const key = digestKey(a.dedupKey);
+        if (key !== null && claim.run(key, a.time).changes === 0) continue;
+        ins.run(a.time, a.machineId, a.source, a.kind, a.severity, a.event, a.message);
+      }
+    });
   }
 
   /** Queues an alert; the promise says whether it was committed (false: dropped, the queue was full). */
@@ -61,7 +79,10 @@ export class Alerts {
     if (this.written >= 1000) {
       this.written = 0;
       try {
-        withBusyTimeout(this.db, this.busyMs, () => prepared(this.db, 'DELETE FROM dscli_alerts WHERE id <= (SELECT max(id) FROM dscli_alerts) - ?').run(this.keep()));
+        withBusyTimeout(this.db, this.busyMs, () => this.db.transaction(() => {
+          prepared(this.db, 'DELETE FROM dscli_alerts WHERE id <= (SELECT max(id) FROM dscli_alerts) - ?').run(this.keep());
+          prepared(this.db, 'DELETE FROM monitor_alert_keys WHERE seen_at < ?').run(new Date(Date.now() - KEY_KEPT_MS).toISOString());
+        })());
       } catch {
         this.written = 1000;
       }

@@ -11,20 +11,30 @@
 // ever runs twice. Status changes go through chain-state.ts; every decision and every start
 // of a chain is claimed inside its transaction (the event still undecided, the chain still
 // pending, the monitor's lease still held), so that two monitors never run one action twice.
+//
+// Several monitors (one per manager on a PostgreSQL store) share the queue and the chains:
+// each event is claimed by the decision that takes it (its row locked, FOR UPDATE SKIP LOCKED
+// on PostgreSQL: store/dialect.ts claimRows), each chain by the conditional move that starts
+// it, which also checks that no chain of the same target runs on any monitor. A running chain
+// names its runner; recover() takes over only the chains of runners whose lease is gone (at
+// start: the previous monitor of this manager; while running: a monitor that died), never
+// those of a live monitor.
 import type { Db } from '../store/db.js';
+import { claimRows } from '../store/dialect.js';
 import { prepared } from '../store/statements.js';
 import { formatJobId } from '../engine/plan.js';
 import { changedMachines } from '../engine/jobs.js';
 import type { ChangeResult, Engine } from '../engine/service.js';
 import { EngineError } from '../engine/errors.js';
-import { changeOutcome as engineOutcome } from '../engine/outcome.js';
+import { settledOutcome } from '../engine/outcome.js';
 import { type ActionDef, ACTIONS, ActionRefused, type ActionTarget, actionNames } from './actions.js';
 import { RECOVERY_OF } from './catalogue.js';
 import { type QueuedEvent, markDecided, queuedEvent } from './intake.js';
 import type { Notifier, NoticeContext } from './notify.js';
 import { type MachineInfo, groupPath, machineInfo, matchRule, policyFor, runningNormally } from './policy.js';
 import { suppressionWindow } from './suppression.js';
-import { type ChainStatus, initialStatus, moveChain } from './chain-state.js';
+import { type ChainStatus, initialStatus, moveChain, runningChains, targetRunning } from './chain-state.js';
+import { liveLeases } from './lease.js';
 
 export type { ChainStatus } from './chain-state.js';
 
@@ -47,6 +57,11 @@ export interface ChainDeps {
   parallel?: number;
   /** Inside a claiming transaction: whether this monitor may still decide and start (its lease). */
   claim?: () => boolean;
+  /**
+   * This monitor's lease holder, recorded as the runner of the chains it starts. Unset (a
+   * monitor without a lease): recover() takes every running chain, as the only monitor.
+   */
+  runner?: string;
 }
 
 /** The monitor no longer holds its lease: it claims nothing more. */
@@ -60,7 +75,9 @@ export class ChainRunner {
   private readonly decideAll;
 
   constructor(private readonly d: ChainDeps) {
-    const stillNew = prepared(d.db, "SELECT 1 AS y FROM monitor_events WHERE id = ? AND state = 'new'");
+    // The claim of an event: its row, still new, locked by this transaction (another monitor's
+    // decision skips it, and finds it decided once this one commits).
+    const stillNew = prepared(d.db, `SELECT 1 AS y FROM monitor_events WHERE id = ? AND state = 'new'${claimRows(d.db)}`);
     this.decideAll = d.db.transaction((events: QueuedEvent[]) => {
       if (d.claim && !d.claim()) throw new ClaimLost('the monitor no longer holds its lease on the store');
       // Re-checked inside the transaction: an event another turn (or monitor) decided is not decided again.
@@ -137,8 +154,9 @@ export class ChainRunner {
     for (const c of pending) {
       if (this.running.size >= limit) break;
       if (this.busyTargets.has(c.target)) continue;
-      // Claimed in its own transaction: still pending (no other monitor took it), lease still held.
-      if (!this.claimed(() => moveChain(db, c.id, 'pending', 'running'))) continue;
+      // Claimed in its own transaction: still pending (no other monitor took it), no chain of its
+      // target running on any monitor, lease still held.
+      if (!this.claimed(() => !targetRunning(db, c.target) && moveChain(db, c.id, 'pending', 'running', null, this.d.runner ?? null))) continue;
       this.busyTargets.add(c.target);
       // Run on a turn of its own: the claim above may be made with a short wait for the store
       // (the monitor's loop), the chain's actions wait for it as every command does.
@@ -325,7 +343,7 @@ export class ChainRunner {
       return { status: 'failed', error: `action ${i + 1} ${id} failed: ${why}` };
     }
     await Promise.all(notices);
-    const outcome = changeOutcome(result);
+    const outcome = settledOutcome(result);
     const mgmtId = result.jobs.map((j) => formatJobId(j.id)).join(',') || '-';
     const detail = result.jobs.map((j) => `job ${formatJobId(j.id)} ${j.sequence} ${j.machine}: ${j.outcome}${j.error ? ` (${j.error})` : ''}`).join('; ') || (result.canceledWhileHeld ? 'canceled while it waited for resources' : 'no job');
     db.transaction(() => { record(outcome === 'completed' ? 'completed' : outcome, detail, { mgmtId, marker }); advance(); })();
@@ -347,7 +365,10 @@ export class ChainRunner {
     const lines: string[] = [];
     db.transaction(() => {
       if (this.d.claim && !this.d.claim()) throw new ClaimLost('the monitor no longer holds its lease on the store');
-      for (const c of prepared(db, "SELECT * FROM monitor_chains WHERE status = 'running'").all() as ChainRow[]) {
+      const orphans = this.orphans();
+      if (orphans.length === 0) return;
+      for (const c of prepared(db, "SELECT * FROM monitor_chains WHERE status = 'running' ORDER BY id").all() as ChainRow[]) {
+        if (!orphans.includes(c.id)) continue;
         const a = prepared(db, "SELECT idx, action, marker, started_at FROM monitor_chain_actions WHERE chain_id = ? AND status = 'running'").get(c.id) as { idx: number; action: string; marker: string; started_at: string } | undefined;
         const pending = (): void => { moveChain(db, c.id, 'running', 'pending'); };
         if (!a) {
@@ -403,6 +424,18 @@ export class ChainRunner {
   }
 
   /**
+   * Running chains no live monitor runs: every one, for a monitor without a lease; otherwise
+   * those whose runner is neither this monitor nor the holder of an unexpired lease.
+   */
+  orphans(): number[] {
+    const { db, runner } = this.d;
+    const running = runningChains(db);
+    if (runner === undefined || running.length === 0) return running.map((c) => c.id);
+    const live = new Set(liveLeases(db).map((l) => l.holder));
+    return running.filter((c) => c.runner !== runner && (c.runner === null || !live.has(c.runner))).map((c) => c.id);
+  }
+
+  /**
    * Starts nothing new; running jobs get `drainMs` to end (then they are canceled), and so do
    * the chains: at the bound the notifications under way are canceled (mail) and a chain still
    * in an action that is safe to repeat is put back to pending at that action, so that it goes
@@ -449,9 +482,4 @@ export class ChainRunner {
     })();
     return n;
   }
-}
-
-function changeOutcome(r: ChangeResult): 'completed' | 'failed' | 'canceled' {
-  const o = engineOutcome(r);
-  return o === 'not-started' ? 'failed' : o;
 }

@@ -7,8 +7,15 @@
 // chains monitor.drain_s to end (Engine.drain; mail canceled at the bound) and leaves what is
 // pending in the store for the next start; a second SIGTERM or SIGINT during the drain is
 // logged and ignored. It logs one line per event and per action to stderr, never a secret.
+//
+// On a PostgreSQL store shared by several managers every manager's monitor runs at once, each
+// holding its manager's lease: their intakes store an event received by several once (intake.ts),
+// each decision and chain is claimed by one of them (chains.ts), polling is spread over them by
+// a hash ring (ring.ts), and a monitor whose lease expired has its chains taken over by the
+// survivors within a beat of its expiry (recoverOrphans).
 import type { Db } from '../store/db.js';
 import { openStore } from '../open-store.js';
+import { requireStoreKey } from '../store/secrets.js';
 import { Engine } from '../engine/service.js';
 import { sweepAbandoned } from '../engine/jobs.js';
 import { receiverWasDown, writeServiceEvent } from '../engine/events.js';
@@ -26,7 +33,7 @@ import { RedfishIntake } from './redfish.js';
 import { Webhook } from './webhook.js';
 import { VmEventIntake } from './vm-events.js';
 import { Watchers } from './watchers.js';
-import { Lease } from './lease.js';
+import { DEFAULT_MANAGER, Lease, monitorManager } from './lease.js';
 import { printableLine } from '../util/peer-gate.js';
 import { wait } from '../util/wait.js';
 
@@ -81,6 +88,7 @@ export class Monitor {
     this.intake = new Intake(db, {
       onQueued: (e) => { this.fresh.push(e); this.kick(); },
       busyMs: STORE_WAIT_MS,
+      onDuplicate: () => this.counters.add('duplicates'),
       onTrouble: (what, e) => {
         this.counters.add(what);
         this.storeTrouble(what === 'queue_full' ? 'the intake queue is full: events refused' : `events kept in memory until the store takes them (${this.intake.queued} waiting): ${e?.message ?? what}`);
@@ -89,15 +97,15 @@ export class Monitor {
     this.traps = new TrapReceiver({ db, intake: this.intake, forwarder: this.forwarder, alerts: this.alerts, counters: this.counters, log: this.log });
     this.webhook = new Webhook(this.intake, this.log);
     this.redfish = new RedfishIntake({ db, intake: this.intake, alerts: this.alerts, counters: this.counters, log: this.log });
-    this.poller = new Poller(db, this.intake, this.log);
-    this.vmEvents = new VmEventIntake({ db, intake: this.intake, log: this.log });
-    this.watchers = new Watchers({ db, engine: this.engine, intake: this.intake, log: this.log });
+    this.poller = new Poller(db, this.intake, this.log, o.lease?.manager);
+    this.vmEvents = new VmEventIntake({ db, intake: this.intake, log: this.log, ...(o.lease ? { manager: o.lease.manager } : {}) });
+    this.watchers = new Watchers({ db, engine: this.engine, intake: this.intake, log: this.log, ...(o.lease ? { manager: o.lease.manager, holder: o.lease.holder } : {}) });
     this.notifier = new Notifier(db, this.forwarder, this.log);
     const lease = o.lease;
     this.chains = new ChainRunner({
       db, engine: this.engine, notifier: this.notifier, log: this.log,
       coalesceSeconds: () => monitorNumber(db, 'monitor.coalesce_s'),
-      ...(lease ? { claim: () => lease.holds() } : {}),
+      ...(lease ? { claim: () => lease.holds(), runner: lease.holder } : {}),
     });
   }
 
@@ -112,7 +120,7 @@ export class Monitor {
     this.timer = setInterval(() => { this.fromStore = true; this.kick(); }, TICK_MS);
     this.fromStore = true;
     this.kick();
-    this.log(`running (pid ${process.pid})${this.traps.address ? `; traps on ${this.traps.address.host}:${this.traps.address.port}` : ''}${this.webhook.address ? `; HTTP on ${this.webhook.address.host}:${this.webhook.address.port}` : ''}${this.redfish.address ? `; Redfish events on ${this.redfish.address.host}:${this.redfish.address.port}` : ''}`);
+    this.log(`running (pid ${process.pid})${this.traps.address ? `; traps on ${this.traps.address.host}:${this.traps.address.port}` : ''}${this.webhook.address ? `; HTTP on ${this.webhook.address.host}:${this.webhook.address.port}` : ''}${this.redfish.address ? `; Redfish events on ${this.redfish.address.host}:${this.redfish.address.port}` : ''}${this.o.lease && this.o.lease.manager !== DEFAULT_MANAGER ? `; manager ${this.o.lease.manager}` : ''}`);
   }
 
   private async startIntake(): Promise<void> {
@@ -167,7 +175,7 @@ export class Monitor {
     if (this.intake.queued) this.log(`${this.intake.queued} received event(s) not written: the store stayed busy (none was acknowledged)`);
     this.intake.close();
     this.alerts.close();
-    this.counters.flush();
+    this.counters.flush(true);
   }
 
   /** SIGHUP: the settings, communities, users and forwarding destinations are read again. */
@@ -186,6 +194,8 @@ export class Monitor {
     await this.vmEvents.close();
     this.vmEvents.start();
     await this.watchers.reload();
+    // counted, so that another process (a test, a health check) sees the re-read done
+    this.counters.add('reloads');
     this.log('configuration re-read');
   }
 
@@ -248,10 +258,31 @@ export class Monitor {
       if (batch.length === DECIDE_BATCH) this.fromStore = true;
     }
     if (batch.length) for (const l of this.chains.decide(batch)) this.log(l);
-    if (start) this.chains.tick();
+    if (start) {
+      this.recoverOrphans();
+      this.chains.tick();
+      this.counters.add('chain_sweeps');
+    }
     this.counters.flush();
     if (this.fresh.length || this.fromStore) this.kick();
     if (Math.random() < 0.01) pruneEvents(this.db, monitorNumber(this.db, 'monitor.events_kept'));
+  }
+
+  private orphansAt = Date.now();
+
+  /**
+   * Chains another monitor was running when its lease expired (it died, or lost the store):
+   * looked for every third of monitor.lease_s, so that they go on (or are abandoned when their
+   * action's effect is unknown) within one lease. Its jobs are swept first, so that an engine
+   * action is judged by jobs marked abandoned rather than still running.
+   */
+  private recoverOrphans(): void {
+    if (!this.o.lease || Date.now() - this.orphansAt < monitorNumber(this.db, 'monitor.lease_s') * 1000 / 3) return;
+    this.orphansAt = Date.now();
+    if (this.chains.orphans().length === 0) return;
+    const swept = sweepAbandoned(this.db);
+    if (swept.length) this.log(`jobs left by a process that ended: ${swept.join(', ')} marked abandoned`);
+    for (const l of this.chains.recover()) this.log(`taken over from a monitor whose lease expired: ${l}`);
   }
 
   /** Stops intake, drains the chains' jobs within drainMs, keeps what is pending. */
@@ -275,7 +306,7 @@ export class Monitor {
     await this.watchers.settled();
     if (r.canceled) this.log(`${r.canceled} change(s) still running after ${drainMs} ms were canceled`);
     if (this.heartbeat) clearInterval(this.heartbeat);
-    this.counters.flush();
+    this.counters.flush(true);
     this.forwarder.close();
     writeServiceEvent(this.db, 'pvm-stopping');
   }
@@ -287,10 +318,26 @@ export class Monitor {
 export async function runMonitor(dbPath: string): Promise<number> {
   const log = (l: string): void => { process.stderr.write(`kanri monitor: ${printableLine(l)}\n`); };
   const db = openStore(dbPath);
-  const lease = Lease.take(db, monitorNumber(db, 'monitor.lease_s'));
+  try {
+    // A monitor with another key than the store's would fail on every secret it opens.
+    requireStoreKey(db);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  let manager: string;
+  try {
+    manager = monitorManager(db);
+  } catch (e) {
+    process.stderr.write(`kanri monitor: ${(e as Error).message}\n`);
+    db.close();
+    return 1;
+  }
+  const lease = Lease.take(db, monitorNumber(db, 'monitor.lease_s'), manager);
   if ('heldBy' in lease) {
     const h = lease.heldBy;
-    process.stderr.write(`kanri monitor: another monitor (pid ${h.pid}) already runs on ${dbPath} (host ${h.host}; its lease runs until ${h.expiresAt})\n`);
+    const whose = manager === DEFAULT_MANAGER ? '' : ` for manager ${manager}`;
+    process.stderr.write(`kanri monitor: another monitor (pid ${h.pid}) already runs on ${dbPath}${whose} (host ${h.host}; its lease runs until ${h.expiresAt})\n`);
     db.close();
     return 1;
   }

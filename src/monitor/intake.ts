@@ -15,6 +15,16 @@
 // later, and the loop never waits on the store for long (IntakeOptions.busyMs): the listeners
 // keep receiving into a bounded queue (IntakeOptions.maxQueued; beyond it an event is refused
 // and counted) and a sender is acknowledged only once its event is committed (Receipt.written).
+//
+// Several monitors (managers sharing a PostgreSQL store) may each receive the same event: a
+// trap sent or relayed to both, a Redfish event delivered to both subscriptions, an alert
+// Alertmanager sends to both. A source that can tell gives the event a deduplication key
+// derived from what the sender sent (IncomingEvent.dedupKey); the key is stored digested
+// under a UNIQUE index and the insert does nothing when it is there already (ON CONFLICT DO
+// NOTHING, the same on both back ends), so the event is stored, decided and acted on once.
+// The second receipt is counted as a duplicate (IntakeOptions.onDuplicate) and acknowledged:
+// the event is in the store.
+import { createHash } from 'node:crypto';
 import type { Db } from '../store/db.js';
 import { prepared } from '../store/statements.js';
 import { isBusy, withBusyTimeout } from '../store/busy.js';
@@ -41,6 +51,12 @@ export interface IncomingEvent {
   sender?: string;
   /** Free text kept with the event (a decoded trap, an alert's annotations); never a secret. */
   detail?: string;
+  /**
+   * What the sender sent that names this one event wherever it is received (a trap's content
+   * and occurrence, a Redfish EventId with its origin, an alert's fingerprint and start): the
+   * same event taken by two monitors is stored once. Unset: every receipt is an event.
+   */
+  dedupKey?: string;
 }
 
 /** A queued event as the policy engine reads it. */
@@ -70,7 +86,31 @@ export type Receipt =
 
 export class IntakeRefusal extends Error {}
 
-interface Pending { e: Omit<QueuedEvent, 'id'>; state: 'queued' | 'written' | 'withdrawn'; waiters?: Array<(ok: boolean) => void> }
+interface Pending { e: Omit<QueuedEvent, 'id'>; key: string | null; state: 'queued' | 'written' | 'withdrawn'; waiters?: Array<(ok: boolean) => void> }
+
+const MAX_CONTENTS = 100_000;
+
+/**
+ * How many copies of each content (a v1/v2c trap, a Redfish record) this monitor received:
+ * the n-th copy is the same on every monitor (each counts its own), so what is sent to two
+ * managers is stored once, and a sender repeating itself word for word (a storm, a PET retry)
+ * still makes one record per copy, as with one monitor. Bounded: the contents seen least
+ * recently go first.
+ */
+export class Occurrences {
+  private readonly seen = new Map<string, number>();
+
+  next(content: string): number {
+    const n = (this.seen.get(content) ?? 0) + 1;
+    this.seen.delete(content);
+    this.seen.set(content, n);
+    if (this.seen.size > MAX_CONTENTS) this.seen.delete(this.seen.keys().next().value!);
+    return n;
+  }
+}
+
+/** A deduplication key as stored: a digest of bounded length, whatever the source made it of. */
+export const digestKey = (key: string | undefined): string | null => (key ? createHash('sha256').update(key).digest('base64url').slice(0, 32) : null);
 
 export interface IntakeOptions {
   /** Sees every event once it is committed (the daemon logs it and wakes the policy engine). */
@@ -85,6 +125,8 @@ export interface IntakeOptions {
   maxQueued?: number;
   /** A write the store refused (busy or failing) and an event refused because the queue was full. */
   onTrouble?: (what: 'store_busy' | 'store_error' | 'queue_full', e?: Error) => void;
+  /** An event the store holds already (its deduplication key): another monitor received it first. */
+  onDuplicate?: (e: Omit<QueuedEvent, 'id'>) => void;
 }
 
 const MAX_QUEUED = 50_000;
@@ -140,11 +182,16 @@ export class Intake {
   constructor(private readonly db: Db, o: IntakeOptions | ((e: QueuedEvent) => void) = {}) {
     this.o = typeof o === 'function' ? { onQueued: o } : o;
     this.insert = prepared(db,
-      `INSERT INTO monitor_events (received_at, origin, source, event, category, machine_id, group_id, sender, detail)
-       VALUES (@receivedAt, @origin, @source, @event, @category, @machineId, @groupId, @sender, @detail)`,
+      `INSERT INTO monitor_events (received_at, origin, source, event, category, machine_id, group_id, sender, detail, dedup_key)
+       VALUES (@receivedAt, @origin, @source, @event, @category, @machineId, @groupId, @sender, @detail, @dedupKey)
+       ON CONFLICT DO NOTHING`,
     );
     // One transaction function for the life of the intake (making one prepares its statements).
-    this.write = db.transaction((batch: Pending[]) => batch.map((p) => ({ ...p.e, id: Number(this.insert.run(p.e).lastInsertRowid) })));
+    // A receipt whose key the store holds already inserts nothing: undefined, a duplicate.
+    this.write = db.transaction((batch: Pending[]) => batch.map((p): QueuedEvent | undefined => {
+      const r = this.insert.run({ ...p.e, dedupKey: p.key });
+      return r.changes === 1 ? { ...p.e, id: Number(r.lastInsertRowid) } : undefined;
+    }));
   }
 
   /** Events received and not committed yet. */
@@ -166,7 +213,7 @@ export class Intake {
       throw err;
     }
     const q: Omit<QueuedEvent, 'id'> = { ...checked, receivedAt: new Date().toISOString() };
-    const p: Pending = { e: q, state: 'queued' };
+    const p: Pending = { e: q, key: digestKey(e.dedupKey), state: 'queued' };
     this.pending.push(p);
     if (!this.scheduled && !this.retry) {
       this.scheduled = true;
@@ -195,9 +242,9 @@ export class Intake {
     if (this.pending.length === 0) return [];
     const batch = this.pending;
     this.pending = [];
-    let out: QueuedEvent[];
+    let written: Array<QueuedEvent | undefined>;
     try {
-      out = (this.o.busyMs === undefined ? this.write(batch) : withBusyTimeout(this.db, this.o.busyMs, () => this.write(batch))) as QueuedEvent[];
+      written = (this.o.busyMs === undefined ? this.write(batch) : withBusyTimeout(this.db, this.o.busyMs, () => this.write(batch))) as Array<QueuedEvent | undefined>;
     } catch (e) {
       if (this.o.busyMs === undefined) {
         this.pending = batch.concat(this.pending);
@@ -213,10 +260,14 @@ export class Intake {
       return [];
     }
     this.backoffMs = 0;
-    for (const p of batch) {
+    const out: QueuedEvent[] = [];
+    batch.forEach((p, i) => {
       p.state = 'written';
       for (const w of p.waiters?.splice(0) ?? []) w(true);
-    }
+      const e = written[i];
+      if (e) out.push(e);
+      else this.o.onDuplicate?.(p.e);
+    });
     for (const e of out) this.o.onQueued?.(e);
     return out;
   }

@@ -7,9 +7,14 @@
 //
 // Every decision and action of the monitor re-checks the lease inside its own transaction
 // (holds()), so that a monitor that lost it (paused past the expiry, cut off from the store)
-// claims nothing more. On SQLite there is one manager ('default'); a PostgreSQL store shared by
-// several managers keeps one row per manager, each monitor holding its own.
+// claims nothing more. On SQLite there is one manager ('default'): the store is one host's file,
+// so a second monitor there would add no availability, only a second writer to the one lock. A
+// PostgreSQL store shared by several managers keeps one row per manager (managerName()), each
+// monitor holding its own; two monitors of the same manager still exclude each other, and the
+// live rows are the members of the polling ring (ring.ts).
 import type { Db } from '../store/db.js';
+import { managerName } from '../store/manager-name.js';
+import { isPostgresStore } from '../store/tables.js';
 import { deadHere, identityField as field, processIdentity } from '../store/process-identity.js';
 import { prepared } from '../store/statements.js';
 
@@ -17,14 +22,35 @@ export const DEFAULT_MANAGER = 'default';
 
 export interface LeaseInfo { holder: string; pid: string; host: string; expiresAt: string }
 
+/** A monitor's lease row as the other managers see it. */
+export interface LeaseRow extends LeaseInfo { manager: string; takenAt: string; heartbeatAt: string; live: boolean }
+
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 function info(r: { holder: string; expires_at: string }): LeaseInfo {
   return { holder: r.holder, pid: field(r.holder, 'pid') ?? '?', host: field(r.holder, 'host') ?? '?', expiresAt: r.expires_at };
 }
 
-/** Who holds the manager's lease now (unexpired), if anyone: for kanri monitor status and kanri event raise. */
-export function leaseHolder(db: Db, manager = DEFAULT_MANAGER): LeaseInfo | undefined {
+/**
+ * Whose lease a monitor on this store takes: its manager's on a PostgreSQL store (KANRI_MANAGER,
+ * else the host name), 'default' on SQLite (one monitor per store).
+ */
+export function monitorManager(db: Db, env: NodeJS.ProcessEnv = process.env): string {
+  return isPostgresStore(db) ? managerName(env) : DEFAULT_MANAGER;
+}
+
+/** Every monitor's lease row, by manager name; live: not expired at `now`. */
+export function leaseRows(db: Db, now = Date.now()): LeaseRow[] {
+  const rows = prepared(db, 'SELECT manager, holder, taken_at AS takenAt, heartbeat_at AS heartbeatAt, expires_at FROM monitor_lease ORDER BY manager').all() as
+    Array<{ manager: string; holder: string; takenAt: string; heartbeatAt: string; expires_at: string }>;
+  return rows.map((r) => ({ ...info(r), manager: r.manager, takenAt: r.takenAt, heartbeatAt: r.heartbeatAt, live: r.expires_at > iso(now) }));
+}
+
+/** The monitors whose lease is unexpired: the members of the polling ring, the runners whose chains are not orphans. */
+export const liveLeases = (db: Db, now = Date.now()): LeaseRow[] => leaseRows(db, now).filter((r) => r.live);
+
+/** Who holds a manager's lease now (unexpired), if anyone; by default this process's manager's. */
+export function leaseHolder(db: Db, manager = monitorManager(db)): LeaseInfo | undefined {
   const r = prepared(db, 'SELECT holder, expires_at FROM monitor_lease WHERE manager = ? AND expires_at > ?').get(manager, iso(Date.now())) as { holder: string; expires_at: string } | undefined;
   return r ? info(r) : undefined;
 }
@@ -35,7 +61,7 @@ export class Lease {
   private constructor(private readonly db: Db, readonly manager: string, private readonly seconds: number) {}
 
   /** Takes the manager's lease, or says who holds it. */
-  static take(db: Db, seconds: number, manager = DEFAULT_MANAGER): Lease | { heldBy: LeaseInfo } {
+  static take(db: Db, seconds: number, manager = monitorManager(db)): Lease | { heldBy: LeaseInfo } {
     const l = new Lease(db, manager, seconds);
     return db.transaction((): Lease | { heldBy: LeaseInfo } => {
       const now = Date.now();

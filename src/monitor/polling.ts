@@ -5,6 +5,13 @@
 // answer after it makes ESMDSVNT[0x40000001]. New entries of the controller's event log
 // (SEL) become BMC events, once each: the first read only takes the baseline; so do drives
 // and volumes whose health degrades (disk-health.ts).
+//
+// With several monitors (managers on one PostgreSQL store) each round polls only the machines
+// the hash ring gives this monitor's manager (ring.ts), computed afresh every round from the
+// live leases: a monitor whose lease expired drops out and the survivors take its machines at
+// their next round. A machine's poll state is read and written in one transaction, so that a
+// machine that changes hands mid-round is never raised twice; the row says which manager
+// polled it last and how many polls in a row it did (polled_by, polls).
 import { createHash } from 'node:crypto';
 import type { Db } from '../store/db.js';
 import { bindController } from '../adapters/registry.js';
@@ -15,7 +22,9 @@ import { fanOutAll } from '../util/fanout.js';
 import { Counters } from './counters.js';
 import { bmcEvent } from './catalogue.js';
 import type { Intake } from './intake.js';
+import { DEFAULT_MANAGER } from './lease.js';
 import { monitorNumber } from './settings.js';
+import { POLLED_MACHINES, machineKey, shareOf } from './ring.js';
 
 const INACCESSIBLE = 'ESMDSVNT[0xC0000002]';
 const ACCESSIBLE = 'ESMDSVNT[0x40000001]';
@@ -53,7 +62,11 @@ export class Poller {
    */
   private readonly latency: Counters;
 
-  constructor(private readonly db: Db, private readonly intake: Intake, private readonly log: (line: string) => void) {
+  /**
+   * `manager`: this monitor's manager, which polls its share of the ring; unset (a monitor
+   * without a lease, the demo) polls every machine.
+   */
+  constructor(private readonly db: Db, private readonly intake: Intake, private readonly log: (line: string) => void, private readonly manager?: string) {
     this.latency = new Counters(db);
   }
 
@@ -86,10 +99,11 @@ export class Poller {
     await this.running;
   }
 
-  /** One round over every managed controller. */
+  /** One round over every managed controller this monitor's share of the ring holds. */
   async pollOnce(): Promise<void> {
     const { db } = this;
-    const rows = db.prepare(`SELECT ${CONTROLLER_COLUMNS} FROM machines WHERE mgmt_type IS NOT NULL ORDER BY id`).all() as ControllerRow[];
+    const mine = shareOf(db, this.manager);
+    const rows = (db.prepare(`SELECT ${CONTROLLER_COLUMNS} FROM machines WHERE ${POLLED_MACHINES} ORDER BY id`).all() as ControllerRow[]).filter((r) => mine(machineKey(r.id)));
     const deadlineMs = monitorNumber(db, 'monitor.poll_timeout_s') * 1000;
     const threshold = monitorNumber(db, 'monitor.poll_failures');
     await fanOutAll(rows, async (row, _i, signal) => {
@@ -120,11 +134,18 @@ export class Poller {
     }, { concurrency: monitorNumber(db, 'monitor.poll_fanout'), signal: this.ctl.signal });
     if (!this.ctl.signal.aborted) {
       this.latency.add('poll_rounds');
-      this.latency.flush();
+      // once a round: a watcher waiting for the round sees it as soon as it is done
+      this.latency.flush(true);
     }
   }
 
   private record(row: ControllerRow, answered: boolean, reason: string, entries: LogEntry[] | undefined, threshold: number, disks?: StorageItem[]): void {
+    // The state is read where it is written, in one write transaction: another monitor that
+    // polled the machine a moment ago (the ring changed in between) is seen, not overwritten.
+    this.db.transaction(() => this.recordIn(row, answered, reason, entries, threshold, disks))();
+  }
+
+  private recordIn(row: ControllerRow, answered: boolean, reason: string, entries: LogEntry[] | undefined, threshold: number, disks?: StorageItem[]): void {
     const { db } = this;
     const st = (db.prepare('SELECT failures, inaccessible, sel_seen FROM monitor_poll_state WHERE machine_id = ?').get(row.id) as PollState | undefined) ?? { failures: 0, inaccessible: 0, sel_seen: null };
     const raise = (event: string, detail: string): void => {
@@ -157,14 +178,13 @@ export class Poller {
     const disk = disks ? diskChanges(db, row.id, disks) : undefined;
     for (const e of disk?.events ?? []) raise(e.event, e.detail);
     // The events and the state that says they were raised commit together: each once.
-    db.transaction(() => {
-      this.intake.flush();
-      disk?.commit();
-      this.latency.flush();
-      db.prepare(
-      `INSERT INTO monitor_poll_state (machine_id, failures, inaccessible, sel_seen, polled_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (machine_id) DO UPDATE SET failures = excluded.failures, inaccessible = excluded.inaccessible, sel_seen = excluded.sel_seen, polled_at = excluded.polled_at`,
-      ).run(row.id, failures, inaccessible, seen, new Date().toISOString());
-    })();
+    this.intake.flush();
+    disk?.commit();
+    this.latency.flush();
+    db.prepare(
+    `INSERT INTO monitor_poll_state (machine_id, failures, inaccessible, sel_seen, polled_at, polled_by, polls) VALUES (?, ?, ?, ?, ?, ?, 1)
+     ON CONFLICT (machine_id) DO UPDATE SET failures = excluded.failures, inaccessible = excluded.inaccessible, sel_seen = excluded.sel_seen, polled_at = excluded.polled_at,
+       polls = CASE WHEN monitor_poll_state.polled_by = excluded.polled_by THEN monitor_poll_state.polls + 1 ELSE 1 END, polled_by = excluded.polled_by`,
+    ).run(row.id, failures, inaccessible, seen, new Date().toISOString(), this.manager ?? DEFAULT_MANAGER);
   }
 }

@@ -9,6 +9,12 @@
 // fault: the severity (MessageSeverity, or the older Severity): Critical is the failure,
 // Warning the predictive or non-critical form, OK the recovery (a deassertion, as a BMC
 // sends when the condition clears).
+//
+// A controller subscribed by several managers' monitors delivers each event to each: the
+// record's EventId (with its controller, time, origin and message) is its event's
+// deduplication key, so the store keeps it once (intake.ts); a record without an EventId has
+// none. Its alert is listed once too: its key is the whole record with its copy number, as a
+// trap's (so a controller repeating a record still lists each copy, as with one monitor).
 import { type EventListener, type RedfishEvent, listenerOptionsFrom, startEventListener } from '../adapters/redfish/events.js';
 import { str } from '../adapters/redfish/session.js';
 import type { Db } from '../store/db.js';
@@ -17,7 +23,7 @@ import { REDFISH_SETTINGS } from '../adapters/redfish/spec.js';
 import type { Alerts } from './alerts.js';
 import { bmcEvent } from './catalogue.js';
 import type { Counters } from './counters.js';
-import type { Intake } from './intake.js';
+import { type Intake, Occurrences } from './intake.js';
 
 const THRESHOLD = 0x01;
 const SENSOR_SPECIFIC = 0x6f;
@@ -52,6 +58,12 @@ export function catalogueEventOf(e: RedfishEvent): string | undefined {
   return bmcEvent(c.sensorType, c.eventType, offset, severity === 'ok');
 }
 
+/** What names one record of one controller wherever it is delivered; undefined without an EventId. */
+export function redfishEventKey(e: RedfishEvent): string | undefined {
+  const id = str(e.raw, 'EventId');
+  return id ? `redfish ${e.machineId} ${id} ${e.time ?? ''} ${e.origin ?? ''} ${e.messageId ?? ''}` : undefined;
+}
+
 const clip = (s: string | null, n: number): string => (s ?? '').replace(/[\x00-\x1f\x7f]+/g, ' ').slice(0, n);
 
 export interface RedfishIntakeParts { db: Db; intake: Intake; alerts: Alerts; counters: Counters; log(line: string): void }
@@ -60,6 +72,7 @@ export interface RedfishIntakeParts { db: Db; intake: Intake; alerts: Alerts; co
 export class RedfishIntake {
   private listener: EventListener | undefined;
   private configured = '';
+  private readonly copies = new Occurrences();
   address: { host: string; port: number } | undefined;
 
   constructor(private readonly d: RedfishIntakeParts) {}
@@ -91,18 +104,28 @@ export class RedfishIntake {
     await l?.close();
   }
 
+  /** The alert's key: the controller, the record as it was sent, and the copy's number among identical ones. */
+  private alertKey(e: RedfishEvent): string {
+    const content = `${e.machineId} ${JSON.stringify(e.raw)}`;
+    return `alert redfish ${content} #${this.copies.next(content)}`;
+  }
+
   /** Takes one record; resolves true once what it became (alert, event) is committed. */
   private take(e: RedfishEvent): Promise<boolean> {
     const event = catalogueEventOf(e);
     const severity = severityOf(e);
     const text = `Redfish ${clip(e.messageId, 120) || '-'}: ${clip(e.message, 400)}${e.origin ? ` (${clip(e.origin, 200)})` : ''}`;
-    const alert = this.d.alerts.add({ machineId: e.machineId, source: e.source, kind: event ? 'redfish' : 'unclassified', severity, event: event ?? clip(e.messageId, 120), message: text });
+    const alert = this.d.alerts.add({ machineId: e.machineId, source: e.source, kind: event ? 'redfish' : 'unclassified', severity, event: event ?? clip(e.messageId, 120), message: text, dedupKey: this.alertKey(e) });
     if (!event) {
       this.d.counters.add('unclassified');
       this.d.log(`unclassified Redfish event of ${e.machine}: ${clip(e.messageId, 120) || '-'} ${clip(severity, 20)}${e.origin ? ` ${clip(e.origin, 200)}` : ''}`);
       return alert.written();
     }
-    const r = this.d.intake.receive({ source: 'SystemMonitorEvent', event, machineId: e.machineId, origin: 'redfish', sender: e.source, detail: `${text}${e.eventId ? ` EventId ${clip(e.eventId, 64)}` : ''}` });
+    const key = redfishEventKey(e);
+    const r = this.d.intake.receive({
+      source: 'SystemMonitorEvent', event, machineId: e.machineId, origin: 'redfish', sender: e.source,
+      detail: `${text}${e.eventId ? ` EventId ${clip(e.eventId, 64)}` : ''}`, ...(key ? { dedupKey: key } : {}),
+    });
     if (!r.ok) {
       this.d.log(`Redfish event of ${e.machine} not taken: ${r.reason}`);
       // Refused for what it says (not for the store): the alert is its record.

@@ -12,7 +12,7 @@
 import type { Db } from '../store/db.js';
 import { prepared } from '../store/statements.js';
 import type { Engine } from '../engine/service.js';
-import type { ChangeResult } from '../engine/service.js';
+import { settledOutcome } from '../engine/outcome.js';
 import { formatJobId } from '../engine/plan.js';
 import { EngineError } from '../engine/errors.js';
 import { type Cron, CronError, nextRun, parseCron, runsBetween } from '../util/cron.js';
@@ -79,12 +79,6 @@ export function listSchedules(db: Db, now = new Date()): ScheduleListing[] {
 }
 
 // ---- the monitor's part ------------------------------------------------------------------
-
-function outcomeOf(r: ChangeResult): 'completed' | 'failed' | 'canceled' {
-  const o = new Set(r.jobs.map((j) => j.outcome));
-  if (r.canceledWhileHeld || (!o.has('failed') && !o.has('not-started') && o.has('canceled'))) return 'canceled';
-  return o.has('failed') || o.has('not-started') ? 'failed' : 'completed';
-}
 
 interface Due { schedule: ScheduleRow; at: Date; late: boolean }
 
@@ -205,7 +199,7 @@ export class Scheduler {
       const r = await engine.run({ action: 'power', cmd: s.operation, group: path, hosts: [] }, { origin: 'schedule', command: `schedule ${s.id} ${s.operation} ${path} due ${due}` });
       const jobs = r.jobs.map((j) => formatJobId(j.id)).join(',');
       const detail = r.jobs.filter((j) => j.outcome !== 'completed').map((j) => `job ${formatJobId(j.id)} ${j.machine}: ${j.outcome}${j.error ? ` (${j.error})` : ''}`).join('; ');
-      end(outcomeOf(r), jobs, detail);
+      end(settledOutcome(r), jobs, detail);
     } catch (e) {
       if (!(e instanceof EngineError)) throw e;
       end('failed', '', e.message);

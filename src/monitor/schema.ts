@@ -108,4 +108,27 @@ CREATE TABLE monitor_snmp_engines (
 );
 `;
 
-export const COMPONENT: SchemaComponent = { name: 'monitor', migrations: [V1, V2] };
+// Several monitors on one store (managers sharing a PostgreSQL store; docs/architecture.md):
+// - dedup_key: what the sender sent, digested (intake.ts), so that the same trap, Redfish
+//   event or alert received by two monitors is one event: the second insert does nothing;
+// - runner: the lease holder that runs a chain, so that a monitor taking over recovers only
+//   the chains of monitors whose lease is gone, never those another live monitor runs;
+// - polled_by, polls: which manager's monitor polled the machine last and how many polls in
+//   a row it did (the hash ring gives each machine one poller: ring.ts);
+// - monitor_alert_keys: the same for the alert list (dscli_alerts, a core table this
+//   component does not change): an alert whose key is here was listed by another monitor.
+const V3 = `
+ALTER TABLE monitor_events ADD COLUMN dedup_key TEXT;
+CREATE UNIQUE INDEX monitor_events_dedup ON monitor_events(dedup_key);
+ALTER TABLE monitor_chains ADD COLUMN runner TEXT;
+ALTER TABLE monitor_poll_state ADD COLUMN polled_by TEXT;
+ALTER TABLE monitor_poll_state ADD COLUMN polls INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE monitor_alert_keys (
+  dedup_key TEXT PRIMARY KEY,               -- digest of what the sender sent (alerts.ts)
+  seen_at   TEXT NOT NULL                   -- kept for a day: a duplicate arrives within seconds
+);
+CREATE INDEX monitor_alert_keys_seen ON monitor_alert_keys(seen_at);
+`;
+
+export const COMPONENT: SchemaComponent = { name: 'monitor', migrations: [V1, V2, V3] };

@@ -8,7 +8,8 @@
 //   monitor.snmp_checks: "web01 1.3.6.1.4.1.2021.10.1.5.1 > 200 clear 150; db01@10.0.0.7:161 1.3.6.1.2.1.25.1.6.0 >= 400"
 //
 // The agent is the machine's os_address on port 161 unless the check names one; v2c with the
-// read community monitor.snmp_check_community.
+// read community monitor.snmp_check_community. With several monitors each agent is asked by
+// the one the hash ring gives it (ring.ts), as controllers are polled.
 import type { Db } from '../store/db.js';
 import { prepared } from '../store/statements.js';
 import { SnmpClient, type Value } from '../adapters/snmp/session.js';
@@ -17,6 +18,7 @@ import { Periodic } from '../util/periodic.js';
 import { kanriEvent } from './catalogue.js';
 import type { Intake } from './intake.js';
 import { monitorNumber, monitorSetting } from './settings.js';
+import { shareOf } from './ring.js';
 import { type SnmpCheck, compare, parseSnmpChecks } from './snmp-check-syntax.js';
 
 /** OIDs in one GET PDU (agents limit a PDU's size). */
@@ -43,7 +45,8 @@ export class SnmpChecker {
   private readonly periodic = new Periodic((signal) => this.pollOnce(signal), (e) => this.log(`SNMP checks: ${e.message}`));
   private complained = '';
 
-  constructor(private readonly db: Db, private readonly intake: Intake, private readonly log: (line: string) => void) {}
+  /** `manager`: this monitor's manager, which asks its share of the agents; unset: all of them. */
+  constructor(private readonly db: Db, private readonly intake: Intake, private readonly log: (line: string) => void, private readonly manager?: string) {}
 
   /** Polls now and then every monitor.snmp_check_s, when there are checks. */
   start(): void {
@@ -77,6 +80,8 @@ export class SnmpChecker {
       if (!a) byAgent.set(k, a = { ...agent, checks: [] });
       a.checks.push({ ...c, machineId: m.id });
     }
+    const mine = shareOf(db, this.manager);
+    for (const k of [...byAgent.keys()]) if (!mine(`snmp-agent:${k}`)) byAgent.delete(k);
     const community = monitorSetting(db, 'monitor.snmp_check_community');
     const timeoutMs = monitorNumber(db, 'monitor.snmp_check_timeout_s') * 1000;
     const threshold = monitorNumber(db, 'monitor.poll_failures');

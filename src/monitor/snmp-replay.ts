@@ -38,13 +38,18 @@ function int(b: Buffer, t: { tag: number; start: number; end: number }): number 
   return v;
 }
 
-/** The authoritative engine's ID, boots and time of an SNMPv3 message (its USM security parameters). */
-export function usmTimeliness(raw: Buffer): { engineId: string; boots: number; time: number } {
+/**
+ * The authoritative engine's ID, boots and time of an SNMPv3 message (its USM security
+ * parameters) and the message's msgID: together they name one message of that engine.
+ */
+export function usmTimeliness(raw: Buffer): { engineId: string; boots: number; time: number; msgId: number } {
   const msg = tlv(raw, 0);
   if (msg.tag !== 0x30) throw new Error('not a SEQUENCE');
   const version = tlv(raw, msg.start);
   if (int(raw, version) !== 3) throw new Error('not SNMPv3');
   const global = tlv(raw, version.end);
+  if (global.tag !== 0x30) throw new Error('bad header data');
+  const msgId = int(raw, tlv(raw, global.start));
   const sec = tlv(raw, global.end);
   if (sec.tag !== 0x04) throw new Error('no security parameters');
   const usm = tlv(raw, sec.start);
@@ -53,7 +58,7 @@ export function usmTimeliness(raw: Buffer): { engineId: string; boots: number; t
   if (id.tag !== 0x04) throw new Error('bad engine ID');
   const boots = tlv(raw, id.end);
   const time = tlv(raw, boots.end);
-  return { engineId: raw.subarray(id.start, id.end).toString('hex'), boots: int(raw, boots), time: int(raw, time) };
+  return { engineId: raw.subarray(id.start, id.end).toString('hex'), boots: int(raw, boots), time: int(raw, time), msgId };
 }
 
 interface Known { boots: number; time: number; at: number }

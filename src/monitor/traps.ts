@@ -22,6 +22,11 @@
 // its engine boots and time are checked against what that engine sent before (RFC 3414
 // §3.2 step 7, a 150 s window) and a datagram seen already is refused: a captured trap
 // replayed is not taken (snmp-replay.ts).
+//
+// Several monitors (managers on one PostgreSQL store) may each receive the same trap (a relay
+// or a BMC sending to both): its event carries a deduplication key made of what the sender
+// sent (trapContent: v3 the engine, its boots and time and the msgID; v1/v2c the PDU's fields
+// and varbinds, with the copy's number among identical ones), so that the store keeps it once.
 import { createSocket } from 'node:dgram';
 import snmp, { type Notification, type Pdu, type Receiver, type User } from 'net-snmp';
 import type { Db } from '../store/db.js';
@@ -29,12 +34,12 @@ import { configGeneration } from '../store/generation.js';
 import { PET_ENTERPRISE_OID, PET_VARBIND_OID, decodePetSpecificTrap, decodePetVarbind } from '../ipmi/pet.js';
 import { openSecret } from '../store/secrets.js';
 import { bmcEvent } from './catalogue.js';
-import type { Intake } from './intake.js';
+import { type Intake, Occurrences } from './intake.js';
 import type { Forwarder } from './forwarding.js';
 import type { Alerts } from './alerts.js';
 import type { Counters } from './counters.js';
 import { monitorSetting, parseHostPort } from './settings.js';
-import { ReplayGuard } from './snmp-replay.js';
+import { ReplayGuard, usmTimeliness } from './snmp-replay.js';
 import { printable } from '../util/peer-gate.js';
 
 const TRAP_OID = '1.3.6.1.6.3.1.1.4.1.0';
@@ -63,6 +68,33 @@ export function trapSources(text: string): Map<string, string> {
 }
 
 interface MachineHit { id: number; name: string }
+
+/** A varbind's value as text, the same on every receiver. */
+const valueText = (v: unknown): string => (Buffer.isBuffer(v) ? v.toString('hex') : String(v));
+
+/**
+ * What a trap says, as text, for its deduplication key: the same on every monitor that
+ * receives it. v3: the sending engine's ID, boots and time and the msgID name one message
+ * (a replay of it is refused by snmp-replay.ts anyway). v1/v2c: every field of the PDU but
+ * the community and request ID (a sender may use another per destination) with its
+ * varbinds, sysUpTime among them, so two traps sent at two instants differ.
+ */
+export function trapContent(pdu: Pdu, raw: Buffer | undefined, v3: boolean): string | undefined {
+  if (v3) {
+    if (!raw) return undefined;
+    try {
+      const t = usmTimeliness(raw);
+      return `v3 ${t.engineId} ${t.boots} ${t.time} ${t.msgId}`;
+    } catch {
+      return undefined;
+    }
+  }
+  const vbs = pdu.varbinds.map((v) => `${v.oid}=${v.type}:${valueText(v.value)}`).join(' ');
+  return pdu.type === snmp.PduType.Trap
+    ? `v1 ${pdu.enterprise ?? ''} ${pdu.agentAddr ?? ''} ${pdu.generic ?? ''} ${pdu.specific ?? ''} ${pdu.upTime ?? ''} ${vbs}`
+    : `v2 ${pdu.type} ${vbs}`;
+}
+
 
 /**
  * The receiver's view of the managed machines: by GUID, BMC address, other addresses, held
@@ -142,6 +174,7 @@ export class TrapReceiver {
   private relays = new Set<string>();
   private anySource = false;
   private replay: ReplayGuard;
+  private readonly copies = new Occurrences();
   /** The address the receiver is bound to (port 0 in the setting: the port the system chose). */
   address: { host: string; port: number } | undefined;
 
@@ -362,23 +395,25 @@ export class TrapReceiver {
       enterprise = m ? m[1]! : oid;
       specific = m ? Number(m[2]) >>> 0 : 0;
     }
-    if (enterprise === PET_ENTERPRISE_OID) return this.pet(pdu, specific, relay ? agent : undefined, sender, relay);
+    const content = trapContent(pdu, raw, v3);
+    const key = content === undefined ? undefined : v3 ? content : `${content} #${this.copies.next(content)}`;
+    if (enterprise === PET_ENTERPRISE_OID) return this.pet(pdu, specific, relay ? agent : undefined, sender, relay, key);
     const source = this.sources.get(enterprise);
     // From a machine's own address the sender is the machine; only a relay's payload may name another.
     const machine = relay ? this.machines.address(agent) ?? this.machines.address(sender) : this.machines.address(sender);
     if (source) {
       const event = `${source}[0x${specific.toString(16).toUpperCase().padStart(8, '0')}]`;
-      this.d.alerts.add({ machineId: machine?.id ?? null, source: sender, kind: 'snmp', severity: 'information', event, message: describe(pdu) });
+      this.d.alerts.add({ machineId: machine?.id ?? null, source: sender, kind: 'snmp', severity: 'information', event, message: describe(pdu), ...alertKey(machine, sender, key) });
       if (!machine) return this.unknownSource(sender, event);
-      this.receive(event, machine, sender, describe(pdu));
+      this.receive(event, machine, sender, describe(pdu), key);
       return;
     }
     this.d.counters.add('unclassified');
-    this.d.alerts.add({ machineId: machine?.id ?? null, source: sender, kind: 'unclassified', severity: 'unknown', event: enterprise ? `${enterprise}.${specific}` : '', message: describe(pdu) });
+    this.d.alerts.add({ machineId: machine?.id ?? null, source: sender, kind: 'unclassified', severity: 'unknown', event: enterprise ? `${enterprise}.${specific}` : '', message: describe(pdu), ...alertKey(machine, sender, key) });
     this.d.log(`unclassified trap from ${sender}${machine ? ` (${machine.name})` : ''}: ${enterprise || '?'} specific ${specific}`);
   }
 
-  private pet(pdu: Pdu, specific: number, agent: string | undefined, sender: string, relay: boolean): void {
+  private pet(pdu: Pdu, specific: number, agent: string | undefined, sender: string, relay: boolean, key: string | undefined): void {
     const vb = pdu.varbinds.find((v) => v.oid === PET_VARBIND_OID);
     const pet = Buffer.isBuffer(vb?.value) ? decodePetVarbind(vb.value) : undefined;
     const t = decodePetSpecificTrap(specific);
@@ -387,9 +422,9 @@ export class TrapReceiver {
       ? (pet ? this.machines.guid(pet.guid) : undefined) ?? this.machines.address(agent) ?? this.machines.address(sender)
       : this.machines.address(sender);
     const text = `${t.sensorTypeName}: ${t.text}${t.direction === 'deassertion' ? ' (deasserted)' : ''}${pet ? ` sensor ${pet.sensorNumber} severity ${pet.severity}` : ''}`;
-    this.d.alerts.add({ machineId: machine?.id ?? null, source: sender, kind: 'pet', severity: pet?.severity ?? 'unspecified', event, message: text });
+    this.d.alerts.add({ machineId: machine?.id ?? null, source: sender, kind: 'pet', severity: pet?.severity ?? 'unspecified', event, message: text, ...alertKey(machine, sender, key) });
     if (!machine) return this.unknownSource(sender, `${event}${pet ? ` GUID ${pet.guid}` : ''}`);
-    this.receive(event, machine, sender, `PET ${text}${pet ? ` GUID ${pet.guid} sequence ${pet.sequence}` : ''}`);
+    this.receive(event, machine, sender, `PET ${text}${pet ? ` GUID ${pet.guid} sequence ${pet.sequence}` : ''}`, key);
   }
 
   private unknownSource(sender: string, what: string): void {
@@ -397,10 +432,15 @@ export class TrapReceiver {
     this.d.log(`trap from ${sender} matches no managed machine: ${what}`);
   }
 
-  private receive(event: string, machine: MachineHit, sender: string, detail: string): void {
-    const r = this.d.intake.receive({ source: 'SystemMonitorEvent', event, machineId: machine.id, origin: 'trap', sender, detail });
+  private receive(event: string, machine: MachineHit, sender: string, detail: string, key: string | undefined): void {
+    const r = this.d.intake.receive({ source: 'SystemMonitorEvent', event, machineId: machine.id, origin: 'trap', sender, detail, ...(key ? { dedupKey: `trap ${machine.id} ${key}` } : {}) });
     if (!r.ok) this.d.log(`trap from ${sender} for ${machine.name} not taken: ${r.reason}`);
   }
+}
+
+/** An alert's deduplication key: the trap's, with the machine it is about (or, for none, its sender). */
+function alertKey(machine: MachineHit | undefined, sender: string, key: string | undefined): { dedupKey?: string } {
+  return key ? { dedupKey: `alert ${machine ? `machine ${machine.id}` : `from ${sender}`} ${key}` } : {};
 }
 
 /** What to do when monitor.listen cannot be bound. */

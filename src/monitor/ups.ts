@@ -8,7 +8,8 @@
 // with monitor.ups_shutdown_on = on-battery) the groups are shut down in order — groups of
 // VMs (also those whose VMs run on the UPS's VM servers without being listed), then of VM
 // servers, then physical ones — and when the power returns they are powered on in the
-// reverse order (monitor.ups_poweron). The state and the events commit together.
+// reverse order (monitor.ups_poweron). The state and the events commit together. With several
+// monitors each UPS is read by the one the hash ring gives it (ring.ts).
 import { createConnection } from 'node:net';
 import type { Db } from '../store/db.js';
 import { prepared } from '../store/statements.js';
@@ -23,6 +24,7 @@ import type { Intake } from './intake.js';
 import { monitorNumber, monitorSetting } from './settings.js';
 import { type UpsEntry, parseUpsList } from './ups-syntax.js';
 import { groupPath } from './policy.js';
+import { shareOf } from './ring.js';
 
 export const UPS_ON_BATTERY = kanriEvent('kanriUPS', 0x80000001);
 export const UPS_LOW_BATTERY = kanriEvent('kanriUPS', 0xC0000002);
@@ -84,7 +86,8 @@ export class UpsWatcher {
   /** Per UPS, its shutdown or power-on sequence, one after the other. */
   private readonly sequences = new Map<string, Promise<void>>();
 
-  constructor(private readonly d: { db: Db; engine: Engine; intake: Intake; log: (line: string) => void }) {}
+  /** `d.manager`: this monitor's manager, which reads its share of the UPSs; unset: all of them. */
+  constructor(private readonly d: { db: Db; engine: Engine; intake: Intake; log: (line: string) => void; manager?: string }) {}
 
   start(): void {
     this.periodic.start(monitorSetting(this.d.db, 'monitor.ups').trim() ? monitorNumber(this.d.db, 'monitor.ups_poll_s') * 1000 : 0);
@@ -109,6 +112,8 @@ export class UpsWatcher {
       return;
     }
     const timeoutMs = monitorNumber(db, 'monitor.ups_timeout_s') * 1000;
+    const mine = shareOf(db, this.d.manager);
+    list = list.filter((u) => mine(`ups:${u.key}`));
     await fanOutAll(list, async (u, _i, signal) => {
       let status: UpsStatus | undefined;
       let why = '';

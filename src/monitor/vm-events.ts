@@ -4,19 +4,29 @@
 // Intake.receive, so that the VM-server rules of the standard policies fire on what the
 // hypervisor says, not only on hand-raised events. A watch that ends on its own (an
 // unreadable setting, a driver failure) is started again after a bounded back-off.
+//
+// With several monitors on one store each watches the VM servers the hash ring gives its
+// manager (ring.ts), looked at again every third of monitor.lease_s: the servers of a monitor
+// whose lease expired are watched by the survivors within a beat, and a watch whose server
+// moved to another monitor ends (the two may both watch for that beat).
 import { bindInterface, driverNameFor } from '../adapters/registry.js';
 import type { VmServerEvent } from '../adapters/types.js';
 import type { Db } from '../store/db.js';
 import { machineRef } from '../engine/refs.js';
 import type { Intake } from './intake.js';
+import { shareOf } from './ring.js';
+import { monitorNumber } from './settings.js';
 
 const BACKOFF_MS = [1000, 5000, 30_000, 60_000];
 
 export class VmEventIntake {
-  private ac: AbortController | undefined;
-  private running: Array<Promise<void>> = [];
+  private readonly watches = new Map<number, { ac: AbortController; done: Promise<void> }>();
+  private ending: Array<Promise<void>> = [];
+  private timer: NodeJS.Timeout | undefined;
+  private started = false;
 
-  constructor(private readonly o: { db: Db; intake: Intake; log: (line: string) => void }) {}
+  /** `manager`: this monitor's manager, which watches its share of the VM servers; unset: all of them. */
+  constructor(private readonly o: { db: Db; intake: Intake; log: (line: string) => void; manager?: string }) {}
 
   /** The VM servers a driver can watch: every VM server whose vm driver offers watch(). */
   private servers(): Array<{ id: number; name: string; driver: string }> {
@@ -30,10 +40,38 @@ export class VmEventIntake {
   }
 
   start(): void {
-    if (this.ac) return;
-    const ac = new AbortController();
-    this.ac = ac;
-    this.running = this.servers().map((s) => this.watch(s, ac.signal));
+    if (this.started) return;
+    this.started = true;
+    this.reconcile();
+    if (this.o.manager === undefined) return;
+    this.timer = setInterval(() => this.reconcile(), Math.max(1000, monitorNumber(this.o.db, 'monitor.lease_s') * 1000 / 3));
+    this.timer.unref();
+  }
+
+  /** Watches this monitor's share of the VM servers: starts the new ones, ends those that moved away. */
+  private reconcile(): void {
+    let wanted: Array<{ id: number; name: string; driver: string }>;
+    try {
+      const mine = shareOf(this.o.db, this.o.manager);
+      wanted = this.servers().filter((s) => mine(`vmserver:${s.id}`));
+    } catch (e) {
+      // The store is busy or failing: the share is looked at again at the next beat.
+      this.o.log(`VM-server watches not updated: ${(e as Error).message}`);
+      return;
+    }
+    const ids = new Set(wanted.map((s) => s.id));
+    for (const [id, w] of this.watches) {
+      if (ids.has(id)) continue;
+      w.ac.abort();
+      this.watches.delete(id);
+      this.ending.push(w.done);
+      void w.done.finally(() => { this.ending = this.ending.filter((p) => p !== w.done); });
+    }
+    for (const s of wanted) {
+      if (this.watches.has(s.id)) continue;
+      const ac = new AbortController();
+      this.watches.set(s.id, { ac, done: this.watch(s, ac.signal) });
+    }
   }
 
   private async watch(s: { id: number; name: string; driver: string }, signal: AbortSignal): Promise<void> {
@@ -61,10 +99,12 @@ export class VmEventIntake {
   }
 
   async close(): Promise<void> {
-    this.ac?.abort();
-    this.ac = undefined;
-    const r = this.running;
-    this.running = [];
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.started = false;
+    const r = [...this.ending, ...[...this.watches.values()].map((w) => { w.ac.abort(); return w.done; })];
+    this.watches.clear();
+    this.ending = [];
     await Promise.allSettled(r);
   }
 }

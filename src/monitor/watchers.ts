@@ -1,7 +1,9 @@
 // The monitor's timed parts beyond polling, started and stopped together by the daemon
 // (small hooks in daemon.ts): scheduled operations (schedules.ts), SNMP checks
 // (snmp-checks.ts), the UPS source (ups.ts) and the alert mail queue (alerting.ts). Each
-// feeds Intake.receive or the engine like the other sources.
+// feeds Intake.receive or the engine like the other sources. With several monitors on one
+// store, each reads its share of the SNMP agents and UPSs (ring.ts); due times and queued mail
+// are claimed in the store, so each is run or sent by one monitor.
 import type { Db } from '../store/db.js';
 import type { Engine } from '../engine/service.js';
 import { MailQueue } from './alerting.js';
@@ -16,11 +18,12 @@ export class Watchers {
   readonly ups: UpsWatcher;
   readonly alertMail: MailQueue;
 
-  constructor(d: { db: Db; engine: Engine; intake: Intake; log: (line: string) => void }) {
+  /** `manager`, `holder`: this monitor's manager and lease holder (unset: the only monitor, without a lease). */
+  constructor(d: { db: Db; engine: Engine; intake: Intake; log: (line: string) => void; manager?: string; holder?: string }) {
     this.scheduler = new Scheduler(d);
-    this.snmpChecks = new SnmpChecker(d.db, d.intake, d.log);
+    this.snmpChecks = new SnmpChecker(d.db, d.intake, d.log, d.manager);
     this.ups = new UpsWatcher(d);
-    this.alertMail = new MailQueue(d.db, d.log);
+    this.alertMail = new MailQueue(d.db, d.log, d.holder);
   }
 
   start(): void {

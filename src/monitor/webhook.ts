@@ -17,6 +17,11 @@
 // every taken event is committed — 503 with Retry-After when the store does not take them in
 // time (they are withdrawn, so Alertmanager's retry is not a duplicate). GET /healthz answers
 // 200 with the intake's queue length: the monitor's liveness probe.
+//
+// Alertmanager sends each alert to every receiver configured, and again after a failed or a
+// repeated notification: an alert with a fingerprint and startsAt (Alertmanager's own
+// identity of one firing) has them, with its status, as deduplication key, so that the same
+// alert sent to two managers' monitors, or sent again, is one event (intake.ts).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readPrivateFile } from '../util/files.js';
 import { timingSafeEqual } from 'node:crypto';
@@ -29,7 +34,7 @@ const MAX_ALERTS = 1000;
 const COMMIT_WAIT_MS = 5_000;
 const STRING_LABELS = ['kanri_event', 'kanri_resolved_event', 'kanri_source', 'kanri_machine', 'kanri_group', 'alertname'] as const;
 
-interface Alert { status?: string; labels: Record<string, string>; annotations: Record<string, string> }
+interface Alert { status?: string; labels: Record<string, string>; annotations: Record<string, string>; fingerprint?: string; startsAt?: string }
 
 export interface WebhookOptions {
   host: string; port: number; tokenFile?: string;
@@ -53,9 +58,19 @@ export function alertsOf(payload: unknown): Alert[] | string {
     if (!isRecord(annotations)) return `alert ${i}: annotations is not an object`;
     for (const k of STRING_LABELS) if (labels[k] !== undefined && typeof labels[k] !== 'string') return `alert ${i}: label ${k} is not a string`;
     for (const k of ['summary', 'description']) if (annotations[k] !== undefined && typeof annotations[k] !== 'string') return `alert ${i}: annotation ${k} is not a string`;
-    out.push({ ...(a.status !== undefined ? { status: a.status as string } : {}), labels: labels as Record<string, string>, annotations: annotations as Record<string, string> });
+    for (const k of ['fingerprint', 'startsAt'] as const) if (a[k] !== undefined && typeof a[k] !== 'string') return `alert ${i}: ${k} is not a string`;
+    out.push({
+      ...(a.status !== undefined ? { status: a.status as string } : {}), labels: labels as Record<string, string>, annotations: annotations as Record<string, string>,
+      ...(typeof a.fingerprint === 'string' ? { fingerprint: a.fingerprint } : {}), ...(typeof a.startsAt === 'string' ? { startsAt: a.startsAt } : {}),
+    });
   }
   return out;
+}
+
+/** One firing (or resolution) of one alert, as Alertmanager names it; undefined without a fingerprint and startsAt. */
+export function alertKey(a: Alert): string | undefined {
+  if (!a.fingerprint || !a.startsAt) return undefined;
+  return `webhook ${a.status ?? 'firing'} ${a.fingerprint.slice(0, 64)} ${a.startsAt.slice(0, 64)}`;
 }
 
 /** Whether an address is the local host's (the endpoint may then go without a token). */
@@ -170,8 +185,9 @@ export class Webhook {
         refused.push({ alert: i, reason: 'hardware events (SystemMonitorEvent) are not taken over HTTP (monitor.http_hardware_events)' });
         return;
       }
+      const key = alertKey(a);
       const r = this.intake.receive({
-        source, event, origin: 'webhook', sender: from,
+        source, event, origin: 'webhook', sender: from, ...(key ? { dedupKey: key } : {}),
         ...(l.kanri_machine ? { machine: l.kanri_machine } : {}), ...(l.kanri_group ? { group: l.kanri_group } : {}),
         detail: [l.alertname, a.annotations.summary ?? a.annotations.description].filter(Boolean).join(': ').slice(0, 1000),
       });

@@ -15,6 +15,10 @@ import { type Io, processIo } from './io.js';
 import { type Command, parse } from './parse.js';
 import { isAdministrator, notAdministrator } from '../cli/privilege.js';
 import { recordAudit } from '../store/audit.js';
+// The listings are loaded with the dialect, not on demand as the other commands are: they
+// are what scripts run most, and a chunk of their own was five more files to find, read
+// and deserialise at each `pvmutl list` (scripts/build.mjs).
+import { listGroup, listServer, listSoft } from './commands/list.js';
 
 /** Takes `--db PATH` / `--db=PATH` out of argv, wherever it stands (as kanri and dscli accept it). */
 export function splitGlobalOptions(args: string[]): { db?: string; rest: string[] } {
@@ -57,7 +61,7 @@ export async function runPvmutl(args: string[], io: Io = processIo(), env: NodeJ
       throw new PvmError(Exit.PRIVILEGE, L(m.en, m.ja));
     }
     storePath = dbPath ?? defaultStorePath(env);
-    db = openStore(storePath);
+    db = openStore(storePath, onlyReads(command) ? { readonly: true, current: true } : {});
     code = await dispatch(db, command, io, rest.join(' '));
     return code;
   } catch (caught) {
@@ -82,6 +86,11 @@ export async function runPvmutl(args: string[], io: Io = processIo(), env: NodeJ
     }
     db?.close();
   }
+}
+
+/** Commands that never write (asjob does: it sweeps abandoned jobs). */
+function onlyReads(c: Command): boolean {
+  return c.cmd === 'list' || (c.cmd === 'policy' && c.action === 'show');
 }
 
 function isChange(c: Command): boolean {
@@ -123,7 +132,6 @@ async function dispatch(db: Db, c: Command, io: Io, argv: string): Promise<numbe
       return Exit.OK;
     }
     case 'list': {
-      const { listGroup, listServer, listSoft } = await import('./commands/list.js');
       io.out(c.what === 'group' ? listGroup(db) : c.what === 'server' ? listServer(db, c.group) : listSoft(db, c.group));
       return Exit.OK;
     }

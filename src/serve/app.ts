@@ -6,6 +6,7 @@ import { packageVersion } from '../cli/version.js';
 import { sweepAbandoned } from '../engine/jobs.js';
 import { type Db } from '../store/db.js';
 import { openStore } from '../open-store.js';
+import { requireStoreKey } from '../store/secrets.js';
 import { packagePath } from '../util/package.js';
 import { keepControllerSessionsWarm } from '../adapters/registry.js';
 import { Changes, changeRoutes } from './changes.js';
@@ -18,6 +19,7 @@ import { ApiServer, HttpError, type Route } from './server.js';
 import { serveLimits, serveSetting } from './settings.js';
 import { streamRoutes } from './streams.js';
 import { monitorNumber } from '../monitor/settings.js';
+import { EXIT } from '../kanri/exit-codes.js';
 
 /** The console's files: a fixed list, never a path taken from the request. */
 const CONSOLE_FILES: Record<string, string> = {
@@ -83,10 +85,12 @@ export async function startServe(db: Db, dbPath: string, o: { listen?: string; l
 export async function serveRun(dbPath: string, o: { listen?: string }): Promise<number> {
   const db = openStore(dbPath);
   try {
+    // Refused at start, not at the first request that opens a controller's password.
+    requireStoreKey(db);
     const r = await startServe(db, dbPath, o);
     if (typeof r === 'string') {
       process.stderr.write(`kanri: ${r}\n`);
-      return 1;
+      return EXIT.USAGE;
     }
     process.stdout.write(`kanri serve: listening on ${r.url}\n`);
     await new Promise<void>((resolve) => {
@@ -96,7 +100,7 @@ export async function serveRun(dbPath: string, o: { listen?: string }): Promise<
     });
     process.stderr.write('kanri serve: stopping\n');
     await r.stop();
-    return 0;
+    return EXIT.OK;
   } finally {
     db.close();
   }

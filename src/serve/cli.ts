@@ -2,6 +2,7 @@
 import { complain } from '../cli/messages.js';
 import { withStore } from '../open-store.js';
 import { TokenError, createToken, listTokens, revokeToken } from './tokens.js';
+import { EXIT } from '../kanri/exit-codes.js';
 
 function run(dbPath: string, fn: (db: import('../store/db.js').Db) => number): number {
   try {
@@ -21,7 +22,7 @@ export function tokenCreate(dbPath: string, name: string, level: string): number
     // The one time the token is shown: on standard output, so that it can be piped into a file.
     process.stdout.write(`${token}\n`);
     if (process.stderr.isTTY) process.stderr.write(`kanri: token ${name} (${level}) created; it is not shown again\n`);
-    return 0;
+    return EXIT.OK;
   });
 }
 
@@ -34,13 +35,13 @@ export function tokenList(dbPath: string, json: boolean): number {
       process.stdout.write(`${'NAME'.padEnd(w)}  LEVEL          CREATED                   LAST USED\n`);
       for (const r of rows) process.stdout.write(`${r.name.padEnd(w)}  ${r.level.padEnd(13)}  ${r.created_at.padEnd(24)}  ${r.last_used_at ?? '-'}\n`);
     }
-    return 0;
+    return EXIT.OK;
   });
 }
 
 export function tokenRevoke(dbPath: string, name: string): number {
   return run(dbPath, (db) => {
     revokeToken(db, name);
-    return 0;
+    return EXIT.OK;
   });
 }

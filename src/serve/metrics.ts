@@ -40,7 +40,7 @@ export function metricsText(db: Db, http: HttpStats, oob: Histogram, now = Date.
   family(out, 'kanri_job_duration_seconds', 'histogram', 'Duration of finished jobs by sequence.', durations(finishedSpans(db, 'jobs'), 'sequence').lines('kanri_job_duration_seconds'));
   family(out, 'kanri_step_duration_seconds', 'histogram', 'Duration of finished job steps by step name.', durations(finishedSpans(db, 'steps'), 'step').lines('kanri_step_duration_seconds'));
   const { poll_ms: pollMs = 0, polls = 0, ...counters } = readCounters(db);
-  family(out, 'kanri_monitor_intake_total', 'counter', 'What the monitor received and counted (datagrams, traps, errors, …).', Object.entries(counters).map(([k, n]) => `kanri_monitor_intake_total{counter="${lv(k)}"} ${n}`));
+  family(out, 'kanri_monitor_intake_total', 'counter', 'What the monitor received and counted (datagrams, traps, errors, sweeps of its chains, configuration re-reads, …).', Object.entries(counters).map(([k, n]) => `kanri_monitor_intake_total{counter="${lv(k)}"} ${n}`));
   family(out, 'kanri_monitor_poll_latency_seconds', 'summary', 'Time the monitor took to poll a controller that answered.', [`kanri_monitor_poll_latency_seconds_sum ${pollMs / 1000}`, `kanri_monitor_poll_latency_seconds_count ${polls}`]);
   family(out, 'kanri_monitor_queue_depth', 'gauge', 'Received events waiting for the monitor to decide them.', [`kanri_monitor_queue_depth ${queueDepth(db)}`]);
   const p = pollStats(db);

@@ -2,6 +2,7 @@
 import { withStore } from '../open-store.js';
 import { L } from '../cli/locale.js';
 import { summary } from './summary.js';
+import { EXIT } from '../kanri/exit-codes.js';
 
 const counts = (o: Record<string, number>): string => Object.entries(o).map(([k, n]) => `${n} ${k}`).join(', ') || '-';
 
@@ -10,7 +11,7 @@ export function statusCommand(dbPath: string, json: boolean): number {
     const s = summary(db);
     if (json) {
       process.stdout.write(JSON.stringify(s) + '\n');
-      return 0;
+      return EXIT.OK;
     }
     const out: string[] = [];
     out.push(L(`Machines: ${s.machines.total} (${s.machines.pooled} in no group, ${s.machines.maintenance} in maintenance)`, `マシン: ${s.machines.total} 台 (グループ外 ${s.machines.pooled}、メンテナンス中 ${s.machines.maintenance})`));
@@ -30,6 +31,6 @@ export function statusCommand(dbPath: string, json: boolean): number {
     out.push(L('Recent events:', '最近のイベント:'));
     for (const e of s.events) out.push(`  ${e.time} ${e.type} ${e.message}`);
     process.stdout.write(out.join('\n') + '\n');
-    return 0;
+    return EXIT.OK;
   });
 }

@@ -3,6 +3,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../store/db.js';
 import { prepared } from '../store/statements.js';
+import { EXIT } from '../kanri/exit-codes.js';
 
 export type Level = 'administrator' | 'operator';
 export const LEVELS: readonly Level[] = ['administrator', 'operator'];
@@ -22,15 +23,15 @@ const hash = (token: string): string => createHash('sha256').update(token).diges
 
 /** Creates a token; returns the secret, which is never stored nor shown again. */
 export function createToken(db: Db, name: string, level: string): string {
-  if (!TOKEN_NAME.test(name)) throw new TokenError(1, `token name '${name}' must be 1-63 letters, digits or ._@- starting with a letter or digit`);
-  if (!LEVELS.includes(level as Level)) throw new TokenError(1, `--level must be administrator or operator, not '${level}'`);
+  if (!TOKEN_NAME.test(name)) throw new TokenError(EXIT.USAGE, `token name '${name}' must be 1-63 letters, digits or ._@- starting with a letter or digit`);
+  if (!LEVELS.includes(level as Level)) throw new TokenError(EXIT.USAGE, `--level must be administrator or operator, not '${level}'`);
   const token = `kanri_${randomBytes(32).toString('base64url')}`;
   const ok = db.transaction(() => {
     if (db.prepare('SELECT 1 FROM serve_tokens WHERE name = ?').get(name)) return false;
     db.prepare('INSERT INTO serve_tokens (name, level, token_hash, created_at) VALUES (?, ?, ?, ?)').run(name, level, hash(token), new Date().toISOString());
     return true;
   }).immediate();
-  if (!ok) throw new TokenError(1, `a token named '${name}' exists already (revoke it first)`);
+  if (!ok) throw new TokenError(EXIT.USAGE, `a token named '${name}' exists already (revoke it first)`);
   return token;
 }
 
@@ -40,7 +41,7 @@ export function listTokens(db: Db): TokenInfo[] {
 
 export function revokeToken(db: Db, name: string): void {
   const r = db.prepare('DELETE FROM serve_tokens WHERE name = ?').run(name);
-  if (r.changes === 0) throw new TokenError(2, `token not found: ${name}`);
+  if (r.changes === 0) throw new TokenError(EXIT.NOT_FOUND, `token not found: ${name}`);
 }
 
 /** Who a presented token is, or undefined; compares hashes in constant time. */

@@ -17,9 +17,11 @@ export function componentVersion(db: Db, name: string): number {
   return r?.version ?? 0;
 }
 
-/** True when some component has migrations the store has not run (checked without a write). */
+/** True when some component has migrations the store has not run (one query, no write). */
 export function componentsBehind(db: Db, components: readonly SchemaComponent[]): boolean {
-  return components.some((c) => componentVersion(db, c.name) < c.migrations.length);
+  const rows = db.prepare('SELECT name, version FROM schema_components').all() as Array<{ name: string; version: number }>;
+  const versions = new Map(rows.map((r) => [r.name, Number(r.version)]));
+  return components.some((c) => (versions.get(c.name) ?? 0) < c.migrations.length);
 }
 
 /** Runs the pending migrations of every component; call inside the store's migration transaction. */

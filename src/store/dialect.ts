@@ -31,6 +31,17 @@
 //   expression gets the parentheses PostgreSQL requires.
 // Strings, quoted names and comments are never rewritten.
 
+/**
+ * What a claiming SELECT adds to lock the rows it returns, so that each row (an event to
+ * decide, a chain to start) is taken by one process only, whichever manager it runs on. On
+ * PostgreSQL: FOR UPDATE SKIP LOCKED, the rows another transaction holds are passed over
+ * (their claimer re-checks them). SQLite has no row locks: a write transaction holds the one
+ * writer lock from its start, which is the same guarantee, so nothing is added.
+ */
+export function claimRows(db: object): string {
+  return (db as { dialect?: string }).dialect === 'postgresql' ? ' FOR UPDATE SKIP LOCKED' : '';
+}
+
 /** The collation that stands for SQLite's NOCASE, created by the PostgreSQL back end. */
 export const NOCASE_COLLATION = 'kanri_nocase';
 

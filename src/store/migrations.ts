@@ -494,4 +494,16 @@ CREATE INDEX dscli_group_members_machine ON dscli_group_members(machine_id);
 CREATE INDEX driver_settings_machine ON driver_settings(machine_id);
 `;
 
-export const MIGRATIONS: readonly string[] = [V1_DOMAIN + V1_RUNTIME, V2_ENGINE, V3_SSH, V4_DSCLI, V5_DRIVERS, V6_FOREIGN_KEY_INDEXES];
+// Which key seals this store's secrets, told without giving it: an HMAC of a fixed label
+// under the key (store/key-check.ts). Every manager sharing the store compares its key file
+// with it, so that a manager with another key refuses to start instead of sealing secrets
+// that the others cannot open. One row at most; none until the first key is recorded.
+const V7_KEY_CHECK = `
+CREATE TABLE key_check (
+  id          INTEGER PRIMARY KEY CHECK (id = 1),
+  value       TEXT NOT NULL,
+  recorded_at TEXT NOT NULL
+);
+`;
+
+export const MIGRATIONS: readonly string[] = [V1_DOMAIN + V1_RUNTIME, V2_ENGINE, V3_SSH, V4_DSCLI, V5_DRIVERS, V6_FOREIGN_KEY_INDEXES, V7_KEY_CHECK];

@@ -42,6 +42,8 @@ const MAX_PREPARED = 2000;
 
 /** The store's writer lock: one advisory lock key ('kanri' in ASCII). */
 export const WRITER_LOCK = 0x6b616e7269;
+/** A write transaction's start: BEGIN and the writer lock in one round trip. */
+const BEGIN_WRITE = `BEGIN; SELECT pg_advisory_xact_lock(${WRITER_LOCK})`;
 
 /** SQLSTATE → the SQLite code the rest of kanri understands. */
 const CODES: Record<string, string> = {
@@ -176,6 +178,8 @@ export class PostgresDb {
   open = true;
   readonly readonly: boolean;
   private depth = 0;
+  /** A write's savepoint is still open (released with the next one, or by the transaction's end). */
+  private statementSavepoint = false;
   private statements = 0;
   private readonly named = new Map<string, string>();
   private lockTimeoutMs: number;
@@ -242,12 +246,13 @@ export class PostgresDb {
     if (!write || this.readonly) return fn();
     if (this.depth > 0) {
       // SQLite undoes a failed statement alone and the transaction goes on (a module may catch
-      // a constraint error and carry on); PostgreSQL would abort the whole transaction.
-      this.simple('SAVEPOINT kanri_statement');
+      // a constraint error and carry on); PostgreSQL would abort the whole transaction. The
+      // savepoint of the previous write is released with the next one's, in one round trip
+      // (or by the end of the transaction): a write costs one round trip more, not two.
+      this.simple(this.statementSavepoint ? 'RELEASE SAVEPOINT kanri_statement; SAVEPOINT kanri_statement' : 'SAVEPOINT kanri_statement');
+      this.statementSavepoint = true;
       try {
-        const r = fn();
-        this.simple('RELEASE SAVEPOINT kanri_statement');
-        return r;
+        return fn();
       } catch (e) {
         try {
           this.simple('ROLLBACK TO SAVEPOINT kanri_statement');
@@ -257,9 +262,8 @@ export class PostgresDb {
         throw e;
       }
     }
-    this.simple('BEGIN');
     try {
-      this.simple(`SELECT pg_advisory_xact_lock(${WRITER_LOCK})`);
+      this.simple(BEGIN_WRITE);
       const r = fn();
       this.simple('COMMIT');
       return r;
@@ -270,11 +274,20 @@ export class PostgresDb {
   }
 
   private rollback(): void {
+    this.statementSavepoint = false;
     try {
       this.simple('ROLLBACK');
     } catch {
       // the connection is gone: nothing to roll back
     }
+  }
+
+  /** Ends the savepoint of the last write before another savepoint or the end of a transaction. */
+  private settled(sql: string): string {
+    const pending = this.statementSavepoint;
+    this.statementSavepoint = false;
+    // COMMIT releases it, ROLLBACK (TO) undoes it — and must run even in a failed transaction.
+    return pending && /^(SAVEPOINT|RELEASE)/.test(sql) ? `RELEASE SAVEPOINT kanri_statement; ${sql}` : sql;
   }
 
   primaryKey(table: string): string[] {
@@ -309,20 +322,26 @@ export class PostgresDb {
     const make = (lock: boolean) => (...args: A): R => {
       const outer = this.depth === 0;
       const savepoint = `s${this.depth}`;
-      this.simple(outer ? 'BEGIN' : `SAVEPOINT ${savepoint}`);
+      // A savepoint of a write taken before this one is released first: released later, it would take this one with it.
+      try {
+        this.simple(this.settled(outer ? (lock && !this.readonly ? BEGIN_WRITE : 'BEGIN') : `SAVEPOINT ${savepoint}`));
+      } catch (e) {
+        // BEGIN ran but the writer lock was not had (busy timeout): nothing of it may stay open.
+        if (outer) this.rollback();
+        throw e;
+      }
       this.depth++;
       try {
-        if (outer && lock && !this.readonly) this.simple(`SELECT pg_advisory_xact_lock(${WRITER_LOCK})`);
         const r = fn(...args);
         this.depth--;
-        this.simple(outer ? 'COMMIT' : `RELEASE SAVEPOINT ${savepoint}`);
+        this.simple(this.settled(outer ? 'COMMIT' : `RELEASE SAVEPOINT ${savepoint}`));
         return r;
       } catch (e) {
         this.depth--;
         if (outer) this.rollback();
         else {
           try {
-            this.simple(`ROLLBACK TO SAVEPOINT ${savepoint}`);
+            this.simple(this.settled(`ROLLBACK TO SAVEPOINT ${savepoint}`));
           } catch {
             // the outer transaction fails with the error below
           }

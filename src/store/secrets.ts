@@ -2,19 +2,22 @@
 // next to the store (<store dir>/kanri.key, KANRI_KEY_FILE overrides), holds 32 random
 // bytes and is created 0600; a key file readable by others is refused. A stored secret is
 // "v1:<iv>:<tag>:<ciphertext>" (base64), bound to its purpose through the GCM AAD so that a
-// value copied from one row to another does not decrypt there.
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+// value copied from one row to another does not decrypt there. The store records which key
+// seals its secrets (store/key-check.ts): a key file that is not that key is refused before
+// it seals or opens anything, so that managers sharing a store never drift apart.
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Db } from './db.js';
 import { TtlCache } from '../util/cache.js';
 import { SecretError } from './errors.js';
+import { keyMatches, missingKeyMessage, recordKeyCheck, recordedKeyCheck, wrongKeyMessage } from './key-check.js';
 import { isStoreUri } from './location.js';
 import { defaultStorePath } from './paths.js';
 
 // Defined with the store's errors, so that a front end can recognise it without loading crypto.
 
-const KEY_BYTES = 32;
+export const KEY_BYTES = 32;
 /** Key files read; a long-running process reads the file again after ten minutes. */
 const keys = new TtlCache<string, Buffer>(10 * 60_000);
 
@@ -62,7 +65,7 @@ export function loadKey(path: string, create: boolean, sealed = 0): Buffer {
     if (!create) throw new SecretError(`key file ${path} not found: stored secrets cannot be read`);
     if (sealed > 0) {
       throw new SecretError(`key file ${path} is missing, but the store holds ${sealed} sealed secret${sealed > 1 ? 's' : ''} made with it: `
-        + 'restore that file (or point KANRI_KEY_FILE at it); a new key would make them unreadable for good');
+        + "restore that file (or point KANRI_KEY_FILE at it, or copy it from another manager: 'kanri store key export' there, 'kanri store key import' here); a new key would make them unreadable for good");
     }
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     try {
@@ -99,11 +102,23 @@ export function encryptWith(key: Buffer, plaintext: string, purpose: string): st
   return `v1:${iv.toString('base64')}:${c.getAuthTag().toString('base64')}:${ct.toString('base64')}`;
 }
 
+/**
+ * Each key as node:crypto's key object, made once: opening the passwords of a ServerList
+ * of hundreds otherwise checks and copies the same key for every one.
+ */
+const keyObjects = new WeakMap<Buffer, KeyObject>();
+
+function keyObject(key: Buffer): KeyObject {
+  let k = keyObjects.get(key);
+  if (!k) keyObjects.set(key, (k = createSecretKey(key)));
+  return k;
+}
+
 export function decryptWith(key: Buffer, stored: string, purpose: string): string {
   const parts = stored.split(':');
   if (parts.length !== 4 || parts[0] !== 'v1') throw new SecretError('stored secret has an unknown format');
   try {
-    const d = createDecipheriv('aes-256-gcm', key, Buffer.from(parts[1]!, 'base64'));
+    const d = createDecipheriv('aes-256-gcm', keyObject(key), Buffer.from(parts[1]!, 'base64'));
     d.setAAD(Buffer.from(purpose, 'utf8'));
     d.setAuthTag(Buffer.from(parts[2]!, 'base64'));
     return Buffer.concat([d.update(Buffer.from(parts[3]!, 'base64')), d.final()]).toString('utf8');
@@ -112,12 +127,47 @@ export function decryptWith(key: Buffer, stored: string, purpose: string): strin
   }
 }
 
+/** Keys found to be their store's, by open store: the check is read once per key read. */
+const verified = new WeakMap<object, Buffer>();
+
+/**
+ * The key of an open store, compared with the check value the store recorded. With `create`
+ * (sealing) a missing key file is made — unless the store already uses a key — and a store
+ * without a check value records this key's.
+ */
+function storeKey(db: Db, create: boolean): Buffer {
+  const path = keyFileFor(db);
+  const known = verified.get(db);
+  if (known && keys.get(path) === known) return known;
+  const recorded = recordedKeyCheck(db);
+  if (recorded && !existsSync(path)) throw new SecretError(missingKeyMessage(path));
+  const key = loadKey(path, create, existsSync(path) ? 0 : sealedValues(db));
+  const holds = recorded ?? (create ? recordKeyCheck(db, key) : undefined);
+  if (holds === undefined) return key;
+  if (!keyMatches(key, holds)) throw new SecretError(wrongKeyMessage(path));
+  verified.set(db, key);
+  return key;
+}
+
+/**
+ * What a daemon (kanri monitor, kanri serve) calls at its start, before it could need a secret:
+ * refuses a key file that is not the one the store recorded, or none when it recorded one.
+ */
+export function requireStoreKey(db: Db): void {
+  if (recordedKeyCheck(db)) storeKey(db, false);
+}
+
+/** The store's key, made when missing, and its check value recorded (kanri store init). */
+export function settleStoreKey(db: Db): string {
+  storeKey(db, true);
+  return keyFileFor(db);
+}
+
 /** Encrypts a secret for the store `db` (creates the key file on first use). */
 export function sealSecret(db: Db, plaintext: string, purpose: string): string {
-  const path = keyFileFor(db);
-  return encryptWith(loadKey(path, true, existsSync(path) ? 0 : sealedValues(db)), plaintext, purpose);
+  return encryptWith(storeKey(db, true), plaintext, purpose);
 }
 
 export function openSecret(db: Db, stored: string, purpose: string): string {
-  return decryptWith(loadKey(keyFileFor(db), false), stored, purpose);
+  return decryptWith(storeKey(db, false), stored, purpose);
 }

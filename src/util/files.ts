@@ -2,7 +2,7 @@
 // BMC backup): a new file in the same directory, created exclusively with mode 0600, then
 // renamed over the path. A symbolic link at the path is replaced, never followed, and an
 // existing file never keeps a wider mode.
-import { closeSync, fsyncSync, lstatSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, lstatSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 
@@ -20,6 +20,7 @@ const REASON: Record<string, string> = {
   EROFS: 'the file system is read-only',
   ENOSPC: 'no space left on the device',
   EISDIR: 'it is a directory',
+  EEXIST: 'it exists',
 };
 
 function reason(err: unknown): string {
@@ -27,7 +28,8 @@ function reason(err: unknown): string {
   return `${REASON[code] ?? (err as Error).message}${code ? ` (${code})` : ''}`;
 }
 
-export function writePrivateFile(path: string, data: string): void {
+/** With `replace: false` an existing path is an error (EEXIST), never overwritten, not even in a race. */
+export function writePrivateFile(path: string, data: string | Uint8Array, { replace = true } = {}): void {
   try {
     if (lstatSync(path).isDirectory()) throw new FileError(`cannot write ${path}: it is a directory`);
   } catch (err) {
@@ -38,11 +40,18 @@ export function writePrivateFile(path: string, data: string): void {
   let fd: number | undefined;
   try {
     fd = openSync(tmp, 'wx', 0o600);
-    writeSync(fd, data);
+    // writeSync has one overload for text and one for bytes, none for the union.
+    if (typeof data === 'string') writeSync(fd, data);
+    else writeSync(fd, data);
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
-    renameSync(tmp, path);
+    if (replace) renameSync(tmp, path);
+    else {
+      // link() creates the name only if nothing has it, with the content already complete.
+      linkSync(tmp, path);
+      rmSync(tmp, { force: true });
+    }
   } catch (err) {
     if (fd !== undefined) closeSync(fd);
     rmSync(tmp, { force: true });

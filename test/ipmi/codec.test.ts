@@ -81,6 +81,19 @@ describe('RMCP / RMCP+ packets', () => {
     expect(wire()).toBe('0600ff070600d0c0b0a00403020107002018c881040173');
   });
 
+  it('reads the 32-bit header fields as unsigned, the high bit set too', () => {
+    // The decoder reads them byte by byte: a session ID or sequence number of 2^31 or
+    // more must not come out negative (the BMC's IDs are arbitrary 32-bit values).
+    for (const keys of [undefined, keys3]) {
+      const d = decodePacket(encodeV20Packet({ payloadType: 0, sessionId: 0xfedcba98, seq: 0x80000001, payload: response(6, 1, 3, 0, [1]), ...(keys ? { keys } : {}) }));
+      expect(d).toMatchObject({ kind: 'v20', sessionId: 0xfedcba98, seq: 0x80000001 });
+    }
+    const v15 = Buffer.from(encodeV15Packet(response(6, 0x38, 1, 0, [1, 0x80, 0x14, 0x02, 0, 0, 0, 0])));
+    v15.writeUInt32LE(0xffffffff, 5);
+    v15.writeUInt32LE(0x89abcdef, 9);
+    expect(decodePacket(v15)).toMatchObject({ kind: 'v15', seq: 0xffffffff, sessionId: 0x89abcdef });
+  });
+
   it('parses Get Channel Cipher Suites records, standard and OEM', () => {
     const recs = Buffer.from([0xc0, 0x03, 0x01, 0x41, 0x81, 0xc1, 0x80, 0x57, 0x01, 0x00, 0x01, 0x41, 0x81, 0xc0, 0x11, 0x03, 0x44, 0x81]);
     expect(parseCipherSuiteRecords(recs)).toEqual([3, 0x80, 17]);

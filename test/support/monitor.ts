@@ -85,8 +85,8 @@ export function petTrapArgs(o: { port: number; community?: string; guid: string;
   return ['-v', '1', '-c', o.community ?? 'public', target, '1.3.6.1.4.1.3183.1.1', o.agent ?? '0.0.0.0', '6', String(specific), '', '1.3.6.1.4.1.3183.1.1.1', 'x', body];
 }
 
-/** Sends what snmptrap would send (its target replaced) from another loopback address. */
-export async function sendFrom(address: string, port: number, args: string[]): Promise<void> {
+/** Sends what snmptrap would send (its target replaced) from another loopback address: the same datagram to each port. */
+export async function sendFrom(address: string, port: number | number[], args: string[]): Promise<void> {
   const cap = createSocket('udp4');
   await new Promise<void>((r) => cap.bind(0, '127.0.0.1', () => r()));
   const got = new Promise<Buffer>((r) => cap.once('message', (m) => r(m)));
@@ -98,7 +98,7 @@ export async function sendFrom(address: string, port: number, args: string[]): P
   cap.close();
   const s = createSocket('udp4');
   await new Promise<void>((r) => s.bind(0, address, () => r()));
-  await new Promise<void>((r) => s.send(raw, port, '127.0.0.1', () => r()));
+  for (const p of [port].flat()) await new Promise<void>((r) => s.send(raw, p, '127.0.0.1', () => r()));
   s.close();
 }
 
@@ -118,6 +118,48 @@ export async function chainEnded(db: string, id: number, ms = 30_000): Promise<{
     queryAll<{ status: string; error: string | null }>(db, 'SELECT status, error FROM monitor_chains WHERE id = ?', id)[0];
   await waitFor(() => ['completed', 'failed', 'canceled', 'abandoned'].includes(row()?.status ?? ''), ms, () => `chain ${id} to end (it is ${row()?.status ?? 'not there'})`);
   return row()!;
+}
+
+/**
+ * Waits until the monitor has swept its chains (started the waits that ended and the pending
+ * chains) from start to end after this call — counter chain_sweeps, not a fixed sleep — so
+ * that a test may then say that nothing happened.
+ */
+export async function chainsSwept(db: string, ms = 15_000): Promise<void> {
+  // A count seen going up may hold a sweep that began before the call: the next one began after it.
+  for (let i = 0; i < 2; i++) await counterReaches(db, 'chain_sweeps', counter(db, 'chain_sweeps') + 1, ms);
+}
+
+export interface MonitorEvent {
+  id: number; origin: string; source: string; event: string; sender: string; detail: string;
+  decision: string; chain_id: number | null; machine: string | null;
+}
+
+/** The newest received event's id: a test step looks only at the events after it. */
+export function lastEventId(db: string): number {
+  return queryAll<{ n: number }>(db, 'SELECT coalesce(max(id), 0) AS n FROM monitor_events')[0]!.n;
+}
+
+const text = (want: string | RegExp | undefined, v: string | null): boolean => want === undefined || (typeof want === 'string' ? v === want : want.test(v ?? ''));
+
+/**
+ * Waits until the monitor has decided an event (after event `after`) matching `m` — its row
+ * in monitor_events, the state, not the log's wording — and returns it.
+ */
+export async function eventDecided(db: string, m: { origin?: string; source?: string; event?: string | RegExp; machine?: string; sender?: string | RegExp; detail?: RegExp; decision?: RegExp }, after = 0, ms = 15_000): Promise<MonitorEvent> {
+  const find = (): MonitorEvent | undefined => queryAll<MonitorEvent>(db,
+    `SELECT e.id, e.origin, e.source, e.event, e.sender, e.detail, e.decision, e.chain_id, m.name AS machine
+       FROM monitor_events e LEFT JOIN machines m ON m.id = e.machine_id WHERE e.id > ? AND e.state = 'decided' ORDER BY e.id`, after)
+    .find((e) => text(m.origin, e.origin) && text(m.source, e.source) && text(m.event, e.event) && text(m.machine, e.machine) && text(m.sender, e.sender) && text(m.detail, e.detail) && text(m.decision, e.decision));
+  await waitFor(() => find() !== undefined, ms, () => `an event ${JSON.stringify(m, (_, v: unknown) => (v instanceof RegExp ? String(v) : v))} decided after event ${after}`);
+  return find()!;
+}
+
+/** Waits until action `action` (1-based) of chain `chain` has a job of the given status, and returns the job's id. */
+export async function chainJob(db: string, chain: number, action: number, status = 'running', ms = 15_000): Promise<number> {
+  const find = (): number | undefined => queryAll<{ id: number }>(db, 'SELECT id FROM jobs WHERE command LIKE ? AND status = ? ORDER BY id', `policy chain ${chain} action ${action}:%`, status)[0]?.id;
+  await waitFor(() => find() !== undefined, ms, () => `a ${status} job of chain ${chain} action ${action}`);
+  return find()!;
 }
 
 /**

@@ -87,7 +87,11 @@ export function storeHolder(location: string): { hold(): void; release(): void; 
 
 /** A new store holding the fixture data centre (or another YAML text). */
 export function fixtureStore(yamlText?: string): string {
-  const path = newStoreLocation();
+  return storeAt(newStoreLocation(), yamlText);
+}
+
+/** The fixture data centre (or another YAML text) applied to a new store at `path` (a file or an empty database's URI). */
+export function storeAt(path: string, yamlText?: string): string {
   const { dc, errors } = readDataCentre(parse(yamlText ?? readFileSync(FIXTURE, 'utf8')));
   if (!dc) throw new Error(errors.join('\n'));
   const db = openStore(path, { create: true });

@@ -43,6 +43,7 @@ export function sessionOptions(ctx: DriverContext, o: CallOptions = {}): Session
 /** Runs one call on the machine's BMC; keeps a new cipher-suite probe with the registration. */
 export async function onBmc<T>(ctx: DriverContext, m: MachineRef, fn: (t: ReturnType<typeof targetFor>['target']) => Promise<T>): Promise<T> {
   const { row, target } = targetFor(ctx.db, m);
+  const known = target.cipherSuite === 'auto' ? rememberedProbe(target.host, target.port) : undefined;
   try {
     return await fn(target);
   } catch (e) {
@@ -50,7 +51,8 @@ export async function onBmc<T>(ctx: DriverContext, m: MachineRef, fn: (t: Return
   } finally {
     if (target.cipherSuite === 'auto') {
       const p = rememberedProbe(target.host, target.port);
-      if (p) {
+      // Written when this call probed, or when the registration holds no probe yet.
+      if (p && (p !== known || !row.bmc_probe)) {
         try {
           rememberControllerProbe(ctx.db, row.id, JSON.stringify(p));
         } catch {

@@ -28,7 +28,7 @@ export function bmcTargetOf(db: Db, row: ControllerRow): BmcTarget {
     cipherSuite: row.cipher_suite ?? 'auto',
     name: row.name,
   };
-  if (row.cipher_suite === null && row.bmc_probe) {
+  if (row.cipher_suite === null && row.bmc_probe && !rememberedProbe(t.host, t.port)) {
     // A remembered probe saves the discovery round trips.
     try {
       const p = JSON.parse(row.bmc_probe) as ProbeResult;
@@ -42,7 +42,7 @@ export function bmcTargetOf(db: Db, row: ControllerRow): BmcTarget {
 
 /** The login of the machine's controller, which must be an ipmi one. */
 export function targetFor(db: Db, m: MachineRef): { row: ControllerRow; target: BmcTarget } {
-  const row = controllerRow(db, m.id);
+  const row = m.controller ?? controllerRow(db, m.id);
   if (!row || row.mgmt_type !== 'ipmi' || !row.bmc_address) {
     throw new DriverError(`${m.name}: no IPMI BMC registered for this machine (dscli createServer ${m.name} mgmt=ipmi address=… user=… password_file=…)`, { layer: 'configuration' });
   }

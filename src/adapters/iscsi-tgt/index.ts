@@ -74,7 +74,7 @@ export function createIscsiTgtDriver(): Driver {
   function peerOf(ctx: DriverContext, r: SettingReader): Peer {
     const timeoutMs = r.num('iscsi-tgt.timeout_s')! * 1000;
     const controlPort = r.num('control_port')!;
-    const commandText = r.str('tgtadm') ?? 'tgtadm';
+    const commandText = r.need('tgtadm');
     if (!COMMAND.test(commandText)) throw new DriverError(`iscsi-tgt setting tgtadm '${commandText}' is not a command line kanri can run safely`, { layer: 'configuration' });
     const command = commandText.trim().split(/\s+/);
     const host = r.str('host');
@@ -82,7 +82,7 @@ export function createIscsiTgtDriver(): Driver {
     let make: () => TgtTransport;
     if (host !== undefined) {
       const port = r.num('ssh_port')!;
-      const user = r.str('ssh_user') ?? 'root';
+      const user = r.need('ssh_user');
       const keyPath = r.str('ssh_key_path');
       const sealed = r.str('ssh_key');
       const target: SshTarget = { machine: `storage host ${host}`, address: host, port, user, keyPath, trustArgs: `--address ${host} --port ${port}` };

@@ -37,7 +37,7 @@ function validate(db: Db, m: MachineRef, _iface: string, groupId?: number | null
   if (out.length) return out;
   const initiator = r.str('initiator');
   if (initiator !== undefined && !validInitiator(initiator)) out.push(`${m.name}: iscsi-tgt setting initiator '${initiator}' is neither an iSCSI name (iqn.…) nor an IP address`);
-  if (!COMMAND.test(r.str('tgtadm') ?? 'tgtadm')) out.push(`iscsi-tgt setting tgtadm '${r.str('tgtadm')}' is not a command line kanri can run safely`);
+  if (!COMMAND.test(r.need('tgtadm'))) out.push(`iscsi-tgt setting tgtadm '${r.need('tgtadm')}' is not a command line kanri can run safely`);
   const host = r.str('host');
   if (host !== undefined) {
     const secret = r.problems(['ssh_key']);

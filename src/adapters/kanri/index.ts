@@ -4,7 +4,7 @@
 // controller's (the info interface of its controller driver, through the registry).
 import { controllerRow } from '../controller.js';
 import { bindController } from '../registry.js';
-import { SettingReader } from '../setting-reader.js';
+import { settingNumber } from '../setting-reader.js';
 import { type Driver, type DriverContext, type MachineRef, notSupported } from '../types.js';
 import { KANRI_MONITOR } from './spec.js';
 
@@ -47,7 +47,7 @@ export function createKanriMonitorDriver(): Driver {
           }
           const bound = await bindController(ctx.db, row, { info: 'inventory' });
           if (!bound.info.hardware) throw notSupported(`inventory is not supported for mgmt=${row.mgmt_type}`);
-          const deadline = new SettingReader(ctx.db, 'kanri', KANRI_MONITOR.settings, {}).num('kanri.inventory_deadline_s') ?? 20;
+          const deadline = settingNumber(ctx.db, KANRI_MONITOR.settings, 'kanri.inventory_deadline_s');
           const lines = await bound.info.hardware(ctx, bound.machine, { deadlineMs: deadline * 1000 });
           const hwModel = modelOf(lines);
           ctx.log(`${m.name}: ${row.mgmt_type} inventory read (${lines.length} items)${hwModel ? '' : ', no model name in it'}`);

@@ -8,7 +8,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Db } from '../../store/db.js';
-import { driverSetting } from '../settings.js';
+import { SettingReader } from '../setting-reader.js';
 import { knownKeys } from '../ssh/known-hosts.js';
 import { DriverError, type MachineRef, type SettingSpec } from '../types.js';
 
@@ -30,6 +30,9 @@ export interface ParsedUri {
   path: string;
   query: URLSearchParams;
 }
+
+/** A VM server's own connection settings (machine → group → global libvirt.<key>), read through their declarations. */
+export const serverSettings = (db: Db, server: { id: number }): SettingReader => new SettingReader(db, 'libvirt', [URI_SETTING, KEY_SETTING], { machineId: server.id });
 
 /** Splits a libvirt URI (driver[+transport]://[user@][host[:port]]/path[?query]); undefined when it is not one. */
 export function parseUri(uri: string): ParsedUri | undefined {
@@ -78,7 +81,7 @@ process.once('exit', () => { if (khDir) rmSync(khDir, { recursive: true, force: 
 
 /** A VM server's URI as configured (what another daemon is given, e.g. as a migration target). */
 export function configuredUri(db: Db, server: MachineRef): string {
-  const raw = driverSetting(db, 'libvirt', URI_SETTING, { machineId: server.id });
+  const raw = serverSettings(db, server).str(URI_SETTING.key);
   const problem = uriProblem(db, server.name, raw);
   if (problem) throw new DriverError(problem, { layer: 'configuration' });
   return raw!.trim();
@@ -93,7 +96,7 @@ export function connectionUri(db: Db, server: MachineRef): string {
   const q = new URLSearchParams(u.query);
   q.set('known_hosts', knownHostsFile(db, u.host!, port));
   q.set('known_hosts_verify', 'normal');
-  const key = driverSetting(db, 'libvirt', KEY_SETTING, { machineId: server.id });
+  const key = serverSettings(db, server).str(KEY_SETTING.key);
   if (key) {
     q.set('keyfile', key);
     q.set('sshauth', 'privkey');

@@ -2,11 +2,13 @@
 import type { DriverSpec } from '../types.js';
 import { COMPONENT } from './schema.js';
 import type { Db } from '../../store/db.js';
-import { driverSetting } from '../settings.js';
-import { KEY_SETTING, URI_SETTING, uriProblem } from './connection.js';
+import { KEY_SETTING, URI_SETTING, serverSettings, uriProblem } from './connection.js';
 
 function serverProblems(db: Db, server: { id: number; name: string }): string[] {
-  const p = uriProblem(db, server.name, driverSetting(db, 'libvirt', URI_SETTING, { machineId: server.id }));
+  const r = serverSettings(db, server);
+  const declared = r.problems([URI_SETTING.key]);
+  if (declared.length) return declared;
+  const p = uriProblem(db, server.name, r.str(URI_SETTING.key));
   return p ? [p] : [];
 }
 

@@ -6,13 +6,13 @@
 import type { Db } from '../../store/db.js';
 import { prepared } from '../../store/statements.js';
 import { controllerProblems } from '../controller.js';
-import { driverSetting } from '../settings.js';
+import { SettingReader } from '../setting-reader.js';
 import type { DriverSpec, MachineRef, SettingSpec } from '../types.js';
 import { COMPONENT } from './schema.js';
 import { fingerprintProblem } from './fingerprint.js';
 
 const FALSE = ['false', 'no', 'off', '0'];
-export const isOff = (v: string | undefined): boolean => v !== undefined && FALSE.includes(v.trim().toLowerCase());
+const isOff = (v: string | undefined): boolean => v !== undefined && FALSE.includes(v.trim().toLowerCase());
 
 export const REDFISH_SETTINGS: readonly SettingSpec[] = [
   { key: 'address', scope: 'controller', column: 'bmc_address', type: 'string', required: true, description: 'controller address (IPv4, IPv6 or host name)' },
@@ -44,23 +44,19 @@ export const REDFISH_SETTINGS: readonly SettingSpec[] = [
   { key: 'redfish.listener_key', scope: 'global', type: 'path', description: 'PEM private key of the event listener' },
 ];
 
-export const setting = (key: string): SettingSpec => REDFISH_SETTINGS.find((s) => s.key === key)!;
-
 function groupOf(db: Db, machineId: number): number | null {
   return (prepared(db, 'SELECT group_id FROM machines WHERE id = ?').get(machineId) as { group_id: number | null } | undefined)?.group_id ?? null;
 }
 
-/** A machine's redfish setting (machine → group → global → default). */
-export function machineSetting(db: Db, machineId: number, key: string): string | undefined {
-  return driverSetting(db, 'redfish', setting(key), { machineId, groupId: groupOf(db, machineId) });
+/** A machine's redfish settings (machine → group → global → default), read through their declarations. */
+export function machineSettings(db: Db, machineId: number): SettingReader {
+  return new SettingReader(db, 'redfish', REDFISH_SETTINGS, { machineId, groupId: groupOf(db, machineId) });
 }
 
 function problems(db: Db, m: MachineRef): string[] {
   const out = controllerProblems(db, m, 'redfish', 'Redfish controller');
   if (out.length) return out;
-  const fp = machineSetting(db, m.id, 'fingerprint');
-  if (fp !== undefined && fingerprintProblem(fp)) out.push(`${m.name}: redfish fingerprint ${fingerprintProblem(fp)}`);
-  return out;
+  return machineSettings(db, m.id).problems(['system', 'ca_file', 'fingerprint', 'verify', 'auth']);
 }
 
 export const REDFISH: DriverSpec = {

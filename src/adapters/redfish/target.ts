@@ -4,12 +4,12 @@
 // registration (bmc_probe) so that the next call goes straight to the system.
 import { rememberControllerProbe, type ControllerRow, controllerPassword, controllerRow } from '../controller.js';
 import { type CallOptions, type DriverContext, DriverError, type MachineRef } from '../types.js';
-import { settingNumber } from '../setting-reader.js';
+import { type SettingReader, settingNumber } from '../setting-reader.js';
 import { declaredSetting } from '../settings.js';
 import type { Db } from '../../store/db.js';
 import type { Endpoint, Limits } from './client.js';
 import { type AuthMode, type Json, RedfishSession, arr, link, obj, pathOf, str } from './session.js';
-import { REDFISH_SETTINGS, isOff, machineSetting } from './spec.js';
+import { REDFISH_SETTINGS, machineSettings } from './spec.js';
 import { normaliseCertFingerprint } from './fingerprint.js';
 import { readCaFile, type Trust } from './trust.js';
 
@@ -17,10 +17,10 @@ import { readCaFile, type Trust } from './trust.js';
 export const DEFAULT_REDFISH_PORT = Number(declaredSetting(REDFISH_SETTINGS, 'port')!.default);
 const ROOT = '/redfish/v1/';
 
-const seconds = (db: Db, key: string): number => settingNumber(db, REDFISH_SETTINGS, key);
+const setting = (db: Db, key: string): number => settingNumber(db, REDFISH_SETTINGS, key);
 
-export const onWaitMs = (db: Db): number => seconds(db, 'redfish.on_wait_s') * 1000;
-export const softOffWaitMs = (db: Db): number => seconds(db, 'redfish.soft_off_wait_s') * 1000;
+export const onWaitMs = (db: Db): number => setting(db, 'redfish.on_wait_s') * 1000;
+export const softOffWaitMs = (db: Db): number => setting(db, 'redfish.soft_off_wait_s') * 1000;
 
 export interface Target {
   row: ControllerRow;
@@ -30,16 +30,12 @@ export interface Target {
   system: string | undefined;
 }
 
-function trustOf(db: Db, row: ControllerRow): Trust {
-  const verify = !isOff(machineSetting(db, row.id, 'verify'));
-  const t: Trust = { verify };
-  const fp = machineSetting(db, row.id, 'fingerprint');
-  if (fp !== undefined && fp.trim() !== '') {
-    const n = normaliseCertFingerprint(fp);
-    if (!n) throw new DriverError(`${row.name}: the pinned redfish fingerprint '${fp}' is not a SHA-256 fingerprint (kanri redfish trust ${row.name})`, { layer: 'configuration' });
-    t.fingerprint = n;
-  }
-  const ca = machineSetting(db, row.id, 'ca_file');
+function trustOf(row: ControllerRow, r: SettingReader): Trust {
+  const t: Trust = { verify: r.bool('verify') };
+  // checked against its declaration (fingerprintProblem) by the reader
+  const fp = r.str('fingerprint');
+  if (fp !== undefined && fp.trim() !== '') t.fingerprint = normaliseCertFingerprint(fp)!;
+  const ca = r.str('ca_file');
   if (ca !== undefined && ca.trim() !== '') t.ca = readCaFile(ca.trim(), row.name);
   return t;
 }
@@ -55,21 +51,22 @@ export function targetFor(db: Db, m: MachineRef): Target {
       layer: 'authentication', detail: `no Redfish password stored (dscli setServer ${m.name} password_file=…)`,
     });
   }
-  const auth = (machineSetting(db, row.id, 'auth') ?? 'auto') as AuthMode;
-  const system = machineSetting(db, row.id, 'system')?.trim() || undefined;
-  return { row, auth, system, ep: { machine: row.name, host: row.bmc_address, port: row.bmc_port ?? DEFAULT_REDFISH_PORT, trust: trustOf(db, row) } };
+  const r = machineSettings(db, row.id);
+  const auth = r.need('auth') as AuthMode;
+  const system = r.str('system')?.trim() || undefined;
+  return { row, auth, system, ep: { machine: row.name, host: row.bmc_address, port: row.bmc_port ?? DEFAULT_REDFISH_PORT, trust: trustOf(row, r) } };
 }
 
 /** The call's limits: the caller's deadline, else the setting; per request at most the request timeout. */
 export function limitsOf(ctx: DriverContext, o: CallOptions = {}): Limits {
-  const deadlineMs = o.deadlineMs ?? seconds(ctx.db, 'redfish.deadline_s') * 1000;
-  const retries = o.retries ?? seconds(ctx.db, 'redfish.retries');
+  const deadlineMs = o.deadlineMs ?? setting(ctx.db, 'redfish.deadline_s') * 1000;
+  const retries = o.retries !== undefined && Number.isInteger(o.retries) && o.retries >= 0 ? o.retries : setting(ctx.db, 'redfish.retries');
   // The IPMI retransmission interval (CallOptions.timeoutMs) does not apply: TCP retransmits; one
   // answer may take up to the request timeout, within the deadline.
   return {
     deadline: Date.now() + deadlineMs,
-    requestTimeoutMs: seconds(ctx.db, 'redfish.request_timeout_s') * 1000,
-    retries: Number.isInteger(retries) && retries >= 0 ? retries : 2,
+    requestTimeoutMs: setting(ctx.db, 'redfish.request_timeout_s') * 1000,
+    retries,
     signal: ctx.signal,
   };
 }

@@ -29,10 +29,10 @@ function agentOf(sw: string, r: SettingReader): Agent {
 
 function credentialsOf(r: SettingReader): Credentials {
   if (r.str('version') === '3') {
-    const privProtocol = r.str('priv_protocol') ?? 'aes';
+    const privProtocol = r.need('priv_protocol');
     const privKey = r.str('priv_key');
     return {
-      version: '3', user: r.need('user'), authProtocol: r.str('auth_protocol') ?? 'sha', authKey: r.need('auth_key', 'kanri driver secret --group GROUP snmp auth_key'),
+      version: '3', user: r.need('user'), authProtocol: r.need('auth_protocol'), authKey: r.need('auth_key', 'kanri driver secret --group GROUP snmp auth_key'),
       privProtocol, ...(privProtocol !== 'none' ? { privKey: privKey ?? r.need('priv_key') } : {}),
     };
   }
