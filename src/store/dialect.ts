@@ -21,10 +21,10 @@
 //   letters, hiragana and katakana, ignorable characters) and orders punctuation and
 //   non-ASCII letters otherwise than NOCASE; docs/architecture.md says where that shows, and
 //   test/store-postgres.test.ts pins it. PostgreSQL has no collation that is NOCASE (citext
-//   lowers under the database's locale). kfold(x), the full case
-//   folding lookups fall back on (domain/names.ts: Straße = STRASSE, ﬁle = FILE), is an SQL
-//   function of the prelude computing what foldName() does, with ICU's full case mappings
-//   (NFC, lower, upper, lower, NFC); the column names PostgreSQL reserves (user, window) are quoted;
+//   lowers under the database's locale). kfold(x), the full case folding lookups fall back
+//   on (domain/names.ts: Straße = STRASSE, ﬁle = FILE), is an SQL function of the prelude
+//   computing what foldName() does, with ICU's full case mappings (NFC, lower, upper, lower,
+//   NFC); the column names PostgreSQL reserves (user, window) are quoted;
 // - in schema text (migrations): INTEGER → BIGINT (SQLite's integers are 64-bit: times in
 //   ms), REAL → DOUBLE PRECISION, BLOB → BYTEA, INTEGER PRIMARY KEY AUTOINCREMENT (and a
 //   column `id INTEGER PRIMARY KEY`, SQLite's rowid) → an identity column; an index on an
