@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { schemaVersion } from '../src/store/db.js';
 import { openStore } from '../src/open-store.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
-import { FIXTURE, fixtureStore, storeDigest, tempDir } from './support/store.js';
+import { FIXTURE, fixtureStore, newStoreLocation, storeDigest, tempDir } from './support/store.js';
 import { run } from './support/cli.js';
 
 const fixtureText = readFileSync(FIXTURE, 'utf8');
@@ -50,7 +50,7 @@ describe('config apply', () => {
     // a fresh store needs the accounts' hashes
     const full = join(tempDir(), 'full.yaml');
     expect(run('kanri', ['config', 'export', '--with-secrets', '-o', full], { db }).code).toBe(0);
-    const fresh = join(tempDir(), 'kanri.db');
+    const fresh = newStoreLocation();
     expect(run('kanri', ['config', 'apply', full], { db: fresh }).code).toBe(0);
     expect(run('kanri', ['config', 'export'], { db: fresh }).out).toBe(exported);
   });
