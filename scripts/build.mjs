@@ -164,12 +164,14 @@ async function trainCodeCache() {
     run(['pvmutl', 'list', 'group']);
     run(['pvmutl', 'list', 'server']);
     run(['dscli', 'help']);
-    const bmc = await startTrainingBmc(root, 'admin', 'unused');
+    // Two BMCs named by a range, as a ServerList usually names them: the range's expansion
+    // and the fan-out's ordered output are compiled too.
+    const bmcs = [await startTrainingBmc(root, 'admin', 'unused'), await startTrainingBmc(root, 'admin', 'unused')];
     try {
-      run(['dscli', 'createServer', 'cache-bmc', 'mgmt=ipmi', 'address=127.0.0.1', `port=${bmc.port}`, 'user=admin', `password_file=${pw}`]);
-      await runAsync(['dscli', 'getPowerStatus', 'cache-bmc'], 10_000);
+      bmcs.forEach((bmc, i) => run(['dscli', 'createServer', `cache-bmc${i + 1}`, 'mgmt=ipmi', 'address=127.0.0.1', `port=${bmc.port}`, 'user=admin', `password_file=${pw}`]));
+      await runAsync(['dscli', 'getPowerStatus', 'cache-bmc[1-2]'], 10_000);
     } finally {
-      await bmc.close();
+      await Promise.all(bmcs.map((bmc) => bmc.close()));
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
