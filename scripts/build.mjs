@@ -154,7 +154,7 @@ async function trainCodeCache() {
     const env = { ...process.env, KANRI_DB: join(work, 'kanri.db'), KANRI_CODE_CACHE: 'write' };
     delete env.KANRI_DEBUG;
     const run = (args, timeout = 20_000) => spawnSync(process.execPath, [...flags, bin, ...args], { env, cwd: work, stdio: 'ignore', timeout, killSignal: 'SIGINT' });
-    // The power calls run while this process answers as their BMC: not blocked in spawnSync.
+    // The power call runs while this process answers as its BMCs: not blocked in spawnSync.
     const runAsync = (args, timeout) => new Promise((done) => {
       const child = spawn(process.execPath, [...flags, bin, ...args], { env, cwd: work, stdio: 'ignore', timeout, killSignal: 'SIGINT' });
       child.on('close', done);
@@ -166,10 +166,14 @@ async function trainCodeCache() {
     run(['dscli', 'help']);
     // Two BMCs named by a range, as a ServerList usually names them: the range's expansion
     // and the fan-out's ordered output are compiled too.
-    const bmcs = [await startTrainingBmc(root, 'admin', 'unused'), await startTrainingBmc(root, 'admin', 'unused')];
+    // A machine without a loopback UDP port for them only trains less.
+    const bmcs = [];
     try {
+      for (let i = 0; i < 2; i++) bmcs.push(await startTrainingBmc(root, 'admin', 'unused'));
       bmcs.forEach((bmc, i) => run(['dscli', 'createServer', `cache-bmc${i + 1}`, 'mgmt=ipmi', 'address=127.0.0.1', `port=${bmc.port}`, 'user=admin', `password_file=${pw}`]));
       await runAsync(['dscli', 'getPowerStatus', 'cache-bmc[1-2]'], 10_000);
+    } catch (e) {
+      console.error(`code cache: the power call was not trained (${e.message})`);
     } finally {
       await Promise.all(bmcs.map((bmc) => bmc.close()));
     }
