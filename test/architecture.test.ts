@@ -149,6 +149,20 @@ describe('architecture', () => {
     });
   });
 
+  it('a store is opened through src/store only: nothing else loads SQLite or libpq (a PostgreSQL URI works everywhere)', () => {
+    const loads = /from '[^']*store\/(sqlite|postgres)\.js'|(?<!import type .*)from 'better-sqlite3'|require(Module)?\('(better-sqlite3|libpq)'\)/;
+    expect(matching(src.filter((f) => !f.path.startsWith('src/store/')), loads)).toEqual([]);
+  });
+
+  it('the files left out on PostgreSQL are test files that exist, each with its reason', () => {
+    const leftOut = JSON.parse(readFileSync(join(ROOT, 'test', 'postgresql-left-out.json'), 'utf8')) as Record<string, string>;
+    for (const [file, why] of Object.entries(leftOut)) {
+      expect(file, file).toMatch(/^test\/([\w-]+\/)?[\w-]+\.test\.ts$/);
+      expect(() => statSync(join(ROOT, file)), file).not.toThrow();
+      expect(why.length, file).toBeGreaterThan(20);
+    }
+  });
+
   it('every file docs/architecture.md names exists', () => {
     const doc = readFileSync(join(ROOT, 'docs', 'architecture.md'), 'utf8');
     const named = [...doc.matchAll(/`(src\/[A-Za-z0-9_./-]+\.ts)`/g)].map((m) => m[1]!);

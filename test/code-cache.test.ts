@@ -2,9 +2,10 @@
 // build's caches fit the Node flags of the binary's #! line, so that a start-up uses them;
 // and a cache that does not fit (damaged, or another chunk's) costs time, never a wrong
 // result.
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { binaries } from './support/cli.js';
 import { BIN, tempDir } from './support/store.js';
@@ -67,5 +68,24 @@ describe('the code cache of the bundle', () => {
     expect(noStore.err).toMatch(/^pvmutl: /);
     expect(noStore).toEqual(answer(join(binaries(), 'pvmutl'), ['list', 'group']));
     expect(existsSync(join(copy, 'none.db'))).toBe(false);
+  });
+
+  it('the training\'s BMC answers a dscli power call, so that the cache holds the code that reads answers', async () => {
+    const { startTrainingBmc } = await import(pathToFileURL(join(root, 'scripts/code-cache-bmc.mjs')).href);
+    const bmc = await startTrainingBmc(root, 'admin', 'training');
+    try {
+      const dir = tempDir();
+      writeFileSync(join(dir, 'pw'), 'training\n', { mode: 0o600 });
+      const env = { ...process.env, LANG: 'C', KANRI_DB: join(dir, 'kanri.db') };
+      const dscli = join(binaries(), 'dscli');
+      expect(spawnSync(join(binaries(), 'kanri'), ['store', 'init'], { env }).status).toBe(0);
+      const created = spawnSync(dscli, ['createServer', 'b1', 'mgmt=ipmi', 'address=127.0.0.1', `port=${bmc.port}`, 'user=admin', `password_file=${join(dir, 'pw')}`], { env, encoding: 'utf8' });
+      expect(created.stderr).toBe('');
+      // Asynchronous: this process is the BMC.
+      const r = await new Promise<{ code: number; out: string }>((resolve) => execFile(dscli, ['getPowerStatus', 'b1'], { env, timeout: 20_000 }, (e, out) => resolve({ code: e ? Number(e.code ?? 1) : 0, out })));
+      expect(r).toEqual({ code: 0, out: 'b1 on\n' });
+    } finally {
+      await bmc.close();
+    }
   });
 });

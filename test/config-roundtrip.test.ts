@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { onTerminal, run } from './support/cli.js';
 import { dscli, newStore, secretFile } from './support/dscli.js';
 import { ENGINE_DC } from './support/engine-dc.js';
-import { fixtureStore, queryAll, storeDigest, tempDir } from './support/store.js';
+import { fixtureStore, newStoreLocation, queryAll, storeDigest, tempDir } from './support/store.js';
 
 function roundTrip(db: string): void {
   const exported = run('kanri', ['config', 'export'], { db });
@@ -23,7 +23,7 @@ function roundTrip(db: string): void {
   // and, with the accounts' hashes, into a fresh store, which exports the same text
   const full = join(tempDir(), 'full.yaml');
   expect(run('kanri', ['config', 'export', '--with-secrets', '-o', full], { db }).code).toBe(0);
-  const fresh = join(tempDir(), 'fresh.db');
+  const fresh = newStoreLocation();
   const r = run('kanri', ['config', 'apply', full], { db: fresh });
   expect(r.err).toBe('');
   expect(run('kanri', ['config', 'export'], { db: fresh }).out).toBe(exported.out);

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { schemaVersion } from '../src/store/db.js';
 import { openStore } from '../src/open-store.js';
+import { enlist, ownIdentity, ownManager } from '../src/engine/managers.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
-import { FIXTURE, fixtureStore, storeDigest, tempDir } from './support/store.js';
+import { FIXTURE, fixtureStore, newStoreLocation, storeDigest, tempDir } from './support/store.js';
 import { run } from './support/cli.js';
 
 const fixtureText = readFileSync(FIXTURE, 'utf8');
@@ -50,7 +51,7 @@ describe('config apply', () => {
     // a fresh store needs the accounts' hashes
     const full = join(tempDir(), 'full.yaml');
     expect(run('kanri', ['config', 'export', '--with-secrets', '-o', full], { db }).code).toBe(0);
-    const fresh = join(tempDir(), 'kanri.db');
+    const fresh = newStoreLocation();
     expect(run('kanri', ['config', 'apply', full], { db: fresh }).code).toBe(0);
     expect(run('kanri', ['config', 'export'], { db: fresh }).out).toBe(exported);
   });
@@ -75,8 +76,9 @@ describe('config apply', () => {
   it('refuses while a job is running, changing nothing', () => {
     const db = fixtureStore();
     const d = openStore(db);
-    // a job of a live process (this one): not abandoned, so apply must wait for it
-    d.prepare("INSERT INTO jobs (id, sequence, status, created_at, pid) VALUES (11, 'MoveFromPoolToGroup', 'running', '2026-11-22T00:00:00Z', ?)").run(process.pid);
+    // a job of a live process (this one, enlisted as its owner with an unexpired lease): not abandoned, so apply must wait for it
+    enlist(d, 'cli');
+    d.prepare("INSERT INTO jobs (id, sequence, status, created_at, pid, manager, owner) VALUES (11, 'MoveFromPoolToGroup', 'running', '2026-11-22T00:00:00Z', ?, ?, ?)").run(process.pid, ownManager(), ownIdentity());
     d.close();
     const before = storeDigest(db);
     const r = run('kanri', ['config', 'apply', write(fixtureText.replace('priority: 1\n    description: online shop', 'priority: 7\n    description: online shop'))], { db });

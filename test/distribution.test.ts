@@ -150,7 +150,7 @@ describe('differential distribution: the worked examples of spec §4.8', () => {
     expect(await differential(db)).toEqual([]);
     apply(db, exampleDc({ ...BASE, group: '' }));
     expect(await differential(db)).toEqual([]);
-    expect(q(db, "SELECT output FROM job_steps ORDER BY rowid DESC LIMIT 1")).toEqual([{ output: 'X: only software at the end of the order was unregistered\n' }]);
+    expect(q(db, "SELECT output FROM job_steps ORDER BY job_id DESC, seq DESC LIMIT 1")).toEqual([{ output: 'X: only software at the end of the order was unregistered\n' }]);
   });
 
   it('/f redistributes everything even when nothing changed', async () => {

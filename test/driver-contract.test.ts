@@ -15,7 +15,7 @@ import { INTERFACES, type SettingSpec } from '../src/adapters/types.js';
 import { openStore } from '../src/open-store.js';
 import { run } from './support/cli.js';
 import { ENGINE_DC } from './support/engine-dc.js';
-import { exec, FIXTURE, fixtureStore, pvmutl, queryAll as q, storeDigest, tempDir } from './support/store.js';
+import { exec, FIXTURE, fixtureStore, pvmutl, queryAll as q, storeBytes, storeDigest, tempDir } from './support/store.js';
 
 const fixtureText = readFileSync(FIXTURE, 'utf8');
 const write = (text: string): string => {
@@ -168,6 +168,8 @@ describe('driver settings of machines and groups', () => {
   it('resolve machine, then group, then the global setting, then the default; secrets only sealed', () => {
     const path = join(tempDir(), 'kanri.db');
     const db = openStore(path, { create: true });
+    // The file's own key; on PostgreSQL the other stores of this file keep theirs (test/support/store.ts).
+    const otherKey = process.env.KANRI_KEY_FILE;
     process.env.KANRI_KEY_FILE = join(tempDir(), 'kanri.key');
     try {
       db.prepare("INSERT INTO groups (name, machine_type) VALUES ('G', 'physical')").run();
@@ -192,9 +194,10 @@ describe('driver settings of machines and groups', () => {
       expect(deleteDriverSetting(db, { machineId: 1 }, 'sim', 'token')).toBe(true);
     } finally {
       db.close();
-      delete process.env.KANRI_KEY_FILE;
+      if (otherKey === undefined) delete process.env.KANRI_KEY_FILE;
+      else process.env.KANRI_KEY_FILE = otherKey;
     }
-    expect(readFileSync(path).includes('Sealed-Token-77')).toBe(false);
+    expect(storeBytes(path).includes('Sealed-Token-77')).toBe(false);
   });
 
   it('a machine\'s own sim delay slows only that machine', async () => {

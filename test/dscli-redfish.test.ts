@@ -13,7 +13,7 @@ import { requirePeer, skipReason } from './support/peers.js';
 import {
   type Certs, libvirtNode, makeCerts, type Peer, redfishPeersMissing, redfishtool, startMockup, startSushy, tcpBlackHole,
 } from './support/redfish.js';
-import { exec, fixtureStore, queryAll, tempDir } from './support/store.js';
+import { exec, fixtureStore, queryAll, storeBytes, tempDir } from './support/store.js';
 
 const SUITE = 'dscli against Redfish peers';
 const missing = redfishPeersMissing();
@@ -328,7 +328,7 @@ machines:
     r = run('pvmutl', ['reboot', 'G', 'h01'], { db, timeout: 60_000 });
     expect(r.code, r.err + r.out).toBe(0);
     expect([...sushy.log().matchAll(/"POST \/redfish\/v1\/Systems\/[^/]+\/Actions\/ComputerSystem\.Reset/g)].length).toBe(before + 1);
-    const steps = queryAll<{ output: string }>(db, "SELECT s.output FROM job_steps s WHERE s.output LIKE '%ForceRestart%' ORDER BY s.rowid DESC LIMIT 1");
+    const steps = queryAll<{ output: string }>(db, "SELECT s.output FROM job_steps s WHERE s.output LIKE '%ForceRestart%' ORDER BY s.job_id DESC, s.seq DESC LIMIT 1");
     expect(steps[0]?.output).toMatch(/m1: on->on \(ForceRestart\)/);
     // a hung controller fails the job with the layer named, within the deadline
     exec(db, "INSERT OR REPLACE INTO settings (key, value) VALUES ('redfish.deadline_s', '2')");
@@ -339,7 +339,7 @@ machines:
       r = run('pvmutl', ['poweron', 'G', 'h01'], { db, timeout: 60_000 });
       expect(Date.now() - t0).toBeLessThan(2000 + 5000);
       expect(r.code).not.toBe(0);
-      const failed = queryAll<{ output: string }>(db, "SELECT output FROM job_steps WHERE status = 'failed' ORDER BY rowid DESC LIMIT 1");
+      const failed = queryAll<{ output: string }>(db, "SELECT output FROM job_steps WHERE status = 'failed' ORDER BY job_id DESC, seq DESC LIMIT 1");
       expect(failed[0]?.output ?? '').toMatch(/network error: no answer from 127\.0\.0\.1:\d+ within the deadline/);
       expect(d(['setServer', 'm1', `port=${sushy.port}`]).code).toBe(0);
     } finally {
@@ -351,7 +351,7 @@ machines:
   it('no password or session token in any output, log or the store in clear', () => {
     const all = outputs.join('\n') + sushy.log() + multi.log();
     for (const s of [SUSHY_PW, WRONG_PW, MOCK_PW, MOCK_TOKEN]) expect(all).not.toContain(s);
-    const raw = readFileSync(db);
+    const raw = storeBytes(db);
     for (const s of [SUSHY_PW, WRONG_PW, MOCK_PW, MOCK_TOKEN]) expect(raw.includes(s)).toBe(false);
     const audit = queryAll<{ detail: string }>(db, 'SELECT * FROM audit').map((x) => JSON.stringify(x)).join('\n');
     for (const s of [SUSHY_PW, WRONG_PW, MOCK_PW]) expect(audit).not.toContain(s);

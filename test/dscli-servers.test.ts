@@ -7,8 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { createServer as createNetServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { binaries } from './support/cli.js';
+import { keyFilePath } from '../src/store/secrets.js';
 import { expandRange, splitTopLevel } from '../src/dscli/hostrange.js';
-import { exec, queryAll } from './support/store.js';
+import { exec, queryAll, storeBytes } from './support/store.js';
 import { dscli, lines, newStore, secretFile } from './support/dscli.js';
 import { requirePeer } from './support/peers.js';
 
@@ -43,8 +44,8 @@ describe('user commands exactly as documented', () => {
     // stored hashed, never in clear
     const rows = queryAll<{ password_hash: string; level: string }>(db, "SELECT password_hash, level FROM users WHERE name IN ('ops1','ops2')");
     expect(rows.every((u) => u.password_hash.startsWith('scrypt$') && u.level === 'operator')).toBe(true);
-    expect(readFileSync(db).includes('secret1')).toBe(false);
-    expect(readFileSync(db).includes('another2')).toBe(false);
+    expect(storeBytes(db).includes('secret1')).toBe(false);
+    expect(storeBytes(db).includes('another2')).toBe(false);
     expect(dscli(db, ['deleteUser', 'ops1']).code).toBe(0);
     expect(dscli(db, ['getUserList']).out).toBe('ops2 Operator\nroot1 Administrator\n');
   });
@@ -108,10 +109,10 @@ describe('server registry', () => {
     ]);
     expect(rows[0]).toMatchObject({ hw_model_name: 'R120h', os_address: '10.0.0.5' });
     for (const x of rows) expect(String(x.bmc_secret)).toMatch(/^v1:/);
-    const raw = readFileSync(db);
+    const raw = storeBytes(db);
     for (const s of ['Bmc-Secret-1', 'Bmc-Secret-2', 'Bmc-Secret-3']) expect(raw.includes(s)).toBe(false);
-    // the key file beside the store, 0600
-    const key = join(dirname(db), 'kanri.key');
+    // the key file (beside an SQLite store), 0600
+    const key = keyFilePath(db);
     expect(statSync(key).mode & 0o777).toBe(0o600);
     expect(statSync(key).size).toBe(32);
     // power driver is ipmi

@@ -5,9 +5,8 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore } from '../src/open-store.js';
 import { run } from './support/cli.js';
-import { fixtureStore, queryAll, tempDir } from './support/store.js';
+import { fixtureStore, queryAll, storeHolder, tempDir } from './support/store.js';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requirePeer } from './support/peers.js';
@@ -120,8 +119,8 @@ describe.runIf(havePeers)('kanri monitor: hostile senders', () => {
     // Answered after the commit.
     const ok = await post(alert({ kanri_event: '10000001', kanri_machine: 'm2', alertname: 'acknowledged' }));
     expect(ok.status).toBe(200);
-    const holder = openStore(db);
-    holder.exec('BEGIN IMMEDIATE');
+    const holder = storeHolder(db);
+    holder.hold();
     let released = false;
     try {
       // While another process holds the store: traps keep being received, health is answered at once.
@@ -135,22 +134,22 @@ describe.runIf(havePeers)('kanri monitor: hostile senders', () => {
       const waiting = post(alert({ kanri_event: '10000001', kanri_machine: 'm2', alertname: 'held-short' }));
       await new Promise((r) => setTimeout(r, 1500));
       expect(await health()).toBe(200);
-      holder.exec('COMMIT');
+      holder.release();
       released = true;
       expect((await waiting).status).toBe(200);
       await until('every trap of the held time recorded as an alert', () =>
         queryAll<{ n: number }>(db, "SELECT count(*) AS n FROM dscli_alerts WHERE message LIKE '%held-%'")[0]!.n === traps);
       bmc.close();
       // Held longer than the delivery may wait: 503 with Retry-After, and the event was withdrawn (not recorded).
-      holder.exec('BEGIN IMMEDIATE');
+      holder.hold();
       released = false;
       const r = await post(alert({ kanri_event: '10000001', kanri_machine: 'm2', alertname: 'held-long' }));
       expect(r.status).toBe(503);
       expect(r.headers.get('retry-after')).toBe('5');
-      holder.exec('COMMIT');
+      holder.release();
       released = true;
     } finally {
-      if (!released) holder.exec('COMMIT');
+      if (!released) holder.release();
       holder.close();
     }
     // A sweep after the release writes what the intake still held: the 503'd delivery is not among it.

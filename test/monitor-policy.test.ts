@@ -8,9 +8,8 @@ import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openStore } from '../src/open-store.js';
 import { binaries, run } from './support/cli.js';
-import { fixtureStore, queryAll, storeDigest } from './support/store.js';
+import { fixtureStore, queryAll, storeDigest, storeHolder } from './support/store.js';
 import { requirePeer } from './support/peers.js';
 import { until } from './support/until.js';
 import { type RunningMonitor, chainEnded, chainJob, chainsSwept, eventDecided, lastEventId, petTrapArgs, snmptrap, startMonitor } from './support/monitor.js';
@@ -219,8 +218,8 @@ describe('kanri monitor: policies', () => {
     mons.push(mon);
     raise(db, 'SystemMonitorPerf', '10000002', ['--machine', 'web-b']);
     await until('the reboot step running', () => queryAll(db, "SELECT 1 FROM job_steps WHERE name = 'Reboot machine' AND status = 'running'").length > 0);
-    const holder = openStore(db);
-    holder.exec('BEGIN IMMEDIATE');
+    const holder = storeHolder(db);
+    holder.hold();
     let slowest = 0;
     // A delivery during the hold: acknowledged (200) only once committed, else refused (503).
     const body = { version: '4', status: 'firing', alerts: [{ status: 'firing', labels: { kanri_event: '10000001', kanri_machine: 'web-a', alertname: 'held' }, annotations: {} }] };
@@ -235,7 +234,7 @@ describe('kanri monitor: policies', () => {
         await new Promise((r) => setTimeout(r, 200));
       }
     } finally {
-      holder.exec('COMMIT');
+      holder.release();
       holder.close();
     }
     // The lease's heartbeat may wait up to 1 s once; the job's heartbeat must not wait the busy timeout.

@@ -1,10 +1,8 @@
 // Argument vectors → exit codes: the parser's error cases, configuration
 // changes and software distribution on the fixture, and the read/set commands'
 // failure causes (spec/pvmutl.md §2). A rejected command changes nothing.
-import { copyFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fixtureStore, pvmutl, storeDigest, tempDir } from './support/store.js';
+import { copyStore, fixtureStore, pvmutl, storeDigest } from './support/store.js';
 
 const CASES: Array<[string[], number]> = [
   // format errors
@@ -125,9 +123,7 @@ let template: string;
 beforeAll(() => { template = fixtureStore(); });
 
 function copyOfTemplate(): string {
-  const path = join(tempDir(), 'kanri.db');
-  copyFileSync(template, path);
-  return path;
+  return copyStore(template);
 }
 
 describe('exit codes', () => {

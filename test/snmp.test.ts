@@ -9,7 +9,7 @@ import { openStore } from '../src/open-store.js';
 import { run } from './support/cli.js';
 import { requirePeer } from './support/peers.js';
 import { type Snmpd, type SwitchState, portList, startSnmpd } from './support/snmpd.js';
-import { fixtureStore, pvmutl, queryAll as q, storeDigest } from './support/store.js';
+import { fixtureStore, pvmutl, queryAll as q, storeBytes, storeDigest } from './support/store.js';
 
 const have = requirePeer('snmpd', 'snmp driver') && requirePeer('snmpget', 'snmp driver');
 
@@ -100,7 +100,7 @@ describe.skipIf(!have)('snmp driver', () => {
       { event_id: 2671, message: `(3) was removed from VLAN (web) of Switch (${s.address}).` },
     ]);
     // The community is sealed in the store, never in clear.
-    expect(readFileSync(db).includes(s.community)).toBe(false);
+    expect(storeBytes(db).includes(s.community)).toBe(false);
   });
 
   it('v3 (SHA, AES) with sealed keys; the port leaves the VLAN it was in', async () => {
@@ -117,7 +117,7 @@ describe.skipIf(!have)('snmp driver', () => {
     expect((await pvmutl(db, ['delete', 'V3', 'v31'])).code).toBe(0);
     const [e200, u200, pvid, u1] = s.snmpget(EGRESS(200), UNTAGGED(200), PVID(7), UNTAGGED(1));
     expect([ports(e200!), ports(u200!), pvid, ports(u1!).includes(7)]).toEqual([[1], [1], '1', true]);
-    expect(readFileSync(db).includes(s.user.auth)).toBe(false);
+    expect(storeBytes(db).includes(s.user.auth)).toBe(false);
   });
 
   it('trunk mode: a tagged member; its PVID and untagged VLAN stay', async () => {

@@ -13,7 +13,7 @@ import { OUTPUT_CAP, connectVerified, exportLine, fetchHostKey, runShell, scenar
 import type { SshTarget } from '../src/adapters/ssh/target.js';
 import { requirePeer } from './support/peers.js';
 import { type Sshd, startSshd } from './support/sshd.js';
-import { tempDir } from './support/store.js';
+import { newStoreLocation, tempDir } from './support/store.js';
 import { until } from './support/until.js';
 
 const HAVE = requirePeer('sshd', 'ssh-session');
@@ -23,7 +23,7 @@ let db: Db;
 beforeAll(async () => {
   if (!HAVE) return;
   sshd = await startSshd();
-  db = openStore(join(tempDir(), 'kanri.db'), { create: true });
+  db = openStore(newStoreLocation(), { create: true });
   const pub = readFileSync(join(sshd.dir, 'host_ed25519.pub'), 'utf8').split(' ')[1]!;
   addKnownKey(db, '127.0.0.1', sshd.port, Buffer.from(pub, 'base64'));
 });

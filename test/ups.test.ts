@@ -37,7 +37,7 @@ describe.runIf(have)(SUITE, () => {
   let w: UpsWatcher;
   const logs: string[] = [];
   const events = (): Array<{ event: string; group: string }> =>
-    queryAll(path, "SELECT e.event, coalesce(c.name || '/', '') || g.name AS 'group' FROM monitor_events e JOIN groups g ON g.id = e.group_id LEFT JOIN categories c ON c.id = g.category_id ORDER BY e.id");
+    queryAll(path, "SELECT e.event, coalesce(c.name || '/', '') || g.name AS \"group\" FROM monitor_events e JOIN groups g ON g.id = e.group_id LEFT JOIN categories c ON c.id = g.category_id ORDER BY e.id");
   const upsJobs = (): Array<{ command: string }> => queryAll(path, "SELECT command FROM jobs WHERE origin = 'ups' ORDER BY id");
 
   beforeAll(async () => {

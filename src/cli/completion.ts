@@ -2,10 +2,10 @@
 // script; the script asks `kanri __complete NAME WORDS…` for the candidates of the word
 // being typed — subcommands, switches, and names from the store (groups, machines,
 // servers), read without migrating or writing anything, so that a Tab press is quick.
-import type Database from 'better-sqlite3';
-import { existsSync } from 'node:fs';
+// The store is opened as every command opens it (an SQLite file or a PostgreSQL URI).
 import { defaultStorePath } from '../store/paths.js';
-import { openSqlite } from '../store/sqlite.js';
+import { openStore } from '../open-store.js';
+import type { Db } from '../store/db.js';
 
 export function completionScript(shell: string): string | undefined {
   const fn = `_kanri_complete() {
@@ -35,16 +35,16 @@ const KANRI: Record<string, string[]> = {
 let drivers: readonly string[] = [];
 const wantsDrivers = (name: string, words: string[]): boolean => name === 'kanri' && words[0] === 'driver' && words.length >= 2;
 
-function openNames(env: NodeJS.ProcessEnv): Database.Database | undefined {
+function openNames(env: NodeJS.ProcessEnv): Db | undefined {
   try {
-    const path = env.KANRI_DB || defaultStorePath(env);
-    return existsSync(path) ? openSqlite(path, { readonly: true, fileMustExist: true, timeout: 100 }) : undefined;
+    // A store that is not there, or busy, gives no names rather than a wait.
+    return openStore(env.KANRI_DB || defaultStorePath(env), { readonly: true, busyTimeoutMs: 100 });
   } catch {
     return undefined;
   }
 }
 
-function names(db: Database.Database | undefined, sql: string): string[] {
+function names(db: Db | undefined, sql: string): string[] {
   try {
     return db ? (db.prepare(sql).all() as Array<{ n: string }>).map((r) => r.n) : [];
   } catch {
@@ -97,7 +97,7 @@ export async function preload(name = 'kanri', words: string[] = []): Promise<voi
   if (wantsDrivers(name, words)) drivers = (await import('../adapters/registry.js')).KNOWN_DRIVERS;
 }
 
-function pvmutl(db: Database.Database | undefined, words: string[]): string[] {
+function pvmutl(db: Db | undefined, words: string[]): string[] {
   if (!pv) return [];
   const cmd = (words[0] ?? '').toLowerCase();
   if (words.length === 0) return [...pv.SUBCOMMANDS, 'help'];
@@ -115,7 +115,7 @@ function pvmutl(db: Database.Database | undefined, words: string[]): string[] {
   return positional.length <= first ? [...groups, ...switches] : [...hosts, ...vmServers, ...switches];
 }
 
-function dscli(db: Database.Database | undefined, words: string[]): string[] {
+function dscli(db: Db | undefined, words: string[]): string[] {
   if (words.length === 0) {
     return ['createServer', 'setServer', 'deleteServer', 'getServerList', 'checkConnection', 'createGroup', 'deleteGroup', 'addGroupServer',
       'removeGroupServer', 'getGroupList', 'powerOn', 'powerOff', 'powerCycle', 'reset', 'dump', 'shutdownOs', 'getPowerStatus', 'getSel',

@@ -78,7 +78,7 @@ export function exportDataCentre(db: Db): DataCentre {
       name: g.name, priority: g.priority, type: g.machine_type, allow_common_pool: !!g.allow_common_pool,
       storage: !!g.storage, dpm_registration: !!g.dpm_registration, prefer_cpu_blade: !!g.prefer_cpu_blade,
       description: g.description,
-      drivers: driversOf(prepared(db, 'SELECT interface, driver FROM group_drivers WHERE group_id = ?').all(g.id) as Row[]),
+      drivers: driversOf(prepared(db, 'SELECT interface, driver FROM group_drivers WHERE group_id = ? ORDER BY interface').all(g.id) as Row[]),
       ...withDriverSettings({ groupId: g.id }),
       software: groupSoftware(regs.get(`group:${g.id}`)),
       models: (prepared(db, 'SELECT * FROM models WHERE group_id = ?').all(g.id) as Row[]).map((m) => {
@@ -122,10 +122,10 @@ export function exportDataCentre(db: Db): DataCentre {
       tags: (prepared(db, 'SELECT tag FROM machine_tags WHERE machine_id = ? ORDER BY seq').all(m.id) as Row[]).map((t) => t.tag),
       power: m.power_state, hardware_status: m.hardware_status, management_status: m.management_status,
       maintenance: !!m.maintenance,
-      datastores: (prepared(db, 'SELECT name, capacity_gb, shared FROM datastores WHERE vm_server_id = ? ORDER BY name').all(m.id) as Row[])
+      datastores: (prepared(db, 'SELECT name, capacity_gb, shared FROM datastores WHERE vm_server_id = ? ORDER BY name COLLATE NOCASE').all(m.id) as Row[])
         .map((d) => (d.capacity_gb === null ? { name: d.name, shared: !!d.shared } : { name: d.name, capacity_gb: d.capacity_gb, shared: !!d.shared })),
       dpm_registered: !!m.dpm_registered,
-      drivers: driversOf(prepared(db, 'SELECT interface, driver FROM machine_drivers WHERE machine_id = ?').all(m.id) as Row[]),
+      drivers: driversOf(prepared(db, 'SELECT interface, driver FROM machine_drivers WHERE machine_id = ? ORDER BY interface').all(m.id) as Row[]),
       ...withDriverSettings({ machineId: m.id }),
       software: hostSoftware(regs.get(`machine:${m.id}`), false),
       description: m.description,

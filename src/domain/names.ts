@@ -4,9 +4,15 @@
 import type Database from 'better-sqlite3';
 import { didYouMean } from '../util/nearest.js';
 
-/** The folded form of a name (Äpfel and äpfel, Straße and STRASSE compare equal). */
+/**
+ * The folded form of a name (Äpfel and äpfel, Straße, STRAẞE and STRASSE compare equal):
+ * Unicode's full case mappings, lower then upper then lower, so that a letter whose capital
+ * lowers to another one (ẞ → ß → SS) folds as that one does; NFC around it, so that a
+ * mapping that decomposes (ΐ → Ϊ́) compares with the composed spelling. A PostgreSQL store
+ * computes the same in SQL (kfold, store/dialect.ts) with ICU's mappings.
+ */
 export function foldName(s: string): string {
-  return s.normalize('NFC').toUpperCase().toLowerCase();
+  return s.normalize('NFC').toLowerCase().toUpperCase().toLowerCase().normalize('NFC');
 }
 
 /** Characters no name may hold: C0/C1 controls and the bidirectional overrides that reorder printed text. */

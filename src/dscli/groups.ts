@@ -46,7 +46,7 @@ export function removeGroupServers(db: Db, group: string, list: string[]): void 
 }
 
 export function listGroups(db: Db): Array<{ name: string; members: string[] }> {
-  const gs = db.prepare('SELECT id, name FROM dscli_groups ORDER BY name').all() as Array<{ id: number; name: string }>;
+  const gs = db.prepare('SELECT id, name FROM dscli_groups ORDER BY name COLLATE NOCASE').all() as Array<{ id: number; name: string }>;
   return gs.map((g) => ({
     name: g.name,
     members: (db.prepare('SELECT m.name FROM dscli_group_members gm JOIN machines m ON m.id = gm.machine_id WHERE gm.group_id = ? ORDER BY gm.position').all(g.id) as Array<{ name: string }>).map((r) => r.name),

@@ -324,5 +324,5 @@ export function listServers(db: Db, group?: string): BmcRow[] {
     return db.prepare(`SELECT ${BMC_COLUMNS.split(', ').map((c) => 'm.' + c).join(', ')} FROM dscli_group_members gm JOIN machines m ON m.id = gm.machine_id
       WHERE gm.group_id = ? AND m.mgmt_type IS NOT NULL ORDER BY gm.position`).all(g.id) as BmcRow[];
   }
-  return db.prepare(`SELECT ${BMC_COLUMNS} FROM machines WHERE mgmt_type IS NOT NULL ORDER BY name`).all() as BmcRow[];
+  return db.prepare(`SELECT ${BMC_COLUMNS} FROM machines WHERE mgmt_type IS NOT NULL ORDER BY name COLLATE NOCASE`).all() as BmcRow[];
 }

@@ -52,5 +52,5 @@ export function softwareRef(db: Db, id: number): SoftwareRef {
 }
 
 export function volumesOf(db: Db, hostId: number): string[] {
-  return (prepared(db, 'SELECT v.name FROM host_setting_volumes hv JOIN disk_volumes v ON v.id = hv.volume_id WHERE hv.host_setting_id = ? ORDER BY v.name').all(hostId) as Array<{ name: string }>).map((v) => v.name);
+  return (prepared(db, 'SELECT v.name FROM host_setting_volumes hv JOIN disk_volumes v ON v.id = hv.volume_id WHERE hv.host_setting_id = ? ORDER BY v.name COLLATE NOCASE').all(hostId) as Array<{ name: string }>).map((v) => v.name);
 }

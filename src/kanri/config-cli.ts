@@ -1,9 +1,10 @@
 // kanri config apply | check | export.
 import { EXIT } from './exit-codes.js';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { FileError, writePrivateFile } from '../util/files.js';
 import { Document, isScalar, isSeq, parse as parseYaml, visit } from 'yaml';
 import { openStore, withStore } from '../open-store.js';
+import { storeExists } from '../store/db.js';
 import { settleStoreKey } from '../store/secrets.js';
 import { ApplyRefused, applyDataCentre } from '../config/apply.js';
 import { type PlanEntry, planLine } from '../config/plan.js';
@@ -66,7 +67,7 @@ export async function configApply(dbPath: string, file: string, flags: ApplyFlag
   if (!dc) return EXIT.USAGE;
   if (flags.dryRun) {
     // A dry run never creates a store: against a missing one, everything is added.
-    const db = existsSync(dbPath) ? openStore(dbPath, { readonly: true }) : openStore(':memory:');
+    const db = storeExists(dbPath) ? openStore(dbPath, { readonly: true }) : openStore(':memory:');
     try {
       const { plan } = applyDataCentre(db, dc, { dryRun: true });
       for (const e of plan) process.stdout.write(planLine(e) + '\n');
@@ -153,7 +154,7 @@ export function changeSummary(plan: PlanEntry[]): string {
 }
 
 export function storeInit(dbPath: string): number {
-  const existed = existsSync(dbPath);
+  const existed = storeExists(dbPath);
   // The key is made (or checked) and recorded with the store: the managers that share it
   // import this one before they start (kanri store key export|import).
   withStore(dbPath, settleStoreKey, { create: true });

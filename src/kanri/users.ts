@@ -44,7 +44,7 @@ const USER_COLUMNS: Array<Column<UserLine>> = [
 
 export function userList(dbPath: string, json = false): number {
   return withStore(dbPath, (db) => {
-    const rows = db.prepare('SELECT name, level, disabled, updated_at FROM users ORDER BY name').all() as UserLine[];
+    const rows = db.prepare('SELECT name, level, disabled, updated_at FROM users ORDER BY name COLLATE NOCASE').all() as UserLine[];
     process.stdout.write(renderListing(rows, USER_COLUMNS, listingMode(json)));
     return EXIT.OK;
   });

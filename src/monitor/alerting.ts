@@ -48,7 +48,7 @@ export function alertCommand(db: Db, policy: string, rule: string): AlertCommand
 }
 
 export function alertCommands(db: Db): AlertCommand[] {
-  return (prepared(db, 'SELECT policy, rule_event, argv, timeout_s FROM alert_commands ORDER BY policy, rule_event').all() as Array<Omit<AlertCommand, 'argv'> & { argv: string }>)
+  return (prepared(db, 'SELECT policy, rule_event, argv, timeout_s FROM alert_commands ORDER BY policy COLLATE NOCASE, rule_event').all() as Array<Omit<AlertCommand, 'argv'> & { argv: string }>)
     .map((r) => ({ ...r, argv: JSON.parse(r.argv) as string[] }));
 }
 

@@ -201,8 +201,9 @@ export class UpsWatcher {
     // The VMs running on the VM servers of these groups go first even when their groups are not listed.
     const servers = groups.filter((g) => g.type === 'vmserver').map((g) => g.id);
     if (servers.length) {
+      // A list of placeholders, not SQLite's json_each: standard SQL, the same on PostgreSQL.
       const vmGroups = prepared(db, `SELECT DISTINCT vm.group_id AS id FROM machines vm JOIN machines s ON s.id = vm.vm_server_id
-        WHERE vm.group_id IS NOT NULL AND s.group_id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(servers)) as Array<{ id: number }>;
+        WHERE vm.group_id IS NOT NULL AND s.group_id IN (${servers.map(() => '?').join(', ')}) ORDER BY vm.group_id`).all(...servers) as Array<{ id: number }>;
       for (const { id } of vmGroups) {
         if (groups.some((g) => g.id === id)) continue;
         const path = groupPath(db, id);

@@ -3,7 +3,7 @@
 // that create a configuration create a store; every other command on a path that
 // holds no store says so, naming the path, instead of starting an empty one.
 import type Database from 'better-sqlite3';
-import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MIGRATIONS } from './migrations.js';
 import { type SchemaComponent, componentsBehind, migrateComponents } from './components.js';
@@ -21,6 +21,8 @@ export interface OpenOptions {
   readonly?: boolean;
   /** Create the store when the path holds none (config apply, store init). */
   create?: boolean;
+  /** How long to wait for a busy store, when not the busy timeout (a Tab press waits 100 ms). */
+  busyTimeoutMs?: number;
   /**
    * With readonly: a store whose schema is behind this kanri's is brought up to date first
    * (opened for writing, as every other command opens it), so that a command that only
@@ -96,7 +98,7 @@ export function openDb(path: string, components: readonly SchemaComponent[], opt
   if (badTimeout) throw new StoreError(badTimeout);
   let db: Db;
   try {
-    db = openSqlite(path, { readonly: !!opts.readonly, timeout: busyTimeoutSeconds() * 1000 });
+    db = openSqlite(path, { readonly: !!opts.readonly, timeout: opts.busyTimeoutMs ?? busyTimeoutSeconds() * 1000 });
     db.pragma('foreign_keys = ON');
     // WAL with NORMAL sync: commits survive a crash of the process (not of the
     // machine's power); every job step commits several times.
@@ -124,7 +126,7 @@ function openPostgres(uri: string, components: readonly SchemaComponent[], opts:
   const loc = parsePostgresUri(uri);
   const badTimeout = busyTimeoutProblem();
   if (badTimeout) throw new StoreError(badTimeout);
-  const pg = connectPostgres(loc, { readonly: !!opts.readonly, timeoutMs: busyTimeoutSeconds() * 1000 });
+  const pg = connectPostgres(loc, { readonly: !!opts.readonly, timeoutMs: opts.busyTimeoutMs ?? busyTimeoutSeconds() * 1000 });
   const db = pg as unknown as Db;
   try {
     const version = pg.schemaVersion();
@@ -145,6 +147,17 @@ function openPostgres(uri: string, components: readonly SchemaComponent[], opts:
     throw new StoreError(storeProblem(err, loc.uri) ?? `cannot open store ${loc.uri}: ${(err as Error).message}`);
   }
   return db;
+}
+
+/** Whether a store is there: an SQLite file, or a PostgreSQL database that holds a kanri store. */
+export function storeExists(path: string): boolean {
+  if (!isStoreUri(path)) return existsSync(path);
+  const pg = connectPostgres(parsePostgresUri(path), { readonly: true, timeoutMs: busyTimeoutSeconds() * 1000 });
+  try {
+    return pg.schemaVersion() > 0;
+  } finally {
+    pg.close();
+  }
 }
 
 export function schemaVersion(db: Db): number {

@@ -10,14 +10,21 @@
 // - LIKE → ILIKE under the "C" collation (SQLite's LIKE folds ASCII case only);
 // - json_extract(x, '$.key') → (x::jsonb ->> 'key');
 // - a mixed-case alias (AS machineId) is quoted wherever it appears: PostgreSQL would fold it;
-// - a condition that is a bare 1 or 0 becomes TRUE or FALSE;
+// - a condition that is a bare 1 or 0 becomes TRUE or FALSE; a negative LIMIT (SQLite: no
+//   limit) becomes none;
 // - truths added up ((a IS NULL) + (b IS NULL)) are cast to integers;
-// - names: COLLATE NOCASE → COLLATE kanri_nocase, a nondeterministic ICU collation at
-//   level 2: case-insensitive for every letter (Äpfel = äpfel), where SQLite's NOCASE folds
-//   ASCII only — so a name index is, if anything, stricter there. kfold(x), the full case
-//   folding lookups fall back on (domain/names.ts: Straße = STRASSE, ﬁle = FILE), is an SQL
-//   function of the prelude computing what foldName() does, with ICU's full case mappings
-//   (NFC, upper, lower); the column names PostgreSQL reserves (user, window) are quoted;
+// - names: in a statement, X COLLATE NOCASE (a comparison or an order) becomes
+//   lower(X COLLATE "C"), on both sides of a comparison: ASCII letters lowered, then compared
+//   byte by byte, which is exactly SQLite's NOCASE. A name column (schema: COLLATE NOCASE)
+//   gets kanri_nocase, a nondeterministic ICU collation at level 2: case-insensitive for
+//   every letter (Äpfel = äpfel), but it also equates what foldName() keeps apart (full-width
+//   letters, hiragana and katakana, ignorable characters) and orders punctuation and
+//   non-ASCII letters otherwise than NOCASE; docs/architecture.md says where that shows, and
+//   test/store-postgres.test.ts pins it. PostgreSQL has no collation that is NOCASE (citext
+//   lowers under the database's locale). kfold(x), the full case folding lookups fall back
+//   on (domain/names.ts: Straße = STRASSE, ﬁle = FILE), is an SQL function of the prelude
+//   computing what foldName() does, with ICU's full case mappings (NFC, lower, upper, lower,
+//   NFC); the column names PostgreSQL reserves (user, window) are quoted;
 // - in schema text (migrations): INTEGER → BIGINT (SQLite's integers are 64-bit: times in
 //   ms), REAL → DOUBLE PRECISION, BLOB → BYTEA, INTEGER PRIMARY KEY AUTOINCREMENT (and a
 //   column `id INTEGER PRIMARY KEY`, SQLite's rowid) → an identity column; an index on an
@@ -46,7 +53,7 @@ export const POSTGRES_PRELUDE = `
 CREATE COLLATION IF NOT EXISTS ${NOCASE_COLLATION} (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
 CREATE COLLATION IF NOT EXISTS kanri_fold (provider = icu, locale = 'und');
 CREATE OR REPLACE FUNCTION kfold(name text) RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-  RETURN lower(upper(normalize(name, NFC) COLLATE kanri_fold) COLLATE kanri_fold);
+  RETURN normalize(lower(upper(lower(normalize(name, NFC) COLLATE kanri_fold) COLLATE kanri_fold) COLLATE kanri_fold), NFC);
 `;
 
 interface Piece {
@@ -130,6 +137,16 @@ function common(code: string): string {
     .replace(/\((\w+\s+IS\s+(?:NOT\s+)?NULL)\)(?=\s*\+)|(?<=\+\s*)\((\w+\s+IS\s+(?:NOT\s+)?NULL)\)/gi, (_m, a?: string, b?: string) => `(${a ?? b})::int`);
 }
 
+/** SQLite's NOCASE in a statement: ASCII letters lowered, then byte order (the "C" collation). */
+function nocase(code: string): string {
+  const lowered = (x: string): string => `lower(${x} COLLATE "C")`;
+  return code
+    // SQLite applies the COLLATE of either operand to the comparison.
+    .replace(/([\w."]+|\?\d*)\s+COLLATE\s+NOCASE\s*(=|<>|!=|<=|>=|<|>)\s*([\w."]+|\?\d*)/gi, (_m, a: string, op: string, b: string) => `${lowered(a)} ${op} ${lowered(b)}`)
+    .replace(/([\w."]+|\?\d*)\s*(=|<>|!=|<=|>=|<|>)\s*([\w."]+|\?\d*)\s+COLLATE\s+NOCASE\b/gi, (_m, a: string, op: string, b: string) => `${lowered(a)} ${op} ${lowered(b)}`)
+    .replace(/([\w."]+|\?\d*)\s+COLLATE\s+NOCASE\b/gi, (_m, x: string) => lowered(x));
+}
+
 export interface Translated {
   text: string;
   /** Number of $n parameters. */
@@ -150,7 +167,7 @@ export function toPostgres(sql: string, primaryKey: (table: string) => string[] 
   // json_extract(x, '$.key'): one level of a JSON text column, as text.
   sql = sql.replace(/\bjson_extract\(\s*([\w."]+)\s*,\s*'\$\.(\w+)'\s*\)/gi, "(($1)::jsonb ->> '$2')");
   let text = mapCode(sql, (code) =>
-    common(code)
+    common(nocase(code))
       .replace(/^(\s*INSERT)\s+OR\s+(?:IGNORE|REPLACE)\b/i, '$1')
       .replace(/(\?(\d*)|(?<![:\w])[@:$]([A-Za-z_]\w*))(\s+IS\s+(?:NOT\s+)?NULL\b)?/g, (_m, _p, num: string | undefined, name: string | undefined, isNull: string | undefined) => {
         let k: number;
@@ -167,6 +184,8 @@ export function toPostgres(sql: string, primaryKey: (table: string) => string[] 
         return `$${k}${isNull ? `::text${isNull}` : ''}`;
       }),
   );
+  // SQLite's LIMIT -1 (any negative limit) is no limit; PostgreSQL refuses a negative one.
+  text = text.replace(/\bLIMIT\s+\$(\d+)/gi, (_m, k: string) => `LIMIT nullif(greatest($${k}::bigint, -1), -1)`);
   if (ignoreMode || replaceMode) {
     const trimmed = text.replace(/[\s;]+$/, '');
     if (ignoreMode) text = `${trimmed} ON CONFLICT DO NOTHING`;

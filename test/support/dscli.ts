@@ -3,10 +3,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, type Ran } from './cli.js';
 import { openStore } from '../../src/open-store.js';
-import { tempDir } from './store.js';
+import { newStoreLocation, tempDir } from './store.js';
 
 export function newStore(): string {
-  const path = join(tempDir(), 'kanri.db');
+  const path = newStoreLocation();
   openStore(path, { create: true }).close();
   return path;
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { run } from './cli.js';
 import { requirePeer, skipReason } from './peers.js';
-import { ROOT, queryAll, tempDir } from './store.js';
+import { ROOT, newStoreLocation, queryAll, tempDir } from './store.js';
 
 const LAB = join(ROOT, 'scripts', 'lab.sh');
 
@@ -23,7 +23,7 @@ export const sh = (cmd: string, args: string[]): string => execFileSync(cmd, arg
 
 export class Lab {
   readonly dir = join(tempDir(), 'lab');
-  readonly db = join(tempDir(), 'kanri.db');
+  readonly db = newStoreLocation();
   env: Record<string, string> = {};
 
   /**

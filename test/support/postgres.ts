@@ -45,8 +45,8 @@ export interface PgCluster {
   dataDir: string;
   /** A store URI for a database of this cluster (created by createDatabase). */
   uri(database: string): string;
-  /** Creates an empty database (a new store each time). */
-  createDatabase(name: string): string;
+  /** Creates an empty database (a new store each time), or a copy of `template`'s database (a URI of this cluster, not in use). */
+  createDatabase(name: string, template?: string): string;
   /** Runs SQL through psql as the superuser; returns its output. */
   psql(database: string, sql: string): string;
   stop(): void;
@@ -98,7 +98,33 @@ function owner(): { uid: number; gid: number } | undefined {
 
 let databases = 0;
 
-/** Starts a cluster (initdb, pg_ctl start -w); call stop() in afterAll. */
+/** The database a store URI of a cluster names. */
+export function databaseOf(uri: string): string {
+  return decodeURIComponent(/^postgresql:\/\/[^/]*\/([^?]*)/.exec(uri)?.[1] ?? '');
+}
+
+// The superuser is 'kanri', trusted on the socket only; the socket directory is the cluster's
+// own (0700), so only its owner and root reach it.
+const INITDB = ['-U', 'kanri', '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8', '--no-sync'];
+
+/**
+ * A data directory made by initdb once for a whole run of the suite (test/global-setup.ts
+ * makes it and names it in KANRI_TEST_PG_TEMPLATE): each file's cluster starts from a copy,
+ * a fraction of a second where initdb takes seconds. remove() deletes it.
+ */
+export function makeClusterTemplate(): { data: string; remove(): void } {
+  const bin = postgresBin();
+  if (!bin) throw new Error('postgresql is not installed');
+  const dir = mkdtempSync(join(tmpdir(), 'kanri-pg-'));
+  const as = owner();
+  if (as) chownSync(dir, as.uid, as.gid);
+  chmodSync(dir, 0o700);
+  const r = spawnSync(join(bin, 'initdb'), ['-D', join(dir, 'data'), ...INITDB], { encoding: 'utf8', timeout: 120_000, ...(as ?? {}), cwd: dir, env: { ...process.env, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' } });
+  if (r.status !== 0) throw new Error(`initdb failed (${r.status ?? r.signal}): ${r.stderr || r.stdout}`);
+  return { data: join(dir, 'data'), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Starts a cluster (a copy of the run's template, else initdb; pg_ctl start -w); call stop() in afterAll. */
 export function startCluster(options: { tls?: boolean } = {}): PgCluster {
   const bin = postgresBin();
   if (!bin) throw new Error('postgresql is not installed');
@@ -111,13 +137,13 @@ export function startCluster(options: { tls?: boolean } = {}): PgCluster {
   const data = join(dir, 'data');
   const opts = { encoding: 'utf8' as const, timeout: 120_000, ...(as ?? {}), env: { ...process.env, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' } };
   const must = (cmd: string, args: string[]): string => {
-    const r = spawnSync(join(bin, cmd), args, { ...opts, cwd: dir });
+    const r = spawnSync(cmd.startsWith('/') ? cmd : join(bin, cmd), args, { ...opts, cwd: dir });
     if (r.status !== 0) throw new Error(`${cmd} failed (${r.status ?? r.signal}): ${r.stderr || r.stdout}`);
     return r.stdout;
   };
-  // The superuser is 'kanri', trusted on the socket only; the socket directory is the cluster's
-  // own (0700), so only its owner and root reach it.
-  must('initdb', ['-D', data, '-U', 'kanri', '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8', '--no-sync']);
+  const template = process.env.KANRI_TEST_PG_TEMPLATE;
+  if (template && existsSync(join(template, 'PG_VERSION'))) must('/bin/cp', ['-a', template, data]);
+  else must('initdb', ['-D', data, ...INITDB]);
   const conf = [`unix_socket_directories='${dir}'`, 'fsync=off', 'synchronous_commit=off', 'full_page_writes=off', 'max_connections=60', 'shared_buffers=16MB'];
   let tls: PgTls | undefined;
   let port = 5432;
@@ -155,9 +181,10 @@ export function startCluster(options: { tls?: boolean } = {}): PgCluster {
     socketDir: dir,
     dataDir: data,
     uri: (database) => `postgresql://kanri@/${database}?host=${encodeURIComponent(dir)}${portParam}`,
-    createDatabase(name) {
+    createDatabase(name, template) {
       const db = `${name}_${process.pid}_${++databases}`;
-      psql('postgres', `CREATE DATABASE "${db}"`);
+      const from = template === undefined ? '' : ` TEMPLATE "${databaseOf(template)}"`;
+      psql('postgres', `CREATE DATABASE "${db}"${from}`);
       return `postgresql://kanri@/${db}?host=${encodeURIComponent(dir)}${portParam}`;
     },
     psql,

@@ -1,5 +1,6 @@
-// Temporary stores for tests: each test gets its own directory and store file.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// Temporary stores for tests: each test gets its own directory and store file, or (on
+// PostgreSQL, KANRI_TEST_STORE=postgresql) its own database of the file's private cluster.
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +12,8 @@ import { readDataCentre } from '../../src/config/validate.js';
 import { applyDataCentre } from '../../src/config/apply.js';
 import { runPvmutl } from '../../src/pvmutl/main.js';
 import { storeTables } from '../../src/store/tables.js';
-import { startCluster, type PgCluster } from './postgres.js';
+import { type PostgresDb, WRITER_LOCK } from '../../src/store/postgres.js';
+import { databaseOf, startCluster, type PgCluster } from './postgres.js';
 import type { Io } from '../../src/pvmutl/io.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -36,11 +38,51 @@ afterAll(() => { cluster?.stop(); cluster = undefined; });
 /** Where a new store goes: an SQLite path, or (KANRI_TEST_STORE=postgresql) an empty database's URI. */
 export function newStoreLocation(): string {
   if (process.env.KANRI_TEST_STORE !== 'postgresql') return join(tempDir(), 'kanri.db');
-  if (!cluster) {
-    cluster = startCluster();
-    process.env.KANRI_KEY_FILE ??= join(tempDir(), 'kanri.key');
-  }
+  cluster ??= startCluster();
+  // Set again for every store: a test may have pointed it elsewhere for a store of its own.
+  process.env.KANRI_KEY_FILE ??= join(tempDir(), 'kanri.key');
   return cluster.createDatabase('t');
+}
+
+/** A copy of a store no connection has open: a file copied, or a database made from it as template. */
+export function copyStore(template: string): string {
+  if (cluster && template.startsWith('postgresql:')) return cluster.createDatabase('t', template);
+  const path = join(tempDir(), 'kanri.db');
+  copyFileSync(template, path);
+  return path;
+}
+
+/**
+ * Every byte a store keeps at rest, for tests that prove a secret is never written in clear:
+ * the SQLite file and its WAL; on PostgreSQL, after a checkpoint, the files of the store's
+ * database and the cluster's WAL.
+ */
+export function storeBytes(location: string): Buffer {
+  if (!location.startsWith('postgresql:')) return Buffer.concat([location, `${location}-wal`].filter((f) => existsSync(f)).map((f) => readFileSync(f)));
+  if (!cluster) throw new Error(`${location} is not a store of this file's cluster`);
+  const name = databaseOf(location);
+  cluster.psql('postgres', 'CHECKPOINT');
+  const oid = cluster.psql('postgres', `SELECT oid FROM pg_database WHERE datname = '${name}'`).trim();
+  const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(dir, e.name));
+  return Buffer.concat([...files(join(cluster.dataDir, 'base', oid)), ...files(join(cluster.dataDir, 'pg_wal'))].map((f) => readFileSync(f)));
+}
+
+/**
+ * Another process's write transaction on a store, held from hold() to release(): the store is
+ * busy for every writer meanwhile (SQLite: BEGIN IMMEDIATE; PostgreSQL: the writer lock).
+ */
+export function storeHolder(location: string): { hold(): void; release(): void; close(): void } {
+  const d = openStore(location);
+  const pg = location.startsWith('postgresql:') ? (d as unknown as PostgresDb) : undefined;
+  return {
+    hold: () => {
+      if (!pg) return void d.exec('BEGIN IMMEDIATE');
+      pg.simple('BEGIN');
+      pg.simple(`SELECT pg_advisory_xact_lock(${WRITER_LOCK})`);
+    },
+    release: () => void (pg ? pg.simple('COMMIT') : d.exec('COMMIT')),
+    close: () => void d.close(),
+  };
 }
 
 /** A new store holding the fixture data centre (or another YAML text), at a new location or the one given. */

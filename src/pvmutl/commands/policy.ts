@@ -21,7 +21,7 @@ function groupBlock(db: Db, group: GroupRow): string {
 
 export function policyShow(db: Db, given: string | undefined): string {
   if (given === undefined) {
-    const all = db.prepare('SELECT name, description FROM policies ORDER BY name').all() as Array<{ name: string; description: string }>;
+    const all = db.prepare('SELECT name, description FROM policies ORDER BY name COLLATE NOCASE').all() as Array<{ name: string; description: string }>;
     return all.map((p) => formatPolicyLine(p.name, p.description)).join('');
   }
   const r = resolveOrFail(db, given);
