@@ -30,6 +30,7 @@
 //   column `id INTEGER PRIMARY KEY`, SQLite's rowid) → an identity column; an index on an
 //   expression gets the parentheses PostgreSQL requires.
 // Strings, quoted names and comments are never rewritten.
+import { ignorableClass, KANA_FOLD } from '../domain/names.js';
 
 /**
  * What a claiming SELECT adds to lock the rows it returns, so that each row (an event to
@@ -53,8 +54,13 @@ export const POSTGRES_PRELUDE = `
 CREATE COLLATION IF NOT EXISTS ${NOCASE_COLLATION} (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
 CREATE COLLATION IF NOT EXISTS kanri_fold (provider = icu, locale = 'und');
 CREATE OR REPLACE FUNCTION kfold(name text) RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-  RETURN normalize(lower(upper(lower(normalize(name, NFC) COLLATE kanri_fold) COLLATE kanri_fold) COLLATE kanri_fold), NFC);
+  RETURN translate(normalize(lower(upper(lower(normalize(regexp_replace(name, '${ignorableClass((cp) => (cp > 0xffff ? `\\U${hex(cp, 8)}` : `\\u${hex(cp, 4)}`))}', '', 'g'), NFKC)
+    COLLATE kanri_fold) COLLATE kanri_fold) COLLATE kanri_fold), NFKC), '${KANA_FOLD.from}', '${KANA_FOLD.to}');
 `;
+
+function hex(cp: number, width: number): string {
+  return cp.toString(16).padStart(width, '0');
+}
 
 interface Piece {
   code: boolean;
