@@ -105,6 +105,11 @@ describe('config validation', () => {
     ['names differing only in case', 'kanri: 1\nmachines:\n  - { name: srv1, kind: physical }\n  - { name: SRV1, kind: physical }\n', [
       "dc.yaml: machines[1]: machine 'SRV1' is defined twice (names are case-insensitive; first at [0])",
     ]],
+    ['names differing only in width, kana or an invisible character', 'kanri: 1\nmachines:\n  - { name: ｓｒｖ１, kind: physical }\n  - { name: SRV1, kind: physical }\n  - { name: かな, kind: physical }\n  - { name: ｶﾅ, kind: physical }\n  - { name: "d\\u00adb", kind: physical }\n  - { name: DB, kind: physical }\n', [
+      "dc.yaml: machines[1]: machine 'SRV1' is defined twice (names are case-insensitive; first at [0])",
+      "dc.yaml: machines[3]: machine 'ｶﾅ' is defined twice (names are case-insensitive; first at [2])",
+      "dc.yaml: machines[5]: machine 'DB' is defined twice (names are case-insensitive; first at [4])",
+    ]],
     ['a host setting used twice', `kanri: 1
 groups:
   - { name: G, type: physical, models: [{ name: m }], host_settings: [{ host: h1 }], pool: [a, b] }
