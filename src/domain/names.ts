@@ -8,12 +8,13 @@ import { didYouMean } from '../util/nearest.js';
  * Code points that a name column's ICU collation on PostgreSQL ignores, and so does foldName():
  * Unicode's default-ignorable code points (soft hyphen, zero-width space and joiners, word
  * joiner, variation selectors, the byte-order mark, tags…) less those nameProblem() refuses
- * anyway and the Hangul fillers, which ICU weighs as letters. One list for both back ends: kfold() in SQL (store/dialect.ts) removes the same.
+ * anyway and the Hangul fillers, which ICU weighs as letters. One list for both back ends:
+ * kfold() in SQL (store/dialect.ts) removes the same.
  */
 export const IGNORABLE_RANGES: ReadonlyArray<readonly [number, number]> = [
   [0x00ad, 0x00ad], [0x034f, 0x034f], [0x061c, 0x061c], [0x17b4, 0x17b5], [0x180b, 0x180f],
-  [0x200b, 0x200d], [0x2060, 0x2065], [0x206a, 0x206f], [0xfe00, 0xfe0f], [0xfeff, 0xfeff], [0xfff0, 0xfff8], [0x1bca0, 0x1bca3],
-  [0x1d173, 0x1d17a], [0xe0000, 0xe0fff],
+  [0x200b, 0x200d], [0x2060, 0x2065], [0x206a, 0x206f], [0xfe00, 0xfe0f], [0xfeff, 0xfeff],
+  [0xfff0, 0xfff8], [0x1bca0, 0x1bca3], [0x1d173, 0x1d17a], [0xe0000, 0xe0fff],
 ];
 
 /** A regular-expression class of IGNORABLE_RANGES, as `\u{…}` (JS with the u flag) or `\U…` escapes (PostgreSQL). */
