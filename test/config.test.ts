@@ -40,6 +40,30 @@ describe('config apply', () => {
     expect(storeDigest(db)).toBe(before);
   });
 
+  it('a store holding two names that fold alike (written before they did) still applies: the spelling the file uses wins', () => {
+    const db = fixtureStore();
+    const d = openStore(db);
+    const policy = () => d.prepare("SELECT id, name FROM policies WHERE name = '標準ポリシー'").get() as { id: number; name: string };
+    const before = policy();
+    // half-width katakana: one name with the fixture's policy now, a second one to SQLite's NOCASE index;
+    // a PostgreSQL store's index has always refused it.
+    const insert = (): unknown => d.prepare("INSERT INTO policies (name) VALUES ('標準ﾎﾟﾘｼｰ')").run();
+    if (d.dialect === 'postgresql') {
+      expect(insert).toThrow(expect.objectContaining({ code: 'SQLITE_CONSTRAINT_UNIQUE' }));
+      d.close();
+      return;
+    }
+    insert();
+    d.close();
+    const r = run('kanri', ['config', 'apply', FIXTURE], { db });
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toBe(`removed policy 標準ﾎﾟﾘｼｰ\napplied ${FIXTURE}: -1 policy\n`);
+    const after = openStore(db);
+    expect(after.prepare('SELECT id, name FROM policies ORDER BY id').all()).toContainEqual(before);
+    expect(after.prepare("SELECT count(*) AS n FROM policies WHERE name = '標準ﾎﾟﾘｼｰ'").get()).toEqual({ n: 0 });
+    after.close();
+  });
+
   it('apply(export(x)) is a no-op, and export round-trips through a fresh store', () => {
     const db = fixtureStore();
     const exported = run('kanri', ['config', 'export'], { db }).out;
@@ -104,6 +128,11 @@ describe('config validation', () => {
     ]],
     ['names differing only in case', 'kanri: 1\nmachines:\n  - { name: srv1, kind: physical }\n  - { name: SRV1, kind: physical }\n', [
       "dc.yaml: machines[1]: machine 'SRV1' is defined twice (names are case-insensitive; first at [0])",
+    ]],
+    ['names differing only in width, kana or an invisible character', 'kanri: 1\nmachines:\n  - { name: ｓｒｖ１, kind: physical }\n  - { name: SRV1, kind: physical }\n  - { name: かな, kind: physical }\n  - { name: ｶﾅ, kind: physical }\n  - { name: "d\\u00adb", kind: physical }\n  - { name: DB, kind: physical }\n', [
+      "dc.yaml: machines[1]: machine 'SRV1' is defined twice (names are case-insensitive; first at [0])",
+      "dc.yaml: machines[3]: machine 'ｶﾅ' is defined twice (names are case-insensitive; first at [2])",
+      "dc.yaml: machines[5]: machine 'DB' is defined twice (names are case-insensitive; first at [4])",
     ]],
     ['a host setting used twice', `kanri: 1
 groups:

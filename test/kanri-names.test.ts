@@ -10,6 +10,9 @@ describe('unknown names', () => {
     const k = (args: string[]) => run('kanri', args, { db });
     expect(k(['machine', 'list', 'Wbe'])).toMatchObject({ code: 2, out: '', err: 'kanri: group not found: Wbe (did you mean Web?)\n' });
     expect(k(['machine', 'list', 'Web']).out).toContain('px-r120-01\t');
+    // names fold alike everywhere: width, kana, invisible characters (domain/names.ts)
+    expect(k(['machine', 'list', 'ＷＥＢ']).out).toContain('px-r120-01\t');
+    expect(k(['machine', 'list', 'ｗｅ\u00adｂ']).out).toContain('px-r120-01\t');
     expect(k(['events', '--group', 'Wbe'])).toMatchObject({ code: 2, out: '', err: 'kanri: group not found: Wbe (did you mean Web?)\n' });
     expect(k(['events', '--group', 'Shop/Web']).code).toBe(0);
     expect(k(['events', '--machine', 'nosuch'])).toMatchObject({ code: 2, out: '', err: 'kanri: machine not found: nosuch\n' });

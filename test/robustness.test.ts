@@ -314,6 +314,13 @@ describe('wrong answers', () => {
     const r = run('kanri', ['config', 'check', write(fixtureText.replace('      - name: Web\n', '      - name: Straße\n').replaceAll('Shop/Web', 'Shop/Straße').replace('      - name: AP\n', '      - name: STRASSE\n').replaceAll('Shop/AP', 'Shop/STRASSE'))]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/'STRASSE' is already used/);
+    // and under compatibility, kana and ignorable folding, as a name column on PostgreSQL does
+    const plain = fixtureStore(fixtureText);
+    for (const name of ['Shop/ＷＥＢ', 'ｓｈｏｐ/Web', 'Shop/We\u00adb']) expect(run('pvmutl', ['list', 'server', name], { db: plain }).code, name).toBe(0);
+    expect(run('pvmutl', ['list', 'server', 'Shop/Wéb'], { db: plain }).code).not.toBe(0);
+    const twice = run('kanri', ['config', 'check', write(fixtureText.replace('      - name: AP\n', '      - name: Ｗｅｂ\n').replaceAll('Shop/AP', 'Shop/Ｗｅｂ'))]);
+    expect(twice.code).toBe(1);
+    expect(twice.err).toMatch(/'Ｗｅｂ' is already used/);
   });
 
   it('the validator knows every unique constraint of the schema', () => {

@@ -31,6 +31,9 @@ function syncByName(db: Db, table: string, nameCol: string, scope: { col: string
   const q = (sql: string): ReturnType<typeof prepared> => prepared(db, sql);
   const where = scope === null ? '1' : scope.id === null ? `${scope.col} IS NULL` : `${scope.col} = ${Number(scope.id)}`;
   const existing = db.prepare(`SELECT id, ${nameCol} AS name FROM ${table} WHERE ${where}`).all() as Array<{ id: number; name: string }>;
+  // A store may hold two names that fold alike (written before names folded as they do now):
+  // the one spelt as the file spells it is the one the file means.
+  const bySpelling = new Map(existing.map((e) => [e.name, e.id]));
   const byName = new Map(existing.map((e) => [foldName(e.name), e.id]));
   const ids = new Map<string, number>();
   const keep = new Set<number>();
@@ -38,7 +41,7 @@ function syncByName(db: Db, table: string, nameCol: string, scope: { col: string
     const key = foldName(d.name);
     const cols: Cols = { ...d.cols, [nameCol]: d.name, ...(scope ? { [scope.col]: scope.id } : {}) };
     const names = Object.keys(cols);
-    const id = byName.get(key);
+    const id = bySpelling.get(d.name) ?? byName.get(key);
     if (id !== undefined) {
       q(`UPDATE ${table} SET ${names.map((n) => `${n} = @${n}`).join(', ')} WHERE id = @id`).run({ ...cols, id });
       ids.set(key, id);

@@ -16,10 +16,10 @@ export interface PlanEntry {
   protect?: string;
 }
 
-type Keyed = Map<string, { name: string; doc: unknown }>;
+type Keyed = Array<[string, { name: string; doc: unknown }]>;
 
 function keyed<T>(items: T[], name: (t: T) => string): Keyed {
-  return new Map(items.map((t) => [foldName(name(t)), { name: name(t), doc: t }]));
+  return items.map((t) => [foldName(name(t)), { name: name(t), doc: t }]);
 }
 
 function categories(dc: DataCentre): Array<{ path: string; doc: CategoryDoc }> {
@@ -45,20 +45,20 @@ const COLLECTIONS: Collection[] = [
   { kind: 'policy', items: (dc) => keyed(dc.policies, (p) => p.name) },
   { kind: 'volume', items: (dc) => keyed(dc.volumes, (v) => v.name) },
   { kind: 'category', items: (dc) => keyed(categories(dc), (c) => c.path) },
-  { kind: 'group', items: (dc) => new Map(allGroups(dc).map((g) => [foldName(g.path.join('\\')), { name: g.path.join('\\'), doc: groupOnly(g.group) }])) },
+  { kind: 'group', items: (dc) => allGroups(dc).map((g) => [foldName(g.path.join('\\')), { name: g.path.join('\\'), doc: groupOnly(g.group) }]) },
   {
     kind: 'model',
-    items: (dc) => new Map(allGroups(dc).flatMap((g) => g.group.models.map((m) => {
+    items: (dc) => allGroups(dc).flatMap((g) => g.group.models.map((m): Keyed[number] => {
       const name = `${g.path.join('\\')}\\${m.name}`;
-      return [foldName(name), { name, doc: m }] as const;
-    }))),
+      return [foldName(name), { name, doc: m }];
+    })),
   },
   {
     kind: 'host setting',
-    items: (dc) => new Map(allGroups(dc).flatMap((g) => g.group.host_settings.map((h) => {
+    items: (dc) => allGroups(dc).flatMap((g) => g.group.host_settings.map((h): Keyed[number] => {
       const name = `${g.path.join('\\')} ${h.host}`;
-      return [foldName(name), { name, doc: h }] as const;
-    }))),
+      return [foldName(name), { name, doc: h }];
+    })),
   },
   { kind: 'machine', items: (dc) => keyed(dc.machines, (m) => m.name) },
   { kind: 'user', items: (dc) => keyed(dc.users, (u) => u.name) },
@@ -81,13 +81,21 @@ export function planApply(db: Db, current: DataCentre, next: DataCentre): PlanEn
   for (const c of COLLECTIONS) {
     const before = c.items(current);
     const after = c.items(next);
+    // An entry of the file pairs with the store's entry spelt as it is, else with one folding
+    // alike (as apply pairs them: a store may hold two names that fold alike, written before
+    // they did; the one left over is removed).
+    const spelt = new Map(before.map(([, b]) => [b.name, b]));
+    const folded = new Map<string, Keyed[number][1][]>();
+    for (const [k, b] of before) folded.set(k, [...(folded.get(k) ?? []), b]);
+    const matched = new Set<Keyed[number][1]>();
     for (const [k, v] of after) {
-      const old = before.get(k);
+      const old = spelt.get(v.name) ?? folded.get(k)?.[0];
+      if (old) matched.add(old);
       if (!old) out.push({ op: 'add', kind: c.kind, name: v.name });
       else if (stableStringify(old.doc) !== stableStringify(v.doc)) out.push({ op: 'change', kind: c.kind, name: v.name });
     }
-    for (const [k, v] of before) {
-      if (after.has(k)) continue;
+    for (const [, v] of before) {
+      if (matched.has(v)) continue;
       const e: PlanEntry = { op: 'remove', kind: c.kind, name: v.name };
       const why = c.kind === 'machine' ? machineState(db, v.name) : c.kind === 'user' ? 'a user account (its password hash goes with it)' : undefined;
       if (why) e.protect = why;
@@ -95,7 +103,7 @@ export function planApply(db: Db, current: DataCentre, next: DataCentre): PlanEn
     }
   }
   // A controller registration that the file drops while the machine stays.
-  const nextMachines = keyed(next.machines, (m) => m.name);
+  const nextMachines = new Map(keyed(next.machines, (m) => m.name));
   for (const m of current.machines) {
     const n = nextMachines.get(foldName(m.name))?.doc as DataCentre['machines'][number] | undefined;
     if (!n || !m.bmc || n.bmc) continue;

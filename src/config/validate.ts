@@ -617,13 +617,13 @@ function crossCheck(r: Reader, dc: DataCentre): void {
 
 /** A group or model may name a standard policy the file does not define: it is added as the template has it. */
 function addReferencedTemplates(dc: DataCentre): void {
-  const defined = new Set(dc.policies.map((p) => p.name.toLowerCase()));
+  const defined = new Set(dc.policies.map((p) => foldName(p.name)));
   for (const { group: g } of allGroups(dc)) {
     for (const name of [g.policy, ...g.models.map((m) => m.policy)]) {
-      const t = name !== undefined && !defined.has(name.toLowerCase()) ? standardPolicy(name) : undefined;
+      const t = name !== undefined && !defined.has(foldName(name)) ? standardPolicy(name) : undefined;
       if (t) {
         dc.policies.push(t);
-        defined.add(t.name.toLowerCase());
+        defined.add(foldName(t.name));
       }
     }
   }

@@ -5,14 +5,76 @@ import type Database from 'better-sqlite3';
 import { didYouMean } from '../util/nearest.js';
 
 /**
- * The folded form of a name (Äpfel and äpfel, Straße, STRAẞE and STRASSE compare equal):
- * Unicode's full case mappings, lower then upper then lower, so that a letter whose capital
- * lowers to another one (ẞ → ß → SS) folds as that one does; NFC around it, so that a
- * mapping that decomposes (ΐ → Ϊ́) compares with the composed spelling. A PostgreSQL store
- * computes the same in SQL (kfold, store/dialect.ts) with ICU's mappings.
+ * Code points that a name column's ICU collation on PostgreSQL ignores, and so does foldName():
+ * Unicode's default-ignorable code points (soft hyphen, zero-width space and joiners, word
+ * joiner, variation selectors, the byte-order mark, tags…) less those nameProblem() refuses
+ * anyway and the Hangul fillers, which ICU weighs as letters. One list for both back ends:
+ * kfold() in SQL (store/dialect.ts) removes the same.
+ */
+export const IGNORABLE_RANGES: ReadonlyArray<readonly [number, number]> = [
+  [0x00ad, 0x00ad], [0x034f, 0x034f], [0x061c, 0x061c], [0x17b4, 0x17b5], [0x180b, 0x180f],
+  [0x200b, 0x200d], [0x2060, 0x2065], [0x206a, 0x206f], [0xfe00, 0xfe0f], [0xfeff, 0xfeff],
+  [0xfff0, 0xfff8], [0x1bca0, 0x1bca3], [0x1d173, 0x1d17a], [0xe0000, 0xe0fff],
+];
+
+/** A regular-expression class of IGNORABLE_RANGES, as `\u{…}` (JS with the u flag) or `\U…` escapes (PostgreSQL). */
+export function ignorableClass(escape: (cp: number) => string): string {
+  return `[${IGNORABLE_RANGES.map(([a, b]) => (a === b ? escape(a) : `${escape(a)}-${escape(b)}`)).join('')}]`;
+}
+
+const IGNORABLE = new RegExp(ignorableClass((cp) => `\\u{${cp.toString(16)}}`), 'gu');
+
+/** Small kana and the normal ones they are small forms of (katakana). */
+const SMALL_KANA: ReadonlyArray<readonly [string, string]> = [
+  ['ァィゥェォッャュョヮヵヶ', 'アイウエオツヤユヨワカケ'],
+  ['ㇰㇱㇲㇳㇴㇵㇶㇷㇸㇹㇺㇻㇼㇽㇾㇿ', 'クシストヌハヒフヘホムラリルレロ'],
+];
+
+/**
+ * What foldName() writes for a kana, as two strings of equal length (kfold's translate() on
+ * PostgreSQL): ICU at level 2 tells neither hiragana from katakana (かな and カナ) nor a small
+ * kana from its normal one (ぁ and あ), so both become the normal katakana. The iteration marks
+ * ゝ ゞ and ヽ ヾ it does tell apart, and so do these.
+ */
+export const KANA_FOLD: { from: string; to: string } = (() => {
+  const small = new Map(SMALL_KANA.flatMap(([from, to]) => [...from].map((c, i) => [c, [...to][i]!] as const)));
+  const normal = (c: string): string => small.get(c) ?? c;
+  let from = '';
+  let to = '';
+  for (let cp = 0x3041; cp <= 0x3096; cp++) {
+    from += String.fromCharCode(cp);
+    to += normal(String.fromCharCode(cp + 0x60));
+  }
+  for (const [c, n] of small) {
+    from += c;
+    to += n;
+  }
+  return { from, to };
+})();
+
+const KANA = new Map([...KANA_FOLD.from].map((c, i) => [c, [...KANA_FOLD.to][i]!]));
+
+function katakana(s: string): string {
+  return s.replace(/[\u3041-\u3096\u30a1-\u30fa\u31f0-\u31ff]/g, (c) => KANA.get(c) ?? c);
+}
+
+/**
+ * The folded form of a name: two names are the same name when these are equal, on both back
+ * ends. It is what a name column's collation on PostgreSQL (kanri_nocase, ICU at level 2)
+ * equates, so that the validator refuses on SQLite what PostgreSQL's unique index would:
+ * - default-ignorable code points removed (Web and We\u200Bb);
+ * - compatibility forms as their plain ones (NFKC: full-width Ｗｅｂ, the ligature ﬁ, Ǆ and DŽ,
+ *   half-width ｶﾅ, circled and superscript letters and digits);
+ * - case, with Unicode's full case mappings (Äpfel and äpfel, Straße, STRAẞE and STRASSE):
+ *   lower then upper then lower, so that a letter whose capital lowers to another one
+ *   (ẞ → ß → SS) folds as that one does, then NFKC again, so that a mapping that decomposes
+ *   (ΐ → Ϊ́) compares with the composed spelling;
+ * - hiragana as katakana and small kana as normal ones (かな, カナ and ｶﾅ; ぁ and あ).
+ * Accents and other marks still count (Apfel is not Äpfel). A PostgreSQL store computes the
+ * same in SQL (kfold, store/dialect.ts) with ICU's mappings.
  */
 export function foldName(s: string): string {
-  return s.normalize('NFC').toLowerCase().toUpperCase().toLowerCase().normalize('NFC');
+  return katakana(s.replace(IGNORABLE, '').normalize('NFKC').toLowerCase().toUpperCase().toLowerCase().normalize('NFKC'));
 }
 
 /** Characters no name may hold: C0/C1 controls and the bidirectional overrides that reorder printed text. */
@@ -41,24 +103,32 @@ export function registerNameFunctions(db: Database.Database): void {
   db.function('kfold', { deterministic: true }, (v: unknown) => (typeof v === 'string' ? foldName(v) : v));
 }
 
-const ASCII = /^[\x00-\x7f]*$/;
-
 /**
- * Looks a row up by a name column: first the exact spelling (the NOCASE index, which
- * folds ASCII), then, for a name with other letters, under full case folding.
+ * Looks a row up by a name column: first the exact spelling (the name column's collation:
+ * SQLite's NOCASE, which folds ASCII, or kanri_nocase on PostgreSQL), then under foldName()
+ * (kfold), so that both back ends find the same row: Ｗｅｂ finds Web, and Web finds Ｗｅｂ.
+ * For a plain ASCII name the second step looks only at names that are not (those are the
+ * only ones NOCASE may have missed), so the usual miss calls kfold on no row.
  * `sql` holds `{name}` where the comparison goes, e.g. "SELECT * FROM machines WHERE {name}".
  */
 export function byName<T>(db: Database.Database, sql: string, column: string, name: string, ...args: unknown[]): T | undefined {
   const exact = db.prepare(sql.replace('{name}', `${column} = ?`)).get(...args, name) as T | undefined;
-  if (exact !== undefined || ASCII.test(name)) return exact;
-  return db.prepare(sql.replace('{name}', `kfold(${column}) = kfold(?)`)).get(...args, name) as T | undefined;
+  if (exact !== undefined) return exact;
+  return db.prepare(sql.replace('{name}', folded(column, name))).get(...args, name) as T | undefined;
 }
 
 /** All rows matching a name, as byName does. */
 export function allByName<T>(db: Database.Database, sql: string, column: string, name: string, ...args: unknown[]): T[] {
   const exact = db.prepare(sql.replace('{name}', `${column} = ?`)).all(...args, name) as T[];
-  if (exact.length || ASCII.test(name)) return exact;
-  return db.prepare(sql.replace('{name}', `kfold(${column}) = kfold(?)`)).all(...args, name) as T[];
+  if (exact.length) return exact;
+  return db.prepare(sql.replace('{name}', folded(column, name))).all(...args, name) as T[];
+}
+
+const ASCII = /^[\x00-\x7f]*$/;
+
+/** byName's second step: the column under full folding (for an ASCII name, its names that are not ASCII only). */
+function folded(column: string, name: string): string {
+  return `${ASCII.test(name) ? `octet_length(${column}) <> length(${column}) AND ` : ''}kfold(${column}) = kfold(?)`;
 }
 
 /** " (did you mean X?)" naming the closest of the names a query returns (column `name`), or nothing. */

@@ -7,6 +7,7 @@ import type { VmServerEvent } from '../adapters/types.js';
 import { loadPercent, readingOf, recordReading, serverLoad } from '../engine/capacity.js';
 import { machineRef } from '../engine/refs.js';
 import { groupPathParts } from '../domain/paths.js';
+import { foldName } from '../domain/names.js';
 import { type Db } from '../store/db.js';
 import { openStore } from '../open-store.js';
 import { type Column, listingMode, renderListing } from '../cli/listing.js';
@@ -21,7 +22,7 @@ function servers(db: Db, names: string[]): ServerRow[] | undefined {
   if (names.length === 0) return all;
   const out: ServerRow[] = [];
   for (const n of names) {
-    const s = all.find((x) => x.name.toLowerCase() === n.toLowerCase());
+    const s = all.find((x) => x.name === n) ?? all.find((x) => foldName(x.name) === foldName(n));
     if (!s) {
       complain('kanri', `VM server not found: ${n}${didYouMean(n, all.map((x) => x.name))}`);
       return undefined;

@@ -5,6 +5,7 @@
 // dscli --json; the tree, pools and policies are read here, where nothing else lists them.
 import { controllerByName } from '../adapters/controller.js';
 import { groupPathParts } from '../domain/paths.js';
+import { foldName } from '../domain/names.js';
 import { eventRows, sinceTime, type EventLine, machineLines } from '../kanri/inventory.js';
 import { findJob, jobDocument, jobJson, jobsOfMachine, recentJobs, steps } from '../kanri/jobs.js';
 import { sweepAbandoned } from '../engine/jobs.js';
@@ -47,7 +48,8 @@ export function groupTree(db: Db): TreeNode[] {
 }
 
 export function machineDetail(db: Db, name: string): Record<string, unknown> | undefined {
-  const line = machineLines(db).find((m) => m.name.toLowerCase() === name.toLowerCase());
+  const lines = machineLines(db);
+  const line = lines.find((m) => m.name === name) ?? lines.find((m) => foldName(m.name) === foldName(name));
   if (!line) return undefined;
   const c = controllerByName(db, line.name);
   const pools = db.prepare('SELECT pm.group_id FROM pool_members pm JOIN machines m ON m.id = pm.machine_id WHERE m.name = ? ORDER BY pm.group_id').all(line.name) as Array<{ group_id: number }>;

@@ -16,20 +16,22 @@
 // - names: in a statement, X COLLATE NOCASE (a comparison or an order) becomes
 //   lower(X COLLATE "C"), on both sides of a comparison: ASCII letters lowered, then compared
 //   byte by byte, which is exactly SQLite's NOCASE. A name column (schema: COLLATE NOCASE)
-//   gets kanri_nocase, a nondeterministic ICU collation at level 2: case-insensitive for
-//   every letter (Äpfel = äpfel), but it also equates what foldName() keeps apart (full-width
-//   letters, hiragana and katakana, ignorable characters) and orders punctuation and
-//   non-ASCII letters otherwise than NOCASE; docs/architecture.md says where that shows, and
-//   test/store-postgres.test.ts pins it. PostgreSQL has no collation that is NOCASE (citext
-//   lowers under the database's locale). kfold(x), the full case folding lookups fall back
-//   on (domain/names.ts: Straße = STRASSE, ﬁle = FILE), is an SQL function of the prelude
-//   computing what foldName() does, with ICU's full case mappings (NFC, lower, upper, lower,
-//   NFC); the column names PostgreSQL reserves (user, window) are quoted;
+//   gets kanri_nocase, a nondeterministic ICU collation at level 2: it equates what foldName()
+//   does (case, compatibility forms, kana, ignorable characters; domain/names.ts) save the
+//   differences docs/architecture.md lists and test/store-postgres.test.ts pins, and orders
+//   punctuation and non-ASCII letters otherwise than NOCASE. PostgreSQL has no collation that
+//   is NOCASE (citext lowers under the database's locale). kfold(x), which lookups fall back
+//   on (Ｗｅｂ = Web, Straße = STRASSE), is an SQL function of the prelude computing what
+//   foldName() does with ICU's mappings (ignorables removed, NFKC, lower, upper, lower,
+//   NFKC, kana as katakana: the ignorables and kana from the same tables as foldName's);
+//   a change to it comes with a migration, or stores already at the schema keep the old one;
+// - the column names PostgreSQL reserves (user, window) are quoted;
 // - in schema text (migrations): INTEGER → BIGINT (SQLite's integers are 64-bit: times in
 //   ms), REAL → DOUBLE PRECISION, BLOB → BYTEA, INTEGER PRIMARY KEY AUTOINCREMENT (and a
 //   column `id INTEGER PRIMARY KEY`, SQLite's rowid) → an identity column; an index on an
 //   expression gets the parentheses PostgreSQL requires.
 // Strings, quoted names and comments are never rewritten.
+import { ignorableClass, KANA_FOLD } from '../domain/names.js';
 
 /**
  * What a claiming SELECT adds to lock the rows it returns, so that each row (an event to
@@ -53,8 +55,13 @@ export const POSTGRES_PRELUDE = `
 CREATE COLLATION IF NOT EXISTS ${NOCASE_COLLATION} (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
 CREATE COLLATION IF NOT EXISTS kanri_fold (provider = icu, locale = 'und');
 CREATE OR REPLACE FUNCTION kfold(name text) RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-  RETURN normalize(lower(upper(lower(normalize(name, NFC) COLLATE kanri_fold) COLLATE kanri_fold) COLLATE kanri_fold), NFC);
+  RETURN translate(normalize(lower(upper(lower(normalize(regexp_replace(name, '${ignorableClass((cp) => (cp > 0xffff ? `\\U${hex(cp, 8)}` : `\\u${hex(cp, 4)}`))}', '', 'g'), NFKC)
+    COLLATE kanri_fold) COLLATE kanri_fold) COLLATE kanri_fold), NFKC), '${KANA_FOLD.from}', '${KANA_FOLD.to}');
 `;
+
+function hex(cp: number, width: number): string {
+  return cp.toString(16).padStart(width, '0');
+}
 
 interface Piece {
   code: boolean;

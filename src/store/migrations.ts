@@ -525,4 +525,12 @@ ALTER TABLE jobs ADD COLUMN owner TEXT;
 CREATE INDEX jobs_owner ON jobs(owner);
 `;
 
-export const MIGRATIONS: readonly string[] = [V1_DOMAIN + V1_RUNTIME, V2_ENGINE, V3_SSH, V4_DSCLI, V5_DRIVERS, V6_FOREIGN_KEY_INDEXES, V7_KEY_CHECK, V8_MANAGERS];
+// Names fold alike on both back ends (domain/names.ts, foldName): compatibility forms, kana and
+// ignorable code points as a name column's collation on PostgreSQL folds them. Nothing changes
+// in the tables; the step is there so that a PostgreSQL store already at version 8 runs the
+// prelude again (store/db.ts runs it only when a migration is due), which replaces kfold().
+const V9_NAME_FOLDING = `
+-- kfold() folds as foldName() does (the PostgreSQL prelude)
+`;
+
+export const MIGRATIONS: readonly string[] = [V1_DOMAIN + V1_RUNTIME, V2_ENGINE, V3_SSH, V4_DSCLI, V5_DRIVERS, V6_FOREIGN_KEY_INDEXES, V7_KEY_CHECK, V8_MANAGERS, V9_NAME_FOLDING];

@@ -8,6 +8,7 @@
 // control (capacity.ts) and the hypervisor's readings; a VM that fits nowhere gets a job
 // that fails with the reason, and stays recorded where it was.
 import type { Db } from '../../store/db.js';
+import { foldName } from '../../domain/names.js';
 import { L } from '../../cli/locale.js';
 import { driverNameFor } from '../../adapters/registry.js';
 import { type Need, type ServerLoad, loadPercent, misfit, serverLoad, sizeOf } from '../capacity.js';
@@ -230,7 +231,7 @@ function balance(db: Db, group: string, enabled: Array<{ s: MachineRow; b: Bound
   const planning = new Planning(db, readings);
   const plans: JobPlan[] = [];
   const sources = enabled.filter(running)
-    .filter((x) => (named ? x.s.name.toLowerCase() === named.toLowerCase() : loadPercent(planning.load(x.s.id)) > x.b.high))
+    .filter((x) => (named ? foldName(x.s.name) === foldName(named) : loadPercent(planning.load(x.s.id)) > x.b.high))
     .sort((a, b) => loadPercent(planning.load(b.s.id)) - loadPercent(planning.load(a.s.id)));
   const dests = enabled.filter((x) => running(x) && !sources.includes(x));
   const stopped = enabled.filter((x) => x.s.power_state === 'off' && usable(x.s));
@@ -266,7 +267,7 @@ function powerSave(db: Db, group: string, enabled: Array<{ s: MachineRow; b: Bou
   const plans: JobPlan[] = [];
   const emptied = new Set<number>();
   const candidates = enabled.filter(running)
-    .filter((x) => (named ? x.s.name.toLowerCase() === named.toLowerCase() : loadPercent(planning.load(x.s.id)) < x.b.low))
+    .filter((x) => (named ? foldName(x.s.name) === foldName(named) : loadPercent(planning.load(x.s.id)) < x.b.low))
     .sort((a, b) => loadPercent(planning.load(a.s.id)) - loadPercent(planning.load(b.s.id)));
   for (const c of candidates) {
     const vms = vmsOn(db, c.s.id).filter((v) => v.power_state === 'on').sort((a, b) => (b.cost ?? 0) - (a.cost ?? 0) || a.name.localeCompare(b.name));
