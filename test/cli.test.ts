@@ -3,11 +3,10 @@
 // pipe, and the demo.
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../src/open-store.js';
-import { fixtureStore } from './support/store.js';
+import { fixtureStore, tempDir } from './support/store.js';
 import { binaries, run } from './support/cli.js';
 
 describe('one binary, three names', () => {
@@ -91,9 +90,10 @@ describe('policy set confirmation on a pipe', () => {
 
 describe('kanri demo', () => {
   it('runs the narrated tour in under 30 seconds and leaves nothing behind', () => {
-    const before = readdirSync(tmpdir()).filter((f) => f.startsWith('kanri-demo-'));
+    // A temporary directory of its own: another run on the same machine may make kanri-demo-* in the shared one.
+    const tmp = tempDir();
     const started = Date.now();
-    const r = run('kanri', ['demo']);
+    const r = run('kanri', ['demo'], { env: { TMPDIR: tmp } });
     expect(r.code).toBe(0);
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(r.out).toContain('$ pvmutl list server Shop\\Web\n===============================\nServer List (Group = Shop\\Web)');
@@ -103,7 +103,7 @@ describe('kanri demo', () => {
     expect(r.out).toContain("failed at 'Start machine': sim: power-on on px-spare-01: BMC did not answer\n[exit 7]\n");
     expect(r.out).toContain('$ pvmutl list server Shop\\Wbe\npvmutl: group not found: Shop\\Wbe (did you mean Shop\\Web?)\n[exit 3]');
     expect(r.out).toMatch(/\nEvery step ended as expected\.\n$/);
-    expect(readdirSync(tmpdir()).filter((f) => f.startsWith('kanri-demo-'))).toEqual(before);
+    expect(readdirSync(tmp)).toEqual([]);
   });
 });
 
