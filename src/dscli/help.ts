@@ -1,3 +1,4 @@
+import { DSCLI_DEFAULTS as D } from './defaults.js';
 import { RC_TEXT } from './errors.js';
 
 export const COMMAND_HELP: Array<[string, string]> = [
@@ -53,9 +54,9 @@ export function helpText(): string {
   l.push('Usage: dscli [--db PATH] [--json] [--yes] <command> [arguments]');
   l.push('');
   l.push('ServerList: server names, dscli group names and host ranges (web[01-24], rack[1-2]n[01-16]),');
-  l.push('separated by spaces or commas. ServerList commands also take fanout=N (default 64),');
-  l.push('timeout=SECONDS per controller (default 5), retries=N (default 2), wait=SECONDS (power).');
-  l.push('Power changes and clearSel on more than dscli.confirm_above servers (default 10) ask for');
+  l.push(`separated by spaces or commas. ServerList commands also take fanout=N (default ${D.fanout}),`);
+  l.push(`timeout=SECONDS per controller (default ${D.timeoutS}), retries=N (default ${D.retries}), wait=SECONDS (power).`);
+  l.push(`Power changes and clearSel on more than dscli.confirm_above servers (default ${D.confirmAbove}) ask for`);
   l.push('confirmation; --yes confirms, a non-interactive input without --yes refuses.');
   l.push('');
   l.push('Commands:');
@@ -67,9 +68,9 @@ export function helpText(): string {
 }
 
 const LIST_OPTIONS: Array<[string, string]> = [
-  ['fanout=N', 'controllers at the same time (1-1024, default 64)'],
-  ['timeout=SECONDS', 'deadline of the whole operation on one controller (default 5)'],
-  ['retries=N', 'retransmissions of one request (0-5, default 2)'],
+  ['fanout=N', `controllers at the same time (1-${D.fanoutMax}, default ${D.fanout})`],
+  ['timeout=SECONDS', `deadline of the whole operation on one controller (default ${D.timeoutS})`],
+  ['retries=N', `retransmissions of one request (0-${D.retriesMax}, default ${D.retries})`],
 ];
 const POWER_OPTIONS: Array<[string, string]> = [...LIST_OPTIONS, ['wait=SECONDS', 'wait for the state to follow and read it back (default 10; 0 = do not wait)']];
 
@@ -116,7 +117,7 @@ const details = (): Record<string, Detail> => ({
   updateFirmware: { example: 'dscli updateFirmware ilo01 image=https://repo.example/bios-2.1.bin target=system', codes: ONE, options: [
     ['image=URI', 'where the controller fetches the image (http, https, ftp, sftp, scp, tftp, nfs, cifs; no credentials in it)'],
     ['target=system|manager|ID|PATH', 'what to update (default: the service decides from the image)'],
-    ['wait=SECONDS', 'how long to follow the update task (default dscli.firmware_wait_s, 1800)'], ...LIST_OPTIONS.slice(1)] },
+    ['wait=SECONDS', `how long to follow the update task (default dscli.firmware_wait_s, ${D.firmwareWaitS})`], ...LIST_OPTIONS.slice(1)] },
   getBiosSettings: { example: 'dscli getBiosSettings ilo01', codes: ONE, options: LIST_OPTIONS.slice(1) },
   setBiosSettings: { example: 'dscli setBiosSettings ilo01 BootMode=Uefi ProcTurboMode=Disabled', codes: ONE, options: LIST_OPTIONS.slice(1) },
   getNicList: { example: 'dscli getNicList web01,ilo01', codes: SERVERS, options: LIST_OPTIONS },
