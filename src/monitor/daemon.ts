@@ -315,6 +315,9 @@ export class Monitor {
 // ---- one monitor per store -------------------------------------------------------------------
 
 /** `kanri monitor`: runs in the foreground until SIGTERM or SIGINT; exit 0 after a clean stop. */
+/** How long the first SIGHUP of a burst waits for the rest before the re-read starts. */
+const HUP_GATHER_MS = 200;
+
 export async function runMonitor(dbPath: string): Promise<number> {
   const log = (l: string): void => { process.stderr.write(`kanri monitor: ${printableLine(l)}\n`); };
   const db = openStore(dbPath);
@@ -371,18 +374,28 @@ export async function runMonitor(dbPath: string): Promise<number> {
     let stopping = false;
     let reloading = false;
     let again = false;
-    // A burst of SIGHUPs is one re-read (and one more if some came during it): never several at once.
+    let gathering: NodeJS.Timeout | undefined;
+    // A burst of SIGHUPs is one re-read (and one more if some came during it): never several at
+    // once. The signals of a burst reach the process over several turns of the event loop, and a
+    // re-read can end within one: the re-read starts HUP_GATHER_MS after the first signal, so that
+    // a burst sent at once is one re-read however fast the machine is.
     const hup = (): void => {
       if (stopping) return;
       if (reloading) { again = true; return; }
-      reloading = true;
-      m.reload().catch((e: unknown) => log(`configuration not re-read: ${(e as Error).message}`)).finally(() => {
-        reloading = false;
-        if (again && !stopping) { again = false; hup(); }
-      });
+      if (gathering) return;
+      gathering = setTimeout(() => {
+        gathering = undefined;
+        if (stopping) return;
+        reloading = true;
+        m.reload().catch((e: unknown) => log(`configuration not re-read: ${(e as Error).message}`)).finally(() => {
+          reloading = false;
+          if (again && !stopping) { again = false; hup(); }
+        });
+      }, HUP_GATHER_MS);
     };
     const stop = (why: string, code: number, keepLease = false): void => {
       stopping = true;
+      clearTimeout(gathering);
       const drainMs = monitorNumber(db, 'monitor.drain_s') * 1000;
       log(`${why}: stopping intake; running policy jobs have ${drainMs / 1000} s to end`);
       // The drain is bounded whatever runs: past it (and a moment to write what was cut off) the process ends.
