@@ -403,6 +403,18 @@ describe('wrong answers', () => {
 });
 
 describe('smaller things', () => {
+  it('a KANRI_MANAGER that is no manager name: one line, the store problem code of each dialect, nothing changed', () => {
+    const db = fixtureStore();
+    // The audit records every command with its exit code, a refused one too.
+    const before = storeDigest(db, ['audit']);
+    const env = { KANRI_MANAGER: 'bad name!' };
+    const line = 'KANRI_MANAGER must be 1-63 letters, digits, \'.\', \'_\' or \'-\', starting with a letter or digit: "bad name!"\n';
+    expect(run('pvmutl', ['add', 'Shop\\Web', '/c', '1'], { db, env })).toEqual({ code: 70, out: '', err: `pvmutl: ${line}` });
+    expect(run('kanri', ['monitor'], { db, env })).toEqual({ code: 70, out: '', err: `kanri: ${line}` });
+    expect(storeDigest(db, ['audit'])).toBe(before);
+    expect(q(db, "SELECT command, exit_code FROM audit")).toEqual([{ command: 'pvmutl add Shop\\Web /c 1', exit_code: 70 }]);
+  });
+
   it('--db is accepted after a pvmutl subcommand, as kanri and dscli accept it', () => {
     const db = fixtureStore();
     expect(run('pvmutl', ['list', 'group', '--db', db], { env: { KANRI_DB: '/nonexistent/x.db' } }).code).toBe(0);

@@ -321,20 +321,16 @@ const HUP_GATHER_MS = 200;
 export async function runMonitor(dbPath: string): Promise<number> {
   const log = (l: string): void => { process.stderr.write(`kanri monitor: ${printableLine(l)}\n`); };
   const db = openStore(dbPath);
+  let manager: string;
   try {
     // A monitor with another key than the store's would fail on every secret it opens.
     requireStoreKey(db);
+    // And one that cannot say which manager it speaks for could own nothing (ManagerNameError:
+    // a store problem, one line from kanri's main).
+    manager = monitorManager(db);
   } catch (e) {
     db.close();
     throw e;
-  }
-  let manager: string;
-  try {
-    manager = monitorManager(db);
-  } catch (e) {
-    process.stderr.write(`kanri monitor: ${(e as Error).message}\n`);
-    db.close();
-    return 1;
   }
   const lease = Lease.take(db, monitorNumber(db, 'monitor.lease_s'), manager);
   if ('heldBy' in lease) {

@@ -36,7 +36,10 @@ function info(r: { holder: string; expires_at: string }): LeaseInfo {
  * else the host name), 'default' on SQLite (one monitor per store).
  */
 export function monitorManager(db: Db, env: NodeJS.ProcessEnv = process.env): string {
-  return isPostgresStore(db) ? managerName(env) : DEFAULT_MANAGER;
+  // Checked on SQLite too: the monitor's engine owns its jobs under this name, and a name it
+  // refuses there must stop the monitor before it takes a lease.
+  const name = managerName(env);
+  return isPostgresStore(db) ? name : DEFAULT_MANAGER;
 }
 
 /** Every monitor's lease row, by manager name; live: not expired at `now`. */
