@@ -95,7 +95,8 @@ describe.runIf(have)('SNMP checks against snmpd', () => {
     chmodSync(script, 0o755);
     snmpd = await startSnmpd({ vlans: {}, pvid: {} }, [`pass_persist .1.3.6.1.4.1.8072.9999 /bin/sh ${script}`]);
     expect(snmpd.snmpget(OID)).toEqual(['50']);
-    path = fixtureStore(yaml(`pc-1@127.0.0.1:${snmpd.port} ${OID} > 80 clear 70; pc-1@127.0.0.1:${snmpd.port} 1.3.6.1.2.1.1.3.0 < 0`));
+    // The second check names its machine full-width: found as every name is (byName), on both back ends.
+    path = fixtureStore(yaml(`pc-1@127.0.0.1:${snmpd.port} ${OID} > 80 clear 70; ｐｃ-１@127.0.0.1:${snmpd.port} 1.3.6.1.2.1.1.3.0 < 0`));
     db = openStore(path);
     checker = new SnmpChecker(db, new Intake(db), (l) => logs.push(l));
   }, 60_000);

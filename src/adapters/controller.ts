@@ -8,6 +8,7 @@ import { SecretError } from '../store/errors.js';
 import { openSecret } from '../store/secrets.js';
 import { prepared } from '../store/statements.js';
 import type { MachineRef, PowerState } from './types.js';
+import { byName } from '../domain/names.js';
 
 /** A controller type is the name of a controller driver (registry.ts CONTROLLER_TYPES, from the specs). */
 export type ControllerType = string;
@@ -41,8 +42,9 @@ export function controllerRow(db: Db, machineId: number): ControllerRow | undefi
   return prepared(db, `SELECT ${CONTROLLER_COLUMNS} FROM machines WHERE id = ?`).get(machineId) as ControllerRow | undefined;
 }
 
+/** A registered controller by its machine's name as typed (byName: the same row on both back ends). */
 export function controllerByName(db: Db, name: string): ControllerRow | undefined {
-  return db.prepare(`SELECT ${CONTROLLER_COLUMNS} FROM machines WHERE name = ? AND mgmt_type IS NOT NULL`).get(name) as ControllerRow | undefined;
+  return byName<ControllerRow>(db, `SELECT ${CONTROLLER_COLUMNS} FROM machines WHERE {name} AND mgmt_type IS NOT NULL`, 'name', name);
 }
 
 /** The registered password in clear, for the login only (throws SecretError when it cannot be read). */

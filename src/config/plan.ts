@@ -64,7 +64,10 @@ const COLLECTIONS: Collection[] = [
   { kind: 'user', items: (dc) => keyed(dc.users, (u) => u.name) },
 ];
 
-/** What keeps a machine's removal from being undone by applying the file again. */
+/**
+ * What keeps a machine's removal from being undone by applying the file again. `name` is the
+ * store's own spelling (from its description), so it is compared exactly.
+ */
 function machineState(db: Db, name: string): string | undefined {
   const m = prepared(db, 'SELECT id, bmc_secret FROM machines WHERE name = ?').get(name) as { id: number; bmc_secret: string | null } | undefined;
   if (!m) return undefined;

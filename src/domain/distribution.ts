@@ -4,6 +4,7 @@
 import type { Db } from '../store/db.js';
 import { settingText } from '../adapters/setting-reader.js';
 import { CORE_SETTINGS } from './settings.js';
+import { byName } from './names.js';
 
 export interface Owners { machineId: number | null; hostId: number | null; modelId: number | null; groupId: number | null }
 
@@ -33,7 +34,7 @@ function list(db: Db, positions: Position[], timing: 'activation' | 'standby', o
   positions.forEach((p, i) => {
     if ('dhcp' in p) {
       const name = settingText(db, CORE_SETTINGS, 'standby_dhcp_scenario');
-      const sw = name ? db.prepare('SELECT id FROM software WHERE name = ?').get(name) as { id: number } | undefined : undefined;
+      const sw = name ? byName<{ id: number }>(db, 'SELECT id FROM software WHERE {name}', 'name', name) : undefined;
       if (sw) out.push({ softwareId: sw.id, position: i + 1 });
       return;
     }

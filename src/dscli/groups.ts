@@ -3,21 +3,21 @@
 import type { Db } from '../store/db.js';
 import { exists, formatError, notFound } from './errors.js';
 import { resolveServerList } from './serverlist.js';
-import { SERVER_NAME, serverRow } from './servers.js';
+import { dscliGroupId, SERVER_NAME, serverRow } from './servers.js';
 
 const now = () => new Date().toISOString();
 
 export function createGroup(db: Db, name: string): void {
   if (!SERVER_NAME.test(name)) throw formatError(`bad group name '${name}': letters, digits, _ . - (at most 63)`);
-  if (db.prepare('SELECT 1 FROM dscli_groups WHERE name = ?').get(name)) throw exists(`group already exists: ${name}`);
+  if (dscliGroupId(db, name) !== undefined) throw exists(`group already exists: ${name}`);
   if (serverRow(db, name)) throw exists(`a server is already named ${name}; a group name must differ from server names`);
   db.prepare('INSERT INTO dscli_groups (name, created_at) VALUES (?, ?)').run(name, now());
 }
 
 function needGroup(db: Db, name: string): number {
-  const g = db.prepare('SELECT id FROM dscli_groups WHERE name = ?').get(name) as { id: number } | undefined;
-  if (!g) throw notFound(`group not found: ${name}`);
-  return g.id;
+  const g = dscliGroupId(db, name);
+  if (g === undefined) throw notFound(`group not found: ${name}`);
+  return g;
 }
 
 export function deleteGroup(db: Db, name: string): void {

@@ -4,12 +4,12 @@
 // `^FILE` reads a list from a file (one entry or more per line, # starts a comment).
 // Unknown names are an error, never dropped; the list is sized before anything is expanded.
 import { readFileSync, statSync } from 'node:fs';
-import { CONTROLLER_COLUMNS, type ControllerRow } from '../adapters/controller.js';
+import { controllerByName, type ControllerRow } from '../adapters/controller.js';
 import type { Db } from '../store/db.js';
 import { didYouMean } from '../util/nearest.js';
 import { DscliError, formatError, RC } from './errors.js';
 import { MAX_EXPANSION, expandRange, expansionSize, isRange, splitTopLevel } from './hostrange.js';
-import { listServers } from './servers.js';
+import { dscliGroupId, listServers } from './servers.js';
 
 /** The entries of a word and of the files it names with ^FILE (one level: a file cannot name another). */
 function entries(words: string[]): string[] {
@@ -56,8 +56,6 @@ export function resolveServerList(db: Db, words: string[]): ControllerRow[] {
     names += size(item);
     if (names > MAX_EXPANSION) throw formatError(`the ServerList is too large (more than ${MAX_EXPANSION} names)`);
   }
-  const server = db.prepare(`SELECT ${CONTROLLER_COLUMNS} FROM machines WHERE name = ? AND mgmt_type IS NOT NULL`);
-  const group = db.prepare('SELECT id FROM dscli_groups WHERE name = ?');
   const unknown: string[] = [];
   /** The servers one name, range or group stands for. */
   const expand = (term: string): ControllerRow[] => {
@@ -67,14 +65,14 @@ export function resolveServerList(db: Db, words: string[]): ControllerRow[] {
     }
     if (isRange(term)) {
       return expandRange(term).flatMap((n) => {
-        const r = server.get(n) as ControllerRow | undefined;
+        const r = controllerByName(db, n);
         if (!r) unknown.push(n);
         return r ? [r] : [];
       });
     }
-    const r = server.get(term) as ControllerRow | undefined;
+    const r = controllerByName(db, term);
     if (r) return [r];
-    if (group.get(term)) return listServers(db, term);
+    if (dscliGroupId(db, term) !== undefined) return listServers(db, term);
     unknown.push(term);
     return [];
   };

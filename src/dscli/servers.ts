@@ -5,10 +5,11 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Db } from '../store/db.js';
 import { sealSecret } from '../store/secrets.js';
-import { CONTROLLER_COLUMNS as BMC_COLUMNS, controllerSecretPurpose, type ControllerRow as BmcRow, type ControllerType as MgmtType } from '../adapters/controller.js';
+import { CONTROLLER_COLUMNS as BMC_COLUMNS, controllerByName, controllerSecretPurpose, type ControllerRow as BmcRow, type ControllerType as MgmtType } from '../adapters/controller.js';
 import { CONTROLLER_TYPES, controllerDefault, controllerPowers, controllerSetting, needsController, registrationSettings, requiredControllerSettings } from '../adapters/registry.js';
 import { deleteDriverSetting, putDriverSetting, settingProblem } from '../adapters/settings.js';
 import { bumpGeneration } from '../store/generation.js';
+import { byName } from '../domain/names.js';
 import { DscliError, exists, formatError, notFound, RC } from './errors.js';
 
 import { parseSettings } from './words.js';
@@ -163,7 +164,12 @@ function eventsWord(s: Map<string, string>): boolean | undefined {
 export interface Registered { events?: boolean }
 
 export function serverRow(db: Db, name: string): BmcRow | undefined {
-  return db.prepare(`SELECT ${BMC_COLUMNS} FROM machines WHERE name = ? AND mgmt_type IS NOT NULL`).get(name) as BmcRow | undefined;
+  return controllerByName(db, name);
+}
+
+/** A dscli group's id by the name as typed (byName: the same group on both back ends), or undefined. */
+export function dscliGroupId(db: Db, name: string): number | undefined {
+  return byName<{ id: number }>(db, 'SELECT id FROM dscli_groups WHERE {name}', 'name', name)?.id;
 }
 
 export function needServer(db: Db, name: string): BmcRow {
@@ -209,7 +215,7 @@ export function createServer(db: Db, name: string, words: string[], src: Passwor
   requireSettings(mgmt, (k) => (k === 'address' ? !!f.bmc_address : s.has(k)));
   const port = f.bmc_port ?? defaultPort(mgmt);
   const cipher = f.cipher_suite === undefined ? defaultCipher(mgmt) : f.cipher_suite;
-  const existing = db.prepare('SELECT id, mgmt_type FROM machines WHERE name = ?').get(name) as { id: number; mgmt_type: string | null } | undefined;
+  const existing = byName<{ id: number; mgmt_type: string | null }>(db, 'SELECT id, mgmt_type FROM machines WHERE {name}', 'name', name);
   if (existing?.mgmt_type) throw exists(`server already registered: ${name}`);
   checkBmcUnique(db, f.bmc_address, port, existing?.id ?? null);
   // Read the password only once the command is known to be valid.
@@ -319,10 +325,10 @@ export function deleteServer(db: Db, name: string): void {
 
 export function listServers(db: Db, group?: string): BmcRow[] {
   if (group !== undefined) {
-    const g = db.prepare('SELECT id FROM dscli_groups WHERE name = ?').get(group) as { id: number } | undefined;
-    if (!g) throw notFound(`group not found: ${group}`);
+    const g = dscliGroupId(db, group);
+    if (g === undefined) throw notFound(`group not found: ${group}`);
     return db.prepare(`SELECT ${BMC_COLUMNS.split(', ').map((c) => 'm.' + c).join(', ')} FROM dscli_group_members gm JOIN machines m ON m.id = gm.machine_id
-      WHERE gm.group_id = ? AND m.mgmt_type IS NOT NULL ORDER BY gm.position`).all(g.id) as BmcRow[];
+      WHERE gm.group_id = ? AND m.mgmt_type IS NOT NULL ORDER BY gm.position`).all(g) as BmcRow[];
   }
   return db.prepare(`SELECT ${BMC_COLUMNS} FROM machines WHERE mgmt_type IS NOT NULL ORDER BY name COLLATE NOCASE`).all() as BmcRow[];
 }

@@ -4,6 +4,7 @@
 // shared `users` table as scrypt hashes.
 import { hashPassword } from '../auth/password.js';
 import type { Db } from '../store/db.js';
+import { byName } from '../domain/names.js';
 import { DscliError, exists, formatError, notFound, RC } from './errors.js';
 
 export const MAX_USERS = 30;
@@ -22,7 +23,8 @@ export function createUser(db: Db, name: string, password: string): void {
   checkUserName(name);
   checkPassword(password);
   db.transaction(() => {
-    if (db.prepare('SELECT 1 FROM users WHERE name = ?').get(name)) throw exists(`user already exists: ${name}`);
+    // The users table is shared with kanri's accounts, whose names may fold alike otherwise than in ASCII.
+    if (byName(db, 'SELECT 1 AS y FROM users WHERE {name}', 'name', name)) throw exists(`user already exists: ${name}`);
     const n = (db.prepare('SELECT count(*) AS n FROM users').get() as { n: number }).n;
     if (n >= MAX_USERS) throw new DscliError(RC.EXISTS, `at most ${MAX_USERS} users can be registered`);
     db.prepare("INSERT INTO users (name, password_hash, level, updated_at) VALUES (?, ?, 'operator', ?)").run(name, hashPassword(password), new Date().toISOString());
@@ -30,8 +32,9 @@ export function createUser(db: Db, name: string, password: string): void {
 }
 
 export function deleteUser(db: Db, name: string): void {
-  const r = db.prepare('DELETE FROM users WHERE name = ?').run(name);
-  if (r.changes === 0) throw notFound(`user not found: ${name}`);
+  const u = byName<{ id: number }>(db, 'SELECT id FROM users WHERE {name}', 'name', name);
+  if (!u) throw notFound(`user not found: ${name}`);
+  db.prepare('DELETE FROM users WHERE id = ?').run(u.id);
 }
 
 export function userList(db: Db): string[] {

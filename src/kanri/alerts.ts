@@ -4,6 +4,7 @@ import { EXIT } from './exit-codes.js';
 import { isAbsolute } from 'node:path';
 import { withStore } from '../open-store.js';
 import { complain } from '../cli/messages.js';
+import { byName } from '../domain/names.js';
 import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import {
   type Destination, alertCommands, destinationsList, parseTrapTarget, parseWindow, putDestination, removeAlertCommand, removeDestination, setAlertCommand,
@@ -19,8 +20,10 @@ export function alertCommandSet(dbPath: string, policy: string, rule: string, ar
   if (!argv.length || !isAbsolute(argv[0]!)) { complain('kanri', 'give the command after --, its program as an absolute path (it runs without a shell)'); return EXIT.USAGE; }
   if (argv.some((a) => a.includes('\0')) || JSON.stringify(argv).length > 8000) { complain('kanri', 'the command is too long or holds a NUL character'); return EXIT.USAGE; }
   return withStore(dbPath, (db) => {
-    const p = db.prepare('SELECT id, name FROM policies WHERE name = ?').get(policy) as { id: number; name: string } | undefined;
+    const p = byName<{ id: number; name: string }>(db, 'SELECT id, name FROM policies WHERE {name}', 'name', policy);
     if (!p) { complain('kanri', `policy not found: ${policy}`); return EXIT.NOT_FOUND; }
+    // A rule's event label is no object name (spec/decisions.md L34-35 lists those): a plain
+    // column, compared exactly on both back ends, as alert_commands.rule_event is.
     if (!db.prepare('SELECT 1 FROM policy_rules WHERE policy_id = ? AND event_name = ?').get(p.id, rule)) { complain('kanri', `policy ${p.name} has no rule ${rule}`); return EXIT.NOT_FOUND; }
     setAlertCommand(db, { policy: p.name, rule_event: rule, argv, timeout_s: timeout });
     return EXIT.OK;

@@ -12,6 +12,7 @@ import { didYouMean } from '../util/nearest.js';
 import { isResolved, resolvePath } from '../domain/paths.js';
 import { complain } from '../cli/messages.js';
 import { groupNotFound, machineNotFound } from '../engine/planners/targets.js';
+import { machineByName } from '../engine/select.js';
 
 const pad = (rows: string[][]): string => {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -77,7 +78,7 @@ export async function driverSecret(dbPath: string, driver: string, key: string, 
   return withStore(dbPath, (db) => {
     let owner: Owner;
     if (t.machine !== undefined) {
-      const m = db.prepare('SELECT id FROM machines WHERE name = ?').get(t.machine) as { id: number } | undefined;
+      const m = machineByName(db, t.machine);
       if (!m) {
         complain('kanri', machineNotFound(db, t.machine));
         return EXIT.NOT_FOUND;

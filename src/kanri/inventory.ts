@@ -182,6 +182,8 @@ export async function eventList(dbPath: string, f: EventFilter): Promise<number>
   const db = openStore(dbPath, { readonly: true });
   try {
     // A machine or group that neither exists nor appears in the log is a mistake to report.
+    // Checked as the filter matches (eventWhere: SQLite's NOCASE, the same on both back ends),
+    // so that a machine found here is one whose entries the filter lists.
     if (f.machine !== undefined && !db.prepare('SELECT 1 FROM machines WHERE name = ? COLLATE NOCASE UNION ALL SELECT 1 FROM events WHERE machine = ? COLLATE NOCASE LIMIT 1').get(f.machine, f.machine)) {
       complain('kanri', machineNotFound(db, f.machine));
       return EXIT.NOT_FOUND;

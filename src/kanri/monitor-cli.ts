@@ -18,6 +18,7 @@ import { monitorNumber } from '../monitor/settings.js';
 import { complain } from '../cli/messages.js';
 import { groupNotFound, machineNotFound } from '../engine/planners/targets.js';
 import { fencingWaits } from '../engine/fencing.js';
+import { machineByName } from '../engine/select.js';
 
 const out = (s: string): void => { process.stdout.write(s + '\n'); };
 
@@ -115,6 +116,7 @@ export function monitorUserList(dbPath: string): number {
 
 export function monitorUserRemove(dbPath: string, name: string): number {
   return withStore(dbPath, (db) => {
+    // An SNMPv3 user name is matched byte for byte, as USM matches msgUserName (RFC 3414): no folding.
     if (db.prepare('DELETE FROM monitor_snmp_users WHERE name = ?').run(name).changes === 0) { complain('kanri', `no SNMPv3 user ${name}`); return EXIT.NOT_FOUND; }
     return EXIT.OK;
   });
@@ -179,7 +181,7 @@ export function policyExplain(dbPath: string, group: string, source: string, eve
     if (!(EVENT_SOURCES as readonly string[]).includes(source)) { complain('kanri', `unknown notifying source '${source}' (known: ${EVENT_SOURCES.join(', ')})`); return EXIT.USAGE; }
     const r = resolvePath(db, group);
     if (!isResolved(r) || r.kind === 'category') { complain('kanri', groupNotFound(db, group)); return EXIT.NOT_FOUND; }
-    if (o.machine !== undefined && !db.prepare('SELECT 1 FROM machines WHERE name = ?').get(o.machine)) { complain('kanri', machineNotFound(db, o.machine)); return EXIT.NOT_FOUND; }
+    if (o.machine !== undefined && !machineByName(db, o.machine)) { complain('kanri', machineNotFound(db, o.machine)); return EXIT.NOT_FOUND; }
     let checked;
     try {
       checked = checkEvent(db, { source, event, origin: 'custom', group, ...(o.machine !== undefined ? { machine: o.machine } : {}) });

@@ -6,6 +6,7 @@ import { type Fault, SIM_OPERATIONS, type SimOperation, clearFaults, injectFault
 import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import { complain } from '../cli/messages.js';
 import { machineNotFound } from '../engine/planners/targets.js';
+import { machineByName } from '../engine/select.js';
 
 function checkOperation(op: string): op is SimOperation {
   if ((SIM_OPERATIONS as readonly string[]).includes(op)) return true;
@@ -21,11 +22,13 @@ export function simFail(dbPath: string, machine: string, operation: string, opts
     return EXIT.USAGE;
   }
   return withStore(dbPath, (db) => {
-    if (machine !== '*' && !db.prepare('SELECT 1 FROM machines WHERE name = ?').get(machine)) {
+    const m = machine === '*' ? undefined : machineByName(db, machine);
+    if (machine !== '*' && !m) {
       complain('kanri', machineNotFound(db, machine));
       return EXIT.NOT_FOUND;
     }
-    injectFault(db, machine, operation, times, opts.message ?? '');
+    // Under the stored spelling, which the simulated driver is asked about.
+    injectFault(db, m?.name ?? machine, operation, times, opts.message ?? '');
     return EXIT.OK;
   });
 }

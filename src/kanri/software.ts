@@ -4,7 +4,7 @@ import { readdirSync, statSync, accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { openStore } from '../open-store.js';
 import { scriptDir, scriptSoftwareName } from '../adapters/local/script.js';
-import { foldName } from '../domain/names.js';
+import { byName, foldName } from '../domain/names.js';
 import { complain } from '../cli/messages.js';
 
 export function collectLocalScripts(dbPath: string): number {
@@ -28,7 +28,7 @@ export function collectLocalScripts(dbPath: string): number {
         const name = scriptSoftwareName(f);
         const version = st.mtime.toISOString();
         found.add(foldName(name));
-        const existing = db.prepare('SELECT id, kind FROM software WHERE name = ?').get(name) as { id: number; kind: string } | undefined;
+        const existing = byName<{ id: number; kind: string }>(db, 'SELECT id, kind FROM software WHERE {name}', 'name', name);
         if (existing && existing.kind !== 'local_script') {
           complain('kanri', `${name} is already registered as a ${existing.kind}; ${f} skipped`);
           continue;

@@ -7,7 +7,7 @@ import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import { readSecret } from '../cli/secret-input.js';
 import { PASSWORD, USER_NAME } from '../pvmutl/commands/changepassword.js';
 import { complain } from '../cli/messages.js';
-import { closestName } from '../domain/names.js';
+import { byName, closestName } from '../domain/names.js';
 
 export async function userAdd(dbPath: string, name: string, level: string): Promise<number> {
   if (!USER_NAME.test(name)) {
@@ -24,7 +24,7 @@ export async function userAdd(dbPath: string, name: string, level: string): Prom
     return EXIT.USAGE;
   }
   return withStore(dbPath, (db) => {
-    if (db.prepare('SELECT 1 FROM users WHERE name = ?').get(name)) {
+    if (byName(db, 'SELECT 1 AS y FROM users WHERE {name}', 'name', name)) {
       complain('kanri', `user already exists: ${name}`);
       return EXIT.USAGE;
     }
@@ -52,11 +52,12 @@ export function userList(dbPath: string, json = false): number {
 
 export function userSetDisabled(dbPath: string, name: string, disabled: boolean): number {
   return withStore(dbPath, (db) => {
-    const r = db.prepare('UPDATE users SET disabled = ?, updated_at = ? WHERE name = ?').run(disabled ? 1 : 0, new Date().toISOString(), name);
-    if (r.changes === 0) {
+    const u = byName<{ id: number }>(db, 'SELECT id FROM users WHERE {name}', 'name', name);
+    if (!u) {
       complain('kanri', `user not found: ${name}${closestName(db, 'SELECT name FROM users', name)}`);
       return EXIT.NOT_FOUND;
     }
+    db.prepare('UPDATE users SET disabled = ?, updated_at = ? WHERE id = ?').run(disabled ? 1 : 0, new Date().toISOString(), u.id);
     return EXIT.OK;
   });
 }

@@ -9,7 +9,7 @@ import type { Db } from '../store/db.js';
 import { L } from '../cli/locale.js';
 import type { ChangeRequest } from '../engine/planners/index.js';
 import { POLICY_ACTIONS } from '../domain/policy-actions.js';
-import { freeHosts } from '../engine/select.js';
+import { freeHosts, machineByName } from '../engine/select.js';
 import type { MachineInfo } from './policy.js';
 import type { QueuedEvent } from './intake.js';
 
@@ -120,7 +120,8 @@ function newVm(t: ActionTarget): ChangeRequest {
   const h = freeHosts(t.db, t.group!.id)[0];
   if (!h) throw new ActionRefused(L(`host settings of ${path(t)} are insufficient: none unused`, `${path(t)} のホスト設定が不足しています`));
   let name = h.host_name;
-  for (let i = 1; t.db.prepare('SELECT 1 FROM machines WHERE name = ?').get(name); i++) name = `${h.host_name}_${i}`;
+  // Taken as the store's unique index and vmadd see it: a name folding alike is taken.
+  for (let i = 1; machineByName(t.db, name); i++) name = `${h.host_name}_${i}`;
   return { action: 'vmadd', group: path(t), vm: name, netInfo: h.host_name, existing: false };
 }
 

@@ -15,6 +15,7 @@ import { spawn } from 'node:child_process';
 import snmp from 'net-snmp';
 import type { Db } from '../store/db.js';
 import { prepared } from '../store/statements.js';
+import { byName } from '../domain/names.js';
 import type { QueuedEvent } from './intake.js';
 import { sendMail } from './mail.js';
 import { mailServer } from './notify.js';
@@ -38,8 +39,10 @@ export function setAlertCommand(db: Db, c: AlertCommand): void {
     ON CONFLICT (policy, rule_event) DO UPDATE SET argv = excluded.argv, timeout_s = excluded.timeout_s`).run(c.policy, c.rule_event, JSON.stringify(c.argv), c.timeout_s);
 }
 
+/** Removes a rule's command; the policy as typed, found as any name is (byName: alike on both back ends). */
 export function removeAlertCommand(db: Db, policy: string, rule: string): boolean {
-  return prepared(db, 'DELETE FROM alert_commands WHERE policy = ? AND rule_event = ?').run(policy, rule).changes > 0;
+  const c = byName<{ policy: string }>(db, 'SELECT policy FROM alert_commands WHERE rule_event = ? AND {name}', 'policy', policy, rule);
+  return c !== undefined && prepared(db, 'DELETE FROM alert_commands WHERE policy = ? AND rule_event = ?').run(c.policy, rule).changes > 0;
 }
 
 export function alertCommand(db: Db, policy: string, rule: string): AlertCommand | undefined {
@@ -59,6 +62,8 @@ export function putDestination(db: Db, d: Destination): void {
     .run(d.name, JSON.stringify(d.mails), JSON.stringify(d.traps), d.community, JSON.stringify(d.categories), d.window, JSON.stringify(d.retry_s));
 }
 
+// A destination group's name is no object name of spec/decisions.md L34-35: its column is
+// plain TEXT (unique byte for byte on both back ends), so it is compared exactly.
 export function removeDestination(db: Db, name: string): boolean {
   return prepared(db, 'DELETE FROM alert_destinations WHERE name = ?').run(name).changes > 0;
 }

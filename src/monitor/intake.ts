@@ -27,6 +27,7 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../store/db.js';
 import { prepared } from '../store/statements.js';
+import { byName } from '../domain/names.js';
 import { isBusy, withBusyTimeout } from '../store/busy.js';
 import { resolvePath, isResolved } from '../domain/paths.js';
 import { EVENT_SOURCES } from '../domain/policy-actions.js';
@@ -146,9 +147,10 @@ export function checkEvent(db: Db, e: IncomingEvent): Omit<QueuedEvent, 'id' | '
   if (e.machine !== undefined && typeof e.machine !== 'string') throw new IntakeRefusal('the machine is not a name');
   if (e.group !== undefined && typeof e.group !== 'string') throw new IntakeRefusal('the group is not a path');
   if (e.machineId !== undefined || (e.machine !== undefined && e.machine !== '')) {
-    const m = (e.machineId !== undefined
-      ? prepared(db, 'SELECT id, group_id FROM machines WHERE id = ?').get(e.machineId)
-      : prepared(db, 'SELECT id, group_id FROM machines WHERE name = ?').get(e.machine)) as { id: number; group_id: number | null } | undefined;
+    type Row = { id: number; group_id: number | null };
+    const m = e.machineId !== undefined
+      ? prepared(db, 'SELECT id, group_id FROM machines WHERE id = ?').get(e.machineId) as Row | undefined
+      : byName<Row>(db, 'SELECT id, group_id FROM machines WHERE {name}', 'name', e.machine!);
     if (!m) throw new IntakeRefusal(`machine not found: ${e.machine ?? e.machineId}`);
     machineId = m.id;
     groupId = m.group_id;

@@ -12,6 +12,7 @@
 // the one the hash ring gives it (ring.ts), as controllers are polled.
 import type { Db } from '../store/db.js';
 import { prepared } from '../store/statements.js';
+import { byName } from '../domain/names.js';
 import { SnmpClient, type Value } from '../adapters/snmp/session.js';
 import { fanOutAll } from '../util/fanout.js';
 import { Periodic } from '../util/periodic.js';
@@ -71,7 +72,7 @@ export class SnmpChecker {
     }
     const byAgent = new Map<string, { host: string; port: number; checks: Array<SnmpCheck & { machineId: number }> }>();
     for (const c of checks) {
-      const m = prepared(db, 'SELECT id, os_address FROM machines WHERE name = ?').get(c.machine) as { id: number; os_address: string | null } | undefined;
+      const m = byName<{ id: number; os_address: string | null }>(db, 'SELECT id, os_address FROM machines WHERE {name}', 'name', c.machine);
       if (!m) { this.log(`SNMP checks: machine not found: ${c.machine}`); continue; }
       const agent = c.agent ?? (m.os_address ? { host: m.os_address, port: 161 } : undefined);
       if (!agent) { this.log(`SNMP checks: ${c.machine} has no os_address: name the agent (${c.machine}@HOST)`); continue; }

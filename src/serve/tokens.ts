@@ -4,6 +4,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../store/db.js';
 import { prepared } from '../store/statements.js';
 import { EXIT } from '../kanri/exit-codes.js';
+import { byName } from '../domain/names.js';
 
 export type Level = 'administrator' | 'operator';
 export const LEVELS: readonly Level[] = ['administrator', 'operator'];
@@ -27,6 +28,7 @@ export function createToken(db: Db, name: string, level: string): string {
   if (!LEVELS.includes(level as Level)) throw new TokenError(EXIT.USAGE, `--level must be administrator or operator, not '${level}'`);
   const token = `kanri_${randomBytes(32).toString('base64url')}`;
   const ok = db.transaction(() => {
+    // TOKEN_NAME admits ASCII only, on which both back ends' name columns compare alike.
     if (db.prepare('SELECT 1 FROM serve_tokens WHERE name = ?').get(name)) return false;
     db.prepare('INSERT INTO serve_tokens (name, level, token_hash, created_at) VALUES (?, ?, ?, ?)').run(name, level, hash(token), new Date().toISOString());
     return true;
@@ -40,8 +42,10 @@ export function listTokens(db: Db): TokenInfo[] {
 }
 
 export function revokeToken(db: Db, name: string): void {
-  const r = db.prepare('DELETE FROM serve_tokens WHERE name = ?').run(name);
-  if (r.changes === 0) throw new TokenError(EXIT.NOT_FOUND, `token not found: ${name}`);
+  // The name as typed (full-width, say) finds the token as every name does, on both back ends.
+  const t = byName<{ id: number }>(db, 'SELECT id FROM serve_tokens WHERE {name}', 'name', name);
+  if (!t) throw new TokenError(EXIT.NOT_FOUND, `token not found: ${name}`);
+  db.prepare('DELETE FROM serve_tokens WHERE id = ?').run(t.id);
 }
 
 /** Who a presented token is, or undefined; compares hashes in constant time. */
@@ -55,6 +59,7 @@ export function tokenOwner(db: Db, token: string): { name: string; level: Level 
 
 /** Records when tokens were last used (the server calls it at most once a minute per token). */
 export function touchTokens(db: Db, used: Map<string, string>): void {
+  // The names tokenOwner() read: the stored spelling.
   const up = prepared(db, 'UPDATE serve_tokens SET last_used_at = ? WHERE name = ?');
   db.transaction(() => { for (const [name, at] of used) up.run(at, name); })();
 }

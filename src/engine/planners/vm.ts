@@ -223,7 +223,8 @@ export function planVmMigrate(db: Db, c: VmMigrateRequest, readings = new Readin
   }
   const need: Need = { vm: m.name, cost: m.cost ?? 0, memoryKiB: sizeOf(db, m.id)?.memoryKiB };
   if (m.power_state === 'on') checkCapacity(db, server, need, readings);
-  const onTarget = m.datastore ? (db.prepare('SELECT name FROM datastores WHERE vm_server_id = ? AND name = ?').get(server.id, m.datastore) as { name: string } | undefined) : undefined;
+  // The VM's datastore is a name on another server: it finds the target's as a typed one would.
+  const onTarget = m.datastore ? byName<{ name: string }>(db, 'SELECT name FROM datastores WHERE vm_server_id = ? AND {name}', 'name', m.datastore, server.id) : undefined;
   const datastore = onTarget?.name ?? datastoreOn(db, server, undefined);
   const src = side(db, { group: g.id, model: m.model_id, machine: m.id, host: m.host_setting_id });
   const moveTo = { server: machineRef(db, server.id), datastore };
