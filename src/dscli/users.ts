@@ -32,9 +32,11 @@ export function createUser(db: Db, name: string, password: string): void {
 }
 
 export function deleteUser(db: Db, name: string): void {
-  const u = byName<{ id: number }>(db, 'SELECT id FROM users WHERE {name}', 'name', name);
-  if (!u) throw notFound(`user not found: ${name}`);
-  db.prepare('DELETE FROM users WHERE id = ?').run(u.id);
+  db.transaction(() => {
+    const u = byName<{ id: number }>(db, 'SELECT id FROM users WHERE {name}', 'name', name);
+    if (!u) throw notFound(`user not found: ${name}`);
+    db.prepare('DELETE FROM users WHERE id = ?').run(u.id);
+  }).immediate();
 }
 
 export function userList(db: Db): string[] {

@@ -51,7 +51,7 @@ export function userList(dbPath: string, json = false): number {
 }
 
 export function userSetDisabled(dbPath: string, name: string, disabled: boolean): number {
-  return withStore(dbPath, (db) => {
+  return withStore(dbPath, (db) => db.transaction(() => {
     const u = byName<{ id: number }>(db, 'SELECT id FROM users WHERE {name}', 'name', name);
     if (!u) {
       complain('kanri', `user not found: ${name}${closestName(db, 'SELECT name FROM users', name)}`);
@@ -59,5 +59,5 @@ export function userSetDisabled(dbPath: string, name: string, disabled: boolean)
     }
     db.prepare('UPDATE users SET disabled = ?, updated_at = ? WHERE id = ?').run(disabled ? 1 : 0, new Date().toISOString(), u.id);
     return EXIT.OK;
-  });
+  }).immediate());
 }

@@ -44,8 +44,7 @@ export function listTokens(db: Db): TokenInfo[] {
 export function revokeToken(db: Db, name: string): void {
   // The name as typed (full-width, say) finds the token as every name does, on both back ends.
   const t = byName<{ id: number }>(db, 'SELECT id FROM serve_tokens WHERE {name}', 'name', name);
-  if (!t) throw new TokenError(EXIT.NOT_FOUND, `token not found: ${name}`);
-  db.prepare('DELETE FROM serve_tokens WHERE id = ?').run(t.id);
+  if (!t || db.prepare('DELETE FROM serve_tokens WHERE id = ?').run(t.id).changes === 0) throw new TokenError(EXIT.NOT_FOUND, `token not found: ${name}`);
 }
 
 /** Who a presented token is, or undefined; compares hashes in constant time. */
