@@ -23,7 +23,6 @@ export function createUser(db: Db, name: string, password: string): void {
   checkUserName(name);
   checkPassword(password);
   db.transaction(() => {
-    // The users table is shared with kanri's accounts, whose names may fold alike otherwise than in ASCII.
     if (byName(db, 'SELECT 1 AS y FROM users WHERE {name}', 'name', name)) throw exists(`user already exists: ${name}`);
     const n = (db.prepare('SELECT count(*) AS n FROM users').get() as { n: number }).n;
     if (n >= MAX_USERS) throw new DscliError(RC.EXISTS, `at most ${MAX_USERS} users can be registered`);

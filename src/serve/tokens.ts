@@ -28,8 +28,7 @@ export function createToken(db: Db, name: string, level: string): string {
   if (!LEVELS.includes(level as Level)) throw new TokenError(EXIT.USAGE, `--level must be administrator or operator, not '${level}'`);
   const token = `kanri_${randomBytes(32).toString('base64url')}`;
   const ok = db.transaction(() => {
-    // TOKEN_NAME admits ASCII only, on which both back ends' name columns compare alike.
-    if (db.prepare('SELECT 1 FROM serve_tokens WHERE name = ?').get(name)) return false;
+    if (byName(db, 'SELECT 1 AS y FROM serve_tokens WHERE {name}', 'name', name)) return false;
     db.prepare('INSERT INTO serve_tokens (name, level, token_hash, created_at) VALUES (?, ?, ?, ?)').run(name, level, hash(token), new Date().toISOString());
     return true;
   }).immediate();
