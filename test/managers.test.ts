@@ -13,7 +13,7 @@ import { binaries, run } from './support/cli.js';
 import { BIN, fixtureStore, queryAll as q, storeDigest, tempDir } from './support/store.js';
 import { postgresBin, requirePostgres, startCluster, type PgCluster } from './support/postgres.js';
 import { WRITER_LOCK } from '../src/store/postgres.js';
-import { skipReason } from './support/peers.js';
+import { requirePeer, skipReason } from './support/peers.js';
 import { until } from './support/until.js';
 import { startServe } from './support/serve.js';
 
@@ -245,6 +245,52 @@ describe.skipIf(!have)('several managers on one PostgreSQL store', () => {
     }
     // A daemon's row goes when it stops.
     expect(q(db, 'SELECT count(*) AS n FROM managers')).toEqual([{ n: 0 }]);
+  }, 180_000);
+
+  it('a manager whose clock runs an hour ahead (faketime) abandons no live job of another; once that one dies, it abandons its job within the lease', async () => {
+    if (!requirePeer('faketime', 'several managers: a clock ahead')) return;
+    if (process.getuid?.() !== 0) {
+      skipReason('several managers: a clock ahead', 'a new pid namespace (unshare --pid) needs root');
+      return;
+    }
+    const db = store(0);
+    setting(db, 'sim.delay_ms.power-on', '120000');
+    setting(db, 'manager.lease_s', '5');
+    // a in a pid namespace of its own: its death is not provable here, only its lease tells.
+    const a = start(db, 'a', 'pvmutl', ['add', 'A', 'm01'], ['unshare', '--pid', '--fork', '--mount-proc']);
+    const { job_id: ja } = await until('manager a\'s job to start the machine', () => runningStep(db, 'Start machine'), 60_000);
+    // b's process sees a clock an hour ahead (libfaketime; its timers keep the real monotonic clock).
+    const b = start(db, 'b', 'pvmutl', ['add', 'B', 'm02'], ['env', 'FAKETIME_DONT_FAKE_MONOTONIC=1', 'faketime', '-f', '+1h']);
+    const { id: jb, created_at } = await until('manager b\'s job to start the machine', () => q<{ id: number; created_at: string }>(db,
+      "SELECT j.id, j.created_at FROM jobs j JOIN job_steps s ON s.job_id = j.id WHERE s.name = 'Start machine' AND s.status = 'running' AND j.id <> ?", ja)[0], 60_000);
+    // The clock of b's process is ahead indeed (a job's creation time is the process's) ...
+    expect(Date.parse(created_at) - Date.now()).toBeGreaterThan(50 * 60_000);
+    // ... while the rows that decide liveness carry the store's: b's heartbeat is now, its lease five seconds on.
+    const beat = (): { heartbeat_at: string; expires_at: string } | undefined => q<{ heartbeat_at: string; expires_at: string }>(db, "SELECT heartbeat_at, expires_at FROM managers WHERE manager = 'b'")[0];
+    const first = beat()!;
+    expect(Math.abs(Date.parse(first.heartbeat_at) - Date.now())).toBeLessThan(60_000);
+    expect(Date.parse(first.expires_at) - Date.parse(first.heartbeat_at)).toBe(5_000);
+    // Three beats of b since: its process swept the jobs at each (every second, a beat every sixth of the lease).
+    let seen = first.heartbeat_at;
+    let beats = 0;
+    await until('three heartbeats of manager b', () => {
+      const now = beat()!.heartbeat_at;
+      if (now !== seen) { seen = now; beats++; }
+      return beats >= 3;
+    }, 60_000);
+    // a lives: its job runs, unabandoned by b, whose clock is past a's lease by an hour.
+    expect(q(db, 'SELECT id, status FROM jobs ORDER BY id')).toEqual([{ id: ja, status: 'running' }, { id: jb, status: 'running' }]);
+
+    process.kill(childOf(a.pid)!, 'SIGKILL');
+    await a.code;
+    const killedAt = Date.now();
+    const job = await until('manager a\'s job to be abandoned', () => q<{ error: string }>(db, "SELECT error FROM jobs WHERE id = ? AND status = 'abandoned'", ja)[0], 60_000);
+    expect(job.error).toMatch(/^heartbeat of process 1 \(manager a on \S+\) lost$/);
+    // Within the lease of the kill (plus one beat of b's process), by the real clock.
+    expect(Date.now() - killedAt).toBeLessThan(5_000 + 2_000);
+    expect(q(db, 'SELECT resource FROM reservations WHERE job_id = ?', ja)).toEqual([]);
+    b.kill('SIGTERM');
+    expect(await b.code).toBe(7);
   }, 180_000);
 
   it('a held command paused past its lease: another manager abandons its held job; resumed, it ends with exit 6, having run no step', async () => {

@@ -2,8 +2,9 @@
 // processes with KANRI_MANAGER=a and b, both active:
 // - the same trap (one datagram, sent over UDP to each monitor's port) and the same
 //   Alertmanager alert (posted to each) are one event, decided once, its actions run once;
-//   the second receipt is counted as a duplicate, the alert list shows the trap once; a second
-//   monitor of manager a is refused;
+//   the second receipt is counted as a duplicate, the alert list shows the trap once, and a
+//   forwarding destination (a UDP socket of the test) receives it once, while a trap only one
+//   monitor received is forwarded by that one; a second monitor of manager a is refused;
 // - a suppression window opened by a's decision is ended by a recovery b received, and a
 //   window that ends without one runs its chain once;
 // - polling is split by the hash ring: each machine (an ipmi_sim BMC) is polled by the one
@@ -14,6 +15,7 @@
 //   by b within one lease after a's lease expired: its action, whose job had changed nothing,
 //   runs once more and completes once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { run } from './support/cli.js';
 import { waitFor } from './support/daemon.js';
@@ -66,6 +68,14 @@ settings: { sim.delay_ms: "0", monitor.listen: "127.0.0.1:0", monitor.http_liste
 ${monitorGroup(['m1'])}machines:
   - { name: m1, kind: physical, uuid: ${G1}, power: on, bmc: { type: ipmi, address: 127.0.0.2 }, active: { group: G, model: M, host: h01, from: group_pool } }
 `);
+    // A forwarding destination (dscli setTrapForward): a socket of the test that keeps what it receives.
+    const destination = createSocket('udp4');
+    const received: Buffer[] = [];
+    destination.on('message', (m) => received.push(m));
+    await new Promise<void>((r) => destination.bind(0, '127.0.0.1', () => r()));
+    const fw = run('dscli', ['setTrapForward', '1', `127.0.0.1:${destination.address().port}`, 'community=public'], { db });
+    expect(fw.code, fw.out + fw.err).toBe(0);
+    const copies = (raw: Buffer): number => received.filter((m) => m.equals(raw)).length;
     const a = await start(db, 'a');
     const b = await start(db, 'b');
     expect(monitors(db).map((m) => [m.manager, m.running, m.pid])).toEqual([['a', true, a.proc.pid], ['b', true, b.proc.pid]]);
@@ -75,7 +85,7 @@ ${monitorGroup(['m1'])}machines:
     expect(again.err).toMatch(/another monitor \(pid \d+\) already runs on \S+ for manager a \(host /);
 
     // One datagram (a CPU fault's PET from m1's BMC), sent to a's port and to b's.
-    await sendFrom('127.0.0.2', [a.port, b.port], petTrapArgs({ port: 0, guid: G1, sensorType: 0x07, offset: 0x00 }));
+    const fault = await sendFrom('127.0.0.2', [a.port, b.port], petTrapArgs({ port: 0, guid: G1, sensorType: 0x07, offset: 0x00 }));
     await waitFor(() => counter(db, 'traps') >= 2 && counter(db, 'duplicates') >= 1 && count(db, 'SELECT count(*) AS n FROM monitor_chains') >= 1, 20_000, () => `both monitors to take the trap (traps ${counter(db, "traps")}, duplicates ${counter(db, "duplicates")})`);
     expect(count(db, "SELECT count(*) AS n FROM monitor_events WHERE origin = 'trap'")).toBe(1);
     const [chain] = queryAll<{ id: number }>(db, 'SELECT id FROM monitor_chains');
@@ -88,6 +98,15 @@ ${monitorGroup(['m1'])}machines:
     expect(notifications(db, 'm1')).toBe(1);
     // The alert list (dscli getAlertList) shows it once too.
     expect(queryAll(db, 'SELECT kind, event FROM dscli_alerts')).toEqual([{ kind: 'pet', event: 'BMC[0x00076F00]' }]);
+    // Forwarded once: by the monitor whose receipt listed the alert; the other one counted that it did not.
+    await waitFor(() => counter(db, 'forwarded_elsewhere') >= 1 && copies(fault) >= 1, 20_000, () => `the trap to be forwarded (copies ${copies(fault)}, forwarded_elsewhere ${counter(db, 'forwarded_elsewhere')})`);
+    expect(copies(fault)).toBe(1);
+    // A trap only b received (another sensor's): no other monitor lists it, b forwards it.
+    const other = await sendFrom('127.0.0.2', b.port, petTrapArgs({ port: 0, guid: G1, sensorType: 0x07, offset: 0x01 }));
+    expect(other.equals(fault)).toBe(false);
+    await waitFor(() => copies(other) >= 1, 20_000, () => `b to forward the trap it alone received (copies ${copies(other)})`);
+    expect([copies(fault), copies(other), counter(db, 'forwarded_elsewhere')]).toEqual([1, 1, 1]);
+    destination.close();
 
     // The same Alertmanager alert (its fingerprint and startsAt) posted to both: one event.
     const alert = {
