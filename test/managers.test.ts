@@ -13,7 +13,7 @@ import { binaries, run } from './support/cli.js';
 import { BIN, fixtureStore, queryAll as q, storeDigest, tempDir } from './support/store.js';
 import { postgresBin, requirePostgres, startCluster, type PgCluster } from './support/postgres.js';
 import { WRITER_LOCK } from '../src/store/postgres.js';
-import { requirePeer, skipReason } from './support/peers.js';
+import { libfaketime, shiftedClock, skipReason } from './support/peers.js';
 import { until } from './support/until.js';
 import { startServe } from './support/serve.js';
 
@@ -247,8 +247,9 @@ describe.skipIf(!have)('several managers on one PostgreSQL store', () => {
     expect(q(db, 'SELECT count(*) AS n FROM managers')).toEqual([{ n: 0 }]);
   }, 180_000);
 
-  it('a manager whose clock runs an hour ahead (faketime) abandons no live job of another; once that one dies, it abandons its job within the lease', async () => {
-    if (!requirePeer('faketime', 'several managers: a clock ahead')) return;
+  it('a manager whose clock runs an hour ahead (libfaketime) abandons no live job of another; once that one dies, it abandons its job within the lease', async () => {
+    const lib = libfaketime('several managers: a clock ahead');
+    if (!lib) return;
     if (process.getuid?.() !== 0) {
       skipReason('several managers: a clock ahead', 'a new pid namespace (unshare --pid) needs root');
       return;
@@ -260,7 +261,7 @@ describe.skipIf(!have)('several managers on one PostgreSQL store', () => {
     const a = start(db, 'a', 'pvmutl', ['add', 'A', 'm01'], ['unshare', '--pid', '--fork', '--mount-proc']);
     const { job_id: ja } = await until('manager a\'s job to start the machine', () => runningStep(db, 'Start machine'), 60_000);
     // b's process sees a clock an hour ahead (libfaketime; its timers keep the real monotonic clock).
-    const b = start(db, 'b', 'pvmutl', ['add', 'B', 'm02'], ['env', 'FAKETIME_DONT_FAKE_MONOTONIC=1', 'faketime', '-f', '+1h']);
+    const b = start(db, 'b', 'pvmutl', ['add', 'B', 'm02'], shiftedClock(lib, '+1h'));
     const { id: jb, created_at } = await until('manager b\'s job to start the machine', () => q<{ id: number; created_at: string }>(db,
       "SELECT j.id, j.created_at FROM jobs j JOIN job_steps s ON s.job_id = j.id WHERE s.name = 'Start machine' AND s.status = 'running' AND j.id <> ?", ja)[0], 60_000);
     // The clock of b's process is ahead indeed (a job's creation time is the process's) ...

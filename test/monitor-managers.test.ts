@@ -13,7 +13,9 @@
 //   BMC died meanwhile: one event, one chain, one notification;
 // - a chain a was running when it was killed is left alone by b while a lives, and taken over
 //   by b within one lease after a's lease expired: its action, whose job had changed nothing,
-//   runs once more and completes once.
+//   runs once more and completes once;
+// - a monitor whose clock runs an hour ahead (libfaketime) still sees the other's lease live
+//   (leases go by the store's clock): each polls only its share of the ring.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
@@ -21,7 +23,7 @@ import { run } from './support/cli.js';
 import { waitFor } from './support/daemon.js';
 import { startSims, type SimRack } from './support/ipmi-sim.js';
 import { type RunningMonitor, chainEnded, counter, monitorGroup, petTrapArgs, sendFrom, startMonitor } from './support/monitor.js';
-import { requirePeer } from './support/peers.js';
+import { libfaketime, requirePeer, shiftedClock } from './support/peers.js';
 import { requirePostgres, startCluster, type PgCluster } from './support/postgres.js';
 import { queryAll, storeAt, tempDir } from './support/store.js';
 
@@ -45,8 +47,8 @@ describe.runIf(havePeers)('monitors of several managers on one PostgreSQL store'
   let cluster: PgCluster;
   const running: RunningMonitor[] = [];
   const racks: SimRack[] = [];
-  const start = async (db: string, manager: string): Promise<RunningMonitor> => {
-    const m = await startMonitor(db, { KANRI_MANAGER: manager });
+  const start = async (db: string, manager: string, wrapper: string[] = []): Promise<RunningMonitor> => {
+    const m = await startMonitor(db, { KANRI_MANAGER: manager }, wrapper);
     running.push(m);
     return m;
   };
@@ -227,6 +229,42 @@ ${names.map((n, i) => `  - { name: ${n}, kind: physical, power: on, active: { gr
     expect(queryAll<{ h: string }>(db, 'SELECT hardware_status AS h FROM machines WHERE name = ?', victim)[0]!.h).toBe('faulted');
     const after = monitors(db);
     expect(after.map((m) => [m.manager, m.running, m.polls])).toEqual([['a', false, 0], ['b', true, names.length]]);
+  }, 180_000);
+
+  it('a monitor whose clock runs an hour ahead (libfaketime) sees the other alive: each polls only its share of the ring', async () => {
+    const lib = libfaketime('several managers\' monitors: a clock ahead');
+    if (!lib) return;
+    const names = ['n1', 'n2', 'n3', 'n4'];
+    const db = storeAt(cluster.createDatabase('clock'), `
+kanri: 1
+settings: { sim.delay_ms: "0", monitor.listen: "127.0.0.1:0", monitor.poll_s: "1", monitor.poll_failures: "1", monitor.poll_timeout_s: "2", monitor.coalesce_s: "0", monitor.lease_s: "${LEASE_S}" }
+${monitorGroup(names)}machines:
+${names.map((n, i) => `  - { name: ${n}, kind: physical, power: on, active: { group: G, model: M, host: h0${i + 1}, from: group_pool } }`).join('\n')}
+`);
+    const rack = await startSims(names.length, { power: 'on', rich: false });
+    racks.push(rack);
+    names.forEach((n, i) => {
+      const bmc = rack.bmcs[i]!;
+      const r = run('dscli', ['createServer', n, 'mgmt=ipmi', 'address=127.0.0.1', `port=${bmc.port}`, 'user=admin', `password_file=${bmc.passwordFile('admin')}`], { db });
+      expect(r.code, r.out + r.err).toBe(0);
+    });
+    await start(db, 'a');
+    await start(db, 'b', shiftedClock(lib, '+1h'));
+    const share = monitors(db);
+    expect(share.map((m) => [m.manager, m.running])).toEqual([['a', true], ['b', true]]);
+    const ofA = share[0]!.polled_machines;
+    expect(ofA.length).toBeGreaterThan(0);
+    expect(share[1]!.polled_machines.length).toBeGreaterThan(0);
+    const polls = (): Array<{ name: string; polled_by: string | null; polls: number; polled_at: string | null }> =>
+      queryAll(db, 'SELECT m.name, p.polled_by, p.polls, p.polled_at FROM machines m LEFT JOIN monitor_poll_state p ON p.machine_id = m.id ORDER BY m.name');
+    // Three polls in a row of every machine by the monitor the ring names: had b taken a's lease
+    // for expired (its clock is past it by an hour), it would poll a's machines too, and each
+    // poll by the other manager starts the count again.
+    await waitFor(() => polls().every((p) => p.polls >= 3), 60_000, () => `three polls of every machine by one monitor: ${JSON.stringify(polls())}`);
+    expect(polls().map((p) => p.polled_by)).toEqual(names.map((n) => (ofA.includes(n) ? 'a' : 'b')));
+    // b's clock is ahead indeed: a poll record carries the time of the process that polled.
+    for (const p of polls().filter((x) => x.polled_by === 'b')) expect(Date.parse(p.polled_at!) - Date.now(), p.name).toBeGreaterThan(50 * 60_000);
+    expect(monitors(db).map((m) => [m.manager, m.running, m.polls])).toEqual(share.map((m) => [m.manager, true, m.polls]));
   }, 180_000);
 
   it('a chain a was running is left alone by b; a killed, b takes it over within one lease: its action runs once to completion', async () => {

@@ -23,8 +23,9 @@ export interface RunningMonitor {
 const live = new Set<ChildProcess>();
 process.once('exit', () => { for (const c of live) try { c.kill('SIGKILL'); } catch { /* gone */ } });
 
-export async function startMonitor(db: string, env: NodeJS.ProcessEnv = {}): Promise<RunningMonitor> {
-  const proc = spawn(join(binaries(), 'kanri'), ['monitor'], {
+export async function startMonitor(db: string, env: NodeJS.ProcessEnv = {}, wrapper: string[] = []): Promise<RunningMonitor> {
+  const argv = [...wrapper, join(binaries(), 'kanri'), 'monitor'];
+  const proc = spawn(argv[0]!, argv.slice(1), {
     env: { ...process.env, LANG: 'C', LC_ALL: '', KANRI_DB: db, ...env }, stdio: ['ignore', 'ignore', 'pipe'],
   });
   live.add(proc);
