@@ -147,6 +147,27 @@ function childOf(pid: number): number | undefined {
 const runningStep = (db: string, name: string): { job_id: number } | undefined =>
   q<{ job_id: number }>(db, "SELECT job_id FROM job_steps WHERE name = ? AND status = 'running'", name)[0];
 
+/** Whether the test may make a pid namespace (root); the skip is logged otherwise. */
+function canUnshare(suite: string): boolean {
+  if (process.getuid?.() === 0) return true;
+  skipReason(suite, 'a new pid namespace (unshare --pid) needs root');
+  return false;
+}
+
+/**
+ * A store whose machines take two minutes to start, with a 5 s lease, and manager a's
+ * `pvmutl add A m01` in a pid namespace of its own (as on another host: its death is provable
+ * nowhere here, only its lease tells), once its job is in that step.
+ */
+async function farAway(): Promise<{ db: string; a: Proc; ja: number }> {
+  const db = store(0);
+  setting(db, 'sim.delay_ms.power-on', '120000');
+  setting(db, 'manager.lease_s', '5');
+  const a = start(db, 'a', 'pvmutl', ['add', 'A', 'm01'], ['unshare', '--pid', '--fork', '--mount-proc']);
+  const { job_id: ja } = await until('manager a\'s job to start the machine', () => runningStep(db, 'Start machine'), 60_000);
+  return { db, a, ja };
+}
+
 describe.skipIf(!have)('several managers on one PostgreSQL store', () => {
   it('40 concurrent changes from two managers (add, delete, move across groups): every command exits 0, every invariant holds', async () => {
     await burst(['a', 'b']);
@@ -184,16 +205,8 @@ describe.skipIf(!have)('several managers on one PostgreSQL store', () => {
   }, 180_000);
 
   it('a process of manager a killed where its death cannot be proven (another pid namespace, as on another host): manager b abandons its job once its lease runs out', async () => {
-    if (process.getuid?.() !== 0) {
-      skipReason('several managers: a death not provable here', 'a new pid namespace (unshare --pid) needs root');
-      return;
-    }
-    const db = store(0);
-    setting(db, 'sim.delay_ms.power-on', '120000');
-    setting(db, 'manager.lease_s', '5');
-    const wrapper = ['unshare', '--pid', '--fork', '--mount-proc'];
-    const a = start(db, 'a', 'pvmutl', ['add', 'A', 'm01'], wrapper);
-    const { job_id: ja } = await until('manager a\'s job to start the machine', () => runningStep(db, 'Start machine'), 60_000);
+    if (!canUnshare('several managers: a death not provable here')) return;
+    const { db, a, ja } = await farAway();
     const b = start(db, 'b', 'pvmutl', ['add', 'B', 'm02']);
     await until('manager b\'s job to start the machine', () => q<{ job_id: number }>(db, "SELECT job_id FROM job_steps WHERE name = 'Start machine' AND status = 'running' AND job_id <> ?", ja)[0], 60_000);
     const inner = childOf(a.pid);
@@ -218,10 +231,7 @@ describe.skipIf(!have)('several managers on one PostgreSQL store', () => {
   }, 180_000);
 
   it('a daemon heartbeats from start to stop and frees a dead manager\'s reservations within the lease while no command runs', async () => {
-    if (process.getuid?.() !== 0) {
-      skipReason('several managers: a daemon frees a dead manager\'s jobs', 'a new pid namespace (unshare --pid) needs root');
-      return;
-    }
+    if (!canUnshare('several managers: a daemon frees a dead manager\'s jobs')) return;
     const db = store(0);
     setting(db, 'sim.delay_ms.power-on', '120000');
     setting(db, 'manager.lease_s', '5');
@@ -250,16 +260,8 @@ describe.skipIf(!have)('several managers on one PostgreSQL store', () => {
   it('a manager whose clock runs an hour ahead (libfaketime) abandons no live job of another; once that one dies, it abandons its job within the lease', async () => {
     const lib = libfaketime('several managers: a clock ahead');
     if (!lib) return;
-    if (process.getuid?.() !== 0) {
-      skipReason('several managers: a clock ahead', 'a new pid namespace (unshare --pid) needs root');
-      return;
-    }
-    const db = store(0);
-    setting(db, 'sim.delay_ms.power-on', '120000');
-    setting(db, 'manager.lease_s', '5');
-    // a in a pid namespace of its own: its death is not provable here, only its lease tells.
-    const a = start(db, 'a', 'pvmutl', ['add', 'A', 'm01'], ['unshare', '--pid', '--fork', '--mount-proc']);
-    const { job_id: ja } = await until('manager a\'s job to start the machine', () => runningStep(db, 'Start machine'), 60_000);
+    if (!canUnshare('several managers: a clock ahead')) return;
+    const { db, a, ja } = await farAway();
     // b's process sees a clock an hour ahead (libfaketime; its timers keep the real monotonic clock).
     const b = start(db, 'b', 'pvmutl', ['add', 'B', 'm02'], shiftedClock(lib, '+1h'));
     const { id: jb, created_at } = await until('manager b\'s job to start the machine', () => q<{ id: number; created_at: string }>(db,
