@@ -30,7 +30,9 @@
 // Its alert carries the same key, and only the monitor whose receipt lists the alert (the one
 // that claimed the key: alerts.ts) forwards the trap, so that a destination gets it once; a
 // trap without a key (nothing to tell copies apart by) is forwarded by whoever received it.
-// On SQLite (one monitor per store) a trap is forwarded at once, without waiting for the store.
+// On SQLite (one monitor per store) a trap is forwarded at once, without waiting for the store;
+// on PostgreSQL forwarding waits with the alert for a busy store, and an alert the full queue
+// drops (alerts.ts, MAX_PENDING) is not forwarded either.
 import { createSocket } from 'node:dgram';
 import snmp, { type Notification, type Pdu, type Receiver, type User } from 'net-snmp';
 import type { Db } from '../store/db.js';
