@@ -51,14 +51,15 @@ export function claimRows(db: object): string {
  * liveness decision across managers (heartbeats, leases, their expiry) is taken in SQL
  * against it, never against a process's clock: a manager whose clock is ahead by more than a
  * lease would otherwise find every other's lease expired. On PostgreSQL it is the server's
- * clock at the moment of evaluation (clock_timestamp(): now() would stand still for a whole
- * transaction); on SQLite the one host's ('now' stands still for one statement only).
+ * clock when the statement arrived (statement_timestamp(): now() would stand still for a whole
+ * transaction); on SQLite the one host's. On both it is one instant for the whole statement,
+ * so that a heartbeat and the lease end written together are exactly the lease apart.
  */
 export function storeNow(db: object, plusSeconds = 0): string {
   if (!Number.isFinite(plusSeconds)) throw new Error(`storeNow: ${plusSeconds} is no number of seconds`);
   const plus = plusSeconds.toFixed(3);
   return (db as { dialect?: string }).dialect === 'postgresql'
-    ? `to_char((clock_timestamp() + interval '${plus} seconds') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+    ? `to_char((statement_timestamp() + interval '${plus} seconds') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
     : `strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '${plus} seconds')`;
 }
 
