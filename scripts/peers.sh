@@ -53,6 +53,8 @@ for cmd in "${!want[@]}"; do
 done
 # The PostgreSQL server is not on PATH: Debian keeps it under /usr/lib/postgresql/<major>/bin.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+# libfaketime, preloaded by the tests whose manager's clock runs ahead (test/managers.test.ts).
+compgen -G '/usr/lib/*/faketime/libfaketime.so.1' >/dev/null || missing+=(libfaketime)
 for mod in "${!want_py[@]}"; do
   /usr/bin/python3 -c "import $mod" >/dev/null 2>&1 || missing+=("${want_py[$mod]}")
 done

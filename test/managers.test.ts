@@ -13,7 +13,7 @@ import { binaries, run } from './support/cli.js';
 import { BIN, fixtureStore, queryAll as q, storeDigest, tempDir } from './support/store.js';
 import { postgresBin, requirePostgres, startCluster, type PgCluster } from './support/postgres.js';
 import { WRITER_LOCK } from '../src/store/postgres.js';
-import { skipReason } from './support/peers.js';
+import { libfaketime, shiftedClock, skipReason } from './support/peers.js';
 import { until } from './support/until.js';
 import { startServe } from './support/serve.js';
 
@@ -147,6 +147,27 @@ function childOf(pid: number): number | undefined {
 const runningStep = (db: string, name: string): { job_id: number } | undefined =>
   q<{ job_id: number }>(db, "SELECT job_id FROM job_steps WHERE name = ? AND status = 'running'", name)[0];
 
+/** Whether the test may make a pid namespace (root); the skip is logged otherwise. */
+function canUnshare(suite: string): boolean {
+  if (process.getuid?.() === 0) return true;
+  skipReason(suite, 'a new pid namespace (unshare --pid) needs root');
+  return false;
+}
+
+/**
+ * A store whose machines take two minutes to start, with a 5 s lease, and manager a's
+ * `pvmutl add A m01` in a pid namespace of its own (as on another host: its death is provable
+ * nowhere here, only its lease tells), once its job is in that step.
+ */
+async function farAway(): Promise<{ db: string; a: Proc; ja: number }> {
+  const db = store(0);
+  setting(db, 'sim.delay_ms.power-on', '120000');
+  setting(db, 'manager.lease_s', '5');
+  const a = start(db, 'a', 'pvmutl', ['add', 'A', 'm01'], ['unshare', '--pid', '--fork', '--mount-proc']);
+  const { job_id: ja } = await until('manager a\'s job to start the machine', () => runningStep(db, 'Start machine'), 60_000);
+  return { db, a, ja };
+}
+
 describe.skipIf(!have)('several managers on one PostgreSQL store', () => {
   it('40 concurrent changes from two managers (add, delete, move across groups): every command exits 0, every invariant holds', async () => {
     await burst(['a', 'b']);
@@ -184,16 +205,8 @@ describe.skipIf(!have)('several managers on one PostgreSQL store', () => {
   }, 180_000);
 
   it('a process of manager a killed where its death cannot be proven (another pid namespace, as on another host): manager b abandons its job once its lease runs out', async () => {
-    if (process.getuid?.() !== 0) {
-      skipReason('several managers: a death not provable here', 'a new pid namespace (unshare --pid) needs root');
-      return;
-    }
-    const db = store(0);
-    setting(db, 'sim.delay_ms.power-on', '120000');
-    setting(db, 'manager.lease_s', '5');
-    const wrapper = ['unshare', '--pid', '--fork', '--mount-proc'];
-    const a = start(db, 'a', 'pvmutl', ['add', 'A', 'm01'], wrapper);
-    const { job_id: ja } = await until('manager a\'s job to start the machine', () => runningStep(db, 'Start machine'), 60_000);
+    if (!canUnshare('several managers: a death not provable here')) return;
+    const { db, a, ja } = await farAway();
     const b = start(db, 'b', 'pvmutl', ['add', 'B', 'm02']);
     await until('manager b\'s job to start the machine', () => q<{ job_id: number }>(db, "SELECT job_id FROM job_steps WHERE name = 'Start machine' AND status = 'running' AND job_id <> ?", ja)[0], 60_000);
     const inner = childOf(a.pid);
@@ -218,10 +231,7 @@ describe.skipIf(!have)('several managers on one PostgreSQL store', () => {
   }, 180_000);
 
   it('a daemon heartbeats from start to stop and frees a dead manager\'s reservations within the lease while no command runs', async () => {
-    if (process.getuid?.() !== 0) {
-      skipReason('several managers: a daemon frees a dead manager\'s jobs', 'a new pid namespace (unshare --pid) needs root');
-      return;
-    }
+    if (!canUnshare('several managers: a daemon frees a dead manager\'s jobs')) return;
     const db = store(0);
     setting(db, 'sim.delay_ms.power-on', '120000');
     setting(db, 'manager.lease_s', '5');
@@ -245,6 +255,45 @@ describe.skipIf(!have)('several managers on one PostgreSQL store', () => {
     }
     // A daemon's row goes when it stops.
     expect(q(db, 'SELECT count(*) AS n FROM managers')).toEqual([{ n: 0 }]);
+  }, 180_000);
+
+  it('a manager whose clock runs an hour ahead (libfaketime) abandons no live job of another; once that one dies, it abandons its job within the lease', async () => {
+    const lib = libfaketime('several managers: a clock ahead');
+    if (!lib) return;
+    if (!canUnshare('several managers: a clock ahead')) return;
+    const { db, a, ja } = await farAway();
+    // b's process sees a clock an hour ahead (libfaketime; its timers keep the real monotonic clock).
+    const b = start(db, 'b', 'pvmutl', ['add', 'B', 'm02'], shiftedClock(lib, '+1h'));
+    const { id: jb, created_at } = await until('manager b\'s job to start the machine', () => q<{ id: number; created_at: string }>(db,
+      "SELECT j.id, j.created_at FROM jobs j JOIN job_steps s ON s.job_id = j.id WHERE s.name = 'Start machine' AND s.status = 'running' AND j.id <> ?", ja)[0], 60_000);
+    // The clock of b's process is ahead indeed (a job's creation time is the process's) ...
+    expect(Date.parse(created_at) - Date.now()).toBeGreaterThan(50 * 60_000);
+    // ... while the rows that decide liveness carry the store's: b's heartbeat is now, its lease five seconds on.
+    const beat = (): { heartbeat_at: string; expires_at: string } | undefined => q<{ heartbeat_at: string; expires_at: string }>(db, "SELECT heartbeat_at, expires_at FROM managers WHERE manager = 'b'")[0];
+    const first = beat()!;
+    expect(Math.abs(Date.parse(first.heartbeat_at) - Date.now())).toBeLessThan(60_000);
+    expect(Date.parse(first.expires_at) - Date.parse(first.heartbeat_at)).toBe(5_000);
+    // Three beats of b since: its process swept the jobs at each (every second, a beat every sixth of the lease).
+    let seen = first.heartbeat_at;
+    let beats = 0;
+    await until('three heartbeats of manager b', () => {
+      const now = beat()!.heartbeat_at;
+      if (now !== seen) { seen = now; beats++; }
+      return beats >= 3;
+    }, 60_000);
+    // a lives: its job runs, unabandoned by b, whose clock is past a's lease by an hour.
+    expect(q(db, 'SELECT id, status FROM jobs ORDER BY id')).toEqual([{ id: ja, status: 'running' }, { id: jb, status: 'running' }]);
+
+    process.kill(childOf(a.pid)!, 'SIGKILL');
+    await a.code;
+    const killedAt = Date.now();
+    const job = await until('manager a\'s job to be abandoned', () => q<{ error: string }>(db, "SELECT error FROM jobs WHERE id = ? AND status = 'abandoned'", ja)[0], 60_000);
+    expect(job.error).toMatch(/^heartbeat of process 1 \(manager a on \S+\) lost$/);
+    // Within the lease of the kill (plus one beat of b's process), by the real clock.
+    expect(Date.now() - killedAt).toBeLessThan(5_000 + 2_000);
+    expect(q(db, 'SELECT resource FROM reservations WHERE job_id = ?', ja)).toEqual([]);
+    b.kill('SIGTERM');
+    expect(await b.code).toBe(7);
   }, 180_000);
 
   it('a held command paused past its lease: another manager abandons its held job; resumed, it ends with exit 6, having run no step', async () => {

@@ -2,8 +2,9 @@
 // processes with KANRI_MANAGER=a and b, both active:
 // - the same trap (one datagram, sent over UDP to each monitor's port) and the same
 //   Alertmanager alert (posted to each) are one event, decided once, its actions run once;
-//   the second receipt is counted as a duplicate, the alert list shows the trap once; a second
-//   monitor of manager a is refused;
+//   the second receipt is counted as a duplicate, the alert list shows the trap once, and a
+//   forwarding destination (a UDP socket of the test) receives it once, while a trap only one
+//   monitor received is forwarded by that one; a second monitor of manager a is refused;
 // - a suppression window opened by a's decision is ended by a recovery b received, and a
 //   window that ends without one runs its chain once;
 // - polling is split by the hash ring: each machine (an ipmi_sim BMC) is polled by the one
@@ -12,14 +13,17 @@
 //   BMC died meanwhile: one event, one chain, one notification;
 // - a chain a was running when it was killed is left alone by b while a lives, and taken over
 //   by b within one lease after a's lease expired: its action, whose job had changed nothing,
-//   runs once more and completes once.
+//   runs once more and completes once;
+// - a monitor whose clock runs an hour ahead (libfaketime) still sees the other's lease live
+//   (leases go by the store's clock): each polls only its share of the ring.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { run } from './support/cli.js';
 import { waitFor } from './support/daemon.js';
 import { startSims, type SimRack } from './support/ipmi-sim.js';
 import { type RunningMonitor, chainEnded, counter, monitorGroup, petTrapArgs, sendFrom, startMonitor } from './support/monitor.js';
-import { requirePeer } from './support/peers.js';
+import { libfaketime, requirePeer, shiftedClock } from './support/peers.js';
 import { requirePostgres, startCluster, type PgCluster } from './support/postgres.js';
 import { queryAll, storeAt, tempDir } from './support/store.js';
 
@@ -39,14 +43,44 @@ const count = (db: string, sql: string, ...args: unknown[]): number => Number(qu
 const notifications = (db: string, machine: string): number =>
   queryAll<{ message: string }>(db, 'SELECT message FROM events WHERE event_id = 502').filter((e) => e.message.startsWith('Notification received.') && e.message.includes(` ${machine}`)).length;
 
+/** The machines of the polling tests. */
+const NAMES = ['n1', 'n2', 'n3', 'n4'];
+
+interface PollState { name: string; polled_by: string | null; polls: number; polled_at: string | null; inaccessible: number }
+
+/** The store's poll record of every machine: who polled it last, how many times in a row, when. */
+const pollState = (db: string): PollState[] =>
+  queryAll(db, 'SELECT m.name, p.polled_by, p.polls, p.polled_at, p.inaccessible FROM machines m LEFT JOIN monitor_poll_state p ON p.machine_id = m.id ORDER BY m.name');
+
 describe.runIf(havePeers)('monitors of several managers on one PostgreSQL store', () => {
   let cluster: PgCluster;
   const running: RunningMonitor[] = [];
   const racks: SimRack[] = [];
-  const start = async (db: string, manager: string): Promise<RunningMonitor> => {
-    const m = await startMonitor(db, { KANRI_MANAGER: manager });
+  const start = async (db: string, manager: string, wrapper: string[] = []): Promise<RunningMonitor> => {
+    const m = await startMonitor(db, { KANRI_MANAGER: manager }, wrapper);
     running.push(m);
     return m;
+  };
+
+  /**
+   * A store whose machines (NAMES) are polled every second, each through a BMC (ipmi_sim) of
+   * a process of its own, so that one can die alone.
+   */
+  const polledStore = async (name: string): Promise<{ db: string; sims: SimRack[] }> => {
+    const db = storeAt(cluster.createDatabase(name), `
+kanri: 1
+settings: { sim.delay_ms: "0", monitor.listen: "127.0.0.1:0", monitor.poll_s: "1", monitor.poll_failures: "1", monitor.poll_timeout_s: "2", monitor.coalesce_s: "0", monitor.lease_s: "${LEASE_S}" }
+${monitorGroup(NAMES)}machines:
+${NAMES.map((n, i) => `  - { name: ${n}, kind: physical, power: on, active: { group: G, model: M, host: h0${i + 1}, from: group_pool } }`).join('\n')}
+`);
+    const sims = await Promise.all(NAMES.map(() => startSims(1, { power: 'on', rich: false })));
+    racks.push(...sims);
+    NAMES.forEach((n, i) => {
+      const bmc = sims[i]!.bmcs[0]!;
+      const r = run('dscli', ['createServer', n, 'mgmt=ipmi', 'address=127.0.0.1', `port=${bmc.port}`, 'user=admin', `password_file=${bmc.passwordFile('admin')}`], { db });
+      expect(r.code, r.out + r.err).toBe(0);
+    });
+    return { db, sims };
   };
 
   beforeAll(() => {
@@ -66,6 +100,14 @@ settings: { sim.delay_ms: "0", monitor.listen: "127.0.0.1:0", monitor.http_liste
 ${monitorGroup(['m1'])}machines:
   - { name: m1, kind: physical, uuid: ${G1}, power: on, bmc: { type: ipmi, address: 127.0.0.2 }, active: { group: G, model: M, host: h01, from: group_pool } }
 `);
+    // A forwarding destination (dscli setTrapForward): a socket of the test that keeps what it receives.
+    const destination = createSocket('udp4');
+    const received: Buffer[] = [];
+    destination.on('message', (m) => received.push(m));
+    await new Promise<void>((r) => destination.bind(0, '127.0.0.1', () => r()));
+    const fw = run('dscli', ['setTrapForward', '1', `127.0.0.1:${destination.address().port}`, 'community=public'], { db });
+    expect(fw.code, fw.out + fw.err).toBe(0);
+    const copies = (raw: Buffer): number => received.filter((m) => m.equals(raw)).length;
     const a = await start(db, 'a');
     const b = await start(db, 'b');
     expect(monitors(db).map((m) => [m.manager, m.running, m.pid])).toEqual([['a', true, a.proc.pid], ['b', true, b.proc.pid]]);
@@ -75,7 +117,7 @@ ${monitorGroup(['m1'])}machines:
     expect(again.err).toMatch(/another monitor \(pid \d+\) already runs on \S+ for manager a \(host /);
 
     // One datagram (a CPU fault's PET from m1's BMC), sent to a's port and to b's.
-    await sendFrom('127.0.0.2', [a.port, b.port], petTrapArgs({ port: 0, guid: G1, sensorType: 0x07, offset: 0x00 }));
+    const fault = await sendFrom('127.0.0.2', [a.port, b.port], petTrapArgs({ port: 0, guid: G1, sensorType: 0x07, offset: 0x00 }));
     await waitFor(() => counter(db, 'traps') >= 2 && counter(db, 'duplicates') >= 1 && count(db, 'SELECT count(*) AS n FROM monitor_chains') >= 1, 20_000, () => `both monitors to take the trap (traps ${counter(db, "traps")}, duplicates ${counter(db, "duplicates")})`);
     expect(count(db, "SELECT count(*) AS n FROM monitor_events WHERE origin = 'trap'")).toBe(1);
     const [chain] = queryAll<{ id: number }>(db, 'SELECT id FROM monitor_chains');
@@ -88,6 +130,15 @@ ${monitorGroup(['m1'])}machines:
     expect(notifications(db, 'm1')).toBe(1);
     // The alert list (dscli getAlertList) shows it once too.
     expect(queryAll(db, 'SELECT kind, event FROM dscli_alerts')).toEqual([{ kind: 'pet', event: 'BMC[0x00076F00]' }]);
+    // Forwarded once: by the monitor whose receipt listed the alert; the other one counted that it did not.
+    await waitFor(() => counter(db, 'forwarded_elsewhere') >= 1 && copies(fault) >= 1, 20_000, () => `the trap to be forwarded (copies ${copies(fault)}, forwarded_elsewhere ${counter(db, 'forwarded_elsewhere')})`);
+    expect(copies(fault)).toBe(1);
+    // A trap only b received (another sensor's): no other monitor lists it, b forwards it.
+    const other = await sendFrom('127.0.0.2', b.port, petTrapArgs({ port: 0, guid: G1, sensorType: 0x07, offset: 0x01 }));
+    expect(other.equals(fault)).toBe(false);
+    await waitFor(() => copies(other) >= 1, 20_000, () => `b to forward the trap it alone received (copies ${copies(other)})`);
+    expect([copies(fault), copies(other), counter(db, 'forwarded_elsewhere')]).toEqual([1, 1, 1]);
+    destination.close();
 
     // The same Alertmanager alert (its fingerprint and startsAt) posted to both: one event.
     const alert = {
@@ -143,21 +194,7 @@ ${monitorGroup(['m1'])}machines:
   }, 120_000);
 
   it('polling is split by the hash ring; kill -9 of a: within one lease b polls its machines and decides the new event of one of them, once', async () => {
-    const names = ['n1', 'n2', 'n3', 'n4'];
-    const db = storeAt(cluster.createDatabase('ring'), `
-kanri: 1
-settings: { sim.delay_ms: "0", monitor.listen: "127.0.0.1:0", monitor.poll_s: "1", monitor.poll_failures: "1", monitor.poll_timeout_s: "2", monitor.coalesce_s: "0", monitor.lease_s: "${LEASE_S}" }
-${monitorGroup(names)}machines:
-${names.map((n, i) => `  - { name: ${n}, kind: physical, power: on, active: { group: G, model: M, host: h0${i + 1}, from: group_pool } }`).join('\n')}
-`);
-    // One BMC (ipmi_sim) per machine, each its own process, so that one can die alone.
-    const sims = await Promise.all(names.map(() => startSims(1, { power: 'on', rich: false })));
-    racks.push(...sims);
-    names.forEach((n, i) => {
-      const bmc = sims[i]!.bmcs[0]!;
-      const r = run('dscli', ['createServer', n, 'mgmt=ipmi', 'address=127.0.0.1', `port=${bmc.port}`, 'user=admin', `password_file=${bmc.passwordFile('admin')}`], { db });
-      expect(r.code, r.out + r.err).toBe(0);
-    });
+    const { db, sims } = await polledStore('ring');
     const a = await start(db, 'a');
     const b = await start(db, 'b');
 
@@ -166,7 +203,7 @@ ${names.map((n, i) => `  - { name: ${n}, kind: physical, power: on, active: { gr
     expect(share.map((m) => m.manager)).toEqual(['a', 'b']);
     const ofA = share[0]!.polled_machines;
     const ofB = share[1]!.polled_machines;
-    expect([...ofA, ...ofB].sort()).toEqual(names);
+    expect([...ofA, ...ofB].sort()).toEqual(NAMES);
     expect(ofA.length).toBeGreaterThan(0);
     expect(ofB.length).toBeGreaterThan(0);
     expect(share.map((m) => m.polls)).toEqual([ofA.length, ofB.length]);
@@ -178,11 +215,10 @@ ${names.map((n, i) => `  - { name: ${n}, kind: physical, power: on, active: { gr
     expect(procs.map((p) => [p.manager, p.monitor])).toEqual([['a', plural(ofA.length)], ['b', plural(ofB.length)]]);
     // The store's poll records: each machine polled three times in a row by the monitor the ring names
     // (a poll by the other would have reset its count and changed polled_by).
-    const polls = (): Array<{ name: string; polled_by: string | null; polls: number; polled_at: string | null; inaccessible: number }> =>
-      queryAll(db, 'SELECT m.name, p.polled_by, p.polls, p.polled_at, p.inaccessible FROM machines m LEFT JOIN monitor_poll_state p ON p.machine_id = m.id ORDER BY m.name');
+    const polls = (): PollState[] => pollState(db);
     const owner = (n: string): string => (ofA.includes(n) ? 'a' : 'b');
     await waitFor(() => polls().every((p) => p.polls >= 3), 60_000, () => `three polls of every machine: ${JSON.stringify(polls())}`);
-    expect(polls().map((p) => [p.name, p.polled_by])).toEqual(names.map((n) => [n, owner(n)]));
+    expect(polls().map((p) => [p.name, p.polled_by])).toEqual(NAMES.map((n) => [n, owner(n)]));
 
     // kill -9 of a; then the BMC of one of a's machines dies.
     const victim = ofA[0]!;
@@ -190,7 +226,7 @@ ${names.map((n, i) => `  - { name: ${n}, kind: physical, power: on, active: { gr
     expect(count(db, inaccessible, victim)).toBe(0);
     expect(await a.stop('SIGKILL')).toBe('SIGKILL');
     const expiry = Date.parse(queryAll<{ expires_at: string }>(db, "SELECT expires_at FROM monitor_lease WHERE manager = 'a'")[0]!.expires_at);
-    await sims[names.indexOf(victim)]!.stop();
+    await sims[NAMES.indexOf(victim)]!.stop();
     const bound = expiry + LEASE_S * 1000;
     const decided = (): boolean => count(db, `${inaccessible} AND e.state = 'decided'`, victim) >= 1;
     const takenOver = (): boolean => polls().filter((p) => ofA.includes(p.name)).every((p) => p.polled_by === 'b' && Date.parse(p.polled_at!) > expiry);
@@ -207,7 +243,29 @@ ${names.map((n, i) => `  - { name: ${n}, kind: physical, power: on, active: { gr
     expect(notifications(db, victim)).toBe(1);
     expect(queryAll<{ h: string }>(db, 'SELECT hardware_status AS h FROM machines WHERE name = ?', victim)[0]!.h).toBe('faulted');
     const after = monitors(db);
-    expect(after.map((m) => [m.manager, m.running, m.polls])).toEqual([['a', false, 0], ['b', true, names.length]]);
+    expect(after.map((m) => [m.manager, m.running, m.polls])).toEqual([['a', false, 0], ['b', true, NAMES.length]]);
+  }, 180_000);
+
+  it('a monitor whose clock runs an hour ahead (libfaketime) sees the other alive: each polls only its share of the ring', async () => {
+    const lib = libfaketime('several managers\' monitors: a clock ahead');
+    if (!lib) return;
+    const { db } = await polledStore('clock');
+    await start(db, 'a');
+    await start(db, 'b', shiftedClock(lib, '+1h'));
+    const share = monitors(db);
+    expect(share.map((m) => [m.manager, m.running])).toEqual([['a', true], ['b', true]]);
+    const ofA = share[0]!.polled_machines;
+    expect(ofA.length).toBeGreaterThan(0);
+    expect(share[1]!.polled_machines.length).toBeGreaterThan(0);
+    const polls = (): PollState[] => pollState(db);
+    // Three polls in a row of every machine by the monitor the ring names: had b taken a's lease
+    // for expired (its clock is past it by an hour), it would poll a's machines too, and each
+    // poll by the other manager starts the count again.
+    await waitFor(() => polls().every((p) => p.polls >= 3), 60_000, () => `three polls of every machine by one monitor: ${JSON.stringify(polls())}`);
+    expect(polls().map((p) => p.polled_by)).toEqual(NAMES.map((n) => (ofA.includes(n) ? 'a' : 'b')));
+    // b's clock is ahead indeed: a poll record carries the time of the process that polled.
+    for (const p of polls().filter((x) => x.polled_by === 'b')) expect(Date.parse(p.polled_at!) - Date.now(), p.name).toBeGreaterThan(50 * 60_000);
+    expect(monitors(db).map((m) => [m.manager, m.running, m.polls])).toEqual(share.map((m) => [m.manager, true, m.polls]));
   }, 180_000);
 
   it('a chain a was running is left alone by b; a killed, b takes it over within one lease: its action runs once to completion', async () => {

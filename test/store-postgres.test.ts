@@ -12,6 +12,7 @@ import { openStore, SCHEMA_COMPONENTS as COMPONENTS } from '../src/open-store.js
 import { MIGRATIONS } from '../src/store/migrations.js';
 import { schemaSnapshot } from '../src/store/schema-snapshot.js';
 import { isBusy } from '../src/store/busy.js';
+import { storeNow } from '../src/store/dialect.js';
 import { allByName, byName, foldName } from '../src/domain/names.js';
 import { readDataCentre } from '../src/config/validate.js';
 import { ROOT, tempDir } from './support/store.js';
@@ -106,6 +107,29 @@ describe.skipIf(!have)('a store on PostgreSQL', () => {
       expect(() => db.prepare("INSERT INTO settings (key, value) VALUES ('k', 'dup')").run()).toThrow(expect.objectContaining({ code: 'SQLITE_CONSTRAINT_UNIQUE' }));
     } finally {
       db.close();
+    }
+  });
+
+  it('the store\'s clock (storeNow) is ISO-8601 UTC text with milliseconds on both back ends, as toISOString() writes the time columns', () => {
+    const { db: pg } = store('clock');
+    const lite = openStore(join(tempDir(), 'kanri.db'), { create: true });
+    try {
+      for (const db of [pg, lite]) {
+        const before = new Date().toISOString();
+        const r = db.prepare(`SELECT ${storeNow(db)} AS now, ${storeNow(db, 5)} AS later, ${storeNow(db, -0.25)} AS earlier`).get() as { now: string; later: string; earlier: string };
+        const after = new Date().toISOString();
+        for (const t of Object.values(r)) expect(t).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+        // The same host's clock here: the store's time lies between two readings of this process's (text order is time order).
+        expect(r.now >= before && r.now <= after, `${before} <= ${r.now} <= ${after}`).toBe(true);
+        // One instant for the whole statement: a heartbeat and its lease end are exactly the lease apart.
+        expect(Date.parse(r.later) - Date.parse(r.now)).toBe(5_000);
+        expect(Date.parse(r.now) - Date.parse(r.earlier)).toBe(250);
+        // Compared as text, in SQL, with what a process wrote (and with a later text).
+        expect(db.prepare(`SELECT CASE WHEN ? <= ${storeNow(db)} AND ? > ${storeNow(db)} THEN 1 ELSE 0 END AS past`).get(before, '9999')).toEqual({ past: 1 });
+      }
+    } finally {
+      pg.close();
+      lite.close();
     }
   });
 

@@ -10,6 +10,7 @@
 import type { Db } from '../store/db.js';
 import { formatJobId } from './plan.js';
 import { ownIdentity, ownManager } from './managers.js';
+import { storeNow } from '../store/dialect.js';
 
 export type JobStatus = 'held' | 'running' | 'completed' | 'failed' | 'canceled' | 'abandoned';
 export type StepStatus = 'running' | 'completed' | 'failed' | 'canceled';
@@ -72,13 +73,15 @@ export interface NewJob {
 
 /**
  * A job enters the journal held or running, owned by this process of this manager (whose row
- * in managers the caller writes in the same transaction: engine/managers.ts, enlist).
+ * in managers the caller writes in the same transaction: engine/managers.ts, enlist). Its
+ * heartbeat_at is by the store's clock, like the row's: the sweep compares it with that clock
+ * should the row be gone.
  */
 export function createJob(db: Db, j: NewJob, status: 'held' | 'running'): number {
   return Number(db.prepare(
     `INSERT INTO jobs (sequence, params, status, origin, command, created_at, started_at, pid, heartbeat_at, resources, main, parent_id, phase, manager, owner)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(j.sequence, JSON.stringify(j.params), status, j.origin, j.command, now(), status === 'running' ? now() : null, process.pid, now(),
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ${storeNow(db)}, ?, ?, ?, ?, ?, ?)`,
+  ).run(j.sequence, JSON.stringify(j.params), status, j.origin, j.command, now(), status === 'running' ? now() : null, process.pid,
     JSON.stringify(j.resources ?? []), j.main ? 1 : 0, j.parentId, status === 'held' ? 'Waiting for resources' : '', ownManager(), ownIdentity()).lastInsertRowid);
 }
 
@@ -87,9 +90,9 @@ export function replanJob(db: Db, id: number, p: { sequence?: string; params?: R
   check(id, statusOf(db, id), status);
   db.prepare(
     `UPDATE jobs SET sequence = coalesce(?, sequence), params = coalesce(?, params), resources = coalesce(?, resources), status = ?,
-            heartbeat_at = ?, phase = ?, started_at = CASE WHEN ? = 'running' THEN ? ELSE started_at END WHERE id = ?`,
+            heartbeat_at = ${storeNow(db)}, phase = ?, started_at = CASE WHEN ? = 'running' THEN ? ELSE started_at END WHERE id = ?`,
   ).run(p.sequence ?? null, p.params ? JSON.stringify(p.params) : null, p.resources !== undefined ? JSON.stringify(p.resources) : null, status,
-    now(), status === 'held' ? 'Waiting for resources' : '', status, now(), id);
+    status === 'held' ? 'Waiting for resources' : '', status, now(), id);
 }
 
 /** A held job whose plan no longer exists (the command's plan count changed) leaves the journal. */

@@ -11,6 +11,8 @@ import type { JobPlan, Resource } from './plan.js';
 import { insertClaims, releaseClaims } from './capacity.js';
 import { forgetDead, leaseSeconds, ownIdentity } from './managers.js';
 import { wait } from '../util/wait.js';
+import { storeNow } from '../store/dialect.js';
+import { prepared } from '../store/statements.js';
 import { READ_ONLY_STEPS } from './steps.js';
 
 /** How often a process looks for cancel requests of its jobs (cancel is honoured within 1 s). */
@@ -23,23 +25,38 @@ export interface Submitted { jobs: Job[]; parentId: number | null }
 const inList = (ids: number[]): string => ids.map((i) => String(Math.trunc(i))).join(',');
 
 interface ActiveJob {
-  id: number; sequence: string; params: string; owner: string | null; pid: number | null; heartbeat_at: string | null;
-  manager: string | null; expires_at: string | null;
+  id: number; sequence: string; params: string; owner: string | null; pid: number | null;
+  manager: string | null;
+  /** 1 when the store's clock has passed its owner's lease (0 or 1 on both back ends). */
+  expired: number;
+}
+
+/**
+ * The running and held jobs (or one of them), each with whether its owner's lease ran out by
+ * the store's clock (dialect.ts storeNow), never this process's: a manager whose clock is ahead
+ * would find every other's lease expired. A job without an owner's row (written by an older
+ * kanri, or its row lost) is judged by its own last heartbeat plus the lease.
+ */
+function activeJobs(db: Db, oneId?: number): ActiveJob[] {
+  const now = storeNow(db);
+  const lease = leaseSeconds(db);
+  const expired = `CASE WHEN m.expires_at IS NOT NULL THEN (CASE WHEN m.expires_at < ${now} THEN 1 ELSE 0 END)
+      WHEN j.heartbeat_at IS NOT NULL THEN (CASE WHEN j.heartbeat_at < ${storeNow(db, -lease)} THEN 1 ELSE 0 END) ELSE 1 END`;
+  const sql = `SELECT j.id, j.sequence, j.params, j.owner, j.pid, j.manager, ${expired} AS expired
+       FROM jobs j LEFT JOIN managers m ON m.owner = j.owner WHERE j.status IN ('running', 'held')`;
+  return (oneId === undefined ? prepared(db, sql).all() : prepared(db, `${sql} AND j.id = ?`).all(oneId)) as ActiveJob[];
 }
 
 /**
  * Why a running or held job is abandoned, or undefined while its owner lives. An owner proven
  * dead on this host (same boot and pid namespace, its pid gone) is dead at once; anywhere else
- * — another host, another container — only its lease says so: its row in managers expired.
- * A job without an owner's row (written by an older kanri, or its row lost) is judged by its
- * own last heartbeat against this process's lease.
+ * — another host, another container — only its lease says so, by the store's clock.
  */
-function abandonedBecause(j: ActiveJob, me: string, leaseMs: number, now: number): string | undefined {
+function abandonedBecause(j: ActiveJob, me: string): string | undefined {
   if (j.owner === me) return undefined;
   const pid = j.owner ? identityField(j.owner, 'pid') : j.pid === null ? undefined : String(j.pid);
   if (j.owner && deadHere(j.owner, me)) return `process ${pid ?? '?'} ended without finishing the job`;
-  const expires = j.expires_at !== null ? Date.parse(j.expires_at) : j.heartbeat_at !== null ? Date.parse(j.heartbeat_at) + leaseMs : NaN;
-  if (Number.isNaN(expires) || expires < now) {
+  if (Number(j.expired) === 1) {
     const who = j.owner ? ` (manager ${j.manager ?? '?'} on ${identityField(j.owner, 'host') ?? '?'})` : '';
     return `heartbeat of process ${pid ?? '?'}${who} lost`;
   }
@@ -64,16 +81,11 @@ export function changedMachines(db: Db, jobId: number): boolean {
  * were. Any invocation of any manager may call it; it writes only when it finds such a job.
  */
 export function sweepAbandoned(db: Db): number[] {
-  const rows = db.prepare(
-    `SELECT j.id, j.sequence, j.params, j.owner, j.pid, j.heartbeat_at, j.manager, m.expires_at
-       FROM jobs j LEFT JOIN managers m ON m.owner = j.owner WHERE j.status IN ('running', 'held')`,
-  ).all() as ActiveJob[];
+  const rows = activeJobs(db);
   if (rows.length === 0) return [];
   const me = ownIdentity();
-  const leaseMs = leaseSeconds(db) * 1000;
-  const now = Date.now();
   const dead = rows.flatMap((j) => {
-    const why = abandonedBecause(j, me, leaseMs, now);
+    const why = abandonedBecause(j, me);
     return why === undefined ? [] : [{ ...j, why }];
   });
   if (dead.length === 0) return [];
@@ -82,9 +94,8 @@ export function sweepAbandoned(db: Db): number[] {
     for (const j of dead) {
       const machines = db.prepare("SELECT resource_id FROM reservations WHERE job_id = ? AND resource = 'machine'").all(j.id) as Array<{ resource_id: string }>;
       // Decided again inside the transaction: another manager may have swept it, or its owner beaten, since the read.
-      const fresh = db.prepare(`SELECT j.id, j.sequence, j.params, j.owner, j.pid, j.heartbeat_at, j.manager, m.expires_at
-        FROM jobs j LEFT JOIN managers m ON m.owner = j.owner WHERE j.id = ? AND j.status IN ('running', 'held')`).get(j.id) as ActiveJob | undefined;
-      if (!fresh || abandonedBecause(fresh, me, leaseMs, Date.now()) === undefined) continue;
+      const [fresh] = activeJobs(db, j.id);
+      if (!fresh || abandonedBecause(fresh, me) === undefined) continue;
       if (!abandonJob(db, j.id, j.why)) continue;
       if (changedMachines(db, j.id)) for (const m of machines) if (/^\d+$/.test(m.resource_id)) db.prepare("UPDATE machines SET management_status = 'abnormal' WHERE id = ?").run(Number(m.resource_id));
       releaseReservations(db, j.id);

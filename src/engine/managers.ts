@@ -14,6 +14,7 @@ import { managerName } from '../store/manager-name.js';
 import { identityField, processIdentity } from '../store/process-identity.js';
 import { withBusyTimeout } from '../store/busy.js';
 import { prepared } from '../store/statements.js';
+import { storeNow } from '../store/dialect.js';
 
 /** What a process of a manager does: a command that runs jobs, or one of the daemons. */
 export type Role = 'cli' | 'monitor' | 'serve';
@@ -41,19 +42,20 @@ export function leaseSeconds(db: Db): number {
   return settingNumber(db, CORE_SETTINGS, 'manager.lease_s');
 }
 
-const iso = (ms: number): string => new Date(ms).toISOString();
-
 /**
- * Writes (or renews) this process's row: heartbeat now, lease until now + manager.lease_s.
+ * Writes (or renews) this process's row: heartbeat now, lease until now + manager.lease_s,
+ * both by the store's clock (dialect.ts storeNow: the clock every manager compares them with).
  * Called inside the transaction that creates or re-plans this process's jobs, so that a job
- * never exists without its owner's row.
+ * never exists without its owner's row. Returns the lease it wrote, in seconds.
  */
-export function enlist(db: Db, role: Role): void {
-  const now = Date.now();
+export function enlist(db: Db, role: Role): number {
+  const lease = leaseSeconds(db);
+  const now = storeNow(db);
   prepared(db,
-    `INSERT INTO managers (owner, manager, role, started_at, heartbeat_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+    `INSERT INTO managers (owner, manager, role, started_at, heartbeat_at, expires_at) VALUES (?, ?, ?, ${now}, ${now}, ${storeNow(db, lease)})
      ON CONFLICT (owner) DO UPDATE SET role = excluded.role, heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at`,
-  ).run(ownIdentity(), ownManager(), role, iso(now), iso(now), iso(now + leaseSeconds(db) * 1000));
+  ).run(ownIdentity(), ownManager(), role);
+  return lease;
 }
 
 /** Removes this process's row, unless it still owns a running or held job (another Engine of this process). */
@@ -68,7 +70,7 @@ export function retire(db: Db): void {
  */
 export function forgetDead(db: Db, gone: readonly string[] = []): void {
   const idle = "NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.owner = managers.owner AND jobs.status IN ('running', 'held'))";
-  prepared(db, `DELETE FROM managers WHERE expires_at < ? AND ${idle}`).run(iso(Date.now()));
+  prepared(db, `DELETE FROM managers WHERE expires_at < ${storeNow(db)} AND ${idle}`).run();
   for (const owner of gone) prepared(db, `DELETE FROM managers WHERE owner = ? AND ${idle}`).run(owner);
 }
 
@@ -85,13 +87,13 @@ export interface ManagerProcess {
   jobs: number;
 }
 
-/** Every process whose lease runs now, by manager and start. */
+/** Every process whose lease runs now (by the store's clock), by manager and start. */
 export function liveProcesses(db: Db): ManagerProcess[] {
   const rows = db.prepare(
     `SELECT m.owner, m.manager, m.role, m.started_at, m.heartbeat_at, m.expires_at,
             (SELECT count(*) FROM jobs j WHERE j.owner = m.owner AND j.status IN ('running', 'held')) AS jobs
-       FROM managers m WHERE m.expires_at > ? ORDER BY m.manager, m.started_at, m.owner`,
-  ).all(iso(Date.now())) as Array<{ owner: string; manager: string; role: Role; started_at: string; heartbeat_at: string; expires_at: string; jobs: number }>;
+       FROM managers m WHERE m.expires_at > ${storeNow(db)} ORDER BY m.manager, m.started_at, m.owner`,
+  ).all() as Array<{ owner: string; manager: string; role: Role; started_at: string; heartbeat_at: string; expires_at: string; jobs: number }>;
   return rows.map((r) => {
     const pid = Number(identityField(r.owner, 'pid'));
     return {
@@ -107,7 +109,8 @@ export function liveProcesses(db: Db): ManagerProcess[] {
  * other processes' abandoned jobs) every second; retire() stops it and removes the row. A
  * daemon keeps its row while it runs, jobs or not; a command's row goes with its last job.
  * The timer is unref'd, and each beat waits at most 50 ms for a store another process holds:
- * a missed beat is tried at the next tick, and the lease allows for five of them.
+ * a missed beat is tried at the next tick, and the lease allows for five of them. When to beat
+ * is this process's business (its monotonic clock); what the row says, the store's clock.
  */
 export class ManagerBeat {
   private timer: NodeJS.Timeout | undefined;
@@ -119,9 +122,9 @@ export class ManagerBeat {
 
   /** Writes the row now (inside the caller's transaction, if any) and keeps it alive. */
   enlist(): void {
-    enlist(this.db, this.role);
+    const lease = enlist(this.db, this.role);
     this.enlisted = true;
-    this.due = Date.now() + (leaseSeconds(this.db) * 1000) / 6;
+    this.due = performance.now() + (lease * 1000) / 6;
     if (!this.timer) {
       this.timer = setInterval(() => this.tick(), TICK_MS);
       this.timer.unref();
@@ -145,7 +148,7 @@ export class ManagerBeat {
     }
     try {
       withBusyTimeout(this.db, BEAT_WAIT_MS, () => {
-        if (Date.now() >= this.due) {
+        if (performance.now() >= this.due) {
           this.db.transaction(() => {
             this.enlist();
             forgetDead(this.db);

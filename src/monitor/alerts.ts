@@ -4,7 +4,8 @@
 // and tried again; add() says when its alert is committed, for a sender acknowledged after it.
 // An alert with a deduplication key (the same trap or Redfish record received by several
 // managers' monitors) is listed once: its key is claimed in monitor_alert_keys in the same
-// transaction, and a second receipt lists nothing.
+// transaction, and a second receipt lists nothing. The receipt that lists it is the one that
+// forwards the trap (add()'s committed, traps.ts), so that a destination gets it once too.
 import type { Db } from '../store/db.js';
 import { prepared } from '../store/statements.js';
 import { withBusyTimeout } from '../store/busy.js';
@@ -21,8 +22,10 @@ const KEY_KEPT_MS = 24 * 3600_000;
 
 const MAX_PENDING = 50_000;
 
+type Pending = Alert & { time: string; waiters?: Array<(ok: boolean) => void>; committed?: (listed: boolean) => void; listed?: boolean; done?: boolean };
+
 export class Alerts {
-  private pending: Array<Alert & { time: string; waiters?: Array<(ok: boolean) => void> }> = [];
+  private pending: Pending[] = [];
   private scheduled = false;
   private retry: NodeJS.Timeout | undefined;
   private written = 0;
@@ -34,22 +37,27 @@ export class Alerts {
   constructor(private readonly db: Db, private readonly keep: () => number, private readonly busyMs = 50) {
     const ins = prepared(db, 'INSERT INTO dscli_alerts (time, machine_id, source, kind, severity, event, message) VALUES (?, ?, ?, ?, ?, ?, ?)');
     const claim = prepared(db, 'INSERT INTO monitor_alert_keys (dedup_key, seen_at) VALUES (?, ?) ON CONFLICT DO NOTHING');
-    this.write = db.transaction((batch: Array<Alert & { time: string }>) => {
+    this.write = db.transaction((batch: Pending[]) => {
       for (const a of batch) {
         const key = digestKey(a.dedupKey);
-        if (key !== null && claim.run(key, a.time).changes === 0) continue;
-        ins.run(a.time, a.machineId, a.source, a.kind, a.severity, a.event, a.message);
+        // Set on every run of the transaction: a run that failed and was tried again leaves no trace.
+        a.listed = key === null || claim.run(key, a.time).changes === 1;
+        if (a.listed) ins.run(a.time, a.machineId, a.source, a.kind, a.severity, a.event, a.message);
       }
     });
   }
 
-  /** Queues an alert; the promise says whether it was committed (false: dropped, the queue was full). */
-  add(a: Alert): { written(): Promise<boolean> } {
+  /**
+   * Queues an alert; the promise says whether it was committed (false: dropped, the queue was
+   * full). `committed` runs once it is committed, told whether this receipt is the one listed
+   * (false: another monitor listed its deduplication key first).
+   */
+  add(a: Alert, committed?: (listed: boolean) => void): { written(): Promise<boolean> } {
     if (this.pending.length >= MAX_PENDING) {
       this.dropped++;
       return { written: () => Promise.resolve(false) };
     }
-    const p: Alert & { time: string; waiters?: Array<(ok: boolean) => void>; done?: boolean } = { ...a, time: new Date().toISOString() };
+    const p: Pending = { ...a, time: new Date().toISOString(), ...(committed ? { committed } : {}) };
     this.pending.push(p);
     if (!this.scheduled && !this.retry) {
       this.scheduled = true;
@@ -72,8 +80,9 @@ export class Alerts {
       return;
     }
     for (const p of batch) {
-      (p as { done?: boolean }).done = true;
+      p.done = true;
       for (const w of p.waiters?.splice(0) ?? []) w(true);
+      p.committed?.(p.listed === true);
     }
     this.written += batch.length;
     if (this.written >= 1000) {

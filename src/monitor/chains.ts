@@ -20,7 +20,7 @@
 // start: the previous monitor of this manager; while running: a monitor that died), never
 // those of a live monitor.
 import type { Db } from '../store/db.js';
-import { claimRows } from '../store/dialect.js';
+import { claimRows, storeNow } from '../store/dialect.js';
 import { prepared } from '../store/statements.js';
 import { formatJobId } from '../engine/plan.js';
 import { changedMachines } from '../engine/jobs.js';
@@ -121,19 +121,20 @@ export class ChainRunner {
     if (!rule) return { decision: tail(`no rule of policy ${policy.name} matches`), chainId: null };
     const ruleText = `policy ${policy.name} rule ${rule.position} ${rule.event}`;
     if (rule.actions.every((a) => a === 'none')) return { decision: tail(`${ruleText}: ${rule.actionName || 'nothing to do'}`), chainId: null };
-    const since = new Date(Date.now() - this.d.coalesceSeconds() * 1000).toISOString();
+    // Windows by the store's clock (dialect.ts storeNow), as the chains' times are written:
+    // any manager's monitor may decide the next event of a target, or end another's wait.
     const same = prepared(db, 
       `SELECT id, status FROM monitor_chains WHERE target = ? AND rule_position = ? AND policy = ?
-          AND (status IN ('waiting', 'pending', 'running') OR created_at >= ?) ORDER BY id DESC LIMIT 1`,
-    ).get(target, rule.position, policy.name, since) as { id: number; status: string } | undefined;
+          AND (status IN ('waiting', 'pending', 'running') OR created_at >= ${storeNow(db, -this.d.coalesceSeconds())}) ORDER BY id DESC LIMIT 1`,
+    ).get(target, rule.position, policy.name) as { id: number; status: string } | undefined;
     if (same) return { decision: tail(`${ruleText}: coalesced into chain ${same.id} (${same.status})`), chainId: same.id };
     const waitS = suppressionWindow(policy, rule);
     const status = initialStatus(waitS > 0 ? 'waiting' : 'pending');
     const id = Number(prepared(db, 
       `INSERT INTO monitor_chains (event_id, target, machine_id, group_id, policy, rule_position, rule_event, category, actions, notify, status, created_at, wait_until)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${storeNow(db)}, ${waitS > 0 ? storeNow(db, waitS) : 'NULL'})`,
     ).run(e.id, target, m?.id ?? null, groupId, policy.name, rule.position, rule.event, e.category, JSON.stringify(rule.actions),
-      rule.actions.includes('notify') ? 1 : 0, status, now(), waitS > 0 ? new Date(Date.now() + waitS * 1000).toISOString() : null).lastInsertRowid);
+      rule.actions.includes('notify') ? 1 : 0, status).lastInsertRowid);
     return { decision: tail(`chain ${id}: ${ruleText}: ${rule.actions.join(', ')}${waitS > 0 ? ` after ${waitS} s unless the recovery arrives` : ''}`), chainId: id };
   }
 
@@ -144,7 +145,7 @@ export class ChainRunner {
     if (this.stopping) return;
     const { db } = this.d;
     const due = this.claimed(() => {
-      const waits = prepared(db, "SELECT id FROM monitor_chains WHERE status = 'waiting' AND wait_until <= ?").all(now()) as Array<{ id: number }>;
+      const waits = prepared(db, `SELECT id FROM monitor_chains WHERE status = 'waiting' AND wait_until <= ${storeNow(db)}`).all() as Array<{ id: number }>;
       return waits.filter((c) => moveChain(db, c.id, 'waiting', 'pending'));
     });
     for (const c of due) this.d.log(`chain ${c.id}: no recovery within the suppression window: its actions run`);

@@ -12,11 +12,16 @@
 // PostgreSQL store shared by several managers keeps one row per manager (managerName()), each
 // monitor holding its own; two monitors of the same manager still exclude each other, and the
 // live rows are the members of the polling ring (ring.ts).
+//
+// Every time written here and every expiry decided is the store's clock (dialect.ts storeNow),
+// in SQL: a monitor whose host's clock runs ahead would otherwise find every other lease
+// expired, take the whole ring and run the others' chains as orphans.
 import type { Db } from '../store/db.js';
 import { managerName } from '../store/manager-name.js';
 import { isPostgresStore } from '../store/tables.js';
 import { deadHere, identityField as field, processIdentity } from '../store/process-identity.js';
 import { prepared } from '../store/statements.js';
+import { storeNow } from '../store/dialect.js';
 
 export const DEFAULT_MANAGER = 'default';
 
@@ -24,8 +29,6 @@ export interface LeaseInfo { holder: string; pid: string; host: string; expiresA
 
 /** A monitor's lease row as the other managers see it. */
 export interface LeaseRow extends LeaseInfo { manager: string; takenAt: string; heartbeatAt: string; live: boolean }
-
-const iso = (ms: number): string => new Date(ms).toISOString();
 
 function info(r: { holder: string; expires_at: string }): LeaseInfo {
   return { holder: r.holder, pid: field(r.holder, 'pid') ?? '?', host: field(r.holder, 'host') ?? '?', expiresAt: r.expires_at };
@@ -42,15 +45,16 @@ export function monitorManager(db: Db, env: NodeJS.ProcessEnv = process.env): st
   return isPostgresStore(db) ? name : DEFAULT_MANAGER;
 }
 
-/** Every monitor's lease row, by manager name; live: not expired at `now`. */
-export function leaseRows(db: Db, now = Date.now()): LeaseRow[] {
-  const rows = prepared(db, 'SELECT manager, holder, taken_at AS takenAt, heartbeat_at AS heartbeatAt, expires_at FROM monitor_lease ORDER BY manager').all() as
-    Array<{ manager: string; holder: string; takenAt: string; heartbeatAt: string; expires_at: string }>;
-  return rows.map((r) => ({ ...info(r), manager: r.manager, takenAt: r.takenAt, heartbeatAt: r.heartbeatAt, live: r.expires_at > iso(now) }));
+/** Every monitor's lease row, by manager name; live: not expired by the store's clock. */
+export function leaseRows(db: Db): LeaseRow[] {
+  const rows = prepared(db, `SELECT manager, holder, taken_at AS takenAt, heartbeat_at AS heartbeatAt, expires_at,
+      CASE WHEN expires_at > ${storeNow(db)} THEN 1 ELSE 0 END AS live FROM monitor_lease ORDER BY manager`).all() as
+    Array<{ manager: string; holder: string; takenAt: string; heartbeatAt: string; expires_at: string; live: number }>;
+  return rows.map((r) => ({ ...info(r), manager: r.manager, takenAt: r.takenAt, heartbeatAt: r.heartbeatAt, live: Number(r.live) === 1 }));
 }
 
 /** The monitors whose lease is unexpired: the members of the polling ring, the runners whose chains are not orphans. */
-export const liveLeases = (db: Db, now = Date.now()): LeaseRow[] => leaseRows(db, now).filter((r) => r.live);
+export const liveLeases = (db: Db): LeaseRow[] => leaseRows(db).filter((r) => r.live);
 
 export class Lease {
   readonly holder = processIdentity();
@@ -61,27 +65,26 @@ export class Lease {
   static take(db: Db, seconds: number, manager = monitorManager(db)): Lease | { heldBy: LeaseInfo } {
     const l = new Lease(db, manager, seconds);
     return db.transaction((): Lease | { heldBy: LeaseInfo } => {
-      const now = Date.now();
-      const r = prepared(db, 'SELECT holder, expires_at FROM monitor_lease WHERE manager = ?').get(manager) as { holder: string; expires_at: string } | undefined;
-      if (r && r.expires_at > iso(now) && !deadHere(r.holder, l.holder)) return { heldBy: info(r) };
+      const now = storeNow(db);
+      const r = prepared(db, `SELECT holder, expires_at FROM monitor_lease WHERE manager = ? AND expires_at > ${now}`).get(manager) as { holder: string; expires_at: string } | undefined;
+      if (r && !deadHere(r.holder, l.holder)) return { heldBy: info(r) };
       prepared(db,
-        `INSERT INTO monitor_lease (manager, holder, taken_at, heartbeat_at, expires_at) VALUES (?, ?, ?, ?, ?)
+        `INSERT INTO monitor_lease (manager, holder, taken_at, heartbeat_at, expires_at) VALUES (?, ?, ${now}, ${now}, ${storeNow(db, seconds)})
          ON CONFLICT (manager) DO UPDATE SET holder = excluded.holder, taken_at = excluded.taken_at, heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at`,
-      ).run(manager, l.holder, iso(now), iso(now), iso(now + seconds * 1000));
+      ).run(manager, l.holder);
       return l;
     }).immediate();
   }
 
   /** The heartbeat: false when the lease is no longer this process's (another monitor took it). */
   renew(): boolean {
-    const now = Date.now();
-    return prepared(this.db, 'UPDATE monitor_lease SET heartbeat_at = ?, expires_at = ? WHERE manager = ? AND holder = ?')
-      .run(iso(now), iso(now + this.seconds * 1000), this.manager, this.holder).changes === 1;
+    return prepared(this.db, `UPDATE monitor_lease SET heartbeat_at = ${storeNow(this.db)}, expires_at = ${storeNow(this.db, this.seconds)} WHERE manager = ? AND holder = ?`)
+      .run(this.manager, this.holder).changes === 1;
   }
 
   /** Inside a claiming transaction: whether this process still holds an unexpired lease. */
   holds(): boolean {
-    return prepared(this.db, 'SELECT 1 AS ok FROM monitor_lease WHERE manager = ? AND holder = ? AND expires_at > ?').get(this.manager, this.holder, iso(Date.now())) !== undefined;
+    return prepared(this.db, `SELECT 1 AS ok FROM monitor_lease WHERE manager = ? AND holder = ? AND expires_at > ${storeNow(this.db)}`).get(this.manager, this.holder) !== undefined;
   }
 
   release(): void {

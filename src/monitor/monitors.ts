@@ -21,8 +21,8 @@ export interface MonitorView {
 }
 
 /** Every monitor with a lease row, by manager name, with what it polls now. */
-export function monitorsOf(db: Db, now = Date.now()): MonitorView[] {
-  const rows = leaseRows(db, now);
+export function monitorsOf(db: Db): MonitorView[] {
+  const rows = leaseRows(db);
   const ring = new HashRing(rows.filter((r) => r.live).map((r) => r.manager));
   const machines = db.prepare(`SELECT id, name FROM machines WHERE ${POLLED_MACHINES} ORDER BY id`).all() as Array<{ id: number; name: string }>;
   const polls = new Map<string, string[]>();

@@ -48,9 +48,9 @@ export class HashRing {
   }
 }
 
-/** The ring of the monitors live at `now`. */
-export function pollingRing(db: Db, now = Date.now()): HashRing {
-  return new HashRing(liveLeases(db, now).map((l) => l.manager));
+/** The ring of the monitors live now (by the store's clock: lease.ts). */
+export function pollingRing(db: Db): HashRing {
+  return new HashRing(liveLeases(db).map((l) => l.manager));
 }
 
 /**

@@ -27,6 +27,12 @@
 // or a BMC sending to both): its event carries a deduplication key made of what the sender
 // sent (trapContent: v3 the engine, its boots and time and the msgID; v1/v2c the PDU's fields
 // and varbinds, with the copy's number among identical ones), so that the store keeps it once.
+// Its alert carries the same key, and only the monitor whose receipt lists the alert (the one
+// that claimed the key: alerts.ts) forwards the trap, so that a destination gets it once; a
+// trap without a key (nothing to tell copies apart by) is forwarded by whoever received it.
+// On SQLite (one monitor per store) a trap is forwarded at once, without waiting for the store;
+// on PostgreSQL forwarding waits with the alert for a busy store, and an alert the full queue
+// drops (alerts.ts, MAX_PENDING) is not forwarded either.
 import { createSocket } from 'node:dgram';
 import snmp, { type Notification, type Pdu, type Receiver, type User } from 'net-snmp';
 import type { Db } from '../store/db.js';
@@ -38,6 +44,7 @@ import { type Intake, Occurrences } from './intake.js';
 import type { Forwarder } from './forwarding.js';
 import type { Alerts } from './alerts.js';
 import type { Counters } from './counters.js';
+import { isPostgresStore } from '../store/tables.js';
 import { monitorSetting, parseHostPort } from './settings.js';
 import { ReplayGuard, usmTimeliness } from './snmp-replay.js';
 import { printable } from '../util/peer-gate.js';
@@ -175,12 +182,15 @@ export class TrapReceiver {
   private anySource = false;
   private replay: ReplayGuard;
   private readonly copies = new Occurrences();
+  /** Whether other managers' monitors may receive the same traps (a PostgreSQL store): forwarding waits for the claim. */
+  private readonly shared: boolean;
   /** The address the receiver is bound to (port 0 in the setting: the port the system chose). */
   address: { host: string; port: number } | undefined;
 
   constructor(private readonly d: TrapReceiverDeps) {
     this.machines = new MachineIndex(d.db);
     this.replay = new ReplayGuard(d.db);
+    this.shared = isPostgresStore(d.db);
   }
 
   private readSettings(): void {
@@ -374,13 +384,10 @@ export class TrapReceiver {
       return;
     }
     this.d.counters.add('traps');
-    if (this.d.forwarder.count > 0) {
-      if (!v3 && raw) this.d.forwarder.forwardRaw(raw);
-      else if (pdu.type !== snmp.PduType.Trap) {
-        const oid = String(pdu.varbinds.find((v) => v.oid === TRAP_OID)?.value ?? '');
-        this.d.forwarder.notify(oid, pdu.varbinds.filter((v) => v.oid !== TRAP_OID && v.oid !== '1.3.6.1.2.1.1.3.0'));
-      }
-    }
+    const forwarding = this.forwarding(pdu, raw, v3);
+    let forward: ((listed: boolean) => void) | undefined;
+    if (forwarding && !this.shared) forwarding();
+    else if (forwarding) forward = (listed) => (listed ? forwarding() : this.d.counters.add('forwarded_elsewhere'));
     // v1: enterprise + specific; v2c/v3: snmpTrapOID, enterprise.0.specific for a converted v1 trap (RFC 3584 §3.1).
     let enterprise: string;
     let specific: number;
@@ -397,23 +404,34 @@ export class TrapReceiver {
     }
     const content = trapContent(pdu, raw, v3);
     const key = content === undefined ? undefined : v3 ? content : `${content} #${this.copies.next(content)}`;
-    if (enterprise === PET_ENTERPRISE_OID) return this.pet(pdu, specific, relay ? agent : undefined, sender, relay, key);
+    if (enterprise === PET_ENTERPRISE_OID) return this.pet(pdu, specific, relay ? agent : undefined, sender, relay, key, forward);
     const source = this.sources.get(enterprise);
     // From a machine's own address the sender is the machine; only a relay's payload may name another.
     const machine = relay ? this.machines.address(agent) ?? this.machines.address(sender) : this.machines.address(sender);
     if (source) {
       const event = `${source}[0x${specific.toString(16).toUpperCase().padStart(8, '0')}]`;
-      this.d.alerts.add({ machineId: machine?.id ?? null, source: sender, kind: 'snmp', severity: 'information', event, message: describe(pdu), ...alertKey(machine, sender, key) });
+      this.d.alerts.add({ machineId: machine?.id ?? null, source: sender, kind: 'snmp', severity: 'information', event, message: describe(pdu), ...alertKey(machine, sender, key) }, forward);
       if (!machine) return this.unknownSource(sender, event);
       this.receive(event, machine, sender, describe(pdu), key);
       return;
     }
     this.d.counters.add('unclassified');
-    this.d.alerts.add({ machineId: machine?.id ?? null, source: sender, kind: 'unclassified', severity: 'unknown', event: enterprise ? `${enterprise}.${specific}` : '', message: describe(pdu), ...alertKey(machine, sender, key) });
+    this.d.alerts.add({ machineId: machine?.id ?? null, source: sender, kind: 'unclassified', severity: 'unknown', event: enterprise ? `${enterprise}.${specific}` : '', message: describe(pdu), ...alertKey(machine, sender, key) }, forward);
     this.d.log(`unclassified trap from ${sender}${machine ? ` (${machine.name})` : ''}: ${enterprise || '?'} specific ${specific}`);
   }
 
-  private pet(pdu: Pdu, specific: number, agent: string | undefined, sender: string, relay: boolean, key: string | undefined): void {
+  /** What forwards this trap to the destinations (dscli setTrapForward); undefined when there are none. */
+  private forwarding(pdu: Pdu, raw: Buffer | undefined, v3: boolean): (() => void) | undefined {
+    const f = this.d.forwarder;
+    if (f.count === 0) return undefined;
+    if (!v3 && raw) return () => f.forwardRaw(raw);
+    if (pdu.type === snmp.PduType.Trap) return undefined;
+    const oid = String(pdu.varbinds.find((v) => v.oid === TRAP_OID)?.value ?? '');
+    const varbinds = pdu.varbinds.filter((v) => v.oid !== TRAP_OID && v.oid !== '1.3.6.1.2.1.1.3.0');
+    return () => f.notify(oid, varbinds);
+  }
+
+  private pet(pdu: Pdu, specific: number, agent: string | undefined, sender: string, relay: boolean, key: string | undefined, forward: ((listed: boolean) => void) | undefined): void {
     const vb = pdu.varbinds.find((v) => v.oid === PET_VARBIND_OID);
     const pet = Buffer.isBuffer(vb?.value) ? decodePetVarbind(vb.value) : undefined;
     const t = decodePetSpecificTrap(specific);
@@ -422,7 +440,7 @@ export class TrapReceiver {
       ? (pet ? this.machines.guid(pet.guid) : undefined) ?? this.machines.address(agent) ?? this.machines.address(sender)
       : this.machines.address(sender);
     const text = `${t.sensorTypeName}: ${t.text}${t.direction === 'deassertion' ? ' (deasserted)' : ''}${pet ? ` sensor ${pet.sensorNumber} severity ${pet.severity}` : ''}`;
-    this.d.alerts.add({ machineId: machine?.id ?? null, source: sender, kind: 'pet', severity: pet?.severity ?? 'unspecified', event, message: text, ...alertKey(machine, sender, key) });
+    this.d.alerts.add({ machineId: machine?.id ?? null, source: sender, kind: 'pet', severity: pet?.severity ?? 'unspecified', event, message: text, ...alertKey(machine, sender, key) }, forward);
     if (!machine) return this.unknownSource(sender, `${event}${pet ? ` GUID ${pet.guid}` : ''}`);
     this.receive(event, machine, sender, `PET ${text}${pet ? ` GUID ${pet.guid} sequence ${pet.sequence}` : ''}`, key);
   }

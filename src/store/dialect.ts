@@ -44,6 +44,25 @@ export function claimRows(db: object): string {
   return (db as { dialect?: string }).dialect === 'postgresql' ? ' FOR UPDATE SKIP LOCKED' : '';
 }
 
+/**
+ * The store's clock as an SQL expression, `plusSeconds` ahead: ISO-8601 UTC text with
+ * milliseconds, exactly as new Date().toISOString() writes the time columns
+ * (2026-12-06T09:23:29.123Z), so that it compares as text with what they hold. Every
+ * liveness decision across managers (heartbeats, leases, their expiry) is taken in SQL
+ * against it, never against a process's clock: a manager whose clock is ahead by more than a
+ * lease would otherwise find every other's lease expired. On PostgreSQL it is the server's
+ * clock when the statement arrived (statement_timestamp(): now() would stand still for a whole
+ * transaction); on SQLite the one host's. On both it is one instant for the whole statement,
+ * so that a heartbeat and the lease end written together are exactly the lease apart.
+ */
+export function storeNow(db: object, plusSeconds = 0): string {
+  if (!Number.isFinite(plusSeconds)) throw new Error(`storeNow: ${plusSeconds} is no number of seconds`);
+  const plus = plusSeconds.toFixed(3);
+  return (db as { dialect?: string }).dialect === 'postgresql'
+    ? `to_char((statement_timestamp() + interval '${plus} seconds') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+    : `strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '${plus} seconds')`;
+}
+
 /** The collation that stands for SQLite's NOCASE, created by the PostgreSQL back end. */
 export const NOCASE_COLLATION = 'kanri_nocase';
 

@@ -23,8 +23,9 @@ export interface RunningMonitor {
 const live = new Set<ChildProcess>();
 process.once('exit', () => { for (const c of live) try { c.kill('SIGKILL'); } catch { /* gone */ } });
 
-export async function startMonitor(db: string, env: NodeJS.ProcessEnv = {}): Promise<RunningMonitor> {
-  const proc = spawn(join(binaries(), 'kanri'), ['monitor'], {
+export async function startMonitor(db: string, env: NodeJS.ProcessEnv = {}, wrapper: string[] = []): Promise<RunningMonitor> {
+  const argv = [...wrapper, join(binaries(), 'kanri'), 'monitor'];
+  const proc = spawn(argv[0]!, argv.slice(1), {
     env: { ...process.env, LANG: 'C', LC_ALL: '', KANRI_DB: db, ...env }, stdio: ['ignore', 'ignore', 'pipe'],
   });
   live.add(proc);
@@ -85,8 +86,8 @@ export function petTrapArgs(o: { port: number; community?: string; guid: string;
   return ['-v', '1', '-c', o.community ?? 'public', target, '1.3.6.1.4.1.3183.1.1', o.agent ?? '0.0.0.0', '6', String(specific), '', '1.3.6.1.4.1.3183.1.1.1', 'x', body];
 }
 
-/** Sends what snmptrap would send (its target replaced) from another loopback address: the same datagram to each port. */
-export async function sendFrom(address: string, port: number | number[], args: string[]): Promise<void> {
+/** Sends what snmptrap would send (its target replaced) from another loopback address: the same datagram to each port; returns it. */
+export async function sendFrom(address: string, port: number | number[], args: string[]): Promise<Buffer> {
   const cap = createSocket('udp4');
   await new Promise<void>((r) => cap.bind(0, '127.0.0.1', () => r()));
   const got = new Promise<Buffer>((r) => cap.once('message', (m) => r(m)));
@@ -100,6 +101,7 @@ export async function sendFrom(address: string, port: number | number[], args: s
   await new Promise<void>((r) => s.bind(0, address, () => r()));
   for (const p of [port].flat()) await new Promise<void>((r) => s.send(raw, p, '127.0.0.1', () => r()));
   s.close();
+  return raw;
 }
 
 /** A counter the monitor keeps (monitor_counters, written every second): the state to wait on. */

@@ -1,6 +1,7 @@
 // Tests that need a real peer call requirePeer(): a missing peer is never a silent
 // skip — the reason is logged and counted by scripts/test.mjs.
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 export function havePeer(command: string): boolean {
@@ -19,3 +20,20 @@ export function requirePeer(command: string, suite: string): boolean {
   skipReason(suite, `peer '${command}' not installed (run scripts/peers.sh as root)`);
   return false;
 }
+
+/**
+ * Debian's libfaketime (package libfaketime, /usr/lib/<multiarch>/faketime), or
+ * KANRI_TEST_LIBFAKETIME naming it elsewhere; undefined (the skip logged) when it is missing.
+ * Tests preload it themselves: the faketime command forks and waits, so a signal sent to it
+ * would not reach the process whose clock it shifts.
+ */
+export function libfaketime(suite: string): string | undefined {
+  const named = process.env.KANRI_TEST_LIBFAKETIME;
+  const debian = readdirSync('/usr/lib').map((d) => join('/usr/lib', d, 'faketime', 'libfaketime.so.1'));
+  const found = [...(named ? [named] : []), ...debian].find((f) => existsSync(f));
+  if (!found) skipReason(suite, 'libfaketime not installed (run scripts/peers.sh as root)');
+  return found;
+}
+
+/** A wrapper (argv prefix) that runs a command with its clock `offset` ahead or behind (FAKETIME: +1h, -2d), its monotonic clock untouched. */
+export const shiftedClock = (lib: string, offset: string): string[] => ['env', `LD_PRELOAD=${lib}`, `FAKETIME=${offset}`, 'FAKETIME_DONT_FAKE_MONOTONIC=1'];
