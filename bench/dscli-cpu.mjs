@@ -59,14 +59,7 @@ try {
   const conf = b.freeipmiConfig();
   const dscli = b.named('dscli');
   const hosts = (n) => rack.bmcs.slice(0, n).map((x) => `${x.host}:${x.port}`).join(',');
-  const idle = async () => {
-    for (let i = 0, last = b.simulatorCpuMs(); i < 150; i++) {
-      await new Promise((r) => setTimeout(r, 200));
-      const now = b.simulatorCpuMs();
-      if (now - last <= 20) return;
-      last = now;
-    }
-  };
+  const idle = b.simulatorsIdle;
   // Fresh simulators answer their first sessions slowly: one pass first, not measured.
   await b.run('ipmi-power', ['--config-file', conf, '-h', hosts(N), '-D', 'LAN_2_0', '-W', 'opensesspriv', '--stat', '-F', '16'], {}, 120_000);
 
