@@ -128,11 +128,12 @@ export function decryptWith(key: Buffer, stored: string, purpose: string): strin
 }
 
 /**
- * Keys found to be their store's, by open store, with the key file each was read from: the
- * check is read once per key read, and the file's path worked out once (dscli opens a
- * password per BMC, and the path's joins were a visible part of a large fan-out).
+ * Keys found to be their store's, by open store, with the key file each was read from and
+ * the KANRI_KEY_FILE it was found under: the check is read once per key read, and the path
+ * worked out again only when KANRI_KEY_FILE changed (dscli opens a password per BMC, and
+ * the path's joins were a visible part of a large fan-out).
  */
-const verified = new WeakMap<object, { key: Buffer; path: string; override: string | undefined }>();
+const verified = new WeakMap<object, { key: Buffer; path: string; keyFileEnv: string | undefined }>();
 
 /**
  * The key of an open store, compared with the check value the store recorded. With `create`
@@ -141,7 +142,7 @@ const verified = new WeakMap<object, { key: Buffer; path: string; override: stri
  */
 function storeKey(db: Db, create: boolean): Buffer {
   const known = verified.get(db);
-  if (known && known.override === process.env.KANRI_KEY_FILE && keys.get(known.path) === known.key) return known.key;
+  if (known && known.keyFileEnv === process.env.KANRI_KEY_FILE && keys.get(known.path) === known.key) return known.key;
   const path = keyFileFor(db);
   const recorded = recordedKeyCheck(db);
   if (recorded && !existsSync(path)) throw new SecretError(missingKeyMessage(path));
@@ -149,7 +150,7 @@ function storeKey(db: Db, create: boolean): Buffer {
   const holds = recorded ?? (create ? recordKeyCheck(db, key) : undefined);
   if (holds === undefined) return key;
   if (!keyMatches(key, holds)) throw new SecretError(wrongKeyMessage(path));
-  verified.set(db, { key, path, override: process.env.KANRI_KEY_FILE });
+  verified.set(db, { key, path, keyFileEnv: process.env.KANRI_KEY_FILE });
   return key;
 }
 
