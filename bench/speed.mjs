@@ -152,14 +152,7 @@ async function ipmiRows() {
   // previous run still being worked off).
   const warmHosts = rack.bmcs.map((x) => `${x.host}:${x.port}`).join(',');
   await b.run('ipmi-power', ['--config-file', conf, '-h', warmHosts, '-D', 'LAN_2_0', '-W', 'opensesspriv', '--stat', '-F', '16'], {}, 120_000);
-  const idle = async () => {
-    for (let i = 0, last = b.simulatorCpuMs(); i < 150; i++) {
-      await new Promise((r) => setTimeout(r, 200));
-      const now = b.simulatorCpuMs();
-      if (now - last <= 20) return;
-      last = now;
-    }
-  };
+  const idle = b.simulatorsIdle;
 
   /** Runs fn once the simulators are idle, noting their CPU time during it into s. */
   const withSims = async (s, fn) => {

@@ -219,6 +219,16 @@ export function simulatorCpuMs() {
   return total;
 }
 
+/** Resolves once this process's simulators have stopped working (at most 30 s): a measured run starts with no backlog of the one before. */
+export async function simulatorsIdle() {
+  for (let i = 0, last = simulatorCpuMs(); i < 150; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    const now = simulatorCpuMs();
+    if (now - last <= 20) return;
+    last = now;
+  }
+}
+
 export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;

@@ -181,6 +181,31 @@ for (const [backEnd, newStore] of BACK_ENDS) {
       expect(() => opened(db, 'k1', join(dir, kept[0]!))).toThrow(/is not the key this store's secrets are sealed with: .*kanri store key import/);
     }, 120_000);
 
+    it('one open store follows KANRI_KEY_FILE from one secret to the next: the key file found first is not kept past a change', () => {
+      const db = keylessStore(newStore());
+      const dir = tempDir();
+      const right = join(dir, 'right.key'), wrong = join(dir, 'wrong.key');
+      expect(run('dscli', ['createServer', 'k1', 'address=192.0.2.34', 'user=admin', 'password=-'], { env: { KANRI_DB: db, KANRI_KEY_FILE: right }, input: 'Key-Secret-5\n' }).code).toBe(0);
+      writeFileSync(wrong, randomBytes(32), { mode: 0o600 });
+      const saved = process.env.KANRI_KEY_FILE;
+      try {
+        withStore(db, (d) => {
+          const m = d.prepare('SELECT id, bmc_secret FROM machines WHERE name = ?').get('k1') as { id: number; bmc_secret: string };
+          const open = (): string => openSecret(d, m.bmc_secret, controllerSecretPurpose(m.id));
+          process.env.KANRI_KEY_FILE = right;
+          expect(open()).toBe('Key-Secret-5');
+          expect(open()).toBe('Key-Secret-5'); // with the key this store already found
+          process.env.KANRI_KEY_FILE = wrong;
+          expect(open).toThrow(`key file ${wrong} is not the key this store's secrets are sealed with`);
+          process.env.KANRI_KEY_FILE = right;
+          expect(open()).toBe('Key-Secret-5');
+        }, { readonly: true });
+      } finally {
+        if (saved === undefined) delete process.env.KANRI_KEY_FILE;
+        else process.env.KANRI_KEY_FILE = saved;
+      }
+    }, 60_000);
+
     it('store copy carries the check value with the sealed secrets, and refuses a target that records another key', () => {
       const from = keylessStore(newStore());
       const dir = tempDir();

@@ -127,8 +127,13 @@ export function decryptWith(key: Buffer, stored: string, purpose: string): strin
   }
 }
 
-/** Keys found to be their store's, by open store: the check is read once per key read. */
-const verified = new WeakMap<object, Buffer>();
+/**
+ * Keys found to be their store's, by open store, with the key file each was read from and
+ * the KANRI_KEY_FILE it was found under: the check is read once per key read, and the path
+ * worked out again only when KANRI_KEY_FILE changed (dscli opens a password per BMC, and
+ * the path's joins were a visible part of a large fan-out).
+ */
+const verified = new WeakMap<object, { key: Buffer; path: string; keyFileEnv: string | undefined }>();
 
 /**
  * The key of an open store, compared with the check value the store recorded. With `create`
@@ -136,16 +141,16 @@ const verified = new WeakMap<object, Buffer>();
  * without a check value records this key's.
  */
 function storeKey(db: Db, create: boolean): Buffer {
-  const path = keyFileFor(db);
   const known = verified.get(db);
-  if (known && keys.get(path) === known) return known;
+  if (known && known.keyFileEnv === process.env.KANRI_KEY_FILE && keys.get(known.path) === known.key) return known.key;
+  const path = keyFileFor(db);
   const recorded = recordedKeyCheck(db);
   if (recorded && !existsSync(path)) throw new SecretError(missingKeyMessage(path));
   const key = loadKey(path, create, existsSync(path) ? 0 : sealedValues(db));
   const holds = recorded ?? (create ? recordKeyCheck(db, key) : undefined);
   if (holds === undefined) return key;
   if (!keyMatches(key, holds)) throw new SecretError(wrongKeyMessage(path));
-  verified.set(db, key);
+  verified.set(db, { key, path, keyFileEnv: process.env.KANRI_KEY_FILE });
   return key;
 }
 
