@@ -193,6 +193,8 @@ export class PostgresDb {
   /** SQLite's last_insert_rowid(): the id of the last row an INSERT gave an identity. */
   lastRowid = 0;
   private readonly keys = new Map<string, string[]>();
+  /** The schema version read last outside a transaction, and roundTrips just after (schemaVersion()). */
+  private versionRead?: { version: number; at: number };
 
   constructor(private readonly pq: Libpq, location: PostgresLocation, opts: { readonly: boolean; timeoutMs: number; sessionSet?: boolean }) {
     this.name = location.uri;
@@ -556,11 +558,16 @@ export class PostgresDb {
   /** The core schema version; 0 when the database holds no kanri store yet. */
   schemaVersion(): number {
     if (this.depth === 0) {
+      // Asked again before any other statement ran (opening a store asks twice in a row), the
+      // answer is the one just read: one round trip less at every start-up.
+      if (this.versionRead?.at === this.roundTrips) return this.versionRead.version;
       // One round trip where the store exists (every start but the first). Inside a transaction
       // the missing table's error would end it: there the table is looked for first.
       try {
         const r = rows(this.simple('SELECT version FROM store_version'))[0];
-        return r ? Number(r.version) : 0;
+        const version = r ? Number(r.version) : 0;
+        this.versionRead = { version, at: this.roundTrips };
+        return version;
       } catch (e) {
         if (e instanceof PostgresError && e.sqlState === '42P01') return 0;
         throw e;
