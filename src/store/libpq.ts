@@ -8,9 +8,8 @@
 // the store passes strings and arrays only, and it never starts the socket reader (the
 // wrappers' `connected` flag guards that alone). Where the addon is not where the package
 // builds it, the package as it is finds it; its exports are the same native class.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { requireModule } from '../util/require.js';
+import { addonPath } from './addon.js';
 
 /** The error fields of a failed result (libpq's PQresultErrorField). */
 export interface ErrorFields {
@@ -49,21 +48,18 @@ interface Native {
 /** The binding, loaded (loadLibpq): what a Connection is made with. */
 export type NativeClass = new () => Native;
 
-const ADDON = 'libpq/build/Release/addon.node';
-
 let loaded: NativeClass | undefined;
 
 /**
  * The native class, or undefined when the binding is not installed (an optional dependency).
- * The addon is looked for in the node_modules folders require would search for the package
- * (as src/store/sqlite.ts finds better-sqlite3's), and required by its path: the same module,
- * from require's cache, as a require('libpq') elsewhere in the process loads.
+ * The addon is required by its path (addon.ts): the same module, from require's cache, as a
+ * require('libpq') elsewhere in the process loads.
  */
 export function loadLibpq(): NativeClass | undefined {
   if (loaded) return loaded;
   try {
-    const file = (requireModule.resolve.paths('libpq') ?? []).map((dir) => join(dir, ADDON)).find((f) => existsSync(f));
-    loaded = (file ? (requireModule(file) as { PQ: NativeClass }).PQ : (requireModule('libpq') as NativeClass));
+    const file = addonPath('libpq', 'build/Release/addon.node');
+    loaded = file ? (requireModule(file) as { PQ: NativeClass }).PQ : (requireModule('libpq') as NativeClass);
   } catch {
     return undefined;
   }
