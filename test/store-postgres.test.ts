@@ -3,13 +3,14 @@
 // for SQLite run through the dialect with SQLite's results; names compare under Unicode case
 // folding as on SQLite; writers queue behind the store's writer lock and give up after the
 // busy timeout with SQLite's busy code.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { run } from './support/cli.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schemaVersion, type Db } from '../src/store/db.js';
 import { openStore, SCHEMA_COMPONENTS as COMPONENTS } from '../src/open-store.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
+import { toPostgres, translate } from '../src/store/dialect.js';
 import { schemaSnapshot } from '../src/store/schema-snapshot.js';
 import { isBusy } from '../src/store/busy.js';
 import { storeNow } from '../src/store/dialect.js';
@@ -302,7 +303,7 @@ describe.skipIf(!have)('a store on PostgreSQL', () => {
   });
 
   it('a statement costs one round trip, a write too, in a transaction or not; a transaction costs its COMMIT more, and one that runs nothing none', () => {
-    const { db } = store('trips');
+    const { uri, db } = store('trips');
     const pg = db as unknown as { roundTrips: number };
     try {
       const put = db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
@@ -328,6 +329,14 @@ describe.skipIf(!have)('a store on PostgreSQL', () => {
       expect(get.get('a')).toEqual({ value: '1' });
     } finally {
       db.close();
+    }
+    // Opening a store at this kanri's schema to read (a listing's start-up): its version and
+    // its components' versions, each read once.
+    const reader = openStore(uri, { readonly: true, current: true });
+    try {
+      expect((reader as unknown as { roundTrips: number }).roundTrips).toBe(2);
+    } finally {
+      reader.close();
     }
   });
 
@@ -355,6 +364,13 @@ describe.skipIf(!have)('a store on PostgreSQL', () => {
     const withFile = `${uri}&password_file=${encodeURIComponent(file)}`;
     expect(kanri(['--db', withFile, 'store', 'init']).code).toBe(0);
     expect(kanri(['--db', withFile, 'store', 'status']).out).toMatch(/^back end: PostgreSQL/m);
+    // A wrong password: libpq's reason, and neither password shown.
+    const wrong = 'Wr0ng-pw-22';
+    writeFileSync(join(dir, 'wrong'), `${wrong}\n`, { mode: 0o600 });
+    const refused = kanri(['--db', `${uri}&password_file=${encodeURIComponent(join(dir, 'wrong'))}`, 'store', 'status']);
+    expect(refused.code).toBe(70);
+    expect(refused.err).toMatch(/cannot be reached: .*password authentication failed for user "pwuser"/);
+    expect(refused.err).not.toContain(wrong);
     const passfile = join(dir, 'pgpass');
     writeFileSync(passfile, `*:*:*:pwuser:${password}\n`, { mode: 0o600 });
     expect(kanri(['--db', uri, 'store', 'status'], { PGPASSFILE: passfile }).code).toBe(0);
@@ -364,4 +380,66 @@ describe.skipIf(!have)('a store on PostgreSQL', () => {
     expect(open.err).toMatch(/password_file .* is readable by others \(mode 644\)/);
     for (const text of shown) expect(text).not.toContain(password);
   }, 60_000);
+});
+
+/** Every SQL statement written in src/ as a string: what the store translates. */
+function statementsInSource(): string[] {
+  const found = new Set<string>();
+  const walk = (dir: string): void => {
+    for (const f of readdirSync(dir)) {
+      const p = join(dir, f);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (p.endsWith('.ts')) for (const m of readFileSync(p, 'utf8').matchAll(/(['"`])((?:SELECT|INSERT|UPDATE|DELETE|WITH)\b(?:(?!\1)[^\\]|\\.)*)\1/g)) found.add(m[2]!);
+    }
+  };
+  walk(join(ROOT, 'src'));
+  return [...found];
+}
+
+describe('the PostgreSQL dialect', () => {
+  it('a statement toPostgres passes as it is would be translated to itself: over the statements of src/ and the forms each rewrite applies to', () => {
+    const forms = [
+      'SELECT id, name, priority, parent_id AS parent FROM categories',
+      'SELECT id AS machineId FROM machines', 'SELECT m.id as hostName FROM machines m', 'SELECT user FROM t', 'SELECT "window" FROM t',
+      'SELECT a FROM t WHERE 1', 'SELECT a FROM t WHERE a = 1 AND 0', "SELECT json_extract(data, '$.key') FROM t", 'SELECT ifnull(a, 0) FROM t',
+      'SELECT name FROM groups ORDER BY name COLLATE NOCASE', "SELECT a FROM t WHERE b LIKE 'x%'", 'SELECT (a IS NULL) + (b IS NULL) FROM t',
+      'INSERT OR IGNORE INTO t (a) VALUES (1)', 'INSERT OR REPLACE INTO t (id, a) VALUES (1, 2)', 'SELECT a FROM t -- is this one?\n', 'SELECT a FROM t LIMIT ?',
+      'SELECT a FROM t WHERE b = @name', 'SELECT a FROM t WHERE b = :name', 'SELECT a FROM t WHERE b = $name', 'SELECT a FROM t WHERE b = ?2',
+    ];
+    const key = (): string[] => ['id'];
+    let asIs = 0;
+    for (const sql of [...statementsInSource(), ...forms]) {
+      // Error texts that quote a statement's start (INSERT OR REPLACE needs a column list: …) are no statements.
+      if (/^INSERT OR REPLACE (needs|into \$)/.test(sql)) continue;
+      const got = toPostgres(sql, key);
+      expect(got, sql).toEqual(translate(sql, key));
+      if (got.text === sql && got.count === 0) asIs++;
+    }
+    // The corpus is sound: hundreds of statements, some of which pass as they are.
+    expect(statementsInSource().length).toBeGreaterThan(300);
+    expect(asIs).toBeGreaterThan(10);
+  });
+});
+
+describe.skipIf(!have)('a PostgreSQL store without the libpq binding', () => {
+  it('is refused in one line that says what to install; with the binding, the same URI is tried', () => {
+    const dir = tempDir();
+    // What the module loader of a machine without the binding answers: nothing by that name.
+    const hide = join(dir, 'no-libpq.cjs');
+    writeFileSync(hide, `const Module = require('node:module');
+const load = Module._load;
+Module._load = function (request, ...rest) {
+  if (/(^|[\\/])libpq([\\/]|$)/.test(request)) throw Object.assign(new Error("Cannot find module '" + request + "'"), { code: 'MODULE_NOT_FOUND' });
+  return load.call(this, request, ...rest);
+};
+`);
+    const uri = `postgresql://kanri@/kanri?host=${encodeURIComponent(join(dir, 'no-server'))}`;
+    const env = { KANRI_KEY_FILE: join(dir, 'kanri.key') };
+    const without = run('kanri', ['--db', uri, 'store', 'status'], { env: { ...env, NODE_OPTIONS: `--require ${hide}` } });
+    expect(without.code).toBe(70);
+    expect(without.err).toBe(`kanri: store ${uri}: PostgreSQL stores need the libpq binding, which is not installed (Debian: apt-get install libpq-dev, then npm install libpq)\n`);
+    const withBinding = run('kanri', ['--db', uri, 'store', 'status'], { env });
+    expect(withBinding.code).toBe(70);
+    expect(withBinding.err).toMatch(/cannot be reached: .*no-server/);
+  });
 });

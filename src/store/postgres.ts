@@ -16,37 +16,10 @@
 // writer lock, its savepoint, the transaction's BEGIN) is sent with it in one pipeline, libpq's
 // pipeline mode (execute()), where the binding was built against a libpq that has it.
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
-import { requireModule } from '../util/require.js';
+import { Connection as Libpq, loadLibpq } from './libpq.js';
 import { StoreError } from './errors.js';
 import { conninfo, type PostgresLocation } from './location.js';
 import { schemaToPostgres, toPostgres, type Translated, POSTGRES_PRELUDE } from './dialect.js';
-
-interface Libpq {
-  connectSync(conninfo: string): void;
-  finish(): void;
-  exec(sql: string): void;
-  execParams(sql: string, params: Array<string | null>): void;
-  prepare(name: string, sql: string, n: number): void;
-  execPrepared(name: string, params: Array<string | null>): void;
-  resultStatus(): string;
-  resultErrorFields(): { sqlState?: string; messagePrimary?: string; messageDetail?: string } | undefined;
-  errorMessage(): string;
-  ntuples(): number;
-  nfields(): number;
-  fname(i: number): string;
-  ftype(i: number): number;
-  getvalue(row: number, col: number): string;
-  getisnull(row: number, col: number): boolean;
-  cmdTuples(): string;
-  clear(): void;
-  // Pipeline mode (libpq 14 and later): several statements sent, then their results read, in one round trip.
-  enterPipelineMode?(): boolean;
-  exitPipelineMode(): boolean;
-  pipelineSync(): boolean;
-  sendQueryParams(sql: string, params: Array<string | null>): boolean;
-  sendQueryPrepared(name: string, params: Array<string | null>): boolean;
-  getResult(): boolean;
-}
 
 /** Statements a connection keeps prepared on the server at most. */
 const MAX_PREPARED = 2000;
@@ -220,6 +193,8 @@ export class PostgresDb {
   /** SQLite's last_insert_rowid(): the id of the last row an INSERT gave an identity. */
   lastRowid = 0;
   private readonly keys = new Map<string, string[]>();
+  /** The schema version read last outside a transaction, and roundTrips just after (schemaVersion()). */
+  private versionRead?: { version: number; at: number };
 
   constructor(private readonly pq: Libpq, location: PostgresLocation, opts: { readonly: boolean; timeoutMs: number; sessionSet?: boolean }) {
     this.name = location.uri;
@@ -319,7 +294,7 @@ export class PostgresDb {
   execute(st: ServerStatement, values: Array<string | null>, write: boolean): Result {
     if (this.failedBegin) throw this.failedBegin;
     const writes = write && !this.readonly;
-    if (!this.pq.enterPipelineMode) return this.run(() => result(this.execPrepared(st, values)), writes);
+    if (!this.pq.pipelines) return this.run(() => result(this.execPrepared(st, values)), writes);
     if (this.depth === 0) {
       if (!writes) return result(this.execPrepared(st, values));
       // Statements before a Sync run in one implicit transaction, committed (or, after an
@@ -367,7 +342,7 @@ export class PostgresDb {
    */
   private pipeline(before: readonly string[], st: ServerStatement, values: Array<string | null>): Result {
     const pq = this.pq;
-    if (!pq.enterPipelineMode!()) return this.run(() => result(this.execPrepared(st, values)), true);
+    if (!pq.enterPipelineMode()) return this.run(() => result(this.execPrepared(st, values)), true);
     let failed: PostgresError | undefined;
     let failedAt = -1;
     let out: Result | undefined;
@@ -499,7 +474,7 @@ export class PostgresDb {
       try {
         const begin = lock && !this.readonly ? ['BEGIN', TAKE_WRITER_LOCK] : ['BEGIN'];
         // With pipeline mode the BEGIN goes with the transaction's first statement (execute()).
-        if (outer && this.pq.enterPipelineMode) this.pendingBegin = begin;
+        if (outer && this.pq.pipelines) this.pendingBegin = begin;
         else this.simple(this.settled(outer ? begin.join('; ') : `SAVEPOINT ${savepoint}`));
       } catch (e) {
         // BEGIN ran but the writer lock was not had (busy timeout): nothing of it may stay open.
@@ -583,11 +558,16 @@ export class PostgresDb {
   /** The core schema version; 0 when the database holds no kanri store yet. */
   schemaVersion(): number {
     if (this.depth === 0) {
+      // Asked again before any other statement ran (opening a store asks twice in a row), the
+      // answer is the one just read: one round trip less at every start-up.
+      if (this.versionRead?.at === this.roundTrips) return this.versionRead.version;
       // One round trip where the store exists (every start but the first). Inside a transaction
       // the missing table's error would end it: there the table is looked for first.
       try {
         const r = rows(this.simple('SELECT version FROM store_version'))[0];
-        return r ? Number(r.version) : 0;
+        const version = r ? Number(r.version) : 0;
+        this.versionRead = { version, at: this.roundTrips };
+        return version;
       } catch (e) {
         if (e instanceof PostgresError && e.sqlState === '42P01') return 0;
         throw e;
@@ -614,22 +594,10 @@ export class PostgresDb {
   close(): this {
     if (this.open) {
       this.open = false;
-      finish(this.pq);
+      this.pq.finish();
     }
     return this;
   }
-}
-
-/**
- * Closes a libpq connection. The binding closes its socket watcher asynchronously (uv_close)
- * and releases the object at once: were it collected before the event loop completes that
- * close, libuv would abort the process. So the object stays referenced for a moment.
- */
-const closing = new Set<Libpq>();
-function finish(pq: Libpq): void {
-  pq.finish();
-  closing.add(pq);
-  setTimeout(() => closing.delete(pq), 50).unref();
 }
 
 function quote(s: string): string {
@@ -655,14 +623,9 @@ function readPasswordFile(path: string): string {
 
 /** A connection to a PostgreSQL store (not yet migrated). */
 export function connectPostgres(location: PostgresLocation, opts: { readonly: boolean; timeoutMs: number }): PostgresDb {
-  let Pq: new () => Libpq;
-  try {
-    Pq = requireModule('libpq') as new () => Libpq;
-  } catch {
-    // An optional dependency: a SQLite-only installation needs neither it nor libpq-dev.
-    throw new StoreError(`store ${location.uri}: PostgreSQL stores need the libpq binding, which is not installed (Debian: apt-get install libpq-dev, then npm install libpq)`);
-  }
-  const pq = new Pq();
+  const native = loadLibpq();
+  // An optional dependency: a SQLite-only installation needs neither it nor libpq-dev.
+  if (!native) throw new StoreError(`store ${location.uri}: PostgreSQL stores need the libpq binding, which is not installed (Debian: apt-get install libpq-dev, then npm install libpq)`);
   // NOTICEs (e.g. "already exists, skipping") would reach stderr through libpq. A process
   // that stops between two statements of a transaction (paused, its host cut off) would hold
   // the writer lock, and every manager with it: the server ends such a session after 30 s idle
@@ -680,8 +643,9 @@ export function connectPostgres(location: PostgresLocation, opts: { readonly: bo
   };
   const sessionSet = location.params.options === undefined;
   if (location.passwordFile) params.password = readPasswordFile(location.passwordFile);
+  let pq: Libpq;
   try {
-    pq.connectSync(conninfo(params));
+    pq = new Libpq(native, conninfo(params));
   } catch (e) {
     // libpq's message names host and user, never the password.
     throw new StoreError(`store ${location.uri} cannot be reached: ${(e as Error).message.trim().split('\n')[0]}`);
