@@ -15,7 +15,11 @@
 //   by b within one lease after a's lease expired: its action, whose job had changed nothing,
 //   runs once more and completes once;
 // - a monitor whose clock runs an hour ahead (libfaketime) still sees the other's lease live
-//   (leases go by the store's clock): each polls only its share of the ring.
+//   (leases go by the store's clock): each polls only its share of the ring;
+// - scheduled operations: a run a is doing is left running when b starts, and marked
+//   interrupted by b once a was killed and its lease ended (its job abandoned); a schedule
+//   due once, with b's clock an hour ahead, is run once, at its time by the store's clock,
+//   not early by b's.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
@@ -25,7 +29,7 @@ import { startSims, type SimRack } from './support/ipmi-sim.js';
 import { type RunningMonitor, chainEnded, counter, monitorGroup, petTrapArgs, sendFrom, startMonitor } from './support/monitor.js';
 import { libfaketime, requirePeer, shiftedClock } from './support/peers.js';
 import { requirePostgres, startCluster, type PgCluster } from './support/postgres.js';
-import { queryAll, storeAt, tempDir } from './support/store.js';
+import { exec, queryAll, storeAt, tempDir } from './support/store.js';
 
 const havePeers = requirePostgres('several managers\' monitors') && requirePeer('snmptrap', 'several managers\' monitors') && requirePeer('ipmi_sim', 'several managers\' monitors');
 
@@ -306,5 +310,92 @@ ${monitorGroup(['m1'])}machines:
     expect(queryAll(db, "SELECT management_status FROM machines WHERE name = 'm1'")).toEqual([{ management_status: 'normal' }]);
     expect(queryAll(db, 'SELECT count(*) AS n FROM reservations')).toEqual([{ n: 0 }]);
     expect(await b.stop()).toBe(0);
+  }, 180_000);
+  /** A store with one machine (s1) and a schedule that shuts it down at `at` (local time, as cron reads it), checked up to just before. */
+  const scheduleStore = (name: string, at: Date, settings: string): string => {
+    const db = storeAt(cluster.createDatabase(name), `
+kanri: 1
+settings: { sim.delay_ms: "0", monitor.listen: "127.0.0.1:0", monitor.poll_s: "0", monitor.lease_s: "${LEASE_S}", manager.lease_s: "${LEASE_S}", ${settings} }
+${monitorGroup(['s1'])}machines:
+  - { name: s1, kind: physical, power: on, active: { group: G, model: M, host: h01, from: group_pool } }
+`);
+    const before = new Date(at.getTime() - 1).toISOString();
+    exec(db, `INSERT INTO schedules (group_id, group_path, operation, cron, run_late, created_at, checked_until) SELECT id, 'G', 'shutdown', ?, 0, ?, ? FROM groups WHERE name = 'G'`,
+      `${at.getMinutes()} ${at.getHours()} * * *`, before, before);
+    return db;
+  };
+  type Run = { due_at: string; status: string; runner: string | null; started_at: string | null; ended_at: string | null };
+  const runs = (db: string): Run[] => queryAll<Run>(db, 'SELECT due_at, status, runner, started_at, ended_at FROM schedule_runs ORDER BY due_at');
+  /** The minute boundary at or before now: due at once (within monitor.schedule_grace_s). */
+  const thisMinute = (): Date => new Date(Math.floor(Date.now() / 60_000) * 60_000);
+
+  /** a runs a schedule due now whose job waits before its first step (sim.delay_ms.start). */
+  const runningOnA = async (name: string): Promise<{ db: string; a: RunningMonitor; due: Date }> => {
+    const due = thisMinute();
+    const db = scheduleStore(name, due, 'sim.delay_ms.start: "600000", monitor.schedule_grace_s: "600"');
+    const a = await start(db, 'a');
+    await waitFor(() => runs(db)[0]?.status === 'running' && count(db, "SELECT count(*) AS n FROM jobs WHERE origin = 'schedule' AND status = 'running'") === 1, 20_000,
+      () => `a to run the schedule: ${JSON.stringify(runs(db))}`);
+    expect(runs(db)).toEqual([expect.objectContaining({ due_at: due.toISOString(), status: 'running', runner: expect.stringMatching(new RegExp(`pid=${a.proc.pid} `)) })]);
+    return { db, a, due };
+  };
+  /** b's lease heartbeat renewed twice: b has looked at the schedules for two seconds at least. */
+  const beaten = async (db: string, manager: string): Promise<void> => {
+    const first = queryAll<{ h: string }>(db, 'SELECT heartbeat_at AS h FROM monitor_lease WHERE manager = ?', manager)[0]!.h;
+    let seen = 0;
+    let last = first;
+    await waitFor(() => {
+      const h = queryAll<{ h: string }>(db, 'SELECT heartbeat_at AS h FROM monitor_lease WHERE manager = ?', manager)[0]!.h;
+      if (h !== last) { seen++; last = h; }
+      return seen >= 2;
+    }, 20_000, () => `${manager}'s lease heartbeat to be renewed twice`);
+  };
+
+  it('a schedule a is running is left running when b starts, and while b runs', async () => {
+    const { db, a } = await runningOnA('sched_live');
+    await start(db, 'b');
+    expect(runs(db)).toEqual([expect.objectContaining({ status: 'running', runner: expect.stringMatching(new RegExp(`pid=${a.proc.pid} `)) })]);
+    await beaten(db, 'b');
+    expect(runs(db)).toEqual([expect.objectContaining({ status: 'running', runner: expect.stringMatching(new RegExp(`pid=${a.proc.pid} `)) })]);
+    expect(count(db, "SELECT count(*) AS n FROM jobs WHERE origin = 'schedule' AND status = 'running'")).toBe(1);
+  }, 120_000);
+
+  it('a killed monitor\'s schedule run is marked interrupted by the other once its lease ended, and its job abandoned', async () => {
+    const { db, a } = await runningOnA('sched_dead');
+    const b = await start(db, 'b');
+    expect(await a.stop('SIGKILL')).toBe('SIGKILL');
+    const expiresAt = queryAll<{ expires_at: string }>(db, "SELECT expires_at FROM monitor_lease WHERE manager = 'a'")[0]!.expires_at;
+    const bound = Date.parse(expiresAt) + LEASE_S * 1000;
+    await waitFor(() => runs(db)[0]?.status === 'interrupted', Math.max(0, bound - Date.now()), () => `b to take the run over within one lease after a's ended: ${JSON.stringify(runs(db))}`);
+    // Not before a's lease ended (both times are the store's clock, as text).
+    expect(runs(db)[0]!.ended_at! >= expiresAt).toBe(true);
+    await waitFor(() => count(db, "SELECT count(*) AS n FROM jobs WHERE origin = 'schedule' AND status = 'abandoned'") === 1, 20_000, () => 'a\'s job to be abandoned');
+    expect(queryAll(db, 'SELECT count(*) AS n FROM reservations')).toEqual([{ n: 0 }]);
+    expect(await b.stop()).toBe(0);
+  }, 120_000);
+
+  it('with b\'s clock an hour ahead (libfaketime), a schedule due once runs once, at its time by the store\'s clock, not early', async () => {
+    const lib = libfaketime('several managers\' monitors: a schedule and a clock ahead');
+    if (!lib) return;
+    // The next minute boundary at least 15 s away: b looks at the schedule many times before it.
+    const due = new Date(Math.ceil((Date.now() + 15_000) / 60_000) * 60_000);
+    const db = scheduleStore('sched_clock', due, 'sim.delay_ms.start: "0"');
+    await start(db, 'a');
+    await start(db, 'b', shiftedClock(lib, '+1h'));
+    // Until it is due, nothing is recorded: b, by its clock an hour past it, would have taken the
+    // due time at once (missed, or run early within the grace).
+    await waitFor(() => {
+      if (Date.now() < due.getTime() - 1000) expect(runs(db), 'nothing before the due time').toEqual([]);
+      return Date.now() >= due.getTime() - 1000;
+    }, Math.max(0, due.getTime() - Date.now()) + 5_000, () => 'the due time to come');
+    await waitFor(() => runs(db)[0]?.status === 'completed', 90_000, () => `the schedule to run at its time: ${JSON.stringify(runs(db))}`);
+    const [r] = runs(db);
+    expect(runs(db)).toHaveLength(1);
+    expect(r).toMatchObject({ due_at: due.toISOString(), status: 'completed' });
+    // Started by the store's clock at or after its time (b's own clock would say an hour later).
+    expect(Date.parse(r!.started_at!)).toBeGreaterThanOrEqual(due.getTime());
+    expect(Date.parse(r!.started_at!)).toBeLessThan(due.getTime() + 30 * 60_000);
+    expect(queryAll(db, "SELECT status FROM jobs WHERE origin = 'schedule'")).toEqual([{ status: 'completed' }]);
+    expect(queryAll(db, "SELECT power_state FROM machines WHERE name = 's1'")).toEqual([{ power_state: 'off' }]);
   }, 180_000);
 });

@@ -3,10 +3,14 @@
 // (sim power driver: this is the engine's logic, not a protocol): a due time runs as jobs,
 // missed ones are recorded and raised and not run late unless --run-late, a due time is
 // claimed once, and the real kanri monitor runs a schedule and reports what it missed
-// while it was stopped.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// while it was stopped. Several monitors on one store (test/monitor-managers.test.ts runs real
+// ones on PostgreSQL): a run is marked interrupted only when its runner's lease is gone, a
+// monitor without its lease claims nothing, and due times go by the store's clock, not the
+// process's (moved here with vitest's fake Date).
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Db } from '../src/store/db.js';
 import { openStore } from '../src/open-store.js';
+import { putSetting } from '../src/store/settings.js';
 import { Engine } from '../src/engine/service.js';
 import { Intake } from '../src/monitor/intake.js';
 import { SCHEDULE_MISSED, Scheduler, type ScheduleRow } from '../src/monitor/schedules.js';
@@ -153,6 +157,88 @@ describe('the scheduler', () => {
     } finally {
       other.close();
     }
+  });
+});
+
+describe('the scheduler of one of several monitors', () => {
+  let path: string;
+  let db: Db;
+  const SOON = new Date(Date.now() + 3600_000).toISOString();
+  const PAST = new Date(Date.now() - 3600_000).toISOString();
+  const lease = (manager: string, holder: string, expires: string): void => {
+    db.prepare('INSERT INTO monitor_lease (manager, holder, taken_at, heartbeat_at, expires_at) VALUES (?, ?, ?, ?, ?)').run(manager, holder, PAST, PAST, expires);
+  };
+  const scheduler = (holder: string, log: string[] = []): Scheduler => new Scheduler({ db, engine: new Engine(db), intake: new Intake(db), log: (l) => log.push(l), holder });
+  const schedule = (cron: string, checkedUntil: string): number => Number(db.prepare(
+    `INSERT INTO schedules (group_id, group_path, operation, cron, run_late, created_at, checked_until) SELECT id, 'Lab', 'poweron', ?, 0, ?, ? FROM groups WHERE name = 'Lab'`,
+  ).run(cron, checkedUntil, checkedUntil).lastInsertRowid);
+
+  beforeAll(() => {
+    path = fixtureStore(YAML);
+    db = openStore(path);
+    // A due time of this minute is on time whenever in the minute the test runs.
+    putSetting(db, 'monitor.schedule_grace_s', '600');
+  });
+  afterAll(() => db?.close());
+  afterEach(() => {
+    vi.useRealTimers();
+    db.prepare('DELETE FROM schedules').run();
+    db.prepare('DELETE FROM monitor_lease').run();
+  });
+
+  it('marks interrupted only the runs whose runner\'s lease is gone (or that name none), at start and while it runs', async () => {
+    lease('me', 'holder-me', SOON);
+    lease('live', 'holder-live', SOON);
+    lease('dead', 'holder-dead', PAST);
+    const id = schedule('0 3 * * *', PAST);
+    const ins = db.prepare("INSERT INTO schedule_runs (schedule_id, due_at, status, started_at, runner) VALUES (?, ?, 'running', ?, ?)");
+    ins.run(id, '2026-01-01T03:00:00.000Z', PAST, 'holder-live');
+    ins.run(id, '2026-01-02T03:00:00.000Z', PAST, 'holder-dead');
+    ins.run(id, '2026-01-03T03:00:00.000Z', PAST, null);
+    ins.run(id, '2026-01-04T03:00:00.000Z', PAST, 'holder-me');
+    const statuses = (): string[] => queryAll<{ status: string }>(path, 'SELECT status FROM schedule_runs WHERE schedule_id = ? ORDER BY due_at', id).map((r) => r.status);
+    const log: string[] = [];
+    const s = scheduler('holder-me', log);
+    s.start();
+    s.stop();
+    expect(statuses()).toEqual(['running', 'interrupted', 'interrupted', 'running']);
+    expect(log).toContain('schedules: 2 run(s) left running by a monitor that ended marked interrupted');
+    // The live runner's lease runs out while this monitor runs: its run is taken at the next look.
+    db.prepare("UPDATE monitor_lease SET expires_at = ? WHERE holder = 'holder-live'").run(PAST);
+    s.start();
+    await until('the run of the monitor whose lease ran out to be marked interrupted', () => statuses()[0] === 'interrupted', 5000);
+    s.stop();
+    expect(statuses()).toEqual(['interrupted', 'interrupted', 'interrupted', 'running']);
+  });
+
+  it('a monitor whose lease is gone claims no due time', async () => {
+    lease('me', 'holder-me', PAST);
+    const due = new Date();
+    due.setSeconds(0, 0);
+    const id = schedule(`${due.getMinutes()} ${due.getHours()} * * *`, new Date(due.getTime() - 1).toISOString());
+    const s = scheduler('holder-me');
+    s.tick();
+    await s.settled();
+    expect(queryAll(path, 'SELECT count(*) AS n FROM schedule_runs WHERE schedule_id = ?', id)).toEqual([{ n: 0 }]);
+    db.prepare("UPDATE monitor_lease SET expires_at = ? WHERE holder = 'holder-me'").run(SOON);
+    s.tick();
+    await s.settled();
+    expect(queryAll(path, 'SELECT due_at, status, runner FROM schedule_runs WHERE schedule_id = ?', id)).toEqual([{ due_at: due.toISOString(), status: 'completed', runner: 'holder-me' }]);
+  });
+
+  it('due times go by the store\'s clock: a process whose clock runs an hour ahead takes nothing before its time', async () => {
+    lease('me', 'holder-me', SOON);
+    // Due at the next minute boundary (the store's clock, here the host's); checked up to now.
+    const now = new Date();
+    const due = new Date(Math.ceil((now.getTime() + 5000) / 60_000) * 60_000);
+    const id = schedule(`${due.getMinutes()} ${due.getHours()} * * *`, now.toISOString());
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(now.getTime() + 3600_000);
+    const s = scheduler('holder-me');
+    s.tick();
+    await s.settled();
+    expect(queryAll(path, 'SELECT due_at, status FROM schedule_runs WHERE schedule_id = ?', id)).toEqual([]);
+    expect(queryAll(path, 'SELECT checked_until FROM schedules WHERE id = ?', id)).toEqual([{ checked_until: now.toISOString() }]);
   });
 });
 

@@ -9,6 +9,7 @@
 import type { Db } from '../store/db.js';
 import { prepared } from '../store/statements.js';
 import { withBusyTimeout } from '../store/busy.js';
+import { storeNow } from '../store/dialect.js';
 import { digestKey } from './intake.js';
 
 export interface Alert {
@@ -17,8 +18,12 @@ export interface Alert {
   dedupKey?: string;
 }
 
-/** How long an alert's key is kept: a copy sent to another manager arrives within seconds. */
-const KEY_KEPT_MS = 24 * 3600_000;
+/**
+ * How long an alert's key is kept: a copy sent to another manager arrives within seconds.
+ * Written and pruned by the store's clock (dialect.ts storeNow), as every time several
+ * managers compare: a monitor whose clock ran a day ahead would drop the others' fresh keys.
+ */
+const KEY_KEPT_S = 24 * 3600;
 
 const MAX_PENDING = 50_000;
 
@@ -36,12 +41,12 @@ export class Alerts {
 
   constructor(private readonly db: Db, private readonly keep: () => number, private readonly busyMs = 50) {
     const ins = prepared(db, 'INSERT INTO dscli_alerts (time, machine_id, source, kind, severity, event, message) VALUES (?, ?, ?, ?, ?, ?, ?)');
-    const claim = prepared(db, 'INSERT INTO monitor_alert_keys (dedup_key, seen_at) VALUES (?, ?) ON CONFLICT DO NOTHING');
+    const claim = prepared(db, `INSERT INTO monitor_alert_keys (dedup_key, seen_at) VALUES (?, ${storeNow(db)}) ON CONFLICT DO NOTHING`);
     this.write = db.transaction((batch: Pending[]) => {
       for (const a of batch) {
         const key = digestKey(a.dedupKey);
         // Set on every run of the transaction: a run that failed and was tried again leaves no trace.
-        a.listed = key === null || claim.run(key, a.time).changes === 1;
+        a.listed = key === null || claim.run(key).changes === 1;
         if (a.listed) ins.run(a.time, a.machineId, a.source, a.kind, a.severity, a.event, a.message);
       }
     });
@@ -90,7 +95,7 @@ export class Alerts {
       try {
         withBusyTimeout(this.db, this.busyMs, () => this.db.transaction(() => {
           prepared(this.db, 'DELETE FROM dscli_alerts WHERE id <= (SELECT max(id) FROM dscli_alerts) - ?').run(this.keep());
-          prepared(this.db, 'DELETE FROM monitor_alert_keys WHERE seen_at < ?').run(new Date(Date.now() - KEY_KEPT_MS).toISOString());
+          prepared(this.db, `DELETE FROM monitor_alert_keys WHERE seen_at < ${storeNow(this.db, -KEY_KEPT_S)}`).run();
         })());
       } catch {
         this.written = 1000;

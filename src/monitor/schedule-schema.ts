@@ -32,4 +32,11 @@ CREATE TABLE schedule_runs (
 CREATE INDEX schedule_runs_status ON schedule_runs(status);
 `;
 
-export const COMPONENT: SchemaComponent = { name: 'schedules', migrations: [V1] };
+// Several monitors on one store (managers sharing a PostgreSQL store): runner, the lease
+// holder of the monitor that runs a due time (lease.ts), so that a monitor taking over marks
+// interrupted only the runs of monitors whose lease is gone, never those a live one runs.
+const V2 = `
+ALTER TABLE schedule_runs ADD COLUMN runner TEXT;
+`;
+
+export const COMPONENT: SchemaComponent = { name: 'schedules', migrations: [V1, V2] };

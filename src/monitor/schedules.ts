@@ -7,8 +7,20 @@
 //     and raised as kanriSchedule[0x80000001] for the group's policy — never run late,
 //     unless the schedule was added with --run-late, then only the last of them, once.
 // A due time is claimed by moving the schedule's checked_until from the value read to the
-// new one and inserting its run row, in one transaction: a second monitor on the same store
-// finds checked_until moved and takes nothing, so no due time runs twice.
+// new one and inserting its run row, in one transaction (under the monitor's lease, which it
+// re-checks): a second monitor on the same store finds checked_until moved and takes
+// nothing, so no due time runs twice, whichever manager's monitor looks first.
+//
+// With several managers on one store (docs/architecture.md, "Several managers"):
+//   - "now" is the store's clock (dialect.ts storeNow), never a process's: a monitor whose
+//     host's clock runs ahead would otherwise claim a due time before it is due (and the
+//     schedule's next times as missed); times written here are the store's too;
+//   - a run records its runner (the monitor's lease holder); a run left 'running' is marked
+//     interrupted only once its runner's lease is gone (at start: the previous monitor of this
+//     manager; while running: a monitor that died), never while another live monitor runs it;
+//   - cron expressions are evaluated in the monitor's local time zone (its TZ), as cron(8)
+//     does: every manager sharing a store must run with the same one, or each would find the
+//     same expression due at other instants (README, "Several managers").
 import type { Db } from '../store/db.js';
 import { prepared } from '../store/statements.js';
 import type { Engine } from '../engine/service.js';
@@ -20,6 +32,8 @@ import { kanriEvent } from './catalogue.js';
 import type { Intake } from './intake.js';
 import { monitorNumber } from './settings.js';
 import { groupPath } from './policy.js';
+import { storeNow } from '../store/dialect.js';
+import { liveLeases } from './lease.js';
 
 export const SCHEDULE_OPERATIONS = ['poweron', 'shutdown', 'reboot'] as const;
 export type ScheduleOperation = (typeof SCHEDULE_OPERATIONS)[number];
@@ -52,17 +66,24 @@ export interface ScheduleListing extends ScheduleRow {
 
 // ---- the table, for kanri schedule add | list | remove ------------------------------------
 
+/** The store's clock now (dialect.ts storeNow): the one every monitor decides due times by. */
+export function storeTime(db: Db): Date {
+  return new Date((prepared(db, `SELECT ${storeNow(db)} AS now`).get() as { now: string }).now);
+}
+
 export function addSchedule(db: Db, s: { groupId: number; groupPath: string; operation: ScheduleOperation; cron: Cron; runLate: boolean; by: string }): number {
-  const now = new Date().toISOString();
+  // Checked from now by the store's clock: a command on a host whose clock runs ahead would
+  // otherwise mark the due times up to its own "now" as handled.
+  const now = storeNow(db);
   return Number(prepared(db, `INSERT INTO schedules (group_id, group_path, operation, cron, run_late, created_at, created_by, checked_until)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(s.groupId, s.groupPath, s.operation, s.cron.text, s.runLate ? 1 : 0, now, s.by, now).lastInsertRowid);
+    VALUES (?, ?, ?, ?, ?, ${now}, ?, ${now})`).run(s.groupId, s.groupPath, s.operation, s.cron.text, s.runLate ? 1 : 0, s.by).lastInsertRowid);
 }
 
 export function removeSchedule(db: Db, id: number): boolean {
   return prepared(db, 'DELETE FROM schedules WHERE id = ?').run(id).changes > 0;
 }
 
-export function listSchedules(db: Db, now = new Date()): ScheduleListing[] {
+export function listSchedules(db: Db, now = storeTime(db)): ScheduleListing[] {
   const rows = prepared(db, 'SELECT id, group_id, group_path, operation, cron, run_late, created_at, checked_until FROM schedules ORDER BY id').all() as ScheduleRow[];
   return rows.map((r) => {
     let next: string | null = null;
@@ -87,18 +108,22 @@ export class Scheduler {
   private readonly running = new Set<Promise<void>>();
   private stopped = false;
 
+  /**
+   * `holder`: this monitor's lease holder, recorded as the runner of its runs; unset (a
+   * monitor without a lease, the only one): every run left running is taken over at start.
+   */
   constructor(
-    private readonly d: { db: Db; engine: Engine; intake: Intake; log: (line: string) => void },
+    private readonly d: { db: Db; engine: Engine; intake: Intake; log: (line: string) => void; holder?: string },
   ) {}
 
-  /** Runs left 'running' by a monitor that ended are interrupted; then a look every second. */
+  /** Runs left 'running' by a monitor that is gone are interrupted; then a look every second. */
   start(): void {
     this.stopped = false;
-    const n = prepared(this.d.db, "UPDATE schedule_runs SET status = 'interrupted', ended_at = ?, detail = 'the monitor ended while it ran; see its jobs' WHERE status = 'running'").run(new Date().toISOString()).changes;
-    if (n) this.d.log(`schedules: ${n} run(s) left running by a monitor that ended marked interrupted`);
+    this.takeOver(true);
     const loop = (): void => {
       if (this.stopped) return;
       try {
+        if (this.d.holder !== undefined) this.takeOver(false);
         this.tick();
       } catch (e) {
         this.d.log(`schedules: ${(e as Error).message}`);
@@ -119,8 +144,34 @@ export class Scheduler {
     await Promise.allSettled([...this.running]);
   }
 
-  /** One look at every schedule. */
-  tick(now = new Date()): void {
+  /**
+   * Marks interrupted the runs whose runner's lease is gone (it died, or lost the store): their
+   * jobs are the engine's to abandon (jobs.ts sweepAbandoned). Without a lease, the only
+   * monitor takes every run left running, at start only.
+   */
+  private takeOver(starting: boolean): void {
+    const { db, holder } = this.d;
+    const running = prepared(db, "SELECT schedule_id, due_at, runner FROM schedule_runs WHERE status = 'running' ORDER BY schedule_id, due_at");
+    const gone = (): Array<{ schedule_id: number; due_at: string }> => {
+      const runs = running.all() as Array<{ schedule_id: number; due_at: string; runner: string | null }>;
+      if (holder === undefined) return starting ? runs : [];
+      const others = runs.filter((r) => r.runner !== holder);
+      if (others.length === 0) return [];
+      const live = new Set(liveLeases(db).map((l) => l.holder));
+      return others.filter((r) => r.runner === null || !live.has(r.runner));
+    };
+    // Read first: a look that finds nothing to take writes nothing (it runs every second).
+    if (gone().length === 0) return;
+    const n = db.transaction(() => {
+      // Decided again inside the transaction, against the leases as they are now.
+      const mark = prepared(db, `UPDATE schedule_runs SET status = 'interrupted', ended_at = ${storeNow(db)}, detail = 'the monitor that ran it ended (its lease is gone); see its jobs' WHERE schedule_id = ? AND due_at = ? AND status = 'running'`);
+      return gone().reduce((k, r) => k + mark.run(r.schedule_id, r.due_at).changes, 0);
+    })() as number;
+    if (n) this.d.log(`schedules: ${n} run(s) left running by a monitor that ended marked interrupted`);
+  }
+
+  /** One look at every schedule, at `now` (by default the store's clock). */
+  tick(now = storeTime(this.d.db)): void {
     const { db } = this.d;
     const rows = prepared(db, 'SELECT id, group_id, group_path, operation, cron, run_late, created_at, checked_until FROM schedules ORDER BY id').all() as ScheduleRow[];
     const graceMs = monitorNumber(db, 'monitor.schedule_grace_s') * 1000;
@@ -156,11 +207,14 @@ export class Scheduler {
     const { db, intake } = this.d;
     const path = s.group_id !== null ? groupPath(db, s.group_id) : s.group_path;
     return db.transaction(() => {
+      // A monitor that lost its lease (paused past it, cut off from the store) claims nothing.
+      if (this.d.holder !== undefined && !liveLeases(db).some((l) => l.holder === this.d.holder)) return false;
       const moved = prepared(db, 'UPDATE schedules SET checked_until = ? WHERE id = ? AND checked_until = ?').run(until.toISOString(), s.id, s.checked_until).changes;
       if (!moved) return false;
-      const ins = prepared(db, 'INSERT INTO schedule_runs (schedule_id, due_at, status, late, started_at, detail) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (schedule_id, due_at) DO NOTHING');
-      for (const t of missed.slice(-MISSED_ROWS)) ins.run(s.id, t.toISOString(), 'missed', 0, null, 'not run at its time (the monitor was not running)');
-      if (run && ins.run(s.id, run.at.toISOString(), 'running', run.late ? 1 : 0, now.toISOString(), '').changes === 0) run = undefined;
+      const ins = prepared(db, 'INSERT INTO schedule_runs (schedule_id, due_at, status, late, started_at, detail, runner) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (schedule_id, due_at) DO NOTHING');
+      const runner = this.d.holder ?? null;
+      for (const t of missed.slice(-MISSED_ROWS)) ins.run(s.id, t.toISOString(), 'missed', 0, null, 'not run at its time (the monitor was not running)', runner);
+      if (run && ins.run(s.id, run.at.toISOString(), 'running', run.late ? 1 : 0, now.toISOString(), '', runner).changes === 0) run = undefined;
       if (missed.length) {
         const span = missed.length === 1 ? missed[0]!.toISOString() : `${missed[0]!.toISOString()} to ${missed[missed.length - 1]!.toISOString()}`;
         const detail = `schedule ${s.id} (${s.operation} ${path} at '${s.cron}'): ${missed.length} run(s) missed, ${span}${run?.late ? `; the last runs late (run-late)` : ''}`;
@@ -185,7 +239,7 @@ export class Scheduler {
     const { db, engine, intake } = this.d;
     const due = at.toISOString();
     const end = (status: string, jobs: string, detail: string): void => {
-      prepared(db, 'UPDATE schedule_runs SET status = ?, ended_at = ?, jobs = ?, detail = ? WHERE schedule_id = ? AND due_at = ?').run(status, new Date().toISOString(), jobs, detail, s.id, due);
+      prepared(db, `UPDATE schedule_runs SET status = ?, ended_at = ${storeNow(db)}, jobs = ?, detail = ? WHERE schedule_id = ? AND due_at = ?`).run(status, jobs, detail, s.id, due);
       this.d.log(`schedules: schedule ${s.id} ${s.operation} ${s.group_path} due ${due}: ${status}${detail ? `: ${detail}` : ''}`);
       if (status !== 'completed' && s.group_id !== null) {
         intake.receive({ source: 'SystemMonitorEvent', event: SCHEDULE_FAILED, group: groupPath(db, s.group_id), origin: 'schedule', sender: `schedule ${s.id}`, detail: `schedule ${s.id} (${s.operation} due ${due}): ${status}: ${detail}` });
