@@ -3,9 +3,11 @@
 // for SQLite run through the dialect with SQLite's results; names compare under Unicode case
 // folding as on SQLite; writers queue behind the store's writer lock and give up after the
 // busy timeout with SQLite's busy code.
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { run } from './support/cli.js';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schemaVersion, type Db } from '../src/store/db.js';
 import { openStore, SCHEMA_COMPONENTS as COMPONENTS } from '../src/open-store.js';
@@ -379,6 +381,49 @@ describe.skipIf(!have)('a store on PostgreSQL', () => {
     expect(open.code).toBe(70);
     expect(open.err).toMatch(/password_file .* is readable by others \(mode 644\)/);
     for (const text of shown) expect(text).not.toContain(password);
+  }, 60_000);
+
+  it('a connection closed where libuv runs close callbacks, then long synchronous work and a GC, leaves libuv no freed watcher to close', () => {
+    // The binding's finish() hands the socket watcher inside its native object to uv_close, which
+    // the loop completes in its next close phase; the object is freed with its JS object. Closed
+    // from a close callback (what awaited a socket or a child process runs there) and followed
+    // by long synchronous work, a connection kept only for a timer's delay was collected, and
+    // its memory taken by a new connection, before that close phase: the process aborted in
+    // uv__finish_close (a vitest worker "exited unexpectedly" after its tests had passed).
+    // The GC runs in a timer that expires during the work, after any shorter delay.
+    const module = (path: string): string => JSON.stringify(pathToFileURL(join(ROOT, 'dist', path)).href);
+    const script = `
+      import { connect, createServer } from 'node:net';
+      import { once } from 'node:events';
+      import { connectPostgres } from ${module('store/postgres.js')};
+      import { parsePostgresUri } from ${module('store/location.js')};
+      const at = parsePostgresUri(process.env.KANRI_TEST_URI);
+      const open = () => connectPostgres(at, { readonly: true, timeoutMs: 5000 });
+      const busy = (ms) => { const t = Date.now(); while (Date.now() - t < ms); };
+      const server = createServer((c) => c.on('error', () => {}).end()).listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      for (let round = 0; round < 20; round++) {
+        await new Promise((done) => {
+          const sock = connect(server.address().port, '127.0.0.1', () => sock.destroy());
+          sock.on('close', () => {
+            for (let i = 0; i < 4; i++) open().close();
+            setTimeout(() => {
+              globalThis.gc();
+              const fresh = [0, 1, 2, 3].map(open);
+              setTimeout(() => { for (const d of fresh) d.close(); done(); }, 5);
+            }, 60);
+            busy(100);
+          });
+        });
+      }
+      server.close();
+      console.log('20 rounds');
+    `;
+    const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], {
+      encoding: 'utf8', timeout: 60_000, env: { ...process.env, KANRI_TEST_URI: cluster.createDatabase('closing') },
+    });
+    expect({ status: r.status, signal: r.signal, stderr: r.stderr }).toEqual({ status: 0, signal: null, stderr: '' });
+    expect(r.stdout).toBe('20 rounds\n');
   }, 60_000);
 });
 

@@ -67,9 +67,15 @@ export function loadLibpq(): NativeClass | undefined {
 }
 
 /**
- * The binding closes its socket watcher asynchronously (uv_close) and releases the object at
- * once: were it collected before the event loop completes that close, libuv would abort the
- * process. So a finished connection stays referenced for a moment.
+ * The binding hands its socket watcher, a uv_poll_t inside the native object, to uv_close
+ * without a callback; the event loop completes that close in its next close phase, and the
+ * native object is freed when its JS object is collected. Collected before that close phase,
+ * libuv reads freed memory and aborts the process (an assertion in uv__finish_close). So a
+ * finished connection stays referenced until a close phase has run since: the first
+ * setImmediate runs in a check phase after finish(), the second in the next iteration's, after
+ * the close phase between them. A delay in milliseconds is no such bound: called from a close
+ * callback (code that awaited a socket or a child process) and followed by more than the delay
+ * of synchronous work, a timer fires in the timers phase that comes before the next close phase.
  */
 const closing = new Set<Native>();
 
@@ -101,7 +107,7 @@ export class Connection {
     const pq = this.pq;
     pq.$finish();
     closing.add(pq);
-    setTimeout(() => closing.delete(pq), 50).unref();
+    setImmediate(() => setImmediate(() => closing.delete(pq)).unref()).unref();
   }
 
   errorMessage(): string { return this.pq.$getLastErrorMessage(); }
