@@ -6,8 +6,8 @@
 // process's local zone when none is given — never by the process's local Date methods, so
 // that every monitor finds the same instants whatever its TZ.
 //
-// Across a daylight-saving change, as RFC 5545 (3.3.5) and systemd calendar timers read a
-// local time (and JavaScript's Temporal with disambiguation 'compatible'):
+// Across a daylight-saving change, as RFC 5545 (3.3.5) reads a local time in a zone (and
+// JavaScript's Temporal with disambiguation 'compatible'):
 //   - a local time that does not exist (the clocks spring forward over it) runs once, shifted
 //     by the gap: 02:30 on a day Europe/Berlin skips 02:00-03:00 runs at 03:30 CEST (it falls
 //     on 03:30 itself when that matches too: one run, not two);
