@@ -19,7 +19,8 @@
 // - scheduled operations: a run a is doing is left running when b starts, and marked
 //   interrupted by b once a was killed and its lease ended (its job abandoned); a schedule
 //   due once, with b's clock an hour ahead, is run once, at its time by the store's clock,
-//   not early by b's.
+//   not early by b's; a schedule added in Asia/Tokyo runs once, at its time, on monitors
+//   whose TZ are two other zones.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
@@ -60,8 +61,8 @@ describe.runIf(havePeers)('monitors of several managers on one PostgreSQL store'
   let cluster: PgCluster;
   const running: RunningMonitor[] = [];
   const racks: SimRack[] = [];
-  const start = async (db: string, manager: string, wrapper: string[] = []): Promise<RunningMonitor> => {
-    const m = await startMonitor(db, { KANRI_MANAGER: manager }, wrapper);
+  const start = async (db: string, manager: string, wrapper: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningMonitor> => {
+    const m = await startMonitor(db, { KANRI_MANAGER: manager, ...env }, wrapper);
     running.push(m);
     return m;
   };
@@ -311,14 +312,16 @@ ${monitorGroup(['m1'])}machines:
     expect(queryAll(db, 'SELECT count(*) AS n FROM reservations')).toEqual([{ n: 0 }]);
     expect(await b.stop()).toBe(0);
   }, 180_000);
-  /** A store with one machine (s1) and a schedule that shuts it down at `at` (local time, as cron reads it), checked up to just before. */
-  const scheduleStore = (name: string, at: Date, settings: string): string => {
-    const db = storeAt(cluster.createDatabase(name), `
+  /** A store with one machine (s1) in group G. */
+  const oneMachineStore = (name: string, settings: string): string => storeAt(cluster.createDatabase(name), `
 kanri: 1
 settings: { sim.delay_ms: "0", monitor.listen: "127.0.0.1:0", monitor.poll_s: "0", monitor.lease_s: "${LEASE_S}", manager.lease_s: "${LEASE_S}", ${settings} }
 ${monitorGroup(['s1'])}machines:
   - { name: s1, kind: physical, power: on, active: { group: G, model: M, host: h01, from: group_pool } }
 `);
+  /** A store with one machine (s1) and a schedule that shuts it down at `at` (local time, as cron reads it), checked up to just before. */
+  const scheduleStore = (name: string, at: Date, settings: string): string => {
+    const db = oneMachineStore(name, settings);
     const before = new Date(at.getTime() - 1).toISOString();
     exec(db, `INSERT INTO schedules (group_id, group_path, operation, cron, run_late, created_at, checked_until) SELECT id, 'G', 'shutdown', ?, 0, ?, ? FROM groups WHERE name = 'G'`,
       `${at.getMinutes()} ${at.getHours()} * * *`, before, before);
@@ -397,5 +400,22 @@ ${monitorGroup(['s1'])}machines:
     expect(Date.parse(r!.started_at!)).toBeLessThan(due.getTime() + 30 * 60_000);
     expect(queryAll(db, "SELECT status FROM jobs WHERE origin = 'schedule'")).toEqual([{ status: 'completed' }]);
     expect(queryAll(db, "SELECT power_state FROM machines WHERE name = 's1'")).toEqual([{ power_state: 'off' }]);
+  }, 180_000);
+
+  it('a schedule added in Asia/Tokyo runs once, at its time, on monitors whose TZ are America/New_York and Asia/Kolkata', async () => {
+    // The next minute boundary at least 15 s away, as a time of day in Tokyo (UTC+9, no DST).
+    const due = new Date(Math.ceil((Date.now() + 15_000) / 60_000) * 60_000);
+    const db = oneMachineStore('sched_zones', 'sim.delay_ms.start: "0"');
+    const add = run('kanri', ['schedule', 'add', 'G', 'shutdown', '--at', `${due.getUTCMinutes()} ${(due.getUTCHours() + 9) % 24} * * *`],
+      { db, env: { ...process.env, TZ: 'Asia/Tokyo' } });
+    expect(add.code, add.err).toBe(0);
+    expect(queryAll(db, 'SELECT time_zone FROM schedules')).toEqual([{ time_zone: 'Asia/Tokyo' }]);
+    // Each reading the expression in its own zone would find it 14 h (a) and 3.5 h (b) away.
+    await start(db, 'a', [], { TZ: 'America/New_York' });
+    await start(db, 'b', [], { TZ: 'Asia/Kolkata' });
+    await waitFor(() => runs(db)[0]?.status === 'completed', Math.max(0, due.getTime() - Date.now()) + 90_000, () => `the schedule to run at its time: ${JSON.stringify(runs(db))}`);
+    expect(runs(db)).toEqual([expect.objectContaining({ due_at: due.toISOString(), status: 'completed' })]);
+    expect(Date.parse(runs(db)[0]!.started_at!)).toBeGreaterThanOrEqual(due.getTime());
+    expect(queryAll(db, "SELECT status FROM jobs WHERE origin = 'schedule'")).toEqual([{ status: 'completed' }]);
   }, 180_000);
 });

@@ -16,7 +16,7 @@ import { Intake } from '../src/monitor/intake.js';
 import { SCHEDULE_MISSED, Scheduler, type ScheduleRow } from '../src/monitor/schedules.js';
 import { nextRun, parseCron, runsBetween } from '../src/util/cron.js';
 import { run } from './support/cli.js';
-import { fixtureStore, queryAll, storeDigest } from './support/store.js';
+import { exec, fixtureStore, queryAll, storeDigest } from './support/store.js';
 import { type RunningMonitor, eventDecided, startMonitor } from './support/monitor.js';
 import { until } from './support/until.js';
 
@@ -55,6 +55,43 @@ describe('cron expressions', () => {
   });
 });
 
+describe('cron expressions in a time zone', () => {
+  const at = (iso: string): Date => new Date(iso);
+  const between = (cron: string, from: string, to: string, zone: string): string[] => runsBetween(parseCron(cron), at(from), at(to), 100, zone).map((d) => d.toISOString());
+
+  it('are read in the zone given, whatever the process\'s', () => {
+    const c = parseCron('0 22 * * 1-5');
+    // Sunday 6 December 2026, 00:00 UTC: Monday 22:00 in each zone.
+    expect(nextRun(c, at('2026-12-06T00:00:00Z'), 'Asia/Tokyo')).toEqual(at('2026-12-07T13:00:00Z'));
+    expect(nextRun(c, at('2026-12-06T00:00:00Z'), 'America/New_York')).toEqual(at('2026-12-08T03:00:00Z'));
+    expect(nextRun(c, at('2026-12-06T00:00:00Z'), 'Asia/Kolkata')).toEqual(at('2026-12-07T16:30:00Z'));
+    // The day fields are the zone's days: Friday 22:00 in Tokyo is Friday 13:00 UTC, then Monday.
+    expect(nextRun(c, at('2026-12-04T13:00:00Z'), 'Asia/Tokyo')).toEqual(at('2026-12-07T13:00:00Z'));
+  });
+
+  it('spring forward: a local time that does not exist runs once, shifted by the gap (Europe/Berlin, America/New_York)', () => {
+    // 29 March 2026, Europe/Berlin: 02:00 CET becomes 03:00 CEST (01:00 UTC).
+    expect(between('30 2 * * *', '2026-03-28T00:00:00Z', '2026-03-30T12:00:00Z', 'Europe/Berlin'))
+      .toEqual(['2026-03-28T01:30:00Z', '2026-03-29T01:30:00Z', '2026-03-30T00:30:00Z'].map((t) => at(t).toISOString()));
+    // 02:00 and 02:30 shift onto 03:00 and 03:30, which match too: each instant once.
+    expect(between('*/30 2-3 * * *', '2026-03-28T23:00:00Z', '2026-03-29T03:00:00Z', 'Europe/Berlin'))
+      .toEqual(['2026-03-29T01:00:00Z', '2026-03-29T01:30:00Z'].map((t) => at(t).toISOString()));
+    // 8 March 2026, America/New_York: 02:00 EST becomes 03:00 EDT (07:00 UTC); 02:15 runs at 03:15 EDT.
+    expect(between('15 2 * * *', '2026-03-08T00:00:00Z', '2026-03-09T12:00:00Z', 'America/New_York'))
+      .toEqual(['2026-03-08T07:15:00Z', '2026-03-09T06:15:00Z'].map((t) => at(t).toISOString()));
+  });
+
+  it('fall back: a local time that occurs twice runs once, at its first occurrence; an hour field of * runs at both', () => {
+    // 25 October 2026, Europe/Berlin: 03:00 CEST becomes 02:00 CET (01:00 UTC): 02:30 is 00:30 and 01:30 UTC.
+    expect(between('30 2 * * *', '2026-10-24T12:00:00Z', '2026-10-25T12:00:00Z', 'Europe/Berlin')).toEqual([at('2026-10-25T00:30:00Z').toISOString()]);
+    expect(between('30 * * * *', '2026-10-24T23:00:00Z', '2026-10-25T03:00:00Z', 'Europe/Berlin'))
+      .toEqual(['2026-10-24T23:30:00Z', '2026-10-25T00:30:00Z', '2026-10-25T01:30:00Z', '2026-10-25T02:30:00Z'].map((t) => at(t).toISOString()));
+    // 1 November 2026, America/New_York: 01:00-02:00 twice (EDT, then EST).
+    expect(between('0 1 * * *', '2026-11-01T00:00:00Z', '2026-11-02T12:00:00Z', 'America/New_York'))
+      .toEqual(['2026-11-01T05:00:00Z', '2026-11-02T06:00:00Z'].map((t) => at(t).toISOString()));
+  });
+});
+
 describe('kanri schedule add | list | remove', () => {
   let db: string;
   beforeAll(() => { db = fixtureStore(YAML); });
@@ -72,13 +109,37 @@ describe('kanri schedule add | list | remove', () => {
 
     const add = run('kanri', ['schedule', 'add', 'Lab', 'shutdown', '--at', '0 22 * * 1-5'], { db });
     expect(add.code, add.err).toBe(0);
-    expect(add.out).toMatch(/^schedule 1: shutdown Lab at '0 22 \* \* 1-5'; next \d{4}-\d\d-\d\dT22:00:00[+-]\d\d:\d\d\n$/);
+    expect(add.out).toMatch(/^schedule 1: shutdown Lab at '0 22 \* \* 1-5' \S+; next \d{4}-\d\d-\d\dT22:00:00[+-]\d\d:\d\d\n$/);
     expect(add.err).toMatch(/no monitor is running on this store/);
     const list = run('kanri', ['schedule', 'list', '--json'], { db });
     expect(list.code).toBe(0);
     expect(JSON.parse(list.out)).toMatchObject({ id: 1, group: 'Lab', operation: 'shutdown', cron: '0 22 * * 1-5', run_late: false, last_status: '-', missed: 0 });
     expect(run('kanri', ['schedule', 'remove', '1'], { db }).code).toBe(0);
     expect(run('kanri', ['schedule', 'list'], { db }).out).toBe('');
+  });
+
+  it('records the time zone: --tz, or the adding process\'s; an unknown one is refused and changes nothing', () => {
+    const before = storeDigest(db);
+    for (const tz of ['Mars/Olympus', '+09:00', '', '../../etc/passwd']) {
+      expect(run('kanri', ['schedule', 'add', 'Lab', 'shutdown', '--at', '0 22 * * *', '--tz', tz], { db }), tz).toMatchObject({ code: 1, out: '', err: `kanri: --tz: unknown time zone '${tz}' (an IANA name such as Asia/Tokyo)\n` });
+    }
+    expect(storeDigest(db)).toBe(before);
+
+    const env = { ...process.env, TZ: 'America/New_York' };
+    const berlin = run('kanri', ['schedule', 'add', 'Lab', 'shutdown', '--at', '0 22 * * *', '--tz', 'europe/berlin'], { db, env });
+    expect(berlin.code, berlin.err).toBe(0);
+    // The next time is an instant: shown in the process's zone (New York, 16:00 for 22:00 in Berlin).
+    expect(berlin.out).toMatch(/^schedule \d+: shutdown Lab at '0 22 \* \* \*' Europe\/Berlin; next \d{4}-\d\d-\d\dT16:00:00-05:00\n$/);
+    expect(run('kanri', ['schedule', 'add', 'Lab', 'reboot', '--at', '0 22 * * *'], { db, env }).code).toBe(0);
+    const list = run('kanri', ['schedule', 'list', '--json'], { db, env: { ...process.env, TZ: 'Asia/Tokyo' } });
+    expect(list.code, list.err).toBe(0);
+    const rows = list.out.trim().split('\n').map((l) => JSON.parse(l) as { operation: string; time_zone: string; next: string });
+    expect(rows.map((r) => [r.operation, r.time_zone])).toEqual([['shutdown', 'Europe/Berlin'], ['reboot', 'America/New_York']]);
+    // Listed from Tokyo, each next time is 22:00 in its own zone.
+    expect(new Date(rows[0]!.next).toLocaleTimeString('en-GB', { timeZone: 'Europe/Berlin' })).toBe('22:00:00');
+    expect(new Date(rows[1]!.next).toLocaleTimeString('en-GB', { timeZone: 'America/New_York' })).toBe('22:00:00');
+    expect(run('kanri', ['schedule', 'list'], { db }).out).toMatch(/^\d+\tLab\tshutdown\t0 22 \* \* \*\tEurope\/Berlin\tfalse\t/);
+    exec(db, 'DELETE FROM schedules');
   });
 });
 
@@ -156,6 +217,45 @@ describe('the scheduler', () => {
       expect((queryAll<{ n: number }>(path, 'SELECT count(*) AS n FROM jobs')[0]!).n).toBe(jobsBefore + 2);
     } finally {
       other.close();
+    }
+  });
+});
+
+describe('the scheduler reads each schedule in its time zone', () => {
+  let path: string;
+  let db: Db;
+  afterAll(() => db?.close());
+
+  it('in the zone recorded, whatever the monitor\'s TZ; a schedule without one in the monitor\'s local zone, as before', async () => {
+    vi.stubEnv('TZ', 'Asia/Kolkata');
+    try {
+      path = fixtureStore(YAML);
+      db = openStore(path);
+      const s = new Scheduler({ db, engine: new Engine(db), intake: new Intake(db), log: () => undefined });
+      const from = new Date('2026-12-07T05:00:00Z').toISOString();
+      const add = (op: string, zone: string | null): number => Number(db.prepare(
+        `INSERT INTO schedules (group_id, group_path, operation, cron, time_zone, run_late, created_at, checked_until) SELECT id, 'Lab', ?, '0 22 * * *', ?, 0, ?, ? FROM groups WHERE name = 'Lab'`,
+      ).run(op, zone, from, from).lastInsertRowid);
+      const tokyo = add('shutdown', 'Asia/Tokyo');
+      const newYork = add('poweron', 'America/New_York');
+      const local = add('reboot', null);
+      const runs = (): unknown[] => queryAll(path, 'SELECT schedule_id, due_at, status FROM schedule_runs ORDER BY due_at, schedule_id');
+      // 22:00 in Tokyo, 18:30 in the monitor's zone: only Tokyo's is due.
+      s.tick(new Date('2026-12-07T13:00:05Z'));
+      await s.settled();
+      expect(runs()).toEqual([{ schedule_id: tokyo, due_at: '2026-12-07T13:00:00.000Z', status: 'completed' }]);
+      // 22:00 in Kolkata, the monitor's zone (TZ): the schedule without a zone.
+      s.tick(new Date('2026-12-07T16:30:05Z'));
+      await s.settled();
+      expect(runs()).toHaveLength(2);
+      expect(runs()[1]).toEqual({ schedule_id: local, due_at: '2026-12-07T16:30:00.000Z', status: 'completed' });
+      // 22:00 in New York.
+      s.tick(new Date('2026-12-08T03:00:05Z'));
+      await s.settled();
+      expect(runs()[2]).toEqual({ schedule_id: newYork, due_at: '2026-12-08T03:00:00.000Z', status: 'completed' });
+      expect(runs()).toHaveLength(3);
+    } finally {
+      vi.unstubAllEnvs();
     }
   });
 });

@@ -75,7 +75,7 @@ export function candidates(name: string, words: string[], env: NodeJS.ProcessEnv
     if (sub === 'vmserver' && ['failover', 'evacuate', 'collect', 'watch'].includes(words[1]!)) return names(db, 'SELECT name AS n FROM machines');
     if ((sub === 'vmserver' && ['balance', 'power-save'].includes(words[1]!)) || sub === 'lb' || (sub === 'pool' && words.length === 2)) return names(db, GROUP_PATHS);
     if (sub === 'suspend' && words.length === 1) return names(db, GROUP_PATHS);
-    if (sub === 'schedule' && words[1] === 'add') return words.length === 2 ? names(db, GROUP_PATHS) : words.length === 3 ? ['poweron', 'shutdown', 'reboot'] : ['--at', '--run-late'];
+    if (sub === 'schedule' && words[1] === 'add') return words.length === 2 ? names(db, GROUP_PATHS) : words.length === 3 ? ['poweron', 'shutdown', 'reboot'] : ['--at', '--tz', '--run-late'];
     if (sub === 'alert' && (words[1] === 'command' || words[1] === 'destination') && words.length === 2) return words[1] === 'command' ? ['set', 'remove'] : ['add', 'remove'];
     if (sub === 'alert' && words[1] === 'command' && words.length === 3) return names(db, 'SELECT name AS n FROM policies');
     if (sub === 'alert' && words[1] === 'destination' && words[2] === 'remove') return names(db, 'SELECT name AS n FROM alert_destinations');

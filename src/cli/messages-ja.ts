@@ -267,6 +267,8 @@ export const japaneseMessages = (): ReadonlyArray<readonly [en: string, ja: stri
   ["the operation must be one of {1}, not '{2}'", "操作は {1} のいずれかです ('{2}' は指定できません)"],
   ['--at is not a cron expression: {1}', '--at が cron 形式ではありません: {1}'],
   ["--at '{1}' never comes (no such date in the next 8 years)", "--at '{1}' の時刻は来ません (今後 8 年間に該当する日付がありません)"],
+  ["--tz: unknown time zone '{1}' (an IANA name such as Asia/Tokyo)", "--tz: 不明なタイムゾーンです: '{1}' (Asia/Tokyo のような IANA の名前で指定してください)"],
+  ["this process's time zone '{1}' is not an IANA name: give one with --tz", "このプロセスのタイムゾーン '{1}' は IANA の名前ではありません: --tz で指定してください"],
   ['no monitor is running on this store: schedules run only while kanri monitor runs', 'このストアで動作中のモニターはありません: スケジュールは kanri monitor の動作中にだけ実行されます'],
   ["a schedule is named by its number (kanri schedule list), not '{1}'", "スケジュールは番号で指定します (kanri schedule list)。'{1}' は指定できません"],
   ['schedule not found: {1}', 'スケジュールが見つかりません: {1}'],

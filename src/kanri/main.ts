@@ -294,10 +294,11 @@ export async function runKanri(args: string[]): Promise<number> {
   const schedule = program.command('schedule').description('scheduled power operations of groups, run by kanri monitor at the times of a cron expression');
   schedule.command('add <group> <operation>')
     .description('power on, shut down or restart every active machine of GROUP (operation poweron, shutdown or reboot) at the times of --at')
-    .requiredOption('--at <cron>', "when: five cron fields 'minute hour day-of-month month day-of-week' (server local time) or @daily, @weekly…")
+    .requiredOption('--at <cron>', "when: five cron fields 'minute hour day-of-month month day-of-week' (local time in --tz) or @daily, @weekly…")
+    .option('--tz <zone>', 'the IANA time zone the times are read in, on every manager (default: this process\'s, from TZ or /etc/localtime)')
     .option('--run-late', 'after the monitor was stopped, run the last missed time late (once) instead of only reporting it')
     .addHelpText('after', helpTail("kanri schedule add Shop/Web shutdown --at '0 22 * * 1-5'", [0, 1, 2, 9, 70]))
-    .action(async (group: string, operation: string, o: { at: string; runLate?: boolean }) => { code = await (await import('./schedules.js')).scheduleAdd(dbPath(), group, operation, o); });
+    .action(async (group: string, operation: string, o: { at: string; tz?: string; runLate?: boolean }) => { code = await (await import('./schedules.js')).scheduleAdd(dbPath(), group, operation, o); });
   schedule.command('list').description('every schedule: its next time, its last run and how many runs were missed').option('--json', 'one JSON object per schedule')
     .addHelpText('after', helpTail('kanri schedule list --json', [0, 9, 70, 74]))
     .action(async (opts: { json?: boolean }) => { code = (await import('./schedules.js')).scheduleList(dbPath(), !!opts.json); });

@@ -5,12 +5,12 @@ import { withStore } from '../open-store.js';
 import { isResolved, resolvePath } from '../domain/paths.js';
 import { type Column, listingMode, renderListing } from '../cli/listing.js';
 import { complain } from '../cli/messages.js';
-import { CronError, nextRun, parseCron } from '../util/cron.js';
+import { CronError, canonicalZone, localZone, nextRun, parseCron } from '../util/cron.js';
 import { SCHEDULE_OPERATIONS, type ScheduleListing, type ScheduleOperation, addSchedule, listSchedules, removeSchedule } from '../monitor/schedules.js';
 import { warnWithoutMonitor } from './monitor-cli.js';
 import { isoWithOffset } from '../util/time.js';
 
-export async function scheduleAdd(dbPath: string, group: string, operation: string, o: { at: string; runLate?: boolean }): Promise<number> {
+export async function scheduleAdd(dbPath: string, group: string, operation: string, o: { at: string; tz?: string; runLate?: boolean }): Promise<number> {
   if (!(SCHEDULE_OPERATIONS as readonly string[]).includes(operation)) {
     complain('kanri', `the operation must be one of ${SCHEDULE_OPERATIONS.join(', ')}, not '${operation}'`);
     return EXIT.USAGE;
@@ -23,7 +23,13 @@ export async function scheduleAdd(dbPath: string, group: string, operation: stri
     complain('kanri', `--at is not a cron expression: ${e.message}`);
     return EXIT.USAGE;
   }
-  const next = nextRun(cron, new Date());
+  // Recorded with the schedule: every monitor reads the expression in it, whatever its own TZ.
+  const zone = canonicalZone(o.tz ?? localZone());
+  if (!zone) {
+    complain('kanri', o.tz === undefined ? `this process's time zone '${localZone()}' is not an IANA name: give one with --tz` : `--tz: unknown time zone '${o.tz}' (an IANA name such as Asia/Tokyo)`);
+    return EXIT.USAGE;
+  }
+  const next = nextRun(cron, new Date(), zone);
   if (!next) {
     complain('kanri', `--at '${o.at}' never comes (no such date in the next 8 years)`);
     return EXIT.USAGE;
@@ -34,8 +40,8 @@ export async function scheduleAdd(dbPath: string, group: string, operation: stri
       complain('kanri', `group not found: ${group}`);
       return EXIT.NOT_FOUND;
     }
-    const id = addSchedule(db, { groupId: r.group.id, groupPath: group, operation: operation as ScheduleOperation, cron, runLate: !!o.runLate, by: `uid ${process.getuid?.() ?? '?'}` });
-    process.stdout.write(`schedule ${id}: ${operation} ${group} at '${cron.text}'; next ${isoWithOffset(next.toISOString())}${o.runLate ? '; a missed run runs late' : ''}\n`);
+    const id = addSchedule(db, { groupId: r.group.id, groupPath: group, operation: operation as ScheduleOperation, cron, timeZone: zone, runLate: !!o.runLate, by: `uid ${process.getuid?.() ?? '?'}` });
+    process.stdout.write(`schedule ${id}: ${operation} ${group} at '${cron.text}' ${zone}; next ${isoWithOffset(next.toISOString())}${o.runLate ? '; a missed run runs late' : ''}\n`);
     return EXIT.OK;
   });
   if (code !== 0) return code;
@@ -48,6 +54,7 @@ const COLUMNS: Array<Column<ScheduleListing>> = [
   { header: 'GROUP', key: 'group', value: (s) => (s.group_id === null ? `${s.group_path} (removed)` : s.group_path) },
   { header: 'OPERATION', key: 'operation', value: (s) => s.operation },
   { header: 'AT', key: 'cron', value: (s) => s.cron },
+  { header: 'TZ', key: 'time_zone', value: (s) => s.time_zone ?? 'local' },
   { header: 'RUN-LATE', key: 'run_late', value: (s) => !!s.run_late },
   { header: 'NEXT', key: 'next', value: (s) => s.next, time: true },
   { header: 'LAST', key: 'last_due', value: (s) => s.last?.due_at ?? null, time: true },

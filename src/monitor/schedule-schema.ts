@@ -39,4 +39,13 @@ const V2 = `
 ALTER TABLE schedule_runs ADD COLUMN runner TEXT;
 `;
 
-export const COMPONENT: SchemaComponent = { name: 'schedules', migrations: [V1, V2] };
+// A schedule's time zone (an IANA name), recorded when it is added: its cron expression is
+// read in it on every monitor, whatever the monitor's own TZ, so that managers in other zones
+// find the same instants due. NULL: a schedule added before V3, read as it was then, in the
+// local zone of the monitor that looks (its zone was never recorded, and no process can know
+// which one its author meant); kanri schedule list shows it as 'local'.
+const V3 = `
+ALTER TABLE schedules ADD COLUMN time_zone TEXT;
+`;
+
+export const COMPONENT: SchemaComponent = { name: 'schedules', migrations: [V1, V2, V3] };

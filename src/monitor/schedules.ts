@@ -18,9 +18,10 @@
 //   - a run records its runner (the monitor's lease holder); a run left 'running' is marked
 //     interrupted only once its runner's lease is gone (at start: the previous monitor of this
 //     manager; while running: a monitor that died), never while another live monitor runs it;
-//   - cron expressions are evaluated in the monitor's local time zone (its TZ), as cron(8)
-//     does: every manager sharing a store must run with the same one, or each would find the
-//     same expression due at other instants (README, "Several managers").
+//   - a cron expression is read in the schedule's time zone (time_zone, recorded when it was
+//     added), never in the monitor's own (its TZ): managers in other zones find the same
+//     instants due. A schedule without one (added before schedules V3) is read in the local
+//     zone of the monitor that looks, as it was then.
 import type { Db } from '../store/db.js';
 import { prepared } from '../store/statements.js';
 import type { Engine } from '../engine/service.js';
@@ -53,6 +54,8 @@ export interface ScheduleRow {
   group_path: string;
   operation: ScheduleOperation;
   cron: string;
+  /** IANA name; null: the monitor's local zone (a schedule added before schedules V3). */
+  time_zone: string | null;
   run_late: number;
   created_at: string;
   checked_until: string;
@@ -71,12 +74,12 @@ export function storeTime(db: Db): Date {
   return new Date((prepared(db, `SELECT ${storeNow(db)} AS now`).get() as { now: string }).now);
 }
 
-export function addSchedule(db: Db, s: { groupId: number; groupPath: string; operation: ScheduleOperation; cron: Cron; runLate: boolean; by: string }): number {
+export function addSchedule(db: Db, s: { groupId: number; groupPath: string; operation: ScheduleOperation; cron: Cron; timeZone: string; runLate: boolean; by: string }): number {
   // Checked from now by the store's clock: a command on a host whose clock runs ahead would
   // otherwise mark the due times up to its own "now" as handled.
   const now = storeNow(db);
-  return Number(prepared(db, `INSERT INTO schedules (group_id, group_path, operation, cron, run_late, created_at, created_by, checked_until)
-    VALUES (?, ?, ?, ?, ?, ${now}, ?, ${now})`).run(s.groupId, s.groupPath, s.operation, s.cron.text, s.runLate ? 1 : 0, s.by).lastInsertRowid);
+  return Number(prepared(db, `INSERT INTO schedules (group_id, group_path, operation, cron, time_zone, run_late, created_at, created_by, checked_until)
+    VALUES (?, ?, ?, ?, ?, ?, ${now}, ?, ${now})`).run(s.groupId, s.groupPath, s.operation, s.cron.text, s.timeZone, s.runLate ? 1 : 0, s.by).lastInsertRowid);
 }
 
 export function removeSchedule(db: Db, id: number): boolean {
@@ -84,11 +87,11 @@ export function removeSchedule(db: Db, id: number): boolean {
 }
 
 export function listSchedules(db: Db, now = storeTime(db)): ScheduleListing[] {
-  const rows = prepared(db, 'SELECT id, group_id, group_path, operation, cron, run_late, created_at, checked_until FROM schedules ORDER BY id').all() as ScheduleRow[];
+  const rows = prepared(db, 'SELECT id, group_id, group_path, operation, cron, time_zone, run_late, created_at, checked_until FROM schedules ORDER BY id').all() as ScheduleRow[];
   return rows.map((r) => {
     let next: string | null = null;
     try {
-      next = nextRun(parseCron(r.cron), now)?.toISOString() ?? null;
+      next = nextRun(parseCron(r.cron), now, r.time_zone ?? undefined)?.toISOString() ?? null;
     } catch {
       // A row another version wrote: shown without a next time.
     }
@@ -106,6 +109,7 @@ interface Due { schedule: ScheduleRow; at: Date; late: boolean }
 export class Scheduler {
   private timer: NodeJS.Timeout | undefined;
   private readonly running = new Set<Promise<void>>();
+  private readonly unknownZone = new Set<number>();
   private stopped = false;
 
   /**
@@ -173,7 +177,7 @@ export class Scheduler {
   /** One look at every schedule, at `now` (by default the store's clock). */
   tick(now = storeTime(this.d.db)): void {
     const { db } = this.d;
-    const rows = prepared(db, 'SELECT id, group_id, group_path, operation, cron, run_late, created_at, checked_until FROM schedules ORDER BY id').all() as ScheduleRow[];
+    const rows = prepared(db, 'SELECT id, group_id, group_path, operation, cron, time_zone, run_late, created_at, checked_until FROM schedules ORDER BY id').all() as ScheduleRow[];
     const graceMs = monitorNumber(db, 'monitor.schedule_grace_s') * 1000;
     for (const s of rows) this.take(s, now, graceMs);
   }
@@ -190,7 +194,17 @@ export class Scheduler {
       if (e instanceof CronError) return false;
       throw e;
     }
-    const due = runsBetween(cron, new Date(s.checked_until), now, SCAN_LIMIT);
+    let due: Date[];
+    try {
+      due = runsBetween(cron, new Date(s.checked_until), now, SCAN_LIMIT, s.time_zone ?? undefined);
+    } catch (e) {
+      // A zone this host's time zone data does not know (an older one than the adding host's):
+      // this monitor leaves the schedule to one that knows it, and says so once.
+      if (!(e instanceof RangeError)) throw e;
+      if (!this.unknownZone.has(s.id)) this.d.log(`schedules: schedule ${s.id}: time zone ${s.time_zone} unknown here (${e.message}); not run by this monitor`);
+      this.unknownZone.add(s.id);
+      return false;
+    }
     if (!due.length) return false;
     const onTime = due.filter((t) => now.getTime() - t.getTime() <= graceMs);
     let run: Due | undefined;
