@@ -267,6 +267,26 @@ describe.skipIf(!have)('a store on PostgreSQL', () => {
     }
   });
 
+  it('options the URI names are added to the session\'s own bounds, never instead of them', () => {
+    const uri = cluster.createDatabase('uri_options');
+    openStore(uri, { create: true }).close();
+    const sep = uri.includes('?') ? '&' : '?';
+    const named = '-c statement_timeout=12345 -c idle_in_transaction_session_timeout=5000 -c lock_timeout=777';
+    const db = openStore(`${uri}${sep}options=${encodeURIComponent(named)}`, { readonly: true, busyTimeoutMs: 4321 });
+    try {
+      const show = (name: string): string => (db.prepare(`SELECT current_setting('${name}') AS v`).get() as { v: string }).v;
+      expect(show('statement_timeout')).toBe('12345ms');
+      // A bound the URI tunes is the URI's; those it does not name stay; the lock timeout and
+      // read-only mode are the process's (its busy timeout, the command's mode).
+      expect(show('idle_in_transaction_session_timeout')).toBe('5s');
+      expect(show('lock_timeout')).toBe('4321ms');
+      expect(show('default_transaction_read_only')).toBe('on');
+      expect(show('client_min_messages')).toBe('warning');
+    } finally {
+      db.close();
+    }
+  });
+
   it('writers queue behind the writer lock, and give up after the busy timeout as busy', () => {
     const { uri, db: first } = store('lock');
     const second = openStore(uri);

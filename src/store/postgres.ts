@@ -196,15 +196,10 @@ export class PostgresDb {
   /** The schema version read last outside a transaction, and roundTrips just after (schemaVersion()). */
   private versionRead?: { version: number; at: number };
 
-  constructor(private readonly pq: Libpq, location: PostgresLocation, opts: { readonly: boolean; timeoutMs: number; sessionSet?: boolean }) {
+  constructor(private readonly pq: Libpq, location: PostgresLocation, opts: { readonly: boolean; timeoutMs: number }) {
     this.name = location.uri;
     this.readonly = opts.readonly;
     this.lockTimeoutMs = opts.timeoutMs;
-    // Set when connecting (sessionOptions) unless the URI names options of its own.
-    if (!opts.sessionSet) {
-      this.simple(`SET lock_timeout = ${this.lockTimeoutMs}`);
-      if (opts.readonly) this.simple('SET default_transaction_read_only = on');
-    }
   }
 
   get inTransaction(): boolean {
@@ -631,17 +626,25 @@ export function connectPostgres(location: PostgresLocation, opts: { readonly: bo
   // the writer lock, and every manager with it: the server ends such a session after 30 s idle
   // in its transaction, and finds a vanished peer by TCP keepalives within about 25 s. The
   // session's lock timeout and read-only mode go with the connection too: no round trip of their own.
-  const session = [
-    'client_min_messages=warning', 'idle_in_transaction_session_timeout=30000', 'tcp_keepalives_idle=10', 'tcp_keepalives_interval=5', 'tcp_keepalives_count=3',
-    `lock_timeout=${opts.timeoutMs}`, ...(opts.readonly ? ['default_transaction_read_only=on'] : []),
-  ];
+  // Options the URI names go between (the server applies the last of a name): they may tune the
+  // bounds but never drop them, and the lock timeout and read-only mode stay this process's, as
+  // the store's busy timeout and the command say.
+  const bounds = ['client_min_messages=warning', 'idle_in_transaction_session_timeout=30000', 'tcp_keepalives_idle=10', 'tcp_keepalives_interval=5', 'tcp_keepalives_count=3'];
+  const own = [`lock_timeout=${opts.timeoutMs}`, ...(opts.readonly ? ['default_transaction_read_only=on'] : [])];
+  const option = (o: string): string => `-c ${o}`;
+  // The same bounds on this side (over TCP; a unix socket ignores them): a synchronous call on a
+  // connection whose server vanished fails within about 30 s instead of the system's TCP
+  // timeouts (hours), long after the process's lease ran out.
   const params: Record<string, string> = {
     connect_timeout: '10',
+    keepalives_idle: '10',
+    keepalives_interval: '5',
+    keepalives_count: '3',
+    tcp_user_timeout: '30000',
     application_name: 'kanri',
-    options: session.map((o) => `-c ${o}`).join(' '),
     ...location.params,
+    options: [...bounds.map(option), ...(location.params.options ? [location.params.options] : []), ...own.map(option)].join(' '),
   };
-  const sessionSet = location.params.options === undefined;
   if (location.passwordFile) params.password = readPasswordFile(location.passwordFile);
   let pq: Libpq;
   try {
@@ -650,5 +653,5 @@ export function connectPostgres(location: PostgresLocation, opts: { readonly: bo
     // libpq's message names host and user, never the password.
     throw new StoreError(`store ${location.uri} cannot be reached: ${(e as Error).message.trim().split('\n')[0]}`);
   }
-  return new PostgresDb(pq, location, { ...opts, sessionSet });
+  return new PostgresDb(pq, location, opts);
 }
