@@ -32,6 +32,8 @@
 //   expression gets the parentheses PostgreSQL requires.
 // Strings, quoted names and comments are never rewritten.
 import { ignorableClass, KANA_FOLD } from '../domain/names.js';
+import type { Db } from './db.js';
+import { isPostgresStore } from './tables.js';
 
 /**
  * What a claiming SELECT adds to lock the rows it returns, so that each row (an event to
@@ -40,8 +42,8 @@ import { ignorableClass, KANA_FOLD } from '../domain/names.js';
  * (their claimer re-checks them). SQLite has no row locks: a write transaction holds the one
  * writer lock from its start, which is the same guarantee, so nothing is added.
  */
-export function claimRows(db: object): string {
-  return (db as { dialect?: string }).dialect === 'postgresql' ? ' FOR UPDATE SKIP LOCKED' : '';
+export function claimRows(db: Db): string {
+  return isPostgresStore(db) ? ' FOR UPDATE SKIP LOCKED' : '';
 }
 
 /**
@@ -55,10 +57,10 @@ export function claimRows(db: object): string {
  * transaction); on SQLite the one host's. On both it is one instant for the whole statement,
  * so that a heartbeat and the lease end written together are exactly the lease apart.
  */
-export function storeNow(db: object, plusSeconds = 0): string {
+export function storeNow(db: Db, plusSeconds = 0): string {
   if (!Number.isFinite(plusSeconds)) throw new Error(`storeNow: ${plusSeconds} is no number of seconds`);
   const plus = plusSeconds.toFixed(3);
-  return (db as { dialect?: string }).dialect === 'postgresql'
+  return isPostgresStore(db)
     ? `to_char((statement_timestamp() + interval '${plus} seconds') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
     : `strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '${plus} seconds')`;
 }
