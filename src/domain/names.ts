@@ -3,6 +3,7 @@
 // only, so lookups use the index for the exact spelling and fold in kanri for the rest.
 import type Database from 'better-sqlite3';
 import { didYouMean } from '../util/nearest.js';
+import { prepared } from '../store/statements.js';
 
 /**
  * Code points that a name column's ICU collation on PostgreSQL ignores, and so does foldName():
@@ -109,19 +110,20 @@ export function registerNameFunctions(db: Database.Database): void {
  * (kfold), so that both back ends find the same row: Ｗｅｂ finds Web, and Web finds Ｗｅｂ.
  * For a plain ASCII name the second step looks only at names that are not (those are the
  * only ones NOCASE may have missed), so the usual miss calls kfold on no row.
- * `sql` holds `{name}` where the comparison goes, e.g. "SELECT * FROM machines WHERE {name}".
+ * `sql` holds `{name}` where the comparison goes, e.g. "SELECT * FROM machines WHERE {name}";
+ * it is prepared once per store (statements.ts): a ServerList's range looks up hundreds of names.
  */
 export function byName<T>(db: Database.Database, sql: string, column: string, name: string, ...args: unknown[]): T | undefined {
-  const exact = db.prepare(sql.replace('{name}', `${column} = ?`)).get(...args, name) as T | undefined;
+  const exact = prepared(db, sql.replace('{name}', `${column} = ?`)).get(...args, name) as T | undefined;
   if (exact !== undefined) return exact;
-  return db.prepare(sql.replace('{name}', folded(column, name))).get(...args, name) as T | undefined;
+  return prepared(db, sql.replace('{name}', folded(column, name))).get(...args, name) as T | undefined;
 }
 
 /** All rows matching a name, as byName does. */
 export function allByName<T>(db: Database.Database, sql: string, column: string, name: string, ...args: unknown[]): T[] {
-  const exact = db.prepare(sql.replace('{name}', `${column} = ?`)).all(...args, name) as T[];
+  const exact = prepared(db, sql.replace('{name}', `${column} = ?`)).all(...args, name) as T[];
   if (exact.length) return exact;
-  return db.prepare(sql.replace('{name}', folded(column, name))).all(...args, name) as T[];
+  return prepared(db, sql.replace('{name}', folded(column, name))).all(...args, name) as T[];
 }
 
 const ASCII = /^[\x00-\x7f]*$/;
