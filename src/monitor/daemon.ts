@@ -145,7 +145,9 @@ export class Monitor {
   private startHeartbeat(): void {
     const lease = this.o.lease;
     if (!lease) return;
-    const every = Math.max(1000, monitorNumber(this.db, 'monitor.lease_s') * 1000 / 3);
+    // The lease was taken for monitor.lease_s as it was at the start; a reload does not change it.
+    this.leaseThirdMs = monitorNumber(this.db, 'monitor.lease_s') * 1000 / 3;
+    const every = Math.max(1000, this.leaseThirdMs);
     this.heartbeat = setInterval(() => {
       let held: boolean;
       try {
@@ -269,6 +271,8 @@ export class Monitor {
   }
 
   private orphansAt = Date.now();
+  /** A third of the lease taken at the start (startHeartbeat): how often orphans are looked for. */
+  private leaseThirdMs = 0;
 
   /**
    * Chains another monitor was running when its lease expired (it died, or lost the store):
@@ -277,7 +281,7 @@ export class Monitor {
    * action is judged by jobs marked abandoned rather than still running.
    */
   private recoverOrphans(): void {
-    if (!this.o.lease || Date.now() - this.orphansAt < monitorNumber(this.db, 'monitor.lease_s') * 1000 / 3) return;
+    if (!this.o.lease || Date.now() - this.orphansAt < this.leaseThirdMs) return;
     this.orphansAt = Date.now();
     if (this.chains.orphans().length === 0) return;
     const swept = sweepAbandoned(this.db);
