@@ -4,7 +4,7 @@
 // job leaves it to another manager, which abandons it and frees its reservations — at once
 // when the death is provable on this host, within the lease when it is not (another pid
 // namespace, as another host would be).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import { binaries, run } from './support/cli.js';
 import { BIN, fixtureStore, queryAll as q, storeDigest, tempDir } from './support/store.js';
 import { postgresBin, requirePostgres, startCluster, type PgCluster } from './support/postgres.js';
 import { WRITER_LOCK } from '../src/store/postgres.js';
-import { libfaketime, shiftedClock, skipReason } from './support/peers.js';
+import { canUnshare, childOf, libfaketime, shiftedClock } from './support/peers.js';
 import { until } from './support/until.js';
 import { startServe } from './support/serve.js';
 
@@ -137,22 +137,8 @@ async function burst(managers: string[]): Promise<void> {
   expect(q(db, 'SELECT count(*) AS n FROM managers')).toEqual([{ n: 0 }]);
 }
 
-/** The pid, on this host, of the one child of a process (unshare's forked command). */
-function childOf(pid: number): number | undefined {
-  const r = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' });
-  const pids = r.stdout.trim().split('\n').filter(Boolean).map(Number);
-  return pids.length === 1 ? pids[0] : undefined;
-}
-
 const runningStep = (db: string, name: string): { job_id: number } | undefined =>
   q<{ job_id: number }>(db, "SELECT job_id FROM job_steps WHERE name = ? AND status = 'running'", name)[0];
-
-/** Whether the test may make a pid namespace (root); the skip is logged otherwise. */
-function canUnshare(suite: string): boolean {
-  if (process.getuid?.() === 0) return true;
-  skipReason(suite, 'a new pid namespace (unshare --pid) needs root');
-  return false;
-}
 
 /**
  * A store whose machines take two minutes to start, with a 5 s lease, and manager a's

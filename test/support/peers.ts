@@ -37,3 +37,17 @@ export function libfaketime(suite: string): string | undefined {
 
 /** A wrapper (argv prefix) that runs a command with its clock `offset` ahead or behind (FAKETIME: +1h, -2d), its monotonic clock untouched. */
 export const shiftedClock = (lib: string, offset: string): string[] => ['env', `LD_PRELOAD=${lib}`, `FAKETIME=${offset}`, 'FAKETIME_DONT_FAKE_MONOTONIC=1'];
+
+/** Whether the test may make a pid namespace (root: `unshare --pid`, a death not provable on this host); the skip is logged otherwise. */
+export function canUnshare(suite: string): boolean {
+  if (process.getuid?.() === 0) return true;
+  skipReason(suite, 'a new pid namespace (unshare --pid) needs root');
+  return false;
+}
+
+/** The pid, on this host, of the one child of a process (unshare's forked command). */
+export function childOf(pid: number): number | undefined {
+  const r = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' });
+  const pids = r.stdout.trim().split('\n').filter(Boolean).map(Number);
+  return pids.length === 1 ? pids[0] : undefined;
+}
