@@ -28,7 +28,7 @@ import { run } from './support/cli.js';
 import { waitFor } from './support/daemon.js';
 import { startSims, type SimRack } from './support/ipmi-sim.js';
 import { type RunningMonitor, chainEnded, counter, monitorGroup, petTrapArgs, sendFrom, startMonitor } from './support/monitor.js';
-import { libfaketime, requirePeer, shiftedClock } from './support/peers.js';
+import { canUnshare, childOf, libfaketime, requirePeer, shiftedClock } from './support/peers.js';
 import { requirePostgres, startCluster, type PgCluster } from './support/postgres.js';
 import { exec, queryAll, storeAt, tempDir } from './support/store.js';
 
@@ -273,10 +273,10 @@ ${monitorGroup(['m1'])}machines:
     expect(monitors(db).map((m) => [m.manager, m.running, m.polls])).toEqual(share.map((m) => [m.manager, true, m.polls]));
   }, 180_000);
 
-  it('a chain a was running is left alone by b; a killed, b takes it over within one lease: its action runs once to completion', async () => {
-    const db = storeAt(cluster.createDatabase('chain'), `
+  /** A store whose machine m1 is rebooted by a custom notification's rule; the engine action's job waits before its first step. */
+  const chainStore = (name: string, settings = ''): string => storeAt(cluster.createDatabase(name), `
 kanri: 1
-settings: { sim.delay_ms: "0", sim.delay_ms.start: "600000", monitor.listen: "127.0.0.1:0", monitor.poll_s: "0", monitor.coalesce_s: "0", monitor.lease_s: "${LEASE_S}" }
+settings: { sim.delay_ms: "0", sim.delay_ms.start: "600000", monitor.listen: "127.0.0.1:0", monitor.poll_s: "0", monitor.coalesce_s: "0", monitor.lease_s: "${LEASE_S}"${settings} }
 policies:
   - name: 標準ポリシー
     template: 標準ポリシー
@@ -285,17 +285,36 @@ policies:
 ${monitorGroup(['m1'])}machines:
   - { name: m1, kind: physical, power: on, active: { group: G, model: M, host: h01, from: group_pool } }
 `);
-    const a = await start(db, 'a');
+  type ChainState = { id: number; status: string; runner: string | null };
+  const chainRow = (db: string): ChainState | undefined => queryAll<ChainState>(db, 'SELECT id, status, runner FROM monitor_chains')[0];
+  /**
+   * Raises the notification and waits until the chain runs with its action's job waiting before
+   * its first step; then lets jobs started from now on run at once.
+   */
+  const chainRunningOn = async (db: string): Promise<void> => {
     // A custom notification whose rule reboots the machine: a chain whose engine action's job
     // waits before its first step (the sim driver's prepare waits sim.delay_ms.start).
     const r = run('kanri', ['event', 'raise', 'SystemMonitorPerf', '10000002', '--machine', 'm1'], { db });
     expect(r.code, r.err).toBe(0);
-    const row = (): { id: number; status: string; runner: string | null } | undefined => queryAll<{ id: number; status: string; runner: string | null }>(db, 'SELECT id, status, runner FROM monitor_chains')[0];
     const waiting = (): number => count(db, "SELECT count(*) AS n FROM jobs j WHERE j.origin = 'policy' AND j.status = 'running' AND NOT EXISTS (SELECT 1 FROM job_steps s WHERE s.job_id = j.id)");
-    await waitFor(() => row()?.status === 'running' && waiting() === 1, 20_000, () => `a to run the chain: ${JSON.stringify(row())}`);
-    expect(row()!.runner).toMatch(new RegExp(`pid=${a.proc.pid} `));
-    // The job a runs keeps waiting; one started from now on does not.
+    await waitFor(() => chainRow(db)?.status === 'running' && waiting() === 1, 20_000, () => `a to run the chain: ${JSON.stringify(chainRow(db))}`);
     expect(run('kanri', ['sim', 'delay', '0', '--operation', 'start'], { db }).code).toBe(0);
+  };
+  /** The chain ran its reboot again after a's job, which changed nothing, was abandoned: once, to completion. */
+  const ranAgainOnce = async (db: string): Promise<void> => {
+    expect(await chainEnded(db, chainRow(db)!.id, 60_000)).toMatchObject({ status: 'completed' });
+    expect(queryAll(db, "SELECT status FROM jobs WHERE origin = 'policy' ORDER BY id")).toEqual([{ status: 'abandoned' }, { status: 'completed' }]);
+    expect(queryAll(db, 'SELECT action, status FROM monitor_chain_actions ORDER BY idx')).toEqual([{ action: 'machine-reboot', status: 'completed' }, { action: 'status-normal', status: 'completed' }]);
+    expect(queryAll(db, "SELECT management_status FROM machines WHERE name = 'm1'")).toEqual([{ management_status: 'normal' }]);
+    expect(queryAll(db, 'SELECT count(*) AS n FROM reservations')).toEqual([{ n: 0 }]);
+  };
+
+  it('a chain a was running is left alone by b; a killed, b takes it over within one lease: its action runs once to completion', async () => {
+    const db = chainStore('chain');
+    const a = await start(db, 'a');
+    await chainRunningOn(db);
+    const row = (): ChainState | undefined => chainRow(db);
+    expect(row()!.runner).toMatch(new RegExp(`pid=${a.proc.pid} `));
     const b = await start(db, 'b');
     // b leaves a live monitor's chain alone.
     expect(row()).toMatchObject({ status: 'running', runner: expect.stringMatching(new RegExp(`pid=${a.proc.pid} `)) });
@@ -305,11 +324,21 @@ ${monitorGroup(['m1'])}machines:
     await waitFor(() => row()?.status !== 'running' || (row()?.runner ?? '').includes(`pid=${b.proc.pid} `), Math.max(0, expiry + LEASE_S * 1000 - Date.now()),
       () => `b to take the chain over within one lease: ${JSON.stringify(row())}`);
     // a's job died before any step: it changed nothing, so b runs the action again, once.
-    expect(await chainEnded(db, row()!.id, 60_000)).toMatchObject({ status: 'completed' });
-    expect(queryAll(db, "SELECT status FROM jobs WHERE origin = 'policy' ORDER BY id")).toEqual([{ status: 'abandoned' }, { status: 'completed' }]);
-    expect(queryAll(db, 'SELECT action, status FROM monitor_chain_actions ORDER BY idx')).toEqual([{ action: 'machine-reboot', status: 'completed' }, { action: 'status-normal', status: 'completed' }]);
-    expect(queryAll(db, "SELECT management_status FROM machines WHERE name = 'm1'")).toEqual([{ management_status: 'normal' }]);
-    expect(queryAll(db, 'SELECT count(*) AS n FROM reservations')).toEqual([{ n: 0 }]);
+    await ranAgainOnce(db);
+    expect(await b.stop()).toBe(0);
+  }, 180_000);
+
+  it('a monitor whose death is provable nowhere here (its own pid namespace) and whose manager\'s lease outlasts its monitor\'s: its chain waits for its job to be abandoned, then its action runs again, once', async () => {
+    if (!canUnshare('several managers\' monitors: a death not provable here')) return;
+    // The monitor's lease runs out first (chains are orphans then); the job stays its
+    // manager's until manager.lease_s: the chain must not be judged by a job still running.
+    const db = chainStore('chain_far', `, manager.lease_s: "${LEASE_S * 2}"`);
+    const a = await start(db, 'a', ['unshare', '--pid', '--fork', '--mount-proc']);
+    await chainRunningOn(db);
+    const b = await start(db, 'b');
+    process.kill(childOf(a.proc.pid!)!, 'SIGKILL');
+    await ranAgainOnce(db);
+    expect(queryAll(db, "SELECT error FROM jobs WHERE origin = 'policy' AND status = 'abandoned'")).toEqual([{ error: expect.stringMatching(/^heartbeat of process \d+ \(manager a on .*\) lost$/) }]);
     expect(await b.stop()).toBe(0);
   }, 180_000);
   /** A store with one machine (s1) in group G. */

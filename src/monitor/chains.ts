@@ -400,6 +400,10 @@ export class ChainRunner {
         }
         const jobs = prepared(db, "SELECT id, status FROM jobs WHERE origin = 'policy' AND command = ? AND created_at >= ? ORDER BY id").all(a.marker, a.started_at) as Array<{ id: number; status: string }>;
         const ids = jobs.map((j) => formatJobId(j.id)).join(',');
+        // A job still running or held is its owner's until the owner's lease (manager.lease_s)
+        // runs out or its death is proven (jobs.ts sweepAbandoned): the monitor's own lease may
+        // end first (a monitor on another host, or stalled). The chain waits for the next look.
+        if (jobs.some((j) => j.status === 'running' || j.status === 'held')) continue;
         if (jobs.length === 0) {
           prepared(db, 'DELETE FROM monitor_chain_actions WHERE chain_id = ? AND idx = ?').run(c.id, a.idx);
           pending();
