@@ -96,15 +96,17 @@ const MAX_CONTENTS = 100_000;
  * the n-th copy is the same on every monitor (each counts its own), so what is sent to two
  * managers is stored once, and a sender repeating itself word for word (a storm, a PET retry)
  * still makes one record per copy, as with one monitor. Bounded: the contents seen least
- * recently go first.
+ * recently go first, and each is kept as its digest — a content is what a sender chose (a
+ * trap's octet strings, a whole Redfish record), up to a datagram's or a body's size.
  */
 export class Occurrences {
   private readonly seen = new Map<string, number>();
 
   next(content: string): number {
-    const n = (this.seen.get(content) ?? 0) + 1;
-    this.seen.delete(content);
-    this.seen.set(content, n);
+    const key = createHash('sha256').update(content).digest('base64url');
+    const n = (this.seen.get(key) ?? 0) + 1;
+    this.seen.delete(key);
+    this.seen.set(key, n);
     if (this.seen.size > MAX_CONTENTS) this.seen.delete(this.seen.keys().next().value!);
     return n;
   }
