@@ -64,6 +64,27 @@ describe('config apply', () => {
     after.close();
   });
 
+  it('of two names in the store that fold alike, a file spelling a third way pairs with the same one in the plan it prints and in what it applies', () => {
+    const db = fixtureStore();
+    const d = openStore(db);
+    if (d.dialect === 'postgresql') {
+      d.close();
+      return; // a PostgreSQL store's index has always refused the twin
+    }
+    const before = d.prepare("SELECT id FROM policies WHERE name = '標準ポリシー'").get() as { id: number };
+    d.prepare("INSERT INTO policies (name) VALUES ('標準ﾎﾟﾘｼｰ')").run();
+    d.close();
+    // Hiragana: folds as both do, spelt as neither; the first of them in code-unit order (ポ, U+30DD,
+    // before ﾎ, U+FF8E) is the one it means: the fixture's row, renamed; the twin goes.
+    const r = run('kanri', ['config', 'apply', write(fixtureText.replaceAll('標準ポリシー', '標準ぽりしー'))], { db });
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('removed policy 標準ﾎﾟﾘｼｰ\n');
+    const after = openStore(db);
+    expect(after.prepare('SELECT id, name FROM policies WHERE id = ?').get(before.id)).toEqual({ id: before.id, name: '標準ぽりしー' });
+    expect(after.prepare("SELECT count(*) AS n FROM policies WHERE name = '標準ﾎﾟﾘｼｰ'").get()).toEqual({ n: 0 });
+    after.close();
+  });
+
   it('apply(export(x)) is a no-op, and export round-trips through a fresh store', () => {
     const db = fixtureStore();
     const exported = run('kanri', ['config', 'export'], { db }).out;

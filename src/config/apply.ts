@@ -15,7 +15,7 @@ import { replacePlainDriverSettings } from '../adapters/settings.js';
 import { bumpGeneration } from '../store/generation.js';
 import { sealSettingValue } from '../store/settings.js';
 import { isSecretSetting } from './settings-catalogue.js';
-import { foldName } from '../domain/names.js';
+import { foldName, namePairing } from '../domain/names.js';
 import { INTERFACES } from '../adapters/types.js';
 import { compareNames } from '../domain/paths.js';
 
@@ -32,16 +32,17 @@ function syncByName(db: Db, table: string, nameCol: string, scope: { col: string
   const where = scope === null ? '1' : scope.id === null ? `${scope.col} IS NULL` : `${scope.col} = ${Number(scope.id)}`;
   const existing = db.prepare(`SELECT id, ${nameCol} AS name FROM ${table} WHERE ${where}`).all() as Array<{ id: number; name: string }>;
   // A store may hold two names that fold alike (written before names folded as they do now):
-  // the one spelt as the file spells it is the one the file means.
-  const bySpelling = new Map(existing.map((e) => [e.name, e.id]));
-  const byName = new Map(existing.map((e) => [foldName(e.name), e.id]));
+  // the file's names pair with the store's as the plan pairs them (namePairing).
+  const idOf = new Map(existing.map((e) => [e.name, e.id]));
+  const pair = namePairing(idOf.keys());
   const ids = new Map<string, number>();
   const keep = new Set<number>();
   for (const d of desired) {
     const key = foldName(d.name);
     const cols: Cols = { ...d.cols, [nameCol]: d.name, ...(scope ? { [scope.col]: scope.id } : {}) };
     const names = Object.keys(cols);
-    const id = bySpelling.get(d.name) ?? byName.get(key);
+    const spelling = pair(d.name);
+    const id = spelling === undefined ? undefined : idOf.get(spelling);
     if (id !== undefined) {
       q(`UPDATE ${table} SET ${names.map((n) => `${n} = @${n}`).join(', ')} WHERE id = @id`).run({ ...cols, id });
       ids.set(key, id);

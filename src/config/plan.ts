@@ -4,7 +4,7 @@
 // sealed password, sealed driver settings, a user account — is protected: apply refuses
 // it unless the administrator asks for it (--prune, or yes on a terminal).
 import type { Db } from '../store/db.js';
-import { foldName } from '../domain/names.js';
+import { namePairing } from '../domain/names.js';
 import { type CategoryDoc, type DataCentre, type GroupDoc, allGroups, stableStringify } from './document.js';
 import { prepared } from '../store/statements.js';
 
@@ -16,10 +16,11 @@ export interface PlanEntry {
   protect?: string;
 }
 
-type Keyed = Array<[string, { name: string; doc: unknown }]>;
+/** A collection's entries, by the name the plan shows (a path where names are scoped). */
+type Named = Array<{ name: string; doc: unknown }>;
 
-function keyed<T>(items: T[], name: (t: T) => string): Keyed {
-  return items.map((t) => [foldName(name(t)), { name: name(t), doc: t }]);
+function named<T>(items: T[], name: (t: T) => string): Named {
+  return items.map((t) => ({ name: name(t), doc: t }));
 }
 
 function categories(dc: DataCentre): Array<{ path: string; doc: CategoryDoc }> {
@@ -37,31 +38,25 @@ function categories(dc: DataCentre): Array<{ path: string; doc: CategoryDoc }> {
 /** A group without its children, so that a changed host setting is not also a changed group. */
 const groupOnly = (g: GroupDoc): unknown => ({ ...g, models: undefined, host_settings: undefined });
 
-interface Collection { kind: string; items: (dc: DataCentre) => Keyed }
+interface Collection { kind: string; items: (dc: DataCentre) => Named }
 
 const COLLECTIONS: Collection[] = [
-  { kind: 'setting', items: (dc) => keyed(Object.entries(dc.settings), ([k]) => k) },
-  { kind: 'software', items: (dc) => keyed(dc.software, (s) => s.name) },
-  { kind: 'policy', items: (dc) => keyed(dc.policies, (p) => p.name) },
-  { kind: 'volume', items: (dc) => keyed(dc.volumes, (v) => v.name) },
-  { kind: 'category', items: (dc) => keyed(categories(dc), (c) => c.path) },
-  { kind: 'group', items: (dc) => allGroups(dc).map((g) => [foldName(g.path.join('\\')), { name: g.path.join('\\'), doc: groupOnly(g.group) }]) },
+  { kind: 'setting', items: (dc) => named(Object.entries(dc.settings), ([k]) => k) },
+  { kind: 'software', items: (dc) => named(dc.software, (s) => s.name) },
+  { kind: 'policy', items: (dc) => named(dc.policies, (p) => p.name) },
+  { kind: 'volume', items: (dc) => named(dc.volumes, (v) => v.name) },
+  { kind: 'category', items: (dc) => named(categories(dc), (c) => c.path) },
+  { kind: 'group', items: (dc) => allGroups(dc).map((g) => ({ name: g.path.join('\\'), doc: groupOnly(g.group) })) },
   {
     kind: 'model',
-    items: (dc) => allGroups(dc).flatMap((g) => g.group.models.map((m): Keyed[number] => {
-      const name = `${g.path.join('\\')}\\${m.name}`;
-      return [foldName(name), { name, doc: m }];
-    })),
+    items: (dc) => allGroups(dc).flatMap((g) => g.group.models.map((m) => ({ name: `${g.path.join('\\')}\\${m.name}`, doc: m }))),
   },
   {
     kind: 'host setting',
-    items: (dc) => allGroups(dc).flatMap((g) => g.group.host_settings.map((h): Keyed[number] => {
-      const name = `${g.path.join('\\')} ${h.host}`;
-      return [foldName(name), { name, doc: h }];
-    })),
+    items: (dc) => allGroups(dc).flatMap((g) => g.group.host_settings.map((h) => ({ name: `${g.path.join('\\')} ${h.host}`, doc: h }))),
   },
-  { kind: 'machine', items: (dc) => keyed(dc.machines, (m) => m.name) },
-  { kind: 'user', items: (dc) => keyed(dc.users, (u) => u.name) },
+  { kind: 'machine', items: (dc) => named(dc.machines, (m) => m.name) },
+  { kind: 'user', items: (dc) => named(dc.users, (u) => u.name) },
 ];
 
 /**
@@ -84,20 +79,19 @@ export function planApply(db: Db, current: DataCentre, next: DataCentre): PlanEn
   for (const c of COLLECTIONS) {
     const before = c.items(current);
     const after = c.items(next);
-    // An entry of the file pairs with the store's entry spelt as it is, else with one folding
-    // alike (as apply pairs them: a store may hold two names that fold alike, written before
-    // they did; the one left over is removed).
-    const spelt = new Map(before.map(([, b]) => [b.name, b]));
-    const folded = new Map<string, Keyed[number][1][]>();
-    for (const [k, b] of before) folded.set(k, [...(folded.get(k) ?? []), b]);
-    const matched = new Set<Keyed[number][1]>();
-    for (const [k, v] of after) {
-      const old = spelt.get(v.name) ?? folded.get(k)?.[0];
+    // An entry of the file pairs with the store's as apply pairs them (namePairing: a store may
+    // hold two names that fold alike, written before they did; the one left over is removed).
+    const spelt = new Map(before.map((b) => [b.name, b]));
+    const pair = namePairing(spelt.keys());
+    const matched = new Set<Named[number]>();
+    for (const v of after) {
+      const spelling = pair(v.name);
+      const old = spelling === undefined ? undefined : spelt.get(spelling);
       if (old) matched.add(old);
       if (!old) out.push({ op: 'add', kind: c.kind, name: v.name });
       else if (stableStringify(old.doc) !== stableStringify(v.doc)) out.push({ op: 'change', kind: c.kind, name: v.name });
     }
-    for (const [, v] of before) {
+    for (const v of before) {
       if (matched.has(v)) continue;
       const e: PlanEntry = { op: 'remove', kind: c.kind, name: v.name };
       const why = c.kind === 'machine' ? machineState(db, v.name) : c.kind === 'user' ? 'a user account (its password hash goes with it)' : undefined;
@@ -106,9 +100,11 @@ export function planApply(db: Db, current: DataCentre, next: DataCentre): PlanEn
     }
   }
   // A controller registration that the file drops while the machine stays.
-  const nextMachines = new Map(keyed(next.machines, (m) => m.name));
+  const nextMachines = new Map(next.machines.map((m) => [m.name, m]));
+  const pairNext = namePairing(nextMachines.keys());
   for (const m of current.machines) {
-    const n = nextMachines.get(foldName(m.name))?.doc as DataCentre['machines'][number] | undefined;
+    const spelling = pairNext(m.name);
+    const n = spelling === undefined ? undefined : nextMachines.get(spelling);
     if (!n || !m.bmc || n.bmc) continue;
     const e: PlanEntry = { op: 'remove', kind: 'controller of', name: m.name };
     const row = prepared(db, 'SELECT bmc_secret FROM machines WHERE name = ?').get(m.name) as { bmc_secret: string | null } | undefined;

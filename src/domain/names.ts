@@ -133,6 +133,22 @@ function folded(column: string, name: string): string {
   return `${ASCII.test(name) ? `octet_length(${column}) <> length(${column}) AND ` : ''}kfold(${column}) = kfold(?)`;
 }
 
+/**
+ * How a description's names pair with a store's (config apply, and the plan it prints): a name
+ * pairs with the entry spelt as it is, else with one that folds alike — of several (a store may
+ * hold names written before they folded alike) the first in code-unit order, so that the plan
+ * and the apply pick the same one, whatever order each reads the entries in.
+ */
+export function namePairing(existing: Iterable<string>): (name: string) => string | undefined {
+  const spelt = new Set(existing);
+  const folded = new Map<string, string>();
+  for (const n of [...spelt].sort()) {
+    const k = foldName(n);
+    if (!folded.has(k)) folded.set(k, n);
+  }
+  return (name) => (spelt.has(name) ? name : folded.get(foldName(name)));
+}
+
 /** " (did you mean X?)" naming the closest of the names a query returns (column `name`), or nothing. */
 export function closestName(db: Database.Database, sql: string, name: string, ...args: unknown[]): string {
   return didYouMean(name, (db.prepare(sql).all(...args) as Array<{ name: string }>).map((r) => r.name));
