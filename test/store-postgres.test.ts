@@ -360,6 +360,14 @@ describe.skipIf(!have)('a store on PostgreSQL', () => {
     } finally {
       reader.close();
     }
+    // To write (a command that may run jobs): the same two reads, and nothing else when the
+    // schema is current — no prelude, no writer lock.
+    const writer = openStore(uri);
+    try {
+      expect((writer as unknown as { roundTrips: number }).roundTrips).toBe(2);
+    } finally {
+      writer.close();
+    }
   });
 
   it('a password comes from password_file or PGPASSFILE, is checked for its mode, and never shows', () => {

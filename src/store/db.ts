@@ -134,13 +134,11 @@ function openPostgres(uri: string, components: readonly SchemaComponent[], opts:
       const empty = Number((db.prepare("SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = current_schema()").get() as { n: number }).n) === 0;
       throw new StoreError(empty ? `store not found: ${loc.uri} holds no kanri store (create it with kanri store init)` : `store ${loc.uri} is not a kanri store (its database holds other tables)`);
     }
-    if (!opts.readonly) {
-      // The prelude (collations, kfold) comes with the schema: a store already at this kanri's
-      // schema has it, so opening one writes nothing and takes no writer lock (it did at every
-      // command's start-up, queueing each one behind the writers of every manager).
-      if (pg.schemaVersion() < MIGRATIONS.length || componentsBehind(db, components)) db.transaction(() => pg.prelude()).immediate();
-      migrate(db, components);
-    }
+    // The prelude (collations, kfold) comes with the schema, in the migrating transaction: a
+    // store already at this kanri's schema has it, so opening one writes nothing and takes no
+    // writer lock (it did at every command's start-up, queueing each one behind the writers of
+    // every manager).
+    if (!opts.readonly) migrate(db, components, () => pg.prelude());
   } catch (err) {
     pg.close();
     if (err instanceof StoreError) throw err;
@@ -177,11 +175,13 @@ function schemaBehind(db: Db, components: readonly SchemaComponent[]): boolean {
   return current < target || componentsBehind(db, components);
 }
 
-function migrate(db: Db, components: readonly SchemaComponent[]): void {
+/** Brings the store up to this kanri's schema; `first` runs in the same transaction before the migrations (PostgreSQL's prelude). */
+function migrate(db: Db, components: readonly SchemaComponent[], first?: () => void): void {
   const target = MIGRATIONS.length;
   if (!schemaBehind(db, components)) return;
   // BEGIN IMMEDIATE so that two first invocations do not both migrate.
   const run = db.transaction(() => {
+    first?.();
     const now = schemaVersion(db);
     for (let v = now; v < target; v++) {
       db.exec(MIGRATIONS[v]!);
