@@ -41,15 +41,15 @@ function refusal(err: string, keyFile: string): void {
   expect(err).toContain('kanri store key import');
 }
 
-/** The controller password of machine `name`, opened with the key file `keyFile`. */
-function opened(db: string, name: string, keyFile: string): string {
+/** The controller password of machine `name`, opened with the key file `keyFile` (read-only, unless `writable`). */
+function opened(db: string, name: string, keyFile: string, writable = false): string {
   const saved = process.env.KANRI_KEY_FILE;
   process.env.KANRI_KEY_FILE = keyFile;
   try {
     return withStore(db, (d) => {
       const m = d.prepare('SELECT id, bmc_secret FROM machines WHERE name = ?').get(name) as { id: number; bmc_secret: string };
       return openSecret(d, m.bmc_secret, controllerSecretPurpose(m.id));
-    }, { readonly: true });
+    }, { readonly: !writable });
   } finally {
     if (saved === undefined) delete process.env.KANRI_KEY_FILE;
     else process.env.KANRI_KEY_FILE = saved;
@@ -179,6 +179,29 @@ for (const [backEnd, newStore] of BACK_ENDS) {
       expect(opened(db, 'k2', right.KANRI_KEY_FILE)).toBe('Key-Secret-3');
       // and the wrong key cannot open in-process either: the same one line
       expect(() => opened(db, 'k1', join(dir, kept[0]!))).toThrow(/is not the key this store's secrets are sealed with: .*kanri store key import/);
+    }, 120_000);
+
+    it('a store whose secrets predate the check value records a key only once it opened one of them: another key sealing first locks nobody out', () => {
+      const db = keylessStore(newStore());
+      const dir = tempDir();
+      const right = { KANRI_DB: db, KANRI_KEY_FILE: join(dir, 'right.key') };
+      const wrong = { KANRI_DB: db, KANRI_KEY_FILE: join(dir, 'wrong.key') };
+      expect(run('dscli', ['createServer', 'k1', 'address=192.0.2.41', 'user=admin', 'password=-'], { env: right, input: 'Old-Secret-1\n' }).code).toBe(0);
+      // As a store upgraded from before the check value: sealed secrets, no check.
+      withStore(db, (d) => d.prepare('DELETE FROM key_check').run());
+      writeFileSync(wrong.KANRI_KEY_FILE, randomBytes(32), { mode: 0o600 });
+      // Sealing proves nothing of the secrets already there: nothing is recorded.
+      expect(run('dscli', ['createServer', 'k2', 'address=192.0.2.42', 'user=admin', 'password=-'], { env: wrong, input: 'Other-Secret-2\n' }).code).toBe(0);
+      expect(queryAll(db, 'SELECT value FROM key_check')).toEqual([]);
+      // A read-only open writes nothing; a key that opened a secret where it may write is recorded.
+      expect(opened(db, 'k1', right.KANRI_KEY_FILE)).toBe('Old-Secret-1');
+      expect(queryAll(db, 'SELECT value FROM key_check')).toEqual([]);
+      expect(opened(db, 'k1', right.KANRI_KEY_FILE, true)).toBe('Old-Secret-1');
+      expect(queryAll(db, 'SELECT value FROM key_check')).toEqual([{ value: checkOf(readFileSync(right.KANRI_KEY_FILE)) }]);
+      // From now on the other key is refused, as on a store that always had its check value.
+      const seal = run('dscli', ['createServer', 'k3', 'address=192.0.2.43', 'user=admin', 'password=-'], { env: wrong, input: 'Other-Secret-3\n' });
+      expect(seal.code).toBe(8);
+      refusal(seal.err, wrong.KANRI_KEY_FILE);
     }, 120_000);
 
     it('one open store follows KANRI_KEY_FILE from one secret to the next: the key file found first is not kept past a change', () => {

@@ -133,25 +133,43 @@ export function decryptWith(key: Buffer, stored: string, purpose: string): strin
  * worked out again only when KANRI_KEY_FILE changed (dscli opens a password per BMC, and
  * the path's joins were a visible part of a large fan-out).
  */
-const verified = new WeakMap<object, { key: Buffer; path: string; keyFileEnv: string | undefined }>();
+const verified = new WeakMap<object, { key: Buffer; path: string; keyFileEnv: string | undefined; checked: boolean }>();
 
 /**
  * The key of an open store, compared with the check value the store recorded. With `create`
  * (sealing) a missing key file is made — unless the store already uses a key — and a store
- * without a check value records this key's.
+ * without a check value and without sealed values records this key's. A store that holds
+ * sealed values but no check value (sealed before kanri recorded one) records a key only once
+ * it has opened one of them (openSecret): sealing with a key proves nothing about theirs, and
+ * the first manager to seal, with another key, would have locked the right ones out.
  */
 function storeKey(db: Db, create: boolean): Buffer {
   const known = verified.get(db);
-  if (known && known.keyFileEnv === process.env.KANRI_KEY_FILE && keys.get(known.path) === known.key) return known.key;
+  if (known && (known.checked || !create) && known.keyFileEnv === process.env.KANRI_KEY_FILE && keys.get(known.path) === known.key) return known.key;
   const path = keyFileFor(db);
   const recorded = recordedKeyCheck(db);
   if (recorded && !existsSync(path)) throw new SecretError(missingKeyMessage(path));
-  const key = loadKey(path, create, existsSync(path) ? 0 : sealedValues(db));
-  const holds = recorded ?? (create ? recordKeyCheck(db, key) : undefined);
-  if (holds === undefined) return key;
-  if (!keyMatches(key, holds)) throw new SecretError(wrongKeyMessage(path));
-  verified.set(db, { key, path, keyFileEnv: process.env.KANRI_KEY_FILE });
+  const sealed = recorded ? 0 : sealedValues(db);
+  const key = loadKey(path, create, existsSync(path) ? 0 : sealed);
+  const holds = recorded ?? (create && sealed === 0 ? recordKeyCheck(db, key) : undefined);
+  if (holds !== undefined && !keyMatches(key, holds)) throw new SecretError(wrongKeyMessage(path));
+  verified.set(db, { key, path, keyFileEnv: process.env.KANRI_KEY_FILE, checked: holds !== undefined });
   return key;
+}
+
+/**
+ * A key that opened one of the store's secrets is the store's: recorded when the store has no
+ * check value yet and this process may write it. Best effort: a store busy now, or written by
+ * a manager that recorded first, is left as it is, and the next open tries again.
+ */
+function proveKey(db: Db, key: Buffer): void {
+  const known = verified.get(db);
+  if (!known || known.checked || (db as { readonly?: boolean }).readonly) return;
+  try {
+    known.checked = keyMatches(key, recordKeyCheck(db, key));
+  } catch {
+    // Busy or refused: the secret was opened all the same; recorded at a later open.
+  }
 }
 
 /**
@@ -174,5 +192,8 @@ export function sealSecret(db: Db, plaintext: string, purpose: string): string {
 }
 
 export function openSecret(db: Db, stored: string, purpose: string): string {
-  return decryptWith(storeKey(db, false), stored, purpose);
+  const key = storeKey(db, false);
+  const plain = decryptWith(key, stored, purpose);
+  proveKey(db, key);
+  return plain;
 }
