@@ -136,12 +136,18 @@ describe.skipIf(!have)('a store on PostgreSQL', () => {
     }
   });
 
-  it('writes, failed writes and nested transactions that fail or succeed keep what SQLite keeps', () => {
+  it('writes, failed writes and nested transactions that fail or succeed keep what SQLite keeps: pipelined, with a libpq without pipeline mode, and when the connection refuses it', () => {
     const { db: pg } = store('nested');
+    // The store's other two ways to send what goes before a write: one statement at a time
+    // (a binding built against libpq 13 or older), and pipeline mode refused by the connection.
+    const { db: single } = store('nested_single');
+    Object.defineProperty((single as unknown as { pq: object }).pq, 'pipelines', { value: false });
+    const { db: refused } = store('nested_refused');
+    (refused as unknown as { pq: { enterPipelineMode(): boolean } }).pq.enterPipelineMode = () => false;
     const lite = openStore(join(tempDir(), 'kanri.db'), { create: true });
     const keys = (db: Db): string[] => (db.prepare("SELECT key FROM settings WHERE key LIKE 'n.%' ORDER BY key").all() as Array<{ key: string }>).map((r) => r.key);
     try {
-      for (const db of [pg, lite]) {
+      for (const db of [pg, single, refused, lite]) {
         const put = (k: string): unknown => db.prepare('INSERT INTO settings (key, value) VALUES (?, ?)').run(`n.${k}`, '1');
         db.transaction(() => {
           put('a');
@@ -159,9 +165,10 @@ describe.skipIf(!have)('a store on PostgreSQL', () => {
       }
       expect(keys(pg)).toEqual(['n.a', 'n.d', 'n.e', 'n.f', 'n.h']);
       expect(keys(pg)).toEqual(keys(lite));
+      expect(keys(single)).toEqual(keys(lite));
+      expect(keys(refused)).toEqual(keys(lite));
     } finally {
-      pg.close();
-      lite.close();
+      for (const db of [pg, single, refused, lite]) db.close();
     }
   });
 

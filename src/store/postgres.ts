@@ -337,7 +337,20 @@ export class PostgresDb {
    */
   private pipeline(before: readonly string[], st: ServerStatement, values: Array<string | null>): Result {
     const pq = this.pq;
-    if (!pq.enterPipelineMode()) return this.run(() => result(this.execPrepared(st, values)), true);
+    if (!pq.enterPipelineMode()) {
+      // Refused (the connection is not idle): the same statements, one round trip each; execute()
+      // has counted what they do (begun, locked, the savepoint). Outside a transaction the lock
+      // must be held until the write commits: run() gives the write a transaction of its own.
+      if (this.depth === 0) return this.run(() => result(this.execPrepared(st, values)), true);
+      before.forEach((sql, i) => {
+        try {
+          this.simple(sql);
+        } catch (e) {
+          throw e instanceof PostgresError ? new PipelineError(e, i) : e;
+        }
+      });
+      return result(this.execPrepared(st, values));
+    }
     let failed: PostgresError | undefined;
     let failedAt = -1;
     let out: Result | undefined;
