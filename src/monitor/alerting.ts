@@ -21,7 +21,7 @@ import { sendMail } from './mail.js';
 import { mailServer } from './notify.js';
 import { monitorSetting } from './settings.js';
 import { Periodic } from '../util/periodic.js';
-import { liveLeases } from './lease.js';
+import { orphanedFor } from './lease.js';
 
 // ---- what the store keeps ------------------------------------------------------------------
 
@@ -245,9 +245,9 @@ export class MailQueue {
     const { db, holder } = this;
     const sending = prepared(db, "SELECT id, claimed_by AS claimedBy FROM alert_mails WHERE status = 'sending'").all() as Array<{ id: number; claimedBy: string | null }>;
     if (sending.length === 0) return;
-    const live = holder === undefined ? new Set<string>() : new Set(liveLeases(db).map((l) => l.holder));
+    const orphan = holder === undefined ? (): boolean => true : orphanedFor(db, holder);
     for (const m of sending) {
-      if (m.claimedBy === holder || (m.claimedBy !== null && live.has(m.claimedBy))) continue;
+      if (!orphan(m.claimedBy)) continue;
       prepared(db, "UPDATE alert_mails SET status = 'pending', claimed_by = NULL WHERE id = ? AND status = 'sending' AND claimed_by IS ?").run(m.id, m.claimedBy);
     }
   }

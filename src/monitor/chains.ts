@@ -34,7 +34,7 @@ import type { Notifier, NoticeContext } from './notify.js';
 import { type MachineInfo, groupPath, machineInfo, matchRule, policyFor, runningNormally } from './policy.js';
 import { suppressionWindow } from './suppression.js';
 import { type ChainStatus, initialStatus, moveChain, runningChains, targetRunning } from './chain-state.js';
-import { liveLeases } from './lease.js';
+import { orphanedFor } from './lease.js';
 
 export type { ChainStatus } from './chain-state.js';
 
@@ -436,8 +436,8 @@ export class ChainRunner {
     const { db, runner } = this.d;
     const running = runningChains(db);
     if (runner === undefined || running.length === 0) return running.map((c) => c.id);
-    const live = new Set(liveLeases(db).map((l) => l.holder));
-    return running.filter((c) => c.runner !== runner && (c.runner === null || !live.has(c.runner))).map((c) => c.id);
+    const orphan = orphanedFor(db, runner);
+    return running.filter((c) => orphan(c.runner)).map((c) => c.id);
   }
 
   /**

@@ -56,6 +56,26 @@ export function leaseRows(db: Db): LeaseRow[] {
 /** The monitors whose lease is unexpired: the members of the polling ring, the runners whose chains are not orphans. */
 export const liveLeases = (db: Db): LeaseRow[] => leaseRows(db).filter((r) => r.live);
 
+/**
+ * For the monitor `me`: whether work a runner claimed (a chain, a mail being sent, a schedule
+ * run) is an orphan — neither `me`'s nor a live monitor's; a claim naming no runner (written by
+ * an older kanri) is one. The leases are read once, at the first runner that needs them.
+ */
+export function orphanedFor(db: Db, me: string): (runner: string | null) => boolean {
+  let live: Set<string> | undefined;
+  return (runner) => {
+    if (runner === me) return false;
+    if (runner === null) return true;
+    live ??= new Set(liveLeases(db).map((l) => l.holder));
+    return !live.has(runner);
+  };
+}
+
+/** Inside a claiming transaction: whether `holder` still holds an unexpired lease (by the store's clock). */
+export function holdsLease(db: Db, holder: string): boolean {
+  return prepared(db, `SELECT 1 AS ok FROM monitor_lease WHERE holder = ? AND expires_at > ${storeNow(db)}`).get(holder) !== undefined;
+}
+
 export class Lease {
   readonly holder = processIdentity();
 
@@ -84,7 +104,7 @@ export class Lease {
 
   /** Inside a claiming transaction: whether this process still holds an unexpired lease. */
   holds(): boolean {
-    return prepared(this.db, `SELECT 1 AS ok FROM monitor_lease WHERE manager = ? AND holder = ? AND expires_at > ${storeNow(this.db)}`).get(this.manager, this.holder) !== undefined;
+    return holdsLease(this.db, this.holder);
   }
 
   release(): void {

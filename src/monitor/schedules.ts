@@ -34,7 +34,7 @@ import type { Intake } from './intake.js';
 import { monitorNumber } from './settings.js';
 import { groupPath } from './policy.js';
 import { storeNow } from '../store/dialect.js';
-import { liveLeases } from './lease.js';
+import { holdsLease, orphanedFor } from './lease.js';
 
 export const SCHEDULE_OPERATIONS = ['poweron', 'shutdown', 'reboot'] as const;
 export type ScheduleOperation = (typeof SCHEDULE_OPERATIONS)[number];
@@ -159,10 +159,8 @@ export class Scheduler {
     const gone = (): Array<{ schedule_id: number; due_at: string }> => {
       const runs = running.all() as Array<{ schedule_id: number; due_at: string; runner: string | null }>;
       if (holder === undefined) return starting ? runs : [];
-      const others = runs.filter((r) => r.runner !== holder);
-      if (others.length === 0) return [];
-      const live = new Set(liveLeases(db).map((l) => l.holder));
-      return others.filter((r) => r.runner === null || !live.has(r.runner));
+      const orphan = orphanedFor(db, holder);
+      return runs.filter((r) => orphan(r.runner));
     };
     // Read first: a look that finds nothing to take writes nothing (it runs every second).
     if (gone().length === 0) return;
@@ -222,7 +220,7 @@ export class Scheduler {
     const path = s.group_id !== null ? groupPath(db, s.group_id) : s.group_path;
     return db.transaction(() => {
       // A monitor that lost its lease (paused past it, cut off from the store) claims nothing.
-      if (this.d.holder !== undefined && !liveLeases(db).some((l) => l.holder === this.d.holder)) return false;
+      if (this.d.holder !== undefined && !holdsLease(db, this.d.holder)) return false;
       const moved = prepared(db, 'UPDATE schedules SET checked_until = ? WHERE id = ? AND checked_until = ?').run(until.toISOString(), s.id, s.checked_until).changes;
       if (!moved) return false;
       const ins = prepared(db, 'INSERT INTO schedule_runs (schedule_id, due_at, status, late, started_at, detail, runner) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (schedule_id, due_at) DO NOTHING');
