@@ -15,8 +15,8 @@ import { storeTables } from '../store/tables.js';
  * machines the hash ring gives it to poll (monitor/monitors.ts). The monitor's lease row and
  * its managers row name the same process (host and pid; each draws its own token).
  */
-function monitorInfo(db: Db): (p: ManagerProcess) => string | undefined {
-  const views = storeTables(db).includes('monitor_lease') ? monitorsOf(db).filter((v) => v.live) : [];
+function monitorInfo(db: Db, tables: readonly string[]): (p: ManagerProcess) => string | undefined {
+  const views = tables.includes('monitor_lease') ? monitorsOf(db).filter((v) => v.live) : [];
   return (p) => {
     if (p.role !== 'monitor') return undefined;
     const v = views.find((m) => m.host === identityField(p.owner, 'host') && m.pid === identityField(p.owner, 'pid'));
@@ -42,17 +42,23 @@ const COLUMNS: Array<Column<Row>> = [
  * The live processes of every manager: lease unexpired, and not proven dead on this host. A
  * store of an older schema (opened read-only, so not migrated) records none.
  */
-export function managerRows(db: Db): Row[] {
-  if (!storeTables(db).includes('managers')) return [];
+function liveManagers(db: Db, tables: readonly string[]): ManagerProcess[] {
+  if (!tables.includes('managers')) return [];
   const me = ownIdentity();
-  const info = monitorInfo(db);
-  return liveProcesses(db).filter((p) => !deadHere(p.owner, me)).map((p) => ({ ...p, monitor: info(p) }));
+  return liveProcesses(db).filter((p) => !deadHere(p.owner, me));
 }
 
-/** One line for kanri store status: each live manager with its processes by role. */
-export function managersLine(db: Db): string {
+/** The live processes, each monitor with what the hash ring gives it to poll. */
+function managerRows(db: Db): Row[] {
+  const tables = storeTables(db);
+  const info = monitorInfo(db, tables);
+  return liveManagers(db, tables).map((p) => ({ ...p, monitor: info(p) }));
+}
+
+/** One line for kanri store status (`tables`: the store's, read once there): each live manager with its processes by role. */
+export function managersLine(db: Db, tables: readonly string[]): string {
   const by = new Map<string, Map<string, number>>();
-  for (const p of managerRows(db)) {
+  for (const p of liveManagers(db, tables)) {
     const roles = by.get(p.manager) ?? new Map<string, number>();
     roles.set(p.role, (roles.get(p.role) ?? 0) + 1);
     by.set(p.manager, roles);

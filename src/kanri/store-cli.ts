@@ -90,7 +90,8 @@ export function storeStatus(dbPath: string): number {
       ? `PostgreSQL ${String((db.prepare("SELECT current_setting('server_version') AS v").get() as { v: string }).v)}`
       : `SQLite ${String((db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v)}`;
     // A store older than schema 5 (read as it is, not migrated) has no components yet.
-    const components = storeTables(db).includes('schema_components')
+    const present = storeTables(db);
+    const components = present.includes('schema_components')
       ? db.prepare('SELECT name, version FROM schema_components ORDER BY name').all() as Array<{ name: string; version: number }>
       : [];
     const lines = [
@@ -99,7 +100,7 @@ export function storeStatus(dbPath: string): number {
       `schema: ${schemaVersion(db)} (this kanri: ${MIGRATIONS.length})`,
       `components: ${components.map((c) => `${c.name} ${c.version}`).join(', ')} (this kanri: ${[...COMPONENTS].sort((a, b) => a.name.localeCompare(b.name)).map((c) => `${c.name} ${c.migrations.length}`).join(', ')})`,
       `key file: ${keyFilePath(dbPath)} (${keyState(db, keyFilePath(dbPath))})`,
-      managersLine(db),
+      managersLine(db, present),
     ];
     process.stdout.write(lines.join('\n') + '\n');
     return EXIT.OK;
