@@ -6,7 +6,7 @@ import { readFileSync, readSync } from 'node:fs';
 import { isSetting } from './words.js';
 import { recordAudit } from '../store/audit.js';
 import type { Db } from '../store/db.js';
-import { SecretError, storeProblem } from '../store/errors.js';
+import { unusableStore } from '../store/errors.js';
 import { defaultStorePath } from '../store/paths.js';
 import { isAdministrator, notAdministrator } from '../cli/privilege.js';
 import { L } from '../cli/locale.js';
@@ -253,7 +253,7 @@ function report(e: unknown, io: DscliIo, cmd: string, rest: string[], storePath:
     io.err(`dscli: ${localize(`${rest[0] ?? cmd} failed ${f.layer}: ${f.message}`)}\n`);
     return f.code;
   }
-  const problem = e instanceof SecretError ? e.message : storeProblem(e, storePath);
+  const problem = unusableStore(e, storePath);
   if (problem) {
     io.err(`dscli: ${localize(problem)}\n`);
     return RC.CONTROLLER;

@@ -430,9 +430,8 @@ export async function runKanri(args: string[]): Promise<number> {
       complain('kanri', `${err.message}`);
       return EXIT.INTERRUPTED;
     }
-    const { SecretError, storeProblem } = await import('../store/errors.js');
-    // The key file missing, too open or not the store's: the store's secrets cannot be used.
-    const problem = err instanceof SecretError ? err.message : storeProblem(err, program.opts<{ db?: string }>().db ?? safeDefaultPath());
+    const { unusableStore } = await import('../store/errors.js');
+    const problem = unusableStore(err, program.opts<{ db?: string }>().db ?? safeDefaultPath());
     if (problem) {
       complain('kanri', `${problem}`);
       return EXIT.STORE;

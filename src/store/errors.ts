@@ -43,6 +43,15 @@ const ERRNO: Record<string, string> = {
 };
 
 /** One line about a failure of the store at `path`, or undefined when `err` is not about the store. */
+/**
+ * Why a kanri or dscli command cannot use its store, in one line — the store's problem
+ * (storeProblem), or its key's: missing, too open, not the store's (SecretError) — or
+ * undefined for anything else. pvmutl asks storeProblem alone (its key errors are its own).
+ */
+export function unusableStore(err: unknown, path: string): string | undefined {
+  return err instanceof SecretError ? err.message : storeProblem(err, path);
+}
+
 export function storeProblem(err: unknown, path: string): string | undefined {
   if (err instanceof StoreError) return err.message;
   const code = (err as { code?: unknown })?.code;
