@@ -42,6 +42,11 @@ export function controllerRow(db: Db, machineId: number): ControllerRow | undefi
   return prepared(db, `SELECT ${CONTROLLER_COLUMNS} FROM machines WHERE id = ?`).get(machineId) as ControllerRow | undefined;
 }
 
+/** A machine's controller registration: the one its caller read with it (MachineRef.controller), else read now. */
+export function controllerOf(db: Db, m: MachineRef): ControllerRow | undefined {
+  return m.controller ?? controllerRow(db, m.id);
+}
+
 /** A registered controller by its machine's name as typed (byName: the same row on both back ends). */
 export function controllerByName(db: Db, name: string): ControllerRow | undefined {
   return byName<ControllerRow>(db, `SELECT ${CONTROLLER_COLUMNS} FROM machines WHERE {name} AND mgmt_type IS NOT NULL`, 'name', name);
@@ -134,7 +139,7 @@ export function recordControllerStatus(db: Db, machineId: number, status: string
 
 /** What keeps a machine from being served by its registered controller of `type`; empty when nothing does. */
 export function controllerProblems(db: Db, m: MachineRef, type: string, label: string): string[] {
-  const row = controllerRow(db, m.id);
+  const row = controllerOf(db, m);
   const register = `dscli createServer ${m.name} mgmt=${type} address=… user=… password_file=…`;
   if (!row?.mgmt_type) return [`${m.name}: no ${label} registered for this machine (${register})`];
   if (row.mgmt_type !== type) return [`${m.name}: its controller is registered as mgmt=${row.mgmt_type}, not ${type} (${register})`];

@@ -3,7 +3,7 @@
 // a previous call remembered when the suite is 'auto'. The password never leaves the process.
 import type { Db } from '../../store/db.js';
 import { rememberProbe, rememberedProbe, type BmcTarget, type ProbeResult } from '../../ipmi/session.js';
-import { type ControllerRow, controllerPassword, controllerRow } from '../controller.js';
+import { type ControllerRow, controllerOf, controllerPassword } from '../controller.js';
 import { declaredSetting } from '../settings.js';
 import { DriverError, type MachineRef } from '../types.js';
 import { IPMI } from './spec.js';
@@ -42,7 +42,7 @@ export function bmcTargetOf(db: Db, row: ControllerRow): BmcTarget {
 
 /** The login of the machine's controller, which must be an ipmi one. */
 export function targetFor(db: Db, m: MachineRef): { row: ControllerRow; target: BmcTarget } {
-  const row = m.controller ?? controllerRow(db, m.id);
+  const row = controllerOf(db, m);
   if (!row || row.mgmt_type !== 'ipmi' || !row.bmc_address) {
     throw new DriverError(`${m.name}: no IPMI BMC registered for this machine (dscli createServer ${m.name} mgmt=ipmi address=… user=… password_file=…)`, { layer: 'configuration' });
   }

@@ -2,7 +2,7 @@
 // a peer: `kanri monitor` polls every machine with a management controller and matches the
 // traps of its BMC, so registration says what will watch the machine. The inventory is the
 // controller's (the info interface of its controller driver, through the registry).
-import { controllerRow } from '../controller.js';
+import { controllerOf } from '../controller.js';
 import { bindController } from '../registry.js';
 import { settingNumber } from '../setting-reader.js';
 import { type Driver, type DriverContext, type MachineRef, notSupported } from '../types.js';
@@ -20,8 +20,8 @@ export function modelOf(lines: Array<[string, string]>): string | undefined {
   return undefined;
 }
 
-function controllerOf(ctx: DriverContext, m: MachineRef): NonNullable<ReturnType<typeof controllerRow>> | undefined {
-  const row = controllerRow(ctx.db, m.id);
+function registered(ctx: DriverContext, m: MachineRef): NonNullable<ReturnType<typeof controllerOf>> | undefined {
+  const row = controllerOf(ctx.db, m);
   return row?.mgmt_type ? row : undefined;
 }
 
@@ -31,7 +31,7 @@ export function createKanriMonitorDriver(): Driver {
     interfaces: {
       monitor: {
         async register(ctx, m, address) {
-          const row = controllerOf(ctx, m);
+          const row = registered(ctx, m);
           ctx.log(row
             ? `${m.name}: watched by kanri monitor (polling and traps of its ${row.mgmt_type} controller at ${row.bmc_address ?? '?'})`
             : `${m.name}: no management controller registered: kanri monitor matches only the traps sent from ${address || 'its addresses'}`);
@@ -40,7 +40,7 @@ export function createKanriMonitorDriver(): Driver {
           ctx.log(`${m.name}: no longer matched to a group's policy`);
         },
         async inventory(ctx, m) {
-          const row = controllerOf(ctx, m);
+          const row = registered(ctx, m);
           if (!row) {
             ctx.log(`${m.name}: no management controller registered: no inventory to read`);
             return {};

@@ -2,7 +2,7 @@
 // registration, the call's limits, the login, and discovery — service root → Systems →
 // the system (the one named by system=ID, else the only one) — remembered with the
 // registration (bmc_probe) so that the next call goes straight to the system.
-import { rememberControllerProbe, type ControllerRow, controllerPassword, controllerRow } from '../controller.js';
+import { rememberControllerProbe, type ControllerRow, controllerOf, controllerPassword } from '../controller.js';
 import { type CallOptions, type DriverContext, DriverError, type MachineRef } from '../types.js';
 import { type SettingReader, settingNumber } from '../setting-reader.js';
 import { declaredSetting } from '../settings.js';
@@ -42,7 +42,7 @@ function trustOf(row: ControllerRow, r: SettingReader): Trust {
 
 /** The controller registration of a machine, which must be a redfish one. */
 export function targetFor(db: Db, m: MachineRef): Target {
-  const row = controllerRow(db, m.id);
+  const row = controllerOf(db, m);
   if (!row || row.mgmt_type !== 'redfish' || !row.bmc_address) {
     throw new DriverError(`${m.name}: no Redfish controller registered for this machine (dscli createServer ${m.name} mgmt=redfish address=… user=… password_file=…)`, { layer: 'configuration' });
   }
