@@ -50,14 +50,13 @@ function parallelism(db: Db): number {
 }
 
 export interface EngineOptions {
-  /** What this process is, as kanri manager list shows it: a command (default) or a daemon. */
-  role?: Role;
   /**
-   * A daemon (monitor, serve) heartbeats in the store from the start until drain(), jobs or
-   * not, and sweeps other managers' abandoned jobs meanwhile; a command heartbeats only while
-   * it owns jobs.
+   * What this process is, as kanri manager list shows it: a command (default) or a daemon. A
+   * daemon (monitor, serve) heartbeats in the store from the start until drain(), jobs or not,
+   * and sweeps other managers' abandoned jobs meanwhile; a command heartbeats only while it
+   * owns jobs.
    */
-  daemon?: boolean;
+  role?: Role;
 }
 
 export class Engine {
@@ -71,7 +70,7 @@ export class Engine {
 
   constructor(private readonly db: Db, o: EngineOptions = {}) {
     this.watch = new JobWatch(db);
-    this.daemon = !!o.daemon;
+    this.daemon = (o.role ?? 'cli') !== 'cli';
     // Every beat also frees what dead owners (of any manager) hold, so that their reservations
     // come free within the lease even when no command runs.
     this.beat = new ManagerBeat(db, o.role ?? 'cli', () => { sweepAbandoned(db); });

@@ -81,7 +81,7 @@ export class Monitor {
 
   constructor(readonly db: Db, private readonly o: MonitorOptions = {}) {
     this.log = o.log ?? ((l) => process.stderr.write(`kanri monitor: ${printableLine(l)}\n`));
-    this.engine = new Engine(db, { role: 'monitor', daemon: true });
+    this.engine = new Engine(db, { role: 'monitor' });
     this.counters = new Counters(db);
     this.forwarder = new Forwarder(this.log);
     this.alerts = new Alerts(db, () => monitorNumber(db, 'monitor.alerts_kept'), STORE_WAIT_MS);

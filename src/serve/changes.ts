@@ -88,7 +88,7 @@ export class Changes {
   readonly engine: Engine;
 
   constructor(private readonly db: Db, private readonly log: (line: string) => void) {
-    this.engine = new Engine(db, { role: 'serve', daemon: true });
+    this.engine = new Engine(db, { role: 'serve' });
   }
 
   /** Plans and submits; resolves with the job ids once the engine accepted them (or holds them). */
